@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/** Harbor's log levels; an unknown level is refused here rather than silently becoming WARNING. */
+export const LogLevel = z
+  .string()
+  .transform((s) => s.toUpperCase())
+  .pipe(z.enum(['DEBUG', 'INFO', 'WARNING', 'ERROR', 'FATAL']));
+export type LogLevel = z.infer<typeof LogLevel>;
+
+const LoggerSettings = z.record(z.string(), z.unknown()).default({});
+
+export const LoggerConfig = z
+  .object({
+    name: z.enum(['FILE', 'STD_OUTPUT']),
+    level: LogLevel.default('INFO'),
+    settings: LoggerSettings,
+    sweeper: z
+      .object({
+        /** Days a log file is kept. */
+        duration: z.number().positive().default(1),
+        settings: LoggerSettings,
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type LoggerConfig = z.infer<typeof LoggerConfig>;
+
+const Port = z.number().int().min(1).max(65535);
+
+export const TemporalConfig = z
+  .object({
+    /** A cluster's frontend. Unset: `npm start` runs an embedded dev server. */
+    address: z.string().min(1).optional(),
+    namespace: z.string().min(1).default('default'),
+    task_queue: z.string().min(1).default('jobservice'),
+    api_key: z.string().min(1).optional(),
+    tls: z
+      .object({
+        client_cert: z.string().min(1).optional(),
+        client_key: z.string().min(1).optional(),
+        server_ca_cert: z.string().min(1).optional(),
+        server_name: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+    dev_server: z
+      .object({
+        ip: z.string().default('127.0.0.1'),
+        port: Port.default(7233),
+        ui_port: Port.default(8233),
+        /** SQLite file of the embedded server; relative paths are under the working directory. */
+        db_file: z.string().default('data/temporal.db'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export const JobRuntimeConfig = z
+  .object({
+    /** How long a stopped job may take to return before it is marked Stopped and abandoned. */
+    stop_grace_seconds: z.number().min(0).max(3600).default(10),
+    /** A running job's activity heartbeats; a worker silent this long is taken as lost and the run moves on. */
+    heartbeat_timeout_seconds: z.number().min(2).max(600).default(10),
+    /** Longest single run of a job. */
+    max_run_hours: z.number().positive().max(24 * 365).default(24),
+    /** Check-ins closer together than this are coalesced (the newest always goes out). */
+    checkin_min_interval_ms: z.number().int().min(0).max(60_000).default(500),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    protocol: z.enum(['http', 'https']).default('http'),
+    port: Port.default(8080),
+    /** Address the API listens on. */
+    host: z.string().default('127.0.0.1'),
+    https_config: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    worker_pool: z
+      .object({
+        /** Jobs one worker process runs at once. */
+        workers: z.number().int().min(1).max(10_000).default(10),
+        /** Accepted for Harbor config compatibility; the backend is always Temporal. */
+        backend: z.string().optional(),
+      })
+      .strict()
+      .prefault({}),
+    job_loggers: z.array(LoggerConfig).min(1),
+    loggers: z.array(LoggerConfig).min(1),
+    /** Cap on the log tail the API returns, in MiB; 0 means the whole log. */
+    max_retrieve_size_mb: z.number().min(0).default(10),
+    /** Cap on a request body, in bytes. */
+    max_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    job: JobRuntimeConfig.prefault({}),
+    /** Properties a job reads with `ctx.get(key)`. */
+    job_properties: z.record(z.string(), z.unknown()).default({}),
+    temporal: TemporalConfig.prefault({}),
+    /** Inbound API secret; normally given as the CORE_SECRET environment variable. */
+    core_secret: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    if (config.protocol === 'https' && !config.https_config) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['https_config'],
+        message: 'protocol https needs https_config.cert and https_config.key',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof ConfigSchema>;

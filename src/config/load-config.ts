@@ -1,0 +1,144 @@
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, type Config } from './config-schema.js';
+
+/** Every problem found in the configuration, reported together. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  argv?: readonly string[];
+  env?: Record<string, string | undefined>;
+}
+
+/** The configuration used when no file is given: what `npm start` needs on a fresh clone. */
+export const DEFAULT_CONFIG_DOCUMENT = {
+  job_loggers: [
+    { name: 'FILE', level: 'INFO', settings: { base_dir: 'data/job_logs' }, sweeper: { duration: 1 } },
+    { name: 'STD_OUTPUT', level: 'INFO' },
+  ],
+  loggers: [{ name: 'STD_OUTPUT', level: 'INFO' }],
+};
+
+type Override = { env: string; path: string[]; kind: 'string' | 'int' };
+
+/** Harbor's environment names where they exist, the Temporal SDK's for the cluster connection. */
+const ENV_OVERRIDES: Override[] = [
+  { env: 'JOB_SERVICE_PROTOCOL', path: ['protocol'], kind: 'string' },
+  { env: 'JOB_SERVICE_PORT', path: ['port'], kind: 'int' },
+  { env: 'JOB_SERVICE_HOST', path: ['host'], kind: 'string' },
+  { env: 'JOB_SERVICE_HTTPS_CERT', path: ['https_config', 'cert'], kind: 'string' },
+  { env: 'JOB_SERVICE_HTTPS_KEY', path: ['https_config', 'key'], kind: 'string' },
+  { env: 'JOB_SERVICE_POOL_WORKERS', path: ['worker_pool', 'workers'], kind: 'int' },
+  { env: 'CORE_SECRET', path: ['core_secret'], kind: 'string' },
+  { env: 'TEMPORAL_ADDRESS', path: ['temporal', 'address'], kind: 'string' },
+  { env: 'TEMPORAL_NAMESPACE', path: ['temporal', 'namespace'], kind: 'string' },
+  { env: 'TEMPORAL_API_KEY', path: ['temporal', 'api_key'], kind: 'string' },
+  { env: 'TEMPORAL_TLS_CLIENT_CERT_PATH', path: ['temporal', 'tls', 'client_cert'], kind: 'string' },
+  { env: 'TEMPORAL_TLS_CLIENT_KEY_PATH', path: ['temporal', 'tls', 'client_key'], kind: 'string' },
+  { env: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', path: ['temporal', 'tls', 'server_ca_cert'], kind: 'string' },
+  { env: 'TEMPORAL_TLS_SERVER_NAME', path: ['temporal', 'tls', 'server_name'], kind: 'string' },
+  { env: 'JOB_SERVICE_TASK_QUEUE', path: ['temporal', 'task_queue'], kind: 'string' },
+];
+
+/** `-c path` / `--config path` on the command line, else JOB_SERVICE_CONFIG. */
+export function configPathFrom(argv: readonly string[], env: Record<string, string | undefined>): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-c' || arg === '--config') return argv[i + 1];
+    if (arg?.startsWith('--config=')) return arg.slice('--config='.length);
+  }
+  return env.JOB_SERVICE_CONFIG || undefined;
+}
+
+/** Read, merge and validate the configuration once; the result is frozen. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  const path = configPathFrom(options.argv ?? process.argv.slice(2), env);
+  const problems: string[] = [];
+
+  let document: Record<string, unknown> = structuredClone(DEFAULT_CONFIG_DOCUMENT);
+  if (path !== undefined) {
+    const read = readYaml(path);
+    if (typeof read === 'string') throw new ConfigError([read]);
+    document = read;
+  }
+
+  for (const override of ENV_OVERRIDES) {
+    const raw = env[override.env];
+    if (raw === undefined || raw === '') continue;
+    if (override.kind === 'int') {
+      if (!/^\d+$/.test(raw.trim())) {
+        problems.push(`${override.env}: expected a whole number, got ${JSON.stringify(raw)}`);
+        continue;
+      }
+      setPath(document, override.path, Number(raw.trim()));
+    } else {
+      setPath(document, override.path, raw);
+    }
+  }
+
+  const parsed = ConfigSchema.safeParse(document);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+      problems.push(`${where}: ${issue.message}`);
+    }
+  }
+  if (parsed.success && parsed.data.protocol === 'https' && parsed.data.https_config) {
+    for (const [key, file] of Object.entries(parsed.data.https_config)) {
+      if (!readable(file)) problems.push(`https_config.${key}: cannot read file ${file}`);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
+  return deepFreeze(parsed.data);
+}
+
+function readYaml(path: string): Record<string, unknown> | string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return `cannot read config file ${path}: ${(err as Error).message}`;
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (err) {
+    return `config file ${path} is not valid YAML: ${(err as Error).message}`;
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) return `config file ${path} must hold a mapping`;
+  return value as Record<string, unknown>;
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

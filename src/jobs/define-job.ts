@@ -1,0 +1,31 @@
+import type { z } from 'zod';
+import type { JobContext } from './job-context.js';
+
+/** Harbor's job names: upper snake case. */
+export const JOB_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+export interface JobDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  /** Runs allowed in total before the job ends in Error (Harbor's MaxFails). @defaultValue 4 */
+  maxFails?: number;
+  /** Whether a failed run is retried at all. @defaultValue true */
+  shouldRetry?: boolean;
+  /** First delay between failed runs; doubles each time. @defaultValue 1000 */
+  retryInitialIntervalMs?: number;
+  /** Cap on the delay between failed runs. @defaultValue 300000 */
+  retryMaxIntervalMs?: number;
+  /** The parameters' schema: Harbor's Validate. Checked at submit time and again before each run. */
+  params: S;
+  run(ctx: JobContext, params: z.infer<S>): Promise<void>;
+}
+
+export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {
+  if (!JOB_NAME_PATTERN.test(definition.name)) {
+    throw new Error(`job name ${JSON.stringify(definition.name)} must be upper snake case`);
+  }
+  const maxFails = definition.maxFails ?? 4;
+  if (!Number.isInteger(maxFails) || maxFails < 1) {
+    throw new Error(`job ${definition.name}: maxFails must be a positive integer`);
+  }
+  return Object.freeze({ ...definition });
+}

@@ -1,0 +1,35 @@
+import type { OpCommand } from '../shared/job-model.js';
+
+/** A job's own log (Harbor's levels). Lines go to every configured job logger backend. */
+export interface JobLogger {
+  debug(message: string): void;
+  info(message: string): void;
+  warning(message: string): void;
+  error(message: string): void;
+}
+
+/** What a job asks for when it launches a sub job. */
+export interface SubJobRequest {
+  name: string;
+  parameters?: Record<string, unknown>;
+}
+
+/** The seed's job context, in TypeScript. One is built per run of a job. */
+export interface JobContext {
+  readonly jobId: string;
+  readonly revision: number;
+  readonly upstreamJobId?: string;
+  readonly logger: JobLogger;
+  /** Report progress; the newest message shows in the stats as `check_in`. */
+  checkin(message: string): void;
+  /** `stop` or `cancel` once either was asked of this job, otherwise undefined. */
+  opCommand(): OpCommand | undefined;
+  /** Aborted when the job is asked to stop or cancel; `opCommand()` says which. */
+  readonly signal: AbortSignal;
+  /** A job property from configuration (`job_properties`). */
+  get(key: string): unknown;
+  /** Start a sub job whose `upstream_job_id` is this job; resolves to its id. */
+  launchJob(request: SubJobRequest): Promise<string>;
+  /** Sleep that ends early when the job is stopped or cancelled. */
+  sleep(ms: number): Promise<void>;
+}

@@ -1,0 +1,172 @@
+/**
+ * The job model shared by the API, the workflows and the activities.
+ *
+ * Glossary
+ * - job: one unit of background work submitted over the API; its id is the Temporal workflow id.
+ * - job name: the registered kind of work (`DEMO`, `RETENTION`, …), Harbor's upper snake case.
+ * - job kind: how a job is launched — `Generic` (now), `Scheduled` (after a delay), `Periodic` (cron).
+ * - revision: tells apart the runs of one job id; a retry gets a new, larger revision.
+ * - check-in: a progress message a running job reports; the stats show the newest one.
+ * - op command: `stop` or `cancel`, asked of a job from outside.
+ *
+ * This module is imported by workflow code, so it must stay pure: no Node built-ins, no I/O.
+ */
+
+export const JobStatus = {
+  Pending: 'Pending',
+  Scheduled: 'Scheduled',
+  Running: 'Running',
+  Stopped: 'Stopped',
+  Cancelled: 'Cancelled',
+  Error: 'Error',
+  Success: 'Success',
+} as const;
+export type JobStatus = (typeof JobStatus)[keyof typeof JobStatus];
+export const JOB_STATUSES = Object.values(JobStatus) as [JobStatus, ...JobStatus[]];
+
+export const JobKind = { Generic: 'Generic', Scheduled: 'Scheduled', Periodic: 'Periodic' } as const;
+export type JobKind = (typeof JobKind)[keyof typeof JobKind];
+export const JOB_KINDS = Object.values(JobKind) as [JobKind, ...JobKind[]];
+
+export const OpCommand = { Stop: 'stop', Cancel: 'cancel' } as const;
+export type OpCommand = (typeof OpCommand)[keyof typeof OpCommand];
+
+/**
+ * Harbor orders statuses by code and lets a status move only forward within a revision; all final
+ * statuses share one code, so a final status is never replaced by another.
+ */
+export function statusCode(status: JobStatus): number {
+  switch (status) {
+    case JobStatus.Pending:
+      return 0;
+    case JobStatus.Scheduled:
+      return 1;
+    case JobStatus.Running:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+export function isFinal(status: JobStatus): boolean {
+  return statusCode(status) === 3;
+}
+
+/** Statuses from which the `retry` action may start a new revision. */
+export const RETRYABLE_STATUSES: readonly JobStatus[] = [JobStatus.Error, JobStatus.Stopped, JobStatus.Cancelled];
+
+/** How a failed job is retried; resolved from the job definition when the job is submitted. */
+export interface RetryPolicy {
+  /** Total runs allowed, Harbor's MaxFails (a job with 1 is never retried). */
+  maxFails: number;
+  shouldRetry: boolean;
+  initialIntervalMs: number;
+  maxIntervalMs: number;
+}
+
+/** Timing knobs the workflow needs; taken from configuration when the job is submitted. */
+export interface JobTimings {
+  /** How long a stopped job may take to return before it is marked stopped and abandoned. */
+  stopGraceMs: number;
+  heartbeatTimeoutMs: number;
+  maxRunMs: number;
+}
+
+/** The workflow's input: everything fixed at submit time. Recorded in history; evolve by adding optional fields. */
+export interface JobInput {
+  id: string;
+  name: string;
+  kind: JobKind;
+  parameters: Record<string, unknown>;
+  unique: boolean;
+  statusHook?: string;
+  upstreamJobId?: string;
+  /** Unix seconds when the job was first submitted; kept across retries. */
+  enqueueTime: number;
+  /** Seconds to wait before running (Scheduled kind). */
+  scheduleDelay?: number;
+  revision: number;
+  retry: RetryPolicy;
+  timings: JobTimings;
+}
+
+/** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */
+export interface JobState {
+  status: JobStatus;
+  revision: number;
+  /** Unix seconds of the last change. */
+  update_time: number;
+  /** Unix seconds when a Scheduled job becomes due. */
+  run_at?: number;
+  check_in?: string;
+  check_in_at?: number;
+  /** Runs of this job that failed so far. */
+  fails: number;
+  last_error?: string;
+}
+
+/** Harbor's StatsInfo, as `GET /api/v1/jobs/{id}` returns it. */
+export interface JobStats {
+  id: string;
+  status: JobStatus;
+  name: string;
+  kind: JobKind;
+  unique: boolean;
+  ref_link: string;
+  enqueue_time: number;
+  update_time: number;
+  run_at?: number;
+  check_in?: string;
+  check_in_at?: number;
+  die_at?: number;
+  web_hook_url?: string;
+  upstream_job_id?: string;
+  parameters: Record<string, unknown>;
+  revision: number;
+  fails?: number;
+  last_error?: string;
+}
+
+/** Memo keys of a job workflow: `input` is written once at start, `state` on every change. */
+export const MEMO_INPUT = 'input';
+export const MEMO_STATE = 'state';
+
+export function refLink(id: string): string {
+  return `/api/v1/jobs/${id}`;
+}
+
+export function toStats(input: JobInput, state: JobState): JobStats {
+  const stats: JobStats = {
+    id: input.id,
+    status: state.status,
+    name: input.name,
+    kind: input.kind,
+    unique: input.unique,
+    ref_link: refLink(input.id),
+    enqueue_time: input.enqueueTime,
+    update_time: state.update_time,
+    parameters: input.parameters,
+    revision: state.revision,
+  };
+  if (state.run_at !== undefined) stats.run_at = state.run_at;
+  if (state.check_in !== undefined) stats.check_in = state.check_in;
+  if (state.check_in_at !== undefined) stats.check_in_at = state.check_in_at;
+  if (input.statusHook) stats.web_hook_url = input.statusHook;
+  if (input.upstreamJobId) stats.upstream_job_id = input.upstreamJobId;
+  if (state.fails > 0) stats.fails = state.fails;
+  if (state.last_error !== undefined) stats.last_error = state.last_error;
+  return stats;
+}
+
+/** The state a job starts in, before its workflow has run any code. */
+export function initialState(input: JobInput): JobState {
+  const delayed = input.scheduleDelay !== undefined && input.scheduleDelay > 0;
+  const state: JobState = {
+    status: delayed ? JobStatus.Scheduled : JobStatus.Pending,
+    revision: input.revision,
+    update_time: input.enqueueTime,
+    fails: 0,
+  };
+  if (delayed) state.run_at = input.enqueueTime + (input.scheduleDelay ?? 0);
+  return state;
+}

@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
+
+export interface DevServerOptions {
+  cli: string;
+  ip: string;
+  port: number;
+  /** Web UI port; undefined runs headless. */
+  uiPort?: number;
+  /** SQLite file; undefined keeps everything in memory (tests). */
+  dbFile?: string;
+  namespace?: string;
+  /** Lines the server prints go here. */
+  log?: (line: string) => void;
+  startTimeoutMs?: number;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * Dynamic config of the embedded server. Schedule-driven starts are limited to 30/s per namespace
+ * by default and excess fires are delayed silently; the embedded default raises that limit.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
+  'worker.schedulerNamespaceStartWorkflowRPS': '1000',
+};
+
+/**
+ * Crash-safe SQLite settings: WAL keeps the database consistent if the process dies, and
+ * synchronous=FULL makes a committed write (a 202 from the API) survive an OS crash too.
+ */
+export const DEV_SERVER_PRAGMAS = ['journal_mode=WAL', 'synchronous=FULL', 'busy_timeout=5000'];
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const address = `${options.ip}:${options.port}`;
+  if (await portOpen(options.ip, options.port)) {
+    throw new Error(`port ${address} is already in use: is another Temporal server (or npm start) running?`);
+  }
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    options.ip,
+    '--port',
+    String(options.port),
+    '--namespace',
+    options.namespace ?? 'default',
+    '--log-level',
+    'warn',
+  ];
+  for (const key of JOB_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
+  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${value}`);
+  if (options.uiPort === undefined) args.push('--headless');
+  else args.push('--ui-port', String(options.uiPort));
+  if (options.dbFile) {
+    const dbFile = resolve(options.dbFile);
+    mkdirSync(dirname(dbFile), { recursive: true });
+    args.push('--db-filename', dbFile);
+    for (const pragma of DEV_SERVER_PRAGMAS) args.push('--sqlite-pragma', pragma);
+  }
+
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const log = options.log ?? (() => undefined);
+  const recent: string[] = [];
+  const onData = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (!line.trim()) continue;
+      recent.push(line);
+      if (recent.length > 20) recent.shift();
+      log(line);
+    }
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const killOnExit = () => child.kill('SIGKILL');
+  process.on('exit', killOnExit);
+
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  const exitPromise = new Promise<void>((resolveExit) => {
+    child.on('exit', (code, signal) => {
+      exited = { code, signal };
+      process.off('exit', killOnExit);
+      resolveExit();
+    });
+  });
+
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exitPromise;
+    clearTimeout(timer);
+  };
+
+  const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
+  for (;;) {
+    if (exited) {
+      throw new Error(`Temporal dev server exited (code ${exited.code}) while starting:\n${recent.join('\n')}`);
+    }
+    if (await healthy(address)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`Temporal dev server did not become healthy at ${address}:\n${recent.join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const server: DevServer = { address, process: child, stop };
+  if (options.uiPort !== undefined) server.uiUrl = `http://${options.ip}:${options.uiPort}`;
+  return server;
+}
+
+async function healthy(address: string): Promise<boolean> {
+  const [host, port] = splitAddress(address);
+  if (!(await portOpen(host, port))) return false;
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect({ address, connectTimeout: 1000 });
+    await connection.workflowService.getSystemInfo({});
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await connection?.close();
+  }
+}
+
+function splitAddress(address: string): [string, number] {
+  const index = address.lastIndexOf(':');
+  return [address.slice(0, index), Number(address.slice(index + 1))];
+}
+
+export function portOpen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolvePort) => {
+    const socket = createConnection({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePort(true);
+    });
+    socket.once('error', () => resolvePort(false));
+  });
+}

@@ -1,0 +1,111 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+
+/**
+ * v1.5.1 is the newest CLI tag whose go.mod has no `replace` directive, so `go install pkg@version`
+ * works; it bundles server 1.29.1 and UI 2.42.1.
+ */
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+const CLI_PACKAGE = 'github.com/temporalio/cli/cmd/temporal';
+
+export class CliNotFoundError extends Error {
+  override name = 'CliNotFoundError';
+}
+
+export interface LocateCliOptions {
+  env?: Record<string, string | undefined>;
+  /** Called with progress lines while a build runs. */
+  log?: (line: string) => void;
+  /** Build with `go install` when nothing else is found. @defaultValue true */
+  allowBuild?: boolean;
+}
+
+/** Where a cached build lives: outside the repository, keyed by version. */
+export function cachedCliPath(env: Record<string, string | undefined> = process.env): string {
+  const cacheRoot = env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache');
+  return join(cacheRoot, 'jobservice', 'temporal-cli', TEMPORAL_CLI_VERSION, 'temporal');
+}
+
+/**
+ * Find the Temporal CLI in this order: `$TEMPORAL_CLI`, `temporal` on PATH, a cached build, and
+ * last a `go install` into the cache (this machine reaches the Go module proxy, not release binaries).
+ */
+export async function locateTemporalCli(options: LocateCliOptions = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? (() => undefined);
+
+  const explicit = env.TEMPORAL_CLI;
+  if (explicit) {
+    if (!executable(explicit)) throw new CliNotFoundError(`TEMPORAL_CLI=${explicit} is not an executable file`);
+    return explicit;
+  }
+  const onPath = findOnPath('temporal', env.PATH ?? '');
+  if (onPath) return onPath;
+
+  const cached = cachedCliPath(env);
+  if (executable(cached)) return cached;
+
+  if (options.allowBuild === false) throw new CliNotFoundError(notFoundMessage(cached));
+  const go = findOnPath('go', env.PATH ?? '') ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  if (!go) throw new CliNotFoundError(notFoundMessage(cached));
+
+  log(`building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${dirname(cached)} (several minutes the first time)…`);
+  await goInstall(go, cached, env, log);
+  return cached;
+}
+
+function notFoundMessage(cached: string): string {
+  return (
+    `Temporal CLI not found: set TEMPORAL_CLI to a temporal binary, put 'temporal' on PATH, ` +
+    `or install Go >= 1.25 so it can be built with 'go install ${CLI_PACKAGE}@${TEMPORAL_CLI_VERSION}' into ${cached}`
+  );
+}
+
+async function goInstall(go: string, target: string, env: Record<string, string | undefined>, log: (l: string) => void) {
+  const targetDir = dirname(target);
+  mkdirSync(dirname(targetDir), { recursive: true });
+  // Build into a scratch directory and rename, so an interrupted build never leaves a half binary.
+  const scratch = mkdtempSync(join(dirname(targetDir), '.build-'));
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const child = spawn(go, ['install', `${CLI_PACKAGE}@${TEMPORAL_CLI_VERSION}`], {
+        env: { ...process.env, ...env, GOBIN: scratch, GOFLAGS: '-mod=mod' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const forward = (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) if (line.trim()) log(`  go: ${line.trim()}`);
+      };
+      child.stdout.on('data', forward);
+      child.stderr.on('data', forward);
+      child.on('error', reject);
+      child.on('exit', resolve);
+    });
+    if (code !== 0) throw new CliNotFoundError(`go install of the Temporal CLI failed (exit ${code})`);
+    mkdirSync(targetDir, { recursive: true });
+    renameSync(join(scratch, 'temporal'), target);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const check = spawnSync(target, ['--version'], { encoding: 'utf8' });
+  if (check.status !== 0) throw new CliNotFoundError(`built Temporal CLI at ${target} does not run`);
+}
+
+function findOnPath(name: string, pathValue: string): string | undefined {
+  for (const dir of pathValue.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    if (executable(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,29 @@
+import type { Connection } from '@temporalio/client';
+import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
+
+const ALREADY_EXISTS = 6;
+/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, without importing the proto package. */
+const INDEXED_VALUE_TYPE_KEYWORD = 2;
+
+/**
+ * Create the job search attributes if the namespace lacks them. Idempotent and safe to race:
+ * every API and worker process calls it at start, on any cluster.
+ */
+export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+  const existing = await connection.operatorService.listSearchAttributes({ namespace });
+  const known = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
+  const missing = JOB_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
+  if (missing.length === 0) return;
+  const searchAttributes: Record<string, number> = {};
+  for (const key of missing) {
+    searchAttributes[key.name] = INDEXED_VALUE_TYPE_KEYWORD;
+  }
+  try {
+    await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
+  } catch (err) {
+    if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
+  }
+}

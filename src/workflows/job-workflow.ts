@@ -1,0 +1,192 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { ExecuteJobResult, JobActivities } from '../activities/types.js';
+import { FailureType, JOB_RUN_FAILURES } from '../shared/failures.js';
+import {
+  initialState,
+  isFinal,
+  JobStatus,
+  MEMO_STATE,
+  OpCommand,
+  statusCode,
+  type JobInput,
+  type JobState,
+} from '../shared/job-model.js';
+import { JobStatusKey } from '../shared/search-attributes.js';
+import {
+  cancelSignal,
+  checkInSignal,
+  jobStartedSignal,
+  opCommandQuery,
+  statsQuery,
+  stopSignal,
+} from './job-messages.js';
+import { retryDelayMs } from './retry-delay.js';
+
+type RunOutcome = { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'op'; op: OpCommand };
+
+function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+/**
+ * One job, one workflow. Status lives here and only moves forward within a revision; every change
+ * is mirrored into the memo and the `JobStatus` search attribute so the API can read a job
+ * without a worker (describe/visibility) and operators can filter in the Web UI.
+ */
+export async function runJobWorkflow(input: JobInput): Promise<JobState> {
+  const state: JobState = initialState(input);
+  let op: OpCommand | undefined;
+
+  setHandler(stopSignal, () => {
+    op ??= OpCommand.Stop;
+  });
+  setHandler(cancelSignal, () => {
+    op ??= OpCommand.Cancel;
+  });
+  setHandler(statsQuery, () => state);
+  setHandler(opCommandQuery, () => op ?? null);
+  setHandler(jobStartedSignal, (event) => {
+    if (event.revision === state.revision) moveTo(JobStatus.Running);
+  });
+  setHandler(checkInSignal, (event) => {
+    // A late check-in from an abandoned run must not touch a newer revision or a finished job.
+    if (event.revision !== state.revision || isFinal(state.status)) return;
+    state.check_in = event.message;
+    state.check_in_at = event.at;
+    state.update_time = nowSec();
+    publish(false);
+  });
+
+  function publish(statusChanged: boolean): void {
+    upsertMemo({ [MEMO_STATE]: { ...state } });
+    if (statusChanged) upsertSearchAttributes([{ key: JobStatusKey, value: state.status }]);
+  }
+
+  function moveTo(next: JobStatus): boolean {
+    if (isFinal(state.status)) return false;
+    if (statusCode(next) < statusCode(state.status)) return false;
+    if (next === state.status) return true;
+    state.status = next;
+    state.update_time = nowSec();
+    publish(true);
+    return true;
+  }
+
+  /** Harbor's reset on retry: a new revision that starts over at Pending. */
+  function newRevision(): void {
+    state.revision = Math.max(nowSec(), state.revision + 1);
+    state.status = JobStatus.Pending;
+    state.update_time = nowSec();
+    delete state.check_in;
+    delete state.check_in_at;
+    delete state.run_at;
+    publish(true);
+  }
+
+  const { executeJob } = proxyActivities<JobActivities>({
+    startToCloseTimeout: input.timings.maxRunMs,
+    heartbeatTimeout: input.timings.heartbeatTimeoutMs,
+    // Wait for the job to acknowledge a stop, bounded by the grace period below.
+    cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+    // A lost worker or a missed heartbeat is retried by Temporal without limit; a failure of the
+    // job itself ends the run and the workflow applies the job's own retry policy.
+    retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+  });
+
+  async function runOnce(): Promise<RunOutcome> {
+    let settled: RunOutcome | undefined;
+    const scope = new CancellationScope();
+    void scope
+      .run(() =>
+        executeJob({
+          id: input.id,
+          name: input.name,
+          parameters: input.parameters,
+          revision: state.revision,
+          upstreamJobId: input.upstreamJobId,
+        }),
+      )
+      .then(
+        (result: ExecuteJobResult) => {
+          settled = result.outcome === 'done' ? { kind: 'done' } : { kind: 'op', op: result.outcome };
+        },
+        (err: unknown) => {
+          settled = { kind: 'failed', message: failureMessage(err) };
+        },
+      );
+    await condition(() => settled !== undefined || op !== undefined);
+    if (settled !== undefined) return settled;
+    scope.cancel();
+    // A job that ignores the stop is abandoned after the grace period; its late result is ignored.
+    await condition(() => settled !== undefined, input.timings.stopGraceMs);
+    return { kind: 'op', op: op ?? OpCommand.Stop };
+  }
+
+  function finishWithOp(command: OpCommand): void {
+    moveTo(command === OpCommand.Cancel ? JobStatus.Cancelled : JobStatus.Stopped);
+  }
+
+  try {
+    if (state.status === JobStatus.Scheduled && state.run_at !== undefined) {
+      // Waiting inside the workflow (not with startDelay) keeps the job readable and stoppable.
+      const waitMs = Math.max(0, state.run_at * 1000 - Date.now());
+      await condition(() => op !== undefined, waitMs);
+    }
+    for (;;) {
+      if (op !== undefined) {
+        finishWithOp(op);
+        break;
+      }
+      const outcome = await runOnce();
+      if (outcome.kind === 'done') {
+        moveTo(JobStatus.Success);
+        break;
+      }
+      if (outcome.kind === 'op') {
+        finishWithOp(outcome.op);
+        break;
+      }
+      state.fails += 1;
+      state.last_error = outcome.message;
+      if (!input.retry.shouldRetry || state.fails >= input.retry.maxFails || op !== undefined) {
+        moveTo(JobStatus.Error);
+        break;
+      }
+      newRevision();
+      await condition(() => op !== undefined, retryDelayMs(input.retry, state.fails));
+    }
+  } catch (err) {
+    // Cancelling the workflow itself (Web UI, `temporal workflow cancel`) is a job cancel.
+    if (!isCancellation(err)) throw err;
+    await CancellationScope.nonCancellable(async () => {
+      op ??= OpCommand.Cancel;
+      finishWithOp(op);
+    });
+    throw err;
+  }
+
+  if (state.status === JobStatus.Error) {
+    throw ApplicationFailure.create({
+      type: FailureType.JobError,
+      message: `job ${input.name} failed after ${state.fails} run(s): ${state.last_error ?? 'unknown error'}`,
+      nonRetryable: true,
+      details: [state],
+    });
+  }
+  return state;
+}
+
+function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}
