@@ -1,0 +1,139 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { z } from 'zod';
+import type { JobContext } from '../jobs/job-context.js';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import type { JobLoggerFactory } from '../logs/job-loggers.js';
+import { FailureType } from '../shared/failures.js';
+import { OpCommand } from '../shared/job-model.js';
+import { checkInSignal, jobStartedSignal, opCommandQuery } from '../workflows/job-messages.js';
+import { createCheckInCoalescer } from './checkin-coalescer.js';
+import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
+
+export interface ActivityDeps {
+  registry: JobRegistry;
+  client: Client;
+  loggers: JobLoggerFactory;
+  properties: Readonly<Record<string, unknown>>;
+  checkinMinIntervalMs: number;
+  /** How often the run heartbeats, whether or not the job checks in. */
+  heartbeatIntervalMs: number;
+}
+
+/** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
+type Interruption = OpCommand | 'shutdown';
+
+export function createActivities(deps: ActivityDeps): JobActivities {
+  return {
+    async executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult> {
+      const activity = Context.current();
+      const info = activity.info;
+      const definition = deps.registry.get(input.name);
+      if (!definition) {
+        throw ApplicationFailure.nonRetryable(`no job named ${input.name} is registered on this worker`, FailureType.UnknownJob);
+      }
+      const parsed = definition.params.safeParse(input.parameters);
+      if (!parsed.success) {
+        throw ApplicationFailure.nonRetryable(
+          `parameters of ${input.name} are invalid: ${z.prettifyError(parsed.error)}`,
+          FailureType.InvalidParameters,
+        );
+      }
+      const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
+      await handle.signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt });
+
+      const logger = deps.loggers.open(input.id);
+      logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
+      const heartbeat = setInterval(() => activity.heartbeat(), deps.heartbeatIntervalMs);
+      const abort = new AbortController();
+      let interruption: Interruption | undefined;
+      activity.cancellationSignal.addEventListener(
+        'abort',
+        () => {
+          void whyCancelled(activity, handle).then((why) => {
+            interruption = why;
+            logger.info(why === 'shutdown' ? 'worker is shutting down; interrupting the run' : `received ${why}`);
+            abort.abort(why);
+          });
+        },
+        { once: true },
+      );
+      const checkIns = createCheckInCoalescer(
+        deps.checkinMinIntervalMs,
+        (message, at) => handle.signal(checkInSignal, { revision: input.revision, message, at }),
+        (err) => logger.warning(`check-in not delivered: ${(err as Error).message}`),
+      );
+
+      const ctx: JobContext = {
+        jobId: input.id,
+        revision: input.revision,
+        upstreamJobId: input.upstreamJobId,
+        logger,
+        signal: abort.signal,
+        checkin: (message) => checkIns.push(String(message)),
+        opCommand: () => (interruption === undefined ? undefined : interruption === 'shutdown' ? OpCommand.Stop : interruption),
+        get: (key) => deps.properties[key],
+        launchJob: async () => {
+          throw new Error('sub jobs are not available yet: launchJob arrives with periodic jobs');
+        },
+        sleep: (ms) => abortableSleep(ms, abort.signal),
+      };
+
+      let failure: Error | undefined;
+      try {
+        await definition.run(ctx, parsed.data);
+      } catch (err) {
+        failure = err instanceof Error ? err : new Error(String(err));
+      } finally {
+        clearInterval(heartbeat);
+        await checkIns.flush();
+      }
+      try {
+        if (interruption === 'shutdown') {
+          throw ApplicationFailure.retryable('worker shut down during the run', 'WorkerShutdown');
+        }
+        if (interruption !== undefined) {
+          logger.info(`run ended after ${interruption}`);
+          return { outcome: interruption };
+        }
+        if (failure) {
+          logger.error(`run failed: ${failure.message}`);
+          throw ApplicationFailure.nonRetryable(failure.message, FailureType.JobFailed);
+        }
+        logger.info('run finished');
+        return { outcome: 'done' };
+      } finally {
+        await logger.close();
+      }
+    },
+  };
+}
+
+/** Cancellation does not say why; the workflow knows whether it was a stop or a cancel. */
+async function whyCancelled(activity: Context, handle: WorkflowHandle): Promise<Interruption> {
+  const details = activity.cancellationDetails;
+  if (details?.workerShutdown) return 'shutdown';
+  if (details?.notFound) return OpCommand.Stop;
+  try {
+    const op = await Promise.race([
+      handle.query(opCommandQuery),
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000).unref()),
+    ]);
+    return op ?? OpCommand.Stop;
+  } catch {
+    return OpCommand.Stop;
+  }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,2 @@
+export { createActivities, type ActivityDeps } from './execute-job.js';
+export type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';

@@ -1,0 +1,69 @@
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import type { LoggerConfig, LogLevel } from '../config/config-schema.js';
+import type { JobLogger } from '../jobs/job-context.js';
+import { isJobId } from '../shared/job-id.js';
+import { enabled, formatLine } from './log-levels.js';
+
+export interface OpenJobLogger extends JobLogger {
+  close(): Promise<void>;
+}
+
+export interface JobLoggerFactory {
+  open(jobId: string): OpenJobLogger;
+}
+
+type Sink = { level: LogLevel; write(line: string): void; close(): Promise<void> };
+
+/** The FILE backend's directory, if FILE is configured: where the API's log getter reads. */
+export function fileLogDir(loggers: readonly LoggerConfig[]): string | undefined {
+  const file = loggers.find((l) => l.name === 'FILE');
+  const dir = file?.settings.base_dir;
+  return typeof dir === 'string' && dir.length > 0 ? dir : undefined;
+}
+
+/** Builds each job run's logger from `job_loggers`: FILE writes `<base_dir>/<jobId>.log`, STD_OUTPUT a prefixed stream. */
+export function createJobLoggerFactory(loggers: readonly LoggerConfig[]): JobLoggerFactory {
+  const dir = fileLogDir(loggers);
+  if (dir) mkdirSync(dir, { recursive: true });
+  return {
+    open(jobId) {
+      // Ids reach the file system only in the one form we issue.
+      if (!isJobId(jobId)) throw new Error(`refusing to open a log for malformed job id ${JSON.stringify(jobId)}`);
+      const sinks: Sink[] = loggers.map((config) => {
+        if (config.name === 'FILE') return fileSink(config.level, join(dir as string, `${jobId}.log`));
+        const stream = config.settings.output === 'std_err' ? process.stderr : process.stdout;
+        return { level: config.level, write: (line) => stream.write(`[job ${jobId}] ${line}`), close: async () => {} };
+      });
+      const emit = (level: LogLevel, message: string) => {
+        const line = formatLine(level, message);
+        for (const sink of sinks) if (enabled(sink.level, level)) sink.write(line);
+      };
+      return {
+        debug: (m) => emit('DEBUG', m),
+        info: (m) => emit('INFO', m),
+        warning: (m) => emit('WARNING', m),
+        error: (m) => emit('ERROR', m),
+        close: async () => {
+          await Promise.all(sinks.map((s) => s.close()));
+        },
+      };
+    },
+  };
+}
+
+function fileSink(level: LogLevel, path: string): Sink {
+  let stream: WriteStream | undefined;
+  return {
+    level,
+    write(line) {
+      stream ??= createWriteStream(path, { flags: 'a', mode: 0o600 });
+      stream.write(line);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!stream) return resolve();
+        stream.end(() => resolve());
+      }),
+  };
+}

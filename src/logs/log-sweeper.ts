@@ -1,0 +1,35 @@
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Remove `*.log` files in `dir` last written more than `days` ago; returns the names removed. */
+export async function sweepLogs(dir: string, days: number, now = Date.now()): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  const removed: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith('.log')) continue;
+    const path = join(dir, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile() && now - info.mtimeMs > days * DAY_MS) {
+      await rm(path, { force: true });
+      removed.push(name);
+    }
+  }
+  return removed;
+}
+
+/** Sweep at start and then every `days` days, as Harbor's sweeper does. Returns a stop function. */
+export function startLogSweeper(dir: string, days: number, onError: (err: unknown) => void): () => void {
+  const run = () => void sweepLogs(dir, days).catch(onError);
+  run();
+  const timer = setInterval(run, Math.max(60_000, days * DAY_MS));
+  timer.unref();
+  return () => clearInterval(timer);
+}

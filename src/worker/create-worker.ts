@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import type { Config } from '../config/config-schema.js';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import { createJobLoggerFactory } from '../logs/job-loggers.js';
+import { encodePoolIdentity } from '../shared/pool-identity.js';
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface JobWorkerDeps {
+  config: Config;
+  connection: NativeConnection;
+  client: Client;
+  registry: JobRegistry;
+  taskQueue: string;
+  namespace: string;
+  /** A prebuilt workflow bundle; without one the worker bundles the workflows at start. */
+  workflowBundlePath?: string;
+}
+
+/** One worker pool: runs job workflows and up to `worker_pool.workers` jobs at once. */
+export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
+  const { config } = deps;
+  const identity = encodePoolIdentity({
+    poolId: randomBytes(6).toString('hex'),
+    startedAt: Math.floor(Date.now() / 1000),
+    concurrency: config.worker_pool.workers,
+    host: `${hostname()}:${process.pid}`,
+  });
+  const activities = createActivities({
+    registry: deps.registry,
+    client: deps.client,
+    loggers: createJobLoggerFactory(config.job_loggers),
+    properties: config.job_properties,
+    checkinMinIntervalMs: config.job.checkin_min_interval_ms,
+    heartbeatIntervalMs: 1000,
+  });
+  const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
+  const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
+    bundle && existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    identity,
+    ...workflows,
+    activities,
+    maxConcurrentActivityTaskExecutions: config.worker_pool.workers,
+    // Cancellation reaches an activity only with a heartbeat; send them at least every second.
+    maxHeartbeatThrottleInterval: '1s',
+    shutdownGraceTime: '5s',
+  });
+}
