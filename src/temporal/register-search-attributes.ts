@@ -9,7 +9,10 @@ const INDEXED_VALUE_TYPE_KEYWORD = 2;
  * Create the job search attributes if the namespace lacks them. Idempotent and safe to race:
  * every API and worker process calls it at start, on any cluster.
  */
-export async function registerSearchAttributes(connection: Connection, namespace: string): Promise<void> {
+export async function registerSearchAttributes(
+  connection: Pick<Connection, 'operatorService'>,
+  namespace: string,
+): Promise<void> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set([
     ...Object.keys(existing.customAttributes ?? {}),

@@ -1,0 +1,30 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { MiddlewareHandler } from 'hono';
+import { ApiError, ErrorCode } from './api-error.js';
+
+const PREFIX = 'Harbor-Secret ';
+/** Harbor leaves exactly this URL open (a query string closes it again), for health checks. */
+const OPEN_URL = '/api/v1/stats';
+
+/** `Authorization: Harbor-Secret <secret>`, checked before routing so unknown paths answer 401 too. */
+export function harborSecretAuth(secret: string): MiddlewareHandler {
+  if (!secret) throw new Error('an empty secret would let every request in');
+  const expected = digest(secret);
+  return async (c, next) => {
+    const url = new URL(c.req.url);
+    if (url.pathname === OPEN_URL && url.search === '' && c.req.method === 'GET') return next();
+    const header = c.req.header('authorization') ?? '';
+    if (!header.startsWith(PREFIX)) {
+      throw new ApiError(401, ErrorCode.UnAuthorized, 'unauthorized', `missing '${PREFIX.trim()}' authorization`);
+    }
+    // Comparing digests keeps the comparison constant-time whatever the lengths.
+    if (!timingSafeEqual(digest(header.slice(PREFIX.length).trim()), expected)) {
+      throw new ApiError(401, ErrorCode.UnAuthorized, 'unauthorized', 'invalid secret');
+    }
+    return next();
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}

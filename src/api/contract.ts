@@ -1,0 +1,102 @@
+/**
+ * The HTTP contract of `/api/v1`: every request and reply shape, as zod schemas. Handlers validate
+ * with these, types come from `z.infer`, and `/openapi.json` is generated from them.
+ */
+import { z } from 'zod';
+import { JOB_KINDS, JOB_STATUSES } from '../shared/job-model.js';
+
+/** Longest delay a Scheduled job may ask for: one year. */
+export const MAX_SCHEDULE_DELAY_SECONDS = 365 * 24 * 60 * 60;
+
+export const JobMetadataSchema = z
+  .object({
+    kind: z.enum(JOB_KINDS),
+    schedule_delay: z.number().int().min(0).max(MAX_SCHEDULE_DELAY_SECONDS).optional(),
+    cron_spec: z.string().max(256).optional(),
+    unique: z.boolean().optional(),
+  })
+  .strict();
+
+export const JobRequestSchema = z
+  .object({
+    job: z
+      .object({
+        name: z.string().min(1).max(128),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+        status_hook: z.union([z.literal(''), z.url({ protocol: /^https?$/ }).max(2048)]).optional(),
+        metadata: JobMetadataSchema,
+      })
+      .strict(),
+  })
+  .strict();
+export type JobRequest = z.infer<typeof JobRequestSchema>;
+
+/** `action` is any string here: an unknown action is Harbor's 501, not a 400. */
+export const JobActionRequestSchema = z
+  .object({ action: z.string().min(1).max(64) })
+  .strict();
+export const KNOWN_ACTIONS = ['stop', 'cancel', 'retry'] as const;
+export type JobAction = (typeof KNOWN_ACTIONS)[number];
+
+export const JobStatsSchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(JOB_STATUSES),
+    name: z.string(),
+    kind: z.enum(JOB_KINDS),
+    unique: z.boolean(),
+    ref_link: z.string(),
+    enqueue_time: z.number().int(),
+    update_time: z.number().int(),
+    run_at: z.number().int().optional(),
+    check_in: z.string().optional(),
+    check_in_at: z.number().int().optional(),
+    die_at: z.number().int().optional(),
+    web_hook_url: z.string().optional(),
+    upstream_job_id: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()),
+    revision: z.number().int(),
+    fails: z.number().int().optional(),
+    last_error: z.string().optional(),
+  });
+
+export const JobEnvelopeSchema = z.object({ job: JobStatsSchema });
+
+const positiveInt = (fallback: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, 'must be a positive whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback);
+
+export const ListJobsQuerySchema = z
+  .object({
+    page_number: positiveInt(1, 1_000_000),
+    page_size: positiveInt(25, 100),
+    status: z.enum(JOB_STATUSES).optional(),
+    kind: z.enum(JOB_KINDS).optional(),
+    name: z
+      .string()
+      .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper snake case job name')
+      .optional(),
+  })
+  .strict();
+export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
+
+export const WorkerPoolSchema = z.object({
+  worker_pool_id: z.string(),
+  started_at: z.number().int(),
+  heartbeat_at: z.number().int(),
+  job_names: z.array(z.string()),
+  concurrency: z.number().int(),
+  host: z.string(),
+  status: z.enum(['Healthy', 'Dead']),
+});
+export const WorkerPoolsSchema = z.object({ worker_pools: z.array(WorkerPoolSchema) });
+export type WorkerPool = z.infer<typeof WorkerPoolSchema>;
+
+/** The seed README's error body; `code` is Harbor's numeric error code. */
+export const ErrorBodySchema = z
+  .object({ code: z.number().int(), err: z.string(), description: z.string().optional() });
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;

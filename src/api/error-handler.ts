@@ -1,0 +1,47 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ApiError, ErrorCode } from './api-error.js';
+import type { ErrorBody } from './contract.js';
+
+/** gRPC status codes that mean "Temporal is not reachable right now" rather than "bad request". */
+const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
+
+export type AppEnv = { Variables: { failCode: ErrorCode } };
+
+/** The one place errors become HTTP: every reply is `{code, err, description}` JSON. */
+export function toErrorReply(error: unknown, failCode: ErrorCode): { status: ContentfulStatusCode; body: ErrorBody } {
+  if (error instanceof ApiError) {
+    return { status: error.status, body: body(error.code, error.err, error.description) };
+  }
+  if (error instanceof WorkflowNotFoundError) {
+    return { status: 404, body: body(ErrorCode.NoObjectFound, 'object is not found', error.workflowId ?? undefined) };
+  }
+  if (error instanceof WorkflowExecutionAlreadyStartedError) {
+    return { status: 409, body: body(ErrorCode.ResourceConflicts, 'conflict', `job ${error.workflowId} is still active`) };
+  }
+  const grpcCode = grpcStatus(error);
+  if (grpcCode !== undefined && UNAVAILABLE_CODES.has(grpcCode)) {
+    return { status: 503, body: body(failCode, 'service unavailable', 'Temporal is not reachable; try again') };
+  }
+  return { status: 500, body: body(failCode, 'internal error', error instanceof Error ? error.message : String(error)) };
+}
+
+export function errorResponse(c: Context<AppEnv>, error: unknown): Response {
+  const { status, body: payload } = toErrorReply(error, c.get('failCode') ?? ErrorCode.ReadRequestBody);
+  return c.json(payload, status);
+}
+
+function body(code: number, err: string, description?: string): ErrorBody {
+  return description ? { code, err, description } : { code, err };
+}
+
+function grpcStatus(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'number') return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,287 @@
+import { randomBytes, createHash } from 'node:crypto';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionStatusName,
+} from '@temporalio/client';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import { canonicalJson } from '../shared/canonical-json.js';
+import {
+  initialState,
+  isFinal,
+  JobKind,
+  JobStatus,
+  MEMO_INPUT,
+  MEMO_STATE,
+  RETRYABLE_STATUSES,
+  toStats,
+  type JobInput,
+  type JobState,
+  type JobStats,
+  type JobTimings,
+  type OpCommand,
+} from '../shared/job-model.js';
+import { decodePoolIdentity } from '../shared/pool-identity.js';
+import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
+import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
+import { conflict, notFound } from './api-error.js';
+import type { ListJobsQuery, WorkerPool } from './contract.js';
+
+/** Workflow types of jobs; other workflows in the namespace are not jobs. */
+export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
+/** An idle worker long-polls for up to a minute, so a pool is dead only after a longer silence. */
+export const POOL_DEAD_AFTER_SECONDS = 90;
+/** Every call to Temporal is bounded, so a down server yields a 503 rather than a hung request. */
+const RPC_DEADLINE_MS = 10_000;
+const TASK_QUEUE_KIND_NORMAL = 1;
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
+const TASK_QUEUE_TYPE_ACTIVITY = 2;
+
+export interface SubmitRequest {
+  name: string;
+  kind: JobKind;
+  parameters: Record<string, unknown>;
+  unique: boolean;
+  statusHook?: string;
+  scheduleDelay?: number;
+}
+
+export interface JobGatewayDeps {
+  client: Client;
+  taskQueue: string;
+  registry: JobRegistry;
+  timings: JobTimings;
+}
+
+/** The API's only door to Temporal. Reads need no worker: they come from describe and visibility. */
+export class JobGateway {
+  constructor(private readonly deps: JobGatewayDeps) {}
+
+  async submit(request: SubmitRequest): Promise<JobStats> {
+    const now = nowSec();
+    const id = request.unique ? uniqueJobId(request.name, request.parameters) : randomBytes(12).toString('hex');
+    const input: JobInput = {
+      id,
+      name: request.name,
+      kind: request.kind,
+      parameters: request.parameters,
+      unique: request.unique,
+      enqueueTime: now,
+      revision: now,
+      retry: this.deps.registry.retryPolicy(request.name),
+      timings: this.deps.timings,
+    };
+    if (request.statusHook) input.statusHook = request.statusHook;
+    if (request.scheduleDelay) input.scheduleDelay = request.scheduleDelay;
+    try {
+      await this.start(input, request.unique ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        throw conflict(
+          request.unique
+            ? `a job ${request.name} with the same parameters is still active: ${id}`
+            : `job id ${id} is already taken`,
+        );
+      }
+      throw err;
+    }
+    return toStats(input, initialState(input));
+  }
+
+  async stats(id: string): Promise<JobStats> {
+    const { input, state, status } = await this.read(id);
+    return reconcile(toStats(input, state), status);
+  }
+
+  /** Stop or cancel: a no-op for a finished job, a signal otherwise. */
+  async command(id: string, op: OpCommand): Promise<void> {
+    const stats = await this.stats(id);
+    if (isFinal(stats.status)) return;
+    try {
+      await this.rpc(() => this.handle(id).signal(op === 'cancel' ? cancelSignal : stopSignal));
+    } catch (err) {
+      // The job finished between the read and the signal: nothing left to stop.
+      if (err instanceof WorkflowNotFoundError) return;
+      throw err;
+    }
+  }
+
+  /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
+  async retry(id: string): Promise<void> {
+    const { input, state, status, type } = await this.read(id);
+    const stats = reconcile(toStats(input, state), status);
+    if (!RETRYABLE_STATUSES.includes(stats.status) || status === 'RUNNING') {
+      throw conflict(`job ${id} is ${stats.status}; only jobs in Error, Stopped or Cancelled can be retried`);
+    }
+    const retried: JobInput = { ...input, revision: Math.max(nowSec(), state.revision + 1) };
+    delete retried.scheduleDelay;
+    try {
+      await this.start(retried, 'ALLOW_DUPLICATE', type);
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`job ${id} is already being retried`);
+      throw err;
+    }
+  }
+
+  async exists(id: string): Promise<boolean> {
+    try {
+      await this.read(id);
+      return true;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || (err as { status?: number }).status === 404) return false;
+      throw err;
+    }
+  }
+
+  async list(query: ListJobsQuery): Promise<{ total: number; jobs: JobStats[] }> {
+    const visibilityQuery = this.listQuery(query);
+    const { client } = this.deps;
+    const { count } = await this.rpc(() => client.workflow.count(visibilityQuery));
+    const jobs: JobStats[] = [];
+    const skip = (query.page_number - 1) * query.page_size;
+    if (skip < count) {
+      await this.rpc(async () => {
+        let index = 0;
+        for await (const execution of client.workflow.list({ query: visibilityQuery, pageSize: query.page_size })) {
+          if (index++ < skip) continue;
+          const input = execution.memo?.[MEMO_INPUT] as JobInput | undefined;
+          const state = execution.memo?.[MEMO_STATE] as JobState | undefined;
+          if (input && state) jobs.push(reconcile(toStats(input, state), execution.status.name));
+          if (jobs.length >= query.page_size) break;
+        }
+      });
+    }
+    return { total: count, jobs };
+  }
+
+  /** Worker pools, from the pollers of the job task queue (workflow and activity sides). */
+  async pools(): Promise<WorkerPool[]> {
+    const { client, taskQueue, registry } = this.deps;
+    const describe = (taskQueueType: number) =>
+      this.rpc(() =>
+        client.workflowService.describeTaskQueue({
+          namespace: client.options.namespace,
+          taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+          taskQueueType,
+        }),
+      );
+    const [workflowSide, activitySide] = await Promise.all([
+      describe(TASK_QUEUE_TYPE_WORKFLOW),
+      describe(TASK_QUEUE_TYPE_ACTIVITY),
+    ]);
+    const pools = new Map<string, WorkerPool>();
+    const now = nowSec();
+    for (const poller of [...(workflowSide.pollers ?? []), ...(activitySide.pollers ?? [])]) {
+      const identity = decodePoolIdentity(poller.identity ?? '');
+      if (!identity) continue;
+      const seconds = Number(poller.lastAccessTime?.seconds ?? 0);
+      const known = pools.get(identity.poolId);
+      const heartbeat = Math.max(seconds, known?.heartbeat_at ?? 0);
+      pools.set(identity.poolId, {
+        worker_pool_id: identity.poolId,
+        started_at: identity.startedAt,
+        heartbeat_at: heartbeat,
+        job_names: registry.names(),
+        concurrency: identity.concurrency,
+        host: identity.host,
+        status: now - heartbeat <= POOL_DEAD_AFTER_SECONDS ? 'Healthy' : 'Dead',
+      });
+    }
+    return [...pools.values()].sort((a, b) => a.started_at - b.started_at);
+  }
+
+  private async read(id: string) {
+    const description = await this.rpc(() => this.handle(id).describe());
+    const input = description.memo?.[MEMO_INPUT] as JobInput | undefined;
+    const state = description.memo?.[MEMO_STATE] as JobState | undefined;
+    if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !input || !state) {
+      throw notFound(id);
+    }
+    return { input, state, status: description.status.name, type: description.type };
+  }
+
+  private async start(input: JobInput, reuse: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE', type?: string) {
+    const workflowType = type ?? (input.kind === JobKind.Scheduled ? 'ScheduledJob' : 'GenericJob');
+    const state = initialState(input);
+    await this.rpc(() =>
+      this.deps.client.workflow.start(workflowType, {
+        taskQueue: this.deps.taskQueue,
+        workflowId: input.id,
+        args: [input],
+        workflowIdReusePolicy: reuse,
+        workflowIdConflictPolicy: 'FAIL',
+        memo: { [MEMO_INPUT]: input, [MEMO_STATE]: state },
+        typedSearchAttributes: [
+          { key: JobNameKey, value: input.name },
+          { key: JobKindKey, value: input.kind },
+          { key: JobStatusKey, value: state.status },
+        ],
+        staticSummary: `${input.name} job (${input.kind})`,
+      }),
+    );
+  }
+
+  private listQuery(query: ListJobsQuery): string {
+    const types = JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
+    const clauses = [`WorkflowType IN (${types})`, `TaskQueue = '${this.deps.taskQueue}'`];
+    // Values are validated enums or upper-snake names, so they cannot break out of the quotes.
+    if (query.name) clauses.push(`JobName = '${query.name}'`);
+    if (query.kind) clauses.push(`JobKind = '${query.kind}'`);
+    if (query.status) clauses.push(statusClause(query.status));
+    return clauses.join(' AND ');
+  }
+
+  private handle(id: string) {
+    return this.deps.client.workflow.getHandle(id);
+  }
+
+  private rpc<T>(fn: () => Promise<T>): Promise<T> {
+    return this.deps.client.withDeadline(Date.now() + RPC_DEADLINE_MS, fn);
+  }
+}
+
+/**
+ * The memo is written by the workflow, so it cannot record what ended the workflow from outside
+ * (terminate, cancel before the workflow ran, timeout). The execution status fills that gap, so
+ * what an operator does in the Web UI or CLI shows in the API.
+ */
+export function reconcile(stats: JobStats, execution: WorkflowExecutionStatusName): JobStats {
+  if (isFinal(stats.status) || execution === 'RUNNING' || execution === 'UNSPECIFIED' || execution === 'UNKNOWN') {
+    return stats;
+  }
+  const status =
+    execution === 'TERMINATED'
+      ? JobStatus.Stopped
+      : execution === 'CANCELLED'
+        ? JobStatus.Cancelled
+        : execution === 'COMPLETED'
+          ? JobStatus.Success
+          : JobStatus.Error;
+  return { ...stats, status };
+}
+
+/** The visibility filter for a status, including workflows closed from outside (see `reconcile`). */
+function statusClause(status: JobStatus): string {
+  switch (status) {
+    case JobStatus.Stopped:
+      return `(JobStatus = 'Stopped' OR ExecutionStatus = 'Terminated')`;
+    case JobStatus.Cancelled:
+      return `(JobStatus = 'Cancelled' OR ExecutionStatus = 'Canceled')`;
+    case JobStatus.Error:
+      return `(JobStatus = 'Error' OR ExecutionStatus IN ('Failed', 'TimedOut'))`;
+    case JobStatus.Success:
+      return `JobStatus = 'Success'`;
+    default:
+      return `(JobStatus = '${status}' AND ExecutionStatus = 'Running')`;
+  }
+}
+
+/** A unique job's id follows from its name and parameters, so Temporal itself is the lock. */
+export function uniqueJobId(name: string, parameters: Record<string, unknown>): string {
+  return createHash('sha256').update(`${name}\n${canonicalJson(parameters)}`).digest('hex').slice(0, 24);
+}
+
+function nowSec(): number {
+  return Math.floor(Date.now() / 1000);
+}

@@ -1,0 +1,31 @@
+import type { Connection } from '@temporalio/client';
+import { loadConfig } from '../config/load-config.js';
+import { defaultJobRegistry } from '../jobs/index.js';
+import { createServiceLogger } from '../logs/service-logger.js';
+import { connectClient } from '../temporal/connect.js';
+import { temporalTarget } from '../temporal/connection-options.js';
+import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
+import { serveApi } from './serve-app.js';
+import { runUntilSignal } from '../shared/run-until-signal.js';
+
+/** `npm run api`: one stateless API process against the cluster at TEMPORAL_ADDRESS. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createServiceLogger(config.loggers, 'api');
+  const client = await connectClient(temporalTarget(config));
+  try {
+    await registerSearchAttributes(client.connection as Connection, config.temporal.namespace);
+    const api = await serveApi(config, client, defaultJobRegistry());
+    log.info(`API listening on ${api.url}/api/v1`);
+    await runUntilSignal();
+    log.info('shutting down');
+    await api.close();
+  } finally {
+    await client.connection.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

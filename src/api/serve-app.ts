@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/config-schema.js';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import { fileLogDir } from '../logs/job-loggers.js';
+import { createApp } from './create-app.js';
+import { JobGateway } from './job-gateway.js';
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Timings every submitted job carries into its workflow. */
+export function jobTimings(config: Config) {
+  return {
+    stopGraceMs: config.job.stop_grace_seconds * 1000,
+    heartbeatTimeoutMs: config.job.heartbeat_timeout_seconds * 1000,
+    maxRunMs: config.job.max_run_hours * 3600 * 1000,
+  };
+}
+
+export function buildApp(config: Config, client: Client, registry: JobRegistry) {
+  const secret = config.core_secret;
+  if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
+  const gateway = new JobGateway({ client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config) });
+  return createApp({
+    gateway,
+    registry,
+    secret,
+    logDir: fileLogDir(config.job_loggers),
+    maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),
+    maxBodyBytes: config.max_body_bytes,
+  });
+}
+
+/** Serve the API over http or https as configured. */
+export async function serveApi(config: Config, client: Client, registry: JobRegistry): Promise<RunningApi> {
+  const app = buildApp(config, client, registry);
+  const https = config.protocol === 'https' && config.https_config;
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve(
+      {
+        fetch: app.fetch,
+        port: config.port,
+        hostname: config.host,
+        ...(https
+          ? {
+              createServer: createHttpsServer,
+              serverOptions: { cert: readFileSync(https.cert), key: readFileSync(https.key) },
+            }
+          : {}),
+      },
+      () => resolve(s),
+    );
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `${config.protocol}://${config.host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+      }),
+  };
+}

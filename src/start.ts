@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Connection } from '@temporalio/client';
+import { serveApi } from './api/serve-app.js';
+import type { Config } from './config/config-schema.js';
+import { loadConfig } from './config/load-config.js';
+import { defaultJobRegistry } from './jobs/index.js';
+import { createServiceLogger } from './logs/service-logger.js';
+import { runUntilSignal } from './shared/run-until-signal.js';
+import { connectClient } from './temporal/connect.js';
+import { temporalTarget } from './temporal/connection-options.js';
+import { startDevServer, type DevServer } from './temporal/dev-server.js';
+import { locateTemporalCli } from './temporal/locate-cli.js';
+import { installQuietRuntime } from './temporal/install-runtime.js';
+import { registerSearchAttributes } from './temporal/register-search-attributes.js';
+import { startWorker } from './worker/run-worker.js';
+
+const DEV_SECRET_FILE = 'data/dev-core-secret';
+
+/**
+ * `npm start`: everything on one machine — the embedded Temporal dev server (SQLite under ./data)
+ * unless TEMPORAL_ADDRESS names a cluster, one worker pool, the API and the Web UI.
+ */
+async function main(): Promise<void> {
+  installQuietRuntime();
+  const startedAt = Date.now();
+  const loaded = loadConfig();
+  const log = createServiceLogger(loaded.loggers, 'start');
+  const config: Config = loaded.core_secret ? loaded : { ...loaded, core_secret: devSecret(log.info) };
+
+  let devServer: DevServer | undefined;
+  let address = config.temporal.address;
+  if (!address) {
+    const cli = await locateTemporalCli({ log: (line) => log.info(line) });
+    const dev = config.temporal.dev_server;
+    devServer = await startDevServer({
+      cli,
+      ip: dev.ip,
+      port: dev.port,
+      uiPort: dev.ui_port,
+      dbFile: dev.db_file,
+      namespace: config.temporal.namespace,
+    });
+    address = devServer.address;
+    log.info(`Temporal dev server at ${address} (state in ${dev.db_file})`);
+  }
+
+  const target = temporalTarget(config, address);
+  const client = await connectClient(target);
+  const registry = defaultJobRegistry();
+  try {
+    await registerSearchAttributes(client.connection as Connection, target.namespace);
+    const worker = await startWorker(config, target, client, registry, log);
+    const api = await serveApi(config, client, registry);
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    log.info(`ready in ${seconds}s`);
+    log.info(`API:    ${api.url}/api/v1   (health: ${api.url}/api/v1/stats)`);
+    if (devServer?.uiUrl) log.info(`Web UI: ${devServer.uiUrl}/namespaces/${target.namespace}/workflows`);
+    log.info('Ctrl-C stops everything.');
+
+    await Promise.race([runUntilSignal(), worker.done]);
+    log.info('stopping…');
+    await api.close();
+    await worker.shutdown();
+  } finally {
+    await client.connection.close();
+    await devServer?.stop();
+  }
+}
+
+/** Without CORE_SECRET, a random dev secret kept under ./data so curl recipes keep working across restarts. */
+function devSecret(print: (line: string) => void): string {
+  if (existsSync(DEV_SECRET_FILE)) return readFileSync(DEV_SECRET_FILE, 'utf8').trim();
+  const secret = randomBytes(18).toString('base64url');
+  mkdirSync(dirname(DEV_SECRET_FILE), { recursive: true });
+  writeFileSync(DEV_SECRET_FILE, `${secret}\n`, { mode: 0o600 });
+  print(`CORE_SECRET is not set; generated a dev secret (kept in ${DEV_SECRET_FILE}): ${secret}`);
+  return secret;
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

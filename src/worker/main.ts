@@ -1,0 +1,34 @@
+import type { Connection } from '@temporalio/client';
+import { loadConfig } from '../config/load-config.js';
+import { defaultJobRegistry } from '../jobs/index.js';
+import { createServiceLogger } from '../logs/service-logger.js';
+import { runUntilSignal } from '../shared/run-until-signal.js';
+import { connectClient } from '../temporal/connect.js';
+import { temporalTarget } from '../temporal/connection-options.js';
+import { installQuietRuntime } from '../temporal/install-runtime.js';
+import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
+import { startWorker } from './run-worker.js';
+
+/** `npm run worker`: one stateless worker pool against the cluster at TEMPORAL_ADDRESS. */
+async function main(): Promise<void> {
+  installQuietRuntime();
+  const config = loadConfig();
+  const log = createServiceLogger(config.loggers, 'worker');
+  const target = temporalTarget(config);
+  const client = await connectClient(target);
+  try {
+    await registerSearchAttributes(client.connection as Connection, target.namespace);
+    const worker = await startWorker(config, target, client, defaultJobRegistry(), log);
+    log.info(`worker polling task queue ${target.taskQueue} on ${target.address} (${config.worker_pool.workers} slots)`);
+    await Promise.race([runUntilSignal(), worker.done]);
+    log.info('shutting down');
+    await worker.shutdown();
+  } finally {
+    await client.connection.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config/config-schema.js';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import { fileLogDir } from '../logs/job-loggers.js';
+import { startLogSweeper } from '../logs/log-sweeper.js';
+import type { ServiceLogger } from '../logs/service-logger.js';
+import { connectNative } from '../temporal/connect.js';
+import type { TemporalTarget } from '../temporal/connection-options.js';
+import { createJobWorker } from './create-worker.js';
+
+export interface RunningWorker {
+  /** Settles when the worker has stopped (after `shutdown()` or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** Start a worker pool and the job log sweeper. */
+export async function startWorker(
+  config: Config,
+  target: TemporalTarget,
+  client: Client,
+  registry: JobRegistry,
+  log: ServiceLogger,
+): Promise<RunningWorker> {
+  const connection = await connectNative(target);
+  const worker = await createJobWorker({
+    config,
+    connection,
+    client,
+    registry,
+    taskQueue: target.taskQueue,
+    namespace: target.namespace,
+  });
+  const logDir = fileLogDir(config.job_loggers);
+  const sweeper = config.job_loggers.find((l) => l.name === 'FILE')?.sweeper;
+  const stopSweeper =
+    logDir && sweeper
+      ? startLogSweeper(logDir, sweeper.duration, (err) => log.warning(`log sweep failed: ${(err as Error).message}`))
+      : () => undefined;
+  const done = worker.run().finally(async () => {
+    stopSweeper();
+    await connection.close();
+  });
+  return {
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
