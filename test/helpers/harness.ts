@@ -1,0 +1,136 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, Connection } from '@temporalio/client';
+import type { Hono } from 'hono';
+import { buildApp } from '../../src/api/serve-app.js';
+import { ConfigSchema, type Config } from '../../src/config/config-schema.js';
+import type { JobRegistry } from '../../src/jobs/job-registry.js';
+import { createServiceLogger } from '../../src/logs/service-logger.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { connectClient } from '../../src/temporal/connect.js';
+import { temporalTarget } from '../../src/temporal/connection-options.js';
+import { installQuietRuntime } from '../../src/temporal/install-runtime.js';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes.js';
+import { startWorker, type RunningWorker } from '../../src/worker/run-worker.js';
+import { testRegistry } from './test-jobs.js';
+import { waitFor } from './wait-for.js';
+
+export const TEST_SECRET = 'test-secret-0123456789';
+
+let runtimeInstalled = false;
+
+export function testTemporalAddress(): string {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('TEST_TEMPORAL_ADDRESS is unset: run the suite with `npm test`');
+  return address;
+}
+
+/** A valid configuration for tests: its own task queue and log directory, quiet service logs. */
+export function testConfig(overrides: Record<string, unknown> = {}): Config {
+  const logDir = mkdtempSync(join(tmpdir(), 'jobservice-logs-'));
+  return ConfigSchema.parse({
+    job_loggers: [{ name: 'FILE', level: 'DEBUG', settings: { base_dir: logDir }, sweeper: { duration: 1 } }],
+    loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
+    core_secret: TEST_SECRET,
+    job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, checkin_min_interval_ms: 200 },
+    ...overrides,
+    temporal: {
+      address: testTemporalAddress(),
+      task_queue: `test-${randomBytes(4).toString('hex')}`,
+      ...((overrides.temporal as object | undefined) ?? {}),
+    },
+  });
+}
+
+export interface Harness {
+  config: Config;
+  client: Client;
+  app: Hono;
+  logDir: string;
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
+  submit(job: Record<string, unknown>): Promise<JobStats>;
+  stats(id: string): Promise<JobStats>;
+  waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<JobStats>;
+  startWorker(): Promise<void>;
+  stopWorker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  config?: Config;
+  registry?: JobRegistry;
+  /** Start a worker right away. @defaultValue true */
+  worker?: boolean;
+}
+
+/** A real API over a real Temporal dev server, with an in-process worker on a task queue of its own. */
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  if (!runtimeInstalled) {
+    installQuietRuntime('ERROR');
+    runtimeInstalled = true;
+  }
+  const config = options.config ?? testConfig();
+  const registry = options.registry ?? testRegistry();
+  const target = temporalTarget(config);
+  const client = await connectClient(target);
+  await registerSearchAttributes(client.connection as Connection, target.namespace);
+  const app = buildApp(config, client, registry) as unknown as Hono;
+  const logDir = (config.job_loggers.find((l) => l.name === 'FILE')?.settings.base_dir as string) ?? '';
+  let worker: RunningWorker | undefined;
+
+  const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const init: RequestInit = {
+      method,
+      headers: {
+        authorization: `Harbor-Secret ${TEST_SECRET}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+    };
+    if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    return Promise.resolve(app.request(path, init));
+  };
+
+  const harness: Harness = {
+    config,
+    client,
+    app,
+    logDir,
+    request,
+    async submit(job) {
+      const response = await request('POST', '/api/v1/jobs', { job });
+      const payload = (await response.json()) as { job: JobStats };
+      if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${JSON.stringify(payload)}`);
+      return payload.job;
+    },
+    async stats(id) {
+      const response = await request('GET', `/api/v1/jobs/${id}`);
+      if (response.status !== 200) throw new Error(`stats answered ${response.status}: ${await response.text()}`);
+      return ((await response.json()) as { job: JobStats }).job;
+    },
+    waitForStatus(id, statuses, timeoutMs = 20_000) {
+      return waitFor(() => harness.stats(id), (s) => statuses.includes(s.status), {
+        timeoutMs,
+        what: `job ${id} to reach ${statuses.join('|')}`,
+      });
+    },
+    async startWorker() {
+      if (worker) throw new Error('the harness worker is already running');
+      const log = createServiceLogger(config.loggers, 'test-worker');
+      worker = await startWorker(config, target, client, registry, log);
+    },
+    async stopWorker() {
+      await worker?.shutdown();
+      worker = undefined;
+    },
+    async close() {
+      await harness.stopWorker();
+      await client.connection.close();
+      rmSync(logDir, { recursive: true, force: true });
+    },
+  };
+  if (options.worker ?? true) await harness.startWorker();
+  return harness;
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { defineJob } from '../../src/jobs/define-job.js';
+import { demoJob } from '../../src/jobs/demo-job.js';
+import { createJobRegistry } from '../../src/jobs/job-registry.js';
+
+/** Always fails; retried once, quickly, so retry behaviour is seen within a test's patience. */
+export const failingJob = defineJob({
+  name: 'TEST_FAIL',
+  maxFails: 2,
+  retryInitialIntervalMs: 200,
+  params: z.object({ message: z.string().default('boom') }).strict(),
+  async run(ctx, params) {
+    ctx.logger.error(`failing on purpose: ${params.message}`);
+    throw new Error(params.message);
+  },
+});
+
+/** Checks in far more often than the coalescing interval. */
+export const chattyJob = defineJob({
+  name: 'TEST_CHATTY',
+  maxFails: 1,
+  params: z.object({ count: z.number().int().min(1).max(10_000), interval_ms: z.number().int().min(0) }).strict(),
+  async run(ctx, params) {
+    for (let i = 1; i <= params.count; i++) {
+      ctx.checkin(`${i}/${params.count}`);
+      await ctx.sleep(params.interval_ms);
+    }
+  },
+});
+
+/** Echoes a configured job property into its log and check-in. */
+export const propertyJob = defineJob({
+  name: 'TEST_PROPERTY',
+  maxFails: 1,
+  params: z.object({ key: z.string() }).strict(),
+  async run(ctx, params) {
+    ctx.checkin(`property ${params.key}=${String(ctx.get(params.key))}`);
+  },
+});
+
+export function testRegistry() {
+  return createJobRegistry([demoJob, failingJob, chattyJob, propertyJob]);
+}

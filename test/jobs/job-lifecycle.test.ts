@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { statsQuery } from '../../src/workflows/job-messages.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const demo = (params: Record<string, unknown> = {}, metadata: Record<string, unknown> = { kind: 'Generic' }) => ({
+  name: 'DEMO',
+  parameters: { image: 'demo-app', step_ms: 50, hold_ms: 50, ...params },
+  metadata,
+});
+
+describe('job lifecycle', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('runs a Generic DEMO job to Success with Harbor stats fields and its check-ins', async () => {
+    const submitted = await h.submit({ ...demo(), status_hook: 'http://127.0.0.1:9/hook' });
+    assert.match(submitted.id, /^[0-9a-f]{24}$/);
+    assert.equal(submitted.status, 'Pending');
+    assert.equal(submitted.kind, 'Generic');
+    assert.equal(submitted.name, 'DEMO');
+    assert.equal(submitted.ref_link, `/api/v1/jobs/${submitted.id}`);
+    assert.equal(submitted.web_hook_url, 'http://127.0.0.1:9/hook');
+    assert.equal(submitted.unique, false);
+    assert.ok(submitted.enqueue_time > 0 && submitted.revision > 0);
+
+    const done = await h.waitForStatus(submitted.id, ['Success']);
+    assert.equal(done.check_in, '100%');
+    assert.ok(done.check_in_at && done.check_in_at >= submitted.enqueue_time);
+    assert.ok(done.update_time >= submitted.enqueue_time);
+    assert.deepEqual(done.parameters, demo().parameters);
+    assert.equal(done.revision, submitted.revision);
+    assert.equal(done.enqueue_time, submitted.enqueue_time);
+  });
+
+  it('shows Running with live check-ins while the job runs, and the query returns the same state', async () => {
+    const { id } = await h.submit(demo({ step_ms: 1500, hold_ms: 1500 }));
+    const running = await waitFor(() => h.stats(id), (s) => s.status === 'Running' && s.check_in !== undefined, {
+      what: 'a running check-in',
+    });
+    assert.match(running.check_in ?? '', /^(30|60|100)%$/);
+    const live = await h.client.workflow.getHandle(id).query(statsQuery);
+    assert.equal(live.status, 'Running');
+    assert.equal(live.revision, running.revision);
+    await h.waitForStatus(id, ['Success']);
+  });
+
+  it('keeps a job Pending while no worker has started it (a backlog is not Running)', async () => {
+    await h.stopWorker();
+    let id: string;
+    try {
+      ({ id } = await h.submit(demo()));
+      // Describe is answered by the server alone: the job is readable with no worker at all.
+      assert.equal((await h.stats(id)).status, 'Pending');
+    } finally {
+      await h.startWorker();
+    }
+    await h.waitForStatus(id, ['Success']);
+  });
+
+  it('runs a Scheduled job after its delay, showing Scheduled and run_at meanwhile', async () => {
+    const job = await h.submit(demo({}, { kind: 'Scheduled', schedule_delay: 2 }));
+    assert.equal(job.status, 'Scheduled');
+    assert.equal(job.kind, 'Scheduled');
+    assert.equal(job.run_at, job.enqueue_time + 2);
+    const still = await h.stats(job.id);
+    assert.equal(still.status, 'Scheduled');
+    const done = await h.waitForStatus(job.id, ['Success']);
+    assert.equal(done.run_at, job.run_at);
+    const description = await h.client.workflow.getHandle(job.id).describe();
+    assert.equal(description.type, 'ScheduledJob');
+  });
+
+  it('stops a running job through activity cancellation; the job sees opCommand() = stop', async () => {
+    const { id } = await h.submit(demo({ step_ms: 30_000 }));
+    await h.waitForStatus(id, ['Running']);
+    const started = Date.now();
+    const response = await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' });
+    assert.equal(response.status, 204);
+    const stopped = await h.waitForStatus(id, ['Stopped'], 10_000);
+    assert.ok(Date.now() - started < 10_000);
+    assert.equal(stopped.status, 'Stopped');
+    const log = await waitFor(
+      async () => (await h.request('GET', `/api/v1/jobs/${id}/log`)).text(),
+      (text) => text.includes('run ended after stop'),
+      { what: 'the log to record the stop' },
+    );
+    assert.match(log, /received stop after 30%/);
+  });
+
+  it('cancels a running job: status Cancelled and the job sees opCommand() = cancel', async () => {
+    const { id } = await h.submit(demo({ step_ms: 30_000 }));
+    await h.waitForStatus(id, ['Running']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'cancel' })).status, 204);
+    await h.waitForStatus(id, ['Cancelled'], 10_000);
+    const log = await waitFor(
+      async () => (await h.request('GET', `/api/v1/jobs/${id}/log`)).text(),
+      (text) => text.includes('run ended after cancel'),
+      { what: 'the log to record the cancel' },
+    );
+    assert.match(log, /received cancel after 30%/);
+  });
+
+  it('marks a job that ignores the stop as Stopped after the grace period and abandons it', async () => {
+    const { id } = await h.submit(demo({ step_ms: 20_000, ignore_stop: true }));
+    await h.waitForStatus(id, ['Running']);
+    const asked = Date.now();
+    await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' });
+    await h.waitForStatus(id, ['Stopped'], 10_000);
+    const waited = Date.now() - asked;
+    // stop_grace_seconds is 2 in tests: not before the grace period, and not long after it.
+    assert.ok(waited >= 1_500, `stopped after ${waited} ms, before the grace period`);
+    const description = await h.client.workflow.getHandle(id).describe();
+    assert.equal(description.status.name, 'COMPLETED');
+  });
+
+  it('never runs a Scheduled job stopped before it is due', async () => {
+    const { id } = await h.submit(demo({}, { kind: 'Scheduled', schedule_delay: 60 }));
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' })).status, 204);
+    const stopped = await h.waitForStatus(id, ['Stopped']);
+    assert.equal(stopped.check_in, undefined);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${id}/log`)).status, 404);
+  });
+
+  it('never runs a Pending job cancelled before a worker picked it up', async () => {
+    await h.stopWorker();
+    let id: string;
+    try {
+      ({ id } = await h.submit(demo()));
+      assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'cancel' })).status, 204);
+    } finally {
+      await h.startWorker();
+    }
+    const cancelled = await h.waitForStatus(id, ['Cancelled']);
+    assert.equal(cancelled.check_in, undefined);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${id}/log`)).status, 404);
+  });
+
+  it('answers 204 and changes nothing when stopping or cancelling a finished job', async () => {
+    const { id } = await h.submit(demo());
+    const done = await h.waitForStatus(id, ['Success']);
+    for (const action of ['stop', 'cancel']) {
+      assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action })).status, 204);
+    }
+    assert.deepEqual(await h.stats(id), done);
+  });
+
+  it('retries a failing job per maxFails, ends in Error, and fails the workflow in Temporal', async () => {
+    const { id, revision } = await h.submit({ name: 'TEST_FAIL', parameters: { message: 'disk on fire' }, metadata: { kind: 'Generic' } });
+    const failed = await h.waitForStatus(id, ['Error']);
+    assert.equal(failed.fails, 2);
+    assert.equal(failed.last_error, 'disk on fire');
+    assert.ok(failed.revision > revision, 'the automatic retry ran under a new revision');
+    const description = await h.client.workflow.getHandle(id).describe();
+    assert.equal(description.status.name, 'FAILED');
+    const found = await waitFor(
+      () => h.client.workflow.count(`JobName = "TEST_FAIL" AND JobStatus = "Error" AND WorkflowId = "${id}"`),
+      (r) => r.count === 1,
+      { what: 'the Error job to be found by search attributes' },
+    );
+    assert.equal(found.count, 1);
+  });
+
+  it('retry starts a new revision of the same job id; retry of a job not in Error is 409', async () => {
+    const { id } = await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: { kind: 'Generic' } });
+    const first = await h.waitForStatus(id, ['Error']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'retry' })).status, 204);
+    const second = await waitFor(() => h.stats(id), (s) => s.revision > first.revision && s.status === 'Error', {
+      what: 'the retried revision to fail again',
+    });
+    assert.equal(second.id, id);
+    assert.equal(second.enqueue_time, first.enqueue_time);
+
+    const ok = await h.submit(demo());
+    await h.waitForStatus(ok.id, ['Success']);
+    const conflict = await h.request('POST', `/api/v1/jobs/${ok.id}`, { action: 'retry' });
+    assert.equal(conflict.status, 409);
+    assert.equal(((await conflict.json()) as { code: number }).code, 10012);
+  });
+
+  it('retries a Stopped job: the new revision runs to Success', async () => {
+    const { id } = await h.submit(demo({}, { kind: 'Scheduled', schedule_delay: 600 }));
+    await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' });
+    const stopped = await h.waitForStatus(id, ['Stopped']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'retry' })).status, 204);
+    const done = await waitFor(() => h.stats(id), (s) => s.revision > stopped.revision && s.status === 'Success', {
+      what: 'the retried job to succeed',
+    });
+    assert.equal(done.check_in, '100%');
+  });
+
+  it('gives a job the configured job properties through ctx.get', async () => {
+    await h.close();
+    const { testConfig } = await import('../helpers/harness.js');
+    h = await createHarness({ config: testConfig({ job_properties: { email_from: 'ops@example.test' } }) });
+    const { id } = await h.submit({ name: 'TEST_PROPERTY', parameters: { key: 'email_from' }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(id, ['Success']);
+    assert.equal(done.check_in, 'property email_from=ops@example.test');
+  });
+
+  it('coalesces a chatty job’s check-ins so its history stays small, and keeps the last one', async () => {
+    const { id } = await h.submit({ name: 'TEST_CHATTY', parameters: { count: 300, interval_ms: 5 }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(id, ['Success']);
+    assert.equal(done.check_in, '300/300');
+    const description = await h.client.workflow.getHandle(id).describe();
+    // 300 check-ins over ~1.5 s at one per 200 ms: a few dozen events, not hundreds of signals.
+    assert.ok(description.historyLength < 120, `history has ${description.historyLength} events`);
+  });
+});

@@ -1,0 +1,63 @@
+/**
+ * The test command: one real Temporal dev server (in memory, headless) and one prebuilt workflow
+ * bundle for the whole suite, then node's test runner over every `*.test.ts`; the server stops
+ * whatever the outcome.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { locateTemporalCli } from '../src/temporal/locate-cli.js';
+import { WORKFLOWS_PATH } from '../src/worker/create-worker.js';
+import { freePort } from './helpers/free-port.js';
+
+async function main(): Promise<number> {
+  const cli = await locateTemporalCli({ log: (line) => console.log(line) });
+  const server = await startDevServer({ cli, ip: '127.0.0.1', port: await freePort() });
+  try {
+    mkdirSync('.tmp', { recursive: true });
+    const bundlePath = resolve('.tmp/workflow-bundle.js');
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    writeFileSync(bundlePath, code);
+
+    const only = process.argv.slice(2);
+    const files = only.length > 0 ? only : testFiles('test');
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEST_TEMPORAL_ADDRESS: server.address,
+        TEST_TEMPORAL_CLI: cli,
+        JOBSERVICE_WORKFLOW_BUNDLE: bundlePath,
+      },
+    });
+    return await new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)));
+  } finally {
+    await server.stop();
+  }
+}
+
+function testFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.test.ts'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m: string) => console.warn(m),
+  error: (m: string) => console.error(m),
+};
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
