@@ -53,6 +53,9 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
     maxConcurrentActivityTaskExecutions: config.worker_pool.workers,
     // Cancellation reaches an activity only with a heartbeat; send them at least every second.
     maxHeartbeatThrottleInterval: '1s',
+    // On shutdown running jobs get 5 s to return, then their cancellation; a job that ignores it
+    // is cut loose 10 s later and its run is retried by another worker after the heartbeat timeout.
     shutdownGraceTime: '5s',
+    shutdownForceTime: '10s',
   });
 }

@@ -37,10 +37,16 @@ export async function startWorker(
     logDir && sweeper
       ? startLogSweeper(logDir, sweeper.duration, (err) => log.warning(`log sweep failed: ${(err as Error).message}`))
       : () => undefined;
-  const done = worker.run().finally(async () => {
-    stopSweeper();
-    await connection.close();
-  });
+  const done = worker
+    .run()
+    .catch((err: unknown) => {
+      if ((err as Error).name !== 'GracefulShutdownPeriodExpiredError') throw err;
+      log.warning('some jobs ignored the shutdown; they were abandoned and will run again elsewhere');
+    })
+    .finally(async () => {
+      stopSweeper();
+      await connection.close();
+    });
   return {
     done,
     async shutdown() {

@@ -108,7 +108,7 @@ describe('job lifecycle', () => {
   });
 
   it('marks a job that ignores the stop as Stopped after the grace period and abandons it', async () => {
-    const { id } = await h.submit(demo({ step_ms: 20_000, ignore_stop: true }));
+    const { id } = await h.submit(demo({ step_ms: 5_000, hold_ms: 0, ignore_stop: true }));
     await h.waitForStatus(id, ['Running']);
     const asked = Date.now();
     await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' });
