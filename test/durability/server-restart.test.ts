@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { freePort } from '../helpers/free-port.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+
+describe('the embedded server restarted on the same SQLite file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jobservice-sqlite-'));
+  let server: DevServer | undefined;
+  let h: Harness | undefined;
+  after(async () => {
+    await h?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('still has every job and its stats, and a waiting job can still be stopped', async () => {
+    const cli = process.env.TEST_TEMPORAL_CLI;
+    assert.ok(cli, 'TEST_TEMPORAL_CLI is set by the test runner');
+    const port = await freePort();
+    const dbFile = join(dir, 'temporal.db');
+    server = await startDevServer({ cli, ip: '127.0.0.1', port, dbFile });
+    const config = testConfig({ temporal: { address: server.address } });
+    h = await createHarness({ config });
+
+    const finished = await h.submit({ name: 'DEMO', parameters: { image: 'demo-db', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(finished.id, ['Success']);
+    const waiting = await h.submit({ name: 'DEMO', parameters: { image: 'demo-db' }, metadata: { kind: 'Scheduled', schedule_delay: 3600 } });
+    await h.close();
+    h = undefined;
+    await server.stop();
+
+    server = await startDevServer({ cli, ip: '127.0.0.1', port, dbFile });
+    h = await createHarness({ config: { ...config } });
+    assert.deepEqual(await h.stats(finished.id), done);
+    const still = await h.stats(waiting.id);
+    assert.equal(still.status, 'Scheduled');
+    assert.equal(still.run_at, waiting.run_at);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${waiting.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(waiting.id, ['Stopped']);
+  });
+});

@@ -1,0 +1,30 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../src/config/config-schema.js';
+
+/** A worker in a process of its own (`npm run worker`), so a test can kill it hard. */
+export function spawnWorkerProcess(config: Config, dir: string): ChildProcess {
+  const configPath = join(dir, 'worker.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      job_loggers: config.job_loggers,
+      loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
+      worker_pool: { workers: 4 },
+    }),
+  );
+  return spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts', '-c', configPath], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: config.temporal.address,
+      JOB_SERVICE_TASK_QUEUE: config.temporal.task_queue,
+    },
+  });
+}
+
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
