@@ -81,8 +81,9 @@ export const ConfigSchema = z
       .object({
         /** Jobs one worker process runs at once. */
         workers: z.number().int().min(1).max(10_000).default(10),
-        /** Accepted for Harbor config compatibility; the backend is always Temporal. */
+        /** Accepted so Harbor config files load; the backend is always Temporal. */
         backend: z.string().optional(),
+        redis_pool: z.record(z.string(), z.unknown()).optional(),
       })
       .strict()
       .prefault({}),
@@ -96,6 +97,9 @@ export const ConfigSchema = z
     /** Properties a job reads with `ctx.get(key)`. */
     job_properties: z.record(z.string(), z.unknown()).default({}),
     temporal: TemporalConfig.prefault({}),
+    /** Harbor's metrics and reaper sections: accepted so Harbor config files load, not used yet. */
+    metric: z.record(z.string(), z.unknown()).optional(),
+    reaper: z.record(z.string(), z.unknown()).optional(),
     /** Inbound API secret; normally given as the CORE_SECRET environment variable. */
     core_secret: z.string().min(1).optional(),
   })

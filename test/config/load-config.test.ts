@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'jobservice-config-'));
+const file = (name: string, text: string) => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+const problemsOf = (fn: () => unknown): string[] => {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${String(err)}`);
+    return err.problems;
+  }
+  assert.fail('expected the configuration to be refused');
+};
+
+describe('configuration', () => {
+  it('has defaults that need no file', () => {
+    const config = loadConfig({ argv: [], env: {} });
+    assert.equal(config.protocol, 'http');
+    assert.equal(config.port, 8080);
+    assert.equal(config.worker_pool.workers, 10);
+    assert.equal(config.max_retrieve_size_mb, 10);
+    assert.equal(config.temporal.namespace, 'default');
+    assert.equal(config.temporal.dev_server.db_file, 'data/temporal.db');
+    assert.deepEqual(
+      config.job_loggers.map((l) => l.name),
+      ['FILE', 'STD_OUTPUT'],
+    );
+    assert.equal(config.core_secret, undefined);
+  });
+
+  it('reads a Harbor-style YAML file given with -c', () => {
+    const path = file(
+      'harbor.yaml',
+      `
+protocol: "http"
+port: 9443
+worker_pool:
+  workers: 4
+  backend: "redis"
+  redis_pool:
+    redis_url: "localhost:6379"
+    namespace: "harbor_job_service"
+job_loggers:
+  - name: "STD_OUTPUT"
+    level: "debug"
+  - name: "FILE"
+    level: "INFO"
+    settings:
+      base_dir: "/tmp/job_logs"
+    sweeper:
+      duration: 3
+      settings:
+        work_dir: "/tmp/job_logs"
+loggers:
+  - name: "STD_OUTPUT"
+    level: "INFO"
+max_retrieve_size_mb: 2
+metric:
+  enabled: false
+reaper:
+  max_update_hours: 24
+`,
+    );
+    const config = loadConfig({ argv: ['-c', path], env: {} });
+    assert.equal(config.port, 9443);
+    assert.equal(config.worker_pool.workers, 4);
+    assert.equal(config.job_loggers[0]?.level, 'DEBUG');
+    assert.equal(config.job_loggers[1]?.sweeper?.duration, 3);
+    assert.equal(config.max_retrieve_size_mb, 2);
+  });
+
+  it('finds the file through JOB_SERVICE_CONFIG and --config=', () => {
+    const path = file('port.yaml', 'port: 7000\njob_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\n');
+    assert.equal(loadConfig({ argv: [], env: { JOB_SERVICE_CONFIG: path } }).port, 7000);
+    assert.equal(loadConfig({ argv: [`--config=${path}`], env: {} }).port, 7000);
+  });
+
+  it('lets Harbor environment names and Temporal SDK names override the file', () => {
+    const config = loadConfig({
+      argv: [],
+      env: {
+        JOB_SERVICE_PORT: '9090',
+        JOB_SERVICE_PROTOCOL: 'http',
+        JOB_SERVICE_POOL_WORKERS: '3',
+        CORE_SECRET: 's3cret',
+        TEMPORAL_ADDRESS: 'temporal.example:7233',
+        TEMPORAL_NAMESPACE: 'jobs',
+        JOB_SERVICE_TASK_QUEUE: 'harbor',
+        TEMPORAL_API_KEY: 'key',
+      },
+    });
+    assert.equal(config.port, 9090);
+    assert.equal(config.worker_pool.workers, 3);
+    assert.equal(config.core_secret, 's3cret');
+    assert.equal(config.temporal.address, 'temporal.example:7233');
+    assert.equal(config.temporal.namespace, 'jobs');
+    assert.equal(config.temporal.task_queue, 'harbor');
+    assert.equal(config.temporal.api_key, 'key');
+  });
+
+  it('reports every problem at once, naming the field or variable', () => {
+    const path = file(
+      'bad.yaml',
+      'protocol: ftp\nport: 70000\nworker_pool: {workers: 0}\nloggers: []\nmystery: 1\njob: {stop_grace_seconds: -1}\n',
+    );
+    const problems = problemsOf(() => loadConfig({ argv: ['-c', path], env: {} }));
+    const text = problems.join('\n');
+    for (const field of ['protocol', 'port', 'worker_pool.workers', 'job_loggers', 'loggers', 'mystery', 'job.stop_grace_seconds']) {
+      assert.match(text, new RegExp(field.replace('.', '\\.')), `no problem names ${field}:\n${text}`);
+    }
+    const envProblems = problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_PORT: '80a', JOB_SERVICE_POOL_WORKERS: '' } }));
+    assert.match(envProblems.join('\n'), /JOB_SERVICE_PORT: expected a whole number/);
+  });
+
+  it('refuses https without readable certificate files', () => {
+    const problems = problemsOf(() =>
+      loadConfig({
+        argv: [],
+        env: { JOB_SERVICE_PROTOCOL: 'https', JOB_SERVICE_HTTPS_CERT: '/nope/cert.pem', JOB_SERVICE_HTTPS_KEY: '/nope/key.pem' },
+      }),
+    );
+    assert.match(problems.join('\n'), /https_config\.cert: cannot read file \/nope\/cert\.pem/);
+    assert.match(problems.join('\n'), /https_config\.key: cannot read file \/nope\/key\.pem/);
+    assert.match(problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_PROTOCOL: 'https' } })).join(), /https_config/);
+  });
+
+  it('refuses unreadable, non-YAML and non-mapping files', () => {
+    assert.match(problemsOf(() => loadConfig({ argv: ['-c', join(dir, 'missing.yaml')], env: {} }))[0]!, /cannot read config file/);
+    assert.match(problemsOf(() => loadConfig({ argv: ['-c', file('broken.yaml', 'port: [1,\n')], env: {} }))[0]!, /not valid YAML/);
+    assert.match(problemsOf(() => loadConfig({ argv: ['-c', file('list.yaml', '- 1\n- 2\n')], env: {} }))[0]!, /mapping/);
+  });
+
+  it('is frozen once loaded', () => {
+    const config = loadConfig({ argv: [], env: {} });
+    assert.throws(() => {
+      (config as { port: number }).port = 1;
+    }, TypeError);
+    assert.throws(() => {
+      (config.worker_pool as { workers: number }).workers = 1;
+    }, TypeError);
+  });
+
+  for (const entry of ['src/api/main.ts', 'src/worker/main.ts']) {
+    it(`${entry} prints every problem and exits non-zero on a bad config`, () => {
+      const path = file('entry.yaml', 'port: 0\nprotocol: gopher\n');
+      const result = spawnSync(process.execPath, ['--import', 'tsx', entry, '-c', path], {
+        encoding: 'utf8',
+        env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+        timeout: 30_000,
+      });
+      assert.notEqual(result.status, 0);
+      assert.match(result.stderr, /invalid configuration/);
+      assert.match(result.stderr, /port/);
+      assert.match(result.stderr, /protocol/);
+    });
+  }
+
+  it('the API refuses to start without CORE_SECRET', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
+      encoding: 'utf8',
+      env: { ...process.env, CORE_SECRET: '', TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233', JOB_SERVICE_PORT: '1' },
+      timeout: 30_000,
+    });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /CORE_SECRET is not set/);
+  });
+});

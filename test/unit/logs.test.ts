@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
+import { readLogTail } from '../../src/logs/log-reader.js';
+import { sweepLogs } from '../../src/logs/log-sweeper.js';
+
+const ID = '0123456789abcdef01234567';
+
+describe('job logs', () => {
+  it('FILE writes <base_dir>/<id>.log, honouring the level', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const factory = createJobLoggerFactory([{ name: 'FILE', level: 'INFO', settings: { base_dir: dir } }]);
+    const logger = factory.open(ID);
+    logger.debug('hidden');
+    logger.info('shown');
+    logger.error('also shown');
+    await logger.close();
+    const text = readFileSync(join(dir, `${ID}.log`), 'utf8');
+    assert.match(text, /\[INFO\] shown/);
+    assert.match(text, /\[ERROR\] also shown/);
+    assert.doesNotMatch(text, /hidden/);
+  });
+
+  it('refuses to open a log for an id that is not of the issued form', () => {
+    const factory = createJobLoggerFactory([{ name: 'FILE', level: 'INFO', settings: { base_dir: tmpdir() } }]);
+    assert.throws(() => factory.open('../../etc/passwd'), /malformed job id/);
+  });
+
+  it('reads the tail within the cap, all of it with cap 0, nothing for foreign ids', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    writeFileSync(join(dir, `${ID}.log`), '0123456789');
+    assert.equal((await readLogTail(dir, ID, 4))?.toString(), '6789');
+    assert.equal((await readLogTail(dir, ID, 0))?.toString(), '0123456789');
+    assert.equal(await readLogTail(dir, 'ffffffffffffffffffffffff', 4), undefined);
+    assert.equal(await readLogTail(dir, '../x', 4), undefined);
+  });
+
+  it('sweeps logs older than the duration and keeps newer ones and other files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const old = join(dir, 'aaaaaaaaaaaaaaaaaaaaaaaa.log');
+    const fresh = join(dir, 'bbbbbbbbbbbbbbbbbbbbbbbb.log');
+    const other = join(dir, 'notes.txt');
+    for (const f of [old, fresh, other]) writeFileSync(f, 'x');
+    const threeDaysAgo = (Date.now() - 3 * 86_400_000) / 1000;
+    utimesSync(old, threeDaysAgo, threeDaysAgo);
+    utimesSync(other, threeDaysAgo, threeDaysAgo);
+    assert.deepEqual(await sweepLogs(dir, 1), ['aaaaaaaaaaaaaaaaaaaaaaaa.log']);
+    assert.ok(!existsSync(old));
+    assert.ok(existsSync(fresh));
+    assert.ok(existsSync(other));
+    assert.deepEqual(await sweepLogs(join(dir, 'absent'), 1), []);
+  });
+});

@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { reconcile, uniqueJobId } from '../../src/api/job-gateway.js';
+import { canonicalJson } from '../../src/shared/canonical-json.js';
+import { initialState, isFinal, statusCode, toStats, type JobInput } from '../../src/shared/job-model.js';
+import { decodePoolIdentity, encodePoolIdentity } from '../../src/shared/pool-identity.js';
+import { retryDelayMs } from '../../src/workflows/retry-delay.js';
+
+const input: JobInput = {
+  id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
+  name: 'DEMO',
+  kind: 'Scheduled',
+  parameters: { image: 'demo' },
+  unique: false,
+  enqueueTime: 1000,
+  scheduleDelay: 30,
+  revision: 1000,
+  retry: { maxFails: 3, shouldRetry: true, initialIntervalMs: 1000, maxIntervalMs: 5000 },
+  timings: { stopGraceMs: 1, heartbeatTimeoutMs: 1, maxRunMs: 1 },
+};
+
+describe('pure logic', () => {
+  it('orders statuses like Harbor: final statuses share one code', () => {
+    assert.deepEqual(['Pending', 'Scheduled', 'Running'].map((s) => statusCode(s as never)), [0, 1, 2]);
+    for (const s of ['Stopped', 'Cancelled', 'Error', 'Success'] as const) {
+      assert.equal(statusCode(s), 3);
+      assert.ok(isFinal(s));
+    }
+    assert.ok(!isFinal('Running'));
+  });
+
+  it('starts a delayed job as Scheduled with run_at, a plain one as Pending', () => {
+    const scheduled = initialState(input);
+    assert.equal(scheduled.status, 'Scheduled');
+    assert.equal(scheduled.run_at, 1030);
+    const plain = initialState({ ...input, kind: 'Generic', scheduleDelay: undefined });
+    assert.equal(plain.status, 'Pending');
+    assert.equal(plain.run_at, undefined);
+  });
+
+  it('builds Harbor stats from input and state', () => {
+    const stats = toStats({ ...input, statusHook: 'http://h/', upstreamJobId: 'bbbbbbbbbbbbbbbbbbbbbbbb' }, initialState(input));
+    assert.equal(stats.ref_link, '/api/v1/jobs/aaaaaaaaaaaaaaaaaaaaaaaa');
+    assert.equal(stats.web_hook_url, 'http://h/');
+    assert.equal(stats.upstream_job_id, 'bbbbbbbbbbbbbbbbbbbbbbbb');
+    assert.equal(stats.fails, undefined);
+  });
+
+  it('maps workflows closed from outside onto job statuses, leaving final ones alone', () => {
+    const running = toStats(input, { ...initialState(input), status: 'Running' });
+    assert.equal(reconcile(running, 'TERMINATED').status, 'Stopped');
+    assert.equal(reconcile(running, 'CANCELLED').status, 'Cancelled');
+    assert.equal(reconcile(running, 'TIMED_OUT').status, 'Error');
+    assert.equal(reconcile(running, 'FAILED').status, 'Error');
+    assert.equal(reconcile(running, 'RUNNING').status, 'Running');
+    const done = { ...running, status: 'Success' as const };
+    assert.equal(reconcile(done, 'TERMINATED').status, 'Success');
+  });
+
+  it('canonical JSON sorts keys at every depth and keeps array order', () => {
+    assert.equal(canonicalJson({ b: 1, a: { d: [2, 1], c: null } }), '{"a":{"c":null,"d":[2,1]},"b":1}');
+    assert.equal(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }));
+  });
+
+  it('derives unique job ids of Harbor form from name and canonical parameters', () => {
+    const id = uniqueJobId('DEMO', { a: 1, b: 2 });
+    assert.match(id, /^[0-9a-f]{24}$/);
+    assert.equal(id, uniqueJobId('DEMO', { b: 2, a: 1 }));
+    assert.notEqual(id, uniqueJobId('DEMO', { a: 1, b: 3 }));
+    assert.notEqual(id, uniqueJobId('OTHER', { a: 1, b: 2 }));
+  });
+
+  it('backs off exponentially between failed runs, capped', () => {
+    assert.deepEqual([1, 2, 3, 4, 5].map((f) => retryDelayMs(input.retry, f)), [1000, 2000, 4000, 5000, 5000]);
+    assert.equal(retryDelayMs(input.retry, 1000), 5000);
+  });
+
+  it('round-trips a worker pool identity and rejects foreign identities', () => {
+    const pool = { poolId: '0123456789ab', startedAt: 1700000000, concurrency: 10, host: 'node-1:42' };
+    assert.deepEqual(decodePoolIdentity(encodePoolIdentity(pool)), pool);
+    assert.equal(decodePoolIdentity('12345@host'), undefined);
+    assert.equal(decodePoolIdentity('jobservice/xyz/1/1@h'), undefined);
+  });
+});
