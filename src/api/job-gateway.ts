@@ -185,7 +185,7 @@ export class JobGateway {
         job_names: registry.names(),
         concurrency: identity.concurrency,
         host: identity.host,
-        status: now - heartbeat <= POOL_DEAD_AFTER_SECONDS ? 'Healthy' : 'Dead',
+        status: poolHealth(heartbeat, now),
       });
     }
     return [...pools.values()].sort((a, b) => a.started_at - b.started_at);
@@ -239,6 +239,11 @@ export class JobGateway {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return this.deps.client.withDeadline(Date.now() + RPC_DEADLINE_MS, fn);
   }
+}
+
+/** A pool that has not polled for longer than an idle long poll lasts is taken as gone. */
+export function poolHealth(heartbeatAt: number, now: number): 'Healthy' | 'Dead' {
+  return now - heartbeatAt <= POOL_DEAD_AFTER_SECONDS ? 'Healthy' : 'Dead';
 }
 
 /**

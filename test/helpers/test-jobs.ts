@@ -15,6 +15,17 @@ export const failingJob = defineJob({
   },
 });
 
+/** Fails, and says it should never be retried whatever maxFails allows. */
+export const noRetryJob = defineJob({
+  name: 'TEST_NO_RETRY',
+  maxFails: 5,
+  shouldRetry: false,
+  params: z.object({}).strict(),
+  async run() {
+    throw new Error('not worth retrying');
+  },
+});
+
 /** Checks in far more often than the coalescing interval. */
 export const chattyJob = defineJob({
   name: 'TEST_CHATTY',
@@ -39,5 +50,5 @@ export const propertyJob = defineJob({
 });
 
 export function testRegistry() {
-  return createJobRegistry([demoJob, failingJob, chattyJob, propertyJob]);
+  return createJobRegistry([demoJob, failingJob, noRetryJob, chattyJob, propertyJob]);
 }

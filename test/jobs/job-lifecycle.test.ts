@@ -167,6 +167,14 @@ describe('job lifecycle', () => {
     assert.equal(found.count, 1);
   });
 
+  it('does not retry a job whose shouldRetry is false, whatever maxFails allows', async () => {
+    const { id, revision } = await h.submit({ name: 'TEST_NO_RETRY', parameters: {}, metadata: { kind: 'Generic' } });
+    const failed = await h.waitForStatus(id, ['Error']);
+    assert.equal(failed.fails, 1);
+    assert.equal(failed.revision, revision);
+    assert.equal(failed.last_error, 'not worth retrying');
+  });
+
   it('retry starts a new revision of the same job id; retry of a job not in Error is 409', async () => {
     const { id } = await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: { kind: 'Generic' } });
     const first = await h.waitForStatus(id, ['Error']);

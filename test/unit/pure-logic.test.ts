@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { reconcile, uniqueJobId } from '../../src/api/job-gateway.js';
+import { poolHealth, POOL_DEAD_AFTER_SECONDS, reconcile, uniqueJobId } from '../../src/api/job-gateway.js';
 import { canonicalJson } from '../../src/shared/canonical-json.js';
 import { initialState, isFinal, statusCode, toStats, type JobInput } from '../../src/shared/job-model.js';
 import { decodePoolIdentity, encodePoolIdentity } from '../../src/shared/pool-identity.js';
@@ -73,6 +73,13 @@ describe('pure logic', () => {
   it('backs off exponentially between failed runs, capped', () => {
     assert.deepEqual([1, 2, 3, 4, 5].map((f) => retryDelayMs(input.retry, f)), [1000, 2000, 4000, 5000, 5000]);
     assert.equal(retryDelayMs(input.retry, 1000), 5000);
+  });
+
+  it('calls a pool Dead once it has not polled for longer than an idle long poll', () => {
+    assert.equal(poolHealth(1000, 1000), 'Healthy');
+    assert.equal(poolHealth(1000, 1000 + POOL_DEAD_AFTER_SECONDS), 'Healthy');
+    assert.equal(poolHealth(1000, 1001 + POOL_DEAD_AFTER_SECONDS), 'Dead');
+    assert.equal(poolHealth(0, 1000 + POOL_DEAD_AFTER_SECONDS), 'Dead');
   });
 
   it('round-trips a worker pool identity and rejects foreign identities', () => {
