@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Connection } from '@temporalio/client';
 import { serveApi } from './api/serve-app.js';
 import type { Config } from './config/config-schema.js';
 import { loadConfig } from './config/load-config.js';
@@ -50,7 +49,7 @@ async function main(): Promise<void> {
   const client = await connectClient(target);
   const registry = defaultJobRegistry();
   try {
-    await registerSearchAttributes(client.connection as Connection, target.namespace);
+    await registerSearchAttributes(client);
     const worker = await startWorker(config, target, client, registry, log);
     const api = await serveApi(config, client, registry);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);

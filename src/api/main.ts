@@ -1,4 +1,3 @@
-import type { Connection } from '@temporalio/client';
 import { loadConfig } from '../config/load-config.js';
 import { defaultJobRegistry } from '../jobs/index.js';
 import { createServiceLogger } from '../logs/service-logger.js';
@@ -14,7 +13,7 @@ async function main(): Promise<void> {
   const log = createServiceLogger(config.loggers, 'api');
   const client = await connectClient(temporalTarget(config));
   try {
-    await registerSearchAttributes(client.connection as Connection, config.temporal.namespace);
+    await registerSearchAttributes(client);
     const api = await serveApi(config, client, defaultJobRegistry());
     log.info(`API listening on ${api.url}/api/v1`);
     await runUntilSignal();

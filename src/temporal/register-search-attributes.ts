@@ -1,4 +1,4 @@
-import type { Connection } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 
 const ALREADY_EXISTS = 6;
@@ -9,10 +9,10 @@ const INDEXED_VALUE_TYPE_KEYWORD = 2;
  * Create the job search attributes if the namespace lacks them. Idempotent and safe to race:
  * every API and worker process calls it at start, on any cluster.
  */
-export async function registerSearchAttributes(
-  connection: Pick<Connection, 'operatorService'>,
-  namespace: string,
-): Promise<void> {
+export async function registerSearchAttributes(client: Client): Promise<void> {
+  // A Client built by connectClient always holds a full Connection, which has the operator service.
+  const connection = client.connection as Connection;
+  const namespace = client.options.namespace;
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set([
     ...Object.keys(existing.customAttributes ?? {}),

@@ -1,4 +1,3 @@
-import type { Connection } from '@temporalio/client';
 import { loadConfig } from '../config/load-config.js';
 import { defaultJobRegistry } from '../jobs/index.js';
 import { createServiceLogger } from '../logs/service-logger.js';
@@ -17,7 +16,7 @@ async function main(): Promise<void> {
   const target = temporalTarget(config);
   const client = await connectClient(target);
   try {
-    await registerSearchAttributes(client.connection as Connection, target.namespace);
+    await registerSearchAttributes(client);
     const worker = await startWorker(config, target, client, defaultJobRegistry(), log);
     log.info(`worker polling task queue ${target.taskQueue} on ${target.address} (${config.worker_pool.workers} slots)`);
     await Promise.race([runUntilSignal(), worker.done]);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
 import { buildApp } from '../../src/api/serve-app.js';
 import { ConfigSchema, type Config } from '../../src/config/config-schema.js';
@@ -75,7 +75,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const registry = options.registry ?? testRegistry();
   const target = temporalTarget(config);
   const client = await connectClient(target);
-  await registerSearchAttributes(client.connection as Connection, target.namespace);
+  await registerSearchAttributes(client);
   const app = buildApp(config, client, registry) as unknown as Hono;
   const logDir = (config.job_loggers.find((l) => l.name === 'FILE')?.settings.base_dir as string) ?? '';
   let worker: RunningWorker | undefined;
