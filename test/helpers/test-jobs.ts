@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineJob } from '../../src/jobs/define-job.js';
 import { demoJob } from '../../src/jobs/demo-job.js';
 import { createJobRegistry } from '../../src/jobs/job-registry.js';
+import { noopJob } from '../../src/jobs/noop-job.js';
 
 /** Always fails; retried once, quickly, so retry behaviour is seen within a test's patience. */
 export const failingJob = defineJob({
@@ -50,5 +51,5 @@ export const propertyJob = defineJob({
 });
 
 export function testRegistry() {
-  return createJobRegistry([demoJob, failingJob, noRetryJob, chattyJob, propertyJob]);
+  return createJobRegistry([demoJob, noopJob, failingJob, noRetryJob, chattyJob, propertyJob]);
 }

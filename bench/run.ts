@@ -1,0 +1,321 @@
+/**
+ * `npm run bench`: jobs through the REST API against raw Temporal and BullMQ on this machine.
+ * Starts everything it needs on loopback, prints a table and one JSON line per scenario.
+ *
+ *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,raw,bullmq,stop,footprint
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { Queue, QueueEvents } from 'bullmq';
+import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
+import { locateTemporalCli } from '../src/temporal/locate-cli.js';
+import { freePort } from '../test/helpers/free-port.js';
+import { runTimes, type RunTimes } from './lib/histories.js';
+import { pool, spawnNode, stop, until } from './lib/processes.js';
+import { percentile, round, rssMiB } from './lib/stats.js';
+import { rawNoopWorkflow } from './raw-workflow.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    n: { type: 'string', default: '2000' },
+    c: { type: 'string', default: '32' },
+    workers: { type: 'string', default: '10' },
+    'stop-samples': { type: 'string', default: '10' },
+    scenarios: { type: 'string', default: 'burst,raw,bullmq,stop,footprint' },
+  },
+});
+const N = Number(opts.n);
+const C = Number(opts.c);
+const WORKERS = Number(opts.workers);
+const STOP_SAMPLES = Number(opts['stop-samples']);
+const SCENARIOS = new Set(opts.scenarios.split(','));
+const SECRET = 'bench-secret';
+const API_QUEUE = 'bench-api';
+const RAW_QUEUE = 'bench-raw';
+
+type Row = { scenario: string; metric: string; value: number | string };
+const rows: Row[] = [];
+const results: Record<string, Record<string, unknown>> = {};
+
+function report(scenario: string, metrics: Record<string, number | string>) {
+  results[scenario] = { scenario, ...metrics };
+  for (const [metric, value] of Object.entries(metrics)) rows.push({ scenario, metric, value });
+  console.log(JSON.stringify({ scenario, ...metrics }));
+}
+
+function latencyMetrics(times: RunTimes[], firstSubmit: number) {
+  const toStart = times.map((t) => t.started - t.enqueued);
+  const lastClose = Math.max(...times.map((t) => t.closed));
+  return {
+    enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),
+    enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
+    completions_per_s: round((times.length * 1000) / (lastClose - firstSubmit)),
+  };
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
+  const cli = await locateTemporalCli({ log: (l) => console.error(l) });
+  const server = await startDevServer({ cli, ip: '127.0.0.1', port: await freePort(), dbFile: join(dir, 'temporal.db') });
+  const connection = await Connection.connect({ address: server.address });
+  const client = new Client({ connection });
+  const apiPort = await freePort();
+  const configPath = join(dir, 'bench.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      job_loggers: [{ name: 'FILE', level: 'INFO', settings: { base_dir: join(dir, 'logs') } }],
+      loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
+    }),
+  );
+  const env = {
+    TEMPORAL_ADDRESS: server.address,
+    CORE_SECRET: SECRET,
+    JOB_SERVICE_PORT: String(apiPort),
+    JOB_SERVICE_POOL_WORKERS: String(WORKERS),
+    JOB_SERVICE_TASK_QUEUE: API_QUEUE,
+    JOB_SERVICE_CONFIG: configPath,
+  };
+  const api = spawnNode('src/api/main.ts', [], env);
+  const worker = spawnNode('src/worker/main.ts', [], env);
+  const base = `http://127.0.0.1:${apiPort}/api/v1`;
+  const headers = { authorization: `Harbor-Secret ${SECRET}`, 'content-type': 'application/json' };
+  try {
+    await until(async () => (await fetch(`${base}/stats`)).status === 200, 60_000, 'the API and worker');
+    const idle = { api_rss_idle_mib: rssMiB(api.pid), worker_rss_idle_mib: rssMiB(worker.pid) };
+
+    if (SCENARIOS.has('burst')) await burst(client, base, headers);
+    const afterBurst = { api_rss_after_burst_mib: rssMiB(api.pid), worker_rss_after_burst_mib: rssMiB(worker.pid) };
+    if (SCENARIOS.has('raw')) await raw(client, server);
+    if (SCENARIOS.has('bullmq')) await bullmq(dir);
+    if (SCENARIOS.has('stop')) await stopLatency(base, headers);
+    if (SCENARIOS.has('footprint')) report('footprint', { ...idle, ...afterBurst, npm_start_to_healthy_s: await startupTime(dir) });
+  } catch (err) {
+    console.error('api output:', api.output.join(''));
+    console.error('worker output:', worker.output.join(''));
+    throw err;
+  } finally {
+    await stop(api);
+    await stop(worker);
+    await connection.close();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  printTable();
+}
+
+/** 1. N no-op jobs through the REST API by C concurrent callers. */
+async function burst(client: Client, base: string, headers: Record<string, string>) {
+  const ids: string[] = [];
+  const latencies: number[] = [];
+  const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+  const firstSubmit = Date.now();
+  await pool(N, C, async () => {
+    const t = performance.now();
+    const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
+    if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
+    ids.push(((await response.json()) as { job: { id: string } }).job.id);
+    latencies.push(performance.now() - t);
+  });
+  const submitSeconds = (Date.now() - firstSubmit) / 1000;
+  await until(
+    async () => (await client.workflow.count(`TaskQueue = '${API_QUEUE}' AND ExecutionStatus = 'Running'`)).count === 0,
+    600_000,
+    'the burst to complete',
+    500,
+  );
+  const times = await runTimes(client, ids);
+  report('burst', {
+    n: N,
+    callers: C,
+    submit_per_s: round(N / submitSeconds),
+    submit_p50_ms: round(percentile(latencies, 0.5)),
+    submit_p99_ms: round(percentile(latencies, 0.99)),
+    ...latencyMetrics(times, firstSubmit),
+  });
+}
+
+/** 2. The same N one-activity workflows started straight with the SDK: the engine's ceiling. */
+async function raw(client: Client, server: DevServer) {
+  const worker = spawnNode('bench/raw-worker.ts', [], {
+    TEMPORAL_ADDRESS: server.address,
+    RAW_TASK_QUEUE: RAW_QUEUE,
+    RAW_WORKERS: String(WORKERS),
+  });
+  try {
+    // Submissions start once the worker polls, so enqueue→start does not include its boot.
+    await until(async () => {
+      const queue = await client.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: RAW_QUEUE, kind: 1 },
+        taskQueueType: 2,
+      });
+      return (queue.pollers ?? []).length > 0;
+    }, 60_000, 'the raw worker to poll');
+    const ids: string[] = [];
+    const latencies: number[] = [];
+    const run = Date.now().toString(36);
+    const firstSubmit = Date.now();
+    await pool(N, C, async (i) => {
+      const t = performance.now();
+      const id = `raw-${run}-${i}`;
+      await client.workflow.start(rawNoopWorkflow, { workflowId: id, taskQueue: RAW_QUEUE });
+      ids.push(id);
+      latencies.push(performance.now() - t);
+    });
+    const submitSeconds = (Date.now() - firstSubmit) / 1000;
+    await until(
+      async () => (await client.workflow.count(`TaskQueue = '${RAW_QUEUE}' AND ExecutionStatus = 'Running'`)).count === 0,
+      600_000,
+      'the raw workflows to complete',
+      500,
+    );
+    const times = await runTimes(client, ids);
+    const metrics = latencyMetrics(times, firstSubmit);
+    const burstRate = results.burst?.completions_per_s as number | undefined;
+    report('raw-temporal', {
+      n: N,
+      callers: C,
+      submit_per_s: round(N / submitSeconds),
+      submit_p50_ms: round(percentile(latencies, 0.5)),
+      submit_p99_ms: round(percentile(latencies, 0.99)),
+      ...metrics,
+      api_to_raw_ratio: burstRate ? round(burstRate / metrics.completions_per_s, 2) : 'n/a',
+    });
+  } finally {
+    await stop(worker);
+  }
+}
+
+/** 3. The same N no-op jobs on BullMQ 5 with Redis (AOF, fsync every second) at the same concurrency. */
+async function bullmq(dir: string) {
+  const redisServer = ensureRedis();
+  const port = await freePort();
+  const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], { stdio: 'ignore' });
+  const queueName = `bench-${Date.now().toString(36)}`;
+  const connection = { host: '127.0.0.1', port };
+  let worker: ReturnType<typeof spawnNode> | undefined;
+  const queue = new Queue(queueName, { connection });
+  const events = new QueueEvents(queueName, { connection });
+  try {
+    await until(async () => (await queue.client).status === 'ready', 10_000, 'redis');
+    worker = spawnNode('bench/bullmq-worker.ts', [], {
+      BULLMQ_QUEUE: queueName,
+      REDIS_PORT: String(port),
+      BULLMQ_CONCURRENCY: String(WORKERS),
+    });
+    await until(async () => (await queue.getWorkers()).length > 0, 60_000, 'the BullMQ worker to connect');
+    const ids: string[] = [];
+    const latencies: number[] = [];
+    const firstSubmit = Date.now();
+    await pool(N, C, async () => {
+      const t = performance.now();
+      const job = await queue.add('noop', {}, { removeOnComplete: false });
+      ids.push(job.id!);
+      latencies.push(performance.now() - t);
+    });
+    const submitSeconds = (Date.now() - firstSubmit) / 1000;
+    await until(async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= N, 600_000, 'BullMQ to finish', 200);
+    const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
+    const times: RunTimes[] = jobs.map((job) => ({
+      enqueued: job!.timestamp,
+      started: job!.processedOn ?? Number.NaN,
+      closed: job!.finishedOn ?? Number.NaN,
+    }));
+    report('bullmq', {
+      n: N,
+      callers: C,
+      submit_per_s: round(N / submitSeconds),
+      submit_p50_ms: round(percentile(latencies, 0.5)),
+      submit_p99_ms: round(percentile(latencies, 0.99)),
+      ...latencyMetrics(times, firstSubmit),
+    });
+  } finally {
+    await events.close();
+    await queue.close();
+    await stop(worker);
+    await stop(redis);
+  }
+}
+
+/** 4. POST action=stop → the job leaves Running, for a job checking in every second and for a silent one. */
+async function stopLatency(base: string, headers: Record<string, string>) {
+  const measure = async (checkinEveryMs: number) => {
+    const samples: number[] = [];
+    for (let i = 0; i < STOP_SAMPLES; i++) {
+      const body = JSON.stringify({
+        job: { name: 'NOOP', parameters: { duration_ms: 600_000, checkin_every_ms: checkinEveryMs }, metadata: { kind: 'Generic' } },
+      });
+      const submitted = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
+      const { id } = ((await submitted.json()) as { job: { id: string } }).job;
+      const status = async () => ((await (await fetch(`${base}/jobs/${id}`, { headers })).json()) as { job: { status: string } }).job.status;
+      await until(async () => (await status()) === 'Running', 30_000, 'the job to run', 20);
+      const t = performance.now();
+      const response = await fetch(`${base}/jobs/${id}`, { method: 'POST', headers, body: JSON.stringify({ action: 'stop' }) });
+      if (response.status !== 204) throw new Error(`stop answered ${response.status}`);
+      await until(async () => (await status()) !== 'Running', 30_000, 'the job to stop', 10);
+      samples.push(performance.now() - t);
+    }
+    return samples;
+  };
+  const chatty = await measure(1000);
+  const silent = await measure(0);
+  report('stop', {
+    samples: STOP_SAMPLES,
+    checkin_1s_p50_ms: round(percentile(chatty, 0.5)),
+    checkin_1s_max_ms: round(Math.max(...chatty)),
+    silent_p50_ms: round(percentile(silent, 0.5)),
+    silent_max_ms: round(Math.max(...silent)),
+  });
+}
+
+/** 5b. `npm start` (CLI cached) until /stats answers 200. */
+async function startupTime(dir: string): Promise<number> {
+  const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const configPath = join(dir, 'start.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      port,
+      job_loggers: [{ name: 'FILE', settings: { base_dir: join(dir, 'start-logs') } }],
+      loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
+      core_secret: SECRET,
+      temporal: { task_queue: 'bench-start', dev_server: { port: temporalPort, ui_port: uiPort, db_file: join(dir, 'start.db') } },
+    }),
+  );
+  const t = Date.now();
+  const started = spawnNode('src/start.ts', ['-c', configPath], { TEMPORAL_ADDRESS: '' });
+  try {
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/api/v1/stats`)).status === 200, 120_000, 'npm start', 50);
+    return round((Date.now() - t) / 1000, 2);
+  } finally {
+    await stop(started, 'SIGINT');
+  }
+}
+
+function ensureRedis(): string {
+  const which = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' });
+  if (which.status === 0) return which.stdout.trim();
+  if (process.getuid?.() !== 0) throw new Error('redis-server is missing: apt-get install redis-server');
+  console.error('installing redis-server from Debian packages…');
+  const install = spawnSync('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server'], {
+    stdio: 'inherit',
+  });
+  if (install.status !== 0) throw new Error('apt-get install redis-server failed');
+  return '/usr/bin/redis-server';
+}
+
+function printTable() {
+  const width = Math.max(...rows.map((r) => r.metric.length));
+  console.log(`\n${'scenario'.padEnd(14)} ${'metric'.padEnd(width)}  value`);
+  for (const row of rows) console.log(`${row.scenario.padEnd(14)} ${row.metric.padEnd(width)}  ${row.value}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
