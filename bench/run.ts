@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue } from 'bullmq';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { freePort } from '../test/helpers/free-port.js';
@@ -55,6 +55,42 @@ function latencyMetrics(times: RunTimes[], firstSubmit: number) {
     enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
     completions_per_s: round((times.length * 1000) / (lastClose - firstSubmit)),
   };
+}
+
+interface Submitted {
+  ids: string[];
+  firstSubmit: number;
+  metrics: Record<string, number>;
+}
+
+/** Submit N jobs with C concurrent callers; `submit` returns the job's id. */
+async function submitAll(submit: (i: number) => Promise<string>): Promise<Submitted> {
+  const ids: string[] = [];
+  const latencies: number[] = [];
+  const firstSubmit = Date.now();
+  await pool(N, C, async (i) => {
+    const t = performance.now();
+    ids.push(await submit(i));
+    latencies.push(performance.now() - t);
+  });
+  const seconds = (Date.now() - firstSubmit) / 1000;
+  return {
+    ids,
+    firstSubmit,
+    metrics: {
+      n: N,
+      callers: C,
+      submit_per_s: round(N / seconds),
+      submit_p50_ms: round(percentile(latencies, 0.5)),
+      submit_p99_ms: round(percentile(latencies, 0.99)),
+    },
+  };
+}
+
+/** Wait until no workflow on the task queue is open (visibility), polling twice a second. */
+function drained(client: Client, taskQueue: string): Promise<void> {
+  const query = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`;
+  return until(async () => (await client.workflow.count(query)).count === 0, 600_000, `${taskQueue} to drain`, 500);
 }
 
 async function main() {
@@ -110,33 +146,14 @@ async function main() {
 
 /** 1. N no-op jobs through the REST API by C concurrent callers. */
 async function burst(client: Client, base: string, headers: Record<string, string>) {
-  const ids: string[] = [];
-  const latencies: number[] = [];
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
-  const firstSubmit = Date.now();
-  await pool(N, C, async () => {
-    const t = performance.now();
+  const { ids, firstSubmit, metrics } = await submitAll(async () => {
     const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
     if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
-    ids.push(((await response.json()) as { job: { id: string } }).job.id);
-    latencies.push(performance.now() - t);
+    return ((await response.json()) as { job: { id: string } }).job.id;
   });
-  const submitSeconds = (Date.now() - firstSubmit) / 1000;
-  await until(
-    async () => (await client.workflow.count(`TaskQueue = '${API_QUEUE}' AND ExecutionStatus = 'Running'`)).count === 0,
-    600_000,
-    'the burst to complete',
-    500,
-  );
-  const times = await runTimes(client, ids);
-  report('burst', {
-    n: N,
-    callers: C,
-    submit_per_s: round(N / submitSeconds),
-    submit_p50_ms: round(percentile(latencies, 0.5)),
-    submit_p99_ms: round(percentile(latencies, 0.99)),
-    ...latencyMetrics(times, firstSubmit),
-  });
+  await drained(client, API_QUEUE);
+  report('burst', { ...metrics, ...latencyMetrics(await runTimes(client, ids), firstSubmit) });
 }
 
 /** 2. The same N one-activity workflows started straight with the SDK: the engine's ceiling. */
@@ -156,33 +173,17 @@ async function raw(client: Client, server: DevServer) {
       });
       return (queue.pollers ?? []).length > 0;
     }, 60_000, 'the raw worker to poll');
-    const ids: string[] = [];
-    const latencies: number[] = [];
     const run = Date.now().toString(36);
-    const firstSubmit = Date.now();
-    await pool(N, C, async (i) => {
-      const t = performance.now();
+    const { ids, firstSubmit, metrics: submitted } = await submitAll(async (i) => {
       const id = `raw-${run}-${i}`;
       await client.workflow.start(rawNoopWorkflow, { workflowId: id, taskQueue: RAW_QUEUE });
-      ids.push(id);
-      latencies.push(performance.now() - t);
+      return id;
     });
-    const submitSeconds = (Date.now() - firstSubmit) / 1000;
-    await until(
-      async () => (await client.workflow.count(`TaskQueue = '${RAW_QUEUE}' AND ExecutionStatus = 'Running'`)).count === 0,
-      600_000,
-      'the raw workflows to complete',
-      500,
-    );
-    const times = await runTimes(client, ids);
-    const metrics = latencyMetrics(times, firstSubmit);
+    await drained(client, RAW_QUEUE);
+    const metrics = latencyMetrics(await runTimes(client, ids), firstSubmit);
     const burstRate = results.burst?.completions_per_s as number | undefined;
     report('raw-temporal', {
-      n: N,
-      callers: C,
-      submit_per_s: round(N / submitSeconds),
-      submit_p50_ms: round(percentile(latencies, 0.5)),
-      submit_p99_ms: round(percentile(latencies, 0.99)),
+      ...submitted,
       ...metrics,
       api_to_raw_ratio: burstRate ? round(burstRate / metrics.completions_per_s, 2) : 'n/a',
     });
@@ -200,7 +201,6 @@ async function bullmq(dir: string) {
   const connection = { host: '127.0.0.1', port };
   let worker: ReturnType<typeof spawnNode> | undefined;
   const queue = new Queue(queueName, { connection });
-  const events = new QueueEvents(queueName, { connection });
   try {
     await until(async () => (await queue.client).status === 'ready', 10_000, 'redis');
     worker = spawnNode('bench/bullmq-worker.ts', [], {
@@ -209,16 +209,7 @@ async function bullmq(dir: string) {
       BULLMQ_CONCURRENCY: String(WORKERS),
     });
     await until(async () => (await queue.getWorkers()).length > 0, 60_000, 'the BullMQ worker to connect');
-    const ids: string[] = [];
-    const latencies: number[] = [];
-    const firstSubmit = Date.now();
-    await pool(N, C, async () => {
-      const t = performance.now();
-      const job = await queue.add('noop', {}, { removeOnComplete: false });
-      ids.push(job.id!);
-      latencies.push(performance.now() - t);
-    });
-    const submitSeconds = (Date.now() - firstSubmit) / 1000;
+    const { ids, firstSubmit, metrics } = await submitAll(async () => (await queue.add('noop', {}, { removeOnComplete: false })).id!);
     await until(async () => ((await queue.getJobCounts('completed')).completed ?? 0) >= N, 600_000, 'BullMQ to finish', 200);
     const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
     const times: RunTimes[] = jobs.map((job) => ({
@@ -226,16 +217,8 @@ async function bullmq(dir: string) {
       started: job!.processedOn ?? Number.NaN,
       closed: job!.finishedOn ?? Number.NaN,
     }));
-    report('bullmq', {
-      n: N,
-      callers: C,
-      submit_per_s: round(N / submitSeconds),
-      submit_p50_ms: round(percentile(latencies, 0.5)),
-      submit_p99_ms: round(percentile(latencies, 0.99)),
-      ...latencyMetrics(times, firstSubmit),
-    });
+    report('bullmq', { ...metrics, ...latencyMetrics(times, firstSubmit) });
   } finally {
-    await events.close();
     await queue.close();
     await stop(worker);
     await stop(redis);
