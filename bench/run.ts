@@ -26,6 +26,9 @@ const { values: opts } = parseArgs({
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
     scenarios: { type: 'string', default: 'burst,raw,bullmq,stop,footprint' },
+    /** Experiments: the embedded server's SQLite synchronous pragma and extra dynamic config (k=v,k=v). */
+    'sqlite-sync': { type: 'string', default: 'FULL' },
+    'dynamic-config': { type: 'string', default: '' },
   },
 });
 const N = Number(opts.n);
@@ -96,7 +99,20 @@ function drained(client: Client, taskQueue: string): Promise<void> {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
   const cli = await locateTemporalCli({ log: (l) => console.error(l) });
-  const server = await startDevServer({ cli, ip: '127.0.0.1', port: await freePort(), dbFile: join(dir, 'temporal.db') });
+  const server = await startDevServer({
+    cli,
+    ip: '127.0.0.1',
+    port: await freePort(),
+    dbFile: join(dir, 'temporal.db'),
+    synchronous: opts['sqlite-sync'] === 'NORMAL' ? 'NORMAL' : 'FULL',
+    dynamicConfig: Object.fromEntries(
+      opts['dynamic-config']
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => pair.split('=') as [string, string]),
+    ),
+  });
+  console.error(`server: sqlite synchronous=${opts['sqlite-sync']} dynamic config ${opts['dynamic-config'] || '(default)'}`);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const apiPort = await freePort();

@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       port: dev.port,
       uiPort: dev.ui_port,
       dbFile: dev.db_file,
+      synchronous: dev.sqlite_synchronous,
       namespace: config.temporal.namespace,
     });
     address = devServer.address;

@@ -51,6 +51,8 @@ export const TemporalConfig = z
         ui_port: Port.default(8233),
         /** SQLite file of the embedded server; relative paths are under the working directory. */
         db_file: z.string().default('data/temporal.db'),
+        /** FULL: a 202 survives an OS crash. NORMAL: survives a process crash only, and is faster. */
+        sqlite_synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
       })
       .strict()
       .prefault({}),

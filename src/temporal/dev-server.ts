@@ -14,6 +14,10 @@ export interface DevServerOptions {
   /** SQLite file; undefined keeps everything in memory (tests). */
   dbFile?: string;
   namespace?: string;
+  /** SQLite `synchronous` pragma: FULL survives an OS crash, NORMAL (still WAL) a process crash. @defaultValue FULL */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Extra dynamic config (benchmark experiments). */
+  dynamicConfig?: Record<string, string>;
   /** Lines the server prints go here. */
   log?: (line: string) => void;
   startTimeoutMs?: number;
@@ -38,7 +42,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
  * Crash-safe SQLite settings: WAL keeps the database consistent if the process dies, and
  * synchronous=FULL makes a committed write (a 202 from the API) survive an OS crash too.
  */
-export const DEV_SERVER_PRAGMAS = ['journal_mode=WAL', 'synchronous=FULL', 'busy_timeout=5000'];
+export function devServerPragmas(synchronous: 'FULL' | 'NORMAL' = 'FULL'): string[] {
+  return ['journal_mode=WAL', `synchronous=${synchronous}`, 'busy_timeout=5000'];
+}
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const address = `${options.ip}:${options.port}`;
@@ -58,14 +64,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     'warn',
   ];
   for (const key of JOB_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
-  for (const [key, value] of Object.entries(DEV_SERVER_DYNAMIC_CONFIG)) args.push('--dynamic-config-value', `${key}=${value}`);
+  const dynamicConfig = { ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig };
+  for (const [key, value] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${key}=${value}`);
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   if (options.dbFile) {
     const dbFile = resolve(options.dbFile);
     mkdirSync(dirname(dbFile), { recursive: true });
     args.push('--db-filename', dbFile);
-    for (const pragma of DEV_SERVER_PRAGMAS) args.push('--sqlite-pragma', pragma);
+    for (const pragma of devServerPragmas(options.synchronous)) args.push('--sqlite-pragma', pragma);
   }
 
   const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
