@@ -18,6 +18,11 @@ export interface ActivityDeps {
   checkinMinIntervalMs: number;
   /** How often the run heartbeats, whether or not the job checks in. */
   heartbeatIntervalMs: number;
+  /**
+   * How long a run goes before it reports Running (a check-in reports it at once). A job done
+   * sooner goes straight from Pending to its final status and saves a workflow task.
+   */
+  runningReportDelayMs: number;
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
@@ -40,9 +45,14 @@ export function createActivities(deps: ActivityDeps): JobActivities {
         );
       }
       const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
-      await handle.signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt });
-
       const logger = deps.loggers.open(input.id);
+      let reportedRunning: Promise<void> | undefined;
+      const reportRunning = () =>
+        (reportedRunning ??= handle.signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt }).catch((err) =>
+          logger.warning(`could not report Running: ${(err as Error).message}`),
+        ));
+      const runningTimer = setTimeout(reportRunning, deps.runningReportDelayMs);
+
       logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
       const heartbeat = setInterval(() => activity.heartbeat(), deps.heartbeatIntervalMs);
       const abort = new AbortController();
@@ -86,6 +96,8 @@ export function createActivities(deps: ActivityDeps): JobActivities {
         failure = err instanceof Error ? err : new Error(String(err));
       } finally {
         clearInterval(heartbeat);
+        clearTimeout(runningTimer);
+        await reportedRunning;
         await checkIns.flush();
       }
       try {

@@ -67,6 +67,8 @@ export const JobRuntimeConfig = z
     heartbeat_timeout_seconds: z.number().min(2).max(600).default(10),
     /** Longest single run of a job. */
     max_run_hours: z.number().positive().max(24 * 365).default(24),
+    /** A run reports Running after this long (or at its first check-in); quicker jobs skip a workflow task. */
+    running_report_delay_ms: z.number().int().min(0).max(60_000).default(200),
     /** Check-ins closer together than this are coalesced (the newest always goes out). */
     checkin_min_interval_ms: z.number().int().min(0).max(60_000).default(500),
   })

@@ -39,6 +39,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
     properties: config.job_properties,
     checkinMinIntervalMs: config.job.checkin_min_interval_ms,
     heartbeatIntervalMs: 1000,
+    runningReportDelayMs: config.job.running_report_delay_ms,
   });
   const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

@@ -63,6 +63,9 @@ export async function runJobWorkflow(input: JobInput): Promise<JobState> {
     if (event.revision !== state.revision || isFinal(state.status)) return;
     state.check_in = event.message;
     state.check_in_at = event.at;
+    // A job that checks in has started, even if its Running report is still on its way;
+    // moveTo publishes the check-in along with the status.
+    if (state.status !== JobStatus.Running && moveTo(JobStatus.Running)) return;
     state.update_time = nowSec();
     publish(false);
   });

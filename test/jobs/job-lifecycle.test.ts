@@ -51,6 +51,19 @@ describe('job lifecycle', () => {
     await h.waitForStatus(id, ['Success']);
   });
 
+  it('reports Running only for runs that last: a quick job saves the signal, a silent long one still shows Running', async () => {
+    const quick = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    await h.waitForStatus(quick.id, ['Success']);
+    const history = await h.client.workflow.getHandle(quick.id).fetchHistory();
+    const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
+    assert.deepEqual(signals, [], 'a job done within running_report_delay_ms sends no jobStarted signal');
+
+    const slow = await h.submit({ name: 'NOOP', parameters: { duration_ms: 3000 }, metadata: { kind: 'Generic' } });
+    const running = await h.waitForStatus(slow.id, ['Running']);
+    assert.equal(running.check_in, undefined, 'Running without any check-in');
+    await h.waitForStatus(slow.id, ['Success']);
+  });
+
   it('keeps a job Pending while no worker has started it (a backlog is not Running)', async () => {
     await h.stopWorker();
     let id: string;
