@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CalendarSpec } from '@temporalio/client';
+import { CronExpressionParser } from 'cron-parser';
+import { CronSpecError, parseCronSpec } from '../../src/schedules/cron-spec.js';
+
+const MONTHS = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+const DAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
+
+/** Does a UTC time match a Temporal calendar? (Temporal's own semantics: every field ANDed.) */
+function matches(calendar: CalendarSpec, t: Date): boolean {
+  const inField = (spec: unknown, v: number, names?: string[]): boolean => {
+    if (spec === '*' ) return true;
+    const items = Array.isArray(spec) ? spec : [spec];
+    return items.some((item) => {
+      if (typeof item === 'string') return names!.indexOf(item) === v;
+      if (typeof item === 'number') return item === v;
+      const r = item as { start: number; end?: number; step?: number };
+      const end = r.end ?? r.start;
+      const step = r.step ?? 1;
+      return v >= r.start && v <= end && (v - r.start) % step === 0;
+    });
+  };
+  return (
+    inField(calendar.second, t.getUTCSeconds()) &&
+    inField(calendar.minute, t.getUTCMinutes()) &&
+    inField(calendar.hour, t.getUTCHours()) &&
+    inField(calendar.dayOfMonth, t.getUTCDate()) &&
+    inField(calendar.month, t.getUTCMonth(), MONTHS) &&
+    inField(calendar.dayOfWeek, t.getUTCDay(), DAYS)
+  );
+}
+
+function ourNextTimes(spec: string, from: Date, count: number, stepMs: number): string[] {
+  const times = parseCronSpec(spec);
+  assert.ok('calendars' in times);
+  const found: string[] = [];
+  for (let t = from.getTime() + stepMs; found.length < count; t += stepMs) {
+    const date = new Date(t);
+    if (times.calendars.some((c) => matches(c, date))) found.push(date.toISOString());
+  }
+  return found;
+}
+
+function referenceNextTimes(spec: string, from: Date, count: number): string[] {
+  const expression = CronExpressionParser.parse(spec, { currentDate: from, tz: 'UTC' });
+  return Array.from({ length: count }, () => expression.next().toISOString()!);
+}
+
+const FROM = new Date('2026-03-01T00:00:00Z');
+
+describe('cron_spec translation', () => {
+  for (const [spec, count, stepMs] of [
+    ['*/2 * * * * *', 10, 1000], // Harbor: every 2 seconds
+    ['15 */5 * * * *', 6, 1000], // second 15 of every fifth minute
+    ['0 30 9 * * 1-5', 6, 60_000], // weekdays 09:30
+    ['0 0 0 13 * 5', 6, 60_000], // the 13th OR a Friday (classic cron)
+    ['0 0 12 1,15 * MON', 6, 60_000], // names, lists and dom/dow OR
+    ['0 0 6 * JAN-MAR SUN', 4, 60_000],
+    ['0 0 0 * * 7', 3, 60_000], // 7 is Sunday
+    ['0 0 0 * * 5-7', 6, 60_000],
+    ['30 10/20 * * * *', 6, 1000], // a/n: from 10 in steps of 20
+    ['0 5 4 * * *', 3, 60_000], // five fields' worth of a daily job
+    ['0 */15 * * *', 6, 60_000], // five fields: minute hour dom month dow
+    ['0 0 1 */2 *', 3, 60_000],
+  ] as const) {
+    it(`${spec} fires when an independent cron implementation says`, () => {
+      const fields = spec.split(' ').length;
+      // cron-parser takes five fields as minute-first too.
+      assert.deepEqual(ourNextTimes(spec, FROM, count, stepMs), referenceNextTimes(spec, FROM, count), `${fields} fields`);
+    });
+  }
+
+  it('expands the macros like robfig/cron', () => {
+    assert.deepEqual(ourNextTimes('@hourly', FROM, 2, 60_000), ['2026-03-01T01:00:00.000Z', '2026-03-01T02:00:00.000Z']);
+    assert.deepEqual(ourNextTimes('@daily', FROM, 1, 60_000), ['2026-03-02T00:00:00.000Z']);
+    assert.deepEqual(ourNextTimes('@weekly', FROM, 1, 60_000), ['2026-03-08T00:00:00.000Z']);
+    assert.deepEqual(ourNextTimes('@monthly', FROM, 1, 60_000), ['2026-04-01T00:00:00.000Z']);
+    assert.deepEqual(parseCronSpec('@annually'), parseCronSpec('@yearly'));
+    assert.deepEqual(parseCronSpec('@midnight'), parseCronSpec('@daily'));
+  });
+
+  it('turns @every into an interval of whole seconds', () => {
+    assert.deepEqual(parseCronSpec('@every 90s'), { intervals: [{ every: 90_000 }] });
+    assert.deepEqual(parseCronSpec('@every 1h30m'), { intervals: [{ every: 5_400_000 }] });
+    assert.deepEqual(parseCronSpec('@every 2000ms'), { intervals: [{ every: 2000 }] });
+  });
+
+  for (const [spec, field] of [
+    ['', 'spec'],
+    ['* * * *', 'spec'],
+    ['* * * * * * *', 'spec'],
+    ['0 0 0 L * *', 'day-of-month'],
+    ['0 0 0 15W * *', 'day-of-month'],
+    ['0 0 0 ? * MON', 'day-of-month'],
+    ['0 0 9 * * MON#2', 'day-of-week'],
+    ['0 0 9 * * 5L', 'day-of-week'],
+    ['60 * * * * *', 'second'],
+    ['0 60 * * * *', 'minute'],
+    ['0 0 24 * * *', 'hour'],
+    ['0 0 0 0 * *', 'day-of-month'],
+    ['0 0 0 32 * *', 'day-of-month'],
+    ['0 0 0 * 13 *', 'month'],
+    ['0 0 0 * * 8', 'day-of-week'],
+    ['0 0 0 * FOO *', 'month'],
+    ['0 0,,5 * * * *', 'minute'],
+    ['0 */0 * * * *', 'minute'],
+    ['0 5-1 * * * *', 'minute'],
+    ['0 1-2-3 * * * *', 'minute'],
+    ['0 */2/3 * * * *', 'minute'],
+    ['-1 * * * * *', 'second'],
+    ['@reboot', 'spec'],
+    ['@every 0s', '@every'],
+    ['@every 1.5s', '@every'],
+    ['@every soon', '@every'],
+  ] as const) {
+    it(`refuses ${JSON.stringify(spec)}, naming the ${field}`, () => {
+      assert.throws(() => parseCronSpec(spec), (err: unknown) => err instanceof CronSpecError && err.field === field);
+    });
+  }
+});
