@@ -14,8 +14,22 @@ export const JobMetadataSchema = z
     schedule_delay: z.number().int().min(0).max(MAX_SCHEDULE_DELAY_SECONDS).optional(),
     cron_spec: z.string().max(256).optional(),
     unique: z.boolean().optional(),
+    // Kubernetes CronJob options, Periodic jobs only.
+    timezone: z.string().min(1).max(64).optional(),
+    concurrency_policy: z.enum(['Allow', 'Forbid', 'Replace']).optional(),
+    starting_deadline_seconds: z.number().int().min(10).max(MAX_SCHEDULE_DELAY_SECONDS).optional(),
+    suspend: z.boolean().optional(),
+    jitter_seconds: z.number().int().min(0).max(24 * 3600).optional(),
   })
   .strict();
+export type JobMetadata = z.infer<typeof JobMetadataSchema>;
+export const PERIODIC_OPTIONS = [
+  'timezone',
+  'concurrency_policy',
+  'starting_deadline_seconds',
+  'suspend',
+  'jitter_seconds',
+] as const satisfies readonly (keyof JobMetadata)[];
 
 export const JobRequestSchema = z
   .object({
@@ -35,7 +49,7 @@ export type JobRequest = z.infer<typeof JobRequestSchema>;
 export const JobActionRequestSchema = z
   .object({ action: z.string().min(1).max(64) })
   .strict();
-export const KNOWN_ACTIONS = ['stop', 'cancel', 'retry'] as const;
+export const KNOWN_ACTIONS = ['stop', 'cancel', 'retry', 'pause', 'resume', 'trigger'] as const;
 export type JobAction = (typeof KNOWN_ACTIONS)[number];
 
 export const JobStatsSchema = z
@@ -58,6 +72,15 @@ export const JobStatsSchema = z
     revision: z.number().int(),
     fails: z.number().int().optional(),
     last_error: z.string().optional(),
+    // Periodic jobs only.
+    cron_spec: z.string().optional(),
+    options: z.record(z.string(), z.unknown()).optional(),
+    paused: z.boolean().optional(),
+    next_run_times: z.array(z.string()).optional(),
+    last_schedule_time: z.number().int().optional(),
+    active: z.number().int().optional(),
+    missed: z.number().int().optional(),
+    skipped: z.number().int().optional(),
   });
 
 export const JobEnvelopeSchema = z.object({ job: JobStatsSchema });
@@ -83,6 +106,14 @@ export const ListJobsQuerySchema = z
   })
   .strict();
 export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
+
+export const ExecutionsQuerySchema = z
+  .object({
+    page_number: positiveInt(1, 1_000_000),
+    page_size: positiveInt(25, 100),
+    non_dead_only: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+  })
+  .strict();
 
 export const WorkerPoolSchema = z.object({
   worker_pool_id: z.string(),

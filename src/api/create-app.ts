@@ -5,12 +5,14 @@ import { ApiError, ErrorCode, notFound } from './api-error.js';
 import { harborSecretAuth } from './auth.js';
 import { errorResponse, type AppEnv } from './error-handler.js';
 import type { JobGateway } from './job-gateway.js';
+import type { PeriodicGateway } from './periodic-gateway.js';
 import { openApiDocument } from './openapi.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
 import { statsRoute } from './routes/stats-route.js';
 
 export interface AppDeps {
   gateway: JobGateway;
+  periodic: PeriodicGateway;
   registry: JobRegistry;
   secret: string;
   logDir?: string;

@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, ErrorCode } from './api-error.js';
@@ -16,6 +16,9 @@ export function toErrorReply(error: unknown, failCode: ErrorCode): { status: Con
   }
   if (error instanceof WorkflowNotFoundError) {
     return { status: 404, body: body(ErrorCode.NoObjectFound, 'object is not found', error.workflowId ?? undefined) };
+  }
+  if (error instanceof ScheduleNotFoundError) {
+    return { status: 404, body: body(ErrorCode.NoObjectFound, 'object is not found', error.scheduleId) };
   }
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return { status: 409, body: body(ErrorCode.ResourceConflicts, 'conflict', `job ${error.workflowId} is still active`) };

@@ -135,20 +135,39 @@ export class JobGateway {
   }
 
   async list(query: ListJobsQuery): Promise<{ total: number; jobs: JobStats[] }> {
-    const visibilityQuery = this.listQuery(query);
+    return this.page(this.listQuery(query), query.page_number, query.page_size);
+  }
+
+  /** The executions of a periodic job, running ones first, then the most recently closed. */
+  async executions(periodicId: string, pageNumber: number, pageSize: number, runningOnly: boolean) {
+    const clauses = [`TemporalScheduledById = '${periodicId}'`];
+    if (runningOnly) clauses.push(`ExecutionStatus = 'Running'`);
+    return this.page(clauses.join(' AND '), pageNumber, pageSize);
+  }
+
+  /** Ids of a periodic job's executions still running. */
+  async runningExecutions(periodicId: string): Promise<string[]> {
+    const ids: string[] = [];
+    const query = `TemporalScheduledById = '${periodicId}' AND ExecutionStatus = 'Running'`;
+    await this.rpc(async () => {
+      for await (const execution of this.deps.client.workflow.list({ query })) ids.push(execution.workflowId);
+    });
+    return ids;
+  }
+
+  private async page(visibilityQuery: string, pageNumber: number, pageSize: number) {
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(visibilityQuery));
     const jobs: JobStats[] = [];
-    const skip = (query.page_number - 1) * query.page_size;
+    const skip = (pageNumber - 1) * pageSize;
     if (skip < count) {
       await this.rpc(async () => {
         let index = 0;
-        for await (const execution of client.workflow.list({ query: visibilityQuery, pageSize: query.page_size })) {
+        for await (const execution of client.workflow.list({ query: visibilityQuery, pageSize })) {
           if (index++ < skip) continue;
-          const input = execution.memo?.[MEMO_INPUT] as JobInput | undefined;
-          const state = execution.memo?.[MEMO_STATE] as JobState | undefined;
-          if (input && state) jobs.push(reconcile(toStats(input, state), execution.status.name));
-          if (jobs.length >= query.page_size) break;
+          const view = jobView(execution.memo, execution.workflowId, execution.startTime);
+          if (view) jobs.push(reconcile(toStats(view.input, view.state), execution.status.name));
+          if (jobs.length >= pageSize) break;
         }
       });
     }
@@ -193,12 +212,9 @@ export class JobGateway {
 
   private async read(id: string) {
     const description = await this.rpc(() => this.handle(id).describe());
-    const input = description.memo?.[MEMO_INPUT] as JobInput | undefined;
-    const state = description.memo?.[MEMO_STATE] as JobState | undefined;
-    if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !input || !state) {
-      throw notFound(id);
-    }
-    return { input, state, status: description.status.name, type: description.type };
+    const view = jobView(description.memo, description.workflowId, description.startTime);
+    if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
+    return { ...view, status: description.status.name, type: description.type };
   }
 
   private async start(input: JobInput, reuse: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE', type?: string) {
@@ -239,6 +255,22 @@ export class JobGateway {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return this.deps.client.withDeadline(Date.now() + RPC_DEADLINE_MS, fn);
   }
+}
+
+/**
+ * A job's input and state from a workflow's memo. Executions of a periodic job share the input
+ * their schedule was given, so their id and times are the workflow's; before their first workflow
+ * task they have no state yet, and are Pending.
+ */
+export function jobView(memo: Record<string, unknown> | undefined, workflowId: string, startTime: Date) {
+  let input = memo?.[MEMO_INPUT] as JobInput | undefined;
+  if (!input) return undefined;
+  if (!input.id) {
+    const started = Math.floor(startTime.getTime() / 1000);
+    input = { ...input, id: workflowId, enqueueTime: started, revision: started };
+  }
+  const state = (memo?.[MEMO_STATE] as JobState | undefined) ?? initialState(input);
+  return { input, state };
 }
 
 /** A pool that has not polled for longer than an idle long poll lasts is taken as gone. */

@@ -8,6 +8,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { fileLogDir } from '../logs/job-loggers.js';
 import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
+import { PeriodicGateway } from './periodic-gateway.js';
 
 export interface RunningApi {
   url: string;
@@ -26,9 +27,10 @@ export function jobTimings(config: Config) {
 export function buildApp(config: Config, client: Client, registry: JobRegistry) {
   const secret = config.core_secret;
   if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
-  const gateway = new JobGateway({ client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config) });
+  const deps = { client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config) };
   return createApp({
-    gateway,
+    gateway: new JobGateway(deps),
+    periodic: new PeriodicGateway(deps),
     registry,
     secret,
     logDir: fileLogDir(config.job_loggers),

@@ -125,6 +125,19 @@ export interface JobStats {
   revision: number;
   fails?: number;
   last_error?: string;
+  // Periodic jobs only.
+  cron_spec?: string;
+  options?: Record<string, unknown>;
+  paused?: boolean;
+  /** The next fire times, in the job's time zone. */
+  next_run_times?: string[];
+  last_schedule_time?: number;
+  /** Executions running now. */
+  active?: number;
+  /** Fires missed because they fell outside the catch-up window (starting deadline). */
+  missed?: number;
+  /** Fires skipped because an execution was still running (concurrency policy Forbid). */
+  skipped?: number;
 }
 
 /** Memo keys of a job workflow: `input` is written once at start, `state` on every change. */

@@ -8,6 +8,7 @@ import {
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecuteJobResult, JobActivities } from '../activities/types.js';
 import { FailureType, JOB_RUN_FAILURES } from '../shared/failures.js';
@@ -43,7 +44,8 @@ function nowSec(): number {
  * is mirrored into the memo and the `JobStatus` search attribute so the API can read a job
  * without a worker (describe/visibility) and operators can filter in the Web UI.
  */
-export async function runJobWorkflow(input: JobInput): Promise<JobState> {
+export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
+  const input = resolveExecutionInput(submitted);
   const state: JobState = initialState(input);
   let op: OpCommand | undefined;
 
@@ -187,6 +189,17 @@ export async function runJobWorkflow(input: JobInput): Promise<JobState> {
     });
   }
   return state;
+}
+
+/**
+ * A schedule starts every execution of a periodic job with the same input; the execution's own id
+ * and times are its workflow's.
+ */
+function resolveExecutionInput(input: JobInput): JobInput {
+  if (input.id) return input;
+  const info = workflowInfo();
+  const started = Math.floor(info.startTime.getTime() / 1000);
+  return { ...input, id: info.workflowId, enqueueTime: started, revision: started };
 }
 
 function failureMessage(err: unknown): string {

@@ -54,7 +54,17 @@ const submitCases: Case[] = [
   { name: 'cron spec on a Generic job', body: job({}, { kind: 'Generic', cron_spec: '0 * * * * *' }), status: 400, code: 10013, mentions: /cron_spec/ },
   { name: 'status hook that is not a URL', body: job({ status_hook: 'not a url' }), status: 400, code: 10013, mentions: /status_hook/ },
   { name: 'status hook with another scheme', body: job({ status_hook: 'file:///etc/passwd' }), status: 400, code: 10013, mentions: /status_hook/ },
-  { name: 'Periodic (not implemented yet)', body: job({}, { kind: 'Periodic', cron_spec: '0 0 * * * *' }), status: 501, code: 10003 },
+  { name: 'Periodic without a cron spec', body: job({}, { kind: 'Periodic' }), status: 400, code: 10013, mentions: /cron_spec/ },
+  { name: 'Periodic with a malformed cron spec', body: job({}, { kind: 'Periodic', cron_spec: '0 0 * *' }), status: 400, code: 10013, mentions: /cron_spec/ },
+  { name: 'Periodic with L in day-of-month', body: job({}, { kind: 'Periodic', cron_spec: '0 0 0 L * *' }), status: 400, code: 10013, mentions: /day-of-month/ },
+  { name: 'Periodic with Quartz #', body: job({}, { kind: 'Periodic', cron_spec: '0 0 9 * * MON#2' }), status: 400, code: 10013, mentions: /day-of-week/ },
+  { name: 'Periodic with an out-of-range hour', body: job({}, { kind: 'Periodic', cron_spec: '0 0 25 * * *' }), status: 400, code: 10013, mentions: /hour/ },
+  { name: 'Periodic with an unknown time zone', body: job({}, { kind: 'Periodic', cron_spec: '@daily', timezone: 'Mars/Olympus' }), status: 400, code: 10013, mentions: /timezone/ },
+  { name: 'Periodic with an unknown concurrency policy', body: job({}, { kind: 'Periodic', cron_spec: '@daily', concurrency_policy: 'Sometimes' }), status: 400, code: 10013, mentions: /concurrency_policy/ },
+  { name: 'Periodic with a starting deadline under 10 s', body: job({}, { kind: 'Periodic', cron_spec: '@daily', starting_deadline_seconds: 5 }), status: 400, code: 10013, mentions: /starting_deadline_seconds/ },
+  { name: 'Periodic and unique', body: job({}, { kind: 'Periodic', cron_spec: '@daily', unique: true }), status: 400, code: 10013, mentions: /unique/ },
+  { name: 'Periodic with a delay', body: job({}, { kind: 'Periodic', cron_spec: '@daily', schedule_delay: 5 }), status: 400, code: 10013, mentions: /schedule_delay/ },
+  { name: 'CronJob options on a Generic job', body: job({}, { kind: 'Generic', suspend: true }), status: 400, code: 10013, mentions: /suspend/ },
 ];
 
 describe('bad input gets a 4xx JSON error, never a 500 or a half-created job', () => {
@@ -140,7 +150,7 @@ describe('bad input gets a 4xx JSON error, never a 500 or a half-created job', (
   });
 
   for (const [label, body, status, code] of [
-    ['unknown action', { action: 'pause' }, 501, 10008],
+    ['unknown action', { action: 'explode' }, 501, 10008],
     ['action of the wrong type', { action: 7 }, 400, 10013],
     ['missing action', {}, 400, 10013],
     ['unknown field', { action: 'stop', force: true }, 400, 10013],

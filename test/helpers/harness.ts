@@ -126,6 +126,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       worker = undefined;
     },
     async close() {
+      // Terminated workflows cancel their activities at the next heartbeat, so no job outlives
+      // the worker and touches the connection after it is closed.
+      const open = client.workflow.list({ query: `TaskQueue = '${config.temporal.task_queue}' AND ExecutionStatus = 'Running'` });
+      for await (const execution of open) {
+        await client.workflow.getHandle(execution.workflowId).terminate('test cleanup').catch(() => undefined);
+      }
       await harness.stopWorker();
       await client.connection.close();
       rmSync(logDir, { recursive: true, force: true });

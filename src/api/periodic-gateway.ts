@@ -1,0 +1,218 @@
+import { randomBytes } from 'node:crypto';
+import {
+  ScheduleNotFoundError,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOverlapPolicy,
+} from '@temporalio/client';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
+import { formatInZone } from '../schedules/format-in-zone.js';
+import { JobKind, JobStatus, MEMO_INPUT, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
+import { JobKindKey, JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { badRequest, conflict, notFound } from './api-error.js';
+import type { JobMetadata } from './contract.js';
+
+/** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
+export interface PeriodicRecord {
+  id: string;
+  name: string;
+  parameters: Record<string, unknown>;
+  statusHook?: string;
+  cronSpec: string;
+  options: PeriodicOptions;
+  enqueueTime: number;
+}
+
+export type PeriodicOptions = Pick<
+  JobMetadata,
+  'timezone' | 'concurrency_policy' | 'starting_deadline_seconds' | 'suspend' | 'jitter_seconds'
+>;
+
+const MEMO_PERIODIC = 'periodic';
+/** The note a stopped periodic job's schedule carries; a stopped job never fires again. */
+export const STOPPED_NOTE = 'jobservice: stopped';
+/** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
+export const DEFAULT_CATCHUP_WINDOW_MS = 60_000;
+
+/** Kubernetes' concurrency policies in Temporal's terms. */
+const OVERLAP: Record<NonNullable<PeriodicOptions['concurrency_policy']>, ScheduleOverlapPolicy> = {
+  Allow: 'ALLOW_ALL',
+  Forbid: 'SKIP',
+  Replace: 'CANCEL_OTHER',
+};
+
+export interface PeriodicGatewayDeps {
+  client: Client;
+  taskQueue: string;
+  registry: JobRegistry;
+  timings: JobTimings;
+}
+
+/** Periodic jobs are Temporal Schedules whose id is the job id; each fire starts a ScheduledJob workflow. */
+export class PeriodicGateway {
+  constructor(private readonly deps: PeriodicGatewayDeps) {}
+
+  async create(request: {
+    name: string;
+    parameters: Record<string, unknown>;
+    statusHook?: string;
+    cronSpec: string;
+    options: PeriodicOptions;
+  }): Promise<JobStats> {
+    let times;
+    try {
+      times = parseCronSpec(request.cronSpec);
+    } catch (err) {
+      if (err instanceof CronSpecError) throw badRequest(`job.metadata.${err.message}`);
+      throw err;
+    }
+    const { options } = request;
+    if (options.timezone !== undefined && !validZone(options.timezone)) {
+      throw badRequest(`job.metadata.timezone: ${JSON.stringify(options.timezone)} is not an IANA time zone`);
+    }
+    const id = randomBytes(12).toString('hex');
+    const record: PeriodicRecord = { id, ...request, enqueueTime: Math.floor(Date.now() / 1000) };
+    // Every fire starts the same input; the workflow takes its own id and times (see resolveExecutionInput).
+    const execution: JobInput = {
+      id: '',
+      name: request.name,
+      kind: JobKind.Scheduled,
+      parameters: request.parameters,
+      unique: false,
+      upstreamJobId: id,
+      enqueueTime: 0,
+      revision: 0,
+      retry: this.deps.registry.retryPolicy(request.name),
+      timings: this.deps.timings,
+    };
+    if (request.statusHook) execution.statusHook = request.statusHook;
+    await this.deps.client.schedule.create({
+      scheduleId: id,
+      spec: {
+        ...times,
+        ...(options.timezone ? { timezone: options.timezone } : {}),
+        ...(options.jitter_seconds ? { jitter: options.jitter_seconds * 1000 } : {}),
+      },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'ScheduledJob',
+        workflowId: id,
+        taskQueue: this.deps.taskQueue,
+        args: [execution],
+        memo: { [MEMO_INPUT]: execution },
+        typedSearchAttributes: [
+          { key: JobNameKey, value: request.name },
+          { key: JobKindKey, value: JobKind.Scheduled },
+          { key: JobStatusKey, value: JobStatus.Pending },
+          { key: UpstreamJobIdKey, value: id },
+        ],
+        staticSummary: `${request.name} job, execution of periodic job ${id}`,
+      },
+      policies: {
+        overlap: OVERLAP[options.concurrency_policy ?? 'Allow'],
+        catchupWindow: options.starting_deadline_seconds ? options.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS,
+      },
+      state: { paused: options.suspend ?? false, note: options.suspend ? 'suspended at creation' : undefined },
+      memo: { [MEMO_PERIODIC]: record },
+      typedSearchAttributes: [
+        { key: JobNameKey, value: request.name },
+        { key: JobKindKey, value: JobKind.Periodic },
+      ],
+    });
+    return this.stats(id);
+  }
+
+  /** Stats of a periodic job, or undefined when no schedule has that id. */
+  async find(id: string): Promise<JobStats | undefined> {
+    try {
+      return await this.stats(id);
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  async stats(id: string): Promise<JobStats> {
+    const description = await this.deps.client.schedule.getHandle(id).describe();
+    const record = description.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
+    if (!record) throw notFound(id);
+    const active = await this.deps.client.workflow.count(
+      `TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`,
+    );
+    return toPeriodicStats(record, description, active.count);
+  }
+
+  /** stop: never fires again, and its running executions are asked to stop; stats stay readable. */
+  async stop(id: string, runningExecutions: () => Promise<string[]>, stopExecution: (id: string) => Promise<void>) {
+    const handle = this.deps.client.schedule.getHandle(id);
+    const description = await handle.describe();
+    if (!isStopped(description)) await handle.pause(STOPPED_NOTE);
+    for (const execution of await runningExecutions()) await stopExecution(execution);
+  }
+
+  async pause(id: string): Promise<void> {
+    const handle = this.deps.client.schedule.getHandle(id);
+    const description = await handle.describe();
+    if (isStopped(description)) throw conflict(`periodic job ${id} is stopped`);
+    if (!description.state.paused) await handle.pause('paused via the jobservice API');
+  }
+
+  async resume(id: string): Promise<void> {
+    const handle = this.deps.client.schedule.getHandle(id);
+    const description = await handle.describe();
+    if (isStopped(description)) throw conflict(`periodic job ${id} is stopped and cannot resume`);
+    if (description.state.paused) await handle.unpause('resumed via the jobservice API');
+  }
+
+  /** Run now, under the job's concurrency policy. */
+  async trigger(id: string): Promise<void> {
+    const handle = this.deps.client.schedule.getHandle(id);
+    const description = await handle.describe();
+    if (isStopped(description)) throw conflict(`periodic job ${id} is stopped`);
+    await handle.trigger(description.policies.overlap);
+  }
+}
+
+function isStopped(description: ScheduleDescription): boolean {
+  return description.state.paused && description.state.note === STOPPED_NOTE;
+}
+
+function toPeriodicStats(record: PeriodicRecord, description: ScheduleDescription, active: number): JobStats {
+  const zone = record.options.timezone ?? 'UTC';
+  const recent = description.info.recentActions;
+  const last = recent[recent.length - 1];
+  const stats: JobStats = {
+    id: record.id,
+    status: isStopped(description) ? JobStatus.Stopped : JobStatus.Scheduled,
+    name: record.name,
+    kind: JobKind.Periodic,
+    unique: false,
+    ref_link: refLink(record.id),
+    enqueue_time: record.enqueueTime,
+    update_time: Math.floor((description.info.lastUpdatedAt ?? description.info.createdAt).getTime() / 1000),
+    parameters: record.parameters,
+    revision: record.enqueueTime,
+    cron_spec: record.cronSpec,
+    options: { ...record.options },
+    paused: description.state.paused,
+    next_run_times: description.state.paused
+      ? []
+      : description.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone)),
+    active,
+    missed: description.info.numActionsMissedCatchupWindow,
+    skipped: description.info.numActionsSkippedOverlap,
+  };
+  if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
+  if (record.statusHook) stats.web_hook_url = record.statusHook;
+  return stats;
+}
+
+function validZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { CronExpressionParser } from 'cron-parser';
+import { executionAlias } from '../../src/shared/job-id.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe('periodic jobs on Temporal Schedules', () => {
+  let h: Harness;
+  const created: string[] = [];
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    for (const id of created) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
+    await h.close();
+  });
+
+  const periodic = async (cron: string, extra: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) => {
+    const stats = await h.submit({ name: 'NOOP', parameters, metadata: { kind: 'Periodic', cron_spec: cron, ...extra } });
+    created.push(stats.id);
+    return stats;
+  };
+  const executions = async (id: string, query = '') => {
+    const response = await h.request('GET', `/api/v1/jobs/${id}/executions?${query}`);
+    assert.equal(response.status, 200, await response.clone().text());
+    return {
+      total: Number(response.headers.get('total-count')),
+      jobs: ((await response.json()) as { job: JobStats }[]).map((i) => i.job),
+    };
+  };
+  const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
+
+  it('fires a seconds-precision Harbor spec every 2 s; executions carry the upstream id and the @epoch alias works', async () => {
+    const job = await periodic('*/2 * * * * *');
+    assert.equal(job.kind, 'Periodic');
+    assert.equal(job.status, 'Scheduled');
+    assert.equal(job.cron_spec, '*/2 * * * * *');
+    assert.equal(job.paused, false);
+    assert.equal(job.next_run_times?.length, 5);
+    const gaps = job.next_run_times!.slice(1).map((t, i) => Date.parse(t) - Date.parse(job.next_run_times![i]!));
+    assert.deepEqual(gaps, [2000, 2000, 2000, 2000]);
+    for (const t of job.next_run_times!) assert.equal(new Date(t).getUTCSeconds() % 2, 0);
+
+    const done = await waitFor(() => executions(job.id), (r) => r.jobs.filter((j) => j.status === 'Success').length >= 2, {
+      what: 'two successful executions',
+    });
+    const execution = done.jobs.find((j) => j.status === 'Success')!;
+    assert.equal(execution.kind, 'Scheduled');
+    assert.equal(execution.upstream_job_id, job.id);
+    assert.match(execution.id, new RegExp(`^${job.id}-\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$`));
+    assert.ok(done.total >= 2);
+
+    const alias = executionAlias(execution.id)!;
+    assert.match(alias, /^[0-9a-f]{24}@\d+$/);
+    const viaAlias = await h.stats(alias);
+    assert.equal(viaAlias.id, execution.id);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${alias}/log`)).status, 200);
+
+    const stats = await h.stats(job.id);
+    assert.ok(stats.last_schedule_time && stats.last_schedule_time >= job.enqueue_time);
+    assert.equal(await act(job.id, 'stop'), 204);
+  });
+
+  it('pause, resume and trigger through the API; an operator pause with the Temporal CLI shows in the API', async () => {
+    const job = await periodic('0 0 0 1 1 *');
+    assert.equal(await act(job.id, 'pause'), 204);
+    let stats = await h.stats(job.id);
+    assert.equal(stats.paused, true);
+    assert.deepEqual(stats.next_run_times, []);
+    assert.equal(await act(job.id, 'resume'), 204);
+    assert.equal((await h.stats(job.id)).paused, false);
+
+    const cli = process.env.TEST_TEMPORAL_CLI!;
+    const address = h.config.temporal.address!;
+    const toggle = spawnSync(cli, ['schedule', 'toggle', '--address', address, '--schedule-id', job.id, '--pause', '--reason', 'maintenance'], {
+      encoding: 'utf8',
+    });
+    assert.equal(toggle.status, 0, toggle.stderr);
+    stats = await h.stats(job.id);
+    assert.equal(stats.paused, true);
+    const described = spawnSync(cli, ['schedule', 'describe', '--address', address, '--schedule-id', job.id, '-o', 'json'], {
+      encoding: 'utf8',
+    });
+    assert.equal(described.status, 0, described.stderr);
+    assert.match(described.stdout, /maintenance/);
+
+    assert.equal(await act(job.id, 'trigger'), 204);
+    const ran = await waitFor(() => executions(job.id), (r) => r.jobs.some((j) => j.status === 'Success'), {
+      what: 'the triggered execution',
+    });
+    assert.equal(ran.total, 1);
+  });
+
+  it('stop: no more fires, running executions stopped, stats still readable as Stopped', async () => {
+    const job = await periodic('* * * * * *', { concurrency_policy: 'Allow' }, { duration_ms: 60_000 });
+    await waitFor(() => executions(job.id, 'non_dead_only=true'), (r) => r.total >= 1, { what: 'a running execution' });
+    assert.equal(await act(job.id, 'stop'), 204);
+    const stopped = await h.stats(job.id);
+    assert.equal(stopped.status, 'Stopped');
+    await waitFor(() => executions(job.id, 'non_dead_only=true'), (r) => r.total === 0, { what: 'no running execution' });
+    const all = await executions(job.id, 'page_size=100');
+    for (const execution of all.jobs) assert.equal(execution.status, 'Stopped');
+    assert.equal(await act(job.id, 'resume'), 409);
+    assert.equal(await act(job.id, 'retry'), 409);
+    assert.equal((await h.stats(job.id)).status, 'Stopped');
+  });
+
+  it('Forbid skips fires while an execution runs, and counts them', async () => {
+    const job = await periodic('* * * * * *', { concurrency_policy: 'Forbid' }, { duration_ms: 3500 });
+    const stats = await waitFor(() => h.stats(job.id), (s) => (s.skipped ?? 0) >= 2, { what: 'skipped fires' });
+    assert.ok((stats.active ?? 0) <= 1);
+    assert.equal(await act(job.id, 'stop'), 204);
+  });
+
+  it('gives next run times in the job’s zone, matching an independent cron implementation across DST', async () => {
+    const job = await periodic('0 9 1 * *', { timezone: 'America/New_York', suspend: false });
+    const expected = CronExpressionParser.parse('0 9 1 * *', { currentDate: new Date(), tz: 'America/New_York' });
+    const reference = Array.from({ length: 5 }, () => Date.parse(expected.next().toISOString()!));
+    assert.deepEqual(job.next_run_times!.map((t) => Date.parse(t)), reference);
+    for (const t of job.next_run_times!) assert.match(t, /T09:00:00-0[45]:00$/);
+    assert.deepEqual(job.options, { timezone: 'America/New_York', suspend: false });
+
+    const suspended = await periodic('@hourly', { suspend: true });
+    assert.equal(suspended.paused, true);
+  });
+
+  it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
+    const { id } = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    assert.equal((await h.request('GET', `/api/v1/jobs/${id}/executions`)).status, 400);
+    assert.equal((await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567/executions')).status, 404);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${id}/executions?non_dead_only=maybe`)).status, 400);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'pause' })).status, 400);
+  });
+});
