@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ErrorBodySchema,
+  ExecutionsQuerySchema,
   JobActionRequestSchema,
   JobRequestSchema,
   JobStatsSchema,
@@ -25,7 +26,7 @@ const idParam = {
   name: 'id',
   in: 'path',
   required: true,
-  schema: { type: 'string', pattern: '^[0-9a-f]{24}$' },
+  schema: { type: 'string', pattern: '^[0-9a-f]{24}(-\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z|@\\d+)?$' },
 };
 
 /** The OpenAPI 3.1 document, generated from the contract's zod schemas. */
@@ -33,9 +34,8 @@ export function openApiDocument(): Record<string, unknown> {
   const schemas = Object.fromEntries(
     Object.entries(components).map(([name, { schema, io }]) => [name, z.toJSONSchema(schema, { io })]),
   );
-  const listQuery = z.toJSONSchema(ListJobsQuerySchema, { io: 'input' }) as {
-    properties: Record<string, object>;
-  };
+  const listQuery = z.toJSONSchema(ListJobsQuerySchema, { io: 'input' }) as { properties: Record<string, object> };
+  const executionsQuery = z.toJSONSchema(ExecutionsQuerySchema, { io: 'input' }) as { properties: Record<string, object> };
   return {
     openapi: '3.1.0',
     info: { title: 'jobservice', version: '1', description: "Harbor's job service API on Temporal" },
@@ -71,10 +71,23 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { '200': { description: 'stats', ...json(jobEnvelope) }, ...errors(400, 401, 404, 503) },
         },
         post: {
-          summary: 'Stop, cancel or retry a job',
+          summary: 'Act on a job: stop, cancel, retry; periodic jobs also pause, resume, trigger',
           parameters: [idParam],
           requestBody: { required: true, ...json(ref('JobActionRequest')) },
           responses: { '204': { description: 'done' }, ...errors(400, 401, 404, 409, 415, 501, 503) },
+        },
+      },
+      '/jobs/{id}/executions': {
+        get: {
+          summary: "A periodic job's executions, running first (header Total-Count)",
+          parameters: [
+            idParam,
+            ...Object.entries(executionsQuery.properties).map(([name, schema]) => ({ name, in: 'query', schema })),
+          ],
+          responses: {
+            '200': { description: 'a page of executions', ...json({ type: 'array', items: jobEnvelope }) },
+            ...errors(400, 401, 404, 503),
+          },
         },
       },
       '/jobs/{id}/log': {

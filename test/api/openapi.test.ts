@@ -18,7 +18,7 @@ describe('GET /api/v1/openapi.json', () => {
     const response = await h.request('GET', '/api/v1/openapi.json');
     assert.equal(response.status, 200);
     const document = (await response.json()) as { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } };
-    assert.deepEqual(Object.keys(document.paths).sort(), ['/jobs', '/jobs/{id}', '/jobs/{id}/log', '/stats']);
+    assert.deepEqual(Object.keys(document.paths).sort(), ['/jobs', '/jobs/{id}', '/jobs/{id}/executions', '/jobs/{id}/log', '/stats']);
     const request = document.components.schemas.JobRequest as { additionalProperties: boolean; required: string[] };
     assert.equal(request.additionalProperties, false);
     assert.deepEqual(request.required, ['job']);

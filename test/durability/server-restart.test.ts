@@ -29,7 +29,7 @@ describe('the embedded server restarted on the same SQLite file', () => {
     const finished = await h.submit({ name: 'DEMO', parameters: { image: 'demo-db', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
     const done = await h.waitForStatus(finished.id, ['Success']);
     const waiting = await h.submit({ name: 'DEMO', parameters: { image: 'demo-db' }, metadata: { kind: 'Scheduled', schedule_delay: 3600 } });
-    await h.close();
+    await h.close({ keepJobs: true });
     h = undefined;
     await server.stop();
 

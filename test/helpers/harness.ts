@@ -55,7 +55,8 @@ export interface Harness {
   waitForStatus(id: string, statuses: string[], timeoutMs?: number): Promise<JobStats>;
   startWorker(): Promise<void>;
   stopWorker(): Promise<void>;
-  close(): Promise<void>;
+  /** Terminates the task queue's open workflows first, unless `keepJobs` (a test that restarts the server). */
+  close(options?: { keepJobs?: boolean }): Promise<void>;
 }
 
 export interface HarnessOptions {
@@ -125,10 +126,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       await worker?.shutdown();
       worker = undefined;
     },
-    async close() {
+    async close({ keepJobs = false } = {}) {
       // Terminated workflows cancel their activities at the next heartbeat, so no job outlives
       // the worker and touches the connection after it is closed.
-      const open = client.workflow.list({ query: `TaskQueue = '${config.temporal.task_queue}' AND ExecutionStatus = 'Running'` });
+      const open = keepJobs ? [] : client.workflow.list({ query: `TaskQueue = '${config.temporal.task_queue}' AND ExecutionStatus = 'Running'` });
       for await (const execution of open) {
         await client.workflow.getHandle(execution.workflowId).terminate('test cleanup').catch(() => undefined);
       }
