@@ -6,7 +6,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import type { JobLoggerFactory } from '../logs/job-loggers.js';
 import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
-import { checkInSignal, jobStartedSignal, opCommandQuery } from '../workflows/job-messages.js';
+import { checkInSignal, jobStartedSignal, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
 
@@ -83,8 +83,17 @@ export function createActivities(deps: ActivityDeps): JobActivities {
         checkin: (message) => checkIns.push(String(message)),
         opCommand: () => (interruption === undefined ? undefined : interruption === 'shutdown' ? OpCommand.Stop : interruption),
         get: (key) => deps.properties[key],
-        launchJob: async () => {
-          throw new Error('sub jobs are not available yet: launchJob arrives with periodic jobs');
+        launchJob: async (request) => {
+          const sub = deps.registry.get(request.name);
+          if (!sub) throw new Error(`launchJob: no job named ${request.name} is registered`);
+          const parameters = request.parameters ?? {};
+          const checked = sub.params.safeParse(parameters);
+          if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
+          const id = await handle.executeUpdate(launchJobUpdate, {
+            args: [{ name: request.name, parameters, retry: deps.registry.retryPolicy(request.name) }],
+          });
+          logger.info(`launched sub job ${request.name} ${id}`);
+          return id;
         },
         sleep: (ms) => abortableSleep(ms, abort.signal),
       };

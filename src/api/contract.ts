@@ -72,6 +72,7 @@ export const JobStatsSchema = z
     revision: z.number().int(),
     fails: z.number().int().optional(),
     last_error: z.string().optional(),
+    sub_jobs: z.array(z.string()).optional(),
     // Periodic jobs only.
     cron_spec: z.string().optional(),
     options: z.record(z.string(), z.unknown()).optional(),

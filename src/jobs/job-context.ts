@@ -28,7 +28,10 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** A job property from configuration (`job_properties`). */
   get(key: string): unknown;
-  /** Start a sub job whose `upstream_job_id` is this job; resolves to its id. */
+  /**
+   * Start a sub job, a job of its own (a child workflow) whose `upstream_job_id` is this job;
+   * resolves to its id. Stop and cancel of this job reach its sub jobs.
+   */
   launchJob(request: SubJobRequest): Promise<string>;
   /** Sleep that ends early when the job is stopped or cancelled. */
   sleep(ms: number): Promise<void>;

@@ -103,6 +103,8 @@ export interface JobState {
   /** Runs of this job that failed so far. */
   fails: number;
   last_error?: string;
+  /** Ids of the sub jobs this job launched. */
+  sub_jobs?: string[];
 }
 
 /** Harbor's StatsInfo, as `GET /api/v1/jobs/{id}` returns it. */
@@ -125,6 +127,7 @@ export interface JobStats {
   revision: number;
   fails?: number;
   last_error?: string;
+  sub_jobs?: string[];
   // Periodic jobs only.
   cron_spec?: string;
   options?: Record<string, unknown>;
@@ -168,6 +171,7 @@ export function toStats(input: JobInput, state: JobState): JobStats {
   if (input.upstreamJobId) stats.upstream_job_id = input.upstreamJobId;
   if (state.fails > 0) stats.fails = state.fails;
   if (state.last_error !== undefined) stats.last_error = state.last_error;
+  if (state.sub_jobs?.length) stats.sub_jobs = [...state.sub_jobs];
   return stats;
 }
 

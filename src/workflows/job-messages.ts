@@ -1,5 +1,5 @@
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { JobState, OpCommand } from '../shared/job-model.js';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { JobState, OpCommand, RetryPolicy } from '../shared/job-model.js';
 
 /** Ask a job to stop: it ends as `Stopped`. */
 export const stopSignal = defineSignal('stop');
@@ -26,3 +26,12 @@ export const checkInSignal = defineSignal<[CheckInEvent]>('checkIn');
 export const statsQuery = defineQuery<JobState>('stats');
 /** The op command asked of the job so far, if any; the activity reads it to tell stop from cancel. */
 export const opCommandQuery = defineQuery<OpCommand | null>('opCommand');
+
+export interface LaunchJobRequest {
+  name: string;
+  parameters: Record<string, unknown>;
+  /** The sub job's retry policy; the activity knows the registry, the workflow does not. */
+  retry: RetryPolicy;
+}
+/** Sent by a running job's activity: start a sub job as a child workflow; answers its id. */
+export const launchJobUpdate = defineUpdate<string, [LaunchJobRequest]>('launchJob');

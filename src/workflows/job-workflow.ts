@@ -3,11 +3,15 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
+  getExternalWorkflowHandle,
   isCancellation,
+  ParentClosePolicy,
   proxyActivities,
   setHandler,
   upsertMemo,
+  startChild,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ExecuteJobResult, JobActivities } from '../activities/types.js';
@@ -15,18 +19,21 @@ import { FailureType, JOB_RUN_FAILURES } from '../shared/failures.js';
 import {
   initialState,
   isFinal,
+  JobKind,
   JobStatus,
+  MEMO_INPUT,
   MEMO_STATE,
   OpCommand,
   statusCode,
   type JobInput,
   type JobState,
 } from '../shared/job-model.js';
-import { JobStatusKey } from '../shared/search-attributes.js';
+import { JobKindKey, JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
 import {
   cancelSignal,
   checkInSignal,
   jobStartedSignal,
+  launchJobUpdate,
   opCommandQuery,
   statsQuery,
   stopSignal,
@@ -70,6 +77,42 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     if (state.status !== JobStatus.Running && moveTo(JobStatus.Running)) return;
     state.update_time = nowSec();
     publish(false);
+  });
+
+  setHandler(launchJobUpdate, async (request) => {
+    if (op !== undefined || isFinal(state.status)) {
+      throw ApplicationFailure.nonRetryable(`job ${input.id} is ending; it launches no more sub jobs`, 'JobEnding');
+    }
+    const now = nowSec();
+    // uuid4() is deterministic in a workflow; its hex digits give a Harbor-form id.
+    const child: JobInput = {
+      id: uuid4().replace(/-/g, '').slice(0, 24),
+      name: request.name,
+      kind: JobKind.Generic,
+      parameters: request.parameters,
+      unique: false,
+      upstreamJobId: input.id,
+      enqueueTime: now,
+      revision: now,
+      retry: request.retry,
+      timings: input.timings,
+    };
+    await startChild('GenericJob', {
+      workflowId: child.id,
+      args: [child],
+      memo: { [MEMO_INPUT]: child, [MEMO_STATE]: initialState(child) },
+      typedSearchAttributes: [
+        { key: JobNameKey, value: child.name },
+        { key: JobKindKey, value: child.kind },
+        { key: JobStatusKey, value: JobStatus.Pending },
+        { key: UpstreamJobIdKey, value: input.id },
+      ],
+      // A sub job is a job of its own: it outlives its parent's end; stop and cancel are passed on below.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    state.sub_jobs = [...(state.sub_jobs ?? []), child.id];
+    publish(false);
+    return child.id;
   });
 
   function publish(statusChanged: boolean): void {
@@ -137,8 +180,14 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     return { kind: 'op', op: op ?? OpCommand.Stop };
   }
 
-  function finishWithOp(command: OpCommand): void {
+  async function finishWithOp(command: OpCommand): Promise<void> {
     moveTo(command === OpCommand.Cancel ? JobStatus.Cancelled : JobStatus.Stopped);
+    // Stop or cancel of a job reaches its sub jobs; one that already ended ignores it.
+    for (const childId of state.sub_jobs ?? []) {
+      await getExternalWorkflowHandle(childId)
+        .signal(command === OpCommand.Cancel ? cancelSignal : stopSignal)
+        .catch(() => undefined);
+    }
   }
 
   try {
@@ -149,7 +198,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     }
     for (;;) {
       if (op !== undefined) {
-        finishWithOp(op);
+        await finishWithOp(op);
         break;
       }
       const outcome = await runOnce();
@@ -158,7 +207,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
         break;
       }
       if (outcome.kind === 'op') {
-        finishWithOp(outcome.op);
+        await finishWithOp(outcome.op);
         break;
       }
       state.fails += 1;
@@ -175,7 +224,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     if (!isCancellation(err)) throw err;
     await CancellationScope.nonCancellable(async () => {
       op ??= OpCommand.Cancel;
-      finishWithOp(op);
+      await finishWithOp(op);
     });
     throw err;
   }

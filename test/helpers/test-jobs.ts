@@ -50,6 +50,30 @@ export const propertyJob = defineJob({
   },
 });
 
+/** Launches `count` DEMO sub jobs, then waits until stopped or `hold_ms` passes. */
+export const parentJob = defineJob({
+  name: 'TEST_PARENT',
+  maxFails: 1,
+  params: z.object({ count: z.number().int().min(1).max(10), child_step_ms: z.number().int(), hold_ms: z.number().int() }).strict(),
+  async run(ctx, params) {
+    for (let i = 0; i < params.count; i++) {
+      await ctx.launchJob({ name: 'DEMO', parameters: { image: `demo-child-${i}`, step_ms: params.child_step_ms, hold_ms: 0 } });
+    }
+    await assertRejects(ctx.launchJob({ name: 'DEMO', parameters: { image: 'nginx' } }));
+    ctx.checkin(`launched ${params.count}`);
+    await ctx.sleep(params.hold_ms);
+  },
+});
+
+async function assertRejects(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch {
+    return;
+  }
+  throw new Error('launchJob accepted parameters that fail the sub job schema');
+}
+
 export function testRegistry() {
-  return createJobRegistry([demoJob, noopJob, failingJob, noRetryJob, chattyJob, propertyJob]);
+  return createJobRegistry([demoJob, noopJob, failingJob, noRetryJob, chattyJob, propertyJob, parentJob]);
 }

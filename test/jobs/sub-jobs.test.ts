@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe('sub jobs (ctx.launchJob)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('starts child jobs with upstream_job_id, lists them on the parent, and they outlive a finished parent', async () => {
+    const parent = await h.submit({ name: 'TEST_PARENT', parameters: { count: 2, child_step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(parent.id, ['Success']);
+    assert.equal(done.sub_jobs?.length, 2);
+    for (const childId of done.sub_jobs!) {
+      assert.match(childId, /^[0-9a-f]{24}$/);
+      const child = await h.waitForStatus(childId, ['Success']);
+      assert.equal(child.upstream_job_id, parent.id);
+      assert.equal(child.kind, 'Generic');
+      const description = await h.client.workflow.getHandle(childId).describe();
+      assert.equal(description.parentExecution?.workflowId, parent.id);
+    }
+    const found = await waitFor(
+      () => h.client.workflow.count(`UpstreamJobId = "${parent.id}"`),
+      (r) => r.count === 2,
+      { what: 'the sub jobs by UpstreamJobId' },
+    );
+    assert.equal(found.count, 2);
+  });
+
+  it('passes a stop of the parent on to its running sub jobs', async () => {
+    const parent = await h.submit({ name: 'TEST_PARENT', parameters: { count: 2, child_step_ms: 30_000, hold_ms: 60_000 }, metadata: { kind: 'Generic' } });
+    const running = await waitFor(() => h.stats(parent.id), (s) => s.check_in === 'launched 2', { what: 'the sub jobs to launch' });
+    for (const childId of running.sub_jobs!) await h.waitForStatus(childId, ['Running']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${parent.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(parent.id, ['Stopped']);
+    for (const childId of running.sub_jobs!) await h.waitForStatus(childId, ['Stopped']);
+  });
+});
