@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { poolHealth, POOL_DEAD_AFTER_SECONDS, reconcile, uniqueJobId } from '../../src/api/job-gateway.js';
+import { poolHealth, POOL_DEAD_AFTER_SECONDS, uniqueJobId } from '../../src/api/job-gateway.js';
+import { reconcile } from '../../src/shared/job-view.js';
 import { canonicalJson } from '../../src/shared/canonical-json.js';
 import { initialState, isFinal, statusCode, toStats, type JobInput } from '../../src/shared/job-model.js';
 import { decodePoolIdentity, encodePoolIdentity } from '../../src/shared/pool-identity.js';
