@@ -23,7 +23,7 @@ import {
   type OpCommand,
 } from '../shared/job-model.js';
 import { decodePoolIdentity } from '../shared/pool-identity.js';
-import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
+import { jobSearchAttributes } from '../shared/search-attributes.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import { jobView, reconcile } from '../shared/job-view.js';
 import { conflict, notFound } from './api-error.js';
@@ -229,11 +229,7 @@ export class JobGateway {
         workflowIdReusePolicy: reuse,
         workflowIdConflictPolicy: 'FAIL',
         memo: { [MEMO_INPUT]: input, [MEMO_STATE]: state },
-        typedSearchAttributes: [
-          { key: JobNameKey, value: input.name },
-          { key: JobKindKey, value: input.kind },
-          { key: JobStatusKey, value: state.status },
-        ],
+        typedSearchAttributes: jobSearchAttributes(input, state.status),
         staticSummary: `${input.name} job (${input.kind})`,
       }),
     );

@@ -9,7 +9,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, MEMO_INPUT, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
-import { JobKindKey, JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { JobKindKey, JobNameKey, jobSearchAttributes } from '../shared/search-attributes.js';
 import { badRequest, conflict, notFound } from './api-error.js';
 import type { JobMetadata } from './contract.js';
 
@@ -101,12 +101,7 @@ export class PeriodicGateway {
         taskQueue: this.deps.taskQueue,
         args: [execution],
         memo: { [MEMO_INPUT]: execution },
-        typedSearchAttributes: [
-          { key: JobNameKey, value: request.name },
-          { key: JobKindKey, value: JobKind.Scheduled },
-          { key: JobStatusKey, value: JobStatus.Pending },
-          { key: UpstreamJobIdKey, value: id },
-        ],
+        typedSearchAttributes: jobSearchAttributes(execution, JobStatus.Pending),
         staticSummary: `${request.name} job, execution of periodic job ${id}`,
       },
       policies: {

@@ -1,4 +1,5 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import type { JobInput, JobStatus } from './job-model.js';
 
 /**
  * Custom search attributes that make jobs listable and legible in the Web UI, e.g.
@@ -10,3 +11,14 @@ export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttribut
 export const UpstreamJobIdKey = defineSearchAttributeKey('UpstreamJobId', SearchAttributeType.KEYWORD);
 
 export const JOB_SEARCH_ATTRIBUTES = [JobNameKey, JobKindKey, JobStatusKey, UpstreamJobIdKey] as const;
+
+/** The search attributes a job's workflow starts with (its status then follows by upsert). */
+export function jobSearchAttributes(input: Pick<JobInput, 'name' | 'kind' | 'upstreamJobId'>, status: JobStatus): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: JobNameKey, value: input.name },
+    { key: JobKindKey, value: input.kind },
+    { key: JobStatusKey, value: status },
+  ];
+  if (input.upstreamJobId) pairs.push({ key: UpstreamJobIdKey, value: input.upstreamJobId });
+  return pairs;
+}

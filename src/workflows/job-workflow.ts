@@ -28,7 +28,7 @@ import {
   type JobInput,
   type JobState,
 } from '../shared/job-model.js';
-import { JobKindKey, JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { jobSearchAttributes, JobStatusKey } from '../shared/search-attributes.js';
 import {
   cancelSignal,
   checkInSignal,
@@ -101,12 +101,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
       workflowId: child.id,
       args: [child],
       memo: { [MEMO_INPUT]: child, [MEMO_STATE]: initialState(child) },
-      typedSearchAttributes: [
-        { key: JobNameKey, value: child.name },
-        { key: JobKindKey, value: child.kind },
-        { key: JobStatusKey, value: JobStatus.Pending },
-        { key: UpstreamJobIdKey, value: input.id },
-      ],
+      typedSearchAttributes: jobSearchAttributes(child, JobStatus.Pending),
       // A sub job is a job of its own: it outlives its parent's end; stop and cancel are passed on below.
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
