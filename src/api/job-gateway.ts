@@ -3,7 +3,6 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   type Client,
-  type WorkflowExecutionStatusName,
 } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { canonicalJson } from '../shared/canonical-json.js';
@@ -17,7 +16,6 @@ import {
   RETRYABLE_STATUSES,
   toStats,
   type JobInput,
-  type JobState,
   type JobStats,
   type JobTimings,
   type OpCommand,
@@ -27,14 +25,13 @@ import { jobSearchAttributes } from '../shared/search-attributes.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import { jobView, reconcile } from '../shared/job-view.js';
 import { conflict, notFound } from './api-error.js';
+import { boundedRpc } from './bounded-rpc.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
 /** Workflow types of jobs; other workflows in the namespace are not jobs. */
 export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
 /** An idle worker long-polls for up to a minute, so a pool is dead only after a longer silence. */
 export const POOL_DEAD_AFTER_SECONDS = 90;
-/** Every call to Temporal is bounded, so a down server yields a 503 rather than a hung request. */
-const RPC_DEADLINE_MS = 10_000;
 const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
@@ -95,9 +92,9 @@ export class JobGateway {
     return reconcile(toStats(input, state), status);
   }
 
-  /** Stop or cancel: a no-op for a finished job, a signal otherwise. */
-  async command(id: string, op: OpCommand): Promise<void> {
-    const stats = await this.stats(id);
+  /** Stop or cancel: a no-op for a finished job, a signal otherwise. `current`: stats the caller already read. */
+  async command(id: string, op: OpCommand, current?: JobStats): Promise<void> {
+    const stats = current ?? (await this.stats(id));
     if (isFinal(stats.status)) return;
     try {
       await this.rpc(() => this.handle(id).signal(op === 'cancel' ? cancelSignal : stopSignal));
@@ -250,7 +247,7 @@ export class JobGateway {
   }
 
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
-    return this.deps.client.withDeadline(Date.now() + RPC_DEADLINE_MS, fn);
+    return boundedRpc(this.deps.client, fn);
   }
 }
 

@@ -11,6 +11,7 @@ import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, MEMO_INPUT, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { JobKindKey, JobNameKey, jobSearchAttributes } from '../shared/search-attributes.js';
 import { badRequest, conflict, notFound } from './api-error.js';
+import { boundedRpc } from './bounded-rpc.js';
 import type { JobMetadata } from './contract.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
@@ -87,7 +88,7 @@ export class PeriodicGateway {
       timings: this.deps.timings,
     };
     if (request.statusHook) execution.statusHook = request.statusHook;
-    await this.deps.client.schedule.create({
+    await this.rpc(() => this.deps.client.schedule.create({
       scheduleId: id,
       spec: {
         ...times,
@@ -114,7 +115,7 @@ export class PeriodicGateway {
         { key: JobNameKey, value: request.name },
         { key: JobKindKey, value: JobKind.Periodic },
       ],
-    });
+    }));
     return this.stats(id);
   }
 
@@ -129,11 +130,11 @@ export class PeriodicGateway {
   }
 
   async stats(id: string): Promise<JobStats> {
-    const description = await this.deps.client.schedule.getHandle(id).describe();
+    const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
     const record = description.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
     if (!record) throw notFound(id);
-    const active = await this.deps.client.workflow.count(
-      `TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`,
+    const active = await this.rpc(() =>
+      this.deps.client.workflow.count(`TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`),
     );
     return toPeriodicStats(record, description, active.count);
   }
@@ -141,31 +142,35 @@ export class PeriodicGateway {
   /** stop: never fires again, and its running executions are asked to stop; stats stay readable. */
   async stop(id: string, runningExecutions: () => Promise<string[]>, stopExecution: (id: string) => Promise<void>) {
     const handle = this.deps.client.schedule.getHandle(id);
-    const description = await handle.describe();
-    if (!isStopped(description)) await handle.pause(STOPPED_NOTE);
+    const description = await this.rpc(() => handle.describe());
+    if (!isStopped(description)) await this.rpc(() => handle.pause(STOPPED_NOTE));
     for (const execution of await runningExecutions()) await stopExecution(execution);
   }
 
   async pause(id: string): Promise<void> {
     const handle = this.deps.client.schedule.getHandle(id);
-    const description = await handle.describe();
+    const description = await this.rpc(() => handle.describe());
     if (isStopped(description)) throw conflict(`periodic job ${id} is stopped`);
-    if (!description.state.paused) await handle.pause('paused via the jobservice API');
+    if (!description.state.paused) await this.rpc(() => handle.pause('paused via the jobservice API'));
   }
 
   async resume(id: string): Promise<void> {
     const handle = this.deps.client.schedule.getHandle(id);
-    const description = await handle.describe();
+    const description = await this.rpc(() => handle.describe());
     if (isStopped(description)) throw conflict(`periodic job ${id} is stopped and cannot resume`);
-    if (description.state.paused) await handle.unpause('resumed via the jobservice API');
+    if (description.state.paused) await this.rpc(() => handle.unpause('resumed via the jobservice API'));
   }
 
   /** Run now, under the job's concurrency policy. */
   async trigger(id: string): Promise<void> {
     const handle = this.deps.client.schedule.getHandle(id);
-    const description = await handle.describe();
+    const description = await this.rpc(() => handle.describe());
     if (isStopped(description)) throw conflict(`periodic job ${id} is stopped`);
-    await handle.trigger(description.policies.overlap);
+    await this.rpc(() => handle.trigger(description.policies.overlap));
+  }
+
+  private rpc<T>(fn: () => Promise<T>): Promise<T> {
+    return boundedRpc(this.deps.client, fn);
   }
 }
 

@@ -149,10 +149,10 @@ export function jobsRoutes(deps: JobsRoutesDeps): Hono<AppEnv> {
     }
     switch (action as JobAction) {
       case 'stop':
-        await gateway.command(id, OpCommand.Stop);
+        await gateway.command(id, OpCommand.Stop, stats);
         break;
       case 'cancel':
-        await gateway.command(id, OpCommand.Cancel);
+        await gateway.command(id, OpCommand.Cancel, stats);
         break;
       case 'retry':
         c.set('failCode', ErrorCode.RetryJob);
