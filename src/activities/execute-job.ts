@@ -28,105 +28,104 @@ export interface ActivityDeps {
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
 type Interruption = OpCommand | 'shutdown';
 
-export function createActivities(deps: ActivityDeps): JobActivities {
-  return {
-    async executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult> {
-      const activity = Context.current();
-      const info = activity.info;
-      const definition = deps.registry.get(input.name);
-      if (!definition) {
-        throw ApplicationFailure.nonRetryable(`no job named ${input.name} is registered on this worker`, FailureType.UnknownJob);
-      }
-      const parsed = definition.params.safeParse(input.parameters);
-      if (!parsed.success) {
-        throw ApplicationFailure.nonRetryable(
-          `parameters of ${input.name} are invalid: ${z.prettifyError(parsed.error)}`,
-          FailureType.InvalidParameters,
-        );
-      }
-      const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
-      const logger = deps.loggers.open(input.id);
-      let reportedRunning: Promise<void> | undefined;
-      const reportRunning = () =>
-        (reportedRunning ??= handle.signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt }).catch((err) =>
-          logger.warning(`could not report Running: ${(err as Error).message}`),
-        ));
-      const runningTimer = setTimeout(reportRunning, deps.runningReportDelayMs);
-
-      logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
-      const heartbeat = setInterval(() => activity.heartbeat(), deps.heartbeatIntervalMs);
-      const abort = new AbortController();
-      let interruption: Interruption | undefined;
-      activity.cancellationSignal.addEventListener(
-        'abort',
-        () => {
-          void whyCancelled(activity, handle).then((why) => {
-            interruption = why;
-            logger.info(why === 'shutdown' ? 'worker is shutting down; interrupting the run' : `received ${why}`);
-            abort.abort(why);
-          });
-        },
-        { once: true },
+/** One run of a job: the job's code with its context, heartbeats, check-ins and stop/cancel. */
+export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'] {
+  return async function executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult> {
+    const activity = Context.current();
+    const info = activity.info;
+    const definition = deps.registry.get(input.name);
+    if (!definition) {
+      throw ApplicationFailure.nonRetryable(`no job named ${input.name} is registered on this worker`, FailureType.UnknownJob);
+    }
+    const parsed = definition.params.safeParse(input.parameters);
+    if (!parsed.success) {
+      throw ApplicationFailure.nonRetryable(
+        `parameters of ${input.name} are invalid: ${z.prettifyError(parsed.error)}`,
+        FailureType.InvalidParameters,
       );
-      const checkIns = createCheckInCoalescer(
-        deps.checkinMinIntervalMs,
-        (message, at) => handle.signal(checkInSignal, { revision: input.revision, message, at }),
-        (err) => logger.warning(`check-in not delivered: ${(err as Error).message}`),
-      );
+    }
+    const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
+    const logger = deps.loggers.open(input.id);
+    let reportedRunning: Promise<void> | undefined;
+    const reportRunning = () =>
+      (reportedRunning ??= handle.signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt }).catch((err) =>
+        logger.warning(`could not report Running: ${(err as Error).message}`),
+      ));
+    const runningTimer = setTimeout(reportRunning, deps.runningReportDelayMs);
 
-      const ctx: JobContext = {
-        jobId: input.id,
-        revision: input.revision,
-        upstreamJobId: input.upstreamJobId,
-        logger,
-        signal: abort.signal,
-        checkin: (message) => checkIns.push(String(message)),
-        opCommand: () => (interruption === undefined ? undefined : interruption === 'shutdown' ? OpCommand.Stop : interruption),
-        get: (key) => deps.properties[key],
-        launchJob: async (request) => {
-          const sub = deps.registry.get(request.name);
-          if (!sub) throw new Error(`launchJob: no job named ${request.name} is registered`);
-          const parameters = request.parameters ?? {};
-          const checked = sub.params.safeParse(parameters);
-          if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
-          const id = await handle.executeUpdate(launchJobUpdate, {
-            args: [{ name: request.name, parameters, retry: deps.registry.retryPolicy(request.name) }],
-          });
-          logger.info(`launched sub job ${request.name} ${id}`);
-          return id;
-        },
-        sleep: (ms) => abortableSleep(ms, abort.signal),
-      };
+    logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
+    const heartbeat = setInterval(() => activity.heartbeat(), deps.heartbeatIntervalMs);
+    const abort = new AbortController();
+    let interruption: Interruption | undefined;
+    activity.cancellationSignal.addEventListener(
+      'abort',
+      () => {
+        void whyCancelled(activity, handle).then((why) => {
+          interruption = why;
+          logger.info(why === 'shutdown' ? 'worker is shutting down; interrupting the run' : `received ${why}`);
+          abort.abort(why);
+        });
+      },
+      { once: true },
+    );
+    const checkIns = createCheckInCoalescer(
+      deps.checkinMinIntervalMs,
+      (message, at) => handle.signal(checkInSignal, { revision: input.revision, message, at }),
+      (err) => logger.warning(`check-in not delivered: ${(err as Error).message}`),
+    );
 
-      let failure: Error | undefined;
-      try {
-        await definition.run(ctx, parsed.data);
-      } catch (err) {
-        failure = err instanceof Error ? err : new Error(String(err));
-      } finally {
-        clearInterval(heartbeat);
-        clearTimeout(runningTimer);
-        await reportedRunning;
-        await checkIns.flush();
+    const ctx: JobContext = {
+      jobId: input.id,
+      revision: input.revision,
+      upstreamJobId: input.upstreamJobId,
+      logger,
+      signal: abort.signal,
+      checkin: (message) => checkIns.push(String(message)),
+      opCommand: () => (interruption === undefined ? undefined : interruption === 'shutdown' ? OpCommand.Stop : interruption),
+      get: (key) => deps.properties[key],
+      launchJob: async (request) => {
+        const sub = deps.registry.get(request.name);
+        if (!sub) throw new Error(`launchJob: no job named ${request.name} is registered`);
+        const parameters = request.parameters ?? {};
+        const checked = sub.params.safeParse(parameters);
+        if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
+        const id = await handle.executeUpdate(launchJobUpdate, {
+          args: [{ name: request.name, parameters, retry: deps.registry.retryPolicy(request.name) }],
+        });
+        logger.info(`launched sub job ${request.name} ${id}`);
+        return id;
+      },
+      sleep: (ms) => abortableSleep(ms, abort.signal),
+    };
+
+    let failure: Error | undefined;
+    try {
+      await definition.run(ctx, parsed.data);
+    } catch (err) {
+      failure = err instanceof Error ? err : new Error(String(err));
+    } finally {
+      clearInterval(heartbeat);
+      clearTimeout(runningTimer);
+      await reportedRunning;
+      await checkIns.flush();
+    }
+    try {
+      if (interruption === 'shutdown') {
+        throw ApplicationFailure.retryable('worker shut down during the run', 'WorkerShutdown');
       }
-      try {
-        if (interruption === 'shutdown') {
-          throw ApplicationFailure.retryable('worker shut down during the run', 'WorkerShutdown');
-        }
-        if (interruption !== undefined) {
-          logger.info(`run ended after ${interruption}`);
-          return { outcome: interruption };
-        }
-        if (failure) {
-          logger.error(`run failed: ${failure.message}`);
-          throw ApplicationFailure.nonRetryable(failure.message, FailureType.JobFailed);
-        }
-        logger.info('run finished');
-        return { outcome: 'done' };
-      } finally {
-        await logger.close();
+      if (interruption !== undefined) {
+        logger.info(`run ended after ${interruption}`);
+        return { outcome: interruption };
       }
-    },
+      if (failure) {
+        logger.error(`run failed: ${failure.message}`);
+        throw ApplicationFailure.nonRetryable(failure.message, FailureType.JobFailed);
+      }
+      logger.info('run finished');
+      return { outcome: 'done' };
+    } finally {
+      await logger.close();
+    }
   };
 }
 

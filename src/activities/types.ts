@@ -1,4 +1,5 @@
 import type { OpCommand } from '../shared/job-model.js';
+import type { FinishedExecution, HistoryLimits } from '../schedules/history-limits.js';
 
 export interface ExecuteJobInput {
   id: string;
@@ -11,7 +12,17 @@ export interface ExecuteJobInput {
 /** `done` when the job returned normally, otherwise the op command that ended it. */
 export type ExecuteJobResult = { outcome: 'done' } | { outcome: OpCommand };
 
+export interface PruneExecutionsInput {
+  /** The periodic job (schedule) whose executions are pruned. */
+  upstreamJobId: string;
+  /** The execution that is ending now. */
+  self: FinishedExecution;
+  limits: HistoryLimits;
+}
+
 /** The activities a job workflow calls. Workflows import this type only, never the implementation. */
 export interface JobActivities {
   executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult>;
+  /** Deletes executions beyond a periodic job's history limits; returns the deleted ids. */
+  pruneExecutions(input: PruneExecutionsInput): Promise<string[]>;
 }

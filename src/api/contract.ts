@@ -8,6 +8,9 @@ import { JOB_KINDS, JOB_STATUSES } from '../shared/job-model.js';
 /** Longest delay a Scheduled job may ask for: one year. */
 export const MAX_SCHEDULE_DELAY_SECONDS = 365 * 24 * 60 * 60;
 
+/** The pruner lists at most this many executions per run, so a limit above it could not be kept. */
+export const MAX_HISTORY_LIMIT = 500;
+
 export const JobMetadataSchema = z
   .object({
     kind: z.enum(JOB_KINDS),
@@ -20,6 +23,8 @@ export const JobMetadataSchema = z
     starting_deadline_seconds: z.number().int().min(10).max(MAX_SCHEDULE_DELAY_SECONDS).optional(),
     suspend: z.boolean().optional(),
     jitter_seconds: z.number().int().min(0).max(24 * 3600).optional(),
+    successful_jobs_history_limit: z.number().int().min(0).max(MAX_HISTORY_LIMIT).optional(),
+    failed_jobs_history_limit: z.number().int().min(0).max(MAX_HISTORY_LIMIT).optional(),
   })
   .strict();
 export type JobMetadata = z.infer<typeof JobMetadataSchema>;
@@ -29,6 +34,8 @@ export const PERIODIC_OPTIONS = [
   'starting_deadline_seconds',
   'suspend',
   'jitter_seconds',
+  'successful_jobs_history_limit',
+  'failed_jobs_history_limit',
 ] as const satisfies readonly (keyof JobMetadata)[];
 
 export const JobRequestSchema = z
@@ -79,6 +86,7 @@ export const JobStatsSchema = z
     paused: z.boolean().optional(),
     next_run_times: z.array(z.string()).optional(),
     last_schedule_time: z.number().int().optional(),
+    last_successful_time: z.number().int().optional(),
     active: z.number().int().optional(),
     missed: z.number().int().optional(),
     skipped: z.number().int().optional(),

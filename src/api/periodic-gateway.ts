@@ -9,7 +9,8 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, MEMO_INPUT, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
-import { JobKindKey, JobNameKey, jobSearchAttributes } from '../shared/search-attributes.js';
+import { JobKindKey, JobNameKey, jobSearchAttributes, JobStatusKey } from '../shared/search-attributes.js';
+import type { HistoryLimits } from '../schedules/history-limits.js';
 import { badRequest, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
 import type { JobMetadata } from './contract.js';
@@ -27,7 +28,13 @@ export interface PeriodicRecord {
 
 export type PeriodicOptions = Pick<
   JobMetadata,
-  'timezone' | 'concurrency_policy' | 'starting_deadline_seconds' | 'suspend' | 'jitter_seconds'
+  | 'timezone'
+  | 'concurrency_policy'
+  | 'starting_deadline_seconds'
+  | 'suspend'
+  | 'jitter_seconds'
+  | 'successful_jobs_history_limit'
+  | 'failed_jobs_history_limit'
 >;
 
 const MEMO_PERIODIC = 'periodic';
@@ -88,6 +95,8 @@ export class PeriodicGateway {
       timings: this.deps.timings,
     };
     if (request.statusHook) execution.statusHook = request.statusHook;
+    const limits = historyLimits(options);
+    if (limits) execution.historyLimits = limits;
     await this.rpc(() => this.deps.client.schedule.create({
       scheduleId: id,
       spec: {
@@ -133,10 +142,23 @@ export class PeriodicGateway {
     const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
     const record = description.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
     if (!record) throw notFound(id);
-    const active = await this.rpc(() =>
-      this.deps.client.workflow.count(`TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`),
-    );
-    return toPeriodicStats(record, description, active.count);
+    const [active, lastSuccess] = await Promise.all([
+      this.rpc(() => this.deps.client.workflow.count(`TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`)),
+      this.rpc(() => this.lastSuccessfulTime(id)),
+    ]);
+    const stats = toPeriodicStats(record, description, active.count);
+    if (lastSuccess !== undefined) stats.last_successful_time = lastSuccess;
+    return stats;
+  }
+
+  /** Visibility lists closed executions newest-closed first, so the first successful one is the last success. */
+  private async lastSuccessfulTime(id: string): Promise<number | undefined> {
+    const query = `TemporalScheduledById = '${id}' AND ${JobStatusKey.name} = '${JobStatus.Success}'`;
+    for await (const execution of this.deps.client.workflow.list({ query, pageSize: 1 })) {
+      const closed = execution.closeTime ?? execution.startTime;
+      return Math.floor(closed.getTime() / 1000);
+    }
+    return undefined;
   }
 
   /** stop: never fires again, and its running executions are asked to stop; stats stay readable. */
@@ -215,4 +237,11 @@ function validZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+function historyLimits(options: PeriodicOptions): HistoryLimits | undefined {
+  const limits: HistoryLimits = {};
+  if (options.successful_jobs_history_limit !== undefined) limits.successful = options.successful_jobs_history_limit;
+  if (options.failed_jobs_history_limit !== undefined) limits.failed = options.failed_jobs_history_limit;
+  return Object.keys(limits).length > 0 ? limits : undefined;
 }

@@ -12,6 +12,8 @@
  * This module is imported by workflow code, so it must stay pure: no Node built-ins, no I/O.
  */
 
+import type { HistoryLimits } from '../schedules/history-limits.js';
+
 export const JobStatus = {
   Pending: 'Pending',
   Scheduled: 'Scheduled',
@@ -88,6 +90,8 @@ export interface JobInput {
   revision: number;
   retry: RetryPolicy;
   timings: JobTimings;
+  /** Executions of a periodic job: how many finished ones to keep (Kubernetes' history limits). */
+  historyLimits?: HistoryLimits;
 }
 
 /** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */
@@ -135,6 +139,8 @@ export interface JobStats {
   /** The next fire times, in the job's time zone. */
   next_run_times?: string[];
   last_schedule_time?: number;
+  /** Unix seconds when the newest successful execution finished (while one is kept). */
+  last_successful_time?: number;
   /** Executions running now. */
   active?: number;
   /** Fires missed because they fell outside the catch-up window (starting deadline). */

@@ -39,6 +39,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   // The dev server re-reads search attribute metadata from SQLite on every use; ours are
   // registered at server start (--search-attribute), so the cache can be trusted (+18% jobs/s).
   'system.forceSearchAttributesCacheRefreshOnRead': 'false',
+  // A deleted execution is removed only once its close task is checkpointed, which happens every
+  // 30 s by default; history limits would lag that long behind. One small write a second instead.
+  'history.transferProcessorUpdateAckInterval': '"1s"',
 };
 
 /**

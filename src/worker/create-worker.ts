@@ -7,7 +7,7 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createActivities } from '../activities/index.js';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { createJobLoggerFactory } from '../logs/job-loggers.js';
+import { createJobLoggerFactory, fileLogDir } from '../logs/job-loggers.js';
 import { encodePoolIdentity } from '../shared/pool-identity.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -40,6 +40,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
     checkinMinIntervalMs: config.job.checkin_min_interval_ms,
     heartbeatIntervalMs: 1000,
     runningReportDelayMs: config.job.running_report_delay_ms,
+    logDir: fileLogDir(config.job_loggers),
   });
   const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

@@ -146,6 +146,19 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
   });
 
+  const { pruneExecutions } = proxyActivities<JobActivities>({
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3 },
+  });
+
+  /** A periodic job's execution, as it ends, deletes the executions beyond the job's history limits. */
+  async function pruneHistory(): Promise<void> {
+    if (!input.upstreamJobId || !input.historyLimits || input.kind !== JobKind.Scheduled) return;
+    const self = { id: input.id, startedAt: workflowInfo().startTime.getTime(), succeeded: state.status === JobStatus.Success };
+    // Housekeeping must never change how the job ended.
+    await pruneExecutions({ upstreamJobId: input.upstreamJobId, self, limits: input.historyLimits }).catch(() => undefined);
+  }
+
   async function runOnce(): Promise<RunOutcome> {
     let settled: RunOutcome | undefined;
     const scope = new CancellationScope();
@@ -220,9 +233,12 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     await CancellationScope.nonCancellable(async () => {
       op ??= OpCommand.Cancel;
       await finishWithOp(op);
+      await pruneHistory();
     });
     throw err;
   }
+
+  await pruneHistory();
 
   if (state.status === JobStatus.Error) {
     throw ApplicationFailure.create({

@@ -64,6 +64,10 @@ const submitCases: Case[] = [
   { name: 'Periodic with a starting deadline under 10 s', body: job({}, { kind: 'Periodic', cron_spec: '@daily', starting_deadline_seconds: 5 }), status: 400, code: 10013, mentions: /starting_deadline_seconds/ },
   { name: 'Periodic and unique', body: job({}, { kind: 'Periodic', cron_spec: '@daily', unique: true }), status: 400, code: 10013, mentions: /unique/ },
   { name: 'Periodic with a delay', body: job({}, { kind: 'Periodic', cron_spec: '@daily', schedule_delay: 5 }), status: 400, code: 10013, mentions: /schedule_delay/ },
+  { name: 'Periodic with a negative history limit', body: job({}, { kind: 'Periodic', cron_spec: '@daily', successful_jobs_history_limit: -1 }), status: 400, code: 10013, mentions: /successful_jobs_history_limit/ },
+  { name: 'Periodic with a history limit beyond what is pruned', body: job({}, { kind: 'Periodic', cron_spec: '@daily', failed_jobs_history_limit: 100000 }), status: 400, code: 10013, mentions: /failed_jobs_history_limit/ },
+  { name: 'Periodic with a fractional history limit', body: job({}, { kind: 'Periodic', cron_spec: '@daily', failed_jobs_history_limit: 1.5 }), status: 400, code: 10013, mentions: /failed_jobs_history_limit/ },
+  { name: 'history limits on a Scheduled job', body: job({}, { kind: 'Scheduled', schedule_delay: 5, successful_jobs_history_limit: 3 }), status: 400, code: 10013, mentions: /successful_jobs_history_limit/ },
   { name: 'CronJob options on a Generic job', body: job({}, { kind: 'Generic', suspend: true }), status: 400, code: 10013, mentions: /suspend/ },
 ];
 

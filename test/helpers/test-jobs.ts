@@ -65,6 +65,17 @@ export const parentJob = defineJob({
   },
 });
 
+/** A periodic execution that succeeds on even seconds of its nominal time and fails on odd ones. */
+export const flipJob = defineJob({
+  name: 'TEST_FLIP',
+  maxFails: 1,
+  params: z.object({}).strict(),
+  async run(ctx) {
+    const second = Number(/:(\d{2})Z$/.exec(ctx.jobId)?.[1] ?? 0);
+    if (second % 2 === 1) throw new Error(`odd second ${second}`);
+  },
+});
+
 async function assertRejects(promise: Promise<unknown>) {
   try {
     await promise;
@@ -75,5 +86,5 @@ async function assertRejects(promise: Promise<unknown>) {
 }
 
 export function testRegistry() {
-  return createJobRegistry([demoJob, noopJob, failingJob, noRetryJob, chattyJob, propertyJob, parentJob]);
+  return createJobRegistry([demoJob, noopJob, failingJob, noRetryJob, chattyJob, propertyJob, parentJob, flipJob]);
 }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CronExpressionParser } from 'cron-parser';
 import { executionAlias } from '../../src/shared/job-id.js';
@@ -113,6 +115,88 @@ describe('periodic jobs on Temporal Schedules', () => {
     const stats = await waitFor(() => h.stats(job.id), (s) => (s.skipped ?? 0) >= 2, { what: 'skipped fires' });
     assert.ok((stats.active ?? 0) <= 1);
     assert.equal(await act(job.id, 'stop'), 204);
+  });
+
+  it('Replace cancels the running execution when the next fire comes; Allow lets them overlap', async () => {
+    const replace = await periodic('* * * * * *', { concurrency_policy: 'Replace' }, { duration_ms: 60_000 });
+    const replaced = await waitFor(
+      () => executions(replace.id, 'page_size=100'),
+      (r) => r.jobs.some((j) => j.status === 'Cancelled') && r.jobs.some((j) => j.status === 'Running'),
+      { what: 'a cancelled execution and its running replacement' },
+    );
+    const cancelled = replaced.jobs.find((j) => j.status === 'Cancelled')!;
+    const running = replaced.jobs.find((j) => j.status === 'Running')!;
+    assert.ok(running.id > cancelled.id, 'the newer fire replaced the older one');
+    assert.equal((await h.stats(replace.id)).active, 1);
+    assert.equal(await act(replace.id, 'stop'), 204);
+
+    const allow = await periodic('* * * * * *', { concurrency_policy: 'Allow' }, { duration_ms: 60_000 });
+    const overlapping = await waitFor(() => h.stats(allow.id), (s) => (s.active ?? 0) >= 2, { what: 'two executions at once' });
+    assert.equal(overlapping.skipped, 0);
+    assert.equal(await act(allow.id, 'stop'), 204);
+  });
+
+  it('history limits keep the newest successful and failed executions and delete the rest with their logs', async () => {
+    const job = await h.submit({
+      name: 'TEST_FLIP',
+      parameters: {},
+      metadata: { kind: 'Periodic', cron_spec: '* * * * * *', successful_jobs_history_limit: 2, failed_jobs_history_limit: 1 },
+    });
+    created.push(job.id);
+    assert.deepEqual(job.options, { successful_jobs_history_limit: 2, failed_jobs_history_limit: 1 });
+    const schedule = h.client.schedule.getHandle(job.id);
+    const early = await waitFor(() => executions(job.id, 'page_size=100'), (r) => r.jobs.some((j) => j.status === 'Success'), {
+      what: 'a first successful execution',
+    });
+    const first = early.jobs.find((j) => j.status === 'Success')!;
+    assert.ok(existsSync(join(h.logDir, `${first.id}.log`)), 'the execution wrote a log');
+    await waitFor(() => schedule.describe(), (d) => d.info.numActionsTaken >= 7, { what: 'seven fires' });
+    assert.equal(await act(job.id, 'pause'), 204);
+    await waitFor(() => h.stats(job.id), (s) => s.active === 0, { what: 'the last execution to end' });
+
+    const kept = await waitFor(
+      () => executions(job.id, 'page_size=100'),
+      (r) => r.total === 3,
+      { what: 'exactly the executions within the limits' },
+    );
+    const statuses = kept.jobs.map((j) => j.status).sort();
+    assert.deepEqual(statuses, ['Error', 'Success', 'Success']);
+    // The kept ones are the newest of each kind.
+    const fired = (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).sort().reverse();
+    const newestSuccess = kept.jobs.filter((j) => j.status === 'Success').map((j) => j.id).sort().reverse();
+    const successesFired = fired.filter((id) => Number(id.slice(-3, -1)) % 2 === 0).slice(0, 2);
+    assert.deepEqual(newestSuccess, successesFired);
+    assert.equal(kept.jobs.find((j) => j.status === 'Error')!.id, fired.find((id) => Number(id.slice(-3, -1)) % 2 === 1));
+
+    assert.equal((await h.request('GET', `/api/v1/jobs/${first.id}`)).status, 404);
+    assert.ok(!existsSync(join(h.logDir, `${first.id}.log`)), 'the deleted execution’s log is gone');
+    const stats = await h.stats(job.id);
+    const newestSuccessStats = await h.stats(newestSuccess[0]!);
+    assert.ok(stats.last_successful_time !== undefined && stats.last_successful_time >= newestSuccessStats.enqueue_time);
+    assert.equal(await act(job.id, 'stop'), 204);
+  });
+
+  it('operators trigger and backfill with the Temporal CLI; the executions show in the API at once', async () => {
+    const job = await periodic('*/5 * * * * *', { suspend: true });
+    const cli = process.env.TEST_TEMPORAL_CLI!;
+    const address = h.config.temporal.address!;
+    const run = (...args: string[]) => {
+      const result = spawnSync(cli, ['schedule', ...args, '--address', address, '--schedule-id', job.id], { encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+    };
+    run('trigger');
+    await waitFor(() => executions(job.id), (r) => r.total === 1, { what: 'the triggered execution' });
+
+    // Backfill a past minute: the fires at :00, :05 … :55 of it run now, with their nominal times as ids.
+    const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
+    const end = new Date(minute.getTime() + 59_000);
+    run('backfill', '--start-time', minute.toISOString(), '--end-time', end.toISOString(), '--overlap-policy', 'AllowAll');
+    const all = await waitFor(() => executions(job.id, 'page_size=100'), (r) => r.total === 13, { what: 'twelve backfilled executions' });
+    const stamp = minute.toISOString().slice(0, 16);
+    const backfilled = all.jobs.filter((j) => j.id.slice(25).startsWith(stamp)).map((j) => j.id.slice(-3, -1)).sort();
+    assert.deepEqual(backfilled, ['00', '05', '10', '15', '20', '25', '30', '35', '40', '45', '50', '55']);
+    await waitFor(() => executions(job.id, 'non_dead_only=true'), (r) => r.total === 0, { what: 'the backfill to finish' });
+    assert.equal((await h.stats(job.id)).paused, true, 'a backfill does not unpause the job');
   });
 
   it('gives next run times in the job’s zone, matching an independent cron implementation across DST', async () => {
