@@ -4,6 +4,7 @@ import {
   type Client,
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
+  type ScheduleSpec,
 } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
@@ -99,11 +100,7 @@ export class PeriodicGateway {
     if (limits) execution.historyLimits = limits;
     await this.rpc(() => this.deps.client.schedule.create({
       scheduleId: id,
-      spec: {
-        ...times,
-        ...(options.timezone ? { timezone: options.timezone } : {}),
-        ...(options.jitter_seconds ? { jitter: options.jitter_seconds * 1000 } : {}),
-      },
+      spec: scheduleSpec(times, options),
       action: {
         type: 'startWorkflow',
         workflowType: 'ScheduledJob',
@@ -237,6 +234,15 @@ function validZone(zone: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** The Temporal spec of a periodic job: its translated cron times, in its zone, with its jitter. */
+export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: PeriodicOptions): ScheduleSpec {
+  return {
+    ...times,
+    ...(options.timezone ? { timezone: options.timezone } : {}),
+    ...(options.jitter_seconds ? { jitter: options.jitter_seconds * 1000 } : {}),
+  };
 }
 
 function historyLimits(options: PeriodicOptions): HistoryLimits | undefined {
