@@ -5,7 +5,9 @@ import {
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
   type ScheduleSpec,
+  type ScheduleSummary,
 } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
@@ -14,7 +16,7 @@ import { JobKindKey, JobNameKey, jobSearchAttributes, JobStatusKey } from '../sh
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { badRequest, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
-import type { JobMetadata } from './contract.js';
+import type { JobMetadata, ListJobsQuery } from './contract.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
 export interface PeriodicRecord {
@@ -117,10 +119,7 @@ export class PeriodicGateway {
       },
       state: { paused: options.suspend ?? false, note: options.suspend ? 'suspended at creation' : undefined },
       memo: { [MEMO_PERIODIC]: record },
-      typedSearchAttributes: [
-        { key: JobNameKey, value: request.name },
-        { key: JobKindKey, value: JobKind.Periodic },
-      ],
+      typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled),
     }));
     return this.stats(id);
   }
@@ -162,7 +161,16 @@ export class PeriodicGateway {
   async stop(id: string, runningExecutions: () => Promise<string[]>, stopExecution: (id: string) => Promise<void>) {
     const handle = this.deps.client.schedule.getHandle(id);
     const description = await this.rpc(() => handle.describe());
-    if (!isStopped(description)) await this.rpc(() => handle.pause(STOPPED_NOTE));
+    if (!isStopped(description)) {
+      // One update pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
+      await this.rpc(() =>
+        handle.update((schedule) => ({
+          ...schedule,
+          state: { ...schedule.state, paused: true, note: STOPPED_NOTE },
+          typedSearchAttributes: scheduleSearchAttributes(description.typedSearchAttributes.get(JobNameKey) ?? '', JobStatus.Stopped),
+        })),
+      );
+    }
     for (const execution of await runningExecutions()) await stopExecution(execution);
   }
 
@@ -180,6 +188,34 @@ export class PeriodicGateway {
     if (description.state.paused) await this.rpc(() => handle.unpause('resumed via the jobservice API'));
   }
 
+  /**
+   * Periodic jobs, newest first. Schedules carry the job's name, kind and status as search
+   * attributes, so filters run in visibility like those of other jobs.
+   */
+  async list(query: ListJobsQuery): Promise<{ total: number; jobs: JobStats[] }> {
+    const clauses = [`${JobKindKey.name} = '${JobKind.Periodic}'`];
+    // Values are validated enums or upper-snake names, so they cannot break out of the quotes.
+    if (query.name) clauses.push(`${JobNameKey.name} = '${query.name}'`);
+    if (query.status) clauses.push(`${JobStatusKey.name} = '${query.status}'`);
+    const filter = clauses.join(' AND ');
+    const { client } = this.deps;
+    const { count } = await this.rpc(() => client.workflow.count(`${SCHEDULER_DIVISION} AND ${filter}`));
+    const jobs: JobStats[] = [];
+    const skip = (query.page_number - 1) * query.page_size;
+    if (skip < count) {
+      await this.rpc(async () => {
+        let index = 0;
+        for await (const summary of client.schedule.list({ query: filter, pageSize: query.page_size })) {
+          if (index++ < skip) continue;
+          const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
+          if (record) jobs.push(summaryStats(record, summary));
+          if (jobs.length >= query.page_size) break;
+        }
+      });
+    }
+    return { total: count, jobs };
+  }
+
   /** Run now, under the job's concurrency policy. */
   async trigger(id: string): Promise<void> {
     const handle = this.deps.client.schedule.getHandle(id);
@@ -193,36 +229,66 @@ export class PeriodicGateway {
   }
 }
 
+/** Schedules live in visibility beside workflows, marked with this division. */
+const SCHEDULER_DIVISION = `TemporalNamespaceDivision = 'TemporalScheduler'`;
+
+function scheduleSearchAttributes(name: string, status: JobStatus): SearchAttributePair[] {
+  return [
+    { key: JobNameKey, value: name },
+    { key: JobKindKey, value: JobKind.Periodic },
+    { key: JobStatusKey, value: status },
+  ];
+}
+
+/** A listed periodic job: what a schedule summary says (counts and times come with GET /jobs/{id}). */
+function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStats {
+  const stopped = summary.state.paused && summary.state.note === STOPPED_NOTE;
+  const stats = baseStats(record, stopped);
+  stats.paused = summary.state.paused;
+  stats.next_run_times = summary.state.paused
+    ? []
+    : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, record.options.timezone ?? 'UTC'));
+  const last = summary.info.recentActions[summary.info.recentActions.length - 1];
+  if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
+  return stats;
+}
+
 function isStopped(description: ScheduleDescription): boolean {
   return description.state.paused && description.state.note === STOPPED_NOTE;
 }
 
 function toPeriodicStats(record: PeriodicRecord, description: ScheduleDescription, active: number): JobStats {
-  const zone = record.options.timezone ?? 'UTC';
+  const stats = baseStats(record, isStopped(description));
+  stats.update_time = Math.floor((description.info.lastUpdatedAt ?? description.info.createdAt).getTime() / 1000);
+  stats.paused = description.state.paused;
+  stats.next_run_times = description.state.paused
+    ? []
+    : description.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, record.options.timezone ?? 'UTC'));
+  stats.active = active;
+  stats.missed = description.info.numActionsMissedCatchupWindow;
+  stats.skipped = description.info.numActionsSkippedOverlap;
   const recent = description.info.recentActions;
   const last = recent[recent.length - 1];
+  if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
+  return stats;
+}
+
+/** What every view of a periodic job shows: as submitted, and whether it is stopped. */
+function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
   const stats: JobStats = {
     id: record.id,
-    status: isStopped(description) ? JobStatus.Stopped : JobStatus.Scheduled,
+    status: stopped ? JobStatus.Stopped : JobStatus.Scheduled,
     name: record.name,
     kind: JobKind.Periodic,
     unique: false,
     ref_link: refLink(record.id),
     enqueue_time: record.enqueueTime,
-    update_time: Math.floor((description.info.lastUpdatedAt ?? description.info.createdAt).getTime() / 1000),
+    update_time: record.enqueueTime,
     parameters: record.parameters,
     revision: record.enqueueTime,
     cron_spec: record.cronSpec,
     options: { ...record.options },
-    paused: description.state.paused,
-    next_run_times: description.state.paused
-      ? []
-      : description.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone)),
-    active,
-    missed: description.info.numActionsMissedCatchupWindow,
-    skipped: description.info.numActionsSkippedOverlap,
   };
-  if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
   if (record.statusHook) stats.web_hook_url = record.statusHook;
   return stats;
 }

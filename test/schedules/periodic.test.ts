@@ -211,6 +211,42 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(suspended.paused, true);
   });
 
+  it('lists periodic jobs with kind=Periodic, filtered by name and status (Stopped after a stop)', async () => {
+    const a = await periodic('@yearly');
+    const b = await periodic('@monthly', { timezone: 'Asia/Tokyo' });
+    assert.equal(await act(b.id, 'stop'), 204);
+    const list = async (query: string) => {
+      const response = await h.request('GET', `/api/v1/jobs?kind=Periodic&page_size=100&${query}`);
+      assert.equal(response.status, 200, await response.clone().text());
+      const jobs = ((await response.json()) as { job: JobStats }[]).map((i) => i.job);
+      return { total: Number(response.headers.get('total-count')), jobs };
+    };
+    // Listing reads visibility, which follows the schedules a moment later.
+    const all = await waitFor(
+      () => list('name=NOOP'),
+      (r) => r.jobs.some((j) => j.id === a.id) && r.jobs.some((j) => j.id === b.id && j.status === 'Stopped'),
+      { what: 'both periodic jobs listed, one of them stopped' },
+    );
+    assert.ok(all.total >= 2);
+    for (const job of all.jobs) assert.equal(job.kind, 'Periodic');
+    const listedA = all.jobs.find((j) => j.id === a.id)!;
+    assert.equal(listedA.cron_spec, '@yearly');
+    assert.equal(listedA.status, 'Scheduled');
+    assert.equal(listedA.next_run_times?.length, 5);
+    const listedB = all.jobs.find((j) => j.id === b.id)!;
+    assert.equal(listedB.status, 'Stopped');
+    assert.deepEqual(listedB.options, { timezone: 'Asia/Tokyo' });
+
+    const stopped = await waitFor(() => list('name=NOOP&status=Stopped'), (r) => r.jobs.some((j) => j.id === b.id), {
+      what: 'the stopped job under status=Stopped',
+    });
+    assert.ok(!stopped.jobs.some((j) => j.id === a.id));
+    for (const job of stopped.jobs) assert.equal(job.status, 'Stopped');
+    assert.equal(stopped.total, stopped.jobs.length);
+    const none = await list('name=TEST_CHATTY');
+    assert.ok(!none.jobs.some((j) => j.id === a.id || j.id === b.id));
+  });
+
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
     const { id } = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
     assert.equal((await h.request('GET', `/api/v1/jobs/${id}/executions`)).status, 400);

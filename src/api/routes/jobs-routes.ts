@@ -95,7 +95,8 @@ export function jobsRoutes(deps: JobsRoutesDeps): Hono<AppEnv> {
   app.get('/jobs', failCode(ErrorCode.GetJobs), async (c) => {
     const parsed = ListJobsQuerySchema.safeParse(c.req.query());
     if (!parsed.success) throw badRequest(describeIssues(parsed.error));
-    const { total, jobs } = await gateway.list(parsed.data);
+    // Periodic jobs are schedules, not workflows: they are listed on their own.
+    const { total, jobs } = parsed.data.kind === JobKind.Periodic ? await periodic.list(parsed.data) : await gateway.list(parsed.data);
     c.header('Total-Count', String(total));
     return c.json(jobs.map((job) => ({ job })));
   });
