@@ -2,7 +2,8 @@
  * `npm run bench`: jobs through the REST API against raw Temporal and BullMQ on this machine.
  * Starts everything it needs on loopback, prints a table and one JSON line per scenario.
  *
- *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,raw,bullmq,stop,footprint
+ *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,raw,bullmq,stop,footprint,schedules
+ *   npm run bench -- --scenarios schedules --schedules 10000 --watch-seconds 30
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import { runTimes, type RunTimes } from './lib/histories.js';
 import { pool, spawnNode, stop, until } from './lib/processes.js';
 import { percentile, round, rssMiB } from './lib/stats.js';
 import { rawNoopWorkflow } from './raw-workflow.js';
+import { scheduleScenario } from './lib/schedule-scenario.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -25,7 +27,10 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'burst,raw,bullmq,stop,footprint' },
+    scenarios: { type: 'string', default: 'burst,raw,bullmq,stop,footprint,schedules' },
+    /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
+    schedules: { type: 'string', default: '10000' },
+    'watch-seconds': { type: 'string', default: '30' },
     /** Experiments: the embedded server's SQLite synchronous pragma and extra dynamic config (k=v,k=v). */
     'sqlite-sync': { type: 'string', default: 'FULL' },
     'dynamic-config': { type: 'string', default: '' },
@@ -146,6 +151,22 @@ async function main() {
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
     if (SCENARIOS.has('footprint')) report('footprint', { ...idle, ...afterBurst, npm_start_to_healthy_s: await startupTime(dir) });
+    if (SCENARIOS.has('schedules')) {
+      const metrics = await scheduleScenario({
+        client,
+        base,
+        headers,
+        count: Number(opts.schedules),
+        callers: C,
+        watchSeconds: Number(opts['watch-seconds']),
+      });
+      report('schedules', {
+        ...metrics,
+        api_rss_mib: rssMiB(api.pid),
+        worker_rss_mib: rssMiB(worker.pid),
+        temporal_rss_mib: rssMiB(server.process.pid),
+      });
+    }
   } catch (err) {
     console.error('api output:', api.output.join(''));
     console.error('worker output:', worker.output.join(''));

@@ -11,7 +11,7 @@ export interface RunTimes {
 const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
   Number(t?.seconds ?? 0) * 1000 + Math.floor((t?.nanos ?? 0) / 1e6);
 
-/** Server-side timestamps of each workflow, read from its history after the run (not timed). */
+/** Server-side timestamps of each workflow (in the order of `ids`), read from its history after the run (not timed). */
 export async function runTimes(client: Client, ids: readonly string[]): Promise<RunTimes[]> {
   const times: RunTimes[] = [];
   await pool(ids.length, 16, async (i) => {
@@ -19,7 +19,7 @@ export async function runTimes(client: Client, ids: readonly string[]): Promise<
     const events = history.events ?? [];
     const started = events.find((e) => e.activityTaskStartedEventAttributes);
     const closed = events[events.length - 1];
-    times.push({ enqueued: ms(events[0]?.eventTime), started: ms(started?.eventTime), closed: ms(closed?.eventTime) });
+    times[i] = { enqueued: ms(events[0]?.eventTime), started: ms(started?.eventTime), closed: ms(closed?.eventTime) };
   });
   return times;
 }

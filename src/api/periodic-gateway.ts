@@ -121,7 +121,9 @@ export class PeriodicGateway {
       memo: { [MEMO_PERIODIC]: record },
       typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled),
     }));
-    return this.stats(id);
+    // A new schedule has no executions yet: its stats need the describe (next run times) only.
+    const handle = this.deps.client.schedule.getHandle(id);
+    return toPeriodicStats(record, await this.rpc(() => handle.describe()), 0);
   }
 
   /** Stats of a periodic job, or undefined when no schedule has that id. */
