@@ -26,6 +26,7 @@ import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import { jobView, reconcile } from '../shared/job-view.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
+import { visibilityPageSize } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
 /** Workflow types of jobs; other workflows in the namespace are not jobs. */
@@ -161,7 +162,7 @@ export class JobGateway {
     if (skip < count) {
       await this.rpc(async () => {
         let index = 0;
-        for await (const execution of client.workflow.list({ query: visibilityQuery, pageSize })) {
+        for await (const execution of client.workflow.list({ query: visibilityQuery, pageSize: visibilityPageSize(skip, pageSize) })) {
           if (index++ < skip) continue;
           const view = jobView(execution.memo, execution.workflowId, execution.startTime);
           if (view) jobs.push(reconcile(toStats(view.input, view.state), execution.status.name));

@@ -16,6 +16,7 @@ import { JobKindKey, JobNameKey, jobSearchAttributes, JobStatusKey } from '../sh
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { badRequest, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
+import { visibilityPageSize } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery } from './contract.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
@@ -207,7 +208,7 @@ export class PeriodicGateway {
     if (skip < count) {
       await this.rpc(async () => {
         let index = 0;
-        for await (const summary of client.schedule.list({ query: filter, pageSize: query.page_size })) {
+        for await (const summary of client.schedule.list({ query: filter, pageSize: visibilityPageSize(skip, query.page_size) })) {
           if (index++ < skip) continue;
           const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
           if (record) jobs.push(summaryStats(record, summary));

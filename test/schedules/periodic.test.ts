@@ -209,6 +209,12 @@ describe('periodic jobs on Temporal Schedules', () => {
 
     const suspended = await periodic('@hourly', { suspend: true });
     assert.equal(suspended.paused, true);
+    assert.deepEqual(suspended.next_run_times, []);
+    assert.equal(await act(suspended.id, 'resume'), 204);
+    const resumed = await h.stats(suspended.id);
+    assert.equal(resumed.paused, false);
+    assert.equal(resumed.next_run_times?.length, 5);
+    for (const t of resumed.next_run_times!) assert.match(t, /T\d{2}:00:00Z$/);
   });
 
   it('lists periodic jobs with kind=Periodic, filtered by name and status (Stopped after a stop)', async () => {
@@ -245,6 +251,16 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(stopped.total, stopped.jobs.length);
     const none = await list('name=TEST_CHATTY');
     assert.ok(!none.jobs.some((j) => j.id === a.id || j.id === b.id));
+
+    // The operator's view: the same filter with the Temporal CLI.
+    const cli = spawnSync(
+      process.env.TEST_TEMPORAL_CLI!,
+      ['schedule', 'list', '--address', h.config.temporal.address!, '--query', `JobName = "NOOP" AND JobStatus = "Stopped"`, '-o', 'json'],
+      { encoding: 'utf8' },
+    );
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(b.id));
+    assert.doesNotMatch(cli.stdout, new RegExp(a.id));
   });
 
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
