@@ -139,8 +139,7 @@ export class PeriodicGateway {
 
   async stats(id: string): Promise<JobStats> {
     const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
-    const record = description.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
-    if (!record) throw notFound(id);
+    const record = periodicRecord(description);
     const [active, lastSuccess] = await Promise.all([
       this.rpc(() => this.deps.client.workflow.count(`TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`)),
       this.rpc(() => this.lastSuccessfulTime(id)),
@@ -170,7 +169,7 @@ export class PeriodicGateway {
         handle.update((schedule) => ({
           ...schedule,
           state: { ...schedule.state, paused: true, note: STOPPED_NOTE },
-          typedSearchAttributes: scheduleSearchAttributes(description.typedSearchAttributes.get(JobNameKey) ?? '', JobStatus.Stopped),
+          typedSearchAttributes: scheduleSearchAttributes(periodicRecord(description).name, JobStatus.Stopped),
         })),
       );
     }
@@ -230,6 +229,13 @@ export class PeriodicGateway {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return boundedRpc(this.deps.client, fn);
   }
+}
+
+/** The job a schedule holds; a schedule that is not one of ours is not a job. */
+function periodicRecord(description: ScheduleDescription): PeriodicRecord {
+  const record = description.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
+  if (!record) throw notFound(description.scheduleId);
+  return record;
 }
 
 /** Schedules live in visibility beside workflows, marked with this division. */
