@@ -1,13 +1,15 @@
 import { createExecuteJob, type ActivityDeps } from './execute-job.js';
+import { deliverHook } from './deliver-hook.js';
 import { pruneExecutions } from './prune-executions.js';
 import type { JobActivities } from './types.js';
 
 export type { ActivityDeps } from './execute-job.js';
-export type { ExecuteJobInput, ExecuteJobResult, JobActivities, PruneExecutionsInput } from './types.js';
+export type * from './types.js';
 
-export function createActivities(deps: ActivityDeps & { logDir?: string }): JobActivities {
+export function createActivities(deps: ActivityDeps & { logDir?: string; hookTimeoutMs: number }): JobActivities {
   return {
     executeJob: createExecuteJob(deps),
     pruneExecutions: (input) => pruneExecutions(deps, input),
+    deliverHook: (input) => deliverHook(deps.hookTimeoutMs, input),
   };
 }

@@ -1,5 +1,6 @@
 import type { OpCommand } from '../shared/job-model.js';
 import type { FinishedExecution, HistoryLimits } from '../schedules/history-limits.js';
+import type { HookEvent } from '../shared/hook-event.js';
 
 export interface ExecuteJobInput {
   id: string;
@@ -20,9 +21,19 @@ export interface PruneExecutionsInput {
   limits: HistoryLimits;
 }
 
+export interface DeliverHookInput {
+  url: string;
+  event: HookEvent;
+}
+
+/** A receiver that answered other than 2xx, or could not be reached, is `ok: false` with why. */
+export type DeliverHookResult = { ok: true } | { ok: false; error: string };
+
 /** The activities a job workflow calls. Workflows import this type only, never the implementation. */
 export interface JobActivities {
   executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult>;
   /** Deletes executions beyond a periodic job's history limits; returns the deleted ids. */
   pruneExecutions(input: PruneExecutionsInput): Promise<string[]>;
+  /** One attempt at POSTing a status hook event. */
+  deliverHook(input: DeliverHookInput): Promise<DeliverHookResult>;
 }

@@ -6,6 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { fileLogDir } from '../logs/job-loggers.js';
+import type { JobTimings } from '../shared/job-model.js';
 import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
 import { PeriodicGateway } from './periodic-gateway.js';
@@ -16,11 +17,17 @@ export interface RunningApi {
 }
 
 /** Timings every submitted job carries into its workflow. */
-export function jobTimings(config: Config) {
+export function jobTimings(config: Config): JobTimings {
   return {
     stopGraceMs: config.job.stop_grace_seconds * 1000,
     heartbeatTimeoutMs: config.job.heartbeat_timeout_seconds * 1000,
     maxRunMs: config.job.max_run_hours * 3600 * 1000,
+    hooks: {
+      initialRetryMs: config.job.hook_retry_initial_ms,
+      maxRetryMs: config.job.hook_retry_max_seconds * 1000,
+      retryHorizonMs: config.job.hook_retry_hours * 3600 * 1000,
+      drainMs: config.job.hook_drain_ms,
+    },
   };
 }
 

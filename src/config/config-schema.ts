@@ -71,6 +71,14 @@ export const JobRuntimeConfig = z
     running_report_delay_ms: z.number().int().min(0).max(60_000).default(200),
     /** Check-ins closer together than this are coalesced (the newest always goes out). */
     checkin_min_interval_ms: z.number().int().min(0).max(60_000).default(500),
+    /** Status hooks: first retry delay, doubling up to the cap, until the horizon (Harbor gives up after 5 min). */
+    hook_retry_initial_ms: z.number().int().min(10).max(3_600_000).default(2000),
+    hook_retry_max_seconds: z.number().min(1).max(86_400).default(60),
+    hook_retry_hours: z.number().positive().max(24 * 30).default(24),
+    /** A finished job waits this long for its last hook events before handing them to a HookDelivery workflow. */
+    hook_drain_ms: z.number().int().min(0).max(600_000).default(5000),
+    /** One hook POST may take this long (Harbor: 30 s in all). */
+    hook_timeout_seconds: z.number().min(1).max(300).default(10),
   })
   .strict();
 

@@ -13,6 +13,7 @@
  */
 
 import type { HistoryLimits } from '../schedules/history-limits.js';
+import type { HookTimings } from './hook-event.js';
 
 export const JobStatus = {
   Pending: 'Pending',
@@ -72,6 +73,8 @@ export interface JobTimings {
   stopGraceMs: number;
   heartbeatTimeoutMs: number;
   maxRunMs: number;
+  /** Status hook retries; absent in inputs recorded before hooks were delivered (defaults apply). */
+  hooks?: HookTimings;
 }
 
 /** The workflow's input: everything fixed at submit time. Recorded in history; evolve by adding optional fields. */

@@ -12,3 +12,5 @@ export async function GenericJob(input: JobInput): Promise<JobState> {
 export async function ScheduledJob(input: JobInput): Promise<JobState> {
   return runJobWorkflow(input);
 }
+
+export { HookDelivery } from './hook-delivery-workflow.js';

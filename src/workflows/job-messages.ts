@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JobState, OpCommand, RetryPolicy } from '../shared/job-model.js';
+import type { HookProgress } from './hook-outbox.js';
 
 /** Ask a job to stop: it ends as `Stopped`. */
 export const stopSignal = defineSignal('stop');
@@ -35,3 +36,6 @@ export interface LaunchJobRequest {
 }
 /** Sent by a running job's activity: start a sub job as a child workflow; answers its id. */
 export const launchJobUpdate = defineUpdate<string, [LaunchJobRequest]>('launchJob');
+
+/** How a job's status hooks are going (also answered by its HookDelivery workflow). */
+export const hookProgressQuery = defineQuery<HookProgress | null>('hookProgress');

@@ -25,6 +25,7 @@ import {
   MEMO_STATE,
   OpCommand,
   statusCode,
+  toStats,
   type JobInput,
   type JobState,
 } from '../shared/job-model.js';
@@ -32,6 +33,7 @@ import { jobSearchAttributes, JobStatusKey } from '../shared/search-attributes.j
 import {
   cancelSignal,
   checkInSignal,
+  hookProgressQuery,
   jobStartedSignal,
   launchJobUpdate,
   opCommandQuery,
@@ -39,6 +41,8 @@ import {
   stopSignal,
 } from './job-messages.js';
 import { retryDelayMs } from './retry-delay.js';
+import { HookOutbox } from './hook-outbox.js';
+import { DEFAULT_HOOK_TIMINGS, hookEvent } from '../shared/hook-event.js';
 
 type RunOutcome = { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'op'; op: OpCommand };
 
@@ -55,6 +59,11 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
   const input = resolveExecutionInput(submitted);
   const state: JobState = initialState(input);
   let op: OpCommand | undefined;
+  const hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
+  const outbox = input.statusHook ? new HookOutbox(input.statusHook, hookTimings) : undefined;
+  // Deliveries go on while the job runs; cancelling the workflow must not cut them off.
+  if (outbox) void CancellationScope.nonCancellable(() => outbox.run());
+  setHandler(hookProgressQuery, () => (outbox ? { ...outbox.progress } : null));
 
   setHandler(stopSignal, () => {
     op ??= OpCommand.Stop;
@@ -74,9 +83,13 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     state.check_in_at = event.at;
     // A job that checks in has started, even if its Running report is still on its way;
     // moveTo publishes the check-in along with the status.
-    if (state.status !== JobStatus.Running && moveTo(JobStatus.Running)) return;
+    if (state.status !== JobStatus.Running && moveTo(JobStatus.Running)) {
+      outbox?.push(hookEvent(toStats(input, state), event.message));
+      return;
+    }
     state.update_time = nowSec();
     publish(false);
+    outbox?.push(hookEvent(toStats(input, state), event.message));
   });
 
   setHandler(launchJobUpdate, async (request) => {
@@ -122,7 +135,27 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     state.status = next;
     state.update_time = nowSec();
     publish(true);
+    // Harbor fires no hook for Pending or Scheduled (creation, a retry's reset).
+    if (next !== JobStatus.Pending && next !== JobStatus.Scheduled) outbox?.push(hookEvent(toStats(input, state)));
     return true;
+  }
+
+  /**
+   * A finished job gives its hook events a moment to go out; whatever is still failing then is
+   * handed, in order, to a HookDelivery workflow so the job can close.
+   */
+  async function finishHooks(): Promise<void> {
+    if (!outbox) return;
+    if (hookTimings.drainMs > 0) await condition(() => outbox.drained, hookTimings.drainMs);
+    if (outbox.drained) return;
+    const rest = await outbox.pause();
+    if (rest.length === 0) return;
+    await startChild('HookDelivery', {
+      workflowId: `${input.id}-hooks-${state.revision}`,
+      args: [{ jobId: input.id, url: outbox.url, timings: hookTimings, events: rest, progress: outbox.progress }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `status hooks of ${input.name} job ${input.id} still being retried`,
+    });
   }
 
   /** Harbor's reset on retry: a new revision that starts over at Pending. */
@@ -233,11 +266,13 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     await CancellationScope.nonCancellable(async () => {
       op ??= OpCommand.Cancel;
       await finishWithOp(op);
+      await finishHooks();
       await pruneHistory();
     });
     throw err;
   }
 
+  await finishHooks();
   await pruneHistory();
 
   if (state.status === JobStatus.Error) {

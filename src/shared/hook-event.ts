@@ -1,0 +1,45 @@
+/**
+ * Status hooks, Harbor's `job.StatusChange`: POSTed to a job's `status_hook` on every status
+ * change (Running and the final ones; not Pending/Scheduled, as in Harbor) and check-in.
+ * Pure: imported by workflow code.
+ */
+import { executionAlias } from './job-id.js';
+import type { JobStats, JobStatus } from './job-model.js';
+
+export interface HookEvent {
+  /** For an execution of a periodic job, Harbor's `<periodic id>@<epoch>` form. */
+  job_id: string;
+  status: JobStatus;
+  /** Present on check-in events only. */
+  check_in?: string;
+  /** The job's stats when the event happened. */
+  metadata: JobStats;
+}
+
+/** How a job's hook events are retried; carried in the job's input so a run keeps its own. */
+export interface HookTimings {
+  initialRetryMs: number;
+  maxRetryMs: number;
+  /** An event still failing this long after its first attempt is given up (and recorded). */
+  retryHorizonMs: number;
+  /** How long a finished job waits for its last events before handing them to a HookDelivery workflow. */
+  drainMs: number;
+}
+
+export const DEFAULT_HOOK_TIMINGS: HookTimings = {
+  initialRetryMs: 2000,
+  maxRetryMs: 60_000,
+  retryHorizonMs: 24 * 3600 * 1000,
+  drainMs: 5000,
+};
+
+export function hookEvent(stats: JobStats, checkIn?: string): HookEvent {
+  const event: HookEvent = { job_id: executionAlias(stats.id) ?? stats.id, status: stats.status, metadata: stats };
+  if (checkIn !== undefined) event.check_in = checkIn;
+  return event;
+}
+
+/** Exponential backoff between attempts at one event: initial × 2^(attempts−1), capped. */
+export function hookRetryDelayMs(timings: HookTimings, attempts: number): number {
+  return Math.min(timings.maxRetryMs, timings.initialRetryMs * 2 ** Math.max(0, attempts - 1));
+}

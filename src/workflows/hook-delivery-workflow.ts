@@ -1,0 +1,28 @@
+import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { HookTimings } from '../shared/hook-event.js';
+import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
+import { hookProgressQuery } from './job-messages.js';
+
+export interface HookDeliveryInput {
+  jobId: string;
+  url: string;
+  timings: HookTimings;
+  events: PendingHook[];
+  progress?: HookProgress;
+}
+
+/**
+ * The hook events a job could not deliver before it finished, still in order. A job's workflow
+ * hands them over so that a slow or absent receiver never keeps a finished job open (which would
+ * hold back a Forbid schedule, for one).
+ */
+export async function HookDelivery(input: HookDeliveryInput): Promise<HookProgress> {
+  const outbox = new HookOutbox(input.url, input.timings, input.events, input.progress);
+  setHandler(hookProgressQuery, () => outbox.progress);
+  // A day of retries is a few thousand events; start afresh when the server suggests it.
+  await outbox.run({ untilDrained: true, yieldWhen: () => workflowInfo().continueAsNewSuggested });
+  if (outbox.pending.length > 0) {
+    await continueAsNew<typeof HookDelivery>({ ...input, events: outbox.pending, progress: outbox.progress });
+  }
+  return outbox.progress;
+}

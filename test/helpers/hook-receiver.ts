@@ -1,0 +1,53 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HookEvent } from '../../src/shared/hook-event.js';
+
+export interface HookReceiver {
+  /** The URL to give as `status_hook`; each job gets its own path. */
+  url(path: string): string;
+  /** Events accepted (answered 200) on a path, in arrival order. */
+  accepted(path: string): HookEvent[];
+  /** Requests refused on a path so far. */
+  refused(path: string): number;
+  /** While true, every request is answered 503. */
+  setDown(down: boolean): void;
+  close(): Promise<void>;
+}
+
+/** A real HTTP receiver of status hooks on loopback, standing in for Harbor core. */
+export async function startHookReceiver(): Promise<HookReceiver> {
+  const accepted = new Map<string, HookEvent[]>();
+  const refused = new Map<string, number>();
+  let down = false;
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      if (down || req.method !== 'POST') {
+        refused.set(path, (refused.get(path) ?? 0) + 1);
+        res.writeHead(503).end('core is not ready');
+        return;
+      }
+      const list = accepted.get(path) ?? [];
+      list.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent);
+      accepted.set(path, list);
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (path) => `http://127.0.0.1:${port}/${path}`,
+    accepted: (path) => [...(accepted.get(`/${path}`) ?? [])],
+    refused: (path) => refused.get(`/${path}`) ?? 0,
+    setDown: (value) => {
+      down = value;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

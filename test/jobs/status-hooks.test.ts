@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { HookEvent } from '../../src/shared/hook-event.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const statusOrder = ['Running', 'Stopped', 'Error', 'Success', 'Cancelled'];
+
+describe('status hooks, delivered to a real HTTP receiver in order', () => {
+  let h: Harness;
+  let receiver: HookReceiver;
+  before(async () => {
+    receiver = await startHookReceiver();
+    h = await createHarness({
+      config: testConfig({
+        job: {
+          stop_grace_seconds: 2,
+          heartbeat_timeout_seconds: 5,
+          checkin_min_interval_ms: 100,
+          hook_retry_initial_ms: 100,
+          hook_retry_max_seconds: 1,
+          hook_drain_ms: 1000,
+        },
+      }),
+    });
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+
+  const path = () => randomBytes(6).toString('hex');
+  const submit = (name: string, parameters: Record<string, unknown>, hookPath: string, metadata: Record<string, unknown> = { kind: 'Generic' }) =>
+    h.submit({ name, parameters, status_hook: receiver.url(hookPath), metadata });
+
+  it('sends Running, the check-ins and the final status, in order, with Harbor’s payload', async () => {
+    const hookPath = path();
+    const job = await submit('TEST_CHATTY', { count: 5, interval_ms: 150 }, hookPath);
+    await h.waitForStatus(job.id, ['Success']);
+    const events = await waitFor(async () => receiver.accepted(hookPath), (e) => e.some((x) => x.status === 'Success'), {
+      what: 'the Success hook',
+    });
+    assert.equal(events[0]!.status, 'Running');
+    assert.equal(events[events.length - 1]!.status, 'Success');
+    assert.equal(events.filter((e) => e.status === 'Success').length, 1);
+    const checkIns = events.filter((e) => e.check_in !== undefined);
+    assert.ok(checkIns.length >= 1, 'at least one check-in event');
+    assert.equal(checkIns[checkIns.length - 1]!.check_in, '5/5', 'the last check-in always goes out');
+    for (const e of events) {
+      assert.equal(e.job_id, job.id);
+      assert.equal(e.metadata.id, job.id);
+      assert.equal(e.metadata.status, e.status);
+      assert.equal(e.metadata.web_hook_url, receiver.url(hookPath));
+    }
+    // Check-ins arrive in the order the job made them.
+    const counts = checkIns.map((e) => Number(e.check_in!.split('/')[0]));
+    assert.deepEqual(counts, [...counts].sort((a, b) => a - b));
+    assertInOrder(events);
+  });
+
+  it('keeps retrying while the receiver is down, then delivers every event in order; the job does not wait', async () => {
+    const hookPath = path();
+    receiver.setDown(true);
+    try {
+      const job = await submit('TEST_CHATTY', { count: 3, interval_ms: 300 }, hookPath);
+      // The job finishes on its own while its hooks fail.
+      await h.waitForStatus(job.id, ['Success']);
+      await waitFor(async () => receiver.refused(hookPath), (n) => n >= 3, { what: 'refused attempts' });
+      // After the drain period the job closes and a HookDelivery workflow carries the rest.
+      const delivery = await waitFor(
+        async () => {
+          const found = [];
+          for await (const w of h.client.workflow.list({ query: `WorkflowType = 'HookDelivery' AND WorkflowId STARTS_WITH '${job.id}-hooks-'` })) found.push(w);
+          return found;
+        },
+        (found) => found.length === 1,
+        { what: 'a HookDelivery workflow' },
+      );
+      const described = await h.client.workflow.getHandle(job.id).describe();
+      assert.equal(described.status.name, 'COMPLETED', 'the job itself closed');
+      assert.equal(delivery[0]!.status.name, 'RUNNING');
+    } finally {
+      receiver.setDown(false);
+    }
+    const events = await waitFor(async () => receiver.accepted(hookPath), (e) => e.some((x) => x.status === 'Success'), {
+      what: 'the events after the receiver came back',
+    });
+    assert.equal(events[0]!.status, 'Running');
+    assert.equal(events[events.length - 1]!.status, 'Success');
+    assertInOrder(events);
+  });
+
+  it('reports a stop and names a periodic execution by Harbor’s <id>@<epoch>', async () => {
+    const stopPath = path();
+    const long = await submit('NOOP', { duration_ms: 60_000, checkin_every_ms: 200 }, stopPath);
+    await waitFor(async () => receiver.accepted(stopPath), (e) => e.some((x) => x.status === 'Running'), { what: 'Running' });
+    assert.equal((await h.request('POST', `/api/v1/jobs/${long.id}`, { action: 'stop' })).status, 204);
+    const stopped = await waitFor(async () => receiver.accepted(stopPath), (e) => e.some((x) => x.status === 'Stopped'), {
+      what: 'the Stopped hook',
+    });
+    assert.equal(stopped[stopped.length - 1]!.status, 'Stopped');
+    assertInOrder(stopped);
+
+    const periodicPath = path();
+    const periodic = await submit('TEST_CHATTY', { count: 1, interval_ms: 0 }, periodicPath, { kind: 'Periodic', cron_spec: '@yearly' });
+    assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'trigger' })).status, 204);
+    const fired = await waitFor(async () => receiver.accepted(periodicPath), (e) => e.some((x) => x.status === 'Success'), {
+      what: 'the execution’s hooks',
+    });
+    for (const e of fired) {
+      assert.match(e.job_id, new RegExp(`^${periodic.id}@\\d+$`));
+      assert.equal(e.metadata.upstream_job_id, periodic.id);
+    }
+    assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'stop' })).status, 204);
+    await h.client.schedule.getHandle(periodic.id).delete();
+  });
+});
+
+/** Running (with its check-ins) first, then exactly one final status, and nothing after it. */
+function assertInOrder(events: HookEvent[]): void {
+  const seen = events.map((e) => e.status).join(',');
+  let finished = false;
+  for (const e of events) {
+    assert.ok(statusOrder.includes(e.status), `unexpected hook status ${e.status}`);
+    assert.ok(!finished, `an event after the final status: ${seen}`);
+    if (e.status !== 'Running') finished = true;
+  }
+  assert.ok(finished, `no final status: ${seen}`);
+}
