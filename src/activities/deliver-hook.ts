@@ -1,3 +1,4 @@
+import { Context } from '@temporalio/activity';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
 
 /** Longest body of a failed answer kept as the error (it shows in the job's hook progress). */
@@ -7,13 +8,16 @@ const MAX_ERROR_CHARS = 200;
  * POST one event as JSON. Like Harbor's hook client: no auth header, success is a 2xx answer
  * (Harbor's core answers 200, and 404 while its task row is not committed, which is retried).
  */
-export async function deliverHook(timeoutMs: number, input: DeliverHookInput): Promise<DeliverHookResult> {
+export async function deliverHook(input: DeliverHookInput): Promise<DeliverHookResult> {
+  // Heartbeats let Temporal notice a dead worker in seconds rather than at the attempt's timeout.
+  const activity = Context.current();
+  const heartbeat = setInterval(() => activity.heartbeat(), 1000);
   try {
     const response = await fetch(input.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(input.event),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: AbortSignal.timeout(input.timeoutMs),
       redirect: 'manual',
     });
     const body = await response.text().catch(() => '');
@@ -23,5 +27,7 @@ export async function deliverHook(timeoutMs: number, input: DeliverHookInput): P
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
     return { ok: false, error: `${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}` };
+  } finally {
+    clearInterval(heartbeat);
   }
 }

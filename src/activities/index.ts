@@ -6,10 +6,10 @@ import type { JobActivities } from './types.js';
 export type { ActivityDeps } from './execute-job.js';
 export type * from './types.js';
 
-export function createActivities(deps: ActivityDeps & { logDir?: string; hookTimeoutMs: number }): JobActivities {
+export function createActivities(deps: ActivityDeps & { logDir?: string }): JobActivities {
   return {
     executeJob: createExecuteJob(deps),
     pruneExecutions: (input) => pruneExecutions(deps, input),
-    deliverHook: (input) => deliverHook(deps.hookTimeoutMs, input),
+    deliverHook,
   };
 }

@@ -24,6 +24,7 @@ export interface PruneExecutionsInput {
 export interface DeliverHookInput {
   url: string;
   event: HookEvent;
+  timeoutMs: number;
 }
 
 /** A receiver that answered other than 2xx, or could not be reached, is `ok: false` with why. */

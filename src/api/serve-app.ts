@@ -27,6 +27,7 @@ export function jobTimings(config: Config): JobTimings {
       maxRetryMs: config.job.hook_retry_max_seconds * 1000,
       retryHorizonMs: config.job.hook_retry_hours * 3600 * 1000,
       drainMs: config.job.hook_drain_ms,
+      attemptTimeoutMs: config.job.hook_timeout_seconds * 1000,
     },
   };
 }

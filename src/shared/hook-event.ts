@@ -24,6 +24,8 @@ export interface HookTimings {
   retryHorizonMs: number;
   /** How long a finished job waits for its last events before handing them to a HookDelivery workflow. */
   drainMs: number;
+  /** One POST. */
+  attemptTimeoutMs: number;
 }
 
 export const DEFAULT_HOOK_TIMINGS: HookTimings = {
@@ -31,6 +33,7 @@ export const DEFAULT_HOOK_TIMINGS: HookTimings = {
   maxRetryMs: 60_000,
   retryHorizonMs: 24 * 3600 * 1000,
   drainMs: 5000,
+  attemptTimeoutMs: 10_000,
 };
 
 export function hookEvent(stats: JobStats, checkIn?: string): HookEvent {

@@ -41,7 +41,6 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
     heartbeatIntervalMs: 1000,
     runningReportDelayMs: config.job.running_report_delay_ms,
     logDir: fileLogDir(config.job_loggers),
-    hookTimeoutMs: config.job.hook_timeout_seconds * 1000,
   });
   const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

@@ -19,11 +19,6 @@ export interface HookProgress {
   last_error?: string;
 }
 
-const { deliverHook } = proxyActivities<JobActivities>({
-  // One HTTP attempt per activity; the outbox owns the retries so it can pause between them.
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 3, initialInterval: '1s' },
-});
 
 /**
  * A job's hook events, delivered one at a time and in order by `run()`, inside the workflow.
@@ -34,6 +29,7 @@ export class HookOutbox {
   readonly progress: HookProgress;
   private sending = false;
   private paused = false;
+  private readonly deliverHook: JobActivities['deliverHook'];
 
   constructor(
     readonly url: string,
@@ -41,6 +37,12 @@ export class HookOutbox {
     carried: PendingHook[] = [],
     progress?: HookProgress,
   ) {
+    // One HTTP attempt per activity: the outbox owns the retries so it can pause between them.
+    this.deliverHook = proxyActivities<JobActivities>({
+      startToCloseTimeout: timings.attemptTimeoutMs + 5000,
+      heartbeatTimeout: '5s',
+      retry: { maximumAttempts: 3, initialInterval: '1s' },
+    }).deliverHook;
     this.pending = [...carried];
     this.progress = progress ?? { delivered: 0, pending: 0, given_up: 0 };
     this.progress.pending = this.pending.length;
@@ -83,7 +85,7 @@ export class HookOutbox {
       this.sending = true;
       let error: string | undefined;
       try {
-        const result = await deliverHook({ url: this.url, event: item.event });
+        const result = await this.deliverHook({ url: this.url, event: item.event, timeoutMs: this.timings.attemptTimeoutMs });
         error = result.ok ? undefined : result.error;
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
