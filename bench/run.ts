@@ -2,11 +2,13 @@
  * `npm run bench`: jobs through the REST API against raw Temporal and BullMQ on this machine.
  * Starts everything it needs on loopback, prints a table and one JSON line per scenario.
  *
- *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,raw,bullmq,stop,footprint,schedules
+ *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,hooks,raw,bullmq,stop,footprint,schedules
  *   npm run bench -- --scenarios schedules --schedules 10000 --watch-seconds 30
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +29,7 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'burst,raw,bullmq,stop,footprint,schedules' },
+    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules' },
     /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
     schedules: { type: 'string', default: '10000' },
     'watch-seconds': { type: 'string', default: '30' },
@@ -147,6 +149,7 @@ async function main() {
 
     if (SCENARIOS.has('burst')) await burst(client, base, headers);
     const afterBurst = { api_rss_after_burst_mib: rssMiB(api.pid), worker_rss_after_burst_mib: rssMiB(worker.pid) };
+    if (SCENARIOS.has('hooks')) await hooks(client, base, headers);
     if (SCENARIOS.has('raw')) await raw(client, server);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
@@ -191,6 +194,54 @@ async function burst(client: Client, base: string, headers: Record<string, strin
   });
   await drained(client, API_QUEUE);
   report('burst', { ...metrics, ...latencyMetrics(await runTimes(client, ids), firstSubmit) });
+}
+
+/** 1b. The burst again, each job with a status hook to a receiver in this process. */
+async function hooks(client: Client, base: string, headers: Record<string, string>) {
+  const received = new Map<string, { statuses: string[]; finalAt?: number }>();
+  let events = 0;
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { job_id: string; status: string };
+      const entry = received.get(event.job_id) ?? { statuses: [] };
+      entry.statuses.push(event.status);
+      if (event.status !== 'Running') entry.finalAt = Date.now();
+      received.set(event.job_id, entry);
+      events += 1;
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+  try {
+    const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, status_hook: hookUrl, metadata: { kind: 'Generic' } } });
+    const { ids, firstSubmit, metrics } = await submitAll(async () => {
+      const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
+      if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
+      return ((await response.json()) as { job: { id: string } }).job.id;
+    });
+    await drained(client, API_QUEUE);
+    const finals = ids.map((id) => received.get(id)?.finalAt ?? Number.NaN);
+    const missing = finals.filter((t) => Number.isNaN(t)).length;
+    const times = await runTimes(client, ids);
+    const finalAfterStart = times.map((t, i) => finals[i]! - t.started).filter((v) => Number.isFinite(v));
+    const burstRate = results.burst?.completions_per_s as number | undefined;
+    const latency = latencyMetrics(times, firstSubmit);
+    report('hooks', {
+      ...metrics,
+      ...latency,
+      hook_events: events,
+      jobs_without_final_hook: missing,
+      final_hook_after_job_start_p50_ms: round(percentile(finalAfterStart, 0.5)),
+      final_hook_after_job_start_p99_ms: round(percentile(finalAfterStart, 0.99)),
+      vs_burst_without_hooks: burstRate ? round(latency.completions_per_s / burstRate, 2) : 'n/a',
+    });
+  } finally {
+    receiver.closeAllConnections();
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+  }
 }
 
 /** 2. The same N one-activity workflows started straight with the SDK: the engine's ceiling. */

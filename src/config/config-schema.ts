@@ -93,6 +93,8 @@ export const ConfigSchema = z
       .object({
         /** Jobs one worker process runs at once. */
         workers: z.number().int().min(1).max(10_000).default(10),
+        /** Status hook deliveries and history pruning one worker process runs at once, beside (not in) the job slots. */
+        housekeeping_workers: z.number().int().min(1).max(10_000).default(20),
         /** Accepted so Harbor config files load; the backend is always Temporal. */
         backend: z.string().optional(),
         redis_pool: z.record(z.string(), z.unknown()).optional(),

@@ -9,6 +9,7 @@ import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { createJobLoggerFactory, fileLogDir } from '../logs/job-loggers.js';
 import { encodePoolIdentity } from '../shared/pool-identity.js';
+import { housekeepingQueue } from '../shared/task-queues.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -23,8 +24,11 @@ export interface JobWorkerDeps {
   workflowBundlePath?: string;
 }
 
-/** One worker pool: runs job workflows and up to `worker_pool.workers` jobs at once. */
-export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
+/**
+ * One worker pool: runs job workflows and up to `worker_pool.workers` jobs at once, plus a second
+ * Temporal worker on the housekeeping queue for status hooks and history pruning.
+ */
+export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker[]> {
   const { config } = deps;
   const identity = encodePoolIdentity({
     poolId: randomBytes(6).toString('hex'),
@@ -45,13 +49,13 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
   const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
     bundle && existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
-  return Worker.create({
+  const jobs = await Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     identity,
     ...workflows,
-    activities,
+    activities: { executeJob: activities.executeJob },
     maxConcurrentActivityTaskExecutions: config.worker_pool.workers,
     // Cancellation reaches an activity only with a heartbeat; send them at least every second.
     maxHeartbeatThrottleInterval: '1s',
@@ -60,4 +64,15 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker> {
     shutdownGraceTime: '5s',
     shutdownForceTime: '10s',
   });
+  const housekeeping = await Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: housekeepingQueue(deps.taskQueue),
+    identity,
+    activities: { deliverHook: activities.deliverHook, pruneExecutions: activities.pruneExecutions },
+    maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
+    maxHeartbeatThrottleInterval: '1s',
+    shutdownGraceTime: '5s',
+  });
+  return [jobs, housekeeping];
 }

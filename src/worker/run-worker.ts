@@ -23,7 +23,7 @@ export async function startWorker(
   log: ServiceLogger,
 ): Promise<RunningWorker> {
   const connection = await connectNative(target);
-  const worker = await createJobWorker({
+  const workers = await createJobWorker({
     config,
     connection,
     client,
@@ -37,12 +37,22 @@ export async function startWorker(
     logDir && sweeper
       ? startLogSweeper(logDir, sweeper.duration, (err) => log.warning(`log sweep failed: ${(err as Error).message}`))
       : () => undefined;
-  const done = worker
-    .run()
-    .catch((err: unknown) => {
+  const runs = workers.map((worker) =>
+    worker.run().catch((err: unknown) => {
       if ((err as Error).name !== 'GracefulShutdownPeriodExpiredError') throw err;
       log.warning('some jobs ignored the shutdown; they were abandoned and will run again elsewhere');
-    })
+    }),
+  );
+  // One worker failing takes the other down with it: a process is healthy whole or not at all.
+  const done = Promise.all(
+    runs.map((run) =>
+      run.catch((err: unknown) => {
+        for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+        throw err;
+      }),
+    ),
+  )
+    .then(() => undefined)
     .finally(async () => {
       stopSweeper();
       await connection.close();
@@ -50,7 +60,7 @@ export async function startWorker(
   return {
     done,
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
     },
   };

@@ -1,4 +1,5 @@
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { housekeepingQueue } from '../shared/task-queues.js';
 import type { JobActivities } from '../activities/types.js';
 import { hookRetryDelayMs, type HookEvent, type HookTimings } from '../shared/hook-event.js';
 
@@ -39,6 +40,7 @@ export class HookOutbox {
   ) {
     // One HTTP attempt per activity: the outbox owns the retries so it can pause between them.
     this.deliverHook = proxyActivities<JobActivities>({
+      taskQueue: housekeepingQueue(workflowInfo().taskQueue),
       startToCloseTimeout: timings.attemptTimeoutMs + 5000,
       heartbeatTimeout: '5s',
       retry: { maximumAttempts: 3, initialInterval: '1s' },

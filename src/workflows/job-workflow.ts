@@ -41,6 +41,7 @@ import {
   stopSignal,
 } from './job-messages.js';
 import { retryDelayMs } from './retry-delay.js';
+import { housekeepingQueue } from '../shared/task-queues.js';
 import { HookOutbox } from './hook-outbox.js';
 import { DEFAULT_HOOK_TIMINGS, hookEvent } from '../shared/hook-event.js';
 
@@ -180,6 +181,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
   });
 
   const { pruneExecutions } = proxyActivities<JobActivities>({
+    taskQueue: housekeepingQueue(workflowInfo().taskQueue),
     startToCloseTimeout: '1 minute',
     retry: { maximumAttempts: 3 },
   });

@@ -5,6 +5,7 @@ import { reconcile } from '../../src/shared/job-view.js';
 import { canonicalJson } from '../../src/shared/canonical-json.js';
 import { initialState, isFinal, statusCode, toStats, type JobInput } from '../../src/shared/job-model.js';
 import { decodePoolIdentity, encodePoolIdentity } from '../../src/shared/pool-identity.js';
+import { DEFAULT_HOOK_TIMINGS, hookEvent, hookRetryDelayMs } from '../../src/shared/hook-event.js';
 import { selectPrunable } from '../../src/schedules/history-limits.js';
 import { retryDelayMs } from '../../src/workflows/retry-delay.js';
 
@@ -100,5 +101,22 @@ describe('pure logic', () => {
     assert.deepEqual(selectPrunable(closed, e('s6', 6, true), {}), []);
     // The ending execution never deletes itself, even with a limit of 0, and is never listed twice.
     assert.deepEqual(selectPrunable([...closed, e('s6', 6, true)], e('s6', 6, true), { successful: 0 }).sort(), ['s1', 's3', 's5']);
+  });
+
+  it('builds Harbor hook events: execution ids in the <id>@<epoch> form, check-in only when given', () => {
+    const base = { status: 'Running', name: 'NOOP', kind: 'Scheduled', unique: false, ref_link: '', enqueue_time: 1, update_time: 1, parameters: {}, revision: 1 } as const;
+    const execution = hookEvent({ ...base, id: '0123456789abcdef01234567-2026-11-23T10:00:05Z' }, '50%');
+    assert.equal(execution.job_id, `0123456789abcdef01234567@${Date.parse('2026-11-23T10:00:05Z') / 1000}`);
+    assert.equal(execution.check_in, '50%');
+    assert.equal(execution.metadata.id, '0123456789abcdef01234567-2026-11-23T10:00:05Z');
+    const plain = hookEvent({ ...base, id: '0123456789abcdef01234567', status: 'Success' });
+    assert.equal(plain.job_id, '0123456789abcdef01234567');
+    assert.equal(plain.status, 'Success');
+    assert.ok(!('check_in' in plain));
+  });
+
+  it('backs hook retries off exponentially from the initial delay to the cap', () => {
+    const t = { ...DEFAULT_HOOK_TIMINGS, initialRetryMs: 100, maxRetryMs: 1000 };
+    assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => hookRetryDelayMs(t, n)), [100, 200, 400, 800, 1000, 1000]);
   });
 });
