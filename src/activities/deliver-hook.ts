@@ -17,7 +17,8 @@ export async function deliverHook(input: DeliverHookInput): Promise<DeliverHookR
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(input.event),
-      signal: AbortSignal.timeout(input.timeoutMs),
+      // A worker shutting down cancels the attempt rather than waiting out the receiver.
+      signal: AbortSignal.any([AbortSignal.timeout(input.timeoutMs), activity.cancellationSignal]),
       redirect: 'manual',
     });
     const body = await response.text().catch(() => '');

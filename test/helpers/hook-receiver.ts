@@ -11,6 +11,10 @@ export interface HookReceiver {
   refused(path: string): number;
   /** While true, every request is answered 503. */
   setDown(down: boolean): void;
+  /** While true, requests get no answer at all (until the receiver is closed). */
+  setHanging(hanging: boolean): void;
+  /** Requests that arrived while hanging. */
+  hung(path: string): number;
   close(): Promise<void>;
 }
 
@@ -19,7 +23,13 @@ export async function startHookReceiver(): Promise<HookReceiver> {
   const accepted = new Map<string, HookEvent[]>();
   const refused = new Map<string, number>();
   let down = false;
+  let hanging = false;
+  const hung = new Map<string, number>();
   const server: Server = createServer((req, res) => {
+    if (hanging) {
+      hung.set(req.url ?? '/', (hung.get(req.url ?? '/') ?? 0) + 1);
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -44,6 +54,10 @@ export async function startHookReceiver(): Promise<HookReceiver> {
     setDown: (value) => {
       down = value;
     },
+    setHanging: (value) => {
+      hanging = value;
+    },
+    hung: (path) => hung.get(`/${path}`) ?? 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -15,6 +15,8 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     receiver = await startHookReceiver();
     h = await createHarness({
       config: testConfig({
+        // One job slot: hook deliveries must not need it.
+        worker_pool: { workers: 1 },
         job: {
           stop_grace_seconds: 2,
           heartbeat_timeout_seconds: 5,
@@ -90,6 +92,23 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     assert.equal(events[0]!.status, 'Running');
     assert.equal(events[events.length - 1]!.status, 'Success');
     assertInOrder(events);
+  });
+
+  it('a receiver that never answers does not take a job’s slot', async () => {
+    const hookPath = path();
+    receiver.setHanging(true);
+    try {
+      const hooked = await submit('NOOP', {}, hookPath);
+      await h.waitForStatus(hooked.id, ['Success']);
+      await waitFor(async () => receiver.hung(hookPath), (n) => n >= 1, { what: 'a delivery hanging on the receiver' });
+      // The only job slot is free: another job runs while the delivery hangs.
+      const other = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+      const done = await h.waitForStatus(other.id, ['Success'], 5000);
+      assert.equal(done.status, 'Success');
+      assert.equal(receiver.accepted(hookPath).length, 0);
+    } finally {
+      receiver.setHanging(false);
+    }
   });
 
   it('reports a stop and names a periodic execution by Harbor’s <id>@<epoch>', async () => {
