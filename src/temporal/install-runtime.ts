@@ -1,6 +1,15 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogEntry } from '@temporalio/worker';
+
+/** Expected by design: the housekeeping worker runs activities only. */
+const EXPECTED_WARNINGS = ['No workflows registered, not polling for workflow tasks'];
 
 /** The SDK logs every bundle module at INFO; the service keeps its own log, so only warnings pass. */
 export function installQuietRuntime(level: 'WARN' | 'ERROR' = 'WARN'): void {
-  Runtime.install({ logger: new DefaultLogger(level) });
+  const stderr = new DefaultLogger(level);
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry: LogEntry) => {
+      if (EXPECTED_WARNINGS.includes(entry.message)) return;
+      stderr.log(entry.level, entry.message, entry.meta);
+    }),
+  });
 }
