@@ -6,6 +6,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import type { JobLoggerFactory } from '../logs/job-loggers.js';
 import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
+import type { JobMetrics } from '../metrics/job-metrics.js';
 import { checkInSignal, jobStartedSignal, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
@@ -23,6 +24,8 @@ export interface ActivityDeps {
    * sooner goes straight from Pending to its final status and saves a workflow task.
    */
   runningReportDelayMs: number;
+  /** Harbor's task counters and run times, when the process serves metrics. */
+  metrics?: JobMetrics;
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
@@ -99,6 +102,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     };
 
     let failure: Error | undefined;
+    const startedAt = performance.now();
     try {
       await definition.run(ctx, parsed.data);
     } catch (err) {
@@ -108,6 +112,10 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       clearTimeout(runningTimer);
       await reportedRunning;
       await checkIns.flush();
+    }
+    if (interruption !== 'shutdown') {
+      const outcome = interruption !== undefined ? 'stop' : failure ? 'fail' : 'success';
+      deps.metrics?.recordRun(input.name, outcome, (performance.now() - startedAt) / 1000);
     }
     try {
       if (interruption === 'shutdown') {

@@ -111,8 +111,16 @@ export const ConfigSchema = z
     /** Properties a job reads with `ctx.get(key)`. */
     job_properties: z.record(z.string(), z.unknown()).default({}),
     temporal: TemporalConfig.prefault({}),
-    /** Harbor's metrics and reaper sections: accepted so Harbor config files load, not used yet. */
-    metric: z.record(z.string(), z.unknown()).optional(),
+    /** Harbor's metrics: each worker process serves them at `path` on `port` when enabled. */
+    metric: z
+      .object({
+        enabled: z.boolean().default(false),
+        path: z.string().regex(/^\/[\w\-./]*$/, 'must be an absolute URL path').default('/metrics'),
+        port: Port.default(8001),
+      })
+      .strict()
+      .prefault({}),
+    /** Harbor's reaper: accepted so Harbor config files load; Temporal makes it unnecessary. */
     reaper: z.record(z.string(), z.unknown()).optional(),
     /** Inbound API secret; normally given as the CORE_SECRET environment variable. */
     core_secret: z.string().min(1).optional(),

@@ -10,6 +10,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { createJobLoggerFactory, fileLogDir } from '../logs/job-loggers.js';
 import { encodePoolIdentity } from '../shared/pool-identity.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
+import { JobMetrics } from '../metrics/job-metrics.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -28,15 +29,18 @@ export interface JobWorkerDeps {
  * One worker pool: runs job workflows and up to `worker_pool.workers` jobs at once, plus a second
  * Temporal worker on the housekeeping queue for status hooks and history pruning.
  */
-export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker[]> {
+export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: Worker[]; metrics: JobMetrics }> {
   const { config } = deps;
-  const identity = encodePoolIdentity({
+  const pool = {
     poolId: randomBytes(6).toString('hex'),
     startedAt: Math.floor(Date.now() / 1000),
     concurrency: config.worker_pool.workers,
     host: `${hostname()}:${process.pid}`,
-  });
+  };
+  const identity = encodePoolIdentity(pool);
+  const metrics = new JobMetrics({ node: pool.host, pool: pool.poolId, workers: pool.concurrency });
   const activities = createActivities({
+    metrics,
     registry: deps.registry,
     client: deps.client,
     loggers: createJobLoggerFactory(config.job_loggers),
@@ -74,5 +78,5 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<Worker[]> {
     maxHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '5s',
   });
-  return [jobs, housekeeping];
+  return { workers: [jobs, housekeeping], metrics };
 }

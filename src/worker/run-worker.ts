@@ -7,10 +7,13 @@ import type { ServiceLogger } from '../logs/service-logger.js';
 import { connectNative } from '../temporal/connect.js';
 import type { TemporalTarget } from '../temporal/connection-options.js';
 import { createJobWorker } from './create-worker.js';
+import { serveMetrics } from '../metrics/metrics-server.js';
 
 export interface RunningWorker {
   /** Settles when the worker has stopped (after `shutdown()` or a fatal error). */
   done: Promise<void>;
+  /** Where this process serves its metrics, when `metric.enabled`. */
+  metricsUrl?: string;
   shutdown(): Promise<void>;
 }
 
@@ -23,7 +26,7 @@ export async function startWorker(
   log: ServiceLogger,
 ): Promise<RunningWorker> {
   const connection = await connectNative(target);
-  const workers = await createJobWorker({
+  const { workers, metrics } = await createJobWorker({
     config,
     connection,
     client,
@@ -37,6 +40,11 @@ export async function startWorker(
     logDir && sweeper
       ? startLogSweeper(logDir, sweeper.duration, (err) => log.warning(`log sweep failed: ${(err as Error).message}`))
       : () => undefined;
+  // Harbor's `metric` section: this process's task counters, for Prometheus to scrape.
+  const metricsServer = config.metric.enabled
+    ? await serveMetrics(metrics, config.host, config.metric.port, config.metric.path)
+    : undefined;
+  if (metricsServer) log.info(`metrics at http://${config.host}:${metricsServer.port}${config.metric.path}`);
   const runs = workers.map((worker) =>
     worker.run().catch((err: unknown) => {
       if ((err as Error).name !== 'GracefulShutdownPeriodExpiredError') throw err;
@@ -55,10 +63,12 @@ export async function startWorker(
     .then(() => undefined)
     .finally(async () => {
       stopSweeper();
+      await metricsServer?.close();
       await connection.close();
     });
   return {
     done,
+    ...(metricsServer ? { metricsUrl: `http://${config.host}:${metricsServer.port}${config.metric.path}` } : {}),
     async shutdown() {
       for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
       await done;
