@@ -15,6 +15,8 @@ export interface HookReceiver {
   setHanging(hanging: boolean): void;
   /** Requests that arrived while hanging. */
   hung(path: string): number;
+  /** Answer each request only after this long (a slow receiver). */
+  setDelayMs(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -24,6 +26,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
   const refused = new Map<string, number>();
   let down = false;
   let hanging = false;
+  let delayMs = 0;
   const hung = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     if (hanging) {
@@ -39,10 +42,12 @@ export async function startHookReceiver(): Promise<HookReceiver> {
         res.writeHead(503).end('core is not ready');
         return;
       }
-      const list = accepted.get(path) ?? [];
-      list.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent);
-      accepted.set(path, list);
-      res.writeHead(200).end();
+      setTimeout(() => {
+        const list = accepted.get(path) ?? [];
+        list.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent);
+        accepted.set(path, list);
+        res.writeHead(200).end();
+      }, delayMs);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -58,6 +63,9 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       hanging = value;
     },
     hung: (path) => hung.get(`/${path}`) ?? 0,
+    setDelayMs: (ms) => {
+      delayMs = ms;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -62,6 +62,26 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     assertInOrder(events);
   });
 
+  it('coalesces check-ins behind a slow receiver: fewer events, the newest always delivered, order kept', async () => {
+    const hookPath = path();
+    receiver.setDelayMs(400);
+    try {
+      const job = await submit('TEST_CHATTY', { count: 40, interval_ms: 50 }, hookPath);
+      await h.waitForStatus(job.id, ['Success']);
+      const events = await waitFor(async () => receiver.accepted(hookPath), (e) => e.some((x) => x.status === 'Success'), {
+        what: 'the Success hook',
+      });
+      const checkIns = events.filter((e) => e.check_in !== undefined).map((e) => Number(e.check_in!.split('/')[0]));
+      // ~2 s of check-ins, one signal per 100 ms at most, against one delivery per 400 ms.
+      assert.ok(checkIns.length >= 1 && checkIns.length <= 8, `check-in events: ${checkIns.join(',')}`);
+      assert.equal(checkIns[checkIns.length - 1], 40, 'the newest check-in went out');
+      assert.deepEqual(checkIns, [...checkIns].sort((a, b) => a - b));
+      assertInOrder(events);
+    } finally {
+      receiver.setDelayMs(0);
+    }
+  });
+
   it('keeps retrying while the receiver is down, then delivers every event in order; the job does not wait', async () => {
     const hookPath = path();
     receiver.setDown(true);
