@@ -238,8 +238,11 @@ function periodicRecord(description: ScheduleDescription): PeriodicRecord {
   return record;
 }
 
-/** Schedules live in visibility beside workflows, marked with this division. */
-const SCHEDULER_DIVISION = `TemporalNamespaceDivision = 'TemporalScheduler'`;
+/**
+ * Schedules live in visibility beside workflows, marked with this division; a deleted schedule's
+ * closed record stays until retention, and is no job.
+ */
+const SCHEDULER_DIVISION = `TemporalNamespaceDivision = 'TemporalScheduler' AND ExecutionStatus = 'Running'`;
 
 function scheduleSearchAttributes(name: string, status: JobStatus): SearchAttributePair[] {
   return [

@@ -261,6 +261,14 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(cli.status, 0, cli.stderr);
     assert.match(cli.stdout, new RegExp(b.id));
     assert.doesNotMatch(cli.stdout, new RegExp(a.id));
+
+    // An operator deletes the schedule: the job is gone from the list and from the count.
+    await h.client.schedule.getHandle(b.id).delete();
+    const afterDelete = await waitFor(() => list('name=NOOP&status=Stopped'), (r) => !r.jobs.some((j) => j.id === b.id), {
+      what: 'the deleted job to leave the list',
+    });
+    assert.equal(afterDelete.total, afterDelete.jobs.length);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${b.id}`)).status, 404);
   });
 
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
