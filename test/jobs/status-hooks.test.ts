@@ -142,6 +142,16 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     assert.equal(stopped[stopped.length - 1]!.status, 'Stopped');
     assertInOrder(stopped);
 
+    // An operator cancels the workflow itself (Web UI, `temporal workflow cancel`): the hook says Cancelled.
+    const cancelPath = path();
+    const cancelled = await submit('NOOP', { duration_ms: 60_000, checkin_every_ms: 200 }, cancelPath);
+    await waitFor(async () => receiver.accepted(cancelPath), (e) => e.some((x) => x.status === 'Running'), { what: 'Running' });
+    await h.client.workflow.getHandle(cancelled.id).cancel();
+    const cancelEvents = await waitFor(async () => receiver.accepted(cancelPath), (e) => e.some((x) => x.status === 'Cancelled'), {
+      what: 'the Cancelled hook',
+    });
+    assertInOrder(cancelEvents);
+
     const periodicPath = path();
     const periodic = await submit('TEST_CHATTY', { count: 1, interval_ms: 0 }, periodicPath, { kind: 'Periodic', cron_spec: '@yearly' });
     assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'trigger' })).status, 204);
