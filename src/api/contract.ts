@@ -3,6 +3,7 @@
  * with these, types come from `z.infer`, and `/openapi.json` is generated from them.
  */
 import { z } from 'zod';
+import type { HookEvent } from '../shared/hook-event.js';
 import { JOB_KINDS, JOB_STATUSES } from '../shared/job-model.js';
 
 /** Longest delay a Scheduled job may ask for: one year. */
@@ -93,6 +94,18 @@ export const JobStatsSchema = z
   });
 
 export const JobEnvelopeSchema = z.object({ job: JobStatsSchema });
+
+/** What a job's `status_hook` receives (Harbor's `job.StatusChange`), POSTed as JSON. */
+export const HookEventSchema = z.object({
+  job_id: z.string(),
+  status: z.enum(JOB_STATUSES),
+  check_in: z.string().optional(),
+  metadata: JobStatsSchema,
+});
+// The workflows build events from a plain interface (no zod in the bundle); keep the two in step.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const hookEventMatches: Same<z.infer<typeof HookEventSchema>, HookEvent> = true;
+void hookEventMatches;
 
 const positiveInt = (fallback: number, max: number) =>
   z

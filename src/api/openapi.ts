@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   ErrorBodySchema,
   ExecutionsQuerySchema,
+  HookEventSchema,
   JobActionRequestSchema,
   JobRequestSchema,
   JobStatsSchema,
@@ -15,6 +16,7 @@ const components = {
   JobStats: { schema: JobStatsSchema, io: 'output' },
   WorkerPools: { schema: WorkerPoolsSchema, io: 'output' },
   Error: { schema: ErrorBodySchema, io: 'output' },
+  HookEvent: { schema: HookEventSchema, io: 'output' },
 } as const;
 
 const ref = (name: keyof typeof components) => ({ $ref: `#/components/schemas/${name}` });
@@ -105,6 +107,16 @@ export function openApiDocument(): Record<string, unknown> {
           summary: 'Worker pools and their health (no authentication)',
           security: [],
           responses: { '200': { description: 'pools', ...json(ref('WorkerPools')) }, ...errors(503) },
+        },
+      },
+    },
+    webhooks: {
+      statusHook: {
+        post: {
+          summary: "Sent to a job's status_hook on each status change (Running and final) and check-in, in order",
+          security: [],
+          requestBody: { required: true, ...json(ref('HookEvent')) },
+          responses: { '200': { description: 'delivered (any 2xx); anything else is retried with backoff' } },
         },
       },
     },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { HookEventSchema } from '../../src/api/contract.js';
 import type { HookEvent } from '../../src/shared/hook-event.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
@@ -167,8 +168,9 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
   });
 });
 
-/** Running (with its check-ins) first, then exactly one final status, and nothing after it. */
+/** Running (with its check-ins) first, then exactly one final status, and nothing after it; each event per the contract. */
 function assertInOrder(events: HookEvent[]): void {
+  for (const e of events) HookEventSchema.parse(e);
   const seen = events.map((e) => e.status).join(',');
   let finished = false;
   for (const e of events) {
