@@ -21,7 +21,7 @@ describe('GET /api/v1/openapi.json', () => {
     assert.deepEqual(Object.keys(document.paths).sort(), ['/jobs', '/jobs/{id}', '/jobs/{id}/executions', '/jobs/{id}/log', '/stats']);
     const webhooks = (document as unknown as { webhooks: Record<string, { post: { requestBody: unknown } }> }).webhooks;
     assert.deepEqual(Object.keys(webhooks), ['statusHook']);
-    assert.match(JSON.stringify(webhooks.statusHook.post.requestBody), /#\/components\/schemas\/HookEvent/);
+    assert.match(JSON.stringify(webhooks.statusHook?.post.requestBody), /#\/components\/schemas\/HookEvent/);
     const request = document.components.schemas.JobRequest as { additionalProperties: boolean; required: string[] };
     assert.equal(request.additionalProperties, false);
     assert.deepEqual(request.required, ['job']);
