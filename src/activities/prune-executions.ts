@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { isGrpcServiceError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import { isJobId } from '../shared/job-id.js';
+import { jobLogPath } from '../logs/job-log-path.js';
 import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
@@ -49,7 +48,8 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
       // Deleted already (by an overlapping execution's pruner, or an operator): nothing to do.
       if (!isGrpcServiceError(err) || err.code !== GRPC_NOT_FOUND) throw err;
     }
-    if (deps.logDir && isJobId(id)) await rm(join(deps.logDir, `${id}.log`), { force: true });
+    const log = deps.logDir ? jobLogPath(deps.logDir, id) : undefined;
+    if (log) await rm(log, { force: true });
   }
   return doomed;
 }

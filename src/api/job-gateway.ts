@@ -26,7 +26,7 @@ import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import { jobView, reconcile } from '../shared/job-view.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
-import { visibilityPageSize } from './visibility-page.js';
+import { readPage } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
 /** Workflow types of jobs; other workflows in the namespace are not jobs. */
@@ -157,19 +157,18 @@ export class JobGateway {
   private async page(visibilityQuery: string, pageNumber: number, pageSize: number) {
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(visibilityQuery));
-    const jobs: JobStats[] = [];
-    const skip = (pageNumber - 1) * pageSize;
-    if (skip < count) {
-      await this.rpc(async () => {
-        let index = 0;
-        for await (const execution of client.workflow.list({ query: visibilityQuery, pageSize: visibilityPageSize(skip, pageSize) })) {
-          if (index++ < skip) continue;
+    const jobs: JobStats[] = await this.rpc(() =>
+      readPage(
+        count,
+        pageNumber,
+        pageSize,
+        (serverPageSize) => client.workflow.list({ query: visibilityQuery, pageSize: serverPageSize }),
+        (execution) => {
           const view = jobView(execution.memo, execution.workflowId, execution.startTime);
-          if (view) jobs.push(reconcile(toStats(view.input, view.state), execution.status.name));
-          if (jobs.length >= pageSize) break;
-        }
-      });
-    }
+          return view ? reconcile(toStats(view.input, view.state), execution.status.name) : undefined;
+        },
+      ),
+    );
     return { total: count, jobs };
   }
 

@@ -16,7 +16,7 @@ import { JobKindKey, JobNameKey, jobSearchAttributes, JobStatusKey } from '../sh
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { badRequest, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
-import { visibilityPageSize } from './visibility-page.js';
+import { readPage } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery } from './contract.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
@@ -202,19 +202,18 @@ export class PeriodicGateway {
     const filter = clauses.join(' AND ');
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(`${SCHEDULER_DIVISION} AND ${filter}`));
-    const jobs: JobStats[] = [];
-    const skip = (query.page_number - 1) * query.page_size;
-    if (skip < count) {
-      await this.rpc(async () => {
-        let index = 0;
-        for await (const summary of client.schedule.list({ query: filter, pageSize: visibilityPageSize(skip, query.page_size) })) {
-          if (index++ < skip) continue;
+    const jobs = await this.rpc(() =>
+      readPage(
+        count,
+        query.page_number,
+        query.page_size,
+        (serverPageSize) => client.schedule.list({ query: filter, pageSize: serverPageSize }),
+        (summary) => {
           const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
-          if (record) jobs.push(summaryStats(record, summary));
-          if (jobs.length >= query.page_size) break;
-        }
-      });
-    }
+          return record ? summaryStats(record, summary) : undefined;
+        },
+      ),
+    );
     return { total: count, jobs };
   }
 

@@ -1,8 +1,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
 import type { LoggerConfig, LogLevel } from '../config/config-schema.js';
 import type { JobLogger } from '../jobs/job-context.js';
 import { isJobId } from '../shared/job-id.js';
+import { jobLogPath } from './job-log-path.js';
 import { enabled, formatLine } from './log-levels.js';
 
 export interface OpenJobLogger extends JobLogger {
@@ -28,10 +28,10 @@ export function createJobLoggerFactory(loggers: readonly LoggerConfig[]): JobLog
   if (dir) mkdirSync(dir, { recursive: true });
   return {
     open(jobId) {
-      // Ids reach the file system only in the one form we issue.
+      // Ids reach the file system only in the forms we issue.
       if (!isJobId(jobId)) throw new Error(`refusing to open a log for malformed job id ${JSON.stringify(jobId)}`);
       const sinks: Sink[] = loggers.map((config) => {
-        if (config.name === 'FILE') return fileSink(config.level, join(dir as string, `${jobId}.log`));
+        if (config.name === 'FILE') return fileSink(config.level, jobLogPath(dir as string, jobId) as string);
         const stream = config.settings.output === 'std_err' ? process.stderr : process.stdout;
         return { level: config.level, write: (line) => stream.write(`[job ${jobId}] ${line}`), close: async () => {} };
       });

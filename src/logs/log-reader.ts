@@ -1,16 +1,16 @@
 import { open } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isJobId } from '../shared/job-id.js';
+import { jobLogPath } from './job-log-path.js';
 
 /**
  * The tail of a job's FILE log, at most `maxBytes` (0 = all); undefined when there is no log.
  * Only ids of the issued form reach the file system, so no path can escape the directory.
  */
 export async function readLogTail(dir: string, jobId: string, maxBytes: number): Promise<Buffer | undefined> {
-  if (!isJobId(jobId)) return undefined;
+  const path = jobLogPath(dir, jobId);
+  if (!path) return undefined;
   let handle;
   try {
-    handle = await open(join(dir, `${jobId}.log`), 'r');
+    handle = await open(path, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -27,7 +27,7 @@ export interface HookProgress {
  */
 export class HookOutbox {
   readonly pending: PendingHook[];
-  readonly progress: HookProgress;
+  private readonly counts: Omit<HookProgress, 'pending'>;
   private sending = false;
   private paused = false;
   private readonly deliverHook: JobActivities['deliverHook'];
@@ -46,8 +46,12 @@ export class HookOutbox {
       retry: { maximumAttempts: 3, initialInterval: '1s' },
     }).deliverHook;
     this.pending = [...carried];
-    this.progress = progress ?? { delivered: 0, pending: 0, given_up: 0 };
-    this.progress.pending = this.pending.length;
+    const { pending: _carriedCount, ...counts } = progress ?? { delivered: 0, pending: 0, given_up: 0 };
+    this.counts = counts;
+  }
+
+  get progress(): HookProgress {
+    return { ...this.counts, pending: this.pending.length };
   }
 
   push(event: HookEvent): void {
@@ -58,7 +62,6 @@ export class HookOutbox {
     } else {
       this.pending.push({ event, attempts: 0 });
     }
-    this.progress.pending = this.pending.length;
   }
 
   get drained(): boolean {
@@ -96,18 +99,17 @@ export class HookOutbox {
       }
       if (error === undefined) {
         this.pending.shift();
-        this.progress.delivered += 1;
+        this.counts.delivered += 1;
       } else {
         item.lastError = error;
-        this.progress.last_error = error;
+        this.counts.last_error = error;
         if (Date.now() - item.firstAttemptAt >= this.timings.retryHorizonMs) {
           this.pending.shift();
-          this.progress.given_up += 1;
+          this.counts.given_up += 1;
         } else {
           await condition(() => this.paused, hookRetryDelayMs(this.timings, item.attempts));
         }
       }
-      this.progress.pending = this.pending.length;
     }
   }
 }

@@ -64,7 +64,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
   const outbox = input.statusHook ? new HookOutbox(input.statusHook, hookTimings) : undefined;
   // Deliveries go on while the job runs; cancelling the workflow must not cut them off.
   if (outbox) void CancellationScope.nonCancellable(() => outbox.run());
-  setHandler(hookProgressQuery, () => (outbox ? { ...outbox.progress } : null));
+  setHandler(hookProgressQuery, () => outbox?.progress ?? null);
 
   setHandler(stopSignal, () => {
     op ??= OpCommand.Stop;
@@ -84,12 +84,11 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     state.check_in_at = event.at;
     // A job that checks in has started, even if its Running report is still on its way;
     // moveTo publishes the check-in along with the status.
-    if (state.status !== JobStatus.Running && moveTo(JobStatus.Running)) {
-      outbox?.push(hookEvent(toStats(input, state), event.message));
-      return;
+    const started = state.status !== JobStatus.Running && moveTo(JobStatus.Running);
+    if (!started) {
+      state.update_time = nowSec();
+      publish(false);
     }
-    state.update_time = nowSec();
-    publish(false);
     outbox?.push(hookEvent(toStats(input, state), event.message));
   });
 
