@@ -159,35 +159,33 @@ export class PeriodicGateway {
     return undefined;
   }
 
-  /** stop: never fires again, and its running executions are asked to stop; stats stay readable. */
-  async stop(id: string, runningExecutions: () => Promise<string[]>, stopExecution: (id: string) => Promise<void>) {
-    const handle = this.deps.client.schedule.getHandle(id);
-    const description = await this.rpc(() => handle.describe());
-    if (!isStopped(description)) {
+  /**
+   * stop: never fires again, and its running executions are asked to stop; stats stay readable.
+   * `stats` is what the caller has just read of the job (this and the actions below act on it).
+   */
+  async stop(stats: JobStats, runningExecutions: () => Promise<string[]>, stopExecution: (id: string) => Promise<void>) {
+    const handle = this.deps.client.schedule.getHandle(stats.id);
+    if (stats.status !== JobStatus.Stopped) {
       // One update pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
       await this.rpc(() =>
         handle.update((schedule) => ({
           ...schedule,
           state: { ...schedule.state, paused: true, note: STOPPED_NOTE },
-          typedSearchAttributes: scheduleSearchAttributes(periodicRecord(description).name, JobStatus.Stopped),
+          typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Stopped),
         })),
       );
     }
     for (const execution of await runningExecutions()) await stopExecution(execution);
   }
 
-  async pause(id: string): Promise<void> {
-    const handle = this.deps.client.schedule.getHandle(id);
-    const description = await this.rpc(() => handle.describe());
-    if (isStopped(description)) throw conflict(`periodic job ${id} is stopped`);
-    if (!description.state.paused) await this.rpc(() => handle.pause('paused via the jobservice API'));
+  async pause(stats: JobStats): Promise<void> {
+    if (stats.status === JobStatus.Stopped) throw conflict(`periodic job ${stats.id} is stopped`);
+    if (!stats.paused) await this.rpc(() => this.deps.client.schedule.getHandle(stats.id).pause('paused via the jobservice API'));
   }
 
-  async resume(id: string): Promise<void> {
-    const handle = this.deps.client.schedule.getHandle(id);
-    const description = await this.rpc(() => handle.describe());
-    if (isStopped(description)) throw conflict(`periodic job ${id} is stopped and cannot resume`);
-    if (description.state.paused) await this.rpc(() => handle.unpause('resumed via the jobservice API'));
+  async resume(stats: JobStats): Promise<void> {
+    if (stats.status === JobStatus.Stopped) throw conflict(`periodic job ${stats.id} is stopped and cannot resume`);
+    if (stats.paused) await this.rpc(() => this.deps.client.schedule.getHandle(stats.id).unpause('resumed via the jobservice API'));
   }
 
   /**
@@ -217,11 +215,14 @@ export class PeriodicGateway {
     return { total: count, jobs };
   }
 
-  /** Run now, under the job's concurrency policy. */
-  async trigger(id: string): Promise<void> {
-    const handle = this.deps.client.schedule.getHandle(id);
+  /**
+   * Run now, under the schedule's overlap policy as it is now (an operator may have changed it, and
+   * the SDK would default to ALLOW_ALL), so this one reads the schedule itself.
+   */
+  async trigger(stats: JobStats): Promise<void> {
+    if (stats.status === JobStatus.Stopped) throw conflict(`periodic job ${stats.id} is stopped`);
+    const handle = this.deps.client.schedule.getHandle(stats.id);
     const description = await this.rpc(() => handle.describe());
-    if (isStopped(description)) throw conflict(`periodic job ${id} is stopped`);
     await this.rpc(() => handle.trigger(description.policies.overlap));
   }
 

@@ -129,19 +129,19 @@ export function jobsRoutes(deps: JobsRoutesDeps): Hono<AppEnv> {
         case 'stop':
         case 'cancel':
           await periodic.stop(
-            id,
+            stats,
             () => gateway.runningExecutions(id),
             (execution) => gateway.command(execution, OpCommand.Stop),
           );
           break;
         case 'pause':
-          await periodic.pause(id);
+          await periodic.pause(stats);
           break;
         case 'resume':
-          await periodic.resume(id);
+          await periodic.resume(stats);
           break;
         case 'trigger':
-          await periodic.trigger(id);
+          await periodic.trigger(stats);
           break;
         case 'retry':
           throw conflict(`periodic job ${id} cannot be retried; trigger runs it now`);
