@@ -16,7 +16,7 @@ import { Client, Connection } from '@temporalio/client';
 import { Queue } from 'bullmq';
 import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
-import { freePort } from '../test/helpers/free-port.js';
+import { freePort } from '../src/process/free-port.js';
 import { runTimes, type RunTimes } from './lib/histories.js';
 import { pool, spawnNode, stop, until } from './lib/processes.js';
 import { percentile, round, rssMiB } from './lib/stats.js';
@@ -253,16 +253,24 @@ async function raw(client: Client, server: DevServer) {
   });
   try {
     // Submissions start once the worker polls, so enqueue→start does not include its boot.
-    await until(async () => {
-      const queue = await client.workflowService.describeTaskQueue({
-        namespace: 'default',
-        taskQueue: { name: RAW_QUEUE, kind: 1 },
-        taskQueueType: 2,
-      });
-      return (queue.pollers ?? []).length > 0;
-    }, 60_000, 'the raw worker to poll');
+    await until(
+      async () => {
+        const queue = await client.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: RAW_QUEUE, kind: 1 },
+          taskQueueType: 2,
+        });
+        return (queue.pollers ?? []).length > 0;
+      },
+      60_000,
+      'the raw worker to poll',
+    );
     const run = Date.now().toString(36);
-    const { ids, firstSubmit, metrics: submitted } = await submitAll(async (i) => {
+    const {
+      ids,
+      firstSubmit,
+      metrics: submitted,
+    } = await submitAll(async (i) => {
       const id = `raw-${run}-${i}`;
       await client.workflow.start(rawNoopWorkflow, { workflowId: id, taskQueue: RAW_QUEUE });
       return id;
@@ -284,7 +292,9 @@ async function raw(client: Client, server: DevServer) {
 async function bullmq(dir: string) {
   const redisServer = ensureRedis();
   const port = await freePort();
-  const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], { stdio: 'ignore' });
+  const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], {
+    stdio: 'ignore',
+  });
   const queueName = `bench-${Date.now().toString(36)}`;
   const connection = { host: '127.0.0.1', port };
   let worker: ReturnType<typeof spawnNode> | undefined;
@@ -323,7 +333,8 @@ async function stopLatency(base: string, headers: Record<string, string>) {
       });
       const submitted = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
       const { id } = ((await submitted.json()) as { job: { id: string } }).job;
-      const status = async () => ((await (await fetch(`${base}/jobs/${id}`, { headers })).json()) as { job: { status: string } }).job.status;
+      const status = async () =>
+        ((await (await fetch(`${base}/jobs/${id}`, { headers })).json()) as { job: { status: string } }).job.status;
       await until(async () => (await status()) === 'Running', 30_000, 'the job to run', 20);
       const t = performance.now();
       const response = await fetch(`${base}/jobs/${id}`, { method: 'POST', headers, body: JSON.stringify({ action: 'stop' }) });

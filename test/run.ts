@@ -10,7 +10,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker.js';
-import { freePort } from './helpers/free-port.js';
+import { freePort } from '../src/process/free-port.js';
 
 async function main(): Promise<number> {
   const cli = await locateTemporalCli({ log: (line) => console.log(line) });

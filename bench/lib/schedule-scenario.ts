@@ -99,7 +99,11 @@ async function fireSkew(deps: ScheduleScenarioDeps) {
   const stop = await fetch(`${deps.base}/jobs/${id}`, { method: 'POST', headers: deps.headers, body: JSON.stringify({ action: 'stop' }) });
   if (stop.status !== 204) throw new Error(`stop answered ${stop.status}`);
   const query = `TemporalScheduledById = '${id}'`;
-  await until(async () => (await deps.client.workflow.count(`${query} AND ExecutionStatus = 'Running'`)).count === 0, 60_000, 'executions to end');
+  await until(
+    async () => (await deps.client.workflow.count(`${query} AND ExecutionStatus = 'Running'`)).count === 0,
+    60_000,
+    'executions to end',
+  );
   const ids: string[] = [];
   for await (const execution of deps.client.workflow.list({ query })) ids.push(execution.workflowId);
   const times = await runTimes(deps.client, ids);

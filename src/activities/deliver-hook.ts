@@ -27,7 +27,10 @@ export async function deliverHook(input: DeliverHookInput): Promise<DeliverHookR
     return { ok: false, error: detail ? `HTTP ${response.status}: ${detail}` : `expected 2xx, got HTTP ${response.status}` };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return { ok: false, error: `${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}` };
+    return {
+      ok: false,
+      error: `${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
+    };
   } finally {
     clearInterval(heartbeat);
   }

@@ -51,9 +51,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const logger = deps.loggers.open(input.id);
     let reportedRunning: Promise<void> | undefined;
     const reportRunning = () =>
-      (reportedRunning ??= handle.signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt }).catch((err) =>
-        logger.warning(`could not report Running: ${(err as Error).message}`),
-      ));
+      (reportedRunning ??= handle
+        .signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt })
+        .catch((err) => logger.warning(`could not report Running: ${(err as Error).message}`)));
     const runningTimer = setTimeout(reportRunning, deps.runningReportDelayMs);
 
     logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);

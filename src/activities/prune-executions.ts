@@ -3,7 +3,7 @@ import { isGrpcServiceError, type Client, type WorkflowExecutionInfo } from '@te
 import { jobLogPath } from '../logs/job-log-path.js';
 import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
-import { selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
+import { MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
 import type { PruneExecutionsInput } from './types.js';
 
 export interface PruneDeps {
@@ -15,7 +15,8 @@ export interface PruneDeps {
 const GRPC_NOT_FOUND = 5;
 
 /** Listing is bounded because the pruner itself keeps the list short; a backlog drains over a few runs. */
-const MAX_LISTED = 1000;
+/** Both limits at their largest, so whatever the limits, every execution they keep is seen. */
+const MAX_LISTED = 2 * MAX_HISTORY_LIMIT;
 
 /**
  * Deletes a periodic job's executions beyond its history limits, oldest first, with their logs.

@@ -3,16 +3,18 @@ import type { MiddlewareHandler } from 'hono';
 import { ApiError, ErrorCode } from './api-error.js';
 
 const PREFIX = 'Harbor-Secret ';
-/** Harbor leaves exactly this URL open (a query string closes it again), for health checks. */
-const OPEN_URL = '/api/v1/stats';
 
-/** `Authorization: Harbor-Secret <secret>`, checked before routing so unknown paths answer 401 too. */
-export function harborSecretAuth(secret: string): MiddlewareHandler {
+/**
+ * `Authorization: Harbor-Secret <secret>`, checked before routing so unknown paths answer 401 too.
+ * `openUrls` are served without it, to GET without a query string only (Harbor leaves /stats open
+ * for health checks).
+ */
+export function harborSecretAuth(secret: string, openUrls: readonly string[]): MiddlewareHandler {
   if (!secret) throw new Error('an empty secret would let every request in');
   const expected = digest(secret);
   return async (c, next) => {
     const url = new URL(c.req.url);
-    if (url.pathname === OPEN_URL && url.search === '' && c.req.method === 'GET') return next();
+    if (openUrls.includes(url.pathname) && url.search === '' && c.req.method === 'GET') return next();
     const header = c.req.header('authorization') ?? '';
     if (!header.startsWith(PREFIX)) {
       throw new ApiError(401, ErrorCode.UnAuthorized, 'unauthorized', `missing '${PREFIX.trim()}' authorization`);

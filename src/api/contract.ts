@@ -1,16 +1,16 @@
 /**
- * The HTTP contract of `/api/v1`: every request and reply shape, as zod schemas. Handlers validate
- * with these, types come from `z.infer`, and `/openapi.json` is generated from them.
+ * The HTTP contract of `/api/v1`: every request and reply shape, as zod schemas. The route
+ * definitions (routes/route-defs.ts) validate with these, types come from `z.infer`, and
+ * `/openapi.json` is generated from the routes.
  */
-import { z } from 'zod';
+import { z } from '@hono/zod-openapi';
+import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
+import { MAX_HISTORY_LIMIT } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
-import { JOB_KINDS, JOB_STATUSES } from '../shared/job-model.js';
+import { JOB_KINDS, JOB_NAME_PATTERN, JOB_STATUSES, JobKind } from '../shared/job-model.js';
 
 /** Longest delay a Scheduled job may ask for: one year. */
 export const MAX_SCHEDULE_DELAY_SECONDS = 365 * 24 * 60 * 60;
-
-/** The pruner lists at most this many executions per run, so a limit above it could not be kept. */
-export const MAX_HISTORY_LIMIT = 500;
 
 export const JobMetadataSchema = z
   .object({
@@ -23,7 +23,12 @@ export const JobMetadataSchema = z
     concurrency_policy: z.enum(['Allow', 'Forbid', 'Replace']).optional(),
     starting_deadline_seconds: z.number().int().min(10).max(MAX_SCHEDULE_DELAY_SECONDS).optional(),
     suspend: z.boolean().optional(),
-    jitter_seconds: z.number().int().min(0).max(24 * 3600).optional(),
+    jitter_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 3600)
+      .optional(),
     successful_jobs_history_limit: z.number().int().min(0).max(MAX_HISTORY_LIMIT).optional(),
     failed_jobs_history_limit: z.number().int().min(0).max(MAX_HISTORY_LIMIT).optional(),
   })
@@ -39,6 +44,49 @@ export const PERIODIC_OPTIONS = [
   'failed_jobs_history_limit',
 ] as const satisfies readonly (keyof JobMetadata)[];
 
+export type PeriodicOptionKey = (typeof PERIODIC_OPTIONS)[number];
+
+/**
+ * Which metadata a kind takes, and whether a cron spec and time zone make sense: every 400 about
+ * the shape of a request comes from the schema, so from one place.
+ */
+function checkMetadataForKind(metadata: JobMetadata, ctx: z.RefinementCtx): void {
+  const issue = (field: keyof JobMetadata, message: string) => ctx.addIssue({ code: 'custom', path: ['job', 'metadata', field], message });
+  const { kind, schedule_delay: delay, cron_spec: cron, unique } = metadata;
+  if (kind !== JobKind.Periodic) {
+    const misplaced = PERIODIC_OPTIONS.find((option) => metadata[option] !== undefined);
+    if (misplaced) issue(misplaced, 'only Periodic jobs take this option');
+    if (cron !== undefined) issue('cron_spec', 'only Periodic jobs take a cron spec');
+    if (kind === JobKind.Scheduled && !delay) issue('schedule_delay', 'a Scheduled job needs a delay of at least 1 second');
+    if (kind === JobKind.Generic && delay) issue('schedule_delay', 'only Scheduled jobs take a delay');
+    return;
+  }
+  if (delay) issue('schedule_delay', 'a Periodic job takes a cron spec, not a delay');
+  if (unique) issue('unique', 'Periodic jobs cannot be unique');
+  if (!cron) {
+    issue('cron_spec', 'a Periodic job needs a cron spec');
+  } else {
+    try {
+      parseCronSpec(cron);
+    } catch (err) {
+      if (!(err instanceof CronSpecError)) throw err;
+      issue('cron_spec', err.message);
+    }
+  }
+  if (metadata.timezone !== undefined && !validZone(metadata.timezone)) {
+    issue('timezone', `${JSON.stringify(metadata.timezone)} is not an IANA time zone`);
+  }
+}
+
+function validZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const JobRequestSchema = z
   .object({
     job: z
@@ -50,13 +98,16 @@ export const JobRequestSchema = z
       })
       .strict(),
   })
-  .strict();
+  .strict()
+  .superRefine((request, ctx) => checkMetadataForKind(request.job.metadata, ctx))
+  .openapi('JobRequest');
 export type JobRequest = z.infer<typeof JobRequestSchema>;
 
 /** `action` is any string here: an unknown action is Harbor's 501, not a 400. */
 export const JobActionRequestSchema = z
   .object({ action: z.string().min(1).max(64) })
-  .strict();
+  .strict()
+  .openapi('JobActionRequest');
 export const KNOWN_ACTIONS = ['stop', 'cancel', 'retry', 'pause', 'resume', 'trigger'] as const;
 export type JobAction = (typeof KNOWN_ACTIONS)[number];
 
@@ -91,29 +142,28 @@ export const JobStatsSchema = z
     active: z.number().int().optional(),
     missed: z.number().int().optional(),
     skipped: z.number().int().optional(),
-  });
+  })
+  .openapi('JobStats');
 
 export const JobEnvelopeSchema = z.object({ job: JobStatsSchema });
+export const JobListSchema = z.array(JobEnvelopeSchema);
 
 /** What a job's `status_hook` receives (Harbor's `job.StatusChange`), POSTed as JSON. */
-export const HookEventSchema = z.object({
-  job_id: z.string(),
-  status: z.enum(JOB_STATUSES),
-  check_in: z.string().optional(),
-  metadata: JobStatsSchema,
-});
+export const HookEventSchema = z
+  .object({
+    job_id: z.string(),
+    status: z.enum(JOB_STATUSES),
+    check_in: z.string().optional(),
+    metadata: JobStatsSchema,
+  })
+  .openapi('HookEvent');
 // The workflows build events from a plain interface (no zod in the bundle); keep the two in step.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const hookEventMatches: Same<z.infer<typeof HookEventSchema>, HookEvent> = true;
 void hookEventMatches;
 
 const positiveInt = (fallback: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a positive whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(max))
-    .default(fallback);
+  z.string().regex(/^\d+$/, 'must be a positive whole number').transform(Number).pipe(z.number().int().min(1).max(max)).default(fallback);
 
 export const ListJobsQuerySchema = z
   .object({
@@ -121,10 +171,7 @@ export const ListJobsQuerySchema = z
     page_size: positiveInt(25, 100),
     status: z.enum(JOB_STATUSES).optional(),
     kind: z.enum(JOB_KINDS).optional(),
-    name: z
-      .string()
-      .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an upper snake case job name')
-      .optional(),
+    name: z.string().regex(JOB_NAME_PATTERN, 'must be an upper snake case job name').optional(),
   })
   .strict();
 export type ListJobsQuery = z.infer<typeof ListJobsQuerySchema>;
@@ -133,9 +180,13 @@ export const ExecutionsQuerySchema = z
   .object({
     page_number: positiveInt(1, 1_000_000),
     page_size: positiveInt(25, 100),
-    non_dead_only: z.enum(['true', 'false']).transform((v) => v === 'true').default(false),
+    non_dead_only: z
+      .enum(['true', 'false'])
+      .transform((v) => v === 'true')
+      .default(false),
   })
   .strict();
+export type ExecutionsQuery = z.infer<typeof ExecutionsQuerySchema>;
 
 export const WorkerPoolSchema = z.object({
   worker_pool_id: z.string(),
@@ -146,10 +197,23 @@ export const WorkerPoolSchema = z.object({
   host: z.string(),
   status: z.enum(['Healthy', 'Dead']),
 });
-export const WorkerPoolsSchema = z.object({ worker_pools: z.array(WorkerPoolSchema) });
+export const WorkerPoolsSchema = z.object({ worker_pools: z.array(WorkerPoolSchema) }).openapi('WorkerPools');
 export type WorkerPool = z.infer<typeof WorkerPoolSchema>;
 
 /** The seed README's error body; `code` is Harbor's numeric error code. */
-export const ErrorBodySchema = z
-  .object({ code: z.number().int(), err: z.string(), description: z.string().optional() });
+export const ErrorBodySchema = z.object({ code: z.number().int(), err: z.string(), description: z.string().optional() }).openapi('Error');
+
+/**
+ * A job id in the forms we issue (a job, an execution) or Harbor's alias of an execution,
+ * checked before it reaches Temporal or the file system.
+ */
+export const JobIdParamsSchema = z.object({
+  id: z
+    .string()
+    .regex(
+      /^[0-9a-f]{24}(-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z|@\d{1,12})?$/,
+      'is not 24 lowercase hex characters (or an execution id, <id>@<epoch>)',
+    )
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;

@@ -1,31 +1,28 @@
-import { Hono } from 'hono';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import type { JobRegistry } from '../jobs/job-registry.js';
 import { ApiError, ErrorCode, notFound } from './api-error.js';
 import { harborSecretAuth } from './auth.js';
+import { HookEventSchema } from './contract.js';
 import { errorResponse, type AppEnv } from './error-handler.js';
-import type { JobGateway } from './job-gateway.js';
-import type { PeriodicGateway } from './periodic-gateway.js';
-import { openApiDocument } from './openapi.js';
+import type { JobService } from './job-service.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
-import { statsRoute } from './routes/stats-route.js';
 
 export interface AppDeps {
-  gateway: JobGateway;
-  periodic: PeriodicGateway;
-  registry: JobRegistry;
+  service: JobService;
   secret: string;
-  logDir?: string;
-  maxLogBytes: number;
   maxBodyBytes: number;
 }
 
+export const API_BASE = '/api/v1';
+export const OPENAPI_PATH = `${API_BASE}/openapi.json`;
+
 /** Builds the REST facade; never listens (the entry point serves it, tests call `app.request`). */
-export function createApp(deps: AppDeps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const app = new OpenAPIHono<AppEnv>();
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
-  app.use('*', harborSecretAuth(deps.secret));
+  // The health check and the API's own description are open, as Harbor leaves /stats open.
+  app.use('*', harborSecretAuth(deps.secret, [`${API_BASE}/stats`, OPENAPI_PATH]));
   app.use(
     '*',
     bodyLimit({
@@ -35,11 +32,28 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
       },
     }),
   );
-
-  const v1 = new Hono<AppEnv>();
-  v1.route('/', jobsRoutes(deps));
-  v1.route('/', statsRoute(deps.gateway));
-  v1.get('/openapi.json', (c) => c.json(openApiDocument()));
-  app.route('/api/v1', v1);
+  // The document describes /api/v1 (its `servers` entry), so it is generated from the mounted sub-app.
+  const v1 = jobsRoutes(deps.service);
+  v1.openAPIRegistry.registerComponent('securitySchemes', 'harborSecret', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Authorization',
+    description: '`Harbor-Secret <secret>`',
+  });
+  v1.openAPIRegistry.registerWebhook({
+    method: 'post',
+    path: 'statusHook',
+    summary: "Sent to a job's status_hook on each status change (Running and final) and check-in, in order",
+    security: [],
+    request: { body: { required: true, content: { 'application/json': { schema: HookEventSchema } } } },
+    responses: { 200: { description: 'delivered (any 2xx); anything else is retried with backoff' } },
+  });
+  v1.doc31(OPENAPI_PATH.slice(API_BASE.length), {
+    openapi: '3.1.0',
+    info: { title: 'jobservice', version: '1', description: "Harbor's job service API on Temporal" },
+    servers: [{ url: API_BASE }],
+    security: [{ harborSecret: [] }],
+  });
+  app.route(API_BASE, v1);
   return app;
 }

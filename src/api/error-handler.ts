@@ -1,5 +1,6 @@
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { ApiError, ErrorCode } from './api-error.js';
 import type { ErrorBody } from './contract.js';
@@ -13,6 +14,13 @@ export type AppEnv = { Variables: { failCode: ErrorCode } };
 export function toErrorReply(error: unknown, failCode: ErrorCode): { status: ContentfulStatusCode; body: ErrorBody } {
   if (error instanceof ApiError) {
     return { status: error.status, body: body(error.code, error.err, error.description) };
+  }
+  // Thrown by the request validators before our code runs.
+  if (error instanceof HTTPException && error.status === 400) {
+    return { status: 400, body: body(ErrorCode.HandleJSONData, 'malformed JSON', error.message) };
+  }
+  if (error instanceof HTTPException && error.status === 415) {
+    return { status: 415, body: body(ErrorCode.BadRequest, 'unsupported media type', 'the body must be application/json') };
   }
   if (error instanceof WorkflowNotFoundError) {
     return { status: 404, body: body(ErrorCode.NoObjectFound, 'object is not found', error.workflowId ?? undefined) };

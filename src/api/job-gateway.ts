@@ -1,18 +1,12 @@
 import { randomBytes, createHash } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { canonicalJson } from '../shared/canonical-json.js';
 import {
   initialState,
   isFinal,
-  JobKind,
+  type JobKind,
   JobStatus,
-  MEMO_INPUT,
-  MEMO_STATE,
   RETRYABLE_STATUSES,
   toStats,
   type JobInput,
@@ -21,16 +15,16 @@ import {
   type OpCommand,
 } from '../shared/job-model.js';
 import { decodePoolIdentity } from '../shared/pool-identity.js';
-import { jobSearchAttributes } from '../shared/search-attributes.js';
+import { JOB_WORKFLOW_TYPES, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
+import { nowSec } from '../shared/time.js';
+import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
-import { jobView, reconcile } from '../shared/job-view.js';
+import { jobView, reconcile } from '../views/job-view.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { readPage } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
-/** Workflow types of jobs; other workflows in the namespace are not jobs. */
-export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
 /** An idle worker long-polls for up to a minute, so a pool is dead only after a longer silence. */
 export const POOL_DEAD_AFTER_SECONDS = 90;
 const TASK_QUEUE_KIND_NORMAL = 1;
@@ -78,9 +72,7 @@ export class JobGateway {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw conflict(
-          request.unique
-            ? `a job ${request.name} with the same parameters is still active: ${id}`
-            : `job id ${id} is already taken`,
+          request.unique ? `a job ${request.name} with the same parameters is still active: ${id}` : `job id ${id} is already taken`,
         );
       }
       throw err;
@@ -183,10 +175,7 @@ export class JobGateway {
           taskQueueType,
         }),
       );
-    const [workflowSide, activitySide] = await Promise.all([
-      describe(TASK_QUEUE_TYPE_WORKFLOW),
-      describe(TASK_QUEUE_TYPE_ACTIVITY),
-    ]);
+    const [workflowSide, activitySide] = await Promise.all([describe(TASK_QUEUE_TYPE_WORKFLOW), describe(TASK_QUEUE_TYPE_ACTIVITY)]);
     const pools = new Map<string, WorkerPool>();
     const now = nowSec();
     for (const poller of [...(workflowSide.pollers ?? []), ...(activitySide.pollers ?? [])]) {
@@ -212,22 +201,17 @@ export class JobGateway {
     const description = await this.rpc(() => this.handle(id).describe());
     const view = jobView(description.memo, description.workflowId, description.startTime);
     if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
-    return { ...view, status: description.status.name, type: description.type };
+    return { ...view, status: description.status.name, type: description.type as JobWorkflowType };
   }
 
-  private async start(input: JobInput, reuse: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE', type?: string) {
-    const workflowType = type ?? (input.kind === JobKind.Scheduled ? 'ScheduledJob' : 'GenericJob');
-    const state = initialState(input);
+  /** `type`: a retry keeps the workflow type of the run it retries. */
+  private async start(input: JobInput, reuse: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE', type = jobWorkflowType(input.kind)) {
     await this.rpc(() =>
-      this.deps.client.workflow.start(workflowType, {
+      this.deps.client.workflow.start(type === 'GenericJob' ? GenericJob : ScheduledJob, {
         taskQueue: this.deps.taskQueue,
-        workflowId: input.id,
-        args: [input],
         workflowIdReusePolicy: reuse,
         workflowIdConflictPolicy: 'FAIL',
-        memo: { [MEMO_INPUT]: input, [MEMO_STATE]: state },
-        typedSearchAttributes: jobSearchAttributes(input, state.status),
-        staticSummary: `${input.name} job (${input.kind})`,
+        ...jobStartOptions(input),
       }),
     );
   }
@@ -274,9 +258,8 @@ function statusClause(status: JobStatus): string {
 
 /** A unique job's id follows from its name and parameters, so Temporal itself is the lock. */
 export function uniqueJobId(name: string, parameters: Record<string, unknown>): string {
-  return createHash('sha256').update(`${name}\n${canonicalJson(parameters)}`).digest('hex').slice(0, 24);
-}
-
-function nowSec(): number {
-  return Math.floor(Date.now() / 1000);
+  return createHash('sha256')
+    .update(`${name}\n${canonicalJson(parameters)}`)
+    .digest('hex')
+    .slice(0, 24);
 }

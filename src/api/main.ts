@@ -5,7 +5,7 @@ import { connectClient } from '../temporal/connect.js';
 import { temporalTarget } from '../temporal/connection-options.js';
 import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { serveApi } from './serve-app.js';
-import { runUntilSignal } from '../shared/run-until-signal.js';
+import { runUntilSignal } from '../process/run-until-signal.js';
 
 /** `npm run api`: one stateless API process against the cluster at TEMPORAL_ADDRESS. */
 async function main(): Promise<void> {

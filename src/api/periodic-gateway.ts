@@ -9,15 +9,17 @@ import {
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
+import { parseCronSpec } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
-import { JobKind, JobStatus, MEMO_INPUT, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
-import { JobKindKey, JobNameKey, jobSearchAttributes, JobStatusKey } from '../shared/search-attributes.js';
+import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
+import { periodicExecutionTemplate } from '../shared/job-start.js';
+import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
+import { ScheduledJob } from '../workflows/job-workflow.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
-import { badRequest, conflict, notFound } from './api-error.js';
+import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { readPage } from './visibility-page.js';
-import type { JobMetadata, ListJobsQuery } from './contract.js';
+import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
 export interface PeriodicRecord {
@@ -30,16 +32,7 @@ export interface PeriodicRecord {
   enqueueTime: number;
 }
 
-export type PeriodicOptions = Pick<
-  JobMetadata,
-  | 'timezone'
-  | 'concurrency_policy'
-  | 'starting_deadline_seconds'
-  | 'suspend'
-  | 'jitter_seconds'
-  | 'successful_jobs_history_limit'
-  | 'failed_jobs_history_limit'
->;
+export type PeriodicOptions = Pick<JobMetadata, PeriodicOptionKey>;
 
 const MEMO_PERIODIC = 'periodic';
 /** The note a stopped periodic job's schedule carries; a stopped job never fires again. */
@@ -72,56 +65,44 @@ export class PeriodicGateway {
     cronSpec: string;
     options: PeriodicOptions;
   }): Promise<JobStats> {
-    let times;
-    try {
-      times = parseCronSpec(request.cronSpec);
-    } catch (err) {
-      if (err instanceof CronSpecError) throw badRequest(`job.metadata.${err.message}`);
-      throw err;
-    }
+    // The request schema has checked the cron spec and the time zone.
+    const times = parseCronSpec(request.cronSpec);
     const { options } = request;
-    if (options.timezone !== undefined && !validZone(options.timezone)) {
-      throw badRequest(`job.metadata.timezone: ${JSON.stringify(options.timezone)} is not an IANA time zone`);
-    }
     const id = randomBytes(12).toString('hex');
     const record: PeriodicRecord = { id, ...request, enqueueTime: Math.floor(Date.now() / 1000) };
-    // Every fire starts the same input; the workflow takes its own id and times (see resolveExecutionInput).
-    const execution: JobInput = {
-      id: '',
+    // Every fire starts the same input; the workflow takes its own id and times (see executionInput).
+    const execution = periodicExecutionTemplate(id, {
       name: request.name,
-      kind: JobKind.Scheduled,
       parameters: request.parameters,
-      unique: false,
-      upstreamJobId: id,
-      enqueueTime: 0,
-      revision: 0,
       retry: this.deps.registry.retryPolicy(request.name),
       timings: this.deps.timings,
-    };
-    if (request.statusHook) execution.statusHook = request.statusHook;
-    const limits = historyLimits(options);
-    if (limits) execution.historyLimits = limits;
-    await this.rpc(() => this.deps.client.schedule.create({
-      scheduleId: id,
-      spec: scheduleSpec(times, options),
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'ScheduledJob',
-        workflowId: id,
-        taskQueue: this.deps.taskQueue,
-        args: [execution],
-        memo: { [MEMO_INPUT]: execution },
-        typedSearchAttributes: jobSearchAttributes(execution, JobStatus.Pending),
-        staticSummary: `${request.name} job, execution of periodic job ${id}`,
-      },
-      policies: {
-        overlap: OVERLAP[options.concurrency_policy ?? 'Allow'],
-        catchupWindow: options.starting_deadline_seconds ? options.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS,
-      },
-      state: { paused: options.suspend ?? false, note: options.suspend ? 'suspended at creation' : undefined },
-      memo: { [MEMO_PERIODIC]: record },
-      typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled),
-    }));
+      statusHook: request.statusHook,
+      historyLimits: historyLimits(options),
+    });
+    await this.rpc(() =>
+      this.deps.client.schedule.create({
+        scheduleId: id,
+        spec: scheduleSpec(times, options),
+        action: {
+          type: 'startWorkflow',
+          workflowType: ScheduledJob,
+          // Temporal appends each fire's nominal time: `<id>-<RFC 3339 second>` (see executionId).
+          workflowId: id,
+          taskQueue: this.deps.taskQueue,
+          args: [execution.input],
+          memo: execution.memo,
+          typedSearchAttributes: execution.typedSearchAttributes,
+          staticSummary: execution.staticSummary,
+        },
+        policies: {
+          overlap: OVERLAP[options.concurrency_policy ?? 'Allow'],
+          catchupWindow: options.starting_deadline_seconds ? options.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS,
+        },
+        state: { paused: options.suspend ?? false, note: options.suspend ? 'suspended at creation' : undefined },
+        memo: { [MEMO_PERIODIC]: record },
+        typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled),
+      }),
+    );
     // A new schedule has no executions yet: its stats need the describe (next run times) only.
     const handle = this.deps.client.schedule.getHandle(id);
     return toPeriodicStats(record, await this.rpc(() => handle.describe()), 0);
@@ -160,10 +141,10 @@ export class PeriodicGateway {
   }
 
   /**
-   * stop: never fires again, and its running executions are asked to stop; stats stay readable.
+   * stop: never fires again; stats stay readable (the service stops the running executions).
    * `stats` is what the caller has just read of the job (this and the actions below act on it).
    */
-  async stop(stats: JobStats, runningExecutions: () => Promise<string[]>, stopExecution: (id: string) => Promise<void>) {
+  async stop(stats: JobStats): Promise<void> {
     const handle = this.deps.client.schedule.getHandle(stats.id);
     if (stats.status !== JobStatus.Stopped) {
       // One update pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
@@ -175,7 +156,6 @@ export class PeriodicGateway {
         })),
       );
     }
-    for (const execution of await runningExecutions()) await stopExecution(execution);
   }
 
   async pause(stats: JobStats): Promise<void> {
@@ -303,15 +283,6 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
   };
   if (record.statusHook) stats.web_hook_url = record.statusHook;
   return stats;
-}
-
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The Temporal spec of a periodic job: its translated cron times, in its zone, with its jitter. */

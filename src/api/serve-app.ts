@@ -9,6 +9,7 @@ import { fileLogDir } from '../logs/job-loggers.js';
 import type { JobTimings } from '../shared/job-model.js';
 import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
+import { JobService } from './job-service.js';
 import { PeriodicGateway } from './periodic-gateway.js';
 
 export interface RunningApi {
@@ -36,15 +37,14 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
   const secret = config.core_secret;
   if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
   const deps = { client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config) };
-  return createApp({
+  const service = new JobService({
     gateway: new JobGateway(deps),
     periodic: new PeriodicGateway(deps),
     registry,
-    secret,
     logDir: fileLogDir(config.job_loggers),
     maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),
-    maxBodyBytes: config.max_body_bytes,
   });
+  return createApp({ service, secret, maxBodyBytes: config.max_body_bytes });
 }
 
 /** Serve the API over http or https as configured. */

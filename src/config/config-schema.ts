@@ -66,7 +66,11 @@ export const JobRuntimeConfig = z
     /** A running job's activity heartbeats; a worker silent this long is taken as lost and the run moves on. */
     heartbeat_timeout_seconds: z.number().min(2).max(600).default(10),
     /** Longest single run of a job. */
-    max_run_hours: z.number().positive().max(24 * 365).default(24),
+    max_run_hours: z
+      .number()
+      .positive()
+      .max(24 * 365)
+      .default(24),
     /** A run reports Running after this long (or at its first check-in); quicker jobs skip a workflow task. */
     running_report_delay_ms: z.number().int().min(0).max(60_000).default(200),
     /** Check-ins closer together than this are coalesced (the newest always goes out). */
@@ -74,7 +78,11 @@ export const JobRuntimeConfig = z
     /** Status hooks: first retry delay, doubling up to the cap, until the horizon (Harbor gives up after 5 min). */
     hook_retry_initial_ms: z.number().int().min(10).max(3_600_000).default(2000),
     hook_retry_max_seconds: z.number().min(1).max(86_400).default(60),
-    hook_retry_hours: z.number().positive().max(24 * 30).default(24),
+    hook_retry_hours: z
+      .number()
+      .positive()
+      .max(24 * 30)
+      .default(24),
     /** A finished job waits this long for its last hook events before handing them to a HookDelivery workflow. */
     hook_drain_ms: z.number().int().min(0).max(600_000).default(5000),
     /** One hook POST may take this long (Harbor: 30 s in all). */
@@ -88,7 +96,10 @@ export const ConfigSchema = z
     port: Port.default(8080),
     /** Address the API listens on. */
     host: z.string().default('127.0.0.1'),
-    https_config: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+    https_config: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
     worker_pool: z
       .object({
         /** Jobs one worker process runs at once. */
@@ -106,7 +117,12 @@ export const ConfigSchema = z
     /** Cap on the log tail the API returns, in MiB; 0 means the whole log. */
     max_retrieve_size_mb: z.number().min(0).default(10),
     /** Cap on a request body, in bytes. */
-    max_body_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+    max_body_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024),
     job: JobRuntimeConfig.prefault({}),
     /** Properties a job reads with `ctx.get(key)`. */
     job_properties: z.record(z.string(), z.unknown()).default({}),
@@ -115,7 +131,10 @@ export const ConfigSchema = z
     metric: z
       .object({
         enabled: z.boolean().default(false),
-        path: z.string().regex(/^\/[\w\-./]*$/, 'must be an absolute URL path').default('/metrics'),
+        path: z
+          .string()
+          .regex(/^\/[\w\-./]*$/, 'must be an absolute URL path')
+          .default('/metrics'),
         port: Port.default(8001),
       })
       .strict()

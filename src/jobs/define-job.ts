@@ -1,8 +1,9 @@
 import type { z } from 'zod';
 import type { JobContext } from './job-context.js';
+import { JOB_NAME_PATTERN } from '../shared/job-model.js';
 
-/** Harbor's job names: upper snake case. */
-export const JOB_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+/** What a job definition that says nothing about retries gets (Harbor's defaults). */
+export const RETRY_DEFAULTS = { maxFails: 4, shouldRetry: true, initialIntervalMs: 1000, maxIntervalMs: 300_000 } as const;
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   name: string;
@@ -23,7 +24,7 @@ export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): Jo
   if (!JOB_NAME_PATTERN.test(definition.name)) {
     throw new Error(`job name ${JSON.stringify(definition.name)} must be upper snake case`);
   }
-  const maxFails = definition.maxFails ?? 4;
+  const maxFails = definition.maxFails ?? RETRY_DEFAULTS.maxFails;
   if (!Number.isInteger(maxFails) || maxFails < 1) {
     throw new Error(`job ${definition.name}: maxFails must be a positive integer`);
   }

@@ -25,8 +25,7 @@ export const demoJob = defineJob({
   async run(ctx, params) {
     const { logger } = ctx;
     logger.info(`demo job running for image ${params.image}`);
-    const pause = (ms: number) =>
-      params.ignore_stop ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : ctx.sleep(ms);
+    const pause = (ms: number) => (params.ignore_stop ? new Promise<void>((resolve) => setTimeout(resolve, ms)) : ctx.sleep(ms));
     const stopped = (where: string) => !params.ignore_stop && checkpoint(ctx, where);
 
     for (const [progress, ms] of [

@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../shared/job-model.js';
-import type { JobDefinition } from './define-job.js';
+import { RETRY_DEFAULTS, type JobDefinition } from './define-job.js';
 
 export interface JobRegistry {
   get(name: string): JobDefinition | undefined;
@@ -20,10 +20,10 @@ export function createJobRegistry(definitions: readonly JobDefinition[]): JobReg
       const definition = byName.get(name);
       if (!definition) throw new Error(`unknown job ${name}`);
       return {
-        maxFails: definition.maxFails ?? 4,
-        shouldRetry: definition.shouldRetry ?? true,
-        initialIntervalMs: definition.retryInitialIntervalMs ?? 1000,
-        maxIntervalMs: definition.retryMaxIntervalMs ?? 300_000,
+        maxFails: definition.maxFails ?? RETRY_DEFAULTS.maxFails,
+        shouldRetry: definition.shouldRetry ?? RETRY_DEFAULTS.shouldRetry,
+        initialIntervalMs: definition.retryInitialIntervalMs ?? RETRY_DEFAULTS.initialIntervalMs,
+        maxIntervalMs: definition.retryMaxIntervalMs ?? RETRY_DEFAULTS.maxIntervalMs,
       };
     },
   };

@@ -6,7 +6,7 @@
  * `status` is Harbor's: success, fail or stop. A run cut short by its worker shutting down is not
  * counted here; it runs again elsewhere and is counted there.
  */
-export type RunOutcome = 'success' | 'fail' | 'stop';
+export type MetricRunStatus = 'success' | 'fail' | 'stop';
 
 export interface PoolInfo {
   node: string;
@@ -16,7 +16,7 @@ export interface PoolInfo {
 
 interface Series {
   type: string;
-  status: RunOutcome;
+  status: MetricRunStatus;
   count: number;
   seconds: number;
 }
@@ -29,7 +29,7 @@ export class JobMetrics {
     private readonly prefix = `${process.env.METRIC_NAMESPACE || 'harbor'}_${process.env.METRIC_SUBSYSTEM || 'jobservice'}`,
   ) {}
 
-  recordRun(type: string, status: RunOutcome, seconds: number): void {
+  recordRun(type: string, status: MetricRunStatus, seconds: number): void {
     const key = `${type}\u0000${status}`;
     const entry = this.series.get(key) ?? { type, status, count: 0, seconds: 0 };
     entry.count += 1;
@@ -62,8 +62,6 @@ export class JobMetrics {
 }
 
 function labels(values: Record<string, string>): string {
-  const escaped = Object.entries(values).map(
-    ([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`,
-  );
+  const escaped = Object.entries(values).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
   return `{${escaped.join(',')}}`;
 }

@@ -2,7 +2,12 @@ import { createServer, type Server } from 'node:http';
 import type { JobMetrics } from './job-metrics.js';
 
 /** Serves the metrics at `path` on `port` (Harbor's `metric` section); everything else is 404. */
-export async function serveMetrics(metrics: JobMetrics, host: string, port: number, path: string): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveMetrics(
+  metrics: JobMetrics,
+  host: string,
+  port: number,
+  path: string,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === path) {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());

@@ -21,8 +21,18 @@ export class CronSpecError extends Error {
 }
 
 const MONTHS: readonly Month[] = [
-  'JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE',
-  'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER',
+  'JANUARY',
+  'FEBRUARY',
+  'MARCH',
+  'APRIL',
+  'MAY',
+  'JUNE',
+  'JULY',
+  'AUGUST',
+  'SEPTEMBER',
+  'OCTOBER',
+  'NOVEMBER',
+  'DECEMBER',
 ];
 const DAYS: readonly DayOfWeek[] = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
 
@@ -70,7 +80,10 @@ export function parseCronSpec(spec: string): ScheduleTimes {
 function parseFields(text: string): ScheduleTimes {
   const parts = text.split(/\s+/);
   if (parts.length !== 5 && parts.length !== 6) {
-    throw new CronSpecError('spec', `has ${parts.length} fields; expected 6 (second minute hour day-of-month month day-of-week) or 5 (without seconds)`);
+    throw new CronSpecError(
+      'spec',
+      `has ${parts.length} fields; expected 6 (second minute hour day-of-month month day-of-week) or 5 (without seconds)`,
+    );
   }
   const [second, minute, hour, dom, month, dow] = parts.length === 6 ? parts : ['0', ...parts];
   const base = {
@@ -94,9 +107,7 @@ function parseFields(text: string): ScheduleTimes {
     };
   }
   return {
-    calendars: [
-      { ...base, dayOfMonth: domRestricted ? dayOfMonth : '*', dayOfWeek: dowRestricted ? dayOfWeek : '*' },
-    ],
+    calendars: [{ ...base, dayOfMonth: domRestricted ? dayOfMonth : '*', dayOfWeek: dowRestricted ? dayOfWeek : '*' }],
   };
 }
 

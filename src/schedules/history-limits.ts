@@ -1,3 +1,6 @@
+/** The largest history limit a periodic job may ask for; the pruner reads enough executions to keep two of them. */
+export const MAX_HISTORY_LIMIT = 500;
+
 /** Kubernetes' `successfulJobsHistoryLimit` / `failedJobsHistoryLimit` for a periodic job's executions. */
 export interface HistoryLimits {
   successful?: number;
@@ -16,18 +19,19 @@ export interface FinishedExecution {
  * ending now; it is the newest and counts against its own limit (it cannot be seen closed yet).
  * A missing limit keeps everything of that kind.
  */
-export function selectPrunable(
-  closed: readonly FinishedExecution[],
-  self: FinishedExecution,
-  limits: HistoryLimits,
-): string[] {
+export function selectPrunable(closed: readonly FinishedExecution[], self: FinishedExecution, limits: HistoryLimits): string[] {
   const others = closed.filter((e) => e.id !== self.id).sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
   const prunable: string[] = [];
   for (const succeeded of [true, false]) {
     const limit = succeeded ? limits.successful : limits.failed;
     if (limit === undefined) continue;
     const keepOthers = Math.max(0, limit - (self.succeeded === succeeded ? 1 : 0));
-    prunable.push(...others.filter((e) => e.succeeded === succeeded).slice(keepOthers).map((e) => e.id));
+    prunable.push(
+      ...others
+        .filter((e) => e.succeeded === succeeded)
+        .slice(keepOthers)
+        .map((e) => e.id),
+    );
   }
   // A workflow cannot delete itself while it runs: with a limit of 0 the newest finished
   // execution stays until the next one ends.

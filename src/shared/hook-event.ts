@@ -3,6 +3,7 @@
  * change (Running and the final ones; not Pending/Scheduled, as in Harbor) and check-in.
  * Pure: imported by workflow code.
  */
+import { backoffMs } from './backoff.js';
 import { executionAlias } from './job-id.js';
 import type { JobStats, JobStatus } from './job-model.js';
 
@@ -42,7 +43,7 @@ export function hookEvent(stats: JobStats, checkIn?: string): HookEvent {
   return event;
 }
 
-/** Exponential backoff between attempts at one event: initial × 2^(attempts−1), capped. */
+/** Delay before the next attempt at an event that has failed `attempts` times. */
 export function hookRetryDelayMs(timings: HookTimings, attempts: number): number {
-  return Math.min(timings.maxRetryMs, timings.initialRetryMs * 2 ** Math.max(0, attempts - 1));
+  return backoffMs(timings.initialRetryMs, timings.maxRetryMs, attempts);
 }

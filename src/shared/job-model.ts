@@ -15,6 +15,9 @@
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import type { HookTimings } from './hook-event.js';
 
+/** Harbor's job names: upper snake case. */
+export const JOB_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
 export const JobStatus = {
   Pending: 'Pending',
   Scheduled: 'Scheduled',

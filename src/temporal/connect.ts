@@ -15,9 +15,7 @@ export async function connectClient(target: TemporalTarget): Promise<Client> {
 }
 
 export async function connectNative(target: TemporalTarget): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }).catch(
-    (err: Error) => {
-      throw new Error(`cannot reach Temporal at ${target.address}: ${err.message}`);
-    },
-  );
+  return NativeConnection.connect({ address: target.address, tls: target.tls, apiKey: target.apiKey }).catch((err: Error) => {
+    throw new Error(`cannot reach Temporal at ${target.address}: ${err.message}`);
+  });
 }

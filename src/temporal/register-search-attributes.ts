@@ -14,10 +14,7 @@ export async function registerSearchAttributes(client: Client): Promise<void> {
   const connection = client.connection as Connection;
   const namespace = client.options.namespace;
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([
-    ...Object.keys(existing.customAttributes ?? {}),
-    ...Object.keys(existing.systemAttributes ?? {}),
-  ]);
+  const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
   const missing = JOB_SEARCH_ATTRIBUTES.filter((key) => !known.has(key.name));
   if (missing.length === 0) return;
   const searchAttributes: Record<string, number> = {};

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load-config.js';
 import { defaultJobRegistry } from '../jobs/index.js';
 import { createServiceLogger } from '../logs/service-logger.js';
-import { runUntilSignal } from '../shared/run-until-signal.js';
+import { runUntilSignal } from '../process/run-until-signal.js';
 import { connectClient } from '../temporal/connect.js';
 import { temporalTarget } from '../temporal/connection-options.js';
 import { installQuietRuntime } from '../temporal/install-runtime.js';

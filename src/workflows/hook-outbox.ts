@@ -20,7 +20,6 @@ export interface HookProgress {
   last_error?: string;
 }
 
-
 /**
  * A job's hook events, delivered one at a time and in order by `run()`, inside the workflow.
  * Check-ins coalesce: a newer one replaces an older one not yet being sent; status changes never do.
@@ -79,7 +78,10 @@ export class HookOutbox {
    * Deliver until paused, or (with `untilDrained`) until nothing is left, or until `yieldWhen`
    * says so between events.
    */
-  async run({ untilDrained = false, yieldWhen = (): boolean => false }: { untilDrained?: boolean; yieldWhen?: () => boolean } = {}): Promise<void> {
+  async run({
+    untilDrained = false,
+    yieldWhen = (): boolean => false,
+  }: { untilDrained?: boolean; yieldWhen?: () => boolean } = {}): Promise<void> {
     for (;;) {
       if ((untilDrained && this.pending.length === 0) || yieldWhen()) return;
       await condition(() => this.paused || this.pending.length > 0);

@@ -49,9 +49,13 @@ describe('Harbor-Secret authentication', () => {
 
   it('leaves exactly GET /api/v1/stats open, and not with a query string', async () => {
     // Pollers show up once the worker's first long polls reach the server.
-    const open = await waitFor(() => Promise.resolve(h.app.request('/api/v1/stats')), (r) => r.status === 200, {
-      what: 'the worker pool to show',
-    });
+    const open = await waitFor(
+      () => Promise.resolve(h.app.request('/api/v1/stats')),
+      (r) => r.status === 200,
+      {
+        what: 'the worker pool to show',
+      },
+    );
     const body = (await open.json()) as { worker_pools: { status: string; job_names: string[]; concurrency: number }[] };
     assert.ok(body.worker_pools.length >= 1);
     const pool = body.worker_pools[0]!;

@@ -169,7 +169,12 @@ reaper:
   it('the API refuses to start without CORE_SECRET', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/api/main.ts'], {
       encoding: 'utf8',
-      env: { ...process.env, CORE_SECRET: '', TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233', JOB_SERVICE_PORT: '1' },
+      env: {
+        ...process.env,
+        CORE_SECRET: '',
+        TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
+        JOB_SERVICE_PORT: '1',
+      },
       timeout: 30_000,
     });
     assert.notEqual(result.status, 0);

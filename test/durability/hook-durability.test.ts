@@ -44,24 +44,42 @@ describe('status hooks across a worker killed with SIGKILL', () => {
       metadata: { kind: 'Generic' },
     });
     await h.waitForStatus(job.id, ['Success'], 60_000);
-    await waitFor(async () => receiver.refused('crash'), (n) => n >= 2, { what: 'refused deliveries' });
+    await waitFor(
+      async () => receiver.refused('crash'),
+      (n) => n >= 2,
+      { what: 'refused deliveries' },
+    );
     first.kill('SIGKILL');
     await exited(first);
     receiver.setDown(false);
     assert.deepEqual(receiver.accepted('crash'), [], 'nothing was delivered while the receiver was down');
 
     children.push(spawnWorkerProcess(h.config, h.logDir));
-    const events = await waitFor(async () => receiver.accepted('crash'), (e) => e.some((x) => x.status === 'Success'), {
-      timeoutMs: 60_000,
-      what: 'the pending events from the new worker',
-    });
+    const events = await waitFor(
+      async () => receiver.accepted('crash'),
+      (e) => e.some((x) => x.status === 'Success'),
+      {
+        timeoutMs: 60_000,
+        what: 'the pending events from the new worker',
+      },
+    );
     assert.equal(events[0]!.status, 'Running');
     assert.equal(events[events.length - 1]!.status, 'Success');
-    assert.ok(events.slice(0, -1).every((e) => e.status === 'Running'), events.map((e) => e.status).join(','));
-    assert.ok(events.some((e) => e.check_in !== undefined), 'the check-ins survived too');
+    assert.ok(
+      events.slice(0, -1).every((e) => e.status === 'Running'),
+      events.map((e) => e.status).join(','),
+    );
+    assert.ok(
+      events.some((e) => e.check_in !== undefined),
+      'the check-ins survived too',
+    );
     for (const e of events) assert.equal(e.job_id, job.id);
-    await waitFor(() => h.client.workflow.getHandle(job.id).describe(), (d) => d.status.name === 'COMPLETED', {
-      what: 'the job to close once its hooks are out',
-    });
+    await waitFor(
+      () => h.client.workflow.getHandle(job.id).describe(),
+      (d) => d.status.name === 'COMPLETED',
+      {
+        what: 'the job to close once its hooks are out',
+      },
+    );
   });
 });

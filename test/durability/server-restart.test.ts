@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 
 describe('the embedded server restarted on the same SQLite file', () => {
@@ -26,9 +26,17 @@ describe('the embedded server restarted on the same SQLite file', () => {
     const config = testConfig({ temporal: { address: server.address } });
     h = await createHarness({ config });
 
-    const finished = await h.submit({ name: 'DEMO', parameters: { image: 'demo-db', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
+    const finished = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-db', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
     const done = await h.waitForStatus(finished.id, ['Success']);
-    const waiting = await h.submit({ name: 'DEMO', parameters: { image: 'demo-db' }, metadata: { kind: 'Scheduled', schedule_delay: 3600 } });
+    const waiting = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-db' },
+      metadata: { kind: 'Scheduled', schedule_delay: 3600 },
+    });
     await h.close({ keepJobs: true });
     h = undefined;
     await server.stop();

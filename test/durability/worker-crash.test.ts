@@ -27,10 +27,14 @@ describe('a worker killed with SIGKILL mid-job', () => {
       parameters: { image: 'demo-crash', step_ms: 2000, hold_ms: 500 },
       metadata: { kind: 'Generic' },
     });
-    const running = await waitFor(() => h.stats(submitted.id), (s) => s.status === 'Running' && s.check_in === '30%', {
-      timeoutMs: 60_000,
-      what: 'the job to run on the first worker',
-    });
+    const running = await waitFor(
+      () => h.stats(submitted.id),
+      (s) => s.status === 'Running' && s.check_in === '30%',
+      {
+        timeoutMs: 60_000,
+        what: 'the job to run on the first worker',
+      },
+    );
     first.kill('SIGKILL');
     await exited(first);
     // With no worker, the job is still readable and still Running (nobody has said otherwise).

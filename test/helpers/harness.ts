@@ -112,10 +112,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return ((await response.json()) as { job: JobStats }).job;
     },
     waitForStatus(id, statuses, timeoutMs = 20_000) {
-      return waitFor(() => harness.stats(id), (s) => statuses.includes(s.status), {
-        timeoutMs,
-        what: `job ${id} to reach ${statuses.join('|')}`,
-      });
+      return waitFor(
+        () => harness.stats(id),
+        (s) => statuses.includes(s.status),
+        {
+          timeoutMs,
+          what: `job ${id} to reach ${statuses.join('|')}`,
+        },
+      );
     },
     async startWorker() {
       if (worker) throw new Error('the harness worker is already running');
@@ -129,9 +133,14 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     async close({ keepJobs = false } = {}) {
       // Terminated workflows cancel their activities at the next heartbeat, so no job outlives
       // the worker and touches the connection after it is closed.
-      const open = keepJobs ? [] : client.workflow.list({ query: `TaskQueue = '${config.temporal.task_queue}' AND ExecutionStatus = 'Running'` });
+      const open = keepJobs
+        ? []
+        : client.workflow.list({ query: `TaskQueue = '${config.temporal.task_queue}' AND ExecutionStatus = 'Running'` });
       for await (const execution of open) {
-        await client.workflow.getHandle(execution.workflowId).terminate('test cleanup').catch(() => undefined);
+        await client.workflow
+          .getHandle(execution.workflowId)
+          .terminate('test cleanup')
+          .catch(() => undefined);
       }
       await harness.stopWorker();
       await client.connection.close();

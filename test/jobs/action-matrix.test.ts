@@ -100,9 +100,13 @@ describe('every action from every status', () => {
         if (needsWorker) await idle.startWorker();
         try {
           if (expected.then === 'new revision') {
-            const next = await waitFor(() => harness.stats(stats.id), (s) => s.revision > stats.revision, {
-              what: 'a new revision',
-            });
+            const next = await waitFor(
+              () => harness.stats(stats.id),
+              (s) => s.revision > stats.revision,
+              {
+                what: 'a new revision',
+              },
+            );
             assert.equal(next.id, stats.id);
           } else {
             const settled = await harness.waitForStatus(stats.id, [expected.then]);

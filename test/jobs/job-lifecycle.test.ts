@@ -41,9 +41,13 @@ describe('job lifecycle', () => {
 
   it('shows Running with live check-ins while the job runs, and the query returns the same state', async () => {
     const { id } = await h.submit(demo({ step_ms: 1500, hold_ms: 1500 }));
-    const running = await waitFor(() => h.stats(id), (s) => s.status === 'Running' && s.check_in !== undefined, {
-      what: 'a running check-in',
-    });
+    const running = await waitFor(
+      () => h.stats(id),
+      (s) => s.status === 'Running' && s.check_in !== undefined,
+      {
+        what: 'a running check-in',
+      },
+    );
     assert.match(running.check_in ?? '', /^(30|60|100)%$/);
     const live = await h.client.workflow.getHandle(id).query(statsQuery);
     assert.equal(live.status, 'Running');
@@ -192,9 +196,13 @@ describe('job lifecycle', () => {
     const { id } = await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: { kind: 'Generic' } });
     const first = await h.waitForStatus(id, ['Error']);
     assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'retry' })).status, 204);
-    const second = await waitFor(() => h.stats(id), (s) => s.revision > first.revision && s.status === 'Error', {
-      what: 'the retried revision to fail again',
-    });
+    const second = await waitFor(
+      () => h.stats(id),
+      (s) => s.revision > first.revision && s.status === 'Error',
+      {
+        what: 'the retried revision to fail again',
+      },
+    );
     assert.equal(second.id, id);
     assert.equal(second.enqueue_time, first.enqueue_time);
 
@@ -210,9 +218,13 @@ describe('job lifecycle', () => {
     await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' });
     const stopped = await h.waitForStatus(id, ['Stopped']);
     assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'retry' })).status, 204);
-    const done = await waitFor(() => h.stats(id), (s) => s.revision > stopped.revision && s.status === 'Success', {
-      what: 'the retried job to succeed',
-    });
+    const done = await waitFor(
+      () => h.stats(id),
+      (s) => s.revision > stopped.revision && s.status === 'Success',
+      {
+        what: 'the retried job to succeed',
+      },
+    );
     assert.equal(done.check_in, '100%');
   });
 

@@ -35,16 +35,24 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
   });
 
   const path = () => randomBytes(6).toString('hex');
-  const submit = (name: string, parameters: Record<string, unknown>, hookPath: string, metadata: Record<string, unknown> = { kind: 'Generic' }) =>
-    h.submit({ name, parameters, status_hook: receiver.url(hookPath), metadata });
+  const submit = (
+    name: string,
+    parameters: Record<string, unknown>,
+    hookPath: string,
+    metadata: Record<string, unknown> = { kind: 'Generic' },
+  ) => h.submit({ name, parameters, status_hook: receiver.url(hookPath), metadata });
 
   it('sends Running, the check-ins and the final status, in order, with Harbor’s payload', async () => {
     const hookPath = path();
     const job = await submit('TEST_CHATTY', { count: 5, interval_ms: 150 }, hookPath);
     await h.waitForStatus(job.id, ['Success']);
-    const events = await waitFor(async () => receiver.accepted(hookPath), (e) => e.some((x) => x.status === 'Success'), {
-      what: 'the Success hook',
-    });
+    const events = await waitFor(
+      async () => receiver.accepted(hookPath),
+      (e) => e.some((x) => x.status === 'Success'),
+      {
+        what: 'the Success hook',
+      },
+    );
     assert.equal(events[0]!.status, 'Running');
     assert.equal(events[events.length - 1]!.status, 'Success');
     assert.equal(events.filter((e) => e.status === 'Success').length, 1);
@@ -59,7 +67,10 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     }
     // Check-ins arrive in the order the job made them.
     const counts = checkIns.map((e) => Number(e.check_in!.split('/')[0]));
-    assert.deepEqual(counts, [...counts].sort((a, b) => a - b));
+    assert.deepEqual(
+      counts,
+      [...counts].sort((a, b) => a - b),
+    );
     assertInOrder(events);
   });
 
@@ -69,14 +80,21 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     try {
       const job = await submit('TEST_CHATTY', { count: 40, interval_ms: 50 }, hookPath);
       await h.waitForStatus(job.id, ['Success']);
-      const events = await waitFor(async () => receiver.accepted(hookPath), (e) => e.some((x) => x.status === 'Success'), {
-        what: 'the Success hook',
-      });
+      const events = await waitFor(
+        async () => receiver.accepted(hookPath),
+        (e) => e.some((x) => x.status === 'Success'),
+        {
+          what: 'the Success hook',
+        },
+      );
       const checkIns = events.filter((e) => e.check_in !== undefined).map((e) => Number(e.check_in!.split('/')[0]));
       // ~2 s of check-ins, one signal per 100 ms at most, against one delivery per 400 ms.
       assert.ok(checkIns.length >= 1 && checkIns.length <= 8, `check-in events: ${checkIns.join(',')}`);
       assert.equal(checkIns[checkIns.length - 1], 40, 'the newest check-in went out');
-      assert.deepEqual(checkIns, [...checkIns].sort((a, b) => a - b));
+      assert.deepEqual(
+        checkIns,
+        [...checkIns].sort((a, b) => a - b),
+      );
       assertInOrder(events);
     } finally {
       receiver.setDelayMs(0);
@@ -90,12 +108,19 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
       const job = await submit('TEST_CHATTY', { count: 3, interval_ms: 300 }, hookPath);
       // The job finishes on its own while its hooks fail.
       await h.waitForStatus(job.id, ['Success']);
-      await waitFor(async () => receiver.refused(hookPath), (n) => n >= 3, { what: 'refused attempts' });
+      await waitFor(
+        async () => receiver.refused(hookPath),
+        (n) => n >= 3,
+        { what: 'refused attempts' },
+      );
       // After the drain period the job closes and a HookDelivery workflow carries the rest.
       const delivery = await waitFor(
         async () => {
           const found = [];
-          for await (const w of h.client.workflow.list({ query: `WorkflowType = 'HookDelivery' AND WorkflowId STARTS_WITH '${job.id}-hooks-'` })) found.push(w);
+          for await (const w of h.client.workflow.list({
+            query: `WorkflowType = 'HookDelivery' AND WorkflowId STARTS_WITH '${job.id}-hooks-'`,
+          }))
+            found.push(w);
           return found;
         },
         (found) => found.length === 1,
@@ -107,9 +132,13 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     } finally {
       receiver.setDown(false);
     }
-    const events = await waitFor(async () => receiver.accepted(hookPath), (e) => e.some((x) => x.status === 'Success'), {
-      what: 'the events after the receiver came back',
-    });
+    const events = await waitFor(
+      async () => receiver.accepted(hookPath),
+      (e) => e.some((x) => x.status === 'Success'),
+      {
+        what: 'the events after the receiver came back',
+      },
+    );
     assert.equal(events[0]!.status, 'Running');
     assert.equal(events[events.length - 1]!.status, 'Success');
     assertInOrder(events);
@@ -121,7 +150,11 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     try {
       const hooked = await submit('NOOP', {}, hookPath);
       await h.waitForStatus(hooked.id, ['Success']);
-      await waitFor(async () => receiver.hung(hookPath), (n) => n >= 1, { what: 'a delivery hanging on the receiver' });
+      await waitFor(
+        async () => receiver.hung(hookPath),
+        (n) => n >= 1,
+        { what: 'a delivery hanging on the receiver' },
+      );
       // The only job slot is free: another job runs while the delivery hangs.
       const other = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
       const done = await h.waitForStatus(other.id, ['Success'], 5000);
@@ -135,30 +168,50 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
   it('reports a stop and names a periodic execution by Harbor’s <id>@<epoch>', async () => {
     const stopPath = path();
     const long = await submit('NOOP', { duration_ms: 60_000, checkin_every_ms: 200 }, stopPath);
-    await waitFor(async () => receiver.accepted(stopPath), (e) => e.some((x) => x.status === 'Running'), { what: 'Running' });
+    await waitFor(
+      async () => receiver.accepted(stopPath),
+      (e) => e.some((x) => x.status === 'Running'),
+      { what: 'Running' },
+    );
     assert.equal((await h.request('POST', `/api/v1/jobs/${long.id}`, { action: 'stop' })).status, 204);
-    const stopped = await waitFor(async () => receiver.accepted(stopPath), (e) => e.some((x) => x.status === 'Stopped'), {
-      what: 'the Stopped hook',
-    });
+    const stopped = await waitFor(
+      async () => receiver.accepted(stopPath),
+      (e) => e.some((x) => x.status === 'Stopped'),
+      {
+        what: 'the Stopped hook',
+      },
+    );
     assert.equal(stopped[stopped.length - 1]!.status, 'Stopped');
     assertInOrder(stopped);
 
     // An operator cancels the workflow itself (Web UI, `temporal workflow cancel`): the hook says Cancelled.
     const cancelPath = path();
     const cancelled = await submit('NOOP', { duration_ms: 60_000, checkin_every_ms: 200 }, cancelPath);
-    await waitFor(async () => receiver.accepted(cancelPath), (e) => e.some((x) => x.status === 'Running'), { what: 'Running' });
+    await waitFor(
+      async () => receiver.accepted(cancelPath),
+      (e) => e.some((x) => x.status === 'Running'),
+      { what: 'Running' },
+    );
     await h.client.workflow.getHandle(cancelled.id).cancel();
-    const cancelEvents = await waitFor(async () => receiver.accepted(cancelPath), (e) => e.some((x) => x.status === 'Cancelled'), {
-      what: 'the Cancelled hook',
-    });
+    const cancelEvents = await waitFor(
+      async () => receiver.accepted(cancelPath),
+      (e) => e.some((x) => x.status === 'Cancelled'),
+      {
+        what: 'the Cancelled hook',
+      },
+    );
     assertInOrder(cancelEvents);
 
     const periodicPath = path();
     const periodic = await submit('TEST_CHATTY', { count: 1, interval_ms: 0 }, periodicPath, { kind: 'Periodic', cron_spec: '@yearly' });
     assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'trigger' })).status, 204);
-    const fired = await waitFor(async () => receiver.accepted(periodicPath), (e) => e.some((x) => x.status === 'Success'), {
-      what: 'the execution’s hooks',
-    });
+    const fired = await waitFor(
+      async () => receiver.accepted(periodicPath),
+      (e) => e.some((x) => x.status === 'Success'),
+      {
+        what: 'the execution’s hooks',
+      },
+    );
     for (const e of fired) {
       assert.match(e.job_id, new RegExp(`^${periodic.id}@\\d+$`));
       assert.equal(e.metadata.upstream_job_id, periodic.id);

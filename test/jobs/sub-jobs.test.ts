@@ -13,7 +13,11 @@ describe('sub jobs (ctx.launchJob)', () => {
   });
 
   it('starts child jobs with upstream_job_id, lists them on the parent, and they outlive a finished parent', async () => {
-    const parent = await h.submit({ name: 'TEST_PARENT', parameters: { count: 2, child_step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
+    const parent = await h.submit({
+      name: 'TEST_PARENT',
+      parameters: { count: 2, child_step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
     const done = await h.waitForStatus(parent.id, ['Success']);
     assert.equal(done.sub_jobs?.length, 2);
     for (const childId of done.sub_jobs!) {
@@ -33,8 +37,16 @@ describe('sub jobs (ctx.launchJob)', () => {
   });
 
   it('passes a stop of the parent on to its running sub jobs', async () => {
-    const parent = await h.submit({ name: 'TEST_PARENT', parameters: { count: 2, child_step_ms: 30_000, hold_ms: 60_000 }, metadata: { kind: 'Generic' } });
-    const running = await waitFor(() => h.stats(parent.id), (s) => s.check_in === 'launched 2', { what: 'the sub jobs to launch' });
+    const parent = await h.submit({
+      name: 'TEST_PARENT',
+      parameters: { count: 2, child_step_ms: 30_000, hold_ms: 60_000 },
+      metadata: { kind: 'Generic' },
+    });
+    const running = await waitFor(
+      () => h.stats(parent.id),
+      (s) => s.check_in === 'launched 2',
+      { what: 'the sub jobs to launch' },
+    );
     for (const childId of running.sub_jobs!) await h.waitForStatus(childId, ['Running']);
     assert.equal((await h.request('POST', `/api/v1/jobs/${parent.id}`, { action: 'stop' })).status, 204);
     await h.waitForStatus(parent.id, ['Stopped']);

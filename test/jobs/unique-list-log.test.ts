@@ -23,13 +23,19 @@ describe('unique jobs, listing, logs and operator interop', () => {
     assert.equal(first.id, uniqueJobId('DEMO', parameters));
     // The same parameters in another key order are the same job.
     const reordered = { hold_ms: 0, step_ms: 1500, image: 'demo-unique' };
-    const second = await h.request('POST', '/api/v1/jobs', { job: { name: 'DEMO', parameters: reordered, metadata: { kind: 'Generic', unique: true } } });
+    const second = await h.request('POST', '/api/v1/jobs', {
+      job: { name: 'DEMO', parameters: reordered, metadata: { kind: 'Generic', unique: true } },
+    });
     assert.equal(second.status, 409);
     const body = (await second.json()) as { code: number; description: string };
     assert.equal(body.code, 10012);
     assert.match(body.description, new RegExp(first.id));
     // Other parameters, or a non-unique submit, are separate jobs.
-    const other = await h.submit({ name: 'DEMO', parameters: { ...parameters, image: 'demo-other' }, metadata: { kind: 'Generic', unique: true } });
+    const other = await h.submit({
+      name: 'DEMO',
+      parameters: { ...parameters, image: 'demo-other' },
+      metadata: { kind: 'Generic', unique: true },
+    });
     assert.notEqual(other.id, first.id);
     const plain = await h.submit({ name: 'DEMO', parameters, metadata: { kind: 'Generic' } });
     assert.notEqual(plain.id, first.id);
@@ -52,7 +58,11 @@ describe('unique jobs, listing, logs and operator interop', () => {
   it('lists jobs from Temporal visibility with filters, paging and Total-Count', async () => {
     const ok = await h.submit({ name: 'DEMO', parameters: { image: 'demo-list', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
     const bad = await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: { kind: 'Generic' } });
-    const later = await h.submit({ name: 'DEMO', parameters: { image: 'demo-later' }, metadata: { kind: 'Scheduled', schedule_delay: 3600 } });
+    const later = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-later' },
+      metadata: { kind: 'Scheduled', schedule_delay: 3600 },
+    });
     await h.waitForStatus(ok.id, ['Success']);
     await h.waitForStatus(bad.id, ['Error']);
 
@@ -62,19 +72,31 @@ describe('unique jobs, listing, logs and operator interop', () => {
       const items = (await response.json()) as { job: JobStats }[];
       return { total: Number(response.headers.get('total-count')), ids: items.map((i) => i.job.id), items };
     };
-    const errors = await waitFor(() => list('status=Error&name=TEST_FAIL'), (r) => r.ids.includes(bad.id), {
-      what: 'the failed job in the Error list',
-    });
+    const errors = await waitFor(
+      () => list('status=Error&name=TEST_FAIL'),
+      (r) => r.ids.includes(bad.id),
+      {
+        what: 'the failed job in the Error list',
+      },
+    );
     assert.deepEqual(errors.ids, [bad.id]);
     assert.equal(errors.total, 1);
     assert.equal(errors.items[0]!.job.status, 'Error');
 
-    const scheduled = await waitFor(() => list('kind=Scheduled&status=Scheduled'), (r) => r.ids.includes(later.id), {
-      what: 'the scheduled job in the list',
-    });
+    const scheduled = await waitFor(
+      () => list('kind=Scheduled&status=Scheduled'),
+      (r) => r.ids.includes(later.id),
+      {
+        what: 'the scheduled job in the list',
+      },
+    );
     assert.deepEqual(scheduled.ids, [later.id]);
 
-    const all = await waitFor(() => list('page_size=100'), (r) => r.total >= 7, { what: 'every job in the list' });
+    const all = await waitFor(
+      () => list('page_size=100'),
+      (r) => r.total >= 7,
+      { what: 'every job in the list' },
+    );
     assert.equal(all.ids.length, all.total);
     const page1 = await list('page_size=2&page_number=1');
     const page2 = await list('page_size=2&page_number=2');
@@ -90,7 +112,11 @@ describe('unique jobs, listing, logs and operator interop', () => {
   });
 
   it('serves the tail of a job log capped by max_retrieve_size_mb, as text/plain', async () => {
-    const { id } = await h.submit({ name: 'DEMO', parameters: { image: 'demo-log', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
+    const { id } = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-log', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
     await h.waitForStatus(id, ['Success']);
     const response = await waitFor(
       () => h.request('GET', `/api/v1/jobs/${id}/log`),
@@ -133,7 +159,11 @@ describe('unique jobs, listing, logs and operator interop', () => {
   });
 
   it('is legible in the Web UI: workflow type, id, search attributes and activity name', async () => {
-    const { id } = await h.submit({ name: 'DEMO', parameters: { image: 'demo-ui', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
+    const { id } = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-ui', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
     await h.waitForStatus(id, ['Success']);
     const handle = h.client.workflow.getHandle(id);
     const description = await handle.describe();

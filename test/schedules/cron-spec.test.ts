@@ -10,7 +10,7 @@ const DAYS = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 
 /** Does a UTC time match a Temporal calendar? (Temporal's own semantics: every field ANDed.) */
 function matches(calendar: CalendarSpec, t: Date): boolean {
   const inField = (spec: unknown, v: number, names?: string[]): boolean => {
-    if (spec === '*' ) return true;
+    if (spec === '*') return true;
     const items = Array.isArray(spec) ? spec : [spec];
     return items.some((item) => {
       if (typeof item === 'string') return names!.indexOf(item) === v;
@@ -115,7 +115,10 @@ describe('cron_spec translation', () => {
     ['@every soon', '@every'],
   ] as const) {
     it(`refuses ${JSON.stringify(spec)}, naming the ${field}`, () => {
-      assert.throws(() => parseCronSpec(spec), (err: unknown) => err instanceof CronSpecError && err.field === field);
+      assert.throws(
+        () => parseCronSpec(spec),
+        (err: unknown) => err instanceof CronSpecError && err.field === field,
+      );
     });
   }
 });

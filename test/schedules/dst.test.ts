@@ -18,7 +18,11 @@ describe('fire times across DST changes, computed by the server', () => {
     h = await createHarness({ worker: false });
   });
   after(async () => {
-    for (const id of created) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of created)
+      await h.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await h.close();
   });
 

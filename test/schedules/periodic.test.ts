@@ -16,7 +16,11 @@ describe('periodic jobs on Temporal Schedules', () => {
     h = await createHarness();
   });
   after(async () => {
-    for (const id of created) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of created)
+      await h.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
     await h.close();
   });
 
@@ -46,9 +50,13 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.deepEqual(gaps, [2000, 2000, 2000, 2000]);
     for (const t of job.next_run_times!) assert.equal(new Date(t).getUTCSeconds() % 2, 0);
 
-    const done = await waitFor(() => executions(job.id), (r) => r.jobs.filter((j) => j.status === 'Success').length >= 2, {
-      what: 'two successful executions',
-    });
+    const done = await waitFor(
+      () => executions(job.id),
+      (r) => r.jobs.filter((j) => j.status === 'Success').length >= 2,
+      {
+        what: 'two successful executions',
+      },
+    );
     const execution = done.jobs.find((j) => j.status === 'Success')!;
     assert.equal(execution.kind, 'Scheduled');
     assert.equal(execution.upstream_job_id, job.id);
@@ -77,9 +85,13 @@ describe('periodic jobs on Temporal Schedules', () => {
 
     const cli = process.env.TEST_TEMPORAL_CLI!;
     const address = h.config.temporal.address!;
-    const toggle = spawnSync(cli, ['schedule', 'toggle', '--address', address, '--schedule-id', job.id, '--pause', '--reason', 'maintenance'], {
-      encoding: 'utf8',
-    });
+    const toggle = spawnSync(
+      cli,
+      ['schedule', 'toggle', '--address', address, '--schedule-id', job.id, '--pause', '--reason', 'maintenance'],
+      {
+        encoding: 'utf8',
+      },
+    );
     assert.equal(toggle.status, 0, toggle.stderr);
     stats = await h.stats(job.id);
     assert.equal(stats.paused, true);
@@ -90,19 +102,31 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.match(described.stdout, /maintenance/);
 
     assert.equal(await act(job.id, 'trigger'), 204);
-    const ran = await waitFor(() => executions(job.id), (r) => r.jobs.some((j) => j.status === 'Success'), {
-      what: 'the triggered execution',
-    });
+    const ran = await waitFor(
+      () => executions(job.id),
+      (r) => r.jobs.some((j) => j.status === 'Success'),
+      {
+        what: 'the triggered execution',
+      },
+    );
     assert.equal(ran.total, 1);
   });
 
   it('stop: no more fires, running executions stopped, stats still readable as Stopped', async () => {
     const job = await periodic('* * * * * *', { concurrency_policy: 'Allow' }, { duration_ms: 60_000 });
-    await waitFor(() => executions(job.id, 'non_dead_only=true'), (r) => r.total >= 1, { what: 'a running execution' });
+    await waitFor(
+      () => executions(job.id, 'non_dead_only=true'),
+      (r) => r.total >= 1,
+      { what: 'a running execution' },
+    );
     assert.equal(await act(job.id, 'stop'), 204);
     const stopped = await h.stats(job.id);
     assert.equal(stopped.status, 'Stopped');
-    await waitFor(() => executions(job.id, 'non_dead_only=true'), (r) => r.total === 0, { what: 'no running execution' });
+    await waitFor(
+      () => executions(job.id, 'non_dead_only=true'),
+      (r) => r.total === 0,
+      { what: 'no running execution' },
+    );
     const all = await executions(job.id, 'page_size=100');
     for (const execution of all.jobs) assert.equal(execution.status, 'Stopped');
     assert.equal(await act(job.id, 'resume'), 409);
@@ -112,7 +136,11 @@ describe('periodic jobs on Temporal Schedules', () => {
 
   it('Forbid skips fires while an execution runs, and counts them', async () => {
     const job = await periodic('* * * * * *', { concurrency_policy: 'Forbid' }, { duration_ms: 3500 });
-    const stats = await waitFor(() => h.stats(job.id), (s) => (s.skipped ?? 0) >= 2, { what: 'skipped fires' });
+    const stats = await waitFor(
+      () => h.stats(job.id),
+      (s) => (s.skipped ?? 0) >= 2,
+      { what: 'skipped fires' },
+    );
     assert.ok((stats.active ?? 0) <= 1);
     assert.equal(await act(job.id, 'stop'), 204);
   });
@@ -131,7 +159,11 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(await act(replace.id, 'stop'), 204);
 
     const allow = await periodic('* * * * * *', { concurrency_policy: 'Allow' }, { duration_ms: 60_000 });
-    const overlapping = await waitFor(() => h.stats(allow.id), (s) => (s.active ?? 0) >= 2, { what: 'two executions at once' });
+    const overlapping = await waitFor(
+      () => h.stats(allow.id),
+      (s) => (s.active ?? 0) >= 2,
+      { what: 'two executions at once' },
+    );
     assert.equal(overlapping.skipped, 0);
     assert.equal(await act(allow.id, 'stop'), 204);
   });
@@ -145,14 +177,26 @@ describe('periodic jobs on Temporal Schedules', () => {
     created.push(job.id);
     assert.deepEqual(job.options, { successful_jobs_history_limit: 2, failed_jobs_history_limit: 1 });
     const schedule = h.client.schedule.getHandle(job.id);
-    const early = await waitFor(() => executions(job.id, 'page_size=100'), (r) => r.jobs.some((j) => j.status === 'Success'), {
-      what: 'a first successful execution',
-    });
+    const early = await waitFor(
+      () => executions(job.id, 'page_size=100'),
+      (r) => r.jobs.some((j) => j.status === 'Success'),
+      {
+        what: 'a first successful execution',
+      },
+    );
     const first = early.jobs.find((j) => j.status === 'Success')!;
     assert.ok(existsSync(join(h.logDir, `${first.id}.log`)), 'the execution wrote a log');
-    await waitFor(() => schedule.describe(), (d) => d.info.numActionsTaken >= 7, { what: 'seven fires' });
+    await waitFor(
+      () => schedule.describe(),
+      (d) => d.info.numActionsTaken >= 7,
+      { what: 'seven fires' },
+    );
     assert.equal(await act(job.id, 'pause'), 204);
-    await waitFor(() => h.stats(job.id), (s) => s.active === 0, { what: 'the last execution to end' });
+    await waitFor(
+      () => h.stats(job.id),
+      (s) => s.active === 0,
+      { what: 'the last execution to end' },
+    );
 
     const kept = await waitFor(
       () => executions(job.id, 'page_size=100'),
@@ -162,11 +206,21 @@ describe('periodic jobs on Temporal Schedules', () => {
     const statuses = kept.jobs.map((j) => j.status).sort();
     assert.deepEqual(statuses, ['Error', 'Success', 'Success']);
     // The kept ones are the newest of each kind.
-    const fired = (await schedule.describe()).info.recentActions.map((a) => a.action.workflow.workflowId).sort().reverse();
-    const newestSuccess = kept.jobs.filter((j) => j.status === 'Success').map((j) => j.id).sort().reverse();
+    const fired = (await schedule.describe()).info.recentActions
+      .map((a) => a.action.workflow.workflowId)
+      .sort()
+      .reverse();
+    const newestSuccess = kept.jobs
+      .filter((j) => j.status === 'Success')
+      .map((j) => j.id)
+      .sort()
+      .reverse();
     const successesFired = fired.filter((id) => Number(id.slice(-3, -1)) % 2 === 0).slice(0, 2);
     assert.deepEqual(newestSuccess, successesFired);
-    assert.equal(kept.jobs.find((j) => j.status === 'Error')!.id, fired.find((id) => Number(id.slice(-3, -1)) % 2 === 1));
+    assert.equal(
+      kept.jobs.find((j) => j.status === 'Error')!.id,
+      fired.find((id) => Number(id.slice(-3, -1)) % 2 === 1),
+    );
 
     assert.equal((await h.request('GET', `/api/v1/jobs/${first.id}`)).status, 404);
     assert.ok(!existsSync(join(h.logDir, `${first.id}.log`)), 'the deleted execution’s log is gone');
@@ -185,17 +239,32 @@ describe('periodic jobs on Temporal Schedules', () => {
       assert.equal(result.status, 0, result.stderr);
     };
     run('trigger');
-    await waitFor(() => executions(job.id), (r) => r.total === 1, { what: 'the triggered execution' });
+    await waitFor(
+      () => executions(job.id),
+      (r) => r.total === 1,
+      { what: 'the triggered execution' },
+    );
 
     // Backfill a past minute: the fires at :00, :05 … :55 of it run now, with their nominal times as ids.
     const minute = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
     const end = new Date(minute.getTime() + 59_000);
     run('backfill', '--start-time', minute.toISOString(), '--end-time', end.toISOString(), '--overlap-policy', 'AllowAll');
-    const all = await waitFor(() => executions(job.id, 'page_size=100'), (r) => r.total === 13, { what: 'twelve backfilled executions' });
+    const all = await waitFor(
+      () => executions(job.id, 'page_size=100'),
+      (r) => r.total === 13,
+      { what: 'twelve backfilled executions' },
+    );
     const stamp = minute.toISOString().slice(0, 16);
-    const backfilled = all.jobs.filter((j) => j.id.slice(25).startsWith(stamp)).map((j) => j.id.slice(-3, -1)).sort();
+    const backfilled = all.jobs
+      .filter((j) => j.id.slice(25).startsWith(stamp))
+      .map((j) => j.id.slice(-3, -1))
+      .sort();
     assert.deepEqual(backfilled, ['00', '05', '10', '15', '20', '25', '30', '35', '40', '45', '50', '55']);
-    await waitFor(() => executions(job.id, 'non_dead_only=true'), (r) => r.total === 0, { what: 'the backfill to finish' });
+    await waitFor(
+      () => executions(job.id, 'non_dead_only=true'),
+      (r) => r.total === 0,
+      { what: 'the backfill to finish' },
+    );
     assert.equal((await h.stats(job.id)).paused, true, 'a backfill does not unpause the job');
   });
 
@@ -203,7 +272,10 @@ describe('periodic jobs on Temporal Schedules', () => {
     const job = await periodic('0 9 1 * *', { timezone: 'America/New_York', suspend: false });
     const expected = CronExpressionParser.parse('0 9 1 * *', { currentDate: new Date(), tz: 'America/New_York' });
     const reference = Array.from({ length: 5 }, () => Date.parse(expected.next().toISOString()!));
-    assert.deepEqual(job.next_run_times!.map((t) => Date.parse(t)), reference);
+    assert.deepEqual(
+      job.next_run_times!.map((t) => Date.parse(t)),
+      reference,
+    );
     for (const t of job.next_run_times!) assert.match(t, /T09:00:00-0[45]:00$/);
     assert.deepEqual(job.options, { timezone: 'America/New_York', suspend: false });
 
@@ -243,9 +315,13 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(listedB.status, 'Stopped');
     assert.deepEqual(listedB.options, { timezone: 'Asia/Tokyo' });
 
-    const stopped = await waitFor(() => list('name=NOOP&status=Stopped'), (r) => r.jobs.some((j) => j.id === b.id), {
-      what: 'the stopped job under status=Stopped',
-    });
+    const stopped = await waitFor(
+      () => list('name=NOOP&status=Stopped'),
+      (r) => r.jobs.some((j) => j.id === b.id),
+      {
+        what: 'the stopped job under status=Stopped',
+      },
+    );
     assert.ok(!stopped.jobs.some((j) => j.id === a.id));
     for (const job of stopped.jobs) assert.equal(job.status, 'Stopped');
     assert.equal(stopped.total, stopped.jobs.length);
@@ -264,9 +340,13 @@ describe('periodic jobs on Temporal Schedules', () => {
 
     // An operator deletes the schedule: the job is gone from the list and from the count.
     await h.client.schedule.getHandle(b.id).delete();
-    const afterDelete = await waitFor(() => list('name=NOOP&status=Stopped'), (r) => !r.jobs.some((j) => j.id === b.id), {
-      what: 'the deleted job to leave the list',
-    });
+    const afterDelete = await waitFor(
+      () => list('name=NOOP&status=Stopped'),
+      (r) => !r.jobs.some((j) => j.id === b.id),
+      {
+        what: 'the deleted job to leave the list',
+      },
+    );
     assert.equal(afterDelete.total, afterDelete.jobs.length);
     assert.equal((await h.request('GET', `/api/v1/jobs/${b.id}`)).status, 404);
   });

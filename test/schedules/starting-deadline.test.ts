@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -43,7 +43,11 @@ describe('starting deadline (catch-up window) across a server outage', () => {
     process.kill(server.process.pid!, 'SIGCONT');
     const resumedAt = Date.now();
 
-    const stats = await waitFor(() => harness.stats(job.id), (s) => (s.missed ?? 0) >= 1, { what: 'missed fires' });
+    const stats = await waitFor(
+      () => harness.stats(job.id),
+      (s) => (s.missed ?? 0) >= 1,
+      { what: 'missed fires' },
+    );
     // Fires older than the deadline when the server woke are missed; the rest of the outage's fires still run.
     const expectedMissed = Math.floor((resumedAt - frozenAt - 10_000) / 1000);
     assert.ok(Math.abs(stats.missed! - expectedMissed) <= 2, `missed ${stats.missed}, expected about ${expectedMissed}`);

@@ -5,7 +5,11 @@ import { createCheckInCoalescer } from '../../src/activities/checkin-coalescer.j
 describe('check-in coalescer', () => {
   it('sends the first at once, holds back the rest, and always sends the last, in order', async () => {
     const sent: string[] = [];
-    const coalescer = createCheckInCoalescer(60_000, async (m) => void sent.push(m), (err) => assert.fail(String(err)));
+    const coalescer = createCheckInCoalescer(
+      60_000,
+      async (m) => void sent.push(m),
+      (err) => assert.fail(String(err)),
+    );
     for (let i = 1; i <= 100; i++) coalescer.push(`${i}`);
     await Promise.resolve();
     assert.deepEqual(sent, ['1']);
@@ -15,7 +19,11 @@ describe('check-in coalescer', () => {
 
   it('sends everything when the interval is zero', async () => {
     const sent: string[] = [];
-    const coalescer = createCheckInCoalescer(0, async (m) => void sent.push(m), (err) => assert.fail(String(err)));
+    const coalescer = createCheckInCoalescer(
+      0,
+      async (m) => void sent.push(m),
+      (err) => assert.fail(String(err)),
+    );
     for (const m of ['a', 'b', 'c']) coalescer.push(m);
     await coalescer.flush();
     assert.deepEqual(sent, ['a', 'b', 'c']);
@@ -41,7 +49,11 @@ describe('check-in coalescer', () => {
 
   it('flushing with nothing pending sends nothing', async () => {
     let calls = 0;
-    const coalescer = createCheckInCoalescer(10, async () => void calls++, (err) => assert.fail(String(err)));
+    const coalescer = createCheckInCoalescer(
+      10,
+      async () => void calls++,
+      (err) => assert.fail(String(err)),
+    );
     await coalescer.flush();
     assert.equal(calls, 0);
   });

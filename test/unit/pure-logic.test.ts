@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { poolHealth, POOL_DEAD_AFTER_SECONDS, uniqueJobId } from '../../src/api/job-gateway.js';
-import { reconcile } from '../../src/shared/job-view.js';
+import { reconcile } from '../../src/views/job-view.js';
 import { canonicalJson } from '../../src/shared/canonical-json.js';
 import { initialState, isFinal, statusCode, toStats, type JobInput } from '../../src/shared/job-model.js';
 import { decodePoolIdentity, encodePoolIdentity } from '../../src/shared/pool-identity.js';
 import { DEFAULT_HOOK_TIMINGS, hookEvent, hookRetryDelayMs } from '../../src/shared/hook-event.js';
 import { selectPrunable } from '../../src/schedules/history-limits.js';
-import { retryDelayMs } from '../../src/workflows/retry-delay.js';
+import { retryDelayMs } from '../../src/shared/backoff.js';
 
 const input: JobInput = {
   id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
@@ -24,7 +24,10 @@ const input: JobInput = {
 
 describe('pure logic', () => {
   it('orders statuses like Harbor: final statuses share one code', () => {
-    assert.deepEqual(['Pending', 'Scheduled', 'Running'].map((s) => statusCode(s as never)), [0, 1, 2]);
+    assert.deepEqual(
+      ['Pending', 'Scheduled', 'Running'].map((s) => statusCode(s as never)),
+      [0, 1, 2],
+    );
     for (const s of ['Stopped', 'Cancelled', 'Error', 'Success'] as const) {
       assert.equal(statusCode(s), 3);
       assert.ok(isFinal(s));
@@ -74,7 +77,10 @@ describe('pure logic', () => {
   });
 
   it('backs off exponentially between failed runs, capped', () => {
-    assert.deepEqual([1, 2, 3, 4, 5].map((f) => retryDelayMs(input.retry, f)), [1000, 2000, 4000, 5000, 5000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5].map((f) => retryDelayMs(input.retry, f)),
+      [1000, 2000, 4000, 5000, 5000],
+    );
     assert.equal(retryDelayMs(input.retry, 1000), 5000);
   });
 
@@ -104,7 +110,17 @@ describe('pure logic', () => {
   });
 
   it('builds Harbor hook events: execution ids in the <id>@<epoch> form, check-in only when given', () => {
-    const base = { status: 'Running', name: 'NOOP', kind: 'Scheduled', unique: false, ref_link: '', enqueue_time: 1, update_time: 1, parameters: {}, revision: 1 } as const;
+    const base = {
+      status: 'Running',
+      name: 'NOOP',
+      kind: 'Scheduled',
+      unique: false,
+      ref_link: '',
+      enqueue_time: 1,
+      update_time: 1,
+      parameters: {},
+      revision: 1,
+    } as const;
     const execution = hookEvent({ ...base, id: '0123456789abcdef01234567-2026-11-23T10:00:05Z' }, '50%');
     assert.equal(execution.job_id, `0123456789abcdef01234567@${Date.parse('2026-11-23T10:00:05Z') / 1000}`);
     assert.equal(execution.check_in, '50%');
@@ -117,6 +133,9 @@ describe('pure logic', () => {
 
   it('backs hook retries off exponentially from the initial delay to the cap', () => {
     const t = { ...DEFAULT_HOOK_TIMINGS, initialRetryMs: 100, maxRetryMs: 1000 };
-    assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => hookRetryDelayMs(t, n)), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6].map((n) => hookRetryDelayMs(t, n)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ConfigSchema } from '../../src/config/config-schema.js';
-import { freePort } from '../helpers/free-port.js';
+import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -29,9 +29,17 @@ describe('Harbor’s jobservice metrics, served by the worker process', () => {
   });
 
   it('counts runs by job name and Harbor’s outcome, with their process time', async () => {
-    const ok = await h.submit({ name: 'DEMO', parameters: { image: 'demo-metrics', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } });
+    const ok = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-metrics', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
     const failing = await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: { kind: 'Generic' } });
-    const stopped = await h.submit({ name: 'NOOP', parameters: { duration_ms: 60_000, checkin_every_ms: 100 }, metadata: { kind: 'Generic' } });
+    const stopped = await h.submit({
+      name: 'NOOP',
+      parameters: { duration_ms: 60_000, checkin_every_ms: 100 },
+      metadata: { kind: 'Generic' },
+    });
     await h.waitForStatus(ok.id, ['Success']);
     await h.waitForStatus(failing.id, ['Error']);
     await h.waitForStatus(stopped.id, ['Running']);

@@ -33,7 +33,9 @@ describe('several worker pools on one task queue', () => {
       assert.ok(pool.started_at > 0 && pool.heartbeat_at >= pool.started_at - 1);
     }
     const jobs = await Promise.all(
-      Array.from({ length: 6 }, () => h.submit({ name: 'DEMO', parameters: { image: 'demo-pools', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } })),
+      Array.from({ length: 6 }, () =>
+        h.submit({ name: 'DEMO', parameters: { image: 'demo-pools', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } }),
+      ),
     );
     for (const job of jobs) await h.waitForStatus(job.id, ['Success']);
   });

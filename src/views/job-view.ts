@@ -1,5 +1,15 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
-import { initialState, isFinal, JobStatus, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState, type JobStats } from './job-model.js';
+import { executionInput } from '../shared/job-start.js';
+import {
+  initialState,
+  isFinal,
+  JobStatus,
+  MEMO_INPUT,
+  MEMO_STATE,
+  type JobInput,
+  type JobState,
+  type JobStats,
+} from '../shared/job-model.js';
 
 /**
  * A job's input and state from a workflow's memo. Executions of a periodic job share the input
@@ -7,12 +17,9 @@ import { initialState, isFinal, JobStatus, MEMO_INPUT, MEMO_STATE, type JobInput
  * task they have no state yet, and are Pending.
  */
 export function jobView(memo: Record<string, unknown> | undefined, workflowId: string, startTime: Date) {
-  let input = memo?.[MEMO_INPUT] as JobInput | undefined;
-  if (!input) return undefined;
-  if (!input.id) {
-    const started = Math.floor(startTime.getTime() / 1000);
-    input = { ...input, id: workflowId, enqueueTime: started, revision: started };
-  }
+  const recorded = memo?.[MEMO_INPUT] as JobInput | undefined;
+  if (!recorded) return undefined;
+  const input = executionInput(recorded, workflowId, startTime);
   const state = (memo?.[MEMO_STATE] as JobState | undefined) ?? initialState(input);
   return { input, state };
 }

@@ -1,0 +1,146 @@
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { JobRegistry } from '../jobs/job-registry.js';
+import { readLogTail } from '../logs/log-reader.js';
+import { JOB_ID_PATTERN } from '../shared/job-id.js';
+import { JobKind, OpCommand, type JobStats } from '../shared/job-model.js';
+import { ApiError, ErrorCode, badRequest, conflict, notFound } from './api-error.js';
+import {
+  KNOWN_ACTIONS,
+  PERIODIC_OPTIONS,
+  type JobAction,
+  type JobRequest,
+  type ListJobsQuery,
+  type ExecutionsQuery,
+  type WorkerPool,
+} from './contract.js';
+import { describeIssues } from './describe-issues.js';
+import type { JobGateway } from './job-gateway.js';
+import type { PeriodicGateway } from './periodic-gateway.js';
+
+export interface JobServiceDeps {
+  gateway: JobGateway;
+  periodic: PeriodicGateway;
+  registry: JobRegistry;
+  /** The FILE job logger's directory; without it there are no logs to serve. */
+  logDir?: string;
+  maxLogBytes: number;
+}
+
+/**
+ * What the API does, in job terms: whether a job is a workflow (job, execution) or a schedule
+ * (periodic job) is decided here, so the routes only translate HTTP.
+ */
+export class JobService {
+  constructor(private readonly deps: JobServiceDeps) {}
+
+  async submit({ name, parameters = {}, status_hook, metadata }: JobRequest['job']): Promise<JobStats> {
+    const { registry, periodic, gateway } = this.deps;
+    const definition = registry.get(name);
+    if (!definition) throw badRequest(`job.name: no job named ${JSON.stringify(name)}; known jobs: ${registry.names().join(', ')}`);
+    const checked = definition.params.safeParse(parameters);
+    if (!checked.success) throw badRequest(`job.parameters: ${describeIssues(checked.error)}`);
+    const statusHook = status_hook || undefined;
+    if (metadata.kind === JobKind.Periodic) {
+      const options = Object.fromEntries(PERIODIC_OPTIONS.flatMap((o) => (metadata[o] === undefined ? [] : [[o, metadata[o]]])));
+      // The request schema has checked that a Periodic job has a cron spec.
+      return periodic.create({ name, parameters, statusHook, cronSpec: metadata.cron_spec!, options });
+    }
+    return gateway.submit({
+      name,
+      kind: metadata.kind,
+      parameters,
+      unique: metadata.unique ?? false,
+      statusHook,
+      scheduleDelay: metadata.schedule_delay,
+    });
+  }
+
+  /** A job's stats, whether it is a workflow (job, execution) or a schedule (periodic job). */
+  async stats(id: string): Promise<JobStats> {
+    try {
+      return await this.deps.gateway.stats(id);
+    } catch (err) {
+      if (!isNotFound(err) || !JOB_ID_PATTERN.test(id)) throw err;
+      const found = await this.deps.periodic.find(id);
+      if (!found) throw err;
+      return found;
+    }
+  }
+
+  /** Periodic jobs are schedules, not workflows: they are listed on their own. */
+  list(query: ListJobsQuery): Promise<{ total: number; jobs: JobStats[] }> {
+    return query.kind === JobKind.Periodic ? this.deps.periodic.list(query) : this.deps.gateway.list(query);
+  }
+
+  async executions(id: string, { page_number, page_size, non_dead_only }: ExecutionsQuery) {
+    const stats = await this.stats(id);
+    if (stats.kind !== JobKind.Periodic) throw badRequest(`job ${id} is ${stats.kind}; only Periodic jobs have executions`);
+    return this.deps.gateway.executions(id, page_number, page_size, non_dead_only);
+  }
+
+  async act(id: string, action: string): Promise<void> {
+    if (!isKnownAction(action)) {
+      throw new ApiError(
+        501,
+        ErrorCode.UnknownActionName,
+        'unknown action',
+        `action ${JSON.stringify(action)} is not one of ${KNOWN_ACTIONS.join(', ')}`,
+      );
+    }
+    const stats = await this.stats(id);
+    if (stats.kind === JobKind.Periodic) return this.actOnPeriodic(stats, action);
+    const { gateway } = this.deps;
+    switch (action) {
+      case 'stop':
+        return gateway.command(id, OpCommand.Stop, stats);
+      case 'cancel':
+        return gateway.command(id, OpCommand.Cancel, stats);
+      case 'retry':
+        return gateway.retry(id);
+      default:
+        throw badRequest(`action ${action} applies to Periodic jobs only; job ${id} is ${stats.kind}`);
+    }
+  }
+
+  private async actOnPeriodic(stats: JobStats, action: JobAction): Promise<void> {
+    const { periodic, gateway } = this.deps;
+    switch (action) {
+      case 'stop':
+      case 'cancel':
+        // A stopped periodic job never fires again, and its running executions are stopped.
+        await periodic.stop(stats);
+        for (const execution of await gateway.runningExecutions(stats.id)) await gateway.command(execution, OpCommand.Stop);
+        return;
+      case 'pause':
+        return periodic.pause(stats);
+      case 'resume':
+        return periodic.resume(stats);
+      case 'trigger':
+        return periodic.trigger(stats);
+      case 'retry':
+        throw conflict(`periodic job ${stats.id} cannot be retried; trigger runs it now`);
+    }
+  }
+
+  async log(id: string): Promise<Buffer> {
+    const { logDir, maxLogBytes, gateway } = this.deps;
+    if (!logDir) throw notFound(`no FILE job logger is configured, so job ${id} has no log to read`);
+    const log = await readLogTail(logDir, id, maxLogBytes);
+    if (log !== undefined) return log;
+    throw notFound((await gateway.exists(id)) ? `job ${id} has not written a log yet` : id);
+  }
+
+  async pools(): Promise<WorkerPool[]> {
+    const pools = await this.deps.gateway.pools();
+    if (pools.length === 0) throw new ApiError(503, ErrorCode.CheckStats, 'no worker pool', 'no worker is polling the job task queue');
+    return pools;
+  }
+}
+
+function isKnownAction(action: string): action is JobAction {
+  return (KNOWN_ACTIONS as readonly string[]).includes(action);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404);
+}

@@ -1,0 +1,99 @@
+/**
+ * How a job's workflow starts, defined once: its id, type, memo and search attributes, for the
+ * API's starts, a parent's sub jobs and a schedule's action alike; and how an execution of a
+ * periodic job takes its own id and times. Pure: imported by workflow code.
+ */
+import type { SearchAttributePair } from '@temporalio/common';
+import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState } from './job-model.js';
+import { jobSearchAttributes } from './search-attributes.js';
+
+/** Workflow types of jobs; other workflows in the namespace are not jobs. */
+export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
+export type JobWorkflowType = (typeof JOB_WORKFLOW_TYPES)[number];
+
+/** Generic and Scheduled jobs run the same code under their own type names, so the Web UI tells them apart. */
+export function jobWorkflowType(kind: JobKind): JobWorkflowType {
+  return kind === JobKind.Generic ? 'GenericJob' : 'ScheduledJob';
+}
+
+export interface JobStartOptions {
+  workflowId: string;
+  args: [JobInput];
+  memo: Record<string, unknown>;
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+}
+
+/** Everything a job's workflow starts with; the memo carries the input and the state it starts in. */
+export function jobStartOptions(input: JobInput, state: JobState = initialState(input)): JobStartOptions {
+  return {
+    workflowId: input.id,
+    args: [input],
+    memo: { [MEMO_INPUT]: input, [MEMO_STATE]: state },
+    typedSearchAttributes: jobSearchAttributes(input, state.status),
+    staticSummary: input.upstreamJobId
+      ? `${input.name} job (${input.kind}) of upstream job ${input.upstreamJobId}`
+      : `${input.name} job (${input.kind})`,
+  };
+}
+
+/**
+ * A schedule starts every execution of a periodic job with this one input: no id or times of its
+ * own yet (see executionInput). Its memo has the input only; the state appears with its first task.
+ */
+export function periodicExecutionTemplate(
+  periodicId: string,
+  fields: Pick<JobInput, 'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits'>,
+): {
+  input: JobInput;
+  memo: Record<string, unknown>;
+  typedSearchAttributes: SearchAttributePair[];
+  staticSummary: string;
+} {
+  const input: JobInput = {
+    id: '',
+    kind: JobKind.Scheduled,
+    unique: false,
+    upstreamJobId: periodicId,
+    enqueueTime: 0,
+    revision: 0,
+    ...fields,
+  };
+  if (!input.statusHook) delete input.statusHook;
+  if (!input.historyLimits) delete input.historyLimits;
+  const { memo, typedSearchAttributes } = jobStartOptions(input);
+  return {
+    input,
+    memo: { [MEMO_INPUT]: memo[MEMO_INPUT] },
+    typedSearchAttributes,
+    staticSummary: `${fields.name} job, execution of periodic job ${periodicId}`,
+  };
+}
+
+/** An execution of a periodic job is its workflow: its id and its start time are the job's. */
+export function executionInput(input: JobInput, workflowId: string, startTime: Date): JobInput {
+  if (input.id) return input;
+  const started = Math.floor(startTime.getTime() / 1000);
+  return { ...input, id: workflowId, enqueueTime: started, revision: started };
+}
+
+/** A sub job: a Generic job of its own whose upstream is the job that launched it. */
+export function childJobInput(
+  parent: JobInput,
+  request: { name: string; parameters: Record<string, unknown>; retry: JobInput['retry'] },
+  id: string,
+  now: number,
+): JobInput {
+  return {
+    id,
+    name: request.name,
+    kind: JobKind.Generic,
+    parameters: request.parameters,
+    unique: false,
+    upstreamJobId: parent.id,
+    enqueueTime: now,
+    revision: now,
+    retry: request.retry,
+    timings: parent.timings,
+  };
+}

@@ -1,0 +1,253 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  startChild,
+  upsertMemo,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ExecuteJobResult, JobActivities } from '../activities/types.js';
+import { FailureType, JOB_RUN_FAILURES } from '../shared/failures.js';
+import { DEFAULT_HOOK_TIMINGS, hookEvent, type HookTimings } from '../shared/hook-event.js';
+import { childJobInput, jobStartOptions } from '../shared/job-start.js';
+import { initialState, isFinal, JobKind, JobStatus, MEMO_STATE, OpCommand, statusCode, toStats } from '../shared/job-model.js';
+import type { JobInput, JobState } from '../shared/job-model.js';
+import { JobStatusKey } from '../shared/search-attributes.js';
+import { housekeepingQueue } from '../shared/task-queues.js';
+import { nowSec } from '../shared/time.js';
+import { retryDelayMs } from '../shared/backoff.js';
+import { HookDelivery } from './hook-delivery-workflow.js';
+import { HookOutbox } from './hook-outbox.js';
+// A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
+import { GenericJob } from './job-workflow.js';
+import type { CheckInEvent, LaunchJobRequest } from './job-messages.js';
+import { cancelSignal, stopSignal } from './job-messages.js';
+
+/** How one run of the job's code ended. */
+export type RunOutcome = { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'op'; op: OpCommand };
+
+/**
+ * One job's state and the moves it can make. Status lives here and only moves forward within a
+ * revision; every change is mirrored into the memo and the `JobStatus` search attribute so the API
+ * can read a job without a worker (describe/visibility) and operators can filter in the Web UI.
+ */
+export class JobRun {
+  readonly state: JobState;
+  /** The stop or cancel asked of the job, first one wins. */
+  op: OpCommand | undefined;
+  readonly outbox: HookOutbox | undefined;
+  private readonly hookTimings: HookTimings;
+  private readonly executeJob: JobActivities['executeJob'];
+  private readonly pruneExecutions: JobActivities['pruneExecutions'];
+
+  constructor(readonly input: JobInput) {
+    this.state = initialState(input);
+    this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
+    this.outbox = input.statusHook ? new HookOutbox(input.statusHook, this.hookTimings) : undefined;
+    this.executeJob = proxyActivities<JobActivities>({
+      startToCloseTimeout: input.timings.maxRunMs,
+      heartbeatTimeout: input.timings.heartbeatTimeoutMs,
+      // Wait for the job to acknowledge a stop, bounded by the grace period in runOnce.
+      cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+      // A lost worker or a missed heartbeat is retried by Temporal without limit; a failure of the
+      // job itself ends the run and the workflow applies the job's own retry policy.
+      retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+    }).executeJob;
+    this.pruneExecutions = proxyActivities<JobActivities>({
+      taskQueue: housekeepingQueue(workflowInfo().taskQueue),
+      startToCloseTimeout: '1 minute',
+      retry: { maximumAttempts: 3 },
+    }).pruneExecutions;
+  }
+
+  /** Deliveries go on while the job runs; cancelling the workflow must not cut them off. */
+  startHookDelivery(): void {
+    const outbox = this.outbox;
+    if (outbox) void CancellationScope.nonCancellable(() => outbox.run());
+  }
+
+  ask(command: OpCommand): void {
+    this.op ??= command;
+  }
+
+  get ending(): boolean {
+    return this.op !== undefined || isFinal(this.state.status);
+  }
+
+  moveTo(next: JobStatus): boolean {
+    const { state } = this;
+    if (isFinal(state.status)) return false;
+    if (statusCode(next) < statusCode(state.status)) return false;
+    if (next === state.status) return true;
+    state.status = next;
+    state.update_time = nowSec();
+    this.publish(true);
+    // Harbor fires no hook for Pending or Scheduled (creation, a retry's reset).
+    if (next !== JobStatus.Pending && next !== JobStatus.Scheduled) this.outbox?.push(hookEvent(toStats(this.input, state)));
+    return true;
+  }
+
+  checkIn(event: CheckInEvent): void {
+    const { state } = this;
+    // A late check-in from an abandoned run must not touch a newer revision or a finished job.
+    if (event.revision !== state.revision || isFinal(state.status)) return;
+    state.check_in = event.message;
+    state.check_in_at = event.at;
+    // A job that checks in has started, even if its Running report is still on its way;
+    // moveTo publishes the check-in along with the status.
+    const started = state.status !== JobStatus.Running && this.moveTo(JobStatus.Running);
+    if (!started) {
+      state.update_time = nowSec();
+      this.publish(false);
+    }
+    this.outbox?.push(hookEvent(toStats(this.input, state), event.message));
+  }
+
+  /** A sub job is a job of its own (a child workflow) that outlives its parent's end. */
+  async launchSubJob(request: LaunchJobRequest): Promise<string> {
+    // uuid4() is deterministic in a workflow; its hex digits give a Harbor-form id.
+    const child = childJobInput(this.input, request, uuid4().replace(/-/g, '').slice(0, 24), nowSec());
+    const { workflowId, args, memo, typedSearchAttributes } = jobStartOptions(child);
+    await startChild(GenericJob, {
+      workflowId,
+      args,
+      memo,
+      typedSearchAttributes,
+      // Stop and cancel are passed on by finishWithOp, not by closing with the parent.
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
+    this.state.sub_jobs = [...(this.state.sub_jobs ?? []), child.id];
+    this.publish(false);
+    return child.id;
+  }
+
+  /** A Scheduled job waits inside the workflow (not with startDelay), so it stays readable and stoppable. */
+  async waitUntilDue(): Promise<void> {
+    const { run_at } = this.state;
+    if (this.state.status !== JobStatus.Scheduled || run_at === undefined) return;
+    await condition(() => this.op !== undefined, Math.max(0, run_at * 1000 - Date.now()));
+  }
+
+  async runOnce(): Promise<RunOutcome> {
+    let settled: RunOutcome | undefined;
+    const scope = new CancellationScope();
+    const { input, state } = this;
+    void scope
+      .run(() =>
+        this.executeJob({
+          id: input.id,
+          name: input.name,
+          parameters: input.parameters,
+          revision: state.revision,
+          upstreamJobId: input.upstreamJobId,
+        }),
+      )
+      .then(
+        (result: ExecuteJobResult) => {
+          settled = result.outcome === 'done' ? { kind: 'done' } : { kind: 'op', op: result.outcome };
+        },
+        (err: unknown) => {
+          settled = { kind: 'failed', message: failureMessage(err) };
+        },
+      );
+    await condition(() => settled !== undefined || this.op !== undefined);
+    if (settled !== undefined) return settled;
+    scope.cancel();
+    // A job that ignores the stop is abandoned after the grace period; its late result is ignored.
+    await condition(() => settled !== undefined, input.timings.stopGraceMs);
+    return { kind: 'op', op: this.op ?? OpCommand.Stop };
+  }
+
+  /** Counts a failed run; true when the job's retry policy allows another. */
+  recordFailure(message: string): boolean {
+    const { state, input } = this;
+    state.fails += 1;
+    state.last_error = message;
+    return input.retry.shouldRetry && state.fails < input.retry.maxFails && this.op === undefined;
+  }
+
+  /** Harbor's reset on retry: a new revision that starts over at Pending, after the backoff. */
+  async newRevision(): Promise<void> {
+    const { state } = this;
+    state.revision = Math.max(nowSec(), state.revision + 1);
+    state.status = JobStatus.Pending;
+    state.update_time = nowSec();
+    delete state.check_in;
+    delete state.check_in_at;
+    delete state.run_at;
+    this.publish(true);
+    await condition(() => this.op !== undefined, retryDelayMs(this.input.retry, state.fails));
+  }
+
+  async finishWithOp(command: OpCommand): Promise<void> {
+    this.moveTo(command === OpCommand.Cancel ? JobStatus.Cancelled : JobStatus.Stopped);
+    // Stop or cancel of a job reaches its sub jobs; one that already ended ignores it.
+    for (const childId of this.state.sub_jobs ?? []) {
+      await getExternalWorkflowHandle(childId)
+        .signal(command === OpCommand.Cancel ? cancelSignal : stopSignal)
+        .catch(() => undefined);
+    }
+  }
+
+  /** What every ending does once the status is final: hooks handed on, history pruned. */
+  async wrapUp(): Promise<void> {
+    await this.finishHooks();
+    await this.pruneHistory();
+  }
+
+  /** The workflow's result: the state, or a JobError failure so the Web UI shows the job failed. */
+  result(): JobState {
+    const { state, input } = this;
+    if (state.status !== JobStatus.Error) return state;
+    throw ApplicationFailure.create({
+      type: FailureType.JobError,
+      message: `job ${input.name} failed after ${state.fails} run(s): ${state.last_error ?? 'unknown error'}`,
+      nonRetryable: true,
+      details: [state],
+    });
+  }
+
+  private publish(statusChanged: boolean): void {
+    upsertMemo({ [MEMO_STATE]: { ...this.state } });
+    if (statusChanged) upsertSearchAttributes([{ key: JobStatusKey, value: this.state.status }]);
+  }
+
+  /**
+   * A finished job gives its hook events a moment to go out; whatever is still failing then is
+   * handed, in order, to a HookDelivery workflow so the job can close.
+   */
+  private async finishHooks(): Promise<void> {
+    const { outbox, hookTimings, input, state } = this;
+    if (!outbox) return;
+    if (hookTimings.drainMs > 0) await condition(() => outbox.drained, hookTimings.drainMs);
+    if (outbox.drained) return;
+    const rest = await outbox.pause();
+    if (rest.length === 0) return;
+    await startChild(HookDelivery, {
+      workflowId: `${input.id}-hooks-${state.revision}`,
+      args: [{ jobId: input.id, url: outbox.url, timings: hookTimings, events: rest, progress: outbox.progress }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `status hooks of ${input.name} job ${input.id} still being retried`,
+    });
+  }
+
+  /** A periodic job's execution, as it ends, deletes the executions beyond the job's history limits. */
+  private async pruneHistory(): Promise<void> {
+    const { input, state } = this;
+    if (!input.upstreamJobId || !input.historyLimits || input.kind !== JobKind.Scheduled) return;
+    const self = { id: input.id, startedAt: workflowInfo().startTime.getTime(), succeeded: state.status === JobStatus.Success };
+    // Housekeeping must never change how the job ended.
+    await this.pruneExecutions({ upstreamJobId: input.upstreamJobId, self, limits: input.historyLimits }).catch(() => undefined);
+  }
+}
+
+function failureMessage(err: unknown): string {
+  const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return cause instanceof Error ? cause.message : String(cause);
+}

@@ -1,0 +1,112 @@
+/**
+ * Records one history per workflow type and path (success, retry, stop, delay, sub jobs, hooks
+ * handed on, a periodic execution, a workflow cancel) from a real server into
+ * test/replay/histories/, for the replay test. Run it (`npm run record-histories`) only when a
+ * workflow change is meant to be incompatible, and keep the old files beside the new ones while
+ * old runs may still be open.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { createHarness, testConfig } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const OUT = process.env.HISTORY_DIR ?? 'test/replay/histories';
+const label = process.env.HISTORY_LABEL ?? new Date().toISOString().slice(0, 10);
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const h = await createHarness({
+  config: testConfig({
+    job: {
+      stop_grace_seconds: 2,
+      heartbeat_timeout_seconds: 5,
+      checkin_min_interval_ms: 200,
+      hook_drain_ms: 300,
+      hook_retry_initial_ms: 100,
+    },
+  }),
+});
+const recorded: Record<string, string> = {};
+try {
+  const demo = (extra: Record<string, unknown> = {}) => ({ image: 'demo-replay', step_ms: 50, hold_ms: 50, ...extra });
+  const generic = { kind: 'Generic' };
+
+  recorded['generic-success'] = (await h.submit({ name: 'DEMO', parameters: demo(), metadata: generic })).id;
+  recorded['generic-retried-error'] = (await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: generic })).id;
+  const stopped = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 5000 }), metadata: generic });
+  recorded['generic-stopped'] = stopped.id;
+  recorded['scheduled-delay'] = (
+    await h.submit({ name: 'DEMO', parameters: demo(), metadata: { kind: 'Scheduled', schedule_delay: 1 } })
+  ).id;
+  recorded['sub-jobs'] = (
+    await h.submit({ name: 'TEST_PARENT', parameters: { count: 2, child_step_ms: 50, hold_ms: 200 }, metadata: generic })
+  ).id;
+  const hooked = await h.submit({
+    name: 'DEMO',
+    parameters: demo(),
+    metadata: generic,
+    status_hook: `http://127.0.0.1:${await closedPort()}/hook`,
+  });
+  recorded['hooks-handed-on'] = hooked.id;
+  const cancelled = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 5000 }), metadata: generic });
+  recorded['workflow-cancelled'] = cancelled.id;
+
+  await h.waitForStatus(stopped.id, ['Running']);
+  await h.request('POST', `/api/v1/jobs/${stopped.id}`, { action: 'stop' });
+  await h.waitForStatus(cancelled.id, ['Running']);
+  await h.client.workflow.getHandle(cancelled.id).cancel();
+
+  const periodic = await h.submit({
+    name: 'DEMO',
+    parameters: demo(),
+    metadata: { kind: 'Periodic', cron_spec: '* * * * * *', successful_jobs_history_limit: 1 },
+  });
+  const execution = await waitFor(
+    async () => {
+      for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${periodic.id}' AND ExecutionStatus = 'Completed'` }))
+        return e.workflowId;
+      return undefined;
+    },
+    (id) => id !== undefined,
+    { timeoutMs: 30_000, what: 'a finished periodic execution' },
+  );
+  await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'stop' });
+  recorded['periodic-execution'] = execution!;
+
+  for (const id of Object.values(recorded)) {
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(id).describe()).status.name,
+      (s) => s !== 'RUNNING',
+      { timeoutMs: 30_000, what: `${id} to close` },
+    );
+  }
+  // The hook delivery still retries its receiver; what it recorded so far replays all the same.
+  recorded['hook-delivery'] = `${hooked.id}-hooks-${(await h.stats(hooked.id)).revision}`;
+
+  mkdirSync(OUT, { recursive: true });
+  for (const [name, id] of Object.entries(recorded)) {
+    // The CLI writes the proto JSON that Worker.runReplayHistories reads.
+    const cli = process.env.TEST_TEMPORAL_CLI ?? 'temporal';
+    const json = execFileSync(cli, [
+      'workflow',
+      'show',
+      '--workflow-id',
+      id,
+      '--output',
+      'json',
+      '--address',
+      process.env.TEST_TEMPORAL_ADDRESS!,
+    ]);
+    writeFileSync(`${OUT}/${label}-${name}.json`, json);
+    console.log(`recorded ${name}: ${(JSON.parse(json.toString()) as { events: unknown[] }).events.length} events`);
+  }
+} finally {
+  await h.close();
+}

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../../src/worker/create-worker.js';
+import { installQuietRuntime } from '../../src/temporal/install-runtime.js';
+
+const DIR = 'test/replay/histories';
+const WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob', 'HookDelivery'];
+
+type HistoryJson = { events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[] };
+
+/**
+ * Histories recorded from real runs of earlier versions (record-histories.ts) replay against
+ * today's workflow code: a change that would break a workflow still running fails here.
+ */
+describe('replay of recorded histories', () => {
+  const files = readdirSync(DIR)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
+  const histories = files.map((file) => ({ file, json: JSON.parse(readFileSync(join(DIR, file), 'utf8')) as HistoryJson }));
+
+  it('covers every workflow type', () => {
+    const types = new Set(histories.map(({ json }) => json.events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name));
+    for (const type of WORKFLOW_TYPES) assert.ok(types.has(type), `no recorded history of ${type}`);
+  });
+
+  it('replays each without a nondeterminism error', async () => {
+    installQuietRuntime('ERROR');
+    const bundle = process.env.JOBSERVICE_WORKFLOW_BUNDLE;
+    const source = bundle && existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+    const results = Worker.runReplayHistories(
+      source,
+      histories.map(({ file, json }) => ({ workflowId: file, history: json })),
+    );
+    let replayed = 0;
+    for await (const result of results) {
+      assert.equal(result.error, undefined, `${result.workflowId}: ${String(result.error)}`);
+      replayed += 1;
+    }
+    assert.equal(replayed, histories.length);
+    assert.ok(replayed >= WORKFLOW_TYPES.length);
+  });
+});
