@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { serveApi } from './api/serve-app.js';
-import type { Config } from './config/config-schema.js';
+import { registrySettings, type Config } from './config/config-schema.js';
 import { loadConfig } from './config/load-config.js';
 import { defaultJobRegistry } from './jobs/index.js';
 import { createServiceLogger } from './logs/service-logger.js';
@@ -48,7 +48,7 @@ async function main(): Promise<void> {
 
   const target = temporalTarget(config, address);
   const client = await connectClient(target);
-  const registry = defaultJobRegistry();
+  const registry = defaultJobRegistry(registrySettings(config));
   try {
     await registerSearchAttributes(client);
     const worker = await startWorker(config, target, client, registry, log);

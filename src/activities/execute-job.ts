@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { JobContext } from '../jobs/job-context.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import type { JobLoggerFactory } from '../logs/job-loggers.js';
+import type { FanOutPlan } from '../shared/fan-out.js';
 import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
@@ -57,7 +58,10 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const runningTimer = setTimeout(reportRunning, deps.runningReportDelayMs);
 
     logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
-    const heartbeat = setInterval(() => activity.heartbeat(), deps.heartbeatIntervalMs);
+    let progress: unknown = undefined;
+    // Details always carry the revision, so a retry of a different run never resumes this one's progress.
+    const heartbeat = setInterval(() => activity.heartbeat({ revision: input.revision, progress }), deps.heartbeatIntervalMs);
+    const saved = info.heartbeatDetails as { revision?: number; progress?: unknown } | undefined;
     const abort = new AbortController();
     let interruption: Interruption | undefined;
     activity.cancellationSignal.addEventListener(
@@ -99,12 +103,23 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         return id;
       },
       sleep: (ms) => abortableSleep(ms, abort.signal),
+      saveProgress: (value) => {
+        progress = value;
+      },
+      savedProgress: () => (saved?.revision === input.revision ? saved.progress : undefined),
     };
 
     let failure: Error | undefined;
     const startedAt = performance.now();
+    let plan: FanOutPlan | undefined;
     try {
-      await definition.run(ctx, parsed.data);
+      if (input.mode === 'plan') {
+        if (!definition.fanOut) throw new Error(`job ${input.name} does not fan out`);
+        const planned = await definition.fanOut.plan(ctx, parsed.data);
+        plan = { ...planned, childName: definition.fanOut.child, retry: deps.registry.retryPolicy(definition.fanOut.child) };
+      } else {
+        await definition.run(ctx, parsed.data);
+      }
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     } finally {
@@ -129,8 +144,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         logger.error(`run failed: ${failure.message}`);
         throw ApplicationFailure.nonRetryable(failure.message, FailureType.JobFailed);
       }
-      logger.info('run finished');
-      return { outcome: 'done' };
+      logger.info(plan ? `planned ${plan.targets.length} ${plan.childName} sub job(s)` : 'run finished');
+      return plan ? { outcome: 'done', plan } : { outcome: 'done' };
     } finally {
       await logger.close();
     }

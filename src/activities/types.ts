@@ -1,3 +1,4 @@
+import type { FanOutPlan } from '../shared/fan-out.js';
 import type { OpCommand } from '../shared/job-model.js';
 import type { FinishedExecution, HistoryLimits } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
@@ -8,10 +9,12 @@ export interface ExecuteJobInput {
   parameters: Record<string, unknown>;
   revision: number;
   upstreamJobId?: string;
+  /** `plan`: run a fan-out job's plan instead of its `run`. */
+  mode?: 'plan';
 }
 
-/** `done` when the job returned normally, otherwise the op command that ended it. */
-export type ExecuteJobResult = { outcome: 'done' } | { outcome: OpCommand };
+/** `done` when the job returned normally (with its plan, in plan mode), otherwise the op command that ended it. */
+export type ExecuteJobResult = { outcome: 'done'; plan?: FanOutPlan } | { outcome: OpCommand };
 
 export interface PruneExecutionsInput {
   /** The periodic job (schedule) whose executions are pruned. */

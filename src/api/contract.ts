@@ -132,6 +132,10 @@ export const JobStatsSchema = z
     fails: z.number().int().optional(),
     last_error: z.string().optional(),
     sub_jobs: z.array(z.string()).optional(),
+    /** A fan-out job's outcome per target (e.g. per repository of a RETENTION job). */
+    results: z
+      .record(z.string(), z.object({ job_id: z.string(), status: z.string(), summary: z.record(z.string(), z.unknown()).optional() }))
+      .optional(),
     // Periodic jobs only.
     cron_spec: z.string().optional(),
     options: z.record(z.string(), z.unknown()).optional(),

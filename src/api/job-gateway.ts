@@ -53,7 +53,14 @@ export class JobGateway {
 
   async submit(request: SubmitRequest): Promise<JobStats> {
     const now = nowSec();
-    const id = request.unique ? uniqueJobId(request.name, request.parameters) : randomBytes(12).toString('hex');
+    const definition = this.deps.registry.get(request.name);
+    const exclusive = definition?.exclusive === true;
+    // An exclusive job has one id whatever its parameters, so Temporal lets one run at a time.
+    const id = exclusive
+      ? uniqueJobId(request.name, {})
+      : request.unique
+        ? uniqueJobId(request.name, request.parameters)
+        : randomBytes(12).toString('hex');
     const input: JobInput = {
       id,
       name: request.name,
@@ -67,8 +74,9 @@ export class JobGateway {
     };
     if (request.statusHook) input.statusHook = request.statusHook;
     if (request.scheduleDelay) input.scheduleDelay = request.scheduleDelay;
+    if (definition?.fanOut) input.fanOut = true;
     try {
-      await this.start(input, request.unique ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
+      await this.start(input, request.unique || exclusive ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw conflict(

@@ -1,3 +1,4 @@
+import { registrySettings } from '../config/config-schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { defaultJobRegistry } from '../jobs/index.js';
 import { createServiceLogger } from '../logs/service-logger.js';
@@ -14,7 +15,7 @@ async function main(): Promise<void> {
   const client = await connectClient(temporalTarget(config));
   try {
     await registerSearchAttributes(client);
-    const api = await serveApi(config, client, defaultJobRegistry());
+    const api = await serveApi(config, client, defaultJobRegistry(registrySettings(config)));
     log.info(`API listening on ${api.url}/api/v1`);
     await runUntilSignal();
     log.info('shutting down');

@@ -78,6 +78,7 @@ export class PeriodicGateway {
       timings: this.deps.timings,
       statusHook: request.statusHook,
       historyLimits: historyLimits(options),
+      fanOut: this.deps.registry.get(request.name)?.fanOut ? true : undefined,
     });
     await this.rpc(() =>
       this.deps.client.schedule.create({

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RegistrySettings } from '../jobs/retention/retention-settings.js';
 
 /** Harbor's log levels; an unknown level is refused here rather than silently becoming WARNING. */
 export const LogLevel = z
@@ -139,6 +140,38 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** Registries the registry jobs reach with credentials; a job names a registry by URL only. */
+    registries: z
+      .array(
+        z
+          .object({
+            url: z.url({ protocol: /^https?$/ }),
+            username: z.string().min(1).optional(),
+            password: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Tag retention: one registry request's timeout, and the defaults of a job's `concurrency`. */
+    retention: z
+      .object({
+        request_timeout_seconds: z.number().positive().max(600).default(30),
+        max_repositories_in_flight: z.number().int().min(1).max(100).default(4),
+        max_deletes_in_flight: z.number().int().min(1).max(256).default(8),
+        /** 0: no ceiling. */
+        max_deletes_per_second: z.number().min(0).max(10_000).default(50),
+      })
+      .strict()
+      .prefault({}),
+    /** GARBAGE_COLLECTION: the registry's own collector, run on a worker that shares its storage. */
+    garbage_collection: z
+      .object({
+        command: z.array(z.string().min(1)).min(1).default(['docker-registry', 'garbage-collect', '/etc/docker/registry/config.yml']),
+        /** The registry's storage root, to report the bytes a collection frees. */
+        storage_dir: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** Harbor's reaper: accepted so Harbor config files load; Temporal makes it unnecessary. */
     reaper: z.record(z.string(), z.unknown()).optional(),
     /** Inbound API secret; normally given as the CORE_SECRET environment variable. */
@@ -156,3 +189,17 @@ export const ConfigSchema = z
   });
 
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** What the registry jobs take from the configuration. */
+export function registrySettings(config: Config): RegistrySettings {
+  return {
+    registries: config.registries,
+    requestTimeoutMs: config.retention.request_timeout_seconds * 1000,
+    defaults: {
+      repositories: config.retention.max_repositories_in_flight,
+      deletes: config.retention.max_deletes_in_flight,
+      deletesPerSecond: config.retention.max_deletes_per_second,
+    },
+    garbageCollection: { command: config.garbage_collection.command, storageDir: config.garbage_collection.storage_dir },
+  };
+}

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { FanOutPlan, FanOutTarget } from '../shared/fan-out.js';
 import type { JobContext } from './job-context.js';
 import { JOB_NAME_PATTERN } from '../shared/job-model.js';
 
@@ -15,9 +16,19 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   retryInitialIntervalMs?: number;
   /** Cap on the delay between failed runs. @defaultValue 300000 */
   retryMaxIntervalMs?: number;
+  /** One at a time across the service (Harbor's MaxCurrency 1): a second submit while one is active is 409. */
+  exclusive?: boolean;
   /** The parameters' schema: Harbor's Validate. Checked at submit time and again before each run. */
   params: S;
   run(ctx: JobContext, params: z.infer<S>): Promise<void>;
+  /**
+   * A job that fans out: `plan` (run instead of `run`, in the job's activity) names one sub job of
+   * the `child` job per target; the workflow runs them as child workflows, `poolSize` at once.
+   */
+  fanOut?: {
+    child: string;
+    plan(ctx: JobContext, params: z.infer<S>): Promise<{ poolSize: number; targets: FanOutTarget[]; progress: FanOutPlan['progress'] }>;
+  };
 }
 
 export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {

@@ -1,8 +1,12 @@
 import { demoJob } from './demo-job.js';
+import { garbageCollectionJob } from './garbage-collection-job.js';
 import { createJobRegistry, type JobRegistry } from './job-registry.js';
 import { noopJob } from './noop-job.js';
+import { retentionJob } from './retention/retention-job.js';
+import { retentionRepositoryJob } from './retention/retention-repository-job.js';
+import { DEFAULT_REGISTRY_SETTINGS, type RegistrySettings } from './retention/retention-settings.js';
 
-/** The jobs this build of jobservice knows. */
-export function defaultJobRegistry(): JobRegistry {
-  return createJobRegistry([demoJob, noopJob]);
+/** The jobs this build of jobservice knows; the registry jobs take the worker's registry settings. */
+export function defaultJobRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS): JobRegistry {
+  return createJobRegistry([demoJob, noopJob, retentionJob(settings), retentionRepositoryJob(settings), garbageCollectionJob(settings)]);
 }

@@ -35,4 +35,11 @@ export interface JobContext {
   launchJob(request: SubJobRequest): Promise<string>;
   /** Sleep that ends early when the job is stopped or cancelled. */
   sleep(ms: number): Promise<void>;
+  /**
+   * Record how far the run has come (small, JSON). It travels with the run's heartbeats, so if the
+   * worker is lost the run that takes over reads it with `savedProgress()` and need not repeat work.
+   */
+  saveProgress(progress: unknown): void;
+  /** What the previous attempt of this run saved, if it was interrupted (a lost worker). */
+  savedProgress(): unknown;
 }

@@ -13,6 +13,7 @@
  */
 
 import type { HistoryLimits } from '../schedules/history-limits.js';
+import type { FanOutResult } from './fan-out.js';
 import type { HookTimings } from './hook-event.js';
 
 /** Harbor's job names: upper snake case. */
@@ -98,6 +99,8 @@ export interface JobInput {
   timings: JobTimings;
   /** Executions of a periodic job: how many finished ones to keep (Kubernetes' history limits). */
   historyLimits?: HistoryLimits;
+  /** The job fans out: its activity plans, and the workflow runs one child job per target. */
+  fanOut?: boolean;
 }
 
 /** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */
@@ -115,6 +118,8 @@ export interface JobState {
   last_error?: string;
   /** Ids of the sub jobs this job launched. */
   sub_jobs?: string[];
+  /** A fan-out job's outcome per target. */
+  results?: Record<string, FanOutResult>;
 }
 
 /** Harbor's StatsInfo, as `GET /api/v1/jobs/{id}` returns it. */
@@ -138,6 +143,7 @@ export interface JobStats {
   fails?: number;
   last_error?: string;
   sub_jobs?: string[];
+  results?: Record<string, FanOutResult>;
   // Periodic jobs only.
   cron_spec?: string;
   options?: Record<string, unknown>;
@@ -184,6 +190,7 @@ export function toStats(input: JobInput, state: JobState): JobStats {
   if (state.fails > 0) stats.fails = state.fails;
   if (state.last_error !== undefined) stats.last_error = state.last_error;
   if (state.sub_jobs?.length) stats.sub_jobs = [...state.sub_jobs];
+  if (state.results) stats.results = state.results;
   return stats;
 }
 

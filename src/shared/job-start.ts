@@ -43,7 +43,7 @@ export function jobStartOptions(input: JobInput, state: JobState = initialState(
  */
 export function periodicExecutionTemplate(
   periodicId: string,
-  fields: Pick<JobInput, 'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits'>,
+  fields: Pick<JobInput, 'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits' | 'fanOut'>,
 ): {
   input: JobInput;
   memo: Record<string, unknown>;
@@ -61,6 +61,7 @@ export function periodicExecutionTemplate(
   };
   if (!input.statusHook) delete input.statusHook;
   if (!input.historyLimits) delete input.historyLimits;
+  if (!input.fanOut) delete input.fanOut;
   const { memo, typedSearchAttributes } = jobStartOptions(input);
   return {
     input,

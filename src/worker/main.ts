@@ -1,3 +1,4 @@
+import { registrySettings } from '../config/config-schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { defaultJobRegistry } from '../jobs/index.js';
 import { createServiceLogger } from '../logs/service-logger.js';
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
   const client = await connectClient(target);
   try {
     await registerSearchAttributes(client);
-    const worker = await startWorker(config, target, client, defaultJobRegistry(), log);
+    const worker = await startWorker(config, target, client, defaultJobRegistry(registrySettings(config)), log);
     log.info(`worker polling task queue ${target.taskQueue} on ${target.address} (${config.worker_pool.workers} slots)`);
     await Promise.race([runUntilSignal(), worker.done]);
     log.info('shutting down');

@@ -22,6 +22,8 @@ import { JobStatusKey } from '../shared/search-attributes.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
 import { nowSec } from '../shared/time.js';
 import { retryDelayMs } from '../shared/backoff.js';
+import type { FanOutPlan } from '../shared/fan-out.js';
+import { runFanOut } from './fan-out.js';
 import { HookDelivery } from './hook-delivery-workflow.js';
 import { HookOutbox } from './hook-outbox.js';
 // A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
@@ -45,6 +47,8 @@ export class JobRun {
   private readonly hookTimings: HookTimings;
   private readonly executeJob: JobActivities['executeJob'];
   private readonly pruneExecutions: JobActivities['pruneExecutions'];
+  /** The op already passed on to sub jobs, if any. */
+  private opPassedOn: OpCommand | undefined;
 
   constructor(readonly input: JobInput) {
     this.state = initialState(input);
@@ -122,8 +126,7 @@ export class JobRun {
       // Stop and cancel are passed on by finishWithOp, not by closing with the parent.
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });
-    this.state.sub_jobs = [...(this.state.sub_jobs ?? []), child.id];
-    this.publish(false);
+    this.recordSubJob(child.id);
     return child.id;
   }
 
@@ -134,23 +137,15 @@ export class JobRun {
     await condition(() => this.op !== undefined, Math.max(0, run_at * 1000 - Date.now()));
   }
 
+  /** One run of the job's code: its activity, or for a fan-out job its plan and then its child jobs. */
   async runOnce(): Promise<RunOutcome> {
     let settled: RunOutcome | undefined;
     const scope = new CancellationScope();
-    const { input, state } = this;
     void scope
-      .run(() =>
-        this.executeJob({
-          id: input.id,
-          name: input.name,
-          parameters: input.parameters,
-          revision: state.revision,
-          upstreamJobId: input.upstreamJobId,
-        }),
-      )
+      .run(() => (this.input.fanOut ? this.fanOutOnce() : this.executeOnce()))
       .then(
-        (result: ExecuteJobResult) => {
-          settled = result.outcome === 'done' ? { kind: 'done' } : { kind: 'op', op: result.outcome };
+        (outcome) => {
+          settled = outcome;
         },
         (err: unknown) => {
           settled = { kind: 'failed', message: failureMessage(err) };
@@ -159,9 +154,43 @@ export class JobRun {
     await condition(() => settled !== undefined || this.op !== undefined);
     if (settled !== undefined) return settled;
     scope.cancel();
+    if (this.input.fanOut) await this.passOpOn(this.op!);
     // A job that ignores the stop is abandoned after the grace period; its late result is ignored.
-    await condition(() => settled !== undefined, input.timings.stopGraceMs);
+    await condition(() => settled !== undefined, this.input.timings.stopGraceMs);
     return { kind: 'op', op: this.op ?? OpCommand.Stop };
+  }
+
+  private async executeOnce(mode?: 'plan'): Promise<RunOutcome & { plan?: FanOutPlan }> {
+    const { input, state } = this;
+    const result: ExecuteJobResult = await this.executeJob({
+      id: input.id,
+      name: input.name,
+      parameters: input.parameters,
+      revision: state.revision,
+      upstreamJobId: input.upstreamJobId,
+      ...(mode ? { mode } : {}),
+    });
+    if (result.outcome !== 'done') return { kind: 'op', op: result.outcome };
+    return result.plan ? { kind: 'done', plan: result.plan } : { kind: 'done' };
+  }
+
+  private async fanOutOnce(): Promise<RunOutcome> {
+    const planned = await this.executeOnce('plan');
+    if (planned.kind !== 'done' || !planned.plan)
+      return planned.kind === 'done' ? { kind: 'failed', message: 'the job planned nothing' } : planned;
+    return runFanOut(this, planned.plan);
+  }
+
+  /** Started on the job's behalf (a sub job or a fan-out target): stop and cancel reach it through finishWithOp. */
+  recordSubJob(id: string): void {
+    this.state.sub_jobs = [...(this.state.sub_jobs ?? []), id];
+    this.publish(false);
+    // A child whose start was under way when the stop was passed on gets it now.
+    if (this.opPassedOn) {
+      void getExternalWorkflowHandle(id)
+        .signal(this.opPassedOn === OpCommand.Cancel ? cancelSignal : stopSignal)
+        .catch(() => undefined);
+    }
   }
 
   /** Counts a failed run; true when the job's retry policy allows another. */
@@ -187,12 +216,22 @@ export class JobRun {
 
   async finishWithOp(command: OpCommand): Promise<void> {
     this.moveTo(command === OpCommand.Cancel ? JobStatus.Cancelled : JobStatus.Stopped);
-    // Stop or cancel of a job reaches its sub jobs; one that already ended ignores it.
-    for (const childId of this.state.sub_jobs ?? []) {
-      await getExternalWorkflowHandle(childId)
+    await this.passOpOn(command);
+  }
+
+  /**
+   * Stop or cancel of a job reaches its sub jobs; one that already ended ignores it. A fan-out job
+   * passes it on at once and to all children together, so their work stops while the job winds down.
+   */
+  private async passOpOn(command: OpCommand): Promise<void> {
+    if (this.opPassedOn) return;
+    this.opPassedOn = command;
+    const send = (id: string) =>
+      getExternalWorkflowHandle(id)
         .signal(command === OpCommand.Cancel ? cancelSignal : stopSignal)
         .catch(() => undefined);
-    }
+    if (this.input.fanOut) await Promise.all((this.state.sub_jobs ?? []).map(send));
+    else for (const id of this.state.sub_jobs ?? []) await send(id);
   }
 
   /** What every ending does once the status is final: hooks handed on, history pruned. */

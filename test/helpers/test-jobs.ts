@@ -3,6 +3,10 @@ import { defineJob } from '../../src/jobs/define-job.js';
 import { demoJob } from '../../src/jobs/demo-job.js';
 import { createJobRegistry } from '../../src/jobs/job-registry.js';
 import { noopJob } from '../../src/jobs/noop-job.js';
+import { garbageCollectionJob } from '../../src/jobs/garbage-collection-job.js';
+import { retentionJob } from '../../src/jobs/retention/retention-job.js';
+import { retentionRepositoryJob } from '../../src/jobs/retention/retention-repository-job.js';
+import { DEFAULT_REGISTRY_SETTINGS, type RegistrySettings } from '../../src/jobs/retention/retention-settings.js';
 
 /** Always fails; retried once, quickly, so retry behaviour is seen within a test's patience. */
 export const failingJob = defineJob({
@@ -85,6 +89,19 @@ async function assertRejects(promise: Promise<unknown>) {
   throw new Error('launchJob accepted parameters that fail the sub job schema');
 }
 
-export function testRegistry() {
-  return createJobRegistry([demoJob, noopJob, failingJob, noRetryJob, chattyJob, propertyJob, parentJob, flipJob]);
+/** The test jobs beside the real ones; the registry jobs take `settings` (credentials, GC command). */
+export function testRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS) {
+  return createJobRegistry([
+    demoJob,
+    noopJob,
+    failingJob,
+    noRetryJob,
+    chattyJob,
+    propertyJob,
+    parentJob,
+    flipJob,
+    retentionJob(settings),
+    retentionRepositoryJob(settings),
+    garbageCollectionJob(settings),
+  ]);
 }

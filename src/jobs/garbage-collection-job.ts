@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { z } from 'zod';
+import { defineJob } from './define-job.js';
+import type { RegistrySettings } from './retention/retention-settings.js';
+
+/** Bytes under a directory (the registry's storage), or undefined when it cannot be read. */
+async function diskUsage(dir: string): Promise<number | undefined> {
+  try {
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    let total = 0;
+    for (const entry of entries) if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
+    return total;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The registry's own garbage collection (`registry garbage-collect <config>`), run by the
+ * configured command on the worker that shares the registry's storage; its output goes to the
+ * job log. One at a time across the service, as in Harbor (the job's id is fixed while it runs).
+ */
+export function garbageCollectionJob(settings: RegistrySettings) {
+  return defineJob({
+    name: 'GARBAGE_COLLECTION',
+    maxFails: 1,
+    exclusive: true,
+    params: z
+      .object({
+        dry_run: z.boolean().default(false),
+        /** Also delete manifests no tag points at (`--delete-untagged`). */
+        delete_untagged: z.boolean().default(false),
+      })
+      .strict(),
+    async run(ctx, params) {
+      const { command, storageDir } = settings.garbageCollection;
+      const args = [
+        ...command.slice(1),
+        ...(params.dry_run ? ['--dry-run'] : []),
+        ...(params.delete_untagged ? ['--delete-untagged'] : []),
+      ];
+      ctx.logger.info(`garbage collection: ${[command[0], ...args].join(' ')}`);
+      const before = storageDir ? await diskUsage(storageDir) : undefined;
+      const child = spawn(command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const stop = () => child.kill('SIGTERM');
+      ctx.signal.addEventListener('abort', stop, { once: true });
+      let blobs = 0;
+      let manifests = 0;
+      const follow = (stream: NodeJS.ReadableStream) =>
+        new Promise<void>((resolve) => {
+          const lines = createInterface({ input: stream });
+          lines.on('line', (line) => {
+            ctx.logger.info(line);
+            if (/blob eligible for deletion|deleting blob/i.test(line)) blobs += 1;
+            if (/manifest eligible for deletion|deleting manifest/i.test(line)) manifests += 1;
+          });
+          lines.on('close', resolve);
+        });
+      const exited = new Promise<number | null>((resolve, reject) => {
+        child.on('error', reject);
+        child.on('close', (code) => resolve(code));
+      });
+      const [code] = await Promise.all([exited, follow(child.stdout), follow(child.stderr)]).catch((err: Error) => {
+        throw new Error(`could not run ${command[0]}: ${err.message}`);
+      });
+      ctx.signal.removeEventListener('abort', stop);
+      if (ctx.opCommand()) return;
+      if (code !== 0) throw new Error(`${command[0]} garbage-collect exited with code ${code}`);
+      const after = storageDir ? await diskUsage(storageDir) : undefined;
+      const freed = before !== undefined && after !== undefined ? Math.max(0, before - after) : undefined;
+      const summary = { freed_bytes: freed ?? null, blobs_deleted: blobs, manifests_deleted: manifests, dry_run: params.dry_run };
+      ctx.logger.info(`garbage collection done: ${JSON.stringify(summary)}`);
+      ctx.checkin(JSON.stringify(summary));
+    },
+  });
+}

@@ -1,0 +1,69 @@
+import { RegistryClient } from '../../registry/registry-client.js';
+import { globMatch, ruleAppliesTo } from '../../retention/select.js';
+import { defineJob } from '../define-job.js';
+import { RetentionParams, type RetentionRepositoryParams } from './retention-params.js';
+import { endpointFor, type RegistrySettings } from './retention-settings.js';
+
+/**
+ * Harbor's tag retention over one registry: one RETENTION_REPOSITORY sub job per repository in
+ * scope (a child workflow), `concurrency.repositories` at a time. Deletes in flight across the
+ * execution stay within `concurrency.deletes`: each running repository gets an equal share.
+ */
+export function retentionJob(settings: RegistrySettings) {
+  return defineJob({
+    name: 'RETENTION',
+    maxFails: 1,
+    params: RetentionParams,
+    async run() {
+      throw new Error('RETENTION runs as a fan-out of RETENTION_REPOSITORY jobs');
+    },
+    fanOut: {
+      child: 'RETENTION_REPOSITORY',
+      async plan(ctx, params) {
+        const { registry, scope, policy, dry_run } = params;
+        ctx.logger.info(`retention of ${registry.url}: ${policy.rules.length} rule(s), algorithm ${policy.algorithm}, dry_run ${dry_run}`);
+        const repositories = new Set(scope.repositories ?? []);
+        if (scope.repository_patterns?.length) {
+          const client = new RegistryClient(endpointFor(settings, registry.url), {
+            timeoutMs: settings.requestTimeoutMs,
+            signal: ctx.signal,
+          });
+          const catalog = await client.catalog();
+          for (const repository of catalog)
+            if (scope.repository_patterns.some((p) => globMatch(p, repository))) repositories.add(repository);
+        }
+        const inScope = [...repositories].sort().flatMap((repository) => {
+          const rules = policy.rules.filter((rule) => !rule.disabled && ruleAppliesTo(rule, repository));
+          if (rules.length === 0) ctx.logger.info(`${repository}: no rule applies; skipped`);
+          return rules.length === 0 ? [] : [{ repository, rules }];
+        });
+        const limits = {
+          repositories: params.concurrency.repositories ?? settings.defaults.repositories,
+          deletes: params.concurrency.deletes ?? settings.defaults.deletes,
+          perSecond: params.concurrency.deletes_per_second ?? settings.defaults.deletesPerSecond,
+        };
+        // Never more repositories at once than deletes allowed in flight, so every share is at least one.
+        const poolSize = Math.max(1, Math.min(limits.repositories, limits.deletes, inScope.length));
+        const share = Math.floor(limits.deletes / poolSize);
+        ctx.logger.info(
+          inScope.length === 0
+            ? 'no resources for retention'
+            : `${inScope.length} repositories, ${poolSize} at a time, ${share} delete(s) in flight each` +
+                (limits.perSecond > 0 ? `, ${(limits.perSecond / poolSize).toFixed(2)} deletes/s each` : ''),
+        );
+        const targets = inScope.map(({ repository, rules }) => {
+          const child: RetentionRepositoryParams = {
+            registry,
+            repository,
+            policy: { algorithm: 'or', rules },
+            dry_run,
+            max_in_flight: share,
+            deletes_per_second: limits.perSecond / poolSize,
+          };
+          return { target: repository, parameters: child };
+        });
+        return { poolSize, targets, progress: { done: 'repositories_done', total: 'total', extra: { dry_run } } };
+      },
+    },
+  });
+}

@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+
+/** What a job reads of a registry: credentials come from the worker's configuration, never from the job. */
+export interface RegistryEndpoint {
+  url: string;
+  username?: string;
+  password?: string;
+}
+
+/** A registry answered in a way the job cannot go on from; the message never carries credentials. */
+export class RegistryError extends Error {
+  override name = 'RegistryError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const MANIFEST_TYPES = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+} as const;
+const ACCEPT = Object.values(MANIFEST_TYPES).join(', ');
+
+export interface Descriptor {
+  mediaType?: string;
+  digest: string;
+  size?: number;
+}
+
+export interface Manifest {
+  digest: string;
+  mediaType: string;
+  /** Present on an image manifest. */
+  config?: Descriptor;
+  layers?: Descriptor[];
+  /** Present on an index / manifest list. */
+  manifests?: Descriptor[];
+}
+
+export function isIndex(manifest: Pick<Manifest, 'mediaType'>): boolean {
+  return manifest.mediaType === MANIFEST_TYPES.ociIndex || manifest.mediaType === MANIFEST_TYPES.dockerList;
+}
+
+/**
+ * The OCI Distribution API, as far as retention needs it: catalog and tags (paginated by `Link`),
+ * manifests and config blobs, deletes by digest; basic auth, and the bearer-token dance of the
+ * distribution spec (a 401 names the realm, the token is fetched with the basic credentials).
+ */
+export class RegistryClient {
+  private readonly base: string;
+  private readonly tokens = new Map<string, string>();
+
+  constructor(
+    private readonly endpoint: RegistryEndpoint,
+    private readonly options: { timeoutMs: number; signal?: AbortSignal },
+  ) {
+    this.base = endpoint.url.replace(/\/+$/, '');
+  }
+
+  /** Every repository, following the catalog's pages. */
+  async catalog(): Promise<string[]> {
+    return this.paged('/v2/_catalog?n=1000', 'repositories', 'registry:catalog:*');
+  }
+
+  async tags(repository: string): Promise<string[]> {
+    return this.paged(`/v2/${repository}/tags/list?n=1000`, 'tags', pullScope(repository));
+  }
+
+  async manifest(repository: string, reference: string): Promise<Manifest> {
+    const response = await this.send('GET', `/v2/${repository}/manifests/${reference}`, pullScope(repository), { accept: ACCEPT });
+    await expectOk(response, `manifest ${repository}:${reference}`);
+    const body = Buffer.from(await response.arrayBuffer());
+    const parsed = JSON.parse(body.toString('utf8')) as Omit<Manifest, 'digest'>;
+    const digest = response.headers.get('docker-content-digest') ?? `sha256:${createHash('sha256').update(body).digest('hex')}`;
+    const mediaType = parsed.mediaType ?? response.headers.get('content-type')?.split(';')[0] ?? MANIFEST_TYPES.ociManifest;
+    return { ...parsed, digest, mediaType };
+  }
+
+  async blobJson(repository: string, digest: string): Promise<Record<string, unknown>> {
+    const response = await this.send('GET', `/v2/${repository}/blobs/${digest}`, pullScope(repository));
+    await expectOk(response, `blob ${repository}@${digest}`);
+    return (await response.json()) as Record<string, unknown>;
+  }
+
+  /** Deletes a manifest (and so every tag on it). An already deleted digest is `gone`, not an error. */
+  async deleteManifest(repository: string, digest: string): Promise<'deleted' | 'gone'> {
+    const response = await this.send('DELETE', `/v2/${repository}/manifests/${digest}`, `repository:${repository}:delete`);
+    await response.body?.cancel();
+    if (response.status === 202 || response.status === 200) return 'deleted';
+    if (response.status === 404) return 'gone';
+    if (response.status === 405) {
+      throw new RegistryError(405, `the registry at ${this.base} does not allow deletes (storage.delete.enabled is off)`);
+    }
+    return failWith(response, `delete ${repository}@${digest}`);
+  }
+
+  private async paged(first: string, key: 'repositories' | 'tags', scope: string): Promise<string[]> {
+    const items: string[] = [];
+    let next: string | undefined = first;
+    while (next) {
+      const response = await this.send('GET', next, scope);
+      await expectOk(response, key === 'tags' ? `tags of ${first.split('/')[2]}` : 'catalog');
+      const body = (await response.json()) as Record<string, string[] | null>;
+      items.push(...(body[key] ?? []));
+      next = nextLink(response.headers.get('link'));
+    }
+    return items;
+  }
+
+  /** One request, authenticated as the registry asks; a 401 is answered once per scope. */
+  private async send(method: string, path: string, scope: string, { accept }: { accept?: string } = {}): Promise<Response> {
+    const attempt = (authorization?: string) => {
+      const headers: Record<string, string> = {};
+      if (accept) headers.accept = accept;
+      if (authorization) headers.authorization = authorization;
+      const signals = [AbortSignal.timeout(this.options.timeoutMs), ...(this.options.signal ? [this.options.signal] : [])];
+      return fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.any(signals), redirect: 'follow' }).catch(
+        (err: unknown) => {
+          const cause =
+            err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (err as Error).message;
+          throw new RegistryError(0, `${method} ${this.base}${path.split('?')[0]}: ${cause}`);
+        },
+      );
+    };
+    const cached = this.tokens.get(scope);
+    const first = await attempt(cached ?? this.basic());
+    if (first.status !== 401) return first;
+    const challenge = first.headers.get('www-authenticate') ?? '';
+    await first.body?.cancel();
+    const authorization = /^bearer /i.test(challenge) ? await this.token(challenge, scope) : this.basic();
+    if (!authorization) throw new RegistryError(401, `the registry at ${this.base} wants credentials; configure them under registries`);
+    if (authorization.startsWith('Bearer ')) this.tokens.set(scope, authorization);
+    return attempt(authorization);
+  }
+
+  private basic(): string | undefined {
+    const { username, password } = this.endpoint;
+    return username ? `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` : undefined;
+  }
+
+  /** The distribution spec's token dance: GET realm?service=…&scope=… with basic credentials. */
+  private async token(challenge: string, scope: string): Promise<string> {
+    const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!.toLowerCase(), m[2]!]));
+    if (!params.realm) throw new RegistryError(401, `the registry at ${this.base} sent a bearer challenge without a realm`);
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    url.searchParams.set('scope', params.scope ?? scope);
+    const headers: Record<string, string> = {};
+    const basic = this.basic();
+    if (basic) headers.authorization = basic;
+    const response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs) }).catch((err: unknown) => {
+      throw new RegistryError(0, `token service ${url.origin}${url.pathname}: ${(err as Error).message}`);
+    });
+    if (!response.ok) {
+      await response.body?.cancel();
+      throw new RegistryError(response.status, `the token service of ${this.base} refused the credentials (HTTP ${response.status})`);
+    }
+    const body = (await response.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new RegistryError(401, `the token service of ${this.base} answered without a token`);
+    return `Bearer ${token}`;
+  }
+}
+
+function pullScope(repository: string): string {
+  return `repository:${repository}:pull`;
+}
+
+function nextLink(link: string | null): string | undefined {
+  const match = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
+  if (!match) return undefined;
+  const target = new URL(match[1]!, 'http://registry.invalid');
+  return `${target.pathname}${target.search}`;
+}
+
+async function expectOk(response: Response, what: string): Promise<void> {
+  if (response.ok) return;
+  await failWith(response, what);
+}
+
+async function failWith(response: Response, what: string): Promise<never> {
+  const text = (await response.text().catch(() => '')).slice(0, 300).trim();
+  const why: Record<number, string> = {
+    401: 'authentication failed',
+    403: 'the credentials lack permission',
+    404: 'not found',
+  };
+  throw new RegistryError(
+    response.status,
+    `${what}: HTTP ${response.status} (${why[response.status] ?? 'registry error'})${text ? `: ${text}` : ''}`,
+  );
+}

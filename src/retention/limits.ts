@@ -1,0 +1,31 @@
+/** At most `limit` of `fn` at once over `items`; stops starting new ones once `signal` aborts. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length && !signal?.aborted) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  return results;
+}
+
+/** Spaces calls at least 1/rps seconds apart across every caller of one limiter; rps ≤ 0 means no ceiling. */
+export class RateLimiter {
+  private nextAt = 0;
+  constructor(private readonly perSecond: number) {}
+
+  async take(signal?: AbortSignal): Promise<void> {
+    if (this.perSecond <= 0) return;
+    const now = Date.now();
+    const at = Math.max(now, this.nextAt);
+    this.nextAt = at + 1000 / this.perSecond;
+    if (at > now)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, at - now);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Harbor's retention policy (`pkg/retention/policy`), as a job parameter: a policy exported from
+ * Harbor validates unchanged. Templates that need pull times are refused, since the OCI
+ * Distribution API cannot report them (treating "never pulled" as a fact would delete images).
+ */
+import { z } from 'zod';
+
+export const TEMPLATES = [
+  'latestPushedK',
+  'latestPulledN',
+  'latestActiveK',
+  'nDaysSinceLastPush',
+  'nDaysSinceLastPull',
+  'lastXDays',
+  'always',
+  'nothing',
+] as const;
+export type Template = (typeof TEMPLATES)[number];
+
+/** Templates that read pull times. */
+export const PULL_TEMPLATES: readonly Template[] = ['latestPulledN', 'latestActiveK', 'nDaysSinceLastPull'];
+
+/** Harbor's default and upper bound of each template's parameter (the parameter is named after the template). */
+export const TEMPLATE_PARAMS: Partial<Record<Template, { fallback: number; max: number }>> = {
+  latestPushedK: { fallback: 10, max: 32766 },
+  latestPulledN: { fallback: 10, max: 32766 },
+  latestActiveK: { fallback: 10, max: 32766 },
+  nDaysSinceLastPush: { fallback: 30, max: 20190904 },
+  nDaysSinceLastPull: { fallback: 30, max: 20190904 },
+  lastXDays: { fallback: 10, max: 20190904 },
+};
+
+export const SelectorSchema = z
+  .object({
+    kind: z.literal('doublestar'),
+    decoration: z.enum(['matches', 'excludes', 'repoMatches', 'repoExcludes']),
+    pattern: z.string().max(512),
+    /** Harbor's extras: a JSON string such as `{"untagged":true}`. */
+    extras: z.string().max(1024).optional(),
+  })
+  .strict();
+export type Selector = z.infer<typeof SelectorSchema>;
+
+export const RuleSchema = z
+  .object({
+    id: z.number().int().optional(),
+    priority: z.number().int().optional(),
+    disabled: z.boolean().optional(),
+    action: z.literal('retain'),
+    template: z.enum(TEMPLATES),
+    params: z.record(z.string(), z.number().int().min(0)).default({}),
+    tag_selectors: z
+      .array(
+        SelectorSchema.refine(
+          (s) => s.decoration === 'matches' || s.decoration === 'excludes',
+          'a tag selector decorates with matches or excludes',
+        ),
+      )
+      .min(1, 'a rule needs at least one tag selector (Harbor skips a rule without one silently)')
+      .max(16),
+    scope_selectors: z
+      .object({
+        repository: z
+          .array(
+            SelectorSchema.refine(
+              (s) => s.decoration === 'repoMatches' || s.decoration === 'repoExcludes',
+              'a repository selector decorates with repoMatches or repoExcludes',
+            ),
+          )
+          .max(16)
+          .default([]),
+      })
+      .strict()
+      .default({ repository: [] }),
+  })
+  .strict()
+  .superRefine((rule, ctx) => {
+    const bounds = TEMPLATE_PARAMS[rule.template];
+    const value = rule.params[rule.template];
+    if (bounds && value !== undefined && value > bounds.max) {
+      ctx.addIssue({ code: 'custom', path: ['params', rule.template], message: `must be at most ${bounds.max}` });
+    }
+    if (PULL_TEMPLATES.includes(rule.template)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['template'],
+        message: `${rule.template} needs pull times, which the OCI Distribution API does not report; use latestPushedK, nDaysSinceLastPush, lastXDays or always`,
+      });
+    }
+    for (const [i, selector] of [...rule.tag_selectors, ...rule.scope_selectors.repository].entries()) {
+      if (selector.extras !== undefined && parseExtras(selector.extras) === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['selectors', i, 'extras'], message: 'must be a JSON object such as {"untagged":true}' });
+      }
+    }
+  });
+export type Rule = z.infer<typeof RuleSchema>;
+
+export const PolicySchema = z
+  .object({
+    id: z.number().int().optional(),
+    algorithm: z.literal('or'),
+    rules: z.array(RuleSchema).min(1).max(15),
+    // Harbor's own bookkeeping, accepted so an exported policy works unchanged; the job's schedule is its cron_spec.
+    trigger: z.unknown().optional(),
+    scope: z.unknown().optional(),
+  })
+  .strict();
+export type Policy = z.infer<typeof PolicySchema>;
+
+/** `{"untagged": bool}` from a selector's extras, or undefined when it is not that shape. */
+export function parseExtras(extras: string): { untagged?: boolean } | undefined {
+  try {
+    const value = JSON.parse(extras) as unknown;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+    const untagged = (value as { untagged?: unknown }).untagged;
+    if (untagged !== undefined && typeof untagged !== 'boolean') return undefined;
+    return untagged === undefined ? {} : { untagged };
+  } catch {
+    return undefined;
+  }
+}

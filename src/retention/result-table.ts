@@ -1,0 +1,40 @@
+import type { Candidate } from './select.js';
+
+export type Retention = 'RETAIN' | 'DEL' | 'ERR';
+
+export interface ResultRow {
+  candidate: Candidate;
+  retention: Retention;
+  error?: string;
+  note?: string;
+}
+
+const HEADER = ['Digest', 'Tag', 'Kind', 'PushedTime', 'PulledTime', 'CreatedTime', 'Retention'];
+
+/** Harbor's time format (`2006/01/02 15:04:05`, here in UTC), blank for an unknown time. */
+function formatTime(seconds: number): string {
+  if (seconds <= 0) return '';
+  return new Date(seconds * 1000).toISOString().slice(0, 19).replace('T', ' ').replace(/-/g, '/');
+}
+
+/** Harbor's retention result table, then one line per error and per protected artifact. */
+export function resultTable(rows: readonly ResultRow[]): string {
+  const cells = rows.map(({ candidate: c, retention }) => [
+    c.digest,
+    c.tags.join(','),
+    c.kind,
+    formatTime(c.pushedTime),
+    formatTime(c.pulledTime),
+    formatTime(c.createdTime),
+    retention,
+  ]);
+  const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  const line = (r: string[]) => `| ${r.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
+  const rule = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
+  const out = [rule, line(HEADER), rule, ...cells.map(line), rule];
+  for (const row of rows) {
+    if (row.error) out.push(`Retention error for artifact ${row.candidate.kind}:${row.candidate.digest} : ${row.error}`);
+    if (row.note) out.push(`Retained ${row.candidate.digest}: ${row.note}`);
+  }
+  return out.join('\n');
+}

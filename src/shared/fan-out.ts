@@ -1,0 +1,49 @@
+/**
+ * A job that fans out: its plan (run by its activity) names one sub job per target, and the
+ * workflow runs them as child workflows, at most `poolSize` at once. Pure: imported by workflow code.
+ */
+import type { RetryPolicy } from './job-model.js';
+
+export interface FanOutTarget {
+  /** What the target is called in the parent's results (a repository, a host, …). */
+  target: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface FanOutPlan {
+  childName: string;
+  retry: RetryPolicy;
+  poolSize: number;
+  targets: FanOutTarget[];
+  /** How the parent's progress check-in names its counters, and fields it always carries. */
+  progress: { done: string; total: string; extra: Record<string, unknown> };
+}
+
+/** One target's outcome, as the parent's stats show it. */
+export interface FanOutResult {
+  job_id: string;
+  status: string;
+  /** The child's last check-in, when it was a JSON object (a summary). */
+  summary?: Record<string, unknown>;
+}
+
+/** The parent's progress check-in: done/total, plus every numeric field of the children's summaries, summed. */
+export function fanOutProgress(plan: FanOutPlan, results: Record<string, FanOutResult>): Record<string, unknown> {
+  const finished = Object.values(results);
+  const sums: Record<string, number> = {};
+  for (const { summary } of finished) {
+    for (const [key, value] of Object.entries(summary ?? {})) if (typeof value === 'number') sums[key] = (sums[key] ?? 0) + value;
+  }
+  const failed = finished.filter((r) => r.status !== 'Success').length;
+  return { [plan.progress.done]: finished.length, [plan.progress.total]: plan.targets.length, ...sums, failed, ...plan.progress.extra };
+}
+
+export function parseSummary(checkIn: string | undefined): Record<string, unknown> | undefined {
+  if (!checkIn?.startsWith('{')) return undefined;
+  try {
+    const value = JSON.parse(checkIn) as unknown;
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ChildWorkflowFailure,
+  ParentClosePolicy,
+  startChild,
+  TerminatedFailure,
+  uuid4,
+} from '@temporalio/workflow';
+import { fanOutProgress, parseSummary, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
+import { JobStatus, type JobState } from '../shared/job-model.js';
+import { childJobInput, jobStartOptions } from '../shared/job-start.js';
+import { nowSec } from '../shared/time.js';
+import type { JobRun, RunOutcome } from './job-run.js';
+// A cycle (job-workflow imports job-run, which imports this module), resolved by the time a child starts.
+import { GenericJob } from './job-workflow.js';
+
+/**
+ * A fan-out job's run: one child job per target of its plan, at most `poolSize` at once, each a
+ * job of its own (upstream_job_id = this job). Progress is checked in as each child ends; the run
+ * fails, naming them, when any target did not succeed.
+ */
+export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutcome> {
+  run.moveTo(JobStatus.Running);
+  const results: Record<string, FanOutResult> = {};
+  run.state.results = results;
+  const queue = [...plan.targets];
+  const running = new Map<string, Promise<string>>();
+  while (queue.length > 0 || running.size > 0) {
+    while (running.size < plan.poolSize && queue.length > 0 && run.op === undefined) {
+      const target = queue.shift()!;
+      running.set(target.target, runTarget(run, plan, target, results));
+    }
+    if (running.size === 0) break;
+    const finished = await Promise.race(running.values());
+    running.delete(finished);
+    run.checkIn({ revision: run.state.revision, message: JSON.stringify(fanOutProgress(plan, results)), at: nowSec() });
+  }
+  const failed = Object.entries(results).filter(([, r]) => r.status !== JobStatus.Success);
+  if (failed.length === 0) return { kind: 'done' };
+  const names = failed.map(([target, r]) => `${target} (${r.status})`);
+  return {
+    kind: 'failed',
+    message: `${failed.length} of ${plan.targets.length} targets did not succeed: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`,
+  };
+}
+
+/** Starts one target's child job and resolves, never rejects, with the target's name once it has ended. */
+async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, results: Record<string, FanOutResult>): Promise<string> {
+  const child = childJobInput(
+    run.input,
+    { name: plan.childName, parameters: target.parameters, retry: plan.retry },
+    uuid4().replace(/-/g, '').slice(0, 24),
+    nowSec(),
+  );
+  const { workflowId, args, memo, typedSearchAttributes } = jobStartOptions(child);
+  // Started outside the run's scope: a stop reaches children as the job's own stop signal (finishWithOp), not as a workflow cancel.
+  const handle = await CancellationScope.nonCancellable(() =>
+    startChild(GenericJob, {
+      workflowId,
+      args,
+      memo,
+      typedSearchAttributes,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      staticSummary: `${plan.childName} of ${target.target}, for job ${run.input.id}`,
+    }),
+  );
+  run.recordSubJob(child.id);
+  let state: JobState | undefined;
+  let status: string = JobStatus.Error;
+  try {
+    state = await handle.result();
+    status = state.status;
+  } catch (err) {
+    const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
+    if (cause instanceof ApplicationFailure) state = cause.details?.[0] as JobState | undefined;
+    status = cause instanceof TerminatedFailure ? JobStatus.Stopped : (state?.status ?? JobStatus.Error);
+  }
+  const summary = parseSummary(state?.check_in);
+  results[target.target] = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };
+  return target.target;
+}

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { listTags, pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+
+const PASSWORD = 'S3cret-registry-pa55word';
+const policy = (template = 'latestPushedK', n = 1) => ({
+  algorithm: 'or',
+  rules: [
+    {
+      action: 'retain',
+      template,
+      params: { [template]: n },
+      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: '**' }],
+    },
+  ],
+});
+
+describe('RETENTION: credentials stay in the worker, bad input is a 400', () => {
+  let registry: TestRegistry;
+  let proxy: RegistryProxy;
+  let receiver: HookReceiver;
+  let h: Harness;
+  before(async () => {
+    registry = await startRegistry();
+    proxy = await startRegistryProxy(registry.url, { basicAuth: { username: 'robot', password: PASSWORD } });
+    receiver = await startHookReceiver();
+    h = await createHarness({
+      registry: testRegistry({ ...DEFAULT_REGISTRY_SETTINGS, registries: [{ url: proxy.url, username: 'robot', password: PASSWORD }] }),
+    });
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+    await proxy.close();
+    await registry.stop();
+  });
+
+  it('reaches a registry that wants credentials, and the password appears in no log, stats, hook or workflow history', async () => {
+    for (const [tag, m] of [
+      ['old', 1],
+      ['new', 2],
+    ] as const)
+      await pushImage(registry.url, 'sec/app', tag, `2026-0${m}-01T00:00:00Z`);
+    const job = await h.submit({
+      name: 'RETENTION',
+      parameters: { registry: { url: proxy.url }, scope: { repositories: ['sec/app'] }, policy: policy() },
+      status_hook: receiver.url('/retention'),
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.ok(proxy.sawCredentials);
+    assert.deepEqual(await listTags(registry.url, 'sec/app'), ['new']);
+
+    const childId = done.results!['sec/app']!.job_id;
+    const places: Record<string, string> = {
+      stats: JSON.stringify([done, await h.stats(childId)]),
+      list: await (await h.request('GET', '/api/v1/jobs?name=RETENTION_REPOSITORY')).text(),
+      logs: readdirSync(h.logDir)
+        .map((f) => readFileSync(join(h.logDir, f), 'utf8'))
+        .join('\n'),
+      hooks: JSON.stringify(receiver.accepted('/retention')),
+      histories: JSON.stringify([
+        await h.client.workflow.getHandle(job.id).fetchHistory(),
+        await h.client.workflow.getHandle(childId).fetchHistory(),
+      ]),
+      memo: JSON.stringify([
+        (await h.client.workflow.getHandle(job.id).describe()).memo,
+        (await h.client.workflow.getHandle(childId).describe()).memo,
+      ]),
+    };
+    assert.match(places.logs!, /Load 2 candidates/);
+    assert.ok(receiver.accepted('/retention').some((e) => e.status === 'Success'));
+    for (const [where, text] of Object.entries(places)) {
+      assert.ok(!text.includes(PASSWORD), `the password shows in ${where}`);
+      assert.ok(!text.includes(Buffer.from(`robot:${PASSWORD}`).toString('base64')), `the basic credentials show in ${where}`);
+    }
+  });
+
+  it('without configured credentials the repository job fails with a message that says what to do', async () => {
+    const bare = await createHarness({ config: h.config, registry: testRegistry() });
+    try {
+      await pushImage(registry.url, 'sec/other', 'x', '2026-01-01T00:00:00Z');
+      // A harness of its own shares the task queue: stop the credentialed worker so this one runs it.
+      await h.stopWorker();
+      const job = await bare.submit({
+        name: 'RETENTION',
+        parameters: { registry: { url: proxy.url }, scope: { repositories: ['sec/other'] }, policy: policy() },
+        metadata: { kind: 'Generic' },
+      });
+      const failed = await bare.waitForStatus(job.id, ['Error', 'Success'], 60_000);
+      assert.equal(failed.status, 'Error');
+      const child = await bare.stats(failed.results!['sec/other']!.job_id);
+      assert.match(child.last_error ?? '', /wants credentials; configure them under registries/);
+    } finally {
+      await bare.close({ keepJobs: true });
+      await h.startWorker();
+    }
+  });
+
+  const submit = (parameters: Record<string, unknown>) =>
+    h.request('POST', '/api/v1/jobs', { job: { name: 'RETENTION', parameters, metadata: { kind: 'Generic' } } });
+  const base = { registry: { url: 'http://127.0.0.1:5000' }, scope: { repositories: ['proj/app'] }, policy: policy() };
+  for (const [label, parameters, mentions] of [
+    ['a pull-time template', { ...base, policy: policy('latestPulledN', 3) }, /pull times/],
+    ['credentials in the registry URL', { ...base, registry: { url: 'http://robot:secret@127.0.0.1:5000' } }, /credentials/],
+    ['an empty scope', { ...base, scope: {} }, /repositories/],
+    ['a repository name that is not one', { ...base, scope: { repositories: ['../etc'] } }, /repository name/],
+    ['16 rules', { ...base, policy: { algorithm: 'or', rules: Array.from({ length: 16 }, () => policy().rules[0]) } }, /rules/],
+    ['an unknown template', { ...base, policy: policy('newestK', 3) }, /template/],
+    ['an unknown field', { ...base, keep: 3 }, /keep/],
+    ['a zero in-flight ceiling', { ...base, concurrency: { deletes: 0 } }, /deletes/],
+    ['dry_run as a string', { ...base, dry_run: 'yes' }, /dry_run/],
+  ] as const) {
+    it(`POST /jobs RETENTION: ${label} → 400`, async () => {
+      const response = await submit(parameters);
+      const body = (await response.json()) as { code: number; description: string };
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(body.code, 10013);
+      assert.match(body.description, mentions);
+      assert.ok(!body.description.includes('secret@'), 'the error does not echo credentials');
+    });
+  }
+});

@@ -1,0 +1,263 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import {
+  addTag,
+  listTags,
+  manifestExists,
+  pushImage,
+  pushIndex,
+  startRegistry,
+  startRegistryProxy,
+  storageSnapshot,
+  type TestRegistry,
+} from '../helpers/registry.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const everything = [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }];
+const latestPushed = (k: number, tagPattern = '**') => ({
+  algorithm: 'or',
+  rules: [
+    {
+      action: 'retain',
+      template: 'latestPushedK',
+      params: { latestPushedK: k },
+      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: tagPattern }],
+      scope_selectors: { repository: everything },
+    },
+  ],
+});
+const month = (m: number) => `2026-${String(m).padStart(2, '0')}-01T00:00:00Z`;
+
+export function retentionJob(registry: string, scope: Record<string, unknown>, policy: object, extra: Record<string, unknown> = {}) {
+  return {
+    name: 'RETENTION',
+    parameters: { registry: { url: registry }, scope, policy, dry_run: false, ...extra },
+    metadata: { kind: 'Generic' },
+  };
+}
+
+describe('RETENTION against a real docker-registry', () => {
+  let registry: TestRegistry;
+  let h: Harness;
+  const digests: Record<string, string> = {};
+
+  before(async () => {
+    registry = await startRegistry();
+    h = await createHarness({
+      registry: testRegistry({
+        ...DEFAULT_REGISTRY_SETTINGS,
+        garbageCollection: { command: ['docker-registry', 'garbage-collect', registry.configPath], storageDir: registry.storageDir },
+      }),
+    });
+    const reg = registry.url;
+    for (const [tag, m] of [
+      ['a', 1],
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+      ['e', 5],
+    ] as const)
+      digests[tag] = await pushImage(reg, 'proj/app', tag, month(m));
+    await addTag(reg, 'proj/app', digests.e!, 'e-alias');
+    const index = await pushIndex(reg, 'proj/app', 'multi', '2026-03-15T00:00:00Z');
+    digests.multi = index.digest;
+    digests.untagged = await pushImage(reg, 'proj/app', undefined, month(6));
+    for (const [tag, m] of [
+      ['x', 1],
+      ['y', 2],
+    ] as const)
+      digests[tag] = await pushImage(reg, 'proj/lib', tag, month(m));
+  });
+  after(async () => {
+    await h.close();
+    await registry.stop();
+  });
+
+  const log = (id: string) => readFileSync(join(h.logDir, `${id}.log`), 'utf8');
+  const child = async (parent: JobStats, repository: string) => h.stats(parent.results![repository]!.job_id);
+
+  it('a dry run deletes nothing, and logs the table it would act on', async () => {
+    const before = storageSnapshot(registry.storageDir);
+    const job = await h.submit(
+      retentionJob(registry.url, { repositories: ['proj/app'], repository_patterns: ['proj/l*'] }, latestPushed(2), { dry_run: true }),
+    );
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(storageSnapshot(registry.storageDir), before);
+    assert.deepEqual(await listTags(registry.url, 'proj/app'), ['a', 'b', 'c', 'd', 'e', 'e-alias', 'multi']);
+    assert.deepEqual(Object.keys(done.results ?? {}).sort(), ['proj/app', 'proj/lib']);
+    assert.deepEqual(JSON.parse(done.check_in!), {
+      repositories_done: 2,
+      total: 2,
+      candidates: 8,
+      retained: 4,
+      deleted: 0,
+      would_delete: 4,
+      errors: 0,
+      failed: 0,
+      dry_run: true,
+    });
+    const app = await child(done, 'proj/app');
+    assert.equal(app.upstream_job_id, job.id);
+    assert.equal(app.name, 'RETENTION_REPOSITORY');
+    const table = log(app.id);
+    for (const tag of ['a', 'b', 'c']) assert.match(table, new RegExp(`${digests[tag]} \\| ${tag} +\\| image .*\\| DEL`));
+    assert.match(table, new RegExp(`${digests.multi} \\| multi +\\| index .*\\| DEL`));
+    assert.match(table, new RegExp(`${digests.e} \\| e,e-alias \\| image .*\\| RETAIN`));
+  });
+
+  it('latestPushedK=2 deletes the rest by digest; a tag sharing a retained digest survives; untagged manifests are left to GC', async () => {
+    const job = await h.submit(retentionJob(registry.url, { repositories: ['proj/app', 'proj/lib'] }, latestPushed(2)));
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(await listTags(registry.url, 'proj/app'), ['d', 'e', 'e-alias']);
+    assert.deepEqual(await listTags(registry.url, 'proj/lib'), ['x', 'y']);
+    for (const tag of ['a', 'b', 'c', 'multi']) assert.equal(await manifestExists(registry.url, 'proj/app', digests[tag]!), false, tag);
+    for (const tag of ['d', 'e', 'untagged']) assert.equal(await manifestExists(registry.url, 'proj/app', digests[tag]!), true, tag);
+    assert.deepEqual(done.results?.['proj/app']?.summary, {
+      repository: 'proj/app',
+      candidates: 6,
+      retained: 2,
+      deleted: 4,
+      would_delete: 0,
+      errors: 0,
+      dry_run: false,
+    });
+  });
+
+  it('GARBAGE_COLLECTION frees the deleted images’ blobs on disk (a dry run frees nothing); one at a time', async () => {
+    const blobs = () => [...storageSnapshot(registry.storageDir).keys()].filter((f) => f.includes('/blobs/')).length;
+    const before = blobs();
+    const dry = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: { dry_run: true }, metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(dry.id, ['Success', 'Error'], 60_000)).status, 'Success');
+    assert.equal(blobs(), before);
+    const gc = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: { delete_untagged: true }, metadata: { kind: 'Generic' } });
+    const again = await h.request('POST', '/api/v1/jobs', {
+      job: { name: 'GARBAGE_COLLECTION', parameters: {}, metadata: { kind: 'Generic' } },
+    });
+    const done = await h.waitForStatus(gc.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    if (again.status !== 202) assert.equal(again.status, 409);
+    const summary = JSON.parse(done.check_in!) as { freed_bytes: number; blobs_deleted: number };
+    assert.ok(summary.freed_bytes > 0, done.check_in);
+    assert.ok(blobs() < before, `${blobs()} blob files left of ${before}`);
+    assert.match(log(gc.id), /garbage-collect/);
+    assert.equal(await manifestExists(registry.url, 'proj/app', digests.untagged!), false, 'delete_untagged removed the untagged manifest');
+    assert.deepEqual(await listTags(registry.url, 'proj/app'), ['d', 'e', 'e-alias']);
+  });
+
+  it('never deletes a manifest a retained index references, even when its own tag is not retained', async () => {
+    const index = await pushIndex(registry.url, 'proj/multi', 'multi', month(7));
+    await addTag(registry.url, 'proj/multi', index.children[0]!, 'amd64');
+    const old = await pushImage(registry.url, 'proj/multi', 'old', month(1));
+    const policy = latestPushed(10, 'multi');
+    policy.rules[0]!.tag_selectors[0] = {
+      kind: 'doublestar',
+      decoration: 'matches',
+      pattern: 'multi',
+      extras: '{"untagged":false}',
+    } as never;
+    const job = await h.submit(retentionJob(registry.url, { repositories: ['proj/multi'] }, policy));
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(await listTags(registry.url, 'proj/multi'), ['amd64', 'multi']);
+    assert.equal(await manifestExists(registry.url, 'proj/multi', old), false);
+    assert.match(log(done.results!['proj/multi']!.job_id), /referenced by retained index/);
+  });
+
+  it('a registry that fails some deletes: ERR rows, job Error; retry deletes only what remains', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    try {
+      const d: string[] = [];
+      for (let m = 1; m <= 4; m++) d.push(await pushImage(registry.url, 'proj/flaky', `t${m}`, month(m)));
+      proxy.failing.add(d[1]!);
+      const job = await h.submit(retentionJob(proxy.url, { repositories: ['proj/flaky'] }, latestPushed(1)));
+      const failed = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+      assert.equal(failed.status, 'Error');
+      assert.match(failed.last_error ?? '', /proj\/flaky/);
+      const repo = failed.results!['proj/flaky']!;
+      assert.equal(repo.status, 'Error');
+      assert.match(log(repo.job_id), new RegExp(`${d[1]} \\| t2 +\\| image .*\\| ERR`));
+      assert.match(log(repo.job_id), /Retention error for artifact image:sha256:[0-9a-f]+ : delete proj\/flaky@sha256:[0-9a-f]+: HTTP 500/);
+      assert.deepEqual(await listTags(registry.url, 'proj/flaky'), ['t2', 't4']);
+
+      proxy.failing.clear();
+      const seen = proxy.deletes.length;
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status, 204);
+      const retried = await waitFor(
+        () => h.stats(job.id),
+        (s) => s.revision > failed.revision && ['Success', 'Error'].includes(s.status),
+        { timeoutMs: 60_000, what: 'the retry to finish' },
+      );
+      assert.equal(retried.status, 'Success', retried.last_error);
+      assert.deepEqual(
+        proxy.deletes.slice(seen).map((x) => x.digest),
+        [d[1]],
+      );
+      assert.deepEqual(await listTags(registry.url, 'proj/flaky'), ['t4']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('never has more deletes in flight than concurrency.deletes, across repositories (counted at a proxy)', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    proxy.deleteDelayMs = 40;
+    try {
+      const repos = ['load/r1', 'load/r2', 'load/r3', 'load/r4', 'load/r5'];
+      for (const repo of repos) for (let m = 1; m <= 6; m++) await pushImage(registry.url, repo, `t${m}`, month(m));
+      const job = await h.submit(
+        retentionJob(proxy.url, { repository_patterns: ['load/*'] }, latestPushed(1), {
+          concurrency: { repositories: 4, deletes: 3, deletes_per_second: 0 },
+        }),
+      );
+      const done = await h.waitForStatus(job.id, ['Success', 'Error'], 90_000);
+      assert.equal(done.status, 'Success', done.last_error);
+      assert.equal(proxy.deletes.length, 25);
+      assert.ok(proxy.peakDeletesInFlight <= 3, `peak ${proxy.peakDeletesInFlight}`);
+      assert.ok(proxy.peakDeletesInFlight >= 2, `peak ${proxy.peakDeletesInFlight}: the ceiling was not even approached`);
+      for (const repo of repos) assert.deepEqual(await listTags(registry.url, repo), ['t6']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('stop mid-run reaches the repository job, and no delete starts once it has stopped', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    proxy.deleteDelayMs = 300;
+    try {
+      for (let m = 1; m <= 10; m++) await pushImage(registry.url, 'proj/slow', `t${m}`, `2026-01-${String(m).padStart(2, '0')}T00:00:00Z`);
+      const job = await h.submit(
+        retentionJob(proxy.url, { repositories: ['proj/slow'] }, latestPushed(1), {
+          concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
+        }),
+      );
+      await waitFor(
+        async () => proxy.deletes.length,
+        (n) => n >= 1,
+        { timeoutMs: 30_000, what: 'the first delete' },
+      );
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+      const stopped = await h.waitForStatus(job.id, ['Stopped'], 30_000);
+      const repo = await waitFor(
+        () => h.stats(stopped.sub_jobs![0]!),
+        (s) => s.status === 'Stopped',
+        { timeoutMs: 30_000, what: 'the repository job to stop' },
+      );
+      const atStop = proxy.deletes.length;
+      assert.ok(atStop < 9, `${atStop} of 9 deletes happened despite the stop`);
+      // Conditions, not sleeps: the repository job has ended, so nothing can start another delete.
+      assert.equal((await h.client.workflow.getHandle(repo.id).describe()).status.name, 'COMPLETED');
+      assert.equal(proxy.deletes.length, atStop);
+      assert.equal((await listTags(registry.url, 'proj/slow')).length, 10 - atStop);
+    } finally {
+      await proxy.close();
+    }
+  });
+});

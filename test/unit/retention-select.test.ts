@@ -1,0 +1,210 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { PolicySchema, RuleSchema, type Rule } from '../../src/retention/policy-schema.js';
+import { resultTable } from '../../src/retention/result-table.js';
+import { decide, globMatch, ruleAppliesTo, type Candidate } from '../../src/retention/select.js';
+
+const DAY = 86_400;
+const NOW = 1_800_000_000;
+const c = (digest: string, tags: string[], ageDays: number, extra: Partial<Candidate> = {}): Candidate => ({
+  digest,
+  tags,
+  kind: 'image',
+  pushedTime: NOW - ageDays * DAY,
+  pulledTime: 0,
+  createdTime: NOW - ageDays * DAY,
+  ...extra,
+});
+// Newest first: e (1 day), d (2), c (3), b (4, two tags), a (5), u (untagged, 6).
+const CANDIDATES = [
+  c('a', ['v1.0'], 5),
+  c('b', ['v1.1', 'stable'], 4),
+  c('c', ['v1.2-rc'], 3),
+  c('d', ['dev-1'], 2),
+  c('e', ['release-2'], 1),
+  c('u', [], 6),
+];
+
+const sel = (decoration: 'matches' | 'excludes', pattern: string, extras?: string) => ({
+  kind: 'doublestar' as const,
+  decoration,
+  pattern,
+  ...(extras ? { extras } : {}),
+});
+const rule = (
+  template: Rule['template'],
+  n: number | undefined,
+  tagSelectors = [sel('matches', '**')],
+  repository: ReturnType<typeof repoSel>[] = [],
+): Rule =>
+  RuleSchema.parse({
+    action: 'retain',
+    template,
+    params: n === undefined ? {} : { [template]: n },
+    tag_selectors: tagSelectors,
+    scope_selectors: { repository },
+  });
+const repoSel = (decoration: 'repoMatches' | 'repoExcludes', pattern: string) => ({ kind: 'doublestar' as const, decoration, pattern });
+
+/** The digests each verdict got, sorted. */
+function verdicts(rules: Rule[], candidates = CANDIDATES) {
+  const decisions = decide(rules, candidates, NOW);
+  const pick = (v: string) =>
+    decisions
+      .filter((d) => d.verdict === v)
+      .map((d) => d.candidate.digest)
+      .sort()
+      .join(',');
+  return { retain: pick('RETAIN'), del: pick('DEL') };
+}
+
+describe('retention selection (Harbor rule templates and selectors)', () => {
+  it('latestPushedK keeps the K newest of what its selectors select, untagged included by default', () => {
+    assert.deepEqual(verdicts([rule('latestPushedK', 2)]), { retain: 'd,e', del: 'a,b,c,u' });
+    assert.deepEqual(verdicts([rule('latestPushedK', 0)]), { retain: '', del: 'a,b,c,d,e,u' });
+  });
+
+  it('latestPushedK falls back to Harbor’s default of 10 without a parameter', () => {
+    assert.deepEqual(verdicts([rule('latestPushedK', undefined)]), { retain: 'a,b,c,d,e,u', del: '' });
+  });
+
+  it('nDaysSinceLastPush keeps those pushed within N days; lastXDays those pushed after now − X days', () => {
+    assert.deepEqual(verdicts([rule('nDaysSinceLastPush', 3)]), { retain: 'c,d,e', del: 'a,b,u' });
+    assert.deepEqual(verdicts([rule('lastXDays', 3)]), { retain: 'd,e', del: 'a,b,c,u' });
+  });
+
+  it('always keeps everything it selects; nothing keeps nothing', () => {
+    assert.deepEqual(verdicts([rule('always', undefined)]), { retain: 'a,b,c,d,e,u', del: '' });
+    assert.deepEqual(verdicts([rule('nothing', undefined)]), { retain: '', del: 'a,b,c,d,e,u' });
+  });
+
+  it('a digest is retained when any of its tags matches (several tags on one digest); matches takes untagged in by default', () => {
+    assert.deepEqual(verdicts([rule('always', undefined, [sel('matches', 'stable')])]), { retain: 'b,u', del: 'a,c,d,e' });
+    assert.deepEqual(verdicts([rule('always', undefined, [sel('matches', 'stable', '{"untagged":false}')])]), {
+      retain: 'b',
+      del: 'a,c,d,e,u',
+    });
+  });
+
+  it('matches with untagged false leaves untagged artifacts out; excludes selects what has a tag outside the pattern', () => {
+    assert.deepEqual(verdicts([rule('always', undefined, [sel('matches', '**', '{"untagged":false}')])]), {
+      retain: 'a,b,c,d,e',
+      del: 'u',
+    });
+    assert.deepEqual(verdicts([rule('always', undefined, [sel('excludes', 'dev-*')])]), { retain: 'a,b,c,e,u', del: 'd' });
+    assert.deepEqual(verdicts([rule('always', undefined, [sel('excludes', 'dev-*', '{"untagged":true}')])]), {
+      retain: 'a,b,c,e',
+      del: 'd,u',
+    });
+  });
+
+  it('tag selectors of one rule AND; rules OR; everything no rule retains is deleted', () => {
+    const tagged = '{"untagged":false}';
+    const release = [sel('matches', 'v*', tagged), sel('excludes', '*-rc')];
+    assert.deepEqual(verdicts([rule('always', undefined, release)]), { retain: 'a,b', del: 'c,d,e,u' });
+    const dev = [sel('matches', 'dev-*', tagged)];
+    assert.deepEqual(verdicts([rule('latestPushedK', 1, release), rule('always', undefined, dev)]), { retain: 'b,d', del: 'a,c,e,u' });
+  });
+
+  it('a disabled rule retains nothing', () => {
+    const off = { ...rule('always', undefined), disabled: true };
+    assert.deepEqual(verdicts([off, rule('latestPushedK', 1)]), { retain: 'e', del: 'a,b,c,d,u' });
+  });
+
+  it('doublestar: * stays in a segment, ** crosses them, braces and an empty pattern', () => {
+    assert.ok(globMatch('**', 'proj/app/sub'));
+    assert.ok(globMatch('proj/*', 'proj/app'));
+    assert.ok(!globMatch('proj/*', 'proj/app/sub'));
+    assert.ok(globMatch('proj/**', 'proj/app/sub'));
+    assert.ok(globMatch('{dev,test}-*', 'test-3'));
+    assert.ok(globMatch('', 'anything'));
+    assert.ok(globMatch('*', '.hidden'));
+  });
+
+  it('repoMatches and repoExcludes decide which repositories a rule applies to (all must hold)', () => {
+    const r = rule('always', undefined, [sel('matches', '**')], [repoSel('repoMatches', 'proj/**'), repoSel('repoExcludes', '**/legacy')]);
+    assert.ok(ruleAppliesTo(r, 'proj/app'));
+    assert.ok(!ruleAppliesTo(r, 'proj/legacy'));
+    assert.ok(!ruleAppliesTo(r, 'other/app'));
+    assert.ok(ruleAppliesTo(rule('always', undefined), 'anything/at/all'));
+  });
+
+  it('never deletes a manifest a retained index references, nor an index whose manifest is retained', () => {
+    const candidates = [
+      c('idx', ['multi'], 1, { kind: 'index', children: ['child-amd64', 'child-arm64'] }),
+      c('child-amd64', ['amd64-only'], 9),
+      c('old-idx', ['old-multi'], 9, { kind: 'index', children: ['kept'] }),
+      c('kept', ['keep-me'], 8),
+    ];
+    const decisions = decide(
+      [rule('always', undefined, [sel('matches', 'multi')]), rule('always', undefined, [sel('matches', 'keep-me')])],
+      candidates,
+      NOW,
+    );
+    const byDigest = Object.fromEntries(decisions.map((d) => [d.candidate.digest, d]));
+    assert.equal(byDigest['child-amd64']?.verdict, 'RETAIN');
+    assert.match(byDigest['child-amd64']?.protectedBy ?? '', /referenced by retained index idx/);
+    assert.equal(byDigest['old-idx']?.verdict, 'RETAIN');
+    assert.match(byDigest['old-idx']?.protectedBy ?? '', /index of retained manifest kept/);
+  });
+
+  it('prints Harbor’s result table with a row per artifact', () => {
+    const table = resultTable([
+      { candidate: c('sha256:aa', ['v1', 'latest'], 1), retention: 'RETAIN' },
+      { candidate: c('sha256:bb', [], 2), retention: 'ERR', error: 'HTTP 500' },
+    ]);
+    assert.match(table, /\| Digest\s+\| Tag\s+\| Kind\s+\| PushedTime\s+\| PulledTime\s+\| CreatedTime\s+\| Retention \|/);
+    assert.match(table, /sha256:aa \| v1,latest \| image \| \d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \|\s+\| \d{4}\//);
+    assert.match(table, /Retention error for artifact image:sha256:bb : HTTP 500/);
+  });
+});
+
+describe('retention policy schema', () => {
+  const harborExport = {
+    algorithm: 'or',
+    id: 3,
+    rules: [
+      {
+        id: 1,
+        priority: 1,
+        disabled: false,
+        action: 'retain',
+        params: { latestPushedK: 10 },
+        scope_selectors: { repository: [{ decoration: 'repoMatches', kind: 'doublestar', pattern: '**' }] },
+        tag_selectors: [{ decoration: 'matches', extras: '{"untagged":true}', kind: 'doublestar', pattern: '**' }],
+        template: 'latestPushedK',
+      },
+    ],
+    scope: { level: 'project', ref: 2 },
+    trigger: { kind: 'Schedule', references: null, settings: { cron: '0 0 0 * * *' } },
+  };
+
+  it('accepts a policy exported from Harbor unchanged', () => {
+    assert.ok(PolicySchema.safeParse(harborExport).success);
+  });
+
+  for (const template of ['latestPulledN', 'nDaysSinceLastPull', 'latestActiveK']) {
+    it(`refuses ${template}: the registry cannot report pull times`, () => {
+      const parsed = PolicySchema.safeParse({
+        ...harborExport,
+        rules: [{ ...harborExport.rules[0], template, params: { [template]: 3 } }],
+      });
+      assert.ok(!parsed.success);
+      assert.match(parsed.error.message, /pull times/);
+    });
+  }
+
+  it('refuses more than 15 rules, a rule without tag selectors, an unknown template or algorithm, bad extras', () => {
+    const r = harborExport.rules[0]!;
+    const bad = [
+      { ...harborExport, rules: Array.from({ length: 16 }, () => r) },
+      { ...harborExport, rules: [{ ...r, tag_selectors: [] }] },
+      { ...harborExport, rules: [{ ...r, template: 'newest' }] },
+      { ...harborExport, algorithm: 'and' },
+      { ...harborExport, rules: [{ ...r, tag_selectors: [{ ...r.tag_selectors[0], extras: 'untagged' }] }] },
+      { ...harborExport, rules: [{ ...r, params: { latestPushedK: 40000 } }] },
+      { ...harborExport, rules: [{ ...r, tag_selectors: [{ ...r.tag_selectors[0], decoration: 'repoMatches' }] }] },
+    ];
+    for (const policy of bad) assert.ok(!PolicySchema.safeParse(policy).success, JSON.stringify(policy).slice(0, 200));
+  });
+});
