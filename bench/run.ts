@@ -4,6 +4,7 @@
  *
  *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,hooks,raw,bullmq,stop,footprint,schedules
  *   npm run bench -- --scenarios schedules --schedules 10000 --watch-seconds 30
+ *   npm run bench -- --scenarios retention --retention-repos 100 --retention-tags 100 --retention-keep 10 --retention-deletes 8
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { runTimes, type RunTimes } from './lib/histories.js';
 import { pool, spawnNode, stop, until } from './lib/processes.js';
 import { percentile, round, rssMiB } from './lib/stats.js';
 import { rawNoopWorkflow } from './raw-workflow.js';
+import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
 
 const { values: opts } = parseArgs({
@@ -29,10 +31,15 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules' },
+    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention' },
     /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
     schedules: { type: 'string', default: '10000' },
     'watch-seconds': { type: 'string', default: '30' },
+    /** The retention scenario: repositories × tags, keeping `retention-keep`, with `retention-deletes` in flight. */
+    'retention-repos': { type: 'string', default: '100' },
+    'retention-tags': { type: 'string', default: '100' },
+    'retention-keep': { type: 'string', default: '10' },
+    'retention-deletes': { type: 'string', default: '8' },
     /** Experiments: the embedded server's SQLite synchronous pragma and extra dynamic config (k=v,k=v). */
     'sqlite-sync': { type: 'string', default: 'FULL' },
     'dynamic-config': { type: 'string', default: '' },
@@ -169,6 +176,19 @@ async function main() {
         worker_rss_mib: rssMiB(worker.pid),
         temporal_rss_mib: rssMiB(server.process.pid),
       });
+    }
+    if (SCENARIOS.has('retention')) {
+      report(
+        'retention',
+        await retentionScenario({
+          base,
+          headers,
+          repositories: Number(opts['retention-repos']),
+          tags: Number(opts['retention-tags']),
+          keep: Number(opts['retention-keep']),
+          deletes: Number(opts['retention-deletes']),
+        }),
+      );
     }
   } catch (err) {
     console.error('api output:', api.output.join(''));

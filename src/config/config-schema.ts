@@ -156,7 +156,7 @@ export const ConfigSchema = z
     retention: z
       .object({
         request_timeout_seconds: z.number().positive().max(600).default(30),
-        max_repositories_in_flight: z.number().int().min(1).max(100).default(4),
+        max_repositories_in_flight: z.number().int().min(1).max(100).default(8),
         max_deletes_in_flight: z.number().int().min(1).max(256).default(8),
         /** 0: no ceiling. */
         max_deletes_per_second: z.number().min(0).max(10_000).default(50),
@@ -166,7 +166,9 @@ export const ConfigSchema = z
     /** GARBAGE_COLLECTION: the registry's own collector, run on a worker that shares its storage. */
     garbage_collection: z
       .object({
-        command: z.array(z.string().min(1)).min(1).default(['docker-registry', 'garbage-collect', '/etc/docker/registry/config.yml']),
+        /** The registry's binary, run as `<binary> garbage-collect <registry_config>`. */
+        binary: z.string().min(1).default('docker-registry'),
+        registry_config: z.string().min(1).default('/etc/docker/registry/config.yml'),
         /** The registry's storage root, to report the bytes a collection frees. */
         storage_dir: z.string().min(1).optional(),
       })
@@ -200,6 +202,9 @@ export function registrySettings(config: Config): RegistrySettings {
       deletes: config.retention.max_deletes_in_flight,
       deletesPerSecond: config.retention.max_deletes_per_second,
     },
-    garbageCollection: { command: config.garbage_collection.command, storageDir: config.garbage_collection.storage_dir },
+    garbageCollection: {
+      command: [config.garbage_collection.binary, 'garbage-collect', config.garbage_collection.registry_config],
+      storageDir: config.garbage_collection.storage_dir,
+    },
   };
 }

@@ -43,6 +43,8 @@ const ENV_OVERRIDES: Override[] = [
   { env: 'TEMPORAL_TLS_SERVER_CA_CERT_PATH', path: ['temporal', 'tls', 'server_ca_cert'], kind: 'string' },
   { env: 'TEMPORAL_TLS_SERVER_NAME', path: ['temporal', 'tls', 'server_name'], kind: 'string' },
   { env: 'JOB_SERVICE_TASK_QUEUE', path: ['temporal', 'task_queue'], kind: 'string' },
+  { env: 'JOB_SERVICE_GC_REGISTRY_CONFIG', path: ['garbage_collection', 'registry_config'], kind: 'string' },
+  { env: 'JOB_SERVICE_GC_STORAGE_DIR', path: ['garbage_collection', 'storage_dir'], kind: 'string' },
 ];
 
 /** `-c path` / `--config path` on the command line, else JOB_SERVICE_CONFIG. */

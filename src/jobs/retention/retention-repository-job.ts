@@ -7,6 +7,9 @@ import { defineJob } from '../define-job.js';
 import { RetentionRepositoryParams } from './retention-params.js';
 import { endpointFor, type RegistrySettings } from './retention-settings.js';
 
+/** Reads (tags, manifests, configs) are cheap for a registry; the delete budget governs deletes only. */
+const READS_IN_FLIGHT = 8;
+
 /** Saved with the run's heartbeats: the verdicts, and the deletes already done. */
 interface Progress {
   decisions: Decision[];
@@ -37,7 +40,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         decisions = saved.decisions;
         logger.info(`resuming an interrupted run: ${saved.done.length} delete(s) already done`);
       } else {
-        const candidates = await loadCandidates(client, repository, params.max_in_flight, ctx.signal);
+        const candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal);
         logger.info(`Load ${candidates.length} candidates from repository ${repository}`);
         decisions = decide(policy.rules, candidates, Math.floor(Date.now() / 1000));
       }

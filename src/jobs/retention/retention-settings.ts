@@ -13,7 +13,7 @@ export interface RegistrySettings {
 export const DEFAULT_REGISTRY_SETTINGS: RegistrySettings = {
   registries: [],
   requestTimeoutMs: 30_000,
-  defaults: { repositories: 4, deletes: 8, deletesPerSecond: 50 },
+  defaults: { repositories: 8, deletes: 8, deletesPerSecond: 50 },
   garbageCollection: { command: ['docker-registry', 'garbage-collect', '/etc/docker/registry/config.yml'] },
 };
 

@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+/**
+ * A proxy in front of a registry that counts deletes in flight, fails chosen digests, slows
+ * deletes or demands credentials: what the tests and the benchmark measure retention with.
+ */
+export interface RegistryProxy {
+  url: string;
+  /** The most deletes seen in flight at once, and every delete answered (digest, status). */
+  readonly peakDeletesInFlight: number;
+  readonly deletes: { digest: string; status: number; at: number }[];
+  /** Digests whose deletes answer 500 until removed. */
+  failing: Set<string>;
+  /** Every delete waits this long before it is forwarded. */
+  deleteDelayMs: number;
+  /** Every request it saw carried these credentials (when it demands them). */
+  readonly sawCredentials: boolean;
+  /** Forget the deletes seen so far and the peak. */
+  resetCounts(): void;
+  close(): Promise<void>;
+}
+
+/** A proxy in front of a registry; with `basicAuth` it answers 401 to requests without those credentials. */
+export async function startRegistryProxy(
+  target: string,
+  options: { basicAuth?: { username: string; password: string } } = {},
+): Promise<RegistryProxy> {
+  let inFlight = 0;
+  let sawCredentials = options.basicAuth !== undefined;
+  const expected = options.basicAuth
+    ? `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}`
+    : undefined;
+  const proxy: RegistryProxy = {
+    url: '',
+    peakDeletesInFlight: 0,
+    deletes: [],
+    failing: new Set(),
+    deleteDelayMs: 0,
+    get sawCredentials() {
+      return sawCredentials;
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+    resetCounts() {
+      proxy.deletes.length = 0;
+      state.peakDeletesInFlight = inFlight;
+    },
+  };
+  const state = proxy as { peakDeletesInFlight: number };
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void (async () => {
+      if (expected && req.headers.authorization !== expected) {
+        if (req.headers.authorization) sawCredentials = false;
+        res
+          .writeHead(401, { 'www-authenticate': 'Basic realm="test"', 'content-type': 'application/json' })
+          .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      const isDelete = req.method === 'DELETE';
+      const digest = isDelete ? decodeURIComponent(req.url!.split('/').pop()!) : '';
+      if (isDelete) {
+        inFlight += 1;
+        state.peakDeletesInFlight = Math.max(state.peakDeletesInFlight, inFlight);
+      }
+      try {
+        if (isDelete && proxy.deleteDelayMs > 0) await new Promise((r) => setTimeout(r, proxy.deleteDelayMs));
+        if (isDelete && proxy.failing.has(digest)) {
+          proxy.deletes.push({ digest, status: 500, at: Date.now() });
+          res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}');
+          return;
+        }
+        const chunks: Buffer[] = [];
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+        const headers = Object.fromEntries(
+          Object.entries(req.headers).filter(([k]) => !['host', 'authorization', 'connection'].includes(k)),
+        ) as Record<string, string>;
+        const upstream = await fetch(`${target}${req.url}`, {
+          method: req.method,
+          headers,
+          body: chunks.length ? Buffer.concat(chunks) : undefined,
+        });
+        if (isDelete) proxy.deletes.push({ digest, status: upstream.status, at: Date.now() });
+        const out = Buffer.from(await upstream.arrayBuffer());
+        const outHeaders: Record<string, string> = {};
+        upstream.headers.forEach((v, k) => {
+          if (!['content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v;
+        });
+        res.writeHead(upstream.status, outHeaders).end(out);
+      } finally {
+        if (isDelete) inFlight -= 1;
+      }
+    })().catch((err: unknown) => res.writeHead(502).end(String(err)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  proxy.url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return proxy;
+}
