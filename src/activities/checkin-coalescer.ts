@@ -1,3 +1,4 @@
+import { nowSec } from '../shared/time.js';
 export interface CheckInCoalescer {
   push(message: string): void;
   /** Send what is still held back and wait until every check-in went out. */
@@ -29,7 +30,7 @@ export function createCheckInCoalescer(
 
   return {
     push(message) {
-      pending = { message, at: Math.floor(Date.now() / 1000) };
+      pending = { message, at: nowSec() };
       if (timer) return;
       const wait = lastSentAt + minIntervalMs - Date.now();
       if (wait <= 0) fire();

@@ -1,3 +1,4 @@
+import { nowSec } from '../shared/time.js';
 import { randomBytes } from 'node:crypto';
 import {
   ScheduleNotFoundError,
@@ -69,7 +70,7 @@ export class PeriodicGateway {
     const times = parseCronSpec(request.cronSpec);
     const { options } = request;
     const id = randomBytes(12).toString('hex');
-    const record: PeriodicRecord = { id, ...request, enqueueTime: Math.floor(Date.now() / 1000) };
+    const record: PeriodicRecord = { id, ...request, enqueueTime: nowSec() };
     // Every fire starts the same input; the workflow takes its own id and times (see executionInput).
     const execution = periodicExecutionTemplate(id, {
       name: request.name,

@@ -1,3 +1,4 @@
+import { nowSec } from '../shared/time.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -33,7 +34,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
   const { config } = deps;
   const pool = {
     poolId: randomBytes(6).toString('hex'),
-    startedAt: Math.floor(Date.now() / 1000),
+    startedAt: nowSec(),
     concurrency: config.worker_pool.workers,
     host: `${hostname()}:${process.pid}`,
   };

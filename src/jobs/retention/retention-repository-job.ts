@@ -1,3 +1,4 @@
+import { nowSec } from '../../shared/time.js';
 import { RegistryClient } from '../../registry/registry-client.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
 import { mapLimit, RateLimiter } from '../../retention/limits.js';
@@ -42,7 +43,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       } else {
         const candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal);
         logger.info(`Load ${candidates.length} candidates from repository ${repository}`);
-        decisions = decide(policy.rules, candidates, Math.floor(Date.now() / 1000));
+        decisions = decide(policy.rules, candidates, nowSec());
       }
       const done = new Set(saved?.done ?? []);
       const progress = () => ctx.saveProgress({ decisions, done: [...done] } satisfies Progress);

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { hookEvent } from '../../src/shared/hook-event.js';
+
+describe('status hook events', () => {
+  it('builds Harbor hook events: execution ids in the <id>@<epoch> form, check-in only when given', () => {
+    const base = {
+      status: 'Running',
+      name: 'NOOP',
+      kind: 'Scheduled',
+      unique: false,
+      ref_link: '',
+      enqueue_time: 1,
+      update_time: 1,
+      parameters: {},
+      revision: 1,
+    } as const;
+    const execution = hookEvent({ ...base, id: '0123456789abcdef01234567-2026-11-23T10:00:05Z' }, '50%');
+    assert.equal(execution.job_id, `0123456789abcdef01234567@${Date.parse('2026-11-23T10:00:05Z') / 1000}`);
+    assert.equal(execution.check_in, '50%');
+    assert.equal(execution.metadata.id, '0123456789abcdef01234567-2026-11-23T10:00:05Z');
+    const plain = hookEvent({ ...base, id: '0123456789abcdef01234567', status: 'Success' });
+    assert.equal(plain.job_id, '0123456789abcdef01234567');
+    assert.equal(plain.status, 'Success');
+    assert.ok(!('check_in' in plain));
+  });
+});

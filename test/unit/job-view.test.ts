@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { reconcile } from '../../src/views/job-view.js';
+import { initialState, toStats, type JobInput } from '../../src/shared/job-model.js';
+
+const input: JobInput = {
+  id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
+  name: 'DEMO',
+  kind: 'Scheduled',
+  parameters: { image: 'demo' },
+  unique: false,
+  enqueueTime: 1000,
+  scheduleDelay: 30,
+  revision: 1000,
+  retry: { maxFails: 3, shouldRetry: true, initialIntervalMs: 1000, maxIntervalMs: 5000 },
+  timings: { stopGraceMs: 1, heartbeatTimeoutMs: 1, maxRunMs: 1 },
+};
+
+describe('reading a job from a workflow memo and execution status', () => {
+  it('maps workflows closed from outside onto job statuses, leaving final ones alone', () => {
+    const running = toStats(input, { ...initialState(input), status: 'Running' });
+    assert.equal(reconcile(running, 'TERMINATED').status, 'Stopped');
+    assert.equal(reconcile(running, 'CANCELLED').status, 'Cancelled');
+    assert.equal(reconcile(running, 'TIMED_OUT').status, 'Error');
+    assert.equal(reconcile(running, 'FAILED').status, 'Error');
+    assert.equal(reconcile(running, 'RUNNING').status, 'Running');
+    const done = { ...running, status: 'Success' as const };
+    assert.equal(reconcile(done, 'TERMINATED').status, 'Success');
+  });
+});

@@ -1,0 +1,19 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { uniqueJobId } from '../../src/api/job-gateway.js';
+import { canonicalJson } from '../../src/shared/canonical-json.js';
+
+describe('unique job ids', () => {
+  it('canonical JSON sorts keys at every depth and keeps array order', () => {
+    assert.equal(canonicalJson({ b: 1, a: { d: [2, 1], c: null } }), '{"a":{"c":null,"d":[2,1]},"b":1}');
+    assert.equal(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }));
+  });
+
+  it('derives unique job ids of Harbor form from name and canonical parameters', () => {
+    const id = uniqueJobId('DEMO', { a: 1, b: 2 });
+    assert.match(id, /^[0-9a-f]{24}$/);
+    assert.equal(id, uniqueJobId('DEMO', { b: 2, a: 1 }));
+    assert.notEqual(id, uniqueJobId('DEMO', { a: 1, b: 3 }));
+    assert.notEqual(id, uniqueJobId('OTHER', { a: 1, b: 2 }));
+  });
+});
