@@ -57,18 +57,22 @@ export class RegistryClient {
 
   constructor(
     private readonly endpoint: RegistryEndpoint,
-    private readonly options: { timeoutMs: number; signal?: AbortSignal },
+    private readonly options: { timeoutMs: number; signal?: AbortSignal; pageSize?: number },
   ) {
     this.base = endpoint.url.replace(/\/+$/, '');
   }
 
+  private get pageSize(): number {
+    return this.options.pageSize ?? 1000;
+  }
+
   /** Every repository, following the catalog's pages. */
   async catalog(): Promise<string[]> {
-    return this.paged('/v2/_catalog?n=1000', 'repositories', 'registry:catalog:*');
+    return this.paged(`/v2/_catalog?n=${this.pageSize}`, 'repositories', 'registry:catalog:*', 'catalog');
   }
 
   async tags(repository: string): Promise<string[]> {
-    return this.paged(`/v2/${repository}/tags/list?n=1000`, 'tags', pullScope(repository));
+    return this.paged(`/v2/${repository}/tags/list?n=${this.pageSize}`, 'tags', pullScope(repository), `tags of ${repository}`);
   }
 
   async manifest(repository: string, reference: string): Promise<Manifest> {
@@ -99,12 +103,12 @@ export class RegistryClient {
     return failWith(response, `delete ${repository}@${digest}`);
   }
 
-  private async paged(first: string, key: 'repositories' | 'tags', scope: string): Promise<string[]> {
+  private async paged(first: string, key: 'repositories' | 'tags', scope: string, what: string): Promise<string[]> {
     const items: string[] = [];
     let next: string | undefined = first;
     while (next) {
       const response = await this.send('GET', next, scope);
-      await expectOk(response, key === 'tags' ? `tags of ${first.split('/')[2]}` : 'catalog');
+      await expectOk(response, what);
       const body = (await response.json()) as Record<string, string[] | null>;
       items.push(...(body[key] ?? []));
       next = nextLink(response.headers.get('link'));

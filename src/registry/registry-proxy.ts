@@ -9,8 +9,11 @@ export interface RegistryProxy {
   /** The most deletes seen in flight at once, and every delete answered (digest, status). */
   readonly peakDeletesInFlight: number;
   readonly deletes: { digest: string; status: number; at: number }[];
-  /** Digests whose deletes answer 500 until removed. */
+  /** Digests whose deletes answer `failStatus` (500) until removed. */
   failing: Set<string>;
+  failStatus: number;
+  /** Tokens handed out by the token endpoint (bearer mode). */
+  readonly tokensIssued: number;
   /** Every delete waits this long before it is forwarded. */
   deleteDelayMs: number;
   /** Every request it saw carried these credentials (when it demands them). */
@@ -20,11 +23,17 @@ export interface RegistryProxy {
   close(): Promise<void>;
 }
 
-/** A proxy in front of a registry; with `basicAuth` it answers 401 to requests without those credentials. */
+/**
+ * A proxy in front of a registry; with `basicAuth` it answers 401 to requests without those
+ * credentials, and with `bearer` as well it plays the distribution spec's token service: a 401
+ * names its `/token` realm, which hands a token for those credentials, which requests then carry.
+ */
 export async function startRegistryProxy(
   target: string,
-  options: { basicAuth?: { username: string; password: string } } = {},
+  options: { basicAuth?: { username: string; password: string }; bearer?: boolean } = {},
 ): Promise<RegistryProxy> {
+  const token = `token-${Math.random().toString(36).slice(2)}`;
+  let tokensIssued = 0;
   let inFlight = 0;
   let sawCredentials = options.basicAuth !== undefined;
   const expected = options.basicAuth
@@ -35,6 +44,10 @@ export async function startRegistryProxy(
     peakDeletesInFlight: 0,
     deletes: [],
     failing: new Set(),
+    failStatus: 500,
+    get tokensIssued() {
+      return tokensIssued;
+    },
     deleteDelayMs: 0,
     get sawCredentials() {
       return sawCredentials;
@@ -48,10 +61,22 @@ export async function startRegistryProxy(
   const state = proxy as { peakDeletesInFlight: number };
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
-      if (expected && req.headers.authorization !== expected) {
-        if (req.headers.authorization) sawCredentials = false;
+      if (expected && options.bearer && req.url?.startsWith('/token')) {
+        if (req.headers.authorization !== expected) {
+          if (req.headers.authorization) sawCredentials = false;
+          res.writeHead(401).end();
+          return;
+        }
+        tokensIssued += 1;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
+        return;
+      }
+      const wanted = options.bearer ? `Bearer ${token}` : expected;
+      if (wanted && req.headers.authorization !== wanted) {
+        if (req.headers.authorization && !options.bearer) sawCredentials = false;
+        const challenge = options.bearer ? `Bearer realm="${proxy.url}/token",service="test-registry"` : 'Basic realm="test"';
         res
-          .writeHead(401, { 'www-authenticate': 'Basic realm="test"', 'content-type': 'application/json' })
+          .writeHead(401, { 'www-authenticate': challenge, 'content-type': 'application/json' })
           .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
         return;
       }
@@ -64,8 +89,10 @@ export async function startRegistryProxy(
       try {
         if (isDelete && proxy.deleteDelayMs > 0) await new Promise((r) => setTimeout(r, proxy.deleteDelayMs));
         if (isDelete && proxy.failing.has(digest)) {
-          proxy.deletes.push({ digest, status: 500, at: Date.now() });
-          res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}');
+          proxy.deletes.push({ digest, status: proxy.failStatus, at: Date.now() });
+          res
+            .writeHead(proxy.failStatus, { 'content-type': 'application/json' })
+            .end('{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}');
           return;
         }
         const chunks: Buffer[] = [];
