@@ -9,6 +9,7 @@ import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import { checkInSignal, jobStartedSignal, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
+import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
 
@@ -27,6 +28,8 @@ export interface ActivityDeps {
   runningReportDelayMs: number;
   /** Harbor's task counters and run times, when the process serves metrics. */
   metrics?: JobMetrics;
+  /** The FILE job logger's directory; report files go beside the logs. */
+  logDir?: string;
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
@@ -107,6 +110,10 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         progress = value;
       },
       savedProgress: () => (saved?.revision === input.revision ? saved.progress : undefined),
+      saveFile: async (name, bytes) => {
+        if (!deps.logDir) throw new Error('saveFile needs the FILE job logger (job_loggers), whose directory keeps the files');
+        await saveBatchFile(deps.logDir, input.id, name, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);
+      },
     };
 
     let failure: Error | undefined;

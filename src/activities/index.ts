@@ -1,15 +1,17 @@
 import { createExecuteJob, type ActivityDeps } from './execute-job.js';
 import { deliverHook } from './deliver-hook.js';
+import { pruneBatchExecutions } from './prune-batch-executions.js';
 import { pruneExecutions } from './prune-executions.js';
 import type { JobActivities } from './types.js';
 
 export type { ActivityDeps } from './execute-job.js';
 export type * from './types.js';
 
-export function createActivities(deps: ActivityDeps & { logDir?: string }): JobActivities {
+export function createActivities(deps: ActivityDeps): JobActivities {
   return {
     executeJob: createExecuteJob(deps),
     pruneExecutions: (input) => pruneExecutions(deps, input),
+    pruneBatchExecutions: (input) => pruneBatchExecutions(deps, input),
     deliverHook,
   };
 }

@@ -24,6 +24,14 @@ export interface PruneExecutionsInput {
   limits: HistoryLimits;
 }
 
+export interface PruneBatchInput {
+  /** The batch job's name; its executions are the jobs of that name. */
+  name: string;
+  /** The execution ending now, kept. */
+  selfId: string;
+  keep: number;
+}
+
 export interface DeliverHookInput {
   url: string;
   event: HookEvent;
@@ -38,6 +46,8 @@ export interface JobActivities {
   executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult>;
   /** Deletes executions beyond a periodic job's history limits; returns the deleted ids. */
   pruneExecutions(input: PruneExecutionsInput): Promise<string[]>;
+  /** Deletes a batch job's executions beyond its report history; returns the deleted ids. */
+  pruneBatchExecutions(input: PruneBatchInput): Promise<string[]>;
   /** One attempt at POSTing a status hook event. */
   deliverHook(input: DeliverHookInput): Promise<DeliverHookResult>;
 }

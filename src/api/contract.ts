@@ -4,6 +4,7 @@
  * `/openapi.json` is generated from the routes.
  */
 import { z } from '@hono/zod-openapi';
+import { FILE_NAME } from '../jobs/batch/report.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
 import { MAX_HISTORY_LIMIT } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
@@ -221,3 +222,30 @@ export const JobIdParamsSchema = z.object({
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** One target of a batch job's execution: its job, how it ended, what it reported. */
+export const TargetReportSchema = z.object({
+  job_id: z.string(),
+  status: z.string(),
+  results: z.record(z.string(), z.array(z.object({ value: z.number(), labels: z.record(z.string(), z.string()) }))),
+  events: z.array(z.object({ reason: z.string(), message: z.string(), warning: z.boolean(), at: z.number() })),
+  files: z.array(z.string()),
+});
+
+export const JobReportSchema = z
+  .object({
+    job_id: z.string(),
+    status: z.enum(JOB_STATUSES),
+    /** The execution's last progress check-in: `{targets, done, failed, running, …}`. */
+    progress: z.record(z.string(), z.unknown()).optional(),
+    targets: z.record(z.string(), TargetReportSchema),
+  })
+  .openapi('JobReport');
+
+export const JobFileParamsSchema = JobIdParamsSchema.extend({
+  name: z
+    .string()
+    .regex(FILE_NAME, 'must be 1–128 of A-Z a-z 0-9 . _ - (no path)')
+    .openapi({ param: { name: 'name', in: 'path' } }),
+});
+export type JobReport = z.infer<typeof JobReportSchema>;

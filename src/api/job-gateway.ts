@@ -115,6 +115,8 @@ export class JobGateway {
     }
     const retried: JobInput = { ...input, revision: Math.max(nowSec(), state.revision + 1) };
     delete retried.scheduleDelay;
+    const succeeded = Object.entries(state.results ?? {}).filter(([, r]) => r.status === JobStatus.Success);
+    if (input.fanOut && succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
     try {
       await this.start(retried, 'ALLOW_DUPLICATE', type);
     } catch (err) {

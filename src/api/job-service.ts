@@ -12,7 +12,11 @@ import {
   type ListJobsQuery,
   type ExecutionsQuery,
   type WorkerPool,
+  type JobReport,
 } from './contract.js';
+import { readBatchFile } from '../jobs/batch/batch-files.js';
+import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
+import { parseSummary } from '../shared/fan-out.js';
 import { describeIssues } from './describe-issues.js';
 import type { JobGateway } from './job-gateway.js';
 import type { PeriodicGateway } from './periodic-gateway.js';
@@ -128,6 +132,31 @@ export class JobService {
     const log = await readLogTail(logDir, id, maxLogBytes);
     if (log !== undefined) return log;
     throw notFound((await gateway.exists(id)) ? `job ${id} has not written a log yet` : id);
+  }
+
+  /** A fan-out job's report, from its results: per target the child job, its status and its summary. */
+  async report(id: string): Promise<JobReport> {
+    const stats = await this.stats(id);
+    if (!stats.results) throw badRequest(`job ${id} (${stats.name}) is not a batch or fan-out job, or has not planned yet`);
+    const targets = Object.fromEntries(
+      Object.entries(stats.results).map(([target, r]) => {
+        const summary = (r.summary ?? {}) as Partial<TargetSummary>;
+        return [
+          target,
+          { job_id: r.job_id, status: r.status, results: summary.report ?? {}, events: summary.events ?? [], files: summary.files ?? [] },
+        ];
+      }),
+    );
+    const progress = parseSummary(stats.check_in);
+    return { job_id: stats.id, status: stats.status, ...(progress ? { progress } : {}), targets };
+  }
+
+  async file(id: string, name: string): Promise<Buffer> {
+    const { logDir, gateway } = this.deps;
+    if (!logDir) throw notFound(`no FILE job logger is configured, so job ${id} has no files`);
+    const file = await readBatchFile(logDir, id, name);
+    if (file !== undefined) return file;
+    throw notFound((await gateway.exists(id)) ? `job ${id} has no file ${name}` : id);
   }
 
   async pools(): Promise<WorkerPool[]> {

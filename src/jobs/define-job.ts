@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { FanOutPlan, FanOutTarget } from '../shared/fan-out.js';
+import type { BatchMetrics } from './batch/define-batch-job.js';
 import type { JobContext } from './job-context.js';
 import { JOB_NAME_PATTERN } from '../shared/job-model.js';
 
@@ -27,8 +28,13 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
    */
   fanOut?: {
     child: string;
-    plan(ctx: JobContext, params: z.infer<S>): Promise<{ poolSize: number; targets: FanOutTarget[]; progress: FanOutPlan['progress'] }>;
+    plan(
+      ctx: JobContext,
+      params: z.infer<S>,
+    ): Promise<{ poolSize: number; targets: FanOutTarget[]; progress: FanOutPlan['progress']; reportHistory?: number }>;
   };
+  /** A batch job: its targets' reports are gauges on the API's /metrics. */
+  batch?: BatchMetrics;
 }
 
 export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): JobDefinition<S> {

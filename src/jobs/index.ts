@@ -1,3 +1,4 @@
+import { repositoryReportJobs } from './batch/repository-report-job.js';
 import { demoJob } from './demo-job.js';
 import { garbageCollectionJob } from './garbage-collection-job.js';
 import { createJobRegistry, type JobRegistry } from './job-registry.js';
@@ -8,5 +9,12 @@ import { DEFAULT_REGISTRY_SETTINGS, type RegistrySettings } from './retention/re
 
 /** The jobs this build of jobservice knows; the registry jobs take the worker's registry settings. */
 export function defaultJobRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS): JobRegistry {
-  return createJobRegistry([demoJob, noopJob, retentionJob(settings), retentionRepositoryJob(settings), garbageCollectionJob(settings)]);
+  return createJobRegistry([
+    demoJob,
+    noopJob,
+    retentionJob(settings),
+    retentionRepositoryJob(settings),
+    garbageCollectionJob(settings),
+    ...repositoryReportJobs(settings),
+  ]);
 }

@@ -42,4 +42,6 @@ export interface JobContext {
   saveProgress(progress: unknown): void;
   /** What the previous attempt of this run saved, if it was interrupted (a lost worker). */
   savedProgress(): unknown;
+  /** Keep a file with the job (a report): `GET /jobs/{id}/files/{name}` serves it. Needs the FILE job logger. */
+  saveFile(name: string, bytes: Uint8Array | string): Promise<void>;
 }

@@ -15,6 +15,8 @@ export interface FanOutPlan {
   retry: RetryPolicy;
   poolSize: number;
   targets: FanOutTarget[];
+  /** A batch job keeps this many executions (with their reports); older ones are deleted as it ends. */
+  reportHistory?: number;
   /** How the parent's progress check-in names its counters, and fields it always carries. */
   progress: { done: string; total: string; extra: Record<string, unknown> };
 }
@@ -28,14 +30,21 @@ export interface FanOutResult {
 }
 
 /** The parent's progress check-in: done/total, plus every numeric field of the children's summaries, summed. */
-export function fanOutProgress(plan: FanOutPlan, results: Record<string, FanOutResult>): Record<string, unknown> {
+export function fanOutProgress(plan: FanOutPlan, results: Record<string, FanOutResult>, running = 0): Record<string, unknown> {
   const finished = Object.values(results);
   const sums: Record<string, number> = {};
   for (const { summary } of finished) {
     for (const [key, value] of Object.entries(summary ?? {})) if (typeof value === 'number') sums[key] = (sums[key] ?? 0) + value;
   }
   const failed = finished.filter((r) => r.status !== 'Success').length;
-  return { [plan.progress.done]: finished.length, [plan.progress.total]: plan.targets.length, ...sums, failed, ...plan.progress.extra };
+  return {
+    ...sums,
+    [plan.progress.done]: finished.length,
+    [plan.progress.total]: plan.targets.length,
+    failed,
+    running,
+    ...plan.progress.extra,
+  };
 }
 
 export function parseSummary(checkIn: string | undefined): Record<string, unknown> | undefined {

@@ -101,6 +101,8 @@ export interface JobInput {
   historyLimits?: HistoryLimits;
   /** The job fans out: its activity plans, and the workflow runs one child job per target. */
   fanOut?: boolean;
+  /** A retried fan-out job: the targets that succeeded before, with their results (not run again). */
+  fanOutDone?: Record<string, FanOutResult>;
 }
 
 /** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */

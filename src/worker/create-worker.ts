@@ -74,7 +74,11 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     namespace: deps.namespace,
     taskQueue: housekeepingQueue(deps.taskQueue),
     identity,
-    activities: { deliverHook: activities.deliverHook, pruneExecutions: activities.pruneExecutions },
+    activities: {
+      deliverHook: activities.deliverHook,
+      pruneExecutions: activities.pruneExecutions,
+      pruneBatchExecutions: activities.pruneBatchExecutions,
+    },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '5s',

@@ -22,9 +22,10 @@ import { GenericJob } from './job-workflow.js';
  */
 export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutcome> {
   run.moveTo(JobStatus.Running);
-  const results: Record<string, FanOutResult> = {};
+  // A retry runs only the targets that did not succeed before; the others keep their results.
+  const results: Record<string, FanOutResult> = { ...run.input.fanOutDone };
   run.state.results = results;
-  const queue = [...plan.targets];
+  const queue = plan.targets.filter((t) => results[t.target]?.status !== JobStatus.Success);
   const running = new Map<string, Promise<string>>();
   while (queue.length > 0 || running.size > 0) {
     while (running.size < plan.poolSize && queue.length > 0 && run.op === undefined) {
@@ -34,7 +35,7 @@ export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutco
     if (running.size === 0) break;
     const finished = await Promise.race(running.values());
     running.delete(finished);
-    run.checkIn({ revision: run.state.revision, message: JSON.stringify(fanOutProgress(plan, results)), at: nowSec() });
+    run.checkIn({ revision: run.state.revision, message: JSON.stringify(fanOutProgress(plan, results, running.size)), at: nowSec() });
   }
   const failed = Object.entries(results).filter(([, r]) => r.status !== JobStatus.Success);
   if (failed.length === 0) return { kind: 'done' };

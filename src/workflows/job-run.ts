@@ -46,7 +46,9 @@ export class JobRun {
   readonly outbox: HookOutbox | undefined;
   private readonly hookTimings: HookTimings;
   private readonly executeJob: JobActivities['executeJob'];
-  private readonly pruneExecutions: JobActivities['pruneExecutions'];
+  private readonly housekeeping: Pick<JobActivities, 'pruneExecutions' | 'pruneBatchExecutions'>;
+  /** A batch job's report history, known once it has planned. */
+  private reportHistory: number | undefined;
   /** The op already passed on to sub jobs, if any. */
   private opPassedOn: OpCommand | undefined;
 
@@ -63,11 +65,11 @@ export class JobRun {
       // job itself ends the run and the workflow applies the job's own retry policy.
       retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
     }).executeJob;
-    this.pruneExecutions = proxyActivities<JobActivities>({
+    this.housekeeping = proxyActivities<JobActivities>({
       taskQueue: housekeepingQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '1 minute',
       retry: { maximumAttempts: 3 },
-    }).pruneExecutions;
+    });
   }
 
   /** Deliveries go on while the job runs; cancelling the workflow must not cut them off. */
@@ -176,8 +178,10 @@ export class JobRun {
 
   private async fanOutOnce(): Promise<RunOutcome> {
     const planned = await this.executeOnce('plan');
-    if (planned.kind !== 'done' || !planned.plan)
+    if (planned.kind !== 'done' || !planned.plan) {
       return planned.kind === 'done' ? { kind: 'failed', message: 'the job planned nothing' } : planned;
+    }
+    this.reportHistory = planned.plan.reportHistory;
     return runFanOut(this, planned.plan);
   }
 
@@ -238,6 +242,12 @@ export class JobRun {
   async wrapUp(): Promise<void> {
     await this.finishHooks();
     await this.pruneHistory();
+    if (this.reportHistory !== undefined) {
+      // Housekeeping must never change how the job ended.
+      await this.housekeeping
+        .pruneBatchExecutions({ name: this.input.name, selfId: this.input.id, keep: this.reportHistory })
+        .catch(() => undefined);
+    }
   }
 
   /** The workflow's result: the state, or a JobError failure so the Web UI shows the job failed. */
@@ -282,7 +292,9 @@ export class JobRun {
     if (!input.upstreamJobId || !input.historyLimits || input.kind !== JobKind.Scheduled) return;
     const self = { id: input.id, startedAt: workflowInfo().startTime.getTime(), succeeded: state.status === JobStatus.Success };
     // Housekeeping must never change how the job ended.
-    await this.pruneExecutions({ upstreamJobId: input.upstreamJobId, self, limits: input.historyLimits }).catch(() => undefined);
+    await this.housekeeping
+      .pruneExecutions({ upstreamJobId: input.upstreamJobId, self, limits: input.historyLimits })
+      .catch(() => undefined);
   }
 }
 

@@ -46,7 +46,15 @@ describe('the routes are the contract', () => {
       components: { schemas: Record<string, unknown> };
       webhooks: Record<string, { post: { requestBody: unknown } }>;
     };
-    assert.deepEqual(Object.keys(document.paths).sort(), ['/jobs', '/jobs/{id}', '/jobs/{id}/executions', '/jobs/{id}/log', '/stats']);
+    assert.deepEqual(Object.keys(document.paths).sort(), [
+      '/jobs',
+      '/jobs/{id}',
+      '/jobs/{id}/executions',
+      '/jobs/{id}/files/{name}',
+      '/jobs/{id}/log',
+      '/jobs/{id}/report',
+      '/stats',
+    ]);
     assert.deepEqual(Object.keys(document.webhooks), ['statusHook']);
     assert.match(JSON.stringify(document.webhooks.statusHook?.post.requestBody), /#\/components\/schemas\/HookEvent/);
     assert.equal(document.paths['/jobs']?.post?.responses['501'], undefined, 'POST /jobs never answers 501');
@@ -64,7 +72,18 @@ describe('the routes are the contract', () => {
   });
 
   it('answers as each route declares, for successes and errors alike', async () => {
-    const [submit, list, get, act, executions, log, pools] = ROUTES;
+    const route = (method: string, path: string) => ROUTES.find((r) => r.method === method && r.path === path)!;
+    const [submit, list, get, act, executions, log, report, file, pools] = [
+      route('post', '/jobs'),
+      route('get', '/jobs'),
+      route('get', '/jobs/{id}'),
+      route('post', '/jobs/{id}'),
+      route('get', '/jobs/{id}/executions'),
+      route('get', '/jobs/{id}/log'),
+      route('get', '/jobs/{id}/report'),
+      route('get', '/jobs/{id}/files/{name}'),
+      route('get', '/stats'),
+    ];
     const demo = { name: 'DEMO', parameters: { image: 'demo-contract', step_ms: 0, hold_ms: 0 }, metadata: { kind: 'Generic' } };
     const accepted = await h.request('POST', '/api/v1/jobs', { job: demo });
     const { job } = (await accepted.clone().json()) as { job: { id: string } };
@@ -84,6 +103,15 @@ describe('the routes are the contract', () => {
     await assertMatches(executions!, await h.request('GET', `/api/v1/jobs/${job.id}/executions`));
     await assertMatches(log!, await h.request('GET', `/api/v1/jobs/${job.id}/log`));
     await assertMatches(log!, await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567/log'));
+    await assertMatches(report!, await h.request('GET', `/api/v1/jobs/${job.id}/report`));
+    await assertMatches(file!, await h.request('GET', `/api/v1/jobs/${job.id}/files/none.txt`));
+    await assertMatches(file!, await h.request('GET', `/api/v1/jobs/${job.id}/files/a%20b`));
+    const batch = await h.request('POST', '/api/v1/jobs', {
+      job: { name: 'TEST_BATCH', parameters: { count: 2 }, metadata: { kind: 'Generic' } },
+    });
+    const batchId = ((await batch.clone().json()) as { job: { id: string } }).job.id;
+    await h.waitForStatus(batchId, ['Success']);
+    await assertMatches(report!, await h.request('GET', `/api/v1/jobs/${batchId}/report`));
     await assertMatches(pools!, await h.app.request('/api/v1/stats'));
 
     const periodic = await h.request('POST', '/api/v1/jobs', { job: { ...demo, metadata: { kind: 'Periodic', cron_spec: '@daily' } } });

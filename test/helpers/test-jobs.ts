@@ -3,6 +3,8 @@ import { defineJob } from '../../src/jobs/define-job.js';
 import { demoJob } from '../../src/jobs/demo-job.js';
 import { createJobRegistry } from '../../src/jobs/job-registry.js';
 import { noopJob } from '../../src/jobs/noop-job.js';
+import { defineBatchJob } from '../../src/jobs/batch/define-batch-job.js';
+import { repositoryReportJobs } from '../../src/jobs/batch/repository-report-job.js';
 import { garbageCollectionJob } from '../../src/jobs/garbage-collection-job.js';
 import { retentionJob } from '../../src/jobs/retention/retention-job.js';
 import { retentionRepositoryJob } from '../../src/jobs/retention/retention-repository-job.js';
@@ -89,6 +91,48 @@ async function assertRejects(promise: Promise<unknown>) {
   throw new Error('launchJob accepted parameters that fail the sub job schema');
 }
 
+/**
+ * A batch job over `count` targets t00, t01, …: each reports when it started and ended (its own
+ * clock), a value labelled by parity, saves a file and records an event; chosen targets fail or
+ * report an undeclared gauge.
+ */
+export const [testBatchJob, testBatchTarget] = defineBatchJob({
+  name: 'TEST_BATCH',
+  metricsPrefix: 'test_batch',
+  params: z
+    .object({
+      count: z.number().int().min(0).max(20_000),
+      hold_ms: z.number().int().min(0).default(0),
+      fail: z.array(z.string()).default([]),
+      undeclared: z.array(z.string()).default([]),
+      tag: z.string().default(''),
+    })
+    .strict(),
+  gauges: [
+    { suffix: 'started_ms', help: 'when the target started', labels: [] },
+    { suffix: 'ended_ms', help: 'when the target ended', labels: [] },
+    { suffix: 'value', help: 'the target index', labels: ['parity', 'tag'] },
+  ],
+  async listTargets(_ctx, params) {
+    return Array.from({ length: params.count }, (_, i) => `t${String(i).padStart(2, '0')}`);
+  },
+  async runTarget(ctx, params) {
+    const started = Date.now();
+    await ctx.sleep(params.hold_ms);
+    if (ctx.opCommand()) return;
+    const index = Number(ctx.target.slice(1));
+    if (params.undeclared.includes(ctx.target)) ctx.report({ not_declared: [{ value: 1, labels: {} }] });
+    await ctx.saveFile('result.txt', `target ${ctx.target} of ${ctx.executionId}\n`);
+    ctx.event('TargetDone', `target ${ctx.target} done`);
+    if (params.fail.includes(ctx.target)) throw new Error(`target ${ctx.target} fails as asked`);
+    ctx.report({
+      started_ms: [{ value: started, labels: {} }],
+      ended_ms: [{ value: Date.now(), labels: {} }],
+      value: [{ value: index, labels: { parity: index % 2 === 0 ? 'even' : 'odd', tag: params.tag } }],
+    });
+  },
+});
+
 /** The test jobs beside the real ones; the registry jobs take `settings` (credentials, GC command). */
 export function testRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS) {
   return createJobRegistry([
@@ -103,5 +147,8 @@ export function testRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTI
     retentionJob(settings),
     retentionRepositoryJob(settings),
     garbageCollectionJob(settings),
+    testBatchJob,
+    testBatchTarget,
+    ...repositoryReportJobs(settings),
   ]);
 }

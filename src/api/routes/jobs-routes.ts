@@ -9,7 +9,9 @@ import {
   executionsRoute,
   getJobRoute,
   jobActionRoute,
+  jobFileRoute,
   jobLogRoute,
+  jobReportRoute,
   listJobsRoute,
   submitJobRoute,
   workerPoolsRoute,
@@ -60,6 +62,18 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
     failCode(c, ErrorCode.GetJobLog);
     const log = await service.log(jobId(c.req.valid('param').id));
     return c.text(log.toString('utf8'), 200);
+  });
+
+  app.openapi(jobReportRoute, async (c) => {
+    failCode(c, ErrorCode.GetJobStats);
+    return c.json(await service.report(jobId(c.req.valid('param').id)), 200);
+  });
+
+  app.openapi(jobFileRoute, async (c) => {
+    failCode(c, ErrorCode.GetJobLog);
+    const { id, name } = c.req.valid('param');
+    const file = await service.file(jobId(id), name);
+    return new Response(new Uint8Array(file), { status: 200, headers: { 'content-type': 'application/octet-stream' } });
   });
 
   app.openapi(workerPoolsRoute, async (c) => {

@@ -8,7 +8,9 @@ import {
   ExecutionsQuerySchema,
   JobActionRequestSchema,
   JobEnvelopeSchema,
+  JobFileParamsSchema,
   JobIdParamsSchema,
+  JobReportSchema,
   JobListSchema,
   JobRequestSchema,
   ListJobsQuerySchema,
@@ -91,6 +93,25 @@ export const jobLogRoute = createRoute({
   },
 });
 
+export const jobReportRoute = createRoute({
+  method: 'get',
+  path: '/jobs/{id}/report',
+  summary: "A batch or fan-out job's report: per target its job, status, results, events and files",
+  request: { params: JobIdParamsSchema },
+  responses: { 200: { description: 'the report', ...json(JobReportSchema) }, ...errors(400, 401, 404, 503) },
+});
+
+export const jobFileRoute = createRoute({
+  method: 'get',
+  path: '/jobs/{id}/files/{name}',
+  summary: "A file a job saved (a batch target job's report file)",
+  request: { params: JobFileParamsSchema },
+  responses: {
+    200: { description: 'the file', content: { 'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) } } },
+    ...errors(400, 401, 404),
+  },
+});
+
 export const workerPoolsRoute = createRoute({
   method: 'get',
   path: '/stats',
@@ -100,4 +121,14 @@ export const workerPoolsRoute = createRoute({
 });
 
 /** Every route of the API, for the app to serve and for the contract test to check. */
-export const ROUTES = [submitJobRoute, listJobsRoute, getJobRoute, jobActionRoute, executionsRoute, jobLogRoute, workerPoolsRoute];
+export const ROUTES = [
+  submitJobRoute,
+  listJobsRoute,
+  getJobRoute,
+  jobActionRoute,
+  executionsRoute,
+  jobLogRoute,
+  jobReportRoute,
+  jobFileRoute,
+  workerPoolsRoute,
+];

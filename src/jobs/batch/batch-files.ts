@@ -1,0 +1,30 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isJobId } from '../../shared/job-id.js';
+import { FILE_NAME } from './report.js';
+
+/**
+ * Report files of batch targets: `<log base_dir>/files/<job id>/<name>`, beside the job logs (the
+ * API serves both from the same directory). Only ids we issue and plain names reach the file system.
+ */
+export function batchFilePath(logDir: string, jobId: string, name: string): string | undefined {
+  if (!isJobId(jobId) || !FILE_NAME.test(name)) return undefined;
+  return join(logDir, 'files', jobId, name);
+}
+
+export async function saveBatchFile(logDir: string, jobId: string, name: string, bytes: Uint8Array): Promise<void> {
+  const path = batchFilePath(logDir, jobId, name);
+  if (!path) throw new Error(`file name ${JSON.stringify(name)} must be 1–128 of A-Z a-z 0-9 . _ - (no path)`);
+  await mkdir(join(logDir, 'files', jobId), { recursive: true });
+  await writeFile(path, bytes);
+}
+
+export async function readBatchFile(logDir: string, jobId: string, name: string): Promise<Buffer | undefined> {
+  const path = batchFilePath(logDir, jobId, name);
+  if (!path) return undefined;
+  return readFile(path).catch(() => undefined);
+}
+
+export async function removeBatchFiles(logDir: string, jobId: string): Promise<void> {
+  if (isJobId(jobId)) await rm(join(logDir, 'files', jobId), { recursive: true, force: true });
+}

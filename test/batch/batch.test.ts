@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import { serveBatchMetrics } from '../../src/api/batch-metrics.js';
+import type { JobReport } from '../../src/api/contract.js';
+import { freePort } from '../../src/process/free-port.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { addTag, pushImage, pushIndex, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+type Sample = { labels?: Record<string, string>; value: string };
+type Family = { name: string; metrics: Sample[] };
+
+describe('batch jobs: one child job per target, a pool, reports as Prometheus gauges', () => {
+  let h: Harness;
+  let metrics: Server;
+  let metricsUrl: string;
+  let registry: TestRegistry;
+  before(async () => {
+    h = await createHarness();
+    const port = await freePort();
+    metrics = await serveBatchMetrics({ client: h.client, jobs: testRegistry(), host: '127.0.0.1', port, path: '/metrics' });
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    registry = await startRegistry();
+  });
+  after(async () => {
+    await new Promise((resolve) => metrics.close(resolve));
+    await h.close();
+    await registry.stop();
+  });
+
+  const batch = (parameters: Record<string, unknown>) => h.submit({ name: 'TEST_BATCH', parameters, metadata: { kind: 'Generic' } });
+  const report = async (id: string) => (await (await h.request('GET', `/api/v1/jobs/${id}/report`)).json()) as JobReport;
+  const scrape = async () => {
+    const response = await fetch(metricsUrl);
+    assert.equal(response.status, 200);
+    return parsePrometheusTextFormat(await response.text()) as Family[];
+  };
+  const samples = (families: Family[], name: string) => families.find((f) => f.name === name)?.metrics ?? [];
+
+  it('runs 30 targets never more than pool_size at once, and every result reaches /metrics, /report and /files', async () => {
+    const job = await batch({ count: 30, hold_ms: 150, pool_size: 4, report_history: 10, tag: 'first' });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 90_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(JSON.parse(done.check_in!), { done: 30, targets: 30, failed: 0, running: 0 });
+
+    const r = await report(job.id);
+    assert.equal(Object.keys(r.targets).length, 30);
+    const spans = Object.values(r.targets).map((t) => {
+      assert.equal(t.status, 'Success');
+      assert.deepEqual(t.files, ['result.txt']);
+      assert.equal(t.events[0]?.reason, 'TargetDone');
+      return [t.results.started_ms![0]!.value, t.results.ended_ms![0]!.value] as const;
+    });
+    const edges = spans.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let running = 0;
+    let peak = 0;
+    for (const [, delta] of edges) peak = Math.max(peak, (running += delta));
+    assert.ok(peak <= 4, `${peak} targets ran at once`);
+    assert.ok(peak >= 2, `${peak}: the pool was never used`);
+
+    const child = r.targets.t07!;
+    assert.equal((await h.stats(child.job_id)).upstream_job_id, job.id);
+    const file = await h.request('GET', `/api/v1/jobs/${child.job_id}/files/result.txt`);
+    assert.equal(file.status, 200);
+    assert.equal(await file.text(), `target t07 of ${job.id}\n`);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${child.job_id}/files/missing.txt`)).status, 404);
+    for (const bad of ['..%2F..%2Fetc%2Fpasswd', '.hidden%2Fx', '..']) {
+      const response = await h.request('GET', `/api/v1/jobs/${child.job_id}/files/${bad}`);
+      assert.ok([400, 404].includes(response.status), `${bad} → ${response.status}`);
+      assert.notEqual(response.status, 200);
+    }
+    assert.equal((await h.request('GET', `/api/v1/jobs/${child.job_id}/files/a%20b`)).status, 400);
+
+    // The closed execution's memo reaches visibility a moment after its status.
+    const families = await waitFor(
+      scrape,
+      (f) => samples(f, 'test_batch_value').filter((s) => s.labels?.execution_id === job.id).length > 0,
+      {
+        what: 'the execution on /metrics',
+      },
+    );
+    const values = samples(families, 'test_batch_value').filter((s) => s.labels?.execution_id === job.id);
+    assert.equal(values.length, 30);
+    assert.deepEqual(
+      values.find((s) => s.labels?.target === 't07'),
+      { labels: { parity: 'odd', tag: 'first', target: 't07', execution_id: job.id }, value: '7' },
+    );
+    assert.equal(samples(families, 'test_batch_value').filter((s) => s.labels?.execution_id === 'latest').length, 30);
+  });
+
+  it('execution_id="latest" follows the newest execution, and report_history 2 keeps exactly two executions', async () => {
+    const ids: string[] = [];
+    for (const tag of ['second', 'third', 'fourth']) {
+      const job = await batch({ count: 3, report_history: 2, tag });
+      assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'], 60_000)).status, 'Success');
+      ids.push(job.id);
+    }
+    const kept = await waitFor(
+      async () => {
+        const executions = new Set(samples(await scrape(), 'test_batch_value').map((s) => s.labels?.execution_id));
+        return [...executions].sort();
+      },
+      (e) => JSON.stringify(e) === JSON.stringify([ids[1], ids[2], 'latest'].sort()),
+      { timeoutMs: 30_000, what: 'the two newest executions, and only them, on /metrics' },
+    );
+    assert.deepEqual(kept, [ids[1], ids[2], 'latest'].sort());
+    const latest = samples(await scrape(), 'test_batch_value').filter((s) => s.labels?.execution_id === 'latest');
+    assert.deepEqual(new Set(latest.map((s) => s.labels?.tag)), new Set(['fourth']));
+    assert.equal((await h.client.workflow.count(`JobName = 'TEST_BATCH'`)).count, 2);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${ids[0]}`)).status, 404);
+  });
+
+  it('a target that reports an undeclared gauge fails naming it; the others go on; retry runs only the failed targets', async () => {
+    const job = await batch({ count: 4, undeclared: ['t01'], fail: ['t02'] });
+    const failed = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(failed.status, 'Error');
+    assert.match(failed.last_error ?? '', /2 of 4 targets did not succeed: t01 \(Error\), t02 \(Error\)/);
+    const r = await report(job.id);
+    assert.equal(r.targets.t00?.status, 'Success');
+    assert.equal(r.targets.t03?.status, 'Success');
+    assert.match((await h.stats(r.targets.t01!.job_id)).last_error ?? '', /gauge "not_declared", which the job does not declare/);
+    // The job reads Error at once; its workflow closes after its housekeeping, and then it can be retried.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).status.name,
+      (s) => s !== 'RUNNING',
+      { what: 'the workflow to close' },
+    );
+
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status, 204);
+    const retried = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.revision > failed.revision && ['Success', 'Error'].includes(s.status),
+      {
+        timeoutMs: 60_000,
+        what: 'the retry to end',
+      },
+    );
+    assert.equal(retried.sub_jobs?.length, 2, 'only the two failed targets ran again');
+    const again = await report(job.id);
+    assert.equal(again.targets.t00?.job_id, r.targets.t00?.job_id);
+    assert.notEqual(again.targets.t01?.job_id, r.targets.t01?.job_id);
+  });
+
+  it('stop of an execution stops its running targets and starts no more', async () => {
+    const job = await batch({ count: 12, hold_ms: 20_000, pool_size: 3 });
+    const running = await waitFor(
+      () => h.stats(job.id),
+      (s) => (s.sub_jobs?.length ?? 0) === 3,
+      { timeoutMs: 30_000, what: 'three targets to start' },
+    );
+    await Promise.all(running.sub_jobs!.map((id) => h.waitForStatus(id, ['Running'], 30_000)));
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    const stopped = await h.waitForStatus(job.id, ['Stopped'], 30_000);
+    for (const id of running.sub_jobs!) assert.equal((await h.waitForStatus(id, ['Stopped'], 30_000)).status, 'Stopped');
+    assert.equal(stopped.sub_jobs?.length, 3);
+    assert.equal((await h.client.workflow.count(`UpstreamJobId = '${job.id}'`)).count, 3);
+  });
+
+  for (const [label, parameters, mentions] of [
+    ['pool_size 0', { count: 2, pool_size: 0 }, /pool_size/],
+    ['report_history over 100', { count: 2, report_history: 500 }, /report_history/],
+    ['a string count', { count: 'ten' }, /count/],
+    ['an unknown field', { count: 2, targets: ['a'] }, /targets/],
+  ] as const) {
+    it(`POST /jobs TEST_BATCH: ${label} → 400`, async () => {
+      const response = await h.request('POST', '/api/v1/jobs', { job: { name: 'TEST_BATCH', parameters, metadata: { kind: 'Generic' } } });
+      const body = (await response.json()) as { code: number; description: string };
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(body.code, 10013);
+      assert.match(body.description, mentions);
+    });
+  }
+
+  it('GET /jobs/{id}/report of a job that does not fan out → 400', async () => {
+    const job = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    const response = await h.request('GET', `/api/v1/jobs/${job.id}/report`);
+    assert.equal(response.status, 400);
+    assert.match(((await response.json()) as { description: string }).description, /not a batch or fan-out job/);
+  });
+
+  it('REPOSITORY_REPORT reports each repository’s tags, manifests and blob bytes', async () => {
+    const reg = registry.url;
+    await pushImage(reg, 'rr/app', 'v1', '2026-01-01T00:00:00Z');
+    const v2 = await pushImage(reg, 'rr/app', 'v2', '2026-02-01T00:00:00Z');
+    await addTag(reg, 'rr/app', v2, 'latest');
+    await pushIndex(reg, 'rr/multi', 'multi', '2026-03-01T00:00:00Z');
+    // What the registry itself says the blobs weigh, read without the job's client.
+    const bytesOf = async (repo: string, refs: string[]) => {
+      const blobs = new Map<string, number>();
+      for (const ref of refs) {
+        const m = (await (
+          await fetch(`${reg}/v2/${repo}/manifests/${ref}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })
+        ).json()) as {
+          config: { digest: string; size: number };
+          layers: { digest: string; size: number }[];
+        };
+        for (const b of [m.config, ...m.layers]) blobs.set(b.digest, b.size);
+      }
+      return [...blobs.values()].reduce((a, b) => a + b, 0);
+    };
+    const index = (await (
+      await fetch(`${reg}/v2/rr/multi/manifests/multi`, { headers: { accept: 'application/vnd.oci.image.index.v1+json' } })
+    ).json()) as {
+      manifests: { digest: string }[];
+    };
+    const job = await h.submit({
+      name: 'REPOSITORY_REPORT',
+      parameters: { registry: { url: reg }, pool_size: 4 },
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    const r = await report(job.id);
+    const value = (repo: string, suffix: string) => r.targets[repo]?.results[suffix]?.[0]?.value;
+    assert.equal(value('rr/app', 'repository_tags'), 3);
+    assert.equal(value('rr/app', 'repository_manifests'), 2);
+    assert.equal(value('rr/app', 'repository_bytes'), await bytesOf('rr/app', ['v1', 'v2']));
+    assert.equal(value('rr/multi', 'repository_tags'), 1);
+    assert.equal(value('rr/multi', 'repository_manifests'), 3);
+    assert.equal(
+      value('rr/multi', 'repository_bytes'),
+      await bytesOf(
+        'rr/multi',
+        index.manifests.map((m) => m.digest),
+      ),
+    );
+    const families = await waitFor(
+      scrape,
+      (f) => samples(f, 'jobservice_registry_repository_tags').some((s) => s.labels?.execution_id === job.id),
+      {
+        what: 'the report on /metrics',
+      },
+    );
+    const tags = samples(families, 'jobservice_registry_repository_tags').filter((s) => s.labels?.execution_id === job.id);
+    assert.deepEqual(tags.find((s) => s.labels?.target === 'rr/app')?.value, '3');
+  });
+});
