@@ -37,7 +37,9 @@ export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutco
     running.delete(finished);
     run.checkIn({ revision: run.state.revision, message: JSON.stringify(fanOutProgress(plan, results, running.size)), at: nowSec() });
   }
-  const failed = Object.entries(results).filter(([, r]) => r.status !== JobStatus.Success);
+  const failed = Object.entries(results)
+    .filter(([, r]) => r.status !== JobStatus.Success)
+    .sort(([a], [b]) => a.localeCompare(b));
   if (failed.length === 0) return { kind: 'done' };
   const names = failed.map(([target, r]) => `${target} (${r.status})`);
   return {

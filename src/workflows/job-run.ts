@@ -263,7 +263,13 @@ export class JobRun {
   }
 
   private publish(statusChanged: boolean): void {
-    upsertMemo({ [MEMO_STATE]: { ...this.state } });
+    // Every upsert records the whole memo in history: a fan-out job's per-target lists go in once
+    // it has ended (the stats query has them live), or a run of n targets would record O(n²).
+    const { results, sub_jobs, ...small } = this.state;
+    const whole = !this.input.fanOut || isFinal(this.state.status);
+    upsertMemo({
+      [MEMO_STATE]: whole ? { ...this.state } : { ...small, ...(results ? { results: {} } : {}), ...(sub_jobs ? { sub_jobs: [] } : {}) },
+    });
     if (statusChanged) upsertSearchAttributes([{ key: JobStatusKey, value: this.state.status }]);
   }
 

@@ -146,12 +146,15 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
 
   it('stop of an execution stops its running targets and starts no more', async () => {
     const job = await batch({ count: 12, hold_ms: 20_000, pool_size: 3 });
-    const running = await waitFor(
-      () => h.stats(job.id),
-      (s) => (s.sub_jobs?.length ?? 0) === 3,
-      { timeoutMs: 30_000, what: 'three targets to start' },
-    );
-    await Promise.all(running.sub_jobs!.map((id) => h.waitForStatus(id, ['Running'], 30_000)));
+    // A running fan-out's children are found by their UpstreamJobId (its stats list them once it ends).
+    const children = async () => {
+      const ids: string[] = [];
+      for await (const e of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) ids.push(e.workflowId);
+      return ids;
+    };
+    const started = await waitFor(children, (ids) => ids.length === 3, { timeoutMs: 30_000, what: 'three targets to start' });
+    await Promise.all(started.map((id) => h.waitForStatus(id, ['Running'], 30_000)));
+    const running = { sub_jobs: started };
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
     const stopped = await h.waitForStatus(job.id, ['Stopped'], 30_000);
     for (const id of running.sub_jobs!) assert.equal((await h.waitForStatus(id, ['Stopped'], 30_000)).status, 'Stopped');

@@ -101,6 +101,7 @@ describe('RETENTION against a real docker-registry', () => {
       would_delete: 4,
       errors: 0,
       failed: 0,
+      running: 0,
       dry_run: true,
     });
     const app = await child(done, 'proj/app');
