@@ -4,6 +4,7 @@
  *
  *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,hooks,raw,bullmq,stop,footprint,schedules
  *   npm run bench -- --scenarios schedules --schedules 10000 --watch-seconds 30
+ *   npm run bench -- --scenarios fanout --fanout-targets 1000 --fanout-pool 50
  *   npm run bench -- --scenarios retention --retention-repos 100 --retention-tags 100 --retention-keep 10 --retention-deletes 8
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,6 +23,7 @@ import { runTimes, type RunTimes } from './lib/histories.js';
 import { pool, spawnNode, stop, until } from './lib/processes.js';
 import { percentile, round, rssMiB } from './lib/stats.js';
 import { rawNoopWorkflow } from './raw-workflow.js';
+import { fanOutScenario } from './lib/fan-out-scenario.js';
 import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
 
@@ -31,7 +33,7 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention' },
+    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention,fanout' },
     /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
     schedules: { type: 'string', default: '10000' },
     'watch-seconds': { type: 'string', default: '30' },
@@ -40,6 +42,9 @@ const { values: opts } = parseArgs({
     'retention-tags': { type: 'string', default: '100' },
     'retention-keep': { type: 'string', default: '10' },
     'retention-deletes': { type: 'string', default: '8' },
+    /** The fan-out scenario: a NOOP_BATCH of this many targets at this pool size. */
+    'fanout-targets': { type: 'string', default: '1000' },
+    'fanout-pool': { type: 'string', default: '50' },
     /** Experiments: the embedded server's SQLite synchronous pragma and extra dynamic config (k=v,k=v). */
     'sqlite-sync': { type: 'string', default: 'FULL' },
     'dynamic-config': { type: 'string', default: '' },
@@ -176,6 +181,12 @@ async function main() {
         worker_rss_mib: rssMiB(worker.pid),
         temporal_rss_mib: rssMiB(server.process.pid),
       });
+    }
+    if (SCENARIOS.has('fanout')) {
+      report(
+        'fanout',
+        await fanOutScenario({ client, base, headers, targets: Number(opts['fanout-targets']), poolSize: Number(opts['fanout-pool']) }),
+      );
     }
     if (SCENARIOS.has('retention')) {
       report(

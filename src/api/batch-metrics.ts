@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import type { Client } from '@temporalio/client';
 import { Gauge, Registry } from 'prom-client';
 import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
@@ -54,26 +53,4 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry): Pro
     });
   }
   return registry.metrics();
-}
-
-/** `/metrics` on a port of its own, served by the API process. */
-export async function serveBatchMetrics(options: {
-  client: Client;
-  jobs: JobRegistry;
-  host: string;
-  port: number;
-  path: string;
-}): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || new URL(req.url ?? '/', 'http://x').pathname !== options.path) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-      return;
-    }
-    renderBatchMetrics(options.client, options.jobs).then(
-      (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
-      (err: unknown) => res.writeHead(503, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${(err as Error).message}\n`),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
-  return server;
 }

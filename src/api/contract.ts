@@ -32,6 +32,14 @@ export const JobMetadataSchema = z
       .optional(),
     successful_jobs_history_limit: z.number().int().min(0).max(MAX_HISTORY_LIMIT).optional(),
     failed_jobs_history_limit: z.number().int().min(0).max(MAX_HISTORY_LIMIT).optional(),
+    /** Run once soon after the periodic job is created (after startup_delay seconds), then on its cron. */
+    run_on_startup: z.boolean().optional(),
+    startup_delay: z
+      .number()
+      .int()
+      .min(0)
+      .max(24 * 3600)
+      .optional(),
   })
   .strict();
 export type JobMetadata = z.infer<typeof JobMetadataSchema>;
@@ -43,6 +51,8 @@ export const PERIODIC_OPTIONS = [
   'jitter_seconds',
   'successful_jobs_history_limit',
   'failed_jobs_history_limit',
+  'run_on_startup',
+  'startup_delay',
 ] as const satisfies readonly (keyof JobMetadata)[];
 
 export type PeriodicOptionKey = (typeof PERIODIC_OPTIONS)[number];
@@ -74,6 +84,7 @@ function checkMetadataForKind(metadata: JobMetadata, ctx: z.RefinementCtx): void
       issue('cron_spec', err.message);
     }
   }
+  if (metadata.startup_delay !== undefined && !metadata.run_on_startup) issue('startup_delay', 'only with run_on_startup');
   if (metadata.timezone !== undefined && !validZone(metadata.timezone)) {
     issue('timezone', `${JSON.stringify(metadata.timezone)} is not an IANA time zone`);
   }

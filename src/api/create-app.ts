@@ -9,20 +9,23 @@ import { jobsRoutes } from './routes/jobs-routes.js';
 
 export interface AppDeps {
   service: JobService;
+  /** The batch jobs' gauges in Prometheus' text format. */
+  metrics: () => Promise<string>;
   secret: string;
   maxBodyBytes: number;
 }
 
 export const API_BASE = '/api/v1';
 export const OPENAPI_PATH = `${API_BASE}/openapi.json`;
+export const METRICS_PATH = '/metrics';
 
 /** Builds the REST facade; never listens (the entry point serves it, tests call `app.request`). */
 export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>();
   app.onError((err, c) => errorResponse(c, err));
   app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
-  // The health check and the API's own description are open, as Harbor leaves /stats open.
-  app.use('*', harborSecretAuth(deps.secret, [`${API_BASE}/stats`, OPENAPI_PATH]));
+  // Health, the API's own description and the metrics Prometheus scrapes are open, as Harbor leaves /stats open.
+  app.use('*', harborSecretAuth(deps.secret, [`${API_BASE}/stats`, OPENAPI_PATH, METRICS_PATH]));
   app.use(
     '*',
     bodyLimit({
@@ -55,5 +58,9 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     security: [{ harborSecret: [] }],
   });
   app.route(API_BASE, v1);
+  app.get(METRICS_PATH, async (c) => {
+    c.set('failCode', ErrorCode.CheckStats);
+    return c.text(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
   return app;
 }

@@ -1,7 +1,9 @@
 import { nowSec } from '../shared/time.js';
 import { randomBytes } from 'node:crypto';
 import {
+  MONTHS,
   ScheduleNotFoundError,
+  type CalendarSpec,
   type Client,
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
@@ -288,11 +290,44 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
 }
 
 /** The Temporal spec of a periodic job: its translated cron times, in its zone, with its jitter. */
-export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: PeriodicOptions): ScheduleSpec {
+export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: PeriodicOptions, now = new Date()): ScheduleSpec {
+  // run_on_startup is one more calendar: the exact second, in the schedule's own zone, that fires once.
+  const startup = options.run_on_startup
+    ? [onceAt(new Date(now.getTime() + (options.startup_delay ?? 0) * 1000), options.timezone ?? 'UTC')]
+    : [];
+  const calendars = [...('calendars' in times ? times.calendars : []), ...startup];
   return {
     ...times,
+    ...(calendars.length > 0 ? { calendars } : {}),
     ...(options.timezone ? { timezone: options.timezone } : {}),
     ...(options.jitter_seconds ? { jitter: options.jitter_seconds * 1000 } : {}),
+  };
+}
+
+/** A calendar that matches one instant: its wall-clock fields in `zone`, the year included. */
+function onceAt(at: Date, zone: string): CalendarSpec {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+      .formatToParts(at)
+      .map((p) => [p.type, Number(p.value)]),
+  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+  return {
+    year: parts.year,
+    month: MONTHS[parts.month - 1]!,
+    dayOfMonth: parts.day,
+    hour: parts.hour,
+    minute: parts.minute,
+    second: parts.second,
+    comment: 'run_on_startup',
   };
 }
 

@@ -7,7 +7,7 @@ import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { fileLogDir } from '../logs/job-loggers.js';
 import type { JobTimings } from '../shared/job-model.js';
-import { serveBatchMetrics } from './batch-metrics.js';
+import { renderBatchMetrics } from './batch-metrics.js';
 import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
 import { JobService } from './job-service.js';
@@ -45,7 +45,7 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
     logDir: fileLogDir(config.job_loggers),
     maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),
   });
-  return createApp({ service, secret, maxBodyBytes: config.max_body_bytes });
+  return createApp({ service, secret, maxBodyBytes: config.max_body_bytes, metrics: () => renderBatchMetrics(client, registry) });
 }
 
 /** Serve the API over http or https as configured. */
@@ -70,18 +70,12 @@ export async function serveApi(config: Config, client: Client, registry: JobRegi
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
-  const { batch_metrics: metrics } = config;
-  const metricsServer = metrics.enabled
-    ? await serveBatchMetrics({ client, jobs: registry, host: config.host, port: metrics.port, path: metrics.path })
-    : undefined;
   return {
     url: `${config.protocol}://${config.host}:${port}`,
-    close: async () => {
-      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
-      await new Promise<void>((resolve) => {
+    close: () =>
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      });
-    },
+      }),
   };
 }

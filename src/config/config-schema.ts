@@ -140,18 +140,6 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Batch jobs' reports as Prometheus gauges, served by each API process on a port of its own. */
-    batch_metrics: z
-      .object({
-        enabled: z.boolean().default(false),
-        path: z
-          .string()
-          .regex(/^\/[\w\-./]*$/, 'must be an absolute URL path')
-          .default('/metrics'),
-        port: Port.default(8002),
-      })
-      .strict()
-      .prefault({}),
     /** Registries the registry jobs reach with credentials; a job names a registry by URL only. */
     registries: z
       .array(

@@ -2,6 +2,7 @@ import { repositoryReportJobs } from './batch/repository-report-job.js';
 import { demoJob } from './demo-job.js';
 import { garbageCollectionJob } from './garbage-collection-job.js';
 import { createJobRegistry, type JobRegistry } from './job-registry.js';
+import { noopBatchJob, noopBatchTarget } from './noop-batch-job.js';
 import { noopJob } from './noop-job.js';
 import { retentionJob } from './retention/retention-job.js';
 import { retentionRepositoryJob } from './retention/retention-repository-job.js';
@@ -12,6 +13,8 @@ export function defaultJobRegistry(settings: RegistrySettings = DEFAULT_REGISTRY
   return createJobRegistry([
     demoJob,
     noopJob,
+    noopBatchJob,
+    noopBatchTarget,
     retentionJob(settings),
     retentionRepositoryJob(settings),
     garbageCollectionJob(settings),

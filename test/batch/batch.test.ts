@@ -1,13 +1,9 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { serveBatchMetrics } from '../../src/api/batch-metrics.js';
 import type { JobReport } from '../../src/api/contract.js';
-import { freePort } from '../../src/process/free-port.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addTag, pushImage, pushIndex, startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { testRegistry } from '../helpers/test-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type Sample = { labels?: Record<string, string>; value: string };
@@ -15,18 +11,12 @@ type Family = { name: string; metrics: Sample[] };
 
 describe('batch jobs: one child job per target, a pool, reports as Prometheus gauges', () => {
   let h: Harness;
-  let metrics: Server;
-  let metricsUrl: string;
   let registry: TestRegistry;
   before(async () => {
     h = await createHarness();
-    const port = await freePort();
-    metrics = await serveBatchMetrics({ client: h.client, jobs: testRegistry(), host: '127.0.0.1', port, path: '/metrics' });
-    metricsUrl = `http://127.0.0.1:${port}/metrics`;
     registry = await startRegistry();
   });
   after(async () => {
-    await new Promise((resolve) => metrics.close(resolve));
     await h.close();
     await registry.stop();
   });
@@ -34,7 +24,8 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
   const batch = (parameters: Record<string, unknown>) => h.submit({ name: 'TEST_BATCH', parameters, metadata: { kind: 'Generic' } });
   const report = async (id: string) => (await (await h.request('GET', `/api/v1/jobs/${id}/report`)).json()) as JobReport;
   const scrape = async () => {
-    const response = await fetch(metricsUrl);
+    // Open, like /stats: no Harbor-Secret.
+    const response = await h.app.request('/metrics');
     assert.equal(response.status, 200);
     return parsePrometheusTextFormat(await response.text()) as Family[];
   };
