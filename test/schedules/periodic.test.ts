@@ -342,9 +342,10 @@ describe('periodic jobs on Temporal Schedules', () => {
     await h.client.schedule.getHandle(b.id).delete();
     const afterDelete = await waitFor(
       () => list('name=NOOP&status=Stopped'),
-      (r) => !r.jobs.some((j) => j.id === b.id),
+      // The count and the list are two visibility reads; both catch up with the delete.
+      (r) => !r.jobs.some((j) => j.id === b.id) && r.total === r.jobs.length,
       {
-        what: 'the deleted job to leave the list',
+        what: 'the deleted job to leave the list and the count',
       },
     );
     assert.equal(afterDelete.total, afterDelete.jobs.length);
