@@ -4,6 +4,7 @@
  *
  *   npm run bench -- --n 2000 --c 32 --workers 10 --scenarios burst,hooks,raw,bullmq,stop,footprint,schedules
  *   npm run bench -- --scenarios schedules --schedules 10000 --watch-seconds 30
+ *   npm run bench -- --n 1000 --scenarios burst,notifications
  *   npm run bench -- --scenarios fanout --fanout-targets 1000 --fanout-pool 50
  *   npm run bench -- --scenarios retention --retention-repos 100 --retention-tags 100 --retention-keep 10 --retention-deletes 8
  */
@@ -24,6 +25,7 @@ import { pool, spawnNode, stop, until } from './lib/processes.js';
 import { percentile, round, rssMiB } from './lib/stats.js';
 import { rawNoopWorkflow } from './raw-workflow.js';
 import { fanOutScenario } from './lib/fan-out-scenario.js';
+import { notificationsScenario } from './lib/notifications-scenario.js';
 import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
 
@@ -33,7 +35,7 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention,fanout' },
+    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention,fanout,notifications' },
     /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
     schedules: { type: 'string', default: '10000' },
     'watch-seconds': { type: 'string', default: '30' },
@@ -181,6 +183,11 @@ async function main() {
         worker_rss_mib: rssMiB(worker.pid),
         temporal_rss_mib: rssMiB(server.process.pid),
       });
+    }
+    if (SCENARIOS.has('notifications')) {
+      const metrics = await notificationsScenario({ base, headers, n: N, callers: C });
+      const burstRate = results.burst?.completions_per_s as number | undefined;
+      report('notifications', { ...metrics, vs_noop_burst: burstRate ? round(metrics.completions_per_s / burstRate, 2) : 'n/a' });
     }
     if (SCENARIOS.has('fanout')) {
       report(

@@ -3,6 +3,7 @@ import { defineJob } from '../../src/jobs/define-job.js';
 import { demoJob } from '../../src/jobs/demo-job.js';
 import { createJobRegistry } from '../../src/jobs/job-registry.js';
 import { noopJob } from '../../src/jobs/noop-job.js';
+import { notificationSettings, schedulerJobs, slackJob, webhookJob } from '../../src/jobs/harbor/notification-jobs.js';
 import { defineBatchJob } from '../../src/jobs/batch/define-batch-job.js';
 import { repositoryReportJobs } from '../../src/jobs/batch/repository-report-job.js';
 import { garbageCollectionJob } from '../../src/jobs/garbage-collection-job.js';
@@ -134,7 +135,7 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
 });
 
 /** The test jobs beside the real ones; the registry jobs take `settings` (credentials, GC command). */
-export function testRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS) {
+export function testRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS, notifications = notificationSettings({})) {
   return createJobRegistry([
     demoJob,
     noopJob,
@@ -149,6 +150,9 @@ export function testRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTI
     garbageCollectionJob(settings),
     testBatchJob,
     testBatchTarget,
+    ...schedulerJobs,
+    webhookJob(notifications),
+    slackJob(notifications),
     ...repositoryReportJobs(settings),
   ]);
 }

@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { canonicalJson } from '../../shared/canonical-json.js';
+import { defineJob } from '../define-job.js';
+import type { JobContext } from '../job-context.js';
+import { postOnce, redactUrl } from './http-post.js';
+
+/** Harbor core's notification settings, from its environment names. */
+export interface NotificationSettings {
+  /** `JOBSERVICE_WEBHOOK_JOB_MAX_RETRY`: runs of a WEBHOOK or SLACK job (Harbor: 3). */
+  maxFails: number;
+  /** `JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT`, seconds (Harbor: 3). */
+  timeoutSeconds: number;
+  /** Slack's rate limit: one message a second. */
+  slackPauseMs: number;
+}
+
+export function notificationSettings(env: Record<string, string | undefined> = process.env): NotificationSettings {
+  const positive = (value: string | undefined, fallback: number) => {
+    const n = Number(value);
+    return value && Number.isFinite(n) && n > 0 ? n : fallback;
+  };
+  return {
+    maxFails: Math.floor(positive(env.JOBSERVICE_WEBHOOK_JOB_MAX_RETRY, 3)),
+    timeoutSeconds: positive(env.JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT, 3),
+    slackPauseMs: 1000,
+  };
+}
+
+/** The header map core sends: a JSON string of `{"Name": ["value", …]}`. */
+const HeaderJson = z
+  .string()
+  .max(64 * 1024)
+  .transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of header names to lists of values' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name'), z.array(z.string())));
+
+const NotificationParams = z
+  .object({
+    address: z.url({ protocol: /^https?$/ }).max(2048),
+    payload: z.string().max(4 * 1024 * 1024),
+    header: HeaderJson.optional(),
+    skip_cert_verify: z.boolean().default(false),
+  })
+  .strict();
+
+/** Header values are secrets as often as not (tokens): the log names the headers only. */
+function describeHeaders(headers: Record<string, string[]>): string {
+  const names = Object.keys(headers);
+  return names.length === 0 ? 'no headers' : `headers ${names.map((n) => `${n}: ***`).join(', ')}`;
+}
+
+async function post(
+  ctx: JobContext,
+  settings: NotificationSettings,
+  params: z.infer<typeof NotificationParams>,
+  headers: Record<string, string[]>,
+): Promise<void> {
+  ctx.logger.info(`POST ${redactUrl(params.address)} with ${describeHeaders(headers)}: ${params.payload}`);
+  const result = await postOnce(params.address, params.payload, headers, {
+    timeoutMs: settings.timeoutSeconds * 1000,
+    insecure: params.skip_cert_verify,
+    signal: ctx.signal,
+  }).catch((err: Error) => {
+    throw new Error(`POST ${redactUrl(params.address)} failed: ${err.message}`);
+  });
+  if (result.status < 200 || result.status > 299) {
+    throw new Error(`POST ${redactUrl(params.address)} answered ${result.status}: ${result.body}`);
+  }
+  ctx.logger.info(`delivered: ${result.status}`);
+}
+
+/** Harbor core's webhook notifications: `payload` POSTed as is, with core's headers. */
+export function webhookJob(settings: NotificationSettings) {
+  return defineJob({
+    name: 'WEBHOOK',
+    maxFails: settings.maxFails,
+    params: NotificationParams,
+    async run(ctx, params) {
+      await post(ctx, settings, params, params.header ?? {});
+    },
+  });
+}
+
+/** Harbor core's Slack notifications: JSON to the incoming-webhook address, then a second's pause for Slack's rate limit. */
+export function slackJob(settings: NotificationSettings) {
+  return defineJob({
+    name: 'SLACK',
+    maxFails: settings.maxFails,
+    params: NotificationParams,
+    async run(ctx, params) {
+      await post(ctx, settings, params, { ...(params.header ?? {}), 'Content-Type': ['application/json'] });
+      await ctx.sleep(settings.slackPauseMs);
+    },
+  });
+}
+
+/**
+ * Harbor core's single periodic job: every firing checks in its parameters as JSON (keys sorted,
+ * as Go marshals a map), and core's callback runs from that check-in's status hook. The legacy
+ * names are the same job, kept so old policies drain.
+ */
+export const schedulerJobs = ['SCHEDULER', 'IMAGE_REPLICATE', 'IMAGE_GC', 'IMAGE_SCAN_ALL'].map((name) =>
+  defineJob({
+    name,
+    maxFails: 3,
+    params: z.record(z.string(), z.unknown()),
+    async run(ctx, params) {
+      ctx.checkin(canonicalJson(params));
+    },
+  }),
+);

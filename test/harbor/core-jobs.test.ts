@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { startRawReceiver, type RawReceiver } from '../helpers/raw-receiver.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
+  let h: Harness;
+  let hooks: HookReceiver;
+  let raw: RawReceiver;
+  const schedules: string[] = [];
+  before(async () => {
+    h = await createHarness({ config: undefined });
+    hooks = await startHookReceiver();
+    raw = await startRawReceiver();
+  });
+  after(async () => {
+    for (const id of schedules)
+      await h.client.schedule
+        .getHandle(id)
+        .delete()
+        .catch(() => undefined);
+    await h.close();
+    await hooks.close();
+    await raw.close();
+  });
+
+  const generic = (name: string, parameters: Record<string, unknown>) => h.submit({ name, parameters, metadata: { kind: 'Generic' } });
+  const log = (id: string) => readFileSync(join(h.logDir, `${id}.log`), 'utf8');
+
+  it('SCHEDULER fires every 2 s; each firing checks in its parameters’ JSON, with its own check_in_at, to the status hook', async () => {
+    const parameters = { vendor_type: 'GARBAGE_COLLECTION', vendor_id: 7, extra: { b: 2, a: 1 } };
+    hooks.setDown(true); // core answers 503 at first: the events wait and arrive in order later
+    const job = await h.submit({
+      name: 'SCHEDULER',
+      parameters,
+      status_hook: hooks.url('scheduler'),
+      metadata: { kind: 'Periodic', cron_spec: '*/2 * * * * *' },
+    });
+    schedules.push(job.id);
+    await waitFor(
+      async () => hooks.refused('scheduler'),
+      (n) => n >= 2,
+      { timeoutMs: 30_000, what: 'core to refuse the first attempts' },
+    );
+    hooks.setDown(false);
+    const checkIns = await waitFor(
+      async () => hooks.accepted('scheduler').filter((e) => e.check_in !== undefined),
+      (events) => new Set(events.map((e) => e.job_id)).size >= 3,
+      { timeoutMs: 30_000, what: 'three firings’ check-ins' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    const perFiring = new Map<string, number>();
+    for (const event of checkIns) {
+      assert.equal(event.check_in, '{"extra":{"a":1,"b":2},"vendor_id":7,"vendor_type":"GARBAGE_COLLECTION"}');
+      assert.match(event.job_id, new RegExp(`^${job.id}@\\d+$`));
+      assert.equal(event.metadata.upstream_job_id, job.id);
+      assert.equal(event.metadata.name, 'SCHEDULER');
+      const at = event.metadata.check_in_at!;
+      // A redelivered event is the same event: one check_in_at per firing, never shared.
+      if (perFiring.has(event.job_id)) assert.equal(perFiring.get(event.job_id), at);
+      perFiring.set(event.job_id, at);
+    }
+    assert.equal(new Set(perFiring.values()).size, perFiring.size, `check_in_at repeats across firings: ${JSON.stringify([...perFiring])}`);
+  });
+
+  it('accepts the legacy names of the scheduler job as the same job', async () => {
+    for (const name of ['IMAGE_REPLICATE', 'IMAGE_GC', 'IMAGE_SCAN_ALL']) {
+      const job = await generic(name, { policy_id: 1 });
+      const done = await h.waitForStatus(job.id, ['Success', 'Error']);
+      assert.equal(done.status, 'Success');
+      assert.equal(done.check_in, '{"policy_id":1}');
+    }
+  });
+
+  it('WEBHOOK posts the payload as is with core’s headers, and logs it without header values', async () => {
+    const payload = '{"type":"PUSH_ARTIFACT","occur_at":1700000000,"event_data":{"repository":{"name":"app"}}}';
+    const header = JSON.stringify({
+      'Content-Type': ['application/json'],
+      Authorization: ['Bearer s3cr3t-token'],
+      'X-Multi': ['one', 'two'],
+    });
+    const job = await generic('WEBHOOK', { address: raw.url('webhook?token=abc'), payload, header, skip_cert_verify: false });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error']);
+    assert.equal(done.status, 'Success', done.last_error);
+    const [request] = raw.requests('webhook?token=abc');
+    assert.equal(request?.method, 'POST');
+    assert.equal(request?.body, payload);
+    assert.equal(request?.headers['content-type'], 'application/json');
+    assert.equal(request?.headers.authorization, 'Bearer s3cr3t-token');
+    assert.equal(request?.headers['x-multi'], 'one, two');
+    const text = log(job.id);
+    assert.ok(text.includes(payload), 'the payload is logged');
+    assert.ok(!text.includes('s3cr3t-token'), 'header values are not');
+    assert.ok(!text.includes('token=abc'), 'query values are not');
+  });
+
+  it('WEBHOOK succeeds after two failed attempts, and ends Error with the status in last_error when the receiver keeps failing', async () => {
+    raw.failNext(2, 502);
+    const retried = await generic('WEBHOOK', { address: raw.url('flaky'), payload: 'hello' });
+    const ok = await h.waitForStatus(retried.id, ['Success', 'Error'], 30_000);
+    assert.equal(ok.status, 'Success', ok.last_error);
+    assert.equal(ok.fails, 2);
+    assert.equal(raw.requests('flaky').length, 3);
+
+    raw.failAlways(418);
+    try {
+      const doomed = await generic('WEBHOOK', { address: raw.url('teapot'), payload: 'hello' });
+      const failed = await h.waitForStatus(doomed.id, ['Success', 'Error'], 30_000);
+      assert.equal(failed.status, 'Error');
+      assert.equal(failed.fails, 3);
+      assert.match(failed.last_error ?? '', /answered 418: refused with 418/);
+      assert.equal(raw.requests('teapot').length, 3);
+    } finally {
+      raw.failAlways(undefined);
+    }
+  });
+
+  it('SLACK posts JSON and then waits a second for Slack’s rate limit', async () => {
+    const payload = '{"text":"artifact pushed"}';
+    const job = await generic('SLACK', { address: raw.url('slack'), payload });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error']);
+    assert.equal(done.status, 'Success', done.last_error);
+    const [request] = raw.requests('slack');
+    assert.equal(request?.body, payload);
+    assert.equal(request?.headers['content-type'], 'application/json');
+    const run = await h.client.workflow.getHandle(job.id).describe();
+    const took = (run.closeTime ?? new Date()).getTime() - request!.at;
+    assert.ok(took >= 1000, `the job ended ${took} ms after it posted`);
+  });
+
+  for (const [label, name, parameters, mentions] of [
+    ['an address that is not http(s)', 'WEBHOOK', { address: 'ftp://x/y', payload: 'p' }, /address/],
+    ['a payload that is not a string', 'WEBHOOK', { address: 'http://127.0.0.1:1/x', payload: { a: 1 } }, /payload/],
+    ['a header that is not JSON', 'WEBHOOK', { address: 'http://127.0.0.1:1/x', payload: 'p', header: 'Content-Type: x' }, /header/],
+    ['header values that are not lists', 'WEBHOOK', { address: 'http://127.0.0.1:1/x', payload: 'p', header: '{"A":"b"}' }, /header/],
+    [
+      'skip_cert_verify as a string',
+      'SLACK',
+      { address: 'https://hooks.example/x', payload: 'p', skip_cert_verify: 'yes' },
+      /skip_cert_verify/,
+    ],
+    ['a missing address', 'SLACK', { payload: 'p' }, /address/],
+  ] as const) {
+    it(`POST /jobs ${name}: ${label} → 400 naming the field`, async () => {
+      const response = await h.request('POST', '/api/v1/jobs', { job: { name, parameters, metadata: { kind: 'Generic' } } });
+      const body = (await response.json()) as { code: number; description: string };
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(body.code, 10013);
+      assert.match(body.description, mentions);
+    });
+  }
+});
