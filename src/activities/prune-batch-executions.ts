@@ -15,7 +15,9 @@ const GRPC_NOT_FOUND = 5;
 export async function pruneBatchExecutions(deps: { client: Client; logDir?: string }, input: PruneBatchInput): Promise<string[]> {
   const { client } = deps;
   const closed: { id: string; closedAt: number }[] = [];
-  for await (const listed of client.workflow.list({ query: `${JobNameKey.name} = '${input.name}'` })) {
+  // Runs that continued as new are part of their execution, not executions of their own.
+  const query = `${JobNameKey.name} = '${input.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  for await (const listed of client.workflow.list({ query })) {
     if (listed.workflowId === input.selfId) continue;
     // Visibility lags: one it still shows running is described, so a predecessor that has just closed counts.
     const e =

@@ -3,7 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { JobNameKey } from '../shared/search-attributes.js';
-import { jobView } from '../views/job-view.js';
+import { fanOutTargets } from '../views/fan-out-targets.js';
 
 /** Newest first: the executions a scrape reads per batch job (pruning keeps `report_history` of them). */
 const MAX_EXECUTIONS = 100;
@@ -29,20 +29,19 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry): Pro
         }),
       ]),
     );
-    const executions: { id: string; closedAt: number; results: Record<string, { summary?: Record<string, unknown> }> }[] = [];
+    const executions: { id: string; closedAt: number }[] = [];
     for await (const e of client.workflow.list({
-      query: `${JobNameKey.name} = '${name}' AND ExecutionStatus != 'Running'`,
+      // A run that continued as new is part of the execution that goes on, not an execution of its own.
+      query: `${JobNameKey.name} = '${name}' AND ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')`,
       pageSize: MAX_EXECUTIONS,
     })) {
-      const view = jobView(e.memo, e.workflowId, e.startTime);
-      if (view?.state.results)
-        executions.push({ id: e.workflowId, closedAt: (e.closeTime ?? e.startTime).getTime(), results: view.state.results });
+      executions.push({ id: e.workflowId, closedAt: (e.closeTime ?? e.startTime).getTime() });
       if (executions.length >= MAX_EXECUTIONS) break;
     }
     executions.sort((a, b) => b.closedAt - a.closedAt);
-    executions.forEach((execution, i) => {
+    for (const [i, execution] of executions.entries()) {
       const ids = i === 0 && batch.latestMetricsLabel ? [execution.id, 'latest'] : [execution.id];
-      for (const [target, result] of Object.entries(execution.results)) {
+      for (const [target, result] of Object.entries(await fanOutTargets(client, execution.id))) {
         const report = (result.summary as TargetSummary | undefined)?.report ?? {};
         for (const [suffix, values] of Object.entries(report)) {
           for (const { value, labels } of values) {
@@ -50,7 +49,7 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry): Pro
           }
         }
       }
-    });
+    }
   }
   return registry.metrics();
 }

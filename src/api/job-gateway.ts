@@ -17,6 +17,7 @@ import {
 import { decodePoolIdentity } from '../shared/pool-identity.js';
 import { JOB_WORKFLOW_TYPES, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
 import { nowSec } from '../shared/time.js';
+import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import { jobView, reconcile } from '../views/job-view.js';
@@ -146,6 +147,15 @@ export class JobGateway {
     return this.page(clauses.join(' AND '), pageNumber, pageSize);
   }
 
+  /**
+   * A fan-out job's targets, read from its children (their UpstreamJobId): per target the newest
+   * child's job id, status and summary (its last check-in). No second store: this is what
+   * /report and /metrics show, whatever the execution's size.
+   */
+  async targets(executionId: string): Promise<Record<string, TargetResult>> {
+    return this.rpc(() => fanOutTargets(this.deps.client, executionId));
+  }
+
   /** Ids of a periodic job's executions still running. */
   async runningExecutions(periodicId: string): Promise<string[]> {
     const ids: string[] = [];
@@ -228,7 +238,8 @@ export class JobGateway {
 
   private listQuery(query: ListJobsQuery): string {
     const types = JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
-    const clauses = [`WorkflowType IN (${types})`, `TaskQueue = '${this.deps.taskQueue}'`];
+    // A run that continued as new (a long fan-out) is not a job of its own: its execution goes on.
+    const clauses = [`WorkflowType IN (${types})`, `TaskQueue = '${this.deps.taskQueue}'`, `ExecutionStatus != 'ContinuedAsNew'`];
     // Values are validated enums or upper-snake names, so they cannot break out of the quotes.
     if (query.name) clauses.push(`JobName = '${query.name}'`);
     if (query.kind) clauses.push(`JobKind = '${query.kind}'`);

@@ -139,7 +139,7 @@ export class JobService {
     const stats = await this.stats(id);
     if (!stats.results) throw badRequest(`job ${id} (${stats.name}) is not a batch or fan-out job, or has not planned yet`);
     const targets = Object.fromEntries(
-      Object.entries(stats.results).map(([target, r]) => {
+      Object.entries(await this.deps.gateway.targets(id)).map(([target, r]) => {
         const summary = (r.summary ?? {}) as Partial<TargetSummary>;
         return [
           target,

@@ -31,6 +31,7 @@ export function jobTimings(config: Config): JobTimings {
       drainMs: config.job.hook_drain_ms,
       attemptTimeoutMs: config.job.hook_timeout_seconds * 1000,
     },
+    fanOutContinueAfterEvents: config.job.fan_out_history_events,
   };
 }
 

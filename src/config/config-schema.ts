@@ -88,6 +88,8 @@ export const JobRuntimeConfig = z
     hook_drain_ms: z.number().int().min(0).max(600_000).default(5000),
     /** One hook POST may take this long (Harbor: 30 s in all). */
     hook_timeout_seconds: z.number().min(1).max(300).default(10),
+    /** A fan-out job (RETENTION, batch jobs) continues as new once its history has this many events. */
+    fan_out_history_events: z.number().int().min(100).max(40_000).default(8000),
   })
   .strict();
 

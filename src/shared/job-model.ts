@@ -79,6 +79,8 @@ export interface JobTimings {
   maxRunMs: number;
   /** Status hook retries; absent in inputs recorded before hooks were delivered (defaults apply). */
   hooks?: HookTimings;
+  /** A fan-out job continues as new once its history has this many events (absent: 8,000). */
+  fanOutContinueAfterEvents?: number;
 }
 
 /** The workflow's input: everything fixed at submit time. Recorded in history; evolve by adding optional fields. */
@@ -103,6 +105,19 @@ export interface JobInput {
   fanOut?: boolean;
   /** A retried fan-out job: the targets that succeeded before, with their results (not run again). */
   fanOutDone?: Record<string, FanOutResult>;
+  /** A fan-out child: the target it runs. */
+  fanOutTarget?: string;
+  /** A fan-out job continued as new: where the previous run left off. */
+  resume?: JobResume;
+}
+
+/** What a fan-out job's run hands the next when it continues as new (its history grew long). */
+export interface JobResume {
+  state: JobState;
+  /** Targets already done in this revision, whatever their end. */
+  results: Record<string, FanOutResult>;
+  /** Status hook events not yet delivered, in order. */
+  hooks?: { events: unknown[]; progress: unknown };
 }
 
 /** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */

@@ -81,11 +81,11 @@ export function executionInput(input: JobInput, workflowId: string, startTime: D
 /** A sub job: a Generic job of its own whose upstream is the job that launched it. */
 export function childJobInput(
   parent: JobInput,
-  request: { name: string; parameters: Record<string, unknown>; retry: JobInput['retry'] },
+  request: { name: string; parameters: Record<string, unknown>; retry: JobInput['retry']; target?: string },
   id: string,
   now: number,
 ): JobInput {
-  return {
+  const child: JobInput = {
     id,
     name: request.name,
     kind: JobKind.Generic,
@@ -97,4 +97,6 @@ export function childJobInput(
     retry: request.retry,
     timings: parent.timings,
   };
+  if (request.target !== undefined) child.fanOutTarget = request.target;
+  return child;
 }

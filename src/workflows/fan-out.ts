@@ -2,16 +2,19 @@ import {
   ApplicationFailure,
   CancellationScope,
   ChildWorkflowFailure,
+  makeContinueAsNewFunc,
   ParentClosePolicy,
   startChild,
   TerminatedFailure,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { fanOutProgress, parseSummary, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
-import { JobStatus, type JobState } from '../shared/job-model.js';
+import { JobStatus, type JobInput, type JobState } from '../shared/job-model.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
 import { nowSec } from '../shared/time.js';
-import type { JobRun, RunOutcome } from './job-run.js';
+import type { JobRun } from './job-run.js';
+import type { RunOutcome } from './run-outcome.js';
 // A cycle (job-workflow imports job-run, which imports this module), resolved by the time a child starts.
 import { GenericJob } from './job-workflow.js';
 
@@ -22,13 +25,20 @@ import { GenericJob } from './job-workflow.js';
  */
 export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutcome> {
   run.moveTo(JobStatus.Running);
-  // A retry runs only the targets that did not succeed before; the others keep their results.
-  const results: Record<string, FanOutResult> = { ...run.input.fanOutDone };
+  // A run continued as new skips what its predecessors did; a retry runs only the targets that did
+  // not succeed before, the others keeping their results.
+  const { resume, fanOutDone } = run.input;
+  const results: Record<string, FanOutResult> = { ...(resume?.results ?? fanOutDone) };
   run.state.results = results;
-  const queue = plan.targets.filter((t) => results[t.target]?.status !== JobStatus.Success);
+  const queue = plan.targets.filter((t) => (resume ? !(t.target in results) : results[t.target]?.status !== JobStatus.Success));
+  const limit = run.input.timings.fanOutContinueAfterEvents ?? 8000;
   const running = new Map<string, Promise<string>>();
   while (queue.length > 0 || running.size > 0) {
-    while (running.size < plan.poolSize && queue.length > 0 && run.op === undefined) {
+    const info = workflowInfo();
+    // A long history is handed over: no new target starts, the running ones finish, then the next run goes on.
+    const handOver = queue.length > 0 && (info.continueAsNewSuggested || info.historyLength >= limit);
+    if (handOver && running.size === 0 && run.op === undefined) return { kind: 'continue' };
+    while (!handOver && running.size < plan.poolSize && queue.length > 0 && run.op === undefined) {
       const target = queue.shift()!;
       running.set(target.target, runTarget(run, plan, target, results));
     }
@@ -52,7 +62,7 @@ export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutco
 async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, results: Record<string, FanOutResult>): Promise<string> {
   const child = childJobInput(
     run.input,
-    { name: plan.childName, parameters: target.parameters, retry: plan.retry },
+    { name: plan.childName, parameters: target.parameters, retry: plan.retry, target: target.target },
     uuid4().replace(/-/g, '').slice(0, 24),
     nowSec(),
   );
@@ -82,4 +92,19 @@ async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, re
   const summary = parseSummary(state?.check_in);
   results[target.target] = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };
   return target.target;
+}
+
+/**
+ * The next run takes over where this one is (a fan-out job whose history grew long): its state,
+ * the targets done so far (job id and status only), and the hook events not yet delivered. The
+ * memo stays small.
+ */
+export async function continueFanOutAsNew(run: JobRun): Promise<never> {
+  const { input, state, outbox } = run;
+  const hooks = outbox ? { events: await outbox.pause(), progress: outbox.progress } : undefined;
+  const results = Object.fromEntries(Object.entries(state.results ?? {}).map(([t, r]) => [t, { job_id: r.job_id, status: r.status }]));
+  const { resume: _previous, ...original } = input;
+  const next: JobInput = { ...original, resume: { state: { ...state, results, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}) } };
+  const { memo, typedSearchAttributes } = jobStartOptions(original, { ...state, results: {}, sub_jobs: [] });
+  return makeContinueAsNewFunc<typeof GenericJob>({ workflowType: workflowInfo().workflowType, memo, typedSearchAttributes })(next);
 }

@@ -1,4 +1,4 @@
-import { continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, ParentClosePolicy, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { HookTimings } from '../shared/hook-event.js';
 import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
 import { hookProgressQuery } from './job-messages.js';
@@ -25,4 +25,26 @@ export async function HookDelivery(input: HookDeliveryInput): Promise<HookProgre
     await continueAsNew<typeof HookDelivery>({ ...input, events: outbox.pending, progress: outbox.progress });
   }
   return outbox.progress;
+}
+
+/**
+ * A finished job gives its hook events a moment to go out; whatever is still failing then is
+ * handed, in order, to a HookDelivery workflow so the job can close.
+ */
+export async function handOverHooks(
+  outbox: HookOutbox,
+  timings: HookTimings,
+  job: { id: string; name: string },
+  revision: number,
+): Promise<void> {
+  if (timings.drainMs > 0) await condition(() => outbox.drained, timings.drainMs);
+  if (outbox.drained) return;
+  const rest = await outbox.pause();
+  if (rest.length === 0) return;
+  await startChild(HookDelivery, {
+    workflowId: `${job.id}-hooks-${revision}`,
+    args: [{ jobId: job.id, url: outbox.url, timings, events: rest, progress: outbox.progress }],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    staticSummary: `status hooks of ${job.name} job ${job.id} still being retried`,
+  });
 }

@@ -16,23 +16,30 @@ import type { ExecuteJobResult, JobActivities } from '../activities/types.js';
 import { FailureType, JOB_RUN_FAILURES } from '../shared/failures.js';
 import { DEFAULT_HOOK_TIMINGS, hookEvent, type HookTimings } from '../shared/hook-event.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
-import { initialState, isFinal, JobKind, JobStatus, MEMO_STATE, OpCommand, statusCode, toStats } from '../shared/job-model.js';
-import type { JobInput, JobState } from '../shared/job-model.js';
+import {
+  initialState,
+  isFinal,
+  JobKind,
+  JobStatus,
+  MEMO_STATE,
+  OpCommand,
+  statusCode,
+  toStats,
+  type JobInput,
+  type JobState,
+} from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
 import { nowSec } from '../shared/time.js';
 import { retryDelayMs } from '../shared/backoff.js';
 import type { FanOutPlan } from '../shared/fan-out.js';
 import { runFanOut } from './fan-out.js';
-import { HookDelivery } from './hook-delivery-workflow.js';
-import { HookOutbox } from './hook-outbox.js';
+import { handOverHooks } from './hook-delivery-workflow.js';
+import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
 // A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
 import { GenericJob } from './job-workflow.js';
-import type { CheckInEvent, LaunchJobRequest } from './job-messages.js';
-import { cancelSignal, stopSignal } from './job-messages.js';
-
-/** How one run of the job's code ended. */
-export type RunOutcome = { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'op'; op: OpCommand };
+import { cancelSignal, stopSignal, type CheckInEvent, type LaunchJobRequest } from './job-messages.js';
+import type { RunOutcome } from './run-outcome.js';
 
 /**
  * One job's state and the moves it can make. Status lives here and only moves forward within a
@@ -53,9 +60,17 @@ export class JobRun {
   private opPassedOn: OpCommand | undefined;
 
   constructor(readonly input: JobInput) {
-    this.state = initialState(input);
+    const { resume } = input;
+    this.state = resume ? { ...resume.state } : initialState(input);
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
-    this.outbox = input.statusHook ? new HookOutbox(input.statusHook, this.hookTimings) : undefined;
+    this.outbox = input.statusHook
+      ? new HookOutbox(
+          input.statusHook,
+          this.hookTimings,
+          resume?.hooks?.events as PendingHook[] | undefined,
+          resume?.hooks?.progress as HookProgress | undefined,
+        )
+      : undefined;
     this.executeJob = proxyActivities<JobActivities>({
       startToCloseTimeout: input.timings.maxRunMs,
       heartbeatTimeout: input.timings.heartbeatTimeoutMs,
@@ -240,7 +255,7 @@ export class JobRun {
 
   /** What every ending does once the status is final: hooks handed on, history pruned. */
   async wrapUp(): Promise<void> {
-    await this.finishHooks();
+    if (this.outbox) await handOverHooks(this.outbox, this.hookTimings, this.input, this.state.revision);
     await this.pruneHistory();
     if (this.reportHistory !== undefined) {
       // Housekeeping must never change how the job ended.
@@ -271,25 +286,6 @@ export class JobRun {
       [MEMO_STATE]: whole ? { ...this.state } : { ...small, ...(results ? { results: {} } : {}), ...(sub_jobs ? { sub_jobs: [] } : {}) },
     });
     if (statusChanged) upsertSearchAttributes([{ key: JobStatusKey, value: this.state.status }]);
-  }
-
-  /**
-   * A finished job gives its hook events a moment to go out; whatever is still failing then is
-   * handed, in order, to a HookDelivery workflow so the job can close.
-   */
-  private async finishHooks(): Promise<void> {
-    const { outbox, hookTimings, input, state } = this;
-    if (!outbox) return;
-    if (hookTimings.drainMs > 0) await condition(() => outbox.drained, hookTimings.drainMs);
-    if (outbox.drained) return;
-    const rest = await outbox.pause();
-    if (rest.length === 0) return;
-    await startChild(HookDelivery, {
-      workflowId: `${input.id}-hooks-${state.revision}`,
-      args: [{ jobId: input.id, url: outbox.url, timings: hookTimings, events: rest, progress: outbox.progress }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      staticSummary: `status hooks of ${input.name} job ${input.id} still being retried`,
-    });
   }
 
   /** A periodic job's execution, as it ends, deletes the executions beyond the job's history limits. */

@@ -11,6 +11,7 @@ import {
   statsQuery,
   stopSignal,
 } from './job-messages.js';
+import { continueFanOutAsNew } from './fan-out.js';
 import { JobRun } from './job-run.js';
 
 /** A job submitted to run now (or a sub job). */
@@ -59,6 +60,10 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
       if (outcome.kind === 'op') {
         await run.finishWithOp(outcome.op);
         break;
+      }
+      if (outcome.kind === 'continue') {
+        await condition(allHandlersFinished);
+        return await continueFanOutAsNew(run);
       }
       if (!run.recordFailure(outcome.message)) {
         run.moveTo(JobStatus.Error);

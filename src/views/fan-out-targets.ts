@@ -1,0 +1,27 @@
+import type { Client } from '@temporalio/client';
+import { parseSummary, type FanOutResult } from '../shared/fan-out.js';
+import { toStats } from '../shared/job-model.js';
+import { UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { jobView, reconcile } from './job-view.js';
+
+export type TargetResult = FanOutResult & { startedAt: number };
+
+/**
+ * A fan-out job's targets, read from its children (their UpstreamJobId): per target the newest
+ * child's job id, status and summary (its last check-in). No second store: /report and /metrics
+ * show this, whatever the execution's size.
+ */
+export async function fanOutTargets(client: Client, executionId: string): Promise<Record<string, TargetResult>> {
+  const targets: Record<string, TargetResult> = {};
+  for await (const e of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 1000 })) {
+    const view = jobView(e.memo, e.workflowId, e.startTime);
+    const target = view?.input.fanOutTarget;
+    if (!view || target === undefined) continue;
+    const startedAt = e.startTime.getTime();
+    if ((targets[target]?.startedAt ?? -1) > startedAt) continue;
+    const status = reconcile(toStats(view.input, view.state), e.status.name).status;
+    const summary = parseSummary(view.state.check_in);
+    targets[target] = { job_id: e.workflowId, status, startedAt, ...(summary ? { summary } : {}) };
+  }
+  return targets;
+}

@@ -1,0 +1,9 @@
+import type { OpCommand } from '../shared/job-model.js';
+
+/** How one run of the job's code ended. */
+export type RunOutcome =
+  | { kind: 'done' }
+  | { kind: 'failed'; message: string }
+  | { kind: 'op'; op: OpCommand }
+  /** A fan-out job's history grew long: the next run takes over (`continueAsNew`). */
+  | { kind: 'continue' };

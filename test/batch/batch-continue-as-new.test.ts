@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { JobReport } from '../../src/api/contract.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe('a long fan-out continues as new between waves of children, and loses nothing', () => {
+  let h: Harness;
+  let hooks: HookReceiver;
+  before(async () => {
+    // A short history budget, so 40 targets take several runs (the default is 8,000 events).
+    h = await createHarness({
+      config: testConfig({
+        job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, checkin_min_interval_ms: 200, fan_out_history_events: 150 },
+      }),
+    });
+    hooks = await startHookReceiver();
+  });
+  after(async () => {
+    await h.close();
+    await hooks.close();
+  });
+
+  it('runs every target exactly once across runs, and every view shows one execution with all of them', async () => {
+    const job = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 40, pool_size: 4, report_history: 5 },
+      status_hook: hooks.url('long'),
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 120_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(JSON.parse(done.check_in!), { done: 40, targets: 40, failed: 0, running: 0 });
+
+    const runs: string[] = [];
+    for await (const e of h.client.workflow.list({ query: `WorkflowId = '${job.id}'` })) runs.push(e.status.name);
+    assert.ok(runs.length >= 2, `${runs.length} run(s): the history budget was not used`);
+    assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, runs.length - 1);
+
+    const children: string[] = [];
+    for await (const e of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) children.push(e.workflowId);
+    assert.equal(children.length, 40, 'each target ran once');
+    assert.equal(Object.keys(done.results ?? {}).length, 40);
+    assert.equal(done.revision, job.revision);
+
+    const report = (await (await h.request('GET', `/api/v1/jobs/${job.id}/report`)).json()) as JobReport;
+    assert.equal(Object.keys(report.targets).length, 40);
+    assert.ok(Object.values(report.targets).every((t) => t.status === 'Success' && t.results.value?.length === 1));
+
+    const listed = (await (await h.request('GET', '/api/v1/jobs?name=TEST_BATCH&page_size=100')).json()) as { job: JobStats }[];
+    assert.deepEqual(
+      listed.map((j) => j.job.id),
+      [job.id],
+      'one execution, not one row per run',
+    );
+
+    const metrics = await waitFor(
+      async () =>
+        (await (await h.app.request('/metrics')).text()).split('\n').filter((l) => l.startsWith('test_batch_value{') && l.includes(job.id)),
+      (lines) => lines.length === 40,
+      { what: 'all 40 targets on /metrics' },
+    );
+    assert.equal(metrics.length, 40);
+
+    // Status hooks go on across runs, in order: Running once, then check-ins, then Success last.
+    const events = await waitFor(
+      async () => hooks.accepted('long'),
+      (e) => e.some((x) => x.status === 'Success'),
+      { what: 'the final hook' },
+    );
+    assert.equal(events.filter((e) => e.status === 'Running' && e.check_in === undefined).length, 1);
+    assert.equal(events[events.length - 1]?.status, 'Success');
+  });
+});
