@@ -14,6 +14,8 @@ export interface RegistryProxy {
   failStatus: number;
   /** Tokens handed out by the token endpoint (bearer mode). */
   readonly tokensIssued: number;
+  /** Requests whose path starts with one of these answer 500 (a repository the registry cannot read). */
+  failingPaths: Set<string>;
   /** Every delete waits this long before it is forwarded. */
   deleteDelayMs: number;
   /** Every request it saw carried these credentials (when it demands them). */
@@ -45,6 +47,7 @@ export async function startRegistryProxy(
     deletes: [],
     failing: new Set(),
     failStatus: 500,
+    failingPaths: new Set(),
     get tokensIssued() {
       return tokensIssued;
     },
@@ -78,6 +81,10 @@ export async function startRegistryProxy(
         res
           .writeHead(401, { 'www-authenticate': challenge, 'content-type': 'application/json' })
           .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      if ([...proxy.failingPaths].some((p) => req.url?.startsWith(p))) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"injected read failure"}]}');
         return;
       }
       const isDelete = req.method === 'DELETE';

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { JobReport } from '../../src/api/contract.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { addTag, pushImage, pushIndex, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { addTag, pushImage, pushIndex, startRegistry, startRegistryProxy, type TestRegistry } from '../helpers/registry.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 type Sample = { labels?: Record<string, string>; value: string };
@@ -221,6 +221,25 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
         index.manifests.map((m) => m.digest),
       ),
     );
+    // A repository the registry cannot read is an event (a warning) of its target, not a failure of the rest.
+    const proxy = await startRegistryProxy(reg);
+    proxy.failingPaths.add('/v2/rr/multi/tags/');
+    try {
+      const partial = await h.submit({
+        name: 'REPOSITORY_REPORT',
+        parameters: { registry: { url: proxy.url } },
+        metadata: { kind: 'Generic' },
+      });
+      assert.equal((await h.waitForStatus(partial.id, ['Success', 'Error'], 60_000)).status, 'Success');
+      const unread = (await report(partial.id)).targets['rr/multi'];
+      assert.equal(unread?.events[0]?.reason, 'RepositoryUnreadable');
+      assert.equal(unread?.events[0]?.warning, true);
+      assert.match(unread?.events[0]?.message ?? '', /tags of rr\/multi: HTTP 500/);
+      assert.deepEqual(unread?.results, {});
+      assert.equal((await report(partial.id)).targets['rr/app']?.results.repository_tags?.[0]?.value, 3);
+    } finally {
+      await proxy.close();
+    }
     const families = await waitFor(
       scrape,
       (f) => samples(f, 'jobservice_registry_repository_tags').some((s) => s.labels?.execution_id === job.id),
