@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { FanOutPlan, FanOutTarget } from '../shared/fan-out.js';
+import type { FanOutPlan } from '../shared/fan-out.js';
 import type { BatchMetrics } from './batch/define-batch-job.js';
 import type { JobContext } from './job-context.js';
 import { JOB_NAME_PATTERN } from '../shared/job-model.js';
@@ -28,10 +28,7 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
    */
   fanOut?: {
     child: string;
-    plan(
-      ctx: JobContext,
-      params: z.infer<S>,
-    ): Promise<{ poolSize: number; targets: FanOutTarget[]; progress: FanOutPlan['progress']; reportHistory?: number }>;
+    plan(ctx: JobContext, params: z.infer<S>): Promise<Pick<FanOutPlan, 'poolSize' | 'targets' | 'progress' | 'reportHistory' | 'shared'>>;
   };
   /** A batch job: its targets' reports are gauges on the API's /metrics. */
   batch?: BatchMetrics;

@@ -15,6 +15,8 @@ export interface FanOutPlan {
   retry: RetryPolicy;
   poolSize: number;
   targets: FanOutTarget[];
+  /** Parameters every target's job gets, under its own: said once, so a plan of many targets stays small. */
+  shared?: Record<string, unknown>;
   /** A batch job keeps this many executions (with their reports); older ones are deleted as it ends. */
   reportHistory?: number;
   /** How the parent's progress check-in names its counters, and fields it always carries. */

@@ -62,7 +62,7 @@ export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutco
 async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, results: Record<string, FanOutResult>): Promise<string> {
   const child = childJobInput(
     run.input,
-    { name: plan.childName, parameters: target.parameters, retry: plan.retry, target: target.target },
+    { name: plan.childName, parameters: { ...plan.shared, ...target.parameters }, retry: plan.retry, target: target.target },
     uuid4().replace(/-/g, '').slice(0, 24),
     nowSec(),
   );
@@ -104,7 +104,7 @@ export async function continueFanOutAsNew(run: JobRun): Promise<never> {
   const hooks = outbox ? { events: await outbox.pause(), progress: outbox.progress } : undefined;
   const results = Object.fromEntries(Object.entries(state.results ?? {}).map(([t, r]) => [t, { job_id: r.job_id, status: r.status }]));
   const { resume: _previous, ...original } = input;
-  const next: JobInput = { ...original, resume: { state: { ...state, results, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}) } };
+  const next: JobInput = { ...original, resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}) } };
   const { memo, typedSearchAttributes } = jobStartOptions(original, { ...state, results: {}, sub_jobs: [] });
   return makeContinueAsNewFunc<typeof GenericJob>({ workflowType: workflowInfo().workflowType, memo, typedSearchAttributes })(next);
 }

@@ -82,7 +82,8 @@ export function defineBatchJob<S extends z.ZodObject>(spec: BatchJobSpec<S>): [J
         return {
           poolSize: pool_size ?? spec.poolSize ?? 4,
           reportHistory: report_history ?? spec.reportHistory ?? 3,
-          targets: targets.map((target) => ({ target, parameters: { target, execution_id: ctx.jobId, parameters: own } })),
+          shared: { execution_id: ctx.jobId, parameters: own },
+          targets: targets.map((target) => ({ target, parameters: { target } })),
           progress: { done: 'done', total: 'targets', extra: {} },
         };
       },

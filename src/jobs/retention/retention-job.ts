@@ -51,18 +51,18 @@ export function retentionJob(settings: RegistrySettings) {
             : `${inScope.length} repositories, ${poolSize} at a time, ${share} delete(s) in flight each` +
                 (limits.perSecond > 0 ? `, ${(limits.perSecond / poolSize).toFixed(2)} deletes/s each` : ''),
         );
-        const targets = inScope.map(({ repository, rules }) => {
-          const child: RetentionRepositoryParams = {
-            registry,
-            repository,
-            policy: { algorithm: 'or', rules },
-            dry_run,
-            max_in_flight: share,
-            deletes_per_second: limits.perSecond / poolSize,
-          };
-          return { target: repository, parameters: child };
-        });
-        return { poolSize, targets, progress: { done: 'repositories_done', total: 'total', extra: { dry_run } } };
+        // What every repository job shares is said once; each target adds its repository and the rules for it.
+        const shared: Omit<RetentionRepositoryParams, 'repository' | 'policy'> = {
+          registry,
+          dry_run,
+          max_in_flight: share,
+          deletes_per_second: limits.perSecond / poolSize,
+        };
+        const targets = inScope.map(({ repository, rules }) => ({
+          target: repository,
+          parameters: { repository, policy: { algorithm: 'or', rules } },
+        }));
+        return { poolSize, shared, targets, progress: { done: 'repositories_done', total: 'total', extra: { dry_run } } };
       },
     },
   });
