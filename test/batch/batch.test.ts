@@ -84,10 +84,12 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
 
   it('execution_id="latest" follows the newest execution, and report_history 2 keeps exactly two executions', async () => {
     const ids: string[] = [];
+    const firstReport: JobReport[] = [];
     for (const tag of ['second', 'third', 'fourth']) {
       const job = await batch({ count: 3, report_history: 2, tag });
       assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'], 60_000)).status, 'Success');
       ids.push(job.id);
+      if (ids.length === 1) firstReport.push(await report(job.id));
     }
     const kept = await waitFor(
       async () => {
@@ -107,6 +109,10 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
       { what: 'two TEST_BATCH executions kept' },
     );
     assert.equal((await h.request('GET', `/api/v1/jobs/${ids[0]}`)).status, 404);
+    // Its targets' files went with it.
+    const prunedTarget = Object.values(firstReport[0]!.targets)[0]!;
+    assert.deepEqual(prunedTarget.files, ['result.txt']);
+    assert.equal((await h.request('GET', `/api/v1/jobs/${prunedTarget.job_id}/files/result.txt`)).status, 404);
   });
 
   it('a target that reports an undeclared gauge fails naming it; the others go on; retry runs only the failed targets', async () => {
