@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { percentile, round } from './stats.js';
-import { until } from './processes.js';
+import { finalStatus, submitJob } from './api-jobs.js';
 
 /**
  * A NOOP_BATCH of `targets` no-op targets at `poolSize`: wall time against the pool-bound ideal
@@ -14,27 +14,14 @@ export async function fanOutScenario(o: {
   targets: number;
   poolSize: number;
 }) {
-  const body = JSON.stringify({
-    job: {
-      name: 'NOOP_BATCH',
-      parameters: { targets: o.targets, pool_size: o.poolSize, report_history: 1 },
-      metadata: { kind: 'Generic' },
-    },
-  });
   const start = performance.now();
-  const response = await fetch(`${o.base}/jobs`, { method: 'POST', headers: o.headers, body });
-  if (response.status !== 202) throw new Error(`NOOP_BATCH submit answered ${response.status}: ${await response.text()}`);
-  const { id } = ((await response.json()) as { job: { id: string } }).job;
-  let status = '';
-  await until(
-    async () => {
-      status = ((await (await fetch(`${o.base}/jobs/${id}`, { headers: o.headers })).json()) as { job: { status: string } }).job.status;
-      return status === 'Success' || status === 'Error';
-    },
-    3_600_000,
-    'the NOOP_BATCH execution',
-    250,
-  );
+  const job = {
+    name: 'NOOP_BATCH',
+    parameters: { targets: o.targets, pool_size: o.poolSize, report_history: 1 },
+    metadata: { kind: 'Generic' },
+  };
+  const id = await submitJob(o.base, o.headers, job);
+  const status = await finalStatus(o.base, o.headers, id, 3_600_000);
   const wall = (performance.now() - start) / 1000;
   if (status !== 'Success') throw new Error(`NOOP_BATCH ended ${status}`);
   const children: { started: number; closed: number }[] = [];

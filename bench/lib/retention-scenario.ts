@@ -5,7 +5,8 @@ import { mapLimit } from '../../src/retention/limits.js';
 import { loadCandidates } from '../../src/retention/load-candidates.js';
 import { PolicySchema } from '../../src/retention/policy-schema.js';
 import { decide } from '../../src/retention/select.js';
-import { pool, until } from './processes.js';
+import { finalStatus, submitJob } from './api-jobs.js';
+import { pool } from './processes.js';
 
 export interface RetentionScenarioOptions {
   base: string;
@@ -88,32 +89,18 @@ export async function retentionScenario(o: RetentionScenarioOptions): Promise<Re
     if (workDeleted !== expected) throw new Error(`the plain retention loop deleted ${workDeleted} of ${expected}`);
     proxy.resetCounts();
 
-    const body = JSON.stringify({
-      job: {
-        name: 'RETENTION',
-        parameters: {
-          registry: { url: proxy.url },
-          scope: { repository_patterns: ['ret/*'] },
-          policy,
-          concurrency: { deletes: o.deletes, deletes_per_second: 0 },
-        },
-        metadata: { kind: 'Generic' },
-      },
-    });
     const start = performance.now();
-    const submitted = await fetch(`${o.base}/jobs`, { method: 'POST', headers: o.headers, body });
-    if (submitted.status !== 202) throw new Error(`RETENTION submit answered ${submitted.status}: ${await submitted.text()}`);
-    const { id } = ((await submitted.json()) as { job: { id: string } }).job;
-    let status = '';
-    await until(
-      async () => {
-        status = ((await (await fetch(`${o.base}/jobs/${id}`, { headers: o.headers })).json()) as { job: { status: string } }).job.status;
-        return status === 'Success' || status === 'Error';
+    const id = await submitJob(o.base, o.headers, {
+      name: 'RETENTION',
+      parameters: {
+        registry: { url: proxy.url },
+        scope: { repository_patterns: ['ret/*'] },
+        policy,
+        concurrency: { deletes: o.deletes, deletes_per_second: 0 },
       },
-      1_800_000,
-      'the RETENTION job',
-      250,
-    );
+      metadata: { kind: 'Generic' },
+    });
+    const status = await finalStatus(o.base, o.headers, id, 1_800_000);
     const seconds = (performance.now() - start) / 1000;
     const deleted = proxy.deletes.filter((d) => d.status === 202).length;
     if (status !== 'Success' || deleted !== expected) throw new Error(`RETENTION ended ${status} with ${deleted} of ${expected} deletes`);

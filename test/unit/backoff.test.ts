@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { scheduledDemoInput } from '../helpers/job-fixture.js';
 import { retryDelayMs } from '../../src/shared/backoff.js';
 import { DEFAULT_HOOK_TIMINGS, hookRetryDelayMs } from '../../src/shared/hook-event.js';
-import type { JobInput } from '../../src/shared/job-model.js';
 
-const input: JobInput = {
-  id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
-  name: 'DEMO',
-  kind: 'Scheduled',
-  parameters: { image: 'demo' },
-  unique: false,
-  enqueueTime: 1000,
-  scheduleDelay: 30,
-  revision: 1000,
-  retry: { maxFails: 3, shouldRetry: true, initialIntervalMs: 1000, maxIntervalMs: 5000 },
-  timings: { stopGraceMs: 1, heartbeatTimeoutMs: 1, maxRunMs: 1 },
-};
+const input = scheduledDemoInput;
 
 describe('backoff of job retries and hook redeliveries', () => {
   it('backs off exponentially between failed runs, capped', () => {

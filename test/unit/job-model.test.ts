@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initialState, isFinal, statusCode, toStats, type JobInput } from '../../src/shared/job-model.js';
+import { scheduledDemoInput } from '../helpers/job-fixture.js';
+import { initialState, isFinal, statusCode, toStats } from '../../src/shared/job-model.js';
 
-const input: JobInput = {
-  id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
-  name: 'DEMO',
-  kind: 'Scheduled',
-  parameters: { image: 'demo' },
-  unique: false,
-  enqueueTime: 1000,
-  scheduleDelay: 30,
-  revision: 1000,
-  retry: { maxFails: 3, shouldRetry: true, initialIntervalMs: 1000, maxIntervalMs: 5000 },
-  timings: { stopGraceMs: 1, heartbeatTimeoutMs: 1, maxRunMs: 1 },
-};
+const input = scheduledDemoInput;
 
 describe('the job model (statuses, initial state, stats)', () => {
   it('orders statuses like Harbor: final statuses share one code', () => {

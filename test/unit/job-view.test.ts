@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { scheduledDemoInput } from '../helpers/job-fixture.js';
 import { reconcile } from '../../src/views/job-view.js';
-import { initialState, toStats, type JobInput } from '../../src/shared/job-model.js';
+import { initialState, toStats } from '../../src/shared/job-model.js';
 
-const input: JobInput = {
-  id: 'aaaaaaaaaaaaaaaaaaaaaaaa',
-  name: 'DEMO',
-  kind: 'Scheduled',
-  parameters: { image: 'demo' },
-  unique: false,
-  enqueueTime: 1000,
-  scheduleDelay: 30,
-  revision: 1000,
-  retry: { maxFails: 3, shouldRetry: true, initialIntervalMs: 1000, maxIntervalMs: 5000 },
-  timings: { stopGraceMs: 1, heartbeatTimeoutMs: 1, maxRunMs: 1 },
-};
+const input = scheduledDemoInput;
 
 describe('reading a job from a workflow memo and execution status', () => {
   it('maps workflows closed from outside onto job statuses, leaving final ones alone', () => {
