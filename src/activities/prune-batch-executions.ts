@@ -17,7 +17,7 @@ export async function pruneBatchExecutions(deps: { client: Client; logDir?: stri
   const { client } = deps;
   const closed: { id: string; closedAt: number }[] = [];
   // Runs that continued as new are part of their execution, not executions of their own.
-  const query = `${JobNameKey.name} = '${input.name}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  const query = `${JobNameKey.name} = '${input.name}' AND TaskQueue = '${input.taskQueue}' AND ExecutionStatus != 'ContinuedAsNew'`;
   for await (const listed of client.workflow.list({ query })) {
     if (listed.workflowId === input.selfId) continue;
     // Visibility lags: one it still shows running is described, so a predecessor that has just closed counts.

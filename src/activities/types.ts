@@ -29,6 +29,8 @@ export interface PruneBatchInput {
   name: string;
   /** The execution ending now, kept. */
   selfId: string;
+  /** This deployment's job task queue: another deployment's executions in the namespace are not ours. */
+  taskQueue: string;
   keep: number;
 }
 

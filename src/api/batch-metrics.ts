@@ -13,7 +13,7 @@ const MAX_EXECUTIONS = 100;
  * store): `<prefix>_<suffix>{target, execution_id, …labels}` for every finished execution kept,
  * and the newest once more as `execution_id="latest"` where the job asks for it.
  */
-export async function renderBatchMetrics(client: Client, jobs: JobRegistry): Promise<string> {
+export async function renderBatchMetrics(client: Client, jobs: JobRegistry, taskQueue: string): Promise<string> {
   const registry = new Registry();
   for (const name of jobs.names()) {
     const batch = jobs.get(name)?.batch;
@@ -32,7 +32,7 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry): Pro
     const executions: { id: string; closedAt: number }[] = [];
     for await (const e of client.workflow.list({
       // A run that continued as new is part of the execution that goes on, not an execution of its own.
-      query: `${JobNameKey.name} = '${name}' AND ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')`,
+      query: `${JobNameKey.name} = '${name}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')`,
       pageSize: MAX_EXECUTIONS,
     })) {
       executions.push({ id: e.workflowId, closedAt: (e.closeTime ?? e.startTime).getTime() });

@@ -46,7 +46,12 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
     logDir: fileLogDir(config.job_loggers),
     maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),
   });
-  return createApp({ service, secret, maxBodyBytes: config.max_body_bytes, metrics: () => renderBatchMetrics(client, registry) });
+  return createApp({
+    service,
+    secret,
+    maxBodyBytes: config.max_body_bytes,
+    metrics: () => renderBatchMetrics(client, registry, config.temporal.task_queue),
+  });
 }
 
 /** Serve the API over http or https as configured. */

@@ -260,7 +260,12 @@ export class JobRun {
     if (this.reportHistory !== undefined) {
       // Housekeeping must never change how the job ended.
       await this.housekeeping
-        .pruneBatchExecutions({ name: this.input.name, selfId: this.input.id, keep: this.reportHistory })
+        .pruneBatchExecutions({
+          name: this.input.name,
+          selfId: this.input.id,
+          keep: this.reportHistory,
+          taskQueue: workflowInfo().taskQueue,
+        })
         .catch(() => undefined);
     }
   }

@@ -104,7 +104,7 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.deepEqual(new Set(latest.map((s) => s.labels?.tag)), new Set(['fourth']));
     // Visibility drops a deleted execution a moment after the delete.
     await waitFor(
-      async () => (await h.client.workflow.count(`JobName = 'TEST_BATCH'`)).count,
+      async () => (await h.client.workflow.count(`JobName = 'TEST_BATCH' AND TaskQueue = '${h.config.temporal.task_queue}'`)).count,
       (n) => n === 2,
       { what: 'two TEST_BATCH executions kept' },
     );

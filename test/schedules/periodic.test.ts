@@ -222,7 +222,14 @@ describe('periodic jobs on Temporal Schedules', () => {
       fired.find((id) => Number(id.slice(-3, -1)) % 2 === 1),
     );
 
-    assert.equal((await h.request('GET', `/api/v1/jobs/${first.id}`)).status, 404);
+    // Visibility drops a deleted execution before the server has removed its state: wait for both.
+    await waitFor(
+      async () => (await h.request('GET', `/api/v1/jobs/${first.id}`)).status,
+      (s) => s === 404,
+      {
+        what: 'the pruned execution to be gone',
+      },
+    );
     assert.ok(!existsSync(join(h.logDir, `${first.id}.log`)), 'the deleted execution’s log is gone');
     const stats = await h.stats(job.id);
     const newestSuccessStats = await h.stats(newestSuccess[0]!);
