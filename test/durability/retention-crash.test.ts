@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { listTags, pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
+import { oneRulePolicy } from '../helpers/retention-policy.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { exited, spawnWorkerProcess } from '../helpers/worker-process.js';
 
@@ -38,17 +39,7 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
         registry: { url: proxy.url },
         scope: { repositories: ['crash/app'] },
         concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
-        policy: {
-          algorithm: 'or',
-          rules: [
-            {
-              action: 'retain',
-              template: 'latestPushedK',
-              params: { latestPushedK: 1 },
-              tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: '**' }],
-            },
-          ],
-        },
+        policy: oneRulePolicy(),
       },
       metadata: { kind: 'Generic' },
     });

@@ -6,20 +6,10 @@ import { RegistryClient } from '../../src/registry/registry-client.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { listTags, pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
+import { oneRulePolicy } from '../helpers/retention-policy.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 
 const PASSWORD = 'token-dance-pa55';
-const keepNewest = {
-  algorithm: 'or',
-  rules: [
-    {
-      action: 'retain',
-      template: 'latestPushedK',
-      params: { latestPushedK: 1 },
-      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: '**' }],
-    },
-  ],
-};
 
 describe('RETENTION and what a registry answers: bearer tokens, deletes disabled, unknown repositories', () => {
   let registry: TestRegistry;
@@ -44,7 +34,7 @@ describe('RETENTION and what a registry answers: bearer tokens, deletes disabled
   const run = async (url: string, repository: string) => {
     const job = await h.submit({
       name: 'RETENTION',
-      parameters: { registry: { url }, scope: { repositories: [repository] }, policy: keepNewest },
+      parameters: { registry: { url }, scope: { repositories: [repository] }, policy: oneRulePolicy() },
       metadata: { kind: 'Generic' },
     });
     const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);

@@ -6,20 +6,10 @@ import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-se
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 import { listTags, pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
+import { oneRulePolicy } from '../helpers/retention-policy.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 
 const PASSWORD = 'S3cret-registry-pa55word';
-const policy = (template = 'latestPushedK', n = 1) => ({
-  algorithm: 'or',
-  rules: [
-    {
-      action: 'retain',
-      template,
-      params: { [template]: n },
-      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: '**' }],
-    },
-  ],
-});
 
 describe('RETENTION: credentials stay in the worker, bad input is a 400', () => {
   let registry: TestRegistry;
@@ -49,7 +39,7 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
       await pushImage(registry.url, 'sec/app', tag, `2026-0${m}-01T00:00:00Z`);
     const job = await h.submit({
       name: 'RETENTION',
-      parameters: { registry: { url: proxy.url }, scope: { repositories: ['sec/app'] }, policy: policy() },
+      parameters: { registry: { url: proxy.url }, scope: { repositories: ['sec/app'] }, policy: oneRulePolicy() },
       status_hook: receiver.url('/retention'),
       metadata: { kind: 'Generic' },
     });
@@ -91,7 +81,7 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
       await h.stopWorker();
       const job = await bare.submit({
         name: 'RETENTION',
-        parameters: { registry: { url: proxy.url }, scope: { repositories: ['sec/other'] }, policy: policy() },
+        parameters: { registry: { url: proxy.url }, scope: { repositories: ['sec/other'] }, policy: oneRulePolicy() },
         metadata: { kind: 'Generic' },
       });
       const failed = await bare.waitForStatus(job.id, ['Error', 'Success'], 60_000);
@@ -106,14 +96,14 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
 
   const submit = (parameters: Record<string, unknown>) =>
     h.request('POST', '/api/v1/jobs', { job: { name: 'RETENTION', parameters, metadata: { kind: 'Generic' } } });
-  const base = { registry: { url: 'http://127.0.0.1:5000' }, scope: { repositories: ['proj/app'] }, policy: policy() };
+  const base = { registry: { url: 'http://127.0.0.1:5000' }, scope: { repositories: ['proj/app'] }, policy: oneRulePolicy() };
   for (const [label, parameters, mentions] of [
-    ['a pull-time template', { ...base, policy: policy('latestPulledN', 3) }, /pull times/],
+    ['a pull-time template', { ...base, policy: oneRulePolicy('latestPulledN', 3) }, /pull times/],
     ['credentials in the registry URL', { ...base, registry: { url: 'http://robot:secret@127.0.0.1:5000' } }, /credentials/],
     ['an empty scope', { ...base, scope: {} }, /repositories/],
     ['a repository name that is not one', { ...base, scope: { repositories: ['../etc'] } }, /repository name/],
-    ['16 rules', { ...base, policy: { algorithm: 'or', rules: Array.from({ length: 16 }, () => policy().rules[0]) } }, /rules/],
-    ['an unknown template', { ...base, policy: policy('newestK', 3) }, /template/],
+    ['16 rules', { ...base, policy: { algorithm: 'or', rules: Array.from({ length: 16 }, () => oneRulePolicy().rules[0]) } }, /rules/],
+    ['an unknown template', { ...base, policy: oneRulePolicy('newestK', 3) }, /template/],
     ['an unknown field', { ...base, keep: 3 }, /keep/],
     ['a zero in-flight ceiling', { ...base, concurrency: { deletes: 0 } }, /deletes/],
     ['dry_run as a string', { ...base, dry_run: 'yes' }, /dry_run/],

@@ -16,22 +16,10 @@ import {
   storageSnapshot,
   type TestRegistry,
 } from '../helpers/registry.js';
+import { oneRulePolicy } from '../helpers/retention-policy.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
-const everything = [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }];
-const latestPushed = (k: number, tagPattern = '**') => ({
-  algorithm: 'or',
-  rules: [
-    {
-      action: 'retain',
-      template: 'latestPushedK',
-      params: { latestPushedK: k },
-      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: tagPattern }],
-      scope_selectors: { repository: everything },
-    },
-  ],
-});
 const month = (m: number) => `2026-${String(m).padStart(2, '0')}-01T00:00:00Z`;
 
 export function retentionJob(registry: string, scope: Record<string, unknown>, policy: object, extra: Record<string, unknown> = {}) {
@@ -85,7 +73,9 @@ describe('RETENTION against a real docker-registry', () => {
   it('a dry run deletes nothing, and logs the table it would act on', async () => {
     const before = storageSnapshot(registry.storageDir);
     const job = await h.submit(
-      retentionJob(registry.url, { repositories: ['proj/app'], repository_patterns: ['proj/l*'] }, latestPushed(2), { dry_run: true }),
+      retentionJob(registry.url, { repositories: ['proj/app'], repository_patterns: ['proj/l*'] }, oneRulePolicy('latestPushedK', 2), {
+        dry_run: true,
+      }),
     );
     const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
@@ -114,7 +104,7 @@ describe('RETENTION against a real docker-registry', () => {
   });
 
   it('latestPushedK=2 deletes the rest by digest; a tag sharing a retained digest survives; untagged manifests are left to GC', async () => {
-    const job = await h.submit(retentionJob(registry.url, { repositories: ['proj/app', 'proj/lib'] }, latestPushed(2)));
+    const job = await h.submit(retentionJob(registry.url, { repositories: ['proj/app', 'proj/lib'] }, oneRulePolicy('latestPushedK', 2)));
     const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
     assert.deepEqual(await listTags(registry.url, 'proj/app'), ['d', 'e', 'e-alias']);
@@ -157,7 +147,7 @@ describe('RETENTION against a real docker-registry', () => {
     const index = await pushIndex(registry.url, 'proj/multi', 'multi', month(7));
     await addTag(registry.url, 'proj/multi', index.children[0]!, 'amd64');
     const old = await pushImage(registry.url, 'proj/multi', 'old', month(1));
-    const policy = latestPushed(10, 'multi');
+    const policy = oneRulePolicy('latestPushedK', 10, 'multi');
     policy.rules[0]!.tag_selectors[0] = {
       kind: 'doublestar',
       decoration: 'matches',
@@ -178,7 +168,7 @@ describe('RETENTION against a real docker-registry', () => {
       const d: string[] = [];
       for (let m = 1; m <= 4; m++) d.push(await pushImage(registry.url, 'proj/flaky', `t${m}`, month(m)));
       proxy.failing.add(d[1]!);
-      const job = await h.submit(retentionJob(proxy.url, { repositories: ['proj/flaky'] }, latestPushed(1)));
+      const job = await h.submit(retentionJob(proxy.url, { repositories: ['proj/flaky'] }, oneRulePolicy('latestPushedK', 1)));
       const failed = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
       assert.equal(failed.status, 'Error');
       assert.match(failed.last_error ?? '', /proj\/flaky/);
@@ -214,7 +204,7 @@ describe('RETENTION against a real docker-registry', () => {
       const repos = ['load/r1', 'load/r2', 'load/r3', 'load/r4', 'load/r5'];
       for (const repo of repos) for (let m = 1; m <= 6; m++) await pushImage(registry.url, repo, `t${m}`, month(m));
       const job = await h.submit(
-        retentionJob(proxy.url, { repository_patterns: ['load/*'] }, latestPushed(1), {
+        retentionJob(proxy.url, { repository_patterns: ['load/*'] }, oneRulePolicy('latestPushedK', 1), {
           concurrency: { repositories: 4, deletes: 3, deletes_per_second: 0 },
         }),
       );
@@ -235,7 +225,7 @@ describe('RETENTION against a real docker-registry', () => {
     try {
       for (let m = 1; m <= 10; m++) await pushImage(registry.url, 'proj/slow', `t${m}`, `2026-01-${String(m).padStart(2, '0')}T00:00:00Z`);
       const job = await h.submit(
-        retentionJob(proxy.url, { repositories: ['proj/slow'] }, latestPushed(1), {
+        retentionJob(proxy.url, { repositories: ['proj/slow'] }, oneRulePolicy('latestPushedK', 1), {
           concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
         }),
       );
