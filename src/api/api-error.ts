@@ -26,6 +26,8 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     readonly err: string,
     readonly description?: string,
+    /** The job the error is about, when there is one a caller wants to act on (the active duplicate of a unique job). */
+    readonly jobId?: string,
   ) {
     super(description ? `${err}: ${description}` : err);
     this.name = 'ApiError';
@@ -34,4 +36,5 @@ export class ApiError extends Error {
 
 export const badRequest = (description: string) => new ApiError(400, ErrorCode.BadRequest, 'bad request', description);
 export const notFound = (description: string) => new ApiError(404, ErrorCode.NoObjectFound, 'object is not found', description);
-export const conflict = (description: string) => new ApiError(409, ErrorCode.ResourceConflicts, 'conflict', description);
+export const conflict = (description: string, jobId?: string) =>
+  new ApiError(409, ErrorCode.ResourceConflicts, 'conflict', description, jobId);

@@ -8,6 +8,7 @@ import { FILE_NAME } from '../jobs/batch/report.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
 import { MAX_HISTORY_LIMIT } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
+import { urlCarries } from '../shared/url-parts.js';
 import { JOB_KINDS, JOB_NAME_PATTERN, JOB_STATUSES, JobKind } from '../shared/job-model.js';
 
 /** Longest delay a Scheduled job may ask for: one year. */
@@ -105,7 +106,18 @@ export const JobRequestSchema = z
       .object({
         name: z.string().min(1).max(128),
         parameters: z.record(z.string(), z.unknown()).optional(),
-        status_hook: z.union([z.literal(''), z.url({ protocol: /^https?$/ }).max(2048)]).optional(),
+        status_hook: z
+          .union([
+            z.literal(''),
+            z
+              .url({ protocol: /^https?$/ })
+              .max(2048)
+              .refine(
+                (u) => !urlCarries(u, { credentials: true }),
+                'must carry no credentials (user:password@): they would be sent nowhere and shown everywhere',
+              ),
+          ])
+          .optional(),
         metadata: JobMetadataSchema,
       })
       .strict(),
@@ -217,7 +229,15 @@ export const WorkerPoolsSchema = z.object({ worker_pools: z.array(WorkerPoolSche
 export type WorkerPool = z.infer<typeof WorkerPoolSchema>;
 
 /** The seed README's error body; `code` is Harbor's numeric error code. */
-export const ErrorBodySchema = z.object({ code: z.number().int(), err: z.string(), description: z.string().optional() }).openapi('Error');
+export const ErrorBodySchema = z
+  .object({
+    code: z.number().int(),
+    err: z.string(),
+    description: z.string().optional(),
+    /** On a 409 for a unique or exclusive job: the job that is still active. */
+    job_id: z.string().optional(),
+  })
+  .openapi('Error');
 
 /**
  * A job id in the forms we issue (a job, an execution) or Harbor's alias of an execution,

@@ -13,7 +13,8 @@ export type AppEnv = { Variables: { failCode: ErrorCode } };
 /** The one place errors become HTTP: every reply is `{code, err, description}` JSON. */
 export function toErrorReply(error: unknown, failCode: ErrorCode): { status: ContentfulStatusCode; body: ErrorBody } {
   if (error instanceof ApiError) {
-    return { status: error.status, body: body(error.code, error.err, error.description) };
+    const reply = body(error.code, error.err, error.description);
+    return { status: error.status, body: error.jobId ? { ...reply, job_id: error.jobId } : reply };
   }
   // Thrown by the request validators before our code runs.
   if (error instanceof HTTPException && error.status === 400) {

@@ -81,7 +81,12 @@ export class JobGateway {
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw conflict(
-          request.unique ? `a job ${request.name} with the same parameters is still active: ${id}` : `job id ${id} is already taken`,
+          exclusive
+            ? `${request.name} runs one at a time, and job ${id} is still active`
+            : request.unique
+              ? `a job ${request.name} with the same parameters is still active: ${id}`
+              : `job id ${id} is already taken`,
+          id,
         );
       }
       throw err;

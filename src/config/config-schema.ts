@@ -12,7 +12,10 @@ const LoggerSettings = z.record(z.string(), z.unknown()).default({});
 
 export const LoggerConfig = z
   .object({
-    name: z.enum(['FILE', 'STD_OUTPUT']),
+    name: z.enum(['FILE', 'STD_OUTPUT', 'DB']).refine((name) => name !== 'DB', {
+      message:
+        "Harbor's DB job logger keeps logs in Harbor's database, which this service has not: use FILE (logs under settings.base_dir, served by GET /jobs/{id}/log)",
+    }),
     level: LogLevel.default('INFO'),
     settings: LoggerSettings,
     sweeper: z

@@ -90,6 +90,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
       problems.push(`${where}: ${issue.message}`);
     }
+    // The schema checks this only once everything else is valid; a report of every problem says it too.
+    if (document.protocol === 'https' && document.https_config === undefined) {
+      problems.push('https_config: protocol https needs https_config.cert and https_config.key');
+    }
   }
   if (parsed.success && parsed.data.protocol === 'https' && parsed.data.https_config) {
     for (const [key, file] of Object.entries(parsed.data.https_config)) {

@@ -120,6 +120,13 @@ const submitCases: Case[] = [
     code: 10013,
     mentions: /status_hook/,
   },
+  {
+    name: 'status hook with credentials in it',
+    body: job({ status_hook: 'http://core:hunter2@127.0.0.1:9/hook' }),
+    status: 400,
+    code: 10013,
+    mentions: /status_hook.*no credentials/,
+  },
   { name: 'Periodic without a cron spec', body: job({}, { kind: 'Periodic' }), status: 400, code: 10013, mentions: /cron_spec/ },
   {
     name: 'Periodic with a malformed cron spec',

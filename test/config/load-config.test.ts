@@ -119,6 +119,15 @@ reaper:
     for (const field of ['protocol', 'port', 'worker_pool.workers', 'job_loggers', 'loggers', 'mystery', 'job.stop_grace_seconds']) {
       assert.match(text, new RegExp(field.replace('.', '\\.')), `no problem names ${field}:\n${text}`);
     }
+    // https without its files is one more problem of the same report, not one found only after the others are fixed.
+    const https = problemsOf(() => loadConfig({ argv: ['-c', file('https.yaml', 'protocol: https\nport: 70000\n')], env: {} })).join('\n');
+    assert.match(https, /port/);
+    assert.match(https, /https_config: protocol https needs/);
+    // Harbor's DB job logger is refused with what to use instead.
+    const db = problemsOf(() =>
+      loadConfig({ argv: ['-c', file('db.yaml', 'job_loggers: [{name: DB}]\nloggers: [{name: STD_OUTPUT}]\n')], env: {} }),
+    ).join('\n');
+    assert.match(db, /job_loggers\.0\.name: Harbor's DB job logger .* use FILE/);
     const envProblems = problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_PORT: '80a', JOB_SERVICE_POOL_WORKERS: '' } }));
     assert.match(envProblems.join('\n'), /JOB_SERVICE_PORT: expected a whole number/);
   });

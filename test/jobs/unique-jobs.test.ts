@@ -25,9 +25,10 @@ describe('unique jobs', () => {
       job: { name: 'DEMO', parameters: reordered, metadata: { kind: 'Generic', unique: true } },
     });
     assert.equal(second.status, 409);
-    const body = (await second.json()) as { code: number; description: string };
+    const body = (await second.json()) as { code: number; description: string; job_id?: string };
     assert.equal(body.code, 10012);
     assert.match(body.description, new RegExp(first.id));
+    assert.equal(body.job_id, first.id, 'the active job is named in a field, not only in the text');
     // Other parameters, or a non-unique submit, are separate jobs.
     const other = await h.submit({
       name: 'DEMO',

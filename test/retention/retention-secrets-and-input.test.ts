@@ -101,6 +101,7 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
     ['a pull-time template', { ...base, policy: oneRulePolicy('latestPulledN', 3) }, /pull times/],
     ['credentials in the registry URL', { ...base, registry: { url: 'http://robot:secret@127.0.0.1:5000' } }, /credentials/],
     ['an empty scope', { ...base, scope: {} }, /repositories/],
+    ['a registry URL that is not one', { ...base, registry: { url: 'not a url' } }, /registry\.url/],
     ['a repository name that is not one', { ...base, scope: { repositories: ['../etc'] } }, /repository name/],
     ['16 rules', { ...base, policy: { algorithm: 'or', rules: Array.from({ length: 16 }, () => oneRulePolicy().rules[0]) } }, /rules/],
     ['an unknown template', { ...base, policy: oneRulePolicy('newestK', 3) }, /template/],

@@ -134,7 +134,11 @@ describe('RETENTION against a real docker-registry', () => {
     });
     const done = await h.waitForStatus(gc.id, ['Success', 'Error'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
-    if (again.status !== 202) assert.equal(again.status, 409);
+    // Submitted right after the first's 202: the first cannot have ended yet.
+    assert.equal(again.status, 409);
+    const refusal = (await again.json()) as { job_id?: string; description: string };
+    assert.equal(refusal.job_id, gc.id);
+    assert.match(refusal.description, /GARBAGE_COLLECTION runs one at a time/);
     const summary = JSON.parse(done.check_in!) as { freed_bytes: number; blobs_deleted: number };
     assert.ok(summary.freed_bytes > 0, done.check_in);
     assert.ok(blobs() < before, `${blobs()} blob files left of ${before}`);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PolicySchema } from '../../retention/policy-schema.js';
+import { urlCarries } from '../../shared/url-parts.js';
 
 /** A registry by URL only: its credentials, if any, come from the worker's `registries` configuration. */
 export const RegistryParam = z
@@ -7,10 +8,10 @@ export const RegistryParam = z
     url: z
       .url({ protocol: /^https?$/ })
       .max(2048)
-      .refine((u) => {
-        const parsed = new URL(u);
-        return !parsed.username && !parsed.password && !parsed.search;
-      }, 'must carry no credentials or query: configure credentials under registries in the worker configuration'),
+      .refine(
+        (u) => !urlCarries(u, { credentials: true, query: true }),
+        'must carry no credentials or query: configure credentials under registries in the worker configuration',
+      ),
   })
   .strict();
 
