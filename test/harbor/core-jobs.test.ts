@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 import { startRawReceiver, type RawReceiver } from '../helpers/raw-receiver.js';
@@ -18,11 +19,7 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     raw = await startRawReceiver();
   });
   after(async () => {
-    for (const id of schedules)
-      await h.client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
+    await deleteSchedules(h.client, schedules);
     await h.close();
     await hooks.close();
     await raw.close();

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { CronExpressionParser } from 'cron-parser';
 import { scheduleSpec } from '../../src/api/periodic-gateway.js';
 import { parseCronSpec } from '../../src/schedules/cron-spec.js';
+import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 /**
@@ -18,11 +19,7 @@ describe('fire times across DST changes, computed by the server', () => {
     h = await createHarness({ worker: false });
   });
   after(async () => {
-    for (const id of created)
-      await h.client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
+    await deleteSchedules(h.client, created);
     await h.close();
   });
 

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { CronExpressionParser } from 'cron-parser';
 import { executionAlias } from '../../src/shared/job-id.js';
 import type { JobStats } from '../../src/shared/job-model.js';
+import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -16,11 +17,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     h = await createHarness();
   });
   after(async () => {
-    for (const id of created)
-      await h.client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
+    await deleteSchedules(h.client, created);
     await h.close();
   });
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
+import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -11,11 +12,7 @@ describe('run_on_startup: a periodic job runs once soon after it is created, the
     h = await createHarness();
   });
   after(async () => {
-    for (const id of created)
-      await h.client.schedule
-        .getHandle(id)
-        .delete()
-        .catch(() => undefined);
+    await deleteSchedules(h.client, created);
     await h.close();
   });
 
