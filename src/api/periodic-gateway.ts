@@ -296,8 +296,12 @@ export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: P
     ? [onceAt(new Date(now.getTime() + (options.startup_delay ?? 0) * 1000), options.timezone ?? 'UTC')]
     : [];
   const calendars = [...('calendars' in times ? times.calendars : []), ...startup];
+  // Harbor's cron library counts `@every` from when the job was added, not from the epoch: the phase is now.
+  const intervals =
+    'intervals' in times ? times.intervals.map((i) => ({ ...i, offset: (Math.floor(now.getTime() / 1000) * 1000) % Number(i.every) })) : [];
   return {
     ...times,
+    ...(intervals.length > 0 ? { intervals } : {}),
     ...(calendars.length > 0 ? { calendars } : {}),
     ...(options.timezone ? { timezone: options.timezone } : {}),
     ...(options.jitter_seconds ? { jitter: options.jitter_seconds * 1000 } : {}),
