@@ -1,7 +1,7 @@
 import { pushSeries, startRegistry } from '../../src/registry/dev-registry.js';
 import { startRegistryProxy } from '../../src/registry/registry-proxy.js';
 import { RegistryClient } from '../../src/registry/registry-client.js';
-import { mapLimit } from '../../src/retention/limits.js';
+import { mapLimit } from '../../src/process/limits.js';
 import { loadCandidates } from '../../src/retention/load-candidates.js';
 import { PolicySchema } from '../../src/retention/policy-schema.js';
 import { decide } from '../../src/retention/select.js';

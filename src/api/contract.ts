@@ -8,6 +8,7 @@ import { FILE_NAME } from '../jobs/batch/report.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
 import { MAX_HISTORY_LIMIT } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
+import { ANY_JOB_ID_PATTERN } from '../shared/job-id.js';
 import { urlCarries } from '../shared/url-parts.js';
 import { JOB_KINDS, JOB_NAME_PATTERN, JOB_STATUSES, JobKind } from '../shared/job-model.js';
 
@@ -246,10 +247,7 @@ export const ErrorBodySchema = z
 export const JobIdParamsSchema = z.object({
   id: z
     .string()
-    .regex(
-      /^[0-9a-f]{24}(-\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z|@\d{1,12})?$/,
-      'is not 24 lowercase hex characters (or an execution id, <id>@<epoch>)',
-    )
+    .regex(ANY_JOB_ID_PATTERN, 'is not 24 lowercase hex characters (or an execution id, <id>@<epoch>)')
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;

@@ -13,7 +13,7 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { parseCronSpec } from '../schedules/cron-spec.js';
-import { formatInZone } from '../schedules/format-in-zone.js';
+import { formatInZone, wallClockInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
@@ -310,20 +310,7 @@ export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: P
 
 /** A calendar that matches one instant: its wall-clock fields in `zone`, the year included. */
 function onceAt(at: Date, zone: string): CalendarSpec {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    })
-      .formatToParts(at)
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+  const parts = wallClockInZone(at, zone);
   return {
     year: parts.year,
     month: MONTHS[parts.month - 1]!,

@@ -1,5 +1,5 @@
 import { isIndex, type RegistryClient } from '../registry/registry-client.js';
-import { mapLimit } from './limits.js';
+import { mapLimit } from '../process/limits.js';
 import type { Candidate } from './select.js';
 
 /**

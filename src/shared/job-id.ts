@@ -8,6 +8,10 @@
 export const JOB_ID_PATTERN = /^[0-9a-f]{24}$/;
 const EXECUTION_ID_PATTERN = /^([0-9a-f]{24})-(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)$/;
 const ALIAS_PATTERN = /^([0-9a-f]{24})@(\d{1,12})$/;
+/** Any of the three forms, as one pattern (what the API's path parameter is checked against). */
+export const ANY_JOB_ID_PATTERN = new RegExp(
+  `^(?:${[JOB_ID_PATTERN, EXECUTION_ID_PATTERN, ALIAS_PATTERN].map((p) => p.source.slice(1, -1)).join('|')})$`,
+);
 
 export function isJobId(value: string): boolean {
   return JOB_ID_PATTERN.test(value) || EXECUTION_ID_PATTERN.test(value);

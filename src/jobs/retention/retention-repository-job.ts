@@ -1,7 +1,7 @@
 import { nowSec } from '../../shared/time.js';
 import { RegistryClient } from '../../registry/registry-client.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
-import { mapLimit, RateLimiter } from '../../retention/limits.js';
+import { mapLimit, RateLimiter } from '../../process/limits.js';
 import { resultTable, type ResultRow } from '../../retention/result-table.js';
 import { decide, type Decision } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
