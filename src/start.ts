@@ -48,7 +48,7 @@ async function main(): Promise<void> {
 
   const target = temporalTarget(config, address);
   const client = await connectClient(target);
-  const registry = defaultJobRegistry(registrySettings(config));
+  const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
   try {
     await registerSearchAttributes(client);
     const worker = await startWorker(config, target, client, registry, log);

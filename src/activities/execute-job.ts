@@ -11,6 +11,8 @@ import type { JobMetrics } from '../metrics/job-metrics.js';
 import { checkInSignal, jobStartedSignal, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
+import { fencedOut } from '../shared/job-queue.js';
+import { readQueueGate } from '../queues/queue-client.js';
 import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
 
 export interface ActivityDeps {
@@ -52,6 +54,17 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       );
     }
     const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
+    if (input.admission) {
+      const gate = await readQueueGate(deps.client, input.admission.taskQueue, input.name);
+      // Checked as the run starts, so a run waiting in the task queue's backlog obeys a pause or stop given meanwhile.
+      if (fencedOut(gate, input.admission.pendingSinceMs)) {
+        const fenced = deps.loggers.open(input.id);
+        fenced.info(`not started: the ${input.name} queue was stopped while this run was pending`);
+        await fenced.close();
+        return { outcome: OpCommand.Stop };
+      }
+      if (gate?.paused && !input.admission.granted) return { outcome: 'queued' };
+    }
     const logger = deps.loggers.open(input.id);
     let reportedRunning: Promise<void> | undefined;
     const reportRunning = () =>
@@ -100,7 +113,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         const checked = sub.params.safeParse(parameters);
         if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
         const id = await handle.executeUpdate(launchJobUpdate, {
-          args: [{ name: request.name, parameters, retry: deps.registry.retryPolicy(request.name) }],
+          args: [{ name: request.name, parameters, ...deps.registry.startPolicy(request.name) }],
         });
         logger.info(`launched sub job ${request.name} ${id}`);
         return id;
@@ -123,7 +136,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       if (input.mode === 'plan') {
         if (!definition.fanOut) throw new Error(`job ${input.name} does not fan out`);
         const planned = await definition.fanOut.plan(ctx, parsed.data);
-        plan = { ...planned, childName: definition.fanOut.child, retry: deps.registry.retryPolicy(definition.fanOut.child) };
+        plan = { ...planned, childName: definition.fanOut.child, ...deps.registry.startPolicy(definition.fanOut.child) };
       } else {
         await definition.run(ctx, parsed.data);
       }

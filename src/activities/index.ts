@@ -1,5 +1,6 @@
 import { createExecuteJob, type ActivityDeps } from './execute-job.js';
 import { deliverHook } from './deliver-hook.js';
+import { enterQueue } from '../queues/queue-client.js';
 import { pruneBatchExecutions } from './prune-batch-executions.js';
 import { pruneExecutions } from './prune-executions.js';
 import type { JobActivities } from './types.js';
@@ -12,6 +13,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     executeJob: createExecuteJob(deps),
     pruneExecutions: (input) => pruneExecutions(deps, input),
     pruneBatchExecutions: (input) => pruneBatchExecutions(deps, input),
+    enterQueue: (input) => enterQueue(deps.client, input),
     deliverHook,
   };
 }

@@ -11,10 +11,33 @@ export interface ExecuteJobInput {
   upstreamJobId?: string;
   /** `plan`: run a fan-out job's plan instead of its `run`. */
   mode?: 'plan';
+  /** Checked against the type's queue before the job's code runs (absent in runs scheduled before queues existed). */
+  admission?: RunAdmission;
 }
 
-/** `done` when the job returned normally (with its plan, in plan mode), otherwise the op command that ended it. */
-export type ExecuteJobResult = { outcome: 'done'; plan?: FanOutPlan } | { outcome: OpCommand };
+export interface RunAdmission {
+  /** The job task queue, whose type queues these are. */
+  taskQueue: string;
+  /** Epoch ms (workflow time) when the run became pending: a queue stop after it stops the run. */
+  pendingSinceMs: number;
+  /** The queue gave the run a slot: a pause no longer holds it back. */
+  granted: boolean;
+}
+
+/**
+ * `done` when the job returned normally (with its plan, in plan mode); the op command that ended
+ * it; or `queued`: the type's queue is paused, so the run waits for a slot before it starts.
+ */
+export type ExecuteJobResult = { outcome: 'done'; plan?: FanOutPlan } | { outcome: OpCommand } | { outcome: 'queued' };
+
+export interface EnterQueueInput {
+  taskQueue: string;
+  jobType: string;
+  jobId: string;
+  ticket: string;
+  at: number;
+  limit?: number;
+}
 
 export interface PruneExecutionsInput {
   /** The periodic job (schedule) whose executions are pruned. */
@@ -50,6 +73,8 @@ export interface JobActivities {
   pruneExecutions(input: PruneExecutionsInput): Promise<string[]>;
   /** Deletes a batch job's executions beyond its report history; returns the deleted ids. */
   pruneBatchExecutions(input: PruneBatchInput): Promise<string[]>;
+  /** Puts a run in line at its type's queue (starting the queue's workflow if need be). */
+  enterQueue(input: EnterQueueInput): Promise<void>;
   /** One attempt at POSTing a status hook event. */
   deliverHook(input: DeliverHookInput): Promise<DeliverHookResult>;
 }

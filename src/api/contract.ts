@@ -10,6 +10,7 @@ import { MAX_HISTORY_LIMIT } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
 import { ANY_JOB_ID_PATTERN } from '../shared/job-id.js';
 import { urlCarries } from '../shared/url-parts.js';
+import { QUEUE_ACTIONS } from '../shared/job-queue.js';
 import { JOB_KINDS, JOB_NAME_PATTERN, JOB_STATUSES, JobKind } from '../shared/job-model.js';
 
 /** Longest delay a Scheduled job may ask for: one year. */
@@ -235,7 +236,7 @@ export const ErrorBodySchema = z
     code: z.number().int(),
     err: z.string(),
     description: z.string().optional(),
-    /** On a 409 for a unique or exclusive job: the job that is still active. */
+    /** On a 409 for a unique job: the job that is still active. */
     job_id: z.string().optional(),
   })
   .openapi('Error');
@@ -278,3 +279,36 @@ export const JobFileParamsSchema = JobIdParamsSchema.extend({
     .openapi({ param: { name: 'name', in: 'path' } }),
 });
 export type JobReport = z.infer<typeof JobReportSchema>;
+
+/** One job type's queue (Harbor 2.7's `/jobservice/queues` row, with running and the limit). */
+export const QueueRowSchema = z
+  .object({
+    job_type: z.string(),
+    /** Jobs of the type waiting to run (Pending). */
+    count: z.number().int(),
+    running: z.number().int(),
+    /** Seconds since the longest-waiting pending job became pending; 0 when none waits. */
+    latency: z.number().int(),
+    paused: z.boolean(),
+    /** Runs of the type at once across every worker; null: no limit. */
+    concurrency_limit: z.number().int().nullable(),
+  })
+  .openapi('JobQueue');
+export type QueueRow = z.infer<typeof QueueRowSchema>;
+export const QueuesSchema = z.array(QueueRowSchema).openapi('JobQueues');
+
+export const QueueParamsSchema = z.object({
+  job_type: z
+    .string()
+    .regex(JOB_NAME_PATTERN, 'must be an upper snake case job name, or all')
+    .or(z.literal('all'))
+    .openapi({ param: { name: 'job_type', in: 'path' } }),
+});
+
+export const QueueActionRequestSchema = z
+  .object({
+    /** pause: submitted jobs stay Pending, none starts; resume: they start again; stop: every pending and running job of the type is stopped. */
+    action: z.enum(QUEUE_ACTIONS),
+  })
+  .strict()
+  .openapi('QueueAction');

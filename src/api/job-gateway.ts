@@ -55,13 +55,7 @@ export class JobGateway {
   async submit(request: SubmitRequest): Promise<JobStats> {
     const now = nowSec();
     const definition = this.deps.registry.get(request.name);
-    const exclusive = definition?.exclusive === true;
-    // An exclusive job has one id whatever its parameters, so Temporal lets one run at a time.
-    const id = exclusive
-      ? uniqueJobId(request.name, {})
-      : request.unique
-        ? uniqueJobId(request.name, request.parameters)
-        : randomBytes(12).toString('hex');
+    const id = request.unique ? uniqueJobId(request.name, request.parameters) : randomBytes(12).toString('hex');
     const input: JobInput = {
       id,
       name: request.name,
@@ -70,22 +64,18 @@ export class JobGateway {
       unique: request.unique,
       enqueueTime: now,
       revision: now,
-      retry: this.deps.registry.retryPolicy(request.name),
+      ...this.deps.registry.startPolicy(request.name),
       timings: this.deps.timings,
     };
     if (request.statusHook) input.statusHook = request.statusHook;
     if (request.scheduleDelay) input.scheduleDelay = request.scheduleDelay;
     if (definition?.fanOut) input.fanOut = true;
     try {
-      await this.start(input, request.unique || exclusive ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
+      await this.start(input, request.unique ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         throw conflict(
-          exclusive
-            ? `${request.name} runs one at a time, and job ${id} is still active`
-            : request.unique
-              ? `a job ${request.name} with the same parameters is still active: ${id}`
-              : `job id ${id} is already taken`,
+          request.unique ? `a job ${request.name} with the same parameters is still active: ${id}` : `job id ${id} is already taken`,
           id,
         );
       }
@@ -114,7 +104,7 @@ export class JobGateway {
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
   async retry(id: string): Promise<void> {
-    const { input, state, status, type } = await this.read(id);
+    const { input, state, status, type, runId } = await this.read(id);
     const stats = reconcile(toStats(input, state), status);
     if (!RETRYABLE_STATUSES.includes(stats.status) || status === 'RUNNING') {
       throw conflict(`job ${id} is ${stats.status}; only jobs in Error, Stopped or Cancelled can be retried`);
@@ -129,6 +119,12 @@ export class JobGateway {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`job ${id} is already being retried`);
       throw err;
     }
+    // A job is one row in every list: the run it retried goes, its fails and last error live on in
+    // the new run's state and its lines in the job's log.
+    const { client } = this.deps;
+    await this.rpc(() =>
+      client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: id, runId } }),
+    ).catch(() => undefined);
   }
 
   async exists(id: string): Promise<boolean> {
@@ -226,7 +222,7 @@ export class JobGateway {
     const description = await this.rpc(() => this.handle(id).describe());
     const view = jobView(description.memo, description.workflowId, description.startTime);
     if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
-    return { ...view, status: description.status.name, type: description.type as JobWorkflowType };
+    return { ...view, status: description.status.name, type: description.type as JobWorkflowType, runId: description.runId };
   }
 
   /** `type`: a retry keeps the workflow type of the run it retries. */

@@ -12,6 +12,7 @@ import {
   type ListJobsQuery,
   type ExecutionsQuery,
   type WorkerPool,
+  type QueueRow,
   type JobReport,
 } from './contract.js';
 import { readBatchFile } from '../jobs/batch/batch-files.js';
@@ -20,9 +21,12 @@ import { parseSummary } from '../shared/fan-out.js';
 import { describeIssues } from './describe-issues.js';
 import type { JobGateway } from './job-gateway.js';
 import type { PeriodicGateway } from './periodic-gateway.js';
+import type { QueueGateway } from './queue-gateway.js';
+import type { QueueAction } from '../shared/job-queue.js';
 
 export interface JobServiceDeps {
   gateway: JobGateway;
+  queues: QueueGateway;
   periodic: PeriodicGateway;
   registry: JobRegistry;
   /** The FILE job logger's directory; without it there are no logs to serve. */
@@ -163,6 +167,14 @@ export class JobService {
     const pools = await this.deps.gateway.pools();
     if (pools.length === 0) throw new ApiError(503, ErrorCode.CheckStats, 'no worker pool', 'no worker is polling the job task queue');
     return pools;
+  }
+
+  queues(): Promise<QueueRow[]> {
+    return this.deps.queues.list();
+  }
+
+  actOnQueue(jobType: string, action: QueueAction): Promise<QueueRow[]> {
+    return this.deps.queues.act(jobType, action);
   }
 }
 

@@ -15,7 +15,11 @@ async function main(): Promise<void> {
   const client = await connectClient(temporalTarget(config));
   try {
     await registerSearchAttributes(client);
-    const api = await serveApi(config, client, defaultJobRegistry(registrySettings(config)));
+    const api = await serveApi(
+      config,
+      client,
+      defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits }),
+    );
     log.info(`API listening on ${api.url}/api/v1`);
     await runUntilSignal();
     log.info('shutting down');

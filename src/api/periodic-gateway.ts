@@ -77,7 +77,7 @@ export class PeriodicGateway {
     const execution = periodicExecutionTemplate(id, {
       name: request.name,
       parameters: request.parameters,
-      retry: this.deps.registry.retryPolicy(request.name),
+      ...this.deps.registry.startPolicy(request.name),
       timings: this.deps.timings,
       statusHook: request.statusHook,
       historyLimits: historyLimits(options),

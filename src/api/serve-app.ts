@@ -11,6 +11,7 @@ import { renderBatchMetrics } from './batch-metrics.js';
 import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
 import { JobService } from './job-service.js';
+import { QueueGateway } from './queue-gateway.js';
 import { PeriodicGateway } from './periodic-gateway.js';
 
 export interface RunningApi {
@@ -42,6 +43,7 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
   const service = new JobService({
     gateway: new JobGateway(deps),
     periodic: new PeriodicGateway(deps),
+    queues: new QueueGateway(deps),
     registry,
     logDir: fileLogDir(config.job_loggers),
     maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),

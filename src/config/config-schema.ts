@@ -93,6 +93,10 @@ export const JobRuntimeConfig = z
     hook_timeout_seconds: z.number().min(1).max(300).default(10),
     /** A fan-out job (RETENTION, batch jobs) continues as new once its history has this many events. */
     fan_out_history_events: z.number().int().min(100).max(40_000).default(8000),
+    /** Per job type: runs at once across every worker (Harbor's MaxCurrency), over the job's own; 0 lifts a limit. */
+    concurrency_limits: z
+      .record(z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a job name'), z.number().int().min(0).max(100_000))
+      .default({}),
   })
   .strict();
 

@@ -17,8 +17,11 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   retryInitialIntervalMs?: number;
   /** Cap on the delay between failed runs. @defaultValue 300000 */
   retryMaxIntervalMs?: number;
-  /** One at a time across the service (Harbor's MaxCurrency 1): a second submit while one is active is 409. */
-  exclusive?: boolean;
+  /**
+   * Harbor's MaxCurrency: at most this many runs of the type at once across every worker; more
+   * wait Pending and start in submit order (the type's JobQueue workflow counts). Absent: no limit.
+   */
+  maxConcurrency?: number;
   /** The parameters' schema: Harbor's Validate. Checked at submit time and again before each run. */
   params: S;
   run(ctx: JobContext, params: z.infer<S>): Promise<void>;
@@ -41,6 +44,10 @@ export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): Jo
   const maxFails = definition.maxFails ?? RETRY_DEFAULTS.maxFails;
   if (!Number.isInteger(maxFails) || maxFails < 1) {
     throw new Error(`job ${definition.name}: maxFails must be a positive integer`);
+  }
+  const { maxConcurrency } = definition;
+  if (maxConcurrency !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)) {
+    throw new Error(`job ${definition.name}: maxConcurrency must be a positive integer`);
   }
   return Object.freeze({ ...definition });
 }

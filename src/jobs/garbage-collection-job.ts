@@ -21,13 +21,13 @@ async function diskUsage(dir: string): Promise<number | undefined> {
 /**
  * The registry's own garbage collection (`registry garbage-collect <config>`), run by the
  * configured command on the worker that shares the registry's storage; its output goes to the
- * job log. One at a time across the service, as in Harbor (the job's id is fixed while it runs).
+ * job log. One at a time across the service, as in Harbor (MaxCurrency 1): a second waits Pending.
  */
 export function garbageCollectionJob(settings: RegistrySettings) {
   return defineJob({
     name: 'GARBAGE_COLLECTION',
     maxFails: 1,
-    exclusive: true,
+    maxConcurrency: 1,
     params: z
       .object({
         dry_run: z.boolean().default(false),

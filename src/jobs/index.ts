@@ -2,7 +2,7 @@ import { repositoryReportJobs } from './batch/repository-report-job.js';
 import { demoJob } from './demo-job.js';
 import { notificationSettings, schedulerJobs, slackJob, webhookJob, type NotificationSettings } from './harbor/notification-jobs.js';
 import { garbageCollectionJob } from './garbage-collection-job.js';
-import { createJobRegistry, type JobRegistry } from './job-registry.js';
+import { createJobRegistry, type JobRegistry, type RegistryOptions } from './job-registry.js';
 import { noopBatchJob, noopBatchTarget } from './noop-batch-job.js';
 import { noopJob } from './noop-job.js';
 import { retentionJob } from './retention/retention-job.js';
@@ -13,18 +13,22 @@ import { DEFAULT_REGISTRY_SETTINGS, type RegistrySettings } from './retention/re
 export function defaultJobRegistry(
   settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS,
   notifications: NotificationSettings = notificationSettings(),
+  options: RegistryOptions = {},
 ): JobRegistry {
-  return createJobRegistry([
-    ...schedulerJobs,
-    webhookJob(notifications),
-    slackJob(notifications),
-    demoJob,
-    noopJob,
-    noopBatchJob,
-    noopBatchTarget,
-    retentionJob(settings),
-    retentionRepositoryJob(settings),
-    garbageCollectionJob(settings),
-    ...repositoryReportJobs(settings),
-  ]);
+  return createJobRegistry(
+    [
+      ...schedulerJobs,
+      webhookJob(notifications),
+      slackJob(notifications),
+      demoJob,
+      noopJob,
+      noopBatchJob,
+      noopBatchTarget,
+      retentionJob(settings),
+      retentionRepositoryJob(settings),
+      garbageCollectionJob(settings),
+      ...repositoryReportJobs(settings),
+    ],
+    options,
+  );
 }

@@ -5,15 +5,31 @@ export interface JobRegistry {
   get(name: string): JobDefinition | undefined;
   names(): string[];
   retryPolicy(name: string): RetryPolicy;
+  /** Runs of the type allowed at once across the service; undefined: no limit. */
+  concurrencyLimit(name: string): number | undefined;
+  /** What a job of the type starts with: its retry policy and its limit, if any. */
+  startPolicy(name: string): { retry: RetryPolicy; concurrency?: number };
 }
 
-export function createJobRegistry(definitions: readonly JobDefinition[]): JobRegistry {
+export interface RegistryOptions {
+  /** Configuration's `job.concurrency_limits`: a type's limit over its definition's; 0 lifts it. */
+  concurrencyLimits?: Readonly<Record<string, number>>;
+}
+
+export function createJobRegistry(definitions: readonly JobDefinition[], options: RegistryOptions = {}): JobRegistry {
   const byName = new Map<string, JobDefinition>();
   for (const definition of definitions) {
     if (byName.has(definition.name)) throw new Error(`job ${definition.name} is registered twice`);
     byName.set(definition.name, definition);
   }
-  return {
+  const overrides = options.concurrencyLimits ?? {};
+  const unknown = Object.keys(overrides).filter((name) => !byName.has(name));
+  if (unknown.length > 0) {
+    throw new Error(
+      `job.concurrency_limits names jobs that are not registered: ${unknown.join(', ')} (known: ${[...byName.keys()].sort().join(', ')})`,
+    );
+  }
+  const registry: JobRegistry = {
     get: (name) => byName.get(name),
     names: () => [...byName.keys()].sort(),
     retryPolicy(name) {
@@ -26,5 +42,14 @@ export function createJobRegistry(definitions: readonly JobDefinition[]): JobReg
         maxIntervalMs: definition.retryMaxIntervalMs ?? RETRY_DEFAULTS.maxIntervalMs,
       };
     },
+    concurrencyLimit(name) {
+      const limit = overrides[name] ?? byName.get(name)?.maxConcurrency;
+      return limit === undefined || limit === 0 ? undefined : limit;
+    },
+    startPolicy(name) {
+      const concurrency = registry.concurrencyLimit(name);
+      return { retry: registry.retryPolicy(name), ...(concurrency !== undefined ? { concurrency } : {}) };
+    },
   };
+  return registry;
 }

@@ -13,6 +13,8 @@ export interface FanOutTarget {
 export interface FanOutPlan {
   childName: string;
   retry: RetryPolicy;
+  /** The child type's concurrency limit, if it has one. */
+  concurrency?: number;
   poolSize: number;
   targets: FanOutTarget[];
   /** Parameters every target's job gets, under its own: said once, so a plan of many targets stays small. */

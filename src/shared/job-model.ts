@@ -109,6 +109,8 @@ export interface JobInput {
   fanOutTarget?: string;
   /** A fan-out job continued as new: where the previous run left off. */
   resume?: JobResume;
+  /** At most this many runs of the job's type at once, across every worker: its type's queue hands out the slots. */
+  concurrency?: number;
 }
 
 /** What a fan-out job's run hands the next when it continues as new (its history grew long). */

@@ -43,7 +43,7 @@ export function jobStartOptions(input: JobInput, state: JobState = initialState(
  */
 export function periodicExecutionTemplate(
   periodicId: string,
-  fields: Pick<JobInput, 'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits' | 'fanOut'>,
+  fields: Pick<JobInput, 'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits' | 'fanOut' | 'concurrency'>,
 ): {
   input: JobInput;
   memo: Record<string, unknown>;
@@ -62,6 +62,7 @@ export function periodicExecutionTemplate(
   if (!input.statusHook) delete input.statusHook;
   if (!input.historyLimits) delete input.historyLimits;
   if (!input.fanOut) delete input.fanOut;
+  if (input.concurrency === undefined) delete input.concurrency;
   const { memo, typedSearchAttributes } = jobStartOptions(input);
   return {
     input,
@@ -81,7 +82,7 @@ export function executionInput(input: JobInput, workflowId: string, startTime: D
 /** A sub job: a Generic job of its own whose upstream is the job that launched it. */
 export function childJobInput(
   parent: JobInput,
-  request: { name: string; parameters: Record<string, unknown>; retry: JobInput['retry']; target?: string },
+  request: { name: string; parameters: Record<string, unknown>; retry: JobInput['retry']; concurrency?: number; target?: string },
   id: string,
   now: number,
 ): JobInput {
@@ -98,5 +99,6 @@ export function childJobInput(
     timings: parent.timings,
   };
   if (request.target !== undefined) child.fanOutTarget = request.target;
+  if (request.concurrency !== undefined) child.concurrency = request.concurrency;
   return child;
 }

@@ -42,6 +42,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Record<string, string> = {
   // A deleted execution is removed only once its close task is checkpointed, which happens every
   // 30 s by default; history limits would lag that long behind. One small write a second instead.
   'history.transferProcessorUpdateAckInterval': '"1s"',
+  // A queue `stop` is a batch operation; the default of one per namespace would refuse a second meanwhile.
+  'frontend.MaxConcurrentBatchOperationPerNamespace': '20',
 };
 
 /**

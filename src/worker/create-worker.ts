@@ -78,6 +78,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
       deliverHook: activities.deliverHook,
       pruneExecutions: activities.pruneExecutions,
       pruneBatchExecutions: activities.pruneBatchExecutions,
+      enterQueue: activities.enterQueue,
     },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',

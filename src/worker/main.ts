@@ -18,7 +18,13 @@ async function main(): Promise<void> {
   const client = await connectClient(target);
   try {
     await registerSearchAttributes(client);
-    const worker = await startWorker(config, target, client, defaultJobRegistry(registrySettings(config)), log);
+    const worker = await startWorker(
+      config,
+      target,
+      client,
+      defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits }),
+      log,
+    );
     log.info(`worker polling task queue ${target.taskQueue} on ${target.address} (${config.worker_pool.workers} slots)`);
     await Promise.race([runUntilSignal(), worker.done]);
     log.info('shutting down');

@@ -62,7 +62,13 @@ export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutco
 async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, results: Record<string, FanOutResult>): Promise<string> {
   const child = childJobInput(
     run.input,
-    { name: plan.childName, parameters: { ...plan.shared, ...target.parameters }, retry: plan.retry, target: target.target },
+    {
+      name: plan.childName,
+      parameters: { ...plan.shared, ...target.parameters },
+      retry: plan.retry,
+      ...(plan.concurrency !== undefined ? { concurrency: plan.concurrency } : {}),
+      target: target.target,
+    },
     uuid4().replace(/-/g, '').slice(0, 24),
     nowSec(),
   );

@@ -33,6 +33,8 @@ export interface LaunchJobRequest {
   parameters: Record<string, unknown>;
   /** The sub job's retry policy; the activity knows the registry, the workflow does not. */
   retry: RetryPolicy;
+  /** The sub job's type's concurrency limit, if it has one. */
+  concurrency?: number;
 }
 /** Sent by a running job's activity: start a sub job as a child workflow; answers its id. */
 export const launchJobUpdate = defineUpdate<string, [LaunchJobRequest]>('launchJob');

@@ -12,7 +12,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExecuteJobResult, JobActivities } from '../activities/types.js';
+import type { ExecuteJobResult, JobActivities, RunAdmission } from '../activities/types.js';
 import { FailureType, JOB_RUN_FAILURES } from '../shared/failures.js';
 import { DEFAULT_HOOK_TIMINGS, hookEvent, type HookTimings } from '../shared/hook-event.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
@@ -30,6 +30,8 @@ import {
 } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
+import { queueWorkflowId } from '../shared/job-queue.js';
+import { releaseSlotSignal } from './queue-messages.js';
 import { nowSec } from '../shared/time.js';
 import { retryDelayMs } from '../shared/backoff.js';
 import type { FanOutPlan } from '../shared/fan-out.js';
@@ -39,7 +41,7 @@ import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.j
 // A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
 import { GenericJob } from './job-workflow.js';
 import { cancelSignal, stopSignal, type CheckInEvent, type LaunchJobRequest } from './job-messages.js';
-import type { RunOutcome } from './run-outcome.js';
+import type { RunAttempt, RunOutcome } from './run-outcome.js';
 
 /**
  * One job's state and the moves it can make. Status lives here and only moves forward within a
@@ -54,6 +56,10 @@ export class JobRun {
   private readonly hookTimings: HookTimings;
   private readonly executeJob: JobActivities['executeJob'];
   private readonly housekeeping: Pick<JobActivities, 'pruneExecutions' | 'pruneBatchExecutions'>;
+  private readonly queueing: Pick<JobActivities, 'enterQueue'>;
+  /** The run's place at its type's queue, while it waits for or holds a slot. */
+  private slot: { ticket: string; granted: boolean } | undefined;
+  private tickets = 0;
   /** A batch job's report history, known once it has planned. */
   private reportHistory: number | undefined;
   /** The op already passed on to sub jobs, if any. */
@@ -84,6 +90,12 @@ export class JobRun {
       taskQueue: housekeepingQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '1 minute',
       retry: { maximumAttempts: 3 },
+    });
+    // Getting in line must not fail the job: Temporal retries it until the server answers.
+    this.queueing = proxyActivities<JobActivities>({
+      taskQueue: housekeepingQueue(workflowInfo().taskQueue),
+      startToCloseTimeout: '30 seconds',
+      retry: { maximumInterval: '10 seconds' },
     });
   }
 
@@ -159,7 +171,7 @@ export class JobRun {
     let settled: RunOutcome | undefined;
     const scope = new CancellationScope();
     void scope
-      .run(() => (this.input.fanOut ? this.fanOutOnce() : this.executeOnce()))
+      .run(() => this.admitted((admission) => (this.input.fanOut ? this.fanOutOnce(admission) : this.executeOnce(undefined, admission))))
       .then(
         (outcome) => {
           settled = outcome;
@@ -174,10 +186,65 @@ export class JobRun {
     if (this.input.fanOut) await this.passOpOn(this.op!);
     // A job that ignores the stop is abandoned after the grace period; its late result is ignored.
     await condition(() => settled !== undefined, this.input.timings.stopGraceMs);
+    // An abandoned run gives its queue slot back now: the workflow may end before the run returns.
+    await this.releaseSlot();
     return { kind: 'op', op: this.op ?? OpCommand.Stop };
   }
 
-  private async executeOnce(mode?: 'plan'): Promise<RunOutcome & { plan?: FanOutPlan }> {
+  /**
+   * A run starts only when its type's queue lets it: a type with a limit waits for a slot; any
+   * other run is checked as its activity starts and waits for a slot only if the queue is paused.
+   */
+  private async admitted(run: (admission: RunAdmission) => Promise<RunAttempt>): Promise<RunOutcome> {
+    const pendingSinceMs = Date.now();
+    const admission = (granted: boolean): RunAdmission => ({ taskQueue: workflowInfo().taskQueue, pendingSinceMs, granted });
+    try {
+      if (this.input.concurrency !== undefined) await this.waitForSlot(pendingSinceMs);
+      const outcome = await run(admission(this.slot !== undefined));
+      if (outcome.kind !== 'queued') return outcome;
+      await this.waitForSlot(pendingSinceMs);
+      const second = await run(admission(true));
+      // A run holding a slot is never queued again; the type says so, the code makes sure.
+      return second.kind === 'queued' ? { kind: 'failed', message: 'the queue held back a run it had given a slot' } : second;
+    } finally {
+      await this.releaseSlot();
+    }
+  }
+
+  private async waitForSlot(at: number): Promise<void> {
+    const { input } = this;
+    const ticket = `${this.state.revision}.${++this.tickets}`;
+    this.slot = { ticket, granted: false };
+    await this.queueing.enterQueue({
+      taskQueue: workflowInfo().taskQueue,
+      jobType: input.name,
+      jobId: input.id,
+      ticket,
+      at,
+      ...(input.concurrency !== undefined ? { limit: input.concurrency } : {}),
+    });
+    await condition(() => this.slot?.granted === true);
+  }
+
+  /** The queue's answer: only the run's current ticket counts. */
+  slotGranted(ticket: string): void {
+    if (this.slot?.ticket === ticket) this.slot.granted = true;
+  }
+
+  /** Gives back the slot (or the place in line); never cancelled with the run, so a stop frees it too. */
+  private async releaseSlot(): Promise<void> {
+    const slot = this.slot;
+    if (!slot) return;
+    this.slot = undefined;
+    const queueId = queueWorkflowId(workflowInfo().taskQueue, this.input.name);
+    await CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(queueId)
+        .signal(releaseSlotSignal, { jobId: this.input.id, ticket: slot.ticket })
+        .catch(() => undefined),
+    );
+  }
+
+  private async executeOnce(mode?: 'plan', admission?: RunAdmission): Promise<RunAttempt & { plan?: FanOutPlan }> {
     const { input, state } = this;
     const result: ExecuteJobResult = await this.executeJob({
       id: input.id,
@@ -186,13 +253,15 @@ export class JobRun {
       revision: state.revision,
       upstreamJobId: input.upstreamJobId,
       ...(mode ? { mode } : {}),
+      ...(admission ? { admission } : {}),
     });
+    if (result.outcome === 'queued') return { kind: 'queued' };
     if (result.outcome !== 'done') return { kind: 'op', op: result.outcome };
     return result.plan ? { kind: 'done', plan: result.plan } : { kind: 'done' };
   }
 
-  private async fanOutOnce(): Promise<RunOutcome> {
-    const planned = await this.executeOnce('plan');
+  private async fanOutOnce(admission: RunAdmission): Promise<RunAttempt> {
+    const planned = await this.executeOnce('plan', admission);
     if (planned.kind !== 'done' || !planned.plan) {
       return planned.kind === 'done' ? { kind: 'failed', message: 'the job planned nothing' } : planned;
     }

@@ -12,6 +12,7 @@ import {
   stopSignal,
 } from './job-messages.js';
 import { continueFanOutAsNew } from './fan-out.js';
+import { slotGrantedSignal } from './queue-messages.js';
 import { JobRun } from './job-run.js';
 
 /** A job submitted to run now (or a sub job). */
@@ -39,6 +40,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
   });
   setHandler(checkInSignal, (event) => run.checkIn(event));
+  setHandler(slotGrantedSignal, ({ ticket }) => run.slotGranted(ticket));
   setHandler(launchJobUpdate, (request) => run.launchSubJob(request), {
     validator: (_request) => {
       if (run.ending) throw new Error(`job ${run.input.id} is ending; it launches no more sub jobs`);

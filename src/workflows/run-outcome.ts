@@ -7,3 +7,6 @@ export type RunOutcome =
   | { kind: 'op'; op: OpCommand }
   /** A fan-out job's history grew long: the next run takes over (`continueAsNew`). */
   | { kind: 'continue' };
+
+/** One attempt at a run: its outcome, or `queued` when the type's queue is paused (the run then waits for a slot). */
+export type RunAttempt = RunOutcome | { kind: 'queued' };

@@ -53,6 +53,8 @@ describe('the routes are the contract', () => {
       '/jobs/{id}/files/{name}',
       '/jobs/{id}/log',
       '/jobs/{id}/report',
+      '/queues',
+      '/queues/{job_type}',
       '/stats',
     ]);
     assert.deepEqual(Object.keys(document.webhooks), ['statusHook']);
@@ -113,6 +115,12 @@ describe('the routes are the contract', () => {
     await h.waitForStatus(batchId, ['Success']);
     await assertMatches(report!, await h.request('GET', `/api/v1/jobs/${batchId}/report`));
     await assertMatches(pools!, await h.app.request('/api/v1/stats'));
+    const [queues, queueAction] = [route('get', '/queues'), route('put', '/queues/{job_type}')];
+    await assertMatches(queues!, await h.request('GET', '/api/v1/queues'));
+    await assertMatches(queueAction!, await h.request('PUT', '/api/v1/queues/NOOP', { action: 'pause' }));
+    await assertMatches(queueAction!, await h.request('PUT', '/api/v1/queues/all', { action: 'resume' }));
+    await assertMatches(queueAction!, await h.request('PUT', '/api/v1/queues/NOPE', { action: 'pause' }));
+    await assertMatches(queueAction!, await h.request('PUT', '/api/v1/queues/NOOP', { action: 'explode' }));
 
     const periodic = await h.request('POST', '/api/v1/jobs', { job: { ...demo, metadata: { kind: 'Periodic', cron_spec: '@daily' } } });
     const periodicId = ((await periodic.clone().json()) as { job: { id: string } }).job.id;

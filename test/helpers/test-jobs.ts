@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineJob } from '../../src/jobs/define-job.js';
 import { demoJob } from '../../src/jobs/demo-job.js';
-import { createJobRegistry } from '../../src/jobs/job-registry.js';
+import { createJobRegistry, type RegistryOptions } from '../../src/jobs/job-registry.js';
 import { noopJob } from '../../src/jobs/noop-job.js';
 import { notificationSettings, schedulerJobs, slackJob, webhookJob } from '../../src/jobs/harbor/notification-jobs.js';
 import { defineBatchJob } from '../../src/jobs/batch/define-batch-job.js';
@@ -135,24 +135,31 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
 });
 
 /** The test jobs beside the real ones; the registry jobs take `settings` (credentials, GC command). */
-export function testRegistry(settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS, notifications = notificationSettings({})) {
-  return createJobRegistry([
-    demoJob,
-    noopJob,
-    failingJob,
-    noRetryJob,
-    chattyJob,
-    propertyJob,
-    parentJob,
-    flipJob,
-    retentionJob(settings),
-    retentionRepositoryJob(settings),
-    garbageCollectionJob(settings),
-    testBatchJob,
-    testBatchTarget,
-    ...schedulerJobs,
-    webhookJob(notifications),
-    slackJob(notifications),
-    ...repositoryReportJobs(settings),
-  ]);
+export function testRegistry(
+  settings: RegistrySettings = DEFAULT_REGISTRY_SETTINGS,
+  notifications = notificationSettings({}),
+  options: RegistryOptions = {},
+) {
+  return createJobRegistry(
+    [
+      demoJob,
+      noopJob,
+      failingJob,
+      noRetryJob,
+      chattyJob,
+      propertyJob,
+      parentJob,
+      flipJob,
+      retentionJob(settings),
+      retentionRepositoryJob(settings),
+      garbageCollectionJob(settings),
+      testBatchJob,
+      testBatchTarget,
+      ...schedulerJobs,
+      webhookJob(notifications),
+      slackJob(notifications),
+      ...repositoryReportJobs(settings),
+    ],
+    options,
+  );
 }

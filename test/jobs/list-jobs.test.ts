@@ -71,4 +71,42 @@ describe('listing jobs', () => {
     await h.request('POST', `/api/v1/jobs/${later.id}`, { action: 'stop' });
     await h.waitForStatus(later.id, ['Stopped']);
   });
+  it('a retried job is one row, with its current status, and counts once', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-retried', step_ms: 60_000, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Running']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status, 204);
+    await h.waitForStatus(job.id, ['Running']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'cancel' })).status, 204);
+    await h.waitForStatus(job.id, ['Cancelled']);
+    const rows = async (query: string) => {
+      const response = await h.request('GET', `/api/v1/jobs?${query}&page_size=100`);
+      const body = (await response.json()) as { job: JobStats }[];
+      return {
+        ids: body.map((r) => r.job.id).filter((id) => id === job.id),
+        statuses: body.filter((r) => r.job.id === job.id).map((r) => r.job.status),
+        total: Number(response.headers.get('Total-Count')),
+      };
+    };
+    // Visibility lags the delete of the retried run a little.
+    const all = await waitFor(
+      () => rows('name=DEMO'),
+      (r) => r.ids.length === 1,
+      { what: 'the retried job listed once' },
+    );
+    assert.deepEqual(all.statuses, ['Cancelled']);
+    assert.deepEqual((await rows('name=DEMO&status=Stopped')).ids, [], 'the stopped run it was is not listed as Stopped');
+    const cancelled = await rows('name=DEMO&status=Cancelled');
+    assert.deepEqual(cancelled.ids, [job.id]);
+    const before = (await rows('name=DEMO')).total;
+    const distinct = new Set(
+      ((await (await h.request('GET', '/api/v1/jobs?name=DEMO&page_size=100')).json()) as { job: JobStats }[]).map((r) => r.job.id),
+    );
+    assert.equal(before, distinct.size, 'Total-Count counts jobs, not runs');
+  });
 });

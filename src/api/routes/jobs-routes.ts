@@ -13,6 +13,8 @@ import {
   jobLogRoute,
   jobReportRoute,
   listJobsRoute,
+  listQueuesRoute,
+  queueActionRoute,
   submitJobRoute,
   workerPoolsRoute,
 } from './route-defs.js';
@@ -79,6 +81,16 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
   app.openapi(workerPoolsRoute, async (c) => {
     failCode(c, ErrorCode.CheckStats);
     return c.json({ worker_pools: await service.pools() }, 200);
+  });
+
+  app.openapi(listQueuesRoute, async (c) => {
+    failCode(c, ErrorCode.CheckStats);
+    return c.json(await service.queues(), 200);
+  });
+
+  app.openapi(queueActionRoute, async (c) => {
+    failCode(c, ErrorCode.StopJob);
+    return c.json(await service.actOnQueue(c.req.valid('param').job_type, c.req.valid('json').action), 200);
   });
 
   return app;

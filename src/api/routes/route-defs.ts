@@ -14,6 +14,9 @@ import {
   JobListSchema,
   JobRequestSchema,
   ListJobsQuerySchema,
+  QueueActionRequestSchema,
+  QueueParamsSchema,
+  QueuesSchema,
   WorkerPoolsSchema,
 } from '../contract.js';
 
@@ -22,7 +25,7 @@ const json = <S extends z.ZodType>(schema: S) => ({ content: { 'application/json
 const ERROR_TEXT: Record<number, string> = {
   400: 'the request is malformed: bad JSON (10001), a bad id, query or field (10013)',
   401: 'missing or wrong Harbor-Secret (10011)',
-  404: 'no such job (10010)',
+  404: 'no such job, or job type (10010)',
   409: 'conflicts with the job as it is (10012), e.g. a unique job still active',
   413: 'the body is over the configured limit (10000)',
   415: 'the body is not application/json (10013)',
@@ -120,6 +123,24 @@ export const workerPoolsRoute = createRoute({
   responses: { 200: { description: 'pools', ...json(WorkerPoolsSchema) }, ...errors(503) },
 });
 
+export const listQueuesRoute = createRoute({
+  method: 'get',
+  path: '/queues',
+  summary: 'Job queues per job type: pending count, running, latency, paused, concurrency limit',
+  responses: { 200: { description: 'one row per job type', ...json(QueuesSchema) }, ...errors(401, 503) },
+});
+
+export const queueActionRoute = createRoute({
+  method: 'put',
+  path: '/queues/{job_type}',
+  summary: 'pause, resume or stop the jobs of a type (or all types)',
+  request: { params: QueueParamsSchema, body: { required: true, ...json(QueueActionRequestSchema) } },
+  responses: {
+    200: { description: 'the queue(s) after the action', ...json(QueuesSchema) },
+    ...errors(400, 401, 404, 413, 415, 503),
+  },
+});
+
 /** Every route of the API, for the app to serve and for the contract test to check. */
 export const ROUTES = [
   submitJobRoute,
@@ -131,4 +152,6 @@ export const ROUTES = [
   jobReportRoute,
   jobFileRoute,
   workerPoolsRoute,
+  listQueuesRoute,
+  queueActionRoute,
 ];

@@ -92,6 +92,8 @@ export function slackJob(settings: NotificationSettings) {
   return defineJob({
     name: 'SLACK',
     maxFails: settings.maxFails,
+    // Harbor's MaxCurrency 1: Slack rate-limits a webhook, so messages go out one at a time.
+    maxConcurrency: 1,
     params: NotificationParams,
     async run(ctx, params) {
       await post(ctx, settings, params, { ...(params.header ?? {}), 'Content-Type': ['application/json'] });

@@ -1,0 +1,164 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { fencedOut, MEMO_QUEUE, QUEUE_ACTIONS, QueueAction, type QueueGate, type QueueState } from '../shared/job-queue.js';
+import { JobStatusKey } from '../shared/search-attributes.js';
+import { nowSec } from '../shared/time.js';
+import { stopSignal } from './job-messages.js';
+import { acquireSlotSignal, queueControlUpdate, queueStateQuery, releaseSlotSignal, slotGrantedSignal } from './queue-messages.js';
+
+export interface JobQueueInput {
+  jobType: string;
+  /** Carried over when the queue continues as new. */
+  state?: QueueState;
+}
+
+/** Signals sent per workflow task, so one task stays small whatever the backlog. */
+const SENDS_PER_TASK = 200;
+/** With runs waiting and every slot taken, holders are checked this often: a terminated job frees its slot. */
+const PROBE_MS = 5 * 60_000;
+const CONTINUE_AFTER_EVENTS = 5000;
+
+/**
+ * A job type's queue: Temporal has no global semaphore, so one workflow per type is the place
+ * where its limit is counted across every worker process and where a pause holds runs back.
+ * Runs of the type that must wait (a limit, a pause) ask it for a slot and get one in the order
+ * they became pending; a run of an unlimited type in an unpaused queue never talks to it.
+ */
+export async function JobQueue(input: JobQueueInput): Promise<void> {
+  const q: QueueState = input.state ?? { jobType: input.jobType, paused: false, waiting: [], running: {} };
+  let dirty = true;
+  let gateChanged = input.state === undefined;
+
+  setHandler(acquireSlotSignal, (request) => {
+    const { limit, ...entry } = request;
+    if (limit !== q.limit) {
+      if (limit === undefined) delete q.limit;
+      else q.limit = limit;
+      gateChanged = true;
+    }
+    // A job holds one place at a time: a new ticket replaces an older place or slot (a run that ended unseen).
+    q.waiting = q.waiting.filter((e) => e.jobId !== entry.jobId);
+    delete q.running[entry.jobId];
+    const at = q.waiting.findIndex((e) => e.at > entry.at || (e.at === entry.at && e.jobId > entry.jobId));
+    q.waiting.splice(at < 0 ? q.waiting.length : at, 0, entry);
+    dirty = true;
+  });
+  setHandler(releaseSlotSignal, ({ jobId, ticket }) => {
+    q.waiting = q.waiting.filter((e) => !(e.jobId === jobId && e.ticket === ticket));
+    if (q.running[jobId]?.ticket === ticket) delete q.running[jobId];
+    dirty = true;
+  });
+  setHandler(queueStateQuery, () => q);
+  setHandler(
+    queueControlUpdate,
+    ({ action }) => {
+      if (action === QueueAction.Pause && !q.paused) {
+        q.paused = true;
+        q.paused_at = nowSec();
+      } else if (action === QueueAction.Resume) {
+        q.paused = false;
+        delete q.paused_at;
+      } else if (action === QueueAction.Stop) {
+        q.fence_ms = Date.now();
+      }
+      // The memo is written in this same workflow task, so a run's admission check sees it once the update has answered.
+      publish(q);
+      gateChanged = false;
+      dirty = true;
+      return { ...gate(q), waiting: q.waiting.length, running: Object.keys(q.running).length };
+    },
+    {
+      validator: ({ action }) => {
+        if (!QUEUE_ACTIONS.includes(action)) throw new Error(`action must be one of ${QUEUE_ACTIONS.join(', ')}`);
+      },
+    },
+  );
+
+  for (;;) {
+    const full = q.limit !== undefined && Object.keys(q.running).length >= q.limit;
+    const woke = await condition(() => dirty, full && q.waiting.length > 0 ? PROBE_MS : undefined);
+    dirty = false;
+    if (gateChanged) {
+      publish(q);
+      gateChanged = false;
+    }
+    if (!woke) await probeHolders(q);
+    if (await dispatch(q)) dirty = true;
+    const info = workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > CONTINUE_AFTER_EVENTS) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof JobQueue>({ jobType: q.jobType, state: q });
+    }
+  }
+}
+
+function gate(q: QueueState): QueueGate {
+  const { waiting: _w, running: _r, ...rest } = q;
+  return rest;
+}
+
+function publish(q: QueueState): void {
+  upsertMemo({ [MEMO_QUEUE]: gate(q) });
+  upsertSearchAttributes([{ key: JobStatusKey, value: q.paused ? 'Paused' : 'Active' }]);
+}
+
+/**
+ * Runs fenced out by a stop are told to stop (they never start); then, unless paused, waiting runs
+ * get free slots in order. Answers whether more is left than one task's worth of signals.
+ */
+async function dispatch(q: QueueState): Promise<boolean> {
+  const sends: Promise<void>[] = [];
+  const fenced = q.waiting.filter((e) => fencedOut(q, e.at)).slice(0, SENDS_PER_TASK);
+  for (const entry of fenced) {
+    q.waiting.splice(q.waiting.indexOf(entry), 1);
+    sends.push(
+      getExternalWorkflowHandle(entry.jobId)
+        .signal(stopSignal)
+        .catch(() => undefined),
+    );
+  }
+  const granted: string[] = [];
+  while (
+    !q.paused &&
+    q.waiting.length > 0 &&
+    sends.length < SENDS_PER_TASK &&
+    (q.limit === undefined || Object.keys(q.running).length < q.limit)
+  ) {
+    const entry = q.waiting.shift()!;
+    q.running[entry.jobId] = { ticket: entry.ticket, since_ms: Date.now() };
+    granted.push(entry.jobId);
+    sends.push(
+      getExternalWorkflowHandle(entry.jobId)
+        .signal(slotGrantedSignal, { ticket: entry.ticket })
+        // A job that is gone (terminated) frees the slot it was given.
+        .catch(() => {
+          if (q.running[entry.jobId]?.ticket === entry.ticket) delete q.running[entry.jobId];
+        }),
+    );
+  }
+  await Promise.all(sends);
+  const more = q.waiting.some((e) => fencedOut(q, e.at)) || (!q.paused && q.waiting.length > 0 && granted.length === SENDS_PER_TASK);
+  // A grant that failed freed a slot another run may take.
+  return more || (granted.length > 0 && granted.some((id) => !q.running[id]));
+}
+
+/** A holder that no longer exists (terminated from outside) cannot release: its slot is taken back. */
+async function probeHolders(q: QueueState): Promise<void> {
+  await Promise.all(
+    Object.entries(q.running).map(([jobId, held]) =>
+      getExternalWorkflowHandle(jobId)
+        .signal(slotGrantedSignal, { ticket: held.ticket })
+        .catch(() => {
+          if (q.running[jobId]?.ticket === held.ticket) delete q.running[jobId];
+        }),
+    ),
+  );
+}

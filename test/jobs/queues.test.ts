@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import type { QueueRow } from '../../src/api/contract.js';
+import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { queueStateQuery } from '../../src/workflows/queue-messages.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { exited, spawnWorkerProcess } from '../helpers/worker-process.js';
+import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
+import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../../src/activities/index.js';
+import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
+
+const demo = (image: string, hold_ms: number, extra: Record<string, unknown> = {}) => ({
+  name: 'DEMO',
+  parameters: { image, step_ms: 0, hold_ms, ...extra },
+  metadata: { kind: 'Generic' },
+});
+
+/** Two worker processes (the harness's and one of its own) share one task queue; DEMO is capped at 2. */
+describe('job queues: pause, resume, stop, per-type limits across workers', () => {
+  let h: Harness;
+  let second: ChildProcess;
+  before(async () => {
+    const config = testConfig({ job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, concurrency_limits: { DEMO: 2 } } });
+    h = await createHarness({
+      config,
+      registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: config.job.concurrency_limits }),
+    });
+    second = spawnWorkerProcess(h.config, h.logDir);
+  });
+  after(async () => {
+    second.kill('SIGTERM');
+    await exited(second);
+    await h.close();
+  });
+
+  const queues = async (): Promise<QueueRow[]> => {
+    const response = await h.request('GET', '/api/v1/queues');
+    assert.equal(response.status, 200);
+    return (await response.json()) as QueueRow[];
+  };
+  const queueOf = async (type: string) => (await queues()).find((q) => q.job_type === type)!;
+  const act = (type: string, action: string) => h.request('PUT', `/api/v1/queues/${type}`, { action });
+  const queueState = (type: string) =>
+    h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, type)).query(queueStateQuery) as Promise<QueueState>;
+  /** A run that never started has no log. */
+  const jobLog = (id: string) => (existsSync(join(h.logDir, `${id}.log`)) ? readFileSync(join(h.logDir, `${id}.log`), 'utf8') : '');
+  const logTimes = (id: string) => {
+    const lines = readFileSync(join(h.logDir, `${id}.log`), 'utf8')
+      .trim()
+      .split('\n');
+    const at = (line: string) => Date.parse(line.slice(0, 24));
+    const started = lines.find((l) => l.includes('run of DEMO started'))!;
+    const ended = [...lines].reverse().find((l) => l.includes('run finished') || l.includes('run ended'))!;
+    return { start: at(started), end: at(ended) };
+  };
+
+  it('GET /queues: a row per job type with its limit; bad input is a 4xx', async () => {
+    const rows = await queues();
+    assert.deepEqual(rows.map((r) => r.job_type).sort(), testRegistry().names().sort());
+    const demoRow = rows.find((r) => r.job_type === 'DEMO')!;
+    assert.equal(demoRow.concurrency_limit, 2, 'the config overrides DEMO to 2');
+    assert.equal(rows.find((r) => r.job_type === 'GARBAGE_COLLECTION')!.concurrency_limit, 1, 'declared by the job');
+    assert.equal(rows.find((r) => r.job_type === 'NOOP')!.concurrency_limit, null);
+    for (const row of rows)
+      assert.deepEqual(Object.keys(row).sort(), ['concurrency_limit', 'count', 'job_type', 'latency', 'paused', 'running']);
+
+    const unknown = await act('NO_SUCH_JOB', 'pause');
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { code: number }).code, 10010);
+    for (const [type, body] of [
+      ['NOOP', { action: 'explode' }],
+      ['NOOP', { action: 'pause', extra: 1 }],
+      ['NOOP', { action: 7 }],
+      ['noop', { action: 'pause' }],
+    ] as const) {
+      const response = await h.request('PUT', `/api/v1/queues/${type}`, body);
+      assert.equal(response.status, 400, `${type} ${JSON.stringify(body)}`);
+      assert.equal(((await response.json()) as { code: number }).code, 10013);
+    }
+  });
+
+  it('pause keeps a job of an unlimited type Pending, shown paused with its latency; resume runs it', async () => {
+    const paused = await act('NOOP', 'pause');
+    assert.equal(paused.status, 200);
+    assert.equal(((await paused.json()) as QueueRow[])[0]!.paused, true);
+    const job = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    // Held: its run has asked the paused queue for a slot and waits in line there.
+    await waitFor(
+      () => queueState('NOOP'),
+      (q) => q.waiting.some((e) => e.jobId === job.id),
+      { what: 'the job to wait at the paused NOOP queue' },
+    );
+    assert.equal((await h.stats(job.id)).status, 'Pending');
+    const row = await waitFor(
+      () => queueOf('NOOP'),
+      (q) => q.count === 1 && q.latency >= 1,
+      { what: 'NOOP to show one pending job waiting a second or more' },
+    );
+    assert.equal(row.paused, true);
+    assert.equal((await act('NOOP', 'resume')).status, 200);
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'], 20_000)).status, 'Success');
+    assert.equal((await queueOf('NOOP')).paused, false);
+  });
+
+  it('a paused queue survives: the pause is a workflow, readable where Temporal shows it', async () => {
+    assert.equal((await act('NOOP', 'pause')).status, 200);
+    const description = await h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'NOOP')).describe();
+    assert.equal(description.type, 'JobQueue');
+    assert.equal((description.memo?.queue as { paused: boolean }).paused, true);
+    assert.equal(description.searchAttributes.JobStatus?.[0], 'Paused');
+    assert.equal((await act('NOOP', 'resume')).status, 200);
+  });
+
+  it('a limit of 2 holds across two worker processes; the rest wait Pending and start in submit order', async () => {
+    const jobs: JobStats[] = [];
+    for (let i = 0; i < 2; i++) jobs.push(await h.submit(demo(`demo-limit-${i}`, 1500)));
+    await waitFor(
+      () => queueState('DEMO'),
+      (q) => Object.keys(q.running).length === 2,
+      { what: 'both DEMO slots taken' },
+    );
+    for (let i = 2; i < 6; i++) jobs.push(await h.submit(demo(`demo-limit-${i}`, 300)));
+    const line = await waitFor(
+      () => queueState('DEMO'),
+      (q) => q.waiting.length === 4,
+      { what: 'four DEMO runs waiting' },
+    );
+    assert.deepEqual(
+      line.waiting.map((e) => e.jobId),
+      jobs.slice(2).map((j) => j.id),
+      'waiting in submit order',
+    );
+    for (const job of jobs.slice(2)) assert.equal((await h.stats(job.id)).status, 'Pending');
+    for (const job of jobs) assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'], 60_000)).status, 'Success');
+    const runs = jobs.map((job) => logTimes(job.id));
+    // The most at once is reached at some run's start.
+    for (const run of runs) {
+      const atOnce = runs.filter((other) => other.start <= run.start && run.start < other.end).length;
+      assert.ok(atOnce <= 2, `${atOnce} DEMO runs at once: ${JSON.stringify(runs)}`);
+    }
+    // In submit order: job i gets a slot only once i - 1 runs before it have given theirs back.
+    for (let i = 2; i < runs.length; i++) {
+      const ended = runs.filter((other) => other.end <= runs[i]!.start).length;
+      assert.ok(ended >= i - 1, `job ${i} started with only ${ended} runs ended: ${JSON.stringify(runs)}`);
+    }
+  });
+
+  it('a flood of a limited type does not starve another type', async () => {
+    const flood: JobStats[] = [];
+    for (let i = 0; i < 30; i++) flood.push(await h.submit(demo(`demo-flood-${i}`, 60_000)));
+    await waitFor(
+      () => queueOf('DEMO'),
+      (q) => q.running === 2 && q.count === 28,
+      { what: 'DEMO: 2 running, 28 pending' },
+    );
+    const other = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(other.id, ['Success', 'Error'], 10_000)).status, 'Success');
+
+    // stop: every pending and running DEMO is stopped, none starts afterwards, and a new one runs.
+    const stopped = await act('DEMO', 'stop');
+    assert.equal(stopped.status, 200);
+    for (const job of flood) assert.equal((await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 30_000)).status, 'Stopped');
+    const started = flood.filter((job) => jobLog(job.id).includes('run of DEMO started'));
+    assert.equal(started.length, 2, 'only the two that were running had started');
+    const after = await h.submit(demo('demo-after-stop', 0));
+    assert.equal((await h.waitForStatus(after.id, ['Success', 'Error', 'Stopped'], 20_000)).status, 'Success');
+    const state = await queueState('DEMO');
+    assert.deepEqual(state.waiting, []);
+    assert.deepEqual(state.running, {});
+  });
+
+  it('stop reaches runs already waiting in the task queue for a worker slot, without starting them', async () => {
+    // NOOP has no limit: its runs wait for worker slots in Temporal's task queue (2 workers × 10 + 4 slots).
+    const hold = { name: 'NOOP', parameters: { duration_ms: 60_000 }, metadata: { kind: 'Generic' } };
+    const jobs: JobStats[] = [];
+    for (let i = 0; i < 40; i++) jobs.push(await h.submit(hold));
+    await waitFor(
+      () => queueOf('NOOP'),
+      (q) => q.running + q.count === 40 && q.running >= 1,
+      { what: 'NOOP: 40 jobs in, some running' },
+    );
+    assert.equal((await act('NOOP', 'stop')).status, 200);
+    const stopAnswered = Date.now();
+    for (const job of jobs) assert.equal((await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 30_000)).status, 'Stopped');
+    // As slots free, runs from the backlog are dispatched before their stop signal lands: the fence keeps them from starting.
+    for (const job of jobs) {
+      const started = jobLog(job.id)
+        .split('\n')
+        .find((l) => l.includes('run of NOOP started'));
+      if (started) assert.ok(Date.parse(started.slice(0, 24)) <= stopAnswered, `${job.id} started after the stop answered: ${started}`);
+    }
+    const after = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(after.id, ['Success', 'Error', 'Stopped'], 20_000)).status, 'Success');
+  });
+});
+
+/** The run's admission check, on the real activity against a real queue workflow: deterministic, no race to win. */
+describe('a run checks its queue as it starts', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('a run pending before a stop never starts; one pending after it runs; a paused queue answers queued', async () => {
+    const taskQueue = h.config.temporal.task_queue;
+    const executeJob = createActivities({
+      registry: testRegistry(),
+      client: h.client,
+      loggers: createJobLoggerFactory(h.config.job_loggers),
+      properties: {},
+      checkinMinIntervalMs: 0,
+      heartbeatIntervalMs: 1000,
+      runningReportDelayMs: 60_000,
+    }).executeJob;
+    // The activity signals its job's workflow: a real one, submitted but held by its paused queue first.
+    assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'pause' })).status, 200);
+    const job = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    const run = (pendingSinceMs: number, granted = false) =>
+      new MockActivityEnvironment({ workflowExecution: { workflowId: job.id, runId: '' } }).run(executeJob, {
+        id: job.id,
+        name: 'NOOP',
+        parameters: {},
+        revision: job.revision,
+        admission: { taskQueue, pendingSinceMs, granted },
+      });
+    assert.deepEqual(await run(Date.now()), { outcome: 'queued' });
+    assert.deepEqual(await run(Date.now(), true), { outcome: 'done' }, 'a granted run is not held by the pause');
+    const before = Date.now() - 1000;
+    assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'stop' })).status, 200);
+    const log = readFileSync(join(h.logDir, `${job.id}.log`), 'utf8');
+    assert.deepEqual(await run(before, true), { outcome: 'stop' });
+    const fenced = readFileSync(join(h.logDir, `${job.id}.log`), 'utf8').slice(log.length);
+    assert.match(fenced, /not started: the NOOP queue was stopped/);
+    assert.doesNotMatch(fenced, /run of NOOP started/);
+    assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'resume' })).status, 200);
+    assert.deepEqual(await run(Date.now() + 1000), { outcome: 'done' });
+  });
+});
