@@ -12,7 +12,7 @@ import { checkInSignal, jobStartedSignal, launchJobUpdate, opCommandQuery } from
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import { fencedOut } from '../shared/job-queue.js';
-import { readQueueGate } from '../queues/queue-client.js';
+import type { GateReader } from '../queues/gate-reader.js';
 import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
 
 export interface ActivityDeps {
@@ -32,6 +32,8 @@ export interface ActivityDeps {
   metrics?: JobMetrics;
   /** The FILE job logger's directory; report files go beside the logs. */
   logDir?: string;
+  /** Reads a type's queue (pause, stop fence) as a run starts. */
+  gates: GateReader;
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
@@ -55,7 +57,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     }
     const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
     if (input.admission) {
-      const gate = await readQueueGate(deps.client, input.admission.taskQueue, input.name);
+      const gate = await deps.gates(input.admission.taskQueue, input.name);
       // Checked as the run starts, so a run waiting in the task queue's backlog obeys a pause or stop given meanwhile.
       if (fencedOut(gate, input.admission.pendingSinceMs)) {
         const fenced = deps.loggers.open(input.id);

@@ -1,6 +1,7 @@
 import { createExecuteJob, type ActivityDeps } from './execute-job.js';
 import { deliverHook } from './deliver-hook.js';
 import { enterQueue } from '../queues/queue-client.js';
+import { checkScheduleHealth } from './check-schedule-health.js';
 import { pruneBatchExecutions } from './prune-batch-executions.js';
 import { pruneExecutions } from './prune-executions.js';
 import type { JobActivities } from './types.js';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     pruneExecutions: (input) => pruneExecutions(deps, input),
     pruneBatchExecutions: (input) => pruneBatchExecutions(deps, input),
     enterQueue: (input) => enterQueue(deps.client, input),
+    checkScheduleHealth: (input) => checkScheduleHealth(deps, input),
     deliverHook,
   };
 }

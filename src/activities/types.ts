@@ -57,6 +57,23 @@ export interface PruneBatchInput {
   keep: number;
 }
 
+export interface ScheduleHealthInput {
+  /** The periodic job (schedule). */
+  scheduleId: string;
+  jobName: string;
+  /** The execution that just failed, as Harbor names it (`<id>@<epoch>`). */
+  executionId: string;
+  lastError?: string;
+  pauseAfter: number;
+}
+
+export interface ScheduleHealthResult {
+  /** Failed executions in a row, this one included. */
+  failures: number;
+  /** Whether this call paused the schedule. */
+  paused: boolean;
+}
+
 export interface DeliverHookInput {
   url: string;
   event: HookEvent;
@@ -73,6 +90,8 @@ export interface JobActivities {
   pruneExecutions(input: PruneExecutionsInput): Promise<string[]>;
   /** Deletes a batch job's executions beyond its report history; returns the deleted ids. */
   pruneBatchExecutions(input: PruneBatchInput): Promise<string[]>;
+  /** After a failed execution of a periodic job: counts the failures in a row, pauses the schedule at its limit. */
+  checkScheduleHealth(input: ScheduleHealthInput): Promise<ScheduleHealthResult>;
   /** Puts a run in line at its type's queue (starting the queue's workflow if need be). */
   enterQueue(input: EnterQueueInput): Promise<void>;
   /** One attempt at POSTing a status hook event. */

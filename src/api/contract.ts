@@ -43,6 +43,8 @@ export const JobMetadataSchema = z
       .min(0)
       .max(24 * 3600)
       .optional(),
+    /** Pause the periodic job once this many of its executions in a row have failed (Error). */
+    pause_after_failures: z.number().int().min(1).max(100).optional(),
   })
   .strict();
 export type JobMetadata = z.infer<typeof JobMetadataSchema>;
@@ -56,6 +58,7 @@ export const PERIODIC_OPTIONS = [
   'failed_jobs_history_limit',
   'run_on_startup',
   'startup_delay',
+  'pause_after_failures',
 ] as const satisfies readonly (keyof JobMetadata)[];
 
 export type PeriodicOptionKey = (typeof PERIODIC_OPTIONS)[number];
@@ -166,12 +169,14 @@ export const JobStatsSchema = z
     cron_spec: z.string().optional(),
     options: z.record(z.string(), z.unknown()).optional(),
     paused: z.boolean().optional(),
+    paused_note: z.string().optional(),
     next_run_times: z.array(z.string()).optional(),
     last_schedule_time: z.number().int().optional(),
     last_successful_time: z.number().int().optional(),
     active: z.number().int().optional(),
     missed: z.number().int().optional(),
     skipped: z.number().int().optional(),
+    consecutive_failures: z.number().int().optional(),
   })
   .openapi('JobStats');
 

@@ -85,8 +85,8 @@ export class JobGateway {
   }
 
   async stats(id: string): Promise<JobStats> {
-    const { input, state, status } = await this.read(id);
-    return reconcile(toStats(input, state), status);
+    const { input, state, status, closeTime } = await this.read(id);
+    return this.withDieAt(reconcile(toStats(input, state), status), closeTime, await this.retentionSeconds());
   }
 
   /** Stop or cancel: a no-op for a finished job, a signal otherwise. `current`: stats the caller already read. */
@@ -170,6 +170,7 @@ export class JobGateway {
   private async page(visibilityQuery: string, pageNumber: number, pageSize: number) {
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(visibilityQuery));
+    const retention = await this.retentionSeconds();
     const jobs: JobStats[] = await this.rpc(() =>
       readPage(
         count,
@@ -178,7 +179,9 @@ export class JobGateway {
         (serverPageSize) => client.workflow.list({ query: visibilityQuery, pageSize: serverPageSize }),
         (execution) => {
           const view = jobView(execution.memo, execution.workflowId, execution.startTime);
-          return view ? reconcile(toStats(view.input, view.state), execution.status.name) : undefined;
+          return view
+            ? this.withDieAt(reconcile(toStats(view.input, view.state), execution.status.name), execution.closeTime, retention)
+            : undefined;
         },
       ),
     );
@@ -222,7 +225,33 @@ export class JobGateway {
     const description = await this.rpc(() => this.handle(id).describe());
     const view = jobView(description.memo, description.workflowId, description.startTime);
     if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
-    return { ...view, status: description.status.name, type: description.type as JobWorkflowType, runId: description.runId };
+    return {
+      ...view,
+      status: description.status.name,
+      type: description.type as JobWorkflowType,
+      runId: description.runId,
+      closeTime: description.closeTime,
+    };
+  }
+
+  /** A finished job's record is Temporal's until the namespace's retention runs out: that is when it dies. */
+  private withDieAt(stats: JobStats, closeTime: Date | undefined, retentionSeconds: number | undefined): JobStats {
+    if (!closeTime || retentionSeconds === undefined) return stats;
+    return { ...stats, die_at: Math.floor(closeTime.getTime() / 1000) + retentionSeconds };
+  }
+
+  private retention: Promise<number | undefined> | undefined;
+  /** The namespace's retention, read once per process (an operator changing it restarts nothing here, but it rarely changes). */
+  private retentionSeconds(): Promise<number | undefined> {
+    const { client } = this.deps;
+    this.retention ??= this.rpc(() => client.workflowService.describeNamespace({ namespace: client.options.namespace })).then(
+      (answer) => Number(answer.config?.workflowExecutionRetentionTtl?.seconds ?? 0) || undefined,
+      () => {
+        this.retention = undefined;
+        return undefined;
+      },
+    );
+    return this.retention;
   }
 
   /** `type`: a retry keeps the workflow type of the run it retries. */

@@ -21,6 +21,7 @@ import { ScheduledJob } from '../workflows/job-workflow.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
+import { consecutiveFailures } from '../schedules/schedule-health.js';
 import { readPage } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
 
@@ -81,6 +82,7 @@ export class PeriodicGateway {
       timings: this.deps.timings,
       statusHook: request.statusHook,
       historyLimits: historyLimits(options),
+      pauseAfterFailures: options.pause_after_failures,
       fanOut: this.deps.registry.get(request.name)?.fanOut ? true : undefined,
     });
     await this.rpc(() =>
@@ -125,11 +127,15 @@ export class PeriodicGateway {
   async stats(id: string): Promise<JobStats> {
     const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
     const record = periodicRecord(description);
-    const [active, lastSuccess] = await Promise.all([
+    const [active, lastSuccess, failures] = await Promise.all([
       this.rpc(() => this.deps.client.workflow.count(`TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`)),
       this.rpc(() => this.lastSuccessfulTime(id)),
+      this.rpc(() => consecutiveFailures(this.deps.client, id)),
     ]);
     const stats = toPeriodicStats(record, description, active.count);
+    stats.consecutive_failures = failures;
+    // Why the schedule is paused, when it was not by a plain pause: stopped, suspended, or its failures.
+    if (description.state.paused && description.state.note) stats.paused_note = description.state.note;
     if (lastSuccess !== undefined) stats.last_successful_time = lastSuccess;
     return stats;
   }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { controlQueue, readQueueGate } from '../queues/queue-client.js';
-import { QueueAction } from '../shared/job-queue.js';
+import { GATE_SETTLE_MS, QueueAction } from '../shared/job-queue.js';
 import { JOB_WORKFLOW_TYPES } from '../shared/job-start.js';
 import { jobView } from '../views/job-view.js';
 import { notFound } from './api-error.js';
@@ -39,6 +39,8 @@ export class QueueGateway {
     const types = jobType === 'all' ? registry.names() : [jobType];
     if (!registry.get(types[0]!)) throw notFound(`no job type ${jobType}; known: ${registry.names().join(', ')}, or all`);
     await Promise.all(types.map((type) => this.rpc(() => controlQueue(client, taskQueue, type, action))));
+    // Workers act on what they read of a queue for up to GATE_CACHE_MS: past that, every one sees this.
+    await new Promise((resolve) => setTimeout(resolve, GATE_SETTLE_MS));
     if (action === QueueAction.Stop) await this.stopJobs(types);
     return Promise.all(types.map((type) => this.row(type)));
   }

@@ -29,6 +29,13 @@ export class JobMetrics {
     private readonly prefix = `${process.env.METRIC_NAMESPACE || 'harbor'}_${process.env.METRIC_SUBSYSTEM || 'jobservice'}`,
   ) {}
 
+  private readonly schedulePauses = new Map<string, number>();
+
+  /** A periodic job of this type was paused for failing `pause_after_failures` times in a row. */
+  recordSchedulePause(type: string): void {
+    this.schedulePauses.set(type, (this.schedulePauses.get(type) ?? 0) + 1);
+  }
+
   recordRun(type: string, status: MetricRunStatus, seconds: number): void {
     const key = `${type}\u0000${status}`;
     const entry = this.series.get(key) ?? { type, status, count: 0, seconds: 0 };
@@ -57,6 +64,10 @@ export class JobMetrics {
       lines.push(`${p}_task_process_time_seconds_sum${l} ${s.seconds}`);
       lines.push(`${p}_task_process_time_seconds_count${l} ${s.count}`);
     }
+    lines.push(`# HELP ${p}_schedule_paused_for_failures_total Periodic jobs paused after pause_after_failures failed executions in a row`);
+    lines.push(`# TYPE ${p}_schedule_paused_for_failures_total counter`);
+    for (const [type, count] of [...this.schedulePauses].sort())
+      lines.push(`${p}_schedule_paused_for_failures_total${labels({ type })} ${count}`);
     return `${lines.join('\n')}\n`;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { backoffMs } from './backoff.js';
 import { executionAlias } from './job-id.js';
-import type { JobStats, JobStatus } from './job-model.js';
+import { refLink, type JobStats, type JobStatus } from './job-model.js';
 
 export interface HookEvent {
   /** For an execution of a periodic job, Harbor's `<periodic id>@<epoch>` form. */
@@ -38,7 +38,10 @@ export const DEFAULT_HOOK_TIMINGS: HookTimings = {
 };
 
 export function hookEvent(stats: JobStats, checkIn?: string): HookEvent {
-  const event: HookEvent = { job_id: executionAlias(stats.id) ?? stats.id, status: stats.status, metadata: stats };
+  // One id form per payload: an execution is `<periodic id>@<epoch>` in job_id and metadata alike.
+  const alias = executionAlias(stats.id);
+  const metadata = alias ? { ...stats, id: alias, ref_link: refLink(alias) } : stats;
+  const event: HookEvent = { job_id: alias ?? stats.id, status: stats.status, metadata };
   if (checkIn !== undefined) event.check_in = checkIn;
   return event;
 }

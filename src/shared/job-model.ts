@@ -111,6 +111,8 @@ export interface JobInput {
   resume?: JobResume;
   /** At most this many runs of the job's type at once, across every worker: its type's queue hands out the slots. */
   concurrency?: number;
+  /** An execution of a periodic job: the schedule is paused once this many executions in a row have failed. */
+  pauseAfterFailures?: number;
 }
 
 /** What a fan-out job's run hands the next when it continues as new (its history grew long). */
@@ -167,6 +169,8 @@ export interface JobStats {
   cron_spec?: string;
   options?: Record<string, unknown>;
   paused?: boolean;
+  /** Why a paused periodic job is paused (the schedule's note): by whom, or after which failures. */
+  paused_note?: string;
   /** The next fire times, in the job's time zone. */
   next_run_times?: string[];
   last_schedule_time?: number;
@@ -178,6 +182,8 @@ export interface JobStats {
   missed?: number;
   /** Fires skipped because an execution was still running (concurrency policy Forbid). */
   skipped?: number;
+  /** Executions that failed in a row, the most recent ones (a periodic job's health). */
+  consecutive_failures?: number;
 }
 
 /** Memo keys of a job workflow: `input` is written once at start, `state` on every change. */

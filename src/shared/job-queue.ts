@@ -37,6 +37,13 @@ export interface QueueEntry {
   at: number;
 }
 
+/**
+ * How long a worker may act on what it last read of a queue; the API waits a little longer before
+ * it answers a pause or stop, so the answer means every worker sees it.
+ */
+export const GATE_CACHE_MS = 1000;
+export const GATE_SETTLE_MS = GATE_CACHE_MS + 100;
+
 /** One id per job type and deployment (task queue), so two deployments in a namespace never share a queue. */
 export function queueWorkflowId(taskQueue: string, jobType: string): string {
   return `jobservice-queue/${taskQueue}/${jobType}`;

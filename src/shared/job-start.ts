@@ -43,7 +43,10 @@ export function jobStartOptions(input: JobInput, state: JobState = initialState(
  */
 export function periodicExecutionTemplate(
   periodicId: string,
-  fields: Pick<JobInput, 'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits' | 'fanOut' | 'concurrency'>,
+  fields: Pick<
+    JobInput,
+    'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits' | 'fanOut' | 'concurrency' | 'pauseAfterFailures'
+  >,
 ): {
   input: JobInput;
   memo: Record<string, unknown>;
@@ -63,6 +66,7 @@ export function periodicExecutionTemplate(
   if (!input.historyLimits) delete input.historyLimits;
   if (!input.fanOut) delete input.fanOut;
   if (input.concurrency === undefined) delete input.concurrency;
+  if (input.pauseAfterFailures === undefined) delete input.pauseAfterFailures;
   const { memo, typedSearchAttributes } = jobStartOptions(input);
   return {
     input,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import { createGateReader } from '../queues/gate-reader.js';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { createJobLoggerFactory, fileLogDir } from '../logs/job-loggers.js';
@@ -50,6 +51,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     heartbeatIntervalMs: 1000,
     runningReportDelayMs: config.job.running_report_delay_ms,
     logDir: fileLogDir(config.job_loggers),
+    gates: createGateReader(deps.client),
   });
   const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =
@@ -79,6 +81,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
       pruneExecutions: activities.pruneExecutions,
       pruneBatchExecutions: activities.pruneBatchExecutions,
       enterQueue: activities.enterQueue,
+      checkScheduleHealth: activities.checkScheduleHealth,
     },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',

@@ -31,6 +31,7 @@ import {
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
 import { queueWorkflowId } from '../shared/job-queue.js';
+import { executionAlias } from '../shared/job-id.js';
 import { releaseSlotSignal } from './queue-messages.js';
 import { nowSec } from '../shared/time.js';
 import { retryDelayMs } from '../shared/backoff.js';
@@ -55,7 +56,7 @@ export class JobRun {
   readonly outbox: HookOutbox | undefined;
   private readonly hookTimings: HookTimings;
   private readonly executeJob: JobActivities['executeJob'];
-  private readonly housekeeping: Pick<JobActivities, 'pruneExecutions' | 'pruneBatchExecutions'>;
+  private readonly housekeeping: Pick<JobActivities, 'pruneExecutions' | 'pruneBatchExecutions' | 'checkScheduleHealth'>;
   private readonly queueing: Pick<JobActivities, 'enterQueue'>;
   /** The run's place at its type's queue, while it waits for or holds a slot. */
   private slot: { ticket: string; granted: boolean } | undefined;
@@ -326,6 +327,7 @@ export class JobRun {
   async wrapUp(): Promise<void> {
     if (this.outbox) await handOverHooks(this.outbox, this.hookTimings, this.input, this.state.revision);
     await this.pruneHistory();
+    await this.checkScheduleHealth();
     if (this.reportHistory !== undefined) {
       // Housekeeping must never change how the job ended.
       await this.housekeeping
@@ -360,6 +362,22 @@ export class JobRun {
       [MEMO_STATE]: whole ? { ...this.state } : { ...small, ...(results ? { results: {} } : {}), ...(sub_jobs ? { sub_jobs: [] } : {}) },
     });
     if (statusChanged) upsertSearchAttributes([{ key: JobStatusKey, value: this.state.status }]);
+  }
+
+  /** A failed execution of a periodic job with `pause_after_failures` counts its streak; at the limit the schedule pauses. */
+  private async checkScheduleHealth(): Promise<void> {
+    const { input, state } = this;
+    if (!input.upstreamJobId || input.pauseAfterFailures === undefined || state.status !== JobStatus.Error) return;
+    // Housekeeping must never change how the job ended.
+    await this.housekeeping
+      .checkScheduleHealth({
+        scheduleId: input.upstreamJobId,
+        jobName: input.name,
+        executionId: executionAlias(input.id) ?? input.id,
+        ...(state.last_error !== undefined ? { lastError: state.last_error } : {}),
+        pauseAfter: input.pauseAfterFailures,
+      })
+      .catch(() => undefined);
   }
 
   /** A periodic job's execution, as it ends, deletes the executions beyond the job's history limits. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { JobStats } from '../../src/shared/job-model.js';
 import { statsQuery } from '../../src/workflows/job-messages.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -37,6 +38,22 @@ describe('job lifecycle', () => {
     assert.deepEqual(done.parameters, demo().parameters);
     assert.equal(done.revision, submitted.revision);
     assert.equal(done.enqueue_time, submitted.enqueue_time);
+    assert.equal(submitted.die_at, undefined, 'an open job does not die');
+    // A finished job's record lives until the namespace's retention has passed since it closed.
+    const namespace = await h.client.workflowService.describeNamespace({ namespace: h.client.options.namespace });
+    const retention = Number(namespace.config!.workflowExecutionRetentionTtl!.seconds);
+    // Success shows as the workflow wraps up; the die_at comes once it has closed.
+    const closedStats = await waitFor(
+      () => h.stats(submitted.id),
+      (s) => s.die_at !== undefined,
+      { what: 'die_at once the workflow has closed' },
+    );
+    const closed = (await h.client.workflow.getHandle(submitted.id).describe()).closeTime!;
+    assert.equal(closedStats.die_at, Math.floor(closed.getTime() / 1000) + retention);
+    const [listed] = ((await (await h.request('GET', '/api/v1/jobs?name=DEMO&page_size=100')).json()) as { job: JobStats }[]).filter(
+      (r) => r.job.id === submitted.id,
+    );
+    assert.equal(listed?.job.die_at, closedStats.die_at);
   });
 
   it('shows Running with live check-ins while the job runs, and the query returns the same state', async () => {

@@ -15,6 +15,7 @@ import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-se
 import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.js';
+import { createGateReader } from '../../src/queues/gate-reader.js';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
 
 const demo = (image: string, hold_ms: number, extra: Record<string, unknown> = {}) => ({
@@ -222,6 +223,8 @@ describe('a run checks its queue as it starts', () => {
       checkinMinIntervalMs: 0,
       heartbeatIntervalMs: 1000,
       runningReportDelayMs: 60_000,
+      // The worker's own reader: its cache is why the API waits before answering.
+      gates: createGateReader(h.client),
     }).executeJob;
     // The activity signals its job's workflow: a real one, submitted but held by its paused queue first.
     assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'pause' })).status, 200);

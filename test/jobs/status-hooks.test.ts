@@ -214,6 +214,9 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     );
     for (const e of fired) {
       assert.match(e.job_id, new RegExp(`^${periodic.id}@\\d+$`));
+      // One id form per payload.
+      assert.equal(e.metadata.id, e.job_id);
+      assert.equal(e.metadata.ref_link, `/api/v1/jobs/${e.job_id}`);
       assert.equal(e.metadata.upstream_job_id, periodic.id);
     }
     assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'stop' })).status, 204);

@@ -18,7 +18,9 @@ describe('status hook events', () => {
     const execution = hookEvent({ ...base, id: '0123456789abcdef01234567-2026-11-23T10:00:05Z' }, '50%');
     assert.equal(execution.job_id, `0123456789abcdef01234567@${Date.parse('2026-11-23T10:00:05Z') / 1000}`);
     assert.equal(execution.check_in, '50%');
-    assert.equal(execution.metadata.id, '0123456789abcdef01234567-2026-11-23T10:00:05Z');
+    // One id form per payload: the stats in metadata name the execution as job_id does.
+    assert.equal(execution.metadata.id, execution.job_id);
+    assert.equal(execution.metadata.ref_link, `/api/v1/jobs/${execution.job_id}`);
     const plain = hookEvent({ ...base, id: '0123456789abcdef01234567', status: 'Success' });
     assert.equal(plain.job_id, '0123456789abcdef01234567');
     assert.equal(plain.status, 'Success');

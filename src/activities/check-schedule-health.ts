@@ -1,0 +1,25 @@
+import type { Client } from '@temporalio/client';
+import type { JobMetrics } from '../metrics/job-metrics.js';
+import { consecutiveFailures, failurePauseNote } from '../schedules/schedule-health.js';
+import type { ScheduleHealthInput, ScheduleHealthResult } from './types.js';
+
+/**
+ * Run by an execution that ended in Error: with it, how many failed in a row; at the periodic
+ * job's `pause_after_failures`, its schedule is paused with a note saying why. A schedule paused
+ * already (by an operator, or stopped) is left as it is.
+ */
+export async function checkScheduleHealth(
+  deps: { client: Client; metrics?: JobMetrics },
+  input: ScheduleHealthInput,
+): Promise<ScheduleHealthResult> {
+  const { client } = deps;
+  // The execution running this is not closed yet, so it is not among those counted.
+  const failures = 1 + (await consecutiveFailures(client, input.scheduleId));
+  if (failures < input.pauseAfter) return { failures, paused: false };
+  const handle = client.schedule.getHandle(input.scheduleId);
+  const description = await handle.describe();
+  if (description.state.paused) return { failures, paused: false };
+  await handle.pause(failurePauseNote(failures, input.executionId, input.lastError));
+  deps.metrics?.recordSchedulePause(input.jobName);
+  return { failures, paused: true };
+}

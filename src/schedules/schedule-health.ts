@@ -1,0 +1,25 @@
+import type { Client } from '@temporalio/client';
+
+/** Enough to tell any sensible `pause_after_failures`; a longer streak reads as this many. */
+export const MAX_COUNTED_FAILURES = 100;
+
+/**
+ * Executions of a periodic job that failed in a row, most recent first, from visibility (closed
+ * executions come newest-closed first). A job ending in Error fails its workflow; one that timed
+ * out counts too; anything else ends the streak. Still-running executions are not counted.
+ */
+export async function consecutiveFailures(client: Client, scheduleId: string): Promise<number> {
+  const query = `TemporalScheduledById = '${scheduleId}' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew'`;
+  let failures = 0;
+  for await (const execution of client.workflow.list({ query, pageSize: MAX_COUNTED_FAILURES })) {
+    if (execution.status.name !== 'FAILED' && execution.status.name !== 'TIMED_OUT') break;
+    if (++failures >= MAX_COUNTED_FAILURES) break;
+  }
+  return failures;
+}
+
+/** The note a schedule paused for its failures carries: the Web UI and `temporal schedule describe` show it. */
+export function failurePauseNote(failures: number, lastExecution: string, lastError: string | undefined): string {
+  const why = lastError ? `: ${lastError.slice(0, 200)}` : '';
+  return `paused after ${failures} failed executions in a row (pause_after_failures); last ${lastExecution}${why}`;
+}

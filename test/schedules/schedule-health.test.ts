@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { freePort } from '../../src/process/free-port.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { deleteSchedules } from '../helpers/schedules.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe('schedule health: failures in a row, pause_after_failures', () => {
+  let h: Harness;
+  let metricsUrl: string;
+  const created: string[] = [];
+  before(async () => {
+    const port = await freePort();
+    h = await createHarness({ config: testConfig({ metric: { enabled: true, port, path: '/metrics' } }) });
+    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  });
+  after(async () => {
+    await deleteSchedules(h.client, created);
+    await h.close();
+  });
+
+  const periodic = async (name: string, metadata: Record<string, unknown> = {}) => {
+    const job = await h.submit({ name, parameters: {}, metadata: { kind: 'Periodic', cron_spec: '@yearly', ...metadata } });
+    created.push(job.id);
+    return job;
+  };
+  /** Fires the periodic job now and waits for that execution to end. */
+  const fire = async (id: string, seen: number) => {
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'trigger' })).status, 204);
+    const executions = await waitFor(
+      async () => {
+        const response = await h.request('GET', `/api/v1/jobs/${id}/executions?page_size=100`);
+        return ((await response.json()) as { job: JobStats }[]).map((r) => r.job);
+      },
+      (list) => list.length === seen + 1 && list.every((e) => ['Error', 'Success', 'Stopped'].includes(e.status)),
+      { timeoutMs: 30_000, what: `execution ${seen + 1} of ${id} to end` },
+    );
+    return executions;
+  };
+
+  it('counts failed executions in a row and pauses the schedule at the limit, saying why', async () => {
+    const job = await periodic('TEST_NO_RETRY', { pause_after_failures: 2 });
+    assert.equal(job.options?.pause_after_failures, 2);
+    await fire(job.id, 0);
+    const afterOne = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.consecutive_failures === 1,
+      { what: 'one failure counted' },
+    );
+    assert.equal(afterOne.paused, false, 'one failure is under the limit');
+    await fire(job.id, 1);
+    const paused = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.paused === true,
+      { what: 'the schedule paused after two failures' },
+    );
+    assert.equal(paused.consecutive_failures, 2);
+    assert.match(
+      paused.paused_note ?? '',
+      /paused after 2 failed executions in a row \(pause_after_failures\); last [0-9a-f]{24}@\d+: not worth retrying/,
+    );
+    assert.deepEqual(paused.next_run_times, []);
+    // Temporal holds the note: what an operator sees in `temporal schedule describe`.
+    const described = await h.client.schedule.getHandle(job.id).describe();
+    assert.equal(described.state.paused, true);
+    assert.match(described.state.note ?? '', /pause_after_failures/);
+    const metrics = await (await fetch(metricsUrl)).text();
+    assert.match(metrics, /harbor_jobservice_schedule_paused_for_failures_total\{type="TEST_NO_RETRY"\} 1/);
+    // Resumed by the operator, it runs on its cron again.
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'resume' })).status, 204);
+    assert.equal((await h.stats(job.id)).paused, false);
+  });
+
+  it('every failure counts, a job that succeeds counts none, and without the option nothing is paused', async () => {
+    const job = await periodic('TEST_NO_RETRY');
+    await fire(job.id, 0);
+    await fire(job.id, 1);
+    await fire(job.id, 2);
+    const stats = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.consecutive_failures === 3,
+      { what: 'three failures counted' },
+    );
+    assert.equal(stats.paused, false);
+    const ok = await periodic('NOOP');
+    await fire(ok.id, 0);
+    assert.equal((await h.stats(ok.id)).consecutive_failures, 0);
+  });
+
+  it('refuses a pause_after_failures that is not a positive whole number, or on a job that is not periodic', async () => {
+    for (const metadata of [
+      { kind: 'Periodic', cron_spec: '@daily', pause_after_failures: 0 },
+      { kind: 'Periodic', cron_spec: '@daily', pause_after_failures: 1.5 },
+      { kind: 'Periodic', cron_spec: '@daily', pause_after_failures: '3' },
+      { kind: 'Generic', pause_after_failures: 3 },
+    ]) {
+      const response = await h.request('POST', '/api/v1/jobs', { job: { name: 'NOOP', parameters: {}, metadata } });
+      assert.equal(response.status, 400, JSON.stringify(metadata));
+      assert.match(((await response.json()) as { description: string }).description, /pause_after_failures/);
+    }
+  });
+});
