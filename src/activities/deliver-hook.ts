@@ -1,37 +1,67 @@
+import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import type { HookAllowList } from '../hooks/hook-allow-list.js';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
 
 /** Longest body of a failed answer kept as the error (it shows in the job's hook progress). */
 const MAX_ERROR_CHARS = 200;
 
+export const EVENT_ID_HEADER = 'X-Jobservice-Event-Id';
+export const SIGNATURE_HEADER = 'X-Jobservice-Signature';
+
+export interface HookDeliveryDeps {
+  /** `job.hook_secret`: kept in the worker, never in a workflow's input or history. */
+  secret?: string;
+  allowList: HookAllowList;
+}
+
+/** `sha256=<hex>` over the exact body sent, as GitHub signs its webhooks. */
+export function hookSignature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
 /**
- * POST one event as JSON. Like Harbor's hook client: no auth header, success is a 2xx answer
- * (Harbor's core answers 200, and 404 while its task row is not committed, which is retried).
+ * POST one event as JSON. Like Harbor's hook client, success is a 2xx answer (Harbor's core
+ * answers 200, and 404 while its task row is not committed, which is retried). Each POST carries
+ * the event's id, the same on every attempt, and with a secret configured an HMAC of the body.
  */
-export async function deliverHook(input: DeliverHookInput): Promise<DeliverHookResult> {
-  // Heartbeats let Temporal notice a dead worker in seconds rather than at the attempt's timeout.
-  const activity = Context.current();
-  const heartbeat = setInterval(() => activity.heartbeat(), 1000);
-  try {
-    const response = await fetch(input.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(input.event),
-      // A worker shutting down cancels the attempt rather than waiting out the receiver.
-      signal: AbortSignal.any([AbortSignal.timeout(input.timeoutMs), activity.cancellationSignal]),
-      redirect: 'manual',
-    });
-    const body = await response.text().catch(() => '');
-    if (response.status >= 200 && response.status < 300) return { ok: true };
-    const detail = body.trim().slice(0, MAX_ERROR_CHARS);
-    return { ok: false, error: detail ? `HTTP ${response.status}: ${detail}` : `expected 2xx, got HTTP ${response.status}` };
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    return {
-      ok: false,
-      error: `${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
-    };
-  } finally {
-    clearInterval(heartbeat);
-  }
+export function createDeliverHook(deps: HookDeliveryDeps) {
+  return async function deliverHook(input: DeliverHookInput): Promise<DeliverHookResult> {
+    // Checked again at delivery: a name may resolve elsewhere now than at submit.
+    const refused = await deps.allowList.refuse(input.url);
+    if (refused) return { ok: false, error: refused };
+    // Heartbeats let Temporal notice a dead worker in seconds rather than at the attempt's timeout.
+    const activity = Context.current();
+    const heartbeat = setInterval(() => activity.heartbeat(), 1000);
+    const body = JSON.stringify(input.event);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (input.eventId) headers[EVENT_ID_HEADER] = input.eventId;
+    if (deps.secret) headers[SIGNATURE_HEADER] = hookSignature(deps.secret, body);
+    try {
+      const response = await fetch(input.url, {
+        method: 'POST',
+        headers,
+        body,
+        // A worker shutting down cancels the attempt rather than waiting out the receiver.
+        signal: AbortSignal.any([AbortSignal.timeout(input.timeoutMs), activity.cancellationSignal]),
+        redirect: 'manual',
+      });
+      const text = await response.text().catch(() => '');
+      if (response.status >= 200 && response.status < 300) return { ok: true, httpStatus: response.status };
+      const detail = text.trim().slice(0, MAX_ERROR_CHARS);
+      return {
+        ok: false,
+        httpStatus: response.status,
+        error: detail ? `HTTP ${response.status}: ${detail}` : `expected 2xx, got HTTP ${response.status}`,
+      };
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      return {
+        ok: false,
+        error: `${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
+      };
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
 }

@@ -34,6 +34,10 @@ export interface ActivityDeps {
   logDir?: string;
   /** Reads a type's queue (pause, stop fence) as a run starts. */
   gates: GateReader;
+  /** `job.hook_secret`: hook POSTs are signed with it. */
+  hookSecret?: string;
+  /** `job.hook_allowed_hosts`. */
+  hookAllowedHosts?: readonly string[];
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */

@@ -1,5 +1,6 @@
 import { createExecuteJob, type ActivityDeps } from './execute-job.js';
-import { deliverHook } from './deliver-hook.js';
+import { createDeliverHook } from './deliver-hook.js';
+import { createHookAllowList } from '../hooks/hook-allow-list.js';
 import { enterQueue } from '../queues/queue-client.js';
 import { checkScheduleHealth } from './check-schedule-health.js';
 import { pruneBatchExecutions } from './prune-batch-executions.js';
@@ -16,6 +17,9 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     pruneBatchExecutions: (input) => pruneBatchExecutions(deps, input),
     enterQueue: (input) => enterQueue(deps.client, input),
     checkScheduleHealth: (input) => checkScheduleHealth(deps, input),
-    deliverHook,
+    deliverHook: createDeliverHook({
+      ...(deps.hookSecret ? { secret: deps.hookSecret } : {}),
+      allowList: createHookAllowList(deps.hookAllowedHosts ?? []),
+    }),
   };
 }

@@ -77,11 +77,13 @@ export interface ScheduleHealthResult {
 export interface DeliverHookInput {
   url: string;
   event: HookEvent;
+  /** Stable across the event's attempts (absent for events recorded before ids). */
+  eventId?: string;
   timeoutMs: number;
 }
 
-/** A receiver that answered other than 2xx, or could not be reached, is `ok: false` with why. */
-export type DeliverHookResult = { ok: true } | { ok: false; error: string };
+/** A receiver that answered other than 2xx, or could not be reached, is `ok: false` with why; `httpStatus` when it answered. */
+export type DeliverHookResult = ({ ok: true } | { ok: false; error: string }) & { httpStatus?: number };
 
 /** The activities a job workflow calls. Workflows import this type only, never the implementation. */
 export interface JobActivities {

@@ -8,6 +8,7 @@ import { FILE_NAME } from '../jobs/batch/report.js';
 import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
 import { MAX_HISTORY_LIMIT } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
+import type { HookRecord } from '../workflows/hook-outbox.js';
 import { ANY_JOB_ID_PATTERN } from '../shared/job-id.js';
 import { urlCarries } from '../shared/url-parts.js';
 import { QUEUE_ACTIONS } from '../shared/job-queue.js';
@@ -317,3 +318,21 @@ export const QueueActionRequestSchema = z
   })
   .strict()
   .openapi('QueueAction');
+
+/** One status hook event of a job and its delivery attempts. */
+export const HookRecordSchema = z.object({
+  /** The `X-Jobservice-Event-Id` header: the same on every attempt. */
+  id: z.string(),
+  status: z.string(),
+  check_in: z.string().optional(),
+  attempts: z.array(z.object({ at: z.number().int(), http_status: z.number().int().optional(), error: z.string().optional() })),
+  /** replaced: a newer check-in went out instead. */
+  outcome: z.enum(['delivered', 'pending', 'given_up', 'replaced']),
+});
+export const HookLogSchema = z
+  .object({ job_id: z.string(), status_hook: z.string().nullable(), events: z.array(HookRecordSchema) })
+  .openapi('HookLog');
+export type HookLog = z.infer<typeof HookLogSchema>;
+// The workflows build records from a plain interface (no zod in the bundle); keep the two in step.
+const hookRecordMatches: Same<z.infer<typeof HookRecordSchema>, HookRecord> = true;
+void hookRecordMatches;

@@ -1,5 +1,5 @@
 import { randomBytes, createHash } from 'node:crypto';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { canonicalJson } from '../shared/canonical-json.js';
 import {
@@ -19,7 +19,8 @@ import { JOB_WORKFLOW_TYPES, jobStartOptions, jobWorkflowType, type JobWorkflowT
 import { nowSec } from '../shared/time.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
-import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
+import { cancelSignal, hookLogQuery, stopSignal } from '../workflows/job-messages.js';
+import type { HookRecord } from '../workflows/hook-outbox.js';
 import { jobView, reconcile } from '../views/job-view.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -125,6 +126,20 @@ export class JobGateway {
     await this.rpc(() =>
       client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: id, runId } }),
     ).catch(() => undefined);
+  }
+
+  /** The hook log of the job's run and of the HookDelivery its revision handed events to; the later record of an event wins. */
+  async hookLog(id: string, revision: number): Promise<HookRecord[]> {
+    const read = (workflowId: string) =>
+      this.rpc(() => this.deps.client.workflow.getHandle(workflowId).query(hookLogQuery)).catch((err: unknown) => {
+        // No hand-over happened, or the run predates the log.
+        if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return [] as HookRecord[];
+        throw err;
+      });
+    const [own, handedOver] = await Promise.all([read(id), read(`${id}-hooks-${revision}`)]);
+    const byId = new Map<string, HookRecord>();
+    for (const record of [...own, ...handedOver]) byId.set(record.id, record);
+    return [...byId.values()];
   }
 
   async exists(id: string): Promise<boolean> {

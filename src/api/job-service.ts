@@ -13,6 +13,7 @@ import {
   type ExecutionsQuery,
   type WorkerPool,
   type QueueRow,
+  type HookLog,
   type JobReport,
 } from './contract.js';
 import { readBatchFile } from '../jobs/batch/batch-files.js';
@@ -22,6 +23,7 @@ import { describeIssues } from './describe-issues.js';
 import type { JobGateway } from './job-gateway.js';
 import type { PeriodicGateway } from './periodic-gateway.js';
 import type { QueueGateway } from './queue-gateway.js';
+import type { HookAllowList } from '../hooks/hook-allow-list.js';
 import type { QueueAction } from '../shared/job-queue.js';
 
 export interface JobServiceDeps {
@@ -32,6 +34,7 @@ export interface JobServiceDeps {
   /** The FILE job logger's directory; without it there are no logs to serve. */
   logDir?: string;
   maxLogBytes: number;
+  hookAllowList: HookAllowList;
 }
 
 /**
@@ -48,6 +51,8 @@ export class JobService {
     const checked = definition.params.safeParse(parameters);
     if (!checked.success) throw badRequest(`job.parameters: ${describeIssues(checked.error)}`);
     const statusHook = status_hook || undefined;
+    const refused = statusHook ? await this.deps.hookAllowList.refuse(statusHook) : undefined;
+    if (refused) throw badRequest(`job.status_hook: ${refused}`);
     if (metadata.kind === JobKind.Periodic) {
       const options = Object.fromEntries(PERIODIC_OPTIONS.flatMap((o) => (metadata[o] === undefined ? [] : [[o, metadata[o]]])));
       // The request schema has checked that a Periodic job has a cron spec.
@@ -136,6 +141,18 @@ export class JobService {
     const log = await readLogTail(logDir, id, maxLogBytes);
     if (log !== undefined) return log;
     throw notFound((await gateway.exists(id)) ? `job ${id} has not written a log yet` : id);
+  }
+
+  /** A job's status hook events with their attempts, from the job's workflow and the HookDelivery that took over. */
+  async hooks(id: string): Promise<HookLog> {
+    const stats = await this.stats(id);
+    if (stats.kind === JobKind.Periodic)
+      throw badRequest(`job ${id} is periodic: its executions send the hooks (GET /jobs/${id}/executions)`);
+    return {
+      job_id: stats.id,
+      status_hook: stats.web_hook_url ?? null,
+      events: stats.web_hook_url ? await this.deps.gateway.hookLog(stats.id, stats.revision) : [],
+    };
   }
 
   /** A fan-out job's report, from its results: per target the child job, its status and its summary. */

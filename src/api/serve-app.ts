@@ -12,6 +12,7 @@ import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
 import { JobService } from './job-service.js';
 import { QueueGateway } from './queue-gateway.js';
+import { createHookAllowList } from '../hooks/hook-allow-list.js';
 import { PeriodicGateway } from './periodic-gateway.js';
 
 export interface RunningApi {
@@ -47,6 +48,7 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
     registry,
     logDir: fileLogDir(config.job_loggers),
     maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),
+    hookAllowList: createHookAllowList(config.job.hook_allowed_hosts),
   });
   return createApp({
     service,

@@ -93,6 +93,10 @@ export const JobRuntimeConfig = z
     hook_timeout_seconds: z.number().min(1).max(300).default(10),
     /** A fan-out job (RETENTION, batch jobs) continues as new once its history has this many events. */
     fan_out_history_events: z.number().int().min(100).max(40_000).default(8000),
+    /** Status hooks go only to these hosts: names, `*.suffix` wildcards, IPs or CIDRs; empty allows any. */
+    hook_allowed_hosts: z.array(z.string().min(1).max(253)).max(1000).default([]),
+    /** When set, every hook POST carries `X-Jobservice-Signature: sha256=<HMAC-SHA256 of the body, hex>`. */
+    hook_secret: z.string().min(16, 'use a secret of 16 characters or more').optional(),
     /** Per job type: runs at once across every worker (Harbor's MaxCurrency), over the job's own; 0 lifts a limit. */
     concurrency_limits: z
       .record(z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a job name'), z.number().int().min(0).max(100_000))

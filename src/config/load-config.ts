@@ -45,6 +45,7 @@ const ENV_OVERRIDES: Override[] = [
   { env: 'JOB_SERVICE_TASK_QUEUE', path: ['temporal', 'task_queue'], kind: 'string' },
   { env: 'JOB_SERVICE_GC_REGISTRY_CONFIG', path: ['garbage_collection', 'registry_config'], kind: 'string' },
   { env: 'JOB_SERVICE_GC_STORAGE_DIR', path: ['garbage_collection', 'storage_dir'], kind: 'string' },
+  { env: 'JOB_SERVICE_HOOK_SECRET', path: ['job', 'hook_secret'], kind: 'string' },
 ];
 
 /** `-c path` / `--config path` on the command line, else JOB_SERVICE_CONFIG. */

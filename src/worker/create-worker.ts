@@ -52,6 +52,8 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     runningReportDelayMs: config.job.running_report_delay_ms,
     logDir: fileLogDir(config.job_loggers),
     gates: createGateReader(deps.client),
+    ...(config.job.hook_secret ? { hookSecret: config.job.hook_secret } : {}),
+    hookAllowedHosts: config.job.hook_allowed_hosts,
   });
   const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> =

@@ -1,7 +1,7 @@
 import { condition, continueAsNew, ParentClosePolicy, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import type { HookTimings } from '../shared/hook-event.js';
 import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
-import { hookProgressQuery } from './job-messages.js';
+import { hookLogQuery, hookProgressQuery } from './job-messages.js';
 
 export interface HookDeliveryInput {
   jobId: string;
@@ -19,6 +19,7 @@ export interface HookDeliveryInput {
 export async function HookDelivery(input: HookDeliveryInput): Promise<HookProgress> {
   const outbox = new HookOutbox(input.url, input.timings, input.events, input.progress);
   setHandler(hookProgressQuery, () => outbox.progress);
+  setHandler(hookLogQuery, () => outbox.log);
   // A day of retries is a few thousand events; start afresh when the server suggests it.
   await outbox.run({ untilDrained: true, yieldWhen: () => workflowInfo().continueAsNewSuggested });
   if (outbox.pending.length > 0) {

@@ -5,6 +5,8 @@ import { hookRetryDelayMs, type HookEvent, type HookTimings } from '../shared/ho
 
 /** One event waiting to go out, with its delivery so far. */
 export interface PendingHook {
+  /** Sent as `X-Jobservice-Event-Id`, the same on every attempt (absent in events recorded before ids). */
+  id?: string;
   event: HookEvent;
   attempts: number;
   /** Workflow time (ms) of the first attempt. */
@@ -18,7 +20,23 @@ export interface HookProgress {
   pending: number;
   given_up: number;
   last_error?: string;
+  /** Event ids issued so far in this revision: the next id's number. */
+  issued?: number;
 }
+
+/** One event as `GET /jobs/{id}/hooks` shows it: each attempt, and how it ended. */
+export interface HookRecord {
+  id: string;
+  status: string;
+  check_in?: string;
+  attempts: { at: number; http_status?: number; error?: string }[];
+  outcome: 'delivered' | 'pending' | 'given_up' | 'replaced';
+}
+
+/** Events a workflow keeps in its hook log, newest; older ones are dropped (their counts stay in the progress). */
+const LOGGED_EVENTS = 100;
+/** Attempts kept per event; later ones replace the last. */
+const LOGGED_ATTEMPTS = 20;
 
 /**
  * A job's hook events, delivered one at a time and in order by `run()`, inside the workflow.
@@ -31,11 +49,17 @@ export class HookOutbox {
   private paused = false;
   private readonly deliverHook: JobActivities['deliverHook'];
 
+  /** Recent events and their attempts, for `GET /jobs/{id}/hooks` (a query; nothing is stored elsewhere). */
+  readonly log: HookRecord[] = [];
+  private issued: number;
+
   constructor(
     readonly url: string,
     private readonly timings: HookTimings,
     carried: PendingHook[] = [],
     progress?: HookProgress,
+    /** Event ids are `<prefix>.<n>`: the job id and revision make them unique across runs. */
+    private readonly idPrefix = workflowInfo().workflowId,
   ) {
     // One HTTP attempt per activity: the outbox owns the retries so it can pause between them.
     this.deliverHook = proxyActivities<JobActivities>({
@@ -45,22 +69,43 @@ export class HookOutbox {
       retry: { maximumAttempts: 3, initialInterval: '1s' },
     }).deliverHook;
     this.pending = [...carried];
-    const { pending: _carriedCount, ...counts } = progress ?? { delivered: 0, pending: 0, given_up: 0 };
+    const { pending: _carriedCount, issued, ...counts } = progress ?? { delivered: 0, pending: 0, given_up: 0 };
     this.counts = counts;
+    this.issued = issued ?? 0;
   }
 
   get progress(): HookProgress {
-    return { ...this.counts, pending: this.pending.length };
+    return { ...this.counts, pending: this.pending.length, issued: this.issued };
+  }
+
+  private nextId(): string {
+    return `${this.idPrefix}.${++this.issued}`;
   }
 
   push(event: HookEvent): void {
     const last = this.pending[this.pending.length - 1];
     const replaceable = last && last.event.check_in !== undefined && !(this.sending && this.pending.length === 1);
     if (event.check_in !== undefined && replaceable && last.event.status === event.status) {
+      // A newer check-in is a new event: what was attempted under the old id stays in the log as replaced.
+      const record = this.log.find((r) => r.id === last.id);
+      if (record) record.outcome = 'replaced';
       last.event = event;
+      last.id = this.nextId();
     } else {
-      this.pending.push({ event, attempts: 0 });
+      this.pending.push({ id: this.nextId(), event, attempts: 0 });
     }
+  }
+
+  private record(item: PendingHook): HookRecord {
+    item.id ??= this.nextId();
+    let record = this.log.find((r) => r.id === item.id);
+    if (!record) {
+      record = { id: item.id, status: item.event.status, attempts: [], outcome: 'pending' };
+      if (item.event.check_in !== undefined) record.check_in = item.event.check_in;
+      this.log.push(record);
+      if (this.log.length > LOGGED_EVENTS) this.log.shift();
+    }
+    return record;
   }
 
   get drained(): boolean {
@@ -89,25 +134,38 @@ export class HookOutbox {
       const item = this.pending[0]!;
       item.firstAttemptAt ??= Date.now();
       item.attempts += 1;
+      const record = this.record(item);
+      const attempt: HookRecord['attempts'][number] = { at: Math.floor(Date.now() / 1000) };
       this.sending = true;
       let error: string | undefined;
       try {
-        const result = await this.deliverHook({ url: this.url, event: item.event, timeoutMs: this.timings.attemptTimeoutMs });
+        const result = await this.deliverHook({
+          url: this.url,
+          event: item.event,
+          eventId: record.id,
+          timeoutMs: this.timings.attemptTimeoutMs,
+        });
         error = result.ok ? undefined : result.error;
+        if (result.httpStatus !== undefined) attempt.http_status = result.httpStatus;
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
       } finally {
         this.sending = false;
       }
+      if (error !== undefined) attempt.error = error;
+      if (record.attempts.length >= LOGGED_ATTEMPTS) record.attempts.pop();
+      record.attempts.push(attempt);
       if (error === undefined) {
         this.pending.shift();
         this.counts.delivered += 1;
+        record.outcome = 'delivered';
       } else {
         item.lastError = error;
         this.counts.last_error = error;
         if (Date.now() - item.firstAttemptAt >= this.timings.retryHorizonMs) {
           this.pending.shift();
           this.counts.given_up += 1;
+          record.outcome = 'given_up';
         } else {
           await condition(() => this.paused, hookRetryDelayMs(this.timings, item.attempts));
         }

@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { JobState, OpCommand, RetryPolicy } from '../shared/job-model.js';
-import type { HookProgress } from './hook-outbox.js';
+import type { HookProgress, HookRecord } from './hook-outbox.js';
 
 /** Ask a job to stop: it ends as `Stopped`. */
 export const stopSignal = defineSignal('stop');
@@ -41,3 +41,6 @@ export const launchJobUpdate = defineUpdate<string, [LaunchJobRequest]>('launchJ
 
 /** How a job's status hooks are going (also answered by its HookDelivery workflow). */
 export const hookProgressQuery = defineQuery<HookProgress | null>('hookProgress');
+
+/** The recent hook events with their attempts (also answered by its HookDelivery workflow). */
+export const hookLogQuery = defineQuery<HookRecord[]>('hookLog');

@@ -76,6 +76,7 @@ export class JobRun {
           this.hookTimings,
           resume?.hooks?.events as PendingHook[] | undefined,
           resume?.hooks?.progress as HookProgress | undefined,
+          `${input.id}.${this.state.revision}`,
         )
       : undefined;
     this.executeJob = proxyActivities<JobActivities>({

@@ -4,6 +4,7 @@ import { executionInput } from '../shared/job-start.js';
 import {
   cancelSignal,
   checkInSignal,
+  hookLogQuery,
   hookProgressQuery,
   jobStartedSignal,
   launchJobUpdate,
@@ -32,6 +33,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
   run.startHookDelivery();
 
   setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);
+  setHandler(hookLogQuery, () => run.outbox?.log ?? []);
   setHandler(statsQuery, () => run.state);
   setHandler(opCommandQuery, () => run.op ?? null);
   setHandler(stopSignal, () => run.ask(OpCommand.Stop));

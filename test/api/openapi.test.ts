@@ -51,6 +51,7 @@ describe('the routes are the contract', () => {
       '/jobs/{id}',
       '/jobs/{id}/executions',
       '/jobs/{id}/files/{name}',
+      '/jobs/{id}/hooks',
       '/jobs/{id}/log',
       '/jobs/{id}/report',
       '/queues',
@@ -115,6 +116,9 @@ describe('the routes are the contract', () => {
     await h.waitForStatus(batchId, ['Success']);
     await assertMatches(report!, await h.request('GET', `/api/v1/jobs/${batchId}/report`));
     await assertMatches(pools!, await h.app.request('/api/v1/stats'));
+    const hooks = route('get', '/jobs/{id}/hooks');
+    await assertMatches(hooks!, await h.request('GET', `/api/v1/jobs/${job.id}/hooks`));
+    await assertMatches(hooks!, await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567/hooks'));
     const [queues, queueAction] = [route('get', '/queues'), route('put', '/queues/{job_type}')];
     await assertMatches(queues!, await h.request('GET', '/api/v1/queues'));
     await assertMatches(queueAction!, await h.request('PUT', '/api/v1/queues/NOOP', { action: 'pause' }));

@@ -17,7 +17,15 @@ export interface HookReceiver {
   hung(path: string): number;
   /** Answer each request only after this long (a slow receiver). */
   setDelayMs(ms: number): void;
+  /** Every request that got an answer on a path: its headers, raw body and the status it got. */
+  requests(path: string): ReceivedRequest[];
   close(): Promise<void>;
+}
+
+export interface ReceivedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+  answered: number;
 }
 
 /** A real HTTP receiver of status hooks on loopback, standing in for Harbor core. */
@@ -28,6 +36,8 @@ export async function startHookReceiver(): Promise<HookReceiver> {
   let hanging = false;
   let delayMs = 0;
   const hung = new Map<string, number>();
+  const requests = new Map<string, ReceivedRequest[]>();
+  const note = (path: string, request: ReceivedRequest) => requests.set(path, [...(requests.get(path) ?? []), request]);
   const server: Server = createServer((req, res) => {
     if (hanging) {
       hung.set(req.url ?? '/', (hung.get(req.url ?? '/') ?? 0) + 1);
@@ -39,6 +49,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
       const path = req.url ?? '/';
       if (down || req.method !== 'POST') {
         refused.set(path, (refused.get(path) ?? 0) + 1);
+        note(path, { headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered: 503 });
         res.writeHead(503).end('core is not ready');
         return;
       }
@@ -46,6 +57,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
         const list = accepted.get(path) ?? [];
         list.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent);
         accepted.set(path, list);
+        note(path, { headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), answered: 200 });
         res.writeHead(200).end();
       }, delayMs);
     });
@@ -66,6 +78,7 @@ export async function startHookReceiver(): Promise<HookReceiver> {
     setDelayMs: (ms) => {
       delayMs = ms;
     },
+    requests: (path) => [...(requests.get(`/${path}`) ?? [])],
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -10,6 +10,7 @@ import {
   getJobRoute,
   jobActionRoute,
   jobFileRoute,
+  jobHooksRoute,
   jobLogRoute,
   jobReportRoute,
   listJobsRoute,
@@ -69,6 +70,11 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
   app.openapi(jobReportRoute, async (c) => {
     failCode(c, ErrorCode.GetJobStats);
     return c.json(await service.report(jobId(c.req.valid('param').id)), 200);
+  });
+
+  app.openapi(jobHooksRoute, async (c) => {
+    failCode(c, ErrorCode.GetJobStats);
+    return c.json(await service.hooks(jobId(c.req.valid('param').id)), 200);
   });
 
   app.openapi(jobFileRoute, async (c) => {

@@ -14,6 +14,7 @@ import {
   JobListSchema,
   JobRequestSchema,
   ListJobsQuerySchema,
+  HookLogSchema,
   QueueActionRequestSchema,
   QueueParamsSchema,
   QueuesSchema,
@@ -104,6 +105,14 @@ export const jobReportRoute = createRoute({
   responses: { 200: { description: 'the report', ...json(JobReportSchema) }, ...errors(400, 401, 404, 503) },
 });
 
+export const jobHooksRoute = createRoute({
+  method: 'get',
+  path: '/jobs/{id}/hooks',
+  summary: "A job's status hook events: id, each attempt (time, HTTP status or error), delivered or not",
+  request: { params: JobIdParamsSchema },
+  responses: { 200: { description: 'the hook log', ...json(HookLogSchema) }, ...errors(400, 401, 404, 503) },
+});
+
 export const jobFileRoute = createRoute({
   method: 'get',
   path: '/jobs/{id}/files/{name}',
@@ -150,6 +159,7 @@ export const ROUTES = [
   executionsRoute,
   jobLogRoute,
   jobReportRoute,
+  jobHooksRoute,
   jobFileRoute,
   workerPoolsRoute,
   listQueuesRoute,

@@ -1,0 +1,50 @@
+import { lookup } from 'node:dns/promises';
+import { BlockList, isIP } from 'node:net';
+
+/**
+ * `job.hook_allowed_hosts`: where status hooks may go. Entries are host names (`core.harbor`),
+ * wildcards (`*.example.com`) or CIDRs (`10.0.0.0/8`, `fd00::/8`); an empty list allows any host.
+ * A name matches a CIDR when every address it resolves to is inside one.
+ */
+export interface HookAllowList {
+  readonly open: boolean;
+  /** Why the URL's host is not allowed, or undefined when it is. */
+  refuse(url: string): Promise<string | undefined>;
+}
+
+export function createHookAllowList(entries: readonly string[]): HookAllowList {
+  const names = new Set<string>();
+  const suffixes: string[] = [];
+  const blocks = new BlockList();
+  let hasBlocks = false;
+  for (const raw of entries) {
+    const entry = raw.trim().toLowerCase();
+    const cidr = /^(.+)\/(\d{1,3})$/.exec(entry);
+    if (cidr && isIP(cidr[1]!)) {
+      blocks.addSubnet(cidr[1]!, Number(cidr[2]), isIP(cidr[1]!) === 6 ? 'ipv6' : 'ipv4');
+      hasBlocks = true;
+    } else if (isIP(entry)) {
+      blocks.addAddress(entry, isIP(entry) === 6 ? 'ipv6' : 'ipv4');
+      hasBlocks = true;
+    } else if (entry.startsWith('*.')) {
+      suffixes.push(entry.slice(1));
+    } else {
+      names.add(entry);
+    }
+  }
+  const inBlocks = (address: string) => blocks.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  return {
+    open: entries.length === 0,
+    async refuse(url) {
+      if (entries.length === 0) return undefined;
+      const host = new URL(url).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+      if (names.has(host) || suffixes.some((s) => host.endsWith(s))) return undefined;
+      if (isIP(host)) return inBlocks(host) ? undefined : `hook host ${host} is not in job.hook_allowed_hosts`;
+      if (hasBlocks) {
+        const addresses = await lookup(host, { all: true }).catch(() => []);
+        if (addresses.length > 0 && addresses.every((a) => inBlocks(a.address))) return undefined;
+      }
+      return `hook host ${host} is not in job.hook_allowed_hosts`;
+    },
+  };
+}
