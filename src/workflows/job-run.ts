@@ -61,6 +61,12 @@ export class JobRun {
   /** The run's place at its type's queue, while it waits for or holds a slot. */
   private slot: { ticket: string; granted: boolean } | undefined;
   private tickets = 0;
+  /**
+   * When the current run became pending (epoch ms): its place in its queue's line and what a queue
+   * stop compares with. The run's start as the server recorded it (submit order, whichever worker
+   * takes the first task), or when it became due, or when a retry began.
+   */
+  private pendingSinceMs: number;
   /** A batch job's report history, known once it has planned. */
   private reportHistory: number | undefined;
   /** The op already passed on to sub jobs, if any. */
@@ -69,6 +75,7 @@ export class JobRun {
   constructor(readonly input: JobInput) {
     const { resume } = input;
     this.state = resume ? { ...resume.state } : initialState(input);
+    this.pendingSinceMs = Math.max(workflowInfo().runStartTime.getTime(), (this.state.run_at ?? 0) * 1000);
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
     this.outbox = input.statusHook
       ? new HookOutbox(
@@ -198,7 +205,7 @@ export class JobRun {
    * other run is checked as its activity starts and waits for a slot only if the queue is paused.
    */
   private async admitted(run: (admission: RunAdmission) => Promise<RunAttempt>): Promise<RunOutcome> {
-    const pendingSinceMs = Date.now();
+    const { pendingSinceMs } = this;
     const admission = (granted: boolean): RunAdmission => ({ taskQueue: workflowInfo().taskQueue, pendingSinceMs, granted });
     try {
       if (this.input.concurrency !== undefined) await this.waitForSlot(pendingSinceMs);
@@ -300,6 +307,7 @@ export class JobRun {
     delete state.check_in;
     delete state.check_in_at;
     delete state.run_at;
+    this.pendingSinceMs = Date.now();
     this.publish(true);
     await condition(() => this.op !== undefined, retryDelayMs(this.input.retry, state.fails));
   }
