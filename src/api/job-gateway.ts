@@ -256,7 +256,7 @@ export class JobGateway {
   }
 
   private retention: Promise<number | undefined> | undefined;
-  /** The namespace's retention, read once per process (an operator changing it restarts nothing here, but it rarely changes). */
+  /** The namespace's retention, read once per process: it rarely changes, and die_at is a forecast either way. */
   private retentionSeconds(): Promise<number | undefined> {
     const { client } = this.deps;
     this.retention ??= this.rpc(() => client.workflowService.describeNamespace({ namespace: client.options.namespace })).then(
