@@ -336,3 +336,13 @@ export type HookLog = z.infer<typeof HookLogSchema>;
 // The workflows build records from a plain interface (no zod in the bundle); keep the two in step.
 const hookRecordMatches: Same<z.infer<typeof HookRecordSchema>, HookRecord> = true;
 void hookRecordMatches;
+
+export const JobLogQuerySchema = z
+  .object({
+    /** 1 or true: stream the log as it grows (chunked text) until the job ends. */
+    follow: z
+      .enum(['1', 'true', '0', 'false'])
+      .transform((v) => v === '1' || v === 'true')
+      .optional(),
+  })
+  .strict();

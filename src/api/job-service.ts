@@ -1,8 +1,11 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { readLogTail } from '../logs/log-reader.js';
+import { followLog } from '../logs/log-follow.js';
+import { jobLogPath } from '../logs/job-log-path.js';
+import { stat } from 'node:fs/promises';
 import { JOB_ID_PATTERN } from '../shared/job-id.js';
-import { JobKind, OpCommand, type JobStats } from '../shared/job-model.js';
+import { isFinal, JobKind, OpCommand, type JobStats } from '../shared/job-model.js';
 import { ApiError, ErrorCode, badRequest, conflict, notFound } from './api-error.js';
 import {
   KNOWN_ACTIONS,
@@ -141,6 +144,25 @@ export class JobService {
     const log = await readLogTail(logDir, id, maxLogBytes);
     if (log !== undefined) return log;
     throw notFound((await gateway.exists(id)) ? `job ${id} has not written a log yet` : id);
+  }
+
+  /** The log's tail, then the log as it grows, until the job has ended. */
+  async followLog(id: string): Promise<ReadableStream<Uint8Array>> {
+    const { logDir, maxLogBytes } = this.deps;
+    if (!logDir) throw notFound(`no FILE job logger is configured, so job ${id} has no log to read`);
+    const stats = await this.stats(id);
+    if (stats.kind === JobKind.Periodic)
+      throw badRequest(`job ${id} is periodic: follow one of its executions (GET /jobs/${id}/executions)`);
+    // From the same tail as without follow (a log not written yet is waited for), then as it grows.
+    const path = jobLogPath(logDir, id);
+    const size = path
+      ? await stat(path).then(
+          (s) => s.size,
+          () => 0,
+        )
+      : 0;
+    const from = maxLogBytes > 0 ? Math.max(0, size - maxLogBytes) : 0;
+    return followLog({ dir: logDir, jobId: id, from, ended: async () => isFinal((await this.stats(id)).status) });
   }
 
   /** A job's status hook events with their attempts, from the job's workflow and the HookDelivery that took over. */

@@ -39,4 +39,36 @@ describe('job logs over the API', () => {
     assert.equal(Buffer.byteLength(tail), cap);
     assert.ok(tail.endsWith('THE END\n'));
   });
+  it('follow=1 streams the log as it grows and ends with the job; unknown query parameters are a 400', async () => {
+    const { id } = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-follow', step_ms: 800, hold_ms: 800 },
+      metadata: { kind: 'Generic' },
+    });
+    const response = await h.request('GET', `/api/v1/jobs/${id}/log?follow=1`);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let statusWhenMidway: string | undefined;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      // Seen as soon as it is written: the job still has two pauses ahead.
+      if (statusWhenMidway === undefined && text.includes('check in 60%')) statusWhenMidway = (await h.stats(id)).status;
+    }
+    assert.equal(statusWhenMidway, 'Running', 'lines arrive while the job runs');
+    assert.match(text, /check in 100%/);
+    assert.match(text, /run finished/);
+    assert.equal((await h.stats(id)).status, 'Success', 'the stream ends once the job has');
+
+    for (const query of ['follow=2', 'follow=1&tail=5', 'lines=10']) {
+      const bad = await h.request('GET', `/api/v1/jobs/${id}/log?${query}`);
+      assert.equal(bad.status, 400, query);
+      assert.equal(((await bad.json()) as { code: number }).code, 10013);
+    }
+    assert.equal((await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567/log?follow=1')).status, 404);
+  });
 });

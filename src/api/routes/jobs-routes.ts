@@ -63,7 +63,16 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
 
   app.openapi(jobLogRoute, async (c) => {
     failCode(c, ErrorCode.GetJobLog);
-    const log = await service.log(jobId(c.req.valid('param').id));
+    const id = jobId(c.req.valid('param').id);
+    if (c.req.valid('query').follow) {
+      const streamed = new Response(await service.followLog(id), {
+        status: 200,
+        headers: { 'content-type': 'text/plain; charset=UTF-8', 'cache-control': 'no-cache' },
+      });
+      // The same text/plain answer as without follow, only streamed; Hono's typing knows no stream of text.
+      return streamed as unknown as ReturnType<typeof c.text<string, 200>>;
+    }
+    const log = await service.log(id);
     return c.text(log.toString('utf8'), 200);
   });
 

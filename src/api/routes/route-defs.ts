@@ -14,6 +14,7 @@ import {
   JobListSchema,
   JobRequestSchema,
   ListJobsQuerySchema,
+  JobLogQuerySchema,
   HookLogSchema,
   QueueActionRequestSchema,
   QueueParamsSchema,
@@ -89,8 +90,8 @@ export const executionsRoute = createRoute({
 export const jobLogRoute = createRoute({
   method: 'get',
   path: '/jobs/{id}/log',
-  summary: "The tail of a job's log (up to max_retrieve_size_mb)",
-  request: { params: JobIdParamsSchema },
+  summary: "The tail of a job's log (up to max_retrieve_size_mb); with follow=1, then the log as it grows until the job ends",
+  request: { params: JobIdParamsSchema, query: JobLogQuerySchema },
   responses: {
     200: { description: 'log text', content: { 'text/plain': { schema: z.string() } } },
     ...errors(400, 401, 404),

@@ -1,0 +1,68 @@
+import { open, stat } from 'node:fs/promises';
+import { jobLogPath } from './job-log-path.js';
+
+export interface FollowOptions {
+  dir: string;
+  jobId: string;
+  /** Byte offset to start from (what the caller has already sent). */
+  from: number;
+  /** Whether the job has ended; asked every `checkEveryMs`, and the log is read once more after it says yes. */
+  ended: () => Promise<boolean>;
+  pollMs?: number;
+  checkEveryMs?: number;
+}
+
+/**
+ * A job's FILE log as it grows: new bytes as they are written, until the job has ended (then the
+ * rest, and the end). A log that does not exist yet is waited for. The reader stopping (a client
+ * that goes away) stops the polling.
+ */
+export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
+  const { dir, jobId, ended, pollMs = 250, checkEveryMs = 1000 } = options;
+  const path = jobLogPath(dir, jobId);
+  let offset = options.from;
+  let cancelled = false;
+  let lastCheck = 0;
+  const readNew = async (): Promise<Uint8Array | undefined> => {
+    if (!path) return undefined;
+    const size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (size <= offset) return undefined;
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(size - offset);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+      offset += bytesRead;
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      for (;;) {
+        if (cancelled) return;
+        const chunk = await readNew();
+        if (chunk && chunk.length > 0) {
+          controller.enqueue(chunk);
+          return;
+        }
+        if (Date.now() - lastCheck >= checkEveryMs) {
+          lastCheck = Date.now();
+          if (await ended()) {
+            const rest = await readNew();
+            if (rest && rest.length > 0) controller.enqueue(rest);
+            controller.close();
+            return;
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, pollMs));
+      }
+    },
+    cancel() {
+      cancelled = true;
+    },
+  });
+}
