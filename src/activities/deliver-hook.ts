@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { HookAllowList } from '../hooks/hook-allow-list.js';
+import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
 
 /** Longest body of a failed answer kept as the error (it shows in the job's hook progress). */
@@ -13,6 +14,7 @@ export interface HookDeliveryDeps {
   /** `job.hook_secret`: kept in the worker, never in a workflow's input or history. */
   secret?: string;
   allowList: HookAllowList;
+  metrics?: JobMetrics;
 }
 
 /** `sha256=<hex>` over the exact body sent, as GitHub signs its webhooks. */
@@ -27,6 +29,12 @@ export function hookSignature(secret: string, body: string): string {
  */
 export function createDeliverHook(deps: HookDeliveryDeps) {
   return async function deliverHook(input: DeliverHookInput): Promise<DeliverHookResult> {
+    const result = await attempt(input);
+    deps.metrics?.recordHookDelivery(result.ok);
+    return result;
+  };
+
+  async function attempt(input: DeliverHookInput): Promise<DeliverHookResult> {
     // Checked again at delivery: a name may resolve elsewhere now than at submit.
     const refused = await deps.allowList.refuse(input.url);
     if (refused) return { ok: false, error: refused };
@@ -63,5 +71,5 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
     } finally {
       clearInterval(heartbeat);
     }
-  };
+  }
 }

@@ -1,7 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { z } from 'zod';
-import type { JobContext } from '../jobs/job-context.js';
+import type { JobContext, JobLogger } from '../jobs/job-context.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import type { JobLoggerFactory } from '../logs/job-loggers.js';
 import type { FanOutPlan } from '../shared/fan-out.js';
@@ -12,6 +12,8 @@ import { checkInSignal, jobStartedSignal, launchJobUpdate, opCommandQuery } from
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import { fencedOut } from '../shared/job-queue.js';
+import { maskSecrets, secretValues } from '../shared/redact.js';
+import { executionAlias } from '../shared/job-id.js';
 import type { GateReader } from '../queues/gate-reader.js';
 import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
 
@@ -71,7 +73,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       }
       if (gate?.paused && !input.admission.granted) return { outcome: 'queued' };
     }
-    const logger = deps.loggers.open(input.id);
+    // The job's code gets its parameters as submitted; its log never shows their secrets.
+    const secrets = secretValues(input.parameters);
+    const logger = maskingLogger(deps.loggers.open(input.id), secrets);
     let reportedRunning: Promise<void> | undefined;
     const reportRunning = () =>
       (reportedRunning ??= handle
@@ -80,6 +84,12 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const runningTimer = setTimeout(reportRunning, deps.runningReportDelayMs);
 
     logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
+    if (input.admission && info.attempt === 1) {
+      deps.metrics?.recordStart(input.name, (Date.now() - input.admission.pendingSinceMs) / 1000);
+      // A periodic execution's id carries its nominal time; its first run started this long after it.
+      const nominal = input.upstreamJobId && input.admission.firstRun ? executionAlias(input.id) : undefined;
+      if (nominal) deps.metrics?.recordFire(input.name, input.admission.pendingSinceMs / 1000 - Number(nominal.split('@')[1]));
+    }
     let progress: unknown = undefined;
     // Details always carry the revision, so a retry of a different run never resumes this one's progress.
     const heartbeat = setInterval(() => activity.heartbeat({ revision: input.revision, progress }), deps.heartbeatIntervalMs);
@@ -167,8 +177,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         return { outcome: interruption };
       }
       if (failure) {
-        logger.error(`run failed: ${failure.message}`);
-        throw ApplicationFailure.nonRetryable(failure.message, FailureType.JobFailed);
+        const message = maskSecrets(failure.message, secrets);
+        logger.error(`run failed: ${message}`);
+        throw ApplicationFailure.nonRetryable(message, FailureType.JobFailed);
       }
       logger.info(plan ? `planned ${plan.targets.length} ${plan.childName} sub job(s)` : 'run finished');
       return plan ? { outcome: 'done', plan } : { outcome: 'done' };
@@ -192,6 +203,17 @@ async function whyCancelled(activity: Context, handle: WorkflowHandle): Promise<
   } catch {
     return OpCommand.Stop;
   }
+}
+
+function maskingLogger<L extends JobLogger>(logger: L, secrets: readonly string[]): L {
+  const mask = (write: (message: string) => void) => (message: string) => write(maskSecrets(String(message), secrets));
+  return {
+    ...logger,
+    debug: mask((m) => logger.debug(m)),
+    info: mask((m) => logger.info(m)),
+    warning: mask((m) => logger.warning(m)),
+    error: mask((m) => logger.error(m)),
+  };
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -20,6 +20,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     deliverHook: createDeliverHook({
       ...(deps.hookSecret ? { secret: deps.hookSecret } : {}),
       allowList: createHookAllowList(deps.hookAllowedHosts ?? []),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     }),
   };
 }

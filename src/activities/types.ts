@@ -22,6 +22,8 @@ export interface RunAdmission {
   pendingSinceMs: number;
   /** The queue gave the run a slot: a pause no longer holds it back. */
   granted: boolean;
+  /** The job's first run (no failure before it): a periodic execution's start lateness is measured on it. */
+  firstRun?: boolean;
 }
 
 /**

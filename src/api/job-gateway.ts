@@ -105,7 +105,9 @@ export class JobGateway {
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
   async retry(id: string): Promise<void> {
-    const { input, state, status, type, runId } = await this.read(id);
+    const { input: shown, state, status, type, runId } = await this.read(id);
+    // The memo's input has its secrets hidden; the run's own input (its first history event) has them.
+    const input = await this.startedWith(id, runId, shown);
     const stats = reconcile(toStats(input, state), status);
     if (!RETRYABLE_STATUSES.includes(stats.status) || status === 'RUNNING') {
       throw conflict(`job ${id} is ${stats.status}; only jobs in Error, Stopped or Cancelled can be retried`);
@@ -247,6 +249,23 @@ export class JobGateway {
       runId: description.runId,
       closeTime: description.closeTime,
     };
+  }
+
+  /** The input a run was started with, as its first history event holds it. */
+  private async startedWith(id: string, runId: string, fallback: JobInput): Promise<JobInput> {
+    const { client } = this.deps;
+    const history = await this.rpc(() =>
+      client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId: id, runId },
+        maximumPageSize: 1,
+      }),
+    );
+    const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+    if (!payload) return fallback;
+    const started = client.options.loadedDataConverter.payloadConverter.fromPayload<JobInput>(payload);
+    // An execution of a periodic job starts with the schedule's template; its id and times are its own.
+    return { ...fallback, parameters: started.parameters };
   }
 
   /** A finished job's record is Temporal's until the namespace's retention runs out: that is when it dies. */

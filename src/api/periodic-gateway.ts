@@ -21,6 +21,7 @@ import { ScheduledJob } from '../workflows/job-workflow.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
+import { redactParameters } from '../shared/redact.js';
 import { consecutiveFailures } from '../schedules/schedule-health.js';
 import { readPage } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
@@ -73,7 +74,8 @@ export class PeriodicGateway {
     const times = parseCronSpec(request.cronSpec);
     const { options } = request;
     const id = randomBytes(12).toString('hex');
-    const record: PeriodicRecord = { id, ...request, enqueueTime: nowSec() };
+    // The record is for showing the job: no secrets (the schedule's action keeps them for the executions).
+    const record: PeriodicRecord = { id, ...request, parameters: redactParameters(request.parameters), enqueueTime: nowSec() };
     // Every fire starts the same input; the workflow takes its own id and times (see executionInput).
     const execution = periodicExecutionTemplate(id, {
       name: request.name,

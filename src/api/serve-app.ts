@@ -8,6 +8,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { fileLogDir } from '../logs/job-loggers.js';
 import type { JobTimings } from '../shared/job-model.js';
 import { renderBatchMetrics } from './batch-metrics.js';
+import { renderQueueMetrics } from './queue-metrics.js';
 import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
 import { JobService } from './job-service.js';
@@ -41,10 +42,11 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
   const secret = config.core_secret;
   if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
   const deps = { client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config) };
+  const queues = new QueueGateway(deps);
   const service = new JobService({
     gateway: new JobGateway(deps),
     periodic: new PeriodicGateway(deps),
-    queues: new QueueGateway(deps),
+    queues,
     registry,
     logDir: fileLogDir(config.job_loggers),
     maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),
@@ -54,7 +56,7 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
     service,
     secret,
     maxBodyBytes: config.max_body_bytes,
-    metrics: () => renderBatchMetrics(client, registry, config.temporal.task_queue),
+    metrics: async () => (await renderQueueMetrics(queues)) + (await renderBatchMetrics(client, registry, config.temporal.task_queue)),
   });
 }
 

@@ -1,10 +1,13 @@
+import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+
 /**
- * Harbor's jobservice metrics (`src/lib/metric/jobservice.go`), per worker process:
+ * A worker process's metrics, through prom-client. Harbor's names (`src/lib/metric/jobservice.go`):
  *   <ns>_<sub>_info{node,pool,workers} 1
  *   <ns>_<sub>_task_total{type,status}                     runs that ended, by job name and outcome
  *   <ns>_<sub>_task_process_time_seconds{type,status}      a summary (sum and count) of run times
  * `status` is Harbor's: success, fail or stop. A run cut short by its worker shutting down is not
- * counted here; it runs again elsewhere and is counted there.
+ * counted here; it runs again elsewhere and is counted there. Ours beside them: how long runs
+ * waited to start, how late periodic fires started, hook deliveries, schedules paused for failures.
  */
 export type MetricRunStatus = 'success' | 'fail' | 'stop';
 
@@ -14,65 +17,89 @@ export interface PoolInfo {
   workers: number;
 }
 
-interface Series {
-  type: string;
-  status: MetricRunStatus;
-  count: number;
-  seconds: number;
-}
+/** Seconds; from a quick start to a day in a paused queue. */
+const WAIT_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600, 86_400];
 
 export class JobMetrics {
-  private readonly series = new Map<string, Series>();
+  readonly registry = new Registry();
+  private readonly tasks: Counter<'type' | 'status'>;
+  private readonly processTime: Summary<'type' | 'status'>;
+  private readonly startLatency: Histogram<'type'>;
+  private readonly fireLateness: Histogram<'type'>;
+  private readonly hookDeliveries: Counter<'result'>;
+  private readonly schedulePauses: Counter<'type'>;
 
-  constructor(
-    private readonly info: PoolInfo,
-    private readonly prefix = `${process.env.METRIC_NAMESPACE || 'harbor'}_${process.env.METRIC_SUBSYSTEM || 'jobservice'}`,
-  ) {}
-
-  private readonly schedulePauses = new Map<string, number>();
-
-  /** A periodic job of this type was paused for failing `pause_after_failures` times in a row. */
-  recordSchedulePause(type: string): void {
-    this.schedulePauses.set(type, (this.schedulePauses.get(type) ?? 0) + 1);
+  constructor(info: PoolInfo, prefix = `${process.env.METRIC_NAMESPACE || 'harbor'}_${process.env.METRIC_SUBSYSTEM || 'jobservice'}`) {
+    const registers = [this.registry];
+    new Gauge({ name: `${prefix}_info`, help: 'the information of jobservice.', labelNames: ['node', 'pool', 'workers'], registers }).set(
+      { node: info.node, pool: info.pool, workers: String(info.workers) },
+      1,
+    );
+    this.tasks = new Counter({
+      name: `${prefix}_task_total`,
+      help: 'The number of processed tasks',
+      labelNames: ['type', 'status'],
+      registers,
+    });
+    this.processTime = new Summary({
+      name: `${prefix}_task_process_time_seconds`,
+      help: 'The time duration of the task processing time',
+      labelNames: ['type', 'status'],
+      percentiles: [],
+      registers,
+    });
+    this.startLatency = new Histogram({
+      name: `${prefix}_task_start_latency_seconds`,
+      help: 'From when a run became pending (submitted, due, or retried) to when its code started',
+      labelNames: ['type'],
+      buckets: WAIT_BUCKETS,
+      registers,
+    });
+    this.fireLateness = new Histogram({
+      name: `${prefix}_schedule_fire_lateness_seconds`,
+      help: "How long after its nominal time a periodic job's execution started",
+      labelNames: ['type'],
+      buckets: WAIT_BUCKETS,
+      registers,
+    });
+    this.hookDeliveries = new Counter({
+      name: `${prefix}_hook_deliveries_total`,
+      help: 'Status hook POSTs, by result: delivered (2xx) or failed (any other answer, or none)',
+      labelNames: ['result'],
+      registers,
+    });
+    this.schedulePauses = new Counter({
+      name: `${prefix}_schedule_paused_for_failures_total`,
+      help: 'Periodic jobs paused after pause_after_failures failed executions in a row',
+      labelNames: ['type'],
+      registers,
+    });
   }
 
   recordRun(type: string, status: MetricRunStatus, seconds: number): void {
-    const key = `${type}\u0000${status}`;
-    const entry = this.series.get(key) ?? { type, status, count: 0, seconds: 0 };
-    entry.count += 1;
-    entry.seconds += seconds;
-    this.series.set(key, entry);
+    this.tasks.inc({ type, status });
+    this.processTime.observe({ type, status }, seconds);
   }
 
-  /** The Prometheus text exposition format (0.0.4). */
-  render(): string {
-    const p = this.prefix;
-    const { node, pool, workers } = this.info;
-    const lines = [
-      `# HELP ${p}_info the information of jobservice.`,
-      `# TYPE ${p}_info gauge`,
-      `${p}_info${labels({ node, pool, workers: String(workers) })} 1`,
-      `# HELP ${p}_task_total The number of processed tasks`,
-      `# TYPE ${p}_task_total counter`,
-    ];
-    const sorted = [...this.series.values()].sort((a, b) => (a.type + a.status < b.type + b.status ? -1 : 1));
-    for (const s of sorted) lines.push(`${p}_task_total${labels({ type: s.type, status: s.status })} ${s.count}`);
-    lines.push(`# HELP ${p}_task_process_time_seconds The time duration of the task processing time`);
-    lines.push(`# TYPE ${p}_task_process_time_seconds summary`);
-    for (const s of sorted) {
-      const l = labels({ type: s.type, status: s.status });
-      lines.push(`${p}_task_process_time_seconds_sum${l} ${s.seconds}`);
-      lines.push(`${p}_task_process_time_seconds_count${l} ${s.count}`);
-    }
-    lines.push(`# HELP ${p}_schedule_paused_for_failures_total Periodic jobs paused after pause_after_failures failed executions in a row`);
-    lines.push(`# TYPE ${p}_schedule_paused_for_failures_total counter`);
-    for (const [type, count] of [...this.schedulePauses].sort())
-      lines.push(`${p}_schedule_paused_for_failures_total${labels({ type })} ${count}`);
-    return `${lines.join('\n')}\n`;
+  recordStart(type: string, waitedSeconds: number): void {
+    this.startLatency.observe({ type }, Math.max(0, waitedSeconds));
   }
-}
 
-function labels(values: Record<string, string>): string {
-  const escaped = Object.entries(values).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`);
-  return `{${escaped.join(',')}}`;
+  recordFire(type: string, lateSeconds: number): void {
+    this.fireLateness.observe({ type }, Math.max(0, lateSeconds));
+  }
+
+  recordHookDelivery(delivered: boolean): void {
+    this.hookDeliveries.inc({ result: delivered ? 'delivered' : 'failed' });
+  }
+
+  /** A periodic job of this type was paused for failing `pause_after_failures` times in a row. */
+  recordSchedulePause(type: string): void {
+    this.schedulePauses.inc({ type });
+  }
+
+  /** The Prometheus text exposition format. */
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
 }

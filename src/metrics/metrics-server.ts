@@ -10,7 +10,10 @@ export async function serveMetrics(
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server: Server = createServer((req, res) => {
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === path) {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(metrics.render());
+      void metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+        () => res.writeHead(500).end(),
+      );
       return;
     }
     res.writeHead(404).end();

@@ -15,6 +15,7 @@
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import type { FanOutResult } from './fan-out.js';
 import type { HookTimings } from './hook-event.js';
+import { redactParameters } from './redact.js';
 
 /** Harbor's job names: upper snake case. */
 export const JOB_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -204,7 +205,8 @@ export function toStats(input: JobInput, state: JobState): JobStats {
     ref_link: refLink(input.id),
     enqueue_time: input.enqueueTime,
     update_time: state.update_time,
-    parameters: input.parameters,
+    // What is shown of a job never carries its secrets; its code gets them from the workflow's input.
+    parameters: redactParameters(input.parameters),
     revision: state.revision,
   };
   if (state.run_at !== undefined) stats.run_at = state.run_at;

@@ -6,6 +6,7 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState } from './job-model.js';
 import { jobSearchAttributes } from './search-attributes.js';
+import { redactParameters } from './redact.js';
 
 /** Workflow types of jobs; other workflows in the namespace are not jobs. */
 export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
@@ -29,7 +30,8 @@ export function jobStartOptions(input: JobInput, state: JobState = initialState(
   return {
     workflowId: input.id,
     args: [input],
-    memo: { [MEMO_INPUT]: input, [MEMO_STATE]: state },
+    // The memo is what the Web UI, lists and stats show: no secrets in it (the input keeps them for the job).
+    memo: { [MEMO_INPUT]: { ...input, parameters: redactParameters(input.parameters) }, [MEMO_STATE]: state },
     typedSearchAttributes: jobSearchAttributes(input, state.status),
     staticSummary: input.upstreamJobId
       ? `${input.name} job (${input.kind}) of upstream job ${input.upstreamJobId}`

@@ -32,6 +32,7 @@ import { JobStatusKey } from '../shared/search-attributes.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
 import { queueWorkflowId } from '../shared/job-queue.js';
 import { executionAlias } from '../shared/job-id.js';
+import { redactText } from '../shared/redact.js';
 import { releaseSlotSignal } from './queue-messages.js';
 import { nowSec } from '../shared/time.js';
 import { retryDelayMs } from '../shared/backoff.js';
@@ -206,7 +207,8 @@ export class JobRun {
    */
   private async admitted(run: (admission: RunAdmission) => Promise<RunAttempt>): Promise<RunOutcome> {
     const { pendingSinceMs } = this;
-    const admission = (granted: boolean): RunAdmission => ({ taskQueue: workflowInfo().taskQueue, pendingSinceMs, granted });
+    const firstRun = this.state.fails === 0;
+    const admission = (granted: boolean): RunAdmission => ({ taskQueue: workflowInfo().taskQueue, pendingSinceMs, granted, firstRun });
     try {
       if (this.input.concurrency !== undefined) await this.waitForSlot(pendingSinceMs);
       const outcome = await run(admission(this.slot !== undefined));
@@ -294,7 +296,7 @@ export class JobRun {
   recordFailure(message: string): boolean {
     const { state, input } = this;
     state.fails += 1;
-    state.last_error = message;
+    state.last_error = redactText(message);
     return input.retry.shouldRetry && state.fails < input.retry.maxFails && this.op === undefined;
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { defineJob } from '../../src/jobs/define-job.js';
 import { demoJob } from '../../src/jobs/demo-job.js';
@@ -83,6 +84,28 @@ export const flipJob = defineJob({
   },
 });
 
+/** Takes credentials: checks in a hash of what it got (so a test sees it got them as submitted), logs them, and can fail naming them. */
+export const secretsJob = defineJob({
+  name: 'TEST_SECRETS',
+  maxFails: 1,
+  params: z
+    .object({
+      password: z.string(),
+      api_token: z.string(),
+      endpoint: z.string(),
+      nested: z.object({ client_secret: z.string() }).strict(),
+      fail: z.boolean().default(false),
+    })
+    .strict(),
+  async run(ctx, params) {
+    ctx.logger.info(`logging in with ${params.password} and ${params.api_token} at ${params.endpoint}`);
+    ctx.checkin(
+      createHash('sha256').update(`${params.password}|${params.api_token}|${params.endpoint}|${params.nested.client_secret}`).digest('hex'),
+    );
+    if (params.fail) throw new Error(`could not reach ${params.endpoint} with ${params.password}`);
+  },
+});
+
 async function assertRejects(promise: Promise<unknown>) {
   try {
     await promise;
@@ -150,6 +173,7 @@ export function testRegistry(
       propertyJob,
       parentJob,
       flipJob,
+      secretsJob,
       retentionJob(settings),
       retentionRepositoryJob(settings),
       garbageCollectionJob(settings),

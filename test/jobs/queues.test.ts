@@ -106,6 +106,12 @@ describe('job queues: pause, resume, stop, per-type limits across workers', () =
       { what: 'NOOP to show one pending job waiting a second or more' },
     );
     assert.equal(row.paused, true);
+    // The same on the API's /metrics, as Prometheus gauges.
+    const metrics = await (await h.app.request('/metrics')).text();
+    assert.match(metrics, /^harbor_jobservice_queue_paused\{type="NOOP"\} 1$/m);
+    assert.match(metrics, /^harbor_jobservice_queue_pending\{type="NOOP"\} 1$/m);
+    assert.match(metrics, /^harbor_jobservice_queue_concurrency_limit\{type="DEMO"\} 2$/m);
+    assert.match(metrics, /^harbor_jobservice_queue_latency_seconds\{type="NOOP"\} [1-9]\d*$/m);
     assert.equal((await act('NOOP', 'resume')).status, 200);
     assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'], 20_000)).status, 'Success');
     assert.equal((await queueOf('NOOP')).paused, false);

@@ -4,6 +4,7 @@ import { ConfigSchema } from '../../src/config/config-schema.js';
 import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 
 /** `name{labels} value` lines of a Prometheus text exposition, keyed by `name{labels}`. */
 function samples(text: string): Map<string, number> {
@@ -19,21 +20,27 @@ function samples(text: string): Map<string, number> {
 describe('Harbor’s jobservice metrics, served by the worker process', () => {
   let h: Harness;
   let url: string;
+  let receiver: HookReceiver;
   before(async () => {
+    receiver = await startHookReceiver();
     const port = await freePort();
     h = await createHarness({ config: testConfig({ metric: { enabled: true, port, path: '/metrics' } }) });
     url = `http://127.0.0.1:${port}/metrics`;
   });
   after(async () => {
     await h.close();
+    await receiver.close();
   });
 
   it('counts runs by job name and Harbor’s outcome, with their process time', async () => {
     const ok = await h.submit({
       name: 'DEMO',
       parameters: { image: 'demo-metrics', step_ms: 0, hold_ms: 0 },
+      status_hook: receiver.url('metrics'),
       metadata: { kind: 'Generic' },
     });
+    const periodic = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: '@yearly' } });
+    assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'trigger' })).status, 204);
     const failing = await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: { kind: 'Generic' } });
     const stopped = await h.submit({
       name: 'NOOP',
@@ -64,6 +71,18 @@ describe('Harbor’s jobservice metrics, served by the worker process', () => {
     const info = [...m.keys()].find((k) => k.startsWith('harbor_jobservice_info{'));
     assert.match(info ?? '', /workers="10"/);
     assert.equal(m.get(info!), 1);
+    // Ours beside Harbor's: waits before runs started, periodic fires' lateness, hook deliveries.
+    assert.ok(m.get('harbor_jobservice_task_start_latency_seconds_count{type="DEMO"}')! >= 1);
+    const fires = await waitFor(scrape, (s) => s.get('harbor_jobservice_schedule_fire_lateness_seconds_count{type="NOOP"}') === 1, {
+      what: 'the periodic fire to be measured',
+    });
+    const late = fires.get('harbor_jobservice_schedule_fire_lateness_seconds_sum{type="NOOP"}')!;
+    assert.ok(late >= 0 && late < 30, `a triggered fire started ${late} s late`);
+    const hooks = await waitFor(scrape, (s) => (s.get('harbor_jobservice_hook_deliveries_total{result="delivered"}') ?? 0) >= 2, {
+      what: 'the DEMO job’s hooks counted',
+    });
+    assert.equal(hooks.get('harbor_jobservice_hook_deliveries_total{result="failed"}') ?? 0, 0);
+    await h.client.schedule.getHandle(periodic.id).delete();
     assert.equal((await fetch(url.replace('/metrics', '/other'))).status, 404);
   });
 

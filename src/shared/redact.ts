@@ -1,0 +1,73 @@
+/**
+ * Parameters that look like credentials, hidden wherever a job is shown (stats, lists, hooks, the
+ * workflow memo): values under keys that name a secret, the password in a URL's userinfo, and
+ * token-like query values. The job's own code still gets the values as submitted. Pure: imported
+ * by workflow code (hooks are built in the workflow).
+ */
+
+export const REDACTED = '[redacted]';
+
+/** Keys whose values are secrets: password, passwd, secret, token, api_key, private_key, credential(s), authorization. */
+const SECRET_KEY = /pass(word|wd)?$|passphrase|secret|token|api[-_]?key|private[-_]?key|credential|authorization|^auth$/i;
+/** Query parameters whose values are secrets, in any URL inside a string. */
+const SECRET_QUERY = /([?&](?:access_token|token|api[-_]?key|apikey|password|secret|sig|signature)=)[^&#\s"']*/gi;
+/** `scheme://user:password@host`: the password goes, the user stays. */
+const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^@/\s"']*@/gi;
+
+/** A string with URL passwords and token-like query values hidden. */
+export function redactText(text: string): string {
+  return text.replace(USERINFO, `$1:${REDACTED}@`).replace(SECRET_QUERY, `$1${REDACTED}`);
+}
+
+/** A deep copy with secret-named keys' values and secrets inside strings hidden. */
+export function redactValue(value: unknown, key?: string): unknown {
+  // A secret is a value: under a secret-named key, an object or list is looked into, not hidden whole.
+  if (key !== undefined && SECRET_KEY.test(key) && ((typeof value === 'string' && value !== '') || typeof value === 'number')) {
+    return REDACTED;
+  }
+  if (typeof value === 'string') return redactText(value);
+  if (Array.isArray(value)) return value.map((item) => redactValue(item));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactValue(v, k)]));
+  }
+  return value;
+}
+
+export function redactParameters(parameters: Record<string, unknown>): Record<string, unknown> {
+  return redactValue(parameters) as Record<string, unknown>;
+}
+
+/** The secret values a job was submitted with (under secret-named keys, URL passwords, token-like query values), to mask in its log. */
+export function secretValues(parameters: Record<string, unknown>): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown, key?: string) => {
+    if (key !== undefined && SECRET_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) found.add(String(value));
+    if (typeof value === 'string') {
+      for (const match of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:([^@/\s"']+)@/gi))
+        found.add(decodeURIComponentSafe(match[1]!));
+      for (const match of value.matchAll(new RegExp(SECRET_QUERY.source, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
+    } else if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, k);
+    }
+  };
+  walk(parameters);
+  // Short values would mask ordinary words.
+  return [...found].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+}
+
+/** Every occurrence of a known secret replaced, plus what `redactText` hides. */
+export function maskSecrets(text: string, secrets: readonly string[]): string {
+  let masked = text;
+  for (const secret of secrets) masked = masked.split(secret).join(REDACTED);
+  return redactText(masked);
+}
+
+function decodeURIComponentSafe(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { maskSecrets, REDACTED, redactParameters, redactText, secretValues } from '../../src/shared/redact.js';
+
+describe('redaction of credentials', () => {
+  it('hides values under secret-named keys, deep, and leaves the rest', () => {
+    assert.deepEqual(
+      redactParameters({
+        password: 'p',
+        passwd: 'p',
+        registry: { username: 'robot', Password: 'x', api_key: 'k', apiKey: 'k' },
+        tokens: [{ access_token: 't' }],
+        authorization: 'Bearer x',
+        passport: 'kept',
+        dry_run: true,
+        secret_enabled: false,
+        empty_password: '',
+      }),
+      {
+        password: REDACTED,
+        passwd: REDACTED,
+        registry: { username: 'robot', Password: REDACTED, api_key: REDACTED, apiKey: REDACTED },
+        tokens: [{ access_token: REDACTED }],
+        authorization: REDACTED,
+        passport: 'kept',
+        dry_run: true,
+        secret_enabled: false,
+        empty_password: '',
+      },
+    );
+  });
+
+  it('hides URL passwords and token-like query values inside any string', () => {
+    assert.equal(redactText('https://robot:s3cret@reg.example/v2/'), `https://robot:${REDACTED}@reg.example/v2/`);
+    assert.equal(redactText('see postgres://u:p%40ss@db:5432/x now'), `see postgres://u:${REDACTED}@db:5432/x now`);
+    assert.equal(redactText('https://user@host/path'), 'https://user@host/path');
+    assert.equal(
+      redactText('https://h/x?page=2&access_token=abc&sig=def#f'),
+      `https://h/x?page=2&access_token=${REDACTED}&sig=${REDACTED}#f`,
+    );
+    assert.equal(redactText('no url here: token=abc'), 'no url here: token=abc');
+  });
+
+  it('collects the secret values a job got, longest first, and masks them in free text', () => {
+    const secrets = secretValues({
+      password: 'hunter22',
+      url: 'https://u:urlpass@h/?token=qtok1',
+      n: { client_secret: 'cs-1234' },
+      note: 'abc',
+    });
+    assert.deepEqual(secrets, ['hunter22', 'cs-1234', 'urlpass', 'qtok1']);
+    assert.equal(maskSecrets('login hunter22 failed (cs-1234)', secrets), `login ${REDACTED} failed (${REDACTED})`);
+    assert.deepEqual(secretValues({ password: 'abc' }), [], 'values under 4 characters would mask ordinary words');
+  });
+});
