@@ -36,6 +36,8 @@ export interface ActivityDeps {
   logDir?: string;
   /** Reads a type's queue (pause, stop fence) as a run starts. */
   gates: GateReader;
+  /** `job.stop_grace_seconds`: a run still going this long after a stop is abandoned by its workflow. */
+  stopGraceMs?: number;
   /** `job.hook_secret`: hook POSTs are signed with it. */
   hookSecret?: string;
   /** `job.hook_allowed_hosts`. */
@@ -95,6 +97,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const heartbeat = setInterval(() => activity.heartbeat({ revision: input.revision, progress }), deps.heartbeatIntervalMs);
     const saved = info.heartbeatDetails as { revision?: number; progress?: unknown } | undefined;
     const abort = new AbortController();
+    let abandonTimer: ReturnType<typeof setTimeout> | undefined;
+    let abandoned = false;
     let interruption: Interruption | undefined;
     activity.cancellationSignal.addEventListener(
       'abort',
@@ -103,6 +107,14 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
           interruption = why;
           logger.info(why === 'shutdown' ? 'worker is shutting down; interrupting the run' : `received ${why}`);
           abort.abort(why);
+          if (why !== 'shutdown' && deps.stopGraceMs !== undefined) {
+            // Past the grace period the job is marked Stopped without this run: it is abandoned, and still here.
+            abandonTimer = setTimeout(() => {
+              abandoned = true;
+              logger.warning(`still running ${deps.stopGraceMs} ms after ${why}: abandoned, this worker slot stays taken until it returns`);
+              deps.metrics?.abandonedRun(+1);
+            }, deps.stopGraceMs);
+          }
         });
       },
       { once: true },
@@ -160,6 +172,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       failure = err instanceof Error ? err : new Error(String(err));
     } finally {
       clearInterval(heartbeat);
+      clearTimeout(abandonTimer);
+      if (abandoned) deps.metrics?.abandonedRun(-1);
       clearTimeout(runningTimer);
       await reportedRunning;
       await checkIns.flush();

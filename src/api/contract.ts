@@ -232,6 +232,8 @@ export const WorkerPoolSchema = z.object({
   concurrency: z.number().int(),
   host: z.string(),
   status: z.enum(['Healthy', 'Dead']),
+  /** Slots busy with runs that ignored a stop: their jobs are Stopped or Cancelled, their code still runs. */
+  abandoned_runs: z.number().int(),
 });
 export const WorkerPoolsSchema = z.object({ worker_pools: z.array(WorkerPoolSchema) }).openapi('WorkerPools');
 export type WorkerPool = z.infer<typeof WorkerPoolSchema>;

@@ -27,6 +27,9 @@ import { boundedRpc } from './bounded-rpc.js';
 import { readPage } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
+/** Abandoned runs are few (a job that ignores its stop is a bug); past this many, /stats counts no more. */
+const MAX_ABANDONED_LISTED = 1000;
+
 /** An idle worker long-polls for up to a minute, so a pool is dead only after a longer silence. */
 export const POOL_DEAD_AFTER_SECONDS = 90;
 const TASK_QUEUE_KIND_NORMAL = 1;
@@ -109,8 +112,13 @@ export class JobGateway {
     // The memo's input has its secrets hidden; the run's own input (its first history event) has them.
     const input = await this.startedWith(id, runId, shown);
     const stats = reconcile(toStats(input, state), status);
-    if (!RETRYABLE_STATUSES.includes(stats.status) || status === 'RUNNING') {
+    if (!RETRYABLE_STATUSES.includes(stats.status)) {
       throw conflict(`job ${id} is ${stats.status}; only jobs in Error, Stopped or Cancelled can be retried`);
+    }
+    if (status === 'RUNNING') {
+      throw conflict(
+        `job ${id} is ${stats.status} but its last run ignored the stop and still runs on a worker; retry once it has returned`,
+      );
     }
     const retried: JobInput = { ...input, revision: Math.max(nowSec(), state.revision + 1) };
     delete retried.scheduleDelay;
@@ -216,7 +224,11 @@ export class JobGateway {
           taskQueueType,
         }),
       );
-    const [workflowSide, activitySide] = await Promise.all([describe(TASK_QUEUE_TYPE_WORKFLOW), describe(TASK_QUEUE_TYPE_ACTIVITY)]);
+    const [workflowSide, activitySide, abandoned] = await Promise.all([
+      describe(TASK_QUEUE_TYPE_WORKFLOW),
+      describe(TASK_QUEUE_TYPE_ACTIVITY),
+      this.abandonedRunsByPool(),
+    ]);
     const pools = new Map<string, WorkerPool>();
     const now = nowSec();
     for (const poller of [...(workflowSide.pollers ?? []), ...(activitySide.pollers ?? [])]) {
@@ -233,9 +245,34 @@ export class JobGateway {
         concurrency: identity.concurrency,
         host: identity.host,
         status: poolHealth(heartbeat, now),
+        abandoned_runs: abandoned.get(identity.poolId) ?? 0,
       });
     }
     return [...pools.values()].sort((a, b) => a.started_at - b.started_at);
+  }
+
+  /**
+   * Runs that ignored a stop still hold a worker slot: their job is final (Stopped, Cancelled) but
+   * its workflow stays open until the run returns, with the run as its pending activity, which
+   * names the worker it runs on.
+   */
+  private async abandonedRunsByPool(): Promise<Map<string, number>> {
+    const { client, taskQueue } = this.deps;
+    const types = JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
+    const query = `WorkflowType IN (${types}) AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND JobStatus IN ('Stopped', 'Cancelled')`;
+    const byPool = new Map<string, number>();
+    await this.rpc(async () => {
+      let seen = 0;
+      for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
+        if (++seen > MAX_ABANDONED_LISTED) break;
+        const { raw } = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
+        for (const activity of raw.pendingActivities ?? []) {
+          const pool = decodePoolIdentity(activity.lastWorkerIdentity ?? '');
+          if (pool) byPool.set(pool.poolId, (byPool.get(pool.poolId) ?? 0) + 1);
+        }
+      }
+    });
+    return byPool;
   }
 
   private async read(id: string) {

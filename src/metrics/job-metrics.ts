@@ -28,6 +28,7 @@ export class JobMetrics {
   private readonly fireLateness: Histogram<'type'>;
   private readonly hookDeliveries: Counter<'result'>;
   private readonly schedulePauses: Counter<'type'>;
+  private readonly abandoned: Gauge;
 
   constructor(info: PoolInfo, prefix = `${process.env.METRIC_NAMESPACE || 'harbor'}_${process.env.METRIC_SUBSYSTEM || 'jobservice'}`) {
     const registers = [this.registry];
@@ -68,12 +69,22 @@ export class JobMetrics {
       labelNames: ['result'],
       registers,
     });
+    this.abandoned = new Gauge({
+      name: `${prefix}_abandoned_runs`,
+      help: 'Job slots of this worker busy with runs that ignored a stop: their jobs are final, their code still runs',
+      registers,
+    });
     this.schedulePauses = new Counter({
       name: `${prefix}_schedule_paused_for_failures_total`,
       help: 'Periodic jobs paused after pause_after_failures failed executions in a row',
       labelNames: ['type'],
       registers,
     });
+  }
+
+  /** A run that ignored its stop past the grace period started (+1) or stopped (-1) holding a slot. */
+  abandonedRun(delta: 1 | -1): void {
+    this.abandoned.inc(delta);
   }
 
   recordRun(type: string, status: MetricRunStatus, seconds: number): void {

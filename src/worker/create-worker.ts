@@ -52,6 +52,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     runningReportDelayMs: config.job.running_report_delay_ms,
     logDir: fileLogDir(config.job_loggers),
     gates: createGateReader(deps.client),
+    stopGraceMs: config.job.stop_grace_seconds * 1000,
     ...(config.job.hook_secret ? { hookSecret: config.job.hook_secret } : {}),
     hookAllowedHosts: config.job.hook_allowed_hosts,
   });

@@ -5,6 +5,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   startChild,
   upsertMemo,
@@ -177,6 +178,9 @@ export class JobRun {
   }
 
   /** One run of the job's code: its activity, or for a fan-out job its plan and then its child jobs. */
+  /** A run that ignored a stop past the grace period: it still holds a worker slot until it returns. */
+  private abandoned: (() => boolean) | undefined;
+
   async runOnce(): Promise<RunOutcome> {
     let settled: RunOutcome | undefined;
     const scope = new CancellationScope();
@@ -196,8 +200,9 @@ export class JobRun {
     if (this.input.fanOut) await this.passOpOn(this.op!);
     // A job that ignores the stop is abandoned after the grace period; its late result is ignored.
     await condition(() => settled !== undefined, this.input.timings.stopGraceMs);
-    // An abandoned run gives its queue slot back now: the workflow may end before the run returns.
+    // An abandoned run gives its queue slot back now; its worker slot stays taken until it returns.
     await this.releaseSlot();
+    if (settled === undefined) this.abandoned = () => settled !== undefined;
     return { kind: 'op', op: this.op ?? OpCommand.Stop };
   }
 
@@ -350,6 +355,16 @@ export class JobRun {
         })
         .catch(() => undefined);
     }
+  }
+
+  /**
+   * The job's status is final, but a run that ignored its stop still occupies a worker: the
+   * workflow stays open until that run returns (or its worker is lost), so Temporal shows the
+   * activity on that worker and `/stats` counts it. Histories from before this wait replay as they were.
+   */
+  async outliveAbandonedRun(): Promise<void> {
+    const abandoned = this.abandoned;
+    if (abandoned && patched('abandoned-runs-keep-the-workflow-open')) await condition(abandoned);
   }
 
   /** The workflow's result: the state, or a JobError failure so the Web UI shows the job failed. */

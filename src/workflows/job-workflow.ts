@@ -86,6 +86,7 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     throw err;
   }
   await run.wrapUp();
+  await run.outliveAbandonedRun();
   // A sub job being launched as the job ends still gets its answer.
   await condition(allHandlersFinished);
   return run.result();

@@ -141,8 +141,8 @@ describe('job lifecycle', () => {
     assert.match(log, /received cancel after 30%/);
   });
 
-  it('marks a job that ignores the stop as Stopped after the grace period and abandons it', async () => {
-    const { id } = await h.submit(demo({ step_ms: 5_000, hold_ms: 0, ignore_stop: true }));
+  it('marks a job that ignores the stop as Stopped after the grace period; /stats counts the slot it still holds until it returns', async () => {
+    const { id } = await h.submit(demo({ step_ms: 4_000, hold_ms: 0, ignore_stop: true }));
     await h.waitForStatus(id, ['Running']);
     const asked = Date.now();
     await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' });
@@ -150,8 +150,24 @@ describe('job lifecycle', () => {
     const waited = Date.now() - asked;
     // stop_grace_seconds is 2 in tests: not before the grace period, and not long after it.
     assert.ok(waited >= 1_500, `stopped after ${waited} ms, before the grace period`);
-    const description = await h.client.workflow.getHandle(id).describe();
-    assert.equal(description.status.name, 'COMPLETED');
+    const abandonedRuns = async () =>
+      ((await (await h.request('GET', '/api/v1/stats')).json()) as { worker_pools: { abandoned_runs: number }[] }).worker_pools.reduce(
+        (sum, pool) => sum + pool.abandoned_runs,
+        0,
+      );
+    // The job is final, but its code still runs on a worker: Temporal shows the activity there, /stats counts it.
+    const running = await h.client.workflow.getHandle(id).describe();
+    assert.equal(running.status.name, 'RUNNING');
+    assert.equal(running.raw.pendingActivities?.length, 1);
+    assert.equal(await abandonedRuns(), 1);
+    assert.equal((await h.stats(id)).status, 'Stopped');
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(id).describe()).status.name,
+      (status) => status === 'COMPLETED',
+      { what: 'the workflow to close once the abandoned run returned', timeoutMs: 20_000 },
+    );
+    assert.equal(await abandonedRuns(), 0);
+    assert.equal((await h.stats(id)).status, 'Stopped', 'the late end of the run changes nothing');
   });
 
   it('never runs a Scheduled job stopped before it is due', async () => {

@@ -10,6 +10,11 @@ import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { createHarness, testConfig } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
+import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
+import { queueWorkflowId } from '../../src/shared/job-queue.js';
+import { queueStateQuery } from '../../src/workflows/queue-messages.js';
 
 const OUT = process.env.HISTORY_DIR ?? 'test/replay/histories';
 const label = process.env.HISTORY_LABEL ?? new Date().toISOString().slice(0, 10);
@@ -32,6 +37,8 @@ const h = await createHarness({
       hook_retry_initial_ms: 100,
     },
   }),
+  // NOOP waits for slots at its queue, so its runs and the JobQueue workflow are recorded too.
+  registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: { NOOP: 1 } }),
 });
 const recorded: Record<string, string> = {};
 try {
@@ -57,6 +64,28 @@ try {
   recorded['hooks-handed-on'] = hooked.id;
   const cancelled = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 5000 }), metadata: generic });
   recorded['workflow-cancelled'] = cancelled.id;
+
+  const limited = [
+    await h.submit({ name: 'NOOP', parameters: { duration_ms: 300 }, metadata: generic }),
+    await h.submit({ name: 'NOOP', parameters: { duration_ms: 300 }, metadata: generic }),
+  ];
+  recorded['limited-first'] = limited[0]!.id;
+  recorded['limited-second'] = limited[1]!.id;
+  const abandoned = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 1500, ignore_stop: true }), metadata: generic });
+  recorded['abandoned-run'] = abandoned.id;
+  await h.waitForStatus(abandoned.id, ['Running']);
+  await h.request('POST', `/api/v1/jobs/${abandoned.id}`, { action: 'stop' });
+  await h.request('PUT', '/api/v1/queues/TEST_CHATTY', { action: 'pause' });
+  const paused = await h.submit({ name: 'TEST_CHATTY', parameters: { count: 2, interval_ms: 10 }, metadata: generic });
+  recorded['queued-while-paused'] = paused.id;
+  await waitFor(
+    async () =>
+      (await h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'TEST_CHATTY')).query(queueStateQuery)).waiting
+        .length,
+    (n) => n === 1,
+    { what: 'the TEST_CHATTY run to wait at its paused queue' },
+  );
+  await h.request('PUT', '/api/v1/queues/TEST_CHATTY', { action: 'resume' });
 
   await h.waitForStatus(stopped.id, ['Running']);
   await h.request('POST', `/api/v1/jobs/${stopped.id}`, { action: 'stop' });
@@ -87,6 +116,8 @@ try {
       { timeoutMs: 30_000, what: `${id} to close` },
     );
   }
+  // The queue workflows never end; what they recorded so far replays all the same.
+  recorded['job-queue'] = queueWorkflowId(h.config.temporal.task_queue, 'NOOP');
   // The hook delivery still retries its receiver; what it recorded so far replays all the same.
   recorded['hook-delivery'] = `${hooked.id}-hooks-${(await h.stats(hooked.id)).revision}`;
 

@@ -7,7 +7,7 @@ import { WORKFLOWS_PATH } from '../../src/worker/create-worker.js';
 import { installQuietRuntime } from '../../src/temporal/install-runtime.js';
 
 const DIR = 'test/replay/histories';
-const WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob', 'HookDelivery'];
+const WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob', 'HookDelivery', 'JobQueue'];
 
 type HistoryJson = { events: { workflowExecutionStartedEventAttributes?: { workflowType?: { name?: string } } }[] };
 
