@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Config } from '../../src/config/config-schema.js';
 
 /** A worker in a process of its own (`npm run worker`), so a test can kill it hard. */
-export function spawnWorkerProcess(config: Config, dir: string): ChildProcess {
+export function spawnWorkerProcess(config: Config, dir: string, extra: Record<string, unknown> = {}): ChildProcess {
   const configPath = join(dir, 'worker.yaml');
   writeFileSync(
     configPath,
@@ -12,6 +12,7 @@ export function spawnWorkerProcess(config: Config, dir: string): ChildProcess {
       job_loggers: config.job_loggers,
       loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
       worker_pool: { workers: 4 },
+      ...extra,
     }),
   );
   return spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts', '-c', configPath], {

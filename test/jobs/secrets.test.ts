@@ -108,3 +108,35 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     assertHidden('the execution', JSON.stringify(execution));
   });
 });
+
+describe('secrets stay out of the service output', () => {
+  let h: Harness;
+  before(async () => {
+    const config = testConfig();
+    // The job's log goes to the process's standard output too (Harbor's STD_OUTPUT job logger).
+    config.job_loggers.push({ name: 'STD_OUTPUT', level: 'INFO', settings: {} });
+    h = await createHarness({ config });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('the job logger on standard output masks them as the file does', async () => {
+    const written: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      written.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return (original as (...args: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    let id: string;
+    try {
+      ({ id } = await h.submit({ name: 'TEST_SECRETS', parameters, metadata: { kind: 'Generic' } }));
+      await h.waitForStatus(id, ['Success']);
+    } finally {
+      process.stdout.write = original;
+    }
+    const output = written.join('');
+    assert.match(output, new RegExp(`\\[job ${id}\\] .*logging in with \\[redacted\\]`));
+    for (const secret of SECRETS) assert.equal(output.includes(secret), false, `${secret} shows on standard output`);
+  });
+});

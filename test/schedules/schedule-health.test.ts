@@ -5,23 +5,43 @@ import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { deleteSchedules } from '../helpers/schedules.js';
 import { waitFor } from '../helpers/wait-for.js';
+import type { ChildProcess } from 'node:child_process';
+import { exited, spawnWorkerProcess } from '../helpers/worker-process.js';
 
+/** Two worker processes (the harness's and one of its own), each serving its metrics. */
 describe('schedule health: failures in a row, pause_after_failures', () => {
   let h: Harness;
-  let metricsUrl: string;
+  let second: ChildProcess;
+  const metricsUrls: string[] = [];
   const created: string[] = [];
   before(async () => {
-    const port = await freePort();
+    const [port, otherPort] = [await freePort(), await freePort()];
     h = await createHarness({ config: testConfig({ metric: { enabled: true, port, path: '/metrics' } }) });
-    metricsUrl = `http://127.0.0.1:${port}/metrics`;
+    second = spawnWorkerProcess(h.config, h.logDir, { metric: { enabled: true, port: otherPort, path: '/metrics' } });
+    metricsUrls.push(`http://127.0.0.1:${port}/metrics`, `http://127.0.0.1:${otherPort}/metrics`);
   });
   after(async () => {
+    second.kill('SIGTERM');
+    await exited(second);
     await deleteSchedules(h.client, created);
     await h.close();
   });
+  /** A counter summed over both workers (a worker not up yet counts nothing). */
+  const counted = async (series: string) => {
+    let sum = 0;
+    for (const url of metricsUrls) {
+      const text = await fetch(url).then(
+        (r) => r.text(),
+        () => '',
+      );
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      if (line) sum += Number(line.slice(series.length + 1));
+    }
+    return sum;
+  };
 
-  const periodic = async (name: string, metadata: Record<string, unknown> = {}) => {
-    const job = await h.submit({ name, parameters: {}, metadata: { kind: 'Periodic', cron_spec: '@yearly', ...metadata } });
+  const periodic = async (name: string, metadata: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) => {
+    const job = await h.submit({ name, parameters, metadata: { kind: 'Periodic', cron_spec: '@yearly', ...metadata } });
     created.push(job.id);
     return job;
   };
@@ -40,7 +60,13 @@ describe('schedule health: failures in a row, pause_after_failures', () => {
   };
 
   it('counts failed executions in a row and pauses the schedule at the limit, saying why', async () => {
-    const job = await periodic('TEST_NO_RETRY', { pause_after_failures: 2 });
+    // A job both workers know (the second runs the default registry); it fails after its retries.
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-health', step_ms: 0, hold_ms: 0, fail: true },
+      metadata: { kind: 'Periodic', cron_spec: '@yearly', pause_after_failures: 2 },
+    });
+    created.push(job.id);
     assert.equal(job.options?.pause_after_failures, 2);
     await fire(job.id, 0);
     const afterOne = await waitFor(
@@ -58,22 +84,21 @@ describe('schedule health: failures in a row, pause_after_failures', () => {
     assert.equal(paused.consecutive_failures, 2);
     assert.match(
       paused.paused_note ?? '',
-      /paused after 2 failed executions in a row \(pause_after_failures\); last [0-9a-f]{24}@\d+: not worth retrying/,
+      /paused after 2 failed executions in a row \(pause_after_failures\); last [0-9a-f]{24}@\d+: demo job failed as asked/,
     );
     assert.deepEqual(paused.next_run_times, []);
     // Temporal holds the note: what an operator sees in `temporal schedule describe`.
     const described = await h.client.schedule.getHandle(job.id).describe();
     assert.equal(described.state.paused, true);
     assert.match(described.state.note ?? '', /pause_after_failures/);
-    const metrics = await (await fetch(metricsUrl)).text();
-    assert.match(metrics, /harbor_jobservice_schedule_paused_for_failures_total\{type="TEST_NO_RETRY"\} 1/);
+    assert.equal(await counted('harbor_jobservice_schedule_paused_for_failures_total{type="DEMO"}'), 1);
     // Resumed by the operator, it runs on its cron again.
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'resume' })).status, 204);
     assert.equal((await h.stats(job.id)).paused, false);
   });
 
   it('every failure counts, a job that succeeds counts none, and without the option nothing is paused', async () => {
-    const job = await periodic('TEST_NO_RETRY');
+    const job = await periodic('DEMO', {}, { image: 'demo-streak', step_ms: 0, hold_ms: 0, fail: true });
     await fire(job.id, 0);
     await fire(job.id, 1);
     await fire(job.id, 2);
