@@ -28,6 +28,7 @@ import { fanOutScenario } from './lib/fan-out-scenario.js';
 import { notificationsScenario } from './lib/notifications-scenario.js';
 import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
+import { queueStopScenario } from './lib/queue-stop-scenario.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -35,7 +36,9 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention,fanout,notifications' },
+    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention,fanout,notifications,queue-stop' },
+    /** The queue-stop scenario: this many NOOP jobs held by a paused queue, then the type stopped. */
+    'stop-n': { type: 'string', default: '10000' },
     /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
     schedules: { type: 'string', default: '10000' },
     'watch-seconds': { type: 'string', default: '30' },
@@ -194,6 +197,9 @@ async function main() {
         'fanout',
         await fanOutScenario({ client, base, headers, targets: Number(opts['fanout-targets']), poolSize: Number(opts['fanout-pool']) }),
       );
+    }
+    if (SCENARIOS.has('queue-stop')) {
+      report('queue-stop', await queueStopScenario({ client, base, headers, taskQueue: API_QUEUE, n: Number(opts['stop-n']), callers: C }));
     }
     if (SCENARIOS.has('retention')) {
       report(

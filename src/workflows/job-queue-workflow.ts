@@ -18,6 +18,8 @@ export interface JobQueueInput {
   jobType: string;
   /** Carried over when the queue continues as new. */
   state?: QueueState;
+  /** Continue as new past this many events (default 5,000; tests go lower). */
+  continueAfterEvents?: number;
 }
 
 /** Signals sent per workflow task, so one task stays small whatever the backlog. */
@@ -35,7 +37,9 @@ const CONTINUE_AFTER_EVENTS = 5000;
 export async function JobQueue(input: JobQueueInput): Promise<void> {
   const q: QueueState = input.state ?? { jobType: input.jobType, paused: false, waiting: [], running: {} };
   let dirty = true;
-  let gateChanged = input.state === undefined;
+  // Every run writes its memo first: a run that continued as new starts without its predecessor's,
+  // and a run's admission check reads the pause from there.
+  let gateChanged = true;
 
   setHandler(acquireSlotSignal, (request) => {
     const { limit, ...entry } = request;
@@ -93,9 +97,9 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
     if (!woke) await probeHolders(q);
     if (await dispatch(q)) dirty = true;
     const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > CONTINUE_AFTER_EVENTS) {
+    if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof JobQueue>({ jobType: q.jobType, state: q });
+      await continueAsNew<typeof JobQueue>({ ...input, state: q });
     }
   }
 }

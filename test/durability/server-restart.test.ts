@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('the embedded server restarted on the same SQLite file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-sqlite-'));
@@ -17,7 +18,7 @@ describe('the embedded server restarted on the same SQLite file', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('still has every job and its stats, and a waiting job can still be stopped', async () => {
+  it('still has every job and its stats, a paused queue and the job it holds; a waiting job can still be stopped', async () => {
     const cli = process.env.TEST_TEMPORAL_CLI;
     assert.ok(cli, 'TEST_TEMPORAL_CLI is set by the test runner');
     const port = await freePort();
@@ -37,6 +38,13 @@ describe('the embedded server restarted on the same SQLite file', () => {
       parameters: { image: 'demo-db' },
       metadata: { kind: 'Scheduled', schedule_delay: 3600 },
     });
+    assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'pause' })).status, 200);
+    const held = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    const noopQueue = async () =>
+      ((await (await h!.request('GET', '/api/v1/queues')).json()) as { job_type: string; paused: boolean; count: number }[]).find(
+        (q) => q.job_type === 'NOOP',
+      )!;
+    await waitFor(noopQueue, (q) => q.paused && q.count === 1, { what: 'NOOP paused with its job pending' });
     await h.close({ keepJobs: true });
     h = undefined;
     await server.stop();
@@ -49,5 +57,11 @@ describe('the embedded server restarted on the same SQLite file', () => {
     assert.equal(still.run_at, waiting.run_at);
     assert.equal((await h.request('POST', `/api/v1/jobs/${waiting.id}`, { action: 'stop' })).status, 204);
     await h.waitForStatus(waiting.id, ['Stopped']);
+    // The pause is Temporal's: it survived, and still holds the job until resumed.
+    const queue = await noopQueue();
+    assert.equal(queue.paused, true);
+    assert.equal((await h.stats(held.id)).status, 'Pending');
+    assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'resume' })).status, 200);
+    assert.equal((await h.waitForStatus(held.id, ['Success', 'Error'])).status, 'Success');
   });
 });

@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import type { QueueRow } from '../../src/api/contract.js';
 import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
 import type { JobStats } from '../../src/shared/job-model.js';
-import { queueStateQuery } from '../../src/workflows/queue-messages.js';
+import { acquireSlotSignal, queueControlUpdate, queueStateQuery } from '../../src/workflows/queue-messages.js';
+import { JobQueue } from '../../src/workflows/job-queue-workflow.js';
+import { readQueueGate } from '../../src/queues/queue-client.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -254,5 +256,46 @@ describe('a run checks its queue as it starts', () => {
     assert.doesNotMatch(fenced, /run of NOOP started/);
     assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'resume' })).status, 200);
     assert.deepEqual(await run(Date.now() + 1000), { outcome: 'done' });
+  });
+});
+
+/** The queue's own workflow, driven directly: a long line makes it continue as new. */
+describe('a JobQueue that continues as new', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('keeps its pause, its line and its memo across the new run', async () => {
+    const taskQueue = h.config.temporal.task_queue;
+    const workflowId = queueWorkflowId(taskQueue, 'TEST_QUEUE_CAN');
+    const handle = await h.client.workflow.start(JobQueue, {
+      workflowId,
+      taskQueue,
+      args: [{ jobType: 'TEST_QUEUE_CAN', continueAfterEvents: 30 }],
+    });
+    await handle.executeUpdate(queueControlUpdate, { args: [{ action: 'pause' }] });
+    const firstRun = (await handle.describe()).runId;
+    // Runs of jobs that do not exist: while paused nobody is signalled, so they only wait in line.
+    for (let i = 0; i < 40; i++) {
+      await handle.signal(acquireSlotSignal, { jobId: `missing-${String(i).padStart(2, '0')}`, ticket: '1.1', at: 1000 + i });
+    }
+    const next = await waitFor(
+      () => h.client.workflow.getHandle(workflowId).describe(),
+      (d) => d.runId !== firstRun && d.status.name === 'RUNNING' && d.memo?.queue !== undefined,
+      { what: 'the queue to continue as new and write its memo' },
+    );
+    assert.equal((next.memo?.queue as { paused: boolean }).paused, true, 'the new run says it is paused where runs look');
+    assert.equal(await readQueueGate(h.client, taskQueue, 'TEST_QUEUE_CAN').then((g) => g?.paused), true);
+    const state = await h.client.workflow.getHandle(workflowId).query(queueStateQuery);
+    assert.equal(state.waiting.length, 40);
+    assert.deepEqual(
+      state.waiting.map((e) => e.at),
+      Array.from({ length: 40 }, (_, i) => 1000 + i),
+    );
+    await h.client.workflow.getHandle(workflowId).terminate('test over');
   });
 });
