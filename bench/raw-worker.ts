@@ -1,20 +1,44 @@
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { installQuietRuntime } from '../src/temporal/install-runtime.js';
+import { pool } from './lib/processes.js';
+import { rawLocalWorkflow } from './raw-workflow.js';
 
-/** A plain Temporal worker with the same slot count as the job worker, for the raw scenario. */
+/**
+ * A plain Temporal worker with the same slot count as the job worker, for the raw scenario. With
+ * RAW_SUBMIT_N it also starts that many local-activity workflows itself, through a client on the
+ * worker's own connection, so the server can hand each first task straight back (eager start).
+ */
 async function main() {
   installQuietRuntime('ERROR');
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
+  const taskQueue = process.env.RAW_TASK_QUEUE!;
   const worker = await Worker.create({
     connection,
-    taskQueue: process.env.RAW_TASK_QUEUE!,
+    taskQueue,
     workflowsPath: fileURLToPath(new URL('./raw-workflow.ts', import.meta.url)),
     activities: { noop: async () => undefined },
     maxConcurrentActivityTaskExecutions: Number(process.env.RAW_WORKERS ?? 10),
   });
   process.once('SIGTERM', () => worker.shutdown());
-  await worker.run();
+  const running = worker.run();
+  const n = Number(process.env.RAW_SUBMIT_N ?? 0);
+  if (n > 0) {
+    const client = new Client({ connection });
+    const prefix = process.env.RAW_ID_PREFIX!;
+    const latencies: number[] = [];
+    let eager = 0;
+    await pool(n, Number(process.env.RAW_CALLERS ?? 32), async (i) => {
+      const started = performance.now();
+      const handle = await client.workflow.start(rawLocalWorkflow, { workflowId: `${prefix}-${i}`, taskQueue, requestEagerStart: true });
+      latencies.push(performance.now() - started);
+      if (handle.eagerlyStarted) eager += 1;
+    });
+    // One line the bench reads: submit latencies and how many starts went eager.
+    console.log(JSON.stringify({ submitted: n, eager, latencies }));
+  }
+  await running;
   await connection.close();
 }
 main().catch((err) => {

@@ -23,12 +23,14 @@ import { freePort } from '../src/process/free-port.js';
 import { runTimes, type RunTimes } from './lib/histories.js';
 import { pool, spawnNode, stop, until } from './lib/processes.js';
 import { percentile, round, rssMiB } from './lib/stats.js';
-import { rawNoopWorkflow } from './raw-workflow.js';
+import { rawLocalWorkflow, rawNoopWorkflow } from './raw-workflow.js';
+import { submitJob } from './lib/api-jobs.js';
 import { fanOutScenario } from './lib/fan-out-scenario.js';
 import { notificationsScenario } from './lib/notifications-scenario.js';
 import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
 import { queueStopScenario } from './lib/queue-stop-scenario.js';
+import { pacedScenario } from './lib/paced-scenario.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -36,7 +38,13 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'stop-samples': { type: 'string', default: '10' },
-    scenarios: { type: 'string', default: 'burst,hooks,raw,bullmq,stop,footprint,schedules,retention,fanout,notifications,queue-stop' },
+    scenarios: {
+      type: 'string',
+      default: 'burst,paced,hooks,raw,bullmq,stop,footprint,schedules,retention,fanout,notifications,queue-stop',
+    },
+    /** The paced scenario: NOOP jobs at this rate (default: half the burst's completions/s, else 20) for this long. */
+    'paced-rate': { type: 'string', default: '' },
+    'paced-seconds': { type: 'string', default: '60' },
     /** The queue-stop scenario: this many NOOP jobs held by a paused queue, then the type stopped. */
     'stop-n': { type: 'string', default: '10000' },
     /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
@@ -166,8 +174,13 @@ async function main() {
 
     if (SCENARIOS.has('burst')) await burst(client, base, headers);
     const afterBurst = { api_rss_after_burst_mib: rssMiB(api.pid), worker_rss_after_burst_mib: rssMiB(worker.pid) };
+    if (SCENARIOS.has('paced')) {
+      const burstRate = results.burst?.completions_per_s as number | undefined;
+      const rate = opts['paced-rate'] ? Number(opts['paced-rate']) : burstRate ? burstRate / 2 : 20;
+      report('paced', await pacedScenario({ client, base, headers, taskQueue: API_QUEUE, rate, seconds: Number(opts['paced-seconds']) }));
+    }
     if (SCENARIOS.has('hooks')) await hooks(client, base, headers);
-    if (SCENARIOS.has('raw')) await raw(client, server);
+    if (SCENARIOS.has('raw')) await raw(client, server, base, headers);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
     if (SCENARIOS.has('footprint')) report('footprint', { ...idle, ...afterBurst, npm_start_to_healthy_s: await startupTime(dir) });
@@ -289,47 +302,112 @@ async function hooks(client: Client, base: string, headers: Record<string, strin
 }
 
 /** 2. The same N one-activity workflows started straight with the SDK: the engine's ceiling. */
-async function raw(client: Client, server: DevServer) {
-  const worker = spawnNode('bench/raw-worker.ts', [], {
-    TEMPORAL_ADDRESS: server.address,
-    RAW_TASK_QUEUE: RAW_QUEUE,
-    RAW_WORKERS: String(WORKERS),
-  });
-  try {
-    // Submissions start once the worker polls, so enqueue→start does not include its boot.
-    await until(
+/** History events and state transitions of one job through the API, once it has closed. */
+async function persistenceCost(client: Client, base: string, headers: Record<string, string>, job: Record<string, unknown>) {
+  const id = await submitJob(base, headers, job);
+  await until(
+    async () => (await client.workflow.getHandle(id).describe()).status.name !== 'RUNNING',
+    120_000,
+    `${String(job.name)} to close`,
+    250,
+  );
+  const { raw: described } = await client.workflow.getHandle(id).describe();
+  return {
+    transitions: Number(described.workflowExecutionInfo?.stateTransitionCount ?? 0),
+    events: Number(described.workflowExecutionInfo?.historyLength ?? 0),
+  };
+}
+
+async function raw(client: Client, server: DevServer, base: string, headers: Record<string, string>) {
+  const env = { TEMPORAL_ADDRESS: server.address, RAW_TASK_QUEUE: RAW_QUEUE, RAW_WORKERS: String(WORKERS) };
+  const polling = () =>
+    until(
       async () => {
         const queue = await client.workflowService.describeTaskQueue({
           namespace: 'default',
           taskQueue: { name: RAW_QUEUE, kind: 1 },
-          taskQueueType: 2,
+          taskQueueType: 1,
         });
         return (queue.pollers ?? []).length > 0;
       },
       60_000,
       'the raw worker to poll',
     );
-    const run = Date.now().toString(36);
-    const {
-      ids,
-      firstSubmit,
-      metrics: submitted,
-    } = await submitAll(async (i) => {
-      const id = `raw-${run}-${i}`;
-      await client.workflow.start(rawNoopWorkflow, { workflowId: id, taskQueue: RAW_QUEUE });
-      return id;
-    });
+  const variants: Record<string, number> = {};
+  // a. one activity and b. one local activity, started by this process's client like the API's.
+  for (const [name, workflow] of [
+    ['activity', rawNoopWorkflow],
+    ['local_activity', rawLocalWorkflow],
+  ] as const) {
+    const worker = spawnNode('bench/raw-worker.ts', [], env);
+    try {
+      // Submissions start once the worker polls, so enqueue→start does not include its boot.
+      await polling();
+      const run = `${name}-${Date.now().toString(36)}`;
+      const {
+        ids,
+        firstSubmit,
+        metrics: submitted,
+      } = await submitAll(async (i) => {
+        const id = `raw-${run}-${i}`;
+        await client.workflow.start(workflow, { workflowId: id, taskQueue: RAW_QUEUE });
+        return id;
+      });
+      await drained(client, RAW_QUEUE);
+      const metrics = latencyMetrics(await runTimes(client, ids), firstSubmit);
+      variants[name] = metrics.completions_per_s;
+      report(name === 'activity' ? 'raw-temporal' : `raw-${name.replace('_', '-')}`, { ...submitted, ...metrics });
+    } finally {
+      await stop(worker);
+    }
+  }
+  // c. a local activity, started eagerly: the worker's process submits through its own connection.
+  const prefix = `raw-eager-${Date.now().toString(36)}`;
+  const firstSubmit = Date.now();
+  const worker = spawnNode('bench/raw-worker.ts', [], { ...env, RAW_SUBMIT_N: String(N), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix });
+  try {
+    await until(async () => worker.output.join('').includes('"submitted"'), 600_000, 'the eager submissions', 200);
+    const line = worker.output
+      .join('')
+      .split('\n')
+      .find((l) => l.startsWith('{"submitted"'))!;
+    const { eager, latencies } = JSON.parse(line) as { eager: number; latencies: number[] };
     await drained(client, RAW_QUEUE);
-    const metrics = latencyMetrics(await runTimes(client, ids), firstSubmit);
-    const burstRate = results.burst?.completions_per_s as number | undefined;
-    report('raw-temporal', {
-      ...submitted,
+    const ids = Array.from({ length: N }, (_, i) => `${prefix}-${i}`);
+    // The worker's boot is in this variant's time: measured from its first start, not from the spawn.
+    const times = await runTimes(client, ids);
+    const first = Math.min(...times.map((t) => t.enqueued));
+    const metrics = latencyMetrics(times, Math.max(first, firstSubmit));
+    variants.local_activity_eager = metrics.completions_per_s;
+    report('raw-local-eager', {
+      n: N,
+      eager_starts: eager,
+      submit_p50_ms: round(percentile(latencies, 0.5)),
+      submit_p99_ms: round(percentile(latencies, 0.99)),
       ...metrics,
-      api_to_raw_ratio: burstRate ? round(burstRate / metrics.completions_per_s, 2) : 'n/a',
     });
   } finally {
     await stop(worker);
   }
+  const [bestName, best] = Object.entries(variants).sort((a, b) => b[1] - a[1])[0]!;
+  const burstRate = results.burst?.completions_per_s as number | undefined;
+  // What one job costs the server: a NOOP, and a DEMO with its default three check-ins.
+  const noop = await persistenceCost(client, base, headers, { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+  const demo = await persistenceCost(client, base, headers, {
+    name: 'DEMO',
+    parameters: { image: 'demo-cost' },
+    metadata: { kind: 'Generic' },
+  });
+  report('raw-best', {
+    noop_state_transitions: noop.transitions,
+    noop_history_events: noop.events,
+    demo_state_transitions: demo.transitions,
+    demo_history_events: demo.events,
+    best_variant: bestName,
+    completions_per_s: best,
+    api_to_raw_ratio: burstRate && variants.activity ? round(burstRate / variants.activity, 2) : 'n/a',
+    api_to_best_raw_ratio: burstRate ? round(burstRate / best, 2) : 'n/a',
+  });
 }
 
 /** 3. The same N no-op jobs on BullMQ 5 with Redis (AOF, fsync every second) at the same concurrency. */

@@ -17,7 +17,8 @@ export async function runTimes(client: Client, ids: readonly string[]): Promise<
   await pool(ids.length, 16, async (i) => {
     const history = await client.workflow.getHandle(ids[i]!).fetchHistory();
     const events = history.events ?? [];
-    const started = events.find((e) => e.activityTaskStartedEventAttributes);
+    // A local activity has no task of its own: it starts within the first workflow task.
+    const started = events.find((e) => e.activityTaskStartedEventAttributes) ?? events.find((e) => e.workflowTaskStartedEventAttributes);
     const closed = events[events.length - 1];
     times[i] = { enqueued: ms(events[0]?.eventTime), started: ms(started?.eventTime), closed: ms(closed?.eventTime) };
   });

@@ -1,0 +1,52 @@
+import type { Client } from '@temporalio/client';
+import { runTimes } from './histories.js';
+import { until } from './processes.js';
+import { percentile, round } from './stats.js';
+
+/**
+ * NOOP jobs through the API at a steady rate (open loop: one every 1/rate s, whatever the answers),
+ * for `seconds`: submit latency and enqueue→start without a backlog, which the burst cannot show.
+ */
+export async function pacedScenario(o: {
+  client: Client;
+  base: string;
+  headers: Record<string, string>;
+  taskQueue: string;
+  rate: number;
+  seconds: number;
+}) {
+  const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+  const total = Math.max(1, Math.round(o.rate * o.seconds));
+  const latencies: number[] = [];
+  const ids: string[] = [];
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / o.rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(
+      (async () => {
+        const t = performance.now();
+        const response = await fetch(`${o.base}/jobs`, { method: 'POST', headers: o.headers, body });
+        const answer = (await response.json()) as { job?: { id: string } };
+        latencies.push(performance.now() - t);
+        if (response.status !== 202 || !answer.job) throw new Error(`paced submit answered ${response.status}`);
+        ids.push(answer.job.id);
+      })(),
+    );
+  }
+  await Promise.all(inFlight);
+  const query = `TaskQueue = '${o.taskQueue}' AND ExecutionStatus = 'Running'`;
+  await until(async () => (await o.client.workflow.count(query)).count === 0, 600_000, 'the paced jobs to finish', 500);
+  const times = await runTimes(o.client, ids);
+  const toStart = times.map((t) => t.started - t.enqueued);
+  return {
+    rate_per_s: round(o.rate),
+    n: total,
+    submit_p50_ms: round(percentile(latencies, 0.5)),
+    submit_p99_ms: round(percentile(latencies, 0.99)),
+    enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),
+    enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
+  };
+}
