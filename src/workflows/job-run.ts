@@ -65,8 +65,9 @@ export class JobRun {
   private tickets = 0;
   /**
    * When the current run became pending (epoch ms): its place in its queue's line and what a queue
-   * stop compares with. The run's start as the server recorded it (submit order, whichever worker
-   * takes the first task), or when it became due, or when a retry began.
+   * stop compares with. The run's start event as the server recorded it (`startTime`, submit order
+   * whichever worker takes the first task; `runStartTime` is that first task's time), or when it
+   * became due, or when a retry began.
    */
   private pendingSinceMs: number;
   /** A batch job's report history, known once it has planned. */
@@ -77,7 +78,7 @@ export class JobRun {
   constructor(readonly input: JobInput) {
     const { resume } = input;
     this.state = resume ? { ...resume.state } : initialState(input);
-    this.pendingSinceMs = Math.max(workflowInfo().runStartTime.getTime(), (this.state.run_at ?? 0) * 1000);
+    this.pendingSinceMs = Math.max(workflowInfo().startTime.getTime(), (this.state.run_at ?? 0) * 1000);
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
     this.outbox = input.statusHook
       ? new HookOutbox(
