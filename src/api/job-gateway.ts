@@ -15,7 +15,7 @@ import {
   type OpCommand,
 } from '../shared/job-model.js';
 import { decodePoolIdentity } from '../shared/pool-identity.js';
-import { JOB_WORKFLOW_TYPES, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
+import { JOB_WORKFLOW_TYPES, jobsOfTaskQueue, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
 import { nowSec } from '../shared/time.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
@@ -258,8 +258,7 @@ export class JobGateway {
    */
   private async abandonedRunsByPool(): Promise<Map<string, number>> {
     const { client, taskQueue } = this.deps;
-    const types = JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
-    const query = `WorkflowType IN (${types}) AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running' AND JobStatus IN ('Stopped', 'Cancelled')`;
+    const query = `${jobsOfTaskQueue(taskQueue)} AND ExecutionStatus = 'Running' AND JobStatus IN ('Stopped', 'Cancelled')`;
     const byPool = new Map<string, number>();
     await this.rpc(async () => {
       let seen = 0;
@@ -338,9 +337,8 @@ export class JobGateway {
   }
 
   private listQuery(query: ListJobsQuery): string {
-    const types = JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
     // A run that continued as new (a long fan-out) is not a job of its own: its execution goes on.
-    const clauses = [`WorkflowType IN (${types})`, `TaskQueue = '${this.deps.taskQueue}'`, `ExecutionStatus != 'ContinuedAsNew'`];
+    const clauses = [jobsOfTaskQueue(this.deps.taskQueue), `ExecutionStatus != 'ContinuedAsNew'`];
     // Values are validated enums or upper-snake names, so they cannot break out of the quotes.
     if (query.name) clauses.push(`JobName = '${query.name}'`);
     if (query.kind) clauses.push(`JobKind = '${query.kind}'`);

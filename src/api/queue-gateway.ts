@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { controlQueue, readQueueGate } from '../queues/queue-client.js';
 import { GATE_SETTLE_MS, QueueAction } from '../shared/job-queue.js';
-import { JOB_WORKFLOW_TYPES } from '../shared/job-start.js';
+import { jobsOfTaskQueue } from '../shared/job-start.js';
 import { jobView } from '../views/job-view.js';
 import { notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -67,10 +67,9 @@ export class QueueGateway {
 
   /** Open jobs of these types in this deployment. */
   private jobsOf(types: string[]): string {
-    const workflowTypes = JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ');
     // Types are registered upper-snake names, so they cannot break out of the quotes.
     const names = types.map((t) => `'${t}'`).join(', ');
-    return `WorkflowType IN (${workflowTypes}) AND TaskQueue = '${this.deps.taskQueue}' AND ExecutionStatus = 'Running' AND JobName IN (${names})`;
+    return `${jobsOfTaskQueue(this.deps.taskQueue)} AND ExecutionStatus = 'Running' AND JobName IN (${names})`;
   }
 
   /** Unix seconds when the longest-waiting pending job became pending. */

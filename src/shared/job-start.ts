@@ -12,6 +12,11 @@ import { redactParameters } from './redact.js';
 export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
 export type JobWorkflowType = (typeof JOB_WORKFLOW_TYPES)[number];
 
+/** The visibility filter for this deployment's jobs: job workflows on its task queue (other workflows are not jobs). */
+export function jobsOfTaskQueue(taskQueue: string): string {
+  return `WorkflowType IN (${JOB_WORKFLOW_TYPES.map((t) => `'${t}'`).join(', ')}) AND TaskQueue = '${taskQueue}'`;
+}
+
 /** Generic and Scheduled jobs run the same code under their own type names, so the Web UI tells them apart. */
 export function jobWorkflowType(kind: JobKind): JobWorkflowType {
   return kind === JobKind.Generic ? 'GenericJob' : 'ScheduledJob';
