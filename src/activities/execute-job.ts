@@ -74,6 +74,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         return { outcome: OpCommand.Stop };
       }
       if (gate?.paused && !input.admission.granted) return { outcome: 'queued' };
+      // A run started without its type's limit (a schedule or a retry from before the limit, or
+      // before the limit was configured) still waits for a slot like every other run of the type.
+      if (deps.registry.concurrencyLimit(input.name) !== undefined && !input.admission.granted) return { outcome: 'queued' };
     }
     // The job's code gets its parameters as submitted; its log never shows their secrets.
     const secrets = secretValues(input.parameters);
@@ -131,7 +134,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       upstreamJobId: input.upstreamJobId,
       logger,
       signal: abort.signal,
-      checkin: (message) => checkIns.push(String(message)),
+      // A check-in is shown in stats, hooks and the memo: it never carries the job's secrets.
+      checkin: (message) => checkIns.push(maskSecrets(String(message), secrets)),
       opCommand: () => (interruption === undefined ? undefined : interruption === 'shutdown' ? OpCommand.Stop : interruption),
       get: (key) => deps.properties[key],
       launchJob: async (request) => {

@@ -29,6 +29,7 @@ import type { ListJobsQuery, WorkerPool } from './contract.js';
 
 /** Abandoned runs are few (a job that ignores its stop is a bug); past this many, /stats counts no more. */
 const MAX_ABANDONED_LISTED = 1000;
+const DESCRIBES_AT_ONCE = 20;
 
 /** An idle worker long-polls for up to a minute, so a pool is dead only after a longer silence. */
 export const POOL_DEAD_AFTER_SECONDS = 90;
@@ -120,8 +121,12 @@ export class JobGateway {
         `job ${id} is ${stats.status} but its workflow is still winding up (its last hooks, or a run that ignored the stop and still runs); retry once it has closed`,
       );
     }
-    const retried: JobInput = { ...input, revision: Math.max(nowSec(), state.revision + 1) };
+    // A retry runs under today's retry policy and limit of its type, as a new submit would.
+    const { concurrency, retry } = this.deps.registry.startPolicy(input.name);
+    const retried: JobInput = { ...input, retry, revision: Math.max(nowSec(), state.revision + 1) };
     delete retried.scheduleDelay;
+    delete retried.concurrency;
+    if (concurrency !== undefined) retried.concurrency = concurrency;
     const succeeded = Object.entries(state.results ?? {}).filter(([, r]) => r.status === JobStatus.Success);
     if (input.fanOut && succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
     try {
@@ -260,17 +265,28 @@ export class JobGateway {
     const { client, taskQueue } = this.deps;
     const query = `${jobsOfTaskQueue(taskQueue)} AND ExecutionStatus = 'Running' AND JobStatus IN ('Stopped', 'Cancelled')`;
     const byPool = new Map<string, number>();
-    await this.rpc(async () => {
-      let seen = 0;
-      for await (const execution of client.workflow.list({ query, pageSize: 100 })) {
-        if (++seen > MAX_ABANDONED_LISTED) break;
-        const { raw } = await client.workflow.getHandle(execution.workflowId, execution.runId).describe();
-        for (const activity of raw.pendingActivities ?? []) {
+    // What a pool's slots hold is extra information: /stats answers without it rather than fail.
+    const executions = await this.rpc(async () => {
+      const found: { workflowId: string; runId: string }[] = [];
+      for await (const e of client.workflow.list({ query, pageSize: 100 })) {
+        if (found.push({ workflowId: e.workflowId, runId: e.runId }) >= MAX_ABANDONED_LISTED) break;
+      }
+      return found;
+    }).catch(() => []);
+    for (let at = 0; at < executions.length; at += DESCRIBES_AT_ONCE) {
+      const batch = executions.slice(at, at + DESCRIBES_AT_ONCE);
+      const described = await Promise.all(
+        batch.map((e) => this.rpc(() => client.workflow.getHandle(e.workflowId, e.runId).describe()).catch(() => undefined)),
+      );
+      for (const description of described) {
+        // Only the job's own run holds a job slot; its hook deliveries and housekeeping do not.
+        for (const activity of description?.raw.pendingActivities ?? []) {
+          if (activity.activityType?.name !== 'executeJob') continue;
           const pool = decodePoolIdentity(activity.lastWorkerIdentity ?? '');
           if (pool) byPool.set(pool.poolId, (byPool.get(pool.poolId) ?? 0) + 1);
         }
       }
-    });
+    }
     return byPool;
   }
 

@@ -39,7 +39,7 @@ export interface PeriodicRecord {
 
 export type PeriodicOptions = Pick<JobMetadata, PeriodicOptionKey>;
 
-const MEMO_PERIODIC = 'periodic';
+export const MEMO_PERIODIC = 'periodic';
 /** The note a stopped periodic job's schedule carries; a stopped job never fires again. */
 export const STOPPED_NOTE = 'jobservice: stopped';
 /** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
@@ -236,7 +236,7 @@ function periodicRecord(description: ScheduleDescription): PeriodicRecord {
  */
 const SCHEDULER_DIVISION = `TemporalNamespaceDivision = 'TemporalScheduler' AND ExecutionStatus = 'Running'`;
 
-function scheduleSearchAttributes(name: string, status: JobStatus): SearchAttributePair[] {
+export function scheduleSearchAttributes(name: string, status: JobStatus): SearchAttributePair[] {
   return [
     { key: JobNameKey, value: name },
     { key: JobKindKey, value: JobKind.Periodic },
@@ -288,7 +288,8 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
     ref_link: refLink(record.id),
     enqueue_time: record.enqueueTime,
     update_time: record.enqueueTime,
-    parameters: record.parameters,
+    // Records created before parameters were redacted on the way in still hold them raw.
+    parameters: redactParameters(record.parameters),
     revision: record.enqueueTime,
     cron_spec: record.cronSpec,
     options: { ...record.options },

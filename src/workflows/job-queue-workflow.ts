@@ -1,8 +1,9 @@
 import {
   allHandlersFinished,
   condition,
-  continueAsNew,
   getExternalWorkflowHandle,
+  makeContinueAsNewFunc,
+  patched,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
@@ -20,6 +21,10 @@ export interface JobQueueInput {
   state?: QueueState;
   /** Continue as new past this many events (default 5,000; tests go lower). */
   continueAfterEvents?: number;
+  /** Signals per workflow task (default 200; tests go lower). */
+  sendsPerTask?: number;
+  /** How often holders are probed while runs wait for a full queue (default 5 minutes; tests go lower). */
+  probeEveryMs?: number;
 }
 
 /** Signals sent per workflow task, so one task stays small whatever the backlog. */
@@ -37,9 +42,15 @@ const CONTINUE_AFTER_EVENTS = 5000;
 export async function JobQueue(input: JobQueueInput): Promise<void> {
   const q: QueueState = input.state ?? { jobType: input.jobType, paused: false, waiting: [], running: {} };
   let dirty = true;
-  // Every run writes its memo first: a run that continued as new starts without its predecessor's,
-  // and a run's admission check reads the pause from there.
+  // Every run writes its memo first (every landed version did): its start event carries the gate
+  // only when this code continued it as new.
   let gateChanged = true;
+  // Holders are probed on elapsed time (a busy queue gets signals all the time and older code never
+  // probed it), and free slots left over once the signal budget is spent go in the next task.
+  const mended = patched('queue-probe-on-elapsed-time');
+  let lastProbeMs = Date.now();
+  const probeEvery = input.probeEveryMs ?? PROBE_MS;
+  const budget = input.sendsPerTask ?? SENDS_PER_TASK;
 
   setHandler(acquireSlotSignal, (request) => {
     const { limit, ...entry } = request;
@@ -88,18 +99,24 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
 
   for (;;) {
     const full = q.limit !== undefined && Object.keys(q.running).length >= q.limit;
-    const woke = await condition(() => dirty, full && q.waiting.length > 0 ? PROBE_MS : undefined);
+    const probeDue = full && q.waiting.length > 0;
+    const wait = mended ? Math.max(1, lastProbeMs + probeEvery - Date.now()) : probeEvery;
+    const woke = await condition(() => dirty, probeDue ? wait : undefined);
     dirty = false;
     if (gateChanged) {
       publish(q);
       gateChanged = false;
     }
-    if (!woke) await probeHolders(q);
-    if (await dispatch(q)) dirty = true;
+    if (probeDue && (!woke || (mended && Date.now() - lastProbeMs >= probeEvery))) {
+      lastProbeMs = Date.now();
+      await probeHolders(q);
+    }
+    if (await dispatch(q, budget, mended)) dirty = true;
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof JobQueue>({ ...input, state: q });
+      // The new run carries the gate in its memo from its start event on, before its first task runs.
+      await makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })({ ...input, state: q });
     }
   }
 }
@@ -118,9 +135,9 @@ function publish(q: QueueState): void {
  * Runs fenced out by a stop are told to stop (they never start); then, unless paused, waiting runs
  * get free slots in order. Answers whether more is left than one task's worth of signals.
  */
-async function dispatch(q: QueueState): Promise<boolean> {
+async function dispatch(q: QueueState, budget: number, mended: boolean): Promise<boolean> {
   const sends: Promise<void>[] = [];
-  const fenced = q.waiting.filter((e) => fencedOut(q, e.at)).slice(0, SENDS_PER_TASK);
+  const fenced = q.waiting.filter((e) => fencedOut(q, e.at)).slice(0, budget);
   for (const entry of fenced) {
     q.waiting.splice(q.waiting.indexOf(entry), 1);
     sends.push(
@@ -130,12 +147,8 @@ async function dispatch(q: QueueState): Promise<boolean> {
     );
   }
   const granted: string[] = [];
-  while (
-    !q.paused &&
-    q.waiting.length > 0 &&
-    sends.length < SENDS_PER_TASK &&
-    (q.limit === undefined || Object.keys(q.running).length < q.limit)
-  ) {
+  const slotFree = () => q.limit === undefined || Object.keys(q.running).length < q.limit;
+  while (!q.paused && q.waiting.length > 0 && sends.length < budget && slotFree()) {
     const entry = q.waiting.shift()!;
     q.running[entry.jobId] = { ticket: entry.ticket, since_ms: Date.now() };
     granted.push(entry.jobId);
@@ -149,9 +162,13 @@ async function dispatch(q: QueueState): Promise<boolean> {
     );
   }
   await Promise.all(sends);
-  const more = q.waiting.some((e) => fencedOut(q, e.at)) || (!q.paused && q.waiting.length > 0 && granted.length === SENDS_PER_TASK);
-  // A grant that failed freed a slot another run may take.
-  return more || (granted.length > 0 && granted.some((id) => !q.running[id]));
+  // Left for the next task: runs still fenced out, or waiting runs with a free slot (the budget ran
+  // out, or a grant that failed freed the slot it took).
+  if (!mended) {
+    const more = q.waiting.some((e) => fencedOut(q, e.at)) || (!q.paused && q.waiting.length > 0 && granted.length === budget);
+    return more || (granted.length > 0 && granted.some((id) => !q.running[id]));
+  }
+  return q.waiting.some((e) => fencedOut(q, e.at)) || (!q.paused && q.waiting.length > 0 && slotFree());
 }
 
 /** A holder that no longer exists (terminated from outside) cannot release: its slot is taken back. */

@@ -60,6 +60,7 @@ export class JobRun {
   private readonly executeJob: JobActivities['executeJob'];
   private readonly housekeeping: Pick<JobActivities, 'pruneExecutions' | 'pruneBatchExecutions' | 'checkScheduleHealth'>;
   private readonly queueing: Pick<JobActivities, 'enterQueue'>;
+  private readonly queueingToTheEnd: Pick<JobActivities, 'enterQueue'>;
   /** The run's place at its type's queue, while it waits for or holds a slot. */
   private slot: { ticket: string; granted: boolean } | undefined;
   private tickets = 0;
@@ -104,11 +105,15 @@ export class JobRun {
       retry: { maximumAttempts: 3 },
     });
     // Getting in line must not fail the job: Temporal retries it until the server answers.
-    this.queueing = proxyActivities<JobActivities>({
+    const queueing = {
       taskQueue: housekeepingQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '30 seconds',
       retry: { maximumInterval: '10 seconds' },
-    });
+    } as const;
+    this.queueing = proxyActivities<JobActivities>(queueing);
+    // A stop while the run gets in line waits until it is in: its release then comes after it and
+    // takes the place back, where it could otherwise land first and leave a stale place behind.
+    this.queueingToTheEnd = proxyActivities<JobActivities>({ ...queueing, cancellationType: 'WAIT_CANCELLATION_COMPLETED' });
   }
 
   /** Deliveries go on while the job runs; cancelling the workflow must not cut them off. */
@@ -232,7 +237,8 @@ export class JobRun {
     const { input } = this;
     const ticket = `${this.state.revision}.${++this.tickets}`;
     this.slot = { ticket, granted: false };
-    await this.queueing.enterQueue({
+    const queueing = patched('enter-queue-to-the-end') ? this.queueingToTheEnd : this.queueing;
+    await queueing.enterQueue({
       taskQueue: workflowInfo().taskQueue,
       jobType: input.name,
       jobId: input.id,

@@ -95,13 +95,16 @@ export const secretsJob = defineJob({
       endpoint: z.string(),
       nested: z.object({ client_secret: z.string() }).strict(),
       fail: z.boolean().default(false),
+      /** Checks in its secrets too, as a careless job would. */
+      announce: z.boolean().default(false),
     })
     .strict(),
   async run(ctx, params) {
     ctx.logger.info(`logging in with ${params.password} and ${params.api_token} at ${params.endpoint}`);
-    ctx.checkin(
-      createHash('sha256').update(`${params.password}|${params.api_token}|${params.endpoint}|${params.nested.client_secret}`).digest('hex'),
-    );
+    const got = createHash('sha256')
+      .update(`${params.password}|${params.api_token}|${params.endpoint}|${params.nested.client_secret}`)
+      .digest('hex');
+    ctx.checkin(params.announce ? `${got} logged in with ${params.password} at ${params.endpoint}` : got);
     if (params.fail) throw new Error(`could not reach ${params.endpoint} with ${params.password}`);
   },
 });

@@ -12,6 +12,8 @@ export function spawnWorkerProcess(config: Config, dir: string, extra: Record<st
       job_loggers: config.job_loggers,
       loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
       worker_pool: { workers: 4 },
+      // A fleet shares its job configuration: the type limits hold the same in every process.
+      job: { concurrency_limits: config.job.concurrency_limits },
       ...extra,
     }),
   );

@@ -4,6 +4,7 @@ import type { JobStats } from '../../src/shared/job-model.js';
 import { statsQuery } from '../../src/workflows/job-messages.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startRawReceiver } from '../helpers/raw-receiver.js';
 
 const demo = (params: Record<string, unknown> = {}, metadata: Record<string, unknown> = { kind: 'Generic' }) => ({
   name: 'DEMO',
@@ -169,6 +170,31 @@ describe('job lifecycle', () => {
     );
     assert.equal(await abandonedRuns(), 0);
     assert.equal((await h.stats(id)).status, 'Stopped', 'the late end of the run changes nothing');
+  });
+
+  it('counts only the run itself as an abandoned slot, not a hook delivery still in flight', async () => {
+    const receiver = await startRawReceiver();
+    receiver.setDelayMs(60_000);
+    try {
+      const { id } = await h.submit({ ...demo({ step_ms: 6_000, hold_ms: 0, ignore_stop: true }), status_hook: receiver.url('slow') });
+      await h.waitForStatus(id, ['Running']);
+      await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' });
+      await h.waitForStatus(id, ['Stopped'], 10_000);
+      const pendingTypes = async () =>
+        ((await h.client.workflow.getHandle(id).describe()).raw.pendingActivities ?? []).map((a) => a.activityType?.name).sort();
+      // The Running hook hangs at the receiver (10 s timeout) while the run ignores its stop.
+      assert.deepEqual(await pendingTypes(), ['deliverHook', 'executeJob']);
+      const abandonedRuns = async () =>
+        ((await (await h.request('GET', '/api/v1/stats')).json()) as { worker_pools: { abandoned_runs: number }[] }).worker_pools.reduce(
+          (sum, pool) => sum + pool.abandoned_runs,
+          0,
+        );
+      const counted = await waitFor(abandonedRuns, (n) => n > 0, { what: 'the abandoned run counted in /stats' });
+      assert.deepEqual(await pendingTypes(), ['deliverHook', 'executeJob'], 'both still pending when /stats counted');
+      assert.equal(counted, 1);
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('never runs a Scheduled job stopped before it is due', async () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { QueueRow } from '../../src/api/contract.js';
 import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
-import type { JobStats } from '../../src/shared/job-model.js';
+import type { JobInput, JobStats } from '../../src/shared/job-model.js';
 import { acquireSlotSignal, queueControlUpdate, queueStateQuery } from '../../src/workflows/queue-messages.js';
 import { JobQueue } from '../../src/workflows/job-queue-workflow.js';
 import { readQueueGate } from '../../src/queues/queue-client.js';
@@ -162,6 +163,45 @@ describe('job queues: pause, resume, stop, per-type limits across workers', () =
     }
   });
 
+  it('a run started without its type’s limit (an older schedule’s or retry’s) still waits for a slot, and keeps the limit', async () => {
+    const holders = [await h.submit(demo('demo-holder-0', 3000)), await h.submit(demo('demo-holder-1', 3000))];
+    await waitFor(
+      () => queueState('DEMO'),
+      (q) => holders.every((j) => q.running[j.id] !== undefined),
+      { what: 'both DEMO slots held' },
+    );
+    // The input a schedule or retry made before DEMO had a limit: the same job, no `concurrency`.
+    const history = await h.client.workflow.getHandle(holders[0]!.id).fetchHistory();
+    const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    const input = JSON.parse(Buffer.from(payload.data!).toString()) as JobInput;
+    assert.equal(input.concurrency, 2, 'a submit today carries the limit');
+    const id = randomBytes(12).toString('hex');
+    delete input.concurrency;
+    await h.client.workflow.start('GenericJob', {
+      workflowId: id,
+      taskQueue: h.config.temporal.task_queue,
+      args: [{ ...input, id, parameters: { image: 'demo-old-input', step_ms: 0, hold_ms: 0 } }],
+    });
+    const waiting = await waitFor(
+      () => queueState('DEMO'),
+      (q) => q.waiting.some((e) => e.jobId === id),
+      { what: 'the run without a limit to wait in line' },
+    );
+    assert.equal(waiting.limit, 2, 'its place in line did not lift the limit');
+    assert.equal(jobLog(id).includes('run of DEMO started'), false);
+    const closed = await waitFor(
+      async () => (await h.client.workflow.getHandle(id).describe()).status.name,
+      (status) => status !== 'RUNNING',
+      { timeoutMs: 30_000, what: 'the run to finish once a slot freed' },
+    );
+    assert.equal(closed, 'COMPLETED');
+    const [own, ...others] = [logTimes(id), ...holders.map((j) => logTimes(j.id))];
+    assert.ok(
+      others.some((o) => o.end <= own!.start),
+      `started only after a holder ended: ${JSON.stringify({ own, others })}`,
+    );
+  });
+
   it('a flood of a limited type does not starve another type', async () => {
     const flood: JobStats[] = [];
     for (let i = 0; i < 30; i++) flood.push(await h.submit(demo(`demo-flood-${i}`, 60_000)));
@@ -289,6 +329,11 @@ describe('a JobQueue that continues as new', () => {
       { what: 'the queue to continue as new and write its memo' },
     );
     assert.equal((next.memo?.queue as { paused: boolean }).paused, true, 'the new run says it is paused where runs look');
+    // Before the new run's first task, its memo is what its start event carried: the gate, paused.
+    const started = await h.client.workflow.getHandle(workflowId, next.runId).fetchHistory();
+    const startMemo = started.events?.[0]?.workflowExecutionStartedEventAttributes?.memo?.fields?.queue;
+    assert.ok(startMemo?.data, 'the new run starts with the gate in its memo');
+    assert.equal((JSON.parse(Buffer.from(startMemo.data).toString()) as { paused: boolean }).paused, true);
     assert.equal(await readQueueGate(h.client, taskQueue, 'TEST_QUEUE_CAN').then((g) => g?.paused), true);
     const state = await h.client.workflow.getHandle(workflowId).query(queueStateQuery);
     assert.equal(state.waiting.length, 40);
@@ -297,5 +342,86 @@ describe('a JobQueue that continues as new', () => {
       Array.from({ length: 40 }, (_, i) => 1000 + i),
     );
     await h.client.workflow.getHandle(workflowId).terminate('test over');
+  });
+
+  /** Running workflows to grant slots to: a grant to a job that is gone frees its slot at once. */
+  const sinks = async (prefix: string, n: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = `${prefix}-${i}`;
+      await h.client.workflow.start(JobQueue, { workflowId: id, taskQueue: h.config.temporal.task_queue, args: [{ jobType: id }] });
+      ids.push(id);
+    }
+    return ids;
+  };
+
+  it('grants free slots left over once the stops of fenced runs have spent a task’s signal budget', async () => {
+    const taskQueue = h.config.temporal.task_queue;
+    const workflowId = queueWorkflowId(taskQueue, 'TEST_QUEUE_BUDGET');
+    const later = await sinks('budget-sink', 3);
+    // A queue as a stop left it: two runs fenced out (gone: their stop signal just fails) ahead of
+    // three that became pending after the stop. Unlimited, so each of the three gets a slot; the first
+    // task's budget of three signals goes on two stops and one grant, and the other two grants must
+    // follow without waiting for another signal.
+    const handle = await h.client.workflow.start(JobQueue, {
+      workflowId,
+      taskQueue,
+      args: [
+        {
+          jobType: 'TEST_QUEUE_BUDGET',
+          sendsPerTask: 3,
+          state: {
+            jobType: 'TEST_QUEUE_BUDGET',
+            paused: false,
+            fence_ms: 5000,
+            waiting: [
+              { jobId: 'gone-0', ticket: '1.1', at: 1000 },
+              { jobId: 'gone-1', ticket: '1.1', at: 1001 },
+              ...later.map((jobId, i) => ({ jobId, ticket: '1.1', at: 10_000 + i })),
+            ],
+            running: {},
+          },
+        },
+      ],
+    });
+    const state = await waitFor(
+      () => handle.query(queueStateQuery),
+      (q) => q.waiting.length === 0 && Object.keys(q.running).length === 3,
+      { timeoutMs: 10_000, what: 'the three later runs to hold slots' },
+    );
+    assert.deepEqual(Object.keys(state.running).sort(), [...later].sort());
+    for (const id of [workflowId, ...later]) await h.client.workflow.getHandle(id).terminate('test over');
+  });
+
+  it('takes back the slot of a holder terminated from outside, even while signals keep the queue busy', async () => {
+    const taskQueue = h.config.temporal.task_queue;
+    const workflowId = queueWorkflowId(taskQueue, 'TEST_QUEUE_PROBE');
+    const handle = await h.client.workflow.start(JobQueue, {
+      workflowId,
+      taskQueue,
+      args: [{ jobType: 'TEST_QUEUE_PROBE', probeEveryMs: 2000 }],
+    });
+    const [holder] = await sinks('probe-holder', 1);
+    await handle.signal(acquireSlotSignal, { jobId: holder!, ticket: '1.1', at: 1000, limit: 1 });
+    await waitFor(
+      () => handle.query(queueStateQuery),
+      (q) => q.running[holder!] !== undefined,
+      { what: 'the holder to get the one slot' },
+    );
+    // The holder goes without giving its slot back; a run waits behind it and signals keep coming
+    // (each one a re-entry of the same waiting job), faster than the probe interval.
+    await h.client.workflow.getHandle(holder!).terminate('gone without a release');
+    const [waiter] = await sinks('probe-waiter', 1);
+    let tickets = 0;
+    const state = await waitFor(
+      async () => {
+        await handle.signal(acquireSlotSignal, { jobId: waiter!, ticket: `1.${++tickets}`, at: 2000, limit: 1 });
+        return handle.query(queueStateQuery);
+      },
+      (q) => q.running[holder!] === undefined && q.running[waiter!] !== undefined,
+      { timeoutMs: 15_000, intervalMs: 300, what: 'the terminated holder’s slot to go to the waiting run' },
+    );
+    assert.equal(Object.keys(state.running).length, 1);
+    for (const id of [workflowId, waiter!]) await h.client.workflow.getHandle(id).terminate('test over');
   });
 });

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { JobStats } from '../../src/shared/job-model.js';
+import { JobStatus, type JobStats } from '../../src/shared/job-model.js';
+import { MEMO_PERIODIC, scheduleSearchAttributes } from '../../src/api/periodic-gateway.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 import { deleteSchedules } from '../helpers/schedules.js';
@@ -94,6 +95,54 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     );
     assert.equal(retried.check_in, gotThem);
     assertHidden('the retried stats', JSON.stringify(retried));
+  });
+
+  it('hidden in a check-in that names them: stats, the memo and the hook carry it masked', async () => {
+    const job = await h.submit({
+      name: 'TEST_SECRETS',
+      parameters: { ...parameters, announce: true },
+      status_hook: receiver.url('announce'),
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error']);
+    assert.equal(done.status, 'Success');
+    assert.equal(
+      done.check_in,
+      `${gotThem} logged in with [redacted] at https://robot:[redacted]@registry.example/v2/?token=[redacted]&page=2`,
+    );
+    const hooks = await waitFor(
+      async () => receiver.accepted('announce'),
+      (events) => events.some((e) => e.status === 'Success'),
+      { what: 'the Success hook' },
+    );
+    assert.ok(
+      hooks.some((e) => (e as { check_in?: string }).check_in?.startsWith(gotThem)),
+      'the check-in went out in a hook',
+    );
+    assertHidden('the check-in hooks', JSON.stringify(hooks));
+    assertHidden('the memo', JSON.stringify((await h.client.workflow.getHandle(job.id).describe()).memo));
+    assertHidden('the hook log', await (await h.request('GET', `/api/v1/jobs/${job.id}/hooks`)).text());
+  });
+
+  it('hidden in a periodic job recorded before parameters were redacted on the way in', async () => {
+    // Such a schedule's record holds the parameters as submitted; only what is shown is redacted.
+    const id = randomBytes(12).toString('hex');
+    const now = Math.floor(Date.now() / 1000);
+    await h.client.schedule.create({
+      scheduleId: id,
+      spec: { intervals: [{ every: '365 days' }] },
+      action: { type: 'startWorkflow', workflowType: 'ScheduledJob', workflowId: id, taskQueue: h.config.temporal.task_queue, args: [] },
+      state: { paused: true },
+      memo: {
+        [MEMO_PERIODIC]: { id, name: 'TEST_SECRETS', parameters, cronSpec: '@yearly', options: {}, enqueueTime: now },
+      },
+      typedSearchAttributes: scheduleSearchAttributes('TEST_SECRETS', JobStatus.Scheduled),
+    });
+    schedules.push(id);
+    const stats = await h.stats(id);
+    assert.equal(stats.parameters?.password, '[redacted]');
+    assertHidden('the old record’s stats', JSON.stringify(stats));
+    assertHidden('the list of periodic jobs', await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=TEST_SECRETS')).text());
   });
 
   it('hidden in a periodic job’s stats and the list of periodic jobs', async () => {
