@@ -9,7 +9,7 @@ import { createServiceLogger } from './logs/service-logger.js';
 import { runUntilSignal } from './process/run-until-signal.js';
 import { connectClient } from './temporal/connect.js';
 import { temporalTarget } from './temporal/connection-options.js';
-import { startDevServer, type DevServer } from './temporal/dev-server.js';
+import { superviseDevServer, type SupervisedDevServer } from './temporal/dev-server-supervisor.js';
 import { locateTemporalCli } from './temporal/locate-cli.js';
 import { installQuietRuntime } from './temporal/install-runtime.js';
 import { registerSearchAttributes } from './temporal/register-search-attributes.js';
@@ -28,20 +28,24 @@ async function main(): Promise<void> {
   const log = createServiceLogger(loaded.loggers, 'start');
   const config: Config = loaded.core_secret ? loaded : { ...loaded, core_secret: devSecret(log.info) };
 
-  let devServer: DevServer | undefined;
+  let devServer: SupervisedDevServer | undefined;
   let address = config.temporal.address;
   if (!address) {
     const cli = await locateTemporalCli({ log: (line) => log.info(line) });
     const dev = config.temporal.dev_server;
-    devServer = await startDevServer({
-      cli,
-      ip: dev.ip,
-      port: dev.port,
-      uiPort: dev.ui_port,
-      dbFile: dev.db_file,
-      synchronous: dev.sqlite_synchronous,
-      namespace: config.temporal.namespace,
-    });
+    // Supervised: if the server dies, it comes back on the same file and every accepted job goes on.
+    devServer = await superviseDevServer(
+      {
+        cli,
+        ip: dev.ip,
+        port: dev.port,
+        uiPort: dev.ui_port,
+        dbFile: dev.db_file,
+        synchronous: dev.sqlite_synchronous,
+        namespace: config.temporal.namespace,
+      },
+      { log: (line) => log.warning(line) },
+    );
     address = devServer.address;
     log.info(`Temporal dev server at ${address} (state in ${dev.db_file})`);
   }
@@ -59,7 +63,8 @@ async function main(): Promise<void> {
     if (devServer?.uiUrl) log.info(`Web UI: ${devServer.uiUrl}/namespaces/${target.namespace}/workflows`);
     log.info('Ctrl-C stops everything.');
 
-    await Promise.race([runUntilSignal(), worker.done]);
+    // A server that keeps dying ends the process non-zero, for a process manager to take over.
+    await Promise.race([runUntilSignal(), worker.done, devServer?.gaveUp]);
     log.info('stopping…');
     await api.close();
     await worker.shutdown();

@@ -8,6 +8,8 @@ import type { ErrorBody } from './contract.js';
 /** gRPC status codes that mean "Temporal is not reachable right now" rather than "bad request". */
 const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
 
+const RETRY_AFTER_SECONDS = 5;
+
 export type AppEnv = { Variables: { failCode: ErrorCode } };
 
 /** The one place errors become HTTP: every reply is `{code, err, description}` JSON. */
@@ -41,6 +43,8 @@ export function toErrorReply(error: unknown, failCode: ErrorCode): { status: Con
 
 export function errorResponse(c: Context<AppEnv>, error: unknown): Response {
   const { status, body: payload } = toErrorReply(error, c.get('failCode') ?? ErrorCode.ReadRequestBody);
+  // Temporal away (restarting, unreachable): a client should come back shortly, not give up.
+  if (status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
   return c.json(payload, status);
 }
 

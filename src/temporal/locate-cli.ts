@@ -48,11 +48,17 @@ export async function locateTemporalCli(options: LocateCliOptions = {}): Promise
   if (executable(cached)) return cached;
 
   if (options.allowBuild === false) throw new CliNotFoundError(notFoundMessage(cached));
-  const go = findOnPath('go', env.PATH ?? '') ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go = findGo(env);
   if (!go) throw new CliNotFoundError(notFoundMessage(cached));
 
   log(`building Temporal CLI ${TEMPORAL_CLI_VERSION} with go install into ${dirname(cached)} (several minutes the first time)…`);
-  await goInstall(go, cached, env, log);
+  try {
+    await goInstall(go, [`${CLI_PACKAGE}@${TEMPORAL_CLI_VERSION}`], dirname(cached), ['temporal'], env, log);
+  } catch (err) {
+    throw new CliNotFoundError(`go install of the Temporal CLI failed: ${(err as Error).message}`);
+  }
+  const check = spawnSync(cached, ['--version'], { encoding: 'utf8' });
+  if (check.status !== 0) throw new CliNotFoundError(`built Temporal CLI at ${cached} does not run`);
   return cached;
 }
 
@@ -63,14 +69,26 @@ function notFoundMessage(cached: string): string {
   );
 }
 
-async function goInstall(go: string, target: string, env: Record<string, string | undefined>, log: (l: string) => void) {
-  const targetDir = dirname(target);
+/** `go` on PATH, or where Go's own installer puts it. */
+export function findGo(env: Record<string, string | undefined> = process.env): string | undefined {
+  return findOnPath('go', env.PATH ?? '') ?? (executable('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+}
+
+/** `go install` of `packages` whose `binaries` land in `targetDir`, never leaving a half-built binary there. */
+export async function goInstall(
+  go: string,
+  packages: string[],
+  targetDir: string,
+  binaries: string[],
+  env: Record<string, string | undefined>,
+  log: (l: string) => void,
+): Promise<void> {
   mkdirSync(dirname(targetDir), { recursive: true });
   // Build into a scratch directory and rename, so an interrupted build never leaves a half binary.
   const scratch = mkdtempSync(join(dirname(targetDir), '.build-'));
   try {
     const code = await new Promise<number | null>((resolve, reject) => {
-      const child = spawn(go, ['install', `${CLI_PACKAGE}@${TEMPORAL_CLI_VERSION}`], {
+      const child = spawn(go, ['install', ...packages], {
         env: { ...process.env, ...env, GOBIN: scratch, GOFLAGS: '-mod=mod' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -82,14 +100,12 @@ async function goInstall(go: string, target: string, env: Record<string, string 
       child.on('error', reject);
       child.on('exit', resolve);
     });
-    if (code !== 0) throw new CliNotFoundError(`go install of the Temporal CLI failed (exit ${code})`);
+    if (code !== 0) throw new Error(`go install ${packages.join(' ')} exited ${code}`);
     mkdirSync(targetDir, { recursive: true });
-    renameSync(join(scratch, 'temporal'), target);
+    for (const binary of binaries) renameSync(join(scratch, binary), join(targetDir, binary));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
-  const check = spawnSync(target, ['--version'], { encoding: 'utf8' });
-  if (check.status !== 0) throw new CliNotFoundError(`built Temporal CLI at ${target} does not run`);
 }
 
 function findOnPath(name: string, pathValue: string): string | undefined {

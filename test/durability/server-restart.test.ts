@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
+import { superviseDevServer, type SupervisedDevServer } from '../../src/temporal/dev-server-supervisor.js';
 import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -63,5 +64,59 @@ describe('the embedded server restarted on the same SQLite file', () => {
     assert.equal((await h.stats(held.id)).status, 'Pending');
     assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'resume' })).status, 200);
     assert.equal((await h.waitForStatus(held.id, ['Success', 'Error'])).status, 'Success');
+  });
+});
+
+describe('the embedded server, supervised as npm start runs it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jobservice-supervised-'));
+  let supervised: SupervisedDevServer | undefined;
+  let plain: DevServer | undefined;
+  let h: Harness | undefined;
+  after(async () => {
+    await h?.close({ keepJobs: true });
+    await plain?.stop();
+    await supervised?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('comes back on the same file after kill -9 and accepted jobs finish; when it keeps dying it gives up and the API says 503 with Retry-After', async () => {
+    const cli = process.env.TEST_TEMPORAL_CLI!;
+    const port = await freePort();
+    const dbFile = join(dir, 'temporal.db');
+    const lines: string[] = [];
+    supervised = await superviseDevServer(
+      { cli, ip: '127.0.0.1', port, dbFile },
+      { log: (line) => lines.push(line), maxRestarts: 1, windowMs: 600_000, initialBackoffMs: 200 },
+    );
+    h = await createHarness({ config: testConfig({ temporal: { address: supervised.address } }) });
+    const accepted = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-supervised', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Scheduled', schedule_delay: 2 },
+    });
+
+    supervised.current().process.kill('SIGKILL');
+    await waitFor(
+      async () => supervised!.restarts(),
+      (n) => n === 1,
+      { timeoutMs: 60_000, what: 'the server to be restarted' },
+    );
+    assert.equal((await h.waitForStatus(accepted.id, ['Success', 'Error'], 60_000)).status, 'Success');
+    assert.ok(
+      lines.some((l) => /exited \(signal SIGKILL\); restarting/.test(l)),
+      `the restart says why: ${lines.join(' | ')}`,
+    );
+
+    // A second death within the window is one too many: the supervisor gives up, for npm start to exit non-zero.
+    supervised.current().process.kill('SIGKILL');
+    await assert.rejects(supervised.gaveUp, /keeps dying \(1 restarts in the last 600 s\); giving up/);
+    const response = await h.request('GET', `/api/v1/jobs/${accepted.id}`);
+    assert.equal(response.status, 503);
+    assert.equal(response.headers.get('retry-after'), '5');
+    assert.equal(((await response.json()) as { code: number }).code > 0, true);
+
+    // A plain server on the same file lets the harness wind down.
+    plain = await startDevServer({ cli, ip: '127.0.0.1', port, dbFile });
+    assert.equal((await h.stats(accepted.id)).status, 'Success');
   });
 });

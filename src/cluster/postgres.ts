@@ -1,0 +1,116 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export interface PostgresOptions {
+  /** Data directory (created and initialised when empty). */
+  dir: string;
+  port: number;
+  log: (line: string) => void;
+}
+
+export interface Postgres {
+  port: number;
+  /** psql as the superuser, for set-up statements. */
+  sql(statement: string, database?: string): string;
+  start(): void;
+  /** Fast shutdown: committed transactions are on disk, open connections are cut. */
+  stop(): void;
+  /** The postmaster's pid, for chaos (kill -9 of the database). */
+  pid(): number | undefined;
+}
+
+const POSTGRES_USER = 'postgres';
+
+/**
+ * A PostgreSQL instance of our own (Debian's packages, installed where missing), in a data
+ * directory under ./data, on its own port and socket: it never touches a system cluster. The
+ * server refuses to run as root, so under root it runs as the `postgres` user.
+ */
+export function preparePostgres(options: PostgresOptions): Postgres {
+  const bin = postgresBin(options.log);
+  const dir = resolve(options.dir);
+  const asRoot = process.getuid?.() === 0;
+  const run = (tool: string, args: string[], quiet = false) => {
+    const command = asRoot ? 'runuser' : join(bin, tool);
+    const argv = asRoot ? ['-u', POSTGRES_USER, '--', join(bin, tool), ...args] : args;
+    const result = spawnSync(command, argv, { encoding: 'utf8', cwd: '/' });
+    if (result.status !== 0 && !quiet) {
+      throw new Error(`${tool} ${args.join(' ')} failed (exit ${result.status}): ${result.stderr || result.stdout}`);
+    }
+    return result;
+  };
+
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (asRoot) {
+      const user = execFileSync('id', ['-u', POSTGRES_USER], { encoding: 'utf8' }).trim();
+      const group = execFileSync('id', ['-g', POSTGRES_USER], { encoding: 'utf8' }).trim();
+      chownSync(dir, Number(user), Number(group));
+    }
+    options.log(`initialising PostgreSQL in ${dir}`);
+    // Loopback and its own socket only: trust is what a dev cluster on one machine needs.
+    run('initdb', ['-D', dir, '-U', POSTGRES_USER, '-A', 'trust', '-E', 'UTF8', '--no-instructions']);
+  }
+
+  const pg: Postgres = {
+    port: options.port,
+    sql(statement, database = 'postgres') {
+      const result = run('psql', ['-h', dir, '-p', String(options.port), '-U', POSTGRES_USER, '-d', database, '-tAc', statement]);
+      return result.stdout.trim();
+    },
+    start() {
+      if (run('pg_ctl', ['-D', dir, 'status'], true).status === 0) return;
+      options.log(`starting PostgreSQL on 127.0.0.1:${options.port}`);
+      run('pg_ctl', [
+        '-D',
+        dir,
+        '-w',
+        '-t',
+        '60',
+        '-l',
+        join(dir, 'server.log'),
+        '-o',
+        `-p ${options.port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300`,
+        'start',
+      ]);
+    },
+    stop() {
+      if (run('pg_ctl', ['-D', dir, 'status'], true).status !== 0) return;
+      run('pg_ctl', ['-D', dir, '-w', '-m', 'fast', 'stop'], true);
+    },
+    pid() {
+      const pidFile = join(dir, 'postmaster.pid');
+      if (!existsSync(pidFile)) return undefined;
+      const first = execFileSync('head', ['-1', pidFile], { encoding: 'utf8' }).trim();
+      return Number(first) || undefined;
+    },
+  };
+  return pg;
+}
+
+/** The newest installed PostgreSQL's bin directory; installs Debian's package when there is none and we may. */
+function postgresBin(log: (line: string) => void): string {
+  const found = newestBin();
+  if (found) return found;
+  if (process.getuid?.() !== 0) {
+    throw new Error('PostgreSQL is not installed: run `apt-get install -y postgresql` as root, then npm run cluster again');
+  }
+  log('PostgreSQL is not installed; apt-get install -y postgresql …');
+  execFileSync('apt-get', ['install', '-y', '--no-install-recommends', 'postgresql'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  const installed = newestBin();
+  if (!installed) throw new Error('apt-get installed postgresql but no /usr/lib/postgresql/*/bin/initdb was found');
+  return installed;
+}
+
+function newestBin(): string | undefined {
+  const root = '/usr/lib/postgresql';
+  if (!existsSync(root)) return undefined;
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')) && statSync(join(root, v)).isDirectory())
+    .sort((a, b) => Number(b) - Number(a));
+  return versions[0] ? join(root, versions[0], 'bin') : undefined;
+}

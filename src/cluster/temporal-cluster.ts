@@ -1,0 +1,303 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { DEV_SERVER_DYNAMIC_CONFIG, portOpen } from '../temporal/dev-server.js';
+import type { Postgres } from './postgres.js';
+import type { ServerTools } from './server-tools.js';
+
+export const TEMPORAL_SERVICES = ['history', 'matching', 'frontend', 'worker'] as const;
+export type TemporalService = (typeof TEMPORAL_SERVICES)[number];
+
+export interface TemporalClusterOptions {
+  tools: ServerTools;
+  /** The Temporal CLI, for operator commands. */
+  cli: string;
+  postgres: Postgres;
+  /** Config, logs and pids live here. */
+  dir: string;
+  /** Frontend gRPC port; the other services take the ports after it. */
+  frontendPort: number;
+  historyShards: number;
+  namespace: string;
+  retentionDays: number;
+  log: (line: string) => void;
+}
+
+export interface TemporalCluster {
+  address: string;
+  /** Start (or start again) one service; resolves once its process is up. */
+  startService(service: TemporalService): ChildProcess;
+  process(service: TemporalService): ChildProcess | undefined;
+  stop(): Promise<void>;
+}
+
+const DB_USER = 'temporal';
+const DB_PASSWORD = 'temporal';
+
+/** Each service's gRPC and membership ports, from the frontend's. */
+function ports(frontendPort: number): Record<TemporalService, { grpc: number; membership: number }> {
+  return {
+    frontend: { grpc: frontendPort, membership: frontendPort + 100 },
+    history: { grpc: frontendPort + 1, membership: frontendPort + 101 },
+    matching: { grpc: frontendPort + 2, membership: frontendPort + 102 },
+    worker: { grpc: frontendPort + 6, membership: frontendPort + 106 },
+  };
+}
+
+/**
+ * Temporal's own server on PostgreSQL with its four services as separate processes, the way a
+ * production deployment runs them: schemas created and migrated by Temporal's SQL tool, more
+ * than one history shard, visibility on PostgreSQL too.
+ */
+export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
+  const dir = resolve(options.dir);
+  mkdirSync(join(dir, 'config'), { recursive: true });
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  prepareDatabases(options);
+  writeConfig(options, dir);
+
+  const children = new Map<TemporalService, ChildProcess>();
+  let stopping = false;
+  const startService = (service: TemporalService): ChildProcess => {
+    const out = createWriteStream(join(dir, 'logs', `${service}.log`), { flags: 'a' });
+    const child = spawn(
+      options.tools.server,
+      ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', service],
+      { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
+    );
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    child.on('exit', (code, signal) => {
+      if (!stopping && children.get(service) === child) options.log(`temporal ${service} exited (${signal ?? `code ${code}`})`);
+    });
+    children.set(service, child);
+    return child;
+  };
+  const killAll = () => {
+    for (const child of children.values()) child.kill('SIGKILL');
+  };
+  process.on('exit', killAll);
+
+  // History and matching first: the frontend answers only once it finds them in the ring.
+  for (const service of TEMPORAL_SERVICES) startService(service);
+  const address = `127.0.0.1:${options.frontendPort}`;
+  await waitForFrontend(address, options, children);
+  await ensureNamespace(address, options);
+
+  return {
+    address,
+    startService,
+    process: (service) => children.get(service),
+    async stop() {
+      stopping = true;
+      process.off('exit', killAll);
+      await Promise.all(
+        [...children.values()].map(
+          (child) =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null || child.signalCode !== null) return done();
+              const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+              child.once('exit', () => {
+                clearTimeout(timer);
+                done();
+              });
+              child.kill('SIGTERM');
+            }),
+        ),
+      );
+    },
+  };
+}
+
+/** Databases and schemas, created once and migrated to this server version on every start (idempotent). */
+function prepareDatabases({ tools, postgres, log }: TemporalClusterOptions): void {
+  const role = postgres.sql(`SELECT 1 FROM pg_roles WHERE rolname = '${DB_USER}'`);
+  if (role !== '1') postgres.sql(`CREATE ROLE ${DB_USER} LOGIN CREATEDB PASSWORD '${DB_PASSWORD}'`);
+  for (const [database, schema] of [
+    ['temporal', 'temporal'],
+    ['temporal_visibility', 'visibility'],
+  ] as const) {
+    const sqlTool = (...args: string[]) => {
+      const result = spawnSync(
+        tools.sqlTool,
+        [
+          '--plugin',
+          'postgres12',
+          '--ep',
+          '127.0.0.1',
+          '-p',
+          String(postgres.port),
+          '-u',
+          DB_USER,
+          '--pw',
+          DB_PASSWORD,
+          '--db',
+          database,
+          ...args,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (result.status !== 0)
+        throw new Error(`temporal sql tool ${args.join(' ')} on ${database} failed: ${result.stderr || result.stdout}`);
+    };
+    const exists = postgres.sql(`SELECT 1 FROM pg_database WHERE datname = '${database}'`) === '1';
+    if (!exists) {
+      log(`creating database ${database} and its schema`);
+      sqlTool('create-database');
+      sqlTool('setup-schema', '-v', '0.0');
+    }
+    sqlTool('update-schema', '-d', join(tools.schemaDir, schema, 'versioned'));
+  }
+}
+
+function writeConfig(options: TemporalClusterOptions, dir: string): void {
+  const p = ports(options.frontendPort);
+  const store = (database: string, maxConns: number) => `
+      sql:
+        pluginName: "postgres12"
+        databaseName: "${database}"
+        connectAddr: "127.0.0.1:${options.postgres.port}"
+        connectProtocol: "tcp"
+        user: "${DB_USER}"
+        password: "${DB_PASSWORD}"
+        maxConns: ${maxConns}
+        maxIdleConns: ${maxConns}
+        maxConnLifetime: "1h"`;
+  const service = (name: TemporalService) => `
+  ${name}:
+    rpc:
+      grpcPort: ${p[name].grpc}
+      membershipPort: ${p[name].membership}
+      bindOnLocalHost: true`;
+  const yaml = `# Written by npm run cluster; edits are overwritten on the next start.
+log:
+  stdout: true
+  level: warn
+persistence:
+  defaultStore: postgres-default
+  visibilityStore: postgres-visibility
+  numHistoryShards: ${options.historyShards}
+  datastores:
+    postgres-default:${store('temporal', 20)}
+    postgres-visibility:${store('temporal_visibility', 10)}
+global:
+  membership:
+    maxJoinDuration: 30s
+    broadcastAddress: "127.0.0.1"
+services:${TEMPORAL_SERVICES.map(service).join('')}
+clusterMetadata:
+  enableGlobalNamespace: false
+  failoverVersionIncrement: 10
+  masterClusterName: "active"
+  currentClusterName: "active"
+  clusterInformation:
+    active:
+      enabled: true
+      initialFailoverVersion: 1
+      rpcName: "frontend"
+      rpcAddress: "127.0.0.1:${options.frontendPort}"
+dcRedirectionPolicy:
+  policy: "noop"
+dynamicConfigClient:
+  filepath: "${join(dir, 'config', 'dynamicconfig.yaml')}"
+  pollInterval: "10s"
+`;
+  writeFileSync(join(dir, 'config', 'cluster.yaml'), yaml);
+  writeFileSync(join(dir, 'config', 'dynamicconfig.yaml'), dynamicConfigYaml());
+}
+
+/**
+ * The embedded server's dynamic config, plus what a cluster needs on top: list and count calls
+ * (the API's lists, /stats, queues) go through the visibility rate limit, 10/s by default.
+ */
+function dynamicConfigYaml(): string {
+  const values: Record<string, string> = {
+    ...DEV_SERVER_DYNAMIC_CONFIG,
+    'frontend.namespaceRPS.visibility': '1000',
+    'frontend.namespaceBurstRatio.visibility': '2',
+  };
+  return Object.entries(values)
+    .map(([key, value]) => `${key}:\n  - value: ${value}\n`)
+    .join('');
+}
+
+async function waitForFrontend(address: string, options: TemporalClusterOptions, children: Map<TemporalService, ChildProcess>) {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    for (const [service, child] of children) {
+      if (child.exitCode !== null) {
+        throw new Error(
+          `temporal ${service} exited (code ${child.exitCode}) while starting; see ${join(options.dir, 'logs', `${service}.log`)}`,
+        );
+      }
+    }
+    if (await portOpen('127.0.0.1', options.frontendPort)) {
+      try {
+        const connection = await Connection.connect({ address, connectTimeout: 2000 });
+        try {
+          await connection.workflowService.getSystemInfo({});
+          return;
+        } finally {
+          await connection.close();
+        }
+      } catch {
+        // not serving yet
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`the cluster's frontend did not answer at ${address} within 120 s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** The namespace, registered once; the frontend may need a moment before it knows a new one. */
+async function ensureNamespace(address: string, options: TemporalClusterOptions): Promise<void> {
+  const connection = await Connection.connect({ address });
+  try {
+    const known = async () => {
+      try {
+        await connection.workflowService.describeNamespace({ namespace: options.namespace });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (!(await known())) {
+      options.log(`registering namespace ${options.namespace}`);
+      // The operator's own tool, as a human would: the proto's int64 retention needs no Long here.
+      const result = spawnSync(
+        options.cli,
+        [
+          'operator',
+          'namespace',
+          'create',
+          '--namespace',
+          options.namespace,
+          '--retention',
+          `${options.retentionDays * 24}h`,
+          '--address',
+          address,
+        ],
+        { encoding: 'utf8' },
+      );
+      if (result.status !== 0 && !/already/i.test(result.stderr + result.stdout)) {
+        throw new Error(`could not register namespace ${options.namespace}: ${result.stderr || result.stdout}`);
+      }
+    }
+    const deadline = Date.now() + 60_000;
+    while (!(await known())) {
+      if (Date.now() > deadline) throw new Error(`namespace ${options.namespace} did not become visible`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+export function clusterLogPath(dir: string, service: TemporalService): string {
+  return join(resolve(dir), 'logs', `${service}.log`);
+}
+
+export function clusterConfigured(dir: string): boolean {
+  return existsSync(join(resolve(dir), 'config', 'cluster.yaml'));
+}

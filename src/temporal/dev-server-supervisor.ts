@@ -1,0 +1,100 @@
+import { startDevServer, type DevServer, type DevServerOptions } from './dev-server.js';
+
+export interface SupervisorOptions {
+  log: (line: string) => void;
+  /** Restarts allowed within `windowMs` before the supervisor gives up. @defaultValue 5 */
+  maxRestarts?: number;
+  /** @defaultValue 10 minutes */
+  windowMs?: number;
+  /** First backoff, doubled per restart in the window up to `maxBackoffMs`. @defaultValue 1 s */
+  initialBackoffMs?: number;
+  /** @defaultValue 30 s */
+  maxBackoffMs?: number;
+}
+
+export interface SupervisedDevServer {
+  address: string;
+  uiUrl?: string;
+  /** Restarts so far. */
+  restarts(): number;
+  /** The server process running now (a test kills it). */
+  current(): DevServer;
+  /** Rejects when the server keeps dying: `npm start` exits non-zero then, for a process manager to take over. */
+  gaveUp: Promise<never>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded server, kept alive: when it dies, it is started again on the same port and SQLite
+ * file (every accepted job is in that file), with backoff. Workers and clients reconnect on their
+ * own; the API answers 503 with Retry-After meanwhile. A server that keeps dying (a corrupt file,
+ * a full disk) is given up on after `maxRestarts` in `windowMs`, so a human or supervisor sees it.
+ */
+export async function superviseDevServer(options: DevServerOptions, supervisor: SupervisorOptions): Promise<SupervisedDevServer> {
+  const { log } = supervisor;
+  const maxRestarts = supervisor.maxRestarts ?? 5;
+  const windowMs = supervisor.windowMs ?? 10 * 60_000;
+  const initialBackoffMs = supervisor.initialBackoffMs ?? 1000;
+  const maxBackoffMs = supervisor.maxBackoffMs ?? 30_000;
+
+  let server = await startDevServer(options);
+  let stopping = false;
+  let restarts = 0;
+  const recent: number[] = [];
+  let giveUp: (err: Error) => void = () => undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    giveUp = reject;
+  });
+  // Nobody may be listening yet; the rejection is still seen by whoever awaits it later.
+  gaveUp.catch(() => undefined);
+
+  const watch = (current: DevServer) => {
+    current.process.once('exit', (code, signal) => {
+      if (stopping) return;
+      log(`Temporal dev server exited (${signal ? `signal ${signal}` : `code ${code}`}); restarting it on ${options.dbFile ?? 'memory'}`);
+      void restart();
+    });
+  };
+
+  const restart = async (): Promise<void> => {
+    for (;;) {
+      const now = Date.now();
+      while (recent.length > 0 && recent[0]! < now - windowMs) recent.shift();
+      if (recent.length >= maxRestarts) {
+        giveUp(
+          new Error(
+            `the Temporal dev server keeps dying (${recent.length} restarts in the last ${Math.round(windowMs / 1000)} s); giving up`,
+          ),
+        );
+        return;
+      }
+      const backoff = Math.min(maxBackoffMs, initialBackoffMs * 2 ** recent.length);
+      recent.push(now);
+      await new Promise((resolve) => setTimeout(resolve, backoff));
+      if (stopping) return;
+      try {
+        server = await startDevServer(options);
+        restarts += 1;
+        log(`Temporal dev server is back at ${server.address} (restart ${restarts})`);
+        watch(server);
+        return;
+      } catch (err) {
+        log(`Temporal dev server did not come back: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+  };
+
+  watch(server);
+  const supervised: SupervisedDevServer = {
+    address: server.address,
+    restarts: () => restarts,
+    current: () => server,
+    gaveUp,
+    async stop() {
+      stopping = true;
+      await server.stop();
+    },
+  };
+  if (server.uiUrl) supervised.uiUrl = server.uiUrl;
+  return supervised;
+}
