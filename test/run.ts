@@ -1,27 +1,32 @@
 /**
  * The test command: one real Temporal dev server (in memory, headless) and one prebuilt workflow
  * bundle for the whole suite, then node's test runner over every `*.test.ts`; the server stops
- * whatever the outcome.
+ * whatever the outcome. With `--cluster` first, the given files run against the cluster profile's
+ * Temporal (PostgreSQL, four services) instead, started fresh for the run (`npm run test:cluster`).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker.js';
-import { freePort } from '../src/process/free-port.js';
+import { freePort, freePortBlock } from '../src/process/free-port.js';
+import { CLUSTER_PORT_OFFSETS } from '../src/cluster/temporal-cluster.js';
+import { startClusterProfile } from '../src/cluster/cluster-profile.js';
 
 async function main(): Promise<number> {
   const cli = await locateTemporalCli({ log: (line) => console.log(line) });
-  const server = await startDevServer({ cli, ip: '127.0.0.1', port: await freePort() });
+  const args = process.argv.slice(2);
+  const onCluster = args[0] === '--cluster';
+  const server = onCluster ? await testCluster() : await startDevServer({ cli, ip: '127.0.0.1', port: await freePort() });
   try {
     mkdirSync('.tmp', { recursive: true });
     const bundlePath = resolve('.tmp/workflow-bundle.js');
     const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
     writeFileSync(bundlePath, code);
 
-    const only = process.argv.slice(2);
+    const only = onCluster ? args.slice(1) : args;
     const files = only.length > 0 ? only : testFiles('test');
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
       stdio: 'inherit',
@@ -36,6 +41,22 @@ async function main(): Promise<number> {
   } finally {
     await server.stop();
   }
+}
+
+/** The cluster profile's Temporal without our processes (each test file brings its own), on a fresh database. */
+async function testCluster(): Promise<{ address: string; stop(): Promise<void> }> {
+  const dir = resolve('.tmp/test-cluster');
+  rmSync(dir, { recursive: true, force: true });
+  const profile = await startClusterProfile({
+    dir,
+    workers: 0,
+    apis: 0,
+    frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
+    postgresPort: await freePort(),
+    coreSecret: 'unused',
+    log: (line) => console.log(line),
+  });
+  return { address: profile.address, stop: () => profile.stop() };
 }
 
 function testFiles(dir: string): string[] {

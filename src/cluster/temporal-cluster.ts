@@ -35,6 +35,9 @@ export interface TemporalCluster {
 const DB_USER = 'temporal';
 const DB_PASSWORD = 'temporal';
 
+/** Offsets from the frontend's gRPC port of every port the cluster listens on. */
+export const CLUSTER_PORT_OFFSETS = [0, 1, 2, 6, 100, 101, 102, 106] as const;
+
 /** Each service's gRPC and membership ports, from the frontend's. */
 function ports(frontendPort: number): Record<TemporalService, { grpc: number; membership: number }> {
   return {
@@ -52,6 +55,11 @@ function ports(frontendPort: number): Record<TemporalService, { grpc: number; me
  */
 export async function startTemporalCluster(options: TemporalClusterOptions): Promise<TemporalCluster> {
   const dir = resolve(options.dir);
+  for (const offset of CLUSTER_PORT_OFFSETS) {
+    if (await portOpen('127.0.0.1', options.frontendPort + offset)) {
+      throw new Error(`port ${options.frontendPort + offset} is taken: is another cluster running? (the cluster uses the frontend port + ${CLUSTER_PORT_OFFSETS.join(', +')})`);
+    }
+  }
   mkdirSync(join(dir, 'config'), { recursive: true });
   mkdirSync(join(dir, 'logs'), { recursive: true });
   prepareDatabases(options);

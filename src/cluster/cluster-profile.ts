@@ -1,0 +1,150 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { locateTemporalCli } from '../temporal/locate-cli.js';
+import { preparePostgres, type Postgres } from './postgres.js';
+import { locateServerTools } from './server-tools.js';
+import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
+
+export interface ClusterProfileOptions {
+  /** Everything the profile keeps (database, config, logs) lives here. @defaultValue ./data/cluster */
+  dir?: string;
+  workers?: number;
+  apis?: number;
+  /** The first API's port; the next APIs take the ports after it. @defaultValue 8180 */
+  apiPort?: number;
+  /** @defaultValue 17233 */
+  frontendPort?: number;
+  /** @defaultValue 5433 */
+  postgresPort?: number;
+  /** @defaultValue 4 */
+  historyShards?: number;
+  coreSecret: string;
+  log: (line: string) => void;
+}
+
+export interface AppProcess {
+  role: 'worker' | 'api';
+  index: number;
+  url?: string;
+  child: ChildProcess;
+}
+
+export interface ClusterProfile {
+  address: string;
+  postgres: Postgres;
+  temporal: TemporalCluster;
+  apps: AppProcess[];
+  apiUrls: string[];
+  /** Start one API or worker process again (chaos: after a kill). */
+  restartApp(app: AppProcess): AppProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * What a user who outgrows one machine runs: PostgreSQL, Temporal's four services as separate
+ * processes, and several stateless worker and API processes of ours against them. Nothing in the
+ * API changes; TEMPORAL_ADDRESS is the only difference for our processes.
+ */
+export async function startClusterProfile(options: ClusterProfileOptions): Promise<ClusterProfile> {
+  const dir = resolve(options.dir ?? 'data/cluster');
+  const { log } = options;
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  const tools = await locateServerTools(log);
+  const cli = await locateTemporalCli({ log });
+  const postgres = preparePostgres({ dir: join(dir, 'pg'), port: options.postgresPort ?? 5433, log });
+  postgres.start();
+  let temporal: TemporalCluster;
+  try {
+    temporal = await startTemporalCluster({
+      tools,
+      cli,
+      postgres,
+      dir: join(dir, 'temporal'),
+      frontendPort: options.frontendPort ?? 17233,
+      historyShards: options.historyShards ?? 4,
+      namespace: 'default',
+      retentionDays: 3,
+      log,
+    });
+  } catch (err) {
+    postgres.stop();
+    throw err;
+  }
+  const apiPort = options.apiPort ?? 8180;
+  const spawnApp = (role: AppProcess['role'], index: number): AppProcess => {
+    const out = createWriteStream(join(dir, 'logs', `${role}-${index}.log`), { flags: 'a' });
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TEMPORAL_ADDRESS: temporal.address,
+      CORE_SECRET: options.coreSecret,
+      JOB_SERVICE_CONFIG: '',
+    };
+    if (role === 'api') env.JOB_SERVICE_PORT = String(apiPort + index);
+    const child = spawn(process.execPath, ['--import', 'tsx', join('src', role, 'main.ts')], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    const app: AppProcess = { role, index, child };
+    if (role === 'api') app.url = `http://127.0.0.1:${apiPort + index}`;
+    return app;
+  };
+  const apps: AppProcess[] = [];
+  for (let i = 0; i < (options.workers ?? 2); i++) apps.push(spawnApp('worker', i));
+  for (let i = 0; i < (options.apis ?? 2); i++) apps.push(spawnApp('api', i));
+  const killApps = () => {
+    for (const app of apps) app.child.kill('SIGKILL');
+  };
+  process.on('exit', killApps);
+
+  const profile: ClusterProfile = {
+    address: temporal.address,
+    postgres,
+    temporal,
+    apps,
+    apiUrls: apps.filter((a) => a.role === 'api').map((a) => a.url!),
+    restartApp(app) {
+      const next = spawnApp(app.role, app.index);
+      apps[apps.indexOf(app)] = next;
+      return next;
+    },
+    async stop() {
+      process.off('exit', killApps);
+      await Promise.all(apps.map((app) => stopChild(app.child)));
+      await temporal.stop();
+      postgres.stop();
+    },
+  };
+  await waitForApis(profile, options.coreSecret);
+  return profile;
+}
+
+async function waitForApis(profile: ClusterProfile, secret: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (const url of profile.apiUrls) {
+    for (;;) {
+      const exited = profile.apps.find((a) => a.child.exitCode !== null);
+      if (exited) throw new Error(`${exited.role} ${exited.index} exited (code ${exited.child.exitCode}) while starting`);
+      const ok = await fetch(`${url}/api/v1/stats`, { headers: { Authorization: `Harbor-Secret ${secret}` } })
+        .then((r) => r.status === 200)
+        .catch(() => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`the API at ${url} is not healthy after 120 s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startClusterProfile, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
+import { freePort, freePortBlock } from '../../src/process/free-port.js';
+import { CLUSTER_PORT_OFFSETS } from '../../src/cluster/temporal-cluster.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const SECRET = 'cluster-test-secret-0123456789';
+
+/**
+ * The scale-out profile as `npm run cluster` starts it: PostgreSQL, Temporal's four services as
+ * processes of their own, two workers and two APIs. The short subset inside `npm test`; the job
+ * and periodic test files run against its Temporal with `npm run test:cluster`.
+ */
+describe('the cluster profile: PostgreSQL, four Temporal services, two workers, two APIs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'jobservice-cluster-'));
+  // PostgreSQL runs as its own user, which must reach its data directory inside this one.
+  chmodSync(dir, 0o755);
+  let profile: ClusterProfile;
+  before(async () => {
+    profile = await startClusterProfile({
+      dir,
+      workers: 2,
+      apis: 2,
+      apiPort: await freePort(),
+      frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
+      postgresPort: await freePort(),
+      coreSecret: SECRET,
+      log: () => undefined,
+    });
+  });
+  after(async () => {
+    await profile?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = async (api: number, method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${profile.apiUrls[api]}/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Harbor-Secret ${SECRET}`, 'Content-Type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, json: (await response.json().catch(() => undefined)) as unknown };
+  };
+
+  it('a job submitted through one API runs on a worker and reads the same through the other; both pools show', async () => {
+    const submitted = await call(0, 'POST', '/jobs', {
+      job: { name: 'DEMO', parameters: { image: 'demo-cluster', step_ms: 50, hold_ms: 50 }, metadata: { kind: 'Generic' } },
+    });
+    assert.equal(submitted.status, 202);
+    const { id } = (submitted.json as { job: JobStats }).job;
+    const done = await waitFor(
+      async () => ((await call(1, 'GET', `/jobs/${id}`)).json as { job: JobStats }).job,
+      (job) => job.status === 'Success' || job.status === 'Error',
+      { timeoutMs: 60_000, what: 'the DEMO job to finish' },
+    );
+    assert.equal(done.status, 'Success');
+    assert.equal(done.check_in, '100%');
+    const listed = await waitFor(
+      async () => (await call(1, 'GET', `/jobs?name=DEMO&status=Success`)).json as { job: JobStats }[],
+      (rows) => rows.some((r) => r.job.id === id),
+      { timeoutMs: 30_000, what: 'the job in the Success list (visibility on PostgreSQL)' },
+    );
+    assert.ok(listed.length >= 1);
+    const stats = (await call(0, 'GET', '/stats')).json as { worker_pools: { status: string }[] };
+    assert.equal(stats.worker_pools.filter((p) => p.status === 'Healthy').length, 2);
+  });
+
+  it('a periodic job fires on the cluster’s schedules and stops for good', async () => {
+    const submitted = await call(1, 'POST', '/jobs', {
+      job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: '*/2 * * * * *' } },
+    });
+    assert.equal(submitted.status, 202);
+    const { id } = (submitted.json as { job: JobStats }).job;
+    await waitFor(
+      async () => (await call(0, 'GET', `/jobs/${id}/executions`)).json as { job: JobStats }[],
+      (rows) => rows.some((r) => r.job.status === 'Success'),
+      { timeoutMs: 60_000, what: 'a successful execution' },
+    );
+    assert.equal((await call(0, 'POST', `/jobs/${id}`, { action: 'stop' })).status, 204);
+    const stopped = ((await call(1, 'GET', `/jobs/${id}`)).json as { job: JobStats }).job;
+    assert.equal(stopped.status, 'Stopped');
+  });
+});
