@@ -26,7 +26,9 @@ const profile = await startClusterProfile({
   coreSecret,
   log,
 });
-log(`ready in ${((Date.now() - started) / 1000).toFixed(1)}s: Temporal frontend at ${profile.address}, PostgreSQL on 127.0.0.1:${profile.postgres.port}`);
+log(
+  `ready in ${((Date.now() - started) / 1000).toFixed(1)}s: Temporal frontend at ${profile.address}, PostgreSQL on 127.0.0.1:${profile.postgres.port}`,
+);
 for (const url of profile.apiUrls) log(`API: ${url}/api/v1`);
 log(`logs in ${values.dir}/logs and ${values.dir}/temporal/logs; CORE_SECRET=${process.env.CORE_SECRET ? '(yours)' : coreSecret}`);
 log('Ctrl-C stops everything.');

@@ -45,7 +45,8 @@ export function preparePostgres(options: PostgresOptions): Postgres {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (asRoot) {
       const reach = spawnSync('runuser', ['-u', POSTGRES_USER, '--', 'test', '-x', dirname(dir)]);
-      if (reach.status !== 0) throw new Error(`the ${POSTGRES_USER} user cannot reach ${dirname(dir)}: make it and its parents searchable (chmod o+x)`);
+      if (reach.status !== 0)
+        throw new Error(`the ${POSTGRES_USER} user cannot reach ${dirname(dir)}: make it and its parents searchable (chmod o+x)`);
       const user = execFileSync('id', ['-u', POSTGRES_USER], { encoding: 'utf8' }).trim();
       const group = execFileSync('id', ['-g', POSTGRES_USER], { encoding: 'utf8' }).trim();
       chownSync(dir, Number(user), Number(group));

@@ -1,7 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
+import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
+import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { DEV_SERVER_DYNAMIC_CONFIG, portOpen } from '../temporal/dev-server.js';
 import type { Postgres } from './postgres.js';
 import type { ServerTools } from './server-tools.js';
@@ -57,7 +59,9 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const dir = resolve(options.dir);
   for (const offset of CLUSTER_PORT_OFFSETS) {
     if (await portOpen('127.0.0.1', options.frontendPort + offset)) {
-      throw new Error(`port ${options.frontendPort + offset} is taken: is another cluster running? (the cluster uses the frontend port + ${CLUSTER_PORT_OFFSETS.join(', +')})`);
+      throw new Error(
+        `port ${options.frontendPort + offset} is taken: is another cluster running? (the cluster uses the frontend port + ${CLUSTER_PORT_OFFSETS.join(', +')})`,
+      );
     }
   }
   mkdirSync(join(dir, 'config'), { recursive: true });
@@ -87,11 +91,25 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   };
   process.on('exit', killAll);
 
-  // History and matching first: the frontend answers only once it finds them in the ring.
-  for (const service of TEMPORAL_SERVICES) startService(service);
+  // One at a time, each once it listens: on a fresh database the first one writes the cluster's
+  // metadata, and services starting together race to insert it (one of them fails).
+  const p = ports(options.frontendPort);
+  for (const service of TEMPORAL_SERVICES) {
+    const child = startService(service);
+    const deadline = Date.now() + 60_000;
+    // The worker service serves no gRPC of its own: it is up once it joins the membership ring.
+    const port = service === 'worker' ? p[service].membership : p[service].grpc;
+    while (!(await portOpen('127.0.0.1', port))) {
+      if (child.exitCode !== null)
+        throw new Error(`temporal ${service} exited (code ${child.exitCode}) while starting; see ${clusterLogPath(dir, service)}`);
+      if (Date.now() > deadline) throw new Error(`temporal ${service} does not listen on ${port} after 60 s`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   const address = `127.0.0.1:${options.frontendPort}`;
   await waitForFrontend(address, options, children);
   await ensureNamespace(address, options);
+  await ensureSearchAttributes(address, options.namespace);
 
   return {
     address,
@@ -296,6 +314,36 @@ async function ensureNamespace(address: string, options: TemporalClusterOptions)
     while (!(await known())) {
       if (Date.now() > deadline) throw new Error(`namespace ${options.namespace} did not become visible`);
       await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+/**
+ * The job search attributes, registered and usable: on SQL visibility a new attribute reaches the
+ * frontend's namespace cache a few seconds after it is added, and a start naming it fails until then.
+ */
+async function ensureSearchAttributes(address: string, namespace: string): Promise<void> {
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  try {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        // The operator service's namespace cache may not know a namespace registered a moment ago.
+        await registerSearchAttributes(client);
+        const probe = await client.workflow.start('JobserviceSearchAttributeProbe', {
+          taskQueue: 'jobservice-probe',
+          workflowId: `jobservice-probe-${Date.now()}`,
+          typedSearchAttributes: JOB_SEARCH_ATTRIBUTES.map((key) => ({ key, value: 'probe' })),
+        });
+        await probe.terminate('search attributes are usable');
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`job search attributes not usable after 60 s: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
     }
   } finally {
     await connection.close();

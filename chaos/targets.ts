@@ -1,0 +1,152 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startClusterProfile, type AppProcess, type ClusterProfile } from '../src/cluster/cluster-profile.js';
+import { CLUSTER_PORT_OFFSETS, type TemporalService } from '../src/cluster/temporal-cluster.js';
+import { freePort, freePortBlock } from '../src/process/free-port.js';
+
+export const SECRET = 'chaos-secret-0123456789abcdef';
+
+/** What a chaos case drives: APIs to call, where job logs land, and the faults it can inject. */
+export interface Target {
+  profile: 'embedded' | 'cluster';
+  apiUrls: string[];
+  jobLogDir: string;
+  stop(): Promise<void>;
+}
+
+export interface EmbeddedTarget extends Target {
+  profile: 'embedded';
+  /** The `npm start` process (its own process group). */
+  main: ChildProcess;
+  /** The Temporal dev server it runs (found anew after each restart). */
+  serverPid(): number | undefined;
+  /** An extra worker process against the embedded server (`npm run worker`). */
+  extraWorker: ChildProcess;
+  restartExtraWorker(): void;
+}
+
+export interface ClusterTarget extends Target {
+  profile: 'cluster';
+  cluster: ClusterProfile;
+  workers(): AppProcess[];
+  apis(): AppProcess[];
+  service(service: TemporalService): ChildProcess | undefined;
+}
+
+/** `npm start` as a user runs it (supervised embedded server on SQLite), plus one extra worker process. */
+export async function startEmbedded(dir: string): Promise<EmbeddedTarget> {
+  mkdirSync(dir, { recursive: true });
+  const apiPort = await freePort();
+  const temporalPort = await freePort();
+  const jobLogDir = resolve(dir, 'job_logs');
+  const config = {
+    port: apiPort,
+    core_secret: SECRET,
+    job_loggers: [{ name: 'FILE', level: 'INFO', settings: { base_dir: jobLogDir } }],
+    loggers: [{ name: 'STD_OUTPUT', level: 'INFO' }],
+    temporal: { dev_server: { port: temporalPort, ui_port: await freePort(), db_file: resolve(dir, 'temporal.db') } },
+  };
+  const configPath = join(dir, 'config.json');
+  writeFileSync(configPath, JSON.stringify(config));
+  const log = createWriteStream(join(dir, 'npm-start.log'), { flags: 'a' });
+  const main = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts', '-c', configPath], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  main.stdout?.pipe(log);
+  main.stderr?.pipe(log);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  await waitHealthy([apiUrl], () => main.exitCode !== null);
+  const workerConfig = join(dir, 'worker.json');
+  writeFileSync(workerConfig, JSON.stringify({ ...config, temporal: { address: `127.0.0.1:${temporalPort}` } }));
+  const spawnWorker = () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts', '-c', workerConfig], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    return child;
+  };
+  const target: EmbeddedTarget = {
+    profile: 'embedded',
+    apiUrls: [apiUrl],
+    jobLogDir,
+    main,
+    extraWorker: spawnWorker(),
+    serverPid() {
+      try {
+        const out = execFileSync('pgrep', ['-P', String(main.pid), '-f', 'temporal server'], { encoding: 'utf8' }).trim();
+        return Number(out.split('\n')[0]) || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    restartExtraWorker() {
+      target.extraWorker = spawnWorker();
+    },
+    async stop() {
+      target.extraWorker.kill('SIGTERM');
+      await stopGroup(main);
+    },
+  };
+  return target;
+}
+
+/** `npm run cluster`: PostgreSQL, four Temporal services, two workers and two APIs. */
+export async function startCluster(dir: string): Promise<ClusterTarget> {
+  mkdirSync(dir, { recursive: true });
+  // PostgreSQL runs as its own user, which must reach its data directory inside this one.
+  chmodSync(dir, 0o755);
+  const cluster = await startClusterProfile({
+    dir,
+    workers: 2,
+    apis: 2,
+    apiPort: await freePort(),
+    frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
+    postgresPort: await freePort(),
+    coreSecret: SECRET,
+    log: (line) => console.log(`  cluster: ${line}`),
+  });
+  return {
+    profile: 'cluster',
+    cluster,
+    apiUrls: cluster.apiUrls,
+    // The profile's processes run in the repository: FILE logs under its default base_dir.
+    jobLogDir: resolve('data/job_logs'),
+    workers: () => cluster.apps.filter((a) => a.role === 'worker'),
+    apis: () => cluster.apps.filter((a) => a.role === 'api'),
+    service: (service) => cluster.temporal.process(service),
+    stop: () => cluster.stop(),
+  };
+}
+
+export async function waitHealthy(urls: string[], exited: () => boolean, timeoutMs = 180_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const url of urls) {
+    for (;;) {
+      if (exited()) throw new Error('the process under test exited while starting');
+      const ok = await fetch(`${url}/api/v1/stats`, { headers: { Authorization: `Harbor-Secret ${SECRET}` } })
+        .then((r) => r.status === 200)
+        .catch(() => false);
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`${url} not healthy after ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+async function stopGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  process.kill(-child.pid!, 'SIGTERM');
+  const timer = setTimeout(() => {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }, 20_000);
+  await exited;
+  clearTimeout(timer);
+}
