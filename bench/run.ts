@@ -7,6 +7,7 @@
  *   npm run bench -- --n 1000 --scenarios burst,notifications
  *   npm run bench -- --scenarios fanout --fanout-targets 1000 --fanout-pool 50
  *   npm run bench -- --scenarios retention --retention-repos 100 --retention-tags 100 --retention-keep 10 --retention-deletes 8
+ *   npm run bench -- --n 1000 --scenarios burst,cluster      (the burst on the embedded server, then on the cluster profile)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +32,7 @@ import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
 import { queueStopScenario } from './lib/queue-stop-scenario.js';
 import { pacedScenario } from './lib/paced-scenario.js';
+import { clusterScenario } from './lib/cluster-scenario.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -180,6 +182,8 @@ async function main() {
       report('paced', await pacedScenario({ client, base, headers, taskQueue: API_QUEUE, rate, seconds: Number(opts['paced-seconds']) }));
     }
     if (SCENARIOS.has('hooks')) await hooks(client, base, headers);
+    // Opt-in (not in the default list): it starts PostgreSQL and four Temporal services beside the embedded server.
+    if (SCENARIOS.has('cluster')) report('cluster', await clusterScenario({ n: N, callers: C, secret: SECRET }));
     if (SCENARIOS.has('raw')) await raw(client, server, base, headers);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);

@@ -208,34 +208,37 @@ const embeddedCases: Case<EmbeddedTarget>[] = [
   },
   {
     name: 'hook-down',
-    run: async (t) => {
-      const hook = await startHookReceiver();
-      try {
-        hook.setDown(true);
-        return await measure(
-          t,
-          `hook receiver down ${HOOK_DOWN_S} s, a worker killed and started again meanwhile`,
-          async () => {
-            kill9(t.extraWorker.pid, 'extra worker');
-            t.restartExtraWorker();
-            setTimeout(() => hook.setDown(false), HOOK_DOWN_S * 1000);
-          },
-          { hook },
-        );
-      } finally {
-        await hook.close();
-      }
-    },
+    run: (t) =>
+      hookDown(t, () => {
+        kill9(t.extraWorker.pid, 'extra worker');
+        t.restartExtraWorker();
+      }),
   },
-  {
-    name: 'server-sigstop',
-    run: (t) => sigstopPastAFire(t),
-  },
+  { name: 'server-sigstop', run: (t) => sigstopPastAFire(t, 'the server', () => t.serverPid()) },
 ];
 
-/** A periodic job every 5 s; the server is frozen (SIGSTOP) for 12 s across two fires, then thawed. */
-async function sigstopPastAFire(t: EmbeddedTarget): Promise<Row> {
-  console.log(`- ${t.profile}: SIGSTOP the server past a schedule fire`);
+/** The hook receiver answers 503 for HOOK_DOWN_S while `killWorker` kills and restarts a worker. */
+async function hookDown(t: Target, killWorker: () => void): Promise<Row> {
+  const hook = await startHookReceiver();
+  try {
+    hook.setDown(true);
+    return await measure(
+      t,
+      `hook receiver down ${HOOK_DOWN_S} s, a worker killed and started again meanwhile`,
+      async () => {
+        killWorker();
+        setTimeout(() => hook.setDown(false), HOOK_DOWN_S * 1000);
+      },
+      { hook },
+    );
+  } finally {
+    await hook.close();
+  }
+}
+
+/** A periodic job every 5 s; `what` is frozen (SIGSTOP) for 12 s across two fires, then thawed. */
+async function sigstopPastAFire(t: Target, what: string, pidOf: () => number | undefined): Promise<Row> {
+  console.log(`- ${t.profile}: SIGSTOP ${what} past a schedule fire`);
   const url = t.apiUrls[0]!;
   const created = await call(url, 'POST', '/jobs', {
     job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: '*/5 * * * * *' } },
@@ -246,7 +249,7 @@ async function sigstopPastAFire(t: EmbeddedTarget): Promise<Row> {
     return ((answer?.json as { job: { id: string; status: string } }[] | undefined) ?? []).map((r) => r.job);
   };
   await until('a first fire', async () => (await executions()).length > 0, 30_000);
-  const pid = t.serverPid()!;
+  const pid = pidOf()!;
   const stoppedAt = Date.now();
   process.kill(pid, 'SIGSTOP');
   await new Promise((r) => setTimeout(r, 12_000));
@@ -267,7 +270,7 @@ async function sigstopPastAFire(t: EmbeddedTarget): Promise<Row> {
   await call(url, 'POST', `/jobs/${id}`, { action: 'stop' });
   const row: Row = {
     profile: t.profile,
-    case: 'SIGSTOP the server 12 s across schedule fires (every 5 s)',
+    case: `SIGSTOP ${what} 12 s across schedule fires (every 5 s)`,
     accepted: expected.length,
     lost: missed.length,
     duplicated: 0,
@@ -313,6 +316,16 @@ const clusterCases: Case<ClusterTarget>[] = [
         { note: 'callers retry on the other API' },
       ),
   },
+  {
+    name: 'hook-down',
+    run: (t) =>
+      hookDown(t, () => {
+        const [worker] = t.workers();
+        kill9(worker!.child.pid, 'worker');
+        t.cluster.restartApp(worker!);
+      }),
+  },
+  { name: 'server-sigstop', run: (t) => sigstopPastAFire(t, 'the history service', () => t.service('history')?.pid) },
   {
     name: 'postgres-restart',
     run: (t) =>
