@@ -7,7 +7,8 @@ import { loadConfig } from './config/load-config.js';
 import { defaultJobRegistry } from './jobs/index.js';
 import { createServiceLogger } from './logs/service-logger.js';
 import { runUntilSignal } from './process/run-until-signal.js';
-import { connectClient } from './temporal/connect.js';
+import { Client } from '@temporalio/client';
+import { connectNative } from './temporal/connect.js';
 import { temporalTarget } from './temporal/connection-options.js';
 import { superviseDevServer, type SupervisedDevServer } from './temporal/dev-server-supervisor.js';
 import { locateTemporalCli } from './temporal/locate-cli.js';
@@ -51,12 +52,15 @@ async function main(): Promise<void> {
   }
 
   const target = temporalTarget(config, address);
-  const client = await connectClient(target);
+  // API and worker share one native connection: a submit asks for an eager start, and Temporal
+  // hands the job's first workflow task straight to this process's worker when it has a free slot.
+  const connection = await connectNative(target);
+  const client = new Client({ connection, namespace: target.namespace });
   const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
   try {
     await registerSearchAttributes(client);
-    const worker = await startWorker(config, target, client, registry, log);
-    const api = await serveApi(config, client, registry);
+    const worker = await startWorker(config, target, client, registry, log, connection);
+    const api = await serveApi(config, client, registry, { eagerStart: true });
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     log.info(`ready in ${seconds}s`);
     log.info(`API:    ${api.url}/api/v1   (health: ${api.url}/api/v1/stats)`);
@@ -69,7 +73,7 @@ async function main(): Promise<void> {
     await api.close();
     await worker.shutdown();
   } finally {
-    await client.connection.close();
+    await connection.close();
     await devServer?.stop();
   }
 }

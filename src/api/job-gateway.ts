@@ -51,6 +51,8 @@ export interface JobGatewayDeps {
   taskQueue: string;
   registry: JobRegistry;
   timings: JobTimings;
+  /** See AppOptions.eagerStart. */
+  eagerStart?: boolean;
 }
 
 /** The API's only door to Temporal. Reads need no worker: they come from describe and visibility. */
@@ -347,6 +349,7 @@ export class JobGateway {
         taskQueue: this.deps.taskQueue,
         workflowIdReusePolicy: reuse,
         workflowIdConflictPolicy: 'FAIL',
+        ...(this.deps.eagerStart ? { requestEagerStart: true } : {}),
         ...jobStartOptions(input),
       }),
     );

@@ -38,10 +38,19 @@ export function jobTimings(config: Config): JobTimings {
   };
 }
 
-export function buildApp(config: Config, client: Client, registry: JobRegistry) {
+export interface AppOptions {
+  /**
+   * Ask Temporal to hand a new job's first workflow task straight back to a worker on the client's
+   * own connection (one matching round trip less). Only where the API and a worker share a
+   * process and a NativeConnection (`npm start`); with no free slot the server dispatches as usual.
+   */
+  eagerStart?: boolean;
+}
+
+export function buildApp(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
   const secret = config.core_secret;
   if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
-  const deps = { client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config) };
+  const deps = { client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config), eagerStart: options.eagerStart ?? false };
   const queues = new QueueGateway(deps);
   const service = new JobService({
     gateway: new JobGateway(deps),
@@ -61,8 +70,8 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry) 
 }
 
 /** Serve the API over http or https as configured. */
-export async function serveApi(config: Config, client: Client, registry: JobRegistry): Promise<RunningApi> {
-  const app = buildApp(config, client, registry);
+export async function serveApi(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}): Promise<RunningApi> {
+  const app = buildApp(config, client, registry, options);
   const https = config.protocol === 'https' && config.https_config;
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve(

@@ -4,6 +4,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { fileLogDir } from '../logs/job-loggers.js';
 import { startLogSweeper } from '../logs/log-sweeper.js';
 import type { ServiceLogger } from '../logs/service-logger.js';
+import type { NativeConnection } from '@temporalio/worker';
 import { connectNative } from '../temporal/connect.js';
 import type { TemporalTarget } from '../temporal/connection-options.js';
 import { createJobWorker } from './create-worker.js';
@@ -24,8 +25,10 @@ export async function startWorker(
   client: Client,
   registry: JobRegistry,
   log: ServiceLogger,
+  /** A connection the caller owns and closes (shared with its client for eager starts); else one of its own. */
+  shared?: NativeConnection,
 ): Promise<RunningWorker> {
-  const connection = await connectNative(target);
+  const connection = shared ?? (await connectNative(target));
   const { workers, metrics } = await createJobWorker({
     config,
     connection,
@@ -64,7 +67,7 @@ export async function startWorker(
     .finally(async () => {
       stopSweeper();
       await metricsServer?.close();
-      await connection.close();
+      if (!shared) await connection.close();
     });
   return {
     done,

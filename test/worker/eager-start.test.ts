@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
+import { buildApp } from '../../src/api/serve-app.js';
+import { createServiceLogger } from '../../src/logs/service-logger.js';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { connectNative } from '../../src/temporal/connect.js';
+import { temporalTarget } from '../../src/temporal/connection-options.js';
+import { registerSearchAttributes } from '../../src/temporal/register-search-attributes.js';
+import { startWorker, type RunningWorker } from '../../src/worker/run-worker.js';
+import { TEST_SECRET, testConfig } from '../helpers/harness.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/** As `npm start` wires it: API and worker in one process on one native connection, submits asking for eager starts. */
+describe('eager start where the API and a worker share a connection', () => {
+  const config = testConfig();
+  let connection: NativeConnection;
+  let client: Client;
+  let worker: RunningWorker;
+  let app: ReturnType<typeof buildApp>;
+  before(async () => {
+    const target = temporalTarget(config);
+    connection = await connectNative(target);
+    client = new Client({ connection, namespace: target.namespace });
+    await registerSearchAttributes(client);
+    const registry = testRegistry();
+    worker = await startWorker(config, target, client, registry, createServiceLogger(config.loggers, 'eager'), connection);
+    app = buildApp(config, client, registry, { eagerStart: true });
+  });
+  after(async () => {
+    await worker.shutdown();
+    await connection.close();
+  });
+
+  const submit = async (job: Record<string, unknown>) => {
+    const response = await app.request('/api/v1/jobs', {
+      method: 'POST',
+      headers: { authorization: `Harbor-Secret ${TEST_SECRET}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ job }),
+    });
+    assert.equal(response.status, 202);
+    return ((await response.json()) as { job: JobStats }).job;
+  };
+  const stats = async (id: string) =>
+    (
+      (await (await app.request(`/api/v1/jobs/${id}`, { headers: { authorization: `Harbor-Secret ${TEST_SECRET}` } })).json()) as {
+        job: JobStats;
+      }
+    ).job;
+
+  it('hands the first workflow task straight to this worker', async () => {
+    const job = await submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    assert.equal(
+      (
+        await waitFor(
+          () => stats(job.id),
+          (s) => s.status === 'Success',
+        )
+      ).status,
+      'Success',
+    );
+    // An eager first task is started within the start request, by the caller: its WorkflowTaskStarted
+    // carries the client's identity, where a task dispatched by matching carries the polling worker's.
+    const events = (await client.workflow.getHandle(job.id).fetchHistory()).events ?? [];
+    const firstStarted = events.find((e) => e.workflowTaskStartedEventAttributes);
+    assert.equal(firstStarted?.workflowTaskStartedEventAttributes?.identity, client.options.identity);
+    const later = events.filter((e) => e.workflowTaskStartedEventAttributes).slice(1);
+    assert.ok(later.length > 0 && later.every((e) => e.workflowTaskStartedEventAttributes?.identity?.startsWith('jobservice/')));
+  });
+
+  it('falls back to ordinary dispatch when the worker has no free workflow slot, and every job still runs', async () => {
+    // More submits at once than the worker has workflow slots: the ones the server cannot hand over are dispatched as usual.
+    const jobs = await Promise.all(
+      Array.from({ length: 120 }, () => submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } })),
+    );
+    let eager = 0;
+    for (const job of jobs) {
+      const done = await waitFor(
+        () => stats(job.id),
+        (s) => s.status === 'Success' || s.status === 'Error',
+      );
+      assert.equal(done.status, 'Success');
+      const events = (await client.workflow.getHandle(job.id).fetchHistory()).events ?? [];
+      if (
+        events.find((e) => e.workflowTaskStartedEventAttributes)?.workflowTaskStartedEventAttributes?.identity === client.options.identity
+      )
+        eager += 1;
+    }
+    // Both paths were taken: some first tasks came back with their start, the rest went through matching.
+    assert.ok(eager > 0 && eager < jobs.length, `eager ${eager} of ${jobs.length}`);
+  });
+});
