@@ -50,7 +50,13 @@ export interface AppOptions {
 export function buildApp(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
   const secret = config.core_secret;
   if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
-  const deps = { client, taskQueue: config.temporal.task_queue, registry, timings: jobTimings(config), eagerStart: options.eagerStart ?? false };
+  const deps = {
+    client,
+    taskQueue: config.temporal.task_queue,
+    registry,
+    timings: jobTimings(config),
+    eagerStart: options.eagerStart ?? false,
+  };
   const queues = new QueueGateway(deps);
   const service = new JobService({
     gateway: new JobGateway(deps),
