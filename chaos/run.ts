@@ -142,12 +142,17 @@ async function measure(
   target: Target,
   name: string,
   fault: () => Promise<void>,
-  options: { hook?: HookReceiver; note?: string } = {},
+  options: { hook?: HookReceiver; note?: string; hookBackAfterMs?: number } = {},
 ): Promise<Row> {
   console.log(`- ${target.profile}: ${name}`);
   const run = await burst(target, N, fault, options.hook);
   const { lost, doneAt } = await settle(target, run.accepted);
-  const hooks = options.hook ? `${await hooksDelivered(options.hook, run.accepted.length, 5 * 60_000)}/${run.accepted.length}` : '-';
+  // Hooks get 5 minutes from when the receiver is back (their retries back off to at most a minute).
+  const hookDeadline = run.faultAt + (options.hookBackAfterMs ?? 0) + 5 * 60_000 - Date.now();
+  const delivered = options.hook ? await hooksDelivered(options.hook, run.accepted.length, Math.max(0, hookDeadline)) : undefined;
+  const hooks = delivered === undefined ? '-' : `${delivered}/${run.accepted.length}`;
+  const backAt = run.faultAt + (options.hookBackAfterMs ?? 0);
+  const hookNote = delivered === undefined ? '' : `last hook ${Math.round((Date.now() - backAt) / 1000)} s after the receiver was back`;
   const row: Row = {
     profile: target.profile,
     case: name,
@@ -156,7 +161,7 @@ async function measure(
     duplicated: duplicated(target, run.accepted),
     hooks,
     recovered_s: Math.round((doneAt - run.faultAt) / 100) / 10,
-    note: options.note ?? '',
+    note: [options.note, hookNote].filter(Boolean).join('; '),
   };
   console.log(`  ${JSON.stringify(row)}`);
   return row;
@@ -229,7 +234,7 @@ async function hookDown(t: Target, killWorker: () => void): Promise<Row> {
         killWorker();
         setTimeout(() => hook.setDown(false), HOOK_DOWN_S * 1000);
       },
-      { hook },
+      { hook, hookBackAfterMs: HOOK_DOWN_S * 1000 },
     );
   } finally {
     await hook.close();
