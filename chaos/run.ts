@@ -33,8 +33,10 @@ interface Row {
   case: string;
   accepted: number;
   lost: number;
-  duplicated: number;
+  duplicated: number | '-';
   hooks: string;
+  /** First 202 after the fault. */
+  first_ok_s: number | '-';
   recovered_s: number;
   note: string;
 }
@@ -158,7 +160,12 @@ async function measure(
     case: name,
     accepted: run.accepted.length,
     lost: lost.length,
-    duplicated: duplicated(target, run.accepted),
+    // Only jobs that finished have a log that says so; lost ones are counted above.
+    duplicated: duplicated(
+      target,
+      run.accepted.filter((id) => !lost.includes(id)),
+    ),
+    first_ok_s: run.firstOkAfterFault ? Math.round((run.firstOkAfterFault - run.faultAt) / 100) / 10 : '-',
     hooks,
     recovered_s: Math.round((doneAt - run.faultAt) / 100) / 10,
     note: [options.note, hookNote].filter(Boolean).join('; '),
@@ -278,8 +285,9 @@ async function sigstopPastAFire(t: Target, what: string, pidOf: () => number | u
     case: `SIGSTOP ${what} 12 s across schedule fires (every 5 s)`,
     accepted: expected.length,
     lost: missed.length,
-    duplicated: 0,
+    duplicated: '-',
     hooks: '-',
+    first_ok_s: '-',
     recovered_s: Math.round((recoveredAt - thawedAt) / 100) / 10,
     note: `fires expected ${expected.length}, executed ${expected.length - missed.length} (catch-up window 60 s)`,
   };
@@ -315,8 +323,9 @@ const clusterCases: Case<ClusterTarget>[] = [
         async () => {
           const [api] = t.apis();
           kill9(api!.child.pid, 'api');
-          // It stays down for the rest of the burst: callers find the other one.
-          setTimeout(() => t.cluster.restartApp(api!), 20_000);
+          // It stays down 20 s while callers find the other one, then comes back.
+          await new Promise((r) => setTimeout(r, 20_000));
+          t.cluster.restartApp(api!);
         },
         { note: 'callers retry on the other API' },
       ),
@@ -335,8 +344,8 @@ const clusterCases: Case<ClusterTarget>[] = [
     name: 'postgres-restart',
     run: (t) =>
       measure(t, 'restart PostgreSQL mid-burst', async () => {
-        t.cluster.postgres.stop();
-        t.cluster.postgres.start();
+        await t.cluster.postgres.stop();
+        await t.cluster.postgres.start();
       }),
   },
 ];
@@ -376,7 +385,7 @@ async function main(): Promise<void> {
 }
 
 function printTable(rows: Row[]): void {
-  const head = ['profile', 'case', 'accepted', 'lost', 'duplicated', 'hooks', 'recovered_s', 'note'] as const;
+  const head = ['profile', 'case', 'accepted', 'lost', 'duplicated', 'hooks', 'first_ok_s', 'recovered_s', 'note'] as const;
   const cells = rows.map((r) => head.map((k) => String(r[k])));
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (values: readonly string[]) => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { serveApi } from './api/serve-app.js';
+import { serveApi, type RunningApi } from './api/serve-app.js';
 import { registrySettings, type Config } from './config/config-schema.js';
 import { loadConfig } from './config/load-config.js';
 import { defaultJobRegistry } from './jobs/index.js';
@@ -14,7 +14,7 @@ import { superviseDevServer, type SupervisedDevServer } from './temporal/dev-ser
 import { locateTemporalCli } from './temporal/locate-cli.js';
 import { installQuietRuntime } from './temporal/install-runtime.js';
 import { registerSearchAttributes } from './temporal/register-search-attributes.js';
-import { startWorker } from './worker/run-worker.js';
+import { startWorker, type RunningWorker } from './worker/run-worker.js';
 
 const DEV_SECRET_FILE = 'data/dev-core-secret';
 
@@ -57,10 +57,12 @@ async function main(): Promise<void> {
   const connection = await connectNative(target);
   const client = new Client({ connection, namespace: target.namespace });
   const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
+  let worker: RunningWorker | undefined;
+  let api: RunningApi | undefined;
   try {
     await registerSearchAttributes(client);
-    const worker = await startWorker(config, target, client, registry, log, connection);
-    const api = await serveApi(config, client, registry, { eagerStart: true });
+    worker = await startWorker(config, target, client, registry, log, connection);
+    api = await serveApi(config, client, registry, { eagerStart: true });
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     log.info(`ready in ${seconds}s`);
     log.info(`API:    ${api.url}/api/v1   (health: ${api.url}/api/v1/stats)`);
@@ -70,10 +72,12 @@ async function main(): Promise<void> {
     // A server that keeps dying ends the process non-zero, for a process manager to take over.
     await Promise.race([runUntilSignal(), worker.done, devServer?.gaveUp]);
     log.info('stopping…');
-    await api.close();
-    await worker.shutdown();
   } finally {
-    await connection.close();
+    // Whatever ended the run, its error is the one reported: the winding down never replaces it.
+    // The worker lets go of the shared connection before it closes (closing it first throws).
+    await api?.close().catch(() => undefined);
+    await worker?.shutdown().catch(() => undefined);
+    await connection.close().catch(() => undefined);
     await devServer?.stop();
   }
 }

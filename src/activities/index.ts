@@ -11,9 +11,10 @@ export type { ActivityDeps } from './execute-job.js';
 export type * from './types.js';
 
 function withCurrentLimit(deps: ActivityDeps, input: EnterQueueInput): EnterQueueInput {
-  if (input.limit !== undefined || !deps.registry.get(input.jobType)) return input;
+  if (!deps.registry.get(input.jobType)) return input;
+  const { limit: _asStarted, ...rest } = input;
   const limit = deps.registry.concurrencyLimit(input.jobType);
-  return limit === undefined ? input : { ...input, limit };
+  return limit === undefined ? rest : { ...rest, limit };
 }
 
 export function createActivities(deps: ActivityDeps): JobActivities {
@@ -21,8 +22,8 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     executeJob: createExecuteJob(deps),
     pruneExecutions: (input) => pruneExecutions(deps, input),
     pruneBatchExecutions: (input) => pruneBatchExecutions(deps, input),
-    // A run started without a limit (a schedule or a retry from before its type had one) gets in
-    // line under this worker's configuration of the type, so it never lifts the queue's limit.
+    // A run gets in line under this worker's configuration of its type, not the limit it was
+    // started with: a schedule or retry from before a limit was added, raised or lifted obeys today's.
     enterQueue: (input) => enterQueue(deps.client, withCurrentLimit(deps, input)),
     checkScheduleHealth: (input) => checkScheduleHealth(deps, input),
     deliverHook: createDeliverHook({

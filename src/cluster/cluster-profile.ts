@@ -53,7 +53,7 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
   const tools = await locateServerTools(log);
   const cli = await locateTemporalCli({ log });
   const postgres = preparePostgres({ dir: join(dir, 'pg'), port: options.postgresPort ?? 5433, log });
-  postgres.start();
+  await postgres.start();
   let temporal: TemporalCluster;
   try {
     temporal = await startTemporalCluster({
@@ -68,7 +68,7 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
       log,
     });
   } catch (err) {
-    postgres.stop();
+    await postgres.stop();
     throw err;
   }
   const apiPort = options.apiPort ?? 8180;
@@ -92,6 +92,7 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
     return app;
   };
   const apps: AppProcess[] = [];
+  let stopped = false;
   for (let i = 0; i < (options.workers ?? 2); i++) apps.push(spawnApp('worker', i));
   for (let i = 0; i < (options.apis ?? 2); i++) apps.push(spawnApp('api', i));
   const killApps = () => {
@@ -106,18 +107,27 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
     apps,
     apiUrls: apps.filter((a) => a.role === 'api').map((a) => a.url!),
     restartApp(app) {
+      // By role and index: a caller may hold the process it killed or one started since.
+      const at = apps.findIndex((a) => a.role === app.role && a.index === app.index);
+      if (stopped) throw new Error('the cluster profile is stopped');
       const next = spawnApp(app.role, app.index);
-      apps[apps.indexOf(app)] = next;
+      apps[at] = next;
       return next;
     },
     async stop() {
+      stopped = true;
       process.off('exit', killApps);
       await Promise.all(apps.map((app) => stopChild(app.child)));
       await temporal.stop();
-      postgres.stop();
+      await postgres.stop();
     },
   };
-  await waitForApis(profile, options.coreSecret);
+  try {
+    await waitForApis(profile, options.coreSecret);
+  } catch (err) {
+    await profile.stop();
+    throw err;
+  }
   return profile;
 }
 
@@ -125,8 +135,8 @@ async function waitForApis(profile: ClusterProfile, secret: string): Promise<voi
   const deadline = Date.now() + 120_000;
   for (const url of profile.apiUrls) {
     for (;;) {
-      const exited = profile.apps.find((a) => a.child.exitCode !== null);
-      if (exited) throw new Error(`${exited.role} ${exited.index} exited (code ${exited.child.exitCode}) while starting`);
+      const exited = profile.apps.find((a) => a.child.exitCode !== null || a.child.signalCode !== null);
+      if (exited) throw new Error(`${exited.role} ${exited.index} exited while starting; see its log under logs/`);
       const ok = await fetch(`${url}/api/v1/stats`, { headers: { Authorization: `Harbor-Secret ${secret}` } })
         .then((r) => r.status === 200)
         .catch(() => false);

@@ -1,4 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
@@ -13,14 +14,15 @@ export interface Postgres {
   port: number;
   /** psql as the superuser, for set-up statements. */
   sql(statement: string, database?: string): string;
-  start(): void;
+  start(): Promise<void>;
   /** Fast shutdown: committed transactions are on disk, open connections are cut. */
-  stop(): void;
+  stop(): Promise<void>;
   /** The postmaster's pid, for chaos (kill -9 of the database). */
   pid(): number | undefined;
 }
 
 const POSTGRES_USER = 'postgres';
+const execFileAsync = promisify(execFile);
 
 /**
  * A PostgreSQL instance of our own (Debian's packages, installed where missing), in a data
@@ -31,14 +33,24 @@ export function preparePostgres(options: PostgresOptions): Postgres {
   const bin = postgresBin(options.log);
   const dir = resolve(options.dir);
   const asRoot = process.getuid?.() === 0;
+  const argv = (tool: string, args: string[]): [string, string[]] =>
+    asRoot ? ['runuser', ['-u', POSTGRES_USER, '--', join(bin, tool), ...args]] : [join(bin, tool), args];
   const run = (tool: string, args: string[], quiet = false) => {
-    const command = asRoot ? 'runuser' : join(bin, tool);
-    const argv = asRoot ? ['-u', POSTGRES_USER, '--', join(bin, tool), ...args] : args;
-    const result = spawnSync(command, argv, { encoding: 'utf8', cwd: '/' });
+    const [command, list] = argv(tool, args);
+    const result = spawnSync(command, list, { encoding: 'utf8', cwd: '/' });
     if (result.status !== 0 && !quiet) {
       throw new Error(`${tool} ${args.join(' ')} failed (exit ${result.status}): ${result.stderr || result.stdout}`);
     }
     return result;
+  };
+  // Starting and stopping take seconds: never block the event loop (the chaos suite's callers run meanwhile).
+  const runAsync = async (tool: string, args: string[], quiet = false) => {
+    const [command, list] = argv(tool, args);
+    try {
+      await execFileAsync(command, list, { encoding: 'utf8', cwd: '/' });
+    } catch (err) {
+      if (!quiet) throw new Error(`${tool} ${args.join(' ')} failed: ${(err as { stderr?: string }).stderr || (err as Error).message}`);
+    }
   };
 
   if (!existsSync(join(dir, 'PG_VERSION'))) {
@@ -52,8 +64,9 @@ export function preparePostgres(options: PostgresOptions): Postgres {
       chownSync(dir, Number(user), Number(group));
     }
     options.log(`initialising PostgreSQL in ${dir}`);
-    // Loopback and its own socket only: trust is what a dev cluster on one machine needs.
-    run('initdb', ['-D', dir, '-U', POSTGRES_USER, '-A', 'trust', '-E', 'UTF8', '--no-instructions']);
+    // The superuser only through its own socket in the data directory (set-up statements); over TCP
+    // every role needs its password, so another local user cannot connect as the superuser.
+    run('initdb', ['-D', dir, '-U', POSTGRES_USER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-instructions']);
   }
 
   const pg: Postgres = {
@@ -62,10 +75,10 @@ export function preparePostgres(options: PostgresOptions): Postgres {
       const result = run('psql', ['-h', dir, '-p', String(options.port), '-U', POSTGRES_USER, '-d', database, '-tAc', statement]);
       return result.stdout.trim();
     },
-    start() {
+    async start() {
       if (run('pg_ctl', ['-D', dir, 'status'], true).status === 0) return;
       options.log(`starting PostgreSQL on 127.0.0.1:${options.port}`);
-      run('pg_ctl', [
+      await runAsync('pg_ctl', [
         '-D',
         dir,
         '-w',
@@ -74,13 +87,14 @@ export function preparePostgres(options: PostgresOptions): Postgres {
         '-l',
         join(dir, 'server.log'),
         '-o',
-        `-p ${options.port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=300`,
+        // pg_ctl hands this to a shell: the socket directory is quoted.
+        `-p ${options.port} -k '${dir.replaceAll("'", "'\\''")}' -c listen_addresses=127.0.0.1 -c max_connections=300`,
         'start',
       ]);
     },
-    stop() {
+    async stop() {
       if (run('pg_ctl', ['-D', dir, 'status'], true).status !== 0) return;
-      run('pg_ctl', ['-D', dir, '-w', '-m', 'fast', 'stop'], true);
+      await runAsync('pg_ctl', ['-D', dir, '-w', '-m', 'fast', 'stop'], true);
     },
     pid() {
       const pidFile = join(dir, 'postmaster.pid');

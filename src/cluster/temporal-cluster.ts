@@ -91,48 +91,54 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   };
   process.on('exit', killAll);
 
-  // One at a time, each once it listens: on a fresh database the first one writes the cluster's
-  // metadata, and services starting together race to insert it (one of them fails).
-  const p = ports(options.frontendPort);
-  for (const service of TEMPORAL_SERVICES) {
-    const child = startService(service);
-    const deadline = Date.now() + 60_000;
-    // The worker service serves no gRPC of its own: it is up once it joins the membership ring.
-    const port = service === 'worker' ? p[service].membership : p[service].grpc;
-    while (!(await portOpen('127.0.0.1', port))) {
-      if (child.exitCode !== null)
-        throw new Error(`temporal ${service} exited (code ${child.exitCode}) while starting; see ${clusterLogPath(dir, service)}`);
-      if (Date.now() > deadline) throw new Error(`temporal ${service} does not listen on ${port} after 60 s`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+  const stop = async () => {
+    stopping = true;
+    process.off('exit', killAll);
+    await Promise.all(
+      [...children.values()].map(
+        (child) =>
+          new Promise<void>((done) => {
+            if (exited(child)) return done();
+            const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+            child.once('exit', () => {
+              clearTimeout(timer);
+              done();
+            });
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+  };
   const address = `127.0.0.1:${options.frontendPort}`;
-  await waitForFrontend(address, options, children);
-  await ensureNamespace(address, options);
-  await ensureSearchAttributes(address, options.namespace);
+  try {
+    // One at a time, each once it listens: on a fresh database the first one writes the cluster's
+    // metadata, and services starting together race to insert it (one of them fails).
+    const p = ports(options.frontendPort);
+    for (const service of TEMPORAL_SERVICES) {
+      const child = startService(service);
+      const deadline = Date.now() + 60_000;
+      // The worker service serves no gRPC of its own: it is up once it joins the membership ring.
+      const port = service === 'worker' ? p[service].membership : p[service].grpc;
+      while (!(await portOpen('127.0.0.1', port))) {
+        if (exited(child)) throw new Error(`temporal ${service} exited while starting; see ${clusterLogPath(dir, service)}`);
+        if (Date.now() > deadline) throw new Error(`temporal ${service} does not listen on ${port} after 60 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    await waitForFrontend(address, options, children);
+    await ensureNamespace(address, options);
+    await ensureSearchAttributes(address, options.namespace);
+  } catch (err) {
+    // Nothing it started outlives a failed start.
+    await stop();
+    throw err;
+  }
 
   return {
     address,
     startService,
     process: (service) => children.get(service),
-    async stop() {
-      stopping = true;
-      process.off('exit', killAll);
-      await Promise.all(
-        [...children.values()].map(
-          (child) =>
-            new Promise<void>((done) => {
-              if (child.exitCode !== null || child.signalCode !== null) return done();
-              const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-              child.once('exit', () => {
-                clearTimeout(timer);
-                done();
-              });
-              child.kill('SIGTERM');
-            }),
-        ),
-      );
-    },
+    stop,
   };
 }
 
@@ -252,11 +258,7 @@ async function waitForFrontend(address: string, options: TemporalClusterOptions,
   const deadline = Date.now() + 120_000;
   for (;;) {
     for (const [service, child] of children) {
-      if (child.exitCode !== null) {
-        throw new Error(
-          `temporal ${service} exited (code ${child.exitCode}) while starting; see ${join(options.dir, 'logs', `${service}.log`)}`,
-        );
-      }
+      if (exited(child)) throw new Error(`temporal ${service} exited while starting; see ${join(options.dir, 'logs', `${service}.log`)}`);
     }
     if (await portOpen('127.0.0.1', options.frontendPort)) {
       try {
@@ -348,6 +350,10 @@ async function ensureSearchAttributes(address: string, namespace: string): Promi
   } finally {
     await connection.close();
   }
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null;
 }
 
 export function clusterLogPath(dir: string, service: TemporalService): string {

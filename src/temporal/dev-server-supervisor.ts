@@ -48,12 +48,24 @@ export async function superviseDevServer(options: DevServerOptions, supervisor: 
   // Nobody may be listening yet; the rejection is still seen by whoever awaits it later.
   gaveUp.catch(() => undefined);
 
-  const watch = (current: DevServer) => {
-    current.process.once('exit', (code, signal) => {
-      if (stopping) return;
-      log(`Temporal dev server exited (${signal ? `signal ${signal}` : `code ${code}`}); restarting it on ${options.dbFile ?? 'memory'}`);
-      void restart();
+  let restarting: Promise<void> | undefined;
+  let backoffTimer: ReturnType<typeof setTimeout> | undefined;
+  let wakeBackoff: (() => void) | undefined;
+
+  const onDeath = (code: number | null, signal: NodeJS.Signals | null) => {
+    if (stopping) return;
+    log(`Temporal dev server exited (${signal ? `signal ${signal}` : `code ${code}`}); restarting it on ${options.dbFile ?? 'memory'}`);
+    restarting = restart().finally(() => {
+      restarting = undefined;
     });
+  };
+  const watch = (current: DevServer) => {
+    // It may have died between its last health check and now.
+    if (current.process.exitCode !== null || current.process.signalCode !== null) {
+      onDeath(current.process.exitCode, current.process.signalCode);
+      return;
+    }
+    current.process.once('exit', onDeath);
   };
 
   const restart = async (): Promise<void> => {
@@ -70,10 +82,19 @@ export async function superviseDevServer(options: DevServerOptions, supervisor: 
       }
       const backoff = Math.min(maxBackoffMs, initialBackoffMs * 2 ** recent.length);
       recent.push(now);
-      await new Promise((resolve) => setTimeout(resolve, backoff));
+      await new Promise<void>((resolve) => {
+        wakeBackoff = resolve;
+        backoffTimer = setTimeout(resolve, backoff);
+      });
       if (stopping) return;
       try {
-        server = await startDevServer(options);
+        const started = await startDevServer(options);
+        // stop() came while it started: it must not outlive the supervisor.
+        if (stopping) {
+          await started.stop();
+          return;
+        }
+        server = started;
         restarts += 1;
         log(`Temporal dev server is back at ${server.address} (restart ${restarts})`);
         watch(server);
@@ -92,6 +113,9 @@ export async function superviseDevServer(options: DevServerOptions, supervisor: 
     gaveUp,
     async stop() {
       stopping = true;
+      clearTimeout(backoffTimer);
+      wakeBackoff?.();
+      await restarting;
       await server.stop();
     },
   };

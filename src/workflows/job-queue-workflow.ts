@@ -25,6 +25,8 @@ export interface JobQueueInput {
   sendsPerTask?: number;
   /** How often holders are probed while runs wait for a full queue (default 5 minutes; tests go lower). */
   probeEveryMs?: number;
+  /** When holders were last probed (epoch ms), carried over so a busy queue's new run does not start the wait again. */
+  lastProbeMs?: number;
 }
 
 /** Signals sent per workflow task, so one task stays small whatever the backlog. */
@@ -48,7 +50,7 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
   // Holders are probed on elapsed time (a busy queue gets signals all the time and older code never
   // probed it), and free slots left over once the signal budget is spent go in the next task.
   const mended = patched('queue-probe-on-elapsed-time');
-  let lastProbeMs = Date.now();
+  let lastProbeMs = input.lastProbeMs ?? Date.now();
   const probeEvery = input.probeEveryMs ?? PROBE_MS;
   const budget = input.sendsPerTask ?? SENDS_PER_TASK;
 
@@ -107,7 +109,8 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
       publish(q);
       gateChanged = false;
     }
-    if (probeDue && (!woke || (mended && Date.now() - lastProbeMs >= probeEvery))) {
+    // Landed code probed on every wake without a timeout (`condition` then answers undefined): kept for its histories.
+    if (mended ? probeDue && (!woke || Date.now() - lastProbeMs >= probeEvery) : !woke) {
       lastProbeMs = Date.now();
       await probeHolders(q);
     }
@@ -116,7 +119,11 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
     if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
       await condition(allHandlersFinished);
       // The new run carries the gate in its memo from its start event on, before its first task runs.
-      await makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })({ ...input, state: q });
+      await makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })({
+        ...input,
+        state: q,
+        ...(mended ? { lastProbeMs } : {}),
+      });
     }
   }
 }

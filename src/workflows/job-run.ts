@@ -237,15 +237,22 @@ export class JobRun {
     const { input } = this;
     const ticket = `${this.state.revision}.${++this.tickets}`;
     this.slot = { ticket, granted: false };
-    const queueing = patched('enter-queue-to-the-end') ? this.queueingToTheEnd : this.queueing;
-    await queueing.enterQueue({
-      taskQueue: workflowInfo().taskQueue,
-      jobType: input.name,
-      jobId: input.id,
-      ticket,
-      at,
-      ...(input.concurrency !== undefined ? { limit: input.concurrency } : {}),
-    });
+    const toTheEnd = patched('enter-queue-to-the-end');
+    const queueing = toTheEnd ? this.queueingToTheEnd : this.queueing;
+    try {
+      await queueing.enterQueue({
+        taskQueue: workflowInfo().taskQueue,
+        jobType: input.name,
+        jobId: input.id,
+        ticket,
+        at,
+        ...(input.concurrency !== undefined ? { limit: input.concurrency } : {}),
+      });
+    } finally {
+      // A stop that outlasted the grace period gave the ticket back while it was still getting in
+      // line: now that its place has landed (or never will), give it back again.
+      if (toTheEnd && this.slot?.ticket !== ticket) await this.releaseTicket(ticket);
+    }
     await condition(() => this.slot?.granted === true);
   }
 
@@ -259,10 +266,15 @@ export class JobRun {
     const slot = this.slot;
     if (!slot) return;
     this.slot = undefined;
+    await this.releaseTicket(slot.ticket);
+  }
+
+  /** Releases are per ticket, so giving one back twice is harmless. */
+  private async releaseTicket(ticket: string): Promise<void> {
     const queueId = queueWorkflowId(workflowInfo().taskQueue, this.input.name);
     await CancellationScope.nonCancellable(() =>
       getExternalWorkflowHandle(queueId)
-        .signal(releaseSlotSignal, { jobId: this.input.id, ticket: slot.ticket })
+        .signal(releaseSlotSignal, { jobId: this.input.id, ticket })
         .catch(() => undefined),
     );
   }

@@ -6,7 +6,11 @@ import { after, describe, it } from 'node:test';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { superviseDevServer, type SupervisedDevServer } from '../../src/temporal/dev-server-supervisor.js';
 import { freePort } from '../../src/process/free-port.js';
-import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { createHarness, TEST_SECRET, testConfig, type Harness } from '../helpers/harness.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { buildApp } from '../../src/api/serve-app.js';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('the embedded server restarted on the same SQLite file', () => {
@@ -107,6 +111,10 @@ describe('the embedded server, supervised as npm start runs it', () => {
       `the restart says why: ${lines.join(' | ')}`,
     );
 
+    // npm start's API runs on a native connection (shared with its worker): its errors must map to 503 too.
+    const native = await NativeConnection.connect({ address: supervised.address });
+    const nativeApp = buildApp(h.config, new Client({ connection: native }), testRegistry());
+
     // A second death within the window is one too many: the supervisor gives up, for npm start to exit non-zero.
     supervised.current().process.kill('SIGKILL');
     await assert.rejects(supervised.gaveUp, /keeps dying \(1 restarts in the last 600 s\); giving up/);
@@ -114,6 +122,12 @@ describe('the embedded server, supervised as npm start runs it', () => {
     assert.equal(response.status, 503);
     assert.equal(response.headers.get('retry-after'), '5');
     assert.equal(((await response.json()) as { code: number }).code > 0, true);
+    const nativeResponse = await nativeApp.request(`/api/v1/jobs/${accepted.id}`, {
+      headers: { authorization: `Harbor-Secret ${TEST_SECRET}` },
+    });
+    assert.equal(nativeResponse.status, 503);
+    assert.equal(nativeResponse.headers.get('retry-after'), '5');
+    await native.close();
 
     // A plain server on the same file lets the harness wind down.
     plain = await startDevServer({ cli, ip: '127.0.0.1', port, dbFile });

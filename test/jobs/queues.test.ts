@@ -164,7 +164,7 @@ describe('job queues: pause, resume, stop, per-type limits across workers', () =
   });
 
   it('a run started without its type’s limit (an older schedule’s or retry’s) still waits for a slot, and keeps the limit', async () => {
-    const holders = [await h.submit(demo('demo-holder-0', 3000)), await h.submit(demo('demo-holder-1', 3000))];
+    const holders = [await h.submit(demo('demo-holder-0', 6000)), await h.submit(demo('demo-holder-1', 6000))];
     await waitFor(
       () => queueState('DEMO'),
       (q) => holders.every((j) => q.running[j.id] !== undefined),
