@@ -8,6 +8,7 @@
  *   npm run bench -- --scenarios fanout --fanout-targets 1000 --fanout-pool 50
  *   npm run bench -- --scenarios retention --retention-repos 100 --retention-tags 100 --retention-keep 10 --retention-deletes 8
  *   npm run bench -- --n 1000 --scenarios burst,cluster      (the burst on the embedded server, then on the cluster profile)
+ *   npm run bench -- --n 1000 --scenarios start              (the burst through npm start, eager start on and off)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import { scheduleScenario } from './lib/schedule-scenario.js';
 import { queueStopScenario } from './lib/queue-stop-scenario.js';
 import { pacedScenario } from './lib/paced-scenario.js';
 import { clusterScenario } from './lib/cluster-scenario.js';
+import { startScenario } from './lib/start-scenario.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -184,6 +186,8 @@ async function main() {
     if (SCENARIOS.has('hooks')) await hooks(client, base, headers);
     // Opt-in (not in the default list): it starts PostgreSQL and four Temporal services beside the embedded server.
     if (SCENARIOS.has('cluster')) report('cluster', await clusterScenario({ n: N, callers: C, secret: SECRET }));
+    // Opt-in: the burst through npm start itself, eager workflow start on and off, interleaved.
+    if (SCENARIOS.has('start')) report('start', await startScenario({ dir, n: N, callers: C, secret: SECRET, rounds: 2 }));
     if (SCENARIOS.has('raw')) await raw(client, server, base, headers);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   try {
     await registerSearchAttributes(client);
     worker = await startWorker(config, target, client, registry, log, connection);
-    api = await serveApi(config, client, registry, { eagerStart: true });
+    api = await serveApi(config, client, registry, { eagerStart: config.temporal.eager_start });
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     log.info(`ready in ${seconds}s`);
     log.info(`API:    ${api.url}/api/v1   (health: ${api.url}/api/v1/stats)`);

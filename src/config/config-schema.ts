@@ -38,6 +38,12 @@ export const TemporalConfig = z
     address: z.string().min(1).optional(),
     namespace: z.string().min(1).default('default'),
     task_queue: z.string().min(1).default('jobservice'),
+    /**
+     * `npm start` only (API and worker in one process on one connection): a submit asks Temporal to
+     * hand the job's first workflow task straight to this process's worker. Off: every task goes
+     * through matching, as between separate processes.
+     */
+    eager_start: z.boolean().default(true),
     api_key: z.string().min(1).optional(),
     tls: z
       .object({

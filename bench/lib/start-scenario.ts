@@ -1,0 +1,111 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { freePort } from '../../src/process/free-port.js';
+import { runTimes } from './histories.js';
+import { pool, spawnNode, stop, until } from './processes.js';
+import { percentile, round } from './stats.js';
+
+export interface StartScenarioOptions {
+  dir: string;
+  n: number;
+  callers: number;
+  secret: string;
+  /** Runs per setting, interleaved (on, off, on, off, …), so drift on the machine hits both alike. */
+  rounds: number;
+}
+
+/**
+ * The NOOP burst through `npm start` itself (embedded server, API and worker in one process on one
+ * native connection), with eager workflow start on and off: what eager start buys where it applies.
+ */
+export async function startScenario(options: StartScenarioOptions): Promise<Record<string, number>> {
+  const runs: Record<'on' | 'off', { rate: number; p99: number; eager: number; toStart: number }[]> = { on: [], off: [] };
+  for (let round_ = 0; round_ < options.rounds; round_++) {
+    for (const eager of [true, false]) {
+      runs[eager ? 'on' : 'off'].push(await oneRun(options, eager, `${round_}-${eager ? 'on' : 'off'}`));
+    }
+  }
+  const mean = (xs: number[]) => round(xs.reduce((a, b) => a + b, 0) / xs.length);
+  const on = runs.on;
+  const off = runs.off;
+  return {
+    n: options.n,
+    rounds: options.rounds,
+    eager_on_jobs_per_s: mean(on.map((r) => r.rate)),
+    eager_off_jobs_per_s: mean(off.map((r) => r.rate)),
+    eager_on_over_off: round(mean(on.map((r) => r.rate)) / mean(off.map((r) => r.rate)), 2),
+    eager_on_submit_p99_ms: mean(on.map((r) => r.p99)),
+    eager_off_submit_p99_ms: mean(off.map((r) => r.p99)),
+    eager_on_enqueue_to_start_p50_ms: mean(on.map((r) => r.toStart)),
+    eager_off_enqueue_to_start_p50_ms: mean(off.map((r) => r.toStart)),
+    eager_share_pct: mean(on.map((r) => r.eager)),
+  };
+}
+
+async function oneRun(options: StartScenarioOptions, eager: boolean, label: string) {
+  const dir = join(options.dir, `start-${label}`);
+  mkdirSync(dir, { recursive: true });
+  const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  const configPath = join(dir, 'start.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      port,
+      job_loggers: [{ name: 'FILE', settings: { base_dir: join(dir, 'logs') } }],
+      loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
+      core_secret: options.secret,
+      temporal: {
+        task_queue: 'bench-start',
+        eager_start: eager,
+        dev_server: { port: temporalPort, ui_port: uiPort, db_file: join(dir, 'start.db') },
+      },
+    }),
+  );
+  const started = spawnNode('src/start.ts', ['-c', configPath], { TEMPORAL_ADDRESS: '' });
+  const base = `http://127.0.0.1:${port}/api/v1`;
+  const headers = { authorization: `Harbor-Secret ${options.secret}`, 'content-type': 'application/json' };
+  let connection: Connection | undefined;
+  try {
+    await until(async () => (await fetch(`${base}/stats`)).status === 200, 120_000, 'npm start', 50);
+    connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
+    const client = new Client({ connection });
+    const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+    const ids: string[] = [];
+    const latencies: number[] = [];
+    const first = Date.now();
+    await pool(options.n, options.callers, async () => {
+      const t = performance.now();
+      const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
+      if (response.status !== 202) throw new Error(`submit answered ${response.status}`);
+      ids.push(((await response.json()) as { job: { id: string } }).job.id);
+      latencies.push(performance.now() - t);
+    });
+    const query = `TaskQueue = 'bench-start' AND ExecutionStatus = 'Running'`;
+    await until(async () => (await client.workflow.count(query)).count === 0, 600_000, 'npm start to drain', 250);
+    const times = await runTimes(client, ids);
+    const lastClose = Math.max(...times.map((t) => t.closed));
+    // An eager first task is started by the caller: its WorkflowTaskStarted names the client, not a worker pool.
+    let eagerCount = 0;
+    const sample = ids.slice(0, 200);
+    await pool(sample.length, 16, async (i) => {
+      const events = (await client.workflow.getHandle(sample[i]!).fetchHistory()).events ?? [];
+      const identity = events.find((e) => e.workflowTaskStartedEventAttributes)?.workflowTaskStartedEventAttributes?.identity ?? '';
+      if (!identity.startsWith('jobservice/')) eagerCount += 1;
+    });
+    const run = {
+      rate: (times.length * 1000) / (lastClose - first),
+      p99: percentile(latencies, 0.99),
+      eager: (eagerCount * 100) / sample.length,
+      toStart: percentile(
+        times.map((t) => t.started - t.enqueued),
+        0.5,
+      ),
+    };
+    console.error(`start ${label}: ${round(run.rate)} jobs/s, eager ${round(run.eager)}%`);
+    return run;
+  } finally {
+    await connection?.close();
+    await stop(started, 'SIGINT');
+  }
+}
