@@ -11,7 +11,7 @@
  *   npm run bench -- --n 1000 --scenarios start              (the burst through npm start, eager start on and off)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,7 +34,7 @@ import { scheduleScenario } from './lib/schedule-scenario.js';
 import { queueStopScenario } from './lib/queue-stop-scenario.js';
 import { pacedScenario } from './lib/paced-scenario.js';
 import { clusterScenario } from './lib/cluster-scenario.js';
-import { startScenario } from './lib/start-scenario.js';
+import { startScenario, writeStartConfig } from './lib/start-scenario.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -487,18 +487,9 @@ async function stopLatency(base: string, headers: Record<string, string>) {
 
 /** 5b. `npm start` (CLI cached) until /stats answers 200. */
 async function startupTime(dir: string): Promise<number> {
-  const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
-  const configPath = join(dir, 'start.yaml');
-  writeFileSync(
-    configPath,
-    JSON.stringify({
-      port,
-      job_loggers: [{ name: 'FILE', settings: { base_dir: join(dir, 'start-logs') } }],
-      loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
-      core_secret: SECRET,
-      temporal: { task_queue: 'bench-start', dev_server: { port: temporalPort, ui_port: uiPort, db_file: join(dir, 'start.db') } },
-    }),
-  );
+  const startDir = join(dir, 'startup');
+  mkdirSync(startDir, { recursive: true });
+  const { configPath, port } = await writeStartConfig(startDir, SECRET);
   const t = Date.now();
   const started = spawnNode('src/start.ts', ['-c', configPath], { TEMPORAL_ADDRESS: '' });
   try {

@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startClusterProfile, type AppProcess, type ClusterProfile } from '../src/cluster/cluster-profile.js';
-import { CLUSTER_PORT_OFFSETS, type TemporalService } from '../src/cluster/temporal-cluster.js';
-import { freePort, freePortBlock } from '../src/process/free-port.js';
+import { startClusterOnFreePorts, type AppProcess, type ClusterProfile } from '../src/cluster/cluster-profile.js';
+import type { TemporalService } from '../src/cluster/temporal-cluster.js';
+import { freePort } from '../src/process/free-port.js';
 
 export const SECRET = 'chaos-secret-0123456789abcdef';
 
@@ -98,13 +98,10 @@ export async function startCluster(dir: string): Promise<ClusterTarget> {
   mkdirSync(dir, { recursive: true });
   // PostgreSQL runs as its own user, which must reach its data directory inside this one.
   chmodSync(dir, 0o755);
-  const cluster = await startClusterProfile({
+  const cluster = await startClusterOnFreePorts({
     dir,
     workers: 2,
     apis: 2,
-    apiPort: await freePort(),
-    frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
-    postgresPort: await freePort(),
     coreSecret: SECRET,
     log: (line) => console.log(`  cluster: ${line}`),
   });

@@ -11,9 +11,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { WORKFLOWS_PATH } from '../src/worker/create-worker.js';
-import { freePort, freePortBlock } from '../src/process/free-port.js';
-import { CLUSTER_PORT_OFFSETS } from '../src/cluster/temporal-cluster.js';
-import { startClusterProfile } from '../src/cluster/cluster-profile.js';
+import { freePort } from '../src/process/free-port.js';
+import { startClusterOnFreePorts } from '../src/cluster/cluster-profile.js';
 
 async function main(): Promise<number> {
   const cli = await locateTemporalCli({ log: (line) => console.log(line) });
@@ -47,12 +46,10 @@ async function main(): Promise<number> {
 async function testCluster(): Promise<{ address: string; stop(): Promise<void> }> {
   const dir = resolve('.tmp/test-cluster');
   rmSync(dir, { recursive: true, force: true });
-  const profile = await startClusterProfile({
+  const profile = await startClusterOnFreePorts({
     dir,
     workers: 0,
     apis: 0,
-    frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
-    postgresPort: await freePort(),
     coreSecret: 'unused',
     log: (line) => console.log(line),
   });

@@ -2,9 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { startClusterProfile } from '../../src/cluster/cluster-profile.js';
-import { CLUSTER_PORT_OFFSETS } from '../../src/cluster/temporal-cluster.js';
-import { freePort, freePortBlock } from '../../src/process/free-port.js';
+import { startClusterOnFreePorts } from '../../src/cluster/cluster-profile.js';
 import { runTimes } from './histories.js';
 import { pool, until } from './processes.js';
 import { percentile, round } from './stats.js';
@@ -22,13 +20,10 @@ export interface ClusterScenarioOptions {
 export async function clusterScenario(options: ClusterScenarioOptions): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-cluster-'));
   chmodSync(dir, 0o755);
-  const profile = await startClusterProfile({
+  const profile = await startClusterOnFreePorts({
     dir,
     workers: 2,
     apis: 2,
-    apiPort: await freePort(),
-    frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
-    postgresPort: await freePort(),
     coreSecret: options.secret,
     log: (line) => console.error(`cluster: ${line}`),
   });

@@ -43,9 +43,8 @@ export async function startScenario(options: StartScenarioOptions): Promise<Reco
   };
 }
 
-async function oneRun(options: StartScenarioOptions, eager: boolean, label: string) {
-  const dir = join(options.dir, `start-${label}`);
-  mkdirSync(dir, { recursive: true });
+/** A config file for `npm start` on free ports under `dir` (its own SQLite file and logs). */
+export async function writeStartConfig(dir: string, secret: string, temporal: Record<string, unknown> = {}) {
   const [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
   const configPath = join(dir, 'start.yaml');
   writeFileSync(
@@ -54,14 +53,21 @@ async function oneRun(options: StartScenarioOptions, eager: boolean, label: stri
       port,
       job_loggers: [{ name: 'FILE', settings: { base_dir: join(dir, 'logs') } }],
       loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
-      core_secret: options.secret,
+      core_secret: secret,
       temporal: {
         task_queue: 'bench-start',
-        eager_start: eager,
+        ...temporal,
         dev_server: { port: temporalPort, ui_port: uiPort, db_file: join(dir, 'start.db') },
       },
     }),
   );
+  return { configPath, port, temporalPort };
+}
+
+async function oneRun(options: StartScenarioOptions, eager: boolean, label: string) {
+  const dir = join(options.dir, `start-${label}`);
+  mkdirSync(dir, { recursive: true });
+  const { configPath, port, temporalPort } = await writeStartConfig(dir, options.secret, { eager_start: eager });
   const started = spawnNode('src/start.ts', ['-c', configPath], { TEMPORAL_ADDRESS: '' });
   const base = `http://127.0.0.1:${port}/api/v1`;
   const headers = { authorization: `Harbor-Secret ${options.secret}`, 'content-type': 'application/json' };

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { locateTemporalCli } from '../temporal/locate-cli.js';
 import { preparePostgres, type Postgres } from './postgres.js';
 import { locateServerTools } from './server-tools.js';
-import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
+import { CLUSTER_PORT_OFFSETS, startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
+import { freePort, freePortBlock } from '../process/free-port.js';
 
 export interface ClusterProfileOptions {
   /** Everything the profile keeps (database, config, logs) lives here. @defaultValue ./data/cluster */
@@ -129,6 +130,18 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
     throw err;
   }
   return profile;
+}
+
+/** The profile on ports free right now (tests, benches, chaos: beside anything else on the machine). */
+export async function startClusterOnFreePorts(
+  options: Omit<ClusterProfileOptions, 'apiPort' | 'frontendPort' | 'postgresPort'>,
+): Promise<ClusterProfile> {
+  return startClusterProfile({
+    ...options,
+    apiPort: await freePort(),
+    frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
+    postgresPort: await freePort(),
+  });
 }
 
 async function waitForApis(profile: ClusterProfile, secret: string): Promise<void> {

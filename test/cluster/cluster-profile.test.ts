@@ -3,9 +3,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startClusterProfile, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
-import { freePort, freePortBlock } from '../../src/process/free-port.js';
-import { CLUSTER_PORT_OFFSETS } from '../../src/cluster/temporal-cluster.js';
+import { startClusterOnFreePorts, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -22,13 +20,10 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
   chmodSync(dir, 0o755);
   let profile: ClusterProfile;
   before(async () => {
-    profile = await startClusterProfile({
+    profile = await startClusterOnFreePorts({
       dir,
       workers: 2,
       apis: 2,
-      apiPort: await freePort(),
-      frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
-      postgresPort: await freePort(),
       coreSecret: SECRET,
       log: () => undefined,
     });
