@@ -124,7 +124,12 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     );
     const checkIns = createCheckInCoalescer(
       deps.checkinMinIntervalMs,
-      (message, at) => handle.signal(checkInSignal, { revision: input.revision, message, at }),
+      (message, at) => {
+        // A check-in moves the job to Running by itself: the separate report would be one more
+        // signal and workflow task (three state transitions) saying the same.
+        clearTimeout(runningTimer);
+        return handle.signal(checkInSignal, { revision: input.revision, message, at });
+      },
       (err) => logger.warning(`check-in not delivered: ${(err as Error).message}`),
     );
 

@@ -86,6 +86,17 @@ describe('job lifecycle', () => {
     await h.waitForStatus(slow.id, ['Success']);
   });
 
+  it('a job that checks in is Running through its check-ins alone, without a separate Running report', async () => {
+    const chatty = await h.submit({ name: 'TEST_CHATTY', parameters: { count: 3, interval_ms: 400 }, metadata: { kind: 'Generic' } });
+    const running = await h.waitForStatus(chatty.id, ['Running', 'Success']);
+    assert.equal(running.status, 'Running', 'shown Running while it runs');
+    await h.waitForStatus(chatty.id, ['Success']);
+    const history = await h.client.workflow.getHandle(chatty.id).fetchHistory();
+    const signals = (history.events ?? []).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean);
+    assert.ok(signals.includes('checkIn'));
+    assert.equal(signals.includes('jobStarted'), false, `signals: ${signals.join(', ')}`);
+  });
+
   it('keeps a job Pending while no worker has started it (a backlog is not Running)', async () => {
     await h.stopWorker();
     let id: string;
