@@ -23,7 +23,7 @@ import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { freePort } from '../src/process/free-port.js';
 import { runTimes, type RunTimes } from './lib/histories.js';
-import { pool, spawnNode, stop, until } from './lib/processes.js';
+import { spawnNode, stop, until } from './lib/processes.js';
 import { percentile, round, rssMiB } from './lib/stats.js';
 import { rawLocalWorkflow, rawNoopWorkflow } from './raw-workflow.js';
 import { submitJob } from './lib/api-jobs.js';
@@ -33,6 +33,7 @@ import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
 import { queueStopScenario } from './lib/queue-stop-scenario.js';
 import { pacedScenario } from './lib/paced-scenario.js';
+import { drained, latencyMetrics, submitAll as submitAllOf } from './lib/burst.js';
 import { clusterScenario } from './lib/cluster-scenario.js';
 import { startScenario, writeStartConfig } from './lib/start-scenario.js';
 
@@ -86,51 +87,8 @@ function report(scenario: string, metrics: Record<string, number | string>) {
   console.log(JSON.stringify({ scenario, ...metrics }));
 }
 
-function latencyMetrics(times: RunTimes[], firstSubmit: number) {
-  const toStart = times.map((t) => t.started - t.enqueued);
-  const lastClose = Math.max(...times.map((t) => t.closed));
-  return {
-    enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),
-    enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
-    completions_per_s: round((times.length * 1000) / (lastClose - firstSubmit)),
-  };
-}
-
-interface Submitted {
-  ids: string[];
-  firstSubmit: number;
-  metrics: Record<string, number>;
-}
-
 /** Submit N jobs with C concurrent callers; `submit` returns the job's id. */
-async function submitAll(submit: (i: number) => Promise<string>): Promise<Submitted> {
-  const ids: string[] = [];
-  const latencies: number[] = [];
-  const firstSubmit = Date.now();
-  await pool(N, C, async (i) => {
-    const t = performance.now();
-    ids.push(await submit(i));
-    latencies.push(performance.now() - t);
-  });
-  const seconds = (Date.now() - firstSubmit) / 1000;
-  return {
-    ids,
-    firstSubmit,
-    metrics: {
-      n: N,
-      callers: C,
-      submit_per_s: round(N / seconds),
-      submit_p50_ms: round(percentile(latencies, 0.5)),
-      submit_p99_ms: round(percentile(latencies, 0.99)),
-    },
-  };
-}
-
-/** Wait until no workflow on the task queue is open (visibility), polling twice a second. */
-function drained(client: Client, taskQueue: string): Promise<void> {
-  const query = `TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`;
-  return until(async () => (await client.workflow.count(query)).count === 0, 600_000, `${taskQueue} to drain`, 500);
-}
+const submitAll = (submit: (i: number) => Promise<string>) => submitAllOf(N, C, submit);
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));

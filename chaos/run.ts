@@ -358,22 +358,17 @@ async function main(): Promise<void> {
   // The cluster's PostgreSQL runs as its own user and must reach its data directory in here.
   chmodSync(work, 0o755);
   try {
-    if (profiles.includes('embedded')) {
-      const target = await startEmbedded(join(work, 'embedded'));
+    /** Starts one profile, runs its wanted cases in order, and stops it whatever happens. */
+    const runProfile = async <T extends Target>(start: () => Promise<T>, cases: Case<T>[]) => {
+      const target = await start();
       try {
-        for (const c of embeddedCases) if (!wanted || wanted.has(c.name)) rows.push(await c.run(target));
+        for (const c of cases) if (!wanted || wanted.has(c.name)) rows.push(await c.run(target));
       } finally {
         await target.stop();
       }
-    }
-    if (profiles.includes('cluster')) {
-      const target = await startCluster(join(work, 'cluster'));
-      try {
-        for (const c of clusterCases) if (!wanted || wanted.has(c.name)) rows.push(await c.run(target));
-      } finally {
-        await target.stop();
-      }
-    }
+    };
+    if (profiles.includes('embedded')) await runProfile(() => startEmbedded(join(work, 'embedded')), embeddedCases);
+    if (profiles.includes('cluster')) await runProfile(() => startCluster(join(work, 'cluster')), clusterCases);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

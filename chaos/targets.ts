@@ -1,7 +1,8 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startClusterOnFreePorts, type AppProcess, type ClusterProfile } from '../src/cluster/cluster-profile.js';
+import { startClusterOnFreePorts, waitForApis, type AppProcess, type ClusterProfile } from '../src/cluster/cluster-profile.js';
+import { exited } from '../src/process/child-process.js';
 import type { TemporalService } from '../src/cluster/temporal-cluster.js';
 import { freePort } from '../src/process/free-port.js';
 
@@ -57,7 +58,14 @@ export async function startEmbedded(dir: string): Promise<EmbeddedTarget> {
   main.stdout?.pipe(log);
   main.stderr?.pipe(log);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await waitHealthy([apiUrl], () => main.exitCode !== null);
+  await waitForApis(
+    [apiUrl],
+    SECRET,
+    () => {
+      if (exited(main)) throw new Error(`npm start exited while starting; see ${join(dir, 'npm-start.log')}`);
+    },
+    180_000,
+  );
   const workerConfig = join(dir, 'worker.json');
   writeFileSync(workerConfig, JSON.stringify({ ...config, temporal: { address: `127.0.0.1:${temporalPort}` } }));
   const spawnWorker = () => {
@@ -118,24 +126,9 @@ export async function startCluster(dir: string): Promise<ClusterTarget> {
   };
 }
 
-export async function waitHealthy(urls: string[], exited: () => boolean, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const url of urls) {
-    for (;;) {
-      if (exited()) throw new Error('the process under test exited while starting');
-      const ok = await fetch(`${url}/api/v1/stats`, { headers: { Authorization: `Harbor-Secret ${SECRET}` } })
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`${url} not healthy after ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
-}
-
 async function stopGroup(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  if (exited(child)) return;
+  const gone = new Promise<void>((done) => child.once('exit', () => done()));
   process.kill(-child.pid!, 'SIGTERM');
   const timer = setTimeout(() => {
     try {
@@ -144,6 +137,6 @@ async function stopGroup(child: ChildProcess): Promise<void> {
       // already gone
     }
   }, 20_000);
-  await exited;
+  await gone;
   clearTimeout(timer);
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { startClusterOnFreePorts } from '../../src/cluster/cluster-profile.js';
 import { runTimes } from './histories.js';
-import { pool, until } from './processes.js';
-import { percentile, round } from './stats.js';
+import { submitJob } from './api-jobs.js';
+import { drained, latencyMetrics, submitAll } from './burst.js';
 
 export interface ClusterScenarioOptions {
   n: number;
@@ -31,35 +31,17 @@ export async function clusterScenario(options: ClusterScenarioOptions): Promise<
   const client = new Client({ connection });
   try {
     const headers = { authorization: `Harbor-Secret ${options.secret}`, 'content-type': 'application/json' };
-    const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
-    const ids: string[] = [];
-    const latencies: number[] = [];
-    const firstSubmit = Date.now();
-    await pool(options.n, options.callers, async (i) => {
-      const url = profile.apiUrls[i % profile.apiUrls.length]!;
-      const t = performance.now();
-      const response = await fetch(`${url}/api/v1/jobs`, { method: 'POST', headers, body });
-      if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
-      ids.push(((await response.json()) as { job: { id: string } }).job.id);
-      latencies.push(performance.now() - t);
-    });
-    const submitSeconds = (Date.now() - firstSubmit) / 1000;
-    const query = `TaskQueue = 'jobservice' AND ExecutionStatus = 'Running'`;
-    await until(async () => (await client.workflow.count(query)).count === 0, 600_000, 'the cluster to drain', 500);
-    const times = await runTimes(client, ids);
-    const toStart = times.map((t) => t.started - t.enqueued);
-    const lastClose = Math.max(...times.map((t) => t.closed));
+    const job = { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } };
+    // Callers spread over both APIs.
+    const { ids, firstSubmit, metrics } = await submitAll(options.n, options.callers, (i) =>
+      submitJob(`${profile.apiUrls[i % profile.apiUrls.length]!}/api/v1`, headers, job),
+    );
+    await drained(client, 'jobservice');
     return {
-      n: options.n,
-      callers: options.callers,
+      ...metrics,
       apis: profile.apiUrls.length,
       workers: profile.apps.filter((a) => a.role === 'worker').length,
-      submit_per_s: round(options.n / submitSeconds),
-      submit_p50_ms: round(percentile(latencies, 0.5)),
-      submit_p99_ms: round(percentile(latencies, 0.99)),
-      enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),
-      enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
-      completions_per_s: round((times.length * 1000) / (lastClose - firstSubmit)),
+      ...latencyMetrics(await runTimes(client, ids), firstSubmit),
     };
   } finally {
     await connection.close();

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { freePort } from '../../src/process/free-port.js';
 import { runTimes } from './histories.js';
+import { submitJob } from './api-jobs.js';
+import { drained, latencyMetrics, submitAll } from './burst.js';
 import { pool, spawnNode, stop, until } from './processes.js';
-import { percentile, round } from './stats.js';
+import { round } from './stats.js';
 
 export interface StartScenarioOptions {
   dir: string;
@@ -76,21 +78,10 @@ async function oneRun(options: StartScenarioOptions, eager: boolean, label: stri
     await until(async () => (await fetch(`${base}/stats`)).status === 200, 120_000, 'npm start', 50);
     connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
     const client = new Client({ connection });
-    const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
-    const ids: string[] = [];
-    const latencies: number[] = [];
-    const first = Date.now();
-    await pool(options.n, options.callers, async () => {
-      const t = performance.now();
-      const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
-      if (response.status !== 202) throw new Error(`submit answered ${response.status}`);
-      ids.push(((await response.json()) as { job: { id: string } }).job.id);
-      latencies.push(performance.now() - t);
-    });
-    const query = `TaskQueue = 'bench-start' AND ExecutionStatus = 'Running'`;
-    await until(async () => (await client.workflow.count(query)).count === 0, 600_000, 'npm start to drain', 250);
-    const times = await runTimes(client, ids);
-    const lastClose = Math.max(...times.map((t) => t.closed));
+    const job = { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } };
+    const { ids, firstSubmit, metrics } = await submitAll(options.n, options.callers, () => submitJob(base, headers, job));
+    await drained(client, 'bench-start');
+    const latency = latencyMetrics(await runTimes(client, ids), firstSubmit);
     // An eager first task is started by the caller: its WorkflowTaskStarted names the client, not a worker pool.
     let eagerCount = 0;
     const sample = ids.slice(0, 200);
@@ -100,13 +91,10 @@ async function oneRun(options: StartScenarioOptions, eager: boolean, label: stri
       if (!identity.startsWith('jobservice/')) eagerCount += 1;
     });
     const run = {
-      rate: (times.length * 1000) / (lastClose - first),
-      p99: percentile(latencies, 0.99),
+      rate: latency.completions_per_s,
+      p99: metrics.submit_p99_ms,
       eager: (eagerCount * 100) / sample.length,
-      toStart: percentile(
-        times.map((t) => t.started - t.enqueued),
-        0.5,
-      ),
+      toStart: latency.enqueue_to_start_p50_ms,
     };
     console.error(`start ${label}: ${round(run.rate)} jobs/s, eager ${round(run.eager)}%`);
     return run;

@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { locateTemporalCli } from '../temporal/locate-cli.js';
+import { exited, stopChild } from '../process/child-process.js';
+import { pollUntil } from '../process/poll-until.js';
 import { preparePostgres, type Postgres } from './postgres.js';
 import { locateServerTools } from './server-tools.js';
 import { CLUSTER_PORT_OFFSETS, startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
@@ -118,13 +120,16 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
     async stop() {
       stopped = true;
       process.off('exit', killApps);
-      await Promise.all(apps.map((app) => stopChild(app.child)));
+      await Promise.all(apps.map((app) => stopChild(app.child, 20_000)));
       await temporal.stop();
       await postgres.stop();
     },
   };
   try {
-    await waitForApis(profile, options.coreSecret);
+    await waitForApis(profile.apiUrls, options.coreSecret, () => {
+      const dead = apps.find((a) => exited(a.child));
+      if (dead) throw new Error(`${dead.role} ${dead.index} exited while starting; see its log under ${join(dir, 'logs')}`);
+    });
   } catch (err) {
     await profile.stop();
     throw err;
@@ -144,30 +149,15 @@ export async function startClusterOnFreePorts(
   });
 }
 
-async function waitForApis(profile: ClusterProfile, secret: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (const url of profile.apiUrls) {
-    for (;;) {
-      const exited = profile.apps.find((a) => a.child.exitCode !== null || a.child.signalCode !== null);
-      if (exited) throw new Error(`${exited.role} ${exited.index} exited while starting; see its log under logs/`);
-      const ok = await fetch(`${url}/api/v1/stats`, { headers: { Authorization: `Harbor-Secret ${secret}` } })
-        .then((r) => r.status === 200)
-        .catch(() => false);
-      if (ok) break;
-      if (Date.now() > deadline) throw new Error(`the API at ${url} is not healthy after 120 s`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+/** Waits until each API answers `/stats` (its worker pools are polling); `failFast` throws when a process died. */
+export async function waitForApis(urls: string[], secret: string, failFast: () => void, timeoutMs = 120_000): Promise<void> {
+  for (const url of urls) {
+    await pollUntil(
+      () =>
+        fetch(`${url}/api/v1/stats`, { headers: { Authorization: `Harbor-Secret ${secret}` } })
+          .then((r) => r.status === 200)
+          .catch(() => false),
+      { timeoutMs, failFast, timeoutMessage: () => `the API at ${url} is not healthy after ${timeoutMs / 1000} s` },
+    );
   }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null) return done();
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      done();
-    });
-    child.kill('SIGTERM');
-  });
 }

@@ -17,8 +17,6 @@ export interface Postgres {
   start(): Promise<void>;
   /** Fast shutdown: committed transactions are on disk, open connections are cut. */
   stop(): Promise<void>;
-  /** The postmaster's pid, for chaos (kill -9 of the database). */
-  pid(): number | undefined;
 }
 
 const POSTGRES_USER = 'postgres';
@@ -95,12 +93,6 @@ export function preparePostgres(options: PostgresOptions): Postgres {
     async stop() {
       if (run('pg_ctl', ['-D', dir, 'status'], true).status !== 0) return;
       await runAsync('pg_ctl', ['-D', dir, '-w', '-m', 'fast', 'stop'], true);
-    },
-    pid() {
-      const pidFile = join(dir, 'postmaster.pid');
-      if (!existsSync(pidFile)) return undefined;
-      const first = execFileSync('head', ['-1', pidFile], { encoding: 'utf8' }).trim();
-      return Number(first) || undefined;
     },
   };
   return pg;

@@ -1,10 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
-import { DEV_SERVER_DYNAMIC_CONFIG, portOpen } from '../temporal/dev-server.js';
+import { DEV_SERVER_DYNAMIC_CONFIG, portOpen, temporalAnswers } from '../temporal/dev-server.js';
+import { exited, stopChild } from '../process/child-process.js';
+import { pollUntil } from '../process/poll-until.js';
 import type { Postgres } from './postgres.js';
 import type { ServerTools } from './server-tools.js';
 
@@ -94,20 +96,7 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const stop = async () => {
     stopping = true;
     process.off('exit', killAll);
-    await Promise.all(
-      [...children.values()].map(
-        (child) =>
-          new Promise<void>((done) => {
-            if (exited(child)) return done();
-            const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-            child.once('exit', () => {
-              clearTimeout(timer);
-              done();
-            });
-            child.kill('SIGTERM');
-          }),
-      ),
-    );
+    await Promise.all([...children.values()].map((child) => stopChild(child, 15_000)));
   };
   const address = `127.0.0.1:${options.frontendPort}`;
   try {
@@ -116,16 +105,21 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
     const p = ports(options.frontendPort);
     for (const service of TEMPORAL_SERVICES) {
       const child = startService(service);
-      const deadline = Date.now() + 60_000;
       // The worker service serves no gRPC of its own: it is up once it joins the membership ring.
       const port = service === 'worker' ? p[service].membership : p[service].grpc;
-      while (!(await portOpen('127.0.0.1', port))) {
-        if (exited(child)) throw new Error(`temporal ${service} exited while starting; see ${clusterLogPath(dir, service)}`);
-        if (Date.now() > deadline) throw new Error(`temporal ${service} does not listen on ${port} after 60 s`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await pollUntil(() => portOpen('127.0.0.1', port), {
+        timeoutMs: 60_000,
+        intervalMs: 200,
+        timeoutMessage: () => `temporal ${service} does not listen on ${port} after 60 s`,
+        failFast: () => {
+          if (exited(child)) throw new Error(`temporal ${service} exited while starting; see ${clusterLogPath(dir, service)}`);
+        },
+      });
     }
-    await waitForFrontend(address, options, children);
+    await pollUntil(() => temporalAnswers(address), {
+      timeoutMs: 120_000,
+      timeoutMessage: () => `the cluster's frontend did not answer at ${address} within 120 s`,
+    });
     await ensureNamespace(address, options);
     await ensureSearchAttributes(address, options.namespace);
   } catch (err) {
@@ -254,30 +248,6 @@ function dynamicConfigYaml(): string {
     .join('');
 }
 
-async function waitForFrontend(address: string, options: TemporalClusterOptions, children: Map<TemporalService, ChildProcess>) {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    for (const [service, child] of children) {
-      if (exited(child)) throw new Error(`temporal ${service} exited while starting; see ${join(options.dir, 'logs', `${service}.log`)}`);
-    }
-    if (await portOpen('127.0.0.1', options.frontendPort)) {
-      try {
-        const connection = await Connection.connect({ address, connectTimeout: 2000 });
-        try {
-          await connection.workflowService.getSystemInfo({});
-          return;
-        } finally {
-          await connection.close();
-        }
-      } catch {
-        // not serving yet
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`the cluster's frontend did not answer at ${address} within 120 s`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 /** The namespace, registered once; the frontend may need a moment before it knows a new one. */
 async function ensureNamespace(address: string, options: TemporalClusterOptions): Promise<void> {
   const connection = await Connection.connect({ address });
@@ -312,11 +282,7 @@ async function ensureNamespace(address: string, options: TemporalClusterOptions)
         throw new Error(`could not register namespace ${options.namespace}: ${result.stderr || result.stdout}`);
       }
     }
-    const deadline = Date.now() + 60_000;
-    while (!(await known())) {
-      if (Date.now() > deadline) throw new Error(`namespace ${options.namespace} did not become visible`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    await pollUntil(known, { timeoutMs: 60_000, timeoutMessage: () => `namespace ${options.namespace} did not become visible` });
   } finally {
     await connection.close();
   }
@@ -330,36 +296,31 @@ async function ensureSearchAttributes(address: string, namespace: string): Promi
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace });
   try {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        // The operator service's namespace cache may not know a namespace registered a moment ago.
-        await registerSearchAttributes(client);
-        const probe = await client.workflow.start('JobserviceSearchAttributeProbe', {
-          taskQueue: 'jobservice-probe',
-          workflowId: `jobservice-probe-${Date.now()}`,
-          typedSearchAttributes: JOB_SEARCH_ATTRIBUTES.map((key) => ({ key, value: 'probe' })),
-        });
-        await probe.terminate('search attributes are usable');
-        return;
-      } catch (err) {
-        if (Date.now() > deadline) throw new Error(`job search attributes not usable after 60 s: ${(err as Error).message}`);
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
+    let last: unknown;
+    await pollUntil(
+      async () => {
+        try {
+          // The operator service's namespace cache may not know a namespace registered a moment ago.
+          await registerSearchAttributes(client);
+          const probe = await client.workflow.start('JobserviceSearchAttributeProbe', {
+            taskQueue: 'jobservice-probe',
+            workflowId: `jobservice-probe-${Date.now()}`,
+            typedSearchAttributes: JOB_SEARCH_ATTRIBUTES.map((key) => ({ key, value: 'probe' })),
+          });
+          await probe.terminate('search attributes are usable');
+          return true;
+        } catch (err) {
+          last = err;
+          return false;
+        }
+      },
+      { timeoutMs: 60_000, timeoutMessage: () => `job search attributes not usable after 60 s: ${(last as Error | undefined)?.message}` },
+    );
   } finally {
     await connection.close();
   }
 }
 
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
 export function clusterLogPath(dir: string, service: TemporalService): string {
   return join(resolve(dir), 'logs', `${service}.log`);
-}
-
-export function clusterConfigured(dir: string): boolean {
-  return existsSync(join(resolve(dir), 'config', 'cluster.yaml'));
 }

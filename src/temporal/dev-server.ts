@@ -121,7 +121,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (exited) {
       throw new Error(`Temporal dev server exited (code ${exited.code}) while starting:\n${recent.join('\n')}`);
     }
-    if (await healthy(address)) break;
+    if (await temporalAnswers(address)) break;
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`Temporal dev server did not become healthy at ${address}:\n${recent.join('\n')}`);
@@ -133,7 +133,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   return server;
 }
 
-async function healthy(address: string): Promise<boolean> {
+/** Whether a Temporal frontend answers at `address` (its port open and a system-info call served). */
+export async function temporalAnswers(address: string): Promise<boolean> {
   const [host, port] = splitAddress(address);
   if (!(await portOpen(host, port))) return false;
   let connection: Connection | undefined;
