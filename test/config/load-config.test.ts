@@ -37,6 +37,12 @@ describe('configuration', () => {
       ['FILE', 'STD_OUTPUT'],
     );
     assert.equal(config.core_secret, undefined);
+    assert.equal(config.temporal.eager_start, true);
+  });
+
+  it('refuses an eager_start that is not a boolean', () => {
+    const problems = problemsOf(() => loadConfig({ argv: ['-c', file('eager.yaml', 'temporal: {eager_start: sometimes}\n')], env: {} }));
+    assert.match(problems.join('\n'), /temporal\.eager_start/);
   });
 
   it('reads a Harbor-style YAML file given with -c', () => {
