@@ -68,7 +68,7 @@ export class JobGateway {
       unique: request.unique,
       enqueueTime: now,
       revision: now,
-      ...this.deps.registry.startPolicy(request.name),
+      ...this.deps.registry.startPolicy(request.name, request.parameters),
       timings: this.deps.timings,
     };
     if (request.statusHook) input.statusHook = request.statusHook;
@@ -117,7 +117,7 @@ export class JobGateway {
     }
     if (status === 'RUNNING') {
       throw conflict(
-        `job ${id} is ${stats.status} but its last run ignored the stop and still runs on a worker; retry once it has returned`,
+        `job ${id} is ${stats.status} but its workflow is still winding up (its last hooks, or a run that ignored the stop and still runs); retry once it has closed`,
       );
     }
     const retried: JobInput = { ...input, revision: Math.max(nowSec(), state.revision + 1) };

@@ -1,12 +1,14 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
@@ -89,15 +91,17 @@ export class JobRun {
           `${input.id}.${this.state.revision}`,
         )
       : undefined;
-    this.executeJob = proxyActivities<JobActivities>({
-      startToCloseTimeout: input.timings.maxRunMs,
-      heartbeatTimeout: input.timings.heartbeatTimeoutMs,
-      // Wait for the job to acknowledge a stop, bounded by the grace period in runOnce.
-      cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-      // A lost worker or a missed heartbeat is retried by Temporal without limit; a failure of the
-      // job itself ends the run and the workflow applies the job's own retry policy.
-      retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
-    }).executeJob;
+    this.executeJob =
+      input.shortCapMs !== undefined
+        ? proxyLocalActivities<JobActivities>({
+            startToCloseTimeout: input.shortCapMs,
+            // A failure of the job ends the run (the job's own retry policy decides). A timeout is
+            // tried again: after a lost worker the next one re-runs it and its first attempt's clock
+            // has run out; an overrun fails the run after the third.
+            retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+            cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+          }).executeJob
+        : this.taskActivity(input);
     this.housekeeping = proxyActivities<JobActivities>({
       taskQueue: housekeepingQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '1 minute',
@@ -109,6 +113,27 @@ export class JobRun {
       startToCloseTimeout: '30 seconds',
       retry: { maximumInterval: '10 seconds' },
     });
+  }
+
+  /** A job's run as an activity task of its own: heartbeats, any length up to max_run_hours. */
+  private taskActivity(input: JobInput): JobActivities['executeJob'] {
+    return proxyActivities<JobActivities>({
+      startToCloseTimeout: input.timings.maxRunMs,
+      heartbeatTimeout: input.timings.heartbeatTimeoutMs,
+      // Wait for the job to acknowledge a stop, bounded by the grace period in runOnce.
+      cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+      // A lost worker or a missed heartbeat is retried by Temporal without limit; a failure of the
+      // job itself ends the run and the workflow applies the job's own retry policy.
+      retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+    }).executeJob;
+  }
+
+  private failureMessage(err: unknown): string {
+    const cap = this.input.shortCapMs;
+    if (cap !== undefined && err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+      return `the run overran its ${cap} ms cap as a short job`;
+    }
+    return failureMessage(err);
   }
 
   /** Deliveries go on while the job runs; cancelling the workflow must not cut them off. */
@@ -192,7 +217,7 @@ export class JobRun {
           settled = outcome;
         },
         (err: unknown) => {
-          settled = { kind: 'failed', message: failureMessage(err) };
+          settled = { kind: 'failed', message: this.failureMessage(err) };
         },
       );
     await condition(() => settled !== undefined || this.op !== undefined);
@@ -419,6 +444,7 @@ export class JobRun {
   }
 }
 
+/** Why a run failed, for `last_error`. */
 function failureMessage(err: unknown): string {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   return cause instanceof Error ? cause.message : String(cause);

@@ -80,7 +80,12 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     assert.match(places.log!, /logging in with \[redacted\] and \[redacted\] at https:\/\/robot:\[redacted\]@/);
     for (const [where, text] of Object.entries(places)) assertHidden(where, text);
 
-    // A retry runs with the parameters as submitted, not as shown.
+    // A retry runs with the parameters as submitted, not as shown (once the run has wound up).
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(submitted.id).describe()).status.name,
+      (status) => status !== 'RUNNING',
+      { what: 'the failed run to close' },
+    );
     assert.equal((await h.request('POST', `/api/v1/jobs/${submitted.id}`, { action: 'retry' })).status, 204);
     const retried = await waitFor(
       () => h.stats(submitted.id),

@@ -76,10 +76,11 @@ describe('schedule health: failures in a row, pause_after_failures', () => {
     );
     assert.equal(afterOne.paused, false, 'one failure is under the limit');
     await fire(job.id, 1);
+    // Visibility lists the second failed execution a moment after it closed.
     const paused = await waitFor(
       () => h.stats(job.id),
-      (s) => s.paused === true,
-      { what: 'the schedule paused after two failures' },
+      (s) => s.paused === true && s.consecutive_failures === 2,
+      { what: 'the schedule paused after two failures, both counted' },
     );
     assert.equal(paused.consecutive_failures, 2);
     assert.match(
