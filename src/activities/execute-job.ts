@@ -97,7 +97,10 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     }
     let progress: unknown = undefined;
     // Details always carry the revision, so a retry of a different run never resumes this one's progress.
-    const heartbeat = setInterval(() => activity.heartbeat({ revision: input.revision, progress }), deps.heartbeatIntervalMs);
+    // A short job's run is a local activity: no heartbeats (its cap bounds it), and none after it timed out.
+    const heartbeat = info.isLocal
+      ? undefined
+      : setInterval(() => activity.heartbeat({ revision: input.revision, progress }), deps.heartbeatIntervalMs);
     const saved = info.heartbeatDetails as { revision?: number; progress?: unknown } | undefined;
     const abort = new AbortController();
     let abandonTimer: ReturnType<typeof setTimeout> | undefined;
@@ -150,7 +153,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         const checked = sub.params.safeParse(parameters);
         if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
         const id = await handle.executeUpdate(launchJobUpdate, {
-          args: [{ name: request.name, parameters, ...deps.registry.startPolicy(request.name) }],
+          args: [{ name: request.name, parameters, ...deps.registry.startPolicy(request.name, parameters) }],
         });
         logger.info(`launched sub job ${request.name} ${id}`);
         return id;

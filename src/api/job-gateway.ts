@@ -71,7 +71,7 @@ export class JobGateway {
       unique: request.unique,
       enqueueTime: now,
       revision: now,
-      ...this.deps.registry.startPolicy(request.name),
+      ...this.deps.registry.startPolicy(request.name, request.parameters),
       timings: this.deps.timings,
     };
     if (request.statusHook) input.statusHook = request.statusHook;

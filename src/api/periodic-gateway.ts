@@ -80,7 +80,7 @@ export class PeriodicGateway {
     const execution = periodicExecutionTemplate(id, {
       name: request.name,
       parameters: request.parameters,
-      ...this.deps.registry.startPolicy(request.name),
+      ...this.deps.registry.startPolicy(request.name, request.parameters),
       timings: this.deps.timings,
       statusHook: request.statusHook,
       historyLimits: historyLimits(options),

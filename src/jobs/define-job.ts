@@ -22,6 +22,13 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
    * wait Pending and start in submit order (the type's JobQueue workflow counts). Absent: no limit.
    */
   maxConcurrency?: number;
+  /**
+   * A short job: its runs go as local activities (no activity task of their own, about a third
+   * fewer server round trips) under a hard cap. A run that overruns the cap fails; a stop reaches
+   * a running short job only once its run has ended. `applies` picks the submissions that are
+   * short (NOOP: only a short wait); absent, all are.
+   */
+  short?: { capMs: number; applies?(params: z.infer<S>): boolean };
   /** The parameters' schema: Harbor's Validate. Checked at submit time and again before each run. */
   params: S;
   run(ctx: JobContext, params: z.infer<S>): Promise<void>;

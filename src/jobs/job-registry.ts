@@ -7,8 +7,8 @@ export interface JobRegistry {
   retryPolicy(name: string): RetryPolicy;
   /** Runs of the type allowed at once across the service; undefined: no limit. */
   concurrencyLimit(name: string): number | undefined;
-  /** What a job of the type starts with: its retry policy and its limit, if any. */
-  startPolicy(name: string): { retry: RetryPolicy; concurrency?: number };
+  /** What a job of the type starts with: its retry policy, its limit and its short-job cap, if any. */
+  startPolicy(name: string, parameters?: Record<string, unknown>): { retry: RetryPolicy; concurrency?: number; shortCapMs?: number };
 }
 
 export interface RegistryOptions {
@@ -46,9 +46,17 @@ export function createJobRegistry(definitions: readonly JobDefinition[], options
       const limit = overrides[name] ?? byName.get(name)?.maxConcurrency;
       return limit === undefined || limit === 0 ? undefined : limit;
     },
-    startPolicy(name) {
+    startPolicy(name, parameters) {
       const concurrency = registry.concurrencyLimit(name);
-      return { retry: registry.retryPolicy(name), ...(concurrency !== undefined ? { concurrency } : {}) };
+      const short = byName.get(name)?.short;
+      // Short only for parameters that say so; without parameters (a sub job's policy) only if the type always is.
+      const parsed = parameters === undefined ? undefined : byName.get(name)!.params.safeParse(parameters);
+      const isShort = short !== undefined && (short.applies === undefined || (parsed?.success === true && short.applies(parsed.data)));
+      return {
+        retry: registry.retryPolicy(name),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(isShort ? { shortCapMs: short.capMs } : {}),
+      };
     },
   };
   return registry;

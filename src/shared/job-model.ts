@@ -114,6 +114,8 @@ export interface JobInput {
   concurrency?: number;
   /** An execution of a periodic job: the schedule is paused once this many executions in a row have failed. */
   pauseAfterFailures?: number;
+  /** A short job: its runs go as local activities under this hard cap (ms). */
+  shortCapMs?: number;
 }
 
 /** What a fan-out job's run hands the next when it continues as new (its history grew long). */

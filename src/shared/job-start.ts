@@ -52,7 +52,16 @@ export function periodicExecutionTemplate(
   periodicId: string,
   fields: Pick<
     JobInput,
-    'name' | 'parameters' | 'retry' | 'timings' | 'statusHook' | 'historyLimits' | 'fanOut' | 'concurrency' | 'pauseAfterFailures'
+    | 'name'
+    | 'parameters'
+    | 'retry'
+    | 'timings'
+    | 'statusHook'
+    | 'historyLimits'
+    | 'fanOut'
+    | 'concurrency'
+    | 'pauseAfterFailures'
+    | 'shortCapMs'
   >,
 ): {
   input: JobInput;
@@ -74,6 +83,7 @@ export function periodicExecutionTemplate(
   if (!input.fanOut) delete input.fanOut;
   if (input.concurrency === undefined) delete input.concurrency;
   if (input.pauseAfterFailures === undefined) delete input.pauseAfterFailures;
+  if (input.shortCapMs === undefined) delete input.shortCapMs;
   const { memo, typedSearchAttributes } = jobStartOptions(input);
   return {
     input,
@@ -93,7 +103,14 @@ export function executionInput(input: JobInput, workflowId: string, startTime: D
 /** A sub job: a Generic job of its own whose upstream is the job that launched it. */
 export function childJobInput(
   parent: JobInput,
-  request: { name: string; parameters: Record<string, unknown>; retry: JobInput['retry']; concurrency?: number; target?: string },
+  request: {
+    name: string;
+    parameters: Record<string, unknown>;
+    retry: JobInput['retry'];
+    concurrency?: number;
+    shortCapMs?: number;
+    target?: string;
+  },
   id: string,
   now: number,
 ): JobInput {
@@ -111,5 +128,6 @@ export function childJobInput(
   };
   if (request.target !== undefined) child.fanOutTarget = request.target;
   if (request.concurrency !== undefined) child.concurrency = request.concurrency;
+  if (request.shortCapMs !== undefined) child.shortCapMs = request.shortCapMs;
   return child;
 }

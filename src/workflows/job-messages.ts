@@ -35,6 +35,8 @@ export interface LaunchJobRequest {
   retry: RetryPolicy;
   /** The sub job's type's concurrency limit, if it has one. */
   concurrency?: number;
+  /** The sub job is short: its cap. */
+  shortCapMs?: number;
 }
 /** Sent by a running job's activity: start a sub job as a child workflow; answers its id. */
 export const launchJobUpdate = defineUpdate<string, [LaunchJobRequest]>('launchJob');

@@ -1,12 +1,14 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  TimeoutFailure,
   CancellationScope,
   condition,
   getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
@@ -90,15 +92,17 @@ export class JobRun {
           `${input.id}.${this.state.revision}`,
         )
       : undefined;
-    this.executeJob = proxyActivities<JobActivities>({
-      startToCloseTimeout: input.timings.maxRunMs,
-      heartbeatTimeout: input.timings.heartbeatTimeoutMs,
-      // Wait for the job to acknowledge a stop, bounded by the grace period in runOnce.
-      cancellationType: 'WAIT_CANCELLATION_COMPLETED',
-      // A lost worker or a missed heartbeat is retried by Temporal without limit; a failure of the
-      // job itself ends the run and the workflow applies the job's own retry policy.
-      retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
-    }).executeJob;
+    this.executeJob =
+      input.shortCapMs !== undefined
+        ? proxyLocalActivities<JobActivities>({
+            startToCloseTimeout: input.shortCapMs,
+            // A failure of the job ends the run (the job's own retry policy decides). A timeout is
+            // tried again: after a lost worker the next one re-runs it and its first attempt's clock
+            // has run out; an overrun fails the run after the third.
+            retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+            cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+          }).executeJob
+        : this.taskActivity(input);
     this.housekeeping = proxyActivities<JobActivities>({
       taskQueue: housekeepingQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '1 minute',
@@ -114,6 +118,27 @@ export class JobRun {
     // A stop while the run gets in line waits until it is in: its release then comes after it and
     // takes the place back, where it could otherwise land first and leave a stale place behind.
     this.queueingToTheEnd = proxyActivities<JobActivities>({ ...queueing, cancellationType: 'WAIT_CANCELLATION_COMPLETED' });
+  }
+
+  /** A job's run as an activity task of its own: heartbeats, any length up to max_run_hours. */
+  private taskActivity(input: JobInput): JobActivities['executeJob'] {
+    return proxyActivities<JobActivities>({
+      startToCloseTimeout: input.timings.maxRunMs,
+      heartbeatTimeout: input.timings.heartbeatTimeoutMs,
+      // Wait for the job to acknowledge a stop, bounded by the grace period in runOnce.
+      cancellationType: 'WAIT_CANCELLATION_COMPLETED',
+      // A lost worker or a missed heartbeat is retried by Temporal without limit; a failure of the
+      // job itself ends the run and the workflow applies the job's own retry policy.
+      retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+    }).executeJob;
+  }
+
+  private failureMessage(err: unknown): string {
+    const cap = this.input.shortCapMs;
+    if (cap !== undefined && err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+      return `the run overran its ${cap} ms cap as a short job`;
+    }
+    return failureMessage(err);
   }
 
   /** Deliveries go on while the job runs; cancelling the workflow must not cut them off. */
@@ -197,7 +222,7 @@ export class JobRun {
           settled = outcome;
         },
         (err: unknown) => {
-          settled = { kind: 'failed', message: failureMessage(err) };
+          settled = { kind: 'failed', message: this.failureMessage(err) };
         },
       );
     await condition(() => settled !== undefined || this.op !== undefined);
@@ -437,6 +462,7 @@ export class JobRun {
   }
 }
 
+/** Why a run failed, for `last_error`. */
 function failureMessage(err: unknown): string {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   return cause instanceof Error ? cause.message : String(cause);

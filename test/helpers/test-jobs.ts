@@ -109,6 +109,20 @@ export const secretsJob = defineJob({
   },
 });
 
+/** A short job (local activity, 1 s cap) that can wait, and fail. */
+export const shortJob = defineJob({
+  name: 'TEST_SHORT',
+  maxFails: 2,
+  retryInitialIntervalMs: 100,
+  short: { capMs: 1000 },
+  params: z.object({ sleep_ms: z.number().int().min(0).default(0), fail: z.boolean().default(false) }).strict(),
+  async run(ctx, params) {
+    ctx.logger.info('short run');
+    await new Promise((resolve) => setTimeout(resolve, params.sleep_ms));
+    if (params.fail) throw new Error('short job failed as asked');
+  },
+});
+
 async function assertRejects(promise: Promise<unknown>) {
   try {
     await promise;
@@ -177,6 +191,7 @@ export function testRegistry(
       parentJob,
       flipJob,
       secretsJob,
+      shortJob,
       retentionJob(settings),
       retentionRepositoryJob(settings),
       garbageCollectionJob(settings),

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe('short jobs: runs as local activities under a hard cap', () => {
+  let h: Harness;
+  let receiver: HookReceiver;
+  before(async () => {
+    receiver = await startHookReceiver();
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+
+  const eventTypes = async (id: string) => {
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    return (history.events ?? []).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')) ?? '');
+  };
+  /** Activity tasks scheduled for the job's run (hook deliveries are activities of their own). */
+  const runTasks = async (id: string) => {
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    return (history.events ?? []).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeJob').length;
+  };
+
+  it('a NOOP that waits little runs as a local activity, with its log, hooks, status and list as any job', async () => {
+    const job = await h.submit({ name: 'NOOP', parameters: {}, status_hook: receiver.url('short'), metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'])).status, 'Success');
+    const types = await eventTypes(job.id);
+    assert.ok(types.includes('markerRecordedEventAttributes'), 'the run is a local activity marker');
+    assert.equal(await runTasks(job.id), 0, 'no activity task of its own');
+    assert.match(readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'), /run of NOOP started/);
+    await waitFor(
+      async () => receiver.accepted('short'),
+      (events) => events.some((e) => e.status === 'Success'),
+      { what: 'the Success hook' },
+    );
+    const listed = (await (await h.request('GET', '/api/v1/jobs?name=NOOP&status=Success&page_size=100')).json()) as { job: JobStats }[];
+    assert.ok(
+      listed.some((r) => r.job.id === job.id),
+      'listed under its status',
+    );
+    const described = await h.client.workflow.getHandle(job.id).describe();
+    assert.equal(described.searchAttributes.JobStatus?.[0], 'Success', 'the Web UI search attribute follows');
+
+    const long = await h.submit({ name: 'NOOP', parameters: { duration_ms: 100 }, metadata: { kind: 'Generic' } });
+    await h.waitForStatus(long.id, ['Success', 'Error'], 30_000);
+    assert.equal(await runTasks(long.id), 1, 'a NOOP that waits is an ordinary run');
+  });
+
+  it('a run that overruns its cap fails with why (after three tries), and the job’s retry policy applies', async () => {
+    const job = await h.submit({ name: 'TEST_SHORT', parameters: { sleep_ms: 3000 }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Error');
+    assert.equal(done.fails, 2, 'both runs the job allows');
+    assert.match(done.last_error ?? '', /overran its 1000 ms cap as a short job/);
+    // The cap bounds the run's result, not its code: each overrunning attempt still returns, late, and is ignored.
+    const log = await waitFor(
+      async () => readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'),
+      (text) => text.split('run of TEST_SHORT started').length === text.split('run finished').length,
+      { what: 'every overrunning attempt to have returned', timeoutMs: 30_000 },
+    );
+    assert.equal(log.split('run of TEST_SHORT started').length - 1, 6, 'three tries for each of the two runs');
+  });
+
+  it('a failing short job is retried as any job', async () => {
+    const job = await h.submit({ name: 'TEST_SHORT', parameters: { fail: true }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 30_000);
+    assert.equal(done.status, 'Error');
+    assert.equal(done.fails, 2);
+    assert.equal(done.last_error, 'short job failed as asked');
+  });
+
+  it('a stop reaches a running short job by the end of its run at the latest; a pending one never runs', async () => {
+    const job = await h.submit({ name: 'TEST_SHORT', parameters: { sleep_ms: 900 }, metadata: { kind: 'Generic' } });
+    await waitFor(
+      async () => readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'),
+      (log) => log.includes('short run'),
+      { what: 'the short run to start' },
+    );
+    const asked = Date.now();
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    // Stopped if the stop got to the run, Success if the run ended first: either way within the cap.
+    const ended = await h.waitForStatus(job.id, ['Success', 'Stopped', 'Error']);
+    assert.ok(['Stopped', 'Success'].includes(ended.status), ended.status);
+    assert.ok(Date.now() - asked < 1000 + 2000, `the stop took ${Date.now() - asked} ms`);
+
+    await h.stopWorker();
+    const pending = await h.submit({ name: 'TEST_SHORT', parameters: {}, metadata: { kind: 'Generic' } });
+    assert.equal((await h.request('POST', `/api/v1/jobs/${pending.id}`, { action: 'stop' })).status, 204);
+    await h.startWorker();
+    assert.equal((await h.waitForStatus(pending.id, ['Success', 'Stopped', 'Error'])).status, 'Stopped');
+    assert.ok(!(await eventTypes(pending.id)).includes('markerRecordedEventAttributes'), 'it never ran');
+  });
+});
