@@ -45,7 +45,8 @@ export interface ActivityDeps {
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
-type Interruption = OpCommand | 'shutdown';
+/** `overrun`: a short job's run (a local activity) went past its cap, and its workflow has already failed it. */
+type Interruption = OpCommand | 'shutdown' | 'overrun';
 
 /** One run of a job: the job's code with its context, heartbeats, check-ins and stop/cancel. */
 export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'] {
@@ -86,7 +87,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       (reportedRunning ??= handle
         .signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt })
         .catch((err) => logger.warning(`could not report Running: ${(err as Error).message}`)));
-    const runningTimer = setTimeout(reportRunning, deps.runningReportDelayMs);
+    // A short job's run (a local activity) reports nothing while it runs: its workflow task is open
+    // until it ends, and a report would only cost another task once it has.
+    const runningTimer = info.isLocal ? undefined : setTimeout(reportRunning, deps.runningReportDelayMs);
 
     logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
     if (input.admission && info.attempt === 1) {
@@ -111,9 +114,15 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       () => {
         void whyCancelled(activity, handle).then((why) => {
           interruption = why;
-          logger.info(why === 'shutdown' ? 'worker is shutting down; interrupting the run' : `received ${why}`);
+          logger.info(
+            why === 'shutdown'
+              ? 'worker is shutting down; interrupting the run'
+              : why === 'overrun'
+                ? 'the run overran its cap as a short job and has failed; asking it to stop'
+                : `received ${why}`,
+          );
           abort.abort(why);
-          if (why !== 'shutdown' && deps.stopGraceMs !== undefined) {
+          if (why !== 'shutdown' && why !== 'overrun' && deps.stopGraceMs !== undefined) {
             // Past the grace period the job is marked Stopped without this run: it is abandoned, and still here.
             abandonTimer = setTimeout(() => {
               abandoned = true;
@@ -144,7 +153,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       signal: abort.signal,
       // A check-in is shown in stats, hooks and the memo: it never carries the job's secrets.
       checkin: (message) => checkIns.push(maskSecrets(String(message), secrets)),
-      opCommand: () => (interruption === undefined ? undefined : interruption === 'shutdown' ? OpCommand.Stop : interruption),
+      opCommand: () =>
+        interruption === undefined ? undefined : interruption === 'shutdown' || interruption === 'overrun' ? OpCommand.Stop : interruption,
       get: (key) => deps.properties[key],
       launchJob: async (request) => {
         const sub = deps.registry.get(request.name);
@@ -191,12 +201,18 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       await checkIns.flush();
     }
     if (interruption !== 'shutdown') {
-      const outcome = interruption !== undefined ? 'stop' : failure ? 'fail' : 'success';
+      const outcome =
+        interruption === 'overrun' || (interruption === undefined && failure) ? 'fail' : interruption !== undefined ? 'stop' : 'success';
       deps.metrics?.recordRun(input.name, outcome, (performance.now() - startedAt) / 1000);
     }
     try {
       if (interruption === 'shutdown') {
         throw ApplicationFailure.retryable('worker shut down during the run', 'WorkerShutdown');
+      }
+      if (interruption === 'overrun') {
+        // Its workflow failed the run at the cap and ignores this answer.
+        logger.warning('run ended after it overran its cap; its result is ignored');
+        throw ApplicationFailure.nonRetryable('the run overran its cap as a short job', FailureType.JobFailed);
       }
       if (interruption !== undefined) {
         logger.info(`run ended after ${interruption}`);
@@ -219,6 +235,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
 async function whyCancelled(activity: Context, handle: WorkflowHandle): Promise<Interruption> {
   const details = activity.cancellationDetails;
   if (details?.workerShutdown) return 'shutdown';
+  if (details?.timedOut && activity.info.isLocal) return 'overrun';
   if (details?.notFound) return OpCommand.Stop;
   try {
     const op = await Promise.race([

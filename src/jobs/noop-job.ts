@@ -6,7 +6,7 @@ export const noopJob = defineJob({
   name: 'NOOP',
   maxFails: 1,
   // A NOOP that does nothing is a short job (the fast path); one that waits shows Running meanwhile.
-  short: { capMs: 10_000, applies: (params) => params.duration_ms === 0 },
+  short: { capMs: 5_000, applies: (params) => params.duration_ms === 0 },
   params: z
     .object({
       /** How long to wait before returning. */

@@ -96,10 +96,10 @@ export class JobRun {
       input.shortCapMs !== undefined
         ? proxyLocalActivities<JobActivities>({
             startToCloseTimeout: input.shortCapMs,
-            // A failure of the job ends the run (the job's own retry policy decides). A timeout is
-            // tried again: after a lost worker the next one re-runs it and its first attempt's clock
-            // has run out; an overrun fails the run after the third.
-            retry: { maximumAttempts: 3, initialInterval: '1s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+            // One attempt: a failure or an overrun ends the run and the job's own retry policy decides
+            // (with its backoff, as a workflow timer). Retrying inside the workflow task would hold the
+            // task open past its timeout. A lost worker's run is re-run with the workflow task.
+            retry: { maximumAttempts: 1 },
             cancellationType: 'WAIT_CANCELLATION_COMPLETED',
           }).executeJob
         : this.taskActivity(input);

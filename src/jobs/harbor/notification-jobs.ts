@@ -81,7 +81,7 @@ export function webhookJob(settings: NotificationSettings) {
     name: 'WEBHOOK',
     maxFails: settings.maxFails,
     // One POST under its HTTP timeout: a short job.
-    short: { capMs: settings.timeoutSeconds * 1000 + 10_000 },
+    short: { capMs: settings.timeoutSeconds * 1000 + 5_000 },
     params: NotificationParams,
     async run(ctx, params) {
       await post(ctx, settings, params, params.header ?? {});
