@@ -51,7 +51,8 @@ describe('eager start where the API and a worker share a connection', () => {
     ).job;
 
   it('hands the first workflow task straight to this worker', async () => {
-    const job = await submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+    // A NOOP that waits is an ordinary run (a short one would end within its first task): later tasks come through matching.
+    const job = await submit({ name: 'NOOP', parameters: { duration_ms: 50 }, metadata: { kind: 'Generic' } });
     assert.equal(
       (
         await waitFor(
