@@ -1,5 +1,6 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
 import type { JobContext, JobLogger } from '../jobs/job-context.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
@@ -8,14 +9,14 @@ import type { FanOutPlan } from '../shared/fan-out.js';
 import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
-import { checkInSignal, jobStartedSignal, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
+import { checkInUpdate, jobStartedUpdate, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import { fencedOut } from '../shared/job-queue.js';
 import { maskSecrets, secretValues } from '../shared/redact.js';
 import { executionAlias } from '../shared/job-id.js';
 import type { GateReader } from '../queues/gate-reader.js';
-import type { ExecuteJobInput, ExecuteJobResult, JobActivities } from './types.js';
+import type { CarriedCheckIn, ExecuteJobInput, ExecuteJobResult, JobActivities, RunHeartbeat } from './types.js';
 
 export interface ActivityDeps {
   registry: JobRegistry;
@@ -84,9 +85,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const logger = maskingLogger(deps.loggers.open(input.id), secrets);
     let reportedRunning: Promise<void> | undefined;
     const reportRunning = () =>
-      (reportedRunning ??= handle
-        .signal(jobStartedSignal, { revision: input.revision, attempt: info.attempt })
-        .catch((err) => logger.warning(`could not report Running: ${(err as Error).message}`)));
+      (reportedRunning ??= report(handle, jobStartedUpdate, { revision: input.revision, attempt: info.attempt }).catch((err) =>
+        logger.warning(`could not report Running: ${(err as Error).message}`),
+      ));
     // A short job's run (a local activity) reports nothing while it runs: its workflow task is open
     // until it ends, and a report would only cost another task once it has.
     const runningTimer = info.isLocal ? undefined : setTimeout(reportRunning, deps.runningReportDelayMs);
@@ -101,10 +102,13 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     let progress: unknown = undefined;
     // Details always carry the revision, so a retry of a different run never resumes this one's progress.
     // A short job's run is a local activity: no heartbeats (its cap bounds it), and none after it timed out.
-    const heartbeat = info.isLocal
-      ? undefined
-      : setInterval(() => activity.heartbeat({ revision: input.revision, progress }), deps.heartbeatIntervalMs);
-    const saved = info.heartbeatDetails as { revision?: number; progress?: unknown } | undefined;
+    let carried: CarriedCheckIn | undefined;
+    const beat = () => {
+      if (!info.isLocal)
+        activity.heartbeat({ revision: input.revision, progress, ...(carried ? { checkIn: carried } : {}) } satisfies RunHeartbeat);
+    };
+    const heartbeat = info.isLocal ? undefined : setInterval(beat, deps.heartbeatIntervalMs);
+    const saved = info.heartbeatDetails as Partial<RunHeartbeat> | undefined;
     const abort = new AbortController();
     let abandonTimer: ReturnType<typeof setTimeout> | undefined;
     let abandoned = false;
@@ -136,11 +140,23 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     );
     const checkIns = createCheckInCoalescer(
       deps.checkinMinIntervalMs,
-      (message, at) => {
+      async (message, at) => {
         // A check-in moves the job to Running by itself: the separate report would be one more
         // signal and workflow task (three state transitions) saying the same.
         clearTimeout(runningTimer);
-        return handle.signal(checkInSignal, { revision: input.revision, message, at });
+        // A run asked to stop (or whose worker is leaving) reports no more: its workflow is winding
+        // the job up, and a report would wait on a workflow task that may not come before the end.
+        if (interruption !== undefined) return;
+        if (input.checkIns === 'heartbeat' && reportedRunning !== undefined) {
+          // Running is reported: later check-ins cost no workflow task. The next regular heartbeat
+          // (within a second) carries the newest; a heartbeat of its own would be one more write.
+          carried = { message, at };
+          return;
+        }
+        const sent = report(handle, checkInUpdate, { revision: input.revision, message, at });
+        // The check-in that moves the job to Running is its Running report.
+        reportedRunning ??= sent.catch(() => undefined);
+        await sent;
       },
       (err) => logger.warning(`check-in not delivered: ${(err as Error).message}`),
     );
@@ -197,9 +213,13 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       clearTimeout(abandonTimer);
       if (abandoned) deps.metrics?.abandonedRun(-1);
       clearTimeout(runningTimer);
-      await reportedRunning;
-      await checkIns.flush();
+      // A worker shutting down takes no more workflow tasks, so a report would wait for nothing.
+      if (interruption !== 'shutdown') {
+        await reportedRunning;
+        await checkIns.flush();
+      }
     }
+    const lastCheckIn: { checkIn?: CarriedCheckIn } = carried ? { checkIn: carried } : {};
     if (interruption !== 'shutdown') {
       const outcome =
         interruption === 'overrun' || (interruption === undefined && failure) ? 'fail' : interruption !== undefined ? 'stop' : 'success';
@@ -216,19 +236,40 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       }
       if (interruption !== undefined) {
         logger.info(`run ended after ${interruption}`);
-        return { outcome: interruption };
+        return { outcome: interruption, ...lastCheckIn };
       }
       if (failure) {
         const message = maskSecrets(failure.message, secrets);
         logger.error(`run failed: ${message}`);
-        throw ApplicationFailure.nonRetryable(message, FailureType.JobFailed);
+        throw ApplicationFailure.create({ message, type: FailureType.JobFailed, nonRetryable: true, details: [lastCheckIn] });
       }
       logger.info(plan ? `planned ${plan.targets.length} ${plan.childName} sub job(s)` : 'run finished');
-      return plan ? { outcome: 'done', plan } : { outcome: 'done' };
+      return plan ? { outcome: 'done', plan, ...lastCheckIn } : { outcome: 'done', ...lastCheckIn };
     } finally {
       await logger.close();
     }
   };
+}
+
+/** How long a run waits for its workflow to take a report before it goes on without knowing. */
+const REPORT_WAIT_MS = 5_000;
+
+/**
+ * A report to the run's workflow, as an update (see job-messages). A run never waits on it longer
+ * than REPORT_WAIT_MS: a busy workflow worker must not hold the job up; the report may still land.
+ */
+async function report<A>(handle: WorkflowHandle, update: UpdateDefinition<void, [A]>, event: A): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      handle.executeUpdate(update, { args: [event] }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${REPORT_WAIT_MS} ms`)), REPORT_WAIT_MS);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Cancellation does not say why; the workflow knows whether it was a stop or a cancel. */

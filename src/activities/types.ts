@@ -13,6 +13,26 @@ export interface ExecuteJobInput {
   mode?: 'plan';
   /** Checked against the type's queue before the job's code runs (absent in runs scheduled before queues existed). */
   admission?: RunAdmission;
+  /**
+   * `heartbeat`: after the one that reports Running, check-ins ride on the run's heartbeats (read
+   * by describe) and come back with its result, instead of a signal and a workflow task each.
+   * Absent: every check-in is a signal (a job with a status hook: its hooks keep their order).
+   */
+  checkIns?: 'heartbeat';
+}
+
+/** A check-in the run carried in its heartbeats, and hands back with its result. */
+export interface CarriedCheckIn {
+  message: string;
+  /** Unix seconds. */
+  at: number;
+}
+
+/** What a run heartbeats: the revision (a retry never resumes another run's progress), progress, the last check-in. */
+export interface RunHeartbeat {
+  revision: number;
+  progress?: unknown;
+  checkIn?: CarriedCheckIn;
 }
 
 export interface RunAdmission {
@@ -30,7 +50,10 @@ export interface RunAdmission {
  * `done` when the job returned normally (with its plan, in plan mode); the op command that ended
  * it; or `queued`: the type's queue is paused, so the run waits for a slot before it starts.
  */
-export type ExecuteJobResult = { outcome: 'done'; plan?: FanOutPlan } | { outcome: OpCommand } | { outcome: 'queued' };
+export type ExecuteJobResult = ({ outcome: 'done'; plan?: FanOutPlan } | { outcome: OpCommand } | { outcome: 'queued' }) & {
+  /** The last check-in carried in heartbeats, so the job's state keeps it once the run has ended. */
+  checkIn?: CarriedCheckIn;
+};
 
 export interface EnterQueueInput {
   taskQueue: string;

@@ -21,7 +21,7 @@ import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, hookLogQuery, stopSignal } from '../workflows/job-messages.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
-import { jobView, reconcile } from '../views/job-view.js';
+import { jobView, reconcile, withLiveRun, type PendingRun } from '../views/job-view.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { readPage } from './visibility-page.js';
@@ -296,8 +296,13 @@ export class JobGateway {
     const description = await this.rpc(() => this.handle(id).describe());
     const view = jobView(description.memo, description.workflowId, description.startTime);
     if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
+    const { payloadConverter } = this.deps.client.options.loadedDataConverter;
+    const state = withLiveRun(view.state, description.raw.pendingActivities as PendingRun[] | null | undefined, (payload) =>
+      payloadConverter.fromPayload(payload as Parameters<typeof payloadConverter.fromPayload>[0]),
+    );
     return {
       ...view,
+      state,
       status: description.status.name,
       type: description.type as JobWorkflowType,
       runId: description.runId,

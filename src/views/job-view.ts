@@ -1,4 +1,5 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
+import type { RunHeartbeat } from '../activities/types.js';
 import { executionInput } from '../shared/job-start.js';
 import {
   initialState,
@@ -42,4 +43,36 @@ export function reconcile(stats: JobStats, execution: WorkflowExecutionStatusNam
           ? JobStatus.Success
           : JobStatus.Error;
   return { ...stats, status };
+}
+
+/** A pending activity as describe returns it (the fields a job's live run is read from). */
+export interface PendingRun {
+  activityType?: { name?: string | null } | null;
+  state?: number | null;
+  heartbeatDetails?: { payloads?: unknown[] | null } | null;
+}
+
+/** Temporal's PENDING_ACTIVITY_STATE_STARTED: a worker has the run. */
+const PENDING_ACTIVITY_STARTED = 2;
+
+/**
+ * What the workflow has not recorded yet: a run a worker has started is Running before its report
+ * arrives, and check-ins that rode on heartbeats (a job without a status hook) are the newest ones.
+ */
+export function withLiveRun(
+  state: JobState,
+  pending: readonly PendingRun[] | null | undefined,
+  decode: (payload: unknown) => unknown,
+): JobState {
+  const run = pending?.find((a) => a.activityType?.name === 'executeJob');
+  if (!run || isFinal(state.status)) return state;
+  let live = state;
+  if (run.state === PENDING_ACTIVITY_STARTED && state.status === JobStatus.Pending) live = { ...live, status: JobStatus.Running };
+  const payload = run.heartbeatDetails?.payloads?.[0];
+  const beat = payload === undefined ? undefined : (decode(payload) as RunHeartbeat | undefined);
+  const checkIn = beat?.revision === state.revision ? beat.checkIn : undefined;
+  if (checkIn && (state.check_in_at === undefined || checkIn.at >= state.check_in_at)) {
+    live = { ...live, check_in: checkIn.message, check_in_at: checkIn.at, update_time: Math.max(live.update_time, checkIn.at) };
+  }
+  return live;
 }

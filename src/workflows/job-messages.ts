@@ -23,6 +23,15 @@ export interface CheckInEvent {
 /** Sent by the job's activity when the job checks in (coalesced on the activity side). */
 export const checkInSignal = defineSignal<[CheckInEvent]>('checkIn');
 
+/**
+ * The same two reports as updates, which runs send today: the server runs an update on a workflow
+ * with nothing else to do as a speculative workflow task, persisted only with its outcome, so a
+ * report costs one state transition where a signal costs three (signal, task started, completed).
+ * The signals stay for runs of older workers.
+ */
+export const jobStartedUpdate = defineUpdate<void, [JobStartedEvent]>('reportStarted');
+export const checkInUpdate = defineUpdate<void, [CheckInEvent]>('reportCheckIn');
+
 /** The live state of the job. */
 export const statsQuery = defineQuery<JobState>('stats');
 /** The op command asked of the job so far, if any; the activity reads it to tell stop from cancel. */

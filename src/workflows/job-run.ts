@@ -15,7 +15,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ExecuteJobResult, JobActivities, RunAdmission } from '../activities/types.js';
+import type { CarriedCheckIn, ExecuteJobResult, JobActivities, RunAdmission } from '../activities/types.js';
 import { FailureType, JOB_RUN_FAILURES } from '../shared/failures.js';
 import { DEFAULT_HOOK_TIMINGS, hookEvent, type HookTimings } from '../shared/hook-event.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
@@ -184,6 +184,17 @@ export class JobRun {
     this.outbox?.push(hookEvent(toStats(this.input, state), event.message));
   }
 
+  /**
+   * A check-in the run carried in its heartbeats, handed back as the run ended: recorded without a
+   * publish of its own, the status change that follows publishes it.
+   */
+  private takeCheckIn(carried: CarriedCheckIn | undefined): void {
+    const { state } = this;
+    if (!carried || isFinal(state.status) || (state.check_in_at !== undefined && carried.at < state.check_in_at)) return;
+    state.check_in = carried.message;
+    state.check_in_at = carried.at;
+  }
+
   /** A sub job is a job of its own (a child workflow) that outlives its parent's end. */
   async launchSubJob(request: LaunchJobRequest): Promise<string> {
     // uuid4() is deterministic in a workflow; its hex digits give a Harbor-form id.
@@ -306,15 +317,24 @@ export class JobRun {
 
   private async executeOnce(mode?: 'plan', admission?: RunAdmission): Promise<RunAttempt & { plan?: FanOutPlan }> {
     const { input, state } = this;
-    const result: ExecuteJobResult = await this.executeJob({
-      id: input.id,
-      name: input.name,
-      parameters: input.parameters,
-      revision: state.revision,
-      upstreamJobId: input.upstreamJobId,
-      ...(mode ? { mode } : {}),
-      ...(admission ? { admission } : {}),
-    });
+    let result: ExecuteJobResult;
+    try {
+      result = await this.executeJob({
+        id: input.id,
+        name: input.name,
+        parameters: input.parameters,
+        revision: state.revision,
+        upstreamJobId: input.upstreamJobId,
+        ...(mode ? { mode } : {}),
+        ...(admission ? { admission } : {}),
+        // Without a status hook no one waits on each check-in: they ride on heartbeats.
+        ...(input.statusHook ? {} : { checkIns: 'heartbeat' as const }),
+      });
+    } catch (err) {
+      this.takeCheckIn(carriedCheckIn(err));
+      throw err;
+    }
+    this.takeCheckIn(result.checkIn);
     if (result.outcome === 'queued') return { kind: 'queued' };
     if (result.outcome !== 'done') return { kind: 'op', op: result.outcome };
     return result.plan ? { kind: 'done', plan: result.plan } : { kind: 'done' };
@@ -460,6 +480,14 @@ export class JobRun {
       .pruneExecutions({ upstreamJobId: input.upstreamJobId, self, limits: input.historyLimits })
       .catch(() => undefined);
   }
+}
+
+/** The check-in a failed run carried in its heartbeats (the failure's details). */
+function carriedCheckIn(err: unknown): CarriedCheckIn | undefined {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  const details = cause instanceof ApplicationFailure ? cause.details : undefined;
+  const first = details?.[0] as { checkIn?: CarriedCheckIn } | undefined;
+  return first?.checkIn;
 }
 
 /** Why a run failed, for `last_error`. */

@@ -4,6 +4,8 @@ import { executionInput } from '../shared/job-start.js';
 import {
   cancelSignal,
   checkInSignal,
+  checkInUpdate,
+  jobStartedUpdate,
   hookLogQuery,
   hookProgressQuery,
   jobStartedSignal,
@@ -42,6 +44,10 @@ export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
     if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
   });
   setHandler(checkInSignal, (event) => run.checkIn(event));
+  setHandler(jobStartedUpdate, (event) => {
+    if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
+  });
+  setHandler(checkInUpdate, (event) => run.checkIn(event));
   setHandler(slotGrantedSignal, ({ ticket }) => run.slotGranted(ticket));
   setHandler(launchJobUpdate, (request) => run.launchSubJob(request), {
     validator: (_request) => {

@@ -61,8 +61,13 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
       { timeoutMs: 30_000, what: 'the job in the Success list (visibility on PostgreSQL)' },
     );
     assert.ok(listed.length >= 1);
-    const stats = (await call(0, 'GET', '/stats')).json as { worker_pools: { status: string }[] };
-    assert.equal(stats.worker_pools.filter((p) => p.status === 'Healthy').length, 2);
+    // Matching lists a worker's pollers per task-queue partition: the second pool shows once it has polled the partition described.
+    const healthy = await waitFor(
+      async () => ((await call(0, 'GET', '/stats')).json as { worker_pools: { status: string }[] }).worker_pools,
+      (pools) => pools.filter((p) => p.status === 'Healthy').length >= 2,
+      { timeoutMs: 30_000, what: 'both worker pools Healthy in /stats' },
+    );
+    assert.equal(healthy.filter((p) => p.status === 'Healthy').length, 2);
   });
 
   it('a periodic job fires on the cluster’s schedules and stops for good', async () => {

@@ -73,17 +73,34 @@ describe('job lifecycle', () => {
     await h.waitForStatus(id, ['Success']);
   });
 
+  /** The reports a job's runs sent its workflow: signals and updates, by name. */
+  const reports = async (id: string) => {
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    return (history.events ?? [])
+      .map(
+        (e) =>
+          e.workflowExecutionSignaledEventAttributes?.signalName ??
+          e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name,
+      )
+      .filter((name): name is string => Boolean(name));
+  };
+
   it('reports Running only for runs that last: a quick job saves the signal, a silent long one still shows Running', async () => {
     const quick = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
     await h.waitForStatus(quick.id, ['Success']);
-    const history = await h.client.workflow.getHandle(quick.id).fetchHistory();
-    const signals = (history.events ?? []).filter((e) => e.workflowExecutionSignaledEventAttributes);
-    assert.deepEqual(signals, [], 'a job done within running_report_delay_ms sends no jobStarted signal');
+    assert.deepEqual(await reports(quick.id), [], 'a job done within running_report_delay_ms sends no Running report');
 
     const slow = await h.submit({ name: 'NOOP', parameters: { duration_ms: 3000 }, metadata: { kind: 'Generic' } });
     const running = await h.waitForStatus(slow.id, ['Running']);
     assert.equal(running.check_in, undefined, 'Running without any check-in');
+    // The report reaches the workflow, so lists and the Web UI say Running too.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(slow.id).describe()).searchAttributes.JobStatus?.[0],
+      (status) => status === 'Running' || status === 'Success',
+      { what: 'the Running report in the search attribute' },
+    );
     await h.waitForStatus(slow.id, ['Success']);
+    assert.deepEqual(await reports(slow.id), ['reportStarted']);
   });
 
   it('a job that checks in is Running through its check-ins alone, without a separate Running report', async () => {
@@ -91,10 +108,9 @@ describe('job lifecycle', () => {
     const running = await h.waitForStatus(chatty.id, ['Running', 'Success']);
     assert.equal(running.status, 'Running', 'shown Running while it runs');
     await h.waitForStatus(chatty.id, ['Success']);
-    const history = await h.client.workflow.getHandle(chatty.id).fetchHistory();
-    const signals = (history.events ?? []).map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).filter(Boolean);
-    assert.ok(signals.includes('checkIn'));
-    assert.equal(signals.includes('jobStarted'), false, `signals: ${signals.join(', ')}`);
+    const sent = await reports(chatty.id);
+    assert.ok(sent.includes('reportCheckIn'));
+    assert.equal(sent.includes('reportStarted'), false, `reports: ${sent.join(', ')}`);
   });
 
   it('keeps a job Pending while no worker has started it (a backlog is not Running)', async () => {
