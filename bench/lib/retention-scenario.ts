@@ -7,6 +7,7 @@ import { PolicySchema } from '../../src/retention/policy-schema.js';
 import { decide } from '../../src/retention/select.js';
 import { finalStatus, submitJob } from './api-jobs.js';
 import { pool } from './processes.js';
+import { cpuSeconds } from './stats.js';
 
 export interface RetentionScenarioOptions {
   base: string;
@@ -54,12 +55,22 @@ export async function retentionScenario(o: RetentionScenarioOptions): Promise<Re
         },
       ],
     };
+    // The registry's own CPU per phase: what its reads cost beside its deletes, on the same machine.
+    const registryCpu = () => cpuSeconds(registry.pid);
+    let cpuAt = registryCpu();
+    const phaseCpu = () => {
+      const now = registryCpu();
+      const spent = now - cpuAt;
+      cpuAt = now;
+      return spent;
+    };
     const plainStart = performance.now();
     await mapLimit(doomed, o.deletes, async ({ repo, digest }) => {
       const response = await fetch(`${proxy.url}/v2/${repo}/manifests/${digest}`, { method: 'DELETE' });
       if (response.status !== 202) throw new Error(`plain delete answered ${response.status}`);
     });
     const plainSeconds = (performance.now() - plainStart) / 1000;
+    const plainCpu = phaseCpu();
     const plainPeak = proxy.peakDeletesInFlight;
     proxy.resetCounts();
 
@@ -87,9 +98,11 @@ export async function retentionScenario(o: RetentionScenarioOptions): Promise<Re
     const workSeconds = (performance.now() - workStart) / 1000;
     const workDeleted = proxy.deletes.filter((d) => d.status === 202).length;
     if (workDeleted !== expected) throw new Error(`the plain retention loop deleted ${workDeleted} of ${expected}`);
+    const workCpu = phaseCpu();
     proxy.resetCounts();
 
     const start = performance.now();
+    phaseCpu();
     const id = await submitJob(o.base, o.headers, {
       name: 'RETENTION',
       parameters: {
@@ -102,6 +115,8 @@ export async function retentionScenario(o: RetentionScenarioOptions): Promise<Re
     });
     const status = await finalStatus(o.base, o.headers, id, 1_800_000);
     const seconds = (performance.now() - start) / 1000;
+    const retentionCpu = phaseCpu();
+    const reads = proxy.reads;
     const deleted = proxy.deletes.filter((d) => d.status === 202).length;
     if (status !== 'Success' || deleted !== expected) throw new Error(`RETENTION ended ${status} with ${deleted} of ${expected} deletes`);
     const deletesPerSecond = deleted / seconds;
@@ -123,6 +138,17 @@ export async function retentionScenario(o: RetentionScenarioOptions): Promise<Re
       plain_retention_loop_s: round(workSeconds),
       plain_retention_loop_deletes_per_s: round(expected / workSeconds),
       retention_to_plain_retention_loop_ratio: round(deletesPerSecond / (expected / workSeconds)),
+      // Where the registry's time goes: CPU seconds it spent in each phase, per delete, and the reads
+      // RETENTION needed (a tag list per repository, a manifest and a config blob per tag).
+      registry_cpu_plain_loop_s: round(plainCpu),
+      registry_cpu_plain_retention_loop_s: round(workCpu),
+      registry_cpu_retention_s: round(retentionCpu),
+      registry_cpu_ms_per_delete_plain_loop: round((plainCpu * 1000) / doomed.length),
+      registry_cpu_ms_per_delete_retention: round((retentionCpu * 1000) / deleted),
+      retention_reads: reads,
+      // The share of the registry's CPU in RETENTION that the deletes alone would have cost: the most a
+      // run that must read before it deletes can reach against the deletes-only loop when the registry is the bottleneck.
+      registry_bound_ratio: round(plainCpu / retentionCpu),
     };
   } finally {
     await proxy.close();

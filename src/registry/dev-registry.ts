@@ -15,6 +15,8 @@ export interface DevRegistry {
   dir: string;
   configPath: string;
   storageDir: string;
+  /** The registry's process: the benchmark reads its CPU time. */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startRegistry(port?: number, dir?: string): Promise<DevReg
     dir,
     configPath,
     storageDir,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve).once('error', resolve));

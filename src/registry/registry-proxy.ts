@@ -9,6 +9,8 @@ export interface RegistryProxy {
   /** The most deletes seen in flight at once, and every delete answered (digest, status). */
   readonly peakDeletesInFlight: number;
   readonly deletes: { digest: string; status: number; at: number }[];
+  /** Requests other than deletes forwarded since the last reset. */
+  readonly reads: number;
   /** Digests whose deletes answer `failStatus` (500) until removed. */
   failing: Set<string>;
   failStatus: number;
@@ -37,6 +39,7 @@ export async function startRegistryProxy(
   const token = `token-${Math.random().toString(36).slice(2)}`;
   let tokensIssued = 0;
   let inFlight = 0;
+  let reads = 0;
   let sawCredentials = options.basicAuth !== undefined;
   const expected = options.basicAuth
     ? `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}`
@@ -48,6 +51,9 @@ export async function startRegistryProxy(
     failing: new Set(),
     failStatus: 500,
     failingPaths: new Set(),
+    get reads() {
+      return reads;
+    },
     get tokensIssued() {
       return tokensIssued;
     },
@@ -58,6 +64,7 @@ export async function startRegistryProxy(
     close: () => new Promise((resolve) => server.close(() => resolve())),
     resetCounts() {
       proxy.deletes.length = 0;
+      reads = 0;
       state.peakDeletesInFlight = inFlight;
     },
   };
@@ -102,6 +109,7 @@ export async function startRegistryProxy(
             .end('{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}');
           return;
         }
+        if (!isDelete) reads += 1;
         const chunks: Buffer[] = [];
         for await (const chunk of req) chunks.push(chunk as Buffer);
         const headers = Object.fromEntries(
