@@ -70,7 +70,8 @@ async function main(): Promise<void> {
     log.info('Ctrl-C stops everything.');
 
     // A server that keeps dying ends the process non-zero, for a process manager to take over.
-    await Promise.race([runUntilSignal(), worker.done, devServer?.gaveUp]);
+    // (Against a cluster there is no dev server: a bare `undefined` in the race would end it at once.)
+    await Promise.race([runUntilSignal(), worker.done, ...(devServer ? [devServer.gaveUp] : [])]);
     log.info('stopping…');
   } finally {
     // Whatever ended the run, its error is the one reported: the winding down never replaces it.
