@@ -9,6 +9,7 @@
  *   npm run bench -- --scenarios retention --retention-repos 100 --retention-tags 100 --retention-keep 10 --retention-deletes 8
  *   npm run bench -- --n 1000 --scenarios burst,cluster      (the burst on the embedded server, then on the cluster profile)
  *   npm run bench -- --n 1000 --scenarios start              (the burst through npm start, eager start on and off)
+ *   npm run bench -- --n 1000 --scenarios burst --deployment split   (API and worker as two processes)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,6 +66,8 @@ const { values: opts } = parseArgs({
     'fanout-pool': { type: 'string', default: '50' },
     /** Experiments: the embedded server's SQLite synchronous pragma and extra dynamic config (k=v,k=v). */
     'sqlite-sync': { type: 'string', default: 'FULL' },
+    /** How the API and worker run: `start` (one process, as npm start runs them) or `split` (two processes). */
+    deployment: { type: 'string', default: 'start' },
     'dynamic-config': { type: 'string', default: '' },
   },
 });
@@ -73,6 +76,7 @@ const C = Number(opts.c);
 const WORKERS = Number(opts.workers);
 const STOP_SAMPLES = Number(opts['stop-samples']);
 const SCENARIOS = new Set(opts.scenarios.split(','));
+if (opts.deployment !== 'start' && opts.deployment !== 'split') throw new Error(`--deployment is start or split, not ${opts.deployment}`);
 const SECRET = 'bench-secret';
 const API_QUEUE = 'bench-api';
 const RAW_QUEUE = 'bench-raw';
@@ -126,8 +130,11 @@ async function main() {
     JOB_SERVICE_TASK_QUEUE: API_QUEUE,
     JOB_SERVICE_CONFIG: configPath,
   };
-  const api = spawnNode('src/api/main.ts', [], env);
-  const worker = spawnNode('src/worker/main.ts', [], env);
+  // `start`: API and worker in one process on one native connection, as `npm start` runs them
+  // (submits start eagerly); `split`: an API process and a worker process, as a scaled-out deployment.
+  const together = opts.deployment === 'start';
+  const api = spawnNode(together ? 'src/start.ts' : 'src/api/main.ts', [], env);
+  const worker = together ? api : spawnNode('src/worker/main.ts', [], env);
   const base = `http://127.0.0.1:${apiPort}/api/v1`;
   const headers = { authorization: `Harbor-Secret ${SECRET}`, 'content-type': 'application/json' };
   try {
@@ -216,7 +223,7 @@ async function burst(client: Client, base: string, headers: Record<string, strin
     return ((await response.json()) as { job: { id: string } }).job.id;
   });
   await drained(client, API_QUEUE);
-  report('burst', { ...metrics, ...latencyMetrics(await runTimes(client, ids), firstSubmit) });
+  report('burst', { deployment: opts.deployment, ...metrics, ...latencyMetrics(await runTimes(client, ids), firstSubmit) });
 }
 
 /** 1b. The burst again, each job with a status hook to a receiver in this process. */
