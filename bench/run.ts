@@ -431,6 +431,9 @@ async function stopLatency(base: string, headers: Record<string, string>) {
       const status = async () =>
         ((await (await fetch(`${base}/jobs/${id}`, { headers })).json()) as { job: { status: string } }).job.status;
       await until(async () => (await status()) === 'Running', 30_000, 'the job to run', 20);
+      // A run in its stride (heartbeats throttled, check-ins flowing), not one that has just begun:
+      // a stop right after the start reaches it with the run's first heartbeat.
+      await new Promise((r) => setTimeout(r, 1500));
       const t = performance.now();
       const response = await fetch(`${base}/jobs/${id}`, { method: 'POST', headers, body: JSON.stringify({ action: 'stop' }) });
       if (response.status !== 204) throw new Error(`stop answered ${response.status}`);
