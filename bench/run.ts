@@ -156,7 +156,8 @@ async function main() {
     if (SCENARIOS.has('raw')) await raw(client, server, base, headers);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
-    if (SCENARIOS.has('footprint')) report('footprint', { ...idle, ...afterBurst, npm_start_to_healthy_s: await startupTime(dir) });
+    if (SCENARIOS.has('footprint'))
+      report('footprint', { deployment: opts.deployment, ...idle, ...afterBurst, npm_start_to_healthy_s: await startupTime(dir) });
     if (SCENARIOS.has('schedules')) {
       const metrics = await scheduleScenario({
         client,
