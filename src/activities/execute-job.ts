@@ -141,8 +141,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const checkIns = createCheckInCoalescer(
       deps.checkinMinIntervalMs,
       async (message, at) => {
-        // A check-in moves the job to Running by itself: the separate report would be one more
-        // signal and workflow task (three state transitions) saying the same.
+        // A check-in moves the job to Running by itself: a separate Running report would be one
+        // more update saying the same.
         clearTimeout(runningTimer);
         // A run asked to stop (or whose worker is leaving) reports no more: its workflow is winding
         // the job up, and a report would wait on a workflow task that may not come before the end.
@@ -259,14 +259,18 @@ const REPORT_WAIT_MS = 5_000;
  * than REPORT_WAIT_MS: a busy workflow worker must not hold the job up; the report may still land.
  */
 async function report<A>(handle: WorkflowHandle, update: UpdateDefinition<void, [A]>, event: A): Promise<void> {
+  const answered = await within(
+    handle.executeUpdate(update, { args: [event] }).then(() => true),
+    REPORT_WAIT_MS,
+  );
+  if (answered === undefined) throw new Error(`no answer within ${REPORT_WAIT_MS} ms`);
+}
+
+/** `promise`'s value, or `undefined` once `ms` have passed without one (the promise may still settle later). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      handle.executeUpdate(update, { args: [event] }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${REPORT_WAIT_MS} ms`)), REPORT_WAIT_MS);
-      }),
-    ]);
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
   } finally {
     clearTimeout(timer);
   }
@@ -279,11 +283,7 @@ async function whyCancelled(activity: Context, handle: WorkflowHandle): Promise<
   if (details?.timedOut && activity.info.isLocal) return 'overrun';
   if (details?.notFound) return OpCommand.Stop;
   try {
-    const op = await Promise.race([
-      handle.query(opCommandQuery),
-      new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000).unref()),
-    ]);
-    return op ?? OpCommand.Stop;
+    return (await within(handle.query(opCommandQuery), 3000)) ?? OpCommand.Stop;
   } catch {
     return OpCommand.Stop;
   }

@@ -15,8 +15,8 @@ export interface ExecuteJobInput {
   admission?: RunAdmission;
   /**
    * `heartbeat`: after the one that reports Running, check-ins ride on the run's heartbeats (read
-   * by describe) and come back with its result, instead of a signal and a workflow task each.
-   * Absent: every check-in is a signal (a job with a status hook: its hooks keep their order).
+   * by describe) and come back with its result, instead of an update each.
+   * Absent: every check-in is an update (a job with a status hook: its hooks keep their order).
    */
   checkIns?: 'heartbeat';
 }
