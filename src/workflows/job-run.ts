@@ -212,10 +212,15 @@ export class JobRun {
     return child.id;
   }
 
+  /** Whether the job waits before its first run (a Scheduled job with its time). */
+  get waitsUntilDue(): boolean {
+    return this.state.status === JobStatus.Scheduled && this.state.run_at !== undefined;
+  }
+
   /** A Scheduled job waits inside the workflow (not with startDelay), so it stays readable and stoppable. */
   async waitUntilDue(): Promise<void> {
     const { run_at } = this.state;
-    if (this.state.status !== JobStatus.Scheduled || run_at === undefined) return;
+    if (!this.waitsUntilDue || run_at === undefined) return;
     await condition(() => this.op !== undefined, Math.max(0, run_at * 1000 - Date.now()));
   }
 
@@ -243,7 +248,7 @@ export class JobRun {
     // A job that ignores the stop is abandoned after the grace period; its late result is ignored.
     await condition(() => settled !== undefined, this.input.timings.stopGraceMs);
     // An abandoned run gives its queue slot back now; its worker slot stays taken until it returns.
-    await this.releaseSlot();
+    if (this.slot) await this.releaseSlot();
     if (settled === undefined) this.abandoned = () => settled !== undefined;
     return { kind: 'op', op: this.op ?? OpCommand.Stop };
   }
@@ -265,7 +270,7 @@ export class JobRun {
       // A run holding a slot is never queued again; the type says so, the code makes sure.
       return second.kind === 'queued' ? { kind: 'failed', message: 'the queue held back a run it had given a slot' } : second;
     } finally {
-      await this.releaseSlot();
+      if (this.slot) await this.releaseSlot();
     }
   }
 
@@ -403,11 +408,16 @@ export class JobRun {
     else for (const id of this.state.sub_jobs ?? []) await send(id);
   }
 
+  /** Whether the ending has anything to do: most jobs have no hooks, no history limits and no batch reports. */
+  get hasWrapUp(): boolean {
+    return this.outbox !== undefined || this.prunesHistory || this.checksScheduleHealth || this.reportHistory !== undefined;
+  }
+
   /** What every ending does once the status is final: hooks handed on, history pruned. */
   async wrapUp(): Promise<void> {
     if (this.outbox) await handOverHooks(this.outbox, this.hookTimings, this.input, this.state.revision);
-    await this.pruneHistory();
-    await this.checkScheduleHealth();
+    if (this.prunesHistory) await this.pruneHistory();
+    if (this.checksScheduleHealth) await this.checkScheduleHealth();
     if (this.reportHistory !== undefined) {
       // Housekeeping must never change how the job ended.
       await this.housekeeping
@@ -426,6 +436,10 @@ export class JobRun {
    * workflow stays open until that run returns (or its worker is lost), so Temporal shows the
    * activity on that worker and `/stats` counts it. Histories from before this wait replay as they were.
    */
+  get hasAbandonedRun(): boolean {
+    return this.abandoned !== undefined;
+  }
+
   async outliveAbandonedRun(): Promise<void> {
     const abandoned = this.abandoned;
     if (abandoned && patched('abandoned-runs-keep-the-workflow-open')) await condition(abandoned);
@@ -454,10 +468,15 @@ export class JobRun {
     if (statusChanged) upsertSearchAttributes([{ key: JobStatusKey, value: this.state.status }]);
   }
 
+  private get checksScheduleHealth(): boolean {
+    const { input, state } = this;
+    return input.upstreamJobId !== undefined && input.pauseAfterFailures !== undefined && state.status === JobStatus.Error;
+  }
+
   /** A failed execution of a periodic job with `pause_after_failures` counts its streak; at the limit the schedule pauses. */
   private async checkScheduleHealth(): Promise<void> {
     const { input, state } = this;
-    if (!input.upstreamJobId || input.pauseAfterFailures === undefined || state.status !== JobStatus.Error) return;
+    if (!this.checksScheduleHealth || !input.upstreamJobId || input.pauseAfterFailures === undefined) return;
     // Housekeeping must never change how the job ended.
     await this.housekeeping
       .checkScheduleHealth({
@@ -470,10 +489,15 @@ export class JobRun {
       .catch(() => undefined);
   }
 
+  private get prunesHistory(): boolean {
+    const { input } = this;
+    return input.upstreamJobId !== undefined && input.historyLimits !== undefined && input.kind === JobKind.Scheduled;
+  }
+
   /** A periodic job's execution, as it ends, deletes the executions beyond the job's history limits. */
   private async pruneHistory(): Promise<void> {
     const { input, state } = this;
-    if (!input.upstreamJobId || !input.historyLimits || input.kind !== JobKind.Scheduled) return;
+    if (!this.prunesHistory || !input.upstreamJobId || !input.historyLimits) return;
     const self = { id: input.id, startedAt: workflowInfo().startTime.getTime(), succeeded: state.status === JobStatus.Success };
     // Housekeeping must never change how the job ended.
     await this.housekeeping
