@@ -25,9 +25,10 @@ import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { freePort } from '../src/process/free-port.js';
 import { runTimes, type RunTimes } from './lib/histories.js';
 import { spawnNode, stop, until } from './lib/processes.js';
-import { percentile, round, rssMiB } from './lib/stats.js';
+import { cpuMeter, cpuSeconds, percentile, round, rssMiB } from './lib/stats.js';
 import { rawLocalWorkflow, rawNoopWorkflow } from './raw-workflow.js';
 import { submitJob } from './lib/api-jobs.js';
+import { postJob } from './lib/http-post.js';
 import { fanOutScenario } from './lib/fan-out-scenario.js';
 import { notificationsScenario } from './lib/notifications-scenario.js';
 import { retentionScenario } from './lib/retention-scenario.js';
@@ -43,6 +44,8 @@ const { values: opts } = parseArgs({
     n: { type: 'string', default: '2000' },
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
+    /** Workflow task slots of the job worker and of the raw workers alike (`worker_pool.workflow_tasks`). */
+    'workflow-tasks': { type: 'string', default: '200' },
     'stop-samples': { type: 'string', default: '10' },
     scenarios: {
       type: 'string',
@@ -127,6 +130,7 @@ async function main() {
     CORE_SECRET: SECRET,
     JOB_SERVICE_PORT: String(apiPort),
     JOB_SERVICE_POOL_WORKERS: String(WORKERS),
+    JOB_SERVICE_POOL_WORKFLOW_TASKS: opts['workflow-tasks'],
     JOB_SERVICE_TASK_QUEUE: API_QUEUE,
     JOB_SERVICE_CONFIG: configPath,
   };
@@ -141,7 +145,7 @@ async function main() {
     await until(async () => (await fetch(`${base}/stats`)).status === 200, 60_000, 'the API and worker');
     const idle = { api_rss_idle_mib: rssMiB(api.pid), worker_rss_idle_mib: rssMiB(worker.pid) };
 
-    if (SCENARIOS.has('burst')) await burst(client, base, headers);
+    if (SCENARIOS.has('burst')) await burst(client, base, headers, () => cpuMeter(server.process.pid!, api.pid!));
     const afterBurst = { api_rss_after_burst_mib: rssMiB(api.pid), worker_rss_after_burst_mib: rssMiB(worker.pid) };
     if (SCENARIOS.has('paced')) {
       const burstRate = results.burst?.completions_per_s as number | undefined;
@@ -216,15 +220,13 @@ async function main() {
 }
 
 /** 1. N no-op jobs through the REST API by C concurrent callers. */
-async function burst(client: Client, base: string, headers: Record<string, string>) {
+async function burst(client: Client, base: string, headers: Record<string, string>, meter: () => ReturnType<typeof cpuMeter>) {
+  const cpu = meter();
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
-  const { ids, firstSubmit, metrics } = await submitAll(async () => {
-    const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
-    if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
-    return ((await response.json()) as { job: { id: string } }).job.id;
-  });
+  const { ids, firstSubmit, metrics } = await submitAll(() => postJob(`${base}/jobs`, headers, body));
   await drained(client, API_QUEUE);
-  report('burst', { deployment: opts.deployment, ...metrics, ...latencyMetrics(await runTimes(client, ids), firstSubmit) });
+  const spent = cpu(N);
+  report('burst', { deployment: opts.deployment, ...metrics, ...latencyMetrics(await runTimes(client, ids), firstSubmit), ...spent });
 }
 
 /** 1b. The burst again, each job with a status hook to a receiver in this process. */
@@ -248,11 +250,7 @@ async function hooks(client: Client, base: string, headers: Record<string, strin
   const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
   try {
     const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, status_hook: hookUrl, metadata: { kind: 'Generic' } } });
-    const { ids, firstSubmit, metrics } = await submitAll(async () => {
-      const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body });
-      if (response.status !== 202) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
-      return ((await response.json()) as { job: { id: string } }).job.id;
-    });
+    const { ids, firstSubmit, metrics } = await submitAll(() => postJob(`${base}/jobs`, headers, body));
     await drained(client, API_QUEUE);
     const finals = ids.map((id) => received.get(id)?.finalAt ?? Number.NaN);
     const missing = finals.filter((t) => Number.isNaN(t)).length;
@@ -293,7 +291,12 @@ async function persistenceCost(client: Client, base: string, headers: Record<str
 }
 
 async function raw(client: Client, server: DevServer, base: string, headers: Record<string, string>) {
-  const env = { TEMPORAL_ADDRESS: server.address, RAW_TASK_QUEUE: RAW_QUEUE, RAW_WORKERS: String(WORKERS) };
+  const env = {
+    TEMPORAL_ADDRESS: server.address,
+    RAW_TASK_QUEUE: RAW_QUEUE,
+    RAW_WORKERS: String(WORKERS),
+    RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
+  };
   const polling = () =>
     until(
       async () => {
@@ -317,6 +320,7 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
     try {
       // Submissions start once the worker polls, so enqueue→start does not include its boot.
       await polling();
+      const cpu = cpuMeter(server.process.pid!, worker.pid!);
       const run = `${name}-${Date.now().toString(36)}`;
       const {
         ids,
@@ -328,9 +332,10 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
         return id;
       });
       await drained(client, RAW_QUEUE);
+      const spent = cpu(N);
       const metrics = latencyMetrics(await runTimes(client, ids), firstSubmit);
       variants[name] = metrics.completions_per_s;
-      report(name === 'activity' ? 'raw-temporal' : `raw-${name.replace('_', '-')}`, { ...submitted, ...metrics });
+      report(name === 'activity' ? 'raw-temporal' : `raw-${name.replace('_', '-')}`, { ...submitted, ...metrics, ...spent });
     } finally {
       await stop(worker);
     }
@@ -340,6 +345,14 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
   const firstSubmit = Date.now();
   const worker = spawnNode('bench/raw-worker.ts', [], { ...env, RAW_SUBMIT_N: String(N), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix });
   try {
+    await until(async () => worker.output.join('').includes('"boot_cpu_s"'), 120_000, 'the eager worker to boot', 20);
+    const cpu = cpuMeter(server.process.pid!, worker.pid!);
+    const boot = JSON.parse(
+      worker.output
+        .join('')
+        .split('\n')
+        .find((l) => l.startsWith('{"boot_cpu_s"'))!,
+    ) as { boot_cpu_s: number };
     await until(async () => worker.output.join('').includes('"submitted"'), 600_000, 'the eager submissions', 200);
     const line = worker.output
       .join('')
@@ -347,6 +360,9 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
       .find((l) => l.startsWith('{"submitted"'))!;
     const { eager, latencies } = JSON.parse(line) as { eager: number; latencies: number[] };
     await drained(client, RAW_QUEUE);
+    const spent = cpu(N);
+    // The meter began a little after the worker's boot ended: count the CPU from the boot's end.
+    spent.app_cpu_ms_per_job = round(((cpuSeconds(worker.pid!) - boot.boot_cpu_s) * 1000) / N, 2);
     const ids = Array.from({ length: N }, (_, i) => `${prefix}-${i}`);
     // The worker's boot is in this variant's time: measured from its first start, not from the spawn.
     const times = await runTimes(client, ids);
@@ -359,6 +375,7 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
       submit_p50_ms: round(percentile(latencies, 0.5)),
       submit_p99_ms: round(percentile(latencies, 0.99)),
       ...metrics,
+      ...spent,
     });
   } finally {
     await stop(worker);

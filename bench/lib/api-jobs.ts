@@ -1,10 +1,9 @@
+import { postJob } from './http-post.js';
 import { until } from './processes.js';
 
 /** Submit one job through the REST API; its id. */
 export async function submitJob(base: string, headers: Record<string, string>, job: Record<string, unknown>): Promise<string> {
-  const response = await fetch(`${base}/jobs`, { method: 'POST', headers, body: JSON.stringify({ job }) });
-  if (response.status !== 202) throw new Error(`${String(job.name)} submit answered ${response.status}: ${await response.text()}`);
-  return ((await response.json()) as { job: { id: string } }).job.id;
+  return postJob(`${base}/jobs`, headers, JSON.stringify({ job }));
 }
 
 /** Poll a job through the REST API until it ends; its final status. */

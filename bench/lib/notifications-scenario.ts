@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { postJob } from './http-post.js';
 import { percentile, round } from './stats.js';
 import { pool, until } from './processes.js';
 
@@ -34,9 +35,7 @@ export async function notificationsScenario(o: { base: string; headers: Record<s
       });
       const t = Date.now();
       const started = performance.now();
-      const response = await fetch(`${o.base}/jobs`, { method: 'POST', headers: o.headers, body });
-      if (response.status !== 202) throw new Error(`WEBHOOK submit answered ${response.status}: ${await response.text()}`);
-      await response.body?.cancel();
+      await postJob(`${o.base}/jobs`, o.headers, body);
       latencies.push(performance.now() - started);
       submitted.set(i, t);
     });

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { runTimes } from './histories.js';
+import { postJob } from './http-post.js';
 import { until } from './processes.js';
 import { percentile, round } from './stats.js';
 
@@ -28,11 +29,9 @@ export async function pacedScenario(o: {
     inFlight.push(
       (async () => {
         const t = performance.now();
-        const response = await fetch(`${o.base}/jobs`, { method: 'POST', headers: o.headers, body });
-        const answer = (await response.json()) as { job?: { id: string } };
+        const id = await postJob(`${o.base}/jobs`, o.headers, body);
         latencies.push(performance.now() - t);
-        if (response.status !== 202 || !answer.job) throw new Error(`paced submit answered ${response.status}`);
-        ids.push(answer.job.id);
+        ids.push(id);
       })(),
     );
   }

@@ -30,3 +30,21 @@ export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
+
+/**
+ * CPU spent per job by each process from now on: the server, the process running the jobs (the
+ * API + worker, or a raw worker) and the bench itself, which drives the submits. Where a burst's
+ * CPU goes is what separates one variant from another on a machine of two cores.
+ */
+export function cpuMeter(server: number, app: number) {
+  const bench = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
+  const start = { server: cpuSeconds(server), app: cpuSeconds(app), bench: bench() };
+  return (jobs: number) => ({
+    server_cpu_ms_per_job: round(((cpuSeconds(server) - start.server) * 1000) / jobs, 2),
+    app_cpu_ms_per_job: round(((cpuSeconds(app) - start.app) * 1000) / jobs, 2),
+    bench_cpu_ms_per_job: round(((bench() - start.bench) * 1000) / jobs, 2),
+  });
+}

@@ -124,6 +124,13 @@ export const ConfigSchema = z
       .object({
         /** Jobs one worker process runs at once. */
         workers: z.number().int().min(1).max(10_000).default(10),
+        /**
+         * Workflow tasks one worker process holds at once. A short job's run (a local activity)
+         * holds its workflow task while it waits for one of the `workers` slots, and a submit starts
+         * eagerly only while a workflow task slot is free: 40 (the SDK's default) left a burst of
+         * NOOPs mostly going through the server's task queue.
+         */
+        workflow_tasks: z.number().int().min(2).max(10_000).default(200),
         /** Status hook deliveries and history pruning one worker process runs at once, beside (not in) the job slots. */
         housekeeping_workers: z.number().int().min(1).max(10_000).default(20),
         /** Accepted so Harbor config files load; the backend is always Temporal. */

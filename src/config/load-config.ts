@@ -34,6 +34,7 @@ const ENV_OVERRIDES: Override[] = [
   { env: 'JOB_SERVICE_HTTPS_CERT', path: ['https_config', 'cert'], kind: 'string' },
   { env: 'JOB_SERVICE_HTTPS_KEY', path: ['https_config', 'key'], kind: 'string' },
   { env: 'JOB_SERVICE_POOL_WORKERS', path: ['worker_pool', 'workers'], kind: 'int' },
+  { env: 'JOB_SERVICE_POOL_WORKFLOW_TASKS', path: ['worker_pool', 'workflow_tasks'], kind: 'int' },
   { env: 'CORE_SECRET', path: ['core_secret'], kind: 'string' },
   { env: 'TEMPORAL_ADDRESS', path: ['temporal', 'address'], kind: 'string' },
   { env: 'TEMPORAL_NAMESPACE', path: ['temporal', 'namespace'], kind: 'string' },

@@ -69,6 +69,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     maxConcurrentActivityTaskExecutions: config.worker_pool.workers,
     // Short jobs run as local activities: the same number of slots.
     maxConcurrentLocalActivityExecutions: config.worker_pool.workers,
+    maxConcurrentWorkflowTaskExecutions: config.worker_pool.workflow_tasks,
     // Cancellation reaches an activity only with a heartbeat; send them at least every second.
     maxHeartbeatThrottleInterval: '1s',
     // On shutdown running jobs get 5 s to return, then their cancellation; a job that ignores it

@@ -99,6 +99,7 @@ reaper:
         JOB_SERVICE_PORT: '9090',
         JOB_SERVICE_PROTOCOL: 'http',
         JOB_SERVICE_POOL_WORKERS: '3',
+        JOB_SERVICE_POOL_WORKFLOW_TASKS: '64',
         CORE_SECRET: 's3cret',
         TEMPORAL_ADDRESS: 'temporal.example:7233',
         TEMPORAL_NAMESPACE: 'jobs',
@@ -108,6 +109,7 @@ reaper:
     });
     assert.equal(config.port, 9090);
     assert.equal(config.worker_pool.workers, 3);
+    assert.equal(config.worker_pool.workflow_tasks, 64);
     assert.equal(config.core_secret, 's3cret');
     assert.equal(config.temporal.address, 'temporal.example:7233');
     assert.equal(config.temporal.namespace, 'jobs');
@@ -118,11 +120,20 @@ reaper:
   it('reports every problem at once, naming the field or variable', () => {
     const path = file(
       'bad.yaml',
-      'protocol: ftp\nport: 70000\nworker_pool: {workers: 0}\nloggers: []\nmystery: 1\njob: {stop_grace_seconds: -1}\n',
+      'protocol: ftp\nport: 70000\nworker_pool: {workers: 0, workflow_tasks: 1}\nloggers: []\nmystery: 1\njob: {stop_grace_seconds: -1}\n',
     );
     const problems = problemsOf(() => loadConfig({ argv: ['-c', path], env: {} }));
     const text = problems.join('\n');
-    for (const field of ['protocol', 'port', 'worker_pool.workers', 'job_loggers', 'loggers', 'mystery', 'job.stop_grace_seconds']) {
+    for (const field of [
+      'protocol',
+      'port',
+      'worker_pool.workers',
+      'worker_pool.workflow_tasks',
+      'job_loggers',
+      'loggers',
+      'mystery',
+      'job.stop_grace_seconds',
+    ]) {
       assert.match(text, new RegExp(field.replace('.', '\\.')), `no problem names ${field}:\n${text}`);
     }
     // https without its files is one more problem of the same report, not one found only after the others are fixed.
