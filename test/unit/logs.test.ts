@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
 import { readLogTail } from '../../src/logs/log-reader.js';
 import { sweepLogs } from '../../src/logs/log-sweeper.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const ID = '0123456789abcdef01234567';
 
@@ -22,6 +23,36 @@ describe('job logs', () => {
     assert.match(text, /\[INFO\] shown/);
     assert.match(text, /\[ERROR\] also shown/);
     assert.doesNotMatch(text, /hidden/);
+  });
+
+  it("FILE shows a running job's lines within moments, in order, and all of them once closed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const path = join(dir, `${ID}.log`);
+    const logger = createJobLoggerFactory([{ name: 'FILE', level: 'INFO', settings: { base_dir: dir } }]).open(ID);
+    logger.info('line 1');
+    logger.info('line 2');
+    // Written while the run goes on: a reader sees them without the run ending.
+    await waitFor(
+      async () => (existsSync(path) ? readFileSync(path, 'utf8') : ''),
+      (text) => /line 2/.test(text),
+      { timeoutMs: 5_000, intervalMs: 10, what: 'the first lines in the file' },
+    );
+    for (let i = 3; i <= 200; i++) logger.info(`line ${i}`);
+    await logger.close();
+    const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
+    assert.deepEqual(
+      lines.map((l) => /line (\d+)$/.exec(l)?.[1]),
+      Array.from({ length: 200 }, (_, i) => String(i + 1)),
+    );
+  });
+
+  it('FILE loses a line it cannot write, and the run goes on', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const logger = createJobLoggerFactory([{ name: 'FILE', level: 'INFO', settings: { base_dir: dir } }]).open(ID);
+    rmSync(dir, { recursive: true });
+    logger.info('nowhere to go');
+    await logger.close();
+    assert.ok(!existsSync(join(dir, `${ID}.log`)));
   });
 
   it('refuses to open a log for an id that is not of the issued form', () => {
