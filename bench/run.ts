@@ -145,7 +145,17 @@ async function main() {
     await until(async () => (await fetch(`${base}/stats`)).status === 200, 60_000, 'the API and worker');
     const idle = { api_rss_idle_mib: rssMiB(api.pid), worker_rss_idle_mib: rssMiB(worker.pid) };
 
-    if (SCENARIOS.has('burst')) await burst(client, base, headers, () => cpuMeter(server.process.pid!, api.pid!));
+    if (SCENARIOS.has('burst')) {
+      await burst(client, base, headers, () => {
+        const app = cpuMeter(server.process.pid!, api.pid!);
+        // Split, the API process is the app; the worker's share is reported beside it.
+        const split = together ? undefined : cpuMeter(server.process.pid!, worker.pid!);
+        return (jobs: number) => ({
+          ...app(jobs),
+          ...(split ? { worker_cpu_ms_per_job: split(jobs).app_cpu_ms_per_job } : {}),
+        });
+      });
+    }
     const afterBurst = { api_rss_after_burst_mib: rssMiB(api.pid), worker_rss_after_burst_mib: rssMiB(worker.pid) };
     if (SCENARIOS.has('paced')) {
       const burstRate = results.burst?.completions_per_s as number | undefined;
@@ -220,7 +230,7 @@ async function main() {
 }
 
 /** 1. N no-op jobs through the REST API by C concurrent callers. */
-async function burst(client: Client, base: string, headers: Record<string, string>, meter: () => ReturnType<typeof cpuMeter>) {
+async function burst(client: Client, base: string, headers: Record<string, string>, meter: () => (jobs: number) => Record<string, number>) {
   const cpu = meter();
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
   const { ids, firstSubmit, metrics } = await submitAll(() => postJob(`${base}/jobs`, headers, body));

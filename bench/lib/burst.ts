@@ -8,6 +8,8 @@ export function latencyMetrics(times: RunTimes[], firstSubmit: number) {
   const toStart = times.map((t) => t.started - t.enqueued);
   const lastClose = Math.max(...times.map((t) => t.closed));
   return {
+    // Started in the same millisecond as accepted: an eager start (no server round trip), or a task a poller was waiting for.
+    started_at_once_pct: round((100 * toStart.filter((ms) => ms <= 1).length) / times.length),
     enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),
     enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
     completions_per_s: round((times.length * 1000) / (lastClose - firstSubmit)),
