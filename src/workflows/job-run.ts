@@ -431,15 +431,16 @@ export class JobRun {
     }
   }
 
+  /** Whether a run was abandoned after a stop and may still hold a worker slot. */
+  get hasAbandonedRun(): boolean {
+    return this.abandoned !== undefined;
+  }
+
   /**
    * The job's status is final, but a run that ignored its stop still occupies a worker: the
    * workflow stays open until that run returns (or its worker is lost), so Temporal shows the
    * activity on that worker and `/stats` counts it. Histories from before this wait replay as they were.
    */
-  get hasAbandonedRun(): boolean {
-    return this.abandoned !== undefined;
-  }
-
   async outliveAbandonedRun(): Promise<void> {
     const abandoned = this.abandoned;
     if (abandoned && patched('abandoned-runs-keep-the-workflow-open')) await condition(abandoned);
