@@ -1,4 +1,4 @@
-import { appendFile, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import type { LoggerConfig, LogLevel } from '../config/config-schema.js';
 import type { JobLogger } from '../jobs/job-context.js';
 import { isJobId } from '../shared/job-id.js';
@@ -52,40 +52,26 @@ export function createJobLoggerFactory(loggers: readonly LoggerConfig[]): JobLog
   };
 }
 
-/**
- * How long a written line may wait before it reaches the file while the run goes on. A run's
- * lines go out together, one append per flush: a NOOP's two lines cost one open, write and close
- * instead of a write stream's machinery per run, and a log that cannot be written (its directory
- * gone) loses its lines instead of raising an unhandled stream error in the worker.
- */
-const FLUSH_MS = 100;
-
 function fileSink(level: LogLevel, path: string): Sink {
-  let pending: string[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  // Appends run one after another, so lines land in the order they were written.
-  let flushed: Promise<void> = Promise.resolve();
-  const flush = (): Promise<void> => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0) return flushed;
-    const text = pending.join('');
-    pending = [];
-    flushed = flushed.then(
-      () =>
-        new Promise<void>((resolve) =>
-          // A log that cannot be written must not fail the job: the lines are lost, the run goes on.
-          appendFile(path, text, { mode: 0o600 }, () => resolve()),
-        ),
-    );
-    return flushed;
-  };
+  let stream: WriteStream | undefined;
   return {
     level,
+    // Each line goes to the file as it is written: the lines just before a crash are the ones
+    // that explain it, so none wait in memory.
     write(line) {
-      pending.push(line);
-      timer ??= setTimeout(() => void flush(), FLUSH_MS);
+      if (!stream) {
+        stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+        // A log that cannot be written (its directory gone) must not fail the job or take the
+        // worker down with an unhandled stream error: the lines are lost, the run goes on.
+        stream.on('error', () => undefined);
+      }
+      stream.write(line);
     },
-    close: flush,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!stream || stream.destroyed) return resolve();
+        stream.once('close', () => resolve());
+        stream.end();
+      }),
   };
 }
