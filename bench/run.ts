@@ -67,6 +67,8 @@ const { values: opts } = parseArgs({
     /** The fan-out scenario: a NOOP_BATCH of this many targets at this pool size. */
     'fanout-targets': { type: 'string', default: '1000' },
     'fanout-pool': { type: 'string', default: '50' },
+    /** The notifications scenario: the receiver answers each POST this late. */
+    'notify-delay-ms': { type: 'string', default: '0' },
     /** Experiments: the embedded server's SQLite synchronous pragma and extra dynamic config (k=v,k=v). */
     'sqlite-sync': { type: 'string', default: 'FULL' },
     /** How the API and worker run: `start` (one process, as npm start runs them) or `split` (two processes). */
@@ -189,7 +191,14 @@ async function main() {
       });
     }
     if (SCENARIOS.has('notifications')) {
-      const metrics = await notificationsScenario({ base, headers, n: N, callers: C });
+      const metrics = await notificationsScenario({
+        client,
+        base,
+        headers,
+        n: N,
+        callers: C,
+        delayMs: Number(opts['notify-delay-ms']),
+      });
       const burstRate = results.burst?.completions_per_s as number | undefined;
       report('notifications', { ...metrics, vs_noop_burst: burstRate ? round(metrics.completions_per_s / burstRate, 2) : 'n/a' });
     }
