@@ -364,20 +364,9 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
   const firstSubmit = Date.now();
   const worker = spawnNode('bench/raw-worker.ts', [], { ...env, RAW_SUBMIT_N: String(N), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix });
   try {
-    await until(async () => worker.output.join('').includes('"boot_cpu_s"'), 120_000, 'the eager worker to boot', 20);
+    const boot = await outputLine<{ boot_cpu_s: number }>(worker, 'boot_cpu_s', 120_000, 20);
     const cpu = cpuMeter(server.process.pid!, worker.pid!);
-    const boot = JSON.parse(
-      worker.output
-        .join('')
-        .split('\n')
-        .find((l) => l.startsWith('{"boot_cpu_s"'))!,
-    ) as { boot_cpu_s: number };
-    await until(async () => worker.output.join('').includes('"submitted"'), 600_000, 'the eager submissions', 200);
-    const line = worker.output
-      .join('')
-      .split('\n')
-      .find((l) => l.startsWith('{"submitted"'))!;
-    const { eager, latencies } = JSON.parse(line) as { eager: number; latencies: number[] };
+    const { eager, latencies } = await outputLine<{ eager: number; latencies: number[] }>(worker, 'submitted', 600_000, 200);
     await drained(client, RAW_QUEUE);
     const spent = cpu(N);
     // The meter began a little after the worker's boot ended: count the CPU from the boot's end.
@@ -418,6 +407,17 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
     api_to_raw_ratio: burstRate && variants.activity ? round(burstRate / variants.activity, 2) : 'n/a',
     api_to_best_raw_ratio: burstRate ? round(burstRate / best, 2) : 'n/a',
   });
+}
+
+/** The JSON line a child printed that starts with `key`, once it has printed it. */
+async function outputLine<T>(child: { output: string[] }, key: string, timeoutMs: number, intervalMs: number): Promise<T> {
+  const find = () =>
+    child.output
+      .join('')
+      .split('\n')
+      .find((l) => l.startsWith(`{"${key}"`));
+  await until(async () => find() !== undefined, timeoutMs, `the raw worker's ${key} line`, intervalMs);
+  return JSON.parse(find()!) as T;
 }
 
 /** 3. The same N no-op jobs on BullMQ 5 with Redis (AOF, fsync every second) at the same concurrency. */

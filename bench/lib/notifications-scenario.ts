@@ -56,18 +56,19 @@ export async function notificationsScenario(o: {
     const toDelivered = [...delivered].map(([i, at]) => at - submitted.get(i)!);
     const last = Math.max(...delivered.values());
     const sample = ids.filter((_, k) => k % Math.max(1, Math.floor(ids.length / 50)) === 0);
+    let statuses: string[] = [];
     await until(
-      async () =>
-        (await Promise.all(sample.map((id) => o.client.workflow.getHandle(id).describe()))).every((d) => d.status.name !== 'RUNNING'),
+      async () => {
+        statuses = (await Promise.all(sample.map((id) => o.client.workflow.getHandle(id).describe()))).map((d) => d.status.name);
+        return statuses.every((s) => s !== 'RUNNING');
+      },
       600_000,
       'the sampled notification jobs to close',
       500,
     );
     const histories = await Promise.all(sample.map((id) => o.client.workflow.getHandle(id).fetchHistory()));
     const tasks = histories.map((h) => (h.events ?? []).filter((e) => e.workflowTaskCompletedEventAttributes).length);
-    const succeeded = (await Promise.all(sample.map((id) => o.client.workflow.getHandle(id).describe()))).filter(
-      (d) => d.status.name === 'COMPLETED',
-    ).length;
+    const succeeded = statuses.filter((s) => s === 'COMPLETED').length;
     return {
       n: o.n,
       callers: o.callers,

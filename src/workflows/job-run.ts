@@ -477,7 +477,8 @@ export class JobRun {
   /** A failed execution of a periodic job with `pause_after_failures` counts its streak; at the limit the schedule pauses. */
   private async checkScheduleHealth(): Promise<void> {
     const { input, state } = this;
-    if (!this.checksScheduleHealth || !input.upstreamJobId || input.pauseAfterFailures === undefined) return;
+    // wrapUp calls this only when checksScheduleHealth holds; the test narrows the types.
+    if (!input.upstreamJobId || input.pauseAfterFailures === undefined) return;
     // Housekeeping must never change how the job ended.
     await this.housekeeping
       .checkScheduleHealth({
@@ -498,7 +499,8 @@ export class JobRun {
   /** A periodic job's execution, as it ends, deletes the executions beyond the job's history limits. */
   private async pruneHistory(): Promise<void> {
     const { input, state } = this;
-    if (!this.prunesHistory || !input.upstreamJobId || !input.historyLimits) return;
+    // wrapUp calls this only when prunesHistory holds; the test narrows the types.
+    if (!input.upstreamJobId || !input.historyLimits) return;
     const self = { id: input.id, startedAt: workflowInfo().startTime.getTime(), succeeded: state.status === JobStatus.Success };
     // Housekeeping must never change how the job ended.
     await this.housekeeping
