@@ -16,6 +16,8 @@ export interface DevServerOptions {
   namespace?: string;
   /** SQLite `synchronous` pragma: FULL survives an OS crash, NORMAL (still WAL) a process crash. @defaultValue FULL */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Extra SQLite pragmas as key=value (benchmark experiments). */
+  extraPragmas?: string[];
   /** Extra dynamic config (benchmark experiments). */
   dynamicConfig?: Record<string, string>;
   /** Lines the server prints go here. */
@@ -80,7 +82,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const dbFile = resolve(options.dbFile);
     mkdirSync(dirname(dbFile), { recursive: true });
     args.push('--db-filename', dbFile);
-    for (const pragma of devServerPragmas(options.synchronous)) args.push('--sqlite-pragma', pragma);
+    for (const pragma of [...devServerPragmas(options.synchronous), ...(options.extraPragmas ?? [])]) args.push('--sqlite-pragma', pragma);
   }
 
   const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
