@@ -69,8 +69,9 @@ const { values: opts } = parseArgs({
     'fanout-pool': { type: 'string', default: '50' },
     /** The notifications scenario: the receiver answers each POST this late. */
     'notify-delay-ms': { type: 'string', default: '0' },
-    /** Experiments: the embedded server's SQLite synchronous pragma and extra dynamic config (k=v,k=v). */
+    /** Experiments: the embedded server's SQLite synchronous pragma, extra pragmas and extra dynamic config (k=v,k=v). */
     'sqlite-sync': { type: 'string', default: 'FULL' },
+    'sqlite-pragmas': { type: 'string', default: '' },
     /** How the API and worker run: `start` (one process, as npm start runs them) or `split` (two processes). */
     deployment: { type: 'string', default: 'start' },
     'dynamic-config': { type: 'string', default: '' },
@@ -108,6 +109,7 @@ async function main() {
     port: await freePort(),
     dbFile: join(dir, 'temporal.db'),
     synchronous: opts['sqlite-sync'] === 'NORMAL' ? 'NORMAL' : 'FULL',
+    extraPragmas: opts['sqlite-pragmas'].split(',').filter(Boolean),
     dynamicConfig: Object.fromEntries(
       opts['dynamic-config']
         .split(',')
@@ -115,7 +117,7 @@ async function main() {
         .map((pair) => pair.split('=') as [string, string]),
     ),
   });
-  console.error(`server: sqlite synchronous=${opts['sqlite-sync']} dynamic config ${opts['dynamic-config'] || '(default)'}`);
+  console.error(`server: sqlite synchronous=${opts['sqlite-sync']} ${opts['sqlite-pragmas']} dynamic config ${opts['dynamic-config'] || '(default)'}`);
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const apiPort = await freePort();
