@@ -117,7 +117,9 @@ async function main() {
         .map((pair) => pair.split('=') as [string, string]),
     ),
   });
-  console.error(`server: sqlite synchronous=${opts['sqlite-sync']} ${opts['sqlite-pragmas']} dynamic config ${opts['dynamic-config'] || '(default)'}`);
+  console.error(
+    `server: sqlite synchronous=${opts['sqlite-sync']} ${opts['sqlite-pragmas']} dynamic config ${opts['dynamic-config'] || '(default)'}`,
+  );
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const apiPort = await freePort();
