@@ -43,6 +43,8 @@ async function main(): Promise<void> {
         uiPort: dev.ui_port,
         dbFile: dev.db_file,
         synchronous: dev.sqlite_synchronous,
+        goGc: dev.go_gc,
+        goMemoryLimit: dev.go_memory_limit,
         namespace: config.temporal.namespace,
       },
       { log: (line) => log.warning(line) },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RegistrySettings } from '../jobs/retention/retention-settings.js';
+import { DEV_SERVER_GO_GC, DEV_SERVER_GO_MEMORY_LIMIT } from '../temporal/dev-server-gc.js';
 
 /** Harbor's log levels; an unknown level is refused here rather than silently becoming WARNING. */
 export const LogLevel = z
@@ -63,6 +64,16 @@ export const TemporalConfig = z
         db_file: z.string().default('data/temporal.db'),
         /** FULL: a 202 survives an OS crash. NORMAL: survives a process crash only, and is faster. */
         sqlite_synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+        /** Go's GOGC for the server: 'off' (collect by the memory limit only) or a percentage. */
+        go_gc: z
+          .string()
+          .regex(/^(off|[1-9][0-9]{0,4})$/, "'off' or a percentage such as 100")
+          .default(DEV_SERVER_GO_GC),
+        /** Go's GOMEMLIMIT for the server: where it collects garbage when go_gc is off. */
+        go_memory_limit: z
+          .string()
+          .regex(/^[1-9][0-9]*(B|KiB|MiB|GiB|TiB)$/, 'a size such as 2GiB or 512MiB')
+          .default(DEV_SERVER_GO_MEMORY_LIMIT),
       })
       .strict()
       .prefault({}),

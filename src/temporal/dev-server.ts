@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
+import { devServerEnv } from './dev-server-gc.js';
 
 export interface DevServerOptions {
   cli: string;
@@ -16,6 +17,10 @@ export interface DevServerOptions {
   namespace?: string;
   /** SQLite `synchronous` pragma: FULL survives an OS crash, NORMAL (still WAL) a process crash. @defaultValue FULL */
   synchronous?: 'FULL' | 'NORMAL';
+  /** Go's GOGC for the server process ('off' or a percentage); GOGC in the environment wins. @defaultValue 'off' (DEV_SERVER_GO_GC) */
+  goGc?: string;
+  /** Go's GOMEMLIMIT for the server process (e.g. 2GiB); GOMEMLIMIT in the environment wins. @defaultValue '2GiB' (DEV_SERVER_GO_MEMORY_LIMIT) */
+  goMemoryLimit?: string;
   /** Extra SQLite pragmas as key=value (benchmark experiments). */
   extraPragmas?: string[];
   /** Extra dynamic config (benchmark experiments). */
@@ -85,7 +90,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     for (const pragma of [...devServerPragmas(options.synchronous), ...(options.extraPragmas ?? [])]) args.push('--sqlite-pragma', pragma);
   }
 
-  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], env: devServerEnv(options) });
   const log = options.log ?? (() => undefined);
   const recent: string[] = [];
   const onData = (chunk: Buffer) => {

@@ -38,11 +38,33 @@ describe('configuration', () => {
     );
     assert.equal(config.core_secret, undefined);
     assert.equal(config.temporal.eager_start, true);
+    assert.equal(config.temporal.dev_server.go_gc, 'off');
+    assert.equal(config.temporal.dev_server.go_memory_limit, '2GiB');
   });
 
   it('refuses an eager_start that is not a boolean', () => {
     const problems = problemsOf(() => loadConfig({ argv: ['-c', file('eager.yaml', 'temporal: {eager_start: sometimes}\n')], env: {} }));
     assert.match(problems.join('\n'), /temporal\.eager_start/);
+  });
+
+  it("takes the embedded server's Go GC settings in Go's own forms and refuses others", () => {
+    const ok = loadConfig({
+      argv: [
+        '-c',
+        file(
+          'gc.yaml',
+          'job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\ntemporal: {dev_server: {go_gc: "100", go_memory_limit: 512MiB}}\n',
+        ),
+      ],
+      env: {},
+    });
+    assert.equal(ok.temporal.dev_server.go_gc, '100');
+    assert.equal(ok.temporal.dev_server.go_memory_limit, '512MiB');
+    const problems = problemsOf(() =>
+      loadConfig({ argv: ['-c', file('bad-gc.yaml', 'temporal: {dev_server: {go_gc: "-1", go_memory_limit: 2GB}}\n')], env: {} }),
+    ).join('\n');
+    assert.match(problems, /temporal\.dev_server\.go_gc: 'off' or a percentage/);
+    assert.match(problems, /temporal\.dev_server\.go_memory_limit: a size such as 2GiB/);
   });
 
   it('reads a Harbor-style YAML file given with -c', () => {
