@@ -12,7 +12,7 @@
  *   npm run bench -- --n 1000 --scenarios burst --deployment split   (API and worker as two processes)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -54,6 +54,10 @@ const { values: opts } = parseArgs({
     /** The paced scenario: NOOP jobs at this rate (default: half the burst's completions/s, else 20) for this long. */
     'paced-rate': { type: 'string', default: '' },
     'paced-seconds': { type: 'string', default: '60' },
+    /** The paced scenario writes each submit's send time and latency to this JSON file. */
+    'paced-dump': { type: 'string', default: '' },
+    /** The dev server's output lines go here, each after its epoch ms (with GODEBUG=gctrace=1: its collections). */
+    'server-log': { type: 'string', default: '' },
     /** The queue-stop scenario: this many NOOP jobs held by a paused queue, then the type stopped. */
     'stop-n': { type: 'string', default: '10000' },
     /** The schedules scenario: how many periodic jobs to register, and how long to watch a 1 s schedule. */
@@ -110,6 +114,7 @@ async function main() {
     dbFile: join(dir, 'temporal.db'),
     synchronous: opts['sqlite-sync'] === 'NORMAL' ? 'NORMAL' : 'FULL',
     extraPragmas: opts['sqlite-pragmas'].split(',').filter(Boolean),
+    ...(opts['server-log'] ? { log: (line: string) => appendFileSync(opts['server-log'], `${Date.now()} ${line}\n`) } : {}),
     dynamicConfig: Object.fromEntries(
       opts['dynamic-config']
         .split(',')
@@ -166,7 +171,18 @@ async function main() {
     if (SCENARIOS.has('paced')) {
       const burstRate = results.burst?.completions_per_s as number | undefined;
       const rate = opts['paced-rate'] ? Number(opts['paced-rate']) : burstRate ? burstRate / 2 : 20;
-      report('paced', await pacedScenario({ client, base, headers, taskQueue: API_QUEUE, rate, seconds: Number(opts['paced-seconds']) }));
+      report(
+        'paced',
+        await pacedScenario({
+          client,
+          base,
+          headers,
+          taskQueue: API_QUEUE,
+          rate,
+          seconds: Number(opts['paced-seconds']),
+          ...(opts['paced-dump'] ? { dumpFile: opts['paced-dump'] } : {}),
+        }),
+      );
     }
     if (SCENARIOS.has('hooks')) await hooks(client, base, headers);
     // Opt-in (not in the default list): it starts PostgreSQL and four Temporal services beside the embedded server.

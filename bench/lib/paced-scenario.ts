@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { runTimes } from './histories.js';
 import { postJob } from './http-post.js';
@@ -15,10 +16,13 @@ export async function pacedScenario(o: {
   taskQueue: string;
   rate: number;
   seconds: number;
+  /** Write each submit's [epoch ms sent, latency ms] here, to line the tail up with other timelines (a server's gctrace). */
+  dumpFile?: string;
 }) {
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
   const total = Math.max(1, Math.round(o.rate * o.seconds));
   const latencies: number[] = [];
+  const sent: [number, number][] = [];
   const ids: string[] = [];
   const start = performance.now();
   const inFlight: Promise<void>[] = [];
@@ -31,11 +35,13 @@ export async function pacedScenario(o: {
         const t = performance.now();
         const id = await postJob(`${o.base}/jobs`, o.headers, body);
         latencies.push(performance.now() - t);
+        sent.push([Math.round(performance.timeOrigin + t), performance.now() - t]);
         ids.push(id);
       })(),
     );
   }
   await Promise.all(inFlight);
+  if (o.dumpFile) writeFileSync(o.dumpFile, JSON.stringify(sent));
   const query = `TaskQueue = '${o.taskQueue}' AND ExecutionStatus = 'Running'`;
   await until(async () => (await o.client.workflow.count(query)).count === 0, 600_000, 'the paced jobs to finish', 500);
   const times = await runTimes(o.client, ids);
