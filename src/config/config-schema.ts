@@ -66,8 +66,8 @@ export const TemporalConfig = z
         sqlite_synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
         /** Go's GOGC for the server: 'off' (collect by the memory limit only) or a percentage. */
         go_gc: z
-          .string()
-          .regex(/^(off|[1-9][0-9]{0,4})$/, "'off' or a percentage such as 100")
+          .union([z.number().int().min(1).max(99_999).transform(String), z.string()], { error: "'off' or a percentage such as 100" })
+          .pipe(z.string().regex(/^(off|[1-9][0-9]{0,4})$/, "'off' or a percentage such as 100"))
           .default(DEV_SERVER_GO_GC),
         /** Go's GOMEMLIMIT for the server: where it collects garbage when go_gc is off. */
         go_memory_limit: z

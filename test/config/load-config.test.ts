@@ -53,7 +53,7 @@ describe('configuration', () => {
         '-c',
         file(
           'gc.yaml',
-          'job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\ntemporal: {dev_server: {go_gc: "100", go_memory_limit: 512MiB}}\n',
+          'job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\ntemporal: {dev_server: {go_gc: 100, go_memory_limit: 512MiB}}\n',
         ),
       ],
       env: {},
@@ -61,7 +61,7 @@ describe('configuration', () => {
     assert.equal(ok.temporal.dev_server.go_gc, '100');
     assert.equal(ok.temporal.dev_server.go_memory_limit, '512MiB');
     const problems = problemsOf(() =>
-      loadConfig({ argv: ['-c', file('bad-gc.yaml', 'temporal: {dev_server: {go_gc: "-1", go_memory_limit: 2GB}}\n')], env: {} }),
+      loadConfig({ argv: ['-c', file('bad-gc.yaml', 'temporal: {dev_server: {go_gc: -1, go_memory_limit: 2GB}}\n')], env: {} }),
     ).join('\n');
     assert.match(problems, /temporal\.dev_server\.go_gc: 'off' or a percentage/);
     assert.match(problems, /temporal\.dev_server\.go_memory_limit: a size such as 2GiB/);
