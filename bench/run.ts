@@ -104,6 +104,18 @@ function report(scenario: string, metrics: Record<string, number | string>) {
 /** Submit N jobs with C concurrent callers; `submit` returns the job's id. */
 const submitAll = (submit: (i: number) => Promise<string>) => submitAllOf(N, C, submit);
 
+/** The dev server's lines with the epoch ms they arrived at, in a file begun afresh; a write that fails is dropped, not thrown. */
+function serverLog(path: string): (line: string) => void {
+  writeFileSync(path, '');
+  return (line) => {
+    try {
+      appendFileSync(path, `${Date.now()} ${line}\n`);
+    } catch {
+      // a diagnostic only
+    }
+  };
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
   const cli = await locateTemporalCli({ log: (l) => console.error(l) });
@@ -114,7 +126,7 @@ async function main() {
     dbFile: join(dir, 'temporal.db'),
     synchronous: opts['sqlite-sync'] === 'NORMAL' ? 'NORMAL' : 'FULL',
     extraPragmas: opts['sqlite-pragmas'].split(',').filter(Boolean),
-    ...(opts['server-log'] ? { log: (line: string) => appendFileSync(opts['server-log'], `${Date.now()} ${line}\n`) } : {}),
+    ...(opts['server-log'] ? { log: serverLog(opts['server-log']) } : {}),
     dynamicConfig: Object.fromEntries(
       opts['dynamic-config']
         .split(',')

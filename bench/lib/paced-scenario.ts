@@ -41,7 +41,14 @@ export async function pacedScenario(o: {
     );
   }
   await Promise.all(inFlight);
-  if (o.dumpFile) writeFileSync(o.dumpFile, JSON.stringify(sent));
+  if (o.dumpFile) {
+    // A diagnostic: a bad path must not cost the measurement.
+    try {
+      writeFileSync(o.dumpFile, JSON.stringify(sent));
+    } catch (err) {
+      console.error(`--paced-dump: ${(err as Error).message}`);
+    }
+  }
   const query = `TaskQueue = '${o.taskQueue}' AND ExecutionStatus = 'Running'`;
   await until(async () => (await o.client.workflow.count(query)).count === 0, 600_000, 'the paced jobs to finish', 500);
   const times = await runTimes(o.client, ids);
@@ -53,7 +60,7 @@ export async function pacedScenario(o: {
     submit_p90_ms: round(percentile(latencies, 0.9)),
     submit_p99_ms: round(percentile(latencies, 0.99)),
     submit_p999_ms: round(percentile(latencies, 0.999)),
-    submit_max_ms: round(Math.max(...latencies)),
+    submit_max_ms: round(percentile(latencies, 1)),
     // The target is p99 < 20 ms: below 1% here. Whether a miss is a smooth tail or a few stalls shows in p90 and max.
     submits_over_20ms_pct: round((100 * latencies.filter((ms) => ms >= 20).length) / latencies.length),
     enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),

@@ -65,6 +65,25 @@ describe('configuration', () => {
     ).join('\n');
     assert.match(problems, /temporal\.dev_server\.go_gc: 'off' or a percentage/);
     assert.match(problems, /temporal\.dev_server\.go_memory_limit: a size such as 2GiB/);
+    for (const bad of ['abc', '"0"', 'OFF', 'true', '1.5', '0']) {
+      const text = problemsOf(() =>
+        loadConfig({
+          argv: [
+            '-c',
+            file(
+              'bad-gc-value.yaml',
+              `job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\ntemporal: {dev_server: {go_gc: ${bad}}}\n`,
+            ),
+          ],
+          env: {},
+        }),
+      );
+      assert.deepEqual(
+        text.filter((p) => p.includes('go_gc')),
+        ["temporal.dev_server.go_gc: 'off' or a percentage such as 100"],
+        `go_gc: ${bad}`,
+      );
+    }
   });
 
   it('reads a Harbor-style YAML file given with -c', () => {
