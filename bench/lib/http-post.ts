@@ -7,12 +7,23 @@ import { Agent, request } from 'node:http';
  */
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-export function postJson(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; text: string }> {
+export function postJson(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+): Promise<{ status: number; text: string; serverTiming?: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => {
+        const timing = res.headers['server-timing'];
+        resolve({
+          status: res.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          ...(typeof timing === 'string' ? { serverTiming: timing } : {}),
+        });
+      });
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -22,7 +33,13 @@ export function postJson(url: string, headers: Record<string, string>, body: str
 
 /** Submit a job body; its id, or an error naming the answer. */
 export async function postJob(url: string, headers: Record<string, string>, body: string): Promise<string> {
-  const { status, text } = await postJson(url, headers, body);
+  return (await postJobTimed(url, headers, body)).id;
+}
+
+/** The same, with the submit's time inside the API (its Server-Timing `submit;dur=`), if it said. */
+export async function postJobTimed(url: string, headers: Record<string, string>, body: string): Promise<{ id: string; apiMs?: number }> {
+  const { status, text, serverTiming } = await postJson(url, headers, body);
   if (status !== 202) throw new Error(`submit answered ${status}: ${text}`);
-  return (JSON.parse(text) as { job: { id: string } }).job.id;
+  const dur = serverTiming?.match(/submit;dur=([\d.]+)/)?.[1];
+  return { id: (JSON.parse(text) as { job: { id: string } }).job.id, ...(dur ? { apiMs: Number(dur) } : {}) };
 }

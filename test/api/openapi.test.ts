@@ -91,6 +91,8 @@ describe('the routes are the contract', () => {
     const accepted = await h.request('POST', '/api/v1/jobs', { job: demo });
     const { job } = (await accepted.clone().json()) as { job: { id: string } };
     await assertMatches(submit!, accepted);
+    // The time the submit took inside the API, in ms.
+    assert.match(accepted.headers.get('server-timing') ?? '', /^submit;dur=\d+\.\d$/);
     await h.waitForStatus(job.id, ['Success']);
     await assertMatches(submit!, await h.request('POST', '/api/v1/jobs', { job: { ...demo, name: 'NOPE' } }));
     await assertMatches(submit!, await h.request('POST', '/api/v1/jobs', '{', {}));

@@ -26,7 +26,9 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
 
   app.openapi(submitJobRoute, async (c) => {
     failCode(c, ErrorCode.LaunchJob);
-    return c.json({ job: await service.submit(c.req.valid('json').job) }, 202);
+    const started = performance.now();
+    const job = await service.submit(c.req.valid('json').job);
+    return c.json({ job }, 202, { 'Server-Timing': `submit;dur=${(performance.now() - started).toFixed(1)}` });
   });
 
   app.openapi(listJobsRoute, async (c) => {

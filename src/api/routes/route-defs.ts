@@ -41,12 +41,23 @@ const totalCount = {
   'Total-Count': { description: 'how many match, over all pages', schema: { type: 'integer' as const, minimum: 0 } },
 };
 
+const serverTiming = {
+  'Server-Timing': {
+    description:
+      "`submit;dur=<ms>`: the submit's time inside the API once its body was read and validated, mostly the start call to Temporal (the rest of a client's wait is the wire and the HTTP stack)",
+    schema: { type: 'string' as const },
+  },
+};
+
 export const submitJobRoute = createRoute({
   method: 'post',
   path: '/jobs',
   summary: 'Submit a job (Generic, Scheduled or Periodic)',
   request: { body: { required: true, ...json(JobRequestSchema) } },
-  responses: { 202: { description: 'accepted', ...json(JobEnvelopeSchema) }, ...errors(400, 401, 409, 413, 415, 503) },
+  responses: {
+    202: { description: 'accepted', headers: serverTiming, ...json(JobEnvelopeSchema) },
+    ...errors(400, 401, 409, 413, 415, 503),
+  },
 });
 
 export const listJobsRoute = createRoute({
