@@ -135,7 +135,7 @@ async function main() {
     ),
   });
   console.error(
-    `server: sqlite synchronous=${opts['sqlite-sync']} ${opts['sqlite-pragmas']} dynamic config ${opts['dynamic-config'] || '(default)'}`,
+    `server: sqlite synchronous=${opts['sqlite-sync']}${opts['sqlite-pragmas'] ? ` ${opts['sqlite-pragmas']}` : ''} dynamic config ${opts['dynamic-config'] || '(default)'}`,
   );
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });

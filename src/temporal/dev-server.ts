@@ -17,9 +17,9 @@ export interface DevServerOptions {
   namespace?: string;
   /** SQLite `synchronous` pragma: FULL survives an OS crash, NORMAL (still WAL) a process crash. @defaultValue FULL */
   synchronous?: 'FULL' | 'NORMAL';
-  /** Go's GOGC for the server process ('off' or a percentage); GOGC in the environment wins. @defaultValue 'off' (DEV_SERVER_GO_GC) */
+  /** Go's GOGC for the server process ('off' or a percentage); unused if GOGC or GOMEMLIMIT is in the environment (devServerEnv). @defaultValue 'off' (DEV_SERVER_GO_GC) */
   goGc?: string;
-  /** Go's GOMEMLIMIT for the server process (e.g. 2GiB); GOMEMLIMIT in the environment wins. @defaultValue '2GiB' (DEV_SERVER_GO_MEMORY_LIMIT) */
+  /** Go's GOMEMLIMIT for the server process (e.g. 2GiB); unused likewise. @defaultValue '2GiB' (DEV_SERVER_GO_MEMORY_LIMIT) */
   goMemoryLimit?: string;
   /** Extra SQLite pragmas as key=value (benchmark experiments). */
   extraPragmas?: string[];
