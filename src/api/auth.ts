@@ -13,8 +13,7 @@ export function harborSecretAuth(secret: string, openUrls: readonly string[]): M
   if (!secret) throw new Error('an empty secret would let every request in');
   const expected = digest(secret);
   return async (c, next) => {
-    const url = new URL(c.req.url);
-    if (openUrls.includes(url.pathname) && url.search === '' && c.req.method === 'GET') return next();
+    if (c.req.method === 'GET' && openUrls.includes(c.req.path) && !c.req.url.includes('?')) return next();
     const header = c.req.header('authorization') ?? '';
     if (!header.startsWith(PREFIX)) {
       throw new ApiError(401, ErrorCode.UnAuthorized, 'unauthorized', `missing '${PREFIX.trim()}' authorization`);

@@ -1,10 +1,10 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
-import { ApiError, ErrorCode, notFound } from './api-error.js';
+import { ErrorCode, notFound } from './api-error.js';
 import { harborSecretAuth } from './auth.js';
 import { HookEventSchema } from './contract.js';
 import { errorResponse, type AppEnv } from './error-handler.js';
 import type { JobService } from './job-service.js';
+import { requestBody } from './request-body.js';
 import { jobsRoutes } from './routes/jobs-routes.js';
 
 export interface AppDeps {
@@ -26,15 +26,7 @@ export function createApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.notFound((c) => errorResponse(c, notFound(`no route ${c.req.method} ${new URL(c.req.url).pathname}`)));
   // Health, the API's own description and the metrics Prometheus scrapes are open, as Harbor leaves /stats open.
   app.use('*', harborSecretAuth(deps.secret, [`${API_BASE}/stats`, OPENAPI_PATH, METRICS_PATH]));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: () => {
-        throw new ApiError(413, ErrorCode.ReadRequestBody, 'request body too large', `the limit is ${deps.maxBodyBytes} bytes`);
-      },
-    }),
-  );
+  app.use('*', requestBody(deps.maxBodyBytes));
   // The document describes /api/v1 (its `servers` entry), so it is generated from the mounted sub-app.
   const v1 = jobsRoutes(deps.service);
   v1.openAPIRegistry.registerComponent('securitySchemes', 'harborSecret', {

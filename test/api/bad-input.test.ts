@@ -228,122 +228,138 @@ const submitCases: Case[] = [
   },
 ];
 
-describe('bad input gets a 4xx JSON error, never a 500 or a half-created job', () => {
-  let h: Harness;
-  before(async () => {
-    h = await createHarness({ worker: false, config: testConfig({ max_body_bytes: 4096 }) });
-  });
-  after(async () => {
-    await h.close();
-  });
-
-  const expectError = async (response: Response, expected: Case) => {
-    const text = await response.text();
-    assert.equal(response.status, expected.status, `${expected.name}: ${text}`);
-    assert.match(response.headers.get('content-type') ?? '', /application\/json/);
-    const body = JSON.parse(text) as { code: number; err: string; description?: string };
-    assert.equal(body.code, expected.code, `${expected.name}: ${text}`);
-    assert.equal(typeof body.err, 'string');
-    if (expected.mentions) assert.match(body.description ?? '', expected.mentions, `${expected.name}: ${text}`);
-  };
-
-  for (const c of submitCases) {
-    it(`POST /jobs: ${c.name} → ${c.status}`, async () => {
-      const response = await h.request(c.method ?? 'POST', c.path ?? '/api/v1/jobs', c.body, c.headers);
-      await expectError(response, c);
+// In process, Hono reads a Request; served, the body comes off Node's socket (request-body.ts).
+for (const served of [false, true]) {
+  describe(`bad input gets a 4xx JSON error, never a 500 or a half-created job (${served ? 'served over HTTP' : 'in process'})`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await createHarness({ worker: false, served, config: testConfig({ max_body_bytes: 4096 }) });
     });
-  }
+    after(async () => {
+      await h.close();
+    });
 
-  it('POST /jobs: a body over the size limit → 413', async () => {
-    const huge = job({ parameters: { image: 'demo', padding: 'x'.repeat(10_000) } });
-    await expectError(await h.request('POST', '/api/v1/jobs', huge), { name: 'huge', status: 413, code: 10000 });
-  });
+    const expectError = async (response: Response, expected: Case) => {
+      const text = await response.text();
+      assert.equal(response.status, expected.status, `${expected.name}: ${text}`);
+      assert.match(response.headers.get('content-type') ?? '', /application\/json/);
+      const body = JSON.parse(text) as { code: number; err: string; description?: string };
+      assert.equal(body.code, expected.code, `${expected.name}: ${text}`);
+      assert.equal(typeof body.err, 'string');
+      if (expected.mentions) assert.match(body.description ?? '', expected.mentions, `${expected.name}: ${text}`);
+    };
 
-  it('creates no job for any rejected submission', async () => {
-    const { count } = await h.client.workflow.count(`TaskQueue = '${h.config.temporal.task_queue}'`);
-    assert.equal(count, 0);
-  });
-
-  const badIds = [
-    ['too short', 'abc123'],
-    ['upper case', 'ABCDEFABCDEFABCDEFABCDEF'],
-    ['non-hex', 'zzzzzzzzzzzzzzzzzzzzzzzz'],
-    ['path traversal', '..%2F..%2Fetc%2Fpasswd'],
-    ['25 characters', 'aaaaaaaaaaaaaaaaaaaaaaaaa'],
-  ] as const;
-  for (const [label, id] of badIds) {
-    for (const [method, suffix, body] of [
-      ['GET', '', undefined],
-      ['POST', '', { action: 'stop' }],
-      ['GET', '/log', undefined],
-    ] as const) {
-      it(`${method} /jobs/{id}${suffix}: id ${label} → 400`, async () => {
-        const response = await h.request(method, `/api/v1/jobs/${id}${suffix}`, body);
-        await expectError(response, { name: label, status: 400, code: 10013, mentions: /24 lowercase hex/ });
+    for (const c of submitCases) {
+      it(`POST /jobs: ${c.name} → ${c.status}`, async () => {
+        const response = await h.request(c.method ?? 'POST', c.path ?? '/api/v1/jobs', c.body, c.headers);
+        await expectError(response, c);
       });
     }
-  }
 
-  it('encoded dot segments are resolved by URL parsing and match no route → 404', async () => {
-    for (const path of ['/api/v1/jobs/%2E%2E', '/api/v1/jobs/%2e%2e/log']) {
-      const response = await h.request('GET', path);
-      assert.notEqual(response.status, 200, path);
-      assert.ok(response.status >= 400 && response.status < 500, `${path} → ${response.status}`);
+    it('POST /jobs: a body over the size limit → 413', async () => {
+      const huge = job({ parameters: { image: 'demo', padding: 'x'.repeat(10_000) } });
+      await expectError(await h.request('POST', '/api/v1/jobs', huge), { name: 'huge', status: 413, code: 10000 });
+    });
+
+    it('POST /jobs: a body over the size limit sent in chunks, with no length declared → 413', async () => {
+      const chunk = new TextEncoder().encode(`{"job":{"name":"DEMO","parameters":{"padding":"${'x'.repeat(1000)}`);
+      let sent = 0;
+      // Ten chunks of about 1 KB against the 4 KB limit: the reader has to count, not trust a header.
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 10) controller.enqueue(chunk);
+          else controller.close();
+        },
+      });
+      await expectError(await h.request('POST', '/api/v1/jobs', body), { name: 'chunked', status: 413, code: 10000 });
+    });
+
+    it('creates no job for any rejected submission', async () => {
+      const { count } = await h.client.workflow.count(`TaskQueue = '${h.config.temporal.task_queue}'`);
+      assert.equal(count, 0);
+    });
+
+    const badIds = [
+      ['too short', 'abc123'],
+      ['upper case', 'ABCDEFABCDEFABCDEFABCDEF'],
+      ['non-hex', 'zzzzzzzzzzzzzzzzzzzzzzzz'],
+      ['path traversal', '..%2F..%2Fetc%2Fpasswd'],
+      ['25 characters', 'aaaaaaaaaaaaaaaaaaaaaaaaa'],
+    ] as const;
+    for (const [label, id] of badIds) {
+      for (const [method, suffix, body] of [
+        ['GET', '', undefined],
+        ['POST', '', { action: 'stop' }],
+        ['GET', '/log', undefined],
+      ] as const) {
+        it(`${method} /jobs/{id}${suffix}: id ${label} → 400`, async () => {
+          const response = await h.request(method, `/api/v1/jobs/${id}${suffix}`, body);
+          await expectError(response, { name: label, status: 400, code: 10013, mentions: /24 lowercase hex/ });
+        });
+      }
     }
-  });
 
-  it('GET /jobs/{id}: an unknown well-formed id → 404', async () => {
-    await expectError(await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567'), {
-      name: 'unknown id',
-      status: 404,
-      code: 10010,
+    it('encoded dot segments are resolved by URL parsing and match no route → 404', async () => {
+      for (const path of ['/api/v1/jobs/%2E%2E', '/api/v1/jobs/%2e%2e/log']) {
+        const response = await h.request('GET', path);
+        assert.notEqual(response.status, 200, path);
+        assert.ok(response.status >= 400 && response.status < 500, `${path} → ${response.status}`);
+      }
     });
-  });
 
-  it('POST /jobs/{id}: stop of an unknown id → 404', async () => {
-    const response = await h.request('POST', '/api/v1/jobs/0123456789abcdef01234567', { action: 'stop' });
-    await expectError(response, { name: 'unknown id', status: 404, code: 10010 });
-  });
-
-  it('GET /jobs/{id}/log: unknown id → 404', async () => {
-    const response = await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567/log');
-    await expectError(response, { name: 'unknown log', status: 404, code: 10010 });
-  });
-
-  for (const [label, body, status, code] of [
-    ['unknown action', { action: 'explode' }, 501, 10008],
-    ['action of the wrong type', { action: 7 }, 400, 10013],
-    ['missing action', {}, 400, 10013],
-    ['unknown field', { action: 'stop', force: true }, 400, 10013],
-    ['malformed JSON', '{"action":', 400, 10001],
-  ] as const) {
-    it(`POST /jobs/{id}: ${label} → ${status}`, async () => {
-      const response = await h.request('POST', '/api/v1/jobs/0123456789abcdef01234567', body);
-      await expectError(response, { name: label, status, code });
+    it('GET /jobs/{id}: an unknown well-formed id → 404', async () => {
+      await expectError(await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567'), {
+        name: 'unknown id',
+        status: 404,
+        code: 10010,
+      });
     });
-  }
 
-  for (const [label, query] of [
-    ['unknown status', 'status=Done'],
-    ['unknown kind', 'kind=Daily'],
-    ['page_size zero', 'page_size=0'],
-    ['page_size too large', 'page_size=5000'],
-    ['page_number not a number', 'page_number=two'],
-    ['unknown query parameter', 'sort=asc'],
-    ['name with quotes', "name=DEMO'%20OR%20'1'='1"],
-  ] as const) {
-    it(`GET /jobs: ${label} → 400`, async () => {
-      await expectError(await h.request('GET', `/api/v1/jobs?${query}`), { name: label, status: 400, code: 10013 });
+    it('POST /jobs/{id}: stop of an unknown id → 404', async () => {
+      const response = await h.request('POST', '/api/v1/jobs/0123456789abcdef01234567', { action: 'stop' });
+      await expectError(response, { name: 'unknown id', status: 404, code: 10010 });
     });
-  }
 
-  it('unknown routes answer 404 with the secret', async () => {
-    for (const [method, path] of [
-      ['GET', '/api/v1/nothing'],
-      ['DELETE', '/api/v1/jobs/0123456789abcdef01234567'],
-      ['GET', '/'],
+    it('GET /jobs/{id}/log: unknown id → 404', async () => {
+      const response = await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567/log');
+      await expectError(response, { name: 'unknown log', status: 404, code: 10010 });
+    });
+
+    for (const [label, body, status, code] of [
+      ['unknown action', { action: 'explode' }, 501, 10008],
+      ['action of the wrong type', { action: 7 }, 400, 10013],
+      ['missing action', {}, 400, 10013],
+      ['unknown field', { action: 'stop', force: true }, 400, 10013],
+      ['malformed JSON', '{"action":', 400, 10001],
     ] as const) {
-      await expectError(await h.request(method, path), { name: path, status: 404, code: 10010 });
+      it(`POST /jobs/{id}: ${label} → ${status}`, async () => {
+        const response = await h.request('POST', '/api/v1/jobs/0123456789abcdef01234567', body);
+        await expectError(response, { name: label, status, code });
+      });
     }
+
+    for (const [label, query] of [
+      ['unknown status', 'status=Done'],
+      ['unknown kind', 'kind=Daily'],
+      ['page_size zero', 'page_size=0'],
+      ['page_size too large', 'page_size=5000'],
+      ['page_number not a number', 'page_number=two'],
+      ['unknown query parameter', 'sort=asc'],
+      ['name with quotes', "name=DEMO'%20OR%20'1'='1"],
+    ] as const) {
+      it(`GET /jobs: ${label} → 400`, async () => {
+        await expectError(await h.request('GET', `/api/v1/jobs?${query}`), { name: label, status: 400, code: 10013 });
+      });
+    }
+
+    it('unknown routes answer 404 with the secret', async () => {
+      for (const [method, path] of [
+        ['GET', '/api/v1/nothing'],
+        ['DELETE', '/api/v1/jobs/0123456789abcdef01234567'],
+        ['GET', '/'],
+      ] as const) {
+        await expectError(await h.request(method, path), { name: path, status: 404, code: 10010 });
+      }
+    });
   });
-});
+}

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Hono } from 'hono';
-import { buildApp } from '../../src/api/serve-app.js';
+import { buildApp, serveApi } from '../../src/api/serve-app.js';
+import { freePort } from '../../src/process/free-port.js';
 import { ConfigSchema, type Config } from '../../src/config/config-schema.js';
 import type { JobRegistry } from '../../src/jobs/job-registry.js';
 import { createServiceLogger } from '../../src/logs/service-logger.js';
@@ -64,6 +65,11 @@ export interface HarnessOptions {
   registry?: JobRegistry;
   /** Start a worker right away. @defaultValue true */
   worker?: boolean;
+  /**
+   * Send `request` over HTTP to the API served on a port of its own, as `npm start` serves it,
+   * instead of handing it to the app in process. @defaultValue false
+   */
+  served?: boolean;
 }
 
 /** A real API over a real Temporal dev server, with an in-process worker on a task queue of its own. */
@@ -80,6 +86,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const app = buildApp(config, client, registry) as unknown as Hono;
   const logDir = (config.job_loggers.find((l) => l.name === 'FILE')?.settings.base_dir as string) ?? '';
   let worker: RunningWorker | undefined;
+  const served = options.served ? await serveApi({ ...config, port: await freePort() }, client, registry) : undefined;
 
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = {
@@ -90,8 +97,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         ...headers,
       },
     };
-    if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
-    return Promise.resolve(app.request(path, init));
+    if (body instanceof ReadableStream) {
+      // A stream goes out chunked, with no length declared.
+      Object.assign(init, { body, duplex: 'half' });
+    } else if (body !== undefined) init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    return served ? fetch(served.url + path, init) : Promise.resolve(app.request(path, init));
   };
 
   const harness: Harness = {
@@ -143,6 +153,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
           .catch(() => undefined);
       }
       await harness.stopWorker();
+      await served?.close();
       await client.connection.close();
       rmSync(logDir, { recursive: true, force: true });
     },
