@@ -90,6 +90,7 @@ if (opts.deployment !== 'start' && opts.deployment !== 'split') throw new Error(
 const SECRET = 'bench-secret';
 const API_QUEUE = 'bench-api';
 const RAW_QUEUE = 'bench-raw';
+const DIRECT_QUEUE = 'bench-direct';
 
 type Row = { scenario: string; metric: string; value: number | string };
 const rows: Row[] = [];
@@ -201,7 +202,7 @@ async function main() {
     if (SCENARIOS.has('cluster')) report('cluster', await clusterScenario({ n: N, callers: C, secret: SECRET }));
     // Opt-in: the burst through npm start itself, eager workflow start on and off, interleaved.
     if (SCENARIOS.has('start')) report('start', await startScenario({ dir, n: N, callers: C, secret: SECRET, rounds: 2 }));
-    if (SCENARIOS.has('raw')) await raw(client, server, base, headers);
+    if (SCENARIOS.has('raw')) await raw(client, server, base, headers, env);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
     if (SCENARIOS.has('footprint'))
@@ -341,7 +342,7 @@ async function persistenceCost(client: Client, base: string, headers: Record<str
   };
 }
 
-async function raw(client: Client, server: DevServer, base: string, headers: Record<string, string>) {
+async function raw(client: Client, server: DevServer, base: string, headers: Record<string, string>, apiEnv: Record<string, string>) {
   const env = {
     TEMPORAL_ADDRESS: server.address,
     RAW_TASK_QUEUE: RAW_QUEUE,
@@ -422,6 +423,9 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
   }
   const [bestName, best] = Object.entries(variants).sort((a, b) => b[1] - a[1])[0]!;
   const burstRate = results.burst?.completions_per_s as number | undefined;
+  // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
+  // to the best raw variant into what the job costs and what its HTTP hop costs.
+  const direct = await directJobs(client, server, apiEnv);
   // What one job costs the server: a NOOP, and a DEMO with its default three check-ins.
   const noop = await persistenceCost(client, base, headers, { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
   const demo = await persistenceCost(client, base, headers, {
@@ -438,7 +442,41 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
     completions_per_s: best,
     api_to_raw_ratio: burstRate && variants.activity ? round(burstRate / variants.activity, 2) : 'n/a',
     api_to_best_raw_ratio: burstRate ? round(burstRate / best, 2) : 'n/a',
+    jobs_without_http_per_s: direct,
+    jobs_without_http_to_best_raw_ratio: round(direct / best, 2),
   });
+}
+
+/** NOOP jobs through the job service in the worker's own process (bench/direct-jobs.ts), eager starts included. */
+async function directJobs(client: Client, server: DevServer, apiEnv: Record<string, string>): Promise<number> {
+  const firstSubmit = Date.now();
+  const worker = spawnNode('bench/direct-jobs.ts', [], {
+    ...apiEnv,
+    JOB_SERVICE_TASK_QUEUE: DIRECT_QUEUE,
+    DIRECT_SUBMIT_N: String(N),
+    DIRECT_CALLERS: String(C),
+  });
+  try {
+    const boot = await outputLine<{ boot_cpu_s: number }>(worker, 'boot_cpu_s', 120_000, 20);
+    const cpu = cpuMeter(server.process.pid!, worker.pid!);
+    const { ids, latencies } = await outputLine<{ ids: string[]; latencies: number[] }>(worker, 'submitted', 600_000, 200);
+    await drained(client, DIRECT_QUEUE);
+    const spent = cpu(N);
+    spent.app_cpu_ms_per_job = round(((cpuSeconds(worker.pid!) - boot.boot_cpu_s) * 1000) / N, 2);
+    const times = await runTimes(client, ids);
+    const first = Math.min(...times.map((t) => t.enqueued));
+    const metrics = latencyMetrics(times, Math.max(first, firstSubmit));
+    report('jobs-without-http', {
+      n: N,
+      submit_p50_ms: round(percentile(latencies, 0.5)),
+      submit_p99_ms: round(percentile(latencies, 0.99)),
+      ...metrics,
+      ...spent,
+    });
+    return metrics.completions_per_s;
+  } finally {
+    await stop(worker);
+  }
 }
 
 /** The JSON line a child printed that starts with `key`, once it has printed it. */

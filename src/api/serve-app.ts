@@ -47,9 +47,8 @@ export interface AppOptions {
   eagerStart?: boolean;
 }
 
-export function buildApp(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
-  const secret = config.core_secret;
-  if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
+/** What the routes call: the job service and the queue gateway behind it, on `client`. */
+export function buildJobService(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
   const deps = {
     client,
     taskQueue: config.temporal.task_queue,
@@ -67,6 +66,13 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry, 
     maxLogBytes: Math.floor(config.max_retrieve_size_mb * 1024 * 1024),
     hookAllowList: createHookAllowList(config.job.hook_allowed_hosts),
   });
+  return { service, queues };
+}
+
+export function buildApp(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
+  const secret = config.core_secret;
+  if (!secret) throw new Error('CORE_SECRET is not set: refusing to serve an API anyone could call');
+  const { service, queues } = buildJobService(config, client, registry, options);
   return createApp({
     service,
     secret,

@@ -1,0 +1,52 @@
+import { Client } from '@temporalio/client';
+import { buildJobService } from '../src/api/serve-app.js';
+import { JobRequestSchema } from '../src/api/contract.js';
+import { registrySettings } from '../src/config/config-schema.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { defaultJobRegistry } from '../src/jobs/index.js';
+import { createServiceLogger } from '../src/logs/service-logger.js';
+import { connectNative } from '../src/temporal/connect.js';
+import { temporalTarget } from '../src/temporal/connection-options.js';
+import { installQuietRuntime } from '../src/temporal/install-runtime.js';
+import { startWorker } from '../src/worker/run-worker.js';
+import { pool } from './lib/processes.js';
+
+/**
+ * `npm start` without its HTTP server, for the raw scenario's split of the API's cost: the same
+ * configuration (from the environment), worker and job service on one native connection, with
+ * DIRECT_SUBMIT_N NOOP jobs submitted by calling the service as the submit route does, body
+ * validation included. Between the raw local-activity workflow and the API, this is the job.
+ */
+async function main() {
+  installQuietRuntime('ERROR');
+  const config = loadConfig();
+  const target = temporalTarget(config);
+  const connection = await connectNative(target);
+  const client = new Client({ connection, namespace: target.namespace });
+  const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
+  const worker = await startWorker(config, target, client, registry, createServiceLogger(config.loggers, 'bench-direct'), connection);
+  const { service } = buildJobService(config, client, registry, { eagerStart: config.temporal.eager_start });
+  // The CPU of its boot (bundling the workflows) is not the variant's: the bench subtracts this.
+  const { user, system } = process.cpuUsage();
+  console.log(JSON.stringify({ boot_cpu_s: (user + system) / 1e6 }));
+  const n = Number(process.env.DIRECT_SUBMIT_N);
+  const ids: string[] = [];
+  const latencies: number[] = [];
+  const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+  await pool(n, Number(process.env.DIRECT_CALLERS ?? 32), async () => {
+    const started = performance.now();
+    const job = await service.submit(JobRequestSchema.parse(JSON.parse(body)).job);
+    latencies.push(performance.now() - started);
+    ids.push(job.id);
+  });
+  // One line the bench reads: the job ids and submit latencies.
+  console.log(JSON.stringify({ submitted: n, ids, latencies }));
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await worker.shutdown();
+  await connection.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
