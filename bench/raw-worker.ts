@@ -11,6 +11,8 @@ import { rawLocalWorkflow } from './raw-workflow.js';
  * RAW_SUBMIT_N it also starts that many local-activity workflows itself, through a client on the
  * worker's own connection, so the server can hand each first task straight back (eager start).
  */
+const RAW_WORKFLOWS_PATH = fileURLToPath(new URL('./raw-workflow.ts', import.meta.url));
+
 async function main() {
   installQuietRuntime('ERROR');
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
@@ -18,7 +20,9 @@ async function main() {
   const worker = await Worker.create({
     connection,
     taskQueue,
-    workflowsPath: fileURLToPath(new URL('./raw-workflow.ts', import.meta.url)),
+    workflowsPath: RAW_WORKFLOWS_PATH,
+    // Loaded once per V8 context, as the job worker loads its workflows.
+    bundlerOptions: { preloadModules: [RAW_WORKFLOWS_PATH] },
     activities: { noop: async () => undefined },
     maxConcurrentActivityTaskExecutions: Number(process.env.RAW_WORKERS ?? 10),
     // The job worker runs short jobs as local activities in as many slots as it runs jobs.

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
-import { WORKFLOWS_PATH } from '../src/worker/create-worker.js';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../src/worker/create-worker.js';
 import { freePort } from '../src/process/free-port.js';
 import { startClusterOnFreePorts } from '../src/cluster/cluster-profile.js';
 
@@ -22,7 +22,7 @@ async function main(): Promise<number> {
   try {
     mkdirSync('.tmp', { recursive: true });
     const bundlePath = resolve('.tmp/workflow-bundle.js');
-    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+    const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, ...WORKFLOW_BUNDLER_OPTIONS, logger: quietLogger });
     writeFileSync(bundlePath, code);
 
     const only = onCluster ? args.slice(1) : args;

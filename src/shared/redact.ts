@@ -9,14 +9,16 @@ export const REDACTED = '[redacted]';
 
 /** Keys whose values are secrets: password, passwd, secret, token, api_key, private_key, credential(s), authorization. */
 const SECRET_KEY = /pass(word|wd)?$|passphrase|secret|token|api[-_]?key|private[-_]?key|credential|authorization|^auth$/i;
+// The global patterns below are made per call: a global RegExp keeps state (`lastIndex`), and this
+// module is shared by every workflow in a worker's V8 context, where the SDK freezes it.
 /** Query parameters whose values are secrets, in any URL inside a string. */
-const SECRET_QUERY = /([?&](?:access_token|token|api[-_]?key|apikey|password|secret|sig|signature)=)[^&#\s"']*/gi;
+const SECRET_QUERY = String.raw`([?&](?:access_token|token|api[-_]?key|apikey|password|secret|sig|signature)=)[^&#\s"']*`;
 /** `scheme://user:password@host`: the password goes, the user stays. */
-const USERINFO = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^@/\s"']*@/gi;
+const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^@/\s"']*@`;
 
 /** A string with URL passwords and token-like query values hidden. */
 export function redactText(text: string): string {
-  return text.replace(USERINFO, `$1:${REDACTED}@`).replace(SECRET_QUERY, `$1${REDACTED}`);
+  return text.replace(new RegExp(USERINFO, 'gi'), `$1:${REDACTED}@`).replace(new RegExp(SECRET_QUERY, 'gi'), `$1${REDACTED}`);
 }
 
 /** A deep copy with secret-named keys' values and secrets inside strings hidden. */
@@ -45,7 +47,7 @@ export function secretValues(parameters: Record<string, unknown>): string[] {
     if (typeof value === 'string') {
       for (const match of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:([^@/\s"']+)@/gi))
         found.add(decodeURIComponentSafe(match[1]!));
-      for (const match of value.matchAll(new RegExp(SECRET_QUERY.source, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
+      for (const match of value.matchAll(new RegExp(SECRET_QUERY, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
     } else if (Array.isArray(value)) {
       for (const item of value) walk(item);
     } else if (value !== null && typeof value === 'object') {

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../../src/worker/create-worker.js';
+import { WORKFLOW_BUNDLER_OPTIONS, WORKFLOWS_PATH } from '../../src/worker/create-worker.js';
 import { installQuietRuntime } from '../../src/temporal/install-runtime.js';
 
 const DIR = 'test/replay/histories';
@@ -29,7 +29,10 @@ describe('replay of recorded histories', () => {
   it('replays each without a nondeterminism error', async () => {
     installQuietRuntime('ERROR');
     const bundle = process.env.JOBSERVICE_WORKFLOW_BUNDLE;
-    const source = bundle && existsSync(bundle) ? { workflowBundle: { codePath: bundle } } : { workflowsPath: WORKFLOWS_PATH };
+    const source =
+      bundle && existsSync(bundle)
+        ? { workflowBundle: { codePath: bundle } }
+        : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
     const results = Worker.runReplayHistories(
       source,
       histories.map(({ file, json }) => ({ workflowId: file, history: json })),
