@@ -19,6 +19,26 @@ const noNodeInWorkflows = {
   ],
 };
 
+/**
+ * Workflow modules are loaded once and shared by every run in a worker thread (preloadModules): a
+ * module-level `let` or `var` would carry one job's state into the next, and a module-level global
+ * RegExp keeps `lastIndex` in an object the SDK freezes.
+ */
+const noModuleStateInWorkflows = {
+  'no-restricted-syntax': [
+    'error',
+    {
+      selector: ":matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration:matches([kind='let'], [kind='var'])",
+      message: 'workflow modules are shared by every run: no module-level let/var (keep state in the run)',
+    },
+    {
+      selector:
+        ':matches(Program, Program > ExportNamedDeclaration) > VariableDeclaration > VariableDeclarator > Literal[regex.flags=/[gy]/]',
+      message: 'workflow modules are shared and frozen: build a global or sticky RegExp inside the function that uses it',
+    },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', '.tmp/**', 'bench/results/**', 'test/snapshots/**', 'test/replay/histories/**'] },
   js.configs.recommended,
@@ -38,7 +58,7 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
-  { files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts'], rules: noNodeInWorkflows },
+  { files: ['src/workflows/**/*.ts', 'src/shared/**/*.ts'], rules: { ...noNodeInWorkflows, ...noModuleStateInWorkflows } },
   {
     files: ['bench/**/*.ts'],
     rules: {
