@@ -40,7 +40,7 @@ function readAtMost(incoming: Incoming, maxBytes: number, tooLarge: () => never)
     const chunks: Buffer[] = [];
     let size = 0;
     const done = (settle: () => void) => {
-      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+      incoming.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted).off('close', onAborted);
       settle();
     };
     const onData = (chunk: Buffer) => {
@@ -62,7 +62,8 @@ function readAtMost(incoming: Incoming, maxBytes: number, tooLarge: () => never)
     const onError = (error: Error) =>
       done(() => reject(new ApiError(400, ErrorCode.ReadRequestBody, 'failed to read the request body', error.message)));
     const onAborted = () => onError(new Error('the client went away before sending the whole body'));
-    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+    // A connection closed before the end may say so with no error at all: 'close' without 'end'.
+    incoming.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted).on('close', onAborted);
   });
 }
 

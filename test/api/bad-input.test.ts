@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { connect } from 'node:net';
+import { createHarness, TEST_SECRET, testConfig, type Harness } from '../helpers/harness.js';
 
 type Case = {
   name: string;
@@ -273,6 +274,28 @@ for (const served of [false, true]) {
       });
       await expectError(await h.request('POST', '/api/v1/jobs', body), { name: 'chunked', status: 413, code: 10000 });
     });
+
+    if (served) {
+      it('POST /jobs: a client that goes away halfway through its body leaves the API answering', async () => {
+        const { hostname, port } = new URL(h.url!);
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(port), hostname, () => {
+            socket.write(
+              `POST /api/v1/jobs HTTP/1.1\r\nHost: ${hostname}\r\nAuthorization: Harbor-Secret ${TEST_SECRET}\r\n` +
+                'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"job":{"name":"DEMO"',
+              () => socket.destroy(),
+            );
+          });
+          socket.on('close', () => resolve());
+          socket.on('error', reject);
+        });
+        await expectError(await h.request('POST', '/api/v1/jobs', job({ name: 'NO_SUCH_JOB' })), {
+          name: 'after an abandoned body',
+          status: 400,
+          code: 10013,
+        });
+      });
+    }
 
     it('creates no job for any rejected submission', async () => {
       const { count } = await h.client.workflow.count(`TaskQueue = '${h.config.temporal.task_queue}'`);

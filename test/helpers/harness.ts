@@ -50,6 +50,8 @@ export interface Harness {
   client: Client;
   app: Hono;
   logDir: string;
+  /** The served API's base URL, with `served`. */
+  url?: string;
   request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Response>;
   submit(job: Record<string, unknown>): Promise<JobStats>;
   stats(id: string): Promise<JobStats>;
@@ -109,6 +111,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     client,
     app,
     logDir,
+    ...(served ? { url: served.url } : {}),
     request,
     async submit(job) {
       const response = await request('POST', '/api/v1/jobs', { job });
