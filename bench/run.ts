@@ -394,33 +394,16 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
   }
   // c. a local activity, started eagerly: the worker's process submits through its own connection.
   const prefix = `raw-eager-${Date.now().toString(36)}`;
-  const firstSubmit = Date.now();
-  const worker = spawnNode('bench/raw-worker.ts', [], { ...env, RAW_SUBMIT_N: String(N), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix });
-  try {
-    const boot = await outputLine<{ boot_cpu_s: number }>(worker, 'boot_cpu_s', 120_000, 20);
-    const cpu = cpuMeter(server.process.pid!, worker.pid!);
-    const { eager, latencies } = await outputLine<{ eager: number; latencies: number[] }>(worker, 'submitted', 600_000, 200);
-    await drained(client, RAW_QUEUE);
-    const spent = cpu(N);
-    // The meter began a little after the worker's boot ended: count the CPU from the boot's end.
-    spent.app_cpu_ms_per_job = round(((cpuSeconds(worker.pid!) - boot.boot_cpu_s) * 1000) / N, 2);
-    const ids = Array.from({ length: N }, (_, i) => `${prefix}-${i}`);
-    // The worker's boot is in this variant's time: measured from its first start, not from the spawn.
-    const times = await runTimes(client, ids);
-    const first = Math.min(...times.map((t) => t.enqueued));
-    const metrics = latencyMetrics(times, Math.max(first, firstSubmit));
-    variants.local_activity_eager = metrics.completions_per_s;
-    report('raw-local-eager', {
-      n: N,
-      eager_starts: eager,
-      submit_p50_ms: round(percentile(latencies, 0.5)),
-      submit_p99_ms: round(percentile(latencies, 0.99)),
-      ...metrics,
-      ...spent,
-    });
-  } finally {
-    await stop(worker);
-  }
+  const eager = await selfSubmitted<{ eager: number; latencies: number[] }>(
+    client,
+    server,
+    'bench/raw-worker.ts',
+    { ...env, RAW_SUBMIT_N: String(N), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix },
+    RAW_QUEUE,
+    () => Array.from({ length: N }, (_, i) => `${prefix}-${i}`),
+  );
+  variants.local_activity_eager = eager.metrics.completions_per_s;
+  report('raw-local-eager', { n: N, eager_starts: eager.line.eager, ...eager.submits, ...eager.metrics, ...eager.spent });
   const [bestName, best] = Object.entries(variants).sort((a, b) => b[1] - a[1])[0]!;
   const burstRate = results.burst?.completions_per_s as number | undefined;
   // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
@@ -449,31 +432,47 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
 
 /** NOOP jobs through the job service in the worker's own process (bench/direct-jobs.ts), eager starts included. */
 async function directJobs(client: Client, server: DevServer, apiEnv: Record<string, string>): Promise<number> {
+  const direct = await selfSubmitted<{ ids: string[]; latencies: number[] }>(
+    client,
+    server,
+    'bench/direct-jobs.ts',
+    { ...apiEnv, JOB_SERVICE_TASK_QUEUE: DIRECT_QUEUE, DIRECT_SUBMIT_N: String(N), DIRECT_CALLERS: String(C) },
+    DIRECT_QUEUE,
+    (line) => line.ids,
+  );
+  report('jobs-without-http', { n: N, ...direct.submits, ...direct.metrics, ...direct.spent });
+  return direct.metrics.completions_per_s;
+}
+
+/**
+ * A child process that boots a worker, prints its boot CPU (`boot_cpu_s`), submits N jobs itself and
+ * prints a `submitted` line with their latencies: its CPU counted from its boot's end, its jobs'
+ * times from their first start.
+ */
+async function selfSubmitted<T extends { latencies: number[] }>(
+  client: Client,
+  server: DevServer,
+  entry: string,
+  env: Record<string, string>,
+  queue: string,
+  idsOf: (line: T) => string[],
+) {
   const firstSubmit = Date.now();
-  const worker = spawnNode('bench/direct-jobs.ts', [], {
-    ...apiEnv,
-    JOB_SERVICE_TASK_QUEUE: DIRECT_QUEUE,
-    DIRECT_SUBMIT_N: String(N),
-    DIRECT_CALLERS: String(C),
-  });
+  const worker = spawnNode(entry, [], env);
   try {
     const boot = await outputLine<{ boot_cpu_s: number }>(worker, 'boot_cpu_s', 120_000, 20);
     const cpu = cpuMeter(server.process.pid!, worker.pid!);
-    const { ids, latencies } = await outputLine<{ ids: string[]; latencies: number[] }>(worker, 'submitted', 600_000, 200);
-    await drained(client, DIRECT_QUEUE);
+    const line = await outputLine<T>(worker, 'submitted', 600_000, 200);
+    await drained(client, queue);
     const spent = cpu(N);
+    // The meter began a little after the worker's boot ended: count the CPU from the boot's end.
     spent.app_cpu_ms_per_job = round(((cpuSeconds(worker.pid!) - boot.boot_cpu_s) * 1000) / N, 2);
-    const times = await runTimes(client, ids);
+    // The worker's boot is in this variant's time: measured from its first start, not from the spawn.
+    const times = await runTimes(client, idsOf(line));
     const first = Math.min(...times.map((t) => t.enqueued));
     const metrics = latencyMetrics(times, Math.max(first, firstSubmit));
-    report('jobs-without-http', {
-      n: N,
-      submit_p50_ms: round(percentile(latencies, 0.5)),
-      submit_p99_ms: round(percentile(latencies, 0.99)),
-      ...metrics,
-      ...spent,
-    });
-    return metrics.completions_per_s;
+    const submits = { submit_p50_ms: round(percentile(line.latencies, 0.5)), submit_p99_ms: round(percentile(line.latencies, 0.99)) };
+    return { line, submits, metrics, spent };
   } finally {
     await stop(worker);
   }

@@ -15,10 +15,13 @@ type Incoming = IncomingMessage | Http2ServerRequest;
  * (the tests' `app.request`), Hono's own limit reads the Request it was given.
  */
 export function requestBody(maxBytes: number): MiddlewareHandler {
-  const tooLarge = (): never => {
-    throw new ApiError(413, ErrorCode.ReadRequestBody, 'request body too large', `the limit is ${maxBytes} bytes`);
-  };
-  const portable = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
+  const tooLarge = () => new ApiError(413, ErrorCode.ReadRequestBody, 'request body too large', `the limit is ${maxBytes} bytes`);
+  const portable = bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw tooLarge();
+    },
+  });
   return async (c, next) => {
     const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
     // Without a content type, the OpenAPI routes look at the Request itself to answer 415.
@@ -26,16 +29,17 @@ export function requestBody(maxBytes: number): MiddlewareHandler {
     if (!native || incoming.headers['content-type'] === undefined) return portable(c, next);
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
     const declared = Number(incoming.headers['content-length']);
-    if (declared > maxBytes) tooLarge();
-    // A `json()` or `text()` of the request now answers from this, as after Hono's own read.
-    const text = decodeUtf8(await readAtMost(incoming, maxBytes, tooLarge));
-    // Hono keeps the promise of a read there (its type says the value).
-    (c.req.bodyCache as unknown as { text?: Promise<string> }).text = text;
+    if (declared > maxBytes) throw tooLarge();
+    // As a WHATWG Request's `text()` decodes: UTF-8, a leading byte-order mark dropped, bad bytes replaced.
+    const text = new TextDecoder().decode(await readAtMost(incoming, maxBytes, tooLarge));
+    // A `json()` or `text()` of the request now answers from this, as after Hono's own read; Hono
+    // keeps the promise of a read there (its type says the value).
+    (c.req.bodyCache as unknown as { text?: Promise<string> }).text = Promise.resolve(text);
     return next();
   };
 }
 
-function readAtMost(incoming: Incoming, maxBytes: number, tooLarge: () => never): Promise<Buffer> {
+function readAtMost(incoming: Incoming, maxBytes: number, tooLarge: () => ApiError): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -47,13 +51,7 @@ function readAtMost(incoming: Incoming, maxBytes: number, tooLarge: () => never)
       size += chunk.length;
       if (size > maxBytes) {
         // The rest is left unread; Node discards it once the 413 has been sent.
-        done(() => {
-          try {
-            tooLarge();
-          } catch (error) {
-            reject(error);
-          }
-        });
+        done(() => reject(tooLarge()));
         return;
       }
       chunks.push(chunk);
@@ -65,9 +63,4 @@ function readAtMost(incoming: Incoming, maxBytes: number, tooLarge: () => never)
     // A connection closed before the end may say so with no error at all: 'close' without 'end'.
     incoming.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted).on('close', onAborted);
   });
-}
-
-/** As a WHATWG Request's `text()` decodes: UTF-8, a leading byte-order mark dropped, bad bytes replaced. */
-function decodeUtf8(bytes: Buffer): Promise<string> {
-  return Promise.resolve(new TextDecoder().decode(bytes));
 }
