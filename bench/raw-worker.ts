@@ -9,7 +9,8 @@ import { rawLocalWorkflow } from './raw-workflow.js';
  * A plain Temporal worker with the job worker's slot counts (activities, local activities, workflow
  * tasks), for the raw scenario: a raw variant tuned worse than the job worker is no ceiling. With
  * RAW_SUBMIT_N it also starts that many local-activity workflows itself, through a client on the
- * worker's own connection, so the server can hand each first task straight back (eager start).
+ * worker's own connection, so the server can hand each first task straight back (eager start),
+ * after RAW_WARMUP_N of them that are not measured.
  */
 const RAW_WORKFLOWS_PATH = fileURLToPath(new URL('./raw-workflow.ts', import.meta.url));
 
@@ -37,7 +38,20 @@ async function main() {
     const prefix = process.env.RAW_ID_PREFIX!;
     const latencies: number[] = [];
     let eager = 0;
-    // The CPU of its boot (bundling the workflows) is not the variant's: the bench subtracts this.
+    const warmup = Number(process.env.RAW_WARMUP_N ?? 0);
+    if (warmup > 0) {
+      const handles: Promise<unknown>[] = [];
+      await pool(warmup, Number(process.env.RAW_CALLERS ?? 32), async (i) => {
+        const handle = await client.workflow.start(rawLocalWorkflow, {
+          workflowId: `${prefix}-warm-${i}`,
+          taskQueue,
+          requestEagerStart: true,
+        });
+        handles.push(handle.result());
+      });
+      await Promise.all(handles);
+    }
+    // The CPU of its boot (bundling the workflows) and warm-up is not the variant's: the bench subtracts this.
     const { user, system } = process.cpuUsage();
     console.log(JSON.stringify({ boot_cpu_s: (user + system) / 1e6 }));
     await pool(n, Number(process.env.RAW_CALLERS ?? 32), async (i) => {

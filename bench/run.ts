@@ -42,6 +42,12 @@ import { startScenario, writeStartConfig } from './lib/start-scenario.js';
 const { values: opts } = parseArgs({
   options: {
     n: { type: 'string', default: '2000' },
+    /**
+     * Jobs each throughput variant (the burst, every raw variant, jobs without HTTP) runs on its fresh
+     * process before the measured N: throughput is a steady state, not a process's first seconds
+     * (JIT, first workflow activations). The burst line reports the warm-up's own rate beside it.
+     */
+    warmup: { type: 'string', default: '500' },
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     /** Workflow task slots of the job worker and of the raw workers alike (`worker_pool.workflow_tasks`). */
@@ -83,6 +89,7 @@ const { values: opts } = parseArgs({
 });
 const N = Number(opts.n);
 const C = Number(opts.c);
+const WARMUP = Number(opts.warmup);
 const WORKERS = Number(opts.workers);
 const STOP_SAMPLES = Number(opts['stop-samples']);
 const SCENARIOS = new Set(opts.scenarios.split(','));
@@ -103,7 +110,7 @@ function report(scenario: string, metrics: Record<string, number | string>) {
 }
 
 /** Submit N jobs with C concurrent callers; `submit` returns the job's id. */
-const submitAll = (submit: (i: number) => Promise<string>) => submitAllOf(N, C, submit);
+const submitAll = (submit: (i: number) => Promise<string>, n = N) => submitAllOf(n, C, submit);
 
 /** The dev server's lines with the epoch ms they arrived at, in a file begun afresh; a write that fails is dropped, not thrown. */
 function serverLog(path: string): (line: string) => void {
@@ -273,12 +280,22 @@ async function main() {
 
 /** 1. N no-op jobs through the REST API by C concurrent callers. */
 async function burst(client: Client, base: string, headers: Record<string, string>, meter: () => (jobs: number) => Record<string, number>) {
-  const cpu = meter();
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+  const warm = WARMUP > 0 ? await submitAll(() => postJob(`${base}/jobs`, headers, body), WARMUP) : undefined;
+  if (warm) await drained(client, API_QUEUE);
+  const warmRate = warm ? latencyMetrics(await runTimes(client, warm.ids), warm.firstSubmit).completions_per_s : 'n/a';
+  const cpu = meter();
   const { ids, firstSubmit, metrics } = await submitAll(() => postJob(`${base}/jobs`, headers, body));
   await drained(client, API_QUEUE);
   const spent = cpu(N);
-  report('burst', { deployment: opts.deployment, ...metrics, ...latencyMetrics(await runTimes(client, ids), firstSubmit), ...spent });
+  report('burst', {
+    deployment: opts.deployment,
+    warmup: WARMUP,
+    ...metrics,
+    ...latencyMetrics(await runTimes(client, ids), firstSubmit),
+    ...spent,
+    warmup_completions_per_s: warmRate,
+  });
 }
 
 /** 1b. The burst again, each job with a status hook to a receiver in this process. */
@@ -372,8 +389,15 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
     try {
       // Submissions start once the worker polls, so enqueue→start does not include its boot.
       await polling();
-      const cpu = cpuMeter(server.process.pid!, worker.pid!);
       const run = `${name}-${Date.now().toString(36)}`;
+      if (WARMUP > 0) {
+        await submitAll(async (i) => {
+          await client.workflow.start(workflow, { workflowId: `raw-${run}-warm-${i}`, taskQueue: RAW_QUEUE });
+          return '';
+        }, WARMUP);
+        await drained(client, RAW_QUEUE);
+      }
+      const cpu = cpuMeter(server.process.pid!, worker.pid!);
       const {
         ids,
         firstSubmit,
@@ -398,7 +422,7 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
     client,
     server,
     'bench/raw-worker.ts',
-    { ...env, RAW_SUBMIT_N: String(N), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix },
+    { ...env, RAW_SUBMIT_N: String(N), RAW_WARMUP_N: String(WARMUP), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix },
     RAW_QUEUE,
     () => Array.from({ length: N }, (_, i) => `${prefix}-${i}`),
   );
@@ -436,7 +460,13 @@ async function directJobs(client: Client, server: DevServer, apiEnv: Record<stri
     client,
     server,
     'bench/direct-jobs.ts',
-    { ...apiEnv, JOB_SERVICE_TASK_QUEUE: DIRECT_QUEUE, DIRECT_SUBMIT_N: String(N), DIRECT_CALLERS: String(C) },
+    {
+      ...apiEnv,
+      JOB_SERVICE_TASK_QUEUE: DIRECT_QUEUE,
+      DIRECT_SUBMIT_N: String(N),
+      DIRECT_WARMUP_N: String(WARMUP),
+      DIRECT_CALLERS: String(C),
+    },
     DIRECT_QUEUE,
     (line) => line.ids,
   );
@@ -445,7 +475,7 @@ async function directJobs(client: Client, server: DevServer, apiEnv: Record<stri
 }
 
 /**
- * A child process that boots a worker, prints its boot CPU (`boot_cpu_s`), submits N jobs itself and
+ * A child process that boots a worker (and runs its warm-up jobs), prints the CPU spent so far (`boot_cpu_s`), submits N jobs itself and
  * prints a `submitted` line with their latencies: its CPU counted from its boot's end, its jobs'
  * times from their first start.
  */

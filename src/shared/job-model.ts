@@ -189,6 +189,13 @@ export interface JobStats {
   consecutive_failures?: number;
 }
 
+/**
+ * A job's input as its memo records it for the API and the Web UI: without the run's timings and
+ * retry policy, which only the workflow reads (from its own input) and which made the memo twice
+ * as large, a cost every start pays on the server and in both processes.
+ */
+export type RecordedInput = Omit<JobInput, 'timings' | 'retry'>;
+
 /** Memo keys of a job workflow: `input` is written once at start, `state` on every change. */
 export const MEMO_INPUT = 'input';
 export const MEMO_STATE = 'state';
@@ -197,7 +204,7 @@ export function refLink(id: string): string {
   return `/api/v1/jobs/${id}`;
 }
 
-export function toStats(input: JobInput, state: JobState): JobStats {
+export function toStats(input: RecordedInput, state: JobState): JobStats {
   const stats: JobStats = {
     id: input.id,
     status: state.status,
@@ -224,7 +231,7 @@ export function toStats(input: JobInput, state: JobState): JobStats {
 }
 
 /** The state a job starts in, before its workflow has run any code. */
-export function initialState(input: JobInput): JobState {
+export function initialState(input: RecordedInput): JobState {
   const delayed = input.scheduleDelay !== undefined && input.scheduleDelay > 0;
   const state: JobState = {
     status: delayed ? JobStatus.Scheduled : JobStatus.Pending,

@@ -4,7 +4,7 @@
  * periodic job takes its own id and times. Pure: imported by workflow code.
  */
 import type { SearchAttributePair } from '@temporalio/common';
-import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState } from './job-model.js';
+import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState, type RecordedInput } from './job-model.js';
 import { jobSearchAttributes } from './search-attributes.js';
 import { redactParameters } from './redact.js';
 
@@ -36,12 +36,18 @@ export function jobStartOptions(input: JobInput, state: JobState = initialState(
     workflowId: input.id,
     args: [input],
     // The memo is what the Web UI, lists and stats show: no secrets in it (the input keeps them for the job).
-    memo: { [MEMO_INPUT]: { ...input, parameters: redactParameters(input.parameters) }, [MEMO_STATE]: state },
+    memo: { [MEMO_INPUT]: recordedInput(input), [MEMO_STATE]: state },
     typedSearchAttributes: jobSearchAttributes(input, state.status),
     staticSummary: input.upstreamJobId
       ? `${input.name} job (${input.kind}) of upstream job ${input.upstreamJobId}`
       : `${input.name} job (${input.kind})`,
   };
+}
+
+/** The input as the memo shows it: secrets hidden, and none of what only the workflow reads. */
+export function recordedInput(input: JobInput): RecordedInput {
+  const { timings: _timings, retry: _retry, ...shown } = input;
+  return { ...shown, parameters: redactParameters(input.parameters) };
 }
 
 /**
@@ -94,7 +100,7 @@ export function periodicExecutionTemplate(
 }
 
 /** An execution of a periodic job is its workflow: its id and its start time are the job's. */
-export function executionInput(input: JobInput, workflowId: string, startTime: Date): JobInput {
+export function executionInput<T extends RecordedInput>(input: T, workflowId: string, startTime: Date): T {
   if (input.id) return input;
   const started = Math.floor(startTime.getTime() / 1000);
   return { ...input, id: workflowId, enqueueTime: started, revision: started };

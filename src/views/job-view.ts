@@ -7,7 +7,7 @@ import {
   JobStatus,
   MEMO_INPUT,
   MEMO_STATE,
-  type JobInput,
+  type RecordedInput,
   type JobState,
   type JobStats,
 } from '../shared/job-model.js';
@@ -18,7 +18,7 @@ import {
  * task they have no state yet, and are Pending.
  */
 export function jobView(memo: Record<string, unknown> | undefined, workflowId: string, startTime: Date) {
-  const recorded = memo?.[MEMO_INPUT] as JobInput | undefined;
+  const recorded = memo?.[MEMO_INPUT] as RecordedInput | undefined;
   if (!recorded) return undefined;
   const input = executionInput(recorded, workflowId, startTime);
   const state = (memo?.[MEMO_STATE] as JobState | undefined) ?? initialState(input);

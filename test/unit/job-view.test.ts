@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { scheduledDemoInput } from '../helpers/job-fixture.js';
-import { reconcile } from '../../src/views/job-view.js';
+import { jobView, reconcile } from '../../src/views/job-view.js';
 import { initialState, toStats } from '../../src/shared/job-model.js';
+import { jobStartOptions } from '../../src/shared/job-start.js';
 
 const input = scheduledDemoInput;
 
@@ -16,5 +17,16 @@ describe('reading a job from a workflow memo and execution status', () => {
     assert.equal(reconcile(running, 'RUNNING').status, 'Running');
     const done = { ...running, status: 'Success' as const };
     assert.equal(reconcile(done, 'TERMINATED').status, 'Success');
+  });
+
+  it('records in the memo what the API shows, not the timings and retry policy only the workflow reads', () => {
+    const { memo, args } = jobStartOptions(input);
+    const recorded = memo.input as Record<string, unknown>;
+    assert.equal(recorded.timings, undefined);
+    assert.equal(recorded.retry, undefined);
+    assert.ok(args[0].timings, 'the workflow still starts with its timings');
+    const view = jobView(memo, input.id, new Date(input.enqueueTime * 1000));
+    assert.ok(view);
+    assert.deepEqual(toStats(view.input, view.state), toStats(input, initialState(input)));
   });
 });
