@@ -312,7 +312,7 @@ export class JobGateway {
   }
 
   /** The input a run was started with, as its first history event holds it. */
-  private async startedWith(id: string, runId: string, fallback: RecordedInput): Promise<JobInput> {
+  private async startedWith(id: string, runId: string, fallback: RecordedInput): Promise<Omit<JobInput, 'retry'>> {
     const { client } = this.deps;
     const history = await this.rpc(() =>
       client.workflowService.getWorkflowExecutionHistory({
@@ -322,12 +322,11 @@ export class JobGateway {
       }),
     );
     const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-    // What the memo leaves out: the retry policy is replaced by the caller, the timings are today's.
-    const retry = this.deps.registry.startPolicy(fallback.name).retry;
-    if (!payload) return { ...fallback, retry, timings: this.deps.timings };
+    // The memo leaves out the timings (the run's own, else today's) and the retry policy (the caller sets today's).
+    if (!payload) return { ...fallback, timings: this.deps.timings };
     const started = client.options.loadedDataConverter.payloadConverter.fromPayload<JobInput>(payload);
     // An execution of a periodic job starts with the schedule's template; its id and times are its own.
-    return { ...fallback, parameters: started.parameters, retry, timings: started.timings ?? this.deps.timings };
+    return { ...fallback, parameters: started.parameters, timings: started.timings ?? this.deps.timings };
   }
 
   /** A finished job's record is Temporal's until the namespace's retention runs out: that is when it dies. */
