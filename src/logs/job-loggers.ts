@@ -94,5 +94,5 @@ function fileSink(level: LogLevel, path: string): Sink {
 /** writeSync may write part of a buffer; a log line goes in whole. */
 function writeAll(fd: number, line: string): void {
   const bytes = Buffer.from(line);
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done);
+  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done);
 }
