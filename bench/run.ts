@@ -30,6 +30,7 @@ import { rawLocalWorkflow, rawNoopWorkflow } from './raw-workflow.js';
 import { submitJob } from './lib/api-jobs.js';
 import { postJob } from './lib/http-post.js';
 import { fanOutScenario } from './lib/fan-out-scenario.js';
+import { fileCreateMicros, waitForQuietFs } from './lib/fs-probe.js';
 import { notificationsScenario } from './lib/notifications-scenario.js';
 import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
@@ -85,12 +86,18 @@ const { values: opts } = parseArgs({
     /** How the API and worker run: `start` (one process, as npm start runs them) or `split` (two processes). */
     deployment: { type: 'string', default: 'start' },
     'dynamic-config': { type: 'string', default: '' },
+    /**
+     * Before the variants that write job logs (the burst, jobs without HTTP), wait up to this long for
+     * file creates to cost under 100 µs again (see lib/fs-probe.ts); 0 measures whatever state it finds.
+     */
+    'fs-quiet-wait': { type: 'string', default: '360' },
   },
 });
 const N = Number(opts.n);
 const C = Number(opts.c);
 const WARMUP = Number(opts.warmup);
 const WORKERS = Number(opts.workers);
+const FS_QUIET_WAIT_S = Number(opts['fs-quiet-wait']);
 const STOP_SAMPLES = Number(opts['stop-samples']);
 const SCENARIOS = new Set(opts.scenarios.split(','));
 if (opts.deployment !== 'start' && opts.deployment !== 'split') throw new Error(`--deployment is start or split, not ${opts.deployment}`);
@@ -177,7 +184,7 @@ async function main() {
     const idle = { api_rss_idle_mib: rssMiB(api.pid), worker_rss_idle_mib: rssMiB(worker.pid) };
 
     if (SCENARIOS.has('burst')) {
-      await burst(client, base, headers, () => {
+      await burst(client, base, headers, dir, () => {
         const app = cpuMeter(server.process.pid!, api.pid!);
         // Split, the API process is the app; the worker's share is reported beside it.
         const split = together ? undefined : cpuMeter(server.process.pid!, worker.pid!);
@@ -209,7 +216,7 @@ async function main() {
     if (SCENARIOS.has('cluster')) report('cluster', await clusterScenario({ n: N, callers: C, secret: SECRET }));
     // Opt-in: the burst through npm start itself, eager workflow start on and off, interleaved.
     if (SCENARIOS.has('start')) report('start', await startScenario({ dir, n: N, callers: C, secret: SECRET, rounds: 2 }));
-    if (SCENARIOS.has('raw')) await raw(client, server, base, headers, env);
+    if (SCENARIOS.has('raw')) await raw(client, server, base, headers, env, dir);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
     if (SCENARIOS.has('footprint'))
@@ -279,8 +286,15 @@ async function main() {
 }
 
 /** 1. N no-op jobs through the REST API by C concurrent callers. */
-async function burst(client: Client, base: string, headers: Record<string, string>, meter: () => (jobs: number) => Record<string, number>) {
+async function burst(
+  client: Client,
+  base: string,
+  headers: Record<string, string>,
+  benchDir: string,
+  meter: () => (jobs: number) => Record<string, number>,
+) {
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+  const fs = await waitForQuietFs(benchDir, FS_QUIET_WAIT_S, (l) => console.error(l));
   const warm = WARMUP > 0 ? await submitAll(() => postJob(`${base}/jobs`, headers, body), WARMUP) : undefined;
   if (warm) await drained(client, API_QUEUE);
   const warmRate = warm ? latencyMetrics(await runTimes(client, warm.ids), warm.firstSubmit).completions_per_s : 'n/a';
@@ -295,6 +309,9 @@ async function burst(client: Client, base: string, headers: Record<string, strin
     ...latencyMetrics(await runTimes(client, ids), firstSubmit),
     ...spent,
     warmup_completions_per_s: warmRate,
+    ...fs,
+    // The same probe after the run: the burst's own log files do not slow creates (no removals).
+    log_create_us_after: fileCreateMicros(benchDir),
   });
 }
 
@@ -359,7 +376,14 @@ async function persistenceCost(client: Client, base: string, headers: Record<str
   };
 }
 
-async function raw(client: Client, server: DevServer, base: string, headers: Record<string, string>, apiEnv: Record<string, string>) {
+async function raw(
+  client: Client,
+  server: DevServer,
+  base: string,
+  headers: Record<string, string>,
+  apiEnv: Record<string, string>,
+  benchDir: string,
+) {
   const env = {
     TEMPORAL_ADDRESS: server.address,
     RAW_TASK_QUEUE: RAW_QUEUE,
@@ -432,7 +456,7 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
   const burstRate = results.burst?.completions_per_s as number | undefined;
   // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
   // to the best raw variant into what the job costs and what its HTTP hop costs.
-  const direct = await directJobs(client, server, apiEnv);
+  const direct = await directJobs(client, server, apiEnv, benchDir);
   // What one job costs the server: a NOOP, and a DEMO with its default three check-ins.
   const noop = await persistenceCost(client, base, headers, { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
   const demo = await persistenceCost(client, base, headers, {
@@ -455,7 +479,8 @@ async function raw(client: Client, server: DevServer, base: string, headers: Rec
 }
 
 /** NOOP jobs through the job service in the worker's own process (bench/direct-jobs.ts), eager starts included. */
-async function directJobs(client: Client, server: DevServer, apiEnv: Record<string, string>): Promise<number> {
+async function directJobs(client: Client, server: DevServer, apiEnv: Record<string, string>, benchDir: string): Promise<number> {
+  const fs = await waitForQuietFs(benchDir, FS_QUIET_WAIT_S, (l) => console.error(l));
   const direct = await selfSubmitted<{ ids: string[]; latencies: number[] }>(
     client,
     server,
@@ -470,7 +495,7 @@ async function directJobs(client: Client, server: DevServer, apiEnv: Record<stri
     DIRECT_QUEUE,
     (line) => line.ids,
   );
-  report('jobs-without-http', { n: N, ...direct.submits, ...direct.metrics, ...direct.spent });
+  report('jobs-without-http', { n: N, ...direct.submits, ...direct.metrics, ...direct.spent, ...fs });
   return direct.metrics.completions_per_s;
 }
 

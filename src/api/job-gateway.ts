@@ -1,4 +1,4 @@
-import { randomBytes, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { canonicalJson } from '../shared/canonical-json.js';
@@ -25,6 +25,7 @@ import type { HookRecord } from '../workflows/hook-outbox.js';
 import { jobView, reconcile, withLiveRun, type PendingRun } from '../views/job-view.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
+import { newJobId } from './new-job-id.js';
 import { readPage } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
@@ -63,7 +64,7 @@ export class JobGateway {
   async submit(request: SubmitRequest): Promise<JobStats> {
     const now = nowSec();
     const definition = this.deps.registry.get(request.name);
-    const id = request.unique ? uniqueJobId(request.name, request.parameters) : randomBytes(12).toString('hex');
+    const id = request.unique ? uniqueJobId(request.name, request.parameters) : newJobId();
     const input: JobInput = {
       id,
       name: request.name,

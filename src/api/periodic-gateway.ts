@@ -1,5 +1,4 @@
 import { nowSec } from '../shared/time.js';
-import { randomBytes } from 'node:crypto';
 import {
   MONTHS,
   ScheduleNotFoundError,
@@ -25,6 +24,7 @@ import { redactParameters } from '../shared/redact.js';
 import { consecutiveFailures } from '../schedules/schedule-health.js';
 import { readPage } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
+import { newJobId } from './new-job-id.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
 export interface PeriodicRecord {
@@ -73,7 +73,7 @@ export class PeriodicGateway {
     // The request schema has checked the cron spec and the time zone.
     const times = parseCronSpec(request.cronSpec);
     const { options } = request;
-    const id = randomBytes(12).toString('hex');
+    const id = newJobId();
     // The record is for showing the job: no secrets (the schedule's action keeps them for the executions).
     const record: PeriodicRecord = { id, ...request, parameters: redactParameters(request.parameters), enqueueTime: nowSec() };
     // Every fire starts the same input; the workflow takes its own id and times (see executionInput).
