@@ -16,7 +16,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { Queue } from 'bullmq';
@@ -30,7 +30,7 @@ import { rawLocalWorkflow, rawNoopWorkflow } from './raw-workflow.js';
 import { submitJob } from './lib/api-jobs.js';
 import { postJob } from './lib/http-post.js';
 import { fanOutScenario } from './lib/fan-out-scenario.js';
-import { fileCreateMicros, waitForQuietFs } from './lib/fs-probe.js';
+import { benchLogDir, fileCreateMicros, pruneBenchLogs, waitForQuietFs } from './lib/fs-probe.js';
 import { notificationsScenario } from './lib/notifications-scenario.js';
 import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
@@ -131,17 +131,16 @@ function serverLog(path: string): (line: string) => void {
   };
 }
 
-async function main() {
-  const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
-  const cli = await locateTemporalCli({ log: (l) => console.error(l) });
-  const server = await startDevServer({
+/** A dev server as `npm start` runs it (SQLite file, pragmas), with the bench's experiment flags. */
+async function benchServer(cli: string, dbFile: string, log?: (line: string) => void): Promise<DevServer> {
+  return startDevServer({
     cli,
     ip: '127.0.0.1',
     port: await freePort(),
-    dbFile: join(dir, 'temporal.db'),
+    dbFile,
     synchronous: opts['sqlite-sync'] === 'NORMAL' ? 'NORMAL' : 'FULL',
     extraPragmas: opts['sqlite-pragmas'].split(',').filter(Boolean),
-    ...(opts['server-log'] ? { log: serverLog(opts['server-log']) } : {}),
+    ...(log ? { log } : {}),
     dynamicConfig: Object.fromEntries(
       opts['dynamic-config']
         .split(',')
@@ -149,6 +148,36 @@ async function main() {
         .map((pair) => pair.split('=') as [string, string]),
     ),
   });
+}
+
+/**
+ * Runs one throughput variant against a dev server of its own, started fresh, so every variant
+ * meets the same server state: on one server the later variants would find a larger database and
+ * a Go heap already grown to its budget (the first variant pays for faulting it in, ~110 more
+ * page faults per job), whatever ran before them.
+ */
+async function onFreshServer<T>(
+  cli: string,
+  dir: string,
+  name: string,
+  run: (server: DevServer, client: Client) => Promise<T>,
+): Promise<T> {
+  const serverDir = join(dir, `server-${name}`);
+  mkdirSync(serverDir, { recursive: true });
+  const server = await benchServer(cli, join(serverDir, 'temporal.db'));
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    return await run(server, new Client({ connection }));
+  } finally {
+    await connection.close();
+    await server.stop();
+  }
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
+  const cli = await locateTemporalCli({ log: (l) => console.error(l) });
+  const server = await benchServer(cli, join(dir, 'temporal.db'), opts['server-log'] ? serverLog(opts['server-log']) : undefined);
   console.error(
     `server: sqlite synchronous=${opts['sqlite-sync']}${opts['sqlite-pragmas'] ? ` ${opts['sqlite-pragmas']}` : ''} dynamic config ${opts['dynamic-config'] || '(default)'}`,
   );
@@ -159,7 +188,7 @@ async function main() {
   writeFileSync(
     configPath,
     JSON.stringify({
-      job_loggers: [{ name: 'FILE', level: 'INFO', settings: { base_dir: join(dir, 'logs') } }],
+      job_loggers: [{ name: 'FILE', level: 'INFO', settings: { base_dir: benchLogDir(basename(dir)) } }],
       loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
     }),
   );
@@ -184,7 +213,7 @@ async function main() {
     const idle = { api_rss_idle_mib: rssMiB(api.pid), worker_rss_idle_mib: rssMiB(worker.pid) };
 
     if (SCENARIOS.has('burst')) {
-      await burst(client, base, headers, dir, () => {
+      await burst(client, base, headers, benchLogDir(basename(dir)), () => {
         const app = cpuMeter(server.process.pid!, api.pid!);
         // Split, the API process is the app; the worker's share is reported beside it.
         const split = together ? undefined : cpuMeter(server.process.pid!, worker.pid!);
@@ -216,7 +245,7 @@ async function main() {
     if (SCENARIOS.has('cluster')) report('cluster', await clusterScenario({ n: N, callers: C, secret: SECRET }));
     // Opt-in: the burst through npm start itself, eager workflow start on and off, interleaved.
     if (SCENARIOS.has('start')) report('start', await startScenario({ dir, n: N, callers: C, secret: SECRET, rounds: 2 }));
-    if (SCENARIOS.has('raw')) await raw(client, server, base, headers, env, dir);
+    if (SCENARIOS.has('raw')) await raw(cli, client, base, headers, env, dir);
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
     if (SCENARIOS.has('footprint'))
@@ -281,6 +310,7 @@ async function main() {
     await connection.close();
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
+    pruneBenchLogs();
   }
   printTable();
 }
@@ -290,11 +320,12 @@ async function burst(
   client: Client,
   base: string,
   headers: Record<string, string>,
-  benchDir: string,
+  /** Where the job logs go: the probes of file creates go beside them. */
+  logDir: string,
   meter: () => (jobs: number) => Record<string, number>,
 ) {
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
-  const fs = await waitForQuietFs(benchDir, FS_QUIET_WAIT_S, (l) => console.error(l));
+  const fs = await waitForQuietFs(logDir, FS_QUIET_WAIT_S, (l) => console.error(l));
   const warm = WARMUP > 0 ? await submitAll(() => postJob(`${base}/jobs`, headers, body), WARMUP) : undefined;
   if (warm) await drained(client, API_QUEUE);
   const warmRate = warm ? latencyMetrics(await runTimes(client, warm.ids), warm.firstSubmit).completions_per_s : 'n/a';
@@ -311,7 +342,7 @@ async function burst(
     warmup_completions_per_s: warmRate,
     ...fs,
     // The same probe after the run: the burst's own log files do not slow creates (no removals).
-    log_create_us_after: fileCreateMicros(benchDir),
+    log_create_us_after: fileCreateMicros(logDir),
   });
 }
 
@@ -377,20 +408,20 @@ async function persistenceCost(client: Client, base: string, headers: Record<str
 }
 
 async function raw(
-  client: Client,
-  server: DevServer,
+  cli: string,
+  apiClient: Client,
   base: string,
   headers: Record<string, string>,
   apiEnv: Record<string, string>,
   benchDir: string,
 ) {
-  const env = {
+  const workerEnv = (server: DevServer) => ({
     TEMPORAL_ADDRESS: server.address,
     RAW_TASK_QUEUE: RAW_QUEUE,
     RAW_WORKERS: String(WORKERS),
     RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
-  };
-  const polling = () =>
+  });
+  const polling = (client: Client) =>
     until(
       async () => {
         const queue = await client.workflowService.describeTaskQueue({
@@ -409,57 +440,63 @@ async function raw(
     ['activity', rawNoopWorkflow],
     ['local_activity', rawLocalWorkflow],
   ] as const) {
-    const worker = spawnNode('bench/raw-worker.ts', [], env);
-    try {
-      // Submissions start once the worker polls, so enqueue→start does not include its boot.
-      await polling();
-      const run = `${name}-${Date.now().toString(36)}`;
-      if (WARMUP > 0) {
-        await submitAll(async (i) => {
-          await client.workflow.start(workflow, { workflowId: `raw-${run}-warm-${i}`, taskQueue: RAW_QUEUE });
-          return '';
-        }, WARMUP);
+    await onFreshServer(cli, benchDir, name, async (server, client) => {
+      const worker = spawnNode('bench/raw-worker.ts', [], workerEnv(server));
+      try {
+        // Submissions start once the worker polls, so enqueue→start does not include its boot.
+        await polling(client);
+        const run = `${name}-${Date.now().toString(36)}`;
+        if (WARMUP > 0) {
+          await submitAll(async (i) => {
+            await client.workflow.start(workflow, { workflowId: `raw-${run}-warm-${i}`, taskQueue: RAW_QUEUE });
+            return '';
+          }, WARMUP);
+          await drained(client, RAW_QUEUE);
+        }
+        const cpu = cpuMeter(server.process.pid!, worker.pid!);
+        const {
+          ids,
+          firstSubmit,
+          metrics: submitted,
+        } = await submitAll(async (i) => {
+          const id = `raw-${run}-${i}`;
+          await client.workflow.start(workflow, { workflowId: id, taskQueue: RAW_QUEUE });
+          return id;
+        });
         await drained(client, RAW_QUEUE);
+        const spent = cpu(N);
+        const metrics = latencyMetrics(await runTimes(client, ids), firstSubmit);
+        variants[name] = metrics.completions_per_s;
+        report(name === 'activity' ? 'raw-temporal' : `raw-${name.replace('_', '-')}`, { ...submitted, ...metrics, ...spent });
+      } finally {
+        await stop(worker);
       }
-      const cpu = cpuMeter(server.process.pid!, worker.pid!);
-      const {
-        ids,
-        firstSubmit,
-        metrics: submitted,
-      } = await submitAll(async (i) => {
-        const id = `raw-${run}-${i}`;
-        await client.workflow.start(workflow, { workflowId: id, taskQueue: RAW_QUEUE });
-        return id;
-      });
-      await drained(client, RAW_QUEUE);
-      const spent = cpu(N);
-      const metrics = latencyMetrics(await runTimes(client, ids), firstSubmit);
-      variants[name] = metrics.completions_per_s;
-      report(name === 'activity' ? 'raw-temporal' : `raw-${name.replace('_', '-')}`, { ...submitted, ...metrics, ...spent });
-    } finally {
-      await stop(worker);
-    }
+    });
   }
   // c. a local activity, started eagerly: the worker's process submits through its own connection.
-  const prefix = `raw-eager-${Date.now().toString(36)}`;
-  const eager = await selfSubmitted<{ eager: number; latencies: number[] }>(
-    client,
-    server,
-    'bench/raw-worker.ts',
-    { ...env, RAW_SUBMIT_N: String(N), RAW_WARMUP_N: String(WARMUP), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix },
-    RAW_QUEUE,
-    () => Array.from({ length: N }, (_, i) => `${prefix}-${i}`),
-  );
-  variants.local_activity_eager = eager.metrics.completions_per_s;
-  report('raw-local-eager', { n: N, eager_starts: eager.line.eager, ...eager.submits, ...eager.metrics, ...eager.spent });
+  await onFreshServer(cli, benchDir, 'local-eager', async (server, client) => {
+    const prefix = `raw-eager-${Date.now().toString(36)}`;
+    const eager = await selfSubmitted<{ eager: number; latencies: number[] }>(
+      client,
+      server,
+      'bench/raw-worker.ts',
+      { ...workerEnv(server), RAW_SUBMIT_N: String(N), RAW_WARMUP_N: String(WARMUP), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix },
+      RAW_QUEUE,
+      () => Array.from({ length: N }, (_, i) => `${prefix}-${i}`),
+    );
+    variants.local_activity_eager = eager.metrics.completions_per_s;
+    report('raw-local-eager', { n: N, eager_starts: eager.line.eager, ...eager.submits, ...eager.metrics, ...eager.spent });
+  });
   const [bestName, best] = Object.entries(variants).sort((a, b) => b[1] - a[1])[0]!;
   const burstRate = results.burst?.completions_per_s as number | undefined;
   // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
   // to the best raw variant into what the job costs and what its HTTP hop costs.
-  const direct = await directJobs(client, server, apiEnv, benchDir);
+  const direct = await onFreshServer(cli, benchDir, 'direct', (server, client) =>
+    directJobs(client, server, { ...apiEnv, TEMPORAL_ADDRESS: server.address }, benchLogDir(basename(benchDir))),
+  );
   // What one job costs the server: a NOOP, and a DEMO with its default three check-ins.
-  const noop = await persistenceCost(client, base, headers, { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
-  const demo = await persistenceCost(client, base, headers, {
+  const noop = await persistenceCost(apiClient, base, headers, { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
+  const demo = await persistenceCost(apiClient, base, headers, {
     name: 'DEMO',
     parameters: { image: 'demo-cost' },
     metadata: { kind: 'Generic' },
@@ -479,8 +516,8 @@ async function raw(
 }
 
 /** NOOP jobs through the job service in the worker's own process (bench/direct-jobs.ts), eager starts included. */
-async function directJobs(client: Client, server: DevServer, apiEnv: Record<string, string>, benchDir: string): Promise<number> {
-  const fs = await waitForQuietFs(benchDir, FS_QUIET_WAIT_S, (l) => console.error(l));
+async function directJobs(client: Client, server: DevServer, apiEnv: Record<string, string>, logDir: string): Promise<number> {
+  const fs = await waitForQuietFs(logDir, FS_QUIET_WAIT_S, (l) => console.error(l));
   const direct = await selfSubmitted<{ ids: string[]; latencies: number[] }>(
     client,
     server,

@@ -1,4 +1,5 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, round } from './stats.js';
 
@@ -48,4 +49,33 @@ export async function waitForQuietFs(
     micros = fileCreateMicros(parent);
   }
   return { log_create_us: micros, fs_quiet_wait_s: round((Date.now() - started) / 1000, 1) };
+}
+
+/**
+ * Where a bench run's job logs go: beside the runs before it, not in the run's temporary directory.
+ * Removing thousands of log files at the end of a run would slow every file create of the next
+ * run for up to five minutes (see fileCreateMicros), so they stay, and each run removes only the
+ * logs of runs older than `keepHours`, once its measurements are done.
+ */
+export function benchLogDir(runName: string): string {
+  return join(tmpdir(), 'jobservice-bench-logs', runName);
+}
+
+export function pruneBenchLogs(keepHours = 24): void {
+  const root = join(tmpdir(), 'jobservice-bench-logs');
+  let entries: string[];
+  try {
+    entries = readdirSync(root);
+  } catch {
+    return;
+  }
+  const cutoff = Date.now() - keepHours * 3600_000;
+  for (const entry of entries) {
+    const path = join(root, entry);
+    try {
+      if (statSync(path).mtimeMs < cutoff) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
 }
