@@ -246,6 +246,28 @@ async function main() {
     // Opt-in: the burst through npm start itself, eager workflow start on and off, interleaved.
     if (SCENARIOS.has('start')) report('start', await startScenario({ dir, n: N, callers: C, secret: SECRET, rounds: 2 }));
     if (SCENARIOS.has('raw')) await raw(cli, client, base, headers, env, dir);
+    // Opt-in: the burst again after everything else, on a server and an API process of its own, to
+    // tell the burst's place in the run (always first) from what its HTTP hop costs.
+    if (SCENARIOS.has('burst-late')) {
+      await onFreshServer(cli, dir, 'burst-late', async (lateServer, lateClient) => {
+        const port = await freePort();
+        const late = spawnNode('src/start.ts', [], { ...env, TEMPORAL_ADDRESS: lateServer.address, JOB_SERVICE_PORT: String(port) });
+        try {
+          const lateBase = `http://127.0.0.1:${port}/api/v1`;
+          await until(async () => (await fetch(`${lateBase}/stats`)).status === 200, 60_000, 'the late API and worker');
+          await burst(
+            lateClient,
+            lateBase,
+            headers,
+            benchLogDir(basename(dir)),
+            () => cpuMeter(lateServer.process.pid!, late.pid!),
+            'burst-late',
+          );
+        } finally {
+          await stop(late);
+        }
+      });
+    }
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
     if (SCENARIOS.has('footprint'))
@@ -323,6 +345,7 @@ async function burst(
   /** Where the job logs go: the probes of file creates go beside them. */
   logDir: string,
   meter: () => (jobs: number) => Record<string, number>,
+  scenario = 'burst',
 ) {
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
   const fs = await waitForQuietFs(logDir, FS_QUIET_WAIT_S, (l) => console.error(l));
@@ -333,7 +356,7 @@ async function burst(
   const { ids, firstSubmit, metrics } = await submitAll(() => postJob(`${base}/jobs`, headers, body));
   await drained(client, API_QUEUE);
   const spent = cpu(N);
-  report('burst', {
+  report(scenario, {
     deployment: opts.deployment,
     warmup: WARMUP,
     ...metrics,
