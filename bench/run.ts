@@ -165,11 +165,12 @@ async function onFreshServer<T>(
   const serverDir = join(dir, `server-${name}`);
   mkdirSync(serverDir, { recursive: true });
   const server = await benchServer(cli, join(serverDir, 'temporal.db'));
-  const connection = await Connection.connect({ address: server.address });
+  let connection: Connection | undefined;
   try {
+    connection = await Connection.connect({ address: server.address });
     return await run(server, new Client({ connection }));
   } finally {
-    await connection.close();
+    await connection?.close().catch(() => undefined);
     await server.stop();
   }
 }
@@ -346,6 +347,7 @@ async function burst(
   logDir: string,
   meter: () => (jobs: number) => Record<string, number>,
   scenario = 'burst',
+  deployment = opts.deployment,
 ) {
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
   const fs = await waitForQuietFs(logDir, FS_QUIET_WAIT_S, (l) => console.error(l));
@@ -357,7 +359,7 @@ async function burst(
   await drained(client, API_QUEUE);
   const spent = cpu(N);
   report(scenario, {
-    deployment: opts.deployment,
+    deployment,
     warmup: WARMUP,
     ...metrics,
     ...latencyMetrics(await runTimes(client, ids), firstSubmit),
@@ -514,8 +516,10 @@ async function raw(
   const burstRate = results.burst?.completions_per_s as number | undefined;
   // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
   // to the best raw variant into what the job costs and what its HTTP hop costs.
+  // The file system settles first, so the fresh server waits for nothing.
+  const fs = await waitForQuietFs(benchLogDir(basename(benchDir)), FS_QUIET_WAIT_S, (l) => console.error(l));
   const direct = await onFreshServer(cli, benchDir, 'direct', (server, client) =>
-    directJobs(client, server, { ...apiEnv, TEMPORAL_ADDRESS: server.address }, benchLogDir(basename(benchDir))),
+    directJobs(client, server, { ...apiEnv, TEMPORAL_ADDRESS: server.address }, fs),
   );
   // What one job costs the server: a NOOP, and a DEMO with its default three check-ins.
   const noop = await persistenceCost(apiClient, base, headers, { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
@@ -539,8 +543,12 @@ async function raw(
 }
 
 /** NOOP jobs through the job service in the worker's own process (bench/direct-jobs.ts), eager starts included. */
-async function directJobs(client: Client, server: DevServer, apiEnv: Record<string, string>, logDir: string): Promise<number> {
-  const fs = await waitForQuietFs(logDir, FS_QUIET_WAIT_S, (l) => console.error(l));
+async function directJobs(
+  client: Client,
+  server: DevServer,
+  apiEnv: Record<string, string>,
+  fs: { log_create_us: number; fs_quiet_wait_s: number },
+): Promise<number> {
   const direct = await selfSubmitted<{ ids: string[]; latencies: number[] }>(
     client,
     server,

@@ -5,8 +5,8 @@ import { percentile, round } from './stats.js';
 
 /**
  * What creating a job's log costs the kernel here: microseconds to create, write and close a small
- * file in a fresh directory under `parent` (median of `count`). The files stay until the bench
- * removes its directory: deleting them now would slow the very creates it measures (below).
+ * file in a fresh directory under `parent` (median of `count`). The files stay with the run's job
+ * logs (see benchLogDir): deleting them would slow the very creates it measures (below).
  *
  * On this machine's root file system (ext4 without a journal) a create scans past every inode
  * freed in the last one to five minutes (`recently_deleted` in ext4's inode allocator): about

@@ -38,12 +38,13 @@ function procStat(pid: number): { user: number; system: number; minorFaults: num
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, minorFaults: Number(fields[7]) };
 }
 
-/** The whole machine's busy CPU seconds so far (every CPU, all but idle and iowait) and softirq's share, from /proc/stat. */
+/** The whole machine's busy CPU seconds so far (every CPU, all but idle, iowait and steal) and softirq's share, from /proc/stat. */
 function machineStat(): { busy: number; softirq: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  // user nice system idle iowait irq softirq steal …, in clock ticks of 1/100 s
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return { busy: (user + nice + system + irq + softirq + steal) / 100, softirq: softirq / 100 };
+  // user nice system idle iowait irq softirq steal …, in clock ticks of 1/100 s; steal is other
+  // guests' time on the host, not this machine's work.
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0] = fields;
+  return { busy: (user + nice + system + irq + softirq) / 100, softirq: softirq / 100 };
 }
 
 /**

@@ -112,8 +112,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     let abandonTimer: ReturnType<typeof setTimeout> | undefined;
     let abandoned = false;
     let interruption: Interruption | undefined;
-    // Made when the job first looks at its signal (most short jobs never do: an AbortSignal costs
-    // ~50 µs of EventTarget set-up), already aborted if the run was interrupted before that.
+    // Made when the job first looks at its signal (most short jobs never do: an AbortSignal and its
+    // listener are a few µs of EventTarget set-up), already aborted if the run was interrupted before that.
     let abort: AbortController | undefined;
     const signal = () => {
       if (!abort) {

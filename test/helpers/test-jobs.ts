@@ -123,6 +123,23 @@ export const shortJob = defineJob({
   },
 });
 
+/**
+ * Waits on plain timers without looking at its signal until it is asked to stop, and only then
+ * reads the signal and sleeps: the signal made that late must already be aborted, with the reason.
+ */
+export const lateSignalJob = defineJob({
+  name: 'TEST_LATE_SIGNAL',
+  params: z.object({}).strict(),
+  async run(ctx) {
+    const deadline = Date.now() + 30_000;
+    while (!ctx.opCommand() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const { aborted, reason } = ctx.signal;
+    const before = Date.now();
+    await ctx.sleep(10_000);
+    ctx.logger.info(`late signal: aborted=${aborted} reason=${String(reason)} sleep_ms=${Date.now() - before}`);
+  },
+});
+
 async function assertRejects(promise: Promise<unknown>) {
   try {
     await promise;
@@ -192,6 +209,7 @@ export function testRegistry(
       flipJob,
       secretsJob,
       shortJob,
+      lateSignalJob,
       retentionJob(settings),
       retentionRepositoryJob(settings),
       garbageCollectionJob(settings),

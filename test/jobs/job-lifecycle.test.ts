@@ -156,6 +156,23 @@ describe('job lifecycle', () => {
     assert.match(log, /received stop after 30%/);
   });
 
+  it('a job that first looks at its signal after a stop finds it aborted, with the stop as its reason', async () => {
+    const { id } = await h.submit({ name: 'TEST_LATE_SIGNAL', parameters: {}, metadata: { kind: 'Generic' } });
+    await h.waitForStatus(id, ['Running']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(id, ['Stopped'], 10_000);
+    const log = await waitFor(
+      async () => (await h.request('GET', `/api/v1/jobs/${id}/log`)).text(),
+      (text) => text.includes('late signal:'),
+      { what: 'the job to report its late signal' },
+    );
+    const [, aborted, reason, sleptMs] = /late signal: aborted=(\w+) reason=(\w+) sleep_ms=(\d+)/.exec(log) ?? [];
+    assert.equal(aborted, 'true');
+    assert.equal(reason, 'stop');
+    // Its 10 s sleep on an aborted signal returns at once.
+    assert.ok(Number(sleptMs) < 1_000, `slept ${sleptMs} ms on an aborted signal`);
+  });
+
   it('cancels a running job: status Cancelled and the job sees opCommand() = cancel', async () => {
     const { id } = await h.submit(demo({ step_ms: 30_000 }));
     await h.waitForStatus(id, ['Running']);
