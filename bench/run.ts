@@ -263,7 +263,11 @@ async function main() {
             benchLogDir(basename(dir)),
             () => cpuMeter(lateServer.process.pid!, late.pid!),
             'burst-late',
+            'start',
           );
+        } catch (err) {
+          console.error('late api output:', late.output.join(''));
+          throw err;
         } finally {
           await stop(late);
         }
