@@ -91,6 +91,11 @@ const { values: opts } = parseArgs({
      * file creates to cost under 100 µs again (see lib/fs-probe.ts); 0 measures whatever state it finds.
      */
     'fs-quiet-wait': { type: 'string', default: '360' },
+    /**
+     * With raw: rounds of the API burst and the best raw variant (the first is the scenarios' own),
+     * alternating, each on a fresh server; the rounds line reports the ratio of their medians.
+     */
+    rounds: { type: 'string', default: '1' },
   },
 });
 const N = Number(opts.n);
@@ -98,6 +103,7 @@ const C = Number(opts.c);
 const WARMUP = Number(opts.warmup);
 const WORKERS = Number(opts.workers);
 const FS_QUIET_WAIT_S = Number(opts['fs-quiet-wait']);
+const ROUNDS = Number(opts.rounds);
 const STOP_SAMPLES = Number(opts['stop-samples']);
 const SCENARIOS = new Set(opts.scenarios.split(','));
 if (opts.deployment !== 'start' && opts.deployment !== 'split') throw new Error(`--deployment is start or split, not ${opts.deployment}`);
@@ -249,30 +255,7 @@ async function main() {
     if (SCENARIOS.has('raw')) await raw(cli, client, base, headers, env, dir);
     // Opt-in: the burst again after everything else, on a server and an API process of its own, to
     // tell the burst's place in the run (always first) from what its HTTP hop costs.
-    if (SCENARIOS.has('burst-late')) {
-      await onFreshServer(cli, dir, 'burst-late', async (lateServer, lateClient) => {
-        const port = await freePort();
-        const late = spawnNode('src/start.ts', [], { ...env, TEMPORAL_ADDRESS: lateServer.address, JOB_SERVICE_PORT: String(port) });
-        try {
-          const lateBase = `http://127.0.0.1:${port}/api/v1`;
-          await until(async () => (await fetch(`${lateBase}/stats`)).status === 200, 60_000, 'the late API and worker');
-          await burst(
-            lateClient,
-            lateBase,
-            headers,
-            benchLogDir(basename(dir)),
-            () => cpuMeter(lateServer.process.pid!, late.pid!),
-            'burst-late',
-            'start',
-          );
-        } catch (err) {
-          console.error('late api output:', late.output.join(''));
-          throw err;
-        } finally {
-          await stop(late);
-        }
-      });
-    }
+    if (SCENARIOS.has('burst-late')) await apiBurstOnFreshServer(cli, dir, env, headers, 'burst-late');
     if (SCENARIOS.has('bullmq')) await bullmq(dir);
     if (SCENARIOS.has('stop')) await stopLatency(base, headers);
     if (SCENARIOS.has('footprint'))
@@ -503,19 +486,7 @@ async function raw(
     });
   }
   // c. a local activity, started eagerly: the worker's process submits through its own connection.
-  await onFreshServer(cli, benchDir, 'local-eager', async (server, client) => {
-    const prefix = `raw-eager-${Date.now().toString(36)}`;
-    const eager = await selfSubmitted<{ eager: number; latencies: number[] }>(
-      client,
-      server,
-      'bench/raw-worker.ts',
-      { ...workerEnv(server), RAW_SUBMIT_N: String(N), RAW_WARMUP_N: String(WARMUP), RAW_CALLERS: String(C), RAW_ID_PREFIX: prefix },
-      RAW_QUEUE,
-      () => Array.from({ length: N }, (_, i) => `${prefix}-${i}`),
-    );
-    variants.local_activity_eager = eager.metrics.completions_per_s;
-    report('raw-local-eager', { n: N, eager_starts: eager.line.eager, ...eager.submits, ...eager.metrics, ...eager.spent });
-  });
+  variants.local_activity_eager = await rawEagerOnFreshServer(cli, benchDir, 'raw-local-eager');
   const [bestName, best] = Object.entries(variants).sort((a, b) => b[1] - a[1])[0]!;
   const burstRate = results.burst?.completions_per_s as number | undefined;
   // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
@@ -532,6 +503,33 @@ async function raw(
     parameters: { image: 'demo-cost' },
     metadata: { kind: 'Generic' },
   });
+  if (ROUNDS > 1 && burstRate !== undefined && bestName === 'local_activity_eager') {
+    // The machine's speed drifts over minutes: more rounds of the two variants the ratio compares,
+    // each on fresh processes and servers, in alternating order, and the ratio of their medians.
+    const api = [burstRate];
+    const rawBest = [best];
+    for (let round = 2; round <= ROUNDS; round++) {
+      const apiRound = () => apiBurstOnFreshServer(cli, benchDir, apiEnv, headers, `burst-round-${round}`);
+      const rawRound = () => rawEagerOnFreshServer(cli, benchDir, `raw-local-eager-round-${round}`);
+      if (round % 2 === 0) {
+        rawBest.push(await rawRound());
+        api.push(await apiRound());
+      } else {
+        api.push(await apiRound());
+        rawBest.push(await rawRound());
+      }
+    }
+    const apiMedian = percentile(api, 0.5);
+    const rawMedian = percentile(rawBest, 0.5);
+    report('rounds', {
+      rounds: ROUNDS,
+      api_per_s: api.join(' '),
+      best_raw_per_s: rawBest.join(' '),
+      api_median_per_s: apiMedian,
+      best_raw_median_per_s: rawMedian,
+      api_to_best_raw_ratio_of_medians: round(apiMedian / rawMedian, 2),
+    });
+  }
   report('raw-best', {
     noop_state_transitions: noop.transitions,
     noop_history_events: noop.events,
@@ -543,6 +541,60 @@ async function raw(
     api_to_best_raw_ratio: burstRate ? round(burstRate / best, 2) : 'n/a',
     jobs_without_http_per_s: direct,
     jobs_without_http_to_best_raw_ratio: round(direct / best, 2),
+  });
+}
+
+/**
+ * The burst once more, on a server and an API process (`npm start`'s shape) of its own, reported
+ * as `scenario`; its completions per second.
+ */
+async function apiBurstOnFreshServer(
+  cli: string,
+  dir: string,
+  apiEnv: Record<string, string>,
+  headers: Record<string, string>,
+  scenario: string,
+): Promise<number> {
+  return onFreshServer(cli, dir, scenario, async (server, client) => {
+    const port = await freePort();
+    const api = spawnNode('src/start.ts', [], { ...apiEnv, TEMPORAL_ADDRESS: server.address, JOB_SERVICE_PORT: String(port) });
+    try {
+      const base = `http://127.0.0.1:${port}/api/v1`;
+      await until(async () => (await fetch(`${base}/stats`)).status === 200, 60_000, `the API and worker of ${scenario}`);
+      await burst(client, base, headers, benchLogDir(basename(dir)), () => cpuMeter(server.process.pid!, api.pid!), scenario, 'start');
+      return results[scenario]!.completions_per_s as number;
+    } catch (err) {
+      console.error(`${scenario} api output:`, api.output.join(''));
+      throw err;
+    } finally {
+      await stop(api);
+    }
+  });
+}
+
+/** The raw ceiling's best variant (a local activity, started eagerly from the worker's own process) on a server of its own. */
+async function rawEagerOnFreshServer(cli: string, benchDir: string, scenario: string): Promise<number> {
+  return onFreshServer(cli, benchDir, scenario, async (server, client) => {
+    const prefix = `raw-eager-${Date.now().toString(36)}`;
+    const eager = await selfSubmitted<{ eager: number; latencies: number[] }>(
+      client,
+      server,
+      'bench/raw-worker.ts',
+      {
+        TEMPORAL_ADDRESS: server.address,
+        RAW_TASK_QUEUE: RAW_QUEUE,
+        RAW_WORKERS: String(WORKERS),
+        RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
+        RAW_SUBMIT_N: String(N),
+        RAW_WARMUP_N: String(WARMUP),
+        RAW_CALLERS: String(C),
+        RAW_ID_PREFIX: prefix,
+      },
+      RAW_QUEUE,
+      () => Array.from({ length: N }, (_, i) => `${prefix}-${i}`),
+    );
+    report(scenario, { n: N, eager_starts: eager.line.eager, ...eager.submits, ...eager.metrics, ...eager.spent });
+    return eager.metrics.completions_per_s;
   });
 }
 
