@@ -10,6 +10,7 @@
  *   npm run bench -- --n 1000 --scenarios burst,cluster      (the burst on the embedded server, then on the cluster profile)
  *   npm run bench -- --n 1000 --scenarios start              (the burst through npm start, eager start on and off)
  *   npm run bench -- --n 1000 --scenarios burst --deployment split   (API and worker as two processes)
+ *   npm run bench -- --n 1000 --scenarios burst,raw --rounds 3        (API against the best raw variant, three rounds, ratio of medians)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
