@@ -1,15 +1,16 @@
 import { createServer } from 'node:net';
 
-/** A port nothing listens on right now, from the OS. */
+/** Ports this process has handed out (a few per test file or bench run). */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on right now, for a process that binds it later. Taken from below the
+ * OS's ephemeral range (as freePortBlock's are): a port the OS handed out for a listen on port 0
+ * can meanwhile become the local port of some outgoing connection, and the later bind then fails
+ * with EADDRINUSE (seen in the test suite, where several processes connect at once).
+ */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+  return freePortBlock([0]);
 }
 
 function canListen(port: number): Promise<boolean> {
@@ -29,8 +30,13 @@ export async function freePortBlock(offsets: readonly number[], low = 20_000, hi
   const span = Math.max(...offsets);
   for (let attempt = 0; attempt < 50; attempt++) {
     const base = low + Math.floor(Math.random() * (high - low - span));
+    // Nothing listens on a port this process handed out until its user binds it: never hand it out twice.
+    if (offsets.some((o) => handedOut.has(base + o))) continue;
     const free = await Promise.all(offsets.map((o) => canListen(base + o)));
-    if (free.every(Boolean)) return base;
+    if (free.every(Boolean) && !offsets.some((o) => handedOut.has(base + o))) {
+      for (const o of offsets) handedOut.add(base + o);
+      return base;
+    }
   }
   throw new Error(`no block of free ports for offsets ${offsets.join(',')} between ${low} and ${high}`);
 }
