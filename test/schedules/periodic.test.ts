@@ -220,10 +220,13 @@ describe('periodic jobs on Temporal Schedules', () => {
     );
 
     // Visibility drops a deleted execution before the server has removed its state: wait for both.
+    // The server removes the state from its transfer queue, behind the other tasks of a loaded
+    // suite: once past 20 s in a full fresh-clone run, so the deadline is a minute.
     await waitFor(
       async () => (await h.request('GET', `/api/v1/jobs/${first.id}`)).status,
       (s) => s === 404,
       {
+        timeoutMs: 60_000,
         what: 'the pruned execution to be gone',
       },
     );
