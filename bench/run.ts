@@ -428,12 +428,6 @@ async function raw(
   apiEnv: Record<string, string>,
   benchDir: string,
 ) {
-  const workerEnv = (server: DevServer) => ({
-    TEMPORAL_ADDRESS: server.address,
-    RAW_TASK_QUEUE: RAW_QUEUE,
-    RAW_WORKERS: String(WORKERS),
-    RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
-  });
   const polling = (client: Client) =>
     until(
       async () => {
@@ -454,7 +448,7 @@ async function raw(
     ['local_activity', rawLocalWorkflow],
   ] as const) {
     await onFreshServer(cli, benchDir, name, async (server, client) => {
-      const worker = spawnNode('bench/raw-worker.ts', [], workerEnv(server));
+      const worker = spawnNode('bench/raw-worker.ts', [], rawWorkerEnv(server));
       try {
         // Submissions start once the worker polls, so enqueue→start does not include its boot.
         await polling(client);
@@ -573,6 +567,16 @@ async function apiBurstOnFreshServer(
   });
 }
 
+/** A raw worker (bench/raw-worker.ts) against `server`, with the job worker's slot counts. */
+function rawWorkerEnv(server: DevServer): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: server.address,
+    RAW_TASK_QUEUE: RAW_QUEUE,
+    RAW_WORKERS: String(WORKERS),
+    RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
+  };
+}
+
 /** The raw ceiling's best variant (a local activity, started eagerly from the worker's own process) on a server of its own. */
 async function rawEagerOnFreshServer(cli: string, benchDir: string, scenario: string): Promise<number> {
   return onFreshServer(cli, benchDir, scenario, async (server, client) => {
@@ -582,10 +586,7 @@ async function rawEagerOnFreshServer(cli: string, benchDir: string, scenario: st
       server,
       'bench/raw-worker.ts',
       {
-        TEMPORAL_ADDRESS: server.address,
-        RAW_TASK_QUEUE: RAW_QUEUE,
-        RAW_WORKERS: String(WORKERS),
-        RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
+        ...rawWorkerEnv(server),
         RAW_SUBMIT_N: String(N),
         RAW_WARMUP_N: String(WARMUP),
         RAW_CALLERS: String(C),
