@@ -39,7 +39,7 @@ function procStat(pid: number): { user: number; system: number; minorFaults: num
 }
 
 /** The whole machine's busy CPU seconds so far (every CPU, all but idle, iowait and steal) and softirq's share, from /proc/stat. */
-function machineStat(): { busy: number; softirq: number } {
+export function machineStat(): { busy: number; softirq: number } {
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal …, in clock ticks of 1/100 s; steal is other
   // guests' time on the host, not this machine's work.

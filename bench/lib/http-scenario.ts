@@ -1,0 +1,76 @@
+import { postJob } from './http-post.js';
+import { pool, spawnNode, stop, until } from './processes.js';
+import { cpuSeconds, machineStat, round } from './stats.js';
+
+/**
+ * The submit's HTTP hop alone: the REST facade (bench/http-only-api.ts) with a gateway that answers
+ * at once, driven by this process's client, saturated by `callers` and then paced at `rate`/s.
+ * CPU per request of the API process, the client and the whole machine; set beside the burst's
+ * machine CPU per job, it tells what the hop costs by itself from what it costs a busy service.
+ */
+export async function httpScenario(o: { n: number; callers: number; secret: string; rate: number; seconds: number }) {
+  const api = spawnNode('bench/http-only-api.ts', [], { CORE_SECRET: o.secret });
+  try {
+    let port = 0;
+    await until(
+      async () => {
+        const line = api.output.join('').match(/\{"port":(\d+)\}/);
+        if (line) port = Number(line[1]);
+        return port > 0;
+      },
+      60_000,
+      'the HTTP-only API',
+      50,
+    );
+    const url = `http://127.0.0.1:${port}/api/v1/jobs`;
+    const headers = { authorization: `Harbor-Secret ${o.secret}`, 'content-type': 'application/json' };
+    const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+    const submit = async () => {
+      await postJob(url, headers, body);
+    };
+    // JIT and connections warm before anything is counted.
+    await pool(Math.min(o.n, 2000), o.callers, submit);
+    const saturated = await metered(api.pid!, o.n, () => pool(o.n, o.callers, submit));
+    const total = Math.max(1, Math.round(o.rate * o.seconds));
+    const paced = await metered(api.pid!, total, async () => {
+      const start = performance.now();
+      const inFlight: Promise<void>[] = [];
+      for (let i = 0; i < total; i++) {
+        const wait = start + (i * 1000) / o.rate - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        inFlight.push(submit());
+      }
+      await Promise.all(inFlight);
+    });
+    return {
+      n: o.n,
+      callers: o.callers,
+      saturated_per_s: saturated.perS,
+      saturated_api_cpu_us_per_request: saturated.apiUs,
+      saturated_client_cpu_us_per_request: saturated.clientUs,
+      saturated_machine_cpu_us_per_request: saturated.machineUs,
+      paced_rate_per_s: round(o.rate),
+      paced_api_cpu_us_per_request: paced.apiUs,
+      paced_client_cpu_us_per_request: paced.clientUs,
+      paced_machine_cpu_us_per_request: paced.machineUs,
+    };
+  } finally {
+    await stop(api);
+  }
+}
+
+async function metered(apiPid: number, requests: number, run: () => Promise<void>) {
+  const client = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
+  const before = { api: cpuSeconds(apiPid), client: client(), machine: machineStat().busy, at: performance.now() };
+  await run();
+  const perRequestUs = (seconds: number) => round((seconds * 1e6) / requests);
+  return {
+    perS: round((requests * 1000) / (performance.now() - before.at)),
+    apiUs: perRequestUs(cpuSeconds(apiPid) - before.api),
+    clientUs: perRequestUs(client() - before.client),
+    machineUs: perRequestUs(machineStat().busy - before.machine),
+  };
+}
