@@ -553,6 +553,8 @@ async function raw(
     ...(ofMedians ? { api_to_best_raw_ratio_first_round: burstRate ? round(burstRate / best, 2) : 'n/a' } : {}),
     jobs_without_http_per_s: direct,
     jobs_without_http_to_best_raw_ratio: round(direct / best, 2),
+    // What the HTTP hop leaves of the job's own rate (same run, first round).
+    api_to_jobs_without_http_ratio: burstRate ? round(burstRate / direct, 2) : 'n/a',
   });
 }
 

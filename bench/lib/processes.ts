@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { basename, join } from 'node:path';
 
 /** A node child running one of our TypeScript entry points, its output kept for failure reports. */
 export function spawnNode(entry: string, args: string[], env: Record<string, string>): ChildProcess & { output: string[] } {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // Diagnostics Node refuses in NODE_OPTIONS (--trace-gc), for the children only.
+  profile.push(...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean));
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', entry, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -14,6 +18,13 @@ export function spawnNode(entry: string, args: string[], env: Record<string, str
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  // A diagnostic: each child's whole output in a file of its own (with BENCH_NODE_FLAGS=--trace-gc, its GC pauses).
+  const logDir = process.env.BENCH_CHILD_LOG_DIR;
+  if (logDir) {
+    const file = createWriteStream(join(logDir, `${basename(entry, '.ts')}-${child.pid}.log`));
+    child.stdout?.pipe(file);
+    child.stderr?.pipe(file);
+  }
   process.on('exit', () => child.kill('SIGKILL'));
   return child;
 }
