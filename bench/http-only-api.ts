@@ -11,9 +11,9 @@ import { defaultJobRegistry } from '../src/jobs/index.js';
 
 /**
  * The REST facade with no Temporal behind it, for the bench's `http` scenario: the real app (auth,
- * body limit, OpenAPI validation, the job service and gateway building the start), but a client
- * whose workflow start answers at once instead of calling the server. What a submit's HTTP hop
- * costs by itself.
+ * body limit, OpenAPI validation, the job service, the gateway's id, input, memo and search
+ * attributes), but a client whose workflow start answers at once: neither the SDK's encoding of
+ * the request nor the call itself. What a submit's HTTP hop costs by itself.
  */
 const registry = defaultJobRegistry();
 const client = {

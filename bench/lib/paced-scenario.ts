@@ -32,15 +32,16 @@ export async function pacedScenario(o: {
     const due = start + (i * 1000) / o.rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    inFlight.push(
-      (async () => {
-        const t = performance.now();
-        const { id, apiMs } = await postJobTimed(`${o.base}/jobs`, o.headers, body);
-        if (apiMs !== undefined) inApi.push(apiMs);
-        sent.push([Math.round(performance.timeOrigin + t), performance.now() - t]);
-        ids.push(id);
-      })(),
-    );
+    const submitted = (async () => {
+      const t = performance.now();
+      const { id, apiMs } = await postJobTimed(`${o.base}/jobs`, o.headers, body);
+      if (apiMs !== undefined) inApi.push(apiMs);
+      sent.push([Math.round(performance.timeOrigin + t), performance.now() - t]);
+      ids.push(id);
+    })();
+    // A failure is Promise.all's to report, not an unhandled rejection's before it.
+    submitted.catch(() => undefined);
+    inFlight.push(submitted);
   }
   await Promise.all(inFlight);
   const latencies = sent.map(([, ms]) => ms);

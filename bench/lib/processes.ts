@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** A node child running one of our TypeScript entry points, its output kept for failure reports. */
@@ -21,9 +21,13 @@ export function spawnNode(entry: string, args: string[], env: Record<string, str
   // A diagnostic: each child's whole output in a file of its own (with BENCH_NODE_FLAGS=--trace-gc, its GC pauses).
   const logDir = process.env.BENCH_CHILD_LOG_DIR;
   if (logDir) {
+    mkdirSync(logDir, { recursive: true });
     const file = createWriteStream(join(logDir, `${basename(entry, '.ts')}-${child.pid}.log`));
-    child.stdout?.pipe(file);
-    child.stderr?.pipe(file);
+    file.on('error', (err) => console.error(`BENCH_CHILD_LOG_DIR: ${err.message}`));
+    // Two streams into one file: it ends when the child has closed both, not when the first ends.
+    child.stdout?.pipe(file, { end: false });
+    child.stderr?.pipe(file, { end: false });
+    child.once('close', () => file.end());
   }
   process.on('exit', () => child.kill('SIGKILL'));
   return child;
