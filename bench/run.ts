@@ -126,6 +126,11 @@ type Row = { scenario: string; metric: string; value: number | string };
 const rows: Row[] = [];
 const results: Record<string, Record<string, unknown>> = {};
 
+/** The burst's completions/s, if it ran: later scenarios pace themselves or compare against it. */
+function burstCompletionsPerS(): number | undefined {
+  return results.burst?.completions_per_s as number | undefined;
+}
+
 function report(scenario: string, metrics: Record<string, number | string>) {
   results[scenario] = { scenario, ...metrics };
   for (const [metric, value] of Object.entries(metrics)) rows.push({ scenario, metric, value });
@@ -242,12 +247,12 @@ async function main() {
     }
     // The hop alone, paced at the rate the service just sustained (see lib/http-scenario.ts).
     if (SCENARIOS.has('http')) {
-      const burstRate = results.burst?.completions_per_s as number | undefined;
+      const burstRate = burstCompletionsPerS();
       report('http', await httpScenario({ n: N * 10, callers: C, secret: SECRET, rate: burstRate ?? 75, seconds: 20 }));
     }
     const afterBurst = { api_rss_after_burst_mib: rssMiB(api.pid), worker_rss_after_burst_mib: rssMiB(worker.pid) };
     if (SCENARIOS.has('paced')) {
-      const burstRate = results.burst?.completions_per_s as number | undefined;
+      const burstRate = burstCompletionsPerS();
       const rate = opts['paced-rate'] ? Number(opts['paced-rate']) : burstRate ? burstRate / 2 : 20;
       report(
         'paced',
@@ -300,7 +305,7 @@ async function main() {
         callers: C,
         delayMs: Number(opts['notify-delay-ms']),
       });
-      const burstRate = results.burst?.completions_per_s as number | undefined;
+      const burstRate = burstCompletionsPerS();
       report('notifications', { ...metrics, vs_noop_burst: burstRate ? round(metrics.completions_per_s / burstRate, 2) : 'n/a' });
     }
     if (SCENARIOS.has('fanout')) {
@@ -400,7 +405,7 @@ async function hooks(client: Client, base: string, headers: Record<string, strin
     const missing = finals.filter((t) => Number.isNaN(t)).length;
     const times = await runTimes(client, ids);
     const finalAfterStart = times.map((t, i) => finals[i]! - t.started).filter((v) => Number.isFinite(v));
-    const burstRate = results.burst?.completions_per_s as number | undefined;
+    const burstRate = burstCompletionsPerS();
     const latency = latencyMetrics(times, firstSubmit);
     report('hooks', {
       ...metrics,
@@ -497,7 +502,7 @@ async function raw(
   // c. a local activity, started eagerly: the worker's process submits through its own connection.
   variants.local_activity_eager = await rawEagerOnFreshServer(cli, benchDir, 'raw-local-eager');
   const [bestName, best] = Object.entries(variants).sort((a, b) => b[1] - a[1])[0]!;
-  const burstRate = results.burst?.completions_per_s as number | undefined;
+  const burstRate = burstCompletionsPerS();
   // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
   // to the best raw variant into what the job costs and what its HTTP hop costs.
   // The file system settles first, so the fresh server waits for nothing.

@@ -1,6 +1,6 @@
 import { postJob } from './http-post.js';
-import { pool, spawnNode, stop, until } from './processes.js';
-import { cpuSeconds, machineStat, round } from './stats.js';
+import { paced, pool, spawnNode, stop, until } from './processes.js';
+import { cpuSeconds, machineStat, ownCpuSeconds, round } from './stats.js';
 
 /**
  * The submit's HTTP hop alone: the REST facade (bench/http-only-api.ts) with a Temporal client
@@ -38,19 +38,7 @@ export async function httpScenario(o: { n: number; callers: number; secret: stri
     const idleBefore = machineStat().busy;
     await new Promise((resolve) => setTimeout(resolve, o.seconds * 1000));
     const idlePerS = (machineStat().busy - idleBefore) / o.seconds;
-    const paced = await metered(api.pid!, total, async () => {
-      const start = performance.now();
-      const inFlight: Promise<void>[] = [];
-      for (let i = 0; i < total; i++) {
-        const wait = start + (i * 1000) / o.rate - performance.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        const sent = submit();
-        // A failure is Promise.all's to report, not an unhandled rejection's before it.
-        sent.catch(() => undefined);
-        inFlight.push(sent);
-      }
-      await Promise.all(inFlight);
-    });
+    const atRate = await metered(api.pid!, total, () => paced(total, o.rate, submit));
     return {
       n: o.n,
       callers: o.callers,
@@ -59,9 +47,9 @@ export async function httpScenario(o: { n: number; callers: number; secret: stri
       saturated_client_cpu_us_per_request: saturated.clientUs,
       saturated_machine_cpu_us_per_request: saturated.machineUs,
       paced_rate_per_s: round(o.rate),
-      paced_api_cpu_us_per_request: paced.apiUs,
-      paced_client_cpu_us_per_request: paced.clientUs,
-      paced_machine_cpu_us_per_request: round(paced.machineUs - (idlePerS * paced.seconds * 1e6) / total),
+      paced_api_cpu_us_per_request: atRate.apiUs,
+      paced_client_cpu_us_per_request: atRate.clientUs,
+      paced_machine_cpu_us_per_request: round(atRate.machineUs - (idlePerS * atRate.seconds * 1e6) / total),
       idle_machine_cpu_ms_per_s: round(idlePerS * 1000),
     };
   } finally {
@@ -70,11 +58,7 @@ export async function httpScenario(o: { n: number; callers: number; secret: stri
 }
 
 async function metered(apiPid: number, requests: number, run: () => Promise<void>) {
-  const client = () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1e6;
-  };
-  const before = { api: cpuSeconds(apiPid), client: client(), machine: machineStat().busy, at: performance.now() };
+  const before = { api: cpuSeconds(apiPid), client: ownCpuSeconds(), machine: machineStat().busy, at: performance.now() };
   await run();
   const perRequestUs = (seconds: number) => round((seconds * 1e6) / requests);
   const seconds = (performance.now() - before.at) / 1000;
@@ -82,7 +66,7 @@ async function metered(apiPid: number, requests: number, run: () => Promise<void
     seconds,
     perS: round(requests / seconds),
     apiUs: perRequestUs(cpuSeconds(apiPid) - before.api),
-    clientUs: perRequestUs(client() - before.client),
+    clientUs: perRequestUs(ownCpuSeconds() - before.client),
     machineUs: perRequestUs(machineStat().busy - before.machine),
   };
 }

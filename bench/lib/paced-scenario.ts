@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { runTimes } from './histories.js';
 import { postJobTimed } from './http-post.js';
-import { until } from './processes.js';
+import { paced, until } from './processes.js';
 import { percentile, round } from './stats.js';
 
 /**
@@ -26,24 +26,13 @@ export async function pacedScenario(o: {
   /** Each submit's time inside the API (Server-Timing), mostly the start call to Temporal. */
   const inApi: number[] = [];
   const ids: string[] = [];
-  const start = performance.now();
-  const inFlight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / o.rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-    const submitted = (async () => {
-      const t = performance.now();
-      const { id, apiMs } = await postJobTimed(`${o.base}/jobs`, o.headers, body);
-      if (apiMs !== undefined) inApi.push(apiMs);
-      sent.push([Math.round(performance.timeOrigin + t), performance.now() - t]);
-      ids.push(id);
-    })();
-    // A failure is Promise.all's to report, not an unhandled rejection's before it.
-    submitted.catch(() => undefined);
-    inFlight.push(submitted);
-  }
-  await Promise.all(inFlight);
+  await paced(total, o.rate, async () => {
+    const t = performance.now();
+    const { id, apiMs } = await postJobTimed(`${o.base}/jobs`, o.headers, body);
+    if (apiMs !== undefined) inApi.push(apiMs);
+    sent.push([Math.round(performance.timeOrigin + t), performance.now() - t]);
+    ids.push(id);
+  });
   const latencies = sent.map(([, ms]) => ms);
   if (o.dumpFile) {
     // A diagnostic: a bad path must not cost the measurement.

@@ -56,6 +56,23 @@ export async function until(check: () => Promise<boolean>, timeoutMs: number, wh
   }
 }
 
+/**
+ * Run `task` for indices 0..n-1 open loop: one every 1/rate s, whatever the answers; resolves when
+ * all have, and rejects with the first failure (never as an unhandled rejection before that).
+ */
+export async function paced(n: number, rate: number, task: (i: number) => Promise<void>): Promise<void> {
+  const start = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const wait = start + (i * 1000) / rate - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const sent = task(i);
+    sent.catch(() => undefined);
+    inFlight.push(sent);
+  }
+  await Promise.all(inFlight);
+}
+
 /** Run `task` for indices 0..n-1 with at most `concurrency` in flight. */
 export async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>): Promise<void> {
   let next = 0;

@@ -21,6 +21,14 @@ describe('job lifecycle', () => {
     await h.close();
   });
 
+  /** The job's log once it contains `text` (a run writes its last lines as it winds up). */
+  const logWith = (id: string, text: string, what: string) =>
+    waitFor(
+      async () => (await h.request('GET', `/api/v1/jobs/${id}/log`)).text(),
+      (log) => log.includes(text),
+      { what },
+    );
+
   it('runs a Generic DEMO job to Success with Harbor stats fields and its check-ins', async () => {
     const submitted = await h.submit({ ...demo(), status_hook: 'http://127.0.0.1:9/hook' });
     assert.match(submitted.id, /^[0-9a-f]{24}$/);
@@ -148,11 +156,7 @@ describe('job lifecycle', () => {
     const stopped = await h.waitForStatus(id, ['Stopped'], 10_000);
     assert.ok(Date.now() - started < 10_000);
     assert.equal(stopped.status, 'Stopped');
-    const log = await waitFor(
-      async () => (await h.request('GET', `/api/v1/jobs/${id}/log`)).text(),
-      (text) => text.includes('run ended after stop'),
-      { what: 'the log to record the stop' },
-    );
+    const log = await logWith(id, 'run ended after stop', 'the log to record the stop');
     assert.match(log, /received stop after 30%/);
   });
 
@@ -161,11 +165,7 @@ describe('job lifecycle', () => {
     await h.waitForStatus(id, ['Running']);
     assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' })).status, 204);
     await h.waitForStatus(id, ['Stopped'], 10_000);
-    const log = await waitFor(
-      async () => (await h.request('GET', `/api/v1/jobs/${id}/log`)).text(),
-      (text) => text.includes('late signal:'),
-      { what: 'the job to report its late signal' },
-    );
+    const log = await logWith(id, 'late signal:', 'the job to report its late signal');
     const [, aborted, reason, sleptMs] = /late signal: aborted=(\w+) reason=(\w+) sleep_ms=(\d+)/.exec(log) ?? [];
     assert.equal(aborted, 'true');
     assert.equal(reason, 'stop');
@@ -178,11 +178,7 @@ describe('job lifecycle', () => {
     await h.waitForStatus(id, ['Running']);
     assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'cancel' })).status, 204);
     await h.waitForStatus(id, ['Cancelled'], 10_000);
-    const log = await waitFor(
-      async () => (await h.request('GET', `/api/v1/jobs/${id}/log`)).text(),
-      (text) => text.includes('run ended after cancel'),
-      { what: 'the log to record the cancel' },
-    );
+    const log = await logWith(id, 'run ended after cancel', 'the log to record the cancel');
     assert.match(log, /received cancel after 30%/);
   });
 
