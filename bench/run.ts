@@ -38,6 +38,7 @@ import { retentionScenario } from './lib/retention-scenario.js';
 import { scheduleScenario } from './lib/schedule-scenario.js';
 import { queueStopScenario } from './lib/queue-stop-scenario.js';
 import { pacedScenario } from './lib/paced-scenario.js';
+import { serverGcRecorder, withGcTrace } from './lib/server-gc.js';
 import { httpScenario } from './lib/http-scenario.js';
 import { drained, latencyMetrics, submitAll as submitAllOf } from './lib/burst.js';
 import { clusterScenario } from './lib/cluster-scenario.js';
@@ -199,7 +200,10 @@ async function onFreshServer<T>(
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
   const cli = await locateTemporalCli({ log: (l) => console.error(l) });
-  const server = await benchServer(cli, join(dir, 'temporal.db'), opts['server-log'] ? serverLog(opts['server-log']) : undefined);
+  // Go prints a line per collection of the server (and of no other process here): the paced tail is read against them.
+  process.env.GODEBUG = withGcTrace(process.env.GODEBUG);
+  const serverGcs = serverGcRecorder(opts['server-log'] ? serverLog(opts['server-log']) : undefined);
+  const server = await benchServer(cli, join(dir, 'temporal.db'), serverGcs.log);
   console.error(
     `server: sqlite synchronous=${opts['sqlite-sync']}${opts['sqlite-pragmas'] ? ` ${opts['sqlite-pragmas']}` : ''} dynamic config ${opts['dynamic-config'] || '(default)'}`,
   );
@@ -264,6 +268,7 @@ async function main() {
           rate,
           seconds: Number(opts['paced-seconds']),
           ...(opts['paced-dump'] ? { dumpFile: opts['paced-dump'] } : {}),
+          serverGcs: serverGcs.collections,
         }),
       );
     }

@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import { runTimes } from './histories.js';
 import { postJobTimed } from './http-post.js';
 import { paced, until } from './processes.js';
+import { submitsDuringGc, type ServerGc } from './server-gc.js';
 import { percentile, round } from './stats.js';
 
 /**
@@ -18,6 +19,8 @@ export async function pacedScenario(o: {
   seconds: number;
   /** Write each submit's [epoch ms sent, latency ms] here, to line the tail up with other timelines (a server's gctrace). */
   dumpFile?: string;
+  /** The server's collections so far (it keeps growing): the tail is told apart from them. */
+  serverGcs?: readonly ServerGc[];
 }) {
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
   const total = Math.max(1, Math.round(o.rate * o.seconds));
@@ -34,6 +37,7 @@ export async function pacedScenario(o: {
     ids.push(id);
   });
   const latencies = sent.map(([, ms]) => ms);
+  const gc = o.serverGcs ? submitsDuringGc(sent, o.serverGcs, 20) : undefined;
   if (o.dumpFile) {
     // A diagnostic: a bad path must not cost the measurement.
     try {
@@ -61,5 +65,16 @@ export async function pacedScenario(o: {
     submit_in_api_p99_ms: round(percentile(inApi, 0.99)),
     enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),
     enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
+    // The embedded server's Go collections in the window (gctrace): one at its memory budget stalls
+    // it for 150–200 ms, mostly in assists. A diagnostic beside the p99, never instead of it.
+    ...(gc
+      ? {
+          server_gcs: gc.collections,
+          server_gc_mark_ms: round(gc.markMs),
+          server_gc_assist_ms: round(gc.assistMs),
+          submits_over_20ms_during_server_gc_pct: round((100 * gc.slowDuring) / latencies.length),
+          submit_p99_outside_server_gc_ms: round(percentile(gc.outside, 0.99)),
+        }
+      : {}),
   };
 }

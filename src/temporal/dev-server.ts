@@ -93,22 +93,32 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], env: devServerEnv(options) });
   const log = options.log ?? (() => undefined);
   const recent: string[] = [];
-  const onData = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n')) {
-      if (!line.trim()) continue;
-      recent.push(line);
-      if (recent.length > 20) recent.shift();
-      log(line);
-    }
+  const onLine = (line: string) => {
+    if (!line.trim()) return;
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    log(line);
   };
-  child.stdout?.on('data', onData);
-  child.stderr?.on('data', onData);
+  // A chunk can end mid-line: each stream keeps its unfinished line until the rest arrives.
+  const follow = (stream: NodeJS.ReadableStream | null) => {
+    let partial = '';
+    stream?.on('data', (chunk: Buffer) => {
+      const parts = (partial + chunk.toString()).split('\n');
+      partial = parts.pop() ?? '';
+      parts.forEach(onLine);
+    });
+    // A last line without its newline (a crash message) still counts.
+    stream?.on('end', () => onLine(partial));
+  };
+  follow(child.stdout);
+  follow(child.stderr);
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exitPromise = new Promise<void>((resolveExit) => {
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': by then its output is read to the end, last line included.
+    child.on('close', (code, signal) => {
       exited = { code, signal };
       process.off('exit', killOnExit);
       resolveExit();
