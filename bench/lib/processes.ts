@@ -29,9 +29,25 @@ export function spawnNode(entry: string, args: string[], env: Record<string, str
     child.stderr?.pipe(file, { end: false });
     child.once('close', () => file.end());
   }
-  process.on('exit', () => child.kill('SIGKILL'));
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   return child;
 }
+
+/** The children still running, for the bench's way out. */
+const live = new Set<ChildProcess>();
+
+// As the bench exits (done, failed or killed), its children go too: SIGTERM, so an `npm start` child
+// stops the dev server it started (SIGKILL would orphan it), then SIGKILL from a detached shell
+// for any that has not gone 15 s later; the bench itself cannot wait in an 'exit' handler.
+process.on('exit', () => {
+  const pids = [...live].map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+  if (pids.length === 0) return;
+  for (const child of live) child.kill('SIGTERM');
+  // Only a pid that is still one of ours (a tsx child) is killed: it may have been reused meanwhile.
+  const reap = `sleep 15; for p in ${pids.join(' ')}; do grep -qs tsx /proc/$p/cmdline && kill -9 $p; done`;
+  spawn('sh', ['-c', reap], { detached: true, stdio: 'ignore' }).unref();
+});
 
 export async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
