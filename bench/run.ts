@@ -200,7 +200,8 @@ async function onFreshServer<T>(
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
   const cli = await locateTemporalCli({ log: (l) => console.error(l) });
-  // Go prints a line per collection of the server (and of no other process here): the paced tail is read against them.
+  // Go prints a line per collection: every Go process the bench starts inherits this (Node ignores
+  // it), but only the bench server's lines are read, to set the paced tail against its collections.
   process.env.GODEBUG = withGcTrace(process.env.GODEBUG);
   const serverGcs = serverGcRecorder(opts['server-log'] ? serverLog(opts['server-log']) : undefined);
   const server = await benchServer(cli, join(dir, 'temporal.db'), serverGcs.log);

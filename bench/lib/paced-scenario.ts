@@ -66,7 +66,8 @@ export async function pacedScenario(o: {
     enqueue_to_start_p50_ms: round(percentile(toStart, 0.5)),
     enqueue_to_start_p99_ms: round(percentile(toStart, 0.99)),
     // The embedded server's Go collections in the window (gctrace): one at its memory budget stalls
-    // it for 150–200 ms, mostly in assists. A diagnostic beside the p99, never instead of it.
+    // it for 150–200 ms, mostly in assists. "During" includes the half second after each (see
+    // server-gc.ts); the share is of all submits. A diagnostic beside the p99, never instead of it.
     ...(gc
       ? {
           server_gcs: gc.collections,

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 /** A node child running one of our TypeScript entry points, its output kept for failure reports. */
@@ -29,24 +29,39 @@ export function spawnNode(entry: string, args: string[], env: Record<string, str
     child.stderr?.pipe(file, { end: false });
     child.once('close', () => file.end());
   }
-  live.add(child);
-  child.once('exit', () => live.delete(child));
+  if (child.pid !== undefined) {
+    live.set(child, startTime(child.pid));
+    child.once('exit', () => live.delete(child));
+  }
   return child;
 }
 
-/** The children still running, for the bench's way out. */
-const live = new Set<ChildProcess>();
+/** The children still running, each with its start time (for the reaper: a pid can be reused). */
+const live = new Map<ChildProcess, string>();
+
+/** A process's start time in clock ticks since boot, from /proc (field 22, after the command name). */
+function startTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
 
 // As the bench exits (done, failed or killed), its children go too: SIGTERM, so an `npm start` child
 // stops the dev server it started (SIGKILL would orphan it), then SIGKILL from a detached shell
 // for any that has not gone 15 s later; the bench itself cannot wait in an 'exit' handler.
 process.on('exit', () => {
-  const pids = [...live].map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
-  if (pids.length === 0) return;
-  for (const child of live) child.kill('SIGTERM');
-  // Only a pid that is still one of ours (a tsx child) is killed: it may have been reused meanwhile.
-  const reap = `sleep 15; for p in ${pids.join(' ')}; do grep -qs tsx /proc/$p/cmdline && kill -9 $p; done`;
-  spawn('sh', ['-c', reap], { detached: true, stdio: 'ignore' }).unref();
+  const children = [...live].filter(([child, started]) => child.pid !== undefined && started !== '');
+  for (const [child] of live) child.kill('SIGTERM');
+  if (children.length === 0) return;
+  // Only a pid that is still the same process (same start time) is killed: it may have been reused meanwhile.
+  const checks = children.map(
+    ([child, started]) =>
+      `[ "$(sed 's/.*) //' /proc/${child.pid}/stat 2>/dev/null | cut -d' ' -f20)" = ${started} ] && kill -9 ${child.pid}`,
+  );
+  spawn('sh', ['-c', `sleep 15; ${checks.join('; ')}`], { detached: true, stdio: 'ignore' }).unref();
 });
 
 export async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

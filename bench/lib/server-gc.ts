@@ -55,15 +55,23 @@ export function withGcTrace(godebug: string | undefined): string {
 }
 
 /**
- * Submits set against the collections in their window: which were in flight while one ran (sent
- * before it ended, answered after it began), and the tail of the others.
+ * How long after a collection's mark ends its effect still shows: the requests it held up drain and
+ * the server sweeps the heap it just marked. In a paced minute, the slow submits of a 150 ms stall
+ * ran on for about 0.4 s after it (7 in flight during the mark, 20 counting the 0.5 s after).
+ */
+export const GC_AFTERMATH_MS = 500;
+
+/**
+ * Submits set against the collections in their window: which were in flight while one ran or in
+ * the aftermath (sent before that ended, answered after the collection began), and the tail of the others.
  */
 export function submitsDuringGc(sent: readonly (readonly [number, number])[], collections: readonly ServerGc[], slowMs: number) {
   if (sent.length === 0) return undefined;
-  const from = sent[0]![0];
+  // Submits are recorded as they complete, not as they are sent: the window is their earliest send to their last answer.
+  const from = Math.min(...sent.map(([at]) => at));
   const to = Math.max(...sent.map(([at, ms]) => at + ms));
   const inWindow = collections.filter((gc) => gc.endMs >= from && gc.startMs <= to);
-  const during = (at: number, ms: number) => inWindow.some((gc) => at <= gc.endMs && at + ms >= gc.startMs);
+  const during = (at: number, ms: number) => inWindow.some((gc) => at <= gc.endMs + GC_AFTERMATH_MS && at + ms >= gc.startMs);
   const outside: number[] = [];
   let slowDuring = 0;
   for (const [at, ms] of sent) {

@@ -102,8 +102,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // A chunk can end mid-line: each stream keeps its unfinished line until the rest arrives.
   const follow = (stream: NodeJS.ReadableStream | null) => {
     let partial = '';
-    stream?.on('data', (chunk: Buffer) => {
-      const parts = (partial + chunk.toString()).split('\n');
+    // Decoded as a stream: a character split across chunks stays whole.
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
       partial = parts.pop() ?? '';
       parts.forEach(onLine);
     });
@@ -117,7 +119,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exitPromise = new Promise<void>((resolveExit) => {
-    // 'close', not 'exit': by then its output is read to the end, last line included.
+    // 'close', not 'exit': by then its output is read to the end, last line included. Should
+    // something else hold the pipes open (a wrapper script's leftover child), they are let go
+    // 2 s after the exit, so 'close' still comes.
+    child.once('exit', () => {
+      setTimeout(() => {
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+      }, 2_000).unref();
+    });
     child.on('close', (code, signal) => {
       exited = { code, signal };
       process.off('exit', killOnExit);

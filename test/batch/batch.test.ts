@@ -108,8 +108,8 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
       (n) => n === 2,
       { what: 'two TEST_BATCH executions kept' },
     );
-    // The server removes the state behind visibility, usually at once, once in CI past a minute
-    // (see the periodic history-limit test).
+    // The server removes the state behind visibility, usually at once but with retries that can
+    // take minutes (see the periodic history-limit test, where it once took over a minute in CI).
     await waitFor(
       async () => (await h.request('GET', `/api/v1/jobs/${ids[0]}`)).status,
       (s) => s === 404,

@@ -222,9 +222,10 @@ describe('periodic jobs on Temporal Schedules', () => {
     // Visibility drops a deleted execution before the server has removed its state: wait for both.
     // The server removes the state from its transfer queue, behind the other tasks of a loaded
     // suite, and a delete task that fails is retried with a growing backoff (1 s × 1.1ⁿ, or
-    // 3 s × 1.5ⁿ while the execution's close task is not yet acknowledged, each capped at 3 min).
-    // Usually gone within 20 ms; once past 20 s in a full fresh-clone run, and once past 60 s in
-    // CI with visibility already empty. Three and a half minutes covers one capped retry.
+    // 3 s × 1.5ⁿ while the execution's close task is not yet acknowledged: retries at about 3,
+    // 7.5, 14, 24, 40, 62, 97 and 148 s). Usually gone within 20 ms; once past 20 s in a full
+    // fresh-clone run, and once past 60 s in CI with visibility already empty. Three and a half
+    // minutes leaves room for the two retries after the one at about a minute.
     await waitFor(
       async () => (await h.request('GET', `/api/v1/jobs/${first.id}`)).status,
       (s) => s === 404,

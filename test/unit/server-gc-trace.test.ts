@@ -26,14 +26,30 @@ describe('the bench reads the dev server’s gctrace', () => {
       [9_800, 60], // answered at 9,860: in flight as it began
       [9_900, 150], // sent during it
       [9_990, 4], // fast although during it
-      [10_050, 30], // slow, but after it
+      [10_300, 45], // in its aftermath, while the server catches up
+      [10_600, 30], // slow, but after that
       [12_000, 6],
     ];
     const r = submitsDuringGc(sent, [gc, parseGcLine(LINE, 500_000)!], 20)!;
     assert.equal(r.collections, 1, 'only collections within the submits’ window count');
-    assert.equal(r.slowDuring, 2);
+    assert.equal(r.slowDuring, 3);
     assert.deepEqual(r.outside, [5, 30, 6]);
     assert.equal(r.assistMs, 188);
+  });
+
+  it('takes the window from the earliest send, whatever order the answers came in', () => {
+    const gc = parseGcLine(LINE, 10_000)!;
+    // The first submit sent is answered last (recorded last), during the collection.
+    const r = submitsDuringGc(
+      [
+        [9_990, 5],
+        [9_700, 400],
+      ],
+      [gc],
+      20,
+    )!;
+    assert.equal(r.collections, 1);
+    assert.equal(r.slowDuring, 1);
   });
 
   it('adds gctrace to GODEBUG without losing the operator’s other settings', () => {
