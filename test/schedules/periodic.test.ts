@@ -223,10 +223,11 @@ describe('periodic jobs on Temporal Schedules', () => {
 
     // The pruned run itself must go. Visibility drops it before the server has removed its state,
     // which usually follows within milliseconds but can wait behind retries (3 s × 1.5ⁿ while the
-    // run's close task is not yet acknowledged). Its id is checked by run, not through the API:
-    // under load the schedule's own start can be retried after the pruner deleted the run it had
-    // created, and the retry starts a new run under the same id (the API then rightly shows that
-    // one). Seen in CI: the id still answered 200 after 210 s, with the original run gone from lists.
+    // run's close task is not yet acknowledged). It is checked by run, not by id through the API:
+    // the schedule starts a run from a local activity (5 s timeout, retried with the same request
+    // id), and a retry that comes after the pruner deleted the run it had created starts a new run
+    // under the same id, which the API then rightly shows. The likely cause of two CI failures:
+    // the id still answered 200 after 60 s and after 210 s, with the original run gone from lists.
     await waitFor(
       () =>
         h.client.workflow
