@@ -26,7 +26,7 @@ import { startDevServer, type DevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { freePort } from '../src/process/free-port.js';
 import { runTimes, type RunTimes } from './lib/histories.js';
-import { spawnNode, stop, until } from './lib/processes.js';
+import { spawnNode, stop, stopOnExit, until } from './lib/processes.js';
 import { cpuMeter, cpuSeconds, median, percentile, round, rssMiB } from './lib/stats.js';
 import { rawLocalWorkflow, rawNoopWorkflow } from './raw-workflow.js';
 import { submitJob } from './lib/api-jobs.js';
@@ -154,9 +154,10 @@ function serverLog(path: string): (line: string) => void {
 }
 
 /** A dev server as `npm start` runs it (SQLite file, pragmas), with the bench's experiment flags. */
-async function benchServer(cli: string, dbFile: string, log?: (line: string) => void): Promise<DevServer> {
+async function benchServer(cli: string, dbFile: string, log?: (line: string) => void, env?: Record<string, string>): Promise<DevServer> {
   return startDevServer({
     cli,
+    ...(env ? { env } : {}),
     ip: '127.0.0.1',
     port: await freePort(),
     dbFile,
@@ -200,11 +201,9 @@ async function onFreshServer<T>(
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-bench-'));
   const cli = await locateTemporalCli({ log: (l) => console.error(l) });
-  // Go prints a line per collection: every Go process the bench starts inherits this (Node ignores
-  // it), but only the bench server's lines are read, to set the paced tail against its collections.
-  process.env.GODEBUG = withGcTrace(process.env.GODEBUG);
+  // Its server prints a line per Go collection, to set the paced tail against.
   const serverGcs = serverGcRecorder(opts['server-log'] ? serverLog(opts['server-log']) : undefined);
-  const server = await benchServer(cli, join(dir, 'temporal.db'), serverGcs.log);
+  const server = await benchServer(cli, join(dir, 'temporal.db'), serverGcs.log, { GODEBUG: withGcTrace(process.env.GODEBUG) });
   console.error(
     `server: sqlite synchronous=${opts['sqlite-sync']}${opts['sqlite-pragmas'] ? ` ${opts['sqlite-pragmas']}` : ''} dynamic config ${opts['dynamic-config'] || '(default)'}`,
   );
@@ -713,7 +712,7 @@ async function bullmq(dir: string) {
   const redis = spawn(redisServer, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dir], {
     stdio: 'ignore',
   });
-  process.on('exit', () => redis.kill('SIGKILL'));
+  stopOnExit(redis);
   const queueName = `bench-${Date.now().toString(36)}`;
   const connection = { host: '127.0.0.1', port };
   let worker: ReturnType<typeof spawnNode> | undefined;

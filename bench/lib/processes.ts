@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { procStatFields } from './stats.js';
 
 /** A node child running one of our TypeScript entry points, its output kept for failure reports. */
 export function spawnNode(entry: string, args: string[], env: Record<string, string>): ChildProcess & { output: string[] } {
@@ -29,29 +30,29 @@ export function spawnNode(entry: string, args: string[], env: Record<string, str
     child.stderr?.pipe(file, { end: false });
     child.once('close', () => file.end());
   }
-  if (child.pid !== undefined) {
-    live.set(child, startTime(child.pid));
-    child.once('exit', () => live.delete(child));
-  }
+  stopOnExit(child);
   return child;
 }
 
 /** The children still running, each with its start time (for the reaper: a pid can be reused). */
 const live = new Map<ChildProcess, string>();
 
-/** A process's start time in clock ticks since boot, from /proc (field 22, after the command name). */
-function startTime(pid: number): string {
+/** A child the bench started goes down with it (see the 'exit' handler below). */
+export function stopOnExit(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  let started = '';
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+    started = procStatFields(child.pid)[19] ?? ''; // starttime, in clock ticks since boot
   } catch {
-    return '';
+    // already gone
   }
+  live.set(child, started);
+  child.once('exit', () => live.delete(child));
 }
 
 // As the bench exits (done, failed or killed), its children go too: SIGTERM, so an `npm start` child
-// stops the dev server it started (SIGKILL would orphan it), then SIGKILL from a detached shell
-// for any that has not gone 15 s later; the bench itself cannot wait in an 'exit' handler.
+// stops the dev server it started (SIGKILL would orphan it) and redis closes its file, then SIGKILL
+// from a detached shell for any that has not gone 15 s later; the bench cannot wait in an 'exit' handler.
 process.on('exit', () => {
   const children = [...live].filter(([child, started]) => child.pid !== undefined && started !== '');
   for (const [child] of live) child.kill('SIGTERM');

@@ -48,7 +48,7 @@ export function serverGcRecorder(also?: (line: string) => void): { log: (line: s
   };
 }
 
-/** Asks Go for a line per collection in the server the bench starts, keeping any other GODEBUG setting. */
+/** GODEBUG asking Go for a line per collection, keeping the operator's other settings. */
 export function withGcTrace(godebug: string | undefined): string {
   const rest = (godebug ?? '').split(',').filter((s) => s && !s.startsWith('gctrace='));
   return [...rest, 'gctrace=1'].join(',');

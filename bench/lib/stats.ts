@@ -39,10 +39,18 @@ export function cpuSeconds(pid: number): number {
   return user + system;
 }
 
+/**
+ * The fields of /proc/<pid>/stat after the command's closing parenthesis, from the third (state)
+ * on: `[n]` is field n + 3 (minflt 10th, utime and stime 14th and 15th, starttime 22nd).
+ */
+export function procStatFields(pid: number): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** A process's CPU seconds (user, system) and minor page faults so far, from /proc/<pid>/stat. */
 function procStat(pid: number): { user: number; system: number; minorFaults: number } {
-  // Fields after the command's closing parenthesis, from the third (state) on: minflt is the 10th, utime and stime the 14th and 15th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  const fields = procStatFields(pid);
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, minorFaults: Number(fields[7]) };
 }
 

@@ -27,6 +27,8 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, string>;
   /** Lines the server prints go here. */
   log?: (line: string) => void;
+  /** Variables added to the server's environment (the bench's GODEBUG=gctrace=1). */
+  env?: Record<string, string>;
   startTimeoutMs?: number;
 }
 
@@ -90,7 +92,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     for (const pragma of [...devServerPragmas(options.synchronous), ...(options.extraPragmas ?? [])]) args.push('--sqlite-pragma', pragma);
   }
 
-  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], env: devServerEnv(options) });
+  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...devServerEnv(options), ...options.env } });
   const log = options.log ?? (() => undefined);
   const recent: string[] = [];
   const onLine = (line: string) => {
