@@ -1,11 +1,17 @@
+import { Context } from '@temporalio/activity';
+import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
+import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
 import { closedExecution, deleteJobExecution, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
 
 /** Both limits at their largest, so whatever the limits, every execution they keep is seen; a backlog drains over a few runs. */
 const MAX_LISTED = 2 * MAX_HISTORY_LIMIT;
+/** How long a pass waits for the schedule to record a doomed execution's start; what is left waits for the next pass. */
+const RECORD_WAIT_MS = 30_000;
+const RECORD_POLL_MS = 500;
 
 /** Deletes a periodic job's executions beyond its history limits, oldest first, with their logs. */
 export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInput): Promise<string[]> {
@@ -23,7 +29,42 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
       succeeded: current.typedSearchAttributes.get(JobStatusKey) === JobStatus.Success,
     });
   }
-  const doomed = selectPrunable(finished, input.self, input.limits);
-  for (const id of doomed) await deleteJobExecution(deps, id);
-  return doomed;
+  const startedAt = new Map(finished.map((e) => [e.id, e.startedAt]));
+  let waiting = selectPrunable(finished, input.self, input.limits);
+  const deleted: string[] = [];
+  // Deleting an execution whose start the schedule has not recorded would let a retried start run
+  // that fire again under the same id; such an execution is deleted once its start is recorded.
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  while (waiting.length > 0) {
+    const recent = await recordedStarts(client, input.upstreamJobId);
+    const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: startedAt.get(id)! }));
+    for (const id of ready) {
+      await deleteJobExecution(deps, id);
+      deleted.push(id);
+    }
+    waiting = waiting.filter((id) => !ready.includes(id));
+    if (waiting.length === 0 || Date.now() > deadline) break;
+    heartbeat();
+    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
+  }
+  return deleted;
+}
+
+/** The starts the schedule lists as taken; undefined once the schedule is gone. */
+async function recordedStarts(client: Client, scheduleId: string): Promise<RecordedStart[] | undefined> {
+  try {
+    const { info } = await client.schedule.getHandle(scheduleId).describe();
+    return info.recentActions.map((a) => ({ workflowId: a.action.workflow.workflowId, takenAt: a.takenAt.getTime() }));
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Called outside an activity (a test): nothing to beat for.
+  }
 }

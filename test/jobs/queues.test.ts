@@ -195,6 +195,8 @@ describe('job queues: pause, resume, stop, per-type limits across workers', () =
       { timeoutMs: 30_000, what: 'the run to finish once a slot freed' },
     );
     assert.equal(closed, 'COMPLETED');
+    // The holder that did not give its slot to this run may still be running: its log ends later.
+    for (const j of holders) assert.equal((await h.waitForStatus(j.id, ['Success', 'Error'], 30_000)).status, 'Success');
     const [own, ...others] = [logTimes(id), ...holders.map((j) => logTimes(j.id))];
     assert.ok(
       others.some((o) => o.end <= own!.start),
