@@ -10,7 +10,7 @@ import type { PruneExecutionsInput } from './types.js';
 /** Both limits at their largest, so whatever the limits, every execution they keep is seen; a backlog drains over a few runs. */
 const MAX_LISTED = 2 * MAX_HISTORY_LIMIT;
 /** How long a pass waits for the schedule to record a doomed execution's start; what is left waits for the next pass. */
-const RECORD_WAIT_MS = 30_000;
+const RECORD_WAIT_MS = 10_000;
 const RECORD_POLL_MS = 500;
 
 /** Deletes a periodic job's executions beyond its history limits, oldest first, with their logs. */
@@ -37,7 +37,7 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   const deadline = Date.now() + RECORD_WAIT_MS;
   while (waiting.length > 0) {
     const recent = await recordedStarts(client, input.upstreamJobId);
-    const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: startedAt.get(id)! }));
+    const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: startedAt.get(id)! }, Date.now()));
     for (const id of ready) {
       await deleteJobExecution(deps, id);
       deleted.push(id);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isStartRecorded } from '../../src/schedules/recorded-starts.js';
+import { isStartRecorded, SETTLED_AFTER_MS } from '../../src/schedules/recorded-starts.js';
 
 describe('a schedule’s recorded starts, before the pruner deletes an execution', () => {
+  const now = 20_000;
   const recent = [
     { workflowId: 'job-10', takenAt: 10_000 },
     { workflowId: 'job-11', takenAt: 11_000 },
@@ -10,18 +11,28 @@ describe('a schedule’s recorded starts, before the pruner deletes an execution
   ];
 
   it('counts a start the schedule lists, or one older than all it lists', () => {
-    assert.equal(isStartRecorded(recent, { id: 'job-11', startedAt: 11_020 }), true);
-    assert.equal(isStartRecorded(recent, { id: 'job-03', startedAt: 3_020 }), true, 'older than the oldest listed: recorded before it');
+    assert.equal(isStartRecorded(recent, { id: 'job-11', startedAt: 11_020 }, now), true);
+    assert.equal(
+      isStartRecorded(recent, { id: 'job-03', startedAt: 3_020 }, now),
+      true,
+      'older than the oldest listed: recorded before it',
+    );
   });
 
   it('does not count a start the schedule has not recorded yet', () => {
-    assert.equal(isStartRecorded(recent, { id: 'job-13', startedAt: 13_020 }), false);
+    assert.equal(isStartRecorded(recent, { id: 'job-13', startedAt: 13_020 }, now), false);
     // A start taken after the oldest listed one but missing from the list is not recorded either.
-    assert.equal(isStartRecorded(recent, { id: 'job-10b', startedAt: 10_500 }), false);
-    assert.equal(isStartRecorded([], { id: 'job-01', startedAt: 1_000 }), false, 'a schedule that lists nothing has recorded nothing');
+    assert.equal(isStartRecorded(recent, { id: 'job-10b', startedAt: 10_500 }, now), false);
+    assert.equal(isStartRecorded([], { id: 'job-01', startedAt: 1_000 }, now), false, 'a schedule that lists nothing has recorded nothing');
+  });
+
+  it('counts a start older than the settling age even when the list does not vouch for it', () => {
+    const later = 13_020 + SETTLED_AFTER_MS + 1;
+    assert.equal(isStartRecorded(recent, { id: 'job-13', startedAt: 13_020 }, later), true);
+    assert.equal(isStartRecorded(recent, { id: 'job-13', startedAt: 13_020 }, later - 2), false);
   });
 
   it('counts every start of a schedule that no longer exists', () => {
-    assert.equal(isStartRecorded(undefined, { id: 'job-13', startedAt: 13_020 }), true);
+    assert.equal(isStartRecorded(undefined, { id: 'job-13', startedAt: 13_020 }, now), true);
   });
 });
