@@ -13,7 +13,7 @@ import {
   type RecordedInput,
   type JobStats,
   type JobTimings,
-  type OpCommand,
+  OpCommand,
 } from '../shared/job-model.js';
 import { decodePoolIdentity } from '../shared/pool-identity.js';
 import { JOB_WORKFLOW_TYPES, jobsOfTaskQueue, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
@@ -23,7 +23,7 @@ import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, hookLogQuery, stopSignal } from '../workflows/job-messages.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
 import { jobView, reconcile, withLiveRun, type PendingRun } from '../views/job-view.js';
-import { conflict, notFound } from './api-error.js';
+import { ApiError, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { newJobId } from './new-job-id.js';
 import { readPage } from './visibility-page.js';
@@ -189,6 +189,15 @@ export class JobGateway {
    */
   async targets(executionId: string): Promise<Record<string, TargetResult>> {
     return this.rpc(() => fanOutTargets(this.deps.client, executionId));
+  }
+
+  /** A stop of a job that may have been deleted meanwhile (a pruned execution of a periodic job). */
+  async stopIfPresent(id: string): Promise<void> {
+    try {
+      await this.command(id, OpCommand.Stop);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError) && !(err instanceof ApiError && err.status === 404)) throw err;
+    }
   }
 
   /** Ids of a periodic job's executions still running. */

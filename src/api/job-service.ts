@@ -124,8 +124,11 @@ export class JobService {
       case 'stop':
       case 'cancel':
         // A stopped periodic job never fires again, and its running executions are stopped.
-        await periodic.stop(stats);
-        for (const execution of await gateway.runningExecutions(stats.id)) await gateway.command(execution, OpCommand.Stop);
+        {
+          const started = await periodic.stop(stats);
+          const running = await gateway.runningExecutions(stats.id);
+          for (const execution of new Set([...running, ...started])) await gateway.stopIfPresent(execution);
+        }
         return;
       case 'pause':
         return periodic.pause(stats);

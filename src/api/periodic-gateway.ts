@@ -42,6 +42,8 @@ export type PeriodicOptions = Pick<JobMetadata, PeriodicOptionKey>;
 export const MEMO_PERIODIC = 'periodic';
 /** The note a stopped periodic job's schedule carries; a stopped job never fires again. */
 export const STOPPED_NOTE = 'jobservice: stopped';
+/** How long a stop waits for the schedule to take its pause (it does within milliseconds unless the server is struggling). */
+const STOP_TAKES_MS = 5_000;
 /** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
 export const DEFAULT_CATCHUP_WINDOW_MS = 60_000;
 
@@ -156,7 +158,12 @@ export class PeriodicGateway {
    * stop: never fires again; stats stay readable (the service stops the running executions).
    * `stats` is what the caller has just read of the job (this and the actions below act on it).
    */
-  async stop(stats: JobStats): Promise<void> {
+  /**
+   * Pauses the schedule for good; resolves with the executions the schedule itself lists as
+   * started (running and recent), read once the pause has taken: the update reaches the schedule
+   * asynchronously, so a fire can still start meanwhile, and visibility may not show it yet.
+   */
+  async stop(stats: JobStats): Promise<string[]> {
     const handle = this.deps.client.schedule.getHandle(stats.id);
     if (stats.status !== JobStatus.Stopped) {
       // One update pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
@@ -167,6 +174,14 @@ export class PeriodicGateway {
           typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Stopped),
         })),
       );
+    }
+    const deadline = Date.now() + STOP_TAKES_MS;
+    for (;;) {
+      const { state, info } = await this.rpc(() => handle.describe());
+      if ((state.paused && state.note === STOPPED_NOTE) || Date.now() > deadline) {
+        return [...new Set([...info.runningActions, ...info.recentActions.map((a) => a.action)].map((a) => a.workflow.workflowId))];
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 

@@ -1,4 +1,4 @@
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { parseSummary, type FanOutResult } from '../shared/fan-out.js';
 import { toStats } from '../shared/job-model.js';
 import { UpstreamJobIdKey } from '../shared/search-attributes.js';
@@ -13,7 +13,11 @@ export type TargetResult = FanOutResult & { startedAt: number };
  */
 export async function fanOutTargets(client: Client, executionId: string): Promise<Record<string, TargetResult>> {
   const targets: Record<string, TargetResult> = {};
-  for await (const e of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 1000 })) {
+  for await (const listed of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 1000 })) {
+    // Visibility learns of a child's close a little after its parent does: a child it still shows
+    // running is described (the execution itself), so a finished job's report is complete at once.
+    // Only children shown running pay for it, at most the job's pool size.
+    const e = listed.status.name === 'RUNNING' ? await current(client, listed) : listed;
     const view = jobView(e.memo, e.workflowId, e.startTime);
     const target = view?.input.fanOutTarget;
     if (!view || target === undefined) continue;
@@ -24,4 +28,12 @@ export async function fanOutTargets(client: Client, executionId: string): Promis
     targets[target] = { job_id: e.workflowId, status, startedAt, ...(summary ? { summary } : {}) };
   }
   return targets;
+}
+
+/** The execution as it is now; the listed record if it has gone meanwhile. */
+async function current(client: Client, listed: WorkflowExecutionInfo): Promise<Omit<WorkflowExecutionInfo, 'raw'>> {
+  return client.workflow
+    .getHandle(listed.workflowId, listed.runId)
+    .describe()
+    .catch(() => listed);
 }

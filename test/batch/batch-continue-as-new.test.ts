@@ -34,18 +34,37 @@ describe('a long fan-out continues as new between waves of children, and loses n
     assert.equal(done.status, 'Success', done.last_error);
     assert.deepEqual(JSON.parse(done.check_in!), { done: 40, targets: 40, failed: 0, running: 0 });
 
-    const runs: string[] = [];
-    for await (const e of h.client.workflow.list({ query: `WorkflowId = '${job.id}'` })) runs.push(e.status.name);
+    // Visibility takes the runs' and the children's closes a little after the job's own state.
+    const runs = await waitFor(
+      async () => {
+        const statuses: string[] = [];
+        for await (const e of h.client.workflow.list({ query: `WorkflowId = '${job.id}'` })) statuses.push(e.status.name);
+        return statuses;
+      },
+      (statuses) => !statuses.includes('RUNNING'),
+      { what: 'every run of the job closed in visibility' },
+    );
     assert.ok(runs.length >= 2, `${runs.length} run(s): the history budget was not used`);
     assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, runs.length - 1);
 
-    const children: string[] = [];
-    for await (const e of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) children.push(e.workflowId);
+    const children = await waitFor(
+      async () => {
+        const ids: string[] = [];
+        for await (const e of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) ids.push(e.workflowId);
+        return ids;
+      },
+      (ids) => ids.length >= 40,
+      { what: 'the 40 children in visibility' },
+    );
     assert.equal(children.length, 40, 'each target ran once');
     assert.equal(Object.keys(done.results ?? {}).length, 40);
     assert.equal(done.revision, job.revision);
 
-    const report = (await (await h.request('GET', `/api/v1/jobs/${job.id}/report`)).json()) as JobReport;
+    const report = await waitFor(
+      async () => (await (await h.request('GET', `/api/v1/jobs/${job.id}/report`)).json()) as JobReport,
+      (r) => Object.keys(r.targets).length >= 40,
+      { what: 'the report with its 40 targets' },
+    );
     assert.equal(Object.keys(report.targets).length, 40);
     assert.ok(Object.values(report.targets).every((t) => t.status === 'Success' && t.results.value?.length === 1));
 

@@ -23,6 +23,21 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
 
   const batch = (parameters: Record<string, unknown>) => h.submit({ name: 'TEST_BATCH', parameters, metadata: { kind: 'Generic' } });
   const report = async (id: string) => (await (await h.request('GET', `/api/v1/jobs/${id}/report`)).json()) as JobReport;
+  /**
+   * A finished job's report once it shows every target its own state counts, each finished: the
+   * report reads the children from visibility, which can learn of the last one's close after the job.
+   */
+  const settledReport = async (id: string) => {
+    const expected = Object.keys((await h.stats(id)).results ?? {}).length;
+    assert.ok(expected > 0, `${id} counts no targets`);
+    return waitFor(
+      () => report(id),
+      (r) =>
+        Object.keys(r.targets).length === expected &&
+        Object.values(r.targets).every((t) => !['Pending', 'Scheduled', 'Running'].includes(t.status)),
+      { what: `the report of ${id} with its ${expected} targets finished` },
+    );
+  };
   const scrape = async () => {
     // Open, like /stats: no Harbor-Secret.
     const response = await h.app.request('/metrics');
@@ -37,7 +52,7 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.equal(done.status, 'Success', done.last_error);
     assert.deepEqual(JSON.parse(done.check_in!), { done: 30, targets: 30, failed: 0, running: 0 });
 
-    const r = await report(job.id);
+    const r = await settledReport(job.id);
     assert.equal(Object.keys(r.targets).length, 30);
     const spans = Object.values(r.targets).map((t) => {
       assert.equal(t.status, 'Success');
@@ -68,9 +83,9 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     // The closed execution's memo reaches visibility a moment after its status.
     const families = await waitFor(
       scrape,
-      (f) => samples(f, 'test_batch_value').filter((s) => s.labels?.execution_id === job.id).length > 0,
+      (f) => samples(f, 'test_batch_value').filter((s) => s.labels?.execution_id === job.id).length >= 30,
       {
-        what: 'the execution on /metrics',
+        what: 'the execution’s 30 targets on /metrics',
       },
     );
     const values = samples(families, 'test_batch_value').filter((s) => s.labels?.execution_id === job.id);
@@ -126,7 +141,7 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     const failed = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
     assert.equal(failed.status, 'Error');
     assert.match(failed.last_error ?? '', /2 of 4 targets did not succeed: t01 \(Error\), t02 \(Error\)/);
-    const r = await report(job.id);
+    const r = await settledReport(job.id);
     assert.equal(r.targets.t00?.status, 'Success');
     assert.equal(r.targets.t03?.status, 'Success');
     assert.match((await h.stats(r.targets.t01!.job_id)).last_error ?? '', /gauge "not_declared", which the job does not declare/);
@@ -224,7 +239,7 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     });
     const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
-    const r = await report(job.id);
+    const r = await settledReport(job.id);
     const value = (repo: string, suffix: string) => r.targets[repo]?.results[suffix]?.[0]?.value;
     assert.equal(value('rr/app', 'repository_tags'), 3);
     assert.equal(value('rr/app', 'repository_manifests'), 2);
@@ -248,12 +263,13 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
         metadata: { kind: 'Generic' },
       });
       assert.equal((await h.waitForStatus(partial.id, ['Success', 'Error'], 60_000)).status, 'Success');
-      const unread = (await report(partial.id)).targets['rr/multi'];
+      const settled = await settledReport(partial.id);
+      const unread = settled.targets['rr/multi'];
       assert.equal(unread?.events[0]?.reason, 'RepositoryUnreadable');
       assert.equal(unread?.events[0]?.warning, true);
       assert.match(unread?.events[0]?.message ?? '', /tags of rr\/multi: HTTP 500/);
       assert.deepEqual(unread?.results, {});
-      assert.equal((await report(partial.id)).targets['rr/app']?.results.repository_tags?.[0]?.value, 3);
+      assert.equal(settled.targets['rr/app']?.results.repository_tags?.[0]?.value, 3);
     } finally {
       await proxy.close();
     }

@@ -59,8 +59,14 @@ describe('job lifecycle', () => {
     );
     const closed = (await h.client.workflow.getHandle(submitted.id).describe()).closeTime!;
     assert.equal(closedStats.die_at, Math.floor(closed.getTime() / 1000) + retention);
-    const [listed] = ((await (await h.request('GET', '/api/v1/jobs?name=DEMO&page_size=100')).json()) as { job: JobStats }[]).filter(
-      (r) => r.job.id === submitted.id,
+    // The list reads visibility, which learns of the close a little after describe does.
+    const [listed] = await waitFor(
+      async () =>
+        ((await (await h.request('GET', '/api/v1/jobs?name=DEMO&page_size=100')).json()) as { job: JobStats }[]).filter(
+          (r) => r.job.id === submitted.id,
+        ),
+      (rows) => rows[0]?.job.die_at !== undefined,
+      { what: 'the listed job’s die_at' },
     );
     assert.equal(listed?.job.die_at, closedStats.die_at);
   });

@@ -96,12 +96,16 @@ describe('listing jobs', () => {
     // Visibility lags the delete of the retried run a little.
     const all = await waitFor(
       () => rows('name=DEMO'),
-      (r) => r.ids.length === 1,
-      { what: 'the retried job listed once' },
+      (r) => r.ids.length === 1 && r.statuses[0] === 'Cancelled',
+      { what: 'the retried job listed once, as Cancelled' },
     );
     assert.deepEqual(all.statuses, ['Cancelled']);
     assert.deepEqual((await rows('name=DEMO&status=Stopped')).ids, [], 'the stopped run it was is not listed as Stopped');
-    const cancelled = await rows('name=DEMO&status=Cancelled');
+    const cancelled = await waitFor(
+      () => rows('name=DEMO&status=Cancelled'),
+      (r) => r.ids.length > 0,
+      { what: 'the job listed under Cancelled' },
+    );
     assert.deepEqual(cancelled.ids, [job.id]);
     const before = (await rows('name=DEMO')).total;
     const distinct = new Set(

@@ -27,12 +27,12 @@ describe('short jobs: runs as local activities under a hard cap', () => {
   const shownAs = async (id: string, status: string) => {
     const described = await h.client.workflow.getHandle(id).describe();
     assert.equal(described.searchAttributes.JobStatus?.[0], status, 'the Web UI search attribute follows');
-    const listed = (await (await h.request('GET', `/api/v1/jobs?name=TEST_SHORT&status=${status}&page_size=100`)).json()) as {
-      job: JobStats;
-    }[];
-    assert.ok(
-      listed.some((r) => r.job.id === id),
-      `listed under ${status}`,
+    // Lists read visibility, which takes the same change a little later than describe.
+    const listed = await waitFor(
+      async () =>
+        (await (await h.request('GET', `/api/v1/jobs?name=TEST_SHORT&status=${status}&page_size=100`)).json()) as { job: JobStats }[],
+      (rows) => rows.some((r) => r.job.id === id),
+      { what: `${id} listed under ${status}` },
     );
     assert.ok(
       listed.every((r) => r.job.status === status),
@@ -57,10 +57,10 @@ describe('short jobs: runs as local activities under a hard cap', () => {
       (events) => events.some((e) => e.status === 'Success'),
       { what: 'the Success hook' },
     );
-    const listed = (await (await h.request('GET', '/api/v1/jobs?name=NOOP&status=Success&page_size=100')).json()) as { job: JobStats }[];
-    assert.ok(
-      listed.some((r) => r.job.id === job.id),
-      'listed under its status',
+    await waitFor(
+      async () => (await (await h.request('GET', '/api/v1/jobs?name=NOOP&status=Success&page_size=100')).json()) as { job: JobStats }[],
+      (rows) => rows.some((r) => r.job.id === job.id),
+      { what: 'the job listed under its status' },
     );
     const described = await h.client.workflow.getHandle(job.id).describe();
     assert.equal(described.searchAttributes.JobStatus?.[0], 'Success', 'the Web UI search attribute follows');

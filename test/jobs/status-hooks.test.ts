@@ -126,7 +126,12 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
         (found) => found.length === 1,
         { what: 'a HookDelivery workflow' },
       );
-      const described = await h.client.workflow.getHandle(job.id).describe();
+      // The job completes in the workflow task after the one that started its HookDelivery.
+      const described = await waitFor(
+        () => h.client.workflow.getHandle(job.id).describe(),
+        (d) => d.status.name !== 'RUNNING',
+        { what: 'the job to close after handing over its hooks' },
+      );
       assert.equal(described.status.name, 'COMPLETED', 'the job itself closed');
       assert.equal(delivery[0]!.status.name, 'RUNNING');
     } finally {
