@@ -122,14 +122,13 @@ export class JobService {
     const { periodic, gateway } = this.deps;
     switch (action) {
       case 'stop':
-      case 'cancel':
+      case 'cancel': {
         // A stopped periodic job never fires again, and its running executions are stopped.
-        {
-          const started = await periodic.stop(stats);
-          const running = await gateway.runningExecutions(stats.id);
-          for (const execution of new Set([...running, ...started])) await gateway.stopIfPresent(execution);
-        }
+        const started = await periodic.stop(stats);
+        const running = await gateway.runningExecutions(stats.id);
+        for (const execution of new Set([...running, ...started])) await gateway.stopIfPresent(execution);
         return;
+      }
       case 'pause':
         return periodic.pause(stats);
       case 'resume':

@@ -157,11 +157,9 @@ export class PeriodicGateway {
   /**
    * stop: never fires again; stats stay readable (the service stops the running executions).
    * `stats` is what the caller has just read of the job (this and the actions below act on it).
-   */
-  /**
-   * Pauses the schedule for good; resolves with the executions the schedule itself lists as
-   * started (running and recent), read once the pause has taken: the update reaches the schedule
-   * asynchronously, so a fire can still start meanwhile, and visibility may not show it yet.
+   * Resolves with the executions the schedule itself lists as started (running and recent), read
+   * once the pause has taken: the update reaches the schedule asynchronously, so a fire can still
+   * start meanwhile, and visibility may not show it yet.
    */
   async stop(stats: JobStats): Promise<string[]> {
     const handle = this.deps.client.schedule.getHandle(stats.id);

@@ -15,8 +15,8 @@ export async function fanOutTargets(client: Client, executionId: string): Promis
   const targets: Record<string, TargetResult> = {};
   for await (const listed of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 1000 })) {
     // Visibility learns of a child's close a little after its parent does: a child it still shows
-    // running is described (the execution itself), so a finished job's report is complete at once.
-    // Only children shown running pay for it, at most the job's pool size.
+    // running is described (the execution itself), so a target that has ended shows as ended as
+    // soon as its job does. Only children shown running pay for it: about the job's pool size.
     const e = listed.status.name === 'RUNNING' ? await current(client, listed) : listed;
     const view = jobView(e.memo, e.workflowId, e.startTime);
     const target = view?.input.fanOutTarget;
