@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
@@ -18,7 +17,10 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   const { client } = deps;
   const finished: FinishedExecution[] = [];
   let listed = 0;
-  for await (const info of client.workflow.list({ query: `TemporalScheduledById = '${input.upstreamJobId}'` })) {
+  // A run that continued as new is not an execution of its own: its chain's last run is (it has
+  // the same id, so deleting by id would take that run, or end it if it still runs).
+  const query = `TemporalScheduledById = '${input.upstreamJobId}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  for await (const info of client.workflow.list({ query })) {
     if (++listed > MAX_LISTED) break;
     if (info.workflowId === input.self.id) continue;
     const current = await closedExecution(client, info);
@@ -34,37 +36,31 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   const deleted: string[] = [];
   // Deleting an execution whose start the schedule has not recorded would let a retried start run
   // that fire again under the same id; such an execution is deleted once its start is recorded.
+  // The ending execution stays open while it waits, so the wait is bounded, describes included.
   const deadline = Date.now() + RECORD_WAIT_MS;
   while (waiting.length > 0) {
-    const recent = await recordedStarts(client, input.upstreamJobId);
+    const recent = await recordedStarts(client, input.upstreamJobId, deadline);
+    if (recent === 'unknown') break;
     const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: startedAt.get(id)! }, Date.now()));
     for (const id of ready) {
       await deleteJobExecution(deps, id);
       deleted.push(id);
     }
     waiting = waiting.filter((id) => !ready.includes(id));
-    if (waiting.length === 0 || Date.now() > deadline) break;
-    heartbeat();
+    if (waiting.length === 0 || Date.now() + RECORD_POLL_MS > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
   }
   return deleted;
 }
 
-/** The starts the schedule lists as taken; undefined once the schedule is gone. */
-async function recordedStarts(client: Client, scheduleId: string): Promise<RecordedStart[] | undefined> {
+/** The starts the schedule lists as taken; undefined once the schedule is gone; 'unknown' past the deadline. */
+async function recordedStarts(client: Client, scheduleId: string, deadline: number): Promise<RecordedStart[] | undefined | 'unknown'> {
   try {
-    const { info } = await client.schedule.getHandle(scheduleId).describe();
+    const { info } = await client.withDeadline(deadline, () => client.schedule.getHandle(scheduleId).describe());
     return info.recentActions.map((a) => ({ workflowId: a.action.workflow.workflowId, takenAt: a.takenAt.getTime() }));
   } catch (err) {
     if (err instanceof ScheduleNotFoundError) return undefined;
+    if (Date.now() >= deadline) return 'unknown';
     throw err;
-  }
-}
-
-function heartbeat(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // Called outside an activity (a test): nothing to beat for.
   }
 }

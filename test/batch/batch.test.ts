@@ -9,6 +9,9 @@ import { waitFor } from '../helpers/wait-for.js';
 type Sample = { labels?: Record<string, string>; value: string };
 type Family = { name: string; metrics: Sample[] };
 
+/** The statuses of a job that has not ended. */
+const UNFINISHED = ['Pending', 'Scheduled', 'Running'];
+
 describe('batch jobs: one child job per target, a pool, reports as Prometheus gauges', () => {
   let h: Harness;
   let registry: TestRegistry;
@@ -32,9 +35,7 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.ok(expected > 0, `${id} counts no targets`);
     return waitFor(
       () => report(id),
-      (r) =>
-        Object.keys(r.targets).length === expected &&
-        Object.values(r.targets).every((t) => !['Pending', 'Scheduled', 'Running'].includes(t.status)),
+      (r) => Object.keys(r.targets).length === expected && Object.values(r.targets).every((t) => !UNFINISHED.includes(t.status)),
       { what: `the report of ${id} with its ${expected} targets finished` },
     );
   };
@@ -52,6 +53,10 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.equal(done.status, 'Success', done.last_error);
     assert.deepEqual(JSON.parse(done.check_in!), { done: 30, targets: 30, failed: 0, running: 0 });
 
+    // Read once, as a client would right after the job's Success: every target it shows has ended
+    // (visibility may still hold a target as running; the report reads that one from Temporal).
+    const atOnce = await report(job.id);
+    for (const [target, t] of Object.entries(atOnce.targets)) assert.ok(!UNFINISHED.includes(t.status), `${target}: ${t.status}`);
     const r = await settledReport(job.id);
     assert.equal(Object.keys(r.targets).length, 30);
     const spans = Object.values(r.targets).map((t) => {

@@ -247,8 +247,13 @@ describe('periodic jobs on Temporal Schedules', () => {
     const again = await h.client.workflow
       .getHandle(first.id)
       .describe()
-      .then((d) => `run ${d.runId} (${d.status.name}), started ${d.startTime.toISOString()}`)
-      .catch(() => undefined);
+      .then(
+        (d) => `run ${d.runId} (${d.status.name}), started ${d.startTime.toISOString()}`,
+        (err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        },
+      );
     assert.equal(again, undefined, `the pruned fire ${first.id} was started again`);
     assert.equal((await h.request('GET', `/api/v1/jobs/${first.id}`)).status, 404);
     assert.ok(!existsSync(join(h.logDir, `${first.id}.log`)), 'the deleted execution’s log is gone');

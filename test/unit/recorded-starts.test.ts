@@ -15,7 +15,7 @@ describe('a schedule’s recorded starts, before the pruner deletes an execution
     assert.equal(
       isStartRecorded(recent, { id: 'job-03', startedAt: 3_020 }, now),
       true,
-      'older than the oldest listed: recorded before it',
+      'started well before the oldest listed was recorded: recorded before it',
     );
   });
 
@@ -23,6 +23,9 @@ describe('a schedule’s recorded starts, before the pruner deletes an execution
     assert.equal(isStartRecorded(recent, { id: 'job-13', startedAt: 13_020 }, now), false);
     // A start taken after the oldest listed one but missing from the list is not recorded either.
     assert.equal(isStartRecorded(recent, { id: 'job-10b', startedAt: 10_500 }, now), false);
+    // The oldest listed start was recorded at 10_000 by the scheduler's clock; a start a moment
+    // before that by another host's clock may still be the unrecorded one.
+    assert.equal(isStartRecorded(recent, { id: 'job-09', startedAt: 9_000 }, now), false);
     assert.equal(isStartRecorded([], { id: 'job-01', startedAt: 1_000 }, now), false, 'a schedule that lists nothing has recorded nothing');
   });
 
