@@ -4,6 +4,7 @@ import type { JobReport } from '../../src/api/contract.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { deleteSchedules } from '../helpers/schedules.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('a long fan-out continues as new between waves of children, and loses nothing', () => {
@@ -18,7 +19,9 @@ describe('a long fan-out continues as new between waves of children, and loses n
     });
     hooks = await startHookReceiver();
   });
+  const schedules: string[] = [];
   after(async () => {
+    await deleteSchedules(h.client, schedules);
     await h.close();
     await hooks.close();
   });
@@ -91,5 +94,43 @@ describe('a long fan-out continues as new between waves of children, and loses n
     );
     assert.equal(events.filter((e) => e.status === 'Running' && e.check_in === undefined).length, 1);
     assert.equal(events[events.length - 1]?.status, 'Success');
+  });
+  it('a periodic fan-out that continues as new: history limits count each execution once and never take a kept one', async () => {
+    // Every execution continues as new at least once; failed_jobs_history_limit 0 would prune the
+    // continued runs if they counted as executions of their own (they are closed and not Success).
+    const job = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 30, report_history: 10 },
+      metadata: {
+        kind: 'Periodic',
+        cron_spec: '*/15 * * * * *',
+        concurrency_policy: 'Forbid',
+        successful_jobs_history_limit: 2,
+        failed_jobs_history_limit: 0,
+      },
+    });
+    schedules.push(job.id);
+    const schedule = h.client.schedule.getHandle(job.id);
+    await waitFor(
+      () => schedule.describe(),
+      (d) => d.info.numActionsTaken >= 2,
+      { timeoutMs: 90_000, what: 'two fires' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'pause' })).status, 204);
+    const [first, second] = (await schedule.describe()).info.recentActions.slice(-2).map((a) => a.action.workflow.workflowId);
+    // The second execution prunes as it ends, before its workflow closes.
+    for (const id of [first!, second!]) {
+      await waitFor(
+        async () => (await h.client.workflow.getHandle(id).describe()).status.name,
+        (status) => status === 'COMPLETED',
+        { timeoutMs: 60_000, what: `${id} to complete` },
+      );
+    }
+    const runsOfFirst: string[] = [];
+    for await (const e of h.client.workflow.list({ query: `WorkflowId = '${first!}'` })) runsOfFirst.push(e.status.name);
+    assert.ok(runsOfFirst.includes('CONTINUED_AS_NEW'), `the first execution continued as new: ${JSON.stringify(runsOfFirst)}`);
+    // Two successful executions are within the limit of 2: both stay, their last runs included.
+    for (const id of [first!, second!]) assert.equal((await h.stats(id)).status, 'Success', `${id} is kept`);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
   });
 });
