@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { isGrpcServiceError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { removeBatchFiles } from '../jobs/batch/batch-files.js';
 import { jobLogPath } from '../logs/job-log-path.js';
+import { executionNow } from '../temporal/execution-now.js';
 
 export interface PruneDeps {
   client: Client;
@@ -27,18 +28,8 @@ export async function deleteJobExecution(deps: PruneDeps, id: string): Promise<v
 
 export type ExecutionView = Pick<WorkflowExecutionInfo, 'workflowId' | 'startTime' | 'closeTime' | 'status' | 'typedSearchAttributes'>;
 
-/**
- * A listed execution as it is now, or undefined while it still runs. Visibility lags: one it still
- * shows running is described (which reads the execution itself), so a predecessor that has just
- * closed counts at once.
- */
+/** A listed execution as it is now (see executionNow), or undefined while it still runs. */
 export async function closedExecution(client: Client, listed: WorkflowExecutionInfo): Promise<ExecutionView | undefined> {
-  const current =
-    listed.status.name === 'RUNNING'
-      ? await client.workflow
-          .getHandle(listed.workflowId, listed.runId)
-          .describe()
-          .catch(() => undefined)
-      : listed;
+  const current = await executionNow(client, listed);
   return current && current.status.name !== 'RUNNING' ? current : undefined;
 }

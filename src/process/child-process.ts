@@ -16,3 +16,20 @@ export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * Each whole line a child writes to `stream`: a chunk can end mid-line (the rest waits for the
+ * next one) or mid-character (decoded as a stream), and a last line without its newline (a crash
+ * message) still counts once the stream ends.
+ */
+export function followLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
+  if (!stream) return;
+  let partial = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    parts.forEach(onLine);
+  });
+  stream.on('end', () => onLine(partial));
+}

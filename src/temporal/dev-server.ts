@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { devServerEnv } from './dev-server-gc.js';
+import { followLines } from '../process/child-process.js';
 
 export interface DevServerOptions {
   cli: string;
@@ -101,21 +102,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     if (recent.length > 20) recent.shift();
     log(line);
   };
-  // A chunk can end mid-line: each stream keeps its unfinished line until the rest arrives.
-  const follow = (stream: NodeJS.ReadableStream | null) => {
-    let partial = '';
-    // Decoded as a stream: a character split across chunks stays whole.
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      const parts = (partial + chunk).split('\n');
-      partial = parts.pop() ?? '';
-      parts.forEach(onLine);
-    });
-    // A last line without its newline (a crash message) still counts.
-    stream?.on('end', () => onLine(partial));
-  };
-  follow(child.stdout);
-  follow(child.stderr);
+  followLines(child.stdout, onLine);
+  followLines(child.stderr, onLine);
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
 

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
+import { followLines } from '../process/child-process.js';
 
 /**
  * v1.5.1 is the newest CLI tag whose go.mod has no `replace` directive, so `go install pkg@version`
@@ -92,11 +93,11 @@ export async function goInstall(
         env: { ...process.env, ...env, GOBIN: scratch, GOFLAGS: '-mod=mod' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      const forward = (chunk: Buffer) => {
-        for (const line of chunk.toString().split('\n')) if (line.trim()) log(`  go: ${line.trim()}`);
+      const forward = (line: string) => {
+        if (line.trim()) log(`  go: ${line.trim()}`);
       };
-      child.stdout.on('data', forward);
-      child.stderr.on('data', forward);
+      followLines(child.stdout, forward);
+      followLines(child.stderr, forward);
       child.on('error', reject);
       child.on('exit', resolve);
     });

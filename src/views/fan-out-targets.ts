@@ -1,4 +1,5 @@
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { executionNow } from '../temporal/execution-now.js';
 import { parseSummary, type FanOutResult } from '../shared/fan-out.js';
 import { toStats } from '../shared/job-model.js';
 import { UpstreamJobIdKey } from '../shared/search-attributes.js';
@@ -14,10 +15,9 @@ export type TargetResult = FanOutResult & { startedAt: number };
 export async function fanOutTargets(client: Client, executionId: string): Promise<Record<string, TargetResult>> {
   const targets: Record<string, TargetResult> = {};
   for await (const listed of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 1000 })) {
-    // Visibility learns of a child's close a little after its parent does: a child it still shows
-    // running is described (the execution itself), so a target that has ended shows as ended as
-    // soon as its job does. Only children shown running pay for it: about the job's pool size.
-    const e = listed.status.name === 'RUNNING' ? await current(client, listed) : listed;
+    // A target that has ended shows as ended as soon as its job does, though visibility may still
+    // show it running. Only children shown running pay for a describe: about the job's pool size.
+    const e = (await executionNow(client, listed)) ?? listed;
     const view = jobView(e.memo, e.workflowId, e.startTime);
     const target = view?.input.fanOutTarget;
     if (!view || target === undefined) continue;
@@ -28,12 +28,4 @@ export async function fanOutTargets(client: Client, executionId: string): Promis
     targets[target] = { job_id: e.workflowId, status, startedAt, ...(summary ? { summary } : {}) };
   }
   return targets;
-}
-
-/** The execution as it is now; the listed record if it has gone meanwhile. */
-async function current(client: Client, listed: WorkflowExecutionInfo): Promise<Omit<WorkflowExecutionInfo, 'raw'>> {
-  return client.workflow
-    .getHandle(listed.workflowId, listed.runId)
-    .describe()
-    .catch(() => listed);
 }
