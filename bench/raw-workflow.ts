@@ -1,7 +1,9 @@
-import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, upsertMemo, upsertSearchAttributes } from '@temporalio/workflow';
+import { JobStatusKey } from '../src/shared/search-attributes.js';
 
 const { noop } = proxyActivities<{ noop(): Promise<void> }>({ startToCloseTimeout: '1 minute' });
 const local = proxyLocalActivities<{ noop(): Promise<void> }>({ startToCloseTimeout: '1 minute' });
+const localShaped = proxyLocalActivities<{ noopShaped(): Promise<{ outcome: string }> }>({ startToCloseTimeout: '1 minute' });
 
 /** The engine's own floor: one workflow, one no-op activity. */
 export async function rawNoopWorkflow(): Promise<void> {
@@ -11,4 +13,19 @@ export async function rawNoopWorkflow(): Promise<void> {
 /** The same work as a local activity: no activity task, its result a marker in the workflow task. */
 export async function rawLocalWorkflow(): Promise<void> {
   await local.noop();
+}
+
+/**
+ * A diagnostic (RAW_SHAPE=args,memo,sas,summary,upserts: any of them, or `job` for all): the
+ * local-activity workflow carrying what a NOOP job carries — its input as the argument, a memo with
+ * input and state, the three job search attributes and a summary at start; a memo and JobStatus
+ * upsert and the state as its result at the end — and none of the job's own code.
+ */
+export async function rawJobShapedWorkflow(input: { enqueueTime: number; upserts?: boolean }): Promise<unknown> {
+  const outcome = await localShaped.noopShaped();
+  if (!input.upserts) return undefined;
+  const state = { status: 'Success', revision: input.enqueueTime, update_time: input.enqueueTime, fails: 0, outcome };
+  upsertMemo({ state });
+  upsertSearchAttributes([{ key: JobStatusKey, value: 'Success' }]);
+  return state;
 }

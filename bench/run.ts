@@ -102,6 +102,12 @@ const { values: opts } = parseArgs({
      * machine (0.70–0.91 in one day), so three is the default; `--rounds 1` for a quick look.
      */
     rounds: { type: 'string', default: '3' },
+    /**
+     * The raw variants to run, and whether to run the jobs without HTTP beside them (a quick look:
+     * `local_activity_eager,jobs_without_http`); the best of those run is the ceiling, so the full
+     * ratio needs all three raw variants.
+     */
+    'raw-variants': { type: 'string', default: 'activity,local_activity,local_activity_eager,jobs_without_http' },
   },
 });
 const N = Number(opts.n);
@@ -467,10 +473,12 @@ async function raw(
     );
   const variants: Record<string, number> = {};
   // a. one activity and b. one local activity, started by this process's client like the API's.
+  const wanted = new Set(opts['raw-variants'].split(','));
   for (const [name, workflow] of [
     ['activity', rawNoopWorkflow],
     ['local_activity', rawLocalWorkflow],
   ] as const) {
+    if (!wanted.has(name)) continue;
     await onFreshServer(cli, benchDir, name, async (server, client) => {
       const worker = spawnNode('bench/raw-worker.ts', [], rawWorkerEnv(server));
       try {
@@ -505,16 +513,19 @@ async function raw(
     });
   }
   // c. a local activity, started eagerly: the worker's process submits through its own connection.
-  variants.local_activity_eager = await rawEagerOnFreshServer(cli, benchDir, 'raw-local-eager');
+  if (wanted.has('local_activity_eager')) variants.local_activity_eager = await rawEagerOnFreshServer(cli, benchDir, 'raw-local-eager');
   const [bestName, best] = Object.entries(variants).sort((a, b) => b[1] - a[1])[0]!;
   const burstRate = burstCompletionsPerS();
   // d. Not a raw variant: NOOP jobs as `npm start` runs them, minus HTTP. It splits the API's gap
   // to the best raw variant into what the job costs and what its HTTP hop costs.
   // The file system settles first, so the fresh server waits for nothing.
-  const fs = await waitForQuietFs(benchLogDir(basename(benchDir)), FS_QUIET_WAIT_S, (l) => console.error(l));
-  const direct = await onFreshServer(cli, benchDir, 'direct', (server, client) =>
-    directJobs(client, server, { ...apiEnv, TEMPORAL_ADDRESS: server.address }, fs),
-  );
+  let direct: number | undefined;
+  if (wanted.has('jobs_without_http')) {
+    const fs = await waitForQuietFs(benchLogDir(basename(benchDir)), FS_QUIET_WAIT_S, (l) => console.error(l));
+    direct = await onFreshServer(cli, benchDir, 'direct', (server, client) =>
+      directJobs(client, server, { ...apiEnv, TEMPORAL_ADDRESS: server.address }, fs),
+    );
+  }
   // What one job costs the server: a NOOP, and a DEMO with its default three check-ins.
   const noop = await persistenceCost(apiClient, base, headers, { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
   const demo = await persistenceCost(apiClient, base, headers, {
@@ -567,10 +578,10 @@ async function raw(
     ...(ofMedians
       ? { best_raw_median_per_s: ofMedians.raw, api_to_best_raw_ratio_first_round: burstRate ? round(burstRate / best, 2) : 'n/a' }
       : {}),
-    jobs_without_http_per_s: direct,
-    jobs_without_http_to_best_raw_ratio: round(direct / (ofMedians?.raw ?? best), 2),
+    jobs_without_http_per_s: direct ?? 'n/a',
+    jobs_without_http_to_best_raw_ratio: direct ? round(direct / (ofMedians?.raw ?? best), 2) : 'n/a',
     // What the HTTP hop leaves of the job's own rate: the first round's burst, which ran beside it.
-    api_to_jobs_without_http_ratio: burstRate ? round(burstRate / direct, 2) : 'n/a',
+    api_to_jobs_without_http_ratio: burstRate && direct ? round(burstRate / direct, 2) : 'n/a',
   });
 }
 

@@ -1,0 +1,217 @@
+/**
+ * `npm run bench:interleaved -- --variants bare,job --rounds 8 --batch 200`: what a job costs against
+ * a bare workflow, measured so that this machine's drift cancels out. One dev server (a fresh SQLite
+ * file, the bench's pragmas), one process running a raw worker and `npm start`'s worker and job
+ * service on one native connection; batches of each variant in turn (the order reversed every
+ * round), CPU per job from /proc for each batch: the server, this process, the whole machine. Each
+ * variant meets the same server and the same minute as the others, which separate fresh-server
+ * runs (the `raw` scenario) cannot give: there one variant against another moved ±10% run to run.
+ *
+ * Variants: `bare` (the raw local-activity workflow, started eagerly), `job` (NOOP jobs through the
+ * job service, as the submit route calls it), and `shape:<parts>` — the raw workflow carrying parts
+ * of what a job carries (`args`, `memo`, `sas`, `summary`, `upserts`, or `job` for all of them).
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { startDevServer } from '../src/temporal/dev-server.js';
+import { locateTemporalCli } from '../src/temporal/locate-cli.js';
+import { freePort } from '../src/process/free-port.js';
+import { installQuietRuntime } from '../src/temporal/install-runtime.js';
+import { jobStartOptions } from '../src/shared/job-start.js';
+import { JobKind, type JobInput } from '../src/shared/job-model.js';
+import { pool, until } from './lib/processes.js';
+import { machineStat, median, ownCpuSeconds, procStatFields, round } from './lib/stats.js';
+import { rawJobShapedWorkflow, rawLocalWorkflow } from './raw-workflow.js';
+
+const { values: opts } = parseArgs({
+  options: {
+    variants: { type: 'string', default: 'bare,job' },
+    rounds: { type: 'string', default: '8' },
+    batch: { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '300' },
+    c: { type: 'string', default: '32' },
+    workers: { type: 'string', default: '10' },
+    'workflow-tasks': { type: 'string', default: '200' },
+  },
+});
+const BATCH = Number(opts.batch);
+const C = Number(opts.c);
+const RAW_QUEUE = 'interleaved-raw';
+const JOB_QUEUE = 'interleaved-job';
+const RAW_WORKFLOWS_PATH = fileURLToPath(new URL('./raw-workflow.ts', import.meta.url));
+
+function serverCpu(pid: number): number {
+  const f = procStatFields(pid);
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+async function main() {
+  const variants = opts.variants.split(',');
+  const dir = mkdtempSync(join(tmpdir(), 'jobservice-interleaved-'));
+  const cli = await locateTemporalCli({ log: (l) => console.error(l) });
+  const server = await startDevServer({ cli, ip: '127.0.0.1', port: await freePort(), dbFile: join(dir, 'temporal.db') });
+  const serverPid = server.process.pid!;
+  const configPath = join(dir, 'interleaved.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      job_loggers: [{ name: 'FILE', level: 'INFO', settings: { base_dir: join(dir, 'logs') } }],
+      loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
+      worker_pool: { workers: Number(opts.workers), workflow_tasks: Number(opts['workflow-tasks']) },
+    }),
+  );
+  Object.assign(process.env, { TEMPORAL_ADDRESS: server.address, JOB_SERVICE_CONFIG: configPath, JOB_SERVICE_TASK_QUEUE: JOB_QUEUE });
+  // The service's modules read their configuration as they load, after the environment is set.
+  const { loadConfig } = await import('../src/config/load-config.js');
+  const { registrySettings } = await import('../src/config/config-schema.js');
+  const { defaultJobRegistry } = await import('../src/jobs/index.js');
+  const { temporalTarget } = await import('../src/temporal/connection-options.js');
+  const { startWorker } = await import('../src/worker/run-worker.js');
+  const { buildJobService } = await import('../src/api/serve-app.js');
+  const { createServiceLogger } = await import('../src/logs/service-logger.js');
+  const { JobRequestSchema } = await import('../src/api/contract.js');
+  installQuietRuntime('ERROR');
+  const config = loadConfig();
+  const target = temporalTarget(config);
+  const connection = await NativeConnection.connect({ address: server.address });
+  const client = new Client({ connection, namespace: target.namespace });
+  const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
+  const jobWorker = await startWorker(config, target, client, registry, createServiceLogger(config.loggers, 'interleaved'), connection);
+  const { service } = buildJobService(config, client, registry, { eagerStart: config.temporal.eager_start });
+  const rawWorker = await Worker.create({
+    connection,
+    taskQueue: RAW_QUEUE,
+    workflowsPath: RAW_WORKFLOWS_PATH,
+    bundlerOptions: { preloadModules: [RAW_WORKFLOWS_PATH] },
+    activities: { noop: async () => undefined, noopShaped: async () => ({ outcome: 'done' }) },
+    maxConcurrentActivityTaskExecutions: Number(opts.workers),
+    maxConcurrentLocalActivityExecutions: Number(opts.workers),
+    maxConcurrentWorkflowTaskExecutions: Number(opts['workflow-tasks']),
+  });
+  const rawRunning = rawWorker.run();
+
+  const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+  const timings = JSON.parse(JSON.stringify((await import('../src/api/serve-app.js')).jobTimings(config)));
+  let seq = 0;
+  const submitOne: Record<string, () => Promise<unknown>> = {};
+  for (const variant of variants) {
+    if (variant === 'job') {
+      submitOne[variant] = () => service.submit(JobRequestSchema.parse(JSON.parse(body)).job);
+    } else if (variant === 'jobwf') {
+      // The job's workflow and run as the service starts them, without the service's submit path.
+      const { GenericJob } = await import('../src/workflows/job-workflow.js');
+      submitOne[variant] = () => {
+        const now = Math.floor(Date.now() / 1000);
+        const input = {
+          id: `jobwf-${seq++}`,
+          name: 'NOOP',
+          kind: JobKind.Generic,
+          parameters: {},
+          unique: false,
+          enqueueTime: now,
+          revision: now,
+          ...registry.startPolicy('NOOP', {}),
+          timings,
+        } as JobInput;
+        return client.workflow.start(GenericJob, { taskQueue: JOB_QUEUE, requestEagerStart: true, ...jobStartOptions(input) });
+      };
+    } else if (variant === 'bare') {
+      submitOne[variant] = () =>
+        client.workflow.start(rawLocalWorkflow, { workflowId: `bare-${seq++}`, taskQueue: RAW_QUEUE, requestEagerStart: true });
+    } else if (variant.startsWith('shape:')) {
+      const parts = new Set(variant.slice('shape:'.length).split('+'));
+      const has = (part: string) => parts.has(part) || parts.has('job');
+      submitOne[variant] = () => {
+        const workflowId = `shape-${seq++}`;
+        const now = Math.floor(Date.now() / 1000);
+        const input = {
+          id: workflowId,
+          name: 'NOOP',
+          kind: JobKind.Generic,
+          parameters: {},
+          unique: false,
+          enqueueTime: now,
+          revision: now,
+          ...registry.startPolicy('NOOP', {}),
+          timings,
+        } as JobInput;
+        const { memo, typedSearchAttributes, staticSummary } = jobStartOptions(input);
+        return client.workflow.start(rawJobShapedWorkflow, {
+          workflowId,
+          args: [{ ...(has('args') ? input : {}), enqueueTime: now, upserts: has('upserts') }],
+          taskQueue: RAW_QUEUE,
+          requestEagerStart: true,
+          ...(has('memo') ? { memo } : {}),
+          ...(has('sas') ? { typedSearchAttributes } : {}),
+          ...(has('summary') ? { staticSummary } : {}),
+        });
+      };
+    } else {
+      throw new Error(`unknown variant ${variant}: bare, job or shape:<args+memo+sas+summary+upserts|job>`);
+    }
+  }
+  const queueOf = (variant: string) => (variant === 'job' || variant === 'jobwf' ? JOB_QUEUE : RAW_QUEUE);
+  const closed = async (queue: string) => (await client.workflow.count(`TaskQueue = '${queue}' AND ExecutionStatus != 'Running'`)).count;
+
+  /** One batch of a variant: submitted by C callers, done once visibility shows all of them closed. */
+  async function batch(variant: string, n: number) {
+    const queue = queueOf(variant);
+    const before = await closed(queue);
+    const t0 = performance.now();
+    const cpu0 = { app: ownCpuSeconds(), server: serverCpu(serverPid), machine: machineStat().busy };
+    await pool(n, C, async () => {
+      await submitOne[variant]!();
+    });
+    await until(async () => (await closed(queue)) - before >= n, 120_000, `${variant} batch to close`, 50);
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      per_s: n / seconds,
+      app: ((ownCpuSeconds() - cpu0.app) * 1000) / n,
+      server: ((serverCpu(serverPid) - cpu0.server) * 1000) / n,
+      machine: ((machineStat().busy - cpu0.machine) * 1000) / n,
+    };
+  }
+
+  for (const variant of variants) await batch(variant, Number(opts.warmup));
+  const samples: Record<string, { per_s: number; app: number; server: number; machine: number }[]> = {};
+  for (let r = 0; r < Number(opts.rounds); r++) {
+    const order = r % 2 === 0 ? variants : [...variants].reverse();
+    for (const variant of order) (samples[variant] ??= []).push(await batch(variant, BATCH));
+  }
+  const base = variants[0]!;
+  const summary = variants.map((variant) => {
+    const s = samples[variant]!;
+    const pick = (k: 'per_s' | 'app' | 'server' | 'machine') => round(median(s.map((x) => x[k])), 2);
+    // Against the first variant round by round: the pairs share their minute.
+    const ratios = s.map((x, i) => x.per_s / samples[base]![i]!.per_s);
+    const ratio = round(median(ratios), 3);
+    const machineRatio = round(median(s.map((x, i) => x.machine / samples[base]![i]!.machine)), 3);
+    return {
+      variant,
+      per_s: pick('per_s'),
+      machine_ms: pick('machine'),
+      server_ms: pick('server'),
+      app_ms: pick('app'),
+      rate_vs_first: ratio,
+      rate_vs_first_range: `${round(Math.min(...ratios), 2)}–${round(Math.max(...ratios), 2)}`,
+      machine_vs_first: machineRatio,
+    };
+  });
+  console.table(summary);
+  console.log(JSON.stringify({ scenario: 'interleaved', batch: BATCH, rounds: Number(opts.rounds), variants: summary }));
+  rawWorker.shutdown();
+  await rawRunning;
+  await jobWorker.shutdown();
+  await connection.close();
+  await server.stop();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
