@@ -8,8 +8,10 @@
  * runs (the `raw` scenario) cannot give: there one variant against another moved ±10% run to run.
  *
  * Variants: `bare` (the raw local-activity workflow, started eagerly), `job` (NOOP jobs through the
- * job service, as the submit route calls it), and `shape:<parts>` — the raw workflow carrying parts
- * of what a job carries (`args`, `memo`, `sas`, `summary`, `upserts`, or `job` for all of them).
+ * job service, as the submit route calls it), `api` (the same through the REST facade, served and
+ * posted to in this process), `jobwf` (the job's workflow started directly, without the service), and `shape:<parts>` — the raw workflow carrying parts
+ * of what a job carries (`args`, `memo`, `sas`, `summary`, `upserts` — or only `upsert-memo`,
+ * `upsert-status` — or `job` for all of them), joined with `+`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import { installQuietRuntime } from '../src/temporal/install-runtime.js';
 import { jobStartOptions } from '../src/shared/job-start.js';
 import { JobKind, type JobInput } from '../src/shared/job-model.js';
 import { pool, until } from './lib/processes.js';
+import { postJob } from './lib/http-post.js';
 import { machineStat, median, ownCpuSeconds, procStatFields, round } from './lib/stats.js';
 import { rawJobShapedWorkflow, rawLocalWorkflow } from './raw-workflow.js';
 
@@ -43,6 +46,7 @@ const BATCH = Number(opts.batch);
 const C = Number(opts.c);
 const RAW_QUEUE = 'interleaved-raw';
 const JOB_QUEUE = 'interleaved-job';
+const SECRET = 'interleaved-secret';
 const RAW_WORKFLOWS_PATH = fileURLToPath(new URL('./raw-workflow.ts', import.meta.url));
 
 function serverCpu(pid: number): number {
@@ -65,14 +69,20 @@ async function main() {
       worker_pool: { workers: Number(opts.workers), workflow_tasks: Number(opts['workflow-tasks']) },
     }),
   );
-  Object.assign(process.env, { TEMPORAL_ADDRESS: server.address, JOB_SERVICE_CONFIG: configPath, JOB_SERVICE_TASK_QUEUE: JOB_QUEUE });
+  Object.assign(process.env, {
+    TEMPORAL_ADDRESS: server.address,
+    JOB_SERVICE_CONFIG: configPath,
+    JOB_SERVICE_TASK_QUEUE: JOB_QUEUE,
+    CORE_SECRET: SECRET,
+    JOB_SERVICE_PORT: String(await freePort()),
+  });
   // The service's modules read their configuration as they load, after the environment is set.
   const { loadConfig } = await import('../src/config/load-config.js');
   const { registrySettings } = await import('../src/config/config-schema.js');
   const { defaultJobRegistry } = await import('../src/jobs/index.js');
   const { temporalTarget } = await import('../src/temporal/connection-options.js');
   const { startWorker } = await import('../src/worker/run-worker.js');
-  const { buildJobService } = await import('../src/api/serve-app.js');
+  const { buildJobService, serveApi } = await import('../src/api/serve-app.js');
   const { createServiceLogger } = await import('../src/logs/service-logger.js');
   const { JobRequestSchema } = await import('../src/api/contract.js');
   installQuietRuntime('ERROR');
@@ -83,6 +93,9 @@ async function main() {
   const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
   const jobWorker = await startWorker(config, target, client, registry, createServiceLogger(config.loggers, 'interleaved'), connection);
   const { service } = buildJobService(config, client, registry, { eagerStart: config.temporal.eager_start });
+  // The REST facade as npm start serves it, for the `api` variant (its client is the bench's, here in this process).
+  const api = variants.includes('api') ? await serveApi(config, client, registry, { eagerStart: config.temporal.eager_start }) : undefined;
+  const headers = { authorization: `Harbor-Secret ${SECRET}`, 'content-type': 'application/json' };
   const rawWorker = await Worker.create({
     connection,
     taskQueue: RAW_QUEUE,
@@ -102,6 +115,8 @@ async function main() {
   for (const variant of variants) {
     if (variant === 'job') {
       submitOne[variant] = () => service.submit(JobRequestSchema.parse(JSON.parse(body)).job);
+    } else if (variant === 'api') {
+      submitOne[variant] = () => postJob(`${api!.url}/api/v1/jobs`, headers, body);
     } else if (variant === 'jobwf') {
       // The job's workflow and run as the service starts them, without the service's submit path.
       const { GenericJob } = await import('../src/workflows/job-workflow.js');
@@ -143,7 +158,15 @@ async function main() {
         const { memo, typedSearchAttributes, staticSummary } = jobStartOptions(input);
         return client.workflow.start(rawJobShapedWorkflow, {
           workflowId,
-          args: [{ ...(has('args') ? input : {}), enqueueTime: now, upserts: has('upserts') }],
+          args: [
+            {
+              ...(has('args') ? input : {}),
+              enqueueTime: now,
+              upserts: has('upserts'),
+              upsertMemo: parts.has('upsert-memo'),
+              upsertStatus: parts.has('upsert-status'),
+            },
+          ],
           taskQueue: RAW_QUEUE,
           requestEagerStart: true,
           ...(has('memo') ? { memo } : {}),
@@ -155,7 +178,7 @@ async function main() {
       throw new Error(`unknown variant ${variant}: bare, job or shape:<args+memo+sas+summary+upserts|job>`);
     }
   }
-  const queueOf = (variant: string) => (variant === 'job' || variant === 'jobwf' ? JOB_QUEUE : RAW_QUEUE);
+  const queueOf = (variant: string) => (['job', 'jobwf', 'api'].includes(variant) ? JOB_QUEUE : RAW_QUEUE);
   const closed = async (queue: string) => (await client.workflow.count(`TaskQueue = '${queue}' AND ExecutionStatus != 'Running'`)).count;
 
   /** One batch of a variant: submitted by C callers, done once visibility shows all of them closed. */
@@ -204,6 +227,7 @@ async function main() {
   });
   console.table(summary);
   console.log(JSON.stringify({ scenario: 'interleaved', batch: BATCH, rounds: Number(opts.rounds), variants: summary }));
+  await api?.close();
   rawWorker.shutdown();
   await rawRunning;
   await jobWorker.shutdown();

@@ -16,16 +16,20 @@ export async function rawLocalWorkflow(): Promise<void> {
 }
 
 /**
- * A diagnostic (RAW_SHAPE=args,memo,sas,summary,upserts: any of them, or `job` for all): the
+ * A diagnostic (`shape:<parts>` in bench/interleaved.ts): the
  * local-activity workflow carrying what a NOOP job carries — its input as the argument, a memo with
  * input and state, the three job search attributes and a summary at start; a memo and JobStatus
  * upsert and the state as its result at the end — and none of the job's own code.
  */
-export async function rawJobShapedWorkflow(input: { enqueueTime: number; upserts?: boolean }): Promise<unknown> {
+export async function rawJobShapedWorkflow(input: {
+  enqueueTime: number;
+  upserts?: boolean;
+  upsertMemo?: boolean;
+  upsertStatus?: boolean;
+}): Promise<unknown> {
   const outcome = await localShaped.noopShaped();
-  if (!input.upserts) return undefined;
   const state = { status: 'Success', revision: input.enqueueTime, update_time: input.enqueueTime, fails: 0, outcome };
-  upsertMemo({ state });
-  upsertSearchAttributes([{ key: JobStatusKey, value: 'Success' }]);
-  return state;
+  if (input.upserts || input.upsertMemo) upsertMemo({ state });
+  if (input.upserts || input.upsertStatus) upsertSearchAttributes([{ key: JobStatusKey, value: 'Success' }]);
+  return input.upserts ? state : undefined;
 }

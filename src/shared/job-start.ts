@@ -30,14 +30,19 @@ export interface JobStartOptions {
   staticSummary: string;
 }
 
-/** Everything a job's workflow starts with; the memo carries the input and the state it starts in. */
-export function jobStartOptions(input: JobInput, state: JobState = initialState(input)): JobStartOptions {
+/**
+ * Everything a job's workflow starts with. The memo carries the input and, when it is not the one
+ * the input implies (`initialState`, which readers derive: see views/job-view), the state it starts
+ * in: every byte of a start is stored and read back by the server, and a submit's memo state
+ * would only repeat the input.
+ */
+export function jobStartOptions(input: JobInput, state?: JobState): JobStartOptions {
   return {
     workflowId: input.id,
     args: [input],
     // The memo is what the Web UI, lists and stats show: no secrets in it (the input keeps them for the job).
-    memo: { [MEMO_INPUT]: recordedInput(input), [MEMO_STATE]: state },
-    typedSearchAttributes: jobSearchAttributes(input, state.status),
+    memo: { [MEMO_INPUT]: recordedInput(input), ...(state ? { [MEMO_STATE]: state } : {}) },
+    typedSearchAttributes: jobSearchAttributes(input, (state ?? initialState(input)).status),
     staticSummary: input.upstreamJobId
       ? `${input.name} job (${input.kind}) of upstream job ${input.upstreamJobId}`
       : `${input.name} job (${input.kind})`,

@@ -13,9 +13,9 @@ import {
 } from '../shared/job-model.js';
 
 /**
- * A job's input and state from a workflow's memo. Executions of a periodic job share the input
- * their schedule was given, so their id and times are the workflow's; before their first workflow
- * task they have no state yet, and are Pending.
+ * A job's input and state from a workflow's memo. Until the workflow first changes it, the state
+ * is the one its input implies (a submit starts without one: jobStartOptions). Executions of a
+ * periodic job share the input their schedule was given, so their id and times are the workflow's.
  */
 export function jobView(memo: Record<string, unknown> | undefined, workflowId: string, startTime: Date) {
   const recorded = memo?.[MEMO_INPUT] as RecordedInput | undefined;

@@ -1,11 +1,12 @@
 /**
  * Records one history per workflow type and path (success, retry, stop, delay, sub jobs, hooks
- * handed on, a periodic execution, a workflow cancel) from a real server into
+ * handed on, a periodic execution, a workflow cancel, and for short jobs success, stop, queued, cancel) from a real server into
  * test/replay/histories/, for the replay test. Run it (`npm run record-histories`) only when a
  * workflow change is meant to be incompatible, and keep the old files beside the new ones while
  * old runs may still be open.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { createHarness, testConfig } from '../helpers/harness.js';
@@ -86,6 +87,35 @@ try {
     { what: 'the TEST_CHATTY run to wait at its paused queue' },
   );
   await h.request('PUT', '/api/v1/queues/TEST_CHATTY', { action: 'resume' });
+
+  // Short jobs (local activities): a success, a stop that meets the end of the run, a run queued
+  // while its type was paused, a workflow cancelled while its run goes.
+  recorded['short-success'] = (await h.submit({ name: 'TEST_SHORT', parameters: {}, metadata: generic })).id;
+  const shortStopped = await h.submit({ name: 'TEST_SHORT', parameters: { sleep_ms: 600 }, metadata: generic });
+  recorded['short-stopped'] = shortStopped.id;
+  const shortCancelled = await h.submit({ name: 'TEST_SHORT', parameters: { sleep_ms: 600 }, metadata: generic });
+  recorded['short-workflow-cancelled'] = shortCancelled.id;
+  const runStarted = (id: string) =>
+    waitFor(
+      async () => existsSync(join(h.logDir, `${id}.log`)) && readFileSync(join(h.logDir, `${id}.log`), 'utf8').includes('short run'),
+      (started) => started,
+      { what: `the short run of ${id} to start` },
+    );
+  await runStarted(shortStopped.id);
+  await h.request('POST', `/api/v1/jobs/${shortStopped.id}`, { action: 'stop' });
+  await runStarted(shortCancelled.id);
+  await h.client.workflow.getHandle(shortCancelled.id).cancel();
+  await h.request('PUT', '/api/v1/queues/TEST_SHORT', { action: 'pause' });
+  const shortPaused = await h.submit({ name: 'TEST_SHORT', parameters: {}, metadata: generic });
+  recorded['short-queued-while-paused'] = shortPaused.id;
+  await waitFor(
+    async () =>
+      (await h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'TEST_SHORT')).query(queueStateQuery)).waiting
+        .length,
+    (n) => n === 1,
+    { what: 'the TEST_SHORT run to wait at its paused queue' },
+  );
+  await h.request('PUT', '/api/v1/queues/TEST_SHORT', { action: 'resume' });
 
   await h.waitForStatus(stopped.id, ['Running']);
   await h.request('POST', `/api/v1/jobs/${stopped.id}`, { action: 'stop' });
