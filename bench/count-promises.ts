@@ -8,7 +8,6 @@
  */
 import v8 from 'node:v8';
 import { Worker } from '@temporalio/worker';
-import { Client } from '@temporalio/client';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { freePort } from '../src/process/free-port.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
@@ -44,24 +43,9 @@ async function main() {
   const port = await freePort();
   const server = await startDevServer({ cli: await locateTemporalCli({ log: (l) => console.error(l) }), ip: '127.0.0.1', port });
   process.env.TEMPORAL_ADDRESS = server.address;
-  const { installQuietRuntime } = await import('../src/temporal/install-runtime.js');
-  const { loadConfig } = await import('../src/config/load-config.js');
-  const { temporalTarget } = await import('../src/temporal/connection-options.js');
-  const { connectNative } = await import('../src/temporal/connect.js');
-  const { registrySettings } = await import('../src/config/config-schema.js');
-  const { defaultJobRegistry } = await import('../src/jobs/index.js');
-  const { startWorker } = await import('../src/worker/run-worker.js');
-  const { buildJobService } = await import('../src/api/serve-app.js');
-  const { createServiceLogger } = await import('../src/logs/service-logger.js');
+  const { startInProcessService } = await import('./lib/in-process-service.js');
   const { JobRequestSchema } = await import('../src/api/contract.js');
-  installQuietRuntime('ERROR');
-  const config = loadConfig();
-  const target = temporalTarget(config);
-  const connection = await connectNative(target);
-  const client = new Client({ connection, namespace: target.namespace });
-  const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
-  const worker = await startWorker(config, target, client, registry, createServiceLogger(config.loggers, 'count'), connection);
-  const { service } = buildJobService(config, client, registry, { eagerStart: config.temporal.eager_start });
+  const { connection, client, worker, service } = await startInProcessService('count');
   const name = process.env.JOB ?? 'NOOP';
   const body = JSON.stringify({ job: { name, parameters: {}, metadata: { kind: 'Generic' } } });
   const one = async () => {

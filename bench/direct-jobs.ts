@@ -1,14 +1,5 @@
-import { Client } from '@temporalio/client';
-import { buildJobService } from '../src/api/serve-app.js';
 import { JobRequestSchema } from '../src/api/contract.js';
-import { registrySettings } from '../src/config/config-schema.js';
-import { loadConfig } from '../src/config/load-config.js';
-import { defaultJobRegistry } from '../src/jobs/index.js';
-import { createServiceLogger } from '../src/logs/service-logger.js';
-import { connectNative } from '../src/temporal/connect.js';
-import { temporalTarget } from '../src/temporal/connection-options.js';
-import { installQuietRuntime } from '../src/temporal/install-runtime.js';
-import { startWorker } from '../src/worker/run-worker.js';
+import { startInProcessService } from './lib/in-process-service.js';
 import { pool } from './lib/processes.js';
 
 /**
@@ -19,14 +10,7 @@ import { pool } from './lib/processes.js';
  * workflow and the API, this is the job.
  */
 async function main() {
-  installQuietRuntime('ERROR');
-  const config = loadConfig();
-  const target = temporalTarget(config);
-  const connection = await connectNative(target);
-  const client = new Client({ connection, namespace: target.namespace });
-  const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
-  const worker = await startWorker(config, target, client, registry, createServiceLogger(config.loggers, 'bench-direct'), connection);
-  const { service } = buildJobService(config, client, registry, { eagerStart: config.temporal.eager_start });
+  const { connection, client, worker, service } = await startInProcessService('bench-direct');
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
   const callers = Number(process.env.DIRECT_CALLERS ?? 32);
   const warmup = Number(process.env.DIRECT_WARMUP_N ?? 0);

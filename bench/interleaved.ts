@@ -18,12 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { freePort } from '../src/process/free-port.js';
-import { installQuietRuntime } from '../src/temporal/install-runtime.js';
 import { jobStartOptions } from '../src/shared/job-start.js';
 import { JobKind, type JobInput } from '../src/shared/job-model.js';
 import { pool, until } from './lib/processes.js';
@@ -77,22 +75,10 @@ async function main() {
     JOB_SERVICE_PORT: String(await freePort()),
   });
   // The service's modules read their configuration as they load, after the environment is set.
-  const { loadConfig } = await import('../src/config/load-config.js');
-  const { registrySettings } = await import('../src/config/config-schema.js');
-  const { defaultJobRegistry } = await import('../src/jobs/index.js');
-  const { temporalTarget } = await import('../src/temporal/connection-options.js');
-  const { startWorker } = await import('../src/worker/run-worker.js');
-  const { buildJobService, serveApi } = await import('../src/api/serve-app.js');
-  const { createServiceLogger } = await import('../src/logs/service-logger.js');
+  const { startInProcessService } = await import('./lib/in-process-service.js');
+  const { serveApi, jobTimings } = await import('../src/api/serve-app.js');
   const { JobRequestSchema } = await import('../src/api/contract.js');
-  installQuietRuntime('ERROR');
-  const config = loadConfig();
-  const target = temporalTarget(config);
-  const connection = await NativeConnection.connect({ address: server.address });
-  const client = new Client({ connection, namespace: target.namespace });
-  const registry = defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits });
-  const jobWorker = await startWorker(config, target, client, registry, createServiceLogger(config.loggers, 'interleaved'), connection);
-  const { service } = buildJobService(config, client, registry, { eagerStart: config.temporal.eager_start });
+  const { config, connection, client, registry, worker: jobWorker, service } = await startInProcessService('interleaved');
   // The REST facade as npm start serves it, for the `api` variant (its client is the bench's, here in this process).
   const api = variants.includes('api') ? await serveApi(config, client, registry, { eagerStart: config.temporal.eager_start }) : undefined;
   const headers = { authorization: `Harbor-Secret ${SECRET}`, 'content-type': 'application/json' };
@@ -109,7 +95,22 @@ async function main() {
   const rawRunning = rawWorker.run();
 
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
-  const timings = JSON.parse(JSON.stringify((await import('../src/api/serve-app.js')).jobTimings(config)));
+  const timings = jobTimings(config);
+  /** A NOOP job's input as the gateway builds it. */
+  const noopInput = (id: string): JobInput => {
+    const now = Math.floor(Date.now() / 1000);
+    return {
+      id,
+      name: 'NOOP',
+      kind: JobKind.Generic,
+      parameters: {},
+      unique: false,
+      enqueueTime: now,
+      revision: now,
+      ...registry.startPolicy('NOOP', {}),
+      timings,
+    };
+  };
   let seq = 0;
   const submitOne: Record<string, () => Promise<unknown>> = {};
   for (const variant of variants) {
@@ -120,21 +121,12 @@ async function main() {
     } else if (variant === 'jobwf') {
       // The job's workflow and run as the service starts them, without the service's submit path.
       const { GenericJob } = await import('../src/workflows/job-workflow.js');
-      submitOne[variant] = () => {
-        const now = Math.floor(Date.now() / 1000);
-        const input = {
-          id: `jobwf-${seq++}`,
-          name: 'NOOP',
-          kind: JobKind.Generic,
-          parameters: {},
-          unique: false,
-          enqueueTime: now,
-          revision: now,
-          ...registry.startPolicy('NOOP', {}),
-          timings,
-        } as JobInput;
-        return client.workflow.start(GenericJob, { taskQueue: JOB_QUEUE, requestEagerStart: true, ...jobStartOptions(input) });
-      };
+      submitOne[variant] = () =>
+        client.workflow.start(GenericJob, {
+          taskQueue: JOB_QUEUE,
+          requestEagerStart: true,
+          ...jobStartOptions(noopInput(`jobwf-${seq++}`)),
+        });
     } else if (variant === 'bare') {
       submitOne[variant] = () =>
         client.workflow.start(rawLocalWorkflow, { workflowId: `bare-${seq++}`, taskQueue: RAW_QUEUE, requestEagerStart: true });
@@ -143,25 +135,14 @@ async function main() {
       const has = (part: string) => parts.has(part) || parts.has('job');
       submitOne[variant] = () => {
         const workflowId = `shape-${seq++}`;
-        const now = Math.floor(Date.now() / 1000);
-        const input = {
-          id: workflowId,
-          name: 'NOOP',
-          kind: JobKind.Generic,
-          parameters: {},
-          unique: false,
-          enqueueTime: now,
-          revision: now,
-          ...registry.startPolicy('NOOP', {}),
-          timings,
-        } as JobInput;
+        const input = noopInput(workflowId);
         const { memo, typedSearchAttributes, staticSummary } = jobStartOptions(input);
         return client.workflow.start(rawJobShapedWorkflow, {
           workflowId,
           args: [
             {
               ...(has('args') ? input : {}),
-              enqueueTime: now,
+              enqueueTime: input.enqueueTime,
               upserts: has('upserts'),
               upsertMemo: parts.has('upsert-memo'),
               upsertStatus: parts.has('upsert-status'),
