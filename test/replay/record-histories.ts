@@ -76,17 +76,20 @@ try {
   recorded['abandoned-run'] = abandoned.id;
   await h.waitForStatus(abandoned.id, ['Running']);
   await h.request('POST', `/api/v1/jobs/${abandoned.id}`, { action: 'stop' });
-  await h.request('PUT', '/api/v1/queues/TEST_CHATTY', { action: 'pause' });
-  const paused = await h.submit({ name: 'TEST_CHATTY', parameters: { count: 2, interval_ms: 10 }, metadata: generic });
-  recorded['queued-while-paused'] = paused.id;
-  await waitFor(
-    async () =>
-      (await h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'TEST_CHATTY')).query(queueStateQuery)).waiting
-        .length,
-    (n) => n === 1,
-    { what: 'the TEST_CHATTY run to wait at its paused queue' },
-  );
-  await h.request('PUT', '/api/v1/queues/TEST_CHATTY', { action: 'resume' });
+  /** A run of `name` submitted while its type is paused: it waits at its queue until the resume. */
+  const queuedWhilePaused = async (name: string, parameters: Record<string, unknown>) => {
+    await h.request('PUT', `/api/v1/queues/${name}`, { action: 'pause' });
+    const { id } = await h.submit({ name, parameters, metadata: generic });
+    await waitFor(
+      async () =>
+        (await h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, name)).query(queueStateQuery)).waiting.length,
+      (n) => n === 1,
+      { what: `the ${name} run to wait at its paused queue` },
+    );
+    await h.request('PUT', `/api/v1/queues/${name}`, { action: 'resume' });
+    return id;
+  };
+  recorded['queued-while-paused'] = await queuedWhilePaused('TEST_CHATTY', { count: 2, interval_ms: 10 });
 
   // Short jobs (local activities): a success, a stop that meets the end of the run, a run queued
   // while its type was paused, a workflow cancelled while its run goes.
@@ -105,17 +108,7 @@ try {
   await h.request('POST', `/api/v1/jobs/${shortStopped.id}`, { action: 'stop' });
   await runStarted(shortCancelled.id);
   await h.client.workflow.getHandle(shortCancelled.id).cancel();
-  await h.request('PUT', '/api/v1/queues/TEST_SHORT', { action: 'pause' });
-  const shortPaused = await h.submit({ name: 'TEST_SHORT', parameters: {}, metadata: generic });
-  recorded['short-queued-while-paused'] = shortPaused.id;
-  await waitFor(
-    async () =>
-      (await h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'TEST_SHORT')).query(queueStateQuery)).waiting
-        .length,
-    (n) => n === 1,
-    { what: 'the TEST_SHORT run to wait at its paused queue' },
-  );
-  await h.request('PUT', '/api/v1/queues/TEST_SHORT', { action: 'resume' });
+  recorded['short-queued-while-paused'] = await queuedWhilePaused('TEST_SHORT', {});
 
   await h.waitForStatus(stopped.id, ['Running']);
   await h.request('POST', `/api/v1/jobs/${stopped.id}`, { action: 'stop' });
