@@ -118,4 +118,17 @@ describe('short jobs: runs as local activities under a hard cap', () => {
     await shownAs(pending.id, 'Stopped');
     assert.ok(!(await eventTypes(pending.id)).includes('markerRecordedEventAttributes'), 'it never ran');
   });
+
+  it('a short job whose workflow is cancelled from Temporal (Web UI, CLI) ends Cancelled, shown so in lists and the Web UI', async () => {
+    const job = await h.submit({ name: 'TEST_SHORT', parameters: { sleep_ms: 600 }, metadata: { kind: 'Generic' } });
+    await waitFor(
+      async () => readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'),
+      (log) => log.includes('short run'),
+      { what: 'the short run to start' },
+    );
+    await h.client.workflow.getHandle(job.id).cancel();
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Cancelled', 'Stopped', 'Error'])).status, 'Cancelled');
+    assert.equal((await h.client.workflow.getHandle(job.id).describe()).status.name, 'CANCELLED');
+    await shownAs(job.id, 'Cancelled');
+  });
 });
