@@ -38,6 +38,8 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'workflow-tasks': { type: 'string', default: '200' },
+    /** `none`: jobs write no log file (what the log costs). */
+    'job-log': { type: 'string', default: 'file' },
   },
 });
 const BATCH = Number(opts.batch);
@@ -62,7 +64,10 @@ async function main() {
   writeFileSync(
     configPath,
     JSON.stringify({
-      job_loggers: [{ name: 'FILE', level: 'INFO', settings: { base_dir: join(dir, 'logs') } }],
+      job_loggers:
+        opts['job-log'] === 'none'
+          ? [{ name: 'STD_OUTPUT', level: 'ERROR' }]
+          : [{ name: 'FILE', level: 'INFO', settings: { base_dir: join(dir, 'logs') } }],
       loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
       worker_pool: { workers: Number(opts.workers), workflow_tasks: Number(opts['workflow-tasks']) },
     }),
