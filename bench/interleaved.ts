@@ -38,6 +38,8 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'workflow-tasks': { type: 'string', default: '200' },
+    /** Read the dev server's own metrics per batch: persistence and visibility operations per job. */
+    'server-metrics': { type: 'boolean', default: false },
     /** `none`: jobs write no log file (what the log costs). */
     'job-log': { type: 'string', default: 'file' },
   },
@@ -49,6 +51,12 @@ const JOB_QUEUE = 'interleaved-job';
 const SECRET = 'interleaved-secret';
 const RAW_WORKFLOWS_PATH = fileURLToPath(new URL('./raw-workflow.ts', import.meta.url));
 
+/** Per operation, the median over batches of its calls per job (operations seen in any batch). */
+function medianOps(batches: Record<string, number>[]): Record<string, number> {
+  const keys = new Set(batches.flatMap((b) => Object.keys(b)));
+  return Object.fromEntries([...keys].sort().map((k) => [k, round(median(batches.map((b) => b[k] ?? 0)), 2)]));
+}
+
 function serverCpu(pid: number): number {
   const f = procStatFields(pid);
   return (Number(f[11]) + Number(f[12])) / 100;
@@ -58,7 +66,27 @@ async function main() {
   const variants = opts.variants.split(',');
   const dir = mkdtempSync(join(tmpdir(), 'jobservice-interleaved-'));
   const cli = await locateTemporalCli({ log: (l) => console.error(l) });
-  const server = await startDevServer({ cli, ip: '127.0.0.1', port: await freePort(), dbFile: join(dir, 'temporal.db') });
+  const metricsPort = opts['server-metrics'] ? await freePort() : undefined;
+  const server = await startDevServer({
+    cli,
+    ip: '127.0.0.1',
+    port: await freePort(),
+    dbFile: join(dir, 'temporal.db'),
+    ...(metricsPort ? { metricsPort } : {}),
+  });
+  /** The server's persistence and visibility calls so far, by operation (empty without --server-metrics). */
+  const serverOps = async (): Promise<Record<string, number>> => {
+    if (!metricsPort) return {};
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const ops: Record<string, number> = {};
+    for (const line of text.split('\n')) {
+      const m = /^(visibility_persistence_requests|persistence_requests)\{.*operation="([^"]+)".*\} ([0-9.e+]+)$/.exec(line);
+      if (m)
+        ops[`${m[1]!.startsWith('vis') ? 'vis' : 'db'}.${m[2]}`] =
+          (ops[`${m[1]!.startsWith('vis') ? 'vis' : 'db'}.${m[2]}`] ?? 0) + Number(m[3]);
+    }
+    return ops;
+  };
   const serverPid = server.process.pid!;
   const configPath = join(dir, 'interleaved.yaml');
   writeFileSync(
@@ -173,12 +201,16 @@ async function main() {
     const before = await closed(queue);
     const t0 = performance.now();
     const cpu0 = { app: ownCpuSeconds(), server: serverCpu(serverPid), machine: machineStat().busy };
+    const ops0 = await serverOps();
     await pool(n, C, async () => {
       await submitOne[variant]!();
     });
     await until(async () => (await closed(queue)) - before >= n, 120_000, `${variant} batch to close`, 50);
     const seconds = (performance.now() - t0) / 1000;
+    const ops1 = await serverOps();
+    const ops = Object.fromEntries(Object.entries(ops1).map(([k, v]) => [k, (v - (ops0[k] ?? 0)) / n]));
     return {
+      ops,
       per_s: n / seconds,
       app: ((ownCpuSeconds() - cpu0.app) * 1000) / n,
       server: ((serverCpu(serverPid) - cpu0.server) * 1000) / n,
@@ -187,7 +219,7 @@ async function main() {
   }
 
   for (const variant of variants) await batch(variant, Number(opts.warmup));
-  const samples: Record<string, { per_s: number; app: number; server: number; machine: number }[]> = {};
+  const samples: Record<string, { per_s: number; app: number; server: number; machine: number; ops: Record<string, number> }[]> = {};
   for (let r = 0; r < Number(opts.rounds); r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const variant of order) (samples[variant] ??= []).push(await batch(variant, BATCH));
@@ -209,6 +241,7 @@ async function main() {
       rate_vs_first: ratio,
       rate_vs_first_range: `${round(Math.min(...ratios), 2)}–${round(Math.max(...ratios), 2)}`,
       machine_vs_first: machineRatio,
+      ...(metricsPort ? { server_ops_per_job: medianOps(s.map((x) => x.ops)) } : {}),
     };
   });
   console.table(summary);

@@ -28,6 +28,8 @@ export interface DevServerOptions {
   dynamicConfig?: Record<string, string>;
   /** Lines the server prints go here. */
   log?: (line: string) => void;
+  /** Serve the server's own Prometheus metrics on this port (a bench diagnostic). */
+  metricsPort?: number;
   /** Variables added to the server's environment (the bench's GODEBUG=gctrace=1). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
@@ -84,6 +86,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   for (const key of JOB_SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   const dynamicConfig = { ...DEV_SERVER_DYNAMIC_CONFIG, ...options.dynamicConfig };
   for (const [key, value] of Object.entries(dynamicConfig)) args.push('--dynamic-config-value', `${key}=${value}`);
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   if (options.dbFile) {
