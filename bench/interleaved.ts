@@ -26,7 +26,7 @@ import { jobStartOptions } from '../src/shared/job-start.js';
 import { JobKind, type JobInput } from '../src/shared/job-model.js';
 import { pool, until } from './lib/processes.js';
 import { postJob } from './lib/http-post.js';
-import { machineStat, median, ownCpuSeconds, procStatFields, round } from './lib/stats.js';
+import { cpuSeconds, machineStat, median, ownCpuSeconds, round } from './lib/stats.js';
 import { rawJobShapedWorkflow, rawLocalWorkflow } from './raw-workflow.js';
 
 const { values: opts } = parseArgs({
@@ -55,11 +55,6 @@ const RAW_WORKFLOWS_PATH = fileURLToPath(new URL('./raw-workflow.ts', import.met
 function medianOps(batches: Record<string, number>[]): Record<string, number> {
   const keys = new Set(batches.flatMap((b) => Object.keys(b)));
   return Object.fromEntries([...keys].sort().map((k) => [k, round(median(batches.map((b) => b[k] ?? 0)), 2)]));
-}
-
-function serverCpu(pid: number): number {
-  const f = procStatFields(pid);
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 async function main() {
@@ -200,7 +195,7 @@ async function main() {
     const queue = queueOf(variant);
     const before = await closed(queue);
     const t0 = performance.now();
-    const cpu0 = { app: ownCpuSeconds(), server: serverCpu(serverPid), machine: machineStat().busy };
+    const cpu0 = { app: ownCpuSeconds(), server: cpuSeconds(serverPid), machine: machineStat().busy };
     const ops0 = await serverOps();
     await pool(n, C, async () => {
       await submitOne[variant]!();
@@ -213,7 +208,7 @@ async function main() {
       ops,
       per_s: n / seconds,
       app: ((ownCpuSeconds() - cpu0.app) * 1000) / n,
-      server: ((serverCpu(serverPid) - cpu0.server) * 1000) / n,
+      server: ((cpuSeconds(serverPid) - cpu0.server) * 1000) / n,
       machine: ((machineStat().busy - cpu0.machine) * 1000) / n,
     };
   }

@@ -39,6 +39,13 @@ describe('short jobs: runs as local activities under a hard cap', () => {
       'the list is filtered by status',
     );
   };
+  /** Until the job's log shows its short run started. */
+  const shortRunStarted = (id: string) =>
+    waitFor(
+      async () => readFileSync(join(h.logDir, `${id}.log`), 'utf8'),
+      (log) => log.includes('short run'),
+      { what: 'the short run to start' },
+    );
   /** Activity tasks scheduled for the job's run (hook deliveries are activities of their own). */
   const runTasks = async (id: string) => {
     const history = await h.client.workflow.getHandle(id).fetchHistory();
@@ -97,11 +104,7 @@ describe('short jobs: runs as local activities under a hard cap', () => {
 
   it('a stop reaches a running short job by the end of its run at the latest; a pending one never runs', async () => {
     const job = await h.submit({ name: 'TEST_SHORT', parameters: { sleep_ms: 900 }, metadata: { kind: 'Generic' } });
-    await waitFor(
-      async () => readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'),
-      (log) => log.includes('short run'),
-      { what: 'the short run to start' },
-    );
+    await shortRunStarted(job.id);
     const asked = Date.now();
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
     // Stopped if the stop got to the run, Success if the run ended first: either way within the cap.
@@ -121,11 +124,7 @@ describe('short jobs: runs as local activities under a hard cap', () => {
 
   it('a short job whose workflow is cancelled from Temporal (Web UI, CLI) ends Cancelled, shown so in lists and the Web UI', async () => {
     const job = await h.submit({ name: 'TEST_SHORT', parameters: { sleep_ms: 600 }, metadata: { kind: 'Generic' } });
-    await waitFor(
-      async () => readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'),
-      (log) => log.includes('short run'),
-      { what: 'the short run to start' },
-    );
+    await shortRunStarted(job.id);
     await h.client.workflow.getHandle(job.id).cancel();
     assert.equal((await h.waitForStatus(job.id, ['Success', 'Cancelled', 'Stopped', 'Error'])).status, 'Cancelled');
     assert.equal((await h.client.workflow.getHandle(job.id).describe()).status.name, 'CANCELLED');
