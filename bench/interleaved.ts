@@ -164,12 +164,16 @@ async function main() {
       submitOne[variant] = () => {
         const workflowId = `shape-${seq++}`;
         const input = noopInput(workflowId);
-        const { memo, typedSearchAttributes, staticSummary } = jobStartOptions(input);
+        const { memo: fullMemo, typedSearchAttributes, staticSummary } = jobStartOptions(input);
+        // `lean`: an experiment — the input without its timings and retry policy, the memo without what search attributes carry.
+        const lean = parts.has('lean');
+        const { timings: _t, retry: _r, ...leanInput } = input;
+        const memo = lean ? { input: { parameters: {}, enqueueTime: input.enqueueTime } } : fullMemo;
         return client.workflow.start(rawJobShapedWorkflow, {
           workflowId,
           args: [
             {
-              ...(has('args') ? input : {}),
+              ...(has('args') ? (lean ? leanInput : input) : {}),
               enqueueTime: input.enqueueTime,
               upserts: has('upserts'),
               upsertMemo: parts.has('upsert-memo'),

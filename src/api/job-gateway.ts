@@ -17,6 +17,7 @@ import {
 } from '../shared/job-model.js';
 import { decodePoolIdentity } from '../shared/pool-identity.js';
 import { JOB_WORKFLOW_TYPES, jobsOfTaskQueue, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
+import { expandInput, type StartInput } from '../shared/start-input.js';
 import { nowSec } from '../shared/time.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
@@ -334,9 +335,10 @@ export class JobGateway {
     const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     // The memo leaves out the timings (the run's own, else today's) and the retry policy (the caller sets today's).
     if (!payload) return { ...fallback, timings: this.deps.timings };
-    const started = client.options.loadedDataConverter.payloadConverter.fromPayload<JobInput>(payload);
+    const started = client.options.loadedDataConverter.payloadConverter.fromPayload<StartInput>(payload);
     // An execution of a periodic job starts with the schedule's template; its id and times are its own.
-    return { ...fallback, parameters: started.parameters, timings: started.timings ?? this.deps.timings };
+    // A start argument leaves out the timings at their defaults: those are the run's own too.
+    return { ...fallback, parameters: started.parameters, timings: expandInput(started).timings };
   }
 
   /** A finished job's record is Temporal's until the namespace's retention runs out: that is when it dies. */

@@ -15,6 +15,7 @@ import { parseCronSpec } from '../schedules/cron-spec.js';
 import { formatInZone, wallClockInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
+import { compactInput } from '../shared/start-input.js';
 import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
 import { ScheduledJob } from '../workflows/job-workflow.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
@@ -99,7 +100,7 @@ export class PeriodicGateway {
           // Temporal appends each fire's nominal time: `<id>-<RFC 3339 second>` (see executionId).
           workflowId: id,
           taskQueue: this.deps.taskQueue,
-          args: [execution.input],
+          args: [compactInput(execution.input)],
           memo: execution.memo,
           typedSearchAttributes: execution.typedSearchAttributes,
           staticSummary: execution.staticSummary,

@@ -3,9 +3,7 @@ import type { FanOutPlan } from '../shared/fan-out.js';
 import type { BatchMetrics } from './batch/define-batch-job.js';
 import type { JobContext } from './job-context.js';
 import { JOB_NAME_PATTERN } from '../shared/job-model.js';
-
-/** What a job definition that says nothing about retries gets (Harbor's defaults). */
-export const RETRY_DEFAULTS = { maxFails: 4, shouldRetry: true, initialIntervalMs: 1000, maxIntervalMs: 300_000 } as const;
+import { RETRY_DEFAULTS } from '../shared/start-input.js';
 
 export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   name: string;

@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '../shared/job-model.js';
-import { RETRY_DEFAULTS, type JobDefinition } from './define-job.js';
+import type { JobDefinition } from './define-job.js';
+import { RETRY_DEFAULTS } from '../shared/start-input.js';
 
 export interface JobRegistry {
   get(name: string): JobDefinition | undefined;

@@ -7,6 +7,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState, type RecordedInput } from './job-model.js';
 import { jobSearchAttributes } from './search-attributes.js';
 import { redactParameters } from './redact.js';
+import { compactInput, type StartInput } from './start-input.js';
 
 /** Workflow types of jobs; other workflows in the namespace are not jobs. */
 export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
@@ -24,7 +25,7 @@ export function jobWorkflowType(kind: JobKind): JobWorkflowType {
 
 export interface JobStartOptions {
   workflowId: string;
-  args: [JobInput];
+  args: [StartInput];
   memo: Record<string, unknown>;
   typedSearchAttributes: SearchAttributePair[];
   staticSummary: string;
@@ -39,7 +40,8 @@ export interface JobStartOptions {
 export function jobStartOptions(input: JobInput, state?: JobState): JobStartOptions {
   return {
     workflowId: input.id,
-    args: [input],
+    // Retry and timing values at their defaults stay out (see start-input).
+    args: [compactInput(input)],
     // The memo is what the Web UI, lists and stats show: no secrets in it (the input keeps them for the job).
     memo: { [MEMO_INPUT]: recordedInput(input), ...(state ? { [MEMO_STATE]: state } : {}) },
     typedSearchAttributes: jobSearchAttributes(input, (state ?? initialState(input)).status),

@@ -12,6 +12,7 @@ import {
 import { fanOutProgress, parseSummary, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
 import { JobStatus, type JobInput, type JobState } from '../shared/job-model.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
+import { compactInput } from '../shared/start-input.js';
 import { nowSec } from '../shared/time.js';
 import type { JobRun } from './job-run.js';
 import type { RunOutcome } from './run-outcome.js';
@@ -112,5 +113,7 @@ export async function continueFanOutAsNew(run: JobRun): Promise<never> {
   const { resume: _previous, ...original } = input;
   const next: JobInput = { ...original, resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}) } };
   const { memo, typedSearchAttributes } = jobStartOptions(original, { ...state, results: {}, sub_jobs: [] });
-  return makeContinueAsNewFunc<typeof GenericJob>({ workflowType: workflowInfo().workflowType, memo, typedSearchAttributes })(next);
+  return makeContinueAsNewFunc<typeof GenericJob>({ workflowType: workflowInfo().workflowType, memo, typedSearchAttributes })(
+    compactInput(next),
+  );
 }

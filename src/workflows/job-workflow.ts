@@ -1,6 +1,7 @@
 import { allHandlersFinished, CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
-import { JobStatus, OpCommand, type JobInput, type JobState } from '../shared/job-model.js';
+import { JobStatus, OpCommand, type JobState } from '../shared/job-model.js';
 import { executionInput } from '../shared/job-start.js';
+import { expandInput, type StartInput } from '../shared/start-input.js';
 import {
   cancelSignal,
   checkInSignal,
@@ -23,19 +24,19 @@ import { JobRun } from './job-run.js';
 // job's workflow CPU (it made 47 promises where a bare one-local-activity workflow makes 12; now 30).
 
 /** A job submitted to run now (or a sub job). */
-export function GenericJob(input: JobInput): Promise<JobState> {
+export function GenericJob(input: StartInput): Promise<JobState> {
   return runJobWorkflow(input);
 }
 
 /** A job that runs after a delay, or an execution of a periodic job. */
-export function ScheduledJob(input: JobInput): Promise<JobState> {
+export function ScheduledJob(input: StartInput): Promise<JobState> {
   return runJobWorkflow(input);
 }
 
 /** One job, one workflow: the handlers and the main loop; the moves live in JobRun. */
-export async function runJobWorkflow(submitted: JobInput): Promise<JobState> {
+export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   const info = workflowInfo();
-  const run = new JobRun(executionInput(submitted, info.workflowId, info.startTime));
+  const run = new JobRun(executionInput(expandInput(submitted), info.workflowId, info.startTime));
   run.startHookDelivery();
 
   setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);

@@ -1,0 +1,71 @@
+/**
+ * What a job's workflow is started with: its input less every retry and timing value that equals
+ * its default. Pure: imported by workflow code.
+ *
+ * The start argument is stored and moved more than anything else a job carries (the start
+ * request, the started event, the first activation), and the retry policy and timings were more
+ * than half of a NOOP job's input (~600 bytes) while they almost always hold the defaults.
+ *
+ * The defaults below are part of the workflow's contract: a workflow started with a compact input
+ * reads them from the code it replays with. Change one and running jobs recorded without that
+ * value would take the new one: add a field instead. An input that carries a value (every input
+ * recorded before this form, or a deployment whose configuration differs) is read as it is.
+ */
+import { DEFAULT_HOOK_TIMINGS, type HookTimings } from './hook-event.js';
+import type { JobInput, JobTimings, RetryPolicy } from './job-model.js';
+
+/** What a job definition that says nothing about retries gets (Harbor's defaults). */
+export const RETRY_DEFAULTS: Readonly<RetryPolicy> = Object.freeze({
+  maxFails: 4,
+  shouldRetry: true,
+  initialIntervalMs: 1000,
+  maxIntervalMs: 300_000,
+});
+
+/** The timings of the configuration's defaults (`job.*` in config-schema: a unit test keeps them equal). */
+export const TIMING_DEFAULTS: Readonly<Required<Omit<JobTimings, 'hooks'>>> = Object.freeze({
+  stopGraceMs: 10_000,
+  heartbeatTimeoutMs: 10_000,
+  maxRunMs: 24 * 3600 * 1000,
+  fanOutContinueAfterEvents: 8000,
+});
+
+/** A job workflow's start argument: a JobInput whose retry policy and timings may leave out their defaults. */
+export type StartInput = Omit<JobInput, 'retry' | 'timings'> & {
+  retry?: Partial<RetryPolicy>;
+  timings?: Partial<Omit<JobTimings, 'hooks'>> & { hooks?: Partial<HookTimings> };
+};
+
+/** `input` without the retry and timing values that equal their defaults (and without those objects once empty). */
+export function compactInput(input: StartInput): StartInput {
+  const { retry, timings, ...rest } = input;
+  const compact: StartInput = rest;
+  const retryLeft = retry ? differing(retry, RETRY_DEFAULTS) : undefined;
+  if (retryLeft) compact.retry = retryLeft;
+  if (timings) {
+    const { hooks, ...flat } = timings;
+    const left: NonNullable<StartInput['timings']> = differing(flat, TIMING_DEFAULTS) ?? {};
+    const hooksLeft = hooks ? differing(hooks, DEFAULT_HOOK_TIMINGS) : undefined;
+    if (hooksLeft) left.hooks = hooksLeft;
+    if (Object.keys(left).length > 0) compact.timings = left;
+  }
+  return compact;
+}
+
+/** The whole input a workflow runs with: what its start argument left out, from the defaults. */
+export function expandInput(start: StartInput): JobInput {
+  const { retry, timings, ...rest } = start;
+  const { hooks, ...flat } = timings ?? {};
+  return {
+    ...rest,
+    retry: { ...RETRY_DEFAULTS, ...retry },
+    timings: { ...TIMING_DEFAULTS, ...flat, hooks: { ...DEFAULT_HOOK_TIMINGS, ...hooks } },
+  };
+}
+
+/** The entries of `values` that are not `defaults`' (undefined when none is). */
+function differing<T extends object>(values: T, defaults: object): Partial<T> | undefined {
+  const fallback = defaults as Readonly<Record<string, unknown>>;
+  const left = Object.entries(values).filter(([key, value]) => value !== undefined && value !== fallback[key]);
+  return left.length > 0 ? (Object.fromEntries(left) as Partial<T>) : undefined;
+}
