@@ -75,10 +75,13 @@ async function main() {
     const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const ops: Record<string, number> = {};
     for (const line of text.split('\n')) {
-      const m = /^(visibility_persistence_requests|persistence_requests)\{.*operation="([^"]+)".*\} ([0-9.e+]+)$/.exec(line);
-      if (m)
-        ops[`${m[1]!.startsWith('vis') ? 'vis' : 'db'}.${m[2]}`] =
-          (ops[`${m[1]!.startsWith('vis') ? 'vis' : 'db'}.${m[2]}`] ?? 0) + Number(m[3]);
+      const m = /^(visibility_persistence_requests|persistence_requests|service_requests)\{.*operation="([^"]+)".*\} ([0-9.e+]+)$/.exec(
+        line,
+      );
+      if (!m) continue;
+      // service_requests: the RPCs the server's services answered (frontend, history, matching).
+      const key = `${m[1] === 'service_requests' ? (/service_name="([^"]+)"/.exec(line)?.[1] ?? 'rpc') : m[1]!.startsWith('vis') ? 'vis' : 'db'}.${m[2]}`;
+      ops[key] = (ops[key] ?? 0) + Number(m[3]);
     }
     return ops;
   };

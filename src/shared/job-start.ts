@@ -4,7 +4,17 @@
  * periodic job takes its own id and times. Pure: imported by workflow code.
  */
 import type { SearchAttributePair } from '@temporalio/common';
-import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState, type RecordedInput } from './job-model.js';
+import {
+  initialState,
+  JobKind,
+  MEMO_INPUT,
+  MEMO_STATE,
+  type JobInput,
+  type JobState,
+  type RecordedInput,
+  type Stored,
+  withoutDerivable,
+} from './job-model.js';
 import { jobSearchAttributes } from './search-attributes.js';
 import { redactParameters } from './redact.js';
 import { compactInput, type StartInput } from './start-input.js';
@@ -51,10 +61,10 @@ export function jobStartOptions(input: JobInput, state?: JobState): JobStartOpti
   };
 }
 
-/** The input as the memo shows it: secrets hidden, and none of what only the workflow reads. */
-export function recordedInput(input: JobInput): RecordedInput {
+/** The input as the memo shows it: secrets hidden, none of what only the workflow reads, nor what it derives (see withoutDerivable). */
+export function recordedInput(input: JobInput): Stored<RecordedInput> {
   const { timings: _timings, retry: _retry, ...shown } = input;
-  return { ...shown, parameters: redactParameters(input.parameters) };
+  return withoutDerivable({ ...shown, parameters: redactParameters(input.parameters) });
 }
 
 /**
@@ -106,11 +116,18 @@ export function periodicExecutionTemplate(
   };
 }
 
-/** An execution of a periodic job is its workflow: its id and its start time are the job's. */
-export function executionInput<T extends RecordedInput>(input: T, workflowId: string, startTime: Date): T {
-  if (input.id) return input;
-  const started = Math.floor(startTime.getTime() / 1000);
-  return { ...input, id: workflowId, enqueueTime: started, revision: started };
+/**
+ * A stored input made whole: its id is the workflow's, its revision the enqueue time unless it
+ * says otherwise, `unique` false unless it says so. An execution of a periodic job starts with its
+ * schedule's template (no enqueue time): its start time is the job's.
+ */
+export function executionInput<T extends RecordedInput>(input: Stored<T> | T, workflowId: string, startTime: Date): T {
+  if (input.id && input.revision !== undefined && input.unique !== undefined) return input as T;
+  if (!input.enqueueTime) {
+    const started = Math.floor(startTime.getTime() / 1000);
+    return { ...input, id: workflowId, enqueueTime: started, revision: started, unique: input.unique ?? false } as T;
+  }
+  return { ...input, id: input.id || workflowId, revision: input.revision ?? input.enqueueTime, unique: input.unique ?? false } as T;
 }
 
 /** A sub job: a Generic job of its own whose upstream is the job that launched it. */

@@ -12,7 +12,7 @@
  * recorded before this form, or a deployment whose configuration differs) is read as it is.
  */
 import { DEFAULT_HOOK_TIMINGS, type HookTimings } from './hook-event.js';
-import type { JobInput, JobTimings, RetryPolicy } from './job-model.js';
+import { withoutDerivable, type JobInput, type JobTimings, type RetryPolicy, type Stored } from './job-model.js';
 
 /** What a job definition that says nothing about retries gets (Harbor's defaults). */
 export const RETRY_DEFAULTS: Readonly<RetryPolicy> = Object.freeze({
@@ -30,16 +30,19 @@ export const TIMING_DEFAULTS: Readonly<Required<Omit<JobTimings, 'hooks'>>> = Ob
   fanOutContinueAfterEvents: 8000,
 });
 
-/** A job workflow's start argument: a JobInput whose retry policy and timings may leave out their defaults. */
-export type StartInput = Omit<JobInput, 'retry' | 'timings'> & {
+/**
+ * A job workflow's start argument: a JobInput whose retry policy and timings may leave out their
+ * defaults, and which may leave out what the workflow derives (see Stored).
+ */
+export type StartInput = Stored<Omit<JobInput, 'retry' | 'timings'>> & {
   retry?: Partial<RetryPolicy>;
   timings?: Partial<Omit<JobTimings, 'hooks'>> & { hooks?: Partial<HookTimings> };
 };
 
-/** `input` without the retry and timing values that equal their defaults (and without those objects once empty). */
-export function compactInput(input: StartInput): StartInput {
+/** `input` without the retry and timing values that equal their defaults (and without those objects once empty), nor what the workflow derives. */
+export function compactInput(input: StartInput | JobInput): StartInput {
   const { retry, timings, ...rest } = input;
-  const compact: StartInput = rest;
+  const compact: StartInput = withoutDerivable(rest);
   const retryLeft = retry ? differing(retry, RETRY_DEFAULTS) : undefined;
   if (retryLeft) compact.retry = retryLeft;
   if (timings) {
@@ -52,8 +55,8 @@ export function compactInput(input: StartInput): StartInput {
   return compact;
 }
 
-/** The whole input a workflow runs with: what its start argument left out, from the defaults. */
-export function expandInput(start: StartInput): JobInput {
+/** The input a workflow runs with, its retry policy and timings whole (executionInput derives the rest). */
+export function expandInput(start: StartInput): Stored<JobInput> {
   const { retry, timings, ...rest } = start;
   const { hooks, ...flat } = timings ?? {};
   return {

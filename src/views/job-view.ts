@@ -8,6 +8,7 @@ import {
   MEMO_INPUT,
   MEMO_STATE,
   type RecordedInput,
+  type Stored,
   type JobState,
   type JobStats,
 } from '../shared/job-model.js';
@@ -18,7 +19,7 @@ import {
  * periodic job share the input their schedule was given, so their id and times are the workflow's.
  */
 export function jobView(memo: Record<string, unknown> | undefined, workflowId: string, startTime: Date) {
-  const recorded = memo?.[MEMO_INPUT] as RecordedInput | undefined;
+  const recorded = memo?.[MEMO_INPUT] as Stored<RecordedInput> | undefined;
   if (!recorded) return undefined;
   const input = executionInput(recorded, workflowId, startTime);
   const state = (memo?.[MEMO_STATE] as JobState | undefined) ?? initialState(input);

@@ -4,9 +4,12 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { jobTimings } from '../../src/api/serve-app.js';
 import { DEFAULT_HOOK_TIMINGS } from '../../src/shared/hook-event.js';
 import { JobKind, type JobInput } from '../../src/shared/job-model.js';
-import { jobStartOptions } from '../../src/shared/job-start.js';
+import { executionInput, jobStartOptions, periodicExecutionTemplate } from '../../src/shared/job-start.js';
 import { compactInput, expandInput, RETRY_DEFAULTS, TIMING_DEFAULTS } from '../../src/shared/start-input.js';
 import { scheduledDemoInput } from '../helpers/job-fixture.js';
+
+/** What a workflow started with `start` runs with. */
+const whole = (start: Parameters<typeof expandInput>[0]) => executionInput(expandInput(start), noopInput.id, new Date(0));
 
 /** A NOOP job's input as a submit with the default configuration builds it. */
 const noopInput: JobInput = {
@@ -27,8 +30,9 @@ describe('a job workflow’s start argument', () => {
     const start = compactInput(noopInput);
     assert.deepEqual(start.retry, { maxFails: 1 }, 'only what differs from the defaults');
     assert.equal(start.timings, undefined, 'the default configuration’s timings are all defaults');
-    assert.ok(JSON.stringify(start).length < JSON.stringify(noopInput).length / 2, JSON.stringify(start));
-    assert.deepEqual(expandInput(start), noopInput);
+    assert.deepEqual([start.id, start.revision, start.unique], [undefined, undefined, undefined], 'what the workflow derives');
+    assert.ok(JSON.stringify(start).length < JSON.stringify(noopInput).length / 3, JSON.stringify(start));
+    assert.deepEqual(whole(start), noopInput);
     assert.deepEqual(jobStartOptions(noopInput).args[0], start, 'what a submit starts its workflow with');
   });
 
@@ -41,7 +45,7 @@ describe('a job workflow’s start argument', () => {
     const start = compactInput(input);
     assert.deepEqual(start.retry, input.retry);
     assert.deepEqual(start.timings, { stopGraceMs: 1, hooks: { drainMs: 7 } });
-    assert.deepEqual(expandInput(start), input);
+    assert.deepEqual(whole(start), input);
   });
 
   it('reads an input recorded whole (before the compact form) as it is, hook timings filled in as before', () => {
@@ -51,7 +55,28 @@ describe('a job workflow’s start argument', () => {
       ...recorded,
       timings: { ...recorded.timings, fanOutContinueAfterEvents: 8000, hooks: DEFAULT_HOOK_TIMINGS },
     });
-    assert.deepEqual(expandInput({ ...noopInput, timings: withoutHooks }), noopInput);
+    assert.deepEqual(whole({ ...noopInput, timings: withoutHooks }), noopInput);
+  });
+
+  it('derives the id from the workflow, the revision from the enqueue time and unique as false, unless the input says otherwise', () => {
+    const retried = compactInput({ ...noopInput, unique: true, revision: 2000 });
+    assert.deepEqual([retried.revision, retried.unique], [2000, true]);
+    assert.deepEqual(whole(retried), { ...noopInput, unique: true, revision: 2000 });
+    const { memo } = jobStartOptions({ ...noopInput, revision: 2000 });
+    assert.deepEqual(Object.keys(memo.input as object).sort(), ['enqueueTime', 'kind', 'name', 'parameters', 'revision', 'shortCapMs']);
+    // A periodic job's executions start with their schedule's template: the id and times are each execution's own.
+    const template = periodicExecutionTemplate('cccccccccccccccccccccccc', {
+      name: 'NOOP',
+      parameters: {},
+      retry: noopInput.retry,
+      timings: noopInput.timings,
+    });
+    const fired = new Date(5_000_000);
+    const execution = executionInput(expandInput(compactInput(template.input)), 'cccccccccccccccccccccccc-2026-12-05T00:00:00Z', fired);
+    assert.deepEqual(
+      [execution.id, execution.enqueueTime, execution.revision, execution.unique, execution.upstreamJobId],
+      ['cccccccccccccccccccccccc-2026-12-05T00:00:00Z', 5000, 5000, false, 'cccccccccccccccccccccccc'],
+    );
   });
 
   it('has the configuration’s defaults as its timing defaults', () => {
