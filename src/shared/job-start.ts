@@ -50,7 +50,7 @@ export interface JobStartOptions {
 export function jobStartOptions(input: JobInput, state?: JobState): JobStartOptions {
   return {
     workflowId: input.id,
-    // Retry and timing values at their defaults stay out (see start-input).
+    // Retry and timing values at their defaults and what the workflow derives stay out (see start-input).
     args: [compactInput(input)],
     // The memo is what the Web UI, lists and stats show: no secrets in it (the input keeps them for the job).
     memo: { [MEMO_INPUT]: recordedInput(input), ...(state ? { [MEMO_STATE]: state } : {}) },

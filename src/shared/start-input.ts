@@ -1,6 +1,7 @@
 /**
  * What a job's workflow is started with: its input less every retry and timing value that equals
- * its default. Pure: imported by workflow code.
+ * its default, and less what the workflow derives (its id, a first revision, `unique: false`: see
+ * `withoutDerivable`). Pure: imported by workflow code.
  *
  * The start argument is stored and moved more than anything else a job carries (the start
  * request, the started event, the first activation), and the retry policy and timings were more
@@ -40,7 +41,7 @@ export type StartInput = Stored<Omit<JobInput, 'retry' | 'timings'>> & {
 };
 
 /** `input` without the retry and timing values that equal their defaults (and without those objects once empty), nor what the workflow derives. */
-export function compactInput(input: StartInput | JobInput): StartInput {
+export function compactInput(input: StartInput): StartInput {
   const { retry, timings, ...rest } = input;
   const compact: StartInput = withoutDerivable(rest);
   const retryLeft = retry ? differing(retry, RETRY_DEFAULTS) : undefined;
