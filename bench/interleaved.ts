@@ -11,7 +11,9 @@
  * job service, as the submit route calls it), `api` (the same through the REST facade, served and
  * posted to in this process), `jobwf` (the job's workflow started directly, without the service), and `shape:<parts>` — the raw workflow carrying parts
  * of what a job carries (`args`, `memo`, `sas`, `summary`, `upserts` — or only `upsert-memo`,
- * `upsert-status` — or `job` for all of them), joined with `+`.
+ * `upsert-status` — or `job` for all of them), joined with `+`; `compact` makes `args` the start
+ * argument a job has today (before session 18 it carried the whole input, which `args` still
+ * does without it), `lean` the session 18 experiment (see below).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,16 +169,20 @@ async function main() {
       submitOne[variant] = () => {
         const workflowId = `shape-${seq++}`;
         const input = noopInput(workflowId);
-        const { memo: fullMemo, typedSearchAttributes, staticSummary } = jobStartOptions(input);
-        // `lean`: an experiment — the input without its timings and retry policy, the memo without what search attributes carry.
+        // The start argument and memo a job starts with (compact: see src/shared/start-input.ts).
+        const { args: jobArgs, memo: jobMemo, typedSearchAttributes, staticSummary } = jobStartOptions(input);
+        // `lean` (the session 18 experiment that pointed at bytes): the whole input less its retry
+        // policy and timings, the memo less what the search attributes carry; without it, `args`
+        // carries the whole input as jobs did before session 18 unless `compact` is a part too.
         const lean = parts.has('lean');
         const { timings: _t, retry: _r, ...leanInput } = input;
-        const memo = lean ? { input: { parameters: {}, enqueueTime: input.enqueueTime } } : fullMemo;
+        const memo = lean ? { input: { parameters: {}, enqueueTime: input.enqueueTime } } : jobMemo;
+        const argument = lean ? leanInput : parts.has('compact') ? jobArgs[0] : input;
         return client.workflow.start(rawJobShapedWorkflow, {
           workflowId,
           args: [
             {
-              ...(has('args') ? (lean ? leanInput : input) : {}),
+              ...(has('args') ? argument : {}),
               enqueueTime: input.enqueueTime,
               upserts: has('upserts'),
               upsertMemo: parts.has('upsert-memo'),
@@ -191,7 +197,7 @@ async function main() {
         });
       };
     } else {
-      throw new Error(`unknown variant ${variant}: bare, job or shape:<args+memo+sas+summary+upserts|job>`);
+      throw new Error(`unknown variant ${variant}: bare, job, api, jobwf or shape:<args+memo+sas+summary+upserts|job>[+lean|+compact]`);
     }
   }
   const queueOf = (variant: string) => (['job', 'jobwf', 'api'].includes(variant) ? JOB_QUEUE : RAW_QUEUE);
