@@ -196,23 +196,6 @@ export interface JobStats {
  */
 export type RecordedInput = Omit<JobInput, 'timings' | 'retry'>;
 
-/**
- * What a stored input (a start argument, a memo) leaves out when the workflow has it: its id (the
- * workflow id), its revision when it is the enqueue time (a first run), `unique` when false.
- * `executionInput` fills them back in.
- */
-export type DerivableField = 'id' | 'revision' | 'unique';
-export type Stored<T> = Omit<T, DerivableField> & Partial<Pick<JobInput, DerivableField>>;
-
-/** `input` less its id, its revision when it is the enqueue time, and `unique` when false: executionInput derives them. */
-export function withoutDerivable<T extends Stored<RecordedInput>>(input: T): Stored<T> {
-  const { id: _id, revision, unique, ...rest } = input;
-  const stored: Stored<RecordedInput> = rest;
-  if (revision !== undefined && revision !== input.enqueueTime) stored.revision = revision;
-  if (unique) stored.unique = true;
-  return stored as Stored<T>;
-}
-
 /** Memo keys of a job workflow: `input` is written once at start, `state` on every change. */
 export const MEMO_INPUT = 'input';
 export const MEMO_STATE = 'state';

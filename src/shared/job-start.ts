@@ -4,20 +4,10 @@
  * periodic job takes its own id and times. Pure: imported by workflow code.
  */
 import type { SearchAttributePair } from '@temporalio/common';
-import {
-  initialState,
-  JobKind,
-  MEMO_INPUT,
-  MEMO_STATE,
-  type JobInput,
-  type JobState,
-  type RecordedInput,
-  type Stored,
-  withoutDerivable,
-} from './job-model.js';
+import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState, type RecordedInput } from './job-model.js';
 import { jobSearchAttributes } from './search-attributes.js';
 import { redactParameters } from './redact.js';
-import { compactInput, type StartInput } from './start-input.js';
+import { compactInput, withoutDerivable, type StartInput, type Stored } from './start-input.js';
 
 /** Workflow types of jobs; other workflows in the namespace are not jobs. */
 export const JOB_WORKFLOW_TYPES = ['GenericJob', 'ScheduledJob'] as const;
@@ -114,20 +104,6 @@ export function periodicExecutionTemplate(
     typedSearchAttributes,
     staticSummary: `${fields.name} job, execution of periodic job ${periodicId}`,
   };
-}
-
-/**
- * A stored input made whole: its id is the workflow's, its revision the enqueue time unless it
- * says otherwise, `unique` false unless it says so. An execution of a periodic job starts with its
- * schedule's template (no enqueue time): its start time is the job's.
- */
-export function executionInput<T extends RecordedInput>(input: Stored<T> | T, workflowId: string, startTime: Date): T {
-  if (input.id && input.revision !== undefined && input.unique !== undefined) return input as T;
-  if (!input.enqueueTime) {
-    const started = Math.floor(startTime.getTime() / 1000);
-    return { ...input, id: workflowId, enqueueTime: started, revision: started, unique: input.unique ?? false } as T;
-  }
-  return { ...input, id: input.id || workflowId, revision: input.revision ?? input.enqueueTime, unique: input.unique ?? false } as T;
 }
 
 /** A sub job: a Generic job of its own whose upstream is the job that launched it. */

@@ -1,7 +1,9 @@
 /**
- * What a job's workflow is started with: its input less every retry and timing value that equals
- * its default, and less what the workflow derives (its id, a first revision, `unique: false`: see
- * `withoutDerivable`). Pure: imported by workflow code.
+ * A job's input as it is stored, and how it is read back. Its workflow is started with its input
+ * less every retry and timing value that equals its default (`compactInput`; `expandInput` reads
+ * them back), and its start argument and memo both leave out what the workflow derives: its id, a
+ * first revision, `unique: false` (`withoutDerivable`; `executionInput` fills them in). Pure:
+ * imported by workflow code.
  *
  * The start argument is stored and moved more than anything else a job carries (the start
  * request, the started event, the first activation), and the retry policy and timings were more
@@ -13,7 +15,38 @@
  * recorded before this form, or a deployment whose configuration differs) is read as it is.
  */
 import { DEFAULT_HOOK_TIMINGS, type HookTimings } from './hook-event.js';
-import { withoutDerivable, type JobInput, type JobTimings, type RetryPolicy, type Stored } from './job-model.js';
+import type { JobInput, JobTimings, RecordedInput, RetryPolicy } from './job-model.js';
+
+/**
+ * What a stored input (a start argument, a memo) leaves out when the workflow has it: its id (the
+ * workflow id), its revision when it is the enqueue time (a first run), `unique` when false.
+ * `executionInput` fills them back in.
+ */
+export type DerivableField = 'id' | 'revision' | 'unique';
+export type Stored<T> = Omit<T, DerivableField> & Partial<Pick<JobInput, DerivableField>>;
+
+/** `input` less its id, its revision when it is the enqueue time, and `unique` when false: executionInput derives them. */
+export function withoutDerivable<T extends Stored<RecordedInput>>(input: T): Stored<T> {
+  const { id: _id, revision, unique, ...rest } = input;
+  const stored: Stored<RecordedInput> = rest;
+  if (revision !== undefined && revision !== input.enqueueTime) stored.revision = revision;
+  if (unique) stored.unique = true;
+  return stored as Stored<T>;
+}
+
+/**
+ * A stored input made whole: its id is the workflow's, its revision the enqueue time unless it
+ * says otherwise, `unique` false unless it says so. An execution of a periodic job starts with its
+ * schedule's template (no enqueue time): its start time is the job's.
+ */
+export function executionInput<T extends RecordedInput>(input: Stored<T> | T, workflowId: string, startTime: Date): T {
+  if (input.id && input.revision !== undefined && input.unique !== undefined) return input as T;
+  if (!input.enqueueTime) {
+    const started = Math.floor(startTime.getTime() / 1000);
+    return { ...input, id: workflowId, enqueueTime: started, revision: started, unique: input.unique ?? false } as T;
+  }
+  return { ...input, id: input.id || workflowId, revision: input.revision ?? input.enqueueTime, unique: input.unique ?? false } as T;
+}
 
 /** What a job definition that says nothing about retries gets (Harbor's defaults). */
 export const RETRY_DEFAULTS: Readonly<RetryPolicy> = Object.freeze({

@@ -1,6 +1,5 @@
 import type { WorkflowExecutionStatusName } from '@temporalio/client';
 import type { RunHeartbeat } from '../activities/types.js';
-import { executionInput } from '../shared/job-start.js';
 import {
   initialState,
   isFinal,
@@ -8,10 +7,10 @@ import {
   MEMO_INPUT,
   MEMO_STATE,
   type RecordedInput,
-  type Stored,
   type JobState,
   type JobStats,
 } from '../shared/job-model.js';
+import { executionInput, type Stored } from '../shared/start-input.js';
 
 /**
  * A job's input and state from a workflow's memo. Until the workflow first changes it, the state

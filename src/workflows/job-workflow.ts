@@ -1,7 +1,6 @@
 import { allHandlersFinished, CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
 import { JobStatus, OpCommand, type JobState } from '../shared/job-model.js';
-import { executionInput } from '../shared/job-start.js';
-import { expandInput, type StartInput } from '../shared/start-input.js';
+import { executionInput, expandInput, type StartInput } from '../shared/start-input.js';
 import {
   cancelSignal,
   checkInSignal,
@@ -21,7 +20,8 @@ import { JobRun } from './job-run.js';
 
 // Not async, and each step of the ending is skipped when it has nothing to do: in a workflow every
 // promise costs a stack trace the SDK captures for its stack-trace query, a large share of a NOOP
-// job's workflow CPU (it made 47 promises where a bare one-local-activity workflow makes 12; now 30).
+// job's workflow CPU (it made 47 promises where a bare one-local-activity workflow makes 12; now 30, and
+// 16 on a short run: see JobRun.runShortOnce).
 
 /** A job submitted to run now (or a sub job). */
 export function GenericJob(input: StartInput): Promise<JobState> {

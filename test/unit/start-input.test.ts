@@ -4,8 +4,8 @@ import { loadConfig } from '../../src/config/load-config.js';
 import { jobTimings } from '../../src/api/serve-app.js';
 import { DEFAULT_HOOK_TIMINGS } from '../../src/shared/hook-event.js';
 import { JobKind, type JobInput } from '../../src/shared/job-model.js';
-import { executionInput, jobStartOptions, periodicExecutionTemplate } from '../../src/shared/job-start.js';
-import { compactInput, expandInput, RETRY_DEFAULTS, TIMING_DEFAULTS } from '../../src/shared/start-input.js';
+import { jobStartOptions, periodicExecutionTemplate } from '../../src/shared/job-start.js';
+import { compactInput, executionInput, expandInput, RETRY_DEFAULTS, TIMING_DEFAULTS } from '../../src/shared/start-input.js';
 import { scheduledDemoInput } from '../helpers/job-fixture.js';
 
 /** What a workflow started with `start` runs with. */
