@@ -28,7 +28,7 @@ import { jobStartOptions } from '../src/shared/job-start.js';
 import { JobKind, type JobInput } from '../src/shared/job-model.js';
 import { pool, until } from './lib/processes.js';
 import { postJob } from './lib/http-post.js';
-import { cpuSeconds, machineStat, median, ownCpuSeconds, round } from './lib/stats.js';
+import { cpuSeconds, machineStat, median, ownCpuSeconds, ownThreadCpuSeconds, round } from './lib/stats.js';
 import { rawJobShapedWorkflow, rawLocalWorkflow } from './raw-workflow.js';
 
 const { values: opts } = parseArgs({
@@ -42,6 +42,8 @@ const { values: opts } = parseArgs({
     'workflow-tasks': { type: 'string', default: '200' },
     /** Read the dev server's own metrics per batch: persistence and visibility operations per job. */
     'server-metrics': { type: 'boolean', default: false },
+    /** Also this process's CPU per job by thread name (event loop, workflow threads, the SDK's Rust runtime, …). */
+    threads: { type: 'boolean', default: false },
     /** `none`: jobs write no log file (what the log costs). */
     'job-log': { type: 'string', default: 'file' },
   },
@@ -210,6 +212,7 @@ async function main() {
     const t0 = performance.now();
     const cpu0 = { app: ownCpuSeconds(), server: cpuSeconds(serverPid), machine: machineStat().busy };
     const ops0 = await serverOps();
+    const threads0 = opts.threads ? ownThreadCpuSeconds() : {};
     await pool(n, C, async () => {
       await submitOne[variant]!();
     });
@@ -217,8 +220,12 @@ async function main() {
     const seconds = (performance.now() - t0) / 1000;
     const ops1 = await serverOps();
     const ops = Object.fromEntries(Object.entries(ops1).map(([k, v]) => [k, (v - (ops0[k] ?? 0)) / n]));
+    const threads = opts.threads
+      ? Object.fromEntries(Object.entries(ownThreadCpuSeconds()).map(([k, v]) => [k, ((v - (threads0[k] ?? 0)) * 1000) / n]))
+      : {};
     return {
       ops,
+      threads,
       per_s: n / seconds,
       app: ((ownCpuSeconds() - cpu0.app) * 1000) / n,
       server: ((cpuSeconds(serverPid) - cpu0.server) * 1000) / n,
@@ -227,7 +234,10 @@ async function main() {
   }
 
   for (const variant of variants) await batch(variant, Number(opts.warmup));
-  const samples: Record<string, { per_s: number; app: number; server: number; machine: number; ops: Record<string, number> }[]> = {};
+  const samples: Record<
+    string,
+    { per_s: number; app: number; server: number; machine: number; ops: Record<string, number>; threads: Record<string, number> }[]
+  > = {};
   for (let r = 0; r < Number(opts.rounds); r++) {
     const order = r % 2 === 0 ? variants : [...variants].reverse();
     for (const variant of order) (samples[variant] ??= []).push(await batch(variant, BATCH));
@@ -250,6 +260,7 @@ async function main() {
       rate_vs_first_range: `${round(Math.min(...ratios), 2)}–${round(Math.max(...ratios), 2)}`,
       machine_vs_first: machineRatio,
       ...(metricsPort ? { server_ops_per_job: medianOps(s.map((x) => x.ops)) } : {}),
+      ...(opts.threads ? { app_thread_ms_per_job: medianOps(s.map((x) => x.threads)) } : {}),
     };
   });
   console.table(summary);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** Nearest-rank percentile of a sample (p in 0..1). */
 export function percentile(values: readonly number[], p: number): number {
@@ -52,6 +52,27 @@ export function procStatFields(pid: number): string[] {
 function procStat(pid: number): { user: number; system: number; minorFaults: number } {
   const fields = procStatFields(pid);
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100, minorFaults: Number(fields[7]) };
+}
+
+/**
+ * This process's CPU seconds so far by thread name (/proc/self/task/<tid>/comm), threads of one
+ * name summed: which thread a variant's CPU lands on. Node names its event loop, worker threads,
+ * V8's helpers and libuv's pool all `node`: the event loop is `main`, the rest `node`. Threads that
+ * ended are not counted.
+ */
+export function ownThreadCpuSeconds(): Record<string, number> {
+  const byName: Record<string, number> = {};
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const name = Number(tid) === process.pid ? 'main' : readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return byName;
 }
 
 /** This process's CPU seconds so far (user and system). */

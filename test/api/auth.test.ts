@@ -25,6 +25,8 @@ describe('Harbor-Secret authentication', () => {
     ['right secret, wrong scheme', `Bearer ${TEST_SECRET}`],
     ['prefix of the secret', `Harbor-Secret ${TEST_SECRET.slice(0, 5)}`],
     ['secret with a suffix', `Harbor-Secret ${TEST_SECRET}x`],
+    ['same length, last character changed', `Harbor-Secret ${TEST_SECRET.slice(0, -1)}${TEST_SECRET.endsWith('x') ? 'y' : 'x'}`],
+    ['same characters, one of them multi-byte', `Harbor-Secret ${TEST_SECRET.slice(0, -1)}é`],
     ['empty secret', 'Harbor-Secret '],
   ] as const) {
     it(`refuses ${label} with 401`, async () => {
