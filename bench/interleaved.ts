@@ -44,6 +44,8 @@ const { values: opts } = parseArgs({
     'server-metrics': { type: 'boolean', default: false },
     /** Also this process's CPU per job by thread name (event loop, workflow threads, the SDK's Rust runtime, …). */
     threads: { type: 'boolean', default: false },
+    /** `all`: the server's SQLite file keeps every visibility index (as before session 19); `lean` is npm start's default. */
+    'visibility-indexes': { type: 'string', default: 'lean' },
     /** `none`: jobs write no log file (what the log costs). */
     'job-log': { type: 'string', default: 'file' },
   },
@@ -71,6 +73,7 @@ async function main() {
     ip: '127.0.0.1',
     port: await freePort(),
     dbFile: join(dir, 'temporal.db'),
+    visibilityIndexes: opts['visibility-indexes'] === 'all' ? 'all' : 'lean',
     ...(metricsPort ? { metricsPort } : {}),
   });
   /** The server's persistence and visibility calls so far, by operation (empty without --server-metrics). */

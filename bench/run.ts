@@ -90,6 +90,8 @@ const { values: opts } = parseArgs({
     /** How the API and worker run: `start` (one process, as npm start runs them) or `split` (two processes). */
     deployment: { type: 'string', default: 'start' },
     'dynamic-config': { type: 'string', default: '' },
+    /** `all`: every server's SQLite file keeps all of Temporal's visibility indexes (before session 19); default `lean`, as npm start. */
+    'visibility-indexes': { type: 'string', default: 'lean' },
     /**
      * Before the variants that write job logs (the burst, jobs without HTTP), wait up to this long for
      * file creates to cost under 100 µs again (see lib/fs-probe.ts); 0 measures whatever state it finds.
@@ -168,6 +170,7 @@ async function benchServer(cli: string, dbFile: string, log?: (line: string) => 
     port: await freePort(),
     dbFile,
     synchronous: opts['sqlite-sync'] === 'NORMAL' ? 'NORMAL' : 'FULL',
+    visibilityIndexes: opts['visibility-indexes'] === 'all' ? 'all' : 'lean',
     extraPragmas: opts['sqlite-pragmas'].split(',').filter(Boolean),
     ...(log ? { log } : {}),
     dynamicConfig: Object.fromEntries(
@@ -211,7 +214,7 @@ async function main() {
   const serverGcs = serverGcRecorder(opts['server-log'] ? serverLog(opts['server-log']) : undefined);
   const server = await benchServer(cli, join(dir, 'temporal.db'), serverGcs.log, { GODEBUG: withGcTrace(process.env.GODEBUG) });
   console.error(
-    `server: sqlite synchronous=${opts['sqlite-sync']}${opts['sqlite-pragmas'] ? ` ${opts['sqlite-pragmas']}` : ''} dynamic config ${opts['dynamic-config'] || '(default)'}`,
+    `server: sqlite synchronous=${opts['sqlite-sync']}${opts['sqlite-pragmas'] ? ` ${opts['sqlite-pragmas']}` : ''} visibility indexes ${opts['visibility-indexes']} dynamic config ${opts['dynamic-config'] || '(default)'}`,
   );
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });

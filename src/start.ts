@@ -45,6 +45,8 @@ async function main(): Promise<void> {
         synchronous: dev.sqlite_synchronous,
         goGc: dev.go_gc,
         goMemoryLimit: dev.go_memory_limit,
+        visibilityIndexes: dev.visibility_indexes,
+        notice: (line) => log.info(line),
         namespace: config.temporal.namespace,
       },
       { log: (line) => log.warning(line) },

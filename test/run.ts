@@ -1,5 +1,5 @@
 /**
- * The test command: one real Temporal dev server (in memory, headless) and one prebuilt workflow
+ * The test command: one real Temporal dev server (a SQLite file, headless) and one prebuilt workflow
  * bundle for the whole suite, then node's test runner over every `*.test.ts`; the server stops
  * whatever the outcome. With `--cluster` first, the given files run against the cluster profile's
  * Temporal (PostgreSQL, four services) instead, started fresh for the run (`npm run test:cluster`).
@@ -18,7 +18,7 @@ async function main(): Promise<number> {
   const cli = await locateTemporalCli({ log: (line) => console.log(line) });
   const args = process.argv.slice(2);
   const onCluster = args[0] === '--cluster';
-  const server = onCluster ? await testCluster() : await startDevServer({ cli, ip: '127.0.0.1', port: await freePort() });
+  const server = onCluster ? await testCluster() : await testDevServer(cli);
   try {
     mkdirSync('.tmp', { recursive: true });
     const bundlePath = resolve('.tmp/workflow-bundle.js');
@@ -40,6 +40,16 @@ async function main(): Promise<number> {
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * The embedded server as npm start runs it, on a SQLite file begun afresh (its pragmas, its lean
+ * visibility indexes), so every test meets the store the service ships with.
+ */
+async function testDevServer(cli: string) {
+  const dir = resolve('.tmp/test-server');
+  rmSync(dir, { recursive: true, force: true });
+  return startDevServer({ cli, ip: '127.0.0.1', port: await freePort(), dbFile: join(dir, 'temporal.db') });
 }
 
 /** The cluster profile's Temporal without our processes (each test file brings its own), on a fresh database. */

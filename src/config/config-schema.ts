@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { RegistrySettings } from '../jobs/retention/retention-settings.js';
 import { DEV_SERVER_GO_GC, DEV_SERVER_GO_MEMORY_LIMIT } from '../temporal/dev-server-gc.js';
+import { DEV_SERVER_VISIBILITY_INDEXES } from '../temporal/visibility-indexes.js';
 
 /** Harbor's log levels; an unknown level is refused here rather than silently becoming WARNING. */
 export const LogLevel = z
@@ -74,6 +75,11 @@ export const TemporalConfig = z
           .string()
           .regex(/^[1-9][0-9]*(B|KiB|MiB|GiB|TiB)$/, 'a size such as 2GiB or 512MiB')
           .default(DEV_SERVER_GO_MEMORY_LIMIT),
+        /**
+         * 'lean': the SQLite file keeps only the visibility indexes job and schedule lists read
+         * (faster writes for every workflow); 'all': Temporal's full set, restored if dropped.
+         */
+        visibility_indexes: z.enum(['lean', 'all']).default(DEV_SERVER_VISIBILITY_INDEXES),
       })
       .strict()
       .prefault({}),

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { devServerEnv } from './dev-server-gc.js';
 import { followLines } from '../process/child-process.js';
+import { applyVisibilityIndexes, DEV_SERVER_VISIBILITY_INDEXES, type VisibilityIndexes } from './visibility-indexes.js';
 
 export interface DevServerOptions {
   cli: string;
@@ -22,6 +23,10 @@ export interface DevServerOptions {
   goGc?: string;
   /** Go's GOMEMLIMIT for the server process (e.g. 2GiB); unused likewise. @defaultValue '2GiB' (DEV_SERVER_GO_MEMORY_LIMIT) */
   goMemoryLimit?: string;
+  /** Which of Temporal's visibility indexes the SQLite file keeps (see visibility-indexes.ts). @defaultValue 'lean' */
+  visibilityIndexes?: VisibilityIndexes;
+  /** What jobservice itself has to say about the server (indexes dropped, or why not). */
+  notice?: (line: string) => void;
   /** Extra SQLite pragmas as key=value (benchmark experiments). */
   extraPragmas?: string[];
   /** Extra dynamic config (benchmark experiments). */
@@ -89,9 +94,22 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
+  // An existing file is brought to the index set before the server opens it (a restore of dropped
+  // indexes on a large file takes a while, and nothing waits on it then); a new one once the CLI
+  // has created its schema, when its tables are still empty.
+  let indexesDue: (() => Promise<void>) | undefined;
   if (options.dbFile) {
     const dbFile = resolve(options.dbFile);
     mkdirSync(dirname(dbFile), { recursive: true });
+    const mode = options.visibilityIndexes ?? DEV_SERVER_VISIBILITY_INDEXES;
+    const apply = async () => {
+      const applied = await applyVisibilityIndexes(dbFile, mode);
+      if ('skipped' in applied) options.notice?.(`visibility indexes left as they are (${mode} wanted): ${applied.skipped}`);
+      else if (applied.changed > 0)
+        options.notice?.(`visibility indexes: ${mode === 'lean' ? 'dropped' : 'restored'} ${applied.changed} (${mode}) in ${dbFile}`);
+    };
+    if (existsSync(dbFile)) await apply();
+    else indexesDue = apply;
     args.push('--db-filename', dbFile);
     for (const pragma of [...devServerPragmas(options.synchronous), ...(options.extraPragmas ?? [])]) args.push('--sqlite-pragma', pragma);
   }
@@ -148,6 +166,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  await indexesDue?.();
   const server: DevServer = { address, process: child, stop };
   if (options.uiPort !== undefined) server.uiUrl = `http://${options.ip}:${options.uiPort}`;
   return server;

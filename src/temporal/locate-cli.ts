@@ -1,8 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { followLines } from '../process/child-process.js';
+import { executable, findOnPath } from '../process/find-on-path.js';
 
 /**
  * v1.5.1 is the newest CLI tag whose go.mod has no `replace` directive, so `go install pkg@version`
@@ -106,23 +107,5 @@ export async function goInstall(
     for (const binary of binaries) renameSync(join(scratch, binary), join(targetDir, binary));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
-  }
-}
-
-function findOnPath(name: string, pathValue: string): string | undefined {
-  for (const dir of pathValue.split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    if (executable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function executable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
