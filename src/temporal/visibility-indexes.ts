@@ -4,7 +4,7 @@ import { findOnPath } from '../process/find-on-path.js';
 /**
  * Which of Temporal's visibility indexes the embedded server's SQLite file keeps.
  *
- * `lean` (the default): Temporal's SQLite schema indexes the visibility table 45 ways, one per
+ * `lean` (the default): Temporal's SQLite schema gives the visibility table 46 indexes, one per
  * column a list could filter or sort on, a slot for every custom search attribute type included.
  * Every workflow writes its visibility row twice (started, closed), every index with it, on the
  * server's one SQLite connection. `lean` drops the indexes no job list or schedule list reads:
