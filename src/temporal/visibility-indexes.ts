@@ -70,8 +70,9 @@ if mode == 'lean':
             changed += 1
 elif kept:
     for name, sql in c.execute('SELECT name, sql FROM jobservice_dropped_indexes').fetchall():
-        c.execute(sql)
-        changed += 1
+        if not c.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone():
+            c.execute(sql)
+            changed += 1
     c.execute('DROP TABLE jobservice_dropped_indexes')
 c.execute('COMMIT')
 print(changed)
