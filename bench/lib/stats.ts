@@ -44,7 +44,12 @@ export function cpuSeconds(pid: number): number {
  * on: `[n]` is field n + 3 (minflt 10th, utime and stime 14th and 15th, starttime 22nd).
  */
 export function procStatFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statFields(`/proc/${pid}/stat`);
+}
+
+/** The same fields of any such file (a process's, or a thread's `/proc/<pid>/task/<tid>/stat`). */
+function statFields(file: string): string[] {
+  const stat = readFileSync(file, 'utf8');
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
@@ -65,8 +70,7 @@ export function ownThreadCpuSeconds(): Record<string, number> {
   for (const tid of readdirSync('/proc/self/task')) {
     try {
       const name = Number(tid) === process.pid ? 'main' : readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const fields = statFields(`/proc/self/task/${tid}/stat`);
       byName[name] = (byName[name] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
     } catch {
       // the thread ended between the listing and the read

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { superviseDevServer, type SupervisedDevServer } from '../../src/temporal/dev-server-supervisor.js';
 import { freePort } from '../../src/process/free-port.js';
-import { createHarness, TEST_SECRET, testConfig, type Harness } from '../helpers/harness.js';
+import { createHarness, TEST_SECRET, testConfig, testTemporalCli, type Harness } from '../helpers/harness.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { buildApp } from '../../src/api/serve-app.js';
 import { Client } from '@temporalio/client';
@@ -24,8 +24,7 @@ describe('the embedded server restarted on the same SQLite file', () => {
   });
 
   it('still has every job and its stats, a paused queue and the job it holds; a waiting job can still be stopped', async () => {
-    const cli = process.env.TEST_TEMPORAL_CLI;
-    assert.ok(cli, 'TEST_TEMPORAL_CLI is set by the test runner');
+    const cli = testTemporalCli();
     const port = await freePort();
     const dbFile = join(dir, 'temporal.db');
     server = await startDevServer({ cli, ip: '127.0.0.1', port, dbFile });

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { applyVisibilityIndexes, LEAN_DROPPED_INDEXES } from '../../src/temporal/visibility-indexes.js';
 import { freePort } from '../../src/process/free-port.js';
-import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { createHarness, testConfig, testTemporalCli, type Harness } from '../helpers/harness.js';
 
 /** The visibility table's indexes in a SQLite file, read with Python's sqlite3 (as the service drops them). */
 function indexesOf(dbFile: string): string[] {
@@ -26,15 +26,16 @@ describe("the embedded server's visibility indexes", () => {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const cli = () => {
-    const path = process.env.TEST_TEMPORAL_CLI;
-    assert.ok(path, 'TEST_TEMPORAL_CLI is set by the test runner');
-    return path;
-  };
 
   it('lean (the default) drops the unread ones from a new file, and jobs are still listed and searched by their attributes', async () => {
     const notices: string[] = [];
-    server = await startDevServer({ cli: cli(), ip: '127.0.0.1', port: await freePort(), dbFile, notice: (l) => notices.push(l) });
+    server = await startDevServer({
+      cli: testTemporalCli(),
+      ip: '127.0.0.1',
+      port: await freePort(),
+      dbFile,
+      notice: (l) => notices.push(l),
+    });
     const names = indexesOf(dbFile);
     for (const dropped of LEAN_DROPPED_INDEXES) assert.ok(!names.includes(dropped), `${dropped} is dropped`);
     // What job lists, the Web UI's default list, schedules and our search attributes (Keywords) read.
@@ -70,7 +71,7 @@ describe("the embedded server's visibility indexes", () => {
     const notices: string[] = [];
     const start = async (visibilityIndexes: 'lean' | 'all') => {
       server = await startDevServer({
-        cli: cli(),
+        cli: testTemporalCli(),
         ip: '127.0.0.1',
         port: await freePort(),
         dbFile,

@@ -28,6 +28,13 @@ export function testTemporalAddress(): string {
   return address;
 }
 
+/** The Temporal CLI the test runner located, for tests that start a dev server of their own. */
+export function testTemporalCli(): string {
+  const cli = process.env.TEST_TEMPORAL_CLI;
+  if (!cli) throw new Error('TEST_TEMPORAL_CLI is unset: run the suite with `npm test`');
+  return cli;
+}
+
 /** A valid configuration for tests: its own task queue and log directory, quiet service logs. */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
   const logDir = mkdtempSync(join(tmpdir(), 'jobservice-logs-'));

@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { startDevServer, type DevServer } from '../../src/temporal/dev-server.js';
 import { freePort } from '../../src/process/free-port.js';
-import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { createHarness, testConfig, testTemporalCli, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /** Temporal's shortest catch-up window is 10 s, so missing a fire takes an outage a little longer than that. */
@@ -19,9 +19,7 @@ describe('starting deadline (catch-up window) across a server outage', () => {
   });
 
   it('fires late within the deadline, counts the fires beyond it as missed, and says so in the stats', async () => {
-    const cli = process.env.TEST_TEMPORAL_CLI;
-    assert.ok(cli, 'TEST_TEMPORAL_CLI is set by the test runner');
-    server = await startDevServer({ cli, ip: '127.0.0.1', port: await freePort() });
+    server = await startDevServer({ cli: testTemporalCli(), ip: '127.0.0.1', port: await freePort() });
     h = await createHarness({ config: testConfig({ temporal: { address: server.address } }) });
     const harness = h;
     const job = await harness.submit({
