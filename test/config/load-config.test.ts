@@ -40,6 +40,25 @@ describe('configuration', () => {
     assert.equal(config.temporal.eager_start, true);
     assert.equal(config.temporal.dev_server.go_gc, 'off');
     assert.equal(config.temporal.dev_server.go_memory_limit, '2GiB');
+    assert.equal(config.temporal.dev_server.visibility_indexes, 'lean');
+  });
+
+  it("takes the embedded server's visibility_indexes as lean or all and refuses anything else", () => {
+    const read = (value: string) => () =>
+      loadConfig({
+        argv: [
+          '-c',
+          file(
+            'indexes.yaml',
+            `job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\ntemporal: {dev_server: {visibility_indexes: ${value}}}\n`,
+          ),
+        ],
+        env: {},
+      });
+    assert.equal(read('all')().temporal.dev_server.visibility_indexes, 'all');
+    for (const bad of ['none', 'LEAN', 'true', '1']) {
+      assert.match(problemsOf(read(bad)).join('\n'), /temporal\.dev_server\.visibility_indexes/, `visibility_indexes: ${bad}`);
+    }
   });
 
   it('refuses an eager_start that is not a boolean', () => {
