@@ -84,7 +84,7 @@ async function main() {
   });
   // The service's modules read their configuration as they load, after the environment is set.
   const { startInProcessService } = await import('./lib/in-process-service.js');
-  const { serveApi } = await import('../src/api/serve-app.js');
+  const { serveApi, jobTimings } = await import('../src/api/serve-app.js');
   const { JobRequestSchema } = await import('../src/api/contract.js');
   const { config, connection, client, registry, service } = await startInProcessService('paced-floor');
   await serveApi(config, client, registry, { eagerStart: config.temporal.eager_start });
@@ -110,7 +110,6 @@ async function main() {
   await new Promise<void>((resolve) => floorServer.listen(httpPort, '127.0.0.1', resolve));
 
   const stubPort = await freePort();
-  const { jobTimings } = await import('../src/api/serve-app.js');
   serve({ fetch: stubFacade(registry, jobTimings(config), SECRET).fetch, port: stubPort, hostname: '127.0.0.1' });
 
   const body = JSON.stringify({ job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
@@ -138,9 +137,15 @@ async function main() {
   }
   await drained();
 
-  /** Each variant's submits as [epoch ms sent, latency ms]. */
-  const sent: Record<string, [number, number][]> = Object.fromEntries(variants.map((v) => [v, []]));
+  /** Each variant's slices, each submit as [epoch ms sent, latency ms]. */
   const slices: Record<string, [number, number][][]> = Object.fromEntries(variants.map((v) => [v, []]));
+  const p99 = (submits: [number, number][]) =>
+    round(
+      percentile(
+        submits.map(([, ms]) => ms),
+        0.99,
+      ),
+    );
   for (let r = 0; r < ROUNDS; r++) {
     for (const v of r % 2 === 0 ? variants : [...variants].reverse()) {
       const slice: [number, number][] = [];
@@ -150,30 +155,13 @@ async function main() {
         slice.push([Math.round(performance.timeOrigin + t), performance.now() - t]);
       });
       await drained();
-      sent[v]!.push(...slice);
       slices[v]!.push(slice);
-      console.error(
-        `round ${r + 1} ${v}: p99 ${round(
-          percentile(
-            slice.map(([, ms]) => ms),
-            0.99,
-          ),
-        )} ms`,
-      );
+      console.error(`round ${r + 1} ${v}: p99 ${p99(slice)} ms`);
     }
   }
 
   const rows = variants.map((v) => {
-    const all = sent[v]!;
-    const ms = all.map(([, l]) => l);
-    const perSlice = slices[v]!.map((s) =>
-      round(
-        percentile(
-          s.map(([, l]) => l),
-          0.99,
-        ),
-      ),
-    );
+    const ms = slices[v]!.flat().map(([, l]) => l);
     const gc = slices[v]!.map((s) => submitsDuringGc(s, gcs.collections, SLOW_MS)!);
     const outside = gc.flatMap((g) => g.outside);
     return {
@@ -182,9 +170,9 @@ async function main() {
       p50_ms: round(percentile(ms, 0.5)),
       p90_ms: round(percentile(ms, 0.9)),
       p99_ms: round(percentile(ms, 0.99)),
-      p99_per_slice_ms: perSlice.join(' '),
+      p99_per_slice_ms: slices[v]!.map(p99).join(' '),
       over_20ms_pct: round((100 * ms.filter((l) => l >= SLOW_MS).length) / ms.length, 2),
-      server_gcs: gc.reduce((s, g) => s + g.collections, 0),
+      server_gcs: gc.reduce((sum, g) => sum + g.collections, 0),
       p99_outside_server_gc_ms: round(percentile(outside, 0.99)),
     };
   });
