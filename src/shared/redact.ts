@@ -1,7 +1,7 @@
 /**
  * Parameters that look like credentials, hidden wherever a job is shown (stats, lists, hooks, the
- * workflow memo): values under keys that name a secret, the password in a URL's userinfo, and
- * token-like query values. The job's own code still gets the values as submitted. Pure: imported
+ * workflow memo): values under keys that name a secret (in lists under such keys, and in objects
+ * passed as JSON text too), the password in a URL's userinfo, and token-like query values. The job's own code still gets the values as submitted. Pure: imported
  * by workflow code (hooks are built in the workflow).
  */
 
@@ -26,12 +26,21 @@ export function redactText(text: string): string {
 
 /** A deep copy with secret-named keys' values and secrets inside strings hidden. */
 export function redactValue(value: unknown, key?: string): unknown {
-  // A secret is a value: under a secret-named key, an object or list is looked into, not hidden whole.
+  // A secret is a value: under a secret-named key, an object is looked into, not hidden whole.
   if (key !== undefined && SECRET_KEY.test(key) && ((typeof value === 'string' && value !== '') || typeof value === 'number')) {
     return REDACTED;
   }
-  if (typeof value === 'string') return redactText(value);
-  if (Array.isArray(value)) return value.map((item) => redactValue(item));
+  if (typeof value === 'string') {
+    const json = jsonInside(value);
+    if (json !== undefined) {
+      const redacted = redactValue(json);
+      // Left as written when there was nothing to hide.
+      if (JSON.stringify(redacted) !== JSON.stringify(json)) return JSON.stringify(redacted);
+    }
+    return redactText(value);
+  }
+  // A list's items are the key's values (HTTP headers: `{"Authorization": ["Bearer …"]}`).
+  if (Array.isArray(value)) return value.map((item) => redactValue(item, key));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactValue(v, k)]));
   }
@@ -48,11 +57,13 @@ export function secretValues(parameters: Record<string, unknown>): string[] {
   const walk = (value: unknown, key?: string) => {
     if (key !== undefined && SECRET_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) found.add(String(value));
     if (typeof value === 'string') {
+      const json = jsonInside(value);
+      if (json !== undefined) walk(json);
       for (const match of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:([^@/\s"']+)@/gi))
         found.add(decodeURIComponentSafe(match[1]!));
       for (const match of value.matchAll(new RegExp(SECRET_QUERY, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
     } else if (Array.isArray(value)) {
-      for (const item of value) walk(item);
+      for (const item of value) walk(item, key);
     } else if (value !== null && typeof value === 'object') {
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) walk(v, k);
     }
@@ -67,6 +78,21 @@ export function maskSecrets(text: string, secrets: readonly string[]): string {
   let masked = text;
   for (const secret of secrets) masked = masked.split(secret).join(REDACTED);
   return redactText(masked);
+}
+
+/**
+ * The object or list a string holds as JSON, if it does: Harbor's core passes some parameters as
+ * JSON text (WEBHOOK's `header`, a map of header names to value lists, Authorization among them).
+ */
+function jsonInside(text: string): object | undefined {
+  const first = text.trimStart()[0];
+  if (first !== '{' && first !== '[') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function decodeURIComponentSafe(text: string): string {

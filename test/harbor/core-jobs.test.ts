@@ -93,6 +93,14 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     assert.ok(text.includes(payload), 'the payload is logged');
     assert.ok(!text.includes('s3cr3t-token'), 'header values are not');
     assert.ok(!text.includes('token=abc'), 'query values are not');
+    // Nor do the job's stats, its list row or its memo show the Authorization header core sent as JSON text.
+    const stats = JSON.stringify(await h.stats(job.id));
+    assert.ok(stats.includes('X-Multi'), `the header is shown: ${stats}`);
+    assert.ok(!stats.includes('s3cr3t-token'), `stats show the Authorization header: ${stats}`);
+    const list = await (await h.request('GET', '/api/v1/jobs?name=WEBHOOK&page_size=100')).text();
+    assert.ok(list.includes(job.id) && !list.includes('s3cr3t-token'), 'the list row hides it too');
+    const { memo } = await h.client.workflow.getHandle(job.id).describe();
+    assert.ok(!JSON.stringify(memo).includes('s3cr3t-token'), 'the workflow memo (the Web UI) hides it too');
   });
 
   it('WEBHOOK succeeds after two failed attempts, and ends Error with the status in last_error when the receiver keeps failing', async () => {

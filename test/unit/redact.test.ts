@@ -52,4 +52,20 @@ describe('redaction of credentials', () => {
     assert.equal(maskSecrets('login hunter22 failed (cs-1234)', secrets), `login ${REDACTED} failed (${REDACTED})`);
     assert.deepEqual(secretValues({ password: 'abc' }), [], 'values under 4 characters would mask ordinary words');
   });
+
+  it('hides the values of a secret-named key given as a list, as HTTP headers are', () => {
+    assert.deepEqual(redactParameters({ header: { Authorization: ['Bearer s3cr3t'], 'Content-Type': ['application/json'] } }), {
+      header: { Authorization: [REDACTED], 'Content-Type': ['application/json'] },
+    });
+    assert.deepEqual(secretValues({ header: { Authorization: ['Bearer s3cr3t'] } }), ['Bearer s3cr3t']);
+  });
+
+  it('looks into parameters passed as JSON text, as Harbor core passes a WEBHOOK header', () => {
+    const header = JSON.stringify({ 'Content-Type': ['application/json'], Authorization: ['Bearer s3cr3t'] });
+    const shown = redactParameters({ header, payload: '{"type":"PUSH_ARTIFACT"}', note: '[not json' });
+    assert.deepEqual(JSON.parse(shown.header as string), { 'Content-Type': ['application/json'], Authorization: [REDACTED] });
+    assert.equal(shown.payload, '{"type":"PUSH_ARTIFACT"}', 'JSON text with nothing to hide is left as written');
+    assert.equal(shown.note, '[not json');
+    assert.deepEqual(secretValues({ header }), ['Bearer s3cr3t']);
+  });
 });
