@@ -157,8 +157,13 @@ export class JobGateway {
         throw err;
       });
     const [own, handedOver] = await Promise.all([read(id), read(`${id}-hooks-${revision}`)]);
-    const byId = new Map<string, HookRecord>();
-    for (const record of [...own, ...handedOver]) byId.set(record.id, record);
+    // An event handed over mid-retry is in both: its outcome is the delivery workflow's, its
+    // attempts the job's before the hand-over and the delivery workflow's after.
+    const byId = new Map<string, HookRecord>(own.map((r) => [r.id, r]));
+    for (const record of handedOver) {
+      const before = byId.get(record.id);
+      byId.set(record.id, before ? { ...record, attempts: [...before.attempts, ...record.attempts] } : record);
+    }
     return [...byId.values()];
   }
 

@@ -19,7 +19,7 @@ export interface HookDeliveryInput {
 export async function HookDelivery(input: HookDeliveryInput): Promise<HookProgress> {
   const outbox = new HookOutbox(input.url, input.timings, input.events, input.progress);
   setHandler(hookProgressQuery, () => outbox.progress);
-  setHandler(hookLogQuery, () => outbox.log);
+  setHandler(hookLogQuery, () => outbox.view());
   // A day of retries is a few thousand events; start afresh when the server suggests it.
   await outbox.run({ untilDrained: true, yieldWhen: () => workflowInfo().continueAsNewSuggested });
   if (outbox.pending.length > 0) {

@@ -49,7 +49,7 @@ export class HookOutbox {
   private paused = false;
   private readonly deliverHook: JobActivities['deliverHook'];
 
-  /** Recent events and their attempts, for `GET /jobs/{id}/hooks` (a query; nothing is stored elsewhere). */
+  /** Recent events and their attempts, for `GET /jobs/{id}/hooks` through view() (a query; nothing is stored elsewhere). */
   readonly log: HookRecord[] = [];
   private issued: number;
 
@@ -106,6 +106,24 @@ export class HookOutbox {
       if (this.log.length > LOGGED_EVENTS) this.log.shift();
     }
     return record;
+  }
+
+  /**
+   * The hook log as `GET /jobs/{id}/hooks` shows it: the events attempted (the last LOGGED_EVENTS),
+   * then those still waiting their first attempt, in order, with no attempts yet.
+   */
+  view(): HookRecord[] {
+    const logged = new Set(this.log.map((r) => r.id));
+    const waiting = this.pending
+      .filter((item) => item.id !== undefined && !logged.has(item.id))
+      .map((item): HookRecord => ({
+        id: item.id!,
+        status: item.event.status,
+        ...(item.event.check_in !== undefined ? { check_in: item.event.check_in } : {}),
+        attempts: [],
+        outcome: 'pending',
+      }));
+    return [...this.log, ...waiting];
   }
 
   get drained(): boolean {

@@ -40,7 +40,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   run.startHookDelivery();
 
   setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);
-  setHandler(hookLogQuery, () => run.outbox?.log ?? []);
+  setHandler(hookLogQuery, () => run.outbox?.view() ?? []);
   setHandler(statsQuery, () => run.state);
   setHandler(opCommandQuery, () => run.op ?? null);
   setHandler(stopSignal, () => run.ask(OpCommand.Stop));

@@ -30,7 +30,7 @@ describe('hooks an integrator can trust: event ids, signatures, the hook log, an
     await receiver.close();
   });
 
-  it('each POST carries its event id, the same on every attempt, and an HMAC-SHA256 of the body; GET …/hooks shows the attempts', async () => {
+  it('each POST carries its event id, the same on every attempt, and an HMAC-SHA256 of the body; GET …/hooks shows the attempts and the events still waiting', async () => {
     receiver.setDown(true);
     const job = await h.submit({
       name: 'DEMO',
@@ -42,6 +42,22 @@ describe('hooks an integrator can trust: event ids, signatures, the hook log, an
       async () => receiver.refused('trust'),
       (n) => n >= 2,
       { what: 'two refused attempts' },
+    );
+    // While the receiver is down, the events behind the first wait their turn: the log lists them, not yet attempted.
+    await h.waitForStatus(job.id, ['Success']);
+    const waiting = await waitFor(
+      async () => (await (await h.request('GET', `/api/v1/jobs/${job.id}/hooks`)).json()) as HookLog,
+      (l) => l.events.some((e) => e.status === 'Success'),
+      { what: 'the Success event in the hook log while the receiver is down' },
+    );
+    const success = waiting.events.find((e) => e.status === 'Success')!;
+    assert.equal(success.outcome, 'pending');
+    assert.deepEqual(success.attempts, []);
+    assert.ok(waiting.events[0]!.attempts.length >= 2, `the first event, attempted, comes first: ${JSON.stringify(waiting.events)}`);
+    assert.deepEqual(
+      waiting.events.map((e) => e.id),
+      [...waiting.events.map((e) => e.id)].sort((a, b) => Number(a.split('.').at(-1)) - Number(b.split('.').at(-1))),
+      'in the order they were issued',
     );
     receiver.setDown(false);
     await waitFor(
