@@ -7,21 +7,34 @@
 
 export const REDACTED = '[redacted]';
 
-/** Keys whose values are secrets: password, passwd, secret, token, api_key, private_key, credential(s), authorization. */
-const SECRET_KEY = /pass(word|wd)?$|passphrase|secret|token|api[-_]?key|private[-_]?key|credential|authorization|^auth$/i;
+/**
+ * Keys whose values are secrets: password, passwd, passcode, secret, token, api_key, auth_key,
+ * private_key, credential(s), authorization, cookie, bearer, signature, jwt, session ids.
+ */
+const SECRET_KEY =
+  /pass(word|wd)?$|passphrase|passcode|secret|token|api[-_]?key|auth[-_]?key|private[-_]?key|credential|authorization|^auth$|cookie|bearer|signature|jwt|session[-_]?(id|key|token)?$/i;
 // The global patterns below are made per call: a global RegExp keeps state (`lastIndex`), and this
 // module is shared by every workflow in a worker's V8 context, where the SDK freezes it.
-/** Query parameters whose values are secrets, in any URL inside a string. */
-const SECRET_QUERY = String.raw`([?&](?:access_token|token|api[-_]?key|apikey|password|secret|sig|signature)=)[^&#\s"']*`;
-/** `scheme://user:password@host`: the password goes, the user stays. */
-const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^@/\s"']*@`;
+/**
+ * Query parameters whose values are secrets, in any URL inside a string: named `key`, `auth`,
+ * `sig`, or ending in token, secret, key, password, signature (`client_secret`, `private_token`,
+ * `X-Amz-Signature`, …).
+ */
+const SECRET_QUERY = String.raw`([?&](?:key|auth|sig|jwt|apikey|(?:[^=&#\s"']*[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig)|access_token|token|password|secret|signature)=)[^&#\s"']*`;
+/** `scheme://user:password@host`: the password goes (up to the authority's last `@`), the user stays. */
+const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^/\s"']*@`;
+/** A Slack incoming webhook's URL is its credential: the path after `/services/` goes. */
+const SLACK_WEBHOOK = String.raw`(\bhttps?:\/\/hooks\.slack\.com\/services\/)[^\s"'?#]+`;
 
 /** A string with URL passwords and token-like query values hidden. */
 export function redactText(text: string): string {
   // Both patterns need a `://` or an `=`; most texts (log lines, check-ins) have neither, and then
   // two global RegExps per line are wasted work on the path every job's log takes.
   if (!text.includes('://') && !text.includes('=')) return text;
-  return text.replace(new RegExp(USERINFO, 'gi'), `$1:${REDACTED}@`).replace(new RegExp(SECRET_QUERY, 'gi'), `$1${REDACTED}`);
+  return text
+    .replace(new RegExp(USERINFO, 'gi'), `$1:${REDACTED}@`)
+    .replace(new RegExp(SECRET_QUERY, 'gi'), `$1${REDACTED}`)
+    .replace(new RegExp(SLACK_WEBHOOK, 'gi'), `$1${REDACTED}`);
 }
 
 /** A deep copy with secret-named keys' values and secrets inside strings hidden. */
@@ -59,9 +72,10 @@ export function secretValues(parameters: Record<string, unknown>): string[] {
     if (typeof value === 'string') {
       const json = jsonInside(value);
       if (json !== undefined) walk(json);
-      for (const match of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:([^@/\s"']+)@/gi))
+      for (const match of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:([^/\s"']+)@/gi))
         found.add(decodeURIComponentSafe(match[1]!));
       for (const match of value.matchAll(new RegExp(SECRET_QUERY, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
+      for (const match of value.matchAll(new RegExp(SLACK_WEBHOOK, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
     } else if (Array.isArray(value)) {
       for (const item of value) walk(item, key);
     } else if (value !== null && typeof value === 'object') {
@@ -69,6 +83,13 @@ export function secretValues(parameters: Record<string, unknown>): string[] {
     }
   };
   walk(parameters);
+  // A job that shows its parameters as JSON (a check-in, a log line) shows a secret escaped, once
+  // or, inside a parameter that is JSON text itself, twice: those forms are masked too.
+  for (const secret of [...found]) {
+    const once = JSON.stringify(secret).slice(1, -1);
+    found.add(once);
+    found.add(JSON.stringify(once).slice(1, -1));
+  }
   // Short values would mask ordinary words.
   return [...found].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
 }

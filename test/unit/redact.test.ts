@@ -68,4 +68,55 @@ describe('redaction of credentials', () => {
     assert.equal(shown.note, '[not json');
     assert.deepEqual(secretValues({ header }), ['Bearer s3cr3t']);
   });
+
+  it('hides cookies, session ids, bearer and auth keys, and query values named like secrets', () => {
+    assert.deepEqual(
+      redactParameters({
+        Cookie: 'a=b',
+        sessionId: 's1',
+        session: 's2',
+        passcode: 'p1',
+        bearer: 'b1',
+        'X-Auth-Key': 'k1',
+        key: 'repo',
+        sort_key: 'name',
+      }),
+      {
+        Cookie: REDACTED,
+        sessionId: REDACTED,
+        session: REDACTED,
+        passcode: REDACTED,
+        bearer: REDACTED,
+        'X-Auth-Key': REDACTED,
+        key: 'repo',
+        sort_key: 'name',
+      },
+    );
+    for (const [url, shown] of [
+      ['https://h/x?client_secret=abc&page=2', `https://h/x?client_secret=${REDACTED}&page=2`],
+      ['https://h/x?key=abc', `https://h/x?key=${REDACTED}`],
+      ['https://s3/b/o?X-Amz-Signature=abcd&X-Amz-Date=1', `https://s3/b/o?X-Amz-Signature=${REDACTED}&X-Amz-Date=1`],
+      ['https://h/x?private_token=zz&auth=q1', `https://h/x?private_token=${REDACTED}&auth=${REDACTED}`],
+      ['https://h/x?monkey=banana&sort=asc', 'https://h/x?monkey=banana&sort=asc'],
+      ['https://u:p@ss@host/x', `https://u:${REDACTED}@host/x`],
+    ]) {
+      assert.equal(redactText(url!), shown, url);
+    }
+  });
+
+  it("hides a Slack incoming webhook's path, its credential, in stats and in the log", () => {
+    const address = 'https://hooks.slack.com/services/T000/B000/XXXXsecret';
+    assert.equal(redactText(address), `https://hooks.slack.com/services/${REDACTED}`);
+    assert.deepEqual(redactParameters({ address }), { address: `https://hooks.slack.com/services/${REDACTED}` });
+    const secrets = secretValues({ address });
+    assert.equal(maskSecrets(`POST ${address} failed`, secrets), `POST https://hooks.slack.com/services/${REDACTED} failed`);
+  });
+
+  it('masks a secret as JSON escapes it, once or twice, as a check-in of the parameters shows it', () => {
+    const password = 'pa"ss\\word';
+    const secrets = secretValues({ password, header: JSON.stringify({ Authorization: [password] }) });
+    assert.equal(maskSecrets(JSON.stringify({ password }), secrets), `{"password":"${REDACTED}"}`);
+    const twice = JSON.stringify({ header: JSON.stringify({ Authorization: [password] }) });
+    assert.ok(!maskSecrets(twice, secrets).includes('ss'), maskSecrets(twice, secrets));
+  });
 });
