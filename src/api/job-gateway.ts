@@ -343,7 +343,12 @@ export class JobGateway {
     const started = client.options.loadedDataConverter.payloadConverter.fromPayload<StartInput>(payload);
     // An execution of a periodic job starts with the schedule's template; its id and times are its own.
     // A start argument leaves out the timings at their defaults: those are the run's own too.
-    return { ...fallback, parameters: started.parameters, timings: expandInput(started).timings };
+    return {
+      ...fallback,
+      parameters: started.parameters,
+      ...(started.statusHook ? { statusHook: started.statusHook } : {}),
+      timings: expandInput(started).timings,
+    };
   }
 
   /** A finished job's record is Temporal's until the namespace's retention runs out: that is when it dies. */

@@ -21,7 +21,7 @@ import { ScheduledJob } from '../workflows/job-workflow.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
-import { redactParameters } from '../shared/redact.js';
+import { redactParameters, redactText } from '../shared/redact.js';
 import { consecutiveFailures } from '../schedules/schedule-health.js';
 import { readPage } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
@@ -78,7 +78,13 @@ export class PeriodicGateway {
     const { options } = request;
     const id = newJobId();
     // The record is for showing the job: no secrets (the schedule's action keeps them for the executions).
-    const record: PeriodicRecord = { id, ...request, parameters: redactParameters(request.parameters), enqueueTime: nowSec() };
+    const record: PeriodicRecord = {
+      id,
+      ...request,
+      parameters: redactParameters(request.parameters),
+      ...(request.statusHook ? { statusHook: redactText(request.statusHook) } : {}),
+      enqueueTime: nowSec(),
+    };
     // Every fire starts the same input; the workflow takes its own id and times (see executionInput).
     const execution = periodicExecutionTemplate(id, {
       name: request.name,
@@ -308,7 +314,8 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
     cron_spec: record.cronSpec,
     options: { ...record.options },
   };
-  if (record.statusHook) stats.web_hook_url = record.statusHook;
+  // Records from before hook URLs were redacted on the way in hold them raw.
+  if (record.statusHook) stats.web_hook_url = redactText(record.statusHook);
   return stats;
 }
 

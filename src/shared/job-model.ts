@@ -15,7 +15,7 @@
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import type { FanOutResult } from './fan-out.js';
 import type { HookTimings } from './hook-event.js';
-import { redactParameters } from './redact.js';
+import { redactParameters, redactText } from './redact.js';
 
 /** Harbor's job names: upper snake case. */
 export const JOB_NAME_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
@@ -221,7 +221,8 @@ export function toStats(input: RecordedInput, state: JobState): JobStats {
   if (state.run_at !== undefined) stats.run_at = state.run_at;
   if (state.check_in !== undefined) stats.check_in = state.check_in;
   if (state.check_in_at !== undefined) stats.check_in_at = state.check_in_at;
-  if (input.statusHook) stats.web_hook_url = input.statusHook;
+  // A hook URL may carry a token in its query; the job posts to it as submitted.
+  if (input.statusHook) stats.web_hook_url = redactText(input.statusHook);
   if (input.upstreamJobId) stats.upstream_job_id = input.upstreamJobId;
   if (state.fails > 0) stats.fails = state.fails;
   if (state.last_error !== undefined) stats.last_error = state.last_error;

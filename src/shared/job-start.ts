@@ -6,7 +6,7 @@
 import type { SearchAttributePair } from '@temporalio/common';
 import { initialState, JobKind, MEMO_INPUT, MEMO_STATE, type JobInput, type JobState, type RecordedInput } from './job-model.js';
 import { jobSearchAttributes } from './search-attributes.js';
-import { redactParameters } from './redact.js';
+import { redactParameters, redactText } from './redact.js';
 import { compactInput, withoutDerivable, type StartInput, type Stored } from './start-input.js';
 
 /** Workflow types of jobs; other workflows in the namespace are not jobs. */
@@ -54,7 +54,12 @@ export function jobStartOptions(input: JobInput, state?: JobState): JobStartOpti
 /** The input as the memo shows it: secrets hidden, none of what only the workflow reads, nor what it derives (see withoutDerivable). */
 export function recordedInput(input: JobInput): Stored<RecordedInput> {
   const { timings: _timings, retry: _retry, ...shown } = input;
-  return withoutDerivable({ ...shown, parameters: redactParameters(input.parameters) });
+  return withoutDerivable({
+    ...shown,
+    parameters: redactParameters(input.parameters),
+    // A retry reads the hook URL from the run's input, not from here (JobGateway.startedWith).
+    ...(input.statusHook ? { statusHook: redactText(input.statusHook) } : {}),
+  });
 }
 
 /**

@@ -15,7 +15,10 @@ const TOKEN = 'tok-9f8e7d6c5b4a';
 const URL_PASSWORD = 'url-pa55word';
 const QUERY_TOKEN = 'qtoken-123456';
 const CLIENT_SECRET = 'client-secret-abcdef';
-const SECRETS = [PASSWORD, TOKEN, URL_PASSWORD, QUERY_TOKEN, CLIENT_SECRET];
+/** In the status hook's URL: the receiver gets its POSTs there, nothing shows it. */
+const HOOK_TOKEN = 'hooktok-7a6b5c4d';
+const HOOK_PATH = `secrets?token=${HOOK_TOKEN}`;
+const SECRETS = [PASSWORD, TOKEN, URL_PASSWORD, QUERY_TOKEN, CLIENT_SECRET, HOOK_TOKEN];
 const parameters = {
   password: PASSWORD,
   api_token: TOKEN,
@@ -49,7 +52,7 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
       job: {
         name: 'TEST_SECRETS',
         parameters: { ...parameters, fail: true },
-        status_hook: receiver.url('secrets'),
+        status_hook: receiver.url(HOOK_PATH),
         metadata: { kind: 'Generic' },
       },
     });
@@ -66,16 +69,18 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     });
     assert.match(done.last_error ?? '', /could not reach https:\/\/robot:\[redacted\]@registry\.example/);
     await waitFor(
-      async () => receiver.accepted('secrets'),
+      async () => receiver.accepted(HOOK_PATH),
       (events) => events.some((e) => e.status === 'Error'),
       { what: 'the Error hook' },
     );
+    assert.match(done.web_hook_url ?? '', /\?token=\[redacted\]$/);
     const places: Record<string, string> = {
       submit: JSON.stringify(submitted),
       stats: JSON.stringify(done),
       list: await (await h.request('GET', '/api/v1/jobs?name=TEST_SECRETS&page_size=100')).text(),
       memo: JSON.stringify((await h.client.workflow.getHandle(submitted.id).describe()).memo),
-      hooks: JSON.stringify(receiver.accepted('secrets')),
+      hooks: JSON.stringify(receiver.accepted(HOOK_PATH)),
+      'hook log': await (await h.request('GET', `/api/v1/jobs/${submitted.id}/hooks`)).text(),
       log: readFileSync(join(h.logDir, `${submitted.id}.log`), 'utf8'),
     };
     assert.match(places.log!, /logging in with \[redacted\] and \[redacted\] at https:\/\/robot:\[redacted\]@/);
@@ -95,6 +100,12 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     );
     assert.equal(retried.check_in, gotThem);
     assertHidden('the retried stats', JSON.stringify(retried));
+    // The retried run posts its hooks to the URL as submitted, token and all.
+    await waitFor(
+      async () => receiver.accepted(HOOK_PATH),
+      (events) => events.some((e) => e.status === 'Error' && e.metadata.revision > submitted.revision),
+      { what: "the retried run's Error hook at the hook URL as submitted" },
+    );
   });
 
   it('hidden in a check-in that names them: stats, the memo and the hook carry it masked', async () => {
@@ -146,7 +157,12 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
   });
 
   it('hidden in a periodic job’s stats and the list of periodic jobs', async () => {
-    const job = await h.submit({ name: 'TEST_SECRETS', parameters, metadata: { kind: 'Periodic', cron_spec: '@yearly' } });
+    const job = await h.submit({
+      name: 'TEST_SECRETS',
+      parameters,
+      status_hook: receiver.url('periodic?token=' + HOOK_TOKEN),
+      metadata: { kind: 'Periodic', cron_spec: '@yearly' },
+    });
     schedules.push(job.id);
     assertHidden('the periodic submit answer', JSON.stringify(job));
     assertHidden('the periodic stats', JSON.stringify(await h.stats(job.id)));
@@ -160,6 +176,12 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     );
     assert.equal(execution[0]!.check_in, gotThem, 'an execution gets the parameters as submitted');
     assertHidden('the execution', JSON.stringify(execution));
+    await waitFor(
+      async () => receiver.accepted('periodic?token=' + HOOK_TOKEN),
+      (events) => events.some((e) => e.status === 'Success'),
+      { what: "the execution's Success hook at the hook URL as submitted" },
+    );
+    assertHidden("the execution's hook", JSON.stringify(receiver.accepted('periodic?token=' + HOOK_TOKEN)));
   });
 });
 
