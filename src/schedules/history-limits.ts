@@ -7,6 +7,16 @@ export interface HistoryLimits {
   failed?: number;
 }
 
+/**
+ * The limits the pruner applies: with `pause_after_failures`, at least that many failed
+ * executions stay, so the streak it counts (in visibility) can reach it. A smaller
+ * `failed_jobs_history_limit` would otherwise delete the streak as it grows, and never pause.
+ */
+export function limitsKeepingStreak(limits: HistoryLimits, pauseAfterFailures: number | undefined): HistoryLimits {
+  if (pauseAfterFailures === undefined || limits.failed === undefined || limits.failed >= pauseAfterFailures) return limits;
+  return { ...limits, failed: pauseAfterFailures };
+}
+
 /** An execution as the pruner sees it; `Success` counts against the successful limit, every other end against the failed one. */
 export interface FinishedExecution {
   id: string;

@@ -42,6 +42,7 @@ import { nowSec } from '../shared/time.js';
 import { retryDelayMs } from '../shared/backoff.js';
 import type { FanOutPlan } from '../shared/fan-out.js';
 import { runFanOut } from './fan-out.js';
+import { limitsKeepingStreak } from '../schedules/history-limits.js';
 import { handOverHooks } from './hook-delivery-workflow.js';
 import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
 // A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
@@ -560,7 +561,11 @@ export class JobRun {
     const self = { id: input.id, startedAt: workflowInfo().startTime.getTime(), succeeded: state.status === JobStatus.Success };
     // Housekeeping must never change how the job ended.
     await this.housekeeping
-      .pruneExecutions({ upstreamJobId: input.upstreamJobId, self, limits: input.historyLimits })
+      .pruneExecutions({
+        upstreamJobId: input.upstreamJobId,
+        self,
+        limits: limitsKeepingStreak(input.historyLimits, input.pauseAfterFailures),
+      })
       .catch(() => undefined);
   }
 }

@@ -98,6 +98,34 @@ describe('schedule health: failures in a row, pause_after_failures', () => {
     assert.equal((await h.stats(job.id)).paused, false);
   });
 
+  it('a failed_jobs_history_limit under pause_after_failures keeps enough failed executions to reach it', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-health-limit', step_ms: 0, hold_ms: 0, fail: true },
+      metadata: { kind: 'Periodic', cron_spec: '@yearly', pause_after_failures: 3, failed_jobs_history_limit: 1 },
+    });
+    created.push(job.id);
+    for (const streak of [1, 2]) {
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
+      const stats = await waitFor(
+        () => h.stats(job.id),
+        (s) => s.consecutive_failures === streak,
+        { timeoutMs: 30_000, what: `${streak} failure(s) in a row counted` },
+      );
+      assert.equal(stats.paused, false);
+    }
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
+    const paused = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.paused === true,
+      { timeoutMs: 30_000, what: 'the schedule paused at the third failure in a row' },
+    );
+    assert.match(paused.paused_note ?? '', /paused after 3 failed executions in a row/);
+    // The limit still prunes: no more failed executions are kept than the streak needs.
+    const executions = (await (await h.request('GET', `/api/v1/jobs/${job.id}/executions?page_size=100`)).json()) as unknown[];
+    assert.ok(executions.length <= 3, `${executions.length} executions kept`);
+  });
+
   it('every failure counts, a job that succeeds counts none, and without the option nothing is paused', async () => {
     const job = await periodic('DEMO', {}, { image: 'demo-streak', step_ms: 0, hold_ms: 0, fail: true });
     await fire(job.id, 0);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { selectPrunable } from '../../src/schedules/history-limits.js';
+import { limitsKeepingStreak, selectPrunable } from '../../src/schedules/history-limits.js';
 
 describe('periodic history limits', () => {
   it('prunes executions beyond each history limit, oldest first, counting the one that is ending', () => {
@@ -12,5 +12,12 @@ describe('periodic history limits', () => {
     assert.deepEqual(selectPrunable(closed, e('s6', 6, true), {}), []);
     // The ending execution never deletes itself, even with a limit of 0, and is never listed twice.
     assert.deepEqual(selectPrunable([...closed, e('s6', 6, true)], e('s6', 6, true), { successful: 0 }).sort(), ['s1', 's3', 's5']);
+  });
+
+  it('keeps at least pause_after_failures failed executions, so the streak can reach it', () => {
+    assert.deepEqual(limitsKeepingStreak({ successful: 2, failed: 1 }, 3), { successful: 2, failed: 3 });
+    assert.deepEqual(limitsKeepingStreak({ successful: 2, failed: 5 }, 3), { successful: 2, failed: 5 });
+    assert.deepEqual(limitsKeepingStreak({ successful: 2 }, 3), { successful: 2 }, 'no failed limit keeps every failure already');
+    assert.deepEqual(limitsKeepingStreak({ failed: 0 }, undefined), { failed: 0 });
   });
 });
