@@ -80,6 +80,11 @@ export interface PruneBatchInput {
   /** This deployment's job task queue: another deployment's executions in the namespace are not ours. */
   taskQueue: string;
   keep: number;
+  /**
+   * The periodic job (or parent job) the execution belongs to: its series is the executions with
+   * the same upstream; without one, the batch jobs of that name submitted on their own.
+   */
+  upstreamJobId?: string;
 }
 
 export interface ScheduleHealthInput {

@@ -483,6 +483,7 @@ export class JobRun {
           selfId: this.input.id,
           keep: this.reportHistory,
           taskQueue: workflowInfo().taskQueue,
+          ...(this.input.upstreamJobId ? { upstreamJobId: this.input.upstreamJobId } : {}),
         })
         .catch(() => undefined);
     }

@@ -141,6 +141,40 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.equal((await h.request('GET', `/api/v1/jobs/${prunedTarget.job_id}/files/result.txt`)).status, 404);
   });
 
+  it('report_history prunes within a series: a periodic job its own executions, never a job of that name submitted on its own', async () => {
+    const own = await batch({ count: 2, report_history: 1, tag: 'own' });
+    assert.equal((await h.waitForStatus(own.id, ['Success', 'Error'], 60_000)).status, 'Success');
+    const periodic = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 2, report_history: 1, tag: 'periodic' },
+      metadata: { kind: 'Periodic', cron_spec: '@yearly' },
+    });
+    try {
+      for (const seen of [1, 2]) {
+        assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'trigger' })).status, 204);
+        await waitFor(
+          async () => {
+            const response = await h.request('GET', `/api/v1/jobs/${periodic.id}/executions?page_size=100`);
+            return ((await response.json()) as { job: { id: string; status: string } }[]).map((r) => r.job);
+          },
+          (list) => list.length >= 1 && list.every((e) => !UNFINISHED.includes(e.status)) && list.length <= seen,
+          { timeoutMs: 60_000, what: `execution ${seen} of the periodic batch job to end` },
+        );
+      }
+      // Its second execution pruned its first (report_history 1) once the first had closed.
+      await waitFor(
+        async () => (await h.client.workflow.count(`UpstreamJobId = '${periodic.id}' AND JobName = 'TEST_BATCH'`)).count,
+        (n) => n === 1,
+        { timeoutMs: 210_000, what: 'one execution of the periodic batch job kept' },
+      );
+      // The job submitted on its own is another series: still there, report and all.
+      assert.equal((await h.request('GET', `/api/v1/jobs/${own.id}`)).status, 200);
+      assert.equal(Object.keys((await report(own.id)).targets).length, 2);
+    } finally {
+      await h.client.schedule.getHandle(periodic.id).delete();
+    }
+  });
+
   it('a target that reports an undeclared gauge fails naming it; the others go on; retry runs only the failed targets', async () => {
     const job = await batch({ count: 4, undeclared: ['t01'], fail: ['t02'] });
     const failed = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
