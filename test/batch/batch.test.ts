@@ -150,22 +150,39 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
       metadata: { kind: 'Periodic', cron_spec: '@yearly' },
     });
     try {
-      for (const seen of [1, 2]) {
+      const executions = async () => {
+        const response = await h.request('GET', `/api/v1/jobs/${periodic.id}/executions?page_size=100`);
+        return ((await response.json()) as { job: { id: string } }[]).map((r) => r.job.id);
+      };
+      const fired: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        // An execution's id carries its fire's second: a second trigger in the same second would reuse the id.
+        const second = new Date().toISOString().slice(0, 19);
+        if (i > 0)
+          await waitFor(
+            async () => new Date().toISOString().slice(0, 19),
+            (now) => now !== second,
+            { what: 'the next second' },
+          );
         assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'trigger' })).status, 204);
+        const ids = await waitFor(executions, (list) => list.some((id) => !fired.includes(id)), {
+          timeoutMs: 60_000,
+          what: `execution ${i + 1} of the periodic batch job`,
+        });
+        const id = ids.find((e) => !fired.includes(e))!;
+        fired.push(id);
+        // Ended, and its workflow closed after its housekeeping: only a closed execution is pruned.
         await waitFor(
-          async () => {
-            const response = await h.request('GET', `/api/v1/jobs/${periodic.id}/executions?page_size=100`);
-            return ((await response.json()) as { job: { id: string; status: string } }[]).map((r) => r.job);
-          },
-          (list) => list.length >= 1 && list.every((e) => !UNFINISHED.includes(e.status)) && list.length <= seen,
-          { timeoutMs: 60_000, what: `execution ${seen} of the periodic batch job to end` },
+          async () => (await h.client.workflow.getHandle(id).describe()).status.name,
+          (status) => status !== 'RUNNING',
+          { timeoutMs: 60_000, what: `execution ${id} to close` },
         );
       }
-      // Its second execution pruned its first (report_history 1) once the first had closed.
+      // The second execution pruned the first (report_history 1).
       await waitFor(
-        async () => (await h.client.workflow.count(`UpstreamJobId = '${periodic.id}' AND JobName = 'TEST_BATCH'`)).count,
-        (n) => n === 1,
-        { timeoutMs: 210_000, what: 'one execution of the periodic batch job kept' },
+        async () => (await h.request('GET', `/api/v1/jobs/${fired[0]}`)).status,
+        (status) => status === 404,
+        { timeoutMs: 210_000, what: 'the first execution of the periodic batch job to be pruned' },
       );
       // The job submitted on its own is another series: still there, report and all.
       assert.equal((await h.request('GET', `/api/v1/jobs/${own.id}`)).status, 200);
