@@ -1,8 +1,9 @@
 /**
  * Parameters that look like credentials, hidden wherever a job is shown (stats, lists, hooks, the
  * workflow memo): values under keys that name a secret (in lists under such keys, and in objects
- * passed as JSON text too), the password in a URL's userinfo, and token-like query values. The job's own code still gets the values as submitted. Pure: imported
- * by workflow code (hooks are built in the workflow).
+ * passed as JSON text too), the password in a URL's userinfo, token-like query values and a Slack
+ * webhook's path. The job's own code still gets the values as submitted. Pure: imported by
+ * workflow code (hooks are built in the workflow).
  */
 
 export const REDACTED = '[redacted]';
@@ -26,10 +27,10 @@ const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^/\s"']*@`;
 /** A Slack incoming webhook's URL is its credential: the path after `/services/` goes. */
 const SLACK_WEBHOOK = String.raw`(\bhttps?:\/\/hooks\.slack\.com\/services\/)[^\s"'?#]+`;
 
-/** A string with URL passwords and token-like query values hidden. */
+/** A string with URL passwords, token-like query values and Slack webhook paths hidden. */
 export function redactText(text: string): string {
-  // Both patterns need a `://` or an `=`; most texts (log lines, check-ins) have neither, and then
-  // two global RegExps per line are wasted work on the path every job's log takes.
+  // Every pattern needs a `://` or an `=`; most texts (log lines, check-ins) have neither, and then
+  // three global RegExps per line are wasted work on the path every job's log takes.
   if (!text.includes('://') && !text.includes('=')) return text;
   return text
     .replace(new RegExp(USERINFO, 'gi'), `$1:${REDACTED}@`)
