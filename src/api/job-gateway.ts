@@ -140,8 +140,8 @@ export class JobGateway {
       if (err instanceof WorkflowExecutionAlreadyStartedError) throw conflict(`job ${id} is already being retried`);
       throw err;
     }
-    // A job is one row in every list: the run it retried goes, its fails and last error live on in
-    // the new run's state and its lines in the job's log.
+    // A job is one row in every list: the run it retried goes; the new run counts its own fails,
+    // and the old run's lines stay in the job's log.
     const { client } = this.deps;
     await this.rpc(() =>
       client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: id, runId } }),

@@ -311,6 +311,8 @@ describe('job lifecycle', () => {
     );
     assert.equal(second.id, id);
     assert.equal(second.enqueue_time, first.enqueue_time);
+    // The new run counts its own failures under the type's retry policy: as many as the first, not added to them.
+    assert.equal(second.fails, first.fails);
 
     const ok = await h.submit(demo());
     await h.waitForStatus(ok.id, ['Success']);
