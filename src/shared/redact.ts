@@ -21,7 +21,7 @@ const SECRET_KEY =
  * `sig`, or ending in token, secret, key, password, signature (`client_secret`, `private_token`,
  * `X-Amz-Signature`, …).
  */
-const SECRET_QUERY = String.raw`([?&](?:key|auth|sig|jwt|apikey|(?:[^=&#\s"']*[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig)|access_token|token|password|secret|signature)=)[^&#\s"']*`;
+const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"']*[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig))=)[^&#\s"']*`;
 /** `scheme://user:password@host`: the password goes (up to the authority's last `@`), the user stays. */
 const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^/\s"']*@`;
 /** A Slack incoming webhook's URL is its credential: the path after `/services/` goes. */
