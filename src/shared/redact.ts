@@ -1,7 +1,8 @@
 /**
  * Parameters that look like credentials, hidden wherever a job is shown (stats, lists, hooks, the
  * workflow memo): values under keys that name a secret (in lists under such keys, and in objects
- * passed as JSON text too), the password in a URL's userinfo, token-like query values and a Slack
+ * passed as JSON text too), the password in a URL's userinfo (all of a userinfo without one: tokens
+ * go there, `https://<token>@github.com`), token-like query values and a Slack
  * webhook's path. The job's own code still gets the values as submitted. Pure: imported by
  * workflow code (hooks are built in the workflow).
  */
@@ -24,6 +25,8 @@ const SECRET_KEY =
 const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"']*[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig))=)[^&#\s"']*`;
 /** `scheme://user:password@host`: the password goes (up to the authority's last `@`), the user stays. */
 const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^/\s"']*@`;
+/** `scheme://token@host`: a userinfo without a password is often a token (Git hosts take one there), so it goes whole. */
+const BARE_USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/)([^/?#\s:@"']+)@`;
 /** A Slack incoming webhook's URL is its credential: the path after `/services/` goes. */
 const SLACK_WEBHOOK = String.raw`(\bhttps?:\/\/hooks\.slack\.com\/services\/)[^\s"'?#]+`;
 
@@ -34,6 +37,7 @@ export function redactText(text: string): string {
   if (!text.includes('://') && !text.includes('=')) return text;
   return text
     .replace(new RegExp(USERINFO, 'gi'), `$1:${REDACTED}@`)
+    .replace(new RegExp(BARE_USERINFO, 'gi'), `$1${REDACTED}@`)
     .replace(new RegExp(SECRET_QUERY, 'gi'), `$1${REDACTED}`)
     .replace(new RegExp(SLACK_WEBHOOK, 'gi'), `$1${REDACTED}`);
 }
@@ -75,6 +79,9 @@ export function secretValues(parameters: Record<string, unknown>): string[] {
       if (json !== undefined) walk(json);
       for (const match of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:([^/\s"']+)@/gi))
         found.add(decodeURIComponentSafe(match[1]!));
+      // A short bare user (`git`, `admin`) is a name, and masking it would blank that word all over the log; tokens are long.
+      for (const match of value.matchAll(new RegExp(BARE_USERINFO, 'gi')))
+        if (match[2]!.length >= 16) found.add(decodeURIComponentSafe(match[2]!));
       for (const match of value.matchAll(new RegExp(SECRET_QUERY, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
       for (const match of value.matchAll(new RegExp(SLACK_WEBHOOK, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
     } else if (Array.isArray(value)) {

@@ -33,7 +33,9 @@ describe('redaction of credentials', () => {
   it('hides URL passwords and token-like query values inside any string', () => {
     assert.equal(redactText('https://robot:s3cret@reg.example/v2/'), `https://robot:${REDACTED}@reg.example/v2/`);
     assert.equal(redactText('see postgres://u:p%40ss@db:5432/x now'), `see postgres://u:${REDACTED}@db:5432/x now`);
-    assert.equal(redactText('https://user@host/path'), 'https://user@host/path');
+    assert.equal(redactText('https://user@host/path'), `https://${REDACTED}@host/path`);
+    assert.equal(redactText('git https://ghp_abcdefghijklmnop0123@github.com/o/r.git'), `git https://${REDACTED}@github.com/o/r.git`);
+    assert.equal(redactText('https://host?mail=a@b.example'), 'https://host?mail=a@b.example', 'an @ in the query is not a userinfo');
     assert.equal(
       redactText('https://h/x?page=2&access_token=abc&sig=def#f'),
       `https://h/x?page=2&access_token=${REDACTED}&sig=${REDACTED}#f`,
@@ -51,6 +53,9 @@ describe('redaction of credentials', () => {
     assert.deepEqual(secrets, ['hunter22', 'cs-1234', 'urlpass', 'qtok1']);
     assert.equal(maskSecrets('login hunter22 failed (cs-1234)', secrets), `login ${REDACTED} failed (${REDACTED})`);
     assert.deepEqual(secretValues({ password: 'abc' }), [], 'values under 4 characters would mask ordinary words');
+    assert.deepEqual(secretValues({ repo: 'https://ghp_abcdefghijklmnop0123@github.com/o/r.git', mirror: 'https://admin@h/x' }), [
+      'ghp_abcdefghijklmnop0123',
+    ]);
   });
 
   it('hides the values of a secret-named key given as a list, as HTTP headers are', () => {
