@@ -95,9 +95,10 @@ function parseFields(text: string): ScheduleTimes {
   };
   const dayOfMonth = field(dom!, FIELDS.dayOfMonth);
   const dayOfWeek = namedValues(dow!, FIELDS.dayOfWeek, (n) => DAYS[n % 7]!);
-  // robfig/cron: a day field starting with '*' does not restrict; both restricted means either.
-  const domRestricted = !dom!.startsWith('*');
-  const dowRestricted = !dow!.startsWith('*');
+  // robfig/cron: a day field with a bare '*' item (or '*/1') does not restrict; a stepped '*' does
+  // ('*/2' is every other day); both restricted means either.
+  const domRestricted = restricts(dom!);
+  const dowRestricted = restricts(dow!);
   if (domRestricted && dowRestricted) {
     return {
       calendars: [
@@ -109,6 +110,11 @@ function parseFields(text: string): ScheduleTimes {
   return {
     calendars: [{ ...base, dayOfMonth: domRestricted ? dayOfMonth : '*', dayOfWeek: dowRestricted ? dayOfWeek : '*' }],
   };
+}
+
+/** Whether a day field narrows the days, as robfig/cron's star bit says: no item is '*' with a step of at most one. */
+function restricts(text: string): boolean {
+  return !text.split(',').some((item) => /^\*(\/0*1)?$/.test(item));
 }
 
 /** One numeric field as Temporal ranges. */

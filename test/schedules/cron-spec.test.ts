@@ -63,6 +63,11 @@ describe('cron_spec translation', () => {
     ['0 5 4 * * *', 3, 60_000], // five fields' worth of a daily job
     ['0 */15 * * *', 6, 60_000], // five fields: minute hour dom month dow
     ['0 0 1 */2 *', 3, 60_000],
+    // A stepped '*' restricts its day field (robfig/cron clears the star bit for a step over 1).
+    ['0 0 0 */2 * *', 6, 60_000], // odd days of the month, every day of the week
+    ['0 0 * * */2', 6, 60_000], // Sunday, Tuesday, Thursday, Saturday
+    ['0 0 */10 * 1', 8, 60_000], // days 1, 11, 21, 31 OR a Monday
+    ['0 0 0 * * */3', 5, 60_000],
   ] as const) {
     it(`${spec} fires when an independent cron implementation says`, () => {
       const fields = spec.split(' ').length;
@@ -70,6 +75,11 @@ describe('cron_spec translation', () => {
       assert.deepEqual(ourNextTimes(spec, FROM, count, stepMs), referenceNextTimes(spec, FROM, count), `${fields} fields`);
     });
   }
+
+  it("takes '*/1' in a day field as '*', as robfig/cron does: with a restricted other day field both must match", () => {
+    assert.deepEqual(ourNextTimes('0 0 0 */1 * MON', FROM, 2, 60_000), ['2026-03-02T00:00:00.000Z', '2026-03-09T00:00:00.000Z']);
+    assert.deepEqual(ourNextTimes('0 0 0 1 * *,*/1', FROM, 2, 60_000), ['2026-04-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z']);
+  });
 
   it('expands the macros like robfig/cron', () => {
     assert.deepEqual(ourNextTimes('@hourly', FROM, 2, 60_000), ['2026-03-01T01:00:00.000Z', '2026-03-01T02:00:00.000Z']);
