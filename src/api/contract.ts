@@ -92,18 +92,29 @@ function checkMetadataForKind(metadata: JobMetadata, ctx: z.RefinementCtx): void
     }
   }
   if (metadata.startup_delay !== undefined && !metadata.run_on_startup) issue('startup_delay', 'only with run_on_startup');
-  if (metadata.timezone !== undefined && !validZone(metadata.timezone)) {
-    issue('timezone', `${JSON.stringify(metadata.timezone)} is not an IANA time zone`);
+  if (metadata.timezone !== undefined) {
+    const problem = zoneProblem(metadata.timezone);
+    if (problem) issue('timezone', problem);
   }
 }
 
-function validZone(zone: string): boolean {
+/**
+ * Why Temporal would refuse a zone, as far as Node can tell. Node's ICU takes names in any case
+ * (`america/new_york`), Go's `time.LoadLocation` on the server only as spelt (`America/New_York`),
+ * as Kubernetes' CronJob validation does; the server's refusal of what ICU cannot judge (an alias
+ * in the wrong case) is a 400 too (`PeriodicGateway.create`).
+ */
+function zoneProblem(zone: string): string | undefined {
+  let canonical: string;
   try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return `${JSON.stringify(zone)} is not an IANA time zone`;
   }
+  if (canonical !== zone && canonical.toLowerCase() === zone.toLowerCase()) {
+    return `${JSON.stringify(zone)} is not spelt as the IANA name is (time zone names are case-sensitive): ${JSON.stringify(canonical)}`;
+  }
+  return undefined;
 }
 
 export const JobRequestSchema = z

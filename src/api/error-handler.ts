@@ -8,6 +8,8 @@ import type { ErrorBody } from './contract.js';
 /** gRPC status codes that mean "Temporal is not reachable right now" rather than "bad request". */
 const UNAVAILABLE_CODES = new Set([4 /* DEADLINE_EXCEEDED */, 8 /* RESOURCE_EXHAUSTED */, 14 /* UNAVAILABLE */]);
 
+const INVALID_ARGUMENT = 3;
+
 const RETRY_AFTER_SECONDS = 5;
 
 export type AppEnv = { Variables: { failCode: ErrorCode } };
@@ -34,9 +36,14 @@ export function toErrorReply(error: unknown, failCode: ErrorCode): { status: Con
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return { status: 409, body: body(ErrorCode.ResourceConflicts, 'conflict', `job ${error.workflowId} is still active`) };
   }
-  const grpcCode = grpcStatus(error);
-  if (grpcCode !== undefined && UNAVAILABLE_CODES.has(grpcCode)) {
+  const grpc = grpcError(error);
+  if (grpc && UNAVAILABLE_CODES.has(grpc.code)) {
     return { status: 503, body: body(failCode, 'service unavailable', 'Temporal is not reachable; try again') };
+  }
+  // What the request carried and Node could not judge, refused by the server (a time zone Go does
+  // not know by that spelling): the caller's to fix, with the server's reason.
+  if (grpc?.code === INVALID_ARGUMENT) {
+    return { status: 400, body: body(ErrorCode.BadRequest, 'bad request', `Temporal refused the request: ${grpc.details}`) };
   }
   return { status: 500, body: body(failCode, 'internal error', error instanceof Error ? error.message : String(error)) };
 }
@@ -52,11 +59,12 @@ function body(code: number, err: string, description?: string): ErrorBody {
   return description ? { code, err, description } : { code, err };
 }
 
-function grpcStatus(error: unknown): number | undefined {
+/** The gRPC status under an SDK error (the SDK wraps it as `cause`), with its message. */
+function grpcError(error: unknown): { code: number; details: string } | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'number') return code;
+    const { code, details, message } = current as { code?: unknown; details?: unknown; message?: unknown };
+    if (typeof code === 'number') return { code, details: String(details || message || '') };
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;

@@ -19,7 +19,7 @@ import { compactInput } from '../shared/start-input.js';
 import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
 import { ScheduledJob } from '../workflows/job-workflow.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
-import { conflict, notFound } from './api-error.js';
+import { badRequest, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { redactParameters, redactText } from '../shared/redact.js';
 import { consecutiveFailures } from '../schedules/schedule-health.js';
@@ -97,28 +97,30 @@ export class PeriodicGateway {
       fanOut: this.deps.registry.get(request.name)?.fanOut ? true : undefined,
     });
     await this.rpc(() =>
-      this.deps.client.schedule.create({
-        scheduleId: id,
-        spec: scheduleSpec(times, options),
-        action: {
-          type: 'startWorkflow',
-          workflowType: ScheduledJob,
-          // Temporal appends each fire's nominal time: `<id>-<RFC 3339 second>` (see executionId).
-          workflowId: id,
-          taskQueue: this.deps.taskQueue,
-          args: [compactInput(execution.input)],
-          memo: execution.memo,
-          typedSearchAttributes: execution.typedSearchAttributes,
-          staticSummary: execution.staticSummary,
-        },
-        policies: {
-          overlap: OVERLAP[options.concurrency_policy ?? 'Allow'],
-          catchupWindow: options.starting_deadline_seconds ? options.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS,
-        },
-        state: { paused: options.suspend ?? false, note: options.suspend ? 'suspended at creation' : undefined },
-        memo: { [MEMO_PERIODIC]: record },
-        typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled),
-      }),
+      refusedSpecIsBadRequest(
+        this.deps.client.schedule.create({
+          scheduleId: id,
+          spec: scheduleSpec(times, options),
+          action: {
+            type: 'startWorkflow',
+            workflowType: ScheduledJob,
+            // Temporal appends each fire's nominal time: `<id>-<RFC 3339 second>` (see executionId).
+            workflowId: id,
+            taskQueue: this.deps.taskQueue,
+            args: [compactInput(execution.input)],
+            memo: execution.memo,
+            typedSearchAttributes: execution.typedSearchAttributes,
+            staticSummary: execution.staticSummary,
+          },
+          policies: {
+            overlap: OVERLAP[options.concurrency_policy ?? 'Allow'],
+            catchupWindow: options.starting_deadline_seconds ? options.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS,
+          },
+          state: { paused: options.suspend ?? false, note: options.suspend ? 'suspended at creation' : undefined },
+          memo: { [MEMO_PERIODIC]: record },
+          typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled),
+        }),
+      ),
     );
     // A new schedule has no executions yet: its stats need the describe (next run times) only.
     const handle = this.deps.client.schedule.getHandle(id);
@@ -240,6 +242,19 @@ export class PeriodicGateway {
 
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return boundedRpc(this.deps.client, fn);
+  }
+}
+
+/**
+ * The server's refusal of a spec the request schema let through (a time zone alias Go does not
+ * know in that case), which the SDK throws as a TypeError with the server's reason: a 400.
+ */
+async function refusedSpecIsBadRequest<T>(created: Promise<T>): Promise<T> {
+  try {
+    return await created;
+  } catch (err) {
+    if (err instanceof TypeError) throw badRequest(`metadata: Temporal refused the schedule: ${err.message}`);
+    throw err;
   }
 }
 

@@ -165,6 +165,20 @@ const submitCases: Case[] = [
     mentions: /timezone/,
   },
   {
+    name: 'Periodic with a time zone in the wrong case (Go on the server reads names as spelt)',
+    body: job({}, { kind: 'Periodic', cron_spec: '@daily', timezone: 'america/new_york' }),
+    status: 400,
+    code: 10013,
+    mentions: /timezone.*America\/New_York/,
+  },
+  {
+    name: 'Periodic with a time zone alias in the wrong case, which only the server refuses',
+    body: job({}, { kind: 'Periodic', cron_spec: '@daily', timezone: 'us/pacific' }),
+    status: 400,
+    code: 10013,
+    mentions: /time zone/,
+  },
+  {
     name: 'Periodic with an unknown concurrency policy',
     body: job({}, { kind: 'Periodic', cron_spec: '@daily', concurrency_policy: 'Sometimes' }),
     status: 400,

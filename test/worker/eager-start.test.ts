@@ -87,4 +87,20 @@ describe('eager start where the API and a worker share a connection', () => {
     const firstStarted = events.find((e) => e.workflowTaskStartedEventAttributes);
     assert.ok(firstStarted?.workflowTaskStartedEventAttributes?.identity?.startsWith('jobservice/'), 'dispatched to a polling worker');
   });
+
+  it("answers 400 with the server's reason when the server refuses a periodic job's time zone (the native connection's error form)", async () => {
+    // ICU takes this alias in any case, Go on the server does not: only the server can refuse it.
+    const response = await app.request('/api/v1/jobs', {
+      method: 'POST',
+      headers: { authorization: `Harbor-Secret ${TEST_SECRET}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: '@daily', timezone: 'us/pacific' } },
+      }),
+    });
+    const text = await response.text();
+    assert.equal(response.status, 400, text);
+    const body = JSON.parse(text) as { code: number; err: string; description: string };
+    assert.equal(body.code, 10013);
+    assert.match(body.description, /unknown time zone us\/pacific/);
+  });
 });
