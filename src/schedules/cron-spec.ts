@@ -99,6 +99,7 @@ function parseFields(text: string): ScheduleTimes {
   // ('*/2' is every other day); both restricted means either.
   const domRestricted = restricts(dom!);
   const dowRestricted = restricts(dow!);
+  if (domRestricted && !dowRestricted) neverEmpty(dom!, month!);
   if (domRestricted && dowRestricted) {
     return {
       calendars: [
@@ -110,6 +111,27 @@ function parseFields(text: string): ScheduleTimes {
   return {
     calendars: [{ ...base, dayOfMonth: domRestricted ? dayOfMonth : '*', dayOfWeek: dowRestricted ? dayOfWeek : '*' }],
   };
+}
+
+/** Days in each month at most (February in a leap year). */
+const MONTH_DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** A day of the month no month given has (`0 0 0 31 2 *`) would never fire: refused, where robfig/cron would wait forever. */
+function neverEmpty(dom: string, month: string): void {
+  const days = new Set<number>();
+  for (const item of dom.split(',')) {
+    const { start, end, step } = item_(item, FIELDS.dayOfMonth);
+    for (let d = start; d <= end; d += step) days.add(d);
+  }
+  const months = new Set<number>();
+  for (const item of month.split(',')) {
+    const { start, end, step } = item_(item, FIELDS.month);
+    for (let m = start; m <= end; m += step) months.add(m);
+  }
+  const earliest = Math.min(...days);
+  if ([...months].every((m) => earliest > MONTH_DAYS[m - 1]!)) {
+    throw new CronSpecError('day-of-month', `${dom} never falls in month ${month}: the job would never run`);
+  }
 }
 
 /** Whether a day field narrows the days, as robfig/cron's star bit says: no item is '*' with a step of at most one. */

@@ -76,6 +76,12 @@ describe('cron_spec translation', () => {
     });
   }
 
+  it('keeps a day of the month that only some given months have, and Feb 29 (leap years)', () => {
+    assert.deepEqual(ourNextTimes('0 0 0 31 2,3 *', FROM, 1, 60_000), ['2026-03-31T00:00:00.000Z']);
+    assert.doesNotThrow(() => parseCronSpec('0 0 0 29 2 *'));
+    assert.doesNotThrow(() => parseCronSpec('0 0 0 31 2 MON'), 'with a weekday too it fires on Mondays in February');
+  });
+
   it("takes '*/1' in a day field as '*', as robfig/cron does: with a restricted other day field both must match", () => {
     assert.deepEqual(ourNextTimes('0 0 0 */1 * MON', FROM, 2, 60_000), ['2026-03-02T00:00:00.000Z', '2026-03-09T00:00:00.000Z']);
     assert.deepEqual(ourNextTimes('0 0 0 1 * *,*/1', FROM, 2, 60_000), ['2026-04-01T00:00:00.000Z', '2026-05-01T00:00:00.000Z']);
@@ -123,6 +129,9 @@ describe('cron_spec translation', () => {
     ['@every 0s', '@every'],
     ['@every 1.5s', '@every'],
     ['@every soon', '@every'],
+    ['0 0 0 31 2 *', 'day-of-month'], // never: February has no 31st
+    ['0 0 30,31 FEB *', 'day-of-month'],
+    ['0 0 0 31 4,6,9,11 *', 'day-of-month'],
   ] as const) {
     it(`refuses ${JSON.stringify(spec)}, naming the ${field}`, () => {
       assert.throws(
