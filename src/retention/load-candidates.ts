@@ -3,9 +3,16 @@ import { mapLimit } from '../process/limits.js';
 import type { Candidate } from './select.js';
 
 /**
+ * Build times before Docker existed are placeholders, not times: reproducible builds stamp
+ * `created` with 1970 (ko, Bazel, Nix, SOURCE_DATE_EPOCH=0).
+ */
+const FIRST_PLAUSIBLE_BUILD = Date.UTC(2013, 0, 1) / 1000;
+
+/**
  * The artifacts of a repository, one per manifest digest with every tag on it. Push time is the
- * image config's `created` (the distribution API records no push or pull times); an index takes
- * the newest of its manifests. Reads run `concurrency` at a time.
+ * image config's `created` (the distribution API records no push or pull times), unknown when it is
+ * missing or a placeholder; an index takes the newest of its manifests', unknown if any is. Reads
+ * run `concurrency` at a time.
  */
 export async function loadCandidates(
   client: RegistryClient,
@@ -21,17 +28,17 @@ export async function loadCandidates(
     entry.tags.push(tags[i]!);
     byDigest.set(manifest.digest, entry);
   });
-  const created = async (configDigest: string | undefined): Promise<number> => {
-    if (!configDigest) return 0;
+  const created = async (configDigest: string | undefined): Promise<number | undefined> => {
+    if (!configDigest) return undefined;
     const config = await client.blobJson(repository, configDigest);
-    const time = typeof config.created === 'string' ? Date.parse(config.created) : NaN;
-    return Number.isNaN(time) ? 0 : Math.floor(time / 1000);
+    const time = typeof config.created === 'string' ? Math.floor(Date.parse(config.created) / 1000) : NaN;
+    return Number.isNaN(time) || time < FIRST_PLAUSIBLE_BUILD ? undefined : time;
   };
   return mapLimit(
     [...byDigest.values()],
     concurrency,
     async ({ tags: digestTags, manifest }): Promise<Candidate> => {
-      let time: number;
+      let time: number | undefined;
       let children: string[] | undefined;
       if (isIndex(manifest)) {
         children = (manifest.manifests ?? []).map((m) => m.digest);
@@ -41,7 +48,7 @@ export async function loadCandidates(
           async (child) => created((await client.manifest(repository, child)).config?.digest),
           signal,
         );
-        time = Math.max(0, ...childTimes);
+        time = childTimes.includes(undefined) ? undefined : Math.max(0, ...(childTimes as number[]));
       } else {
         time = await created(manifest.config?.digest);
       }

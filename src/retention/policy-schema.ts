@@ -4,6 +4,7 @@
  * Distribution API cannot report them (treating "never pulled" as a fact would delete images).
  */
 import { z } from 'zod';
+import { patternProblem } from './doublestar.js';
 
 export const TEMPLATES = [
   'latestPushedK',
@@ -13,28 +14,37 @@ export const TEMPLATES = [
   'nDaysSinceLastPull',
   'lastXDays',
   'always',
-  'nothing',
 ] as const;
 export type Template = (typeof TEMPLATES)[number];
 
 /** Templates that read pull times. */
 export const PULL_TEMPLATES: readonly Template[] = ['latestPulledN', 'latestActiveK', 'nDaysSinceLastPull'];
 
-/** Harbor's default and upper bound of each template's parameter (the parameter is named after the template). */
-export const TEMPLATE_PARAMS: Partial<Record<Template, { fallback: number; max: number }>> = {
-  latestPushedK: { fallback: 10, max: 32766 },
-  latestPulledN: { fallback: 10, max: 32766 },
-  latestActiveK: { fallback: 10, max: 32766 },
-  nDaysSinceLastPush: { fallback: 30, max: 20190904 },
-  nDaysSinceLastPull: { fallback: 30, max: 20190904 },
-  lastXDays: { fallback: 10, max: 20190904 },
+/**
+ * The upper bound of each template's parameter (named after the template). Harbor registers each as
+ * required: a rule without it fails the repository's job there, and is refused at submit here.
+ */
+export const TEMPLATE_PARAMS: Partial<Record<Template, { max: number }>> = {
+  latestPushedK: { max: 32766 },
+  latestPulledN: { max: 32766 },
+  latestActiveK: { max: 32766 },
+  nDaysSinceLastPush: { max: 20190904 },
+  nDaysSinceLastPull: { max: 20190904 },
+  lastXDays: { max: 20190904 },
 };
 
 export const SelectorSchema = z
   .object({
     kind: z.literal('doublestar'),
     decoration: z.enum(['matches', 'excludes', 'repoMatches', 'repoExcludes']),
-    pattern: z.string().max(512),
+    pattern: z
+      .string()
+      .max(512)
+      .superRefine((pattern, ctx) => {
+        // A pattern Harbor cannot read fails its job; one that matched nothing here would let everything go.
+        const problem = patternProblem(pattern);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
     /** Harbor's extras: a JSON string such as `{"untagged":true}`. */
     extras: z.string().max(1024).optional(),
   })
@@ -79,6 +89,13 @@ export const RuleSchema = z
     const value = rule.params[rule.template];
     if (bounds && value !== undefined && value > bounds.max) {
       ctx.addIssue({ code: 'custom', path: ['params', rule.template], message: `must be at most ${bounds.max}` });
+    }
+    if (bounds && value === undefined && !rule.disabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['params', rule.template],
+        message: `is required: ${rule.template} keeps by this number (Harbor fails the job without it)`,
+      });
     }
     if (PULL_TEMPLATES.includes(rule.template)) {
       ctx.addIssue({

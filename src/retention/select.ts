@@ -4,17 +4,18 @@
  * and every other artifact is a deletion target — except one an index still needs, or an index
  * whose manifests are retained. Pure: no I/O.
  */
-import picomatch from 'picomatch';
-import { parseExtras, TEMPLATE_PARAMS, type Rule, type Selector } from './policy-schema.js';
+import { doublestarMatch } from './doublestar.js';
+import { parseExtras, type Rule, type Selector } from './policy-schema.js';
 
 /** One artifact: a manifest digest and every tag on it (Harbor's candidate). Times are unix seconds. */
 export interface Candidate {
   digest: string;
   tags: string[];
   kind: 'image' | 'index';
-  pushedTime: number;
+  /** Unknown when the image records no plausible build time: such an artifact counts as the newest, so no time rule deletes it. */
+  pushedTime: number | undefined;
   pulledTime: number;
-  createdTime: number;
+  createdTime: number | undefined;
   /** The manifests an index references. */
   children?: string[];
 }
@@ -30,48 +31,52 @@ export interface Decision {
 
 const DAY = 24 * 3600;
 
-/** Doublestar matching as Harbor's selector does it: `*` stays within a path segment, `**` crosses them, an empty pattern matches all. */
-export function globMatch(pattern: string, value: string): boolean {
-  if (pattern === '') return true;
-  return picomatch.isMatch(value, pattern, { dot: true });
-}
-
-/** Whether a repository is in a rule's scope: every repository selector must hold. */
+/**
+ * Whether a repository is in a rule's scope: every repository selector must hold. Harbor matches
+ * the name without its project (`app` of `proj/app`), since a policy belongs to a project; a plain
+ * registry's paths are written whole (`proj/**`). A pattern holds when it matches either, so a
+ * policy exported from Harbor applies where Harbor applied it, and a rule written for a path too.
+ */
 export function ruleAppliesTo(rule: Rule, repository: string): boolean {
-  return rule.scope_selectors.repository.every((s) =>
-    s.decoration === 'repoMatches' ? globMatch(s.pattern, repository) : !globMatch(s.pattern, repository),
-  );
+  const slash = repository.indexOf('/');
+  const names = slash < 0 ? [repository] : [repository, repository.slice(slash + 1)];
+  return rule.scope_selectors.repository.every((s) => {
+    const matched = names.some((name) => doublestarMatch(s.pattern, name));
+    return s.decoration === 'repoMatches' ? matched : !matched;
+  });
 }
 
 function selectByTag(selector: Selector, candidates: Candidate[]): Candidate[] {
   const matches = selector.decoration === 'matches';
-  const untagged = parseExtras(selector.extras ?? '{}')?.untagged ?? matches;
+  // As Harbor reads extras: absent, `matches` keeps untagged artifacts and `excludes` does not; given, it says (`{}` is false).
+  const untagged = selector.extras ? (parseExtras(selector.extras)?.untagged ?? false) : matches;
   return candidates.filter((c) => {
     if (c.tags.length === 0) return matches ? untagged : !untagged;
-    return matches ? c.tags.some((t) => globMatch(selector.pattern, t)) : c.tags.some((t) => !globMatch(selector.pattern, t));
+    return matches ? c.tags.some((t) => doublestarMatch(selector.pattern, t)) : c.tags.some((t) => !doublestarMatch(selector.pattern, t));
   });
 }
 
 function evaluate(rule: Rule, selected: Candidate[], now: number): Candidate[] {
-  const n = rule.params[rule.template] ?? TEMPLATE_PARAMS[rule.template]?.fallback ?? 0;
-  const newestFirst = (by: (c: Candidate) => number) => [...selected].sort((a, b) => by(b) - by(a) || a.digest.localeCompare(b.digest));
+  // The schema makes an enabled rule carry its template's parameter, as Harbor requires it.
+  const n = rule.params[rule.template] ?? 0;
+  const pushed = (c: Candidate) => c.pushedTime ?? Number.POSITIVE_INFINITY;
+  const newestFirst = (by: (c: Candidate) => number) =>
+    [...selected].sort((a, b) => (by(b) === by(a) ? 0 : by(b) > by(a) ? 1 : -1) || a.digest.localeCompare(b.digest));
   switch (rule.template) {
     case 'latestPushedK':
-      return newestFirst((c) => c.pushedTime).slice(0, n);
+      return newestFirst(pushed).slice(0, n);
     case 'latestPulledN':
       return newestFirst((c) => c.pulledTime).slice(0, n);
     case 'latestActiveK':
-      return newestFirst((c) => Math.max(c.pulledTime, c.pushedTime)).slice(0, n);
+      return newestFirst((c) => Math.max(c.pulledTime, pushed(c))).slice(0, n);
     case 'nDaysSinceLastPush':
-      return selected.filter((c) => c.pushedTime >= now - n * DAY);
+      return selected.filter((c) => pushed(c) >= now - n * DAY);
     case 'nDaysSinceLastPull':
       return selected.filter((c) => c.pulledTime >= now - n * DAY);
     case 'lastXDays':
-      return selected.filter((c) => c.pushedTime > now - n * DAY);
+      return selected.filter((c) => pushed(c) > now - n * DAY);
     case 'always':
       return selected;
-    case 'nothing':
-      return [];
   }
 }
 

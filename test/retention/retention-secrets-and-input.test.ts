@@ -114,6 +114,19 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
     ['an unknown field', { ...base, keep: 3 }, /keep/],
     ['a zero in-flight ceiling', { ...base, concurrency: { deletes: 0 } }, /deletes/],
     ['dry_run as a string', { ...base, dry_run: 'yes' }, /dry_run/],
+    // Harbor fails the job on these; here they would have matched nothing and let every artifact go.
+    ['a malformed tag pattern', { ...base, policy: oneRulePolicy('always', 1, '{v1,v2') }, /pattern "\{v1,v2": a '\{' is not closed/],
+    [
+      'a malformed repository pattern',
+      { ...base, scope: { repository_patterns: ['proj/[app'] } },
+      /repository_patterns.*'\[' is not closed/,
+    ],
+    ['the nothing template, which Harbor does not run', { ...base, policy: oneRulePolicy('nothing', 1) }, /template/],
+    [
+      'a rule without its parameter',
+      { ...base, policy: { algorithm: 'or', rules: [{ ...oneRulePolicy().rules[0], params: {} }] } },
+      /params\.latestPushedK: is required/,
+    ],
   ] as const) {
     it(`POST /jobs RETENTION: ${label} → 400`, async () => {
       const response = await submit(parameters);

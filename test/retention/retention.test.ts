@@ -181,7 +181,10 @@ describe('RETENTION against a real docker-registry', () => {
       const repo = failed.results!['proj/flaky']!;
       assert.equal(repo.status, 'Error');
       assert.match(log(repo.job_id), new RegExp(`${d[1]} \\| t2 +\\| image .*\\| ERR`));
-      assert.match(log(repo.job_id), /Retention error for artifact image:sha256:[0-9a-f]+ : delete proj\/flaky@sha256:[0-9a-f]+: HTTP 500/);
+      assert.match(
+        log(repo.job_id),
+        /Retention error for artifact image:proj\/flaky:sha256:[0-9a-f]+ : delete proj\/flaky@sha256:[0-9a-f]+: HTTP 500/,
+      );
       assert.deepEqual(await listTags(registry.url, 'proj/flaky'), ['t2', 't4']);
 
       proxy.failing.clear();

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PolicySchema, RuleSchema, type Rule } from '../../src/retention/policy-schema.js';
 import { resultTable } from '../../src/retention/result-table.js';
-import { decide, globMatch, ruleAppliesTo, type Candidate } from '../../src/retention/select.js';
+import { decide, ruleAppliesTo, type Candidate } from '../../src/retention/select.js';
+import { doublestarMatch } from '../../src/retention/doublestar.js';
 
 const DAY = 86_400;
 const NOW = 1_800_000_000;
@@ -64,8 +65,21 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
     assert.deepEqual(verdicts([rule('latestPushedK', 0)]), { retain: '', del: 'a,b,c,d,e,u' });
   });
 
-  it('latestPushedK falls back to Harbor’s default of 10 without a parameter', () => {
-    assert.deepEqual(verdicts([rule('latestPushedK', undefined)]), { retain: 'a,b,c,d,e,u', del: '' });
+  it('a rule without its template’s parameter is refused, as Harbor fails its job (no default stands in)', () => {
+    for (const template of ['latestPushedK', 'nDaysSinceLastPush', 'lastXDays'] as const) {
+      assert.throws(() => rule(template, undefined), /is required/, template);
+    }
+    assert.doesNotThrow(
+      () => RuleSchema.parse({ ...rule('always', undefined), template: 'latestPushedK', disabled: true }),
+      'a disabled rule is not run',
+    );
+  });
+
+  it('an artifact whose push time is unknown counts as the newest: no time rule deletes it', () => {
+    const unknown = c('x', ['reproducible'], 0, { pushedTime: undefined, createdTime: undefined });
+    assert.deepEqual(verdicts([rule('latestPushedK', 2)], [...CANDIDATES, unknown]), { retain: 'e,x', del: 'a,b,c,d,u' });
+    assert.deepEqual(verdicts([rule('nDaysSinceLastPush', 1)], [...CANDIDATES, unknown]), { retain: 'e,x', del: 'a,b,c,d,u' });
+    assert.deepEqual(verdicts([rule('lastXDays', 1)], [...CANDIDATES, unknown]), { retain: 'x', del: 'a,b,c,d,e,u' });
   });
 
   it('nDaysSinceLastPush keeps those pushed within N days; lastXDays those pushed after now − X days', () => {
@@ -73,9 +87,9 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
     assert.deepEqual(verdicts([rule('lastXDays', 3)]), { retain: 'd,e', del: 'a,b,c,u' });
   });
 
-  it('always keeps everything it selects; nothing keeps nothing', () => {
+  it('always keeps everything it selects; nothing is refused (Harbor does not register it, so its job fails)', () => {
     assert.deepEqual(verdicts([rule('always', undefined)]), { retain: 'a,b,c,d,e,u', del: '' });
-    assert.deepEqual(verdicts([rule('nothing', undefined)]), { retain: '', del: 'a,b,c,d,e,u' });
+    assert.throws(() => RuleSchema.parse({ ...rule('always', undefined), template: 'nothing' }));
   });
 
   it('a digest is retained when any of its tags matches (several tags on one digest); matches takes untagged in by default', () => {
@@ -96,6 +110,8 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
       retain: 'a,b,c,e',
       del: 'd,u',
     });
+    // Harbor decodes given extras into a boolean that is false unless set: `{}` leaves untagged out.
+    assert.deepEqual(verdicts([rule('always', undefined, [sel('matches', '**', '{}')])]), { retain: 'a,b,c,d,e', del: 'u' });
   });
 
   it('tag selectors of one rule AND; rules OR; everything no rule retains is deleted', () => {
@@ -112,13 +128,21 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
   });
 
   it('doublestar: * stays in a segment, ** crosses them, braces and an empty pattern', () => {
-    assert.ok(globMatch('**', 'proj/app/sub'));
-    assert.ok(globMatch('proj/*', 'proj/app'));
-    assert.ok(!globMatch('proj/*', 'proj/app/sub'));
-    assert.ok(globMatch('proj/**', 'proj/app/sub'));
-    assert.ok(globMatch('{dev,test}-*', 'test-3'));
-    assert.ok(globMatch('', 'anything'));
-    assert.ok(globMatch('*', '.hidden'));
+    assert.ok(doublestarMatch('**', 'proj/app/sub'));
+    assert.ok(doublestarMatch('proj/*', 'proj/app'));
+    assert.ok(!doublestarMatch('proj/*', 'proj/app/sub'));
+    assert.ok(doublestarMatch('proj/**', 'proj/app/sub'));
+    assert.ok(doublestarMatch('{dev,test}-*', 'test-3'));
+    assert.ok(doublestarMatch('', 'anything'));
+    assert.ok(doublestarMatch('*', '.hidden'));
+  });
+
+  it('an excludes pattern Harbor reads literally keeps what it reads (picomatch took !latest as “not latest”)', () => {
+    // Every tag differs from the text `!latest`, so every artifact is selected (untagged ones too: excludes with untagged false).
+    assert.deepEqual(verdicts([rule('always', undefined, [sel('excludes', '!latest', '{"untagged":false}')])]), {
+      retain: 'a,b,c,d,e,u',
+      del: '',
+    });
   });
 
   it('repoMatches and repoExcludes decide which repositories a rule applies to (all must hold)', () => {
@@ -127,6 +151,15 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
     assert.ok(!ruleAppliesTo(r, 'proj/legacy'));
     assert.ok(!ruleAppliesTo(r, 'other/app'));
     assert.ok(ruleAppliesTo(rule('always', undefined), 'anything/at/all'));
+  });
+
+  it("a repository selector from Harbor matches the name without its project, as Harbor's launcher passes it", () => {
+    const harbor = rule('always', undefined, [sel('matches', '**')], [repoSel('repoMatches', 'app')]);
+    assert.ok(ruleAppliesTo(harbor, 'proj/app'));
+    assert.ok(ruleAppliesTo(harbor, 'app'));
+    assert.ok(!ruleAppliesTo(harbor, 'proj/other'));
+    assert.ok(ruleAppliesTo(rule('always', undefined, [sel('matches', '**')], [repoSel('repoMatches', 'team/*')]), 'proj/team/x'));
+    assert.ok(!ruleAppliesTo(rule('always', undefined, [sel('matches', '**')], [repoSel('repoExcludes', 'app')]), 'proj/app'));
   });
 
   it('never deletes a manifest a retained index references, nor an index whose manifest is retained', () => {
@@ -149,13 +182,13 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
   });
 
   it('prints Harbor’s result table with a row per artifact', () => {
-    const table = resultTable([
+    const table = resultTable('proj/app', [
       { candidate: c('sha256:aa', ['v1', 'latest'], 1), retention: 'RETAIN' },
       { candidate: c('sha256:bb', [], 2), retention: 'ERR', error: 'HTTP 500' },
     ]);
-    assert.match(table, /\| Digest\s+\| Tag\s+\| Kind\s+\| PushedTime\s+\| PulledTime\s+\| CreatedTime\s+\| Retention \|/);
-    assert.match(table, /sha256:aa \| v1,latest \| image \| \d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \|\s+\| \d{4}\//);
-    assert.match(table, /Retention error for artifact image:sha256:bb : HTTP 500/);
+    assert.match(table, /\| Digest\s+\| Tag\s+\| Kind\s+\| Labels \| PushedTime\s+\| PulledTime\s+\| CreatedTime\s+\| Retention \|/);
+    assert.match(table, /sha256:aa \| v1,latest \| image \|\s+\| \d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2} \|\s+\| \d{4}\//);
+    assert.match(table, /Retention error for artifact image:proj\/app:sha256:bb : HTTP 500/);
   });
 });
 
@@ -204,6 +237,9 @@ describe('retention policy schema', () => {
       { ...harborExport, rules: [{ ...r, tag_selectors: [{ ...r.tag_selectors[0], extras: 'untagged' }] }] },
       { ...harborExport, rules: [{ ...r, params: { latestPushedK: 40000 } }] },
       { ...harborExport, rules: [{ ...r, tag_selectors: [{ ...r.tag_selectors[0], decoration: 'repoMatches' }] }] },
+      { ...harborExport, rules: [{ ...r, tag_selectors: [{ ...r.tag_selectors[0], pattern: '{v1,v2' }] }] },
+      { ...harborExport, rules: [{ ...r, scope_selectors: { repository: [{ ...r.scope_selectors.repository[0], pattern: 'v[' }] } }] },
+      { ...harborExport, rules: [{ ...r, params: {} }] },
     ];
     for (const policy of bad) assert.ok(!PolicySchema.safeParse(policy).success, JSON.stringify(policy).slice(0, 200));
   });

@@ -1,5 +1,6 @@
 import { RegistryClient } from '../../registry/registry-client.js';
-import { globMatch, ruleAppliesTo } from '../../retention/select.js';
+import { doublestarMatch } from '../../retention/doublestar.js';
+import { ruleAppliesTo } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
 import { RetentionParams, type RetentionRepositoryParams } from './retention-params.js';
 import { endpointFor, type RegistrySettings } from './retention-settings.js';
@@ -30,7 +31,7 @@ export function retentionJob(settings: RegistrySettings) {
           });
           const catalog = await client.catalog();
           for (const repository of catalog)
-            if (scope.repository_patterns.some((p) => globMatch(p, repository))) repositories.add(repository);
+            if (scope.repository_patterns.some((p) => doublestarMatch(p, repository))) repositories.add(repository);
         }
         const inScope = [...repositories].sort().flatMap((repository) => {
           const rules = policy.rules.filter((rule) => !rule.disabled && ruleAppliesTo(rule, repository));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { patternProblem } from '../../retention/doublestar.js';
 import { PolicySchema } from '../../retention/policy-schema.js';
 import { urlCarries } from '../../shared/url-parts.js';
 
@@ -28,7 +29,19 @@ export const RetentionParams = z
       .object({
         repositories: z.array(RepositoryName).max(10_000).optional(),
         /** Doublestar patterns over the registry's catalog. */
-        repository_patterns: z.array(z.string().min(1).max(512)).max(100).optional(),
+        repository_patterns: z
+          .array(
+            z
+              .string()
+              .min(1)
+              .max(512)
+              .superRefine((pattern, ctx) => {
+                const problem = patternProblem(pattern);
+                if (problem) ctx.addIssue({ code: 'custom', message: problem });
+              }),
+          )
+          .max(100)
+          .optional(),
       })
       .strict()
       .refine(

@@ -88,7 +88,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         }
       }
       const all = [...rows.values()];
-      logger.info(`\n${resultTable(all)}`);
+      logger.info(`\n${resultTable(params.repository, all)}`);
       const count = (r: ResultRow['retention']) => all.filter((row) => row.retention === r).length;
       const errors = count('ERR');
       ctx.checkin(
