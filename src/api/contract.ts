@@ -122,7 +122,8 @@ export const JobRequestSchema = z
     job: z
       .object({
         name: z.string().min(1).max(128),
-        parameters: z.record(z.string(), z.unknown()).optional(),
+        // Harbor core sends `null` for a job without parameters (its SCHEDULER tasks): the same as none.
+        parameters: z.record(z.string(), z.unknown()).nullable().optional(),
         status_hook: z
           .union([
             z.literal(''),

@@ -47,8 +47,9 @@ export interface JobServiceDeps {
 export class JobService {
   constructor(private readonly deps: JobServiceDeps) {}
 
-  async submit({ name, parameters = {}, status_hook, metadata }: JobRequest['job']): Promise<JobStats> {
+  async submit({ name, parameters: given, status_hook, metadata }: JobRequest['job']): Promise<JobStats> {
     const { registry, periodic, gateway } = this.deps;
+    const parameters = given ?? {};
     const definition = registry.get(name);
     if (!definition) throw badRequest(`job.name: no job named ${JSON.stringify(name)}; known jobs: ${registry.names().join(', ')}`);
     const checked = definition.params.safeParse(parameters);

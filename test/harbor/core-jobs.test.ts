@@ -64,6 +64,26 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     assert.equal(new Set(perFiring.values()).size, perFiring.size, `check_in_at repeats across firings: ${JSON.stringify([...perFiring])}`);
   });
 
+  it("accepts core's SCHEDULER submit as core marshals it: parameters null, unique false", async () => {
+    // models.JobData's `parameters` has no omitempty, and core's scheduler sets none.
+    const response = await h.request('POST', '/api/v1/jobs', {
+      job: {
+        name: 'SCHEDULER',
+        parameters: null,
+        metadata: { kind: 'Periodic', cron_spec: '0 0 0 1 1 *', unique: false },
+        status_hook: hooks.url('core-scheduler'),
+      },
+    });
+    const text = await response.text();
+    assert.equal(response.status, 202, text);
+    const job = (JSON.parse(text) as { job: { id: string; parameters: unknown; status: string } }).job;
+    schedules.push(job.id);
+    assert.equal(job.status, 'Scheduled');
+    assert.deepEqual(job.parameters, {});
+    const generic = await h.request('POST', '/api/v1/jobs', { job: { name: 'NOOP', parameters: null, metadata: { kind: 'Generic' } } });
+    assert.equal(generic.status, 202, await generic.text());
+  });
+
   it('accepts the legacy names of the scheduler job as the same job', async () => {
     for (const name of ['IMAGE_REPLICATE', 'IMAGE_GC', 'IMAGE_SCAN_ALL']) {
       const job = await generic(name, { policy_id: 1 });
