@@ -85,7 +85,13 @@ function parseFields(text: string): ScheduleTimes {
       `has ${parts.length} fields; expected 6 (second minute hour day-of-month month day-of-week) or 5 (without seconds)`,
     );
   }
-  const [second, minute, hour, dom, month, dow] = parts.length === 6 ? parts : ['0', ...parts];
+  // robfig/cron (which Harbor core checks crons with) reads a leading '?' as '*', Quartz's "no specific value".
+  const [second, minute, hour, dom, month, dow] = (parts.length === 6 ? parts : ['0', ...parts]).map((f) =>
+    f
+      .split(',')
+      .map((item) => (item.startsWith('?') ? `*${item.slice(1)}` : item))
+      .join(','),
+  );
   const base = {
     second: field(second!, FIELDS.second),
     minute: field(minute!, FIELDS.minute),

@@ -76,6 +76,12 @@ describe('cron_spec translation', () => {
     });
   }
 
+  it("reads '?' as '*', as robfig/cron does (Harbor core accepts it)", () => {
+    assert.deepEqual(parseCronSpec('0 0 0 ? * MON'), parseCronSpec('0 0 0 * * MON'));
+    assert.deepEqual(parseCronSpec('0 0 0 1 * ?'), parseCronSpec('0 0 0 1 * *'));
+    assert.deepEqual(parseCronSpec('0 ?/15 * * * *'), parseCronSpec('0 */15 * * * *'));
+  });
+
   it('keeps a day of the month that only some given months have, and Feb 29 (leap years)', () => {
     assert.deepEqual(ourNextTimes('0 0 0 31 2,3 *', FROM, 1, 60_000), ['2026-03-31T00:00:00.000Z']);
     assert.doesNotThrow(() => parseCronSpec('0 0 0 29 2 *'));
@@ -108,7 +114,6 @@ describe('cron_spec translation', () => {
     ['* * * * * * *', 'spec'],
     ['0 0 0 L * *', 'day-of-month'],
     ['0 0 0 15W * *', 'day-of-month'],
-    ['0 0 0 ? * MON', 'day-of-month'],
     ['0 0 9 * * MON#2', 'day-of-week'],
     ['0 0 9 * * 5L', 'day-of-week'],
     ['60 * * * * *', 'second'],
