@@ -2,6 +2,7 @@ import { nowSec } from '../shared/time.js';
 import {
   MONTHS,
   ScheduleNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
   type CalendarSpec,
   type Client,
   type ScheduleDescription,
@@ -18,6 +19,8 @@ import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
 import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
 import { ScheduledJob } from '../workflows/job-workflow.js';
+import { HookDelivery, type HookDeliveryInput } from '../workflows/hook-delivery-workflow.js';
+import { DEFAULT_HOOK_TIMINGS, hookEvent } from '../shared/hook-event.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { badRequest, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -174,13 +177,20 @@ export class PeriodicGateway {
     const handle = this.deps.client.schedule.getHandle(stats.id);
     if (stats.status !== JobStatus.Stopped) {
       // One update pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
+      let statusHook: string | undefined;
       await this.rpc(() =>
-        handle.update((schedule) => ({
-          ...schedule,
-          state: { ...schedule.state, paused: true, note: STOPPED_NOTE },
-          typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Stopped),
-        })),
+        handle.update((schedule) => {
+          // As submitted (the record holds it redacted): what every execution posts to.
+          if (schedule.action.type === 'startWorkflow')
+            statusHook = (schedule.action.args?.[0] as { statusHook?: string } | undefined)?.statusHook;
+          return {
+            ...schedule,
+            state: { ...schedule.state, paused: true, note: STOPPED_NOTE },
+            typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Stopped),
+          };
+        }),
       );
+      if (statusHook) await this.hookStopped({ ...stats, status: JobStatus.Stopped, update_time: nowSec() }, statusHook);
     }
     const deadline = Date.now() + STOP_TAKES_MS;
     for (;;) {
@@ -189,6 +199,34 @@ export class PeriodicGateway {
         return [...new Set([...info.runningActions, ...info.recentActions.map((a) => a.action)].map((a) => a.workflow.workflowId))];
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /**
+   * Harbor's jobservice posts Stopped for a periodic job it stops, under the periodic job's own id,
+   * and core waits for it (its SCHEDULER execution stays Running until then; an unschedule waits
+   * 10 s). Delivered by a HookDelivery workflow, retried as any job's hooks are; one per stop.
+   */
+  private async hookStopped(stopped: JobStats, url: string): Promise<void> {
+    const timings = this.deps.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
+    const input: HookDeliveryInput = {
+      jobId: stopped.id,
+      url,
+      timings,
+      events: [{ id: `${stopped.id}.stopped`, event: hookEvent(stopped), attempts: 0 }],
+    };
+    try {
+      await this.rpc(() =>
+        this.deps.client.workflow.start(HookDelivery, {
+          workflowId: `${stopped.id}-hooks-stopped`,
+          taskQueue: this.deps.taskQueue,
+          args: [input],
+          staticSummary: `the Stopped status hook of periodic ${stopped.name} job ${stopped.id}`,
+        }),
+      );
+    } catch (err) {
+      // Stopped before (a stop, a resume is refused, so only a stop racing this one): its hook is on its way.
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
   }
 

@@ -82,6 +82,23 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     assert.deepEqual(job.parameters, {});
     const generic = await h.request('POST', '/api/v1/jobs', { job: { name: 'NOOP', parameters: null, metadata: { kind: 'Generic' } } });
     assert.equal(generic.status, 202, await generic.text());
+
+    // Core's unschedule stops the job and waits for its Stopped hook (its SCHEDULER execution stays Running until then).
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    const stopped = await waitFor(
+      async () => hooks.accepted('core-scheduler').filter((e) => e.job_id === job.id),
+      (events) => events.length >= 1,
+      { timeoutMs: 30_000, what: "the periodic job's Stopped hook" },
+    );
+    assert.equal(stopped[0]!.status, 'Stopped');
+    assert.equal(stopped[0]!.metadata.kind, 'Periodic');
+    assert.equal(stopped[0]!.metadata.name, 'SCHEDULER');
+    // A second stop changes nothing and sends nothing more.
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    const before = hooks.accepted('core-scheduler').length;
+    await h.waitForStatus(job.id, ['Stopped']);
+    assert.equal(hooks.accepted('core-scheduler').filter((e) => e.job_id === job.id).length, 1);
+    assert.equal(hooks.accepted('core-scheduler').length, before);
   });
 
   it('accepts the legacy names of the scheduler job as the same job', async () => {
