@@ -168,6 +168,23 @@ describe('RETENTION against a real docker-registry', () => {
     assert.match(log(done.results!['proj/multi']!.job_id), /referenced by retained index/);
   });
 
+  it("a policy whose rules apply to no repository in scope ends Success with Harbor's 'no resources for retention' check-in", async () => {
+    const policy = oneRulePolicy('latestPushedK', 1);
+    policy.rules[0]!.scope_selectors = {
+      repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: 'elsewhere/**' }],
+    } as never;
+    const job = await h.submit(retentionJob(registry.url, { repositories: ['proj/app'] }, policy));
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(JSON.parse(done.check_in ?? '{}'), {
+      repositories_done: 0,
+      total: 0,
+      dry_run: false,
+      message: 'no resources for retention',
+    });
+    assert.deepEqual(done.results ?? {}, {});
+  });
+
   it('a registry that fails some deletes: ERR rows, job Error; retry deletes only what remains', async () => {
     const proxy = await startRegistryProxy(registry.url);
     try {

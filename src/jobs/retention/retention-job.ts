@@ -46,6 +46,9 @@ export function retentionJob(settings: RegistrySettings) {
         // Never more repositories at once than deletes allowed in flight, so every share is at least one.
         const poolSize = Math.max(1, Math.min(limits.repositories, limits.deletes, inScope.length));
         const share = Math.floor(limits.deletes / poolSize);
+        // Harbor ends such an execution with this message; here it is the job's check-in (no repository job reports one).
+        if (inScope.length === 0)
+          ctx.checkin(JSON.stringify({ repositories_done: 0, total: 0, dry_run, message: 'no resources for retention' }));
         ctx.logger.info(
           inScope.length === 0
             ? 'no resources for retention'
