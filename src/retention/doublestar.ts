@@ -3,14 +3,15 @@
  * as the separator (Harbor pins v1.3.4), and an empty pattern matching everything.
  *
  * - `*` is any run within one path segment, `?` one character of it, `[a-z]`/`[^a-z]` a class,
- *   `\c` the character c; `{a,b}` alternatives (nested, empty ones allowed, may hold `/`);
+ *   `\c` the character c; `{a,b}` alternatives (nested, empty ones allowed);
  * - `**` as a whole segment is any number of segments (`a/**` needs one more segment, `**` alone
  *   matches anything); elsewhere it is two stars;
  * - nothing else is special: `!x` is the text `!x`, `+(a)` is that text, `{1..3}` one alternative.
  *
  * Harbor fails the job on a malformed pattern (`ErrBadPattern`), and only once matching reaches it;
  * here `patternProblem` refuses one at submit, where it would otherwise match nothing and let
- * everything be deleted. Matching is memoised, so no pattern takes more than
+ * everything be deleted. It also refuses the few well-formed patterns doublestar reads otherwise
+ * than they look (`v***`, `v*{,-rc}`, a `/` inside braces), rather than match them differently. Matching is memoised, so no pattern takes more than
  * O(pattern × name) steps per alternative (a backtracking matcher takes seconds on `*a*a*a*a*a*a*ab`).
  */
 
@@ -44,7 +45,7 @@ type Matcher = (name: string) => boolean;
 const compiled = new Map<string, Matcher>();
 
 /** A matcher for one pattern, kept: a policy's few patterns are matched against every tag. */
-export function compile(pattern: string): Matcher {
+function compile(pattern: string): Matcher {
   let matcher = compiled.get(pattern);
   if (!matcher) {
     matcher = build(pattern);
