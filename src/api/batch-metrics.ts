@@ -11,24 +11,26 @@ const MAX_EXECUTIONS = 100;
 /**
  * The batch jobs' reports as Prometheus gauges, read from Temporal at each scrape (no second
  * store): `<prefix>_<suffix>{target, execution_id, …labels}` for every finished execution kept,
- * and the newest once more as `execution_id="latest"` where the job asks for it.
+ * and, where the job asks for it, each target's newest report once more as `execution_id="latest"`
+ * (as batch-job-controller overwrites a node's latest only when that node reports: an execution
+ * stopped or failed before a target reported leaves that target's latest as it was).
  */
 export async function renderBatchMetrics(client: Client, jobs: JobRegistry, taskQueue: string): Promise<string> {
   const registry = new Registry();
   for (const name of jobs.names()) {
     const batch = jobs.get(name)?.batch;
     if (!batch) continue;
-    const gauges = new Map(
-      batch.gauges.map((g) => [
+    const gauges = new Map<string, Gauge>();
+    for (const g of batch.gauges) {
+      const metric = `${batch.prefix}_${g.suffix}`;
+      // Two jobs declaring one name is a definition mistake (the registry refuses it at start-up);
+      // a scrape never fails over it: the first job's series stay.
+      if (registry.getSingleMetric(metric)) continue;
+      gauges.set(
         g.suffix,
-        new Gauge({
-          name: `${batch.prefix}_${g.suffix}`,
-          help: g.help,
-          labelNames: ['target', 'execution_id', ...g.labels],
-          registers: [registry],
-        }),
-      ]),
-    );
+        new Gauge({ name: metric, help: g.help, labelNames: ['target', 'execution_id', ...g.labels], registers: [registry] }),
+      );
+    }
     const executions: { id: string; closedAt: number }[] = [];
     for await (const e of client.workflow.list({
       // A run that continued as new is part of the execution that goes on, not an execution of its own.
@@ -39,10 +41,13 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
       if (executions.length >= MAX_EXECUTIONS) break;
     }
     executions.sort((a, b) => b.closedAt - a.closedAt);
-    for (const [i, execution] of executions.entries()) {
-      const ids = i === 0 && batch.latestMetricsLabel ? [execution.id, 'latest'] : [execution.id];
+    const hasLatest = new Set<string>();
+    for (const execution of executions) {
       for (const [target, result] of Object.entries(await fanOutTargets(client, execution.id))) {
         const report = (result.summary as TargetSummary | undefined)?.report ?? {};
+        const reported = Object.values(report).some((values) => values.length > 0);
+        const ids = batch.latestMetricsLabel && reported && !hasLatest.has(target) ? [execution.id, 'latest'] : [execution.id];
+        if (ids.length > 1) hasLatest.add(target);
         for (const [suffix, values] of Object.entries(report)) {
           for (const { value, labels } of values) {
             for (const execution_id of ids) gauges.get(suffix)?.set({ ...labels, target, execution_id }, value);

@@ -23,6 +23,17 @@ export function createJobRegistry(definitions: readonly JobDefinition[], options
     if (byName.has(definition.name)) throw new Error(`job ${definition.name} is registered twice`);
     byName.set(definition.name, definition);
   }
+  // Two batch jobs exporting one Prometheus name would make every scrape of /metrics ambiguous.
+  const metricOwners = new Map<string, string>();
+  for (const definition of definitions) {
+    for (const gauge of definition.batch?.gauges ?? []) {
+      const metric = `${definition.batch!.prefix}_${gauge.suffix}`;
+      const owner = metricOwners.get(metric);
+      if (owner)
+        throw new Error(`jobs ${owner} and ${definition.name} both export the gauge ${metric}: give one a metricsPrefix of its own`);
+      metricOwners.set(metric, definition.name);
+    }
+  }
   const overrides = options.concurrencyLimits ?? {};
   const unknown = Object.keys(overrides).filter((name) => !byName.has(name));
   if (unknown.length > 0) {

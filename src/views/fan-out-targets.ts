@@ -14,7 +14,8 @@ export type TargetResult = FanOutResult & { startedAt: number };
  */
 export async function fanOutTargets(client: Client, executionId: string): Promise<Record<string, TargetResult>> {
   const targets: Record<string, TargetResult> = {};
-  for await (const listed of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 1000 })) {
+  // Each child's memo carries its summary (a batch report up to MAX_SUMMARY_BYTES): pages stay a few MB.
+  for await (const listed of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 200 })) {
     // A target that has ended shows as ended as soon as its job does, though visibility may still
     // show it running. Only children shown running pay for a describe: about the job's pool size.
     const e = (await executionNow(client, listed)) ?? listed;

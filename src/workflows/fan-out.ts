@@ -96,9 +96,22 @@ async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, re
     if (cause instanceof ApplicationFailure) state = cause.details?.[0] as JobState | undefined;
     status = cause instanceof TerminatedFailure ? JobStatus.Stopped : (state?.status ?? JobStatus.Error);
   }
-  const summary = parseSummary(state?.check_in);
+  const summary = scalars(parseSummary(state?.check_in));
   results[target.target] = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };
   return target.target;
+}
+
+/**
+ * What the parent keeps of a target's summary: its counts and short values, which progress sums
+ * and stats show. Reports and event lists stay with the target's job (/report and /metrics read
+ * them there); thousands of them in the parent's memo would pass Temporal's 2 MB and end the job.
+ */
+function scalars(summary: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!summary) return undefined;
+  const kept = Object.entries(summary).filter(
+    ([, v]) => typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 256),
+  );
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
 /**

@@ -223,6 +223,23 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.notEqual(again.targets.t01?.job_id, r.targets.t01?.job_id);
   });
 
+  it("a target's report too large for its memo fails the target saying so; many large reports never end the execution", async () => {
+    // One report over the cap: the target fails naming the size (it was lost, and the target run three times).
+    const huge = await batch({ count: 1, tag: 'x'.repeat(70_000) });
+    const failed = await h.waitForStatus(huge.id, ['Success', 'Error'], 60_000);
+    assert.equal(failed.status, 'Error');
+    const target = Object.values(failed.results ?? {})[0]!;
+    assert.match((await h.stats(target.job_id)).last_error ?? '', /at most 65536/);
+    // 40 reports of 60 KB: 2.4 MB together, past Temporal's 2 MB memo limit had the parent kept them,
+    // and past gRPC's default 4 MB answer when the report lists the targets with their memos.
+    const many = await batch({ count: 40, pool_size: 12, tag: 'y'.repeat(60_000) });
+    const done = await h.waitForStatus(many.id, ['Success', 'Error', 'Stopped'], 120_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.equal(Object.keys(done.results ?? {}).length, 40);
+    const reported = await report(many.id);
+    assert.equal(reported.targets.t39?.results.value?.[0]?.labels.tag?.length, 60_000, 'the report stays with the target job');
+  });
+
   it('stop of an execution stops its running targets and starts no more', async () => {
     const job = await batch({ count: 12, hold_ms: 20_000, pool_size: 3 });
     // A running fan-out's children are found by their UpstreamJobId (its stats list them once it ends).
@@ -239,6 +256,14 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     for (const id of running.sub_jobs!) assert.equal((await h.waitForStatus(id, ['Stopped'], 30_000)).status, 'Stopped');
     assert.equal(stopped.sub_jobs?.length, 3);
     assert.equal((await h.client.workflow.count(`UpstreamJobId = '${job.id}'`)).count, 3);
+    // No target of the stopped execution reported: each target's latest stays the one it last reported.
+    await waitFor(
+      async () => (await h.client.workflow.count(`WorkflowId = '${job.id}' AND ExecutionStatus != 'Running'`)).count,
+      (n) => n === 1,
+      { what: 'the stopped execution closed in visibility' },
+    );
+    const latest = samples(await scrape(), 'test_batch_value').filter((s) => s.labels?.execution_id === 'latest');
+    assert.ok(latest.length > 0, 'targets keep their latest report after an execution that reported nothing');
   });
 
   for (const [label, parameters, mentions] of [

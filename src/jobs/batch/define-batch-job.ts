@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { defineJob, type JobDefinition } from '../define-job.js';
 import type { JobContext } from '../job-context.js';
-import { checkEventReason, checkGaugeDefinitions, checkReport, type GaugeDefinition, type ReportBody, type TargetEvent } from './report.js';
+import {
+  checkEventReason,
+  checkGaugeDefinitions,
+  checkReport,
+  checkSummarySize,
+  type GaugeDefinition,
+  type ReportBody,
+  type TargetEvent,
+} from './report.js';
 
 /** What one target's run gets besides the job context. */
 export interface TargetContext extends JobContext {
@@ -52,7 +60,7 @@ export interface BatchJobSpec<S extends z.ZodObject> {
  * the execution, and `<name>_TARGET`, one target's run (a job of its own, upstream = the execution).
  */
 export function defineBatchJob<S extends z.ZodObject>(spec: BatchJobSpec<S>): [JobDefinition, JobDefinition] {
-  checkGaugeDefinitions(spec.name, spec.gauges);
+  checkGaugeDefinitions(spec.name, spec.gauges, spec.metricsPrefix ?? spec.name.toLowerCase());
   const childName = `${spec.name}_TARGET`;
   const executionParams = spec.params.extend({
     pool_size: z.number().int().min(1).max(1000).optional(),
@@ -102,11 +110,15 @@ export function defineBatchJob<S extends z.ZodObject>(spec: BatchJobSpec<S>): [J
         target: params.target,
         executionId: params.execution_id,
         report(results) {
-          summary.report = checkReport(spec.gauges, results);
+          const report = checkReport(spec.gauges, results);
+          checkSummarySize({ ...summary, report });
+          summary.report = report;
         },
         event(reason, message, options = {}) {
           checkEventReason(reason);
-          summary.events.push({ reason, message, warning: options.warning ?? false, at: Date.now() });
+          const event = { reason, message, warning: options.warning ?? false, at: Date.now() };
+          checkSummarySize({ ...summary, events: [...summary.events, event] });
+          summary.events.push(event);
           ctx.logger[options.warning ? 'warning' : 'info'](`event ${reason}: ${message}`);
         },
         async saveFile(name, bytes) {

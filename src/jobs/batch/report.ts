@@ -29,8 +29,25 @@ const SUFFIX = /^[a-z_][a-z0-9_]*$/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const RESERVED = ['target', 'execution_id'];
 
+/**
+ * The most a target's summary (report, events, file names) may take as JSON. It travels as the
+ * target job's check-in and stays in its memo (Temporal refuses more than 2 MB), which every
+ * listing of an execution's targets reads, 200 at a time: a report too large fails its target
+ * saying so instead of being lost. Thousands of series per target belong in a file.
+ */
+export const MAX_SUMMARY_BYTES = 64 * 1024;
+
+export function checkSummarySize(summary: object): void {
+  const bytes = Buffer.byteLength(JSON.stringify(summary));
+  if (bytes > MAX_SUMMARY_BYTES)
+    throw new Error(
+      `the target's report and events take ${bytes} bytes as JSON; at most ${MAX_SUMMARY_BYTES} (fewer series or events, or save a file)`,
+    );
+}
+
 /** A job's gauge declarations must make valid, distinct Prometheus names; checked when the job is defined. */
-export function checkGaugeDefinitions(name: string, gauges: readonly GaugeDefinition[]): void {
+export function checkGaugeDefinitions(name: string, gauges: readonly GaugeDefinition[], prefix: string): void {
+  if (!SUFFIX.test(prefix)) throw new Error(`job ${name}: metrics prefix ${JSON.stringify(prefix)} is not a Prometheus name`);
   const seen = new Set<string>();
   for (const g of gauges) {
     if (!SUFFIX.test(g.suffix) || seen.has(g.suffix))
