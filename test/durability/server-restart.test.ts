@@ -130,6 +130,14 @@ describe('the embedded server, supervised as npm start runs it', () => {
 
     // A plain server on the same file lets the harness wind down.
     plain = await startDevServer({ cli, ip: '127.0.0.1', port, dbFile });
+    // The harness's connection comes back on its own reconnect schedule (a loaded run once read 503 first).
+    const harness = h;
+    const back = await waitFor(
+      () => harness.request('GET', `/api/v1/jobs/${accepted.id}`),
+      (r) => r.status !== 503,
+      { timeoutMs: 30_000, what: "the harness's client back on the restarted server" },
+    );
+    assert.equal(back.status, 200);
     assert.equal((await h.stats(accepted.id)).status, 'Success');
   });
 });
