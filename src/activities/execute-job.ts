@@ -179,7 +179,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         return signal();
       },
       // A check-in is shown in stats, hooks and the memo: it never carries the job's secrets.
-      checkin: (message) => checkIns.push(maskSecrets(String(message), secrets)),
+      checkin: (message) => checkIns.push(boundedCheckIn(maskSecrets(String(message), secrets), logger)),
       opCommand: () =>
         interruption === undefined ? undefined : interruption === 'shutdown' || interruption === 'overrun' ? OpCommand.Stop : interruption,
       get: (key) => deps.properties[key],
@@ -322,4 +322,18 @@ function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/**
+ * The most of a check-in kept, in UTF-16 code units. A check-in travels in an update, the job's
+ * state, its memo and its hook event at once: one of a few MB made every workflow task of the job
+ * fail ("message too large"), so the job never moved again and a stop could not reach it.
+ */
+export const MAX_CHECKIN_CHARS = 128 * 1024;
+
+function boundedCheckIn(message: string, logger: { warning(text: string): void }): string {
+  if (message.length <= MAX_CHECKIN_CHARS) return message;
+  logger.warning(`check-in of ${message.length} characters cut to ${MAX_CHECKIN_CHARS}`);
+  const marker = `…[${message.length - MAX_CHECKIN_CHARS} more characters cut]`;
+  return message.slice(0, MAX_CHECKIN_CHARS - marker.length) + marker;
 }

@@ -39,10 +39,17 @@ export const noRetryJob = defineJob({
 export const chattyJob = defineJob({
   name: 'TEST_CHATTY',
   maxFails: 1,
-  params: z.object({ count: z.number().int().min(1).max(10_000), interval_ms: z.number().int().min(0) }).strict(),
+  params: z
+    .object({
+      count: z.number().int().min(1).max(10_000),
+      interval_ms: z.number().int().min(0),
+      /** Characters added to each check-in. */
+      pad: z.number().int().min(0).max(5_000_000).default(0),
+    })
+    .strict(),
   async run(ctx, params) {
     for (let i = 1; i <= params.count; i++) {
-      ctx.checkin(`${i}/${params.count}`);
+      ctx.checkin(`${i}/${params.count}${'x'.repeat(params.pad)}`);
       await ctx.sleep(params.interval_ms);
     }
   },

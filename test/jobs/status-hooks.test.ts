@@ -42,6 +42,23 @@ describe('status hooks, delivered to a real HTTP receiver in order', () => {
     metadata: Record<string, unknown> = { kind: 'Generic' },
   ) => h.submit({ name, parameters, status_hook: receiver.url(hookPath), metadata });
 
+  it('cuts a check-in of megabytes to 128 Ki characters, and the job still ends and says so in its hook', async () => {
+    // 3 MB made every workflow task of the job fail as too large: it read Pending for good and a stop could not reach it.
+    const hookPath = path();
+    const job = await submit('TEST_CHATTY', { count: 2, interval_ms: 0, pad: 3_000_000 }, hookPath);
+    const done = await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 60_000);
+    assert.equal(done.status, 'Success');
+    assert.equal(done.check_in?.length, 128 * 1024);
+    assert.ok(done.check_in?.startsWith('2/2xxx'));
+    assert.match(done.check_in?.slice(-40) ?? '', /x…\[2868931 more characters cut\]$/);
+    const events = await waitFor(
+      async () => receiver.accepted(hookPath),
+      (e) => e.some((x) => x.status === 'Success'),
+      { what: 'the Success hook' },
+    );
+    assert.equal(events[events.length - 1]!.metadata.check_in?.length, 128 * 1024);
+  });
+
   it('sends Running, the check-ins and the final status, in order, with Harbor’s payload', async () => {
     const hookPath = path();
     const job = await submit('TEST_CHATTY', { count: 5, interval_ms: 150 }, hookPath);
