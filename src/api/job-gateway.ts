@@ -80,6 +80,10 @@ export class JobGateway {
     if (request.statusHook) input.statusHook = request.statusHook;
     if (request.scheduleDelay) input.scheduleDelay = request.scheduleDelay;
     if (definition?.fanOut) input.fanOut = true;
+    // A unique job's new run follows its last one: a later revision (hooks and Harbor core order by
+    // it, receivers drop repeated event ids), and, as a retry does, one row in every list.
+    const previous = request.unique ? await this.closedRun(id) : undefined;
+    if (previous) input.revision = Math.max(now, previous.revision + 1);
     try {
       await this.start(input, request.unique ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
     } catch (err) {
@@ -91,7 +95,27 @@ export class JobGateway {
       }
       throw err;
     }
+    if (previous) await this.deleteRun(id, previous.runId);
     return toStats(input, initialState(input));
+  }
+
+  /** The job's last run if it has closed (a running one makes the start answer 409); undefined if there is none. */
+  private async closedRun(id: string): Promise<{ revision: number; runId: string } | undefined> {
+    try {
+      const { state, status, runId } = await this.read(id);
+      return status === 'RUNNING' ? undefined : { revision: state.revision, runId };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Deletes one run of a job (a retried or resubmitted one); best effort, its log lines stay. */
+  private async deleteRun(id: string, runId: string): Promise<void> {
+    const { client } = this.deps;
+    await this.rpc(() =>
+      client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: id, runId } }),
+    ).catch(() => undefined);
   }
 
   async stats(id: string): Promise<JobStats> {
@@ -142,10 +166,7 @@ export class JobGateway {
     }
     // A job is one row in every list: the run it retried goes; the new run counts its own fails,
     // and the old run's lines stay in the job's log.
-    const { client } = this.deps;
-    await this.rpc(() =>
-      client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: id, runId } }),
-    ).catch(() => undefined);
+    await this.deleteRun(id, runId);
   }
 
   /** The hook log of the job's run and of the HookDelivery its revision handed events to; the later record of an event wins. */

@@ -48,9 +48,32 @@ describe('unique jobs', () => {
     );
     const rerun = ((await again.json()) as { job: JobStats }).job;
     assert.equal(rerun.id, first.id);
-    assert.ok(rerun.revision >= done.revision);
+    assert.ok(rerun.revision > done.revision, `the rerun's revision ${rerun.revision} follows ${done.revision}`);
     await h.waitForStatus(first.id, ['Success']);
     await h.waitForStatus(other.id, ['Success']);
     await h.waitForStatus(plain.id, ['Success']);
+  });
+
+  it('a rerun within the same second gets a later revision, and the job stays one row in lists', async () => {
+    const parameters = { duration_ms: 0 };
+    const submit = () =>
+      h.request('POST', '/api/v1/jobs', { job: { name: 'NOOP', parameters, metadata: { kind: 'Generic', unique: true } } });
+    const first = ((await (await submit()).json()) as { job: JobStats }).job;
+    const done = await h.waitForStatus(first.id, ['Success']);
+    const again = await waitFor(submit, (r) => r.status === 202, { what: 'the unique NOOP to be accepted again' });
+    const rerun = ((await again.json()) as { job: JobStats }).job;
+    assert.equal(rerun.id, first.id);
+    assert.ok(rerun.revision > done.revision, `the rerun's revision ${rerun.revision} follows ${done.revision}`);
+    const second = await h.waitForStatus(first.id, ['Success']);
+    assert.equal(second.revision, rerun.revision);
+    const rows = await waitFor(
+      async () =>
+        ((await (await h.request('GET', '/api/v1/jobs?name=NOOP&page_size=100')).json()) as { job: JobStats }[])
+          .map((r) => r.job)
+          .filter((j) => j.id === first.id),
+      (r) => r.length === 1 && r[0]!.revision === rerun.revision,
+      { what: 'one row for the unique job once its first run is deleted' },
+    );
+    assert.equal(rows[0]!.revision, rerun.revision);
   });
 });
