@@ -103,6 +103,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     // Details always carry the revision, so a retry of a different run never resumes this one's progress.
     // A short job's run is a local activity: no heartbeats (its cap bounds it), and none after it timed out.
     let carried: CarriedCheckIn | undefined;
+    /** Set once the workflow says its history has taken its share of check-in updates. */
+    let carryCheckIns = false;
     const beat = () => {
       if (!info.isLocal)
         activity.heartbeat({ revision: input.revision, progress, ...(carried ? { checkIn: carried } : {}) } satisfies RunHeartbeat);
@@ -156,7 +158,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         // A run asked to stop (or whose worker is leaving) reports no more: its workflow is winding
         // the job up, and a report would wait on a workflow task that may not come before the end.
         if (interruption !== undefined) return;
-        if (input.checkIns === 'heartbeat' && reportedRunning !== undefined) {
+        if ((input.checkIns === 'heartbeat' || carryCheckIns) && reportedRunning !== undefined) {
           // Running is reported: later check-ins cost no workflow task. The next regular heartbeat
           // (within a second) carries the newest; a heartbeat of its own would be one more write.
           carried = { message, at };
@@ -164,8 +166,16 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         }
         const sent = report(handle, checkInUpdate, { revision: input.revision, message, at });
         // The check-in that moves the job to Running is its Running report.
-        reportedRunning ??= sent.catch(() => undefined);
-        await sent;
+        reportedRunning ??= sent.then(
+          () => undefined,
+          () => undefined,
+        );
+        if ((await sent)?.carry && !carryCheckIns) {
+          carryCheckIns = true;
+          logger.warning(
+            'the job history has taken its share of check-ins: from now on they show in stats, and the final status hook carries the last',
+          );
+        }
       },
       (err) => logger.warning(`check-in not delivered: ${(err as Error).message}`),
     );
@@ -269,12 +279,13 @@ const REPORT_WAIT_MS = 5_000;
  * A report to the run's workflow, as an update (see job-messages). A run never waits on it longer
  * than REPORT_WAIT_MS: a busy workflow worker must not hold the job up; the report may still land.
  */
-async function report<A>(handle: WorkflowHandle, update: UpdateDefinition<void, [A]>, event: A): Promise<void> {
+async function report<R, A>(handle: WorkflowHandle, update: UpdateDefinition<R, [A]>, event: A): Promise<R> {
   const answered = await within(
-    handle.executeUpdate(update, { args: [event] }).then(() => true),
+    handle.executeUpdate(update, { args: [event] }).then((result) => ({ result })),
     REPORT_WAIT_MS,
   );
   if (answered === undefined) throw new Error(`no answer within ${REPORT_WAIT_MS} ms`);
+  return answered.result;
 }
 
 /** `promise`'s value, or `undefined` once `ms` have passed without one (the promise may still settle later). */

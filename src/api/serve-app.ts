@@ -35,6 +35,7 @@ export function jobTimings(config: Config): JobTimings {
       attemptTimeoutMs: config.job.hook_timeout_seconds * 1000,
     },
     fanOutContinueAfterEvents: config.job.fan_out_history_events,
+    checkInHistoryEvents: config.job.checkin_history_events,
   };
 }
 

@@ -116,6 +116,8 @@ export const JobRuntimeConfig = z
     hook_timeout_seconds: z.number().min(1).max(300).default(10),
     /** A fan-out job (RETENTION, batch jobs) continues as new once its history has this many events. */
     fan_out_history_events: z.number().int().min(100).max(40_000).default(8000),
+    /** Past this many history events a job's check-ins ride on heartbeats instead of updates (and hooks). */
+    checkin_history_events: z.number().int().min(100).max(40_000).default(10_000),
     /** Status hooks go only to these hosts: names, `*.suffix` wildcards, IPs or CIDRs; empty allows any. */
     hook_allowed_hosts: z.array(z.string().min(1).max(253)).max(1000).default([]),
     /** When set, every hook POST carries `X-Jobservice-Signature: sha256=<HMAC-SHA256 of the body, hex>`. */

@@ -82,6 +82,8 @@ export interface JobTimings {
   hooks?: HookTimings;
   /** A fan-out job continues as new once its history has this many events (absent: 8,000). */
   fanOutContinueAfterEvents?: number;
+  /** Past this many history events a run carries its check-ins in heartbeats, not updates (absent: 10,000). */
+  checkInHistoryEvents?: number;
 }
 
 /** The workflow's input: everything fixed at submit time. Recorded in history; evolve by adding optional fields. */

@@ -62,6 +62,7 @@ export const TIMING_DEFAULTS: Readonly<Required<Omit<JobTimings, 'hooks'>>> = Ob
   heartbeatTimeoutMs: 10_000,
   maxRunMs: 24 * 3600 * 1000,
   fanOutContinueAfterEvents: 8000,
+  checkInHistoryEvents: 10_000,
 });
 
 /**

@@ -30,7 +30,11 @@ export const checkInSignal = defineSignal<[CheckInEvent]>('checkIn');
  * The signals stay for runs of older workers.
  */
 export const jobStartedUpdate = defineUpdate<void, [JobStartedEvent]>('reportStarted');
-export const checkInUpdate = defineUpdate<void, [CheckInEvent]>('reportCheckIn');
+/** What a check-in update answers: `carry` once the job's history has taken its share of check-ins. */
+export interface CheckInReply {
+  carry?: boolean;
+}
+export const checkInUpdate = defineUpdate<CheckInReply | undefined, [CheckInEvent]>('reportCheckIn');
 
 /** The live state of the job. */
 export const statsQuery = defineQuery<JobState>('stats');

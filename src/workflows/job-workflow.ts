@@ -52,7 +52,16 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   setHandler(jobStartedUpdate, (event) => {
     if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
   });
-  setHandler(checkInUpdate, (event) => run.checkIn(event));
+  setHandler(checkInUpdate, (event) => {
+    run.checkIn(event);
+    // Each check-in sent as an update costs a dozen history events with a status hook (update,
+    // task, memo, the hook's activity); a job checking in twice a second for hours would reach
+    // Temporal's limit of 51,200 and be terminated. Past the budget (`job.checkin_history_events`,
+    // 10,000; Temporal warns at 10,240) the run carries its check-ins in heartbeats (no events):
+    // stats still show the newest, and the final status hook carries the last.
+    const budget = run.input.timings.checkInHistoryEvents ?? 10_000;
+    return workflowInfo().historyLength >= budget ? { carry: true } : undefined;
+  });
   setHandler(slotGrantedSignal, ({ ticket }) => run.slotGranted(ticket));
   setHandler(launchJobUpdate, (request) => run.launchSubJob(request), {
     validator: (_request) => {
