@@ -375,17 +375,18 @@ for (const served of [false, true]) {
       });
     }
 
-    for (const [label, query] of [
-      ['unknown status', 'status=Done'],
-      ['unknown kind', 'kind=Daily'],
-      ['page_size zero', 'page_size=0'],
-      ['page_size too large', 'page_size=5000'],
-      ['page_number not a number', 'page_number=two'],
-      ['unknown query parameter', 'sort=asc'],
-      ['name with quotes', "name=DEMO'%20OR%20'1'='1"],
+    // The description names the query parameter at fault, as a query's, not the body's.
+    for (const [label, query, mentions] of [
+      ['unknown status', 'status=Done', /^query status: /],
+      ['unknown kind', 'kind=Daily', /^query kind: /],
+      ['page_size zero', 'page_size=0', /^query page_size: /],
+      ['page_size too large', 'page_size=5000', /^query page_size: /],
+      ['page_number not a number', 'page_number=two', /^query page_number: /],
+      ['unknown query parameter', 'sort=asc', /^query: .*sort/],
+      ['name with quotes', "name=DEMO'%20OR%20'1'='1", /^query name: /],
     ] as const) {
       it(`GET /jobs: ${label} → 400`, async () => {
-        await expectError(await h.request('GET', `/api/v1/jobs?${query}`), { name: label, status: 400, code: 10013 });
+        await expectError(await h.request('GET', `/api/v1/jobs?${query}`), { name: label, status: 400, code: 10013, mentions });
       });
     }
 
