@@ -54,8 +54,10 @@ export function garbageCollectionJob(settings: RegistrySettings) {
           const lines = createInterface({ input: stream });
           lines.on('line', (line) => {
             ctx.logger.info(line);
-            if (/blob eligible for deletion|deleting blob/i.test(line)) blobs += 1;
-            if (/manifest eligible for deletion|deleting manifest/i.test(line)) manifests += 1;
+            // The registry prints one "eligible" line per item in a dry run and a real one alike; its
+            // "Deleting …" lines come on top at log level info (its default), so they are not counted.
+            if (/blob eligible for deletion/i.test(line)) blobs += 1;
+            if (/manifest eligible for deletion/i.test(line)) manifests += 1;
           });
           lines.on('close', resolve);
         });
@@ -71,7 +73,10 @@ export function garbageCollectionJob(settings: RegistrySettings) {
       if (code !== 0) throw new Error(`${command[0]} garbage-collect exited with code ${code}`);
       const after = storageDir ? await diskUsage(storageDir) : undefined;
       const freed = before !== undefined && after !== undefined ? Math.max(0, before - after) : undefined;
-      const summary = { freed_bytes: freed ?? null, blobs_deleted: blobs, manifests_deleted: manifests, dry_run: params.dry_run };
+      // A dry run deletes nothing: it says what a real run would delete.
+      const summary = params.dry_run
+        ? { freed_bytes: 0, blobs_deleted: 0, manifests_deleted: 0, blobs_eligible: blobs, manifests_eligible: manifests, dry_run: true }
+        : { freed_bytes: freed ?? null, blobs_deleted: blobs, manifests_deleted: manifests, dry_run: false };
       ctx.logger.info(`garbage collection done: ${JSON.stringify(summary)}`);
       ctx.checkin(JSON.stringify(summary));
     },

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { deleteSchedules } from '../helpers/schedules.js';
@@ -195,4 +197,109 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
       assert.match(body.description, mentions);
     });
   }
+});
+
+interface Hit {
+  path: string;
+  body: string;
+  at: number;
+}
+
+/**
+ * A receiver that answers each path as the test says: a status (and headers), then its body at
+ * once, after `bodyAfterMs`, or `trickle` (a byte a second for 20 s).
+ */
+async function scriptedReceiver(
+  answer: (path: string) => { status: number; headers?: Record<string, string>; bodyAfterMs?: number; trickle?: boolean },
+) {
+  const hits: Hit[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '/';
+      hits.push({ path, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      const { status, headers, bodyAfterMs, trickle } = answer(path);
+      res.writeHead(status, { 'content-type': 'text/plain', ...headers });
+      res.flushHeaders();
+      if (trickle) {
+        let n = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed || ++n > 20) {
+            clearInterval(timer);
+            res.end();
+          } else res.write('.');
+        }, 1000);
+      } else setTimeout(() => res.end(`answered ${status}`), bodyAfterMs ?? 0);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (path: string) => `http://127.0.0.1:${port}/${path}`,
+    hits: (path: string) => hits.filter((x) => x.path === `/${path}`),
+    all: hits,
+    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+  };
+}
+
+describe('WEBHOOK and SLACK as Go’s http.Client sends them (Harbor’s notification jobs)', () => {
+  let h: Harness;
+  let rx: Awaited<ReturnType<typeof scriptedReceiver>>;
+  before(async () => {
+    h = await createHarness({ config: undefined });
+    rx = await scriptedReceiver((path) => {
+      if (path === '/slow') return { status: 200, bodyAfterMs: 5000 };
+      if (path === '/trickle') return { status: 200, trickle: true };
+      if (path === '/limited') return { status: 429 };
+      if (path === '/moved') return { status: 308, headers: { location: '/here' } };
+      if (path === '/loop') return { status: 307, headers: { location: '/loop' } };
+      return { status: 200 };
+    });
+  });
+  after(async () => {
+    await h.close();
+    await rx.close();
+  });
+  const generic = (name: string, parameters: Record<string, unknown>) => h.submit({ name, parameters, metadata: { kind: 'Generic' } });
+
+  it('a 2xx is delivered at its status line: a body that comes late or trickles is neither waited on nor re-sent', async () => {
+    const slow = await generic('WEBHOOK', { address: rx.url('slow'), payload: '{}' });
+    const trickle = await generic('SLACK', { address: rx.url('trickle'), payload: '{}' });
+    // Harbor's 3 s client timeout would also bound a wait on the body: neither job may take the 20 s the trickle does.
+    const [slowDone, trickleDone] = await Promise.all([
+      h.waitForStatus(slow.id, ['Success', 'Error'], 15_000),
+      h.waitForStatus(trickle.id, ['Success', 'Error'], 15_000),
+    ]);
+    assert.deepEqual([slowDone.status, rx.hits('slow').length], ['Success', 1], slowDone.last_error);
+    assert.deepEqual([trickleDone.status, rx.hits('trickle').length], ['Success', 1], trickleDone.last_error);
+  });
+
+  it('SLACK keeps its second’s pause after a refused post too: the next message does not follow a 429 at once', async () => {
+    const a = await generic('SLACK', { address: rx.url('limited'), payload: '{"text":"a"}' });
+    const b = await generic('SLACK', { address: rx.url('fine'), payload: '{"text":"b"}' });
+    assert.equal((await h.waitForStatus(b.id, ['Success', 'Error'], 30_000)).status, 'Success');
+    assert.equal((await h.waitForStatus(a.id, ['Success', 'Error'], 30_000)).status, 'Error');
+    const times = [...rx.hits('limited'), ...rx.hits('fine')].sort((x, y) => x.at - y.at);
+    const gaps = times.slice(1).map((t, i) => ({ from: times[i]!.path, to: t.path, ms: t.at - times[i]!.at }));
+    assert.deepEqual(
+      gaps.filter((g) => g.ms < 900),
+      [],
+      `Slack posts less than a second apart: ${JSON.stringify(gaps)}`,
+    );
+  });
+
+  it('follows a 307/308 redirect with the same POST, and gives up after ten', async () => {
+    const moved = await generic('WEBHOOK', { address: rx.url('moved'), payload: '{"type":"PUSH_ARTIFACT"}' });
+    const done = await h.waitForStatus(moved.id, ['Success', 'Error'], 30_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(
+      rx.hits('here').map((x) => x.body),
+      ['{"type":"PUSH_ARTIFACT"}'],
+    );
+    const loop = await generic('WEBHOOK', { address: rx.url('loop'), payload: '{}' });
+    const looped = await h.waitForStatus(loop.id, ['Success', 'Error'], 60_000);
+    assert.equal(looped.status, 'Error');
+    assert.match(looped.last_error ?? '', /10 redirects/);
+  });
 });

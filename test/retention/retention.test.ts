@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
@@ -37,10 +37,14 @@ describe('RETENTION against a real docker-registry', () => {
 
   before(async () => {
     registry = await startRegistry();
+    // Garbage collection logs at the registry's default level (info, as Debian's and Harbor's
+    // configurations do), where each deletion is reported twice.
+    const gcConfig = `${registry.configPath}.gc.yml`;
+    writeFileSync(gcConfig, readFileSync(registry.configPath, 'utf8').replace('log: {level: error}', 'log: {level: info}'));
     h = await createHarness({
       registry: testRegistry({
         ...DEFAULT_REGISTRY_SETTINGS,
-        garbageCollection: { command: ['docker-registry', 'garbage-collect', registry.configPath], storageDir: registry.storageDir },
+        garbageCollection: { command: ['docker-registry', 'garbage-collect', gcConfig], storageDir: registry.storageDir },
       }),
     });
     const reg = registry.url;
@@ -124,10 +128,17 @@ describe('RETENTION against a real docker-registry', () => {
 
   it('GARBAGE_COLLECTION frees the deleted images’ blobs on disk (a dry run frees nothing); a second waits for the first', async () => {
     const blobs = () => [...storageSnapshot(registry.storageDir).keys()].filter((f) => f.includes('/blobs/')).length;
+    const blobData = () =>
+      [...storageSnapshot(registry.storageDir).keys()].filter((f) => f.includes('/blobs/') && f.endsWith('/data')).length;
     const before = blobs();
+    const dataBefore = blobData();
     const dry = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: { dry_run: true }, metadata: { kind: 'Generic' } });
-    assert.equal((await h.waitForStatus(dry.id, ['Success', 'Error'], 60_000)).status, 'Success');
+    const dryDone = await h.waitForStatus(dry.id, ['Success', 'Error'], 60_000);
+    assert.equal(dryDone.status, 'Success');
     assert.equal(blobs(), before);
+    const drySummary = JSON.parse(dryDone.check_in!) as { blobs_deleted: number; blobs_eligible: number };
+    assert.equal(drySummary.blobs_deleted, 0, dryDone.check_in);
+    assert.ok(drySummary.blobs_eligible > 0, dryDone.check_in);
     const gc = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: { delete_untagged: true }, metadata: { kind: 'Generic' } });
     const again = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: {}, metadata: { kind: 'Generic' } });
     const done = await h.waitForStatus(gc.id, ['Success', 'Error'], 60_000);
@@ -141,8 +152,13 @@ describe('RETENTION against a real docker-registry', () => {
     };
     const [earlier, later] = lineTime(gc.id, 'first') <= lineTime(again.id, 'first') ? [gc.id, again.id] : [again.id, gc.id];
     assert.ok(lineTime(later, 'first') >= lineTime(earlier, 'last'), `${log(earlier)}\n---\n${log(later)}`);
-    const summary = JSON.parse(done.check_in!) as { freed_bytes: number; blobs_deleted: number };
+    const summary = JSON.parse(done.check_in!) as { freed_bytes: number; blobs_deleted: number; manifests_deleted: number };
     assert.ok(summary.freed_bytes > 0, done.check_in);
+    // Each deletion counted once: together the two runs report the blob files they removed.
+    const againSummary = JSON.parse((await h.stats(again.id)).check_in!) as { blobs_deleted: number };
+    assert.equal(summary.blobs_deleted + againSummary.blobs_deleted, dataBefore - blobData(), `${done.check_in}\n${log(gc.id)}`);
+    // The untagged image and the two platform manifests of the deleted index `multi`.
+    assert.equal(summary.manifests_deleted, 3, `the untagged manifests: ${done.check_in}\n${log(gc.id)}`);
     assert.ok(blobs() < before, `${blobs()} blob files left of ${before}`);
     assert.match(log(gc.id), /garbage-collect/);
     assert.equal(await manifestExists(registry.url, 'proj/app', digests.untagged!), false, 'delete_untagged removed the untagged manifest');

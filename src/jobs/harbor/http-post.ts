@@ -6,17 +6,53 @@ export interface PostResult {
   body: string;
 }
 
+/** Go's http.Client gives up after ten redirects. */
+const MAX_REDIRECTS = 10;
+/** A refusal's body is kept for the error message only. */
+const MAX_ERROR_BODY = 1000;
+
 /**
- * One POST, as Harbor's notification jobs send it: the body as given, the headers as given, a
- * timeout, and certificate checks off only when asked (`skip_cert_verify`). Aborts with `signal`.
+ * One POST, as Harbor's notification jobs send it (Go's http.Client with a `Timeout`): the body and
+ * headers as given, certificate checks off only when asked (`skip_cert_verify`), 307/308 redirects
+ * followed with the same body (Authorization dropped when the host changes, as Go does). One
+ * deadline covers the whole exchange; a 2xx is done at its status line (Harbor reads no body of
+ * it), so a receiver that answers at once and trickles its body is neither waited on nor re-sent.
  */
-export function postOnce(
+export async function postOnce(
   url: string,
   body: string,
   headers: Record<string, string | string[]>,
   options: { timeoutMs: number; insecure?: boolean; signal?: AbortSignal },
 ): Promise<PostResult> {
-  const target = new URL(url);
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  let target = new URL(url);
+  let sent = headers;
+  for (let hop = 0; ; hop++) {
+    const answer = await exchange(target, body, sent, options.insecure ?? false, signal).catch((err: unknown) => {
+      if (deadline.aborted && !options.signal?.aborted) throw new Error(`no answer within ${options.timeoutMs / 1000} s`);
+      throw err;
+    });
+    if ((answer.status !== 307 && answer.status !== 308) || answer.location === undefined) return answer;
+    if (hop === MAX_REDIRECTS) throw new Error(`stopped after ${MAX_REDIRECTS} redirects`);
+    const next = new URL(answer.location, target);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') return answer;
+    if (next.host !== target.host) sent = withoutAuthorization(sent);
+    target = next;
+  }
+}
+
+function withoutAuthorization(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+}
+
+function exchange(
+  target: URL,
+  body: string,
+  headers: Record<string, string | string[]>,
+  insecure: boolean,
+  signal: AbortSignal,
+): Promise<PostResult & { location?: string }> {
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     const req = send(
@@ -24,18 +60,31 @@ export function postOnce(
       {
         method: 'POST',
         headers: { 'content-length': Buffer.byteLength(body), ...headers },
-        timeout: options.timeoutMs,
-        ...(target.protocol === 'https:' ? { rejectUnauthorized: !options.insecure } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
+        ...(target.protocol === 'https:' ? { rejectUnauthorized: !insecure } : {}),
+        signal,
       },
       (res) => {
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (status >= 200 && status <= 299) {
+          // Done: the rest of the body is read and dropped; the deadline may still cut it (no one waits).
+          res.on('error', () => undefined);
+          res.resume();
+          resolve({ status, body: '' });
+          return;
+        }
         const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8').slice(0, 1000) }));
+        let kept = 0;
+        res.on('data', (c: Buffer) => {
+          if (kept < MAX_ERROR_BODY) chunks.push(c);
+          kept += c.length;
+        });
+        res.on('end', () =>
+          resolve({ status, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY), ...(location ? { location } : {}) }),
+        );
         res.on('error', reject);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
     req.on('error', reject);
     req.end(body);
   });

@@ -98,8 +98,13 @@ export function slackJob(settings: NotificationSettings) {
     maxConcurrency: 1,
     params: NotificationParams,
     async run(ctx, params) {
-      await post(ctx, settings, params, { ...(params.header ?? {}), 'Content-Type': ['application/json'] });
-      await ctx.sleep(settings.slackPauseMs);
+      // The pause follows a refused post too (Harbor sleeps whatever the outcome): a 429 is Slack's
+      // rate limit, and the next message, in this slot, must not go straight after it.
+      try {
+        await post(ctx, settings, params, { ...(params.header ?? {}), 'Content-Type': ['application/json'] });
+      } finally {
+        if (!ctx.signal.aborted) await ctx.sleep(settings.slackPauseMs);
+      }
     },
   });
 }
