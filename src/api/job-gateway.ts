@@ -24,7 +24,8 @@ import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, hookLogQuery, stopSignal } from '../workflows/job-messages.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
 import { jobView, reconcile, withLiveRun, type PendingRun } from '../views/job-view.js';
-import { ApiError, conflict, notFound } from './api-error.js';
+import { ApiError, badRequest, conflict, notFound } from './api-error.js';
+import { describeIssues } from './describe-issues.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { newJobId } from './new-job-id.js';
 import { readPage } from './visibility-page.js';
@@ -150,12 +151,23 @@ export class JobGateway {
         `job ${id} is ${stats.status} but its workflow is still winding up (its last hooks, or a run that ignored the stop and still runs); retry once it has closed`,
       );
     }
-    // A retry runs under today's retry policy and limit of its type, as a new submit would.
-    const { concurrency, retry } = this.deps.registry.startPolicy(input.name);
+    // A retry is a new run of today's job type: its parameters are checked, and it runs under the
+    // type's retry policy, limit and cap, as a new submit would.
+    const definition = this.deps.registry.get(input.name);
+    if (!definition) {
+      throw badRequest(`job ${id} cannot be retried: no job named ${JSON.stringify(input.name)} is deployed now`);
+    }
+    const checked = definition.params.safeParse(input.parameters);
+    if (!checked.success) {
+      throw badRequest(`job ${id} cannot be retried: today's ${input.name} refuses its parameters: ${describeIssues(checked.error)}`);
+    }
+    const { concurrency, retry, shortCapMs } = this.deps.registry.startPolicy(input.name, input.parameters);
     const retried: JobInput = { ...input, retry, revision: Math.max(nowSec(), state.revision + 1) };
     delete retried.scheduleDelay;
     delete retried.concurrency;
+    delete retried.shortCapMs;
     if (concurrency !== undefined) retried.concurrency = concurrency;
+    if (shortCapMs !== undefined) retried.shortCapMs = shortCapMs;
     const succeeded = Object.entries(state.results ?? {}).filter(([, r]) => r.status === JobStatus.Success);
     if (input.fanOut && succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
     try {
