@@ -229,6 +229,22 @@ export class JobRun {
   /** A run that ignored a stop past the grace period: it still holds a worker slot until it returns. */
   private abandoned: (() => boolean) | undefined;
 
+  /** Whether the run started by runInScope has returned (its queue slot given back on the way out). */
+  private inScopeSettled: (() => boolean) | undefined;
+
+  /**
+   * The workflow itself was cancelled (Web UI, CLI) while a run was in its scope: that scope is
+   * cancelled with it, and the workflow would close before the run's way out gives its queue slot
+   * back, holding the type's limit until the queue's next probe. The run gets the stop grace period
+   * to return, and its slot goes back regardless, as for a stop.
+   */
+  async settleCancelledRun(): Promise<void> {
+    if (!patched('cancelled-run-gives-its-slot-back')) return;
+    const settled = this.inScopeSettled;
+    if (settled && !settled()) await condition(settled, this.input.timings.stopGraceMs);
+    if (this.slot) await this.releaseSlot();
+  }
+
   /** One run of the job's code: its activity, or for a fan-out job its plan and then its child jobs. */
   runOnce(): Promise<RunOutcome> {
     return this.runsShortAlone ? this.runShortOnce() : this.runInScope(false);
@@ -287,6 +303,7 @@ export class JobRun {
           settled = { kind: 'failed', message: this.failureMessage(err) };
         },
       );
+    this.inScopeSettled = () => settled !== undefined;
     await condition(() => settled !== undefined || this.op !== undefined);
     if (settled !== undefined) return settled;
     scope.cancel();

@@ -100,6 +100,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
     if (!isCancellation(err)) throw err;
     await CancellationScope.nonCancellable(async () => {
       run.ask(OpCommand.Cancel);
+      await run.settleCancelledRun();
       await run.finishWithOp(run.op ?? OpCommand.Cancel);
       if (run.hasWrapUp) await run.wrapUp();
     });

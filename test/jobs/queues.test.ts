@@ -163,6 +163,24 @@ describe('job queues: pause, resume, stop, per-type limits across workers', () =
     }
   });
 
+  it('a holder cancelled from the Web UI or CLI (a workflow cancel) gives its slot back as it ends', async () => {
+    const holders = [await h.submit(demo('demo-cancel-0', 120_000)), await h.submit(demo('demo-cancel-1', 120_000))];
+    for (const holder of holders) await h.waitForStatus(holder.id, ['Running']);
+    const next = await h.submit(demo('demo-cancel-next', 0));
+    await waitFor(
+      () => queueState('DEMO'),
+      (q) => q.waiting.some((e) => e.jobId === next.id),
+      { what: 'the next DEMO waiting' },
+    );
+    await h.client.workflow.getHandle(holders[0]!.id).cancel();
+    assert.equal((await h.waitForStatus(holders[0]!.id, ['Cancelled', 'Stopped', 'Success', 'Error'])).status, 'Cancelled');
+    // The queue's own probe of a silent holder comes only after minutes: well within them.
+    assert.equal((await h.waitForStatus(next.id, ['Success', 'Error'], 30_000)).status, 'Success');
+    assert.ok(!(holders[0]!.id in (await queueState('DEMO')).running), 'the cancelled job holds no slot');
+    await h.request('POST', `/api/v1/jobs/${holders[1]!.id}`, { action: 'stop' });
+    await h.waitForStatus(holders[1]!.id, ['Stopped']);
+  });
+
   it('a run started without its type’s limit (an older schedule’s or retry’s) still waits for a slot, and keeps the limit', async () => {
     const holders = [await h.submit(demo('demo-holder-0', 6000)), await h.submit(demo('demo-holder-1', 6000))];
     await waitFor(
