@@ -194,13 +194,23 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         interruption === undefined ? undefined : interruption === 'shutdown' || interruption === 'overrun' ? OpCommand.Stop : interruption,
       get: (key) => deps.properties[key],
       launchJob: async (request) => {
+        // A short run holds its workflow's task until it returns, so the launch (an update to that
+        // workflow) could not be handled before the run's cap: say so rather than overrun it.
+        if (info.isLocal) throw new Error(`launchJob: ${input.name} is a short job; a job that launches sub jobs cannot be short`);
         const sub = deps.registry.get(request.name);
         if (!sub) throw new Error(`launchJob: no job named ${request.name} is registered`);
         const parameters = request.parameters ?? {};
         const checked = sub.params.safeParse(parameters);
         if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
         const id = await handle.executeUpdate(launchJobUpdate, {
-          args: [{ name: request.name, parameters, ...deps.registry.startPolicy(request.name, parameters) }],
+          args: [
+            {
+              name: request.name,
+              parameters,
+              ...deps.registry.startPolicy(request.name, parameters),
+              ...(sub.fanOut ? { fanOut: true } : {}),
+            },
+          ],
         });
         logger.info(`launched sub job ${request.name} ${id}`);
         return id;

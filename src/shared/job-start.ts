@@ -121,6 +121,7 @@ export function childJobInput(
     concurrency?: number;
     shortCapMs?: number;
     target?: string;
+    fanOut?: boolean;
   },
   id: string,
   now: number,
@@ -140,5 +141,6 @@ export function childJobInput(
   if (request.target !== undefined) child.fanOutTarget = request.target;
   if (request.concurrency !== undefined) child.concurrency = request.concurrency;
   if (request.shortCapMs !== undefined) child.shortCapMs = request.shortCapMs;
+  if (request.fanOut) child.fanOut = true;
   return child;
 }

@@ -50,6 +50,8 @@ export interface LaunchJobRequest {
   concurrency?: number;
   /** The sub job is short: its cap. */
   shortCapMs?: number;
+  /** The sub job's type fans out (RETENTION, batch jobs): its run plans child jobs. */
+  fanOut?: boolean;
 }
 /** Sent by a running job's activity: start a sub job as a child workflow; answers its id. */
 export const launchJobUpdate = defineUpdate<string, [LaunchJobRequest]>('launchJob');

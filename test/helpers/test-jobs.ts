@@ -80,6 +80,27 @@ export const parentJob = defineJob({
   },
 });
 
+/** Launches a TEST_BATCH, a fan-out type, as its sub job and checks in its id. */
+export const batchParentJob = defineJob({
+  name: 'TEST_BATCH_PARENT',
+  maxFails: 1,
+  params: z.object({ count: z.number().int().min(0).max(20) }).strict(),
+  async run(ctx, params) {
+    ctx.checkin(await ctx.launchJob({ name: 'TEST_BATCH', parameters: { count: params.count } }));
+  },
+});
+
+/** A short job that tries to launch a DEMO. */
+export const shortParentJob = defineJob({
+  name: 'TEST_SHORT_PARENT',
+  maxFails: 1,
+  short: { capMs: 3000 },
+  params: z.object({}).strict(),
+  async run(ctx) {
+    await ctx.launchJob({ name: 'DEMO', parameters: { image: 'demo-child', step_ms: 0, hold_ms: 0 } });
+  },
+});
+
 /** A periodic execution that succeeds on even seconds of its nominal time and fails on odd ones. */
 export const flipJob = defineJob({
   name: 'TEST_FLIP',
@@ -213,6 +234,8 @@ export function testRegistry(
       chattyJob,
       propertyJob,
       parentJob,
+      batchParentJob,
+      shortParentJob,
       flipJob,
       secretsJob,
       shortJob,

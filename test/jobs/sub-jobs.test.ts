@@ -36,6 +36,24 @@ describe('sub jobs (ctx.launchJob)', () => {
     assert.equal(found.count, 2);
   });
 
+  it('a sub job of a fan-out type (a batch job, RETENTION) runs as that type does when submitted', async () => {
+    const parent = await h.submit({ name: 'TEST_BATCH_PARENT', parameters: { count: 2 }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(parent.id, ['Success', 'Error'], 30_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    const child = await h.waitForStatus(done.sub_jobs![0]!, ['Success', 'Error', 'Stopped'], 60_000);
+    assert.equal(child.status, 'Success', child.last_error);
+    assert.equal(child.upstream_job_id, parent.id);
+    assert.equal(child.sub_jobs?.length, 2, 'the batch fanned out to its two targets');
+  });
+
+  it('a short job that launches a sub job fails at once, saying why, and launches nothing', async () => {
+    const parent = await h.submit({ name: 'TEST_SHORT_PARENT', parameters: {}, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(parent.id, ['Success', 'Error', 'Stopped'], 30_000);
+    assert.equal(done.status, 'Error');
+    assert.match(done.last_error ?? '', /a job that launches sub jobs cannot be short/);
+    assert.deepEqual(done.sub_jobs ?? [], []);
+  });
+
   it('passes a stop of the parent on to its running sub jobs', async () => {
     const parent = await h.submit({
       name: 'TEST_PARENT',
