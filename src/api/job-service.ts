@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { readLogTail } from '../logs/log-reader.js';
+import { openLogTail } from '../logs/log-reader.js';
 import { followLog } from '../logs/log-follow.js';
 import { jobLogPath } from '../logs/job-log-path.js';
 import { stat } from 'node:fs/promises';
@@ -141,10 +141,10 @@ export class JobService {
     }
   }
 
-  async log(id: string): Promise<Buffer> {
+  async log(id: string): Promise<{ body: ReadableStream<Uint8Array>; length: number }> {
     const { logDir, maxLogBytes, gateway } = this.deps;
     if (!logDir) throw notFound(`no FILE job logger is configured, so job ${id} has no log to read`);
-    const log = await readLogTail(logDir, id, maxLogBytes);
+    const log = await openLogTail(logDir, id, maxLogBytes);
     if (log !== undefined) return log;
     throw notFound((await gateway.exists(id)) ? `job ${id} has not written a log yet` : id);
   }

@@ -1,11 +1,19 @@
 import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { jobLogPath } from './job-log-path.js';
 
 /**
- * The tail of a job's FILE log, at most `maxBytes` (0 = all); undefined when there is no log.
- * Only ids of the issued form reach the file system, so no path can escape the directory.
+ * The tail of a job's FILE log, at most `maxBytes` (0 = all), as a stream of its bytes as written;
+ * undefined when there is no log. Streamed, not read whole: a log may exceed what a string (512
+ * MiB) or a buffer holds, and a tail that starts mid-character must stay the bytes it is, as
+ * Harbor serves it. Only ids of the issued form reach the file system, so no path can escape the
+ * directory.
  */
-export async function readLogTail(dir: string, jobId: string, maxBytes: number): Promise<Buffer | undefined> {
+export async function openLogTail(
+  dir: string,
+  jobId: string,
+  maxBytes: number,
+): Promise<{ body: ReadableStream<Uint8Array>; length: number } | undefined> {
   const path = jobLogPath(dir, jobId);
   if (!path) return undefined;
   let handle;
@@ -18,10 +26,23 @@ export async function readLogTail(dir: string, jobId: string, maxBytes: number):
   try {
     const { size } = await handle.stat();
     const length = maxBytes > 0 ? Math.min(size, maxBytes) : size;
-    const buffer = Buffer.alloc(length);
-    await handle.read(buffer, 0, length, size - length);
-    return buffer;
-  } finally {
+    // The stream closes the file when it ends or is cancelled; it reads no further than `size`,
+    // so a log still growing answers the length it had.
+    if (length === 0) {
+      await handle.close();
+      return { body: new Blob([]).stream(), length };
+    }
+    const stream = handle.createReadStream({ start: size - length, end: size - 1 });
+    return { body: Readable.toWeb(stream) as ReadableStream<Uint8Array>, length };
+  } catch (err) {
     await handle.close();
+    throw err;
   }
+}
+
+/** The whole tail in memory, for callers that know it is small. */
+export async function readLogTail(dir: string, jobId: string, maxBytes: number): Promise<Buffer | undefined> {
+  const tail = await openLogTail(dir, jobId, maxBytes);
+  if (!tail) return undefined;
+  return Buffer.from(await new Response(tail.body).arrayBuffer());
 }

@@ -38,6 +38,12 @@ describe('job logs over the API', () => {
     const tail = await (await h.request('GET', `/api/v1/jobs/${id}/log`)).text();
     assert.equal(Buffer.byteLength(tail), cap);
     assert.ok(tail.endsWith('THE END\n'));
+
+    // The tail is the log's bytes as written, even when the cap cuts a character in two.
+    const written = Buffer.from(`${'é'.repeat(3000)}THE END!\n`);
+    writeFileSync(join(h.logDir, `${id}.log`), written);
+    const bytes = Buffer.from(await (await h.request('GET', `/api/v1/jobs/${id}/log`)).arrayBuffer());
+    assert.deepEqual(bytes, written.subarray(written.length - cap));
   });
   it('follow=1 streams the log as it grows and ends with the job; unknown query parameters are a 400', async () => {
     const { id } = await h.submit({

@@ -74,8 +74,13 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
       // The same text/plain answer as without follow, only streamed; Hono's typing knows no stream of text.
       return streamed as unknown as ReturnType<typeof c.text<string, 200>>;
     }
-    const log = await service.log(id);
-    return c.text(log.toString('utf8'), 200);
+    // The bytes as written, streamed: a log may be larger than a string can hold.
+    const { body, length } = await service.log(id);
+    const tail = new Response(body, {
+      status: 200,
+      headers: { 'content-type': 'text/plain; charset=UTF-8', 'content-length': String(length) },
+    });
+    return tail as unknown as ReturnType<typeof c.text<string, 200>>;
   });
 
   app.openapi(jobReportRoute, async (c) => {
