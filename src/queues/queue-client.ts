@@ -3,7 +3,7 @@ import type { EnterQueueInput } from '../activities/types.js';
 import { MEMO_QUEUE, queueWorkflowId, type QueueAction, type QueueGate } from '../shared/job-queue.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { JobQueue } from '../workflows/job-queue-workflow.js';
-import { acquireSlotSignal, queueControlUpdate, type QueueControlResult } from '../workflows/queue-messages.js';
+import { acquireSlotSignal, queueControlUpdate, queueLimitSignal, type QueueControlResult } from '../workflows/queue-messages.js';
 
 /** A type's queue as its memo has it; undefined when the type has no queue (never paused, no limit, or terminated). */
 export async function readQueueGate(client: Client, taskQueue: string, jobType: string): Promise<QueueGate | undefined> {
@@ -47,4 +47,25 @@ export async function controlQueue(client: Client, taskQueue: string, jobType: s
       workflowIdConflictPolicy: 'USE_EXISTING',
     }),
   });
+}
+
+/**
+ * A worker starting tells each of its types' queues (where one is open) the limit its
+ * configuration gives the type, so runs already waiting follow a limit lifted, raised or added.
+ * Queues that hold the same limit are left alone.
+ */
+export async function applyQueueLimits(client: Client, taskQueue: string, limits: ReadonlyMap<string, number | undefined>): Promise<void> {
+  await Promise.all(
+    [...limits].map(async ([jobType, limit]) => {
+      const gate = await readQueueGate(client, taskQueue, jobType);
+      if (gate === undefined || gate.limit === limit) return;
+      await client.workflow
+        .getHandle(queueWorkflowId(taskQueue, jobType))
+        .signal(queueLimitSignal, limit === undefined ? {} : { limit })
+        .catch((err: unknown) => {
+          // Closed since it was read: the next run that must wait starts a queue with today's limit.
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        });
+    }),
+  );
 }

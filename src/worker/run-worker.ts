@@ -8,6 +8,7 @@ import type { NativeConnection } from '@temporalio/worker';
 import { connectNative } from '../temporal/connect.js';
 import type { TemporalTarget } from '../temporal/connection-options.js';
 import { createJobWorker } from './create-worker.js';
+import { applyQueueLimits } from '../queues/queue-client.js';
 import { serveMetrics } from '../metrics/metrics-server.js';
 
 export interface RunningWorker {
@@ -37,6 +38,11 @@ export async function startWorker(
     taskQueue: target.taskQueue,
     namespace: target.namespace,
   });
+  // Runs already waiting in a type's queue follow today's limit of the type (not fatal: a run
+  // entering the queue sets it too).
+  await applyQueueLimits(client, target.taskQueue, new Map(registry.names().map((name) => [name, registry.concurrencyLimit(name)]))).catch(
+    (err: unknown) => log.warning(`could not give the job queues today's limits: ${(err as Error).message}`),
+  );
   const logDir = fileLogDir(config.job_loggers);
   const sweeper = config.job_loggers.find((l) => l.name === 'FILE')?.sweeper;
   const stopSweeper =

@@ -13,7 +13,14 @@ import { fencedOut, MEMO_QUEUE, QUEUE_ACTIONS, QueueAction, type QueueGate, type
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { nowSec } from '../shared/time.js';
 import { stopSignal } from './job-messages.js';
-import { acquireSlotSignal, queueControlUpdate, queueStateQuery, releaseSlotSignal, slotGrantedSignal } from './queue-messages.js';
+import {
+  acquireSlotSignal,
+  queueControlUpdate,
+  queueLimitSignal,
+  queueStateQuery,
+  releaseSlotSignal,
+  slotGrantedSignal,
+} from './queue-messages.js';
 
 export interface JobQueueInput {
   jobType: string;
@@ -66,6 +73,16 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
     delete q.running[entry.jobId];
     const at = q.waiting.findIndex((e) => e.at > entry.at || (e.at === entry.at && e.jobId > entry.jobId));
     q.waiting.splice(at < 0 ? q.waiting.length : at, 0, entry);
+    dirty = true;
+  });
+  // A limit lifted or raised in configuration reaches the runs already waiting: without it they
+  // would stay held to the old limit until a run of the type entered the queue again (a type
+  // without a limit never does).
+  setHandler(queueLimitSignal, ({ limit }) => {
+    if (limit === q.limit) return;
+    if (limit === undefined) delete q.limit;
+    else q.limit = limit;
+    gateChanged = true;
     dirty = true;
   });
   setHandler(releaseSlotSignal, ({ jobId, ticket }) => {

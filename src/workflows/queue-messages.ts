@@ -8,6 +8,9 @@ export interface AcquireSlotRequest extends QueueEntry {
 /** A run asks its type's queue for a slot; the queue answers with `slotGranted` to the job's workflow. */
 export const acquireSlotSignal = defineSignal<[AcquireSlotRequest]>('acquireSlot');
 
+/** Sent by a worker as it starts: its configuration's limit of the queue's type (absent: none). */
+export const queueLimitSignal = defineSignal<[{ limit?: number }]>('setLimit');
+
 /** A run gives back its slot, or its place in line (a stopped job that was waiting). */
 export const releaseSlotSignal = defineSignal<[{ jobId: string; ticket: string }]>('releaseSlot');
 

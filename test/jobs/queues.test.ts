@@ -445,3 +445,41 @@ describe('a JobQueue that continues as new', () => {
     for (const id of [workflowId, waiter!]) await h.client.workflow.getHandle(id).terminate('test over');
   });
 });
+
+/** An operator changes `job.concurrency_limits` and restarts the service while runs wait in line. */
+describe('a limit changed in configuration', () => {
+  const harnesses: Harness[] = [];
+  after(async () => {
+    for (const h of harnesses.reverse()) await h.close();
+  });
+  const limited = (config: ReturnType<typeof testConfig>) =>
+    createHarness({
+      config,
+      registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: config.job.concurrency_limits }),
+    });
+
+  it('reaches the runs already waiting: lifted, they start beside the holder', async () => {
+    const config = testConfig({ job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, concurrency_limits: { DEMO: 1 } } });
+    const before = await limited(config);
+    harnesses.push(before);
+    const holder = await before.submit(demo('demo-holder', 120_000));
+    await before.waitForStatus(holder.id, ['Running']);
+    const waiting = [await before.submit(demo('demo-w1', 0)), await before.submit(demo('demo-w2', 0))];
+    const queueId = queueWorkflowId(config.temporal.task_queue, 'DEMO');
+    await waitFor(
+      () => before.client.workflow.getHandle(queueId).query(queueStateQuery) as Promise<QueueState>,
+      (q) => q.waiting.length === 2,
+      { what: 'two DEMO runs in line' },
+    );
+    await before.stopWorker();
+    // The same service restarted with the limit lifted (`concurrency_limits: {DEMO: 0}`).
+    const after = await limited(testConfig({ ...config, job: { ...config.job, concurrency_limits: { DEMO: 0 } } }));
+    harnesses.push(after);
+    for (const job of waiting) assert.equal((await after.waitForStatus(job.id, ['Success', 'Error'], 30_000)).status, 'Success');
+    assert.equal((await after.stats(holder.id)).status, 'Running', 'the holder still runs: the waiting runs did not wait for it');
+    const q = (await after.client.workflow.getHandle(queueId).query(queueStateQuery)) as QueueState;
+    assert.equal(q.limit, undefined);
+    await after.request('POST', `/api/v1/jobs/${holder.id}`, { action: 'stop' });
+    await after.waitForStatus(holder.id, ['Stopped']);
+  });
+});
