@@ -441,17 +441,23 @@ export function poolHealth(heartbeatAt: number, now: number): 'Healthy' | 'Dead'
   return now - heartbeatAt <= POOL_DEAD_AFTER_SECONDS ? 'Healthy' : 'Dead';
 }
 
-/** The visibility filter for a status, including workflows closed from outside (see `reconcile`). */
+/**
+ * The visibility filter for a status, as `reconcile` reads a row: the job's own status once it is
+ * final (a workflow closed from outside after that, while it drained its hooks or outlived an
+ * abandoned run, keeps it), and the execution's status for a workflow closed before its job was.
+ */
 function statusClause(status: JobStatus): string {
+  const unfinished = `JobStatus IN ('Pending', 'Scheduled', 'Running')`;
+  const closedEarly = (executionStatuses: string) => `(ExecutionStatus IN (${executionStatuses}) AND ${unfinished})`;
   switch (status) {
     case JobStatus.Stopped:
-      return `(JobStatus = 'Stopped' OR ExecutionStatus = 'Terminated')`;
+      return `(JobStatus = 'Stopped' OR ${closedEarly(`'Terminated'`)})`;
     case JobStatus.Cancelled:
-      return `(JobStatus = 'Cancelled' OR ExecutionStatus = 'Canceled')`;
+      return `(JobStatus = 'Cancelled' OR ${closedEarly(`'Canceled'`)})`;
     case JobStatus.Error:
-      return `(JobStatus = 'Error' OR ExecutionStatus IN ('Failed', 'TimedOut'))`;
+      return `(JobStatus = 'Error' OR ${closedEarly(`'Failed', 'TimedOut'`)})`;
     case JobStatus.Success:
-      return `JobStatus = 'Success'`;
+      return `(JobStatus = 'Success' OR ${closedEarly(`'Completed'`)})`;
     default:
       return `(JobStatus = '${status}' AND ExecutionStatus = 'Running')`;
   }

@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   CancellationScope,
+  CancelledFailure,
   ChildWorkflowFailure,
   makeContinueAsNewFunc,
   ParentClosePolicy,
@@ -94,7 +95,13 @@ async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, re
   } catch (err) {
     const cause = err instanceof ChildWorkflowFailure ? err.cause : err;
     if (cause instanceof ApplicationFailure) state = cause.details?.[0] as JobState | undefined;
-    status = cause instanceof TerminatedFailure ? JobStatus.Stopped : (state?.status ?? JobStatus.Error);
+    // Closed from outside (Web UI, CLI): read as GET reads the target (`reconcile`).
+    status =
+      cause instanceof TerminatedFailure
+        ? JobStatus.Stopped
+        : cause instanceof CancelledFailure
+          ? JobStatus.Cancelled
+          : (state?.status ?? JobStatus.Error);
   }
   const summary = scalars(parseSummary(state?.check_in));
   results[target.target] = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };

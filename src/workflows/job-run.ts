@@ -487,9 +487,18 @@ export class JobRun {
     return this.outbox !== undefined || this.prunesHistory || this.checksScheduleHealth || this.reportHistory !== undefined;
   }
 
-  /** What every ending does once the status is final: hooks handed on, history pruned. */
-  async wrapUp(): Promise<void> {
-    if (this.outbox) await handOverHooks(this.outbox, this.hookTimings, this.input, this.state.revision);
+  /** Set once wrapUp has run to its end, so a second call (after a cancel) does nothing twice. */
+  private wrappedUp = false;
+
+  /**
+   * What every ending does once the status is final: hooks handed on, history pruned. Without
+   * `drain`, hooks still undelivered are handed on at once (the workflow was cancelled meanwhile,
+   * so its own deliveries have stopped).
+   */
+  async wrapUp({ drain = true }: { drain?: boolean } = {}): Promise<void> {
+    if (this.wrappedUp) return;
+    const timings = drain ? this.hookTimings : { ...this.hookTimings, drainMs: 0 };
+    if (this.outbox) await handOverHooks(this.outbox, timings, this.input, this.state.revision);
     if (this.prunesHistory) await this.pruneHistory();
     if (this.checksScheduleHealth) await this.checkScheduleHealth();
     if (this.reportHistory !== undefined) {
@@ -504,6 +513,7 @@ export class JobRun {
         })
         .catch(() => undefined);
     }
+    this.wrappedUp = true;
   }
 
   /** Whether a run was abandoned after a stop and may still hold a worker slot. */

@@ -1,4 +1,4 @@
-import { allHandlersFinished, CancellationScope, condition, isCancellation, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, CancellationScope, condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { JobStatus, OpCommand, type JobState } from '../shared/job-model.js';
 import { executionInput, expandInput, type StartInput } from '../shared/start-input.js';
 import {
@@ -106,9 +106,20 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
     });
     throw err;
   }
-  if (run.hasWrapUp) await run.wrapUp();
-  if (run.hasAbandonedRun) await run.outliveAbandonedRun();
+  let cancelledWhenFinal = false;
+  try {
+    if (run.hasWrapUp) await run.wrapUp();
+    if (run.hasAbandonedRun) await run.outliveAbandonedRun();
+  } catch (err) {
+    // The job is final: a workflow cancel now (Web UI, CLI) has nothing left to cancel. Its hooks
+    // are still handed over, at once, and only the wait on an abandoned run ends.
+    if (!isCancellation(err) || !patched('final-job-outlives-cancel')) throw err;
+    cancelledWhenFinal = true;
+    await CancellationScope.nonCancellable(() => (run.hasWrapUp ? run.wrapUp({ drain: false }) : Promise.resolve()));
+  }
   // A sub job being launched as the job ends still gets its answer.
-  if (!allHandlersFinished()) await condition(allHandlersFinished);
+  if (!allHandlersFinished()) {
+    await (cancelledWhenFinal ? CancellationScope.nonCancellable(() => condition(allHandlersFinished)) : condition(allHandlersFinished));
+  }
   return run.result();
 }

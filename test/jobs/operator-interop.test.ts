@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
@@ -54,5 +56,114 @@ describe('operator interop: the Web UI and the CLI', () => {
     const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes);
     assert.equal(scheduled?.activityTaskScheduledEventAttributes?.activityType?.name, 'executeJob');
     assert.equal(await description.staticSummary(), 'DEMO job (Generic)');
+  });
+});
+
+/** Operators closing a workflow whose job is already final: it drains its hooks, or outlives a run that ignored its stop. */
+describe('operator interop: closing the workflow of a finished job', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness({
+      config: testConfig({
+        job: {
+          stop_grace_seconds: 1,
+          checkin_min_interval_ms: 200,
+          hook_drain_ms: 30_000,
+          hook_retry_initial_ms: 500,
+          hook_timeout_seconds: 1,
+        },
+      }),
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  const ids = async (query: string) =>
+    ((await (await h.request('GET', `/api/v1/jobs?${query}&name=DEMO&page_size=100`)).json()) as { job: JobStats }[]).map((i) => i.job.id);
+  /** Lists read visibility: wait until it has the workflow closed. */
+  const closedInVisibility = (id: string) =>
+    waitFor(
+      () => h.client.workflow.count(`WorkflowId = '${id}' AND ExecutionStatus != 'Running'`),
+      (r) => r.count === 1,
+      { what: `workflow ${id} closed in visibility` },
+    );
+  /** A DEMO with a status hook nobody answers: Success, its workflow still open while it drains its hooks. */
+  const draining = async (image: string) => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image, step_ms: 0, hold_ms: 0 },
+      status_hook: 'http://127.0.0.1:1/never',
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Success']);
+    assert.equal((await h.client.workflow.getHandle(job.id).describe()).status.name, 'RUNNING');
+    return done;
+  };
+
+  it('a cancel while the job drains its hooks still hands them over; the job stays Success, listed as such only', async () => {
+    const done = await draining('demo-drain-cancel');
+    await h.client.workflow.getHandle(done.id).cancel();
+    await closedInVisibility(done.id);
+    // As any finished job's undelivered hooks: handed in order to `<id>-hooks-<revision>`.
+    const delivery = await waitFor(
+      () => h.client.workflow.count(`WorkflowId = '${done.id}-hooks-${done.revision}'`),
+      (r) => r.count === 1,
+      { what: 'the HookDelivery workflow' },
+    );
+    assert.equal(delivery.count, 1);
+    assert.equal((await h.stats(done.id)).status, 'Success');
+    assert.ok((await ids('status=Success')).includes(done.id));
+    assert.ok(!(await ids('status=Cancelled')).includes(done.id), 'listed under Cancelled too');
+    await h.client.workflow.getHandle(`${done.id}-hooks-${done.revision}`).terminate('test over');
+  });
+
+  it('a terminate while the job drains its hooks leaves it listed under the status GET gives, not under Stopped', async () => {
+    const done = await draining('demo-drain-terminate');
+    await h.client.workflow.getHandle(done.id).terminate('operator');
+    await closedInVisibility(done.id);
+    assert.equal((await h.stats(done.id)).status, 'Success');
+    assert.ok((await ids('status=Success')).includes(done.id));
+    assert.ok(!(await ids('status=Stopped')).includes(done.id), 'listed under Stopped too');
+  });
+
+  it('a cancel of a stopped job that outlives its abandoned run ends the wait; the job stays Stopped, listed as such only', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-abandoned', step_ms: 3000, hold_ms: 0, ignore_stop: true },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Running']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+    assert.equal((await h.client.workflow.getHandle(job.id).describe()).status.name, 'RUNNING', 'the abandoned run keeps it open');
+    await h.client.workflow.getHandle(job.id).cancel();
+    await closedInVisibility(job.id);
+    assert.equal((await h.stats(job.id)).status, 'Stopped');
+    assert.ok((await ids('status=Stopped')).includes(job.id));
+    assert.ok(!(await ids('status=Cancelled')).includes(job.id), 'listed under Cancelled too');
+    // The run that ignored everything still finishes its steps on the worker.
+    await waitFor(
+      async () => readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'),
+      (log) => /run ended after stop/.test(log),
+      { what: 'the abandoned run to return', timeoutMs: 30_000 },
+    );
+  });
+
+  it('a fan-out target cancelled from outside reads Cancelled in its parent’s results, as GET of the target says', async () => {
+    const parent = await h.submit({ name: 'TEST_BATCH', parameters: { count: 2, hold_ms: 15_000 }, metadata: { kind: 'Generic' } });
+    // A target reports no Running; its run has started once its activity is pending.
+    const running = async () => {
+      for await (const e of h.client.workflow.list({ query: `UpstreamJobId = '${parent.id}' AND ExecutionStatus = 'Running'` })) {
+        if (((await h.client.workflow.getHandle(e.workflowId).describe()).raw.pendingActivities?.length ?? 0) > 0) return e.workflowId;
+      }
+      return undefined;
+    };
+    const childId = (await waitFor(running, (id) => id !== undefined, { what: 'a target’s run', timeoutMs: 30_000 }))!;
+    await h.client.workflow.getHandle(childId).cancel();
+    assert.equal((await h.waitForStatus(childId, ['Cancelled', 'Stopped', 'Error', 'Success'])).status, 'Cancelled');
+    const done = await h.waitForStatus(parent.id, ['Success', 'Error', 'Stopped'], 60_000);
+    const inParent = Object.values(done.results ?? {}).find((r) => r.job_id === childId);
+    assert.equal(inParent?.status, 'Cancelled', `the parent's results: ${JSON.stringify(done.results)}`);
   });
 });
