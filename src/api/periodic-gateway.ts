@@ -232,7 +232,16 @@ export class PeriodicGateway {
 
   async pause(stats: JobStats): Promise<void> {
     if (stats.status === JobStatus.Stopped) throw conflict(`periodic job ${stats.id} is stopped`);
-    if (!stats.paused) await this.rpc(() => this.deps.client.schedule.getHandle(stats.id).pause('paused via the jobservice API'));
+    if (stats.paused) return;
+    // A job an operator revived from Stopped still carries the mark: a pause clears it, or the
+    // paused job would read Stopped.
+    await this.rpc(() =>
+      this.deps.client.schedule.getHandle(stats.id).update((schedule) => ({
+        ...schedule,
+        state: { ...schedule.state, paused: true, note: 'paused via the jobservice API' },
+        typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Scheduled),
+      })),
+    );
   }
 
   async resume(stats: JobStats): Promise<void> {
@@ -248,7 +257,7 @@ export class PeriodicGateway {
     const clauses = [`${JobKindKey.name} = '${JobKind.Periodic}'`];
     // Values are validated enums or upper-snake names, so they cannot break out of the quotes.
     if (query.name) clauses.push(`${JobNameKey.name} = '${query.name}'`);
-    if (query.status) clauses.push(`${JobStatusKey.name} = '${query.status}'`);
+    if (query.status) clauses.push(periodicStatusClause(query.status));
     const filter = clauses.join(' AND ');
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(`${SCHEDULER_DIVISION} AND ${filter}`));
@@ -319,8 +328,7 @@ export function scheduleSearchAttributes(name: string, status: JobStatus): Searc
 
 /** A listed periodic job: what a schedule summary says (counts and times come with GET /jobs/{id}). */
 function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStats {
-  const stopped = summary.state.paused && summary.state.note === STOPPED_NOTE;
-  const stats = baseStats(record, stopped);
+  const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE);
   stats.paused = summary.state.paused;
   stats.next_run_times = summary.state.paused
     ? []
@@ -332,6 +340,21 @@ function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStat
 
 function isStopped(description: ScheduleDescription): boolean {
   return description.state.paused && description.state.note === STOPPED_NOTE;
+}
+
+/**
+ * The visibility filter for a status. A stop pauses the schedule and marks it Stopped in one
+ * update; an operator's unpause (`temporal schedule toggle --unpause`) revives the job and leaves
+ * the mark, so a Stopped mark counts only while the schedule is paused (`TemporalSchedulePaused`
+ * is Temporal's own). GET reads the stop's note, which the schedule's state has at once.
+ */
+function periodicStatusClause(status: JobStatus): string {
+  const marked = `${JobStatusKey.name} = '${JobStatus.Stopped}'`;
+  if (status === JobStatus.Stopped) return `(${marked} AND TemporalSchedulePaused = true)`;
+  if (status === JobStatus.Scheduled) {
+    return `(${JobStatusKey.name} = '${JobStatus.Scheduled}' OR (${marked} AND TemporalSchedulePaused = false))`;
+  }
+  return `${JobStatusKey.name} = '${status}'`;
 }
 
 function toPeriodicStats(record: PeriodicRecord, description: ScheduleDescription, active: number): JobStats {

@@ -390,6 +390,57 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal((await h.request('GET', `/api/v1/jobs/${b.id}`)).status, 404);
   });
 
+  it('a stopped job an operator revives with `temporal schedule toggle --unpause` reads Scheduled in GET and lists alike; an API pause keeps it Scheduled', async () => {
+    const job = await periodic('@yearly');
+    assert.equal(await act(job.id, 'stop'), 204);
+    const toggle = spawnSync(
+      process.env.TEST_TEMPORAL_CLI!,
+      [
+        'schedule',
+        'toggle',
+        '--address',
+        h.config.temporal.address!,
+        '--schedule-id',
+        job.id,
+        '--unpause',
+        '--reason',
+        'operator wants it back',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(toggle.status, 0, toggle.stderr);
+    const revived = await h.stats(job.id);
+    assert.deepEqual([revived.status, revived.paused], ['Scheduled', false]);
+    const ids = async (status: string) =>
+      ((await (await h.request('GET', `/api/v1/jobs?kind=Periodic&status=${status}&page_size=100`)).json()) as { job: JobStats }[])
+        .filter((i) => i.job.id === job.id)
+        .map((i) => i.job.status);
+    // Visibility follows the schedule a moment later.
+    assert.deepEqual(
+      await waitFor(
+        () => ids('Scheduled'),
+        (rows) => rows.length === 1,
+        { what: 'listed under Scheduled' },
+      ),
+      ['Scheduled'],
+    );
+    assert.deepEqual(await ids('Stopped'), []);
+
+    assert.equal(await act(job.id, 'pause'), 204);
+    const paused = await h.stats(job.id);
+    assert.deepEqual([paused.status, paused.paused], ['Scheduled', true]);
+    await waitFor(
+      () =>
+        h.client.workflow.count(
+          `TemporalNamespaceDivision = 'TemporalScheduler' AND WorkflowId = 'temporal-sys-scheduler:${job.id}' AND TemporalSchedulePaused = true AND JobStatus = 'Scheduled'`,
+        ),
+      (r) => r.count === 1,
+      { what: 'the pause in visibility' },
+    );
+    assert.deepEqual(await ids('Scheduled'), ['Scheduled']);
+    assert.deepEqual(await ids('Stopped'), []);
+  });
+
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
     const { id } = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
     assert.equal((await h.request('GET', `/api/v1/jobs/${id}/executions`)).status, 400);
