@@ -45,18 +45,24 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (input.eventId) headers[EVENT_ID_HEADER] = input.eventId;
     if (deps.secret) headers[SIGNATURE_HEADER] = hookSignature(deps.secret, body);
+    // One controller for the attempt's deadline and a worker's cancel: AbortSignal.any over a
+    // timeout signal was seen not to fire while a large answer filled the heap.
+    const controller = new AbortController();
+    let timedOut = false;
+    const deadline = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, input.timeoutMs);
+    const cancelled = () => controller.abort();
+    activity.cancellationSignal.addEventListener('abort', cancelled, { once: true });
     try {
-      const response = await fetch(input.url, {
-        method: 'POST',
-        headers,
-        body,
-        // A worker shutting down cancels the attempt rather than waiting out the receiver.
-        signal: AbortSignal.any([AbortSignal.timeout(input.timeoutMs), activity.cancellationSignal]),
-        redirect: 'manual',
-      });
-      const text = await response.text().catch(() => '');
-      if (response.status >= 200 && response.status < 300) return { ok: true, httpStatus: response.status };
-      const detail = text.trim().slice(0, MAX_ERROR_CHARS);
+      const response = await fetch(input.url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'manual' });
+      if (response.status >= 200 && response.status < 300) {
+        // A 2xx is delivered; its body is not read (a receiver may send any amount of it).
+        await response.body?.cancel().catch(() => undefined);
+        return { ok: true, httpStatus: response.status };
+      }
+      const detail = (await readStart(response, MAX_ERROR_CHARS * 4)).trim().slice(0, MAX_ERROR_CHARS);
       return {
         ok: false,
         httpStatus: response.status,
@@ -66,10 +72,33 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
       return {
         ok: false,
-        error: `${(err as Error).name === 'TimeoutError' ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
+        error: `${timedOut ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
       };
     } finally {
+      clearTimeout(deadline);
+      activity.cancellationSignal.removeEventListener('abort', cancelled);
       clearInterval(heartbeat);
     }
   }
+}
+
+/** The first `maxBytes` of an answer's body as text; the rest is never read (the stream is cancelled). */
+async function readStart(response: Response, maxBytes: number): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let kept = 0;
+  try {
+    while (kept < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      kept += value.length;
+    }
+  } catch {
+    // A body cut off part-way: what came is enough for the error.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
