@@ -118,6 +118,11 @@ export const JobRuntimeConfig = z
     fan_out_history_events: z.number().int().min(100).max(40_000).default(8000),
     /** Past this many history events a job's check-ins ride on heartbeats instead of updates (and hooks). */
     checkin_history_events: z.number().int().min(100).max(40_000).default(10_000),
+    /**
+     * A job's history past this size (Temporal warns at 10 MB and ends a workflow at 50 MB): its
+     * check-ins ride on heartbeats, and a failing status hook waits for the job's end to be retried.
+     */
+    history_budget_mb: z.number().min(0.1).max(40).default(10),
     /** Status hooks go only to these hosts: names, `*.suffix` wildcards, IPs or CIDRs; empty allows any. */
     hook_allowed_hosts: z.array(z.string().min(1).max(253)).max(1000).default([]),
     /** When set, every hook POST carries `X-Jobservice-Signature: sha256=<HMAC-SHA256 of the body, hex>`. */

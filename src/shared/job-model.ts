@@ -84,6 +84,8 @@ export interface JobTimings {
   fanOutContinueAfterEvents?: number;
   /** Past this many history events a run carries its check-ins in heartbeats, not updates (absent: 10,000). */
   checkInHistoryEvents?: number;
+  /** Past this many bytes of history, check-ins ride on heartbeats and failed hooks wait for the job's end. */
+  historyBudgetBytes?: number;
 }
 
 /** The workflow's input: everything fixed at submit time. Recorded in history; evolve by adding optional fields. */

@@ -63,6 +63,7 @@ export const TIMING_DEFAULTS: Readonly<Required<Omit<JobTimings, 'hooks'>>> = Ob
   maxRunMs: 24 * 3600 * 1000,
   fanOutContinueAfterEvents: 8000,
   checkInHistoryEvents: 10_000,
+  historyBudgetBytes: 10 * 1024 * 1024,
 });
 
 /**

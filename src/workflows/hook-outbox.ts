@@ -1,4 +1,4 @@
-import { condition, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { housekeepingQueue } from '../shared/task-queues.js';
 import type { JobActivities } from '../activities/types.js';
 import { hookRetryDelayMs, type HookEvent, type HookTimings } from '../shared/hook-event.js';
@@ -60,6 +60,12 @@ export class HookOutbox {
     progress?: HookProgress,
     /** Event ids are `<prefix>.<n>`: the job id and revision make them unique across runs. */
     private readonly idPrefix = workflowInfo().workflowId,
+    /**
+     * A job's outbox: past this history size a failed event is not retried in the job's history
+     * (each attempt writes the event again, large parameters and all, and Temporal ends a workflow
+     * at 50 MB); it waits for the job's end, when HookDelivery takes it over.
+     */
+    private readonly retryBudgetBytes?: number,
   ) {
     // One HTTP attempt per activity: the outbox owns the retries so it can pause between them.
     this.deliverHook = proxyActivities<JobActivities>({
@@ -126,6 +132,10 @@ export class HookOutbox {
     return [...this.log, ...waiting];
   }
 
+  private overBudget(): boolean {
+    return this.retryBudgetBytes !== undefined && workflowInfo().historySize >= this.retryBudgetBytes;
+  }
+
   get drained(): boolean {
     return this.pending.length === 0 && !this.sending;
   }
@@ -184,6 +194,9 @@ export class HookOutbox {
           this.pending.shift();
           this.counts.given_up += 1;
           record.outcome = 'given_up';
+        } else if (this.overBudget() && patched('hook-retries-wait-over-budget')) {
+          this.counts.last_error = `${error} (retried once the job has ended: its history has reached its budget)`;
+          await condition(() => this.paused);
         } else {
           await condition(() => this.paused, hookRetryDelayMs(this.timings, item.attempts));
         }

@@ -92,6 +92,7 @@ export class JobRun {
           resume?.hooks?.events as PendingHook[] | undefined,
           resume?.hooks?.progress as HookProgress | undefined,
           `${input.id}.${this.state.revision}`,
+          input.timings.historyBudgetBytes ?? 10 * 1024 * 1024,
         )
       : undefined;
     this.executeJob =

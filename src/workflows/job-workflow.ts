@@ -59,8 +59,10 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
     // Temporal's limit of 51,200 and be terminated. Past the budget (`job.checkin_history_events`,
     // 10,000; Temporal warns at 10,240) the run carries its check-ins in heartbeats (no events):
     // stats still show the newest, and the final status hook carries the last.
-    const budget = run.input.timings.checkInHistoryEvents ?? 10_000;
-    return workflowInfo().historyLength >= budget ? { carry: true } : undefined;
+    // Large check-ins reach Temporal's 50 MB limit first: the budget counts bytes too.
+    const { historyLength, historySize } = workflowInfo();
+    const { checkInHistoryEvents = 10_000, historyBudgetBytes = 10 * 1024 * 1024 } = run.input.timings;
+    return historyLength >= checkInHistoryEvents || historySize >= historyBudgetBytes ? { carry: true } : undefined;
   });
   setHandler(slotGrantedSignal, ({ ticket }) => run.slotGranted(ticket));
   setHandler(launchJobUpdate, (request) => run.launchSubJob(request), {

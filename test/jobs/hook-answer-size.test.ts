@@ -4,7 +4,9 @@ import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createDeliverHook } from '../../src/activities/deliver-hook.js';
+import type { DeliverHookResult } from '../../src/activities/types.js';
 import { createHookAllowList } from '../../src/hooks/hook-allow-list.js';
+import { JobStatus } from '../../src/shared/job-model.js';
 
 /**
  * A status hook's URL is the submitter's choice. A receiver in a process of its own answers
@@ -55,16 +57,16 @@ describe('a hook receiver answering with a huge body', () => {
         peak = Math.max(peak, process.memoryUsage().rss);
       }, 20);
       const started = Date.now();
-      const result = await new MockActivityEnvironment().run(deliverHook, {
+      const result: DeliverHookResult = await new MockActivityEnvironment().run(deliverHook, {
         url: `${base}/${path}`,
-        event: { job_id: 'x', status: 'Running', metadata: {} as never },
+        event: { job_id: 'x', status: JobStatus.Running, metadata: {} as never },
         timeoutMs: 2_000,
       });
       const tookMs = Date.now() - started;
       clearInterval(sampler);
       const grewMb = Math.round((peak - baseline) / 1024 / 1024);
       assert.equal(result.ok, ok, JSON.stringify(result).slice(0, 300));
-      if (!ok) assert.match(result.error ?? '', /^HTTP 500: x{10}/);
+      if (!result.ok) assert.match(result.error, /^HTTP 500: x{10}/);
       assert.ok(tookMs < 4_000, `the attempt with a 2 s timeout took ${tookMs} ms`);
       assert.ok(grewMb < 128, `the worker buffered ${grewMb} MB of one receiver's answer`);
     });

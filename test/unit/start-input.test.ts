@@ -53,7 +53,13 @@ describe('a job workflow’s start argument', () => {
     const recorded = { ...scheduledDemoInput, timings: { ...scheduledDemoInput.timings } };
     assert.deepEqual(expandInput(recorded), {
       ...recorded,
-      timings: { ...recorded.timings, fanOutContinueAfterEvents: 8000, checkInHistoryEvents: 10_000, hooks: DEFAULT_HOOK_TIMINGS },
+      timings: {
+        ...recorded.timings,
+        fanOutContinueAfterEvents: 8000,
+        checkInHistoryEvents: 10_000,
+        historyBudgetBytes: 10 * 1024 * 1024,
+        hooks: DEFAULT_HOOK_TIMINGS,
+      },
     });
     assert.deepEqual(whole({ ...noopInput, timings: withoutHooks }), noopInput);
   });
