@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { RegistrySettings } from '../jobs/retention/retention-settings.js';
 import { DEV_SERVER_GO_GC, DEV_SERVER_GO_MEMORY_LIMIT } from '../temporal/dev-server-gc.js';
 import { DEV_SERVER_VISIBILITY_INDEXES } from '../temporal/visibility-indexes.js';
+import { allowListEntryProblem } from '../hooks/hook-allow-list.js';
 
 /** Harbor's log levels; an unknown level is refused here rather than silently becoming WARNING. */
 export const LogLevel = z
@@ -124,7 +125,19 @@ export const JobRuntimeConfig = z
      */
     history_budget_mb: z.number().min(0.1).max(40).default(10),
     /** Status hooks go only to these hosts: names, `*.suffix` wildcards, IPs or CIDRs; empty allows any. */
-    hook_allowed_hosts: z.array(z.string().min(1).max(253)).max(1000).default([]),
+    hook_allowed_hosts: z
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(253)
+          .superRefine((entry, ctx) => {
+            const problem = allowListEntryProblem(entry);
+            if (problem) ctx.addIssue({ code: 'custom', message: problem });
+          }),
+      )
+      .max(1000)
+      .default([]),
     /** When set, every hook POST carries `X-Jobservice-Signature: sha256=<HMAC-SHA256 of the body, hex>`. */
     hook_secret: z.string().min(16, 'use a secret of 16 characters or more').optional(),
     /** Per job type: runs at once across every worker (Harbor's MaxCurrency), over the job's own; 0 lifts a limit. */

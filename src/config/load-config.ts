@@ -1,4 +1,5 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './config-schema.js';
 
@@ -75,6 +76,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const override of ENV_OVERRIDES) {
     const raw = env[override.env];
     if (raw === undefined || raw === '') continue;
+    // Harbor reads the certificate variables only for https: set for http, they change nothing.
+    if (override.path[0] === 'https_config' && httpsProtocol(document, env) !== 'https') continue;
     if (override.kind === 'int') {
       if (!/^\d+$/.test(raw.trim())) {
         problems.push(`${override.env}: expected a whole number, got ${JSON.stringify(raw)}`);
@@ -98,12 +101,25 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
   if (parsed.success && parsed.data.protocol === 'https' && parsed.data.https_config) {
-    for (const [key, file] of Object.entries(parsed.data.https_config)) {
-      if (!readable(file)) problems.push(`https_config.${key}: cannot read file ${file}`);
+    const { cert, key } = parsed.data.https_config;
+    const unreadable = Object.entries({ cert, key }).filter(([, file]) => !readable(file));
+    for (const [name, file] of unreadable) problems.push(`https_config.${name}: cannot read file ${file}`);
+    if (unreadable.length === 0) {
+      // A file that is not a PEM certificate and its key would only fail as the server starts, in OpenSSL's words.
+      try {
+        createSecureContext({ cert: readFileSync(cert), key: readFileSync(key) });
+      } catch (err) {
+        problems.push(`https_config: ${cert} and ${key} are not a PEM certificate and its key: ${(err as Error).message}`);
+      }
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
   return deepFreeze(parsed.data);
+}
+
+/** The protocol the configuration will have: the environment's override, else the file's. */
+function httpsProtocol(document: Record<string, unknown>, env: Record<string, string | undefined>): unknown {
+  return env.JOB_SERVICE_PROTOCOL || document.protocol;
 }
 
 function readYaml(path: string): Record<string, unknown> | string {

@@ -12,6 +12,22 @@ export interface HookAllowList {
   refuse(url: string): Promise<string | undefined>;
 }
 
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
+
+/** Why an entry of `job.hook_allowed_hosts` can never match a hook's host, or undefined when it can. */
+export function allowListEntryProblem(raw: string): string | undefined {
+  const entry = raw.trim().toLowerCase();
+  const cidr = /^(.+)\/(\d{1,3})$/.exec(entry);
+  if (cidr && isIP(cidr[1]!)) {
+    const most = isIP(cidr[1]!) === 6 ? 128 : 32;
+    return Number(cidr[2]) <= most ? undefined : `${raw}: a prefix of ${cidr[2]} is more than the ${most} bits of the address`;
+  }
+  if (isIP(entry)) return undefined;
+  const name = entry.startsWith('*.') ? entry.slice(2) : entry;
+  if (HOST_NAME.test(name)) return undefined;
+  return `${raw}: not a host name, a *.suffix, an IP address or a CIDR (no scheme, port or path)`;
+}
+
 export function createHookAllowList(entries: readonly string[]): HookAllowList {
   const names = new Set<string>();
   const suffixes: string[] = [];

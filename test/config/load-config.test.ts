@@ -13,6 +13,8 @@ const file = (name: string, text: string) => {
   return path;
 };
 
+const LOGGERS = 'job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\n';
+
 const problemsOf = (fn: () => unknown): string[] => {
   try {
     fn();
@@ -219,6 +221,32 @@ reaper:
     assert.match(problems.join('\n'), /https_config\.cert: cannot read file \/nope\/cert\.pem/);
     assert.match(problems.join('\n'), /https_config\.key: cannot read file \/nope\/key\.pem/);
     assert.match(problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_PROTOCOL: 'https' } })).join(), /https_config/);
+  });
+
+  it('refuses certificate files that are not PEM, naming the option and the files', () => {
+    const cert = file('not-cert.pem', 'hello\n');
+    const key = file('not-key.pem', 'world\n');
+    const problems = problemsOf(() =>
+      loadConfig({ argv: [], env: { JOB_SERVICE_PROTOCOL: 'https', JOB_SERVICE_HTTPS_CERT: cert, JOB_SERVICE_HTTPS_KEY: key } }),
+    ).join('\n');
+    assert.match(problems, /^https_config: .*not-cert\.pem and .*not-key\.pem are not a PEM certificate and its key/m);
+  });
+
+  it('reads JOB_SERVICE_HTTPS_CERT and _KEY only for https, as Harbor does', () => {
+    const config = loadConfig({ argv: [], env: { JOB_SERVICE_HTTPS_CERT: '/nope/cert.pem' } });
+    assert.equal(config.protocol, 'http');
+    assert.equal(config.https_config, undefined);
+  });
+
+  it('refuses job.hook_allowed_hosts entries that can never match a host, naming the entry', () => {
+    for (const entry of ['10.0.0.0/33', 'fd00::/129', 'core.harbor:8080', 'http://core.harbor', 'core harbor', '*.']) {
+      const path = file('allow.yaml', `${LOGGERS}job: {hook_allowed_hosts: [${JSON.stringify(entry)}]}\n`);
+      const problems = problemsOf(() => loadConfig({ argv: ['-c', path], env: {} })).join('\n');
+      assert.ok(problems.includes(`job.hook_allowed_hosts.0: ${entry}: `), `${entry}: ${problems}`);
+    }
+    const good = ['core.harbor', 'Core.Harbor.', '*.harbor.test', 'harbor_core', '10.0.0.0/8', '10.1.2.3', 'fd00::/8', '::1'];
+    const path = file('allow-good.yaml', `${LOGGERS}job: {hook_allowed_hosts: ${JSON.stringify(good)}}\n`);
+    assert.deepEqual(loadConfig({ argv: ['-c', path], env: {} }).job.hook_allowed_hosts, good);
   });
 
   it('refuses unreadable, non-YAML and non-mapping files', () => {
