@@ -1,5 +1,16 @@
-import { allHandlersFinished, CancellationScope, condition, isCancellation, patched, setHandler, workflowInfo } from '@temporalio/workflow';
-import { JobStatus, OpCommand, type JobState } from '../shared/job-model.js';
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  isCancellation,
+  patched,
+  setHandler,
+  upsertMemo,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { JobStatus, MEMO_INPUT, OpCommand, type JobState } from '../shared/job-model.js';
+import { jobStartOptions } from '../shared/job-start.js';
 import { executionInput, expandInput, type StartInput } from '../shared/start-input.js';
 import {
   cancelSignal,
@@ -37,6 +48,13 @@ export function ScheduledJob(input: StartInput): Promise<JobState> {
 export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   const info = workflowInfo();
   const run = new JobRun(executionInput(expandInput(submitted), info.workflowId, info.startTime));
+  // A schedule an operator replaced with `temporal schedule update` starts executions without the
+  // job's memo and search attributes, so the API could not read them: the job records them itself.
+  if (info.memo?.[MEMO_INPUT] === undefined && patched('record-missing-job-memo')) {
+    const { memo, typedSearchAttributes } = jobStartOptions(run.input, run.state);
+    upsertMemo({ [MEMO_INPUT]: memo[MEMO_INPUT] });
+    upsertSearchAttributes(typedSearchAttributes);
+  }
   run.startHookDelivery();
 
   setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);

@@ -441,6 +441,53 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.deepEqual(await ids('Stopped'), []);
   });
 
+  it('an execution of a schedule an operator replaced with `temporal schedule update` is still a job of the API', async () => {
+    const job = await periodic('@yearly');
+    const action = (await h.client.schedule.getHandle(job.id).describe()).action as { args?: unknown[] };
+    // The CLI's update takes the whole action (type, id, task queue, input) and sets no memo or search attributes.
+    const schedule = (...args: string[]) => {
+      const result = spawnSync(
+        process.env.TEST_TEMPORAL_CLI!,
+        ['schedule', ...args, '--address', h.config.temporal.address!, '--schedule-id', job.id],
+        {
+          encoding: 'utf8',
+        },
+      );
+      assert.equal(result.status, 0, result.stderr);
+    };
+    schedule(
+      'update',
+      '--cron',
+      '0 12 * * *',
+      '--workflow-id',
+      job.id,
+      '--task-queue',
+      h.config.temporal.task_queue,
+      '--type',
+      'ScheduledJob',
+      '--input',
+      JSON.stringify(action.args?.[0]),
+    );
+    schedule('trigger');
+    const execution = await waitFor(
+      async () => {
+        for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${job.id}'` })) return e.workflowId;
+        return undefined;
+      },
+      (id) => id !== undefined,
+      { what: 'the triggered execution' },
+    );
+    const stats = await h.waitForStatus(execution!, ['Success', 'Error']);
+    assert.deepEqual([stats.name, stats.upstream_job_id, stats.status], ['NOOP', job.id, 'Success']);
+    const listed = await waitFor(
+      async () =>
+        ((await (await h.request('GET', `/api/v1/jobs/${job.id}/executions`)).json()) as { job: JobStats }[]).map((i) => i.job.id),
+      (ids) => ids.includes(execution!),
+      { what: 'the execution under /executions' },
+    );
+    assert.ok(listed.includes(execution!));
+  });
+
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
     const { id } = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
     assert.equal((await h.request('GET', `/api/v1/jobs/${id}/executions`)).status, 400);
