@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { HookAllowList } from '../hooks/hook-allow-list.js';
+import { attemptDeadline } from '../process/attempt-deadline.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
 
@@ -45,18 +46,10 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (input.eventId) headers[EVENT_ID_HEADER] = input.eventId;
     if (deps.secret) headers[SIGNATURE_HEADER] = hookSignature(deps.secret, body);
-    // One controller for the attempt's deadline and a worker's cancel: AbortSignal.any over a
-    // timeout signal was seen not to fire while a large answer filled the heap.
-    const controller = new AbortController();
-    let timedOut = false;
-    const deadline = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, input.timeoutMs);
-    const cancelled = () => controller.abort();
-    activity.cancellationSignal.addEventListener('abort', cancelled, { once: true });
+    // The attempt's deadline, and a worker shutting down cancels it rather than waiting out the receiver.
+    const deadline = attemptDeadline(input.timeoutMs, activity.cancellationSignal);
     try {
-      const response = await fetch(input.url, { method: 'POST', headers, body, signal: controller.signal, redirect: 'manual' });
+      const response = await fetch(input.url, { method: 'POST', headers, body, signal: deadline.signal, redirect: 'manual' });
       if (response.status >= 200 && response.status < 300) {
         // A 2xx is delivered; its body is not read (a receiver may send any amount of it).
         await response.body?.cancel().catch(() => undefined);
@@ -72,11 +65,10 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
       return {
         ok: false,
-        error: `${timedOut ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
+        error: `${deadline.timedOut() ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
       };
     } finally {
-      clearTimeout(deadline);
-      activity.cancellationSignal.removeEventListener('abort', cancelled);
+      deadline.clear();
       clearInterval(heartbeat);
     }
   }

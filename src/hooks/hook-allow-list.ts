@@ -14,18 +14,33 @@ export interface HookAllowList {
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
 
-/** Why an entry of `job.hook_allowed_hosts` can never match a hook's host, or undefined when it can. */
-export function allowListEntryProblem(raw: string): string | undefined {
+type AllowEntry =
+  | { kind: 'block'; address: string; prefix?: number; family: 'ipv4' | 'ipv6' }
+  | { kind: 'suffix'; suffix: string }
+  | { kind: 'name'; name: string };
+
+/** An entry of `job.hook_allowed_hosts` read, or why it can never match a hook's host. */
+function readEntry(raw: string): AllowEntry | { problem: string } {
   const entry = raw.trim().toLowerCase();
   const cidr = /^(.+)\/(\d{1,3})$/.exec(entry);
   if (cidr && isIP(cidr[1]!)) {
-    const most = isIP(cidr[1]!) === 6 ? 128 : 32;
-    return Number(cidr[2]) <= most ? undefined : `${raw}: a prefix of ${cidr[2]} is more than the ${most} bits of the address`;
+    const family = isIP(cidr[1]!) === 6 ? 'ipv6' : 'ipv4';
+    const most = family === 'ipv6' ? 128 : 32;
+    if (Number(cidr[2]) > most) return { problem: `${raw}: a prefix of ${cidr[2]} is more than the ${most} bits of the address` };
+    return { kind: 'block', address: cidr[1]!, prefix: Number(cidr[2]), family };
   }
-  if (isIP(entry)) return undefined;
-  const name = entry.startsWith('*.') ? entry.slice(2) : entry;
-  if (HOST_NAME.test(name)) return undefined;
-  return `${raw}: not a host name, a *.suffix, an IP address or a CIDR (no scheme, port or path)`;
+  if (isIP(entry)) return { kind: 'block', address: entry, family: isIP(entry) === 6 ? 'ipv6' : 'ipv4' };
+  const wildcard = entry.startsWith('*.');
+  if (!HOST_NAME.test(wildcard ? entry.slice(2) : entry)) {
+    return { problem: `${raw}: not a host name, a *.suffix, an IP address or a CIDR (no scheme, port or path)` };
+  }
+  return wildcard ? { kind: 'suffix', suffix: entry.slice(1) } : { kind: 'name', name: entry };
+}
+
+/** Why an entry of `job.hook_allowed_hosts` can never match a hook's host, or undefined when it can. */
+export function allowListEntryProblem(raw: string): string | undefined {
+  const read = readEntry(raw);
+  return 'problem' in read ? read.problem : undefined;
 }
 
 export function createHookAllowList(entries: readonly string[]): HookAllowList {
@@ -34,18 +49,17 @@ export function createHookAllowList(entries: readonly string[]): HookAllowList {
   const blocks = new BlockList();
   let hasBlocks = false;
   for (const raw of entries) {
-    const entry = raw.trim().toLowerCase();
-    const cidr = /^(.+)\/(\d{1,3})$/.exec(entry);
-    if (cidr && isIP(cidr[1]!)) {
-      blocks.addSubnet(cidr[1]!, Number(cidr[2]), isIP(cidr[1]!) === 6 ? 'ipv6' : 'ipv4');
+    // The configuration has refused entries with a problem.
+    const entry = readEntry(raw);
+    if ('problem' in entry) throw new Error(`job.hook_allowed_hosts: ${entry.problem}`);
+    if (entry.kind === 'block') {
+      if (entry.prefix === undefined) blocks.addAddress(entry.address, entry.family);
+      else blocks.addSubnet(entry.address, entry.prefix, entry.family);
       hasBlocks = true;
-    } else if (isIP(entry)) {
-      blocks.addAddress(entry, isIP(entry) === 6 ? 'ipv6' : 'ipv4');
-      hasBlocks = true;
-    } else if (entry.startsWith('*.')) {
-      suffixes.push(entry.slice(1));
+    } else if (entry.kind === 'suffix') {
+      suffixes.push(entry.suffix);
     } else {
-      names.add(entry);
+      names.add(entry.name);
     }
   }
   const inBlocks = (address: string) => blocks.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');

@@ -39,10 +39,3 @@ export async function openLogTail(
     throw err;
   }
 }
-
-/** The whole tail in memory, for callers that know it is small. */
-export async function readLogTail(dir: string, jobId: string, maxBytes: number): Promise<Buffer | undefined> {
-  const tail = await openLogTail(dir, jobId, maxBytes);
-  if (!tail) return undefined;
-  return Buffer.from(await new Response(tail.body).arrayBuffer());
-}

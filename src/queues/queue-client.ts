@@ -50,22 +50,27 @@ export async function controlQueue(client: Client, taskQueue: string, jobType: s
 }
 
 /**
- * A worker starting tells each of its types' queues (where one is open) the limit its
- * configuration gives the type, so runs already waiting follow a limit lifted, raised or added.
- * Queues that hold the same limit are left alone.
+ * A worker starting tells each open queue of its types (one visibility read finds them) the limit
+ * its configuration gives the type, so runs already waiting follow a limit lifted, raised or
+ * added. Queues that hold the same limit are left alone.
  */
 export async function applyQueueLimits(client: Client, taskQueue: string, limits: ReadonlyMap<string, number | undefined>): Promise<void> {
-  await Promise.all(
-    [...limits].map(async ([jobType, limit]) => {
-      const gate = await readQueueGate(client, taskQueue, jobType);
-      if (gate === undefined || gate.limit === limit) return;
-      await client.workflow
-        .getHandle(queueWorkflowId(taskQueue, jobType))
+  const sends: Promise<void>[] = [];
+  const query = `WorkflowType = '${JobQueue.name}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus = 'Running'`;
+  for await (const queue of client.workflow.list({ query })) {
+    const gate = queue.memo?.[MEMO_QUEUE] as QueueGate | undefined;
+    if (gate === undefined || !limits.has(gate.jobType)) continue;
+    const limit = limits.get(gate.jobType);
+    if (gate.limit === limit) continue;
+    sends.push(
+      client.workflow
+        .getHandle(queue.workflowId)
         .signal(queueLimitSignal, limit === undefined ? {} : { limit })
         .catch((err: unknown) => {
-          // Closed since it was read: the next run that must wait starts a queue with today's limit.
+          // Closed since it was listed: the next run that must wait starts a queue with today's limit.
           if (!(err instanceof WorkflowNotFoundError)) throw err;
-        });
-    }),
-  );
+        }),
+    );
+  }
+  await Promise.all(sends);
 }

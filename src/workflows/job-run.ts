@@ -35,6 +35,7 @@ import {
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
 import { queueWorkflowId } from '../shared/job-queue.js';
+import { TIMING_DEFAULTS } from '../shared/start-input.js';
 import { executionAlias } from '../shared/job-id.js';
 import { redactText } from '../shared/redact.js';
 import { releaseSlotSignal } from './queue-messages.js';
@@ -92,7 +93,7 @@ export class JobRun {
           resume?.hooks?.events as PendingHook[] | undefined,
           resume?.hooks?.progress as HookProgress | undefined,
           `${input.id}.${this.state.revision}`,
-          input.timings.historyBudgetBytes ?? 10 * 1024 * 1024,
+          input.timings.historyBudgetBytes ?? TIMING_DEFAULTS.historyBudgetBytes,
         )
       : undefined;
     this.executeJob =

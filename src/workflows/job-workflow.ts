@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import { JobStatus, MEMO_INPUT, OpCommand, type JobState } from '../shared/job-model.js';
 import { jobStartOptions } from '../shared/job-start.js';
-import { executionInput, expandInput, type StartInput } from '../shared/start-input.js';
+import { executionInput, expandInput, TIMING_DEFAULTS, type StartInput } from '../shared/start-input.js';
 import {
   cancelSignal,
   checkInSignal,
@@ -79,7 +79,8 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
     // stats still show the newest, and the final status hook carries the last.
     // Large check-ins reach Temporal's 50 MB limit first: the budget counts bytes too.
     const { historyLength, historySize } = workflowInfo();
-    const { checkInHistoryEvents = 10_000, historyBudgetBytes = 10 * 1024 * 1024 } = run.input.timings;
+    const { checkInHistoryEvents = TIMING_DEFAULTS.checkInHistoryEvents, historyBudgetBytes = TIMING_DEFAULTS.historyBudgetBytes } =
+      run.input.timings;
     return historyLength >= checkInHistoryEvents || historySize >= historyBudgetBytes ? { carry: true } : undefined;
   });
   setHandler(slotGrantedSignal, ({ ticket }) => run.slotGranted(ticket));

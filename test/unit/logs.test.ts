@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
-import { readLogTail } from '../../src/logs/log-reader.js';
+import { openLogTail } from '../../src/logs/log-reader.js';
+
+/** The tail as the API streams it, read whole. */
+async function readLogTail(dir: string, jobId: string, maxBytes: number): Promise<Buffer | undefined> {
+  const tail = await openLogTail(dir, jobId, maxBytes);
+  return tail && Buffer.from(await new Response(tail.body).arrayBuffer());
+}
 import { sweepLogs } from '../../src/logs/log-sweeper.js';
 import { waitFor } from '../helpers/wait-for.js';
 

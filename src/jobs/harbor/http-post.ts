@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { attemptDeadline } from '../../process/attempt-deadline.js';
 
 export interface PostResult {
   status: number;
@@ -24,21 +25,24 @@ export async function postOnce(
   headers: Record<string, string | string[]>,
   options: { timeoutMs: number; insecure?: boolean; signal?: AbortSignal },
 ): Promise<PostResult> {
-  const deadline = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
+  const deadline = attemptDeadline(options.timeoutMs, options.signal);
   let target = new URL(url);
   let sent = headers;
-  for (let hop = 0; ; hop++) {
-    const answer = await exchange(target, body, sent, options.insecure ?? false, signal).catch((err: unknown) => {
-      if (deadline.aborted && !options.signal?.aborted) throw new Error(`no answer within ${options.timeoutMs / 1000} s`);
-      throw err;
-    });
-    if ((answer.status !== 307 && answer.status !== 308) || answer.location === undefined) return answer;
-    if (hop === MAX_REDIRECTS) throw new Error(`stopped after ${MAX_REDIRECTS} redirects`);
-    const next = new URL(answer.location, target);
-    if (next.protocol !== 'http:' && next.protocol !== 'https:') return answer;
-    if (next.host !== target.host) sent = withoutAuthorization(sent);
-    target = next;
+  try {
+    for (let hop = 0; ; hop++) {
+      const answer = await exchange(target, body, sent, options.insecure ?? false, deadline.signal).catch((err: unknown) => {
+        if (deadline.timedOut()) throw new Error(`no answer within ${options.timeoutMs / 1000} s`);
+        throw err;
+      });
+      if ((answer.status !== 307 && answer.status !== 308) || answer.location === undefined) return answer;
+      if (hop === MAX_REDIRECTS) throw new Error(`stopped after ${MAX_REDIRECTS} redirects`);
+      const next = new URL(answer.location, target);
+      if (next.protocol !== 'http:' && next.protocol !== 'https:') return answer;
+      if (next.host !== target.host) sent = withoutAuthorization(sent);
+      target = next;
+    }
+  } finally {
+    deadline.clear();
   }
 }
 
@@ -67,9 +71,9 @@ function exchange(
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
         if (status >= 200 && status <= 299) {
-          // Done: the rest of the body is read and dropped; the deadline may still cut it (no one waits).
+          // Done: the rest of the body is not read (Go's client closes it too).
           res.on('error', () => undefined);
-          res.resume();
+          res.destroy();
           resolve({ status, body: '' });
           return;
         }

@@ -1,0 +1,26 @@
+/**
+ * One abort signal for an outbound attempt: its deadline, and an outer signal (a cancelled
+ * activity, a stopped job). A timer and one controller rather than `AbortSignal.any` over
+ * `AbortSignal.timeout`, which was seen not to fire while a large answer filled the heap.
+ * `clear()` once the attempt is over.
+ */
+export function attemptDeadline(timeoutMs: number, outer?: AbortSignal) {
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
+  const abort = () => controller.abort();
+  if (outer?.aborted) abort();
+  else outer?.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    /** Whether the deadline (not the outer signal) ended the attempt. */
+    timedOut: () => timedOut,
+    clear() {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', abort);
+    },
+  };
+}
