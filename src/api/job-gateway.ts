@@ -34,6 +34,8 @@ import type { ListJobsQuery, WorkerPool } from './contract.js';
 /** Abandoned runs are few (a job that ignores its stop is a bug); past this many, /stats counts no more. */
 const MAX_ABANDONED_LISTED = 1000;
 const DESCRIBES_AT_ONCE = 20;
+/** How long a retry or a unique resubmit waits for a finished job's workflow to hand its hooks over and close. */
+const WIND_UP_WAIT_MS = 10_000;
 
 /** An idle worker long-polls for up to a minute, so a pool is dead only after a longer silence. */
 export const POOL_DEAD_AFTER_SECONDS = 90;
@@ -100,14 +102,42 @@ export class JobGateway {
     return toStats(input, initialState(input));
   }
 
-  /** The job's last run if it has closed (a running one makes the start answer 409); undefined if there is none. */
+  /**
+   * The job's last run once it has closed, or undefined if there is none. A run still open only to
+   * deliver its last hooks is wound up first; one whose job is not final makes the start answer 409.
+   */
   private async closedRun(id: string): Promise<{ revision: number; runId: string } | undefined> {
     try {
-      const { state, status, runId } = await this.read(id);
-      return status === 'RUNNING' ? undefined : { revision: state.revision, runId };
+      const { state, status, runId, pending } = await this.read(id);
+      if (status !== 'RUNNING') return { revision: state.revision, runId };
+      if (!isFinal(state.status)) return undefined;
+      await this.windUp(id, runId, state.status, pending);
+      return { revision: state.revision, runId };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return undefined;
       throw err;
+    }
+  }
+
+  /**
+   * A finished job whose workflow stays open to deliver its last hooks (a receiver's outage can
+   * last hours) hands them over to HookDelivery and closes, as on a workflow cancel (see the
+   * workflow's 'final-job-outlives-cancel'), so a retry or a unique resubmit need not wait for the
+   * receiver. A run that ignored its stop and still runs on a worker is not wound up: a new run
+   * beside it would run the job's code twice at once.
+   */
+  private async windUp(id: string, runId: string, status: JobStatus, pending: PendingRun[] | null | undefined): Promise<void> {
+    const stillRuns = () =>
+      conflict(`job ${id} is ${status} but a run that ignored the stop still runs on a worker; try again once it has returned`, id);
+    if (pending?.some((a) => a.activityType?.name === 'executeJob')) throw stillRuns();
+    const handle = this.deps.client.workflow.getHandle(id, runId);
+    await this.rpc(() => handle.cancel());
+    const deadline = Date.now() + WIND_UP_WAIT_MS;
+    for (;;) {
+      const { status: now } = await this.rpc(() => handle.describe());
+      if (now.name !== 'RUNNING') return;
+      if (Date.now() >= deadline) throw conflict(`job ${id} is ${status} and still hands over its last hooks; try again shortly`, id);
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
@@ -139,17 +169,12 @@ export class JobGateway {
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
   async retry(id: string): Promise<void> {
-    const { input: shown, state, status, type, runId } = await this.read(id);
+    const { input: shown, state, status, type, runId, pending } = await this.read(id);
     // The memo's input has its secrets hidden; the run's own input (its first history event) has them.
     const input = await this.startedWith(id, runId, shown);
     const stats = reconcile(toStats(input, state), status);
     if (!RETRYABLE_STATUSES.includes(stats.status)) {
       throw conflict(`job ${id} is ${stats.status}; only jobs in Error, Stopped or Cancelled can be retried`);
-    }
-    if (status === 'RUNNING') {
-      throw conflict(
-        `job ${id} is ${stats.status} but its workflow is still winding up (its last hooks, or a run that ignored the stop and still runs); retry once it has closed`,
-      );
     }
     // A retry is a new run of today's job type: its parameters are checked, and it runs under the
     // type's retry policy, limit and cap, as a new submit would.
@@ -170,6 +195,7 @@ export class JobGateway {
     if (shortCapMs !== undefined) retried.shortCapMs = shortCapMs;
     const succeeded = Object.entries(state.results ?? {}).filter(([, r]) => r.status === JobStatus.Success);
     if (input.fanOut && succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
+    if (status === 'RUNNING') await this.windUp(id, runId, stats.status, pending);
     try {
       await this.start(retried, 'ALLOW_DUPLICATE', type);
     } catch (err) {
@@ -347,7 +373,8 @@ export class JobGateway {
     const view = jobView(description.memo, description.workflowId, description.startTime);
     if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
     const { payloadConverter } = this.deps.client.options.loadedDataConverter;
-    const state = withLiveRun(view.state, description.raw.pendingActivities as PendingRun[] | null | undefined, (payload) =>
+    const pending = description.raw.pendingActivities as PendingRun[] | null | undefined;
+    const state = withLiveRun(view.state, pending, (payload) =>
       payloadConverter.fromPayload(payload as Parameters<typeof payloadConverter.fromPayload>[0]),
     );
     return {
@@ -357,6 +384,7 @@ export class JobGateway {
       type: description.type as JobWorkflowType,
       runId: description.runId,
       closeTime: description.closeTime,
+      pending,
     };
   }
 

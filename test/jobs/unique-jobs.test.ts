@@ -76,4 +76,67 @@ describe('unique jobs', () => {
     );
     assert.equal(rows[0]!.revision, rerun.revision);
   });
+
+  /** The HookDelivery workflow a finished job handed its undelivered hooks to. */
+  const handedOver = (id: string, revision: number) =>
+    waitFor(
+      () => h.client.workflow.count(`WorkflowId = '${id}-hooks-${revision}'`),
+      (r) => r.count === 1,
+      { what: `the hooks of ${id} handed over` },
+    );
+
+  it('a unique job that finished but still delivers its hooks is accepted again at once; its hooks are handed over', async () => {
+    const parameters = { image: 'demo-unique-draining', step_ms: 0, hold_ms: 0 };
+    const job = { name: 'DEMO', parameters, status_hook: 'http://127.0.0.1:1/never', metadata: { kind: 'Generic', unique: true } };
+    const first = await h.submit(job);
+    const done = await h.waitForStatus(first.id, ['Success']);
+    const { runId } = await h.client.workflow.getHandle(first.id).describe();
+    assert.equal((await h.client.workflow.getHandle(first.id).describe()).status.name, 'RUNNING', 'open while its hooks retry');
+    // No waiting for the receiver: the first answer is the one that counts.
+    const again = await h.request('POST', '/api/v1/jobs', { job });
+    assert.equal(again.status, 202, await again.clone().text());
+    const rerun = ((await again.json()) as { job: JobStats }).job;
+    assert.equal(rerun.id, first.id);
+    assert.ok(rerun.revision > done.revision);
+    const delivery = await handedOver(first.id, done.revision);
+    assert.equal(delivery.count, 1);
+    assert.notEqual((await h.client.workflow.getHandle(first.id).describe()).runId, runId, 'a new run');
+    await h.waitForStatus(first.id, ['Success']);
+    await h.client.workflow.getHandle(`${first.id}-hooks-${done.revision}`).terminate('test over');
+  });
+
+  it('a retry of a failed job that still delivers its hooks starts at once; one whose ignored run still works answers 409', async () => {
+    const failed = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-retry-draining', step_ms: 0, hold_ms: 0, fail: true },
+      status_hook: 'http://127.0.0.1:1/never',
+      metadata: { kind: 'Generic' },
+    });
+    const error = await h.waitForStatus(failed.id, ['Error'], 60_000);
+    assert.equal((await h.client.workflow.getHandle(failed.id).describe()).status.name, 'RUNNING', 'open while its hooks retry');
+    const retried = await h.request('POST', `/api/v1/jobs/${failed.id}`, { action: 'retry' });
+    assert.equal(retried.status, 204, await retried.text());
+    await handedOver(failed.id, error.revision);
+    const rerun = await waitFor(
+      () => h.stats(failed.id),
+      (s) => s.status === 'Error' && s.revision > error.revision,
+      { what: 'the retried run to fail in turn', timeoutMs: 60_000 },
+    );
+    assert.ok(rerun.revision > error.revision);
+
+    const stubborn = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-retry-abandoned', step_ms: 3000, hold_ms: 0, ignore_stop: true },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(stubborn.id, ['Running']);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${stubborn.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(stubborn.id, ['Stopped']);
+    const refused = await h.request('POST', `/api/v1/jobs/${stubborn.id}`, { action: 'retry' });
+    assert.equal(refused.status, 409);
+    const body = (await refused.json()) as { code: number; description: string };
+    assert.equal(body.code, 10012);
+    assert.match(body.description, /ignored the stop still runs/);
+    assert.equal((await h.client.workflow.getHandle(stubborn.id).describe()).status.name, 'RUNNING', 'left to finish its run');
+  });
 });
