@@ -5,6 +5,7 @@ import { enterQueue } from '../queues/queue-client.js';
 import { checkScheduleHealth } from './check-schedule-health.js';
 import { pruneBatchExecutions } from './prune-batch-executions.js';
 import { pruneExecutions } from './prune-executions.js';
+import { deleteSupersededRuns } from './delete-superseded-runs.js';
 import type { EnterQueueInput, JobActivities } from './types.js';
 
 export type { ActivityDeps } from './execute-job.js';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     // started with: a schedule or retry from before a limit was added, raised or lifted obeys today's.
     enterQueue: (input) => enterQueue(deps.client, withCurrentLimit(deps, input)),
     checkScheduleHealth: (input) => checkScheduleHealth(deps, input),
+    deleteSupersededRuns: (input) => deleteSupersededRuns(deps.client, input),
     deliverHook: createDeliverHook({
       ...(deps.hookSecret ? { secret: deps.hookSecret } : {}),
       allowList: createHookAllowList(deps.hookAllowedHosts ?? []),

@@ -128,4 +128,12 @@ export interface JobActivities {
   enterQueue(input: EnterQueueInput): Promise<void>;
   /** One attempt at POSTing a status hook event. */
   deliverHook(input: DeliverHookInput): Promise<DeliverHookResult>;
+  /** After a reset: deletes the runs of the job the current run replaced; returns how many. */
+  deleteSupersededRuns(input: SupersededRunsInput): Promise<number>;
+}
+
+export interface SupersededRunsInput {
+  workflowId: string;
+  /** The run that stays: the one the reset started. */
+  runId: string;
 }

@@ -99,6 +99,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
       pruneBatchExecutions: activities.pruneBatchExecutions,
       enterQueue: activities.enterQueue,
       checkScheduleHealth: activities.checkScheduleHealth,
+      deleteSupersededRuns: activities.deleteSupersededRuns,
     },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',

@@ -28,6 +28,7 @@ import {
 import { continueFanOutAsNew } from './fan-out.js';
 import { slotGrantedSignal } from './queue-messages.js';
 import { JobRun } from './job-run.js';
+import { ReplacedRuns } from './replaced-runs.js';
 
 // Not async, and each step of the ending is skipped when it has nothing to do: in a workflow every
 // promise costs a stack trace the SDK captures for its stack-trace query, a large share of a NOOP
@@ -56,6 +57,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
     upsertSearchAttributes(typedSearchAttributes);
   }
   run.startHookDelivery();
+  const replaced = new ReplacedRuns();
 
   setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);
   setHandler(hookLogQuery, () => run.outbox?.view() ?? []);
@@ -97,6 +99,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
         await run.finishWithOp(run.op);
         break;
       }
+      replaced.deleteAfterReset();
       const outcome = await run.runOnce();
       if (outcome.kind === 'done') {
         run.moveTo(JobStatus.Success);
@@ -108,6 +111,8 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
       }
       if (outcome.kind === 'continue') {
         await condition(allHandlersFinished);
+        replaced.deleteAfterReset();
+        if (replaced.pending) await replaced.pending;
         return await continueFanOutAsNew(run);
       }
       if (!run.recordFailure(outcome.message)) {
@@ -142,5 +147,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   if (!allHandlersFinished()) {
     await (cancelledWhenFinal ? CancellationScope.nonCancellable(() => condition(allHandlersFinished)) : condition(allHandlersFinished));
   }
+  replaced.deleteAfterReset();
+  if (replaced.pending) await replaced.pending;
   return run.result();
 }

@@ -49,6 +49,10 @@ describe('a long fan-out continues as new between waves of children, and loses n
     );
     assert.ok(runs.length >= 2, `${runs.length} run(s): the history budget was not used`);
     assert.equal(runs.filter((s) => s === 'CONTINUED_AS_NEW').length, runs.length - 1);
+    // A run continued as new is not a reset one: it deletes none of the runs before it.
+    const lastRun = (await h.client.workflow.getHandle(job.id).fetchHistory()).events ?? [];
+    const deletions = lastRun.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'deleteSupersededRuns');
+    assert.equal(deletions.length, 0, 'the last run asked to delete runs a reset replaced');
 
     const children = await waitFor(
       async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -165,5 +166,79 @@ describe('operator interop: closing the workflow of a finished job', () => {
     const done = await h.waitForStatus(parent.id, ['Success', 'Error', 'Stopped'], 60_000);
     const inParent = Object.values(done.results ?? {}).find((r) => r.job_id === childId);
     assert.equal(inParent?.status, 'Cancelled', `the parent's results: ${JSON.stringify(done.results)}`);
+  });
+
+  /** `temporal workflow reset --type FirstWorkflowTask`, as an operator runs it. */
+  const reset = (id: string) => {
+    const result = spawnSync(
+      process.env.TEST_TEMPORAL_CLI!,
+      [
+        'workflow',
+        'reset',
+        '--address',
+        h.config.temporal.address!,
+        '--workflow-id',
+        id,
+        '--type',
+        'FirstWorkflowTask',
+        '--reason',
+        'operator re-run',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(result.status, 0, result.stderr);
+  };
+  /** Every run of the id visibility lists, whatever its status. */
+  const runs = (id: string) => h.client.workflow.count(`WorkflowId = '${id}'`);
+  const rowsOf = async (id: string, query = '') => (await ids(query)).filter((row) => row === id).length;
+
+  it('a reset of a running job (CLI, Web UI) replaces its run: one row, not listed Stopped, the old run deleted', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-reset-running', step_ms: 30_000 },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Running']);
+    const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
+    reset(job.id);
+    // The run it replaced goes once the new one has started; visibility follows.
+    await waitFor(
+      () => runs(job.id),
+      (r) => r.count === 1,
+      { what: `the replaced run of ${job.id} deleted` },
+    );
+    const now = await h.client.workflow.getHandle(job.id).describe();
+    assert.notEqual(now.runId, before);
+    assert.equal(now.status.name, 'RUNNING');
+    const stats = await h.waitForStatus(job.id, ['Running']);
+    assert.equal(stats.id, job.id);
+    assert.equal(await rowsOf(job.id), 1, 'one row for the job');
+    assert.equal(await rowsOf(job.id, 'status=Stopped'), 0, 'listed Stopped by the replaced run');
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+  });
+
+  it('a reset of a finished job runs it again under its id, listed once', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-reset-done', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Success']);
+    await closedInVisibility(job.id);
+    const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
+    reset(job.id);
+    await waitFor(
+      async () => ({ runs: (await runs(job.id)).count, run: await h.client.workflow.getHandle(job.id).describe() }),
+      (r) => r.runs === 1 && r.run.runId !== before && r.run.status.name === 'COMPLETED',
+      { what: `the re-run of ${job.id} to finish, and its replaced run deleted` },
+    );
+    assert.equal((await h.stats(job.id)).status, 'Success');
+    await waitFor(
+      () => rowsOf(job.id, 'status=Success'),
+      (n) => n === 1,
+      { what: 'the job listed once under Success' },
+    );
+    assert.equal(await rowsOf(job.id), 1);
   });
 });

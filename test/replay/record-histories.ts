@@ -1,6 +1,6 @@
 /**
  * Records one history per workflow type and path (success, retry, stop, delay, sub jobs, hooks
- * handed on, a periodic execution, a workflow cancel, and for short jobs success, stop, queued, cancel) from a real server into
+ * handed on, a periodic execution, a workflow cancel, a reset, and for short jobs success, stop, queued, cancel) from a real server into
  * test/replay/histories/, for the replay test. Run it (`npm run record-histories`) only when a
  * workflow change is meant to be incompatible, and keep the old files beside the new ones while
  * old runs may still be open.
@@ -131,6 +131,29 @@ try {
   );
   await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'stop' });
   recorded['periodic-execution'] = execution!;
+
+  // An operator's reset of a finished job: the re-run deletes the run it replaced.
+  const reset = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 0, hold_ms: 0 }), metadata: generic });
+  await h.waitForStatus(reset.id, ['Success']);
+  const before = (await h.client.workflow.getHandle(reset.id).describe()).runId;
+  execFileSync(process.env.TEST_TEMPORAL_CLI ?? 'temporal', [
+    'workflow',
+    'reset',
+    '--workflow-id',
+    reset.id,
+    '--type',
+    'FirstWorkflowTask',
+    '--reason',
+    'recorded',
+    '--address',
+    process.env.TEST_TEMPORAL_ADDRESS!,
+  ]);
+  await waitFor(
+    async () => await h.client.workflow.getHandle(reset.id).describe(),
+    (d) => d.runId !== before && d.status.name !== 'RUNNING',
+    { timeoutMs: 30_000, what: 'the reset run to close' },
+  );
+  recorded['reset-rerun'] = reset.id;
 
   for (const id of Object.values(recorded)) {
     await waitFor(
