@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +9,7 @@ import type { JobStats } from '../../src/shared/job-model.js';
 import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { temporalCli } from '../helpers/temporal-cli.js';
 
 describe('periodic jobs on Temporal Schedules', () => {
   let h: Harness;
@@ -81,23 +81,11 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(await act(job.id, 'resume'), 204);
     assert.equal((await h.stats(job.id)).paused, false);
 
-    const cli = process.env.TEST_TEMPORAL_CLI!;
     const address = h.config.temporal.address!;
-    const toggle = spawnSync(
-      cli,
-      ['schedule', 'toggle', '--address', address, '--schedule-id', job.id, '--pause', '--reason', 'maintenance'],
-      {
-        encoding: 'utf8',
-      },
-    );
-    assert.equal(toggle.status, 0, toggle.stderr);
+    temporalCli(address, 'schedule', 'toggle', '--schedule-id', job.id, '--pause', '--reason', 'maintenance');
     stats = await h.stats(job.id);
     assert.equal(stats.paused, true);
-    const described = spawnSync(cli, ['schedule', 'describe', '--address', address, '--schedule-id', job.id, '-o', 'json'], {
-      encoding: 'utf8',
-    });
-    assert.equal(described.status, 0, described.stderr);
-    assert.match(described.stdout, /maintenance/);
+    assert.match(temporalCli(address, 'schedule', 'describe', '--schedule-id', job.id, '-o', 'json'), /maintenance/);
 
     assert.equal(await act(job.id, 'trigger'), 204);
     const ran = await waitFor(
@@ -270,12 +258,7 @@ describe('periodic jobs on Temporal Schedules', () => {
 
   it('operators trigger and backfill with the Temporal CLI; the executions show in the API at once', async () => {
     const job = await periodic('*/5 * * * * *', { suspend: true });
-    const cli = process.env.TEST_TEMPORAL_CLI!;
-    const address = h.config.temporal.address!;
-    const run = (...args: string[]) => {
-      const result = spawnSync(cli, ['schedule', ...args, '--address', address, '--schedule-id', job.id], { encoding: 'utf8' });
-      assert.equal(result.status, 0, result.stderr);
-    };
+    const run = (...args: string[]) => temporalCli(h.config.temporal.address!, 'schedule', ...args, '--schedule-id', job.id);
     run('trigger');
     await waitFor(
       () => executions(job.id),
@@ -367,14 +350,17 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.ok(!none.jobs.some((j) => j.id === a.id || j.id === b.id));
 
     // The operator's view: the same filter with the Temporal CLI.
-    const cli = spawnSync(
-      process.env.TEST_TEMPORAL_CLI!,
-      ['schedule', 'list', '--address', h.config.temporal.address!, '--query', `JobName = "NOOP" AND JobStatus = "Stopped"`, '-o', 'json'],
-      { encoding: 'utf8' },
+    const listed = temporalCli(
+      h.config.temporal.address!,
+      'schedule',
+      'list',
+      '--query',
+      `JobName = "NOOP" AND JobStatus = "Stopped"`,
+      '-o',
+      'json',
     );
-    assert.equal(cli.status, 0, cli.stderr);
-    assert.match(cli.stdout, new RegExp(b.id));
-    assert.doesNotMatch(cli.stdout, new RegExp(a.id));
+    assert.match(listed, new RegExp(b.id));
+    assert.doesNotMatch(listed, new RegExp(a.id));
 
     // An operator deletes the schedule: the job is gone from the list and from the count.
     await h.client.schedule.getHandle(b.id).delete();
@@ -393,22 +379,16 @@ describe('periodic jobs on Temporal Schedules', () => {
   it('a stopped job an operator revives with `temporal schedule toggle --unpause` reads Scheduled in GET and lists alike; an API pause keeps it Scheduled', async () => {
     const job = await periodic('@yearly');
     assert.equal(await act(job.id, 'stop'), 204);
-    const toggle = spawnSync(
-      process.env.TEST_TEMPORAL_CLI!,
-      [
-        'schedule',
-        'toggle',
-        '--address',
-        h.config.temporal.address!,
-        '--schedule-id',
-        job.id,
-        '--unpause',
-        '--reason',
-        'operator wants it back',
-      ],
-      { encoding: 'utf8' },
+    temporalCli(
+      h.config.temporal.address!,
+      'schedule',
+      'toggle',
+      '--schedule-id',
+      job.id,
+      '--unpause',
+      '--reason',
+      'operator wants it back',
     );
-    assert.equal(toggle.status, 0, toggle.stderr);
     const revived = await h.stats(job.id);
     assert.deepEqual([revived.status, revived.paused], ['Scheduled', false]);
     const ids = async (status: string) =>
@@ -445,16 +425,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     const job = await periodic('@yearly');
     const action = (await h.client.schedule.getHandle(job.id).describe()).action as { args?: unknown[] };
     // The CLI's update takes the whole action (type, id, task queue, input) and sets no memo or search attributes.
-    const schedule = (...args: string[]) => {
-      const result = spawnSync(
-        process.env.TEST_TEMPORAL_CLI!,
-        ['schedule', ...args, '--address', h.config.temporal.address!, '--schedule-id', job.id],
-        {
-          encoding: 'utf8',
-        },
-      );
-      assert.equal(result.status, 0, result.stderr);
-    };
+    const schedule = (...args: string[]) => temporalCli(h.config.temporal.address!, 'schedule', ...args, '--schedule-id', job.id);
     schedule(
       'update',
       '--cron',
