@@ -128,12 +128,11 @@ export interface JobActivities {
   enterQueue(input: EnterQueueInput): Promise<void>;
   /** One attempt at POSTing a status hook event. */
   deliverHook(input: DeliverHookInput): Promise<DeliverHookResult>;
-  /** After a reset: deletes the runs of the job the current run replaced; returns how many. */
+  /** After a reset: deletes the job's runs but its current one; returns how many. */
   deleteSupersededRuns(input: SupersededRunsInput): Promise<number>;
 }
 
 export interface SupersededRunsInput {
+  /** The job's id; its current run is the one that stays. */
   workflowId: string;
-  /** The run that stays: the one the reset started. */
-  runId: string;
 }

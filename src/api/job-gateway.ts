@@ -108,10 +108,10 @@ export class JobGateway {
    */
   private async closedRun(id: string): Promise<{ revision: number; runId: string } | undefined> {
     try {
-      const { state, status, runId, pending } = await this.read(id);
+      const { state, status, runId, pending, pendingChildren } = await this.read(id);
       if (status !== 'RUNNING') return { revision: state.revision, runId };
       if (!isFinal(state.status)) return undefined;
-      await this.windUp(id, runId, state.status, pending);
+      await this.windUp(id, runId, state.status, pending, pendingChildren);
       return { revision: state.revision, runId };
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return undefined;
@@ -123,13 +123,23 @@ export class JobGateway {
    * A finished job whose workflow stays open to deliver its last hooks (a receiver's outage can
    * last hours) hands them over to HookDelivery and closes, as on a workflow cancel (see the
    * workflow's 'final-job-outlives-cancel'), so a retry or a unique resubmit need not wait for the
-   * receiver. A run that ignored its stop and still runs on a worker is not wound up: a new run
-   * beside it would run the job's code twice at once.
+   * receiver. Work the job started that still runs is not wound up: a run that ignored its stop (an
+   * `executeJob` still out) or child workflows (a fan-out's targets, sub jobs) still open; a new
+   * run beside them could run the job's code twice at once.
    */
-  private async windUp(id: string, runId: string, status: JobStatus, pending: PendingRun[] | null | undefined): Promise<void> {
-    const stillRuns = () =>
-      conflict(`job ${id} is ${status} but a run that ignored the stop still runs on a worker; try again once it has returned`, id);
-    if (pending?.some((a) => a.activityType?.name === 'executeJob')) throw stillRuns();
+  private async windUp(
+    id: string,
+    runId: string,
+    status: JobStatus,
+    pending: PendingRun[] | null | undefined,
+    pendingChildren: number,
+  ): Promise<void> {
+    if (pending?.some((a) => a.activityType?.name === 'executeJob') || pendingChildren > 0) {
+      throw conflict(
+        `job ${id} is ${status} but work it started still runs (a run that ignored the stop, or its child jobs); try again once it has returned`,
+        id,
+      );
+    }
     const handle = this.deps.client.workflow.getHandle(id, runId);
     await this.rpc(() => handle.cancel());
     const deadline = Date.now() + WIND_UP_WAIT_MS;
@@ -169,7 +179,7 @@ export class JobGateway {
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
   async retry(id: string): Promise<void> {
-    const { input: shown, state, status, type, runId, pending } = await this.read(id);
+    const { input: shown, state, status, type, runId, pending, pendingChildren } = await this.read(id);
     // The memo's input has its secrets hidden; the run's own input (its first history event) has them.
     const input = await this.startedWith(id, runId, shown);
     const stats = reconcile(toStats(input, state), status);
@@ -195,7 +205,7 @@ export class JobGateway {
     if (shortCapMs !== undefined) retried.shortCapMs = shortCapMs;
     const succeeded = Object.entries(state.results ?? {}).filter(([, r]) => r.status === JobStatus.Success);
     if (input.fanOut && succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
-    if (status === 'RUNNING') await this.windUp(id, runId, stats.status, pending);
+    if (status === 'RUNNING') await this.windUp(id, runId, stats.status, pending, pendingChildren);
     try {
       await this.start(retried, 'ALLOW_DUPLICATE', type);
     } catch (err) {
@@ -385,6 +395,7 @@ export class JobGateway {
       runId: description.runId,
       closeTime: description.closeTime,
       pending,
+      pendingChildren: description.raw.pendingChildren?.length ?? 0,
     };
   }
 

@@ -93,13 +93,14 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   });
 
   try {
+    replaced.ask();
     if (run.waitsUntilDue) await run.waitUntilDue();
     for (;;) {
       if (run.op !== undefined) {
         await run.finishWithOp(run.op);
         break;
       }
-      replaced.deleteAfterReset();
+      replaced.ask();
       const outcome = await run.runOnce();
       if (outcome.kind === 'done') {
         run.moveTo(JobStatus.Success);
@@ -111,7 +112,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
       }
       if (outcome.kind === 'continue') {
         await condition(allHandlersFinished);
-        replaced.deleteAfterReset();
+        replaced.ask();
         if (replaced.pending) await replaced.pending;
         return await continueFanOutAsNew(run);
       }
@@ -129,6 +130,8 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
       await run.settleCancelledRun();
       await run.finishWithOp(run.op ?? OpCommand.Cancel);
       if (run.hasWrapUp) await run.wrapUp();
+      replaced.ask();
+      if (replaced.pending) await replaced.pending;
     });
     throw err;
   }
@@ -147,7 +150,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   if (!allHandlersFinished()) {
     await (cancelledWhenFinal ? CancellationScope.nonCancellable(() => condition(allHandlersFinished)) : condition(allHandlersFinished));
   }
-  replaced.deleteAfterReset();
+  replaced.ask();
   if (replaced.pending) await replaced.pending;
   return run.result();
 }

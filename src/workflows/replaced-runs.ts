@@ -1,4 +1,4 @@
-import { patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { JobActivities } from '../activities/types.js';
 import { housekeepingQueue } from '../shared/task-queues.js';
 
@@ -9,16 +9,18 @@ import { housekeepingQueue } from '../shared/task-queues.js';
  * retry, the replaced run is deleted, its log lines kept.
  *
  * A reset run replays the replaced run's events up to the reset point, its first history event
- * included: its original run id is the replaced run's. The deletion is asked for at the job's next
- * step after the reset point (its next run, or its end): `patched` is false at the steps the old
- * run took (they replay without the marker) and true at new ones, on every replay alike.
+ * included: its original run id is the replaced run's. At each step of the job (before its wait,
+ * each run, its end) a reset run asks for the deletion unless an earlier ask is still out:
+ * `patched` is false at the steps an older run took without the marker and true at new ones, on
+ * every replay alike. Asking again is how a second reset (which replays the first re-run's asks,
+ * long done) gets its own; the activity keeps only the id's current run, so an ask a reset
+ * dispatches again, with the input of the run it replaced, deletes nothing it should keep.
  */
 export class ReplacedRuns {
-  private deletion: Promise<void> | undefined;
+  private out: Promise<void> | undefined;
 
-  /** Asks for the deletion once, at the first step after a reset; nothing for a run that was not reset. */
-  deleteAfterReset(): void {
-    if (this.deletion !== undefined) return;
+  ask(): void {
+    if (this.out !== undefined) return;
     const { runId, originalExecutionRunId, workflowId, taskQueue, unsafe } = workflowInfo();
     // A replay asks `patched` whatever the run: it records nothing then, and only it can tell a
     // reset history where a replayer (`Worker.runReplayHistories`) gives the run the original's id.
@@ -27,17 +29,17 @@ export class ReplacedRuns {
     const { deleteSupersededRuns } = proxyActivities<JobActivities>({
       taskQueue: housekeepingQueue(taskQueue),
       startToCloseTimeout: '1 minute',
-      // Visibility may not list the replaced run at once; past these tries it stays listed.
       retry: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 6 },
     });
-    this.deletion = deleteSupersededRuns({ workflowId, runId }).then(
-      () => undefined,
-      () => undefined,
-    );
+    const settle = () => {
+      this.out = undefined;
+    };
+    // A cancelled workflow (Web UI, CLI, a retry winding it up) still gets its ask through.
+    this.out = CancellationScope.nonCancellable(() => deleteSupersededRuns({ workflowId })).then(settle, settle);
   }
 
-  /** The deletion asked for, if any: the job waits for it before it closes (a closed workflow's activity is dropped). */
+  /** The ask still out, if any: the job waits for it before it closes (a closed workflow's activity is dropped). */
   get pending(): Promise<void> | undefined {
-    return this.deletion;
+    return this.out;
   }
 }

@@ -192,6 +192,8 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
       fail: z.array(z.string()).default([]),
       undeclared: z.array(z.string()).default([]),
       tag: z.string().default(''),
+      /** Targets hold with a plain timer, deaf to stop and cancel. */
+      ignore_stop: z.boolean().default(false),
     })
     .strict(),
   gauges: [
@@ -204,7 +206,8 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
   },
   async runTarget(ctx, params) {
     const started = Date.now();
-    await ctx.sleep(params.hold_ms);
+    if (params.ignore_stop) await new Promise((resolve) => setTimeout(resolve, params.hold_ms));
+    else await ctx.sleep(params.hold_ms);
     if (ctx.opCommand()) return;
     const index = Number(ctx.target.slice(1));
     if (params.undeclared.includes(ctx.target)) ctx.report({ not_declared: [{ value: 1, labels: {} }] });

@@ -240,4 +240,66 @@ describe('operator interop: closing the workflow of a finished job', () => {
     );
     assert.equal(await rowsOf(job.id), 1);
   });
+
+  it('a second reset, to a later point of the re-run, deletes the run it replaced too', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-reset-twice', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Success']);
+    const { runId: first } = await h.client.workflow.getHandle(job.id).describe();
+    reset(job.id);
+    const [second] = await waitFor(
+      () => runs(job.id),
+      (r) => r.length === 1 && r[0] !== first,
+      { what: 'the first re-run alone' },
+    );
+    temporalCli(
+      h.config.temporal.address!,
+      'workflow',
+      'reset',
+      '--workflow-id',
+      job.id,
+      '--type',
+      'LastWorkflowTask',
+      '--reason',
+      'again',
+    );
+    const third = await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).runId,
+      (runId) => runId !== second,
+      { what: 'the second re-run' },
+    );
+    await waitFor(
+      () => runs(job.id),
+      (r) => r.length === 1 && r[0] === third,
+      { what: 'the second re-run alone', timeoutMs: 30_000 },
+    );
+    await waitFor(
+      () => rowsOf(job.id, 'status=Success'),
+      (n) => n === 1,
+      { what: 'the job listed once under Success' },
+    );
+  });
+
+  it('a reset of a delayed job deletes the run it replaced at once, not when the job comes due', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-reset-delayed', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Scheduled', schedule_delay: 120 },
+    });
+    await h.waitForStatus(job.id, ['Scheduled']);
+    const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
+    reset(job.id);
+    // Well inside the delay: the re-run waits for it, with the replaced run already gone.
+    await waitFor(
+      () => runs(job.id),
+      (r) => r.length === 1 && r[0] !== before,
+      { what: 'the replaced run deleted', timeoutMs: 30_000 },
+    );
+    assert.equal((await h.stats(job.id)).status, 'Scheduled');
+    assert.equal(await rowsOf(job.id, 'status=Stopped'), 0);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+  });
 });

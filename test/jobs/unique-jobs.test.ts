@@ -4,6 +4,7 @@ import { uniqueJobId } from '../../src/api/job-gateway.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { temporalCli } from '../helpers/temporal-cli.js';
 
 describe('unique jobs', () => {
   let h: Harness;
@@ -136,7 +137,80 @@ describe('unique jobs', () => {
     assert.equal(refused.status, 409);
     const body = (await refused.json()) as { code: number; description: string };
     assert.equal(body.code, 10012);
-    assert.match(body.description, /ignored the stop still runs/);
+    assert.match(body.description, /work it started still runs/);
     assert.equal((await h.client.workflow.getHandle(stubborn.id).describe()).status.name, 'RUNNING', 'left to finish its run');
+  });
+
+  it('a unique resubmit of a reset job that still delivers its hooks leaves one run: neither the reset one nor the replaced one stays', async () => {
+    const job = {
+      name: 'DEMO',
+      parameters: { image: 'demo-unique-reset', step_ms: 1500, hold_ms: 0 },
+      status_hook: 'http://127.0.0.1:1/never',
+      metadata: { kind: 'Generic', unique: true },
+    };
+    const first = await h.submit(job);
+    await h.waitForStatus(first.id, ['Running']);
+    const { runId: replaced } = await h.client.workflow.getHandle(first.id).describe();
+    // A reset to a point after the run started: the re-run asks for the deletion only at its end.
+    temporalCli(
+      h.config.temporal.address!,
+      'workflow',
+      'reset',
+      '--workflow-id',
+      first.id,
+      '--type',
+      'LastWorkflowTask',
+      '--reason',
+      're-run',
+    );
+    const reset = await waitFor(
+      async () => (await h.client.workflow.getHandle(first.id).describe()).runId,
+      (runId) => runId !== replaced,
+      { what: 'the reset run' },
+    );
+    const done = await h.waitForStatus(first.id, ['Success'], 60_000);
+    const again = await h.request('POST', '/api/v1/jobs', { job });
+    assert.equal(again.status, 202, await again.clone().text());
+    const runs = async () => {
+      const listed: string[] = [];
+      for await (const run of h.client.workflow.list({ query: `WorkflowId = '${first.id}'` })) listed.push(run.runId);
+      return listed;
+    };
+    await waitFor(runs, (r) => r.length === 1 && r[0] !== replaced && r[0] !== reset, {
+      what: 'the resubmitted run alone',
+      timeoutMs: 30_000,
+    });
+    await h.waitForStatus(first.id, ['Success']);
+    await h.client.workflow
+      .getHandle(`${first.id}-hooks-${done.revision}`)
+      .terminate('test over')
+      .catch(() => undefined);
+  });
+
+  it('a retry of a stopped fan-out job whose targets ignored the stop and still run answers 409', async () => {
+    const job = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 2, hold_ms: 8000, ignore_stop: true },
+      metadata: { kind: 'Generic' },
+    });
+    await waitFor(
+      async () => (await h.client.workflow.count(`UpstreamJobId = '${job.id}' AND ExecutionStatus = 'Running'`)).count,
+      (n) => n >= 2,
+      { what: 'its targets running' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+    const refused = await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' });
+    assert.equal(refused.status, 409, await refused.clone().text());
+    assert.match(((await refused.json()) as { description: string }).description, /work it started still runs/);
+    assert.equal((await h.client.workflow.getHandle(job.id).describe()).status.name, 'RUNNING', 'left to outlive its targets');
+    // Once its targets have returned it closes, and a retry goes through.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).status.name,
+      (s) => s !== 'RUNNING',
+      { what: 'the stopped job to outlive its targets', timeoutMs: 30_000 },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status, 204);
+    await h.waitForStatus(job.id, ['Success'], 60_000);
   });
 });
