@@ -12,7 +12,7 @@ export interface Candidate {
   digest: string;
   tags: string[];
   kind: 'image' | 'index';
-  /** Unknown when the image records no plausible build time: such an artifact counts as the newest, so no time rule deletes it. */
+  /** Unknown when the image records no plausible build time: every time rule keeps such an artifact, and it takes none of a rule's K places. */
   pushedTime: number | undefined;
   pulledTime: number;
   createdTime: number | undefined;
@@ -60,15 +60,20 @@ function evaluate(rule: Rule, selected: Candidate[], now: number): Candidate[] {
   // The schema makes an enabled rule carry its template's parameter, as Harbor requires it.
   const n = rule.params[rule.template] ?? 0;
   const pushed = (c: Candidate) => c.pushedTime ?? Number.POSITIVE_INFINITY;
-  const newestFirst = (by: (c: Candidate) => number) =>
-    [...selected].sort((a, b) => (by(b) === by(a) ? 0 : by(b) > by(a) ? 1 : -1) || a.digest.localeCompare(b.digest));
+  const newestFirst = (pool: Candidate[], by: (c: Candidate) => number) =>
+    [...pool].sort((a, b) => (by(b) === by(a) ? 0 : by(b) > by(a) ? 1 : -1) || a.digest.localeCompare(b.digest));
+  // An unknown push time (a cosign signature's empty config, a reproducible build's 1970) is kept
+  // by every time rule but takes none of the K places: ranked as the newest, a repository's
+  // signatures would fill them and its real newest images would go.
+  const unknown = selected.filter((c) => c.pushedTime === undefined);
+  const known = selected.filter((c) => c.pushedTime !== undefined);
   switch (rule.template) {
     case 'latestPushedK':
-      return newestFirst(pushed).slice(0, n);
+      return [...unknown, ...newestFirst(known, pushed).slice(0, n)];
     case 'latestPulledN':
-      return newestFirst((c) => c.pulledTime).slice(0, n);
+      return newestFirst(selected, (c) => c.pulledTime).slice(0, n);
     case 'latestActiveK':
-      return newestFirst((c) => Math.max(c.pulledTime, pushed(c))).slice(0, n);
+      return [...unknown, ...newestFirst(known, (c) => Math.max(c.pulledTime, pushed(c))).slice(0, n)];
     case 'nDaysSinceLastPush':
       return selected.filter((c) => pushed(c) >= now - n * DAY);
     case 'nDaysSinceLastPull':
@@ -89,19 +94,26 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
     for (const c of evaluate(rule, selected, now)) retained.add(c.digest);
   }
   const decisions = candidates.map((candidate): Decision => ({ candidate, verdict: retained.has(candidate.digest) ? 'RETAIN' : 'DEL' }));
-  // Deleting a manifest an index references would break the index; deleting an index whose
-  // manifests are retained would drop their platform list. Both stay, and the table says why.
-  const retainedIndexChildren = new Map<string, string>();
-  for (const c of candidates) {
-    if (retained.has(c.digest)) for (const child of c.children ?? []) retainedIndexChildren.set(child, c.digest);
-  }
-  for (const d of decisions) {
-    if (d.verdict !== 'DEL') continue;
-    const parent = retainedIndexChildren.get(d.candidate.digest);
-    const keptChild = d.candidate.children?.find((child) => retained.has(child));
-    if (parent) d.protectedBy = `referenced by retained index ${parent}`;
-    else if (keptChild) d.protectedBy = `index of retained manifest ${keptChild}`;
-    if (d.protectedBy) d.verdict = 'RETAIN';
+  // Deleting a manifest a kept index references would break the index; deleting an index whose
+  // manifests are kept would drop their platform list. Both stay, and the table says why. Kept
+  // for either reason, an artifact protects in turn (an index kept for one manifest keeps its
+  // others), until nothing changes.
+  const kept = new Set(retained);
+  for (let changed = true; changed; ) {
+    changed = false;
+    const keptIndexOf = new Map<string, string>();
+    for (const c of candidates) if (kept.has(c.digest)) for (const child of c.children ?? []) keptIndexOf.set(child, c.digest);
+    for (const d of decisions) {
+      if (d.verdict !== 'DEL') continue;
+      const parent = keptIndexOf.get(d.candidate.digest);
+      const keptChild = d.candidate.children?.find((child) => kept.has(child));
+      if (parent) d.protectedBy = `referenced by ${retained.has(parent) ? 'retained' : 'kept'} index ${parent}`;
+      else if (keptChild) d.protectedBy = `index of ${retained.has(keptChild) ? 'retained' : 'kept'} manifest ${keptChild}`;
+      if (!d.protectedBy) continue;
+      d.verdict = 'RETAIN';
+      kept.add(d.candidate.digest);
+      changed = true;
+    }
   }
   return decisions;
 }

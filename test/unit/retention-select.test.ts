@@ -75,9 +75,18 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
     );
   });
 
-  it('an artifact whose push time is unknown counts as the newest: no time rule deletes it', () => {
+  it('an artifact whose push time is unknown is kept by every time rule and takes none of the K places', () => {
     const unknown = c('x', ['reproducible'], 0, { pushedTime: undefined, createdTime: undefined });
-    assert.deepEqual(verdicts([rule('latestPushedK', 2)], [...CANDIDATES, unknown]), { retain: 'e,x', del: 'a,b,c,d,u' });
+    assert.deepEqual(verdicts([rule('latestPushedK', 2)], [...CANDIDATES, unknown]), { retain: 'd,e,x', del: 'a,b,c,u' });
+    // Signatures (cosign's empty config: `created` 0001-01-01) beside three images: the two newest images stay.
+    const signed = [c('v1', ['v1'], 3), c('v2', ['v2'], 2), c('v3', ['v3'], 1)];
+    const signatures = signed.map((s) =>
+      c(`sig-${s.digest}`, [`sha256-${s.digest}.sig`], 0, { pushedTime: undefined, createdTime: undefined }),
+    );
+    assert.deepEqual(verdicts([rule('latestPushedK', 2)], [...signed, ...signatures]), {
+      retain: 'sig-v1,sig-v2,sig-v3,v2,v3',
+      del: 'v1',
+    });
     assert.deepEqual(verdicts([rule('nDaysSinceLastPush', 1)], [...CANDIDATES, unknown]), { retain: 'e,x', del: 'a,b,c,d,u' });
     assert.deepEqual(verdicts([rule('lastXDays', 1)], [...CANDIDATES, unknown]), { retain: 'x', del: 'a,b,c,d,e,u' });
   });
@@ -179,6 +188,22 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
     assert.match(byDigest['child-amd64']?.protectedBy ?? '', /referenced by retained index idx/);
     assert.equal(byDigest['old-idx']?.verdict, 'RETAIN');
     assert.match(byDigest['old-idx']?.protectedBy ?? '', /index of retained manifest kept/);
+  });
+
+  it('an index kept for one of its manifests keeps its others too: a kept index is never left broken', () => {
+    const candidates = [
+      c('multi', ['multi'], 5, { kind: 'index', children: ['amd64', 'arm64'] }),
+      c('amd64', ['amd64'], 5),
+      c('arm64', ['arm64'], 5),
+      c('other', ['other'], 5),
+    ];
+    const decisions = decide([rule('always', undefined, [sel('matches', 'amd64')])], candidates, NOW);
+    const byDigest = Object.fromEntries(decisions.map((d) => [d.candidate.digest, d]));
+    assert.equal(byDigest.multi?.verdict, 'RETAIN');
+    assert.match(byDigest.multi?.protectedBy ?? '', /index of retained manifest amd64/);
+    assert.equal(byDigest.arm64?.verdict, 'RETAIN', 'the kept index still references arm64');
+    assert.match(byDigest.arm64?.protectedBy ?? '', /referenced by kept index multi/);
+    assert.equal(byDigest.other?.verdict, 'DEL');
   });
 
   it('prints Harbor’s result table with a row per artifact', () => {
