@@ -218,6 +218,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       sleep: (ms) => abortableSleep(ms, signal()),
       saveProgress: (value) => {
         progress = value;
+        // Sent now, not at the next tick: the SDK coalesces heartbeats within its throttle.
+        beat();
       },
       savedProgress: () => (saved?.revision === input.revision ? saved.progress : undefined),
       saveFile: async (name, bytes) => {

@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { listTags, pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
+import {
+  addTag,
+  listTags,
+  manifestExists,
+  pushImage,
+  startRegistry,
+  startRegistryProxy,
+  type RegistryProxy,
+  type TestRegistry,
+} from '../helpers/registry.js';
 import { oneRulePolicy } from '../helpers/retention-policy.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { exited, spawnWorkerProcess } from '../helpers/worker-process.js';
@@ -68,6 +77,66 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     assert.deepEqual(repo.summary?.deleted, 11);
     const log = readFileSync(join(h.logDir, `${repo.job_id}.log`), 'utf8');
     assert.match(log, /resuming an interrupted run: \d+ delete\(s\) already done/);
-    for (const digest of digests.slice(0, 11)) assert.match(log, new RegExp(`${digest} \\| t\\d+ +\\| image .*\\| DEL`));
+    // Each delete is logged once as it happens, by whichever attempt made it.
+    for (const digest of digests.slice(0, 11))
+      assert.equal(log.split(`deleted ${digest} (`).length - 1, 1, `${digest} logged deleted once`);
+  });
+
+  it('decides again when it resumes: a tag the policy keeps, pushed meanwhile onto a doomed digest, keeps it', async () => {
+    const digests: string[] = [];
+    for (let i = 1; i <= 12; i++)
+      digests.push(
+        await pushImage(registry.url, 'resume/app', `t${String(i).padStart(2, '0')}`, `2026-02-${String(i).padStart(2, '0')}T00:00:00Z`),
+      );
+    // The first test's second worker still runs: this test has its own.
+    for (const w of workers.splice(0)) {
+      w.kill('SIGKILL');
+      await exited(w);
+    }
+    proxy.resetCounts();
+    proxy.deleteDelayMs = 250;
+    const running = spawnWorkerProcess(h.config, h.logDir);
+    workers.push(running);
+    const job = await h.submit({
+      name: 'RETENTION',
+      parameters: {
+        registry: { url: proxy.url },
+        scope: { repositories: ['resume/app'] },
+        concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
+        policy: {
+          algorithm: 'or',
+          rules: [
+            oneRulePolicy().rules[0],
+            // Whatever is tagged keep-* stays.
+            {
+              action: 'retain',
+              template: 'always',
+              params: {},
+              tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: 'keep-*', extras: '{"untagged":false}' }],
+              scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
+            },
+          ],
+        },
+      },
+      metadata: { kind: 'Generic' },
+    });
+    await waitFor(
+      async () => proxy.deletes.filter((d) => d.status === 202).length,
+      (n) => n >= 3,
+      { timeoutMs: 60_000, what: 'a few deletes on the first worker' },
+    );
+    running.kill('SIGKILL');
+    await exited(running);
+    // While no worker runs, an operator pins t11, doomed and not deleted yet, with a tag the policy keeps.
+    assert.equal(await manifestExists(registry.url, 'resume/app', digests[10]!), true);
+    await addTag(registry.url, 'resume/app', digests[10]!, 'keep-prod');
+    workers.push(spawnWorkerProcess(h.config, h.logDir));
+
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 120_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(await listTags(registry.url, 'resume/app'), ['keep-prod', 't11', 't12']);
+    const repo = done.results!['resume/app']!;
+    assert.equal(repo.summary?.deleted, 10);
+    assert.match(readFileSync(join(h.logDir, `${repo.job_id}.log`), 'utf8'), /resuming an interrupted run/);
   });
 });

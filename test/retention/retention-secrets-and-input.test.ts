@@ -137,4 +137,43 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
       assert.ok(!body.description.includes('secret@'), 'the error does not echo credentials');
     });
   }
+
+  it('plans a few thousand repositories under a policy of several rules (the plan once outgrew its 2 MB result)', async () => {
+    const repositories = Array.from({ length: 2500 }, (_, i) => `team${i % 50}/service-${i}`);
+    const rule = (template: string, n: number | undefined, pattern: string) => ({
+      action: 'retain',
+      template,
+      params: n === undefined ? {} : { [template]: n },
+      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern, extras: '{"untagged":true}' }],
+      scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
+    });
+    const job = await h.submit({
+      name: 'RETENTION',
+      parameters: {
+        // Nothing answers there: the plan needs no registry for named repositories, and the job is stopped once planned.
+        registry: { url: 'http://127.0.0.1:9' },
+        scope: { repositories },
+        policy: {
+          algorithm: 'or',
+          rules: [
+            rule('latestPushedK', 10, '**'),
+            rule('nDaysSinceLastPush', 30, 'release-*'),
+            rule('always', undefined, '{latest,stable}'),
+          ],
+        },
+        dry_run: true,
+        concurrency: { repositories: 1 },
+      },
+      metadata: { kind: 'Generic' },
+    });
+    const planned = await waitFor(
+      () => h.stats(job.id),
+      (s) => /"total":2500/.test(s.check_in ?? '') || ['Error', 'Success', 'Stopped'].includes(s.status),
+      { timeoutMs: 60_000, what: 'the plan of 2,500 repositories, or the job to end' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    assert.equal(planned.status, 'Running', planned.last_error);
+    assert.match(planned.check_in ?? '', /"total":2500/);
+    await h.waitForStatus(job.id, ['Stopped'], 60_000);
+  });
 });

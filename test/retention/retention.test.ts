@@ -201,6 +201,35 @@ describe('RETENTION against a real docker-registry', () => {
     assert.deepEqual(done.results ?? {}, {});
   });
 
+  it('two runs over one repository at once report, together, only the deletes the registry made', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    try {
+      for (let m = 1; m <= 6; m++) await pushImage(registry.url, 'proj/both', `t${m}`, month(m));
+      proxy.deleteDelayMs = 150;
+      const submit = () =>
+        h.submit(
+          retentionJob(proxy.url, { repositories: ['proj/both'] }, oneRulePolicy('latestPushedK', 1), {
+            concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
+          }),
+        );
+      const jobs = await Promise.all([submit(), submit()]);
+      const done = await Promise.all(jobs.map((j) => h.waitForStatus(j.id, ['Success', 'Error'], 60_000)));
+      for (const d of done) assert.equal(d.status, 'Success', d.last_error);
+      assert.deepEqual(await listTags(registry.url, 'proj/both'), ['t6']);
+      const summaries = done.map((d) => d.results!['proj/both']!.summary as { deleted: number; already_gone?: number });
+      const effective = proxy.deletes.filter((x) => x.status === 202).length;
+      assert.equal(effective, 5);
+      assert.equal(summaries[0]!.deleted + summaries[1]!.deleted, effective, JSON.stringify(summaries));
+      // What one run found deleted by the other is said so, not counted.
+      assert.equal(
+        (summaries[0]!.already_gone ?? 0) + (summaries[1]!.already_gone ?? 0),
+        proxy.deletes.filter((x) => x.status === 404).length,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a registry that fails some deletes: ERR rows, job Error; retry deletes only what remains', async () => {
     const proxy = await startRegistryProxy(registry.url);
     try {

@@ -55,16 +55,20 @@ export function retentionJob(settings: RegistrySettings) {
             : `${inScope.length} repositories, ${poolSize} at a time, ${share} delete(s) in flight each` +
                 (limits.perSecond > 0 ? `, ${(limits.perSecond / poolSize).toFixed(2)} deletes/s each` : ''),
         );
-        // What every repository job shares is said once; each target adds its repository and the rules for it.
-        const shared: Omit<RetentionRepositoryParams, 'repository' | 'policy'> = {
+        // What every repository job shares is said once, the rules too: the plan is one activity
+        // result (2 MB at most), and a policy copied into each of thousands of targets outgrew it.
+        // A target carries rules of its own only where fewer of them apply to its repository.
+        const enabled = policy.rules.filter((rule) => !rule.disabled);
+        const shared: Omit<RetentionRepositoryParams, 'repository'> = {
           registry,
           dry_run,
           max_in_flight: share,
           deletes_per_second: limits.perSecond / poolSize,
+          policy: { algorithm: 'or', rules: enabled },
         };
         const targets = inScope.map(({ repository, rules }) => ({
           target: repository,
-          parameters: { repository, policy: { algorithm: 'or', rules } },
+          parameters: rules.length === enabled.length ? { repository } : { repository, policy: { algorithm: 'or', rules } },
         }));
         return { poolSize, shared, targets, progress: { done: 'repositories_done', total: 'total', extra: { dry_run } } };
       },

@@ -11,16 +11,27 @@ import { endpointFor, type RegistrySettings } from './retention-settings.js';
 /** Reads (tags, manifests, configs) are cheap for a registry; the delete budget governs deletes only. */
 const READS_IN_FLIGHT = 8;
 
-/** Saved with the run's heartbeats: the verdicts, and the deletes already done. */
+/**
+ * Saved with the run's heartbeats: the deletes of earlier attempts, and what this attempt dooms,
+ * as digest prefixes (a heartbeat holds 2 MB at most: the whole verdicts on a repository of 12,000
+ * tags did not fit; 100,000 prefixes do). A heartbeat goes out at most once a second, so the next
+ * attempt counts a doomed digest that is gone by then as deleted, the last deletes before a crash
+ * included.
+ */
 interface Progress {
-  decisions: Decision[];
-  done: string[];
+  deletedBefore: number;
+  doomed: string[];
 }
+
+/** `sha256:` and 48 bits of the digest: enough to tell a repository's manifests apart. */
+const prefix = (digest: string) => digest.slice(0, 19);
 
 /**
  * Retention of one repository: load its artifacts, decide, delete what no rule retains (unless a
- * dry run), log Harbor's result table and check in a summary. A worker lost mid-run hands its
- * verdicts and finished deletes to the next attempt, which deletes only what remains.
+ * dry run), log Harbor's result table and check in a summary. A worker lost mid-run leaves the
+ * next attempt to decide again on the repository as it is then, as Harbor re-runs the task: the
+ * deletes already made are gone from it, and a tag pushed meanwhile onto a doomed digest keeps it
+ * if the policy retains that tag.
  */
 export function retentionRepositoryJob(settings: RegistrySettings) {
   return defineJob({
@@ -35,19 +46,23 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         timeoutMs: settings.requestTimeoutMs,
         signal: ctx.signal,
       });
-      const saved = ctx.savedProgress() as Progress | undefined;
-      let decisions: Decision[];
-      if (saved) {
-        decisions = saved.decisions;
-        logger.info(`resuming an interrupted run: ${saved.done.length} delete(s) already done`);
-      } else {
-        const candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal);
-        logger.info(`Load ${candidates.length} candidates from repository ${repository}`);
-        decisions = decide(policy.rules, candidates, nowSec());
+      const saved = ctx.savedProgress() as Partial<Progress> | undefined;
+      const candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal);
+      logger.info(`Load ${candidates.length} candidates from repository ${repository}`);
+      let deletedBefore = 0;
+      if (saved?.doomed) {
+        const present = new Set(candidates.map((c) => prefix(c.digest)));
+        deletedBefore = (saved.deletedBefore ?? 0) + saved.doomed.filter((p) => !present.has(p)).length;
+        logger.info(`resuming an interrupted run: ${deletedBefore} delete(s) already done; deciding again`);
       }
-      const done = new Set(saved?.done ?? []);
-      const progress = () => ctx.saveProgress({ decisions, done: [...done] } satisfies Progress);
-      progress();
+      const decisions: Decision[] = decide(policy.rules, candidates, nowSec());
+      const done = new Set<string>();
+      /** Doomed digests another deleter (an overlapping run, an operator) removed first: not this run's deletes. */
+      const gone = new Set<string>();
+      if (!dry_run) {
+        const doomedPrefixes = decisions.filter((d) => d.verdict === 'DEL').map((d) => prefix(d.candidate.digest));
+        ctx.saveProgress({ deletedBefore, doomed: doomedPrefixes } satisfies Progress);
+      }
       if (ctx.opCommand()) return;
 
       const rows = new Map<string, ResultRow>(
@@ -64,7 +79,6 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           params.max_in_flight,
           async (digest) => {
             const row = rows.get(digest)!;
-            if (done.has(digest)) return;
             await limiter.take(ctx.signal);
             // After a stop, no delete starts; those not started stay, and say so.
             if (ctx.signal.aborted) {
@@ -72,9 +86,15 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
               return;
             }
             try {
-              await client.deleteManifest(repository, digest);
+              if ((await client.deleteManifest(repository, digest)) === 'gone') {
+                gone.add(digest);
+                row.note = 'already gone: deleted by another run or an operator';
+                return;
+              }
               done.add(digest);
-              progress();
+              // One line per delete as it happens: the table comes at the end of an attempt, and an
+              // attempt a lost worker cut short leaves only these.
+              logger.info(`deleted ${digest} (${row.candidate.tags.join(',')})`);
             } catch (err) {
               Object.assign(row, { retention: 'ERR', error: (err as Error).message });
             }
@@ -83,7 +103,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         );
         for (const digest of doomed) {
           const row = rows.get(digest)!;
-          if (row.retention === 'DEL' && !done.has(digest))
+          if (row.retention === 'DEL' && !done.has(digest) && !gone.has(digest))
             Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
         }
       }
@@ -96,7 +116,8 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           repository,
           candidates: all.length,
           retained: all.length - count('DEL'),
-          deleted: dry_run ? 0 : count('DEL'),
+          deleted: dry_run ? 0 : deletedBefore + done.size,
+          ...(gone.size > 0 ? { already_gone: gone.size } : {}),
           would_delete: dry_run ? count('DEL') : 0,
           errors,
           dry_run,
