@@ -99,7 +99,7 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
   // for either reason, an artifact protects in turn (an index kept for one manifest keeps its
   // others), until nothing changes.
   const kept = new Set(retained);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     const keptIndexOf = new Map<string, string>();
     for (const c of candidates) if (kept.has(c.digest)) for (const child of c.children ?? []) keptIndexOf.set(child, c.digest);
