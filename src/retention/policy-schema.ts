@@ -104,9 +104,14 @@ export const RuleSchema = z
         message: `${rule.template} needs pull times, which the OCI Distribution API does not report; use latestPushedK, nDaysSinceLastPush, lastXDays or always`,
       });
     }
-    for (const [i, selector] of [...rule.tag_selectors, ...rule.scope_selectors.repository].entries()) {
-      if (selector.extras !== undefined && parseExtras(selector.extras) === undefined) {
-        ctx.addIssue({ code: 'custom', path: ['selectors', i, 'extras'], message: 'must be a JSON object such as {"untagged":true}' });
+    // Harbor's stored policies say `"extras": ""` for none, and read it so: so does this schema.
+    const selectors = [
+      ...rule.tag_selectors.map((selector, i) => ({ selector, path: ['tag_selectors', i] })),
+      ...rule.scope_selectors.repository.map((selector, i) => ({ selector, path: ['scope_selectors', 'repository', i] })),
+    ];
+    for (const { selector, path } of selectors) {
+      if (selector.extras !== undefined && selector.extras !== '' && parseExtras(selector.extras) === undefined) {
+        ctx.addIssue({ code: 'custom', path: [...path, 'extras'], message: 'must be a JSON object such as {"untagged":true}' });
       }
     }
   });

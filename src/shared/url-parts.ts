@@ -1,14 +1,20 @@
 /**
- * Whether a URL string carries userinfo (or, with `query`, a query string). Used in schema
+ * Whether a URL string carries userinfo (or, with `query`, a query string; with `fragment`, a
+ * fragment, even an empty one; with `path`, a path beyond `/`). Used in schema
  * refinements, which zod runs even when the string failed its URL check: an unparsable string
  * answers false here, and the URL check reports it.
  */
-export function urlCarries(value: string, what: { credentials?: boolean; query?: boolean }): boolean {
+export function urlCarries(value: string, what: { credentials?: boolean; query?: boolean; fragment?: boolean; path?: boolean }): boolean {
   let parsed: URL;
   try {
     parsed = new URL(value);
   } catch {
     return false;
   }
-  return (what.credentials === true && (parsed.username !== '' || parsed.password !== '')) || (what.query === true && parsed.search !== '');
+  return (
+    (what.credentials === true && (parsed.username !== '' || parsed.password !== '')) ||
+    (what.query === true && parsed.search !== '') ||
+    (what.fragment === true && (parsed.hash !== '' || value.includes('#'))) ||
+    (what.path === true && parsed.pathname !== '/' && parsed.pathname !== '')
+  );
 }

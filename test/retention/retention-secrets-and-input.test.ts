@@ -108,6 +108,9 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
     ['credentials in the registry URL', { ...base, registry: { url: 'http://robot:secret@127.0.0.1:5000' } }, /credentials/],
     ['an empty scope', { ...base, scope: {} }, /repositories/],
     ['a registry URL that is not one', { ...base, registry: { url: 'not a url' } }, /registry\.url/],
+    // Its API is at /v2/ of the root: the requests would go elsewhere than the URL says.
+    ['a registry URL with a fragment', { ...base, registry: { url: 'http://127.0.0.1:5000#frag' } }, /registry root/],
+    ['a registry URL with a path', { ...base, registry: { url: 'http://127.0.0.1:5000/v2/' } }, /registry root/],
     ['a repository name that is not one', { ...base, scope: { repositories: ['../etc'] } }, /repository name/],
     ['16 rules', { ...base, policy: { algorithm: 'or', rules: Array.from({ length: 16 }, () => oneRulePolicy().rules[0]) } }, /rules/],
     ['an unknown template', { ...base, policy: oneRulePolicy('newestK', 3) }, /template/],

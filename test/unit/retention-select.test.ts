@@ -267,5 +267,27 @@ describe('retention policy schema', () => {
       { ...harborExport, rules: [{ ...r, params: {} }] },
     ];
     for (const policy of bad) assert.ok(!PolicySchema.safeParse(policy).success, JSON.stringify(policy).slice(0, 200));
+    // The error names the selector at fault where the request has it.
+    const badExtras = PolicySchema.safeParse(bad[4]);
+    assert.ok(!badExtras.success);
+    assert.deepEqual(badExtras.error.issues[0]?.path, ['rules', 0, 'tag_selectors', 0, 'extras']);
+  });
+
+  it('reads extras "" as none, as Harbor stores and reads it', () => {
+    const r = harborExport.rules[0]!;
+    const policy = {
+      ...harborExport,
+      rules: [
+        {
+          ...r,
+          tag_selectors: [{ ...r.tag_selectors[0], extras: '' }],
+          scope_selectors: { repository: [{ ...r.scope_selectors.repository[0], extras: '' }] },
+        },
+      ],
+    };
+    const parsed = PolicySchema.safeParse(policy);
+    assert.ok(parsed.success, parsed.error?.message);
+    // Without extras `matches` keeps untagged artifacts in its selection.
+    assert.deepEqual(verdicts([parsed.data.rules[0]!], [c('t', ['x'], 1), c('u', [], 2)]).del, '');
   });
 });

@@ -12,6 +12,11 @@ export const RegistryParam = z
       .refine(
         (u) => !urlCarries(u, { credentials: true, query: true }),
         'must carry no credentials or query: configure credentials under registries in the worker configuration',
+      )
+      // The registry's API is at /v2/ of its root: a path or fragment would be dropped or misread.
+      .refine(
+        (u) => !urlCarries(u, { fragment: true, path: true }),
+        'must be the registry root, http(s)://host[:port], without a path or fragment',
       ),
   })
   .strict();
