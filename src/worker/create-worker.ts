@@ -76,7 +76,8 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     taskQueue: deps.taskQueue,
     identity,
     ...workflows,
-    activities: { executeJob: activities.executeJob },
+    // deleteSupersededRuns runs as a local activity of a reset job (see replaced-runs.ts).
+    activities: { executeJob: activities.executeJob, deleteSupersededRuns: activities.deleteSupersededRuns },
     maxConcurrentActivityTaskExecutions: config.worker_pool.workers,
     // Short jobs run as local activities: the same number of slots.
     maxConcurrentLocalActivityExecutions: config.worker_pool.workers,
@@ -99,7 +100,6 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
       pruneBatchExecutions: activities.pruneBatchExecutions,
       enterQueue: activities.enterQueue,
       checkScheduleHealth: activities.checkScheduleHealth,
-      deleteSupersededRuns: activities.deleteSupersededRuns,
     },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',

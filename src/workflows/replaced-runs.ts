@@ -1,6 +1,5 @@
-import { CancellationScope, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { JobActivities } from '../activities/types.js';
-import { housekeepingQueue } from '../shared/task-queues.js';
 
 /**
  * `temporal workflow reset` (or the Web UI's reset) ends a job's run and starts a new one under the
@@ -13,23 +12,24 @@ import { housekeepingQueue } from '../shared/task-queues.js';
  * each run, its end) a reset run asks for the deletion unless an earlier ask is still out:
  * `patched` is false at the steps an older run took without the marker and true at new ones, on
  * every replay alike. Asking again is how a second reset (which replays the first re-run's asks,
- * long done) gets its own; the activity keeps only the id's current run, so an ask a reset
- * dispatches again, with the input of the run it replaced, deletes nothing it should keep.
+ * long done) gets its own. The activity keeps the id's current run, whoever asks.
  */
 export class ReplacedRuns {
   private out: Promise<void> | undefined;
 
   ask(): void {
     if (this.out !== undefined) return;
-    const { runId, originalExecutionRunId, workflowId, taskQueue, unsafe } = workflowInfo();
+    const { runId, originalExecutionRunId, workflowId, unsafe } = workflowInfo();
     // A replay asks `patched` whatever the run: it records nothing then, and only it can tell a
     // reset history where a replayer (`Worker.runReplayHistories`) gives the run the original's id.
     if (runId === originalExecutionRunId && !unsafe.isReplaying) return;
     if (!patched('reset-deletes-the-run-it-replaced')) return;
-    const { deleteSupersededRuns } = proxyActivities<JobActivities>({
-      taskQueue: housekeepingQueue(taskQueue),
-      startToCloseTimeout: '1 minute',
-      retry: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 6 },
+    // A local activity: the job's last ask runs in the workflow task that completes it, so a reset
+    // to that task (`--type LastWorkflowTask` of a finished job) runs the ask again, where an
+    // activity's completion would have been replayed and the re-run would end asking nothing.
+    const { deleteSupersededRuns } = proxyLocalActivities<JobActivities>({
+      startToCloseTimeout: '30 seconds',
+      retry: { initialInterval: '1 second', maximumInterval: '4 seconds', maximumAttempts: 4 },
     });
     const settle = () => {
       this.out = undefined;
