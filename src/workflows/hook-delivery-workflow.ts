@@ -1,4 +1,5 @@
 import { condition, continueAsNew, ParentClosePolicy, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { HookTimings } from '../shared/hook-event.js';
 import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
 import { hookLogQuery, hookProgressQuery } from './job-messages.js';
@@ -42,10 +43,22 @@ export async function handOverHooks(
   if (outbox.drained) return;
   const rest = await outbox.pause();
   if (rest.length === 0) return;
-  await startChild(HookDelivery, {
-    workflowId: `${job.id}-hooks-${revision}`,
-    args: [{ jobId: job.id, url: outbox.url, timings, events: rest, progress: outbox.progress }],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-    staticSummary: `status hooks of ${job.name} job ${job.id} still being retried`,
-  });
+  // A reset re-runs a job under its revision, and the run it replaced may have handed its hooks
+  // over under this id already, still delivering them: the re-run's go beside them.
+  for (let n = 1; ; n++) {
+    try {
+      await startChild(HookDelivery, {
+        workflowId: n === 1 ? `${job.id}-hooks-${revision}` : `${job.id}-hooks-${revision}-${n}`,
+        args: [{ jobId: job.id, url: outbox.url, timings, events: rest, progress: outbox.progress }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        staticSummary: `status hooks of ${job.name} job ${job.id} still being retried`,
+      });
+      return;
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError) || n >= HANDOVER_IDS) throw err;
+    }
+  }
 }
+
+/** How many delivery workflows one revision's hooks may have at once (a reset or two). */
+const HANDOVER_IDS = 5;

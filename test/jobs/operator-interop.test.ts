@@ -302,4 +302,44 @@ describe('operator interop: closing the workflow of a finished job', () => {
     assert.equal(await rowsOf(job.id, 'status=Stopped'), 0);
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
   });
+
+  it('a reset of a job whose hooks were handed over, still undelivered, hands the re-run’s over too and ends as the job did', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-reset-hooks', step_ms: 0, hold_ms: 0 },
+      status_hook: 'http://127.0.0.1:1/never',
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Success']);
+    const delivery = `${job.id}-hooks-${done.revision}`;
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).status.name,
+      (s) => s !== 'RUNNING',
+      { what: 'the job to hand its hooks over and close', timeoutMs: 60_000 },
+    );
+    await waitFor(
+      () => h.client.workflow.count(`WorkflowId = '${delivery}' AND ExecutionStatus = 'Running'`),
+      (r) => r.count === 1,
+      {
+        what: 'the first run’s hooks handed over',
+      },
+    );
+    const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
+    reset(job.id);
+    const rerun = await waitFor(
+      async () => await h.client.workflow.getHandle(job.id).describe(),
+      (d) => d.runId !== before && d.status.name !== 'RUNNING',
+      { what: 'the re-run to close', timeoutMs: 40_000 },
+    );
+    assert.equal(rerun.status.name, 'COMPLETED', 'the re-run failed handing its hooks over');
+    assert.equal((await h.stats(job.id)).status, 'Success');
+    const handedOver = await waitFor(
+      () => h.client.workflow.count(`WorkflowId STARTS_WITH '${delivery}' AND ExecutionStatus = 'Running'`),
+      (r) => r.count === 2,
+      { what: 'both runs’ hooks still being delivered' },
+    );
+    assert.equal(handedOver.count, 2);
+    for await (const w of h.client.workflow.list({ query: `WorkflowId STARTS_WITH '${delivery}'` }))
+      await h.client.workflow.getHandle(w.workflowId).terminate('test over');
+  });
 });
