@@ -11,7 +11,7 @@ const FIRST_PLAUSIBLE_BUILD = Date.UTC(2013, 0, 1) / 1000;
 /**
  * The artifacts of a repository, one per manifest digest with every tag on it. Push time is the
  * image config's `created` (the distribution API records no push or pull times), unknown when it is
- * missing or a placeholder; an index takes the newest of its manifests', unknown if any is. Reads
+ * missing or a placeholder; an index takes the newest of its manifests' known ones. Reads
  * run `concurrency` at a time.
  */
 export async function loadCandidates(
@@ -48,7 +48,10 @@ export async function loadCandidates(
           async (child) => created((await client.manifest(repository, child)).config?.digest),
           signal,
         );
-        time = childTimes.includes(undefined) ? undefined : Math.max(0, ...(childTimes as number[]));
+        // Build attestations (buildx adds one to every index by default) have no `created`: the
+        // index takes the newest time its manifests know, unknown only if none knows one.
+        const known = childTimes.filter((t): t is number => t !== undefined);
+        time = known.length > 0 ? Math.max(...known) : undefined;
       } else {
         time = await created(manifest.config?.digest);
       }

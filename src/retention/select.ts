@@ -94,25 +94,32 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
     for (const c of evaluate(rule, selected, now)) retained.add(c.digest);
   }
   const decisions = candidates.map((candidate): Decision => ({ candidate, verdict: retained.has(candidate.digest) ? 'RETAIN' : 'DEL' }));
-  // Deleting a manifest a kept index references would break the index; deleting an index whose
-  // manifests are kept would drop their platform list. Both stay, and the table says why. Kept
-  // for either reason, an artifact protects in turn (an index kept for one manifest keeps its
-  // others), until nothing changes.
+  // Deleting a manifest a kept index references would break the index (Harbor refuses to delete an
+  // artifact another references); deleting an index whose manifest a rule retains would drop that
+  // manifest's platform list. Both stay, and the table says why. An index is kept for a manifest a
+  // rule retains, not for one only kept by another index: two releases sharing a platform image
+  // would otherwise keep each other forever. What a kept index references stays, nested too.
   const kept = new Set(retained);
+  const byDigest = new Map(decisions.map((d) => [d.candidate.digest, d]));
+  const keep = (d: Decision, why: string) => {
+    d.verdict = 'RETAIN';
+    d.protectedBy = why;
+    kept.add(d.candidate.digest);
+  };
+  for (const d of decisions) {
+    const retainedChild = d.verdict === 'DEL' ? d.candidate.children?.find((child) => retained.has(child)) : undefined;
+    if (retainedChild) keep(d, `index of retained manifest ${retainedChild}`);
+  }
   for (let changed = true; changed;) {
     changed = false;
-    const keptIndexOf = new Map<string, string>();
-    for (const c of candidates) if (kept.has(c.digest)) for (const child of c.children ?? []) keptIndexOf.set(child, c.digest);
-    for (const d of decisions) {
-      if (d.verdict !== 'DEL') continue;
-      const parent = keptIndexOf.get(d.candidate.digest);
-      const keptChild = d.candidate.children?.find((child) => kept.has(child));
-      if (parent) d.protectedBy = `referenced by ${retained.has(parent) ? 'retained' : 'kept'} index ${parent}`;
-      else if (keptChild) d.protectedBy = `index of ${retained.has(keptChild) ? 'retained' : 'kept'} manifest ${keptChild}`;
-      if (!d.protectedBy) continue;
-      d.verdict = 'RETAIN';
-      kept.add(d.candidate.digest);
-      changed = true;
+    for (const index of candidates) {
+      if (!kept.has(index.digest)) continue;
+      for (const child of index.children ?? []) {
+        const d = byDigest.get(child);
+        if (!d || d.verdict !== 'DEL') continue;
+        keep(d, `referenced by ${retained.has(index.digest) ? 'retained' : 'kept'} index ${index.digest}`);
+        changed = true;
+      }
     }
   }
   return decisions;

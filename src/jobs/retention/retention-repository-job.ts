@@ -3,7 +3,7 @@ import { RegistryClient } from '../../registry/registry-client.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
 import { mapLimit, RateLimiter } from '../../process/limits.js';
 import { resultTable, type ResultRow } from '../../retention/result-table.js';
-import { decide, type Decision } from '../../retention/select.js';
+import { decide, type Candidate, type Decision } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
 import { RetentionRepositoryParams } from './retention-params.js';
 import { endpointFor, type RegistrySettings } from './retention-settings.js';
@@ -21,10 +21,12 @@ const READS_IN_FLIGHT = 8;
 interface Progress {
   deletedBefore: number;
   doomed: string[];
+  /** Earlier attempts' deletes and this one's so far, for a stop that comes before the next attempt decides. */
+  deletedSoFar: number;
 }
 
-/** `sha256:` and 48 bits of the digest: enough to tell a repository's manifests apart. */
-const prefix = (digest: string) => digest.slice(0, 19);
+/** 48 bits of the digest (past `sha256:`): enough to tell a repository's manifests apart, 15 bytes each in JSON. */
+const prefix = (digest: string) => digest.slice(7, 19);
 
 /**
  * Retention of one repository: load its artifacts, decide, delete what no rule retains (unless a
@@ -47,7 +49,18 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         signal: ctx.signal,
       });
       const saved = ctx.savedProgress() as Partial<Progress> | undefined;
-      const candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal);
+      // Stopped before this attempt has decided: what earlier attempts deleted is still reported.
+      const stoppedEarly = (deleted: number) => {
+        ctx.checkin(JSON.stringify({ repository, deleted, errors: 0, dry_run }));
+      };
+      let candidates: Candidate[];
+      try {
+        candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal);
+      } catch (err) {
+        if (!ctx.opCommand()) throw err;
+        stoppedEarly(saved?.deletedSoFar ?? saved?.deletedBefore ?? 0);
+        return;
+      }
       logger.info(`Load ${candidates.length} candidates from repository ${repository}`);
       let deletedBefore = 0;
       if (saved?.doomed) {
@@ -59,11 +72,16 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const done = new Set<string>();
       /** Doomed digests another deleter (an overlapping run, an operator) removed first: not this run's deletes. */
       const gone = new Set<string>();
-      if (!dry_run) {
-        const doomedPrefixes = decisions.filter((d) => d.verdict === 'DEL').map((d) => prefix(d.candidate.digest));
-        ctx.saveProgress({ deletedBefore, doomed: doomedPrefixes } satisfies Progress);
+      const doomedPrefixes = decisions.filter((d) => d.verdict === 'DEL').map((d) => prefix(d.candidate.digest));
+      const progress = () => {
+        if (!dry_run)
+          ctx.saveProgress({ deletedBefore, doomed: doomedPrefixes, deletedSoFar: deletedBefore + done.size } satisfies Progress);
+      };
+      progress();
+      if (ctx.opCommand()) {
+        stoppedEarly(deletedBefore);
+        return;
       }
-      if (ctx.opCommand()) return;
 
       const rows = new Map<string, ResultRow>(
         decisions.map((d) => [
@@ -92,6 +110,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
                 return;
               }
               done.add(digest);
+              progress();
               // One line per delete as it happens: the table comes at the end of an attempt, and an
               // attempt a lost worker cut short leaves only these.
               logger.info(`deleted ${digest} (${row.candidate.tags.join(',')})`);
