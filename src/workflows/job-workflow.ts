@@ -68,12 +68,16 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   setHandler(jobStartedSignal, (event) => {
     if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
   });
-  setHandler(checkInSignal, (event) => run.checkIn(event));
+  setHandler(checkInSignal, (event) => {
+    run.checkIn(event);
+    replaced.askAtCheckIn();
+  });
   setHandler(jobStartedUpdate, (event) => {
     if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
   });
   setHandler(checkInUpdate, (event) => {
     run.checkIn(event);
+    replaced.askAtCheckIn();
     // Each check-in sent as an update costs a dozen history events with a status hook (update,
     // task, memo, the hook's activity); a job checking in twice a second for hours would reach
     // Temporal's limit of 51,200 and be terminated. Past the budget (`job.checkin_history_events`,

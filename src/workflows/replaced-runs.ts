@@ -9,13 +9,27 @@ import type { JobActivities } from '../activities/types.js';
  *
  * A reset run replays the replaced run's events up to the reset point, its first history event
  * included: its original run id is the replaced run's. At each step of the job (before its wait,
- * each run, its end) a reset run asks for the deletion unless an earlier ask is still out:
+ * each run, its check-ins at most once a minute, its end) a reset run asks for the deletion unless
+ * an earlier ask is still out:
  * `patched` is false at the steps an older run took without the marker and true at new ones, on
  * every replay alike. Asking again is how a second reset (which replays the first re-run's asks,
  * long done) gets its own. The activity keeps the id's current run, whoever asks.
  */
+const CHECK_IN_ASK_INTERVAL_MS = 60_000;
+
 export class ReplacedRuns {
   private out: Promise<void> | undefined;
+  /** Workflow time of the last ask: check-ins ask at most once a minute. */
+  private askedAt: number | undefined;
+
+  /**
+   * At a check-in: a reset to a point after the run started (`--type LastWorkflowTask` of a running
+   * job) has no other step until the run ends, which may be hours. Workflow time keeps it replayable.
+   */
+  askAtCheckIn(): void {
+    if (this.askedAt !== undefined && Date.now() - this.askedAt < CHECK_IN_ASK_INTERVAL_MS) return;
+    this.ask();
+  }
 
   ask(): void {
     if (this.out !== undefined) return;
@@ -34,6 +48,7 @@ export class ReplacedRuns {
     const settle = () => {
       this.out = undefined;
     };
+    this.askedAt = Date.now();
     // A cancelled workflow (Web UI, CLI, a retry winding it up) still gets its ask through.
     this.out = CancellationScope.nonCancellable(() => deleteSupersededRuns({ workflowId })).then(settle, settle);
   }

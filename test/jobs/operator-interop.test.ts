@@ -342,4 +342,34 @@ describe('operator interop: closing the workflow of a finished job', () => {
     for await (const w of h.client.workflow.list({ query: `WorkflowId STARTS_WITH '${delivery}'` }))
       await h.client.workflow.getHandle(w.workflowId).terminate('test over');
   });
+
+  it('a reset of a running job to a point after its run started deletes the run it replaced at its next check-in', async () => {
+    const job = await h.submit({ name: 'DEMO', parameters: { image: 'demo-reset-late', step_ms: 3000 }, metadata: { kind: 'Generic' } });
+    await waitFor(
+      () => h.stats(job.id),
+      (s) => s.status === 'Running' && s.check_in !== undefined,
+      { what: 'a first check-in' },
+    );
+    const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
+    temporalCli(
+      h.config.temporal.address!,
+      'workflow',
+      'reset',
+      '--workflow-id',
+      job.id,
+      '--type',
+      'LastWorkflowTask',
+      '--reason',
+      'later point',
+    );
+    await waitFor(
+      () => runs(job.id),
+      (r) => r.length === 1 && r[0] !== before,
+      { what: 'the replaced run deleted', timeoutMs: 30_000 },
+    );
+    assert.equal((await h.stats(job.id)).status, 'Running');
+    assert.equal(await rowsOf(job.id, 'status=Stopped'), 0);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+  });
 });
