@@ -168,19 +168,9 @@ describe('operator interop: closing the workflow of a finished job', () => {
     assert.equal(inParent?.status, 'Cancelled', `the parent's results: ${JSON.stringify(done.results)}`);
   });
 
-  /** `temporal workflow reset --type FirstWorkflowTask`, as an operator runs it. */
-  const reset = (id: string) =>
-    temporalCli(
-      h.config.temporal.address!,
-      'workflow',
-      'reset',
-      '--workflow-id',
-      id,
-      '--type',
-      'FirstWorkflowTask',
-      '--reason',
-      'operator re-run',
-    );
+  /** `temporal workflow reset`, as an operator runs it (the Web UI's reset does the same). */
+  const reset = (id: string, type: 'FirstWorkflowTask' | 'LastWorkflowTask' = 'FirstWorkflowTask') =>
+    temporalCli(h.config.temporal.address!, 'workflow', 'reset', '--workflow-id', id, '--type', type, '--reason', 'operator re-run');
 
   /** Every run of the id visibility lists, whatever its status. */
   /** The run ids visibility lists for the id, whatever their status: right after a reset, the new run's row may not be there yet. */
@@ -255,17 +245,7 @@ describe('operator interop: closing the workflow of a finished job', () => {
       (r) => r.length === 1 && r[0] !== first,
       { what: 'the first re-run alone' },
     );
-    temporalCli(
-      h.config.temporal.address!,
-      'workflow',
-      'reset',
-      '--workflow-id',
-      job.id,
-      '--type',
-      'LastWorkflowTask',
-      '--reason',
-      'again',
-    );
+    reset(job.id, 'LastWorkflowTask');
     const third = await waitFor(
       async () => (await h.client.workflow.getHandle(job.id).describe()).runId,
       (runId) => runId !== second,
@@ -351,17 +331,7 @@ describe('operator interop: closing the workflow of a finished job', () => {
       { what: 'a first check-in' },
     );
     const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
-    temporalCli(
-      h.config.temporal.address!,
-      'workflow',
-      'reset',
-      '--workflow-id',
-      job.id,
-      '--type',
-      'LastWorkflowTask',
-      '--reason',
-      'later point',
-    );
+    reset(job.id, 'LastWorkflowTask');
     await waitFor(
       () => runs(job.id),
       (r) => r.length === 1 && r[0] !== before,
