@@ -217,9 +217,11 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       },
       sleep: (ms) => abortableSleep(ms, signal()),
       saveProgress: (value) => {
+        const first = progress === undefined;
         progress = value;
-        // Sent now, not at the next tick: the SDK coalesces heartbeats within its throttle.
-        beat();
+        // The first is sent now, not at the next tick; later ones ride the once-a-second beat (a
+        // heartbeat serializes its details at once, and a job may save after every step).
+        if (first) beat();
       },
       savedProgress: () => (saved?.revision === input.revision ? saved.progress : undefined),
       saveFile: async (name, bytes) => {

@@ -1,6 +1,8 @@
 import { CancellationScope, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { JobActivities } from '../activities/types.js';
 
+const CHECK_IN_ASK_INTERVAL_MS = 60_000;
+
 /**
  * `temporal workflow reset` (or the Web UI's reset) ends a job's run and starts a new one under the
  * same id; the run it replaced stays in visibility, so the job would show as two rows, the old one
@@ -10,13 +12,11 @@ import type { JobActivities } from '../activities/types.js';
  * A reset run replays the replaced run's events up to the reset point, its first history event
  * included: its original run id is the replaced run's. At each step of the job (before its wait,
  * each run, its check-ins at most once a minute, its end) a reset run asks for the deletion unless
- * an earlier ask is still out:
- * `patched` is false at the steps an older run took without the marker and true at new ones, on
- * every replay alike. Asking again is how a second reset (which replays the first re-run's asks,
- * long done) gets its own. The activity keeps the id's current run, whoever asks.
+ * an earlier ask is still out: `patched` is false at the steps an older run took without the
+ * marker and true at new ones, on every replay alike. Asking again is how a second reset (which
+ * replays the first re-run's asks, long done) gets its own. The activity keeps the id's current
+ * run, whoever asks.
  */
-const CHECK_IN_ASK_INTERVAL_MS = 60_000;
-
 export class ReplacedRuns {
   private out: Promise<void> | undefined;
   /** Workflow time of the last ask: check-ins ask at most once a minute. */

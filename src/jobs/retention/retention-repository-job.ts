@@ -14,9 +14,9 @@ const READS_IN_FLIGHT = 8;
 /**
  * Saved with the run's heartbeats: the deletes of earlier attempts, and what this attempt dooms,
  * as digest prefixes (a heartbeat holds 2 MB at most: the whole verdicts on a repository of 12,000
- * tags did not fit; 100,000 prefixes do). A heartbeat goes out at most once a second, so the next
- * attempt counts a doomed digest that is gone by then as deleted, the last deletes before a crash
- * included.
+ * tags did not fit; about 130,000 prefixes do). A heartbeat goes out about once a second, so the
+ * next attempt counts a doomed digest that is gone by then as deleted, the last deletes before a
+ * crash included.
  */
 interface Progress {
   deletedBefore: number;
