@@ -157,7 +157,11 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         clearTimeout(runningTimer);
         // A run asked to stop (or whose worker is leaving) reports no more: its workflow is winding
         // the job up, and a report would wait on a workflow task that may not come before the end.
-        if (interruption !== undefined) return;
+        // Its last check-in (a summary of what it did before it stopped) goes back with its result.
+        if (interruption !== undefined) {
+          carried = { message, at };
+          return;
+        }
         if ((input.checkIns === 'heartbeat' || carryCheckIns) && reportedRunning !== undefined) {
           // Running is reported: later check-ins cost no workflow task. The next regular heartbeat
           // (within a second) carries the newest; a heartbeat of its own would be one more write.

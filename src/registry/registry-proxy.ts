@@ -20,6 +20,8 @@ export interface RegistryProxy {
   failingPaths: Set<string>;
   /** Every delete waits this long before it is forwarded. */
   deleteDelayMs: number;
+  /** Every other request waits this long before it is forwarded. */
+  readDelayMs: number;
   /** Every request it saw carried these credentials (when it demands them). */
   readonly sawCredentials: boolean;
   /** Forget the deletes seen so far and the peak. */
@@ -58,6 +60,7 @@ export async function startRegistryProxy(
       return tokensIssued;
     },
     deleteDelayMs: 0,
+    readDelayMs: 0,
     get sawCredentials() {
       return sawCredentials;
     },
@@ -110,6 +113,7 @@ export async function startRegistryProxy(
           return;
         }
         if (!isDelete) reads += 1;
+        if (!isDelete && proxy.readDelayMs > 0) await new Promise((r) => setTimeout(r, proxy.readDelayMs));
         const chunks: Buffer[] = [];
         for await (const chunk of req) chunks.push(chunk as Buffer);
         const headers = Object.fromEntries(

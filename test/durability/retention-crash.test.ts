@@ -139,4 +139,60 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     assert.equal(repo.summary?.deleted, 10);
     assert.match(readFileSync(join(h.logDir, `${repo.job_id}.log`), 'utf8'), /resuming an interrupted run/);
   });
+
+  it('a stop while a resumed attempt reloads the repository still reports the deletes made before', async () => {
+    for (let i = 1; i <= 12; i++)
+      await pushImage(registry.url, 'stop/app', `t${String(i).padStart(2, '0')}`, `2026-03-${String(i).padStart(2, '0')}T00:00:00Z`);
+    for (const w of workers.splice(0)) {
+      w.kill('SIGKILL');
+      await exited(w);
+    }
+    proxy.resetCounts();
+    proxy.deleteDelayMs = 250;
+    const first = spawnWorkerProcess(h.config, h.logDir);
+    workers.push(first);
+    const job = await h.submit({
+      name: 'RETENTION',
+      parameters: {
+        registry: { url: proxy.url },
+        scope: { repositories: ['stop/app'] },
+        concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
+        policy: oneRulePolicy(),
+      },
+      metadata: { kind: 'Generic' },
+    });
+    await waitFor(
+      async () => proxy.deletes.filter((d) => d.status === 202).length,
+      (n) => n >= 5,
+      { timeoutMs: 60_000, what: 'a few deletes on the first worker' },
+    );
+    first.kill('SIGKILL');
+    await exited(first);
+    const made = proxy.deletes.filter((d) => d.status === 202).length;
+    // The next attempt reloads the repository slowly; the stop comes while it does.
+    // Long enough for the stop to reach the workflow past the dead worker's sticky queue (about 10 s).
+    proxy.readDelayMs = 8000;
+    const readsBefore = proxy.reads;
+    workers.push(spawnWorkerProcess(h.config, h.logDir));
+    await waitFor(
+      async () => proxy.reads,
+      (n) => n > readsBefore,
+      { timeoutMs: 60_000, what: 'the resumed attempt reloading the repository' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    const done = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 60_000);
+    proxy.readDelayMs = 0;
+    assert.equal(done.status, 'Stopped');
+    assert.equal(
+      proxy.deletes.filter((d) => d.status === 202).length,
+      made,
+      `no delete after the stop: ${readFileSync(join(h.logDir, `${done.results!['stop/app']!.job_id}.log`), 'utf8').slice(-3000)}`,
+    );
+    const summary = done.results!['stop/app']!.summary as { deleted?: number } | undefined;
+    // Heartbeats go out about once a second: the count may miss the last deletes before the crash, never exceed them.
+    assert.ok(
+      summary?.deleted !== undefined && summary.deleted > 0 && summary.deleted <= made,
+      `summary: ${JSON.stringify(summary)}, made ${made}`,
+    );
+  });
 });
