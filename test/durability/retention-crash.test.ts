@@ -36,29 +36,47 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     await registry.stop();
   });
 
-  it('loses nothing and repeats no completed delete: the next attempt deletes only what remains', async () => {
+  /**
+   * Twelve images t01 (oldest) … t12 in `repository`, a RETENTION run of `policy` on a worker of its
+   * own (any other is killed first), deleting one at a time through the slowed proxy; that worker is
+   * killed with SIGKILL once `deletes` deletes have gone through.
+   */
+  async function crashMidRun(repository: string, month: string, deletes: number, policy: object = oneRulePolicy()) {
+    for (const w of workers.splice(0)) {
+      w.kill('SIGKILL');
+      await exited(w);
+    }
     const digests: string[] = [];
-    for (let i = 1; i <= 12; i++)
-      digests.push(await pushImage(registry.url, 'crash/app', `t${i}`, `2026-01-${String(i).padStart(2, '0')}T00:00:00Z`));
+    for (let i = 1; i <= 12; i++) {
+      const day = String(i).padStart(2, '0');
+      digests.push(await pushImage(registry.url, repository, `t${day}`, `2026-${month}-${day}T00:00:00Z`));
+    }
+    proxy.resetCounts();
     proxy.deleteDelayMs = 250;
-    workers.push(spawnWorkerProcess(h.config, h.logDir));
+    const worker = spawnWorkerProcess(h.config, h.logDir);
+    workers.push(worker);
     const job = await h.submit({
       name: 'RETENTION',
       parameters: {
         registry: { url: proxy.url },
-        scope: { repositories: ['crash/app'] },
+        scope: { repositories: [repository] },
         concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
-        policy: oneRulePolicy(),
+        policy,
       },
       metadata: { kind: 'Generic' },
     });
     await waitFor(
       async () => proxy.deletes.filter((d) => d.status === 202).length,
-      (n) => n >= 4,
+      (n) => n >= deletes,
       { timeoutMs: 60_000, what: 'a few deletes on the first worker' },
     );
-    workers[0]!.kill('SIGKILL');
-    await exited(workers[0]!);
+    worker.kill('SIGKILL');
+    await exited(worker);
+    return { job, digests };
+  }
+
+  it('loses nothing and repeats no completed delete: the next attempt deletes only what remains', async () => {
+    const { job, digests } = await crashMidRun('crash/app', '01', 4);
     const beforeCrash = proxy.deletes.length;
     workers.push(spawnWorkerProcess(h.config, h.logDir));
 
@@ -83,50 +101,20 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
   });
 
   it('decides again when it resumes: a tag the policy keeps, pushed meanwhile onto a doomed digest, keeps it', async () => {
-    const digests: string[] = [];
-    for (let i = 1; i <= 12; i++)
-      digests.push(
-        await pushImage(registry.url, 'resume/app', `t${String(i).padStart(2, '0')}`, `2026-02-${String(i).padStart(2, '0')}T00:00:00Z`),
-      );
-    // The first test's second worker still runs: this test has its own.
-    for (const w of workers.splice(0)) {
-      w.kill('SIGKILL');
-      await exited(w);
-    }
-    proxy.resetCounts();
-    proxy.deleteDelayMs = 250;
-    const running = spawnWorkerProcess(h.config, h.logDir);
-    workers.push(running);
-    const job = await h.submit({
-      name: 'RETENTION',
-      parameters: {
-        registry: { url: proxy.url },
-        scope: { repositories: ['resume/app'] },
-        concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
-        policy: {
-          algorithm: 'or',
-          rules: [
-            oneRulePolicy().rules[0],
-            // Whatever is tagged keep-* stays.
-            {
-              action: 'retain',
-              template: 'always',
-              params: {},
-              tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: 'keep-*', extras: '{"untagged":false}' }],
-              scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
-            },
-          ],
+    const { job, digests } = await crashMidRun('resume/app', '02', 3, {
+      algorithm: 'or',
+      rules: [
+        oneRulePolicy().rules[0],
+        // Whatever is tagged keep-* stays.
+        {
+          action: 'retain',
+          template: 'always',
+          params: {},
+          tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: 'keep-*', extras: '{"untagged":false}' }],
+          scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: '**' }] },
         },
-      },
-      metadata: { kind: 'Generic' },
+      ],
     });
-    await waitFor(
-      async () => proxy.deletes.filter((d) => d.status === 202).length,
-      (n) => n >= 3,
-      { timeoutMs: 60_000, what: 'a few deletes on the first worker' },
-    );
-    running.kill('SIGKILL');
-    await exited(running);
     // While no worker runs, an operator pins t11, doomed and not deleted yet, with a tag the policy keeps.
     assert.equal(await manifestExists(registry.url, 'resume/app', digests[10]!), true);
     await addTag(registry.url, 'resume/app', digests[10]!, 'keep-prod');
@@ -141,33 +129,7 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
   });
 
   it('a stop while a resumed attempt reloads the repository still reports the deletes made before', async () => {
-    for (let i = 1; i <= 12; i++)
-      await pushImage(registry.url, 'stop/app', `t${String(i).padStart(2, '0')}`, `2026-03-${String(i).padStart(2, '0')}T00:00:00Z`);
-    for (const w of workers.splice(0)) {
-      w.kill('SIGKILL');
-      await exited(w);
-    }
-    proxy.resetCounts();
-    proxy.deleteDelayMs = 250;
-    const first = spawnWorkerProcess(h.config, h.logDir);
-    workers.push(first);
-    const job = await h.submit({
-      name: 'RETENTION',
-      parameters: {
-        registry: { url: proxy.url },
-        scope: { repositories: ['stop/app'] },
-        concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
-        policy: oneRulePolicy(),
-      },
-      metadata: { kind: 'Generic' },
-    });
-    await waitFor(
-      async () => proxy.deletes.filter((d) => d.status === 202).length,
-      (n) => n >= 5,
-      { timeoutMs: 60_000, what: 'a few deletes on the first worker' },
-    );
-    first.kill('SIGKILL');
-    await exited(first);
+    const { job } = await crashMidRun('stop/app', '03', 5);
     const made = proxy.deletes.filter((d) => d.status === 202).length;
     // The next attempt reloads the repository slowly; the stop comes while it does.
     // Long enough for the stop to reach the workflow past the dead worker's sticky queue (about 10 s).
