@@ -23,6 +23,7 @@ import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, hookLogQuery, stopSignal } from '../workflows/job-messages.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
+import { HANDOVER_IDS, handoverWorkflowId } from '../shared/hook-event.js';
 import { jobView, reconcile, withLiveRun, type PendingRun } from '../views/job-view.js';
 import { ApiError, badRequest, conflict, notFound } from './api-error.js';
 import { describeIssues } from './describe-issues.js';
@@ -217,21 +218,30 @@ export class JobGateway {
     await this.deleteRun(id, runId);
   }
 
-  /** The hook log of the job's run and of the HookDelivery its revision handed events to; the later record of an event wins. */
+  /**
+   * The hook log of the job's run and of the HookDelivery workflows its revision handed events to
+   * (a second one when a reset re-ran the revision while the first still delivered); the later
+   * record of an event wins.
+   */
   async hookLog(id: string, revision: number): Promise<HookRecord[]> {
     const read = (workflowId: string) =>
       this.rpc(() => this.deps.client.workflow.getHandle(workflowId).query(hookLogQuery)).catch((err: unknown) => {
         // No hand-over happened, or the run predates the log.
-        if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return [] as HookRecord[];
+        if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return undefined;
         throw err;
       });
-    const [own, handedOver] = await Promise.all([read(id), read(`${id}-hooks-${revision}`)]);
+    const handovers = Array.from({ length: HANDOVER_IDS }, (_, i) => handoverWorkflowId(id, revision, i + 1));
+    const [own = [], ...handedOver] = await Promise.all([read(id), ...handovers.map(read)]);
     // An event handed over mid-retry is in both: its outcome is the delivery workflow's, its
     // attempts the job's before the hand-over and the delivery workflow's after.
     const byId = new Map<string, HookRecord>(own.map((r) => [r.id, r]));
-    for (const record of handedOver) {
-      const before = byId.get(record.id);
-      byId.set(record.id, before ? { ...record, attempts: [...before.attempts, ...record.attempts] } : record);
+    for (const records of handedOver) {
+      for (const record of records ?? []) {
+        const before = byId.get(record.id);
+        // In time order: a reset's re-run and the run it replaced may each have tried the event.
+        const attempts = before ? [...before.attempts, ...record.attempts].sort((a, b) => a.at - b.at) : record.attempts;
+        byId.set(record.id, { ...record, attempts });
+      }
     }
     return [...byId.values()];
   }

@@ -50,3 +50,14 @@ export function hookEvent(stats: JobStats, checkIn?: string): HookEvent {
 export function hookRetryDelayMs(timings: HookTimings, attempts: number): number {
   return backoffMs(timings.initialRetryMs, timings.maxRetryMs, attempts);
 }
+
+/** How many delivery workflows one revision's hooks may have at once (a reset or two re-run it). */
+export const HANDOVER_IDS = 5;
+
+/**
+ * The HookDelivery workflow a job's revision hands its undelivered hooks to: `<id>-hooks-<revision>`,
+ * then `-2`, `-3`… for re-runs of the revision (a reset) while an earlier one still delivers.
+ */
+export function handoverWorkflowId(jobId: string, revision: number, n: number): string {
+  return n === 1 ? `${jobId}-hooks-${revision}` : `${jobId}-hooks-${revision}-${n}`;
+}

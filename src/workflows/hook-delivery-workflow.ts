@@ -1,6 +1,6 @@
 import { condition, continueAsNew, ParentClosePolicy, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { HookTimings } from '../shared/hook-event.js';
+import { HANDOVER_IDS, handoverWorkflowId, type HookTimings } from '../shared/hook-event.js';
 import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
 import { hookLogQuery, hookProgressQuery } from './job-messages.js';
 
@@ -48,7 +48,7 @@ export async function handOverHooks(
   for (let n = 1; ; n++) {
     try {
       await startChild(HookDelivery, {
-        workflowId: n === 1 ? `${job.id}-hooks-${revision}` : `${job.id}-hooks-${revision}-${n}`,
+        workflowId: handoverWorkflowId(job.id, revision, n),
         args: [{ jobId: job.id, url: outbox.url, timings, events: rest, progress: outbox.progress }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         staticSummary: `status hooks of ${job.name} job ${job.id} still being retried`,
@@ -59,6 +59,3 @@ export async function handOverHooks(
     }
   }
 }
-
-/** How many delivery workflows one revision's hooks may have at once (a reset or two). */
-const HANDOVER_IDS = 5;

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
+import type { HookLog } from '../../src/api/contract.js';
+import { hookLogQuery } from '../../src/workflows/job-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { temporalCli } from '../helpers/temporal-cli.js';
@@ -319,8 +321,29 @@ describe('operator interop: closing the workflow of a finished job', () => {
       { what: 'both runs’ hooks still being delivered' },
     );
     assert.equal(handedOver.count, 2);
-    for await (const w of h.client.workflow.list({ query: `WorkflowId STARTS_WITH '${delivery}'` }))
-      await h.client.workflow.getHandle(w.workflowId).terminate('test over');
+    // The job's hook log follows both deliveries: each has tried, then both stop so the logs hold still.
+    const second = `${delivery}-2`;
+    await waitFor(
+      () => h.client.workflow.getHandle(second).query(hookLogQuery),
+      (log) => log.some((r) => r.attempts.length > 0),
+      { what: 'the re-run’s delivery to try an event', timeoutMs: 30_000 },
+    );
+    for (const id of [delivery, second]) await h.client.workflow.getHandle(id).terminate('test over');
+    const logs = await Promise.all([job.id, delivery, second].map((id) => h.client.workflow.getHandle(id).query(hookLogQuery)));
+    const shown = ((await (await h.request('GET', `/api/v1/jobs/${job.id}/hooks`)).json()) as HookLog).events;
+    for (const record of logs[2]!) {
+      const expected = logs
+        .flatMap((log) => log.find((r) => r.id === record.id)?.attempts ?? [])
+        .map((a) => a.at)
+        .sort((a, b) => a - b);
+      const got = shown.find((e) => e.id === record.id);
+      assert.deepEqual(
+        got?.attempts.map((a) => a.at),
+        expected,
+        `event ${record.id}: the attempts of the job and of both deliveries`,
+      );
+      assert.equal(got?.outcome, record.outcome);
+    }
   });
 
   it('a reset of a running job to a point after its run started deletes the run it replaced at its next check-in', async () => {
