@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import type { HookAllowList } from '../hooks/hook-allow-list.js';
 import { attemptDeadline } from '../process/attempt-deadline.js';
+import { postHook } from '../hooks/post-hook.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
 
@@ -37,8 +38,8 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
 
   async function attempt(input: DeliverHookInput): Promise<DeliverHookResult> {
     // Checked again at delivery: a name may resolve elsewhere now than at submit.
-    const refused = await deps.allowList.refuse(input.url);
-    if (refused) return { ok: false, error: refused };
+    const admitted = await deps.allowList.admit(input.url);
+    if ('refused' in admitted) return { ok: false, error: admitted.refused };
     // Heartbeats let Temporal notice a dead worker in seconds rather than at the attempt's timeout.
     const activity = Context.current();
     const heartbeat = setInterval(() => activity.heartbeat(), 1000);
@@ -49,48 +50,31 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
     // The attempt's deadline, and a worker shutting down cancels it rather than waiting out the receiver.
     const deadline = attemptDeadline(input.timeoutMs, activity.cancellationSignal);
     try {
-      const response = await fetch(input.url, { method: 'POST', headers, body, signal: deadline.signal, redirect: 'manual' });
-      if (response.status >= 200 && response.status < 300) {
-        // A 2xx is delivered; its body is not read (a receiver may send any amount of it).
-        await response.body?.cancel().catch(() => undefined);
-        return { ok: true, httpStatus: response.status };
-      }
-      const detail = (await readStart(response, MAX_ERROR_CHARS * 4)).trim().slice(0, MAX_ERROR_CHARS);
+      const answer = await postHook(input.url, {
+        headers,
+        body,
+        signal: deadline.signal,
+        keepBytes: MAX_ERROR_CHARS * 4,
+        ...(admitted.pinned ? { addresses: admitted.pinned } : {}),
+      });
+      if (answer.status >= 200 && answer.status < 300) return { ok: true, httpStatus: answer.status };
+      const detail = answer.bodyStart.trim().slice(0, MAX_ERROR_CHARS);
       return {
         ok: false,
-        httpStatus: response.status,
-        error: detail ? `HTTP ${response.status}: ${detail}` : `expected 2xx, got HTTP ${response.status}`,
+        httpStatus: answer.status,
+        error: detail ? `HTTP ${answer.status}: ${detail}` : `expected 2xx, got HTTP ${answer.status}`,
       };
     } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code;
+      const code = (err as { code?: string }).code;
       return {
         ok: false,
-        error: `${deadline.timedOut() ? 'timed out' : (err as Error).message}${cause ? ` (${cause})` : ''}`,
+        error: deadline.timedOut()
+          ? 'timed out'
+          : `${(err as Error).message}${code && !(err as Error).message.includes(code) ? ` (${code})` : ''}`,
       };
     } finally {
       deadline.clear();
       clearInterval(heartbeat);
     }
   }
-}
-
-/** The first `maxBytes` of an answer's body as text; the rest is never read (the stream is cancelled). */
-async function readStart(response: Response, maxBytes: number): Promise<string> {
-  const reader = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let kept = 0;
-  try {
-    while (kept < maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      kept += value.length;
-    }
-  } catch {
-    // A body cut off part-way: what came is enough for the error.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

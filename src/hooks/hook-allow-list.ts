@@ -1,3 +1,4 @@
+import type { LookupAddress } from 'node:dns';
 import { lookup } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
@@ -10,7 +11,15 @@ export interface HookAllowList {
   readonly open: boolean;
   /** Why the URL's host is not allowed, or undefined when it is. */
   refuse(url: string): Promise<string | undefined>;
+  /**
+   * The same check for a delivery: a name admitted by what it resolved to (a CIDR entry) comes
+   * with those addresses, and the POST must go to them, not to a later answer for the name.
+   */
+  admit(url: string): Promise<{ refused: string } | { pinned?: LookupAddress[] }>;
 }
+
+/** How the allow-list resolves a host name (every address); replaceable to test a changing answer. */
+export type ResolveAll = (host: string) => Promise<LookupAddress[]>;
 
 const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/;
 
@@ -43,7 +52,10 @@ export function allowListEntryProblem(raw: string): string | undefined {
   return 'problem' in read ? read.problem : undefined;
 }
 
-export function createHookAllowList(entries: readonly string[]): HookAllowList {
+export function createHookAllowList(
+  entries: readonly string[],
+  resolveAll: ResolveAll = (host) => lookup(host, { all: true }),
+): HookAllowList {
   const names = new Set<string>();
   const suffixes: string[] = [];
   const blocks = new BlockList();
@@ -63,18 +75,23 @@ export function createHookAllowList(entries: readonly string[]): HookAllowList {
     }
   }
   const inBlocks = (address: string) => blocks.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  const admit = async (url: string): Promise<{ refused: string } | { pinned?: LookupAddress[] }> => {
+    if (entries.length === 0) return {};
+    const host = new URL(url).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    if (names.has(host) || suffixes.some((s) => host.endsWith(s))) return {};
+    if (isIP(host)) return inBlocks(host) ? {} : { refused: `hook host ${host} is not in job.hook_allowed_hosts` };
+    if (hasBlocks) {
+      const addresses = await resolveAll(host).catch(() => []);
+      if (addresses.length > 0 && addresses.every((a) => inBlocks(a.address))) return { pinned: addresses };
+    }
+    return { refused: `hook host ${host} is not in job.hook_allowed_hosts` };
+  };
   return {
     open: entries.length === 0,
+    admit,
     async refuse(url) {
-      if (entries.length === 0) return undefined;
-      const host = new URL(url).hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
-      if (names.has(host) || suffixes.some((s) => host.endsWith(s))) return undefined;
-      if (isIP(host)) return inBlocks(host) ? undefined : `hook host ${host} is not in job.hook_allowed_hosts`;
-      if (hasBlocks) {
-        const addresses = await lookup(host, { all: true }).catch(() => []);
-        if (addresses.length > 0 && addresses.every((a) => inBlocks(a.address))) return undefined;
-      }
-      return `hook host ${host} is not in job.hook_allowed_hosts`;
+      const verdict = await admit(url);
+      return 'refused' in verdict ? verdict.refused : undefined;
     },
   };
 }
