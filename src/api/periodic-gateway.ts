@@ -148,6 +148,7 @@ export class PeriodicGateway {
       this.rpc(() => this.lastSuccessfulTime(id)),
       this.rpc(() => consecutiveFailures(this.deps.client, id)),
     ]);
+    await this.clearStaleStopMark(id, record.name, description);
     const stats = toPeriodicStats(record, description, active.count);
     stats.consecutive_failures = failures;
     // Why the schedule is paused, when it was not by a plain pause: stopped, suspended, or its failures.
@@ -261,6 +262,7 @@ export class PeriodicGateway {
     const filter = clauses.join(' AND ');
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(`${SCHEDULER_DIVISION} AND ${filter}`));
+    const stale: Promise<void>[] = [];
     const jobs = await this.rpc(() =>
       readPage(
         count,
@@ -269,11 +271,34 @@ export class PeriodicGateway {
         (serverPageSize) => client.schedule.list({ query: filter, pageSize: serverPageSize }),
         (summary) => {
           const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
+          if (record) stale.push(this.clearStaleStopMark(summary.scheduleId, record.name, summary));
           return record ? summaryStats(record, summary) : undefined;
         },
       ),
     );
+    await Promise.all(stale);
     return { total: count, jobs };
+  }
+
+  /**
+   * A stop marks the schedule Stopped for visibility's filters, and an operator's unpause (`temporal
+   * schedule toggle --unpause`) revives the job without clearing the mark; a later operator pause
+   * would then list it as Stopped where GET reads a paused Scheduled job. Whichever read first sees
+   * a mark its schedule's state no longer bears out clears it. Best effort: a stop racing this one
+   * changes the schedule first and the update is refused; the next read tries again.
+   */
+  private async clearStaleStopMark(
+    id: string,
+    name: string,
+    seen: Pick<ScheduleSummary, 'state' | 'typedSearchAttributes'>,
+  ): Promise<void> {
+    if (seen.typedSearchAttributes?.get(JobStatusKey) !== JobStatus.Stopped || isStopped(seen)) return;
+    await this.rpc(() =>
+      this.deps.client.schedule.getHandle(id).update((schedule) => ({
+        ...schedule,
+        typedSearchAttributes: scheduleSearchAttributes(name, isStopped(schedule) ? JobStatus.Stopped : JobStatus.Scheduled),
+      })),
+    ).catch(() => undefined);
   }
 
   /**
@@ -338,7 +363,7 @@ function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStat
   return stats;
 }
 
-function isStopped(description: ScheduleDescription): boolean {
+function isStopped(description: Pick<ScheduleSummary, 'state'>): boolean {
   return description.state.paused && description.state.note === STOPPED_NOTE;
 }
 

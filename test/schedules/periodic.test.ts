@@ -421,6 +421,41 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.deepEqual(await ids('Stopped'), []);
   });
 
+  it('a stopped job an operator revives and then pauses with the CLI lists as the paused Scheduled job GET reads, under either filter', async () => {
+    const job = await periodic('@yearly');
+    assert.equal(await act(job.id, 'stop'), 204);
+    const toggle = (...args: string[]) => temporalCli(h.config.temporal.address!, 'schedule', 'toggle', '--schedule-id', job.id, ...args);
+    toggle('--unpause', '--reason', 'operator wants it back');
+    toggle('--pause', '--reason', 'operator holds it for now');
+    const rows = async (status?: string) =>
+      (
+        (await (await h.request('GET', `/api/v1/jobs?kind=Periodic&page_size=100${status ? `&status=${status}` : ''}`)).json()) as {
+          job: JobStats;
+        }[]
+      )
+        .filter((i) => i.job.id === job.id)
+        .map((i) => [i.job.status, i.job.paused]);
+    // No GET of the job in between: a list that shows the row is what sets its status straight.
+    // Visibility follows the CLI's toggles a moment later.
+    await waitFor(
+      () => rows(),
+      (r) => r.length === 1 && r[0]![1] === true,
+      { what: 'the operator’s pause in the list' },
+    );
+    assert.deepEqual(await rows(), [['Scheduled', true]]);
+    await waitFor(
+      async () => [await rows('Stopped'), await rows('Scheduled')],
+      ([stopped, scheduled]) => stopped!.length === 0 && scheduled!.length === 1,
+      { what: 'the status filters to agree with the row' },
+    );
+    assert.deepEqual(await rows('Scheduled'), [['Scheduled', true]]);
+    const stats = await h.stats(job.id);
+    assert.deepEqual([stats.status, stats.paused, stats.paused_note], ['Scheduled', true, 'operator holds it for now']);
+    // And the API resumes it, as any paused job.
+    assert.equal(await act(job.id, 'resume'), 204);
+    assert.equal((await h.stats(job.id)).paused, false);
+  });
+
   it('an execution of a schedule an operator replaced with `temporal schedule update` is still a job of the API', async () => {
     const job = await periodic('@yearly');
     const action = (await h.client.schedule.getHandle(job.id).describe()).action as { args?: unknown[] };
