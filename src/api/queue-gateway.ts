@@ -4,6 +4,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { controlQueue, readQueueGate } from '../queues/queue-client.js';
 import { GATE_SETTLE_MS, QueueAction } from '../shared/job-queue.js';
 import { jobsOfTaskQueue } from '../shared/job-start.js';
+import { JobNameKey } from '../shared/search-attributes.js';
 import { jobView } from '../views/job-view.js';
 import { notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -38,10 +39,11 @@ export class QueueGateway {
     const { client, taskQueue, registry } = this.deps;
     const types = jobType === 'all' ? registry.names() : [jobType];
     if (!registry.get(types[0]!)) throw notFound(`no job type ${jobType}; known: ${registry.names().join(', ')}, or all`);
-    await Promise.all(types.map((type) => this.rpc(() => controlQueue(client, taskQueue, type, action))));
+    const controlled = await Promise.all(types.map((type) => this.rpc(() => controlQueue(client, taskQueue, type, action))));
     // Workers act on what they read of a queue for up to GATE_CACHE_MS: past that, every one sees this.
     await new Promise((resolve) => setTimeout(resolve, GATE_SETTLE_MS));
-    if (action === QueueAction.Stop) await this.stopJobs(types);
+    if (action === QueueAction.Stop)
+      await this.stopJobs(types.map((type, i) => ({ type, fenceMs: controlled[i]!.fence_ms ?? Date.now() })));
     return Promise.all(types.map((type) => this.row(type)));
   }
 
@@ -100,16 +102,24 @@ export class QueueGateway {
     return lo / 1000;
   }
 
-  private async stopJobs(types: string[]): Promise<void> {
+  /**
+   * Stops the jobs each type's queue had when its fence was set, and only those: the batch runs
+   * after the API has answered, and a job submitted after the stop must run. A job keeps its
+   * start time across its retries, so one waiting out a retry's backoff is stopped too.
+   */
+  private async stopJobs(fences: { type: string; fenceMs: number }[]): Promise<void> {
     const { client } = this.deps;
-    const query = `${this.jobsOf(types)} AND JobStatus IN ('Pending', 'Running')`;
+    const before = fences
+      .map(({ type, fenceMs }) => `(${JobNameKey.name} = '${type}' AND StartTime <= '${new Date(fenceMs).toISOString()}')`)
+      .join(' OR ');
+    const open = `${this.jobsOf(fences.map((f) => f.type))} AND (${before})`;
     try {
       await this.rpc(() =>
         client.workflowService.startBatchOperation({
           namespace: client.options.namespace,
           jobId: randomUUID(),
-          reason: `stop of the ${types.length === 1 ? types[0] : 'all'} job queue`,
-          visibilityQuery: query,
+          reason: `stop of the ${fences.length === 1 ? fences[0]!.type : 'all'} job queue`,
+          visibilityQuery: `${open} AND JobStatus IN ('Pending', 'Running')`,
           signalOperation: { signal: 'stop', identity: 'jobservice-api' },
         }),
       );
@@ -117,7 +127,7 @@ export class QueueGateway {
       // No batch (refused or unavailable): the fence still keeps every pending run from starting,
       // and the running ones, at most the workers' slots, are stopped one by one.
       await this.rpc(async () => {
-        for await (const execution of client.workflow.list({ query: `${this.jobsOf(types)} AND JobStatus = 'Running'` })) {
+        for await (const execution of client.workflow.list({ query: `${open} AND JobStatus = 'Running'` })) {
           await client.workflow
             .getHandle(execution.workflowId)
             .signal('stop')

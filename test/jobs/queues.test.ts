@@ -269,6 +269,17 @@ describe('job queues: pause, resume, stop, per-type limits across workers', () =
     const after = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
     assert.equal((await h.waitForStatus(after.id, ['Success', 'Error', 'Stopped'], 20_000)).status, 'Success');
   });
+
+  it('a job submitted as soon as a stop has answered runs: the stop’s batch takes only the jobs the queue had', async () => {
+    const before = await h.submit({ name: 'NOOP', parameters: { duration_ms: 60_000 }, metadata: { kind: 'Generic' } });
+    await h.waitForStatus(before.id, ['Running']);
+    assert.equal((await act('NOOP', 'stop')).status, 200);
+    // Running while the batch, which goes on after the answer, looks for open NOOP jobs.
+    const after = await h.submit({ name: 'NOOP', parameters: { duration_ms: 5_000 }, metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(before.id, ['Stopped', 'Success', 'Error'], 30_000)).status, 'Stopped');
+    const end = await h.waitForStatus(after.id, ['Success', 'Error', 'Stopped'], 30_000);
+    assert.equal(end.status, 'Success', `submitted after the stop answered, it ended ${end.status}:\n${jobLog(after.id)}`);
+  });
 });
 
 /** The run's admission check, on the real activity against a real queue workflow: deterministic, no race to win. */
