@@ -10,11 +10,12 @@
 export const REDACTED = '[redacted]';
 
 /**
- * Keys whose values are secrets: password, passwd, passcode, secret, token, api_key, auth_key,
+ * Keys whose values are secrets: password or passwd anywhere in the key (`password_b64`,
+ * `passwordFile`), a key ending in pass, passphrase, passcode, secret, token, api_key, auth_key,
  * private_key, credential(s), authorization, cookie, bearer, signature, jwt, session ids.
  */
 const SECRET_KEY =
-  /pass(word|wd)?$|passphrase|passcode|secret|token|api[-_]?key|auth[-_]?key|private[-_]?key|credential|authorization|^auth$|cookie|bearer|signature|jwt|session[-_]?(id|key|token)?$/i;
+  /password|passwd|pass$|passphrase|passcode|secret|token|api[-_]?key|auth[-_]?key|private[-_]?key|credential|authorization|^auth$|cookie|bearer|signature|jwt|session[-_]?(id|key|token)?$/i;
 // The global patterns below are made per call: a global RegExp keeps state (`lastIndex`), and this
 // module is shared by every workflow in a worker's V8 context, where the SDK freezes it.
 /**
@@ -44,10 +45,7 @@ export function redactText(text: string): string {
 
 /** A deep copy with secret-named keys' values and secrets inside strings hidden. */
 export function redactValue(value: unknown, key?: string): unknown {
-  // A secret is a value: under a secret-named key, an object is looked into, not hidden whole.
-  if (key !== undefined && SECRET_KEY.test(key) && ((typeof value === 'string' && value !== '') || typeof value === 'number')) {
-    return REDACTED;
-  }
+  if (key !== undefined && SECRET_KEY.test(key)) return hideLeaves(value);
   if (typeof value === 'string') {
     const json = jsonInside(value);
     if (json !== undefined) {
@@ -65,6 +63,19 @@ export function redactValue(value: unknown, key?: string): unknown {
   return value;
 }
 
+/**
+ * Under a secret-named key every value is hidden, however deep (`{"token": {"value": "…"}}`); the
+ * shape stays, and so do empty strings, booleans and nulls, which tell nothing.
+ */
+function hideLeaves(value: unknown): unknown {
+  if ((typeof value === 'string' && value !== '') || typeof value === 'number') return REDACTED;
+  if (Array.isArray(value)) return value.map(hideLeaves);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, hideLeaves(v)]));
+  }
+  return value;
+}
+
 export function redactParameters(parameters: Record<string, unknown>): Record<string, unknown> {
   return redactValue(parameters) as Record<string, unknown>;
 }
@@ -72,8 +83,12 @@ export function redactParameters(parameters: Record<string, unknown>): Record<st
 /** The secret values a job was submitted with (under secret-named keys, URL passwords, token-like query values), to mask in its log. */
 export function secretValues(parameters: Record<string, unknown>): string[] {
   const found = new Set<string>();
+  const leaves = (value: unknown) => {
+    if (typeof value === 'string' || typeof value === 'number') found.add(String(value));
+    else if (value !== null && typeof value === 'object') Object.values(value).forEach(leaves);
+  };
   const walk = (value: unknown, key?: string) => {
-    if (key !== undefined && SECRET_KEY.test(key) && (typeof value === 'string' || typeof value === 'number')) found.add(String(value));
+    if (key !== undefined && SECRET_KEY.test(key)) leaves(value);
     if (typeof value === 'string') {
       const json = jsonInside(value);
       if (json !== undefined) walk(json);

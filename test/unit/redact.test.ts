@@ -30,6 +30,24 @@ describe('redaction of credentials', () => {
     );
   });
 
+  it('takes password anywhere in a key, and hides every value under a secret-named key that holds an object', () => {
+    assert.deepEqual(redactParameters({ password_b64: 'aHVudGVyMg==', passwordFile: 'hunter2-file', db_password_old: 'hunter3x' }), {
+      password_b64: REDACTED,
+      passwordFile: REDACTED,
+      db_password_old: REDACTED,
+    });
+    assert.deepEqual(
+      redactParameters({
+        credential: { type: 'basic', value: 's3cr3t-value', rotate: true },
+        token: { value: 'tok-123456', also: [7, ''] },
+      }),
+      { credential: { type: REDACTED, value: REDACTED, rotate: true }, token: { value: REDACTED, also: [REDACTED, ''] } },
+    );
+    const secrets = secretValues({ token: { value: 'tok-123456' }, db_password_old: 'hunter3x' });
+    assert.ok(secrets.includes('tok-123456') && secrets.includes('hunter3x'), secrets.join(' '));
+    assert.equal(maskSecrets('loaded tok-123456 and hunter3x', secrets), `loaded ${REDACTED} and ${REDACTED}`);
+  });
+
   it('hides URL passwords and token-like query values inside any string', () => {
     assert.equal(redactText('https://robot:s3cret@reg.example/v2/'), `https://robot:${REDACTED}@reg.example/v2/`);
     assert.equal(redactText('see postgres://u:p%40ss@db:5432/x now'), `see postgres://u:${REDACTED}@db:5432/x now`);
