@@ -16,7 +16,7 @@ import { fencedOut } from '../shared/job-queue.js';
 import { maskSecrets, secretValues } from '../shared/redact.js';
 import { executionAlias } from '../shared/job-id.js';
 import type { GateReader } from '../queues/gate-reader.js';
-import type { CarriedCheckIn, ExecuteJobInput, ExecuteJobResult, JobActivities, RunHeartbeat } from './types.js';
+import type { CarriedCheckIn, ExecuteJobInput, ExecuteJobResult, JobActivities, RunAdmission, RunHeartbeat } from './types.js';
 
 export interface ActivityDeps {
   registry: JobRegistry;
@@ -75,7 +75,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         await fenced.close();
         return { outcome: OpCommand.Stop };
       }
-      if (gate?.paused && !input.admission.granted) return { outcome: 'queued' };
+      if (gate?.paused && !grantedSincePause(input.admission, gate.paused_at)) return { outcome: 'queued' };
       // A run started without its type's limit (a schedule or a retry from before the limit, or
       // before the limit was configured) still waits for a slot like every other run of the type.
       if (deps.registry.concurrencyLimit(input.name) !== undefined && !input.admission.granted) return { outcome: 'queued' };
@@ -365,4 +365,15 @@ function boundedCheckIn(message: string, logger: { warning(text: string): void }
   logger.warning(`check-in of ${message.length} characters cut to ${MAX_CHECKIN_CHARS}`);
   const marker = `…[${message.length - MAX_CHECKIN_CHARS} more characters cut]`;
   return message.slice(0, MAX_CHECKIN_CHARS - marker.length) + marker;
+}
+
+/**
+ * Whether a run's slot was granted after its queue's pause (a read of the queue from before a
+ * resume and a new pause). `paused_at` is whole seconds: a grant within the pause's second counts as
+ * before it, as a paused queue grants nothing. A grant of unknown time is not held back.
+ */
+function grantedSincePause(admission: RunAdmission, pausedAt: number | undefined): boolean {
+  if (!admission.granted) return false;
+  if (admission.grantedAtMs === undefined || pausedAt === undefined) return true;
+  return admission.grantedAtMs >= (pausedAt + 1) * 1000;
 }

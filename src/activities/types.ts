@@ -40,8 +40,14 @@ export interface RunAdmission {
   taskQueue: string;
   /** Epoch ms (workflow time) when the run became pending: a queue stop after it stops the run. */
   pendingSinceMs: number;
-  /** The queue gave the run a slot: a pause no longer holds it back. */
+  /** The queue gave the run a slot. */
   granted: boolean;
+  /**
+   * When the grant reached the job's workflow (epoch ms, workflow time). A pause given after it
+   * still holds the run back, as it does every run not yet started; one given before it does not
+   * (the worker's read of the queue may be a moment old).
+   */
+  grantedAtMs?: number;
   /** The job's first run (no failure before it): a periodic execution's start lateness is measured on it. */
   firstRun?: boolean;
 }

@@ -67,7 +67,7 @@ export class JobRun {
   private readonly queueing: Pick<JobActivities, 'enterQueue'>;
   private readonly queueingToTheEnd: Pick<JobActivities, 'enterQueue'>;
   /** The run's place at its type's queue, while it waits for or holds a slot. */
-  private slot: { ticket: string; granted: boolean } | undefined;
+  private slot: { ticket: string; granted: boolean; grantedAtMs?: number } | undefined;
   private tickets = 0;
   /**
    * When the current run became pending (epoch ms): its place in its queue's line and what a queue
@@ -319,23 +319,32 @@ export class JobRun {
   }
 
   private admission(granted: boolean): RunAdmission {
-    return { taskQueue: workflowInfo().taskQueue, pendingSinceMs: this.pendingSinceMs, granted, firstRun: this.state.fails === 0 };
+    const grantedAtMs = granted ? this.slot?.grantedAtMs : undefined;
+    return {
+      taskQueue: workflowInfo().taskQueue,
+      pendingSinceMs: this.pendingSinceMs,
+      granted,
+      ...(grantedAtMs !== undefined ? { grantedAtMs } : {}),
+      firstRun: this.state.fails === 0,
+    };
   }
 
   /**
    * A run starts only when its type's queue lets it: a type with a limit waits for a slot; any
    * other run is checked as its activity starts and waits for a slot only if the queue is paused.
+   * A pause holds back a run that has its slot but has not started (its activity still waits for a
+   * worker): it gets back in line, at its place, until a grant comes after the pause.
    */
   private async admitted(run: (admission: RunAdmission) => Promise<RunAttempt>, afterQueued = false): Promise<RunOutcome> {
     const { pendingSinceMs } = this;
     try {
       if (this.input.concurrency !== undefined) await this.waitForSlot(pendingSinceMs);
-      const outcome = afterQueued ? { kind: 'queued' as const } : await run(this.admission(this.slot !== undefined));
-      if (outcome.kind !== 'queued') return outcome;
-      await this.waitForSlot(pendingSinceMs);
-      const second = await run(this.admission(true));
-      // A run holding a slot is never queued again; the type says so, the code makes sure.
-      return second.kind === 'queued' ? { kind: 'failed', message: 'the queue held back a run it had given a slot' } : second;
+      let outcome = afterQueued ? { kind: 'queued' as const } : await run(this.admission(this.slot !== undefined));
+      while (outcome.kind === 'queued') {
+        await this.waitForSlot(pendingSinceMs);
+        outcome = await run(this.admission(true));
+      }
+      return outcome;
     } finally {
       if (this.slot) await this.releaseSlot();
     }
@@ -366,7 +375,10 @@ export class JobRun {
 
   /** The queue's answer: only the run's current ticket counts. */
   slotGranted(ticket: string): void {
-    if (this.slot?.ticket === ticket) this.slot.granted = true;
+    if (this.slot?.ticket === ticket && !this.slot.granted) {
+      this.slot.granted = true;
+      this.slot.grantedAtMs = Date.now();
+    }
   }
 
   /** Gives back the slot (or the place in line); never cancelled with the run, so a stop frees it too. */

@@ -308,16 +308,19 @@ describe('a run checks its queue as it starts', () => {
     // The activity signals its job's workflow: a real one, submitted but held by its paused queue first.
     assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'pause' })).status, 200);
     const job = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
-    const run = (pendingSinceMs: number, granted = false) =>
+    const run = (pendingSinceMs: number, granted = false, grantedAtMs?: number) =>
       new MockActivityEnvironment({ workflowExecution: { workflowId: job.id, runId: '' } }).run(executeJob, {
         id: job.id,
         name: 'NOOP',
         parameters: {},
         revision: job.revision,
-        admission: { taskQueue, pendingSinceMs, granted },
+        admission: { taskQueue, pendingSinceMs, granted, ...(grantedAtMs !== undefined ? { grantedAtMs } : {}) },
       });
     assert.deepEqual(await run(Date.now()), { outcome: 'queued' });
-    assert.deepEqual(await run(Date.now(), true), { outcome: 'done' }, 'a granted run is not held by the pause');
+    // A run given its slot before the pause, still waiting for a worker, does not start either.
+    assert.deepEqual(await run(Date.now(), true, Date.now() - 5_000), { outcome: 'queued' }, 'granted before the pause');
+    // One granted since (the worker read the queue before a resume and a new pause) starts.
+    assert.deepEqual(await run(Date.now(), true, Date.now() + 2_000), { outcome: 'done' }, 'granted after the pause');
     const before = Date.now() - 1000;
     assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'stop' })).status, 200);
     const log = readFileSync(join(h.logDir, `${job.id}.log`), 'utf8');
@@ -492,5 +495,49 @@ describe('a limit changed in configuration', () => {
     assert.equal(q.limit, undefined);
     await after.request('POST', `/api/v1/jobs/${holder.id}`, { action: 'stop' });
     await after.waitForStatus(holder.id, ['Stopped']);
+  });
+});
+
+/** One worker slot, so a DEMO given its queue slot still waits in the task queue for a worker. */
+describe('a pause and a run that has its slot but no worker yet', () => {
+  let h: Harness;
+  before(async () => {
+    const config = testConfig({ job: { concurrency_limits: { DEMO: 2 } }, worker_pool: { workers: 1 } });
+    h = await createHarness({
+      config,
+      registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: config.job.concurrency_limits }),
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+  const queueState = (type: string) =>
+    h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, type)).query(queueStateQuery) as Promise<QueueState>;
+  const act = (type: string, action: string) => h.request('PUT', `/api/v1/queues/${type}`, { action });
+
+  it('holds it back as any run not yet started; it gets back in line and runs after resume', async () => {
+    const blocker = await h.submit({ name: 'NOOP', parameters: { duration_ms: 4_000 }, metadata: { kind: 'Generic' } });
+    await h.waitForStatus(blocker.id, ['Running']);
+    const job = await h.submit(demo('demo-granted-then-paused', 0));
+    await waitFor(
+      () => queueState('DEMO'),
+      (q) => q.running[job.id] !== undefined,
+      { what: 'DEMO given its slot while the only worker slot is taken' },
+    );
+    assert.equal((await act('DEMO', 'pause')).status, 200);
+    assert.equal((await h.waitForStatus(blocker.id, ['Success', 'Error'], 20_000)).status, 'Success');
+    // The freed worker takes the DEMO's run, which finds the pause and gives its slot back for a place in line.
+    await waitFor(
+      () => queueState('DEMO'),
+      (q) => q.waiting.some((e) => e.jobId === job.id) && q.running[job.id] === undefined,
+      { what: 'the held run back in line', timeoutMs: 20_000 },
+    );
+    assert.equal((await h.stats(job.id)).status, 'Pending');
+    assert.ok(
+      !existsSync(join(h.logDir, `${job.id}.log`)) ||
+        !readFileSync(join(h.logDir, `${job.id}.log`), 'utf8').includes('run of DEMO started'),
+    );
+    assert.equal((await act('DEMO', 'resume')).status, 200);
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 20_000)).status, 'Success');
   });
 });
