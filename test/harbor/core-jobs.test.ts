@@ -118,6 +118,7 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
       'Content-Type': ['application/json'],
       Authorization: ['Bearer s3cr3t-token'],
       'X-Multi': ['one', 'two'],
+      'X-Note': ['Zürich 日本'],
     });
     const job = await generic('WEBHOOK', { address: raw.url('webhook?token=abc'), payload, header, skip_cert_verify: false });
     const done = await h.waitForStatus(job.id, ['Success', 'Error']);
@@ -128,6 +129,8 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     assert.equal(request?.headers['content-type'], 'application/json');
     assert.equal(request?.headers.authorization, 'Bearer s3cr3t-token');
     assert.equal(request?.headers['x-multi'], 'one, two');
+    // As Go sends a header: its UTF-8 bytes (Node's server reads them as Latin-1).
+    assert.equal(Buffer.from(String(request?.headers['x-note']), 'latin1').toString('utf8'), 'Zürich 日本');
     const text = log(job.id);
     assert.ok(text.includes(payload), 'the payload is logged');
     assert.ok(!text.includes('s3cr3t-token'), 'header values are not');
@@ -181,6 +184,12 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     ['a payload that is not a string', 'WEBHOOK', { address: 'http://127.0.0.1:1/x', payload: { a: 1 } }, /payload/],
     ['a header that is not JSON', 'WEBHOOK', { address: 'http://127.0.0.1:1/x', payload: 'p', header: 'Content-Type: x' }, /header/],
     ['header values that are not lists', 'WEBHOOK', { address: 'http://127.0.0.1:1/x', payload: 'p', header: '{"A":"b"}' }, /header/],
+    [
+      'a header value with a line break',
+      'WEBHOOK',
+      { address: 'http://127.0.0.1:1/x', payload: 'p', header: JSON.stringify({ 'X-A': ['a\r\nX-Injected: 1'] }) },
+      /header.*control character/,
+    ],
     [
       'skip_cert_verify as a string',
       'SLACK',

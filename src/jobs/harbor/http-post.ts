@@ -63,7 +63,7 @@ function exchange(
       target,
       {
         method: 'POST',
-        headers: { 'content-length': Buffer.byteLength(body), ...headers },
+        headers: { 'content-length': Buffer.byteLength(body), ...asWireText(headers) },
         ...(target.protocol === 'https:' ? { rejectUnauthorized: !insecure } : {}),
         signal,
       },
@@ -90,8 +90,19 @@ function exchange(
       },
     );
     req.on('error', reject);
-    req.end(body);
+    // A Buffer, so the head goes out on its own as Latin-1 (asWireText): a string body would be
+    // joined to it and the whole written as UTF-8.
+    req.end(Buffer.from(body, 'utf8'));
   });
+}
+
+/**
+ * Header values as Go writes them: their UTF-8 bytes. Node writes a header's characters as Latin-1
+ * bytes (and refuses any above U+00FF), so each value goes as the Latin-1 reading of its UTF-8.
+ */
+function asWireText(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const wire = (value: string) => Buffer.from(value, 'utf8').toString('latin1');
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.map(wire) : wire(value)]));
 }
 
 /** A URL with its userinfo and query values hidden, for logs. */

@@ -38,7 +38,15 @@ const HeaderJson = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name'), z.array(z.string())));
+  .pipe(
+    z.record(
+      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name'),
+      // Any text but control characters (a line break would end the header): Go's client sends
+      // the rest as its UTF-8 bytes, and so does ours.
+      // eslint-disable-next-line no-control-regex
+      z.array(z.string().regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, 'has a control character')),
+    ),
+  );
 
 const NotificationParams = z
   .object({
