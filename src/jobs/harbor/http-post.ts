@@ -1,6 +1,10 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { attemptDeadline } from '../../process/attempt-deadline.js';
+import { proxyEnv, proxyFor, type ProxyEnv } from './proxy-from-env.js';
 
 export interface PostResult {
   status: number;
@@ -18,19 +22,23 @@ const MAX_ERROR_BODY = 1000;
  * followed with the same body (Authorization dropped when the host changes, as Go does). One
  * deadline covers the whole exchange; a 2xx is done at its status line (Harbor reads no body of
  * it), so a receiver that answers at once and trickles its body is neither waited on nor re-sent.
+ * Through `HTTP_PROXY`/`HTTPS_PROXY` unless `NO_PROXY` says otherwise, as Harbor's transport goes
+ * (`http.ProxyFromEnvironment`): an https target through a CONNECT tunnel, TLS end to end.
  */
 export async function postOnce(
   url: string,
   body: string,
   headers: Record<string, string | string[]>,
-  options: { timeoutMs: number; insecure?: boolean; signal?: AbortSignal },
+  options: { timeoutMs: number; insecure?: boolean; signal?: AbortSignal; proxies?: ProxyEnv },
 ): Promise<PostResult> {
   const deadline = attemptDeadline(options.timeoutMs, options.signal);
+  const proxies = options.proxies ?? proxyEnv();
   let target = new URL(url);
   let sent = headers;
   try {
     for (let hop = 0; ; hop++) {
-      const answer = await exchange(target, body, sent, options.insecure ?? false, deadline.signal).catch((err: unknown) => {
+      const via = proxyFor(target, proxies);
+      const answer = await exchange(target, body, sent, options.insecure ?? false, deadline.signal, via).catch((err: unknown) => {
         if (deadline.timedOut()) throw new Error(`no answer within ${options.timeoutMs / 1000} s`);
         throw err;
       });
@@ -56,44 +64,110 @@ function exchange(
   headers: Record<string, string | string[]>,
   insecure: boolean,
   signal: AbortSignal,
+  proxy: URL | undefined,
 ): Promise<PostResult & { location?: string }> {
-  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const head = { 'content-length': String(Buffer.byteLength(body)), ...asWireText(headers) };
   return new Promise((resolve, reject) => {
-    const req = send(
-      target,
-      {
-        method: 'POST',
-        headers: { 'content-length': Buffer.byteLength(body), ...asWireText(headers) },
-        ...(target.protocol === 'https:' ? { rejectUnauthorized: !insecure } : {}),
-        signal,
-      },
-      (res) => {
-        const status = res.statusCode ?? 0;
-        const location = res.headers.location;
-        if (status >= 200 && status <= 299) {
-          // Done: the rest of the body is not read (Go's client closes it too).
-          res.on('error', () => undefined);
-          res.destroy();
-          resolve({ status, body: '' });
-          return;
-        }
-        const chunks: Buffer[] = [];
-        let kept = 0;
-        res.on('data', (c: Buffer) => {
-          if (kept < MAX_ERROR_BODY) chunks.push(c);
-          kept += c.length;
-        });
-        res.on('end', () =>
-          resolve({ status, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY), ...(location ? { location } : {}) }),
-        );
-        res.on('error', reject);
-      },
-    );
+    const answered = (res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 200 && status <= 299) {
+        // Done: the rest of the body is not read (Go's client closes it too).
+        res.on('error', () => undefined);
+        res.destroy();
+        resolve({ status, body: '' });
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let kept = 0;
+      res.on('data', (c: Buffer) => {
+        if (kept < MAX_ERROR_BODY) chunks.push(c);
+        kept += c.length;
+      });
+      res.on('end', () =>
+        resolve({ status, body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_ERROR_BODY), ...(location ? { location } : {}) }),
+      );
+      res.on('error', reject);
+    };
+    let req: ClientRequest;
+    if (proxy && target.protocol === 'http:') {
+      // A plain http target: the whole URL goes to the proxy, which makes the request.
+      req = requestTo(proxy)(
+        {
+          ...proxyEndpoint(proxy),
+          method: 'POST',
+          path: target.href,
+          headers: { host: target.host, ...proxyAuthorization(proxy), ...head },
+          signal,
+        },
+        answered,
+      );
+    } else {
+      const https = target.protocol === 'https:';
+      req = (https ? httpsRequest : httpRequest)(
+        target,
+        {
+          method: 'POST',
+          headers: head,
+          ...(https ? { rejectUnauthorized: !insecure } : {}),
+          ...(proxy ? { agent: tunnelAgent(proxy, signal) } : {}),
+          signal,
+        },
+        answered,
+      );
+    }
     req.on('error', reject);
     // A Buffer, so the head goes out on its own as Latin-1 (asWireText): a string body would be
     // joined to it and the whole written as UTF-8.
     req.end(Buffer.from(body, 'utf8'));
   });
+}
+
+const requestTo = (proxy: URL) => (proxy.protocol === 'https:' ? httpsRequest : httpRequest);
+
+function proxyEndpoint(proxy: URL): Pick<RequestOptions, 'host' | 'port'> {
+  return { host: proxy.hostname.replace(/^\[(.*)\]$/, '$1'), port: proxy.port || (proxy.protocol === 'https:' ? 443 : 80) };
+}
+
+/** Credentials in the proxy's URL (`http://user:pass@proxy:3128`), as Go sends them. */
+function proxyAuthorization(proxy: URL): Record<string, string> {
+  if (!proxy.username && !proxy.password) return {};
+  const credentials = `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`;
+  return { 'proxy-authorization': `Basic ${Buffer.from(credentials).toString('base64')}` };
+}
+
+/**
+ * An https target through the proxy: a CONNECT tunnel to the target, and TLS with the target over
+ * it, so the proxy sees neither the request nor the certificate check's outcome.
+ */
+function tunnelAgent(proxy: URL, signal: AbortSignal): HttpsAgent {
+  const agent = new HttpsAgent({ keepAlive: false });
+  const createConnection = (options: ConnectionOptions, callback: (err: Error | null, socket?: Duplex) => void): undefined => {
+    const host = options.host ?? 'localhost';
+    const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${options.port ?? 443}`;
+    const connect = requestTo(proxy)({
+      ...proxyEndpoint(proxy),
+      method: 'CONNECT',
+      path: authority,
+      headers: { host: authority, ...proxyAuthorization(proxy) },
+      signal,
+      agent: false,
+    });
+    connect.once('connect', (res: IncomingMessage, socket: Duplex) => {
+      if (res.statusCode !== 200) {
+        socket.destroy();
+        callback(new Error(`the proxy ${proxy.host} answered ${res.statusCode} to CONNECT ${authority}`));
+        return;
+      }
+      const servername = options.servername ?? (isIP(host) ? undefined : host);
+      callback(null, tlsConnect({ socket, rejectUnauthorized: options.rejectUnauthorized ?? true, ...(servername ? { servername } : {}) }));
+    });
+    connect.once('error', (err) => callback(err));
+    connect.end();
+    return undefined;
+  };
+  Object.assign(agent, { createConnection });
+  return agent;
 }
 
 /**
