@@ -1,6 +1,6 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { JobStatus } from '../shared/job-model.js';
-import { JobStatusKey } from '../shared/search-attributes.js';
+import { JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
 import { MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
 import { closedExecution, deleteJobExecution, type PruneDeps } from './delete-execution.js';
@@ -19,7 +19,7 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   let listed = 0;
   // A run that continued as new is not an execution of its own: its chain's last run is (it has
   // the same id, so deleting by id would take that run, or end it if it still runs).
-  const query = `TemporalScheduledById = '${input.upstreamJobId}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  const query = periodicExecutionsQuery(input.upstreamJobId);
   for await (const info of client.workflow.list({ query })) {
     if (++listed > MAX_LISTED) break;
     if (info.workflowId === input.self.id) continue;

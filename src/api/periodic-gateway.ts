@@ -17,7 +17,7 @@ import { formatInZone, wallClockInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
-import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
+import { JobKindKey, JobNameKey, JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
 import { ScheduledJob } from '../workflows/job-workflow.js';
 import { HookDelivery, type HookDeliveryInput } from '../workflows/hook-delivery-workflow.js';
 import { DEFAULT_HOOK_TIMINGS, hookEvent } from '../shared/hook-event.js';
@@ -144,7 +144,7 @@ export class PeriodicGateway {
     const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
     const record = periodicRecord(description);
     const [active, lastSuccess, failures] = await Promise.all([
-      this.rpc(() => this.deps.client.workflow.count(`TemporalScheduledById = '${id}' AND ExecutionStatus = 'Running'`)),
+      this.rpc(() => this.deps.client.workflow.count(`${periodicExecutionsQuery(id)} AND ExecutionStatus = 'Running'`)),
       this.rpc(() => this.lastSuccessfulTime(id)),
       this.rpc(() => consecutiveFailures(this.deps.client, id)),
     ]);
@@ -159,7 +159,7 @@ export class PeriodicGateway {
 
   /** Visibility lists closed executions newest-closed first, so the first successful one is the last success. */
   private async lastSuccessfulTime(id: string): Promise<number | undefined> {
-    const query = `TemporalScheduledById = '${id}' AND ${JobStatusKey.name} = '${JobStatus.Success}'`;
+    const query = `${periodicExecutionsQuery(id)} AND ${JobStatusKey.name} = '${JobStatus.Success}'`;
     for await (const execution of this.deps.client.workflow.list({ query, pageSize: 1 })) {
       const closed = execution.closeTime ?? execution.startTime;
       return Math.floor(closed.getTime() / 1000);

@@ -1,3 +1,4 @@
+import { periodicExecutionsQuery } from '../shared/search-attributes.js';
 import type { Client } from '@temporalio/client';
 
 /** Enough to tell any sensible `pause_after_failures`; a longer streak reads as this many. */
@@ -9,7 +10,7 @@ export const MAX_COUNTED_FAILURES = 100;
  * out counts too; anything else ends the streak. Still-running executions are not counted.
  */
 export async function consecutiveFailures(client: Client, scheduleId: string): Promise<number> {
-  const query = `TemporalScheduledById = '${scheduleId}' AND ExecutionStatus != 'Running' AND ExecutionStatus != 'ContinuedAsNew'`;
+  const query = `${periodicExecutionsQuery(scheduleId)} AND ExecutionStatus != 'Running'`;
   let failures = 0;
   for await (const execution of client.workflow.list({ query, pageSize: MAX_COUNTED_FAILURES })) {
     if (execution.status.name !== 'FAILED' && execution.status.name !== 'TIMED_OUT') break;

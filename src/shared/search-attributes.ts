@@ -1,5 +1,5 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
-import type { JobInput, JobStatus } from './job-model.js';
+import { JobKind, type JobInput, type JobStatus } from './job-model.js';
 
 /**
  * Custom search attributes that make jobs listable and legible in the Web UI, e.g.
@@ -21,4 +21,14 @@ export function jobSearchAttributes(input: Pick<JobInput, 'name' | 'kind' | 'ups
   ];
   if (input.upstreamJobId) pairs.push({ key: UpstreamJobIdKey, value: input.upstreamJobId });
   return pairs;
+}
+
+/**
+ * A periodic job's executions in visibility, by the search attributes every run of one carries:
+ * `TemporalScheduledById` is only on the run the schedule started, not on a retry's new run (a
+ * plain start) nor on a fan-out execution's run that continued as new. A run that continued as new
+ * is left out: the chain's last run is the execution.
+ */
+export function periodicExecutionsQuery(periodicId: string): string {
+  return `${UpstreamJobIdKey.name} = '${periodicId}' AND ${JobKindKey.name} = '${JobKind.Scheduled}' AND ExecutionStatus != 'ContinuedAsNew'`;
 }
