@@ -1,9 +1,7 @@
 import { nowSec } from '../shared/time.js';
 import {
-  MONTHS,
   ScheduleNotFoundError,
   WorkflowExecutionAlreadyStartedError,
-  type CalendarSpec,
   type Client,
   type ScheduleDescription,
   type ScheduleOverlapPolicy,
@@ -13,7 +11,7 @@ import {
 import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { parseCronSpec } from '../schedules/cron-spec.js';
-import { formatInZone, wallClockInZone } from '../schedules/format-in-zone.js';
+import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
@@ -422,14 +420,11 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
 
 /** The Temporal spec of a periodic job: its translated cron times, in its zone, with its jitter. */
 export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: PeriodicOptions, now = new Date()): ScheduleSpec {
-  // run_on_startup is one more calendar: the exact second, in the schedule's own zone, that fires once.
-  const startup = options.run_on_startup
-    ? [onceAt(new Date(now.getTime() + (options.startup_delay ?? 0) * 1000), options.timezone ?? 'UTC')]
-    : [];
-  const calendars = [...('calendars' in times ? times.calendars : []), ...startup];
   // Harbor's cron library counts `@every` from when the job was added, not from the epoch: the phase is now.
   const intervals =
     'intervals' in times ? times.intervals.map((i) => ({ ...i, offset: (Math.floor(now.getTime() / 1000) * 1000) % Number(i.every) })) : [];
+  if (options.run_on_startup) intervals.push(startupInterval(now, options.startup_delay ?? 0));
+  const calendars = 'calendars' in times ? times.calendars : [];
   return {
     ...times,
     ...(intervals.length > 0 ? { intervals } : {}),
@@ -439,18 +434,23 @@ export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: P
   };
 }
 
-/** A calendar that matches one instant: its wall-clock fields in `zone`, the year included. */
-function onceAt(at: Date, zone: string): CalendarSpec {
-  const parts = wallClockInZone(at, zone);
-  return {
-    year: parts.year,
-    month: MONTHS[parts.month - 1]!,
-    dayOfMonth: parts.day,
-    hour: parts.hour,
-    minute: parts.minute,
-    second: parts.second,
-    comment: 'run_on_startup',
-  };
+/**
+ * An interval this long matches once in the life of any schedule we make. Fifty years: the server
+ * computes no next time for an interval of a hundred (measured on the dev server; 2^31 seconds, 68
+ * years, is the likely bound).
+ */
+const ONE_SHOT_EVERY_MS = 50 * 365 * 86_400_000;
+
+/**
+ * run_on_startup: one instant, `startup_delay` seconds on, at a whole second at least a second
+ * away (the schedule must exist before it: an instant already past never fires). An interval,
+ * not a calendar: intervals count from the epoch whatever the zone, where a calendar's wall-clock
+ * fields would match twice in the hour a fall-back day repeats.
+ */
+function startupInterval(now: Date, delaySeconds: number): { every: number; offset: number } {
+  let atMs = Math.ceil((now.getTime() + delaySeconds * 1000) / 1000) * 1000;
+  if (atMs - now.getTime() < 1000) atMs += 1000;
+  return { every: ONE_SHOT_EVERY_MS, offset: atMs % ONE_SHOT_EVERY_MS };
 }
 
 function historyLimits(options: PeriodicOptions): HistoryLimits | undefined {
