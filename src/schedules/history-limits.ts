@@ -25,25 +25,26 @@ export interface FinishedExecution {
 }
 
 /**
- * The executions to delete: beyond each limit, oldest first. `self` is the execution that is
- * ending now; it is the newest and counts against its own limit (it cannot be seen closed yet).
- * A missing limit keeps everything of that kind.
+ * The executions to delete: beyond each limit, oldest first by start time, as Kubernetes keeps a
+ * CronJob's newest jobs. `self` is the execution ending now (it cannot be seen closed yet) and
+ * counts in its place by start time: with overlapping runs it need not be the newest, and a newer
+ * one that closed first must not go for it. A missing limit keeps everything of that kind.
  */
 export function selectPrunable(closed: readonly FinishedExecution[], self: FinishedExecution, limits: HistoryLimits): string[] {
-  const others = closed.filter((e) => e.id !== self.id).sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
+  const all = [...closed.filter((e) => e.id !== self.id), self].sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1));
   const prunable: string[] = [];
   for (const succeeded of [true, false]) {
     const limit = succeeded ? limits.successful : limits.failed;
     if (limit === undefined) continue;
-    const keepOthers = Math.max(0, limit - (self.succeeded === succeeded ? 1 : 0));
     prunable.push(
-      ...others
+      ...all
         .filter((e) => e.succeeded === succeeded)
-        .slice(keepOthers)
+        .slice(limit)
+        // A workflow cannot delete itself while it runs: beyond its limit, `self` goes at the next
+        // execution's end (with a limit of 0, the newest finished execution stays until then).
+        .filter((e) => e.id !== self.id)
         .map((e) => e.id),
     );
   }
-  // A workflow cannot delete itself while it runs: with a limit of 0 the newest finished
-  // execution stays until the next one ends.
   return prunable;
 }

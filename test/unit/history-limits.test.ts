@@ -14,6 +14,20 @@ describe('periodic history limits', () => {
     assert.deepEqual(selectPrunable([...closed, e('s6', 6, true)], e('s6', 6, true), { successful: 0 }).sort(), ['s1', 's3', 's5']);
   });
 
+  it('counts the ending execution in its place by start time: a newer one that closed first stays (Allow, overlapping runs)', () => {
+    const at = (t: string) => Date.parse(`2026-01-01T${t}Z`);
+    const older = { id: 'job-10:00', startedAt: at('10:00:00'), succeeded: true };
+    const newer = { id: 'job-10:01', startedAt: at('10:01:00'), succeeded: true };
+    const oldest = { id: 'job-09:59', startedAt: at('09:59:00'), succeeded: true };
+    // The long run fired at 10:00 ends after the 10:01 one: with a limit of 1 the newer stays, and
+    // the ending one, beyond the limit, goes at the next execution's end (it cannot delete itself).
+    assert.deepEqual(selectPrunable([newer], older, { successful: 1 }), []);
+    assert.deepEqual(selectPrunable([newer, oldest], older, { successful: 2 }), ['job-09:59']);
+    // The next execution to end finds it closed and takes it.
+    const next = { id: 'job-10:02', startedAt: at('10:02:00'), succeeded: true };
+    assert.deepEqual(selectPrunable([newer, older], next, { successful: 1 }), ['job-10:01', 'job-10:00']);
+  });
+
   it('keeps at least pause_after_failures failed executions, so the streak can reach it', () => {
     assert.deepEqual(limitsKeepingStreak({ successful: 2, failed: 1 }, 3), { successful: 2, failed: 3 });
     assert.deepEqual(limitsKeepingStreak({ successful: 2, failed: 5 }, 3), { successful: 2, failed: 5 });
