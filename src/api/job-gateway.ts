@@ -153,6 +153,46 @@ export class JobGateway {
     }
   }
 
+  /**
+   * A terminated workflow cannot wait for its run: one that was going keeps working on its worker
+   * until a heartbeat finds the workflow gone and the run lets go of its stop (a heartbeat timeout,
+   * then the stop grace). A retry before that could run the job twice at once, so it is refused
+   * while the closed run's history shows a run that never ended. Short jobs' local runs leave no
+   * trace until they end, and their cap bounds them.
+   */
+  private async refuseWhileOrphanMayRun(id: string, runId: string, closedAt: Date, timings: JobTimings): Promise<void> {
+    const leftMs = closedAt.getTime() + timings.heartbeatTimeoutMs + timings.stopGraceMs - Date.now();
+    if (leftMs <= 0) return;
+    const scheduled = new Set<string>();
+    const { client } = this.deps;
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await this.rpc(() =>
+        client.workflowService.getWorkflowExecutionHistory({
+          namespace: client.options.namespace,
+          execution: { workflowId: id, runId },
+          ...(nextPageToken ? { nextPageToken } : {}),
+        }),
+      );
+      for (const event of page.history?.events ?? []) {
+        const attributes =
+          event.activityTaskCompletedEventAttributes ??
+          event.activityTaskFailedEventAttributes ??
+          event.activityTaskTimedOutEventAttributes ??
+          event.activityTaskCanceledEventAttributes;
+        if (event.activityTaskScheduledEventAttributes?.activityType?.name === 'executeJob') scheduled.add(String(event.eventId));
+        else if (attributes) scheduled.delete(String(attributes.scheduledEventId));
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
+    if (scheduled.size > 0) {
+      throw conflict(
+        `job ${id} was terminated while its run was going, which may still be working on its worker; try again in ${Math.ceil(leftMs / 1000)} s`,
+        id,
+      );
+    }
+  }
+
   /** Deletes one run of a job (a retried or resubmitted one); best effort, its log lines stay. */
   private async deleteRun(id: string, runId: string): Promise<void> {
     const { client } = this.deps;
@@ -181,13 +221,14 @@ export class JobGateway {
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
   async retry(id: string): Promise<void> {
-    const { input: shown, state, status, type, runId, pending, pendingChildren } = await this.read(id);
+    const { input: shown, state, status, type, runId, pending, pendingChildren, closeTime } = await this.read(id);
     // The memo's input has its secrets hidden; the run's own input (its first history event) has them.
     const input = await this.startedWith(id, runId, shown);
     const stats = reconcile(toStats(input, state), status);
     if (!RETRYABLE_STATUSES.includes(stats.status)) {
       throw conflict(`job ${id} is ${stats.status}; only jobs in Error, Stopped or Cancelled can be retried`);
     }
+    if (status === 'TERMINATED' && closeTime) await this.refuseWhileOrphanMayRun(id, runId, closeTime, input.timings);
     // A retry is a new run of today's job type: its parameters are checked, and it runs under the
     // type's retry policy, limit and cap, as a new submit would.
     const definition = this.deps.registry.get(input.name);

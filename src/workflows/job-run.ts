@@ -243,7 +243,13 @@ export class JobRun {
   async settleCancelledRun(): Promise<void> {
     if (!patched('cancelled-run-gives-its-slot-back')) return;
     const settled = this.inScopeSettled;
-    if (settled && !settled()) await condition(settled, this.input.timings.stopGraceMs);
+    if (settled && !settled()) {
+      await condition(settled, this.input.timings.stopGraceMs);
+      // A run that ignored the cancel is abandoned, as after a stop: the job is Cancelled and the
+      // workflow stays open until the run returns, so a retry meanwhile is refused rather than
+      // running the job a second time beside it.
+      if (!settled() && patched('cancelled-abandoned-run-keeps-the-workflow-open')) this.abandoned = settled;
+    }
     if (this.slot) await this.releaseSlot();
   }
 

@@ -153,6 +153,57 @@ describe('operator interop: closing the workflow of a finished job', () => {
     );
   });
 
+  it('a retry after a Web UI cancel of a run that ignores it is refused until the run has returned: the job never runs twice at once', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-cancel-then-retry', step_ms: 3_000, hold_ms: 0, ignore_stop: true },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Running']);
+    await h.client.workflow.getHandle(job.id).cancel();
+    await h.waitForStatus(job.id, ['Cancelled']);
+    const early = await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' });
+    assert.equal(early.status, 409, await early.clone().text());
+    assert.match(((await early.json()) as { description: string }).description, /still runs/);
+    // The workflow closes as cancelled once the run has returned; then the retry goes.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).status.name,
+      (s) => s === 'CANCELLED',
+      { what: 'the ignored run to return and the workflow to close', timeoutMs: 20_000 },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status, 204);
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
+    const starts = readFileSync(join(h.logDir, `${job.id}.log`), 'utf8')
+      .split('\n')
+      .filter((l) => l.includes('run of DEMO started') || l.includes("I'm finished"));
+    assert.deepEqual(
+      starts.map((l) => (l.includes('started') ? 'start' : 'end')),
+      ['start', 'end', 'start', 'end'],
+      'each run ended before the next started',
+    );
+  });
+
+  it('a retry right after a terminate of a running job is refused while the run may still work on its worker', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-terminate-then-retry', step_ms: 3_000, hold_ms: 0, ignore_stop: true },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Running']);
+    await h.client.workflow.getHandle(job.id).terminate('operator');
+    await h.waitForStatus(job.id, ['Stopped']);
+    const early = await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' });
+    assert.equal(early.status, 409, await early.clone().text());
+    assert.match(((await early.json()) as { description: string }).description, /terminated while its run was going.*try again in \d+ s/);
+    // Past the heartbeat timeout and the stop grace it goes.
+    await waitFor(
+      async () => (await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status,
+      (status) => status === 204,
+      { what: 'the retry to be taken', timeoutMs: 30_000, intervalMs: 500 },
+    );
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
+  });
+
   it('a fan-out target cancelled from outside reads Cancelled in its parent’s results, as GET of the target says', async () => {
     const parent = await h.submit({ name: 'TEST_BATCH', parameters: { count: 2, hold_ms: 15_000 }, metadata: { kind: 'Generic' } });
     // A target reports no Running; its run has started once its activity is pending.
