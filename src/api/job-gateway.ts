@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { periodicExecutionsQuery } from '../shared/search-attributes.js';
+import { periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { canonicalJson } from '../shared/canonical-json.js';
@@ -305,7 +305,7 @@ export class JobGateway {
   /** The executions of a periodic job, running ones first, then the most recently closed. */
   async executions(periodicId: string, pageNumber: number, pageSize: number, runningOnly: boolean) {
     const clauses = [periodicExecutionsQuery(periodicId)];
-    if (runningOnly) clauses.push(`ExecutionStatus = 'Running'`);
+    if (runningOnly) clauses.push(UNFINISHED_JOBS);
     return this.page(clauses.join(' AND '), pageNumber, pageSize);
   }
 
@@ -330,7 +330,7 @@ export class JobGateway {
   /** Ids of a periodic job's executions still running. */
   async runningExecutions(periodicId: string): Promise<string[]> {
     const ids: string[] = [];
-    const query = `${periodicExecutionsQuery(periodicId)} AND ExecutionStatus = 'Running'`;
+    const query = `${periodicExecutionsQuery(periodicId)} AND ${UNFINISHED_JOBS}`;
     await this.rpc(async () => {
       for await (const execution of this.deps.client.workflow.list({ query })) ids.push(execution.workflowId);
     });

@@ -15,7 +15,7 @@ import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
-import { JobKindKey, JobNameKey, JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
+import { JobKindKey, JobNameKey, JobStatusKey, periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
 import { ScheduledJob } from '../workflows/job-workflow.js';
 import { HookDelivery, type HookDeliveryInput } from '../workflows/hook-delivery-workflow.js';
 import { DEFAULT_HOOK_TIMINGS, hookEvent } from '../shared/hook-event.js';
@@ -142,7 +142,7 @@ export class PeriodicGateway {
     const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
     const record = periodicRecord(description);
     const [active, lastSuccess, failures] = await Promise.all([
-      this.rpc(() => this.deps.client.workflow.count(`${periodicExecutionsQuery(id)} AND ExecutionStatus = 'Running'`)),
+      this.rpc(() => this.deps.client.workflow.count(`${periodicExecutionsQuery(id)} AND ${UNFINISHED_JOBS}`)),
       this.rpc(() => this.lastSuccessfulTime(id)),
       this.rpc(() => consecutiveFailures(this.deps.client, id)),
     ]);

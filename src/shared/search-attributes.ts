@@ -32,3 +32,9 @@ export function jobSearchAttributes(input: Pick<JobInput, 'name' | 'kind' | 'ups
 export function periodicExecutionsQuery(periodicId: string): string {
   return `${UpstreamJobIdKey.name} = '${periodicId}' AND ${JobKindKey.name} = '${JobKind.Scheduled}' AND ExecutionStatus != 'ContinuedAsNew'`;
 }
+
+/**
+ * Jobs not finished: open, and not yet final by their own status. A finished job's workflow may
+ * stay open a moment longer, delivering its last status hooks.
+ */
+export const UNFINISHED_JOBS = `ExecutionStatus = 'Running' AND ${JobStatusKey.name} IN ('Pending', 'Scheduled', 'Running')`;

@@ -15,7 +15,7 @@ describe('executions of a periodic job, whatever run they are on', () => {
   let h: Harness;
   const schedules: string[] = [];
   before(async () => {
-    h = await createHarness({ config: testConfig({ job: { fan_out_history_events: 150 } }) });
+    h = await createHarness({ config: testConfig({ job: { fan_out_history_events: 150, hook_drain_ms: 60_000 } }) });
   });
   after(async () => {
     await deleteSchedules(h.client, schedules);
@@ -27,8 +27,13 @@ describe('executions of a periodic job, whatever run they are on', () => {
     const rows = ((await response.json()) as { job: JobStats }[]).map((i) => [i.job.id, i.job.status]);
     return { total: Number(response.headers.get('total-count')), rows };
   };
-  const fireOnce = async (name: string, parameters: Record<string, unknown>) => {
-    const job = await h.submit({ name, parameters, metadata: { kind: 'Periodic', cron_spec: '@yearly', suspend: true } });
+  const fireOnce = async (name: string, parameters: Record<string, unknown>, statusHook?: string) => {
+    const job = await h.submit({
+      name,
+      parameters,
+      metadata: { kind: 'Periodic', cron_spec: '@yearly', suspend: true },
+      ...(statusHook ? { status_hook: statusHook } : {}),
+    });
     schedules.push(job.id);
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
     const schedule = h.client.schedule.getHandle(job.id);
@@ -87,5 +92,19 @@ describe('executions of a periodic job, whatever run they are on', () => {
     );
     assert.deepEqual(listed.rows, [[execution, 'Error']]);
     assert.equal((await h.stats(periodic)).consecutive_failures, 1, 'the retry is the same execution, not another failure');
+  });
+
+  it('a finished execution still delivering its last hooks is neither active nor listed by non_dead_only', async () => {
+    const { periodic, execution } = await fireOnce('NOOP', {}, 'http://127.0.0.1:1/never');
+    await h.waitForStatus(execution, ['Success']);
+    assert.equal((await h.client.workflow.getHandle(execution).describe()).status.name, 'RUNNING', 'its workflow drains its hooks');
+    await waitFor(
+      () => executions(periodic),
+      (e) => e.total === 1,
+      { what: 'the execution listed' },
+    );
+    assert.equal((await h.stats(periodic)).active, 0);
+    assert.deepEqual(await executions(periodic, '&non_dead_only=true'), { total: 0, rows: [] });
+    await h.client.workflow.getHandle(execution).terminate('test over');
   });
 });
