@@ -5,7 +5,7 @@
  */
 import { z } from '@hono/zod-openapi';
 import { FILE_NAME } from '../jobs/batch/report.js';
-import { CronSpecError, parseCronSpec } from '../schedules/cron-spec.js';
+import { CronSpecError, parseCronSpec, splitCronZone } from '../schedules/cron-spec.js';
 import { MAX_HISTORY_LIMIT } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
@@ -95,6 +95,13 @@ function checkMetadataForKind(metadata: JobMetadata, ctx: z.RefinementCtx): void
   if (metadata.timezone !== undefined) {
     const problem = zoneProblem(metadata.timezone);
     if (problem) issue('timezone', problem);
+  }
+  const { zone } = cron ? splitCronZone(cron) : {};
+  if (zone !== undefined) {
+    const problem = zoneProblem(zone);
+    if (problem) issue('cron_spec', `CRON_TZ=${zone}: ${problem}`);
+    else if (metadata.timezone !== undefined && metadata.timezone !== zone)
+      issue('cron_spec', `names the zone ${zone} where timezone says ${metadata.timezone}`);
   }
 }
 

@@ -10,7 +10,7 @@ import {
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { parseCronSpec } from '../schedules/cron-spec.js';
+import { parseCronSpec, splitCronZone } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
@@ -76,12 +76,15 @@ export class PeriodicGateway {
   }): Promise<JobStats> {
     // The request schema has checked the cron spec and the time zone.
     const times = parseCronSpec(request.cronSpec);
-    const { options } = request;
+    // A zone the spec names (`CRON_TZ=…`, as Harbor's cron parser takes it) is the job's zone.
+    const { zone } = splitCronZone(request.cronSpec);
+    const options = zone !== undefined && request.options.timezone === undefined ? { ...request.options, timezone: zone } : request.options;
     const id = newJobId();
     // The record is for showing the job: no secrets (the schedule's action keeps them for the executions).
     const record: PeriodicRecord = {
       id,
       ...request,
+      options,
       parameters: redactParameters(request.parameters),
       ...(request.statusHook ? { statusHook: redactText(request.statusHook) } : {}),
       enqueueTime: nowSec(),

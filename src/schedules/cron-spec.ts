@@ -65,8 +65,17 @@ const MACROS: Record<string, string> = {
   '@hourly': '0 0 * * * *',
 };
 
+/**
+ * robfig/cron's zone prefix (`CRON_TZ=Asia/Tokyo 0 30 9 * * *`, or `TZ=`), which Harbor's cron
+ * parser takes: the zone, and the spec without it.
+ */
+export function splitCronZone(spec: string): { zone?: string; rest: string } {
+  const prefixed = /^\s*(?:CRON_TZ|TZ)=(\S+)\s+([\s\S]*)$/.exec(spec);
+  return prefixed ? { zone: prefixed[1]!, rest: prefixed[2]! } : { rest: spec };
+}
+
 export function parseCronSpec(spec: string): ScheduleTimes {
-  const text = spec.trim();
+  const text = splitCronZone(spec).rest.trim();
   if (text === '') throw new CronSpecError('spec', 'is empty');
   if (text.startsWith('@every')) return { intervals: [{ every: parseEvery(text.slice('@every'.length).trim()) }] };
   if (text.startsWith('@')) {

@@ -456,6 +456,26 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal((await h.stats(job.id)).paused, false);
   });
 
+  it('takes a zone named in the spec (CRON_TZ=, as Harbor’s cron parser does) as the job’s zone; a bad or conflicting one is a 400', async () => {
+    const job = await periodic('CRON_TZ=Asia/Tokyo 0 30 9 * * *');
+    assert.equal(job.options?.timezone, 'Asia/Tokyo');
+    assert.match(job.next_run_times?.[0] ?? '', /T09:30:00\+09:00$/, JSON.stringify(job.next_run_times));
+    assert.equal((await h.client.schedule.getHandle(job.id).describe()).spec.timezone, 'Asia/Tokyo');
+    assert.match((await periodic('TZ=UTC @daily')).next_run_times?.[0] ?? '', /T00:00:00Z$/);
+    for (const [cron, extra, mentions] of [
+      ['CRON_TZ=Mars/Olympus 0 0 * * * *', {}, /cron_spec.*CRON_TZ=Mars\/Olympus/],
+      ['CRON_TZ=Asia/Tokyo 0 0 * * * *', { timezone: 'Europe/Paris' }, /cron_spec.*Asia\/Tokyo.*Europe\/Paris/],
+    ] as const) {
+      const response = await h.request('POST', '/api/v1/jobs', {
+        job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: cron, ...extra } },
+      });
+      const body = (await response.json()) as { code: number; description: string };
+      assert.equal(response.status, 400, JSON.stringify(body));
+      assert.equal(body.code, 10013);
+      assert.match(body.description, mentions);
+    }
+  });
+
   it('an execution of a schedule an operator replaced with `temporal schedule update` is still a job of the API', async () => {
     const job = await periodic('@yearly');
     const action = (await h.client.schedule.getHandle(job.id).describe()).action as { args?: unknown[] };
