@@ -44,6 +44,11 @@ export type PeriodicOptions = Pick<JobMetadata, PeriodicOptionKey>;
 export const MEMO_PERIODIC = 'periodic';
 /** The note a stopped periodic job's schedule carries; a stopped job never fires again. */
 export const STOPPED_NOTE = 'jobservice: stopped';
+/** Past the second of the last action by this much, for the server's clock against ours. */
+const SECOND_MARGIN_MS = 50;
+/** How long a trigger's answer waits for the schedule to take it (it does within milliseconds unless the server is struggling). */
+const TRIGGER_TAKEN_MS = 3_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long a stop waits for the schedule to take its pause (it does within milliseconds unless the server is struggling). */
 const STOP_TAKES_MS = 5_000;
 /** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
@@ -310,7 +315,19 @@ export class PeriodicGateway {
     if (stats.status === JobStatus.Stopped) throw conflict(`periodic job ${stats.id} is stopped`);
     const handle = this.deps.client.schedule.getHandle(stats.id);
     const description = await this.rpc(() => handle.describe());
+    // An execution's id is the second it is for: a trigger within the second of the last action
+    // (another trigger, a cron fire) would start the same workflow id, and the schedule drops it.
+    const last = description.info.recentActions.at(-1);
+    const clearMs = last ? (Math.floor(last.scheduledAt.getTime() / 1000) + 1) * 1000 + SECOND_MARGIN_MS - Date.now() : 0;
+    if (clearMs > 0) await sleep(Math.min(clearMs, 1000 + SECOND_MARGIN_MS));
     await this.rpc(() => handle.trigger(description.policies.overlap));
+    // Answered once the schedule has taken it (started, skipped or buffered by its overlap policy),
+    // so that the next trigger sees it above.
+    const taken = (d: ScheduleDescription) =>
+      d.info.numActionsTaken + d.info.numActionsSkippedOverlap + Number(d.raw.info?.bufferSize ?? 0);
+    const before = taken(description);
+    const deadline = Date.now() + TRIGGER_TAKEN_MS;
+    while (Date.now() < deadline && taken(await this.rpc(() => handle.describe())) <= before) await sleep(50);
   }
 
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
