@@ -99,7 +99,7 @@ export class PeriodicGateway {
       name: request.name,
       parameters: request.parameters,
       ...this.deps.registry.startPolicy(request.name, request.parameters),
-      timings: this.deps.timings,
+      timings: forbidNeverWaitsOnHooks(this.deps.timings, options),
       statusHook: request.statusHook,
       historyLimits: historyLimits(options),
       pauseAfterFailures: options.pause_after_failures,
@@ -436,6 +436,16 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
   // Records from before hook URLs were redacted on the way in hold them raw.
   if (record.statusHook) stats.web_hook_url = redactText(record.statusHook);
   return stats;
+}
+
+/**
+ * Forbid skips a fire while the last execution's workflow is open, and a finished execution keeps
+ * it open for `hook_drain_ms` while its last hooks fail: under Forbid they go to a HookDelivery
+ * workflow at once, so a receiver that is down never holds back the next fire.
+ */
+function forbidNeverWaitsOnHooks(timings: JobTimings, options: PeriodicOptions): JobTimings {
+  if (options.concurrency_policy !== 'Forbid') return timings;
+  return { ...timings, hooks: { ...(timings.hooks ?? DEFAULT_HOOK_TIMINGS), drainMs: 0 } };
 }
 
 /** The Temporal spec of a periodic job: its translated cron times, in its zone, with its jitter. */

@@ -107,4 +107,25 @@ describe('executions of a periodic job, whatever run they are on', () => {
     assert.deepEqual(await executions(periodic, '&non_dead_only=true'), { total: 0, rows: [] });
     await h.client.workflow.getHandle(execution).terminate('test over');
   });
+
+  it('Forbid: a finished execution whose hooks fail hands them over at once and does not hold back the next fire', async () => {
+    const job = await h.submit({
+      name: 'NOOP',
+      parameters: {},
+      status_hook: 'http://127.0.0.1:1/never',
+      metadata: { kind: 'Periodic', cron_spec: '*/2 * * * * *', concurrency_policy: 'Forbid' },
+    });
+    schedules.push(job.id);
+    // With the hooks' drain (60 s here) every fire after the first would be skipped.
+    await waitFor(
+      () => executions(job.id),
+      (e) => e.total >= 3,
+      { what: 'three executions', timeoutMs: 30_000 },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    for await (const w of h.client.workflow.list({
+      query: `WorkflowType = 'HookDelivery' AND WorkflowId STARTS_WITH '${job.id}' AND ExecutionStatus = 'Running'`,
+    }))
+      await h.client.workflow.getHandle(w.workflowId).terminate('test over');
+  });
 });
