@@ -30,7 +30,12 @@ export const LoggerConfig = z
       .strict()
       .optional(),
   })
-  .strict();
+  .strict()
+  // A FILE logger writes every job's log under its base_dir: without one, every run would fail.
+  .refine((logger) => logger.name !== 'FILE' || (typeof logger.settings.base_dir === 'string' && logger.settings.base_dir.trim() !== ''), {
+    message: 'a FILE job logger needs settings.base_dir, the directory its job logs go to',
+    path: ['settings', 'base_dir'],
+  });
 export type LoggerConfig = z.infer<typeof LoggerConfig>;
 
 const Port = z.number().int().min(1).max(65535);

@@ -25,11 +25,26 @@ export async function sweepLogs(dir: string, days: number, now = Date.now()): Pr
   return removed;
 }
 
-/** Sweep at start and then every `days` days, as Harbor's sweeper does. Returns a stop function. */
+/**
+ * Sweep at start and then every `days` days, as Harbor's sweeper does, but at least daily: Node
+ * runs a timer of 2^31 ms (24.8 days) or more after 1 ms, so `duration: 30` would sweep without
+ * pause. One sweep at a time. Returns a stop function.
+ */
 export function startLogSweeper(dir: string, days: number, onError: (err: unknown) => void): () => void {
-  const run = () => void sweepLogs(dir, days).catch(onError);
+  let sweeping = false;
+  const run = () => {
+    if (sweeping) return;
+    sweeping = true;
+    void sweepLogs(dir, days)
+      .catch(onError)
+      .finally(() => (sweeping = false));
+  };
   run();
-  const timer = setInterval(run, Math.max(60_000, days * DAY_MS));
+  const timer = setInterval(run, sweepEveryMs(days));
   timer.unref();
   return () => clearInterval(timer);
+}
+
+export function sweepEveryMs(days: number): number {
+  return Math.min(DAY_MS, Math.max(60_000, days * DAY_MS));
 }

@@ -207,6 +207,15 @@ reaper:
       loadConfig({ argv: ['-c', file('db.yaml', 'job_loggers: [{name: DB}]\nloggers: [{name: STD_OUTPUT}]\n')], env: {} }),
     ).join('\n');
     assert.match(db, /job_loggers\.0\.name: Harbor's DB job logger .* use FILE/);
+    // A FILE job logger without its directory would fail every run: refused here, with the others.
+    const noDir = problemsOf(() =>
+      loadConfig({
+        argv: ['-c', file('nodir.yaml', 'job_loggers: [{name: FILE, level: INFO}]\nloggers: [{name: STD_OUTPUT}]\nport: 70000\n')],
+        env: {},
+      }),
+    ).join('\n');
+    assert.match(noDir, /job_loggers\.0\.settings\.base_dir: a FILE job logger needs settings\.base_dir/);
+    assert.match(noDir, /port/);
     const envProblems = problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_PORT: '80a', JOB_SERVICE_POOL_WORKERS: '' } }));
     assert.match(envProblems.join('\n'), /JOB_SERVICE_PORT: expected a whole number/);
   });

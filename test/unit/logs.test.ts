@@ -11,7 +11,7 @@ async function readLogTail(dir: string, jobId: string, maxBytes: number): Promis
   const tail = await openLogTail(dir, jobId, maxBytes);
   return tail && Buffer.from(await new Response(tail.body).arrayBuffer());
 }
-import { sweepLogs } from '../../src/logs/log-sweeper.js';
+import { startLogSweeper, sweepEveryMs, sweepLogs } from '../../src/logs/log-sweeper.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const ID = '0123456789abcdef01234567';
@@ -73,6 +73,23 @@ describe('job logs', () => {
     assert.equal((await readLogTail(dir, ID, 0))?.toString(), '0123456789');
     assert.equal(await readLogTail(dir, 'ffffffffffffffffffffffff', 4), undefined);
     assert.equal(await readLogTail(dir, '../x', 4), undefined);
+  });
+
+  it('sweeps at least daily, so a duration past Node’s 24.8-day timer limit does not sweep without pause', async () => {
+    const day = 24 * 3600 * 1000;
+    assert.equal(sweepEveryMs(30), day);
+    assert.equal(sweepEveryMs(0.5), day / 2);
+    assert.equal(sweepEveryMs(0.00001), 60_000);
+    // A "directory" that is a file: every sweep fails, so the failures count the sweeps.
+    const dir = mkdtempSync(join(tmpdir(), 'sweeper-'));
+    const notADir = join(dir, 'file');
+    writeFileSync(notADir, 'x');
+    let sweeps = 0;
+    const stop = startLogSweeper(notADir, 30, () => sweeps++);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    stop();
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(sweeps, 1, 'only the sweep at start');
   });
 
   it('sweeps logs older than the duration and keeps newer ones and other files', async () => {
