@@ -124,13 +124,50 @@ function zoneProblem(zone: string): string | undefined {
   return undefined;
 }
 
+/**
+ * How deep a job's parameters may nest. Every layer that handles them (redaction, canonical JSON for
+ * unique ids, Temporal's payload converter) walks them recursively: a few kilobytes nested a few
+ * thousand levels deep would overflow the stack there, where this refuses them at the door.
+ */
+export const MAX_PARAMETER_DEPTH = 64;
+
+/** The nesting depth of a value, read without recursion; a string holding JSON text nests as that. */
+export function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    let inner: unknown = item;
+    if (typeof item === 'string') {
+      const first = item.trimStart()[0];
+      if (first !== '{' && first !== '[') continue;
+      try {
+        inner = JSON.parse(item);
+      } catch {
+        continue;
+      }
+    }
+    if (inner === null || typeof inner !== 'object') continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_PARAMETER_DEPTH) return deepest;
+    for (const child of Object.values(inner)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 export const JobRequestSchema = z
   .object({
     job: z
       .object({
         name: z.string().min(1).max(128),
         // Harbor core sends `null` for a job without parameters (its SCHEDULER tasks): the same as none.
-        parameters: z.record(z.string(), z.unknown()).nullable().optional(),
+        parameters: z
+          .record(z.string(), z.unknown())
+          .refine((parameters) => nestingDepth(parameters) <= MAX_PARAMETER_DEPTH, {
+            message: `nest deeper than ${MAX_PARAMETER_DEPTH} levels (JSON text inside a string counts too)`,
+          })
+          .nullable()
+          .optional(),
         status_hook: z
           .union([
             z.literal(''),

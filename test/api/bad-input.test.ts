@@ -235,6 +235,28 @@ const submitCases: Case[] = [
     mentions: /successful_jobs_history_limit/,
   },
   {
+    // Deeper still (a few thousand levels, a few kilobytes) overflowed the stack in redaction and in
+    // Temporal's payload converter: a 500. SCHEDULER takes any parameters, so only the depth refuses these.
+    name: 'parameters nested 100 levels deep',
+    body: {
+      job: {
+        name: 'SCHEDULER',
+        parameters: { deep: JSON.parse('['.repeat(100) + ']'.repeat(100)) as unknown },
+        metadata: { kind: 'Generic' },
+      },
+    },
+    status: 400,
+    code: 10013,
+    mentions: /parameters.*nest deeper than 64 levels/,
+  },
+  {
+    name: 'parameters holding JSON text nested 100 levels deep',
+    body: { job: { name: 'SCHEDULER', parameters: { deep: '['.repeat(100) + ']'.repeat(100) }, metadata: { kind: 'Generic' } } },
+    status: 400,
+    code: 10013,
+    mentions: /parameters.*nest deeper than 64 levels/,
+  },
+  {
     name: 'CronJob options on a Generic job',
     body: job({}, { kind: 'Generic', suspend: true }),
     status: 400,
