@@ -5,6 +5,7 @@ import {
   ChildWorkflowFailure,
   makeContinueAsNewFunc,
   ParentClosePolicy,
+  patched,
   startChild,
   TerminatedFailure,
   uuid4,
@@ -25,6 +26,9 @@ import { GenericJob } from './job-workflow.js';
  * job of its own (upstream_job_id = this job). Progress is checked in as each child ends; the run
  * fails, naming them, when any target did not succeed.
  */
+/** A stop that overtakes a fan-out's hand-over, or its last running target, ends the job (patch id). */
+const STOP_AT_HAND_OVER = 'stop-overtaking-a-hand-over-ends-the-fan-out';
+
 export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutcome> {
   run.moveTo(JobStatus.Running);
   // A run continued as new skips what its predecessors did; a retry runs only the targets that did
@@ -49,6 +53,8 @@ export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutco
     running.delete(finished);
     run.checkIn({ revision: run.state.revision, message: JSON.stringify(fanOutProgress(plan, results, running.size)), at: nowSec() });
   }
+  // Stopped with targets never started (the stop came as the last running one ended): not done.
+  if (run.op !== undefined && queue.length > 0 && patched(STOP_AT_HAND_OVER)) return { kind: 'op', op: run.op };
   const failed = Object.entries(results)
     .filter(([, r]) => r.status !== JobStatus.Success)
     .sort(([a], [b]) => a.localeCompare(b));
@@ -126,9 +132,16 @@ function scalars(summary: Record<string, unknown> | undefined): Record<string, u
  * the targets done so far (job id and status only), and the hook events not yet delivered. The
  * memo stays small.
  */
-export async function continueFanOutAsNew(run: JobRun): Promise<never> {
+export async function continueFanOutAsNew(run: JobRun): Promise<'stopped'> {
   const { input, state, outbox } = run;
   const hooks = outbox ? { events: await outbox.pause(), progress: outbox.progress } : undefined;
+  // A stop or cancel that came while the hand-over waited (for a hook's POST, for handlers) ends
+  // the job here: a next run would not know of it.
+  if (run.op !== undefined && patched(STOP_AT_HAND_OVER)) {
+    outbox?.resume();
+    run.startHookDelivery();
+    return 'stopped';
+  }
   const results = Object.fromEntries(Object.entries(state.results ?? {}).map(([t, r]) => [t, { job_id: r.job_id, status: r.status }]));
   const { resume: _previous, ...original } = input;
   const next: JobInput = { ...original, resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}) } };

@@ -147,6 +147,11 @@ export class HookOutbox {
     return this.pending;
   }
 
+  /** Delivery goes on after a pause that led nowhere (a hand-over a stop overtook): `run()` again. */
+  resume(): void {
+    this.paused = false;
+  }
+
   /**
    * Deliver until paused, or (with `untilDrained`) until nothing is left, or until `yieldWhen`
    * says so between events.

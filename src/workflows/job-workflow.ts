@@ -118,7 +118,10 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
         await condition(allHandlersFinished);
         replaced.ask();
         if (replaced.pending) await replaced.pending;
-        return await continueFanOutAsNew(run);
+        // Continues as new, unless a stop came meanwhile.
+        await continueFanOutAsNew(run);
+        await run.finishWithOp(run.op!);
+        break;
       }
       if (!run.recordFailure(outcome.message)) {
         run.moveTo(JobStatus.Error);

@@ -99,6 +99,37 @@ describe('a long fan-out continues as new between waves of children, and loses n
     assert.equal(events.filter((e) => e.status === 'Running' && e.check_in === undefined).length, 1);
     assert.equal(events[events.length - 1]?.status, 'Success');
   });
+  it('a stop that lands while the fan-out hands over to its next run ends it Stopped; no target starts after it', async () => {
+    // A slow receiver: the hand-over waits for the hook POST in flight before continuing as new.
+    hooks.setDelayMs(4000);
+    try {
+      const job = await h.submit({
+        name: 'TEST_BATCH',
+        parameters: { count: 40, pool_size: 4, hold_ms: 1000 },
+        status_hook: hooks.url('slow-hand-over'),
+        metadata: { kind: 'Generic' },
+      });
+      const handle = h.client.workflow.getHandle(job.id);
+      // Between waves (the hand-over) the execution has no child running; otherwise its pool is full.
+      const handingOver = await waitFor(
+        () => handle.describe(),
+        (d) => d.status.name !== 'RUNNING' || ((d.historyLength ?? 0) >= 150 && (d.raw.pendingChildren?.length ?? 0) === 0),
+        { what: 'a hand-over', timeoutMs: 90_000, intervalMs: 30 },
+      );
+      assert.equal(handingOver.status.name, 'RUNNING', 'the job ended before a hand-over');
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+      const stoppedAt = Date.now();
+      const done = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 120_000);
+      let after = 0;
+      for await (const e of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` }))
+        if (e.startTime.getTime() > stoppedAt + 500) after++;
+      assert.equal(done.status, 'Stopped', `the stop answered 204, yet the job ended ${done.status} and started ${after} targets after it`);
+      assert.equal(after, 0);
+    } finally {
+      hooks.setDelayMs(0);
+    }
+  });
+
   it('a periodic fan-out that continues as new: history limits count each execution once and never take a kept one', async () => {
     // Every execution continues as new at least once; failed_jobs_history_limit 0 would prune the
     // continued runs if they counted as executions of their own (they are closed and not Success).
