@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
+import { periodicExecutionsQuery, UNFINISHED_JOBS, UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { canonicalJson } from '../shared/canonical-json.js';
@@ -154,6 +154,19 @@ export class JobGateway {
   }
 
   /**
+   * A closed job's children (a fan-out's targets, sub jobs) are not closed with it: one terminated
+   * from outside leaves them running. A retry meanwhile would start them again beside themselves.
+   */
+  private async refuseWhileChildrenRun(id: string, status: JobStatus): Promise<void> {
+    const { count } = await this.rpc(() =>
+      this.deps.client.workflow.count(`${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus = 'Running'`),
+    );
+    if (count > 0) {
+      throw conflict(`job ${id} is ${status} but ${count} of the jobs it started still run; try again once they have ended`, id);
+    }
+  }
+
+  /**
    * A terminated workflow cannot wait for its run: one that was going keeps working on its worker
    * until a heartbeat finds the workflow gone and the run lets go of its stop (a heartbeat timeout,
    * then the stop grace). A retry before that could run the job twice at once, so it is refused
@@ -246,9 +259,16 @@ export class JobGateway {
     delete retried.shortCapMs;
     if (concurrency !== undefined) retried.concurrency = concurrency;
     if (shortCapMs !== undefined) retried.shortCapMs = shortCapMs;
-    const succeeded = Object.entries(state.results ?? {}).filter(([, r]) => r.status === JobStatus.Success);
-    if (input.fanOut && succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
     if (status === 'RUNNING') await this.windUp(id, runId, stats.status, pending, pendingChildren);
+    else await this.refuseWhileChildrenRun(id, stats.status);
+    if (input.fanOut) {
+      // From the children, as reports read them: a run terminated from outside never wrote its
+      // results to its memo, and its retry would run again the targets that had succeeded.
+      const succeeded = Object.entries(await this.targets(id))
+        .filter(([, r]) => r.status === JobStatus.Success)
+        .map(([target, { startedAt: _startedAt, ...result }]) => [target, result] as const);
+      if (succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
+    }
     try {
       await this.start(retried, 'ALLOW_DUPLICATE', type);
     } catch (err) {

@@ -365,3 +365,57 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.deepEqual(tags.find((s) => s.labels?.target === 'rr/app')?.value, '3');
   });
 });
+
+/** A fan-out job terminated from outside (Web UI, CLI): its children are not closed with it. */
+describe('a retry of a fan-out job that was terminated', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+  const children = async (id: string) => {
+    const rows: { id: string; running: boolean }[] = [];
+    for await (const e of h.client.workflow.list({ query: `UpstreamJobId = '${id}'` }))
+      rows.push({ id: e.workflowId, running: e.status.name === 'RUNNING' });
+    return rows;
+  };
+  const retry = (id: string) => h.request('POST', `/api/v1/jobs/${id}`, { action: 'retry' });
+
+  it('is refused while its targets still run, then runs only the targets that did not succeed', async () => {
+    const job = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 4, hold_ms: 3_000, pool_size: 2 },
+      metadata: { kind: 'Generic' },
+    });
+    const first = await waitFor(
+      () => children(job.id),
+      (c) => c.length === 2,
+      { what: 'two targets started', timeoutMs: 30_000 },
+    );
+    await Promise.all(first.map((c) => h.waitForStatus(c.id, ['Running'])));
+    await h.client.workflow.getHandle(job.id).terminate('operator');
+    await h.waitForStatus(job.id, ['Stopped']);
+    const early = await retry(job.id);
+    assert.equal(early.status, 409, await early.clone().text());
+    assert.match(((await early.json()) as { description: string }).description, /2 of the jobs it started still run/);
+    // The two abandoned targets finish on their own (Success); the other two never started.
+    for (const c of first) assert.equal((await h.waitForStatus(c.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
+    await waitFor(
+      () => children(job.id),
+      (c) => c.every((x) => !x.running),
+      { what: 'visibility to show them closed' },
+    );
+    const before = await h.stats(job.id);
+    assert.equal((await retry(job.id)).status, 204);
+    const retried = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.revision > before.revision && ['Success', 'Error'].includes(s.status),
+      { timeoutMs: 60_000, what: 'the retry to end' },
+    );
+    assert.equal(retried.status, 'Success', retried.last_error);
+    assert.equal(retried.sub_jobs?.length, 2, 'only the two targets that had not run');
+    assert.equal((await children(job.id)).length, 4);
+  });
+});
