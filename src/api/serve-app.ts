@@ -96,7 +96,14 @@ export async function serveApi(config: Config, client: Client, registry: JobRegi
         ...(https
           ? {
               createServer: createHttpsServer,
-              serverOptions: { cert: readFileSync(https.cert), key: readFileSync(https.key) },
+              serverOptions: {
+                cert: readFileSync(https.cert),
+                key: readFileSync(https.key),
+                // Harbor's internal TLS: a client without a certificate from the trusted CA fails the handshake.
+                ...(https.verify_client_cert && https.client_ca
+                  ? { requestCert: true, rejectUnauthorized: true, ca: readFileSync(https.client_ca) }
+                  : {}),
+              },
             }
           : {}),
       },

@@ -159,8 +159,21 @@ export const ConfigSchema = z
     /** Address the API listens on. */
     host: z.string().default('127.0.0.1'),
     https_config: z
-      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .object({
+        cert: z.string().min(1),
+        key: z.string().min(1),
+        /**
+         * Harbor's internal TLS (`INTERNAL_VERIFY_CLIENT_CERT=true`): clients must present a
+         * certificate signed by `client_ca` (`INTERNAL_TLS_TRUST_CA_PATH`), or the handshake fails.
+         */
+        verify_client_cert: z.boolean().default(false),
+        client_ca: z.string().min(1).optional(),
+      })
       .strict()
+      .refine((https) => !https.verify_client_cert || https.client_ca !== undefined, {
+        message: 'verify_client_cert needs client_ca (INTERNAL_TLS_TRUST_CA_PATH), the CA client certificates are checked against',
+        path: ['client_ca'],
+      })
       .optional(),
     worker_pool: z
       .object({

@@ -25,7 +25,7 @@ export const DEFAULT_CONFIG_DOCUMENT = {
   loggers: [{ name: 'STD_OUTPUT', level: 'INFO' }],
 };
 
-type Override = { env: string; path: string[]; kind: 'string' | 'int' };
+type Override = { env: string; path: string[]; kind: 'string' | 'int' | 'bool' };
 
 /** Harbor's environment names where they exist, the Temporal SDK's for the cluster connection. */
 const ENV_OVERRIDES: Override[] = [
@@ -34,6 +34,8 @@ const ENV_OVERRIDES: Override[] = [
   { env: 'JOB_SERVICE_HOST', path: ['host'], kind: 'string' },
   { env: 'JOB_SERVICE_HTTPS_CERT', path: ['https_config', 'cert'], kind: 'string' },
   { env: 'JOB_SERVICE_HTTPS_KEY', path: ['https_config', 'key'], kind: 'string' },
+  { env: 'INTERNAL_VERIFY_CLIENT_CERT', path: ['https_config', 'verify_client_cert'], kind: 'bool' },
+  { env: 'INTERNAL_TLS_TRUST_CA_PATH', path: ['https_config', 'client_ca'], kind: 'string' },
   { env: 'JOB_SERVICE_POOL_WORKERS', path: ['worker_pool', 'workers'], kind: 'int' },
   { env: 'JOB_SERVICE_POOL_WORKFLOW_TASKS', path: ['worker_pool', 'workflow_tasks'], kind: 'int' },
   { env: 'CORE_SECRET', path: ['core_secret'], kind: 'string' },
@@ -84,6 +86,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         continue;
       }
       setPath(document, override.path, Number(raw.trim()));
+    } else if (override.kind === 'bool') {
+      const value = raw.trim().toLowerCase();
+      if (value !== 'true' && value !== 'false') {
+        problems.push(`${override.env}: expected true or false, got ${JSON.stringify(raw)}`);
+        continue;
+      }
+      setPath(document, override.path, value === 'true');
     } else {
       setPath(document, override.path, raw);
     }
@@ -101,8 +110,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
   if (parsed.success && parsed.data.protocol === 'https' && parsed.data.https_config) {
-    const { cert, key } = parsed.data.https_config;
-    const unreadable = Object.entries({ cert, key }).filter(([, file]) => !readable(file));
+    const { cert, key, client_ca } = parsed.data.https_config;
+    const unreadable = Object.entries({ cert, key, ...(client_ca ? { client_ca } : {}) }).filter(([, file]) => !readable(file));
     for (const [name, file] of unreadable) problems.push(`https_config.${name}: cannot read file ${file}`);
     if (unreadable.length === 0) {
       // A file that is not a PEM certificate and its key would only fail as the server starts, in OpenSSL's words.
