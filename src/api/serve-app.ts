@@ -9,12 +9,17 @@ import { fileLogDir } from '../logs/job-loggers.js';
 import type { JobTimings } from '../shared/job-model.js';
 import { renderBatchMetrics } from './batch-metrics.js';
 import { renderQueueMetrics } from './queue-metrics.js';
+import { sharedRender } from './shared-render.js';
+
 import { createApp } from './create-app.js';
 import { JobGateway } from './job-gateway.js';
 import { JobService } from './job-service.js';
 import { QueueGateway } from './queue-gateway.js';
 import { createHookAllowList } from '../hooks/hook-allow-list.js';
 import { PeriodicGateway } from './periodic-gateway.js';
+
+/** How long one render of /metrics answers every scrape (see sharedRender). */
+const METRICS_REUSE_MS = 2_000;
 
 export interface RunningApi {
   url: string;
@@ -79,7 +84,10 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry, 
     service,
     secret,
     maxBodyBytes: config.max_body_bytes,
-    metrics: async () => (await renderQueueMetrics(queues)) + (await renderBatchMetrics(client, registry, config.temporal.task_queue)),
+    metrics: sharedRender(
+      async () => (await renderQueueMetrics(queues)) + (await renderBatchMetrics(client, registry, config.temporal.task_queue)),
+      METRICS_REUSE_MS,
+    ),
   });
 }
 
