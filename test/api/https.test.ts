@@ -11,31 +11,14 @@ import { freePort } from '../../src/process/free-port.js';
 import { createHarness, TEST_SECRET, testConfig, type Harness } from '../helpers/harness.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 
-/** A self-signed certificate for 127.0.0.1, made with openssl for this test only. */
-function selfSigned(dir: string) {
-  const cert = join(dir, 'cert.pem');
-  const key = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+
+/** A self-signed certificate (for 127.0.0.1 unless told), made with openssl for this test only. */
+function selfSigned(dir: string, name = 'cert', subject = '/CN=127.0.0.1', altName: string | undefined = 'IP:127.0.0.1') {
+  const cert = join(dir, `${name}.pem`);
+  const key = join(dir, name === 'cert' ? 'key.pem' : `${name}.key`);
+  const san = altName ? ['-addext', `subjectAltName=${altName}`] : [];
+  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', subject, ...san, '-keyout', key, '-out', cert);
   return { cert, key };
 }
 
@@ -89,27 +72,13 @@ describe('HTTPS that verifies client certificates', () => {
   let serverCa: Buffer;
   let client: { cert: Buffer; key: Buffer };
   let dir: string;
-  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'jobservice-mtls-'));
     const files = selfSigned(dir);
     serverCa = readFileSync(files.cert);
     const at = (name: string) => join(dir, name);
-    openssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=internal-ca',
-      '-keyout',
-      at('ca.key'),
-      '-out',
-      at('ca.pem'),
-    );
+    // A CA of the deployment's own, and a client certificate it signed.
+    selfSigned(dir, 'ca', '/CN=internal-ca', undefined);
     openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=harbor-core', '-keyout', at('client.key'), '-out', at('client.csr'));
     openssl(
       'x509',
