@@ -137,6 +137,13 @@ export class JobRun {
     }).executeJob;
   }
 
+  /** A failed run's outcome; one whose parameters fail the job's schema is final: a retry would fail alike. */
+  private failedRun(err: unknown): RunOutcome {
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    const final = cause instanceof ApplicationFailure && cause.type === FailureType.InvalidParameters;
+    return { kind: 'failed', message: this.failureMessage(err), ...(final ? { final } : {}) };
+  }
+
   private failureMessage(err: unknown): string {
     const cap = this.input.shortCapMs;
     if (cap !== undefined && err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
@@ -281,7 +288,7 @@ export class JobRun {
         // The workflow itself cancelled (Web UI, CLI): the job's cancel takes over.
         if (isCancellation(err)) throw err;
         if (this.op !== undefined) return { kind: 'op', op: this.op };
-        return { kind: 'failed', message: this.failureMessage(err) };
+        return this.failedRun(err);
       },
     );
   }
@@ -308,7 +315,7 @@ export class JobRun {
           settled = outcome;
         },
         (err: unknown) => {
-          settled = { kind: 'failed', message: this.failureMessage(err) };
+          settled = this.failedRun(err);
         },
       );
     this.inScopeSettled = () => settled !== undefined;
@@ -461,10 +468,11 @@ export class JobRun {
   }
 
   /** Counts a failed run; true when the job's retry policy allows another. */
-  recordFailure(message: string): boolean {
+  recordFailure(message: string, final = false): boolean {
     const { state, input } = this;
     state.fails += 1;
     state.last_error = redactText(message);
+    if (final && patched('invalid-parameters-end-the-job')) return false;
     return input.retry.shouldRetry && state.fails < input.retry.maxFails && this.op === undefined;
   }
 

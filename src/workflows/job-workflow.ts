@@ -123,7 +123,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
         await run.finishWithOp(run.op!);
         break;
       }
-      if (!run.recordFailure(outcome.message)) {
+      if (!run.recordFailure(outcome.message, outcome.final)) {
         run.moveTo(JobStatus.Error);
         break;
       }

@@ -3,7 +3,8 @@ import type { OpCommand } from '../shared/job-model.js';
 /** How one run of the job's code ended. */
 export type RunOutcome =
   | { kind: 'done' }
-  | { kind: 'failed'; message: string }
+  /** `final`: no run of these parameters can succeed (they fail the job's schema): no retry. */
+  | { kind: 'failed'; message: string; final?: boolean }
   | { kind: 'op'; op: OpCommand }
   /** A fan-out job's history grew long: the next run takes over (`continueAsNew`). */
   | { kind: 'continue' };
