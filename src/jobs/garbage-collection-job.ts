@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { defineJob } from './define-job.js';
 import type { RegistrySettings } from './retention/retention-settings.js';
+import { untaggedManifests } from './untagged-manifests.js';
 
 /** Bytes under a directory (the registry's storage), or undefined when it cannot be read. */
 async function diskUsage(dir: string): Promise<number | undefined> {
@@ -31,24 +32,36 @@ export function garbageCollectionJob(settings: RegistrySettings) {
     params: z
       .object({
         dry_run: z.boolean().default(false),
-        /** Also delete manifests no tag points at (`--delete-untagged`). */
+        /**
+         * Also delete manifests no tag reaches: found here (not with the registry's own
+         * `--delete-untagged`, which takes a tagged multi-arch image's platform manifests too).
+         */
         delete_untagged: z.boolean().default(false),
       })
       .strict(),
     async run(ctx, params) {
       const { command, storageDir } = settings.garbageCollection;
-      const args = [
-        ...command.slice(1),
-        ...(params.dry_run ? ['--dry-run'] : []),
-        ...(params.delete_untagged ? ['--delete-untagged'] : []),
-      ];
-      ctx.logger.info(`garbage collection: ${[command[0], ...args].join(' ')}`);
+      const args = [...command.slice(1), ...(params.dry_run ? ['--dry-run'] : [])];
+      if (params.delete_untagged && !storageDir) {
+        throw new Error(
+          'delete_untagged needs garbage_collection.storage_dir (JOB_SERVICE_GC_STORAGE_DIR): the untagged manifests are found there',
+        );
+      }
       const before = storageDir ? await diskUsage(storageDir) : undefined;
+      // Their revisions go first; the registry's collection then sweeps the blobs nothing else uses.
+      const untagged = params.delete_untagged ? await untaggedManifests(storageDir!) : [];
+      for (const manifest of untagged) {
+        ctx.logger.info(
+          `untagged manifest ${manifest.repository}@${manifest.digest}${params.dry_run ? ' eligible for deletion' : ': deleting'}`,
+        );
+        if (!params.dry_run) await rm(manifest.revisionDir, { recursive: true, force: true });
+      }
+      ctx.logger.info(`garbage collection: ${[command[0], ...args].join(' ')}`);
       const child = spawn(command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       const stop = () => child.kill('SIGTERM');
       ctx.signal.addEventListener('abort', stop, { once: true });
       let blobs = 0;
-      let manifests = 0;
+      let manifests = untagged.length;
       const follow = (stream: NodeJS.ReadableStream) =>
         new Promise<void>((resolve) => {
           const lines = createInterface({ input: stream });

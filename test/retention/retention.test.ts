@@ -165,6 +165,17 @@ describe('RETENTION against a real docker-registry', () => {
     assert.deepEqual(await listTags(registry.url, 'proj/app'), ['d', 'e', 'e-alias']);
   });
 
+  it('GARBAGE_COLLECTION with delete_untagged keeps the platform manifests of a tagged multi-arch image', async () => {
+    // The registry's own --delete-untagged (distribution 2.x) takes them: they have no tag of their own.
+    const index = await pushIndex(registry.url, 'proj/gc-multi', 'keep', month(6));
+    const gc = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: { delete_untagged: true }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(gc.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    for (const child of index.children) assert.equal(await manifestExists(registry.url, 'proj/gc-multi', child), true, child);
+    assert.equal(await manifestExists(registry.url, 'proj/gc-multi', index.digest), true);
+    assert.doesNotMatch(log(gc.id), /untagged manifest proj\/gc-multi/, 'nothing of the tagged image was eligible');
+  });
+
   it('never deletes a manifest a retained index references, even when its own tag is not retained', async () => {
     const index = await pushIndex(registry.url, 'proj/multi', 'multi', month(7));
     await addTag(registry.url, 'proj/multi', index.children[0]!, 'amd64');

@@ -1,0 +1,72 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+
+export interface UntaggedManifest {
+  repository: string;
+  digest: string;
+  /** The manifest's revision link directory: removing it removes the manifest from its repository. */
+  revisionDir: string;
+}
+
+const HEX = /^[a-f0-9]{64}$/;
+
+/**
+ * The manifests no tag reaches, in a distribution registry's filesystem storage. Distribution
+ * 2.x's own `garbage-collect --delete-untagged` takes every manifest without a tag of its own,
+ * the platform manifests of a tagged multi-arch index among them, and breaks every such image
+ * (distribution#3178). Here a tag reaches its manifest and, through an index, every manifest the
+ * index lists, at any depth.
+ */
+export async function untaggedManifests(storageDir: string): Promise<UntaggedManifest[]> {
+  const root = join(storageDir, 'docker', 'registry', 'v2');
+  const reposRoot = join(root, 'repositories');
+  const found: UntaggedManifest[] = [];
+  for (const manifestsDir of await manifestDirs(reposRoot)) {
+    const repository = relative(reposRoot, join(manifestsDir, '..'));
+    const revisionsDir = join(manifestsDir, 'revisions', 'sha256');
+    const revisions = (await readdir(revisionsDir).catch(() => [] as string[])).filter((hex) => HEX.test(hex));
+    const reached = new Set<string>();
+    const queue: string[] = [];
+    for (const tag of await readdir(join(manifestsDir, 'tags')).catch(() => [] as string[])) {
+      const link = await readFile(join(manifestsDir, 'tags', tag, 'current', 'link'), 'utf8').catch(() => '');
+      const hex = link.trim().replace(/^sha256:/, '');
+      if (HEX.test(hex)) queue.push(hex);
+    }
+    while (queue.length > 0) {
+      const hex = queue.pop()!;
+      if (reached.has(hex)) continue;
+      reached.add(hex);
+      for (const child of await indexChildren(root, hex)) queue.push(child);
+    }
+    for (const hex of revisions) {
+      if (reached.has(hex)) continue;
+      // A manifest deleted through the API leaves its revision directory without its link: gone already.
+      if (!(await readFile(join(revisionsDir, hex, 'link'), 'utf8').catch(() => undefined))) continue;
+      found.push({ repository, digest: `sha256:${hex}`, revisionDir: join(revisionsDir, hex) });
+    }
+  }
+  return found;
+}
+
+/** Every `_manifests` directory under the repositories root (repository names nest: `proj/app`). */
+async function manifestDirs(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const dirs: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    if (entry.name === '_manifests') dirs.push(join(dir, entry.name));
+    else if (!entry.name.startsWith('_')) dirs.push(...(await manifestDirs(join(dir, entry.name))));
+  }
+  return dirs;
+}
+
+/** The manifests an index (or manifest list) lists; none for an image manifest or an unreadable blob. */
+async function indexChildren(root: string, hex: string): Promise<string[]> {
+  const data = await readFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data'), 'utf8').catch(() => '');
+  try {
+    const manifest = JSON.parse(data) as { manifests?: { digest?: string }[] };
+    return (manifest.manifests ?? []).map((m) => (m.digest ?? '').replace(/^sha256:/, '')).filter((h) => HEX.test(h));
+  } catch {
+    return [];
+  }
+}
