@@ -1,4 +1,4 @@
-import { isIndex, type RegistryClient } from '../registry/registry-client.js';
+import { isIndex, RegistryError, type RegistryClient } from '../registry/registry-client.js';
 import { mapLimit } from '../process/limits.js';
 import type { Candidate } from './select.js';
 
@@ -45,7 +45,15 @@ export async function loadCandidates(
         const childTimes = await mapLimit(
           children,
           concurrency,
-          async (child) => created((await client.manifest(repository, child)).config?.digest),
+          // A manifest the index lists but the registry no longer has (a run cut short between a
+          // child's delete and its index's, a partial push) is absent, not a reason to fail the repository.
+          async (child) => {
+            const listed = await client.manifest(repository, child).catch((err: unknown) => {
+              if (err instanceof RegistryError && err.status === 404) return undefined;
+              throw err;
+            });
+            return listed ? created(listed.config?.digest) : undefined;
+          },
           signal,
         );
         // Build attestations (buildx adds one to every index by default) have no `created`: the

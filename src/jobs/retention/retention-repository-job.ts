@@ -92,34 +92,50 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const doomed = decisions.filter((d) => d.verdict === 'DEL').map((d) => d.candidate.digest);
       if (!dry_run) {
         const limiter = new RateLimiter(params.deletes_per_second);
-        await mapLimit(
-          doomed,
-          params.max_in_flight,
-          async (digest) => {
-            const row = rows.get(digest)!;
-            await limiter.take(ctx.signal);
-            // After a stop, no delete starts; those not started stay, and say so.
-            if (ctx.signal.aborted) {
-              Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
-              return;
-            }
-            try {
-              if ((await client.deleteManifest(repository, digest)) === 'gone') {
-                gone.add(digest);
-                row.note = 'already gone: deleted by another run or an operator';
+        const deleteAll = (digests: string[]) =>
+          mapLimit(
+            digests,
+            params.max_in_flight,
+            async (digest) => {
+              const row = rows.get(digest)!;
+              await limiter.take(ctx.signal);
+              // After a stop, no delete starts; those not started stay, and say so.
+              if (ctx.signal.aborted) {
+                Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
                 return;
               }
-              done.add(digest);
-              progress();
-              // One line per delete as it happens: the table comes at the end of an attempt, and an
-              // attempt a lost worker cut short leaves only these.
-              logger.info(`deleted ${digest} (${row.candidate.tags.join(',')})`);
-            } catch (err) {
-              Object.assign(row, { retention: 'ERR', error: (err as Error).message });
-            }
-          },
-          ctx.signal,
+              try {
+                if ((await client.deleteManifest(repository, digest)) === 'gone') {
+                  gone.add(digest);
+                  row.note = 'already gone: deleted by another run or an operator';
+                  return;
+                }
+                done.add(digest);
+                progress();
+                // One line per delete as it happens: the table comes at the end of an attempt, and an
+                // attempt a lost worker cut short leaves only these.
+                logger.info(`deleted ${digest} (${row.candidate.tags.join(',')})`);
+              } catch (err) {
+                Object.assign(row, { retention: 'ERR', error: (err as Error).message });
+              }
+            },
+            ctx.signal,
+          );
+        // Indexes first: a manifest an index lists goes only once the index has, so a delete that
+        // fails, or a stop, never leaves an index listing a manifest that is gone.
+        const isDoomedIndex = (digest: string) => rows.get(digest)!.candidate.kind === 'index';
+        const indexes = doomed.filter(isDoomedIndex);
+        await deleteAll(indexes);
+        const stillListed = new Set(
+          indexes
+            .filter((digest) => !done.has(digest) && !gone.has(digest))
+            .flatMap((digest) => rows.get(digest)!.candidate.children ?? []),
         );
+        for (const digest of doomed) {
+          if (isDoomedIndex(digest) || !stillListed.has(digest)) continue;
+          Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: an index that lists it was not deleted' });
+        }
+        await deleteAll(doomed.filter((digest) => !isDoomedIndex(digest) && !stillListed.has(digest)));
         for (const digest of doomed) {
           const row = rows.get(digest)!;
           if (row.retention === 'DEL' && !done.has(digest) && !gone.has(digest))
