@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { periodicExecutionsQuery, UNFINISHED_JOBS, UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { QueryNotRegisteredError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { canonicalJson } from '../shared/canonical-json.js';
@@ -25,6 +24,7 @@ import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, hookLogQuery, stopSignal } from '../workflows/job-messages.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
 import { HANDOVER_IDS, handoverWorkflowId } from '../shared/hook-event.js';
+import { NOT_FINAL_STATUS, periodicExecutionsQuery, UNFINISHED_JOBS, UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { jobView, reconcile, withLiveRun, type PendingRun } from '../views/job-view.js';
 import { ApiError, badRequest, conflict, notFound } from './api-error.js';
 import { describeIssues } from './describe-issues.js';
@@ -558,8 +558,7 @@ export function poolHealth(heartbeatAt: number, now: number): 'Healthy' | 'Dead'
  * abandoned run, keeps it), and the execution's status for a workflow closed before its job was.
  */
 function statusClause(status: JobStatus): string {
-  const unfinished = `JobStatus IN ('Pending', 'Scheduled', 'Running')`;
-  const closedEarly = (executionStatuses: string) => `(ExecutionStatus IN (${executionStatuses}) AND ${unfinished})`;
+  const closedEarly = (executionStatuses: string) => `(ExecutionStatus IN (${executionStatuses}) AND ${NOT_FINAL_STATUS})`;
   switch (status) {
     case JobStatus.Stopped:
       return `(JobStatus = 'Stopped' OR ${closedEarly(`'Terminated'`)})`;

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { nowSec } from '../shared/time.js';
 import {
   ScheduleNotFoundError,
@@ -48,7 +49,6 @@ export const STOPPED_NOTE = 'jobservice: stopped';
 const SECOND_MARGIN_MS = 50;
 /** How long a trigger's answer waits for the schedule to take it (it does within milliseconds unless the server is struggling). */
 const TRIGGER_TAKEN_MS = 3_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How long a stop waits for the schedule to take its pause (it does within milliseconds unless the server is struggling). */
 const STOP_TAKES_MS = 5_000;
 /** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */

@@ -33,8 +33,11 @@ export function periodicExecutionsQuery(periodicId: string): string {
   return `${UpstreamJobIdKey.name} = '${periodicId}' AND ${JobKindKey.name} = '${JobKind.Scheduled}' AND ExecutionStatus != 'ContinuedAsNew'`;
 }
 
+/** Jobs whose own status is not final (their workflow may have closed early: cancelled, terminated). */
+export const NOT_FINAL_STATUS = `${JobStatusKey.name} IN ('Pending', 'Scheduled', 'Running')`;
+
 /**
  * Jobs not finished: open, and not yet final by their own status. A finished job's workflow may
  * stay open a moment longer, delivering its last status hooks.
  */
-export const UNFINISHED_JOBS = `ExecutionStatus = 'Running' AND ${JobStatusKey.name} IN ('Pending', 'Scheduled', 'Running')`;
+export const UNFINISHED_JOBS = `ExecutionStatus = 'Running' AND ${NOT_FINAL_STATUS}`;
