@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RegistrySettings } from '../jobs/retention/retention-settings.js';
+import { DEFAULT_RETRY_POLICY } from '../registry/registry-client.js';
 import { DEV_SERVER_GO_GC, DEV_SERVER_GO_MEMORY_LIMIT } from '../temporal/dev-server-gc.js';
 import { DEV_SERVER_VISIBILITY_INDEXES } from '../temporal/visibility-indexes.js';
 import { allowListEntryProblem } from '../hooks/hook-allow-list.js';
@@ -237,6 +238,10 @@ export const ConfigSchema = z
     retention: z
       .object({
         request_timeout_seconds: z.number().positive().max(600).default(30),
+        /** Repeats of a request the registry pushes back on (429, 503; a read also on 502, 504 or a lost connection). */
+        request_retries: z.number().int().min(0).max(20).default(4),
+        /** A `Retry-After` longer than this fails the request instead of holding the job. */
+        max_retry_after_seconds: z.number().min(0).max(3600).default(60),
         max_repositories_in_flight: z.number().int().min(1).max(100).default(8),
         max_deletes_in_flight: z.number().int().min(1).max(256).default(8),
         /** 0: no ceiling. */
@@ -278,6 +283,11 @@ export function registrySettings(config: Config): RegistrySettings {
   return {
     registries: config.registries,
     requestTimeoutMs: config.retention.request_timeout_seconds * 1000,
+    retry: {
+      retries: config.retention.request_retries,
+      maxRetryAfterMs: config.retention.max_retry_after_seconds * 1000,
+      backoffMs: DEFAULT_RETRY_POLICY.backoffMs,
+    },
     defaults: {
       repositories: config.retention.max_repositories_in_flight,
       deletes: config.retention.max_deletes_in_flight,

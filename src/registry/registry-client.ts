@@ -13,10 +13,32 @@ export class RegistryError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** No answer came: the connection was refused or reset (not a timeout, not a stop). */
+    readonly unanswered = false,
   ) {
     super(message);
   }
 }
+
+/**
+ * How the client answers a registry that pushes back (429, 503, a gateway's 502/504): each request
+ * is retried up to `retries` times, waiting as `Retry-After` says (at most `maxRetryAfterMs`; a
+ * registry asking for longer fails the request at once, naming the wait) or, without it, doubling
+ * from `backoffMs`. While one request waits out a `Retry-After`, every other request of the client
+ * waits too: a throttled registry gets a pause, not the rest of the job's requests.
+ */
+export interface RetryPolicy {
+  retries: number;
+  maxRetryAfterMs: number;
+  backoffMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 4, maxRetryAfterMs: 60_000, backoffMs: 1000 };
+
+/** Answers that say the registry did not do the request and may later: a delete is retried on these only. */
+const REFUSED = new Set([429, 503]);
+/** A gateway's answers too: a read is safe to repeat whatever happened behind it. */
+const READ_RETRYABLE = new Set([429, 502, 503, 504]);
 
 export const MANIFEST_TYPES = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -55,9 +77,19 @@ export class RegistryClient {
   private readonly base: string;
   private readonly tokens = new Map<string, string>();
 
+  /** Until when every request waits: the latest `Retry-After` the registry sent. */
+  private coolDownUntil = 0;
+
   constructor(
     private readonly endpoint: RegistryEndpoint,
-    private readonly options: { timeoutMs: number; signal?: AbortSignal; pageSize?: number },
+    private readonly options: {
+      timeoutMs: number;
+      signal?: AbortSignal;
+      pageSize?: number;
+      retry?: RetryPolicy;
+      /** Told of each retry, e.g. the job's log. */
+      onRetry?: (message: string) => void;
+    },
   ) {
     this.base = endpoint.url.replace(/\/+$/, '');
   }
@@ -116,8 +148,65 @@ export class RegistryClient {
     return items;
   }
 
+  /** A request, repeated while the registry pushes back (see RetryPolicy). */
+  private async send(method: string, path: string, scope: string, options: { accept?: string } = {}): Promise<Response> {
+    const policy = this.options.retry ?? DEFAULT_RETRY_POLICY;
+    const retryable = method === 'GET' ? READ_RETRYABLE : REFUSED;
+    const what = `${method} ${path.split('?')[0]}`;
+    for (let attempt = 0; ; attempt++) {
+      await this.pause(this.coolDownUntil - Date.now());
+      let response: Response;
+      try {
+        response = await this.sendOnce(method, path, scope, options);
+      } catch (err) {
+        // A read that got no connection or lost it is repeated; a delete is not, as the registry may
+        // have done it and its repeat would read as someone else's delete. A request that timed out
+        // is not either: `request_timeout_seconds` bounds a request, retries must not multiply it.
+        const unanswered = err instanceof RegistryError && err.unanswered;
+        if (method !== 'GET' || !unanswered || attempt >= policy.retries || this.options.signal?.aborted) throw err;
+        const waitMs = policy.backoffMs * 2 ** attempt;
+        this.options.onRetry?.(`${what}: ${(err as Error).message}; retry ${attempt + 1} of ${policy.retries} in ${waitMs} ms`);
+        await this.pause(waitMs);
+        continue;
+      }
+      if (!retryable.has(response.status) || attempt >= policy.retries) return response;
+      const asked = retryAfterMs(response.headers.get('retry-after'));
+      if (asked !== undefined && asked > policy.maxRetryAfterMs) {
+        await response.body?.cancel();
+        throw new RegistryError(
+          response.status,
+          `${what}: HTTP ${response.status}, the registry asks to retry after ${Math.ceil(asked / 1000)} s, ` +
+            `longer than retention.max_retry_after_seconds (${policy.maxRetryAfterMs / 1000})`,
+        );
+      }
+      await response.body?.cancel();
+      const waitMs = asked ?? policy.backoffMs * 2 ** attempt;
+      if (asked !== undefined) this.coolDownUntil = Math.max(this.coolDownUntil, Date.now() + asked);
+      this.options.onRetry?.(
+        `${what}: HTTP ${response.status}${asked !== undefined ? ` (Retry-After ${Math.ceil(asked / 1000)} s)` : ''}; ` +
+          `retry ${attempt + 1} of ${policy.retries} in ${waitMs} ms`,
+      );
+      await this.pause(waitMs);
+    }
+  }
+
+  /** Waits, unless the job is being stopped: then the next request fails at once on the aborted signal. */
+  private pause(ms: number): Promise<void> {
+    const { signal } = this.options;
+    if (ms <= 0 || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
   /** One request, authenticated as the registry asks; a 401 is answered once per scope. */
-  private async send(method: string, path: string, scope: string, { accept }: { accept?: string } = {}): Promise<Response> {
+  private async sendOnce(method: string, path: string, scope: string, { accept }: { accept?: string } = {}): Promise<Response> {
     const attempt = (authorization?: string) => {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
@@ -125,9 +214,10 @@ export class RegistryClient {
       const signals = [AbortSignal.timeout(this.options.timeoutMs), ...(this.options.signal ? [this.options.signal] : [])];
       return fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.any(signals), redirect: 'follow' }).catch(
         (err: unknown) => {
-          const cause =
-            err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (err as Error).message;
-          throw new RegistryError(0, `${method} ${this.base}${path.split('?')[0]}: ${cause}`);
+          const name = err instanceof Error ? err.name : '';
+          const cause = name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (err as Error).message;
+          const unanswered = name !== 'TimeoutError' && name !== 'AbortError';
+          throw new RegistryError(0, `${method} ${this.base}${path.split('?')[0]}: ${cause}`, unanswered);
         },
       );
     };
@@ -169,6 +259,15 @@ export class RegistryClient {
     if (!token) throw new RegistryError(401, `the token service of ${this.base} answered without a token`);
     return `Bearer ${token}`;
   }
+}
+
+/** `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
+export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function pullScope(repository: string): string {

@@ -22,6 +22,14 @@ export interface RegistryProxy {
   deleteDelayMs: number;
   /** Every other request waits this long before it is forwarded. */
   readDelayMs: number;
+  /**
+   * The next `remaining` requests (of `method`, or any) answer `status` with `retryAfter` as their
+   * Retry-After header: a registry pushing back.
+   */
+  throttle: { remaining: number; status: number; retryAfter?: string; method?: string };
+  /** When each throttled answer went out, and when each request was forwarded, since the last reset. */
+  readonly throttled: { method: string; at: number }[];
+  readonly forwarded: { method: string; at: number }[];
   /** Every request it saw carried these credentials (when it demands them). */
   readonly sawCredentials: boolean;
   /** Forget the deletes seen so far and the peak. */
@@ -61,12 +69,17 @@ export async function startRegistryProxy(
     },
     deleteDelayMs: 0,
     readDelayMs: 0,
+    throttle: { remaining: 0, status: 429 },
+    throttled: [],
+    forwarded: [],
     get sawCredentials() {
       return sawCredentials;
     },
     close: () => new Promise((resolve) => server.close(() => resolve())),
     resetCounts() {
       proxy.deletes.length = 0;
+      proxy.throttled.length = 0;
+      proxy.forwarded.length = 0;
       reads = 0;
       state.peakDeletesInFlight = inFlight;
     },
@@ -97,6 +110,19 @@ export async function startRegistryProxy(
         res.writeHead(500, { 'content-type': 'application/json' }).end('{"errors":[{"code":"UNKNOWN","message":"injected read failure"}]}');
         return;
       }
+      const { throttle } = proxy;
+      if (throttle.remaining > 0 && (throttle.method === undefined || throttle.method === req.method)) {
+        throttle.remaining -= 1;
+        proxy.throttled.push({ method: req.method!, at: Date.now() });
+        res
+          .writeHead(throttle.status, {
+            'content-type': 'application/json',
+            ...(throttle.retryAfter ? { 'retry-after': throttle.retryAfter } : {}),
+          })
+          .end('{"errors":[{"code":"TOOMANYREQUESTS","message":"injected push-back"}]}');
+        return;
+      }
+      proxy.forwarded.push({ method: req.method!, at: Date.now() });
       const isDelete = req.method === 'DELETE';
       const digest = isDelete ? decodeURIComponent(req.url!.split('/').pop()!) : '';
       if (isDelete) {

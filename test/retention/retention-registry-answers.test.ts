@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { RegistryClient } from '../../src/registry/registry-client.js';
+import { RegistryClient, RegistryError, retryAfterMs } from '../../src/registry/registry-client.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { listTags, pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
@@ -84,5 +84,95 @@ describe('RETENTION and what a registry answers: bearer tokens, deletes disabled
     assert.equal(done.status, 'Error');
     assert.match(done.last_error ?? '', /no\/such-repo/);
     assert.match(child.last_error ?? '', /tags of no\/such-repo: HTTP 404 \(not found\)/);
+  });
+
+  it('a registry answering 429 with Retry-After: every request of the run waits it out, then the run deletes what it dooms', async () => {
+    await pushImage(registry.url, 'slow/app', 'old', '2026-01-01T00:00:00Z');
+    await pushImage(registry.url, 'slow/app', 'new', '2026-02-01T00:00:00Z');
+    plain.resetCounts();
+    plain.throttle = { remaining: 2, status: 429, retryAfter: '1' };
+    const { done, log } = await run(plain.url, 'slow/app');
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(await listTags(registry.url, 'slow/app'), ['new']);
+    assert.equal(plain.throttled.length, 2);
+    // Nothing reached the registry until the first Retry-After had passed.
+    const firstPushBack = plain.throttled[0]!.at;
+    assert.ok(plain.forwarded.length > 0);
+    for (const request of plain.forwarded)
+      assert.ok(request.at - firstPushBack >= 950, `a request went out ${request.at - firstPushBack} ms after the 429`);
+    assert.match(log, /the registry pushed back: GET \/v2\/slow\/app\/\S+: HTTP 429 \(Retry-After 1 s\); retry 1 of 4/);
+  });
+
+  it('a delete refused with 503 is repeated after a backoff and counted as deleted', async () => {
+    const doomed = await pushImage(registry.url, 'busy/app', 'old', '2026-01-01T00:00:00Z');
+    await pushImage(registry.url, 'busy/app', 'new', '2026-02-01T00:00:00Z');
+    plain.resetCounts();
+    plain.throttle = { remaining: 1, status: 503, method: 'DELETE' };
+    const { done, child } = await run(plain.url, 'busy/app');
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(await listTags(registry.url, 'busy/app'), ['new']);
+    assert.deepEqual(
+      plain.throttled.map((t) => t.method),
+      ['DELETE'],
+    );
+    assert.deepEqual(
+      plain.deletes.map((d) => [d.digest, d.status]),
+      [[doomed, 202]],
+    );
+    const summary = JSON.parse(child.check_in ?? '{}') as { deleted?: number; errors?: number };
+    assert.deepEqual([summary.deleted, summary.errors], [1, 0]);
+  });
+
+  it('a Retry-After beyond retention.max_retry_after_seconds fails the run at once, naming the wait', async () => {
+    await pushImage(registry.url, 'closed/app', 'old', '2026-01-01T00:00:00Z');
+    plain.resetCounts();
+    plain.throttle = { remaining: 1, status: 429, retryAfter: '3600' };
+    const started = Date.now();
+    const { done, child } = await run(plain.url, 'closed/app');
+    assert.equal(done.status, 'Error');
+    assert.match(
+      child.last_error ?? '',
+      /HTTP 429, the registry asks to retry after 3600 s, longer than retention\.max_retry_after_seconds \(60\)/,
+    );
+    assert.ok(Date.now() - started < 30_000);
+    assert.deepEqual(await listTags(registry.url, 'closed/app'), ['old']);
+  });
+
+  it('the client gives up after its retries with the registry’s answer; a delete is not repeated on a gateway’s 502', async () => {
+    await pushImage(registry.url, 'gone/app', 'only', '2026-01-01T00:00:00Z');
+    const client = new RegistryClient(
+      { url: plain.url },
+      { timeoutMs: 10_000, retry: { retries: 2, maxRetryAfterMs: 1000, backoffMs: 10 } },
+    );
+    plain.resetCounts();
+    plain.throttle = { remaining: 5, status: 503 };
+    await assert.rejects(client.tags('gone/app'), (err: unknown) => err instanceof RegistryError && err.status === 503);
+    assert.equal(plain.throttled.length, 3);
+    plain.resetCounts();
+    plain.throttle = { remaining: 5, status: 502 };
+    await assert.rejects(client.deleteManifest('gone/app', `sha256:${'0'.repeat(64)}`), /HTTP 502/);
+    assert.equal(plain.throttled.length, 1);
+    plain.throttle = { remaining: 0, status: 429 };
+  });
+
+  it('a stop during a Retry-After wait ends the request at once', async () => {
+    const stop = new AbortController();
+    const client = new RegistryClient({ url: plain.url }, { timeoutMs: 10_000, signal: stop.signal });
+    plain.resetCounts();
+    plain.throttle = { remaining: 1, status: 429, retryAfter: '30' };
+    const started = Date.now();
+    setTimeout(() => stop.abort('stop'), 200);
+    await assert.rejects(client.tags('gone/app'));
+    assert.ok(Date.now() - started < 5_000, `the request ended ${Date.now() - started} ms after it began`);
+    assert.equal(plain.forwarded.length, 0);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-12-06T10:00:00Z');
+    assert.equal(retryAfterMs('7', now), 7000);
+    assert.equal(retryAfterMs('Sun, 06 Dec 2026 10:00:30 GMT', now), 30_000);
+    assert.equal(retryAfterMs('Sun, 06 Dec 2026 09:00:00 GMT', now), 0);
+    assert.equal(retryAfterMs('soon', now), undefined);
+    assert.equal(retryAfterMs(null, now), undefined);
   });
 });

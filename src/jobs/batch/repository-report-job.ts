@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { isIndex, RegistryClient } from '../../registry/registry-client.js';
-import { endpointFor, type RegistrySettings } from '../retention/retention-settings.js';
+import { isIndex } from '../../registry/registry-client.js';
+import { registryClient, type RegistrySettings } from '../retention/retention-settings.js';
 import { RegistryParam } from '../retention/retention-params.js';
 import { defineBatchJob } from './define-batch-job.js';
 
@@ -9,8 +9,6 @@ import { defineBatchJob } from './define-batch-job.js';
  * children included), and the bytes of the distinct blobs (configs and layers) those reference.
  */
 export function repositoryReportJobs(settings: RegistrySettings) {
-  const client = (url: string, signal: AbortSignal) =>
-    new RegistryClient(endpointFor(settings, url), { timeoutMs: settings.requestTimeoutMs, signal });
   return defineBatchJob({
     name: 'REPOSITORY_REPORT',
     params: z.object({ registry: RegistryParam }).strict(),
@@ -21,10 +19,10 @@ export function repositoryReportJobs(settings: RegistrySettings) {
       { suffix: 'repository_bytes', help: 'Bytes of the distinct blobs (configs and layers) its manifests reference', labels: [] },
     ],
     async listTargets(ctx, params) {
-      return client(params.registry.url, ctx.signal).catalog();
+      return registryClient(settings, params.registry.url, ctx).catalog();
     },
     async runTarget(ctx, params) {
-      const registry = client(params.registry.url, ctx.signal);
+      const registry = registryClient(settings, params.registry.url, ctx);
       try {
         const tags = await registry.tags(ctx.target);
         const seen = new Set<string>();

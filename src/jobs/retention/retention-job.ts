@@ -1,9 +1,8 @@
-import { RegistryClient } from '../../registry/registry-client.js';
 import { doublestarMatch } from '../../retention/doublestar.js';
 import { ruleAppliesTo } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
 import { RetentionParams, type RetentionRepositoryParams } from './retention-params.js';
-import { endpointFor, type RegistrySettings } from './retention-settings.js';
+import { registryClient, type RegistrySettings } from './retention-settings.js';
 
 /**
  * Harbor's tag retention over one registry: one RETENTION_REPOSITORY sub job per repository in
@@ -25,10 +24,7 @@ export function retentionJob(settings: RegistrySettings) {
         ctx.logger.info(`retention of ${registry.url}: ${policy.rules.length} rule(s), algorithm ${policy.algorithm}, dry_run ${dry_run}`);
         const repositories = new Set(scope.repositories ?? []);
         if (scope.repository_patterns?.length) {
-          const client = new RegistryClient(endpointFor(settings, registry.url), {
-            timeoutMs: settings.requestTimeoutMs,
-            signal: ctx.signal,
-          });
+          const client = registryClient(settings, registry.url, ctx);
           const catalog = await client.catalog();
           for (const repository of catalog)
             if (scope.repository_patterns.some((p) => doublestarMatch(p, repository))) repositories.add(repository);

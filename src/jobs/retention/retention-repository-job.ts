@@ -1,12 +1,11 @@
 import { nowSec } from '../../shared/time.js';
-import { RegistryClient } from '../../registry/registry-client.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
 import { mapLimit, RateLimiter } from '../../process/limits.js';
 import { resultTable, type ResultRow } from '../../retention/result-table.js';
 import { decide, type Candidate, type Decision } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
 import { RetentionRepositoryParams } from './retention-params.js';
-import { endpointFor, type RegistrySettings } from './retention-settings.js';
+import { registryClient, type RegistrySettings } from './retention-settings.js';
 
 /** Reads (tags, manifests, configs) are cheap for a registry; the delete budget governs deletes only. */
 const READS_IN_FLIGHT = 8;
@@ -44,10 +43,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const { repository, policy, dry_run } = params;
       const { logger } = ctx;
       logger.info(`Run retention process: repository ${repository}, ${policy.rules.length} rule(s), algorithm or, dry_run ${dry_run}`);
-      const client = new RegistryClient(endpointFor(settings, params.registry.url), {
-        timeoutMs: settings.requestTimeoutMs,
-        signal: ctx.signal,
-      });
+      const client = registryClient(settings, params.registry.url, ctx);
       const saved = ctx.savedProgress() as Partial<Progress> | undefined;
       // Stopped before this attempt has decided: what earlier attempts deleted is still reported.
       const stoppedEarly = (deleted: number) => {
