@@ -2,8 +2,8 @@
  * Parameters that look like credentials, hidden wherever a job is shown (stats, lists, hooks, the
  * workflow memo): values under keys that name a secret (in lists under such keys, and in objects
  * passed as JSON text too), the password in a URL's userinfo (all of a userinfo without one: tokens
- * go there, `https://<token>@github.com`), token-like query values and a Slack
- * webhook's path. The job's own code still gets the values as submitted. Pure: imported by
+ * go there, `https://<token>@github.com`), token-like query values and an incoming
+ * webhook's path (Slack, Discord, Teams, Mattermost). The job's own code still gets the values as submitted. Pure: imported by
  * workflow code (hooks are built in the workflow).
  */
 
@@ -28,8 +28,12 @@ const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"']*[_-])?(?:token|se
 const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^/\s"']*@`;
 /** `scheme://token@host`: a userinfo without a password is often a token (Git hosts take one there), so it goes whole. */
 const BARE_USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/)([^/?#\s:@"']+)@`;
-/** A Slack incoming webhook's URL is its credential: the path after `/services/` goes. */
-const SLACK_WEBHOOK = String.raw`(\bhttps?:\/\/hooks\.slack\.com\/services\/)[^\s"'?#]+`;
+/**
+ * An incoming webhook's URL is its credential: Slack's path after `/services/`, and on any host the
+ * path after `/api/webhooks/` (Discord), `/webhookb2/` (Microsoft Teams) or `/hooks/` when a
+ * token-long segment (20 or more letters, digits, `-`, `_`) follows (Mattermost, Rocket.Chat).
+ */
+const WEBHOOK_PATH = String.raw`(\bhttps?:\/\/(?:hooks\.slack\.com\/services\/|[^\s/"'?#]+\/(?:api\/webhooks\/|webhookb2\/|hooks\/(?=[\w-]{20}))))[^\s"'?#]+`;
 
 /** A string with URL passwords, token-like query values and Slack webhook paths hidden. */
 export function redactText(text: string): string {
@@ -40,7 +44,7 @@ export function redactText(text: string): string {
     .replace(new RegExp(USERINFO, 'gi'), `$1:${REDACTED}@`)
     .replace(new RegExp(BARE_USERINFO, 'gi'), `$1${REDACTED}@`)
     .replace(new RegExp(SECRET_QUERY, 'gi'), `$1${REDACTED}`)
-    .replace(new RegExp(SLACK_WEBHOOK, 'gi'), `$1${REDACTED}`);
+    .replace(new RegExp(WEBHOOK_PATH, 'gi'), `$1${REDACTED}`);
 }
 
 /** A deep copy with secret-named keys' values and secrets inside strings hidden. */
@@ -98,7 +102,7 @@ export function secretValues(parameters: Record<string, unknown>): string[] {
       for (const match of value.matchAll(new RegExp(BARE_USERINFO, 'gi')))
         if (match[2]!.length >= 16) found.add(decodeURIComponentSafe(match[2]!));
       for (const match of value.matchAll(new RegExp(SECRET_QUERY, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
-      for (const match of value.matchAll(new RegExp(SLACK_WEBHOOK, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
+      for (const match of value.matchAll(new RegExp(WEBHOOK_PATH, 'gi'))) found.add(match[0]!.slice(match[1]!.length));
     } else if (Array.isArray(value)) {
       for (const item of value) walk(item, key);
     } else if (value !== null && typeof value === 'object') {

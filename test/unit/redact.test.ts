@@ -127,6 +127,22 @@ describe('redaction of credentials', () => {
     }
   });
 
+  it("hides other chat services' incoming-webhook paths, and leaves ordinary /hooks/ URLs alone", () => {
+    const discord = 'https://discord.com/api/webhooks/112233445566/AbCdEf-secret_token_value';
+    const teams = 'https://contoso.webhook.office.com/webhookb2/0000-1111@2222/IncomingWebhook/abc/def';
+    const mattermost = 'https://chat.example.com/hooks/xjc8qz7nbfgd5ptkq3mrwy1abc';
+    for (const [address, kept] of [
+      [discord, 'https://discord.com/api/webhooks/'],
+      [teams, 'https://contoso.webhook.office.com/webhookb2/'],
+      [mattermost, 'https://chat.example.com/hooks/'],
+    ] as const) {
+      assert.equal(redactText(`POST ${address} failed`), `POST ${kept}${REDACTED} failed`);
+      const secrets = secretValues({ address });
+      assert.equal(maskSecrets(`posting to ${address}`, secrets), `posting to ${kept}${REDACTED}`);
+    }
+    assert.equal(redactText('http://127.0.0.1:9000/hooks/job-status'), 'http://127.0.0.1:9000/hooks/job-status');
+  });
+
   it("hides a Slack incoming webhook's path, its credential, in stats and in the log", () => {
     const address = 'https://hooks.slack.com/services/T000/B000/XXXXsecret';
     assert.equal(redactText(address), `https://hooks.slack.com/services/${REDACTED}`);
