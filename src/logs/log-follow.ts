@@ -10,6 +10,8 @@ export interface FollowOptions {
   ended: () => Promise<boolean>;
   pollMs?: number;
   checkEveryMs?: number;
+  /** The most bytes one read takes (1 MiB): a follow from the start of a large log must not hold it whole. */
+  chunkBytes?: number;
 }
 
 /**
@@ -18,11 +20,13 @@ export interface FollowOptions {
  * that goes away) stops the polling.
  */
 export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
-  const { dir, jobId, ended, pollMs = 250, checkEveryMs = 1000 } = options;
+  const { dir, jobId, ended, pollMs = 250, checkEveryMs = 1000, chunkBytes = 1024 * 1024 } = options;
   const path = jobLogPath(dir, jobId);
   let offset = options.from;
   let cancelled = false;
   let lastCheck = 0;
+  /** The job has ended: what the log holds now is the rest, read out chunk by chunk, then the end. */
+  let draining = false;
   const readNew = async (): Promise<Uint8Array | undefined> => {
     if (!path) return undefined;
     const size = await stat(path).then(
@@ -32,7 +36,7 @@ export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
     if (size <= offset) return undefined;
     const handle = await open(path, 'r');
     try {
-      const buffer = Buffer.alloc(size - offset);
+      const buffer = Buffer.alloc(Math.min(size - offset, chunkBytes));
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
       offset += bytesRead;
       return buffer.subarray(0, bytesRead);
@@ -49,13 +53,15 @@ export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
           controller.enqueue(chunk);
           return;
         }
+        if (draining) {
+          controller.close();
+          return;
+        }
         if (Date.now() - lastCheck >= checkEveryMs) {
           lastCheck = Date.now();
           if (await ended()) {
-            const rest = await readNew();
-            if (rest && rest.length > 0) controller.enqueue(rest);
-            controller.close();
-            return;
+            draining = true;
+            continue;
           }
         }
         await new Promise((resolve) => setTimeout(resolve, pollMs));

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
 import { openLogTail } from '../../src/logs/log-reader.js';
+import { followLog } from '../../src/logs/log-follow.js';
 
 /** The tail as the API streams it, read whole. */
 async function readLogTail(dir: string, jobId: string, maxBytes: number): Promise<Buffer | undefined> {
@@ -17,6 +18,19 @@ import { waitFor } from '../helpers/wait-for.js';
 const ID = '0123456789abcdef01234567';
 
 describe('job logs', () => {
+  it('a follow from the start of a large log reads it a chunk at a time, then ends with the job', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const whole = Buffer.alloc(3 * 1024 * 1024 + 17, 'x');
+    writeFileSync(join(dir, `${ID}.log`), whole);
+    const stream = followLog({ dir, jobId: ID, from: 0, ended: async () => true, pollMs: 1, checkEveryMs: 0, chunkBytes: 1024 * 1024 });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) chunks.push(chunk);
+    assert.equal(chunks.length, 4);
+    assert.ok(chunks.every((c) => c.length <= 1024 * 1024));
+    assert.ok(Buffer.concat(chunks).equals(whole));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('FILE writes <base_dir>/<id>.log, honouring the level', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logs-'));
     const factory = createJobLoggerFactory([{ name: 'FILE', level: 'INFO', settings: { base_dir: dir } }]);
