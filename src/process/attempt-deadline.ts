@@ -2,15 +2,19 @@
  * One abort signal for an outbound attempt: its deadline, and an outer signal (a cancelled
  * activity, a stopped job). A timer and one controller rather than `AbortSignal.any` over
  * `AbortSignal.timeout`, which was seen not to fire while a large answer filled the heap.
- * `clear()` once the attempt is over.
+ * `clear()` once the attempt is over. `timeoutMs` undefined: no deadline.
  */
-export function attemptDeadline(timeoutMs: number, outer?: AbortSignal) {
+export function attemptDeadline(timeoutMs: number | undefined, outer?: AbortSignal) {
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
+  // Without a deadline only the outer signal ends the attempt.
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          controller.abort();
+        }, timeoutMs);
   const abort = () => controller.abort();
   if (outer?.aborted) abort();
   else outer?.addEventListener('abort', abort, { once: true });

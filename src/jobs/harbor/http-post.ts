@@ -29,7 +29,7 @@ export async function postOnce(
   url: string,
   body: string,
   headers: Record<string, string | string[]>,
-  options: { timeoutMs: number; insecure?: boolean; signal?: AbortSignal; proxies?: ProxyEnv },
+  options: { timeoutMs: number | undefined; insecure?: boolean; signal?: AbortSignal; proxies?: ProxyEnv },
 ): Promise<PostResult> {
   const deadline = attemptDeadline(options.timeoutMs, options.signal);
   const proxies = options.proxies ?? proxyEnv();
@@ -39,7 +39,7 @@ export async function postOnce(
     for (let hop = 0; ; hop++) {
       const via = proxyFor(target, proxies);
       const answer = await exchange(target, body, sent, options.insecure ?? false, deadline.signal, via).catch((err: unknown) => {
-        if (deadline.timedOut()) throw new Error(`no answer within ${options.timeoutMs / 1000} s`);
+        if (deadline.timedOut()) throw new Error(`no answer within ${(options.timeoutMs ?? 0) / 1000} s`);
         throw err;
       });
       if ((answer.status !== 307 && answer.status !== 308) || answer.location === undefined) return answer;

@@ -6,22 +6,27 @@ import { postOnce, redactUrl } from './http-post.js';
 
 /** Harbor core's notification settings, from its environment names. */
 export interface NotificationSettings {
-  /** `JOBSERVICE_WEBHOOK_JOB_MAX_RETRY`: runs of a WEBHOOK or SLACK job (Harbor: 3). */
+  /** `JOBSERVICE_WEBHOOK_JOB_MAX_RETRY`: runs of a WEBHOOK or SLACK job (Harbor: 3; 0 is gocraft's default, 4). */
   maxFails: number;
-  /** `JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT`, seconds (Harbor: 3). */
-  timeoutSeconds: number;
+  /** `JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT`, seconds (Harbor: 3); undefined: none, as Go reads 0 or less. */
+  timeoutSeconds: number | undefined;
   /** Slack's rate limit: one message a second. */
   slackPauseMs: number;
 }
 
+/**
+ * Read as Harbor reads them: the retries with Go's `ParseUint` (anything else is the default 3,
+ * and 0 gocraft's default of 4), the timeout with `ParseInt` (anything else is the default 3 s,
+ * and 0 or less no timeout, as Go's `http.Client` takes it).
+ */
 export function notificationSettings(env: Record<string, string | undefined> = process.env): NotificationSettings {
-  const positive = (value: string | undefined, fallback: number) => {
-    const n = Number(value);
-    return value && Number.isFinite(n) && n > 0 ? n : fallback;
-  };
+  const retries = env.JOBSERVICE_WEBHOOK_JOB_MAX_RETRY;
+  const maxFails = retries !== undefined && /^\d+$/.test(retries) && Number(retries) <= 0xffffffff ? Number(retries) : 3;
+  const timeout = env.JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT;
+  const seconds = timeout !== undefined && /^[+-]?\d+$/.test(timeout) ? Number(timeout) : 3;
   return {
-    maxFails: Math.floor(positive(env.JOBSERVICE_WEBHOOK_JOB_MAX_RETRY, 3)),
-    timeoutSeconds: positive(env.JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT, 3),
+    maxFails: maxFails === 0 ? 4 : maxFails,
+    timeoutSeconds: seconds > 0 ? seconds : undefined,
     slackPauseMs: 1000,
   };
 }
@@ -71,7 +76,7 @@ async function post(
 ): Promise<void> {
   ctx.logger.info(`POST ${redactUrl(params.address)} with ${describeHeaders(headers)}: ${params.payload}`);
   const result = await postOnce(params.address, params.payload, headers, {
-    timeoutMs: settings.timeoutSeconds * 1000,
+    timeoutMs: settings.timeoutSeconds === undefined ? undefined : settings.timeoutSeconds * 1000,
     insecure: params.skip_cert_verify,
     signal: ctx.signal,
   }).catch((err: Error) => {
@@ -88,8 +93,9 @@ export function webhookJob(settings: NotificationSettings) {
   return defineJob({
     name: 'WEBHOOK',
     maxFails: settings.maxFails,
-    // One POST under its HTTP timeout: a short job.
-    short: { capMs: settings.timeoutSeconds * 1000 + 5_000 },
+    // One POST under its HTTP timeout: a short job. Without a timeout it runs as any job does, with
+    // heartbeats, so a POST that never ends can still be stopped.
+    ...(settings.timeoutSeconds === undefined ? {} : { short: { capMs: settings.timeoutSeconds * 1000 + 5_000 } }),
     params: NotificationParams,
     async run(ctx, params) {
       await post(ctx, settings, params, params.header ?? {});

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { describe, it } from 'node:test';
+import { postOnce } from '../../src/jobs/harbor/http-post.js';
+import { notificationSettings, webhookJob } from '../../src/jobs/harbor/notification-jobs.js';
+
+describe("WEBHOOK and SLACK settings, read from Harbor core's environment names as Harbor reads them", () => {
+  const read = (retries?: string, timeout?: string) =>
+    notificationSettings({ JOBSERVICE_WEBHOOK_JOB_MAX_RETRY: retries, JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT: timeout });
+
+  it('takes the defaults (3 runs, 3 s) when unset or unreadable', () => {
+    for (const [retries, timeout] of [
+      [undefined, undefined],
+      ['abc', '1.5'],
+      ['-1', 'soon'],
+      ['', ''],
+    ] as const) {
+      const settings = read(retries, timeout);
+      assert.deepEqual([settings.maxFails, settings.timeoutSeconds], [3, 3], `${retries} / ${timeout}`);
+    }
+  });
+
+  it('takes a retry count as given, and 0 as gocraft’s default of 4', () => {
+    assert.equal(read('5').maxFails, 5);
+    assert.equal(read('1').maxFails, 1);
+    assert.equal(read('0').maxFails, 4);
+  });
+
+  it('takes 0 or a negative timeout as none, as Go’s HTTP client does, and WEBHOOK is then no short job', () => {
+    assert.equal(read(undefined, '10').timeoutSeconds, 10);
+    assert.equal(read(undefined, '0').timeoutSeconds, undefined);
+    assert.equal(read(undefined, '-3').timeoutSeconds, undefined);
+    assert.deepEqual(webhookJob(read(undefined, '10')).short, { capMs: 15_000 });
+    assert.equal(webhookJob(read(undefined, '0')).short, undefined);
+  });
+
+  it('a POST without a timeout waits for a slow answer', async () => {
+    const server = createServer((_req, res) => setTimeout(() => res.writeHead(200).end('ok'), 300));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const answer = await postOnce(`http://127.0.0.1:${port}/hook`, '{}', {}, { timeoutMs: undefined, proxies: {} });
+      assert.equal(answer.status, 200);
+    } finally {
+      server.close();
+    }
+  });
+});
