@@ -12,10 +12,10 @@ export const REDACTED = '[redacted]';
 /**
  * Keys whose values are secrets: password or passwd anywhere in the key (`password_b64`,
  * `passwordFile`), a key ending in pass, passphrase, passcode, secret, token, api_key, auth_key,
- * private_key, credential(s), authorization, cookie, bearer, signature, jwt, session ids.
+ * private_key, credential(s), authorization, auth_header, cookie, bearer, signature, jwt, session ids.
  */
 const SECRET_KEY =
-  /password|passwd|pass$|passphrase|passcode|secret|token|api[-_]?key|auth[-_]?key|private[-_]?key|credential|authorization|^auth$|cookie|bearer|signature|jwt|session[-_]?(id|key|token)?$/i;
+  /password|passwd|pass$|passphrase|passcode|secret|token|api[-_]?key|auth[-_]?key|private[-_]?key|credential|authorization|^auth$|auth[-_]?header|cookie|bearer|signature|jwt|session[-_]?(id|key|token)?$/i;
 // The global patterns below are made per call: a global RegExp keeps state (`lastIndex`), and this
 // module is shared by every workflow in a worker's V8 context, where the SDK freezes it.
 /**

@@ -145,6 +145,25 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     assert.ok(!JSON.stringify(memo).includes('s3cr3t-token'), 'the workflow memo (the Web UI) hides it too');
   });
 
+  it('WEBHOOK takes the auth_header of cores before Harbor 2.8 as their job did: Authorization and JSON, hidden in stats', async () => {
+    const job = await generic('WEBHOOK', {
+      address: raw.url('legacy'),
+      payload: '{"type":"DELETE_ARTIFACT"}',
+      auth_header: 'Basic bGVnYWN5OnNlY3JldA==',
+    });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error']);
+    assert.equal(done.status, 'Success', done.last_error);
+    const [request] = raw.requests('legacy');
+    assert.equal(request?.headers.authorization, 'Basic bGVnYWN5OnNlY3JldA==');
+    assert.equal(request?.headers['content-type'], 'application/json');
+    assert.ok(!JSON.stringify(await h.stats(job.id)).includes('bGVnYWN5OnNlY3JldA=='), 'stats hide it');
+    assert.ok(!log(job.id).includes('bGVnYWN5OnNlY3JldA=='), 'the log hides it');
+    const refused = await h.request('POST', '/api/v1/jobs', {
+      job: { name: 'SLACK', metadata: { kind: 'Generic' }, parameters: { address: raw.url('slack'), payload: 'p', auth_header: 'x' } },
+    });
+    assert.equal(refused.status, 400);
+  });
+
   it('WEBHOOK succeeds after two failed attempts, and ends Error with the status in last_error when the receiver keeps failing', async () => {
     raw.failNext(2, 502);
     const retried = await generic('WEBHOOK', { address: raw.url('flaky'), payload: 'hello' });

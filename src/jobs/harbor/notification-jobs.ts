@@ -58,9 +58,19 @@ const NotificationParams = z
     address: z.url({ protocol: /^https?$/ }).max(2048),
     payload: z.string().max(4 * 1024 * 1024),
     header: HeaderJson.optional(),
+    /** What cores before Harbor 2.8 send instead of `header`: the Authorization value alone. */
+    auth_header: z
+      .string()
+      .max(8 * 1024)
+      // eslint-disable-next-line no-control-regex
+      .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, 'has a control character')
+      .optional(),
     skip_cert_verify: z.boolean().default(false),
   })
   .strict();
+
+/** Core never sent SLACK an `auth_header`: one given would be dropped, so it is refused. */
+const SlackParams = NotificationParams.omit({ auth_header: true });
 
 /** Header values are secrets as often as not (tokens): the log names the headers only. */
 function describeHeaders(headers: Record<string, string[]>): string {
@@ -71,7 +81,7 @@ function describeHeaders(headers: Record<string, string[]>): string {
 async function post(
   ctx: JobContext,
   settings: NotificationSettings,
-  params: z.infer<typeof NotificationParams>,
+  params: z.infer<typeof SlackParams>,
   headers: Record<string, string[]>,
 ): Promise<void> {
   ctx.logger.info(`POST ${redactUrl(params.address)} with ${describeHeaders(headers)}: ${params.payload}`);
@@ -88,6 +98,22 @@ async function post(
   ctx.logger.info(`delivered: ${result.status}`);
 }
 
+/**
+ * Core's header map as sent (Harbor 2.8 on). A core before 2.8 sends `auth_header`, which its
+ * job sent as `Authorization` with `Content-Type: application/json`; a header map's own
+ * Authorization wins over it.
+ */
+function webhookHeaders(params: z.infer<typeof NotificationParams>): Record<string, string[]> {
+  const headers = params.header ?? {};
+  if (!params.auth_header) return headers;
+  const has = (name: string) => Object.keys(headers).some((k) => k.toLowerCase() === name);
+  return {
+    ...(has('content-type') ? {} : { 'Content-Type': ['application/json'] }),
+    ...(has('authorization') ? {} : { Authorization: [params.auth_header] }),
+    ...headers,
+  };
+}
+
 /** Harbor core's webhook notifications: `payload` POSTed as is, with core's headers. */
 export function webhookJob(settings: NotificationSettings) {
   return defineJob({
@@ -98,7 +124,7 @@ export function webhookJob(settings: NotificationSettings) {
     ...(settings.timeoutSeconds === undefined ? {} : { short: { capMs: settings.timeoutSeconds * 1000 + 5_000 } }),
     params: NotificationParams,
     async run(ctx, params) {
-      await post(ctx, settings, params, params.header ?? {});
+      await post(ctx, settings, params, webhookHeaders(params));
     },
   });
 }
@@ -110,7 +136,7 @@ export function slackJob(settings: NotificationSettings) {
     maxFails: settings.maxFails,
     // Harbor's MaxCurrency 1: Slack rate-limits a webhook, so messages go out one at a time.
     maxConcurrency: 1,
-    params: NotificationParams,
+    params: SlackParams,
     async run(ctx, params) {
       // The pause follows a refused post too (Harbor sleeps whatever the outcome): a 429 is Slack's
       // rate limit, and the next message, in this slot, must not go straight after it.
