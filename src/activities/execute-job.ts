@@ -46,7 +46,7 @@ export interface ActivityDeps {
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
-/** `overrun`: a short job's run (a local activity) went past its cap, and its workflow has already failed it. */
+/** `overrun`: the run went past its cap (a short job's, or job.max_run_hours), and its workflow has already failed it. */
 type Interruption = OpCommand | 'shutdown' | 'overrun';
 
 /** One run of a job: the job's code with its context, heartbeats, check-ins and stop/cancel. */
@@ -83,6 +83,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     // The job's code gets its parameters as submitted; its log never shows their secrets.
     const secrets = secretValues(input.parameters);
     const logger = maskingLogger(deps.loggers.open(input.id), secrets);
+    const begunAt = Date.now();
+    const overrunCap = info.isLocal ? 'its cap as a short job' : `job.max_run_hours (${info.startToCloseTimeoutMs / 3_600_000} h)`;
     let reportedRunning: Promise<void> | undefined;
     const reportRunning = () =>
       (reportedRunning ??= report(handle, jobStartedUpdate, { revision: input.revision, attempt: info.attempt }).catch((err) =>
@@ -127,13 +129,13 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     activity.cancellationSignal.addEventListener(
       'abort',
       () => {
-        void whyCancelled(activity, handle).then((why) => {
+        void whyCancelled(activity, handle, begunAt).then((why) => {
           interruption = why;
           logger.info(
             why === 'shutdown'
               ? 'worker is shutting down; interrupting the run'
               : why === 'overrun'
-                ? 'the run overran its cap as a short job and has failed; asking it to stop'
+                ? `the run overran ${overrunCap} and has failed; asking it to stop`
                 : `received ${why}`,
           );
           abort?.abort(why);
@@ -270,8 +272,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       }
       if (interruption === 'overrun') {
         // Its workflow failed the run at the cap and ignores this answer.
-        logger.warning('run ended after it overran its cap; its result is ignored');
-        throw ApplicationFailure.nonRetryable('the run overran its cap as a short job', FailureType.JobFailed);
+        logger.warning(`run ended after it overran ${overrunCap}; its result is ignored`);
+        throw ApplicationFailure.nonRetryable(`the run overran ${overrunCap}`, FailureType.JobFailed);
       }
       if (interruption !== undefined) {
         logger.info(`run ended after ${interruption}`);
@@ -317,10 +319,14 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
 }
 
 /** Cancellation does not say why; the workflow knows whether it was a stop or a cancel. */
-async function whyCancelled(activity: Context, handle: WorkflowHandle): Promise<Interruption> {
+async function whyCancelled(activity: Context, handle: WorkflowHandle, begunAt: number): Promise<Interruption> {
   const details = activity.cancellationDetails;
   if (details?.workerShutdown) return 'shutdown';
-  if (details?.timedOut && activity.info.isLocal) return 'overrun';
+  const { isLocal, startToCloseTimeoutMs } = activity.info;
+  if (details?.timedOut && isLocal) return 'overrun';
+  // Past max_run_hours the server times the run out, and its next heartbeat learns that it is gone
+  // (or that it timed out): a heartbeat's own timeout comes sooner, and a stop is no timeout.
+  if ((details?.timedOut || details?.notFound) && Date.now() - begunAt >= startToCloseTimeoutMs - 1000) return 'overrun';
   if (details?.notFound) return OpCommand.Stop;
   try {
     return (await within(handle.query(opCommandQuery), 3000)) ?? OpCommand.Stop;

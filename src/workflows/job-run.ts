@@ -132,8 +132,14 @@ export class JobRun {
       // Wait for the job to acknowledge a stop, bounded by the grace period in runOnce.
       cancellationType: 'WAIT_CANCELLATION_COMPLETED',
       // A lost worker or a missed heartbeat is retried by Temporal without limit; a failure of the
-      // job itself ends the run and the workflow applies the job's own retry policy.
-      retry: { initialInterval: '1s', maximumInterval: '10s', nonRetryableErrorTypes: JOB_RUN_FAILURES },
+      // job itself ends the run and the workflow applies the job's own retry policy. So does a run
+      // past max_run_hours (Temporal's own name for that timeout): retried by Temporal, it would
+      // start again from the beginning, past the cap again, forever.
+      retry: {
+        initialInterval: '1s',
+        maximumInterval: '10s',
+        nonRetryableErrorTypes: [...JOB_RUN_FAILURES, 'TemporalTimeout:StartToClose'],
+      },
     }).executeJob;
   }
 
@@ -146,8 +152,11 @@ export class JobRun {
 
   private failureMessage(err: unknown): string {
     const cap = this.input.shortCapMs;
-    if (cap !== undefined && err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
-      return `the run overran its ${cap} ms cap as a short job`;
+    if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
+      if (cap !== undefined) return `the run overran its ${cap} ms cap as a short job`;
+      if (err.cause.timeoutType === 'START_TO_CLOSE') {
+        return `the run overran job.max_run_hours (${this.input.timings.maxRunMs / 3_600_000} h)`;
+      }
     }
     return failureMessage(err);
   }

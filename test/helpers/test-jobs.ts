@@ -24,6 +24,17 @@ export const failingJob = defineJob({
   },
 });
 
+/** Holds until stopped or past its hold: a run that outlasts job.max_run_hours. */
+export const overrunJob = defineJob({
+  name: 'TEST_OVERRUN',
+  maxFails: 2,
+  retryInitialIntervalMs: 200,
+  params: z.object({ hold_ms: z.number().int().min(0) }).strict(),
+  async run(ctx, params) {
+    await ctx.sleep(params.hold_ms);
+  },
+});
+
 /** Fails, and says it should never be retried whatever maxFails allows. */
 export const noRetryJob = defineJob({
   name: 'TEST_NO_RETRY',
@@ -234,6 +245,7 @@ export function testRegistry(
       noopJob,
       failingJob,
       noRetryJob,
+      overrunJob,
       chattyJob,
       propertyJob,
       parentJob,
