@@ -198,6 +198,14 @@ export class PeriodicGateway {
         }),
       );
       if (statusHook) await this.hookStopped({ ...stats, status: JobStatus.Stopped, update_time: nowSec() }, statusHook);
+    } else {
+      // A stop repeated after one that marked the job but never started its hook (the API lost
+      // Temporal or was killed between the two): core waits for that hook, so it goes now. A hook
+      // a stop did start is not sent again.
+      const { action } = await this.rpc(() => handle.describe());
+      const statusHook =
+        action.type === 'startWorkflow' ? (action.args?.[0] as { statusHook?: string } | undefined)?.statusHook : undefined;
+      if (statusHook) await this.hookStopped(stats, statusHook, { once: true });
     }
     const deadline = Date.now() + STOP_TAKES_MS;
     for (;;) {
@@ -214,7 +222,7 @@ export class PeriodicGateway {
    * and core waits for it (its SCHEDULER execution stays Running until then; an unschedule waits
    * 10 s). Delivered by a HookDelivery workflow, retried as any job's hooks are; one per stop.
    */
-  private async hookStopped(stopped: JobStats, url: string): Promise<void> {
+  private async hookStopped(stopped: JobStats, url: string, { once = false } = {}): Promise<void> {
     const timings = this.deps.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
     const input: HookDeliveryInput = {
       jobId: stopped.id,
@@ -229,10 +237,12 @@ export class PeriodicGateway {
           taskQueue: this.deps.taskQueue,
           args: [input],
           staticSummary: `the Stopped status hook of periodic ${stopped.name} job ${stopped.id}`,
+          ...(once ? { workflowIdReusePolicy: 'REJECT_DUPLICATE' as const } : {}),
         }),
       );
     } catch (err) {
-      // Stopped before (a stop, a resume is refused, so only a stop racing this one): its hook is on its way.
+      // Stopped before (a stop, a resume is refused, so only a stop racing this one): its hook is on
+      // its way. With `once`, any hook a stop started, delivered or not.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
   }

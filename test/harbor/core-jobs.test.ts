@@ -103,6 +103,47 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
     assert.equal(hooks.accepted('core-scheduler').length, before);
   });
 
+  it('a stop repeated after one that marked the job Stopped but never started its hook still sends the hook, once', async () => {
+    const job = await h.submit({
+      name: 'SCHEDULER',
+      parameters: { policy_id: 7 },
+      status_hook: hooks.url('core-interrupted'),
+      metadata: { kind: 'Periodic', cron_spec: '0 0 0 1 1 *' },
+    });
+    schedules.push(job.id);
+    // The API loses Temporal (or is killed) between the schedule's update and the hook's start.
+    const workflows = h.client.workflow;
+    const start = workflows.start.bind(workflows);
+    let injected = false;
+    (workflows as { start: unknown }).start = async (type: never, options: { workflowId: string }) => {
+      if (!injected && options.workflowId.endsWith('-hooks-stopped')) {
+        injected = true;
+        throw new Error('14 UNAVAILABLE: injected between the two steps of the stop');
+      }
+      return start(type, options as never);
+    };
+    try {
+      const first = await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
+      assert.ok(injected);
+      assert.notEqual(first.status, 204);
+    } finally {
+      (workflows as { start: unknown }).start = start;
+    }
+    assert.equal((await h.stats(job.id)).status, 'Stopped');
+    // Core repeats the stop, as it does after an error.
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    const stopped = await waitFor(
+      async () => hooks.accepted('core-interrupted').filter((e) => e.job_id === job.id),
+      (events) => events.length >= 1,
+      { timeoutMs: 30_000, what: 'the Stopped hook after the repeated stop' },
+    );
+    assert.equal(stopped[0]!.status, 'Stopped');
+    // A third stop sends nothing more.
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+    assert.equal(hooks.accepted('core-interrupted').filter((e) => e.job_id === job.id).length, 1);
+  });
+
   it('accepts the legacy names of the scheduler job as the same job', async () => {
     for (const name of ['IMAGE_REPLICATE', 'IMAGE_GC', 'IMAGE_SCAN_ALL']) {
       const job = await generic(name, { policy_id: 1 });
