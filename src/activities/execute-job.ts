@@ -114,6 +114,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const heartbeat = info.isLocal ? undefined : setInterval(beat, deps.heartbeatIntervalMs);
     const saved = info.heartbeatDetails as Partial<RunHeartbeat> | undefined;
     let abandonTimer: ReturnType<typeof setTimeout> | undefined;
+    /** The job's code has returned (or thrown). */
+    let returned = false;
     let abandoned = false;
     let interruption: Interruption | undefined;
     // Made when the job first looks at its signal (most short jobs never do: an AbortSignal and its
@@ -130,6 +132,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       'abort',
       () => {
         void whyCancelled(activity, handle, begunAt).then((why) => {
+          // The answer came after the run had returned on its own: nothing left to interrupt, and
+          // no grace to wait out (its log is closed, and an abandon would count a run that is gone).
+          if (returned) return;
           interruption = why;
           logger.info(
             why === 'shutdown'
@@ -250,6 +255,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     } catch (err) {
       failure = err instanceof Error ? err : new Error(String(err));
     } finally {
+      returned = true;
       clearInterval(heartbeat);
       clearTimeout(abandonTimer);
       if (abandoned) deps.metrics?.abandonedRun(-1);
