@@ -11,7 +11,7 @@ import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { createJobLoggerFactory, fileLogDir } from '../logs/job-loggers.js';
 import { encodePoolIdentity } from '../shared/pool-identity.js';
-import { housekeepingQueue } from '../shared/task-queues.js';
+import { housekeepingQueue, queueingQueue } from '../shared/task-queues.js';
 import { JobMetrics } from '../metrics/job-metrics.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -38,7 +38,8 @@ export interface JobWorkerDeps {
 
 /**
  * One worker pool: runs job workflows and up to `worker_pool.workers` jobs at once, plus a second
- * Temporal worker on the housekeeping queue for status hooks and history pruning.
+ * Temporal worker on the housekeeping queue for status hooks and history pruning, and a third that
+ * gets limited runs in line.
  */
 export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: Worker[]; metrics: JobMetrics }> {
   const { config } = deps;
@@ -98,6 +99,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
       deliverHook: activities.deliverHook,
       pruneExecutions: activities.pruneExecutions,
       pruneBatchExecutions: activities.pruneBatchExecutions,
+      // Runs that got in line before the queueing queue existed still have their task here.
       enterQueue: activities.enterQueue,
       checkScheduleHealth: activities.checkScheduleHealth,
     },
@@ -105,5 +107,15 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     maxHeartbeatThrottleInterval: '1s',
     shutdownGraceTime: '5s',
   });
-  return { workers: [jobs, housekeeping], metrics };
+  // Getting in line is one short call to Temporal: it must never wait behind a slow hook receiver.
+  const queueing = await Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: queueingQueue(deps.taskQueue),
+    identity,
+    activities: { enterQueue: activities.enterQueue },
+    maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
+    shutdownGraceTime: '5s',
+  });
+  return { workers: [jobs, housekeeping, queueing], metrics };
 }

@@ -33,7 +33,7 @@ import {
   type JobState,
 } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
-import { housekeepingQueue } from '../shared/task-queues.js';
+import { housekeepingQueue, queueingQueue } from '../shared/task-queues.js';
 import { queueWorkflowId } from '../shared/job-queue.js';
 import { TIMING_DEFAULTS } from '../shared/start-input.js';
 import { executionAlias } from '../shared/job-id.js';
@@ -114,7 +114,7 @@ export class JobRun {
     });
     // Getting in line must not fail the job: Temporal retries it until the server answers.
     const queueing = {
-      taskQueue: housekeepingQueue(workflowInfo().taskQueue),
+      taskQueue: queueingQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '30 seconds',
       retry: { maximumInterval: '10 seconds' },
     } as const;
