@@ -12,6 +12,7 @@ import type { JobMetrics } from '../metrics/job-metrics.js';
 import { checkInUpdate, jobStartedUpdate, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
+import { interruptedBeforeRetry } from './interrupted-before-retry.js';
 import { fencedOut } from '../shared/job-queue.js';
 import { maskSecrets, secretValues } from '../shared/redact.js';
 import { executionAlias } from '../shared/job-id.js';
@@ -66,6 +67,17 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       );
     }
     const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
+    // A run retried after its worker was lost: a stop given meanwhile may not have reached the
+    // workflow yet, and must not let the job's code start again.
+    if (info.attempt > 1 && !info.isLocal && info.workflowExecution) {
+      const given = await interruptedBeforeRetry(deps.client, info.workflowExecution, info.activityId);
+      if (given !== undefined) {
+        const logger = deps.loggers.open(input.id);
+        logger.info(`not started again: ${given} was given while the run's worker was lost`);
+        await logger.close();
+        return { outcome: given };
+      }
+    }
     if (input.admission) {
       const gate = await deps.gates(input.admission.taskQueue, input.name);
       // Checked as the run starts, so a run waiting in the task queue's backlog obeys a pause or stop given meanwhile.
@@ -75,7 +87,10 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         await fenced.close();
         return { outcome: OpCommand.Stop };
       }
-      if (gate?.paused && !grantedSincePause(input.admission, gate.paused_at)) return { outcome: 'queued' };
+      // A pause holds back runs that have not started: a run back after its worker was lost had
+      // started (its first heartbeat says so), and finishes as running jobs of a paused type do.
+      const startedBefore = (info.heartbeatDetails as Partial<RunHeartbeat> | undefined)?.revision === input.revision;
+      if (gate?.paused && !startedBefore && !grantedSincePause(input.admission, gate.paused_at)) return { outcome: 'queued' };
       // A run started without its type's limit (a schedule or a retry from before the limit, or
       // before the limit was configured) still waits for a slot like every other run of the type.
       if (deps.registry.concurrencyLimit(input.name) !== undefined && !input.admission.granted) return { outcome: 'queued' };
@@ -112,6 +127,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         activity.heartbeat({ revision: input.revision, progress, ...(carried ? { checkIn: carried } : {}) } satisfies RunHeartbeat);
     };
     const heartbeat = info.isLocal ? undefined : setInterval(beat, deps.heartbeatIntervalMs);
+    // At once: a retry of this run (its worker lost) then knows it had started (see the pause above).
+    beat();
     const saved = info.heartbeatDetails as Partial<RunHeartbeat> | undefined;
     let abandonTimer: ReturnType<typeof setTimeout> | undefined;
     /** The job's code has returned (or thrown). */

@@ -53,4 +53,54 @@ describe('a worker killed with SIGKILL mid-job', () => {
     assert.match(log, /attempt 2\)/);
     assert.match(log, /run finished/);
   });
+
+  /** A job running on a worker of its own, which is then killed; the other workers are gone first. */
+  const runThenKill = async (image: string, beforeKill?: () => Promise<void>) => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    const first = spawnWorkerProcess(h.config, h.logDir);
+    children.push(first);
+    const job = await h.submit({ name: 'DEMO', parameters: { image, step_ms: 3000, hold_ms: 500 }, metadata: { kind: 'Generic' } });
+    await waitFor(
+      () => h.stats(job.id),
+      (s) => s.status === 'Running' && s.check_in === '30%',
+      { timeoutMs: 60_000, what: 'the job to run on the first worker' },
+    );
+    await beforeKill?.();
+    first.kill('SIGKILL');
+    await exited(first);
+    return job;
+  };
+
+  it('a stop accepted while the run’s worker is dead: the run comes back only to end, the job’s code does not start again', async () => {
+    const job = await runThenKill('demo-stopped-while-lost');
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    children.push(spawnWorkerProcess(h.config, h.logDir));
+    await h.waitForStatus(job.id, ['Stopped'], 60_000);
+    const handle = h.client.workflow.getHandle(job.id);
+    await waitFor(
+      () => handle.describe(),
+      (d) => d.status.name === 'COMPLETED',
+      { timeoutMs: 60_000, what: 'the job workflow to close once its run came back' },
+    );
+    const log = readFileSync(join(h.logDir, `${job.id}.log`), 'utf8');
+    assert.doesNotMatch(log, /started \(revision \d+, attempt 2\)/, log);
+    assert.match(log, /not started again: stop was given while the run's worker was lost/);
+  });
+
+  it('a type paused while its running job’s worker is dead: the job finishes, as running jobs of a paused type do', async () => {
+    try {
+      const job = await runThenKill('demo-paused-while-lost', async () => {
+        assert.equal((await h.request('PUT', '/api/v1/queues/DEMO', { action: 'pause' })).status, 200);
+      });
+      children.push(spawnWorkerProcess(h.config, h.logDir));
+      const done = await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 60_000);
+      assert.equal(done.status, 'Success');
+      assert.match(readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'), /attempt 2\)/);
+    } finally {
+      await h.request('PUT', '/api/v1/queues/DEMO', { action: 'resume' });
+    }
+  });
 });
