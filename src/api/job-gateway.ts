@@ -88,7 +88,10 @@ export class JobGateway {
     // A unique job's new run follows its last one: a later revision (hooks and Harbor core order by
     // it, receivers drop repeated event ids), and, as a retry does, one row in every list.
     const previous = request.unique ? await this.closedRun(id) : undefined;
-    if (previous) input.revision = Math.max(now, previous.revision + 1);
+    if (previous) {
+      input.revision = Math.max(now, previous.revision + 1);
+      input.supersedes = true;
+    }
     try {
       await this.start(input, request.unique ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
     } catch (err) {
@@ -253,7 +256,7 @@ export class JobGateway {
       throw badRequest(`job ${id} cannot be retried: today's ${input.name} refuses its parameters: ${describeIssues(checked.error)}`);
     }
     const { concurrency, retry, shortCapMs } = this.deps.registry.startPolicy(input.name, input.parameters);
-    const retried: JobInput = { ...input, retry, revision: Math.max(nowSec(), state.revision + 1) };
+    const retried: JobInput = { ...input, retry, revision: Math.max(nowSec(), state.revision + 1), supersedes: true };
     delete retried.scheduleDelay;
     delete retried.concurrency;
     delete retried.shortCapMs;

@@ -120,6 +120,11 @@ export interface JobInput {
   pauseAfterFailures?: number;
   /** A short job: its runs go as local activities under this hard cap (ms). */
   shortCapMs?: number;
+  /**
+   * A run started over an earlier run of the same id (a retry, a unique job's new run): it deletes
+   * the earlier run itself, as the API does right after the start, should the API not get to it.
+   */
+  supersedes?: true;
 }
 
 /** What a fan-out job's run hands the next when it continues as new (its history grew long). */

@@ -57,7 +57,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
     upsertSearchAttributes(typedSearchAttributes);
   }
   run.startHookDelivery();
-  const replaced = new ReplacedRuns();
+  const replaced = new ReplacedRuns(run.input.supersedes === true);
 
   setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);
   setHandler(hookLogQuery, () => run.outbox?.view() ?? []);

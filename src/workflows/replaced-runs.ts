@@ -15,10 +15,17 @@ const CHECK_IN_ASK_INTERVAL_MS = 60_000;
  * an earlier ask is still out: `patched` is false at the steps an older run took without the
  * marker and true at new ones, on every replay alike. Asking again is how a second reset (which
  * replays the first re-run's asks, long done) gets its own. The activity keeps the id's current
- * run, whoever asks.
+ * run, whoever asks. A retry's run (and a unique job's new run) asks once at its start too: the API
+ * deletes the run it replaced right after the start, and the run's ask covers an API that died first.
  */
 export class ReplacedRuns {
   private out: Promise<void> | undefined;
+  /** A retry's or a unique resubmit's run asks once at its start, reset or not (see JobInput.supersedes). */
+  private supersedeAsked: boolean;
+
+  constructor(supersedes = false) {
+    this.supersedeAsked = !supersedes;
+  }
   /** Workflow time of the last ask: check-ins ask at most once a minute. */
   private askedAt: number | undefined;
 
@@ -34,10 +41,14 @@ export class ReplacedRuns {
   ask(): void {
     if (this.out !== undefined) return;
     const { runId, originalExecutionRunId, workflowId, unsafe } = workflowInfo();
-    // A replay asks `patched` whatever the run: it records nothing then, and only it can tell a
-    // reset history where a replayer (`Worker.runReplayHistories`) gives the run the original's id.
-    if (runId === originalExecutionRunId && !unsafe.isReplaying) return;
-    if (!patched('reset-deletes-the-run-it-replaced')) return;
+    if (!this.supersedeAsked) {
+      this.supersedeAsked = true;
+    } else {
+      // A replay asks `patched` whatever the run: it records nothing then, and only it can tell a
+      // reset history where a replayer (`Worker.runReplayHistories`) gives the run the original's id.
+      if (runId === originalExecutionRunId && !unsafe.isReplaying) return;
+      if (!patched('reset-deletes-the-run-it-replaced')) return;
+    }
     // A local activity: the job's last ask runs in the workflow task that completes it, so a reset
     // to that task (`--type LastWorkflowTask` of a finished job) runs the ask again, where an
     // activity's completion would have been replayed and the re-run would end asking nothing.

@@ -353,4 +353,39 @@ describe('job lifecycle', () => {
     // 300 check-ins over ~1.5 s at one per 200 ms: a few dozen events, not hundreds of signals.
     assert.ok(description.historyLength < 120, `history has ${description.historyLength} events`);
   });
+
+  it('a retry whose deletion of the retried run fails (the API killed after the start) still leaves one row: the new run deletes it', async () => {
+    const { id } = await h.submit({ name: 'TEST_FAIL', parameters: {}, metadata: { kind: 'Generic' } });
+    const first = await h.waitForStatus(id, ['Error']);
+    const service = h.client.workflowService;
+    const original = service.deleteWorkflowExecution.bind(service);
+    let injected = 0;
+    (service as { deleteWorkflowExecution: unknown }).deleteWorkflowExecution = async (request: never) => {
+      if (injected === 0) {
+        injected += 1;
+        throw new Error('14 UNAVAILABLE: injected where the API would be killed');
+      }
+      return original(request);
+    };
+    try {
+      assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'retry' })).status, 204);
+    } finally {
+      (service as { deleteWorkflowExecution: unknown }).deleteWorkflowExecution = original;
+    }
+    assert.equal(injected, 1);
+    await waitFor(
+      () => h.stats(id),
+      (s) => s.revision > first.revision && s.status === 'Error',
+      { what: 'the retried revision to end' },
+    );
+    const rows = await waitFor(
+      async () =>
+        ((await (await h.request('GET', '/api/v1/jobs?name=TEST_FAIL&page_size=100')).json()) as { job: JobStats }[]).filter(
+          (r) => r.job.id === id,
+        ),
+      (found) => found.length === 1,
+      { what: 'the job listed once' },
+    );
+    assert.ok(rows[0]!.job.revision > first.revision);
+  });
 });
