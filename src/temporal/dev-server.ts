@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { devServerEnv } from './dev-server-gc.js';
+import { endOrphanedServer, removeServerMarker, writeServerMarker } from './orphaned-server.js';
 import { followLines } from '../process/child-process.js';
 import { applyVisibilityIndexes, DEV_SERVER_VISIBILITY_INDEXES, type VisibilityIndexes } from './visibility-indexes.js';
 
@@ -73,6 +74,7 @@ export function devServerPragmas(synchronous: 'FULL' | 'NORMAL' = 'FULL'): strin
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const address = `${options.ip}:${options.port}`;
+  if (options.dbFile) await endOrphanedServer(resolve(options.dbFile), options.notice);
   if (await portOpen(options.ip, options.port)) {
     throw new Error(`port ${address} is already in use: is another Temporal server (or npm start) running?`);
   }
@@ -127,6 +129,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   followLines(child.stderr, onLine);
   const killOnExit = () => child.kill('SIGKILL');
   process.on('exit', killOnExit);
+  // The exit handler does not run when this process is SIGKILLed: the marker lets the next start end the orphan.
+  const markedFile = options.dbFile && child.pid !== undefined ? resolve(options.dbFile) : undefined;
+  if (markedFile) writeServerMarker(markedFile, child.pid!);
 
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exitPromise = new Promise<void>((resolveExit) => {
@@ -142,6 +147,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     child.on('close', (code, signal) => {
       exited = { code, signal };
       process.off('exit', killOnExit);
+      if (markedFile) removeServerMarker(markedFile, child.pid!);
       resolveExit();
     });
   });
