@@ -3,6 +3,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { openLogTail } from '../logs/log-reader.js';
 import { followLog } from '../logs/log-follow.js';
 import { jobLogPath } from '../logs/job-log-path.js';
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { JOB_ID_PATTERN } from '../shared/job-id.js';
 import { isFinal, JobKind, OpCommand, type JobStats } from '../shared/job-model.js';
@@ -164,6 +165,8 @@ export class JobService {
           () => 0,
         )
       : 0;
+    // A job that has ended without a log will not write one: as without follow, there is none.
+    if (isFinal(stats.status) && !(path && existsSync(path))) throw notFound(`job ${id} has not written a log`);
     const from = maxLogBytes > 0 ? Math.max(0, size - maxLogBytes) : 0;
     return followLog({ dir: logDir, jobId: id, from, ended: async () => isFinal((await this.stats(id)).status) });
   }

@@ -77,4 +77,20 @@ describe('job logs over the API', () => {
     }
     assert.equal((await h.request('GET', '/api/v1/jobs/0123456789abcdef01234567/log?follow=1')).status, 404);
   });
+
+  it('a job that ended without writing a log has none, with follow=1 too (404), as a job that has not run yet waits for its first line', async () => {
+    const { id } = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-never', step_ms: 0, hold_ms: 0 },
+      metadata: { kind: 'Scheduled', schedule_delay: 3600 },
+    });
+    assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(id, ['Stopped']);
+    const plain = await h.request('GET', `/api/v1/jobs/${id}/log`);
+    assert.equal(plain.status, 404);
+    const followed = await h.request('GET', `/api/v1/jobs/${id}/log?follow=1`);
+    const body = await followed.text();
+    assert.equal(followed.status, 404, body);
+    assert.match((JSON.parse(body) as { description?: string }).description ?? '', /has not written a log/);
+  });
 });
