@@ -133,7 +133,7 @@ export interface JobResume {
   /** Targets already done in this revision, whatever their end. */
   results: Record<string, FanOutResult>;
   /** Status hook events not yet delivered, in order. */
-  hooks?: { events: unknown[]; progress: unknown };
+  hooks?: { events: unknown[]; progress: unknown; log?: unknown[] };
 }
 
 /** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */

@@ -134,7 +134,8 @@ function scalars(summary: Record<string, unknown> | undefined): Record<string, u
  */
 export async function continueFanOutAsNew(run: JobRun): Promise<'stopped'> {
   const { input, state, outbox } = run;
-  const hooks = outbox ? { events: await outbox.pause(), progress: outbox.progress } : undefined;
+  // The hook log goes along too, or GET /jobs/{id}/hooks would show only the last run's events.
+  const hooks = outbox ? { events: await outbox.pause(), progress: outbox.progress, log: outbox.log } : undefined;
   // A stop or cancel that came while the hand-over waited (for a hook's POST, for handlers) ends
   // the job here: a next run would not know of it.
   if (run.op !== undefined && patched(STOP_AT_HAND_OVER)) {
@@ -143,7 +144,8 @@ export async function continueFanOutAsNew(run: JobRun): Promise<'stopped'> {
     return 'stopped';
   }
   const results = Object.fromEntries(Object.entries(state.results ?? {}).map(([t, r]) => [t, { job_id: r.job_id, status: r.status }]));
-  const { resume: _previous, ...original } = input;
+  // The next run supersedes nothing: the runs before it are the job's own past.
+  const { resume: _previous, supersedes: _supersedes, ...original } = input;
   const next: JobInput = { ...original, resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}) } };
   const { memo, typedSearchAttributes } = jobStartOptions(original, { ...state, results: {}, sub_jobs: [] });
   return makeContinueAsNewFunc<typeof GenericJob>({ workflowType: workflowInfo().workflowType, memo, typedSearchAttributes })(

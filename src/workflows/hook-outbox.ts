@@ -102,6 +102,12 @@ export class HookOutbox {
     }
   }
 
+  /** The log a fan-out job's earlier run handed over as it continued as new. */
+  restoreLog(records: HookRecord[]): void {
+    this.log.unshift(...records.slice(-LOGGED_EVENTS));
+    if (this.log.length > LOGGED_EVENTS) this.log.splice(0, this.log.length - LOGGED_EVENTS);
+  }
+
   private record(item: PendingHook): HookRecord {
     item.id ??= this.nextId();
     let record = this.log.find((r) => r.id === item.id);

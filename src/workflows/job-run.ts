@@ -45,7 +45,7 @@ import type { FanOutPlan } from '../shared/fan-out.js';
 import { runFanOut } from './fan-out.js';
 import { limitsKeepingStreak } from '../schedules/history-limits.js';
 import { handOverHooks } from './hook-delivery-workflow.js';
-import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
+import { HookOutbox, type HookProgress, type HookRecord, type PendingHook } from './hook-outbox.js';
 // A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
 import { GenericJob } from './job-workflow.js';
 import { cancelSignal, stopSignal, type CheckInEvent, type LaunchJobRequest } from './job-messages.js';
@@ -96,6 +96,7 @@ export class JobRun {
           input.timings.historyBudgetBytes ?? TIMING_DEFAULTS.historyBudgetBytes,
         )
       : undefined;
+    if (resume?.hooks?.log) this.outbox?.restoreLog(resume.hooks.log as HookRecord[]);
     this.executeJob =
       input.shortCapMs !== undefined
         ? proxyLocalActivities<JobActivities>({

@@ -98,6 +98,13 @@ describe('a long fan-out continues as new between waves of children, and loses n
     );
     assert.equal(events.filter((e) => e.status === 'Running' && e.check_in === undefined).length, 1);
     assert.equal(events[events.length - 1]?.status, 'Success');
+    // The hook log shows them all, the first run's included (it keeps the newest 100).
+    assert.ok(events.length < 100, `${events.length} events`);
+    const logged = (
+      (await (await h.request('GET', `/api/v1/jobs/${job.id}/hooks`)).json()) as { events: { status: string; outcome: string }[] }
+    ).events;
+    assert.equal(logged.filter((r) => r.outcome === 'delivered').length, events.length);
+    assert.equal(logged[0]?.status, 'Running');
   });
   it('a stop that lands while the fan-out hands over to its next run ends it Stopped; no target starts after it', async () => {
     // A slow receiver: the hand-over waits for the hook POST in flight before continuing as new.
