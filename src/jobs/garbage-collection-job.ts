@@ -3,6 +3,8 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
+import { tiedToThisProcess } from '../process/child-process.js';
+import { executable, findOnPath } from '../process/find-on-path.js';
 import { defineJob } from './define-job.js';
 import type { RegistrySettings } from './retention/retention-settings.js';
 import { untaggedManifests } from './untagged-manifests.js';
@@ -57,7 +59,12 @@ export function garbageCollectionJob(settings: RegistrySettings) {
         if (!params.dry_run) await rm(manifest.revisionDir, { recursive: true, force: true });
       }
       ctx.logger.info(`garbage collection: ${[command[0], ...args].join(' ')}`);
-      const child = spawn(command[0]!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      const binary = command[0]!;
+      if (!(binary.includes('/') ? executable(binary) : findOnPath(binary, process.env.PATH ?? ''))) {
+        throw new Error(`could not run ${binary}: not found or not executable`);
+      }
+      // Tied to the worker: a collection must not go on after its worker died while the job's retry runs another.
+      const child = spawn(...tiedToThisProcess(command[0]!, args), { stdio: ['ignore', 'pipe', 'pipe'] });
       const stop = () => child.kill('SIGTERM');
       ctx.signal.addEventListener('abort', stop, { once: true });
       let blobs = 0;

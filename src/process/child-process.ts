@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { findOnPath } from './find-on-path.js';
 
 export function exited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -32,4 +33,14 @@ export function followLines(stream: NodeJS.ReadableStream | null, onLine: (line:
     parts.forEach(onLine);
   });
   stream.on('end', () => onLine(partial));
+}
+
+/**
+ * A command that dies with this process (Linux's parent-death signal, through util-linux's
+ * `setpriv`, where it is installed): a child left running by a worker killed with SIGKILL would go
+ * on beside the retry Temporal gives its job elsewhere.
+ */
+export function tiedToThisProcess(command: string, args: string[], pathValue = process.env.PATH ?? ''): [string, string[]] {
+  const setpriv = findOnPath('setpriv', pathValue);
+  return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', command, ...args]] : [command, args];
 }

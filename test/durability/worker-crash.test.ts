@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
@@ -101,6 +101,49 @@ describe('a worker killed with SIGKILL mid-job', () => {
       assert.match(readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'), /attempt 2\)/);
     } finally {
       await h.request('PUT', '/api/v1/queues/DEMO', { action: 'resume' });
+    }
+  });
+
+  it('a garbage collection’s registry process ends with its worker, so the job’s retry elsewhere never runs beside it', async () => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    // Stands in for `docker-registry garbage-collect`: says its pid, then collects for a long time, silently.
+    const pidFile = join(h.logDir, 'gc.pid');
+    const fake = join(h.logDir, 'fake-registry');
+    writeFileSync(fake, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 600\n`);
+    chmodSync(fake, 0o755);
+    const worker = spawnWorkerProcess(h.config, h.logDir, { garbage_collection: { binary: fake, registry_config: 'unused.yml' } });
+    children.push(worker);
+    const job = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: {}, metadata: { kind: 'Generic' } });
+    const pid = Number(
+      await waitFor(
+        async () => (existsSync(pidFile) ? readFileSync(pidFile, 'utf8').trim() : ''),
+        (text) => /^\d+$/.test(text),
+        { timeoutMs: 60_000, what: 'the collection to start' },
+      ),
+    );
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    try {
+      assert.ok(alive());
+      worker.kill('SIGKILL');
+      await exited(worker);
+      await waitFor(
+        async () => alive(),
+        (running) => !running,
+        { timeoutMs: 10_000, what: 'the collection to end with its worker' },
+      );
+    } finally {
+      if (alive()) process.kill(pid, 'SIGKILL');
+      await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
     }
   });
 });
