@@ -1,7 +1,21 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LoggerConfig } from '../config/config-schema.js';
+import { fileLogDir } from './job-loggers.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What the FILE logger's sweeper sweeps, and how old a log may get: Harbor's
+ * `sweeper.settings.work_dir`, or the logger's `base_dir` where that is not given.
+ */
+export function sweeperTarget(loggers: readonly LoggerConfig[]): { dir: string; days: number } | undefined {
+  const file = loggers.find((l) => l.name === 'FILE');
+  if (!file?.sweeper) return undefined;
+  const workDir = file.sweeper.settings.work_dir;
+  const dir = typeof workDir === 'string' && workDir.trim() !== '' ? workDir : fileLogDir(loggers);
+  return dir ? { dir, days: file.sweeper.duration } : undefined;
+}
 
 /** Remove `*.log` files in `dir` last written more than `days` ago; returns the names removed. */
 export async function sweepLogs(dir: string, days: number, now = Date.now()): Promise<string[]> {

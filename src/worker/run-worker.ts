@@ -1,8 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { fileLogDir } from '../logs/job-loggers.js';
-import { startLogSweeper } from '../logs/log-sweeper.js';
+import { startLogSweeper, sweeperTarget } from '../logs/log-sweeper.js';
 import type { ServiceLogger } from '../logs/service-logger.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { connectNative } from '../temporal/connect.js';
@@ -43,12 +42,10 @@ export async function startWorker(
   await applyQueueLimits(client, target.taskQueue, new Map(registry.names().map((name) => [name, registry.concurrencyLimit(name)]))).catch(
     (err: unknown) => log.warning(`could not give the job queues today's limits: ${(err as Error).message}`),
   );
-  const logDir = fileLogDir(config.job_loggers);
-  const sweeper = config.job_loggers.find((l) => l.name === 'FILE')?.sweeper;
-  const stopSweeper =
-    logDir && sweeper
-      ? startLogSweeper(logDir, sweeper.duration, (err) => log.warning(`log sweep failed: ${(err as Error).message}`))
-      : () => undefined;
+  const sweeper = sweeperTarget(config.job_loggers);
+  const stopSweeper = sweeper
+    ? startLogSweeper(sweeper.dir, sweeper.days, (err) => log.warning(`log sweep failed: ${(err as Error).message}`))
+    : () => undefined;
   // Harbor's `metric` section: this process's task counters, for Prometheus to scrape.
   const metricsServer = config.metric.enabled
     ? await serveMetrics(metrics, config.host, config.metric.port, config.metric.path)

@@ -12,12 +12,24 @@ async function readLogTail(dir: string, jobId: string, maxBytes: number): Promis
   const tail = await openLogTail(dir, jobId, maxBytes);
   return tail && Buffer.from(await new Response(tail.body).arrayBuffer());
 }
-import { startLogSweeper, sweepEveryMs, sweepLogs } from '../../src/logs/log-sweeper.js';
+import { startLogSweeper, sweepEveryMs, sweepLogs, sweeperTarget } from '../../src/logs/log-sweeper.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const ID = '0123456789abcdef01234567';
 
 describe('job logs', () => {
+  it("the sweeper sweeps Harbor's sweeper.settings.work_dir, else the FILE logger's base_dir", () => {
+    const file = (sweeper?: Record<string, unknown>) => [
+      { name: 'FILE' as const, level: 'INFO' as const, settings: { base_dir: '/var/log/jobs' }, ...(sweeper ? { sweeper } : {}) },
+    ];
+    assert.deepEqual(sweeperTarget(file({ duration: 3, settings: { work_dir: '/srv/old-logs' } }) as never), {
+      dir: '/srv/old-logs',
+      days: 3,
+    });
+    assert.deepEqual(sweeperTarget(file({ duration: 1, settings: {} }) as never), { dir: '/var/log/jobs', days: 1 });
+    assert.equal(sweeperTarget(file() as never), undefined);
+  });
+
   it('a follow from the start of a large log reads it a chunk at a time, then ends with the job', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logs-'));
     const whole = Buffer.alloc(3 * 1024 * 1024 + 17, 'x');
