@@ -55,6 +55,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
   return async function executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult> {
     const activity = Context.current();
     const info = activity.info;
+    // Temporal's clock for the run's cap starts as the task comes: before the gate's read, before all.
+    const begunAt = Date.now();
     const definition = deps.registry.get(input.name);
     if (!definition) {
       throw ApplicationFailure.nonRetryable(`no job named ${input.name} is registered on this worker`, FailureType.UnknownJob);
@@ -98,8 +100,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     // The job's code gets its parameters as submitted; its log never shows their secrets.
     const secrets = secretValues(input.parameters);
     const logger = maskingLogger(deps.loggers.open(input.id), secrets);
-    const begunAt = Date.now();
-    const overrunCap = info.isLocal ? 'its cap as a short job' : `job.max_run_hours (${info.startToCloseTimeoutMs / 3_600_000} h)`;
+    const overrunCap = info.isLocal
+      ? 'its cap as a short job'
+      : `job.max_run_hours (${Number((info.startToCloseTimeoutMs / 3_600_000).toPrecision(4))} h)`;
     let reportedRunning: Promise<void> | undefined;
     const reportRunning = () =>
       (reportedRunning ??= report(handle, jobStartedUpdate, { revision: input.revision, attempt: info.attempt }).catch((err) =>
@@ -116,10 +119,15 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       const nominal = input.upstreamJobId && input.admission.firstRun ? executionAlias(input.id) : undefined;
       if (nominal) deps.metrics?.recordFire(input.name, input.admission.pendingSinceMs / 1000 - Number(nominal.split('@')[1]));
     }
-    let progress: unknown = undefined;
+    const saved = info.heartbeatDetails as Partial<RunHeartbeat> | undefined;
+    const resumed = saved?.revision === input.revision ? saved : undefined;
     // Details always carry the revision, so a retry of a different run never resumes this one's progress.
     // A short job's run is a local activity: no heartbeats (its cap bounds it), and none after it timed out.
-    let carried: CarriedCheckIn | undefined;
+    // A retry's heartbeats carry on what the lost attempt saved until the job saves anew, or a
+    // second loss before that would forget it.
+    let progress: unknown = resumed?.progress;
+    let progressSaved = false;
+    let carried: CarriedCheckIn | undefined = resumed?.checkIn;
     /** Set once the workflow says its history has taken its share of check-in updates. */
     let carryCheckIns = false;
     const beat = () => {
@@ -129,7 +137,6 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const heartbeat = info.isLocal ? undefined : setInterval(beat, deps.heartbeatIntervalMs);
     // At once: a retry of this run (its worker lost) then knows it had started (see the pause above).
     beat();
-    const saved = info.heartbeatDetails as Partial<RunHeartbeat> | undefined;
     let abandonTimer: ReturnType<typeof setTimeout> | undefined;
     /** The job's code has returned (or thrown). */
     let returned = false;
@@ -245,13 +252,14 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       },
       sleep: (ms) => abortableSleep(ms, signal()),
       saveProgress: (value) => {
-        const first = progress === undefined;
+        const first = !progressSaved;
+        progressSaved = true;
         progress = value;
         // The first is sent now, not at the next tick; later ones ride the once-a-second beat (a
         // heartbeat serializes its details at once, and a job may save after every step).
         if (first) beat();
       },
-      savedProgress: () => (saved?.revision === input.revision ? saved.progress : undefined),
+      savedProgress: () => resumed?.progress,
       saveFile: async (name, bytes) => {
         if (!deps.logDir) throw new Error('saveFile needs the FILE job logger (job_loggers), whose directory keeps the files');
         await saveBatchFile(deps.logDir, input.id, name, typeof bytes === 'string' ? Buffer.from(bytes) : bytes);

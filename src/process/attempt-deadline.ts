@@ -8,8 +8,9 @@ export function attemptDeadline(timeoutMs: number | undefined, outer?: AbortSign
   const controller = new AbortController();
   let timedOut = false;
   // Without a deadline only the outer signal ends the attempt.
+  // Node runs a timer of 2^31 ms or more after 1 ms: such a deadline is none.
   const timer =
-    timeoutMs === undefined
+    timeoutMs === undefined || timeoutMs > 2 ** 31 - 1
       ? undefined
       : setTimeout(() => {
           timedOut = true;

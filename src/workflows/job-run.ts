@@ -156,7 +156,7 @@ export class JobRun {
     if (err instanceof ActivityFailure && err.cause instanceof TimeoutFailure) {
       if (cap !== undefined) return `the run overran its ${cap} ms cap as a short job`;
       if (err.cause.timeoutType === 'START_TO_CLOSE') {
-        return `the run overran job.max_run_hours (${this.input.timings.maxRunMs / 3_600_000} h)`;
+        return `the run overran job.max_run_hours (${Number((this.input.timings.maxRunMs / 3_600_000).toPrecision(4))} h)`;
       }
     }
     return failureMessage(err);

@@ -30,6 +30,9 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
     assert.equal(read(undefined, '10').timeoutSeconds, 10);
     assert.equal(read(undefined, '0').timeoutSeconds, undefined);
     assert.equal(read(undefined, '-3').timeoutSeconds, undefined);
+    // Go takes 25 days; Node's timers would fire at once: none.
+    assert.equal(read(undefined, '2147484').timeoutSeconds, undefined);
+    assert.equal(read(undefined, '2147483').timeoutSeconds, 2147483);
     assert.deepEqual(webhookJob(read(undefined, '10')).short, { capMs: 15_000 });
     assert.equal(webhookJob(read(undefined, '0')).short, undefined);
   });
@@ -41,6 +44,39 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
       const { port } = server.address() as { port: number };
       const answer = await postOnce(`http://127.0.0.1:${port}/hook`, '{}', {}, { timeoutMs: undefined, proxies: {} });
       assert.equal(answer.status, 200);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a deadline past Node’s longest timer is none, not one that fires at once', async () => {
+    const server = createServer((_req, res) => setTimeout(() => res.writeHead(200).end('ok'), 200));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const answer = await postOnce(`http://127.0.0.1:${port}/hook`, '{}', {}, { timeoutMs: 2147484 * 1000, proxies: {} });
+      assert.equal(answer.status, 200);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a pre-2.8 core’s empty auth_header: JSON, as its job sent, and no Authorization', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const job = webhookJob(read());
+      const params = job.params.parse({ address: `http://127.0.0.1:${port}/hook`, payload: '{}', auth_header: '' });
+      const logger = { debug() {}, info() {}, warning() {}, error() {} };
+      await job.run({ logger, signal: new AbortController().signal } as never, params);
+      assert.equal(seen[0]?.['content-type'], 'application/json');
+      assert.equal(seen[0]?.authorization, undefined);
     } finally {
       server.close();
     }

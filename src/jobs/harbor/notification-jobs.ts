@@ -26,10 +26,14 @@ export function notificationSettings(env: Record<string, string | undefined> = p
   const seconds = timeout !== undefined && /^[+-]?\d+$/.test(timeout) ? Number(timeout) : 3;
   return {
     maxFails: maxFails === 0 ? 4 : maxFails,
-    timeoutSeconds: seconds > 0 ? seconds : undefined,
+    // Past Node's longest timer (24.8 days) a deadline would fire at once: that long is none.
+    timeoutSeconds: seconds > 0 && seconds * 1000 <= MAX_TIMER_MS ? seconds : undefined,
     slackPauseMs: 1000,
   };
 }
+
+/** Node's longest timer: a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The header map core sends: a JSON string of `{"Name": ["value", …]}`. */
 const HeaderJson = z
@@ -105,11 +109,12 @@ async function post(
  */
 function webhookHeaders(params: z.infer<typeof NotificationParams>): Record<string, string[]> {
   const headers = params.header ?? {};
-  if (!params.auth_header) return headers;
+  // Such a core sends it always, empty when the policy has no auth header.
+  if (params.auth_header === undefined) return headers;
   const has = (name: string) => Object.keys(headers).some((k) => k.toLowerCase() === name);
   return {
     ...(has('content-type') ? {} : { 'Content-Type': ['application/json'] }),
-    ...(has('authorization') ? {} : { Authorization: [params.auth_header] }),
+    ...(has('authorization') || params.auth_header === '' ? {} : { Authorization: [params.auth_header] }),
     ...headers,
   };
 }
