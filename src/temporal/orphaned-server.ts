@@ -11,12 +11,20 @@ interface Marker {
   pid: number;
   owner: number;
   dbFile: string;
+  /** The server's identity beyond its pid, which a later process may get (after a reboot above all). */
+  startedAt?: string;
+  bootId?: string;
 }
 
 const markerPath = (dbFile: string) => `${dbFile}.server-pid`;
 
 export function writeServerMarker(dbFile: string, pid: number): void {
-  writeFileSync(markerPath(dbFile), JSON.stringify({ pid, owner: process.pid, dbFile } satisfies Marker));
+  const marker: Marker = { pid, owner: process.pid, dbFile };
+  const startedAt = startTime(pid);
+  const boot = bootId();
+  if (startedAt) marker.startedAt = startedAt;
+  if (boot) marker.bootId = boot;
+  writeFileSync(markerPath(dbFile), JSON.stringify(marker));
 }
 
 export function removeServerMarker(dbFile: string, pid: number): void {
@@ -32,15 +40,19 @@ export function removeServerMarker(dbFile: string, pid: number): void {
 export async function endOrphanedServer(dbFile: string, log: (line: string) => void = () => undefined): Promise<boolean> {
   const marker = readMarker(dbFile);
   if (!marker || marker.dbFile !== dbFile) return false;
-  if (alive(marker.owner) || !alive(marker.pid) || !commandLine(marker.pid).includes(dbFile)) {
-    if (!alive(marker.pid)) rmSync(markerPath(dbFile), { force: true });
+  if (!sameServer(marker)) {
+    // Gone, or its pid is some other process's now: the marker tells nothing more.
+    rmSync(markerPath(dbFile), { force: true });
     return false;
   }
+  if (alive(marker.owner)) return false;
   log(`ending Temporal server ${marker.pid}, left running on ${dbFile} by a process that is gone (${marker.owner})`);
   process.kill(marker.pid, 'SIGTERM');
-  const deadline = Date.now() + 10_000;
-  while (alive(marker.pid)) {
-    if (Date.now() > deadline) process.kill(marker.pid, 'SIGKILL');
+  const killAt = Date.now() + 10_000;
+  // Bounded, should the server not go (the port check then says what holds the port).
+  const giveUpAt = killAt + 5_000;
+  while (sameServer(marker) && Date.now() < giveUpAt) {
+    if (Date.now() > killAt) process.kill(marker.pid, 'SIGKILL');
     await sleep(100);
   }
   rmSync(markerPath(dbFile), { force: true });
@@ -58,7 +70,27 @@ function readMarker(dbFile: string): Marker | undefined {
   }
 }
 
+/**
+ * Whether the marker's server still runs: its pid alive, started when the marker says (in this
+ * boot), and a Temporal dev server on exactly that file. A pid is reused; a start time is not.
+ */
+function sameServer(marker: Marker): boolean {
+  if (!alive(marker.pid)) return false;
+  if (marker.bootId !== undefined && marker.bootId !== bootId()) return false;
+  if (marker.startedAt !== undefined && marker.startedAt !== startTime(marker.pid)) return false;
+  const args = commandLine(marker.pid);
+  const db = args.indexOf('--db-filename');
+  return args.includes('start-dev') && db >= 0 && args[db + 1] === marker.dbFile;
+}
+
+/** Whether a process runs; one that has exited and waits to be reaped (a zombie) does not. */
 function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    // No /proc (not Linux), or no such process: ask the kernel.
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -68,11 +100,29 @@ function alive(pid: number): boolean {
   }
 }
 
-/** A process's command line (Linux's /proc); empty where there is none to read. */
-function commandLine(pid: number): string {
+/** A process's arguments (Linux's /proc); none where there is nothing to read. */
+function commandLine(pid: number): string[] {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return '';
+    return [];
+  }
+}
+
+/** When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat, after the command's parenthesis). */
+function startTime(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
   }
 }

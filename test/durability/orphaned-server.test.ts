@@ -1,19 +1,21 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../src/process/free-port.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
+import { endOrphanedServer } from '../../src/temporal/orphaned-server.js';
 import { testTemporalCli } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { exited } from '../helpers/worker-process.js';
 
+/** Whether a process runs: one that has exited but is not reaped yet (a zombie: its parent is gone, and PID 1 may be slow to reap) does not. */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }
@@ -59,6 +61,22 @@ describe('the embedded server of a process killed with SIGKILL', () => {
       );
     } finally {
       await server.stop();
+    }
+  });
+
+  it('is told from a process that took its pid since (a reboot, say), which is left alone', async () => {
+    const file = join(dir, 'other.db');
+    // The old owner is gone; its server's pid is now a process that merely names the file.
+    const gone = spawnSync('true').pid!;
+    const bystander = spawn('sh', ['-c', 'sleep 30', 'backup', '--db-filename', file, 'start-dev'], { stdio: 'ignore' });
+    try {
+      await waitFor(async () => bystander.pid !== undefined && alive(bystander.pid), Boolean, { what: 'the bystander' });
+      writeFileSync(`${file}.server-pid`, JSON.stringify({ pid: bystander.pid, owner: gone, dbFile: file, startedAt: '1', bootId: 'x' }));
+      assert.equal(await endOrphanedServer(file), false);
+      assert.equal(bystander.exitCode ?? bystander.signalCode, null, 'the bystander still runs');
+    } finally {
+      bystander.kill('SIGKILL');
+      await exited(bystander);
     }
   });
 });
