@@ -23,17 +23,27 @@ const SECRET_KEY =
  * `sig`, or ending in token, secret, key, password, signature (`client_secret`, `private_token`,
  * `X-Amz-Signature`, …).
  */
-const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"']*[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig))=)[^&#\s"']*`;
+// Every repeat below is bounded where a match may start over at each character: a pattern that
+// scans to the end of a long run from every start (`a.a.a.…`, `????…`) takes quadratic time, and
+// these run on the API's event loop and in workflow code on every parameter a job is shown with.
+const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"'?]{0,64}[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig))=)[^&#\s"']*`;
+/** A URL's scheme (RFC 3986), as long as any in use. */
+const SCHEME = String.raw`\b[a-z][a-z0-9+.-]{0,31}:\/\/`;
 /** `scheme://user:password@host`: the password goes (up to the authority's last `@`), the user stays. */
-const USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*):[^/\s"']*@`;
+const USERINFO = String.raw`(${SCHEME}[^/\s:@"']{0,256}):[^/\s"']{0,2048}@`;
+/** The same, the password captured (secretValues). */
+const USERINFO_PASSWORD = String.raw`${SCHEME}[^/\s:@"']{0,256}:([^/\s"']{1,2048})@`;
 /** `scheme://token@host`: a userinfo without a password is often a token (Git hosts take one there), so it goes whole. */
-const BARE_USERINFO = String.raw`(\b[a-z][a-z0-9+.-]*:\/\/)([^/?#\s:@"']+)@`;
+const BARE_USERINFO = String.raw`(${SCHEME})([^/?#\s:@"']{1,2048})@`;
 /**
  * An incoming webhook's URL is its credential: Slack's path after `/services/`, and on any host the
- * path after `/api/webhooks/` (Discord), `/webhookb2/` (Microsoft Teams) or `/hooks/` when a
- * token-long segment (20 or more letters, digits, `-`, `_`) follows (Mattermost, Rocket.Chat).
+ * path after `/api/webhooks/` or `/api/v<n>/webhooks/` (Discord), `/webhookb2/` (Microsoft Teams)
+ * or `/hooks/` when a token follows, alone or after an id (Mattermost, Rocket.Chat): 20 or more
+ * letters, digits, `-` and `_`, with a digit and a letter among them, so a name such as
+ * `harbor-notification-receiver` stays.
  */
-const WEBHOOK_PATH = String.raw`(\bhttps?:\/\/(?:hooks\.slack\.com\/services\/|[^\s/"'?#]+\/(?:api\/webhooks\/|webhookb2\/|hooks\/(?=[\w-]{20}))))[^\s"'?#]+`;
+const TOKEN_AHEAD = String.raw`(?=(?:[\w-]{1,64}\/)?(?=[\w-]{0,256}\d)(?=[\w-]{0,256}[a-z])[\w-]{20})`;
+const WEBHOOK_PATH = String.raw`(\bhttps?:\/\/(?:hooks\.slack\.com\/services\/|[^\s/"'?#]{1,256}\/(?:api\/(?:v\d{1,3}\/)?webhooks\/|webhookb2\/|hooks\/${TOKEN_AHEAD})))[^\s"'?#]+`;
 
 /** A string with URL passwords, token-like query values and Slack webhook paths hidden. */
 export function redactText(text: string): string {
@@ -96,8 +106,7 @@ export function secretValues(parameters: Record<string, unknown>): string[] {
     if (typeof value === 'string') {
       const json = jsonInside(value);
       if (json !== undefined) walk(json);
-      for (const match of value.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"']*:([^/\s"']+)@/gi))
-        found.add(decodeURIComponentSafe(match[1]!));
+      for (const match of value.matchAll(new RegExp(USERINFO_PASSWORD, 'gi'))) found.add(decodeURIComponentSafe(match[1]!));
       // A short bare user (`git`, `admin`) is a name, and masking it would blank that word all over the log; tokens are long.
       for (const match of value.matchAll(new RegExp(BARE_USERINFO, 'gi')))
         if (match[2]!.length >= 16) found.add(decodeURIComponentSafe(match[2]!));

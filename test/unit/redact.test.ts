@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { maskSecrets, REDACTED, redactParameters, redactText, secretValues } from '../../src/shared/redact.js';
+import { maskSecrets, REDACTED, redactParameters, redactText, redactValue, secretValues } from '../../src/shared/redact.js';
 
 describe('redaction of credentials', () => {
   it('hides values under secret-named keys, deep, and leaves the rest', () => {
@@ -141,6 +141,27 @@ describe('redaction of credentials', () => {
       assert.equal(maskSecrets(`posting to ${address}`, secrets), `posting to ${kept}${REDACTED}`);
     }
     assert.equal(redactText('http://127.0.0.1:9000/hooks/job-status'), 'http://127.0.0.1:9000/hooks/job-status');
+  });
+
+  it('masks Rocket.Chat’s /hooks/<id>/<token> and Discord’s versioned /api/v10/webhooks/, not a named receiver', () => {
+    const rocket = 'https://chat.example.com/hooks/6hPj8rAvZzCgGvLhM/w9mKvgqPHN4DqcK3yoWafv4c5s4pT8ZbeQBaRqrMTcmKNYmN';
+    assert.equal(redactText(rocket), `https://chat.example.com/hooks/${REDACTED}`);
+    const discord = 'https://discord.com/api/v10/webhooks/123456789012345678/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-AbCdEf';
+    assert.equal(redactText(discord), `https://discord.com/api/v10/webhooks/${REDACTED}`);
+    const named = 'https://ci.example.com/hooks/harbor-notification-receiver';
+    assert.equal(redactText(named), named);
+    assert.deepEqual(secretValues({ address: named }), []);
+  });
+
+  it('takes time in proportion to its input, whatever the text (it runs on the API’s loop and in workflow code)', () => {
+    // Each took seconds to minutes when a pattern could scan to the end from every start.
+    for (const text of ['a.'.repeat(100_000) + '=', '?'.repeat(200_000) + '=', 'a://' + 'b:'.repeat(100_000), 'http://'.repeat(30_000)]) {
+      const started = performance.now();
+      redactValue({ text, nested: JSON.stringify({ url: text }) });
+      secretValues({ text });
+      const took = performance.now() - started;
+      assert.ok(took < 2000, `${took.toFixed(0)} ms on ${JSON.stringify(text.slice(0, 12))}…`);
+    }
   });
 
   it("hides a Slack incoming webhook's path, its credential, in stats and in the log", () => {
