@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { postOnce } from '../../src/jobs/harbor/http-post.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { notificationSettings, webhookJob } from '../../src/jobs/harbor/notification-jobs.js';
 
 describe("WEBHOOK and SLACK settings, read from Harbor core's environment names as Harbor reads them", () => {
@@ -79,6 +81,74 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
       assert.equal(seen[0]?.authorization, undefined);
     } finally {
       server.close();
+    }
+  });
+
+  it('framing headers in core’s header map (Content-Length, Transfer-Encoding, Host, …) are the client’s own, as in Go: no second request rides on the payload', async () => {
+    const payload = 'DELETE /api/internal/everything HTTP/1.1\r\nHost: internal\r\n\r\n';
+    let received = '';
+    const server = createTcpServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.on('data', (data) => {
+        const first = received === '';
+        received += data.toString('latin1');
+        if (first) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const headers = {
+        'Content-Length': ['0'],
+        'Transfer-Encoding': ['chunked'],
+        Host: ['elsewhere'],
+        Connection: ['upgrade'],
+        'X-Kept': ['yes'],
+      };
+      const answer = await postOnce(`http://127.0.0.1:${port}/hook`, payload, headers, { timeoutMs: 5000, proxies: {} });
+      assert.equal(answer.status, 200);
+      await waitFor(
+        async () => received,
+        (text) => text.endsWith(payload),
+        { what: 'the whole payload' },
+      );
+      // One request whose body is the payload whole: the receiver reads no second request in it.
+      const [head, ...rest] = received.split('\r\n\r\n');
+      assert.equal(rest.join('\r\n\r\n'), payload);
+      assert.match(head!, /^POST \/hook HTTP\/1\.1\r\n/);
+      assert.match(head!, new RegExp(`content-length: ${Buffer.byteLength(payload)}(\r\n|$)`, 'im'));
+      assert.match(head!, new RegExp(`host: 127\\.0\\.0\\.1:${port}(\r\n|$)`, 'im'));
+      assert.match(head!, /x-kept: yes/i);
+      assert.doesNotMatch(head!, /transfer-encoding|elsewhere|upgrade/i);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a redirect to another host takes no credentials along (Authorization, Cookie), as Go’s client does', async () => {
+    const seen: Record<string, string | string[] | undefined>[] = [];
+    const other = createServer((req, res) => {
+      seen.push(req.headers);
+      req.resume();
+      res.writeHead(200).end();
+    });
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    const otherPort = (other.address() as { port: number }).port;
+    const first = createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: `http://127.0.0.1:${otherPort}/there` }).end();
+    });
+    await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = first.address() as { port: number };
+      const headers = { Authorization: ['Bearer t0ken'], Cookie: ['sid=1'], 'X-Kept': ['yes'] };
+      assert.equal((await postOnce(`http://127.0.0.1:${port}/here`, '{}', headers, { timeoutMs: 5000, proxies: {} })).status, 200);
+      assert.equal(seen[0]?.['x-kept'], 'yes');
+      assert.equal(seen[0]?.authorization, undefined);
+      assert.equal(seen[0]?.cookie, undefined);
+    } finally {
+      first.close();
+      other.close();
     }
   });
 });

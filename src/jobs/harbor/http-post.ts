@@ -54,8 +54,33 @@ export async function postOnce(
   }
 }
 
+/** What Go's client keeps from another host on a redirect: not the credentials (Authorization, cookies, WWW-Authenticate). */
+const CREDENTIALS = new Set(['authorization', 'www-authenticate', 'cookie', 'cookie2']);
+
 function withoutAuthorization(headers: Record<string, string | string[]>): Record<string, string | string[]> {
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIALS.has(name.toLowerCase())));
+}
+
+/**
+ * Headers that frame the message or the connection are the client's own, as Go's client has them
+ * (it ignores Host, Content-Length, Transfer-Encoding and Trailer in a request's header map): a
+ * caller's `Content-Length: 0` would end the POST early and send its payload as a second request
+ * of the caller's making on the same connection.
+ */
+const FRAMING = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'trailer',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'proxy-connection',
+]);
+
+function withoutFraming(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !FRAMING.has(name.toLowerCase())));
 }
 
 function exchange(
@@ -66,7 +91,7 @@ function exchange(
   signal: AbortSignal,
   proxy: URL | undefined,
 ): Promise<PostResult & { location?: string }> {
-  const head = { 'content-length': String(Buffer.byteLength(body)), ...asWireText(headers) };
+  const head = { ...asWireText(withoutFraming(headers)), 'content-length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
     const answered = (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
