@@ -17,6 +17,13 @@
 
 /** At most this many alternatives after expanding braces: a policy needs a handful. */
 const MAX_ALTERNATIVES = 256;
+/**
+ * At most this many steps (tokens over every alternative) in one pattern: matching a name costs
+ * steps × its length, for every tag of every artifact, synchronously. A policy's patterns are a
+ * few dozen steps; `{a,b}` eight times before 236 `*a` (60,000 steps) held a worker's event loop
+ * for minutes on ten tags.
+ */
+export const MAX_PATTERN_STEPS = 1024;
 
 /** Why a pattern is malformed, or undefined when it is not. */
 export function patternProblem(pattern: string): string | undefined {
@@ -69,10 +76,11 @@ function build(pattern: string): Matcher {
   // Three or more stars cannot match nothing in doublestar (`v***` is not `v`), unlike one or two.
   if (/(?<!\\)\*\*\*/.test(pattern))
     throw new PatternError(pattern, "'***' is read differently by Harbor's matcher (it never matches nothing): write '*' or '**'");
-  // Only a segment that is `**` as written crosses segments (`{,a}**` is two stars in one segment).
-  const segments: Segment[] = splitSegments(pattern, [...pattern]).map((chars) =>
-    chars.length === 2 && chars[0] === '*' && chars[1] === '*' ? 'globstar' : expand(pattern, chars).map((form) => tokens(pattern, form)),
-  );
+  const segments = segmentsOf(pattern);
+  const steps = patternSteps(segments);
+  if (steps > MAX_PATTERN_STEPS) {
+    throw new PatternError(pattern, `is too complex: ${steps} steps once braces are expanded, at most ${MAX_PATTERN_STEPS}`);
+  }
   return (name) =>
     matchSegments(
       segments,
@@ -153,6 +161,25 @@ type Token =
   { kind: 'star' } | { kind: 'any' } | { kind: 'char'; c: string } | { kind: 'class'; negated: boolean; ranges: [string, string][] };
 /** One segment of a pattern: `**` alone, or the brace-free forms of it, each as tokens matching one segment of a name. */
 type Segment = 'globstar' | Token[][];
+
+function patternSteps(segments: Segment[]): number {
+  return segments.reduce(
+    (sum, segment) => sum + (segment === 'globstar' ? 1 : segment.reduce((n, form) => n + Math.max(1, form.length), 0)),
+    0,
+  );
+}
+
+/** A well-formed pattern's steps (see MAX_PATTERN_STEPS); a malformed one throws a PatternError. */
+export function patternCost(pattern: string): number {
+  return pattern === '' ? 1 : patternSteps(segmentsOf(pattern));
+}
+
+function segmentsOf(pattern: string): Segment[] {
+  // Only a segment that is `**` as written crosses segments (`{,a}**` is two stars in one segment).
+  return splitSegments(pattern, [...pattern]).map((chars) =>
+    chars.length === 2 && chars[0] === '*' && chars[1] === '*' ? 'globstar' : expand(pattern, chars).map((form) => tokens(pattern, form)),
+  );
+}
 
 function tokens(pattern: string, chars: string[]): Token[] {
   const out: Token[] = [];

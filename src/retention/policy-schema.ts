@@ -4,7 +4,7 @@
  * Distribution API cannot report them (treating "never pulled" as a fact would delete images).
  */
 import { z } from 'zod';
-import { patternProblem } from './doublestar.js';
+import { MAX_PATTERN_STEPS, patternCost, patternProblem } from './doublestar.js';
 
 export const TEMPLATES = [
   'latestPushedK',
@@ -32,6 +32,14 @@ export const TEMPLATE_PARAMS: Partial<Record<Template, { max: number }>> = {
   nDaysSinceLastPull: { max: 20190904 },
   lastXDays: { max: 20190904 },
 };
+
+/** The steps of a policy's tag selectors together, and of its repository selectors (see MAX_PATTERN_STEPS). */
+const MAX_POLICY_STEPS = MAX_PATTERN_STEPS;
+
+/** A malformed pattern has its own issue: it counts nothing here. */
+function safeCost(pattern: string): number {
+  return patternProblem(pattern) === undefined ? patternCost(pattern) : 0;
+}
 
 export const SelectorSchema = z
   .object({
@@ -126,7 +134,25 @@ export const PolicySchema = z
     trigger: z.unknown().optional(),
     scope: z.unknown().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    // Every tag of every artifact meets every tag selector, and every repository name every
+    // repository selector, synchronously in the run: their steps together are bounded.
+    for (const [kind, selectorsOf] of [
+      ['tag', (rule: Rule) => rule.tag_selectors],
+      ['repository', (rule: Rule) => rule.scope_selectors.repository],
+    ] as const) {
+      let steps = 0;
+      for (const rule of policy.rules) for (const selector of selectorsOf(rule)) steps += safeCost(selector.pattern);
+      if (steps > MAX_POLICY_STEPS) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rules'],
+          message: `its ${kind} selectors are too complex together: ${steps} steps once braces are expanded, at most ${MAX_POLICY_STEPS}`,
+        });
+      }
+    }
+  });
 export type Policy = z.infer<typeof PolicySchema>;
 
 /** `{"untagged": bool}` from a selector's extras, or undefined when it is not that shape. */

@@ -252,6 +252,24 @@ describe('retention policy schema', () => {
     });
   }
 
+  it('refuses patterns too costly to match: one alone, or the tag selectors of a policy together', () => {
+    const r = harborExport.rules[0]!;
+    const withTagPattern = (pattern: string, rules = 1) => ({
+      ...harborExport,
+      rules: Array.from({ length: rules }, () => ({ ...r, tag_selectors: [{ ...r.tag_selectors[0], pattern }] })),
+    });
+    // 256 alternatives of 244 steps each: it held a worker's event loop for minutes on ten tags.
+    const monster = PolicySchema.safeParse(withTagPattern('{a,b}'.repeat(8) + '*a'.repeat(236)));
+    assert.ok(!monster.success);
+    assert.match(monster.error.message, /too complex: \d+ steps once braces are expanded, at most 1024/);
+    // 15 rules of 100 steps each pass one by one, not together.
+    const many = PolicySchema.safeParse(withTagPattern('*a'.repeat(50), 15));
+    assert.ok(!many.success);
+    assert.match(many.error.message, /tag selectors are too complex together: 1500 steps/);
+    // What policies carry is far below: 15 rules of {v*,release-*}.
+    assert.ok(PolicySchema.safeParse(withTagPattern('{v*,release-*}', 15)).success);
+  });
+
   it('refuses more than 15 rules, a rule without tag selectors, an unknown template or algorithm, bad extras', () => {
     const r = harborExport.rules[0]!;
     const bad = [
