@@ -62,6 +62,10 @@ export const TemporalConfig = z
         server_name: z.string().min(1).optional(),
       })
       .strict()
+      // One without the other would connect without a client certificate, silently.
+      .refine((tls) => (tls.client_cert === undefined) === (tls.client_key === undefined), {
+        message: 'client_cert and client_key go together: a client certificate needs its key',
+      })
       .optional(),
     dev_server: z
       .object({

@@ -63,6 +63,13 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses a Temporal client certificate without its key (or a key without its certificate)', () => {
+    const problems = problemsOf(() => loadConfig({ argv: [], env: { TEMPORAL_TLS_CLIENT_CERT_PATH: '/etc/tls/client.crt' } }));
+    assert.match(problems.join('\n'), /temporal\.tls.*client_cert and client_key go together/);
+    const keyOnly = problemsOf(() => loadConfig({ argv: ['-c', file('key.yaml', 'temporal: {tls: {client_key: /k.pem}}\n')], env: {} }));
+    assert.match(keyOnly.join('\n'), /client_cert and client_key go together/);
+  });
+
   it('refuses an eager_start that is not a boolean', () => {
     const problems = problemsOf(() => loadConfig({ argv: ['-c', file('eager.yaml', 'temporal: {eager_start: sometimes}\n')], env: {} }));
     assert.match(problems.join('\n'), /temporal\.eager_start/);
