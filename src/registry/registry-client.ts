@@ -224,6 +224,15 @@ export class RegistryClient {
     const cached = this.tokens.get(scope);
     const first = await attempt(cached ?? this.basic());
     if (first.status !== 401) return first;
+    // Only the registry's own challenge is answered: one from a host a redirect led to would get
+    // the registry's credentials sent to the realm of its choosing.
+    if (first.url && new URL(first.url).origin !== new URL(this.base).origin) {
+      await first.body?.cancel();
+      throw new RegistryError(
+        401,
+        `${method} ${this.base}${path.split('?')[0]}: redirected to ${new URL(first.url).origin}, which asks for credentials; they are not sent there`,
+      );
+    }
     const challenge = first.headers.get('www-authenticate') ?? '';
     await first.body?.cancel();
     const authorization = /^bearer /i.test(challenge) ? await this.token(challenge, scope) : this.basic();

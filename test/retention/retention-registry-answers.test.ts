@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { RegistryClient, RegistryError, retryAfterMs } from '../../src/registry/registry-client.js';
@@ -174,5 +175,36 @@ describe('RETENTION and what a registry answers: bearer tokens, deletes disabled
     assert.equal(retryAfterMs('Sun, 06 Dec 2026 09:00:00 GMT', now), 0);
     assert.equal(retryAfterMs('soon', now), undefined);
     assert.equal(retryAfterMs(null, now), undefined);
+  });
+
+  it('answers only the registry’s own 401: credentials never go to the realm of a host a redirect led to', async () => {
+    const tokenRequests: (string | undefined)[] = [];
+    const elsewhere = createServer((req, res) => {
+      if (req.url?.startsWith('/token')) {
+        tokenRequests.push(req.headers.authorization);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"token":"t"}');
+        return;
+      }
+      const { port } = elsewhere.address() as { port: number };
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://127.0.0.1:${port}/token",service="x"` }).end();
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    const registryHost = createServer((req, res) => {
+      const { port } = elsewhere.address() as { port: number };
+      res.writeHead(307, { location: `http://127.0.0.1:${port}${req.url}` }).end();
+    });
+    await new Promise<void>((resolve) => registryHost.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = registryHost.address() as { port: number };
+      const client = new RegistryClient({ url: `http://127.0.0.1:${port}`, username: 'robot', password: PASSWORD }, { timeoutMs: 5000 });
+      await assert.rejects(
+        client.tags('app'),
+        /redirected to http:\/\/127\.0\.0\.1:\d+, which asks for credentials; they are not sent there/,
+      );
+      assert.deepEqual(tokenRequests, []);
+    } finally {
+      registryHost.close();
+      elsewhere.close();
+    }
   });
 });
