@@ -89,9 +89,11 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         await fenced.close();
         return { outcome: OpCommand.Stop };
       }
-      // A pause holds back runs that have not started: a run back after its worker was lost had
-      // started (its first heartbeat says so), and finishes as running jobs of a paused type do.
-      const startedBefore = (info.heartbeatDetails as Partial<RunHeartbeat> | undefined)?.revision === input.revision;
+      // A pause holds back runs that have not started: a run back after its worker was lost (a
+      // later attempt: the first got past this gate) finishes as running jobs of a paused type do.
+      // Not told by a heartbeat sent at the start: the SDK throttles the ones after the first, and
+      // a job's first saved progress must go out at once.
+      const startedBefore = info.attempt > 1;
       if (gate?.paused && !startedBefore && !grantedSincePause(input.admission, gate.paused_at)) return { outcome: 'queued' };
       // A run started without its type's limit (a schedule or a retry from before the limit, or
       // before the limit was configured) still waits for a slot like every other run of the type.
@@ -135,8 +137,6 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         activity.heartbeat({ revision: input.revision, progress, ...(carried ? { checkIn: carried } : {}) } satisfies RunHeartbeat);
     };
     const heartbeat = info.isLocal ? undefined : setInterval(beat, deps.heartbeatIntervalMs);
-    // At once: a retry of this run (its worker lost) then knows it had started (see the pause above).
-    beat();
     let abandonTimer: ReturnType<typeof setTimeout> | undefined;
     /** The job's code has returned (or thrown). */
     let returned = false;

@@ -12,11 +12,12 @@ import { defineJob } from '../../src/jobs/define-job.js';
 import type { JobContext } from '../../src/jobs/job-context.js';
 import { createJobRegistry } from '../../src/jobs/job-registry.js';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const id = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
 /** executeJob for one job, against a client whose history shows nothing since the run was scheduled. */
-function setup(run: (ctx: JobContext) => Promise<void>, gateDelayMs = 0) {
+function setup(run: (ctx: JobContext) => Promise<void>, gateDelayMs = 0, heartbeatIntervalMs = 1000) {
   const dir = mkdtempSync(join(tmpdir(), 'execute-job-'));
   const job = defineJob({ name: 'A_JOB', params: z.object({}).strict(), run });
   const client = {
@@ -34,7 +35,7 @@ function setup(run: (ctx: JobContext) => Promise<void>, gateDelayMs = 0) {
     loggers: createJobLoggerFactory([{ name: 'FILE', level: 'DEBUG', settings: { base_dir: dir } }]),
     properties: {},
     checkinMinIntervalMs: 100,
-    heartbeatIntervalMs: 1000,
+    heartbeatIntervalMs,
     runningReportDelayMs: 10_000,
     gates: async () => {
       await sleep(gateDelayMs);
@@ -70,17 +71,25 @@ describe('a run of a job (the executeJob activity)', () => {
 
   it('retried, heartbeats what its lost attempt saved until the job saves anew', async () => {
     let release!: () => void;
-    const { executeJob, done } = setup(async (ctx) => {
-      assert.deepEqual(ctx.savedProgress(), { step: 41 });
-      // As RETENTION_REPOSITORY loads its candidates before it saves again.
-      await new Promise<void>((resolve) => (release = resolve));
-      ctx.saveProgress({ step: 42 });
-    });
+    const { executeJob, done } = setup(
+      async (ctx) => {
+        assert.deepEqual(ctx.savedProgress(), { step: 41 });
+        // As RETENTION_REPOSITORY loads its candidates before it saves again.
+        await new Promise<void>((resolve) => (release = resolve));
+        ctx.saveProgress({ step: 42 });
+      },
+      0,
+      20,
+    );
     const env = new MockActivityEnvironment({ attempt: 2, heartbeatDetails: { revision: 1, progress: { step: 41 } } });
     const beats: unknown[] = [];
     env.on('heartbeat', (details: unknown) => beats.push(details));
     const running = env.run(executeJob, { id, name: 'A_JOB', parameters: {}, revision: 1 } as never);
-    await sleep(50);
+    await waitFor(
+      async () => beats.length,
+      (n) => n > 0,
+      { what: 'a heartbeat before the job saves' },
+    );
     release();
     await running;
     assert.deepEqual(beats[0], { revision: 1, progress: { step: 41 } });
