@@ -6,6 +6,12 @@ import { postOnce } from '../../src/jobs/harbor/http-post.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { notificationSettings, webhookJob } from '../../src/jobs/harbor/notification-jobs.js';
 
+/** Listens on a free loopback port; resolves with it. */
+async function listening(server: { listen(port: number, host: string, done: () => void): unknown; address(): unknown }): Promise<number> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as { port: number }).port;
+}
+
 describe("WEBHOOK and SLACK settings, read from Harbor core's environment names as Harbor reads them", () => {
   const read = (retries?: string, timeout?: string) =>
     notificationSettings({ JOBSERVICE_WEBHOOK_JOB_MAX_RETRY: retries, JOBSERVICE_WEBHOOK_JOB_HTTP_CLIENT_TIMEOUT: timeout });
@@ -41,9 +47,8 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
 
   it('a POST without a timeout waits for a slow answer', async () => {
     const server = createServer((_req, res) => setTimeout(() => res.writeHead(200).end('ok'), 300));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = await listening(server);
     try {
-      const { port } = server.address() as { port: number };
       const answer = await postOnce(`http://127.0.0.1:${port}/hook`, '{}', {}, { timeoutMs: undefined, proxies: {} });
       assert.equal(answer.status, 200);
     } finally {
@@ -53,9 +58,8 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
 
   it('a deadline past Node’s longest timer is none, not one that fires at once', async () => {
     const server = createServer((_req, res) => setTimeout(() => res.writeHead(200).end('ok'), 200));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = await listening(server);
     try {
-      const { port } = server.address() as { port: number };
       const answer = await postOnce(`http://127.0.0.1:${port}/hook`, '{}', {}, { timeoutMs: 2147484 * 1000, proxies: {} });
       assert.equal(answer.status, 200);
     } finally {
@@ -70,9 +74,8 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
       req.resume();
       res.writeHead(200).end();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = await listening(server);
     try {
-      const { port } = server.address() as { port: number };
       const job = webhookJob(read());
       const params = job.params.parse({ address: `http://127.0.0.1:${port}/hook`, payload: '{}', auth_header: '' });
       const logger = { debug() {}, info() {}, warning() {}, error() {} };
@@ -95,9 +98,8 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
         if (first) socket.write('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = await listening(server);
     try {
-      const { port } = server.address() as { port: number };
       const headers = {
         'Content-Length': ['0'],
         'Transfer-Encoding': ['chunked'],
@@ -132,15 +134,13 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
       req.resume();
       res.writeHead(200).end();
     });
-    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
-    const otherPort = (other.address() as { port: number }).port;
+    const otherPort = await listening(other);
     const first = createServer((req, res) => {
       req.resume();
       res.writeHead(307, { location: `http://127.0.0.1:${otherPort}/there` }).end();
     });
-    await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
+    const port = await listening(first);
     try {
-      const { port } = first.address() as { port: number };
       const headers = { Authorization: ['Bearer t0ken'], Cookie: ['sid=1'], 'X-Kept': ['yes'] };
       assert.equal((await postOnce(`http://127.0.0.1:${port}/here`, '{}', headers, { timeoutMs: 5000, proxies: {} })).status, 200);
       assert.equal(seen[0]?.['x-kept'], 'yes');
