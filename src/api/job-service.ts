@@ -151,7 +151,7 @@ export class JobService {
   }
 
   /** The log's tail, then the log as it grows, until the job has ended. */
-  async followLog(id: string): Promise<ReadableStream<Uint8Array>> {
+  async followLog(id: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const { logDir, maxLogBytes } = this.deps;
     if (!logDir) throw notFound(`no FILE job logger is configured, so job ${id} has no log to read`);
     const stats = await this.stats(id);
@@ -168,7 +168,13 @@ export class JobService {
     // A job that has ended without a log will not write one: as without follow, there is none.
     if (isFinal(stats.status) && !(path && existsSync(path))) throw notFound(`job ${id} has not written a log`);
     const from = maxLogBytes > 0 ? Math.max(0, size - maxLogBytes) : 0;
-    return followLog({ dir: logDir, jobId: id, from, ended: async () => isFinal((await this.stats(id)).status) });
+    return followLog({
+      dir: logDir,
+      jobId: id,
+      from,
+      ended: async () => isFinal((await this.stats(id)).status),
+      ...(signal ? { signal } : {}),
+    });
   }
 
   /** A job's status hook events with their attempts, from the job's workflow and the HookDelivery that took over. */

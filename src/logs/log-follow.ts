@@ -12,6 +12,8 @@ export interface FollowOptions {
   checkEveryMs?: number;
   /** The most bytes one read takes (1 MiB): a follow from the start of a large log must not hold it whole. */
   chunkBytes?: number;
+  /** The client went away: the polling stops, whether or not a byte has gone out. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -48,6 +50,10 @@ export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
     async pull(controller) {
       for (;;) {
         if (cancelled) return;
+        if (options.signal?.aborted) {
+          controller.close();
+          return;
+        }
         const chunk = await readNew();
         if (chunk && chunk.length > 0) {
           controller.enqueue(chunk);
@@ -64,7 +70,15 @@ export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
             continue;
           }
         }
-        await new Promise((resolve) => setTimeout(resolve, pollMs));
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, pollMs);
+          function done() {
+            clearTimeout(timer);
+            options.signal?.removeEventListener('abort', done);
+            resolve();
+          }
+          options.signal?.addEventListener('abort', done, { once: true });
+        });
       }
     },
     cancel() {

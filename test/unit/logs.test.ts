@@ -18,6 +18,39 @@ import { waitFor } from '../helpers/wait-for.js';
 const ID = '0123456789abcdef01234567';
 
 describe('job logs', () => {
+  it('a follow whose client has gone stops polling, though the log never had a line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const client = new AbortController();
+    let asked = 0;
+    const stream = followLog({
+      dir,
+      jobId: ID,
+      from: 0,
+      ended: async () => {
+        asked += 1;
+        return false;
+      },
+      pollMs: 5,
+      checkEveryMs: 0,
+      signal: client.signal,
+    });
+    const reader = stream.getReader();
+    const read = reader.read();
+    await waitFor(
+      async () => asked,
+      (n) => n > 0,
+      { what: 'the follow polling' },
+    );
+    client.abort();
+    const ended = await Promise.race([read, new Promise((resolve) => setTimeout(() => resolve('still polling after 5 s'), 5000))]);
+    assert.deepEqual(ended, { done: true, value: undefined });
+    const after = asked;
+    // Polling every 5 ms, it would have asked dozens of times more by now.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(asked, after);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it("the sweeper sweeps Harbor's sweeper.settings.work_dir, else the FILE logger's base_dir", () => {
     const file = (sweeper?: Record<string, unknown>) => [
       { name: 'FILE' as const, level: 'INFO' as const, settings: { base_dir: '/var/log/jobs' }, ...(sweeper ? { sweeper } : {}) },

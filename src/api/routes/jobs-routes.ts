@@ -67,7 +67,8 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
     failCode(c, ErrorCode.GetJobLog);
     const id = jobId(c.req.valid('param').id);
     if (c.req.valid('query').follow) {
-      const streamed = new Response(await service.followLog(id), {
+      // A client that leaves before the log has a line ends the polling too.
+      const streamed = new Response(await service.followLog(id, c.req.raw.signal), {
         status: 200,
         headers: { 'content-type': 'text/plain; charset=UTF-8', 'cache-control': 'no-cache' },
       });
