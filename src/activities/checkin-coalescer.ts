@@ -7,7 +7,10 @@ export interface CheckInCoalescer {
 
 /**
  * A chatty job must not flood its workflow's history: send the newest message at most once per
- * `minIntervalMs`, always send the last one, and keep them in order.
+ * `minIntervalMs`, always send the last one, and keep them in order. One send at a time: while one
+ * is out (a slow workflow answers late) only the newest message waits, so the sends still due when
+ * the job returns are two at most, not one per interval of a long stall, which the run would wait
+ * out past its heartbeat timeout (and Temporal would run the job again).
  */
 export function createCheckInCoalescer(
   minIntervalMs: number,
@@ -15,33 +18,46 @@ export function createCheckInCoalescer(
   onError: (err: unknown) => void,
 ): CheckInCoalescer {
   let lastSentAt = Number.NEGATIVE_INFINITY;
-  let pending: { message: string; at: number } | undefined;
+  /** The newest message not sent yet; with no interval (coalescing off), every one in order. */
+  const pending: { message: string; at: number }[] = [];
   let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
+  let inFlight: Promise<void> | undefined;
+
+  const schedule = () => {
+    if (timer || inFlight || pending.length === 0) return;
+    const wait = lastSentAt + minIntervalMs - Date.now();
+    if (wait <= 0) fire();
+    else timer = setTimeout(fire, wait);
+  };
 
   const fire = () => {
     timer = undefined;
-    const next = pending;
-    pending = undefined;
+    if (inFlight) return;
+    const next = pending.shift();
     if (!next) return;
     lastSentAt = Date.now();
-    chain = chain.then(() => send(next.message, next.at)).catch(onError);
+    inFlight = send(next.message, next.at)
+      .catch(onError)
+      .finally(() => {
+        inFlight = undefined;
+        schedule();
+      });
   };
 
   return {
     push(message) {
-      pending = { message, at: nowSec() };
-      if (timer) return;
-      const wait = lastSentAt + minIntervalMs - Date.now();
-      if (wait <= 0) fire();
-      else timer = setTimeout(fire, wait);
+      if (minIntervalMs > 0) pending.length = 0;
+      pending.push({ message, at: nowSec() });
+      schedule();
     },
     async flush() {
-      if (timer) {
+      for (;;) {
         clearTimeout(timer);
-        fire();
+        timer = undefined;
+        if (inFlight) await inFlight;
+        else if (pending.length > 0) fire();
+        else return;
       }
-      await chain;
     },
   };
 }

@@ -281,14 +281,19 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       failure = err instanceof Error ? err : new Error(String(err));
     } finally {
       returned = true;
-      clearInterval(heartbeat);
       clearTimeout(abandonTimer);
       if (abandoned) deps.metrics?.abandonedRun(-1);
       clearTimeout(runningTimer);
       // A worker shutting down takes no more workflow tasks, so a report would wait for nothing.
-      if (interruption !== 'shutdown') {
-        await reportedRunning;
-        await checkIns.flush();
+      // The run heartbeats while it waits on its last reports: a slow workflow must not make
+      // Temporal take the run for lost and run the job's code again.
+      try {
+        if (interruption !== 'shutdown') {
+          await reportedRunning;
+          await checkIns.flush();
+        }
+      } finally {
+        clearInterval(heartbeat);
       }
     }
     const lastCheckIn: { checkIn?: CarriedCheckIn } = carried ? { checkIn: carried } : {};

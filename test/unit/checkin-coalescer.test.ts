@@ -57,4 +57,31 @@ describe('check-in coalescer', () => {
     await coalescer.flush();
     assert.equal(calls, 0);
   });
+
+  it('while a send is out (a slow workflow), holds only the newest: what is left at the end is one send, not a backlog', async () => {
+    const sent: string[] = [];
+    let release: (() => void) | undefined;
+    const coalescer = createCheckInCoalescer(
+      10,
+      (m) =>
+        new Promise<void>((resolve) => {
+          sent.push(m);
+          release = resolve;
+        }),
+      (err) => assert.fail(String(err)),
+    );
+    coalescer.push('1');
+    // The first send hangs; a hundred intervals' worth of check-ins come meanwhile.
+    for (let i = 2; i <= 100; i++) {
+      coalescer.push(`${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.deepEqual(sent, ['1']);
+    const flushed = coalescer.flush();
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    release!();
+    await flushed;
+    assert.deepEqual(sent, ['1', '100']);
+  });
 });
