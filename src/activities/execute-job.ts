@@ -81,7 +81,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       }
     }
     if (input.admission) {
-      const gate = await deps.gates(input.admission.taskQueue, input.name);
+      const gate = await readGate(deps.gates, input.admission.taskQueue, input.name, activity);
       // Checked as the run starts, so a run waiting in the task queue's backlog obeys a pause or stop given meanwhile.
       if (fencedOut(gate, input.admission.pendingSinceMs)) {
         const fenced = deps.loggers.open(input.id);
@@ -326,6 +326,24 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       await logger.close();
     }
   };
+}
+
+/**
+ * The type's queue as the run starts, read until it answers: an attempt that failed here would come
+ * back as a later attempt, which counts as a run that had started and passes a pause (see above).
+ * The run heartbeats meanwhile and ends on its cancellation.
+ */
+async function readGate(gates: GateReader, taskQueue: string, name: string, activity: Context): ReturnType<GateReader> {
+  for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+    try {
+      return await gates(taskQueue, name);
+    } catch (err) {
+      if (activity.cancellationSignal.aborted) throw err;
+      // What an earlier attempt saved stays what the next one gets.
+      if (!activity.info.isLocal) activity.heartbeat(activity.info.heartbeatDetails);
+      await abortableSleep(wait, activity.cancellationSignal);
+    }
+  }
 }
 
 /** How long a run waits for its workflow to take a report before it goes on without knowing. */

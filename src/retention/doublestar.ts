@@ -160,11 +160,16 @@ function splitSegments(pattern: string, chars: string[]): string[][] {
 type Token =
   { kind: 'star' } | { kind: 'any' } | { kind: 'char'; c: string } | { kind: 'class'; negated: boolean; ranges: [string, string][] };
 /** One segment of a pattern: `**` alone, or the brace-free forms of it, each as tokens matching one segment of a name. */
-type Segment = 'globstar' | Token[][];
+/**
+ * A path segment: `**`, or its brace alternatives, those without a wildcard in a set (a list of
+ * names, as Harbor's UI writes a comma-separated list, is a lookup, not a scan per name).
+ */
+type Segment = 'globstar' | { literals: Set<string>; forms: Token[][] };
 
 function patternSteps(segments: Segment[]): number {
   return segments.reduce(
-    (sum, segment) => sum + (segment === 'globstar' ? 1 : segment.reduce((n, form) => n + Math.max(1, form.length), 0)),
+    (sum, segment) =>
+      sum + (segment === 'globstar' ? 1 : segment.literals.size + segment.forms.reduce((n, form) => n + Math.max(1, form.length), 0)),
     0,
   );
 }
@@ -176,9 +181,16 @@ export function patternCost(pattern: string): number {
 
 function segmentsOf(pattern: string): Segment[] {
   // Only a segment that is `**` as written crosses segments (`{,a}**` is two stars in one segment).
-  return splitSegments(pattern, [...pattern]).map((chars) =>
-    chars.length === 2 && chars[0] === '*' && chars[1] === '*' ? 'globstar' : expand(pattern, chars).map((form) => tokens(pattern, form)),
-  );
+  return splitSegments(pattern, [...pattern]).map((chars): Segment => {
+    if (chars.length === 2 && chars[0] === '*' && chars[1] === '*') return 'globstar';
+    const literals = new Set<string>();
+    const forms: Token[][] = [];
+    for (const form of expand(pattern, chars).map((alternative) => tokens(pattern, alternative))) {
+      if (form.every((token) => token.kind === 'char')) literals.add(form.map((token) => (token as { c: string }).c).join(''));
+      else forms.push(form);
+    }
+    return { literals, forms };
+  });
 }
 
 function tokens(pattern: string, chars: string[]): Token[] {
@@ -250,7 +262,11 @@ function matchSegments(segments: Segment[], parts: string[][]): boolean {
         result = false;
         for (let q = p; q < parts.length && !result; q++) result = from(s + 1, q);
       }
-    } else result = p < parts.length && seg.some((form) => matchTokens(form, parts[p]!)) && from(s + 1, p + 1);
+    } else
+      result =
+        p < parts.length &&
+        (seg.literals.has(parts[p]!.join('')) || seg.forms.some((form) => matchTokens(form, parts[p]!))) &&
+        from(s + 1, p + 1);
     memo.set(key, result);
     return result;
   };

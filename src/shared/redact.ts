@@ -30,11 +30,12 @@ const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"'?]{0,64}[_-])?(?:to
 /** A URL's scheme (RFC 3986), as long as any in use. */
 const SCHEME = String.raw`\b[a-z][a-z0-9+.-]{0,31}:\/\/`;
 /** `scheme://user:password@host`: the password goes (up to the authority's last `@`), the user stays. */
-const USERINFO = String.raw`(${SCHEME}[^/\s:@"']{0,256}):[^/\s"']{0,2048}@`;
+// The userinfo's parts stop at a `/`, so they may run long (a 2 KB cloud token) and stay linear.
+const USERINFO = String.raw`(${SCHEME}[^/\s:@"']*):[^/\s"']*@`;
 /** The same, the password captured (secretValues). */
-const USERINFO_PASSWORD = String.raw`${SCHEME}[^/\s:@"']{0,256}:([^/\s"']{1,2048})@`;
+const USERINFO_PASSWORD = String.raw`${SCHEME}[^/\s:@"']*:([^/\s"']+)@`;
 /** `scheme://token@host`: a userinfo without a password is often a token (Git hosts take one there), so it goes whole. */
-const BARE_USERINFO = String.raw`(${SCHEME})([^/?#\s:@"']{1,2048})@`;
+const BARE_USERINFO = String.raw`(${SCHEME})([^/?#\s:@"']+)@`;
 /**
  * An incoming webhook's URL is its credential: Slack's path after `/services/`, and on any host the
  * path after `/api/webhooks/` or `/api/v<n>/webhooks/` (Discord), `/webhookb2/` (Microsoft Teams)

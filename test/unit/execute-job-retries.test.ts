@@ -12,12 +12,18 @@ import { defineJob } from '../../src/jobs/define-job.js';
 import type { JobContext } from '../../src/jobs/job-context.js';
 import { createJobRegistry } from '../../src/jobs/job-registry.js';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
+import type { QueueGate } from '../../src/shared/job-queue.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const id = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
 /** executeJob for one job, against a client whose history shows nothing since the run was scheduled. */
-function setup(run: (ctx: JobContext) => Promise<void>, gateDelayMs = 0, heartbeatIntervalMs = 1000) {
+function setup(
+  run: (ctx: JobContext) => Promise<void>,
+  gateDelayMs = 0,
+  heartbeatIntervalMs = 1000,
+  gates?: (taskQueue: string, jobType: string) => Promise<QueueGate | undefined>,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'execute-job-'));
   const job = defineJob({ name: 'A_JOB', params: z.object({}).strict(), run });
   const client = {
@@ -37,10 +43,12 @@ function setup(run: (ctx: JobContext) => Promise<void>, gateDelayMs = 0, heartbe
     checkinMinIntervalMs: 100,
     heartbeatIntervalMs,
     runningReportDelayMs: 10_000,
-    gates: async () => {
-      await sleep(gateDelayMs);
-      return undefined;
-    },
+    gates:
+      gates ??
+      (async () => {
+        await sleep(gateDelayMs);
+        return undefined;
+      }),
     stopGraceMs: 200,
   });
   return {
@@ -94,6 +102,32 @@ describe('a run of a job (the executeJob activity)', () => {
     await running;
     assert.deepEqual(beats[0], { revision: 1, progress: { step: 41 } });
     assert.deepEqual(beats[beats.length - 1], { revision: 1, progress: { step: 42 } });
+    done();
+  });
+
+  it('reads its queue until the read answers: a paused type holds it back though the first read failed', async () => {
+    let ran = 0;
+    let reads = 0;
+    const { executeJob, done } = setup(
+      async () => void ran++,
+      0,
+      1000,
+      async () => {
+        if (reads++ === 0) throw new Error('query timed out');
+        return { paused: true, paused_at: 1 } as QueueGate;
+      },
+    );
+    const admission = { taskQueue: 'q', pendingSinceMs: 0, granted: false, firstRun: true };
+    const result = await new MockActivityEnvironment().run(executeJob, {
+      id,
+      name: 'A_JOB',
+      parameters: {},
+      revision: 1,
+      admission,
+    } as never);
+    assert.deepEqual(result, { outcome: 'queued' });
+    assert.equal(ran, 0);
+    assert.equal(reads, 2);
     done();
   });
 });

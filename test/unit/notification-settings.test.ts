@@ -127,7 +127,7 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
     }
   });
 
-  it('a redirect to another host takes no credentials along (Authorization, Cookie), as Go’s client does', async () => {
+  it('a redirect to another host name takes no credentials along (Authorization, Cookie), as Go’s client does; another port of the same name does', async () => {
     const seen: Record<string, string | string[] | undefined>[] = [];
     const other = createServer((req, res) => {
       seen.push(req.headers);
@@ -137,7 +137,7 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
     const otherPort = await listening(other);
     const first = createServer((req, res) => {
       req.resume();
-      res.writeHead(307, { location: `http://127.0.0.1:${otherPort}/there` }).end();
+      res.writeHead(307, { location: `http://${req.url === '/same-name' ? '127.0.0.1' : 'localhost'}:${otherPort}/there` }).end();
     });
     const port = await listening(first);
     try {
@@ -146,6 +146,10 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
       assert.equal(seen[0]?.['x-kept'], 'yes');
       assert.equal(seen[0]?.authorization, undefined);
       assert.equal(seen[0]?.cookie, undefined);
+      // The same host name on another port keeps them, as in Go.
+      assert.equal((await postOnce(`http://127.0.0.1:${port}/same-name`, '{}', headers, { timeoutMs: 5000, proxies: {} })).status, 200);
+      assert.equal(seen[1]?.authorization, 'Bearer t0ken');
+      assert.equal(seen[1]?.cookie, 'sid=1');
     } finally {
       first.close();
       other.close();

@@ -153,6 +153,13 @@ describe('redaction of credentials', () => {
     assert.deepEqual(secretValues({ address: named }), []);
   });
 
+  it('hides URL credentials however long (cloud tokens run past 2 KB)', () => {
+    const token = 'eyJ' + 'x'.repeat(2600);
+    assert.equal(redactText(`https://robot:${token}@registry.example.com/v2/`), `https://robot:${REDACTED}@registry.example.com/v2/`);
+    assert.equal(redactText(`https://${token}@git.example.com/r.git`), `https://${REDACTED}@git.example.com/r.git`);
+    assert.ok(secretValues({ url: `https://robot:${token}@registry.example.com/` }).includes(token));
+  });
+
   it('takes time in proportion to its input, whatever the text (it runs on the API’s loop and in workflow code)', () => {
     // Each took seconds to minutes when a pattern could scan to the end from every start.
     for (const text of ['a.'.repeat(100_000) + '=', '?'.repeat(200_000) + '=', 'a://' + 'b:'.repeat(100_000), 'http://'.repeat(30_000)]) {

@@ -268,6 +268,17 @@ describe('retention policy schema', () => {
     assert.match(many.error.message, /tag selectors are too complex together: 1500 steps/);
     // What policies carry is far below: 15 rules of {v*,release-*}.
     assert.ok(PolicySchema.safeParse(withTagPattern('{v*,release-*}', 15)).success);
+    // A list of names, as Harbor's UI writes a comma-separated list, is a lookup: 3 rules over 25 services pass (1,125 steps if scanned).
+    const services = `{${Array.from({ length: 25 }, (_, i) => `team-service-${i}`).join(',')}}`;
+    const listed = PolicySchema.safeParse({
+      ...harborExport,
+      rules: Array.from({ length: 3 }, () => ({
+        ...r,
+        scope_selectors: { repository: [{ ...r.scope_selectors.repository[0], pattern: services }] },
+      })),
+    });
+    assert.ok(listed.success, listed.error?.message);
+    assert.ok(doublestarMatch(services, 'team-service-24') && !doublestarMatch(services, 'team-service-25'));
   });
 
   it('refuses more than 15 rules, a rule without tag selectors, an unknown template or algorithm, bad extras', () => {

@@ -46,12 +46,19 @@ export async function postOnce(
       if (hop === MAX_REDIRECTS) throw new Error(`stopped after ${MAX_REDIRECTS} redirects`);
       const next = new URL(answer.location, target);
       if (next.protocol !== 'http:' && next.protocol !== 'https:') return answer;
-      if (next.host !== target.host) sent = withoutAuthorization(sent);
+      if (!sameOrSubdomain(next.hostname, target.hostname)) sent = withoutAuthorization(sent);
       target = next;
     }
   } finally {
     deadline.clear();
   }
+}
+
+/** Go's rule for carrying credentials over a redirect: the same host name or one under it, whatever the port. */
+function sameOrSubdomain(next: string, previous: string): boolean {
+  const a = next.toLowerCase();
+  const b = previous.toLowerCase();
+  return a === b || (a.endsWith(`.${b}`) && !/^[\d.]+$/.test(b) && !b.includes(':'));
 }
 
 /** What Go's client keeps from another host on a redirect: not the credentials (Authorization, cookies, WWW-Authenticate). */
