@@ -218,6 +218,9 @@ export const JobStatsSchema = z
     fails: z.number().int().optional(),
     last_error: z.string().optional(),
     sub_jobs: z.array(z.string()).optional(),
+    /** The seed README's Job Execution: the sub jobs' ids, and whether the job has any. */
+    executions: z.array(z.string()).optional(),
+    multiple_executions: z.boolean().optional(),
     /** A fan-out job's outcome per target (e.g. per repository of a RETENTION job). */
     results: z
       .record(z.string(), z.object({ job_id: z.string(), status: z.string(), summary: z.record(z.string(), z.unknown()).optional() }))

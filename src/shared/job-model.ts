@@ -176,6 +176,9 @@ export interface JobStats {
   fails?: number;
   last_error?: string;
   sub_jobs?: string[];
+  /** The seed README's names for the sub jobs: `executions` (their ids) and whether there are any. */
+  executions?: string[];
+  multiple_executions?: boolean;
   results?: Record<string, FanOutResult>;
   // Periodic jobs only.
   cron_spec?: string;
@@ -236,6 +239,9 @@ export function toStats(input: RecordedInput, state: JobState): JobStats {
   if (state.fails > 0) stats.fails = state.fails;
   if (state.last_error !== undefined) stats.last_error = state.last_error;
   if (state.sub_jobs?.length) stats.sub_jobs = [...state.sub_jobs];
+  // As the seed README's Job Execution has it: a job with sub jobs lists them as its executions.
+  stats.multiple_executions = (state.sub_jobs?.length ?? 0) > 0;
+  if (state.sub_jobs?.length) stats.executions = [...state.sub_jobs];
   if (state.results) stats.results = state.results;
   return stats;
 }

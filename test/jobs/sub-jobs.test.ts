@@ -18,8 +18,12 @@ describe('sub jobs (ctx.launchJob)', () => {
       parameters: { count: 2, child_step_ms: 0, hold_ms: 0 },
       metadata: { kind: 'Generic' },
     });
+    assert.equal(parent.multiple_executions, false, 'the 202 says it has no executions yet, as the seed README shows');
     const done = await h.waitForStatus(parent.id, ['Success']);
     assert.equal(done.sub_jobs?.length, 2);
+    // The seed README's Job Execution: the same ids as executions, and the flag.
+    assert.deepEqual(done.executions, done.sub_jobs);
+    assert.equal(done.multiple_executions, true);
     for (const childId of done.sub_jobs!) {
       assert.match(childId, /^[0-9a-f]{24}$/);
       const child = await h.waitForStatus(childId, ['Success']);

@@ -9,6 +9,12 @@ describe('unique job ids', () => {
     assert.equal(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }));
   });
 
+  it('keeps a __proto__ key (as JSON.parse gives one) in the canonical form, so it tells parameters apart', () => {
+    const withKey = JSON.parse('{"vendor_type":"GC","__proto__":{"x":1}}') as Record<string, unknown>;
+    assert.equal(canonicalJson(withKey), '{"__proto__":{"x":1},"vendor_type":"GC"}');
+    assert.notEqual(uniqueJobId('SCHEDULER', withKey), uniqueJobId('SCHEDULER', { vendor_type: 'GC' }));
+  });
+
   it('derives unique job ids of Harbor form from name and canonical parameters', () => {
     const id = uniqueJobId('DEMO', { a: 1, b: 2 });
     assert.match(id, /^[0-9a-f]{24}$/);
