@@ -114,7 +114,12 @@ export class JobGateway {
   private async closedRun(id: string): Promise<{ revision: number; runId: string } | undefined> {
     try {
       const { state, status, runId, pending, pendingChildren } = await this.read(id);
-      if (status !== 'RUNNING') return { revision: state.revision, runId };
+      if (status !== 'RUNNING') {
+        // Its sub jobs outlive it (a parent close policy of ABANDON): a new run beside them would
+        // lose them (a stop would no longer reach them), as a retry would; the same 409.
+        await this.refuseWhileChildrenRun(id, state.status);
+        return { revision: state.revision, runId };
+      }
       if (!isFinal(state.status)) return undefined;
       await this.windUp(id, runId, state.status, pending, pendingChildren);
       return { revision: state.revision, runId };

@@ -55,6 +55,27 @@ describe('unique jobs', () => {
     await h.waitForStatus(plain.id, ['Success']);
   });
 
+  it('a unique job that ended while its sub jobs still run is not run again beside them (409), and is once they have ended', async () => {
+    const job = {
+      name: 'TEST_PARENT',
+      parameters: { count: 1, child_step_ms: 1500, hold_ms: 0 },
+      metadata: { kind: 'Generic', unique: true },
+    };
+    const first = await h.submit(job);
+    const done = await h.waitForStatus(first.id, ['Success']);
+    const child = done.sub_jobs![0]!;
+    assert.notEqual((await h.stats(child)).status, 'Success', 'the sub job still runs');
+    const again = await h.request('POST', '/api/v1/jobs', { job });
+    assert.equal(again.status, 409, await again.text());
+    await h.waitForStatus(child, ['Success']);
+    const later = await waitFor(
+      () => h.request('POST', '/api/v1/jobs', { job }),
+      (r) => r.status !== 409,
+      { what: 'the resubmit accepted once the sub job has ended' },
+    );
+    assert.equal(later.status, 202);
+  });
+
   it('a rerun within the same second gets a later revision, and the job stays one row in lists', async () => {
     const parameters = { duration_ms: 0 };
     const submit = () =>
