@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { findOnPath } from './find-on-path.js';
 
 export function exited(child: ChildProcess): boolean {
@@ -42,5 +42,17 @@ export function followLines(stream: NodeJS.ReadableStream | null, onLine: (line:
  */
 export function tiedToThisProcess(command: string, args: string[], pathValue = process.env.PATH ?? ''): [string, string[]] {
   const setpriv = findOnPath('setpriv', pathValue);
-  return setpriv ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', command, ...args]] : [command, args];
+  return setpriv && takesDeathSignal(setpriv) ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', command, ...args]] : [command, args];
+}
+
+/** Whether this `setpriv` has `--pdeathsig` (util-linux 2.33 on; an older one would refuse the option and run nothing). */
+const deathSignalSupport = new Map<string, boolean>();
+function takesDeathSignal(setpriv: string): boolean {
+  let known = deathSignalSupport.get(setpriv);
+  if (known === undefined) {
+    const help = spawnSync(setpriv, ['--help'], { encoding: 'utf8', timeout: 5_000 });
+    known = `${help.stdout ?? ''}${help.stderr ?? ''}`.includes('--pdeathsig');
+    deathSignalSupport.set(setpriv, known);
+  }
+  return known;
 }
