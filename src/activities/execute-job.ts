@@ -12,6 +12,7 @@ import type { JobMetrics } from '../metrics/job-metrics.js';
 import { checkInUpdate, jobStartedUpdate, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
+import { abortableSleep } from '../process/abortable-sleep.js';
 import { interruptedBeforeRetry } from './interrupted-before-retry.js';
 import { fencedOut } from '../shared/job-queue.js';
 import { maskSecrets, secretValues } from '../shared/redact.js';
@@ -398,19 +399,6 @@ function maskingLogger<L extends JobLogger>(logger: L, secrets: readonly string[
     warning: mask((m) => logger.warning(m)),
     error: mask((m) => logger.error(m)),
   };
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

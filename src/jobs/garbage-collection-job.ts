@@ -64,7 +64,7 @@ export function garbageCollectionJob(settings: RegistrySettings) {
         throw new Error(`could not run ${binary}: not found or not executable`);
       }
       // Tied to the worker: a collection must not go on after its worker died while the job's retry runs another.
-      const child = spawn(...tiedToThisProcess(command[0]!, args), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(...tiedToThisProcess(binary, args), { stdio: ['ignore', 'pipe', 'pipe'] });
       const stop = () => child.kill('SIGTERM');
       ctx.signal.addEventListener('abort', stop, { once: true });
       let blobs = 0;

@@ -1,4 +1,5 @@
 import { open, stat } from 'node:fs/promises';
+import { abortableSleep } from '../process/abortable-sleep.js';
 import { jobLogPath } from './job-log-path.js';
 
 export interface FollowOptions {
@@ -70,15 +71,7 @@ export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
             continue;
           }
         }
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(done, pollMs);
-          function done() {
-            clearTimeout(timer);
-            options.signal?.removeEventListener('abort', done);
-            resolve();
-          }
-          options.signal?.addEventListener('abort', done, { once: true });
-        });
+        await abortableSleep(pollMs, options.signal);
       }
     },
     cancel() {

@@ -4,13 +4,16 @@
  * `AbortSignal.timeout`, which was seen not to fire while a large answer filled the heap.
  * `clear()` once the attempt is over. `timeoutMs` undefined: no deadline.
  */
+/** Node's longest timer: one of 2^31 ms or more fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export function attemptDeadline(timeoutMs: number | undefined, outer?: AbortSignal) {
   const controller = new AbortController();
   let timedOut = false;
   // Without a deadline only the outer signal ends the attempt.
-  // Node runs a timer of 2^31 ms or more after 1 ms: such a deadline is none.
+  // Past Node's longest timer a deadline is none.
   const timer =
-    timeoutMs === undefined || timeoutMs > 2 ** 31 - 1
+    timeoutMs === undefined || timeoutMs > MAX_TIMER_MS
       ? undefined
       : setTimeout(() => {
           timedOut = true;

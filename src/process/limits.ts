@@ -1,3 +1,5 @@
+import { abortableSleep } from './abortable-sleep.js';
+
 /** At most `limit` of `fn` at once over `items`; stops starting new ones once `signal` aborts. */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
@@ -22,10 +24,6 @@ export class RateLimiter {
     const now = Date.now();
     const at = Math.max(now, this.nextAt);
     this.nextAt = at + 1000 / this.perSecond;
-    if (at > now)
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, at - now);
-        signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+    await abortableSleep(at - now, signal);
   }
 }

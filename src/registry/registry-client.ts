@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { abortableSleep } from '../process/abortable-sleep.js';
 
 /** What a job reads of a registry: credentials come from the worker's configuration, never from the job. */
 export interface RegistryEndpoint {
@@ -192,17 +193,7 @@ export class RegistryClient {
 
   /** Waits, unless the job is being stopped: then the next request fails at once on the aborted signal. */
   private pause(ms: number): Promise<void> {
-    const { signal } = this.options;
-    if (ms <= 0 || signal?.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-    });
+    return abortableSleep(ms, this.options.signal);
   }
 
   /** One request, authenticated as the registry asks; a 401 is answered once per scope. */

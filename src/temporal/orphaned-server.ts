@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { procStat, running } from '../process/proc-stat.js';
 
 /**
  * The embedded server's marker beside its SQLite file: its pid and the pid of the process that
@@ -45,7 +46,7 @@ export async function endOrphanedServer(dbFile: string, log: (line: string) => v
     rmSync(markerPath(dbFile), { force: true });
     return false;
   }
-  if (alive(marker.owner)) return false;
+  if (running(marker.owner)) return false;
   log(`ending Temporal server ${marker.pid}, left running on ${dbFile} by a process that is gone (${marker.owner})`);
   process.kill(marker.pid, 'SIGTERM');
   const killAt = Date.now() + 10_000;
@@ -75,29 +76,12 @@ function readMarker(dbFile: string): Marker | undefined {
  * boot), and a Temporal dev server on exactly that file. A pid is reused; a start time is not.
  */
 function sameServer(marker: Marker): boolean {
-  if (!alive(marker.pid)) return false;
+  if (!running(marker.pid)) return false;
   if (marker.bootId !== undefined && marker.bootId !== bootId()) return false;
   if (marker.startedAt !== undefined && marker.startedAt !== startTime(marker.pid)) return false;
   const args = commandLine(marker.pid);
   const db = args.indexOf('--db-filename');
   return args.includes('start-dev') && db >= 0 && args[db + 1] === marker.dbFile;
-}
-
-/** Whether a process runs; one that has exited and waits to be reaped (a zombie) does not. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    // No /proc (not Linux), or no such process: ask the kernel.
-  }
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists, under another user.
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A process's arguments (Linux's /proc); none where there is nothing to read. */
@@ -109,14 +93,9 @@ function commandLine(pid: number): string[] {
   }
 }
 
-/** When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat, after the command's parenthesis). */
+/** When a process started, in clock ticks since boot (field 22 of /proc/<pid>/stat). */
 function startTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return procStat(pid)?.[19];
 }
 
 function bootId(): string | undefined {

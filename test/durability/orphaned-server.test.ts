@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { freePort } from '../../src/process/free-port.js';
 import { startDevServer } from '../../src/temporal/dev-server.js';
 import { endOrphanedServer } from '../../src/temporal/orphaned-server.js';
+import { running } from '../../src/process/proc-stat.js';
 import { testTemporalCli } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { exited } from '../helpers/worker-process.js';
-
-/** Whether a process runs: one that has exited but is not reaped yet (a zombie: its parent is gone, and PID 1 may be slow to reap) does not. */
-const alive = (pid: number) => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 describe('the embedded server of a process killed with SIGKILL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'orphaned-server-'));
@@ -48,12 +39,12 @@ describe('the embedded server of a process killed with SIGKILL', () => {
     );
     child.kill('SIGKILL');
     await exited(child);
-    assert.ok(alive(orphan), 'the server outlived the process that started it');
+    assert.ok(running(orphan), 'the server outlived the process that started it');
 
     const notices: string[] = [];
     const server = await startDevServer({ cli: testTemporalCli(), ip: '127.0.0.1', port, dbFile, notice: (line) => notices.push(line) });
     try {
-      assert.ok(!alive(orphan), 'the orphan is gone');
+      assert.ok(!running(orphan), 'the orphan is gone');
       assert.notEqual(server.process.pid, orphan);
       assert.ok(
         notices.some((line) => line.includes(`ending Temporal server ${orphan}`)),
@@ -70,7 +61,7 @@ describe('the embedded server of a process killed with SIGKILL', () => {
     const gone = spawnSync('true').pid!;
     const bystander = spawn('sh', ['-c', 'sleep 30', 'backup', '--db-filename', file, 'start-dev'], { stdio: 'ignore' });
     try {
-      await waitFor(async () => bystander.pid !== undefined && alive(bystander.pid), Boolean, { what: 'the bystander' });
+      await waitFor(async () => bystander.pid !== undefined && running(bystander.pid), Boolean, { what: 'the bystander' });
       writeFileSync(`${file}.server-pid`, JSON.stringify({ pid: bystander.pid, owner: gone, dbFile: file, startedAt: '1', bootId: 'x' }));
       assert.equal(await endOrphanedServer(file), false);
       assert.equal(bystander.exitCode ?? bystander.signalCode, null, 'the bystander still runs');

@@ -6,6 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { exited, spawnWorkerProcess } from '../helpers/worker-process.js';
+import { running as processRuns } from '../../src/process/proc-stat.js';
 
 describe('a worker killed with SIGKILL mid-job', () => {
   let h: Harness;
@@ -124,15 +125,8 @@ describe('a worker killed with SIGKILL mid-job', () => {
         { timeoutMs: 60_000, what: 'the collection to start' },
       ),
     );
-    // A collector that has exited but waits to be reaped (a zombie: under a PID 1 that does not reap, in a container) is gone.
-    const alive = () => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    };
+    // A collector that has exited but waits to be reaped (a zombie, under a PID 1 that does not reap) is gone.
+    const alive = () => processRuns(pid);
     try {
       assert.ok(alive());
       worker.kill('SIGKILL');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { canonicalJson } from '../../shared/canonical-json.js';
 import { defineJob } from '../define-job.js';
 import type { JobContext } from '../job-context.js';
+import { MAX_TIMER_MS } from '../../process/attempt-deadline.js';
 import { postOnce, redactUrl } from './http-post.js';
 
 /** Harbor core's notification settings, from its environment names. */
@@ -32,8 +33,12 @@ export function notificationSettings(env: Record<string, string | undefined> = p
   };
 }
 
-/** Node's longest timer: a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * A header value: any text but control characters (a line break would end the header). Go's
+ * client sends the rest as its UTF-8 bytes, and so does ours.
+ */
+// eslint-disable-next-line no-control-regex
+const HeaderValue = z.string().regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, 'has a control character');
 
 /** The header map core sends: a JSON string of `{"Name": ["value", …]}`. */
 const HeaderJson = z
@@ -47,15 +52,7 @@ const HeaderJson = z
       return z.NEVER;
     }
   })
-  .pipe(
-    z.record(
-      z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name'),
-      // Any text but control characters (a line break would end the header): Go's client sends
-      // the rest as its UTF-8 bytes, and so does ours.
-      // eslint-disable-next-line no-control-regex
-      z.array(z.string().regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, 'has a control character')),
-    ),
-  );
+  .pipe(z.record(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'is not a header name'), z.array(HeaderValue)));
 
 const NotificationParams = z
   .object({
@@ -63,12 +60,7 @@ const NotificationParams = z
     payload: z.string().max(4 * 1024 * 1024),
     header: HeaderJson.optional(),
     /** What cores before Harbor 2.8 send instead of `header`: the Authorization value alone. */
-    auth_header: z
-      .string()
-      .max(8 * 1024)
-      // eslint-disable-next-line no-control-regex
-      .regex(/^[^\x00-\x08\x0a-\x1f\x7f]*$/, 'has a control character')
-      .optional(),
+    auth_header: HeaderValue.max(8 * 1024).optional(),
     skip_cert_verify: z.boolean().default(false),
   })
   .strict();
