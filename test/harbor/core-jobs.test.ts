@@ -257,6 +257,18 @@ describe("Harbor core's own jobs: SCHEDULER, WEBHOOK, SLACK", () => {
       /skip_cert_verify/,
     ],
     ['a missing address', 'SLACK', { payload: 'p' }, /address/],
+    [
+      'an auth_header with a line break',
+      'WEBHOOK',
+      { address: 'http://127.0.0.1:1/x', payload: 'p', auth_header: 'Bearer a\r\nX-Injected: 1' },
+      /auth_header.*control character/,
+    ],
+    [
+      'an auth_header for SLACK, which core never sent it',
+      'SLACK',
+      { address: 'https://hooks.example/x', payload: 'p', auth_header: 'Bearer a' },
+      /auth_header/,
+    ],
   ] as const) {
     it(`POST /jobs ${name}: ${label} → 400 naming the field`, async () => {
       const response = await h.request('POST', '/api/v1/jobs', { job: { name, parameters, metadata: { kind: 'Generic' } } });

@@ -124,6 +124,12 @@ describe('RETENTION: credentials stay in the worker, bad input is a 400', () => 
       { ...base, scope: { repository_patterns: ['proj/[app'] } },
       /repository_patterns.*'\[' is not closed/,
     ],
+    // Every tag meets every tag selector in the run: one this costly held a worker for minutes.
+    [
+      'a tag pattern too complex to match',
+      { ...base, policy: oneRulePolicy('always', 1, '{a,b}'.repeat(8) + '*a'.repeat(236)) },
+      /too complex/,
+    ],
     ['the nothing template, which Harbor does not run', { ...base, policy: oneRulePolicy('nothing', 1) }, /template/],
     [
       'a rule without its parameter',
