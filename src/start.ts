@@ -17,6 +17,7 @@ import { registerSearchAttributes } from './temporal/register-search-attributes.
 import { startWorker, type RunningWorker } from './worker/run-worker.js';
 
 const DEV_SECRET_FILE = 'data/dev-core-secret';
+const DEV_SEALING_KEY_FILE = 'data/dev-sealing-key';
 
 /**
  * `npm start`: everything on one machine — the embedded Temporal dev server (SQLite under ./data)
@@ -27,7 +28,15 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const loaded = loadConfig();
   const log = createServiceLogger(loaded.loggers, 'start');
-  const config: Config = loaded.core_secret ? loaded : { ...loaded, core_secret: devSecret(log.info) };
+  let config: Config = loaded.core_secret ? loaded : { ...loaded, core_secret: devSecret(log.info) };
+  // On the embedded server this process is the only worker and API: a key of its own under ./data
+  // keeps job secrets out of the histories the Web UI shows. Against a cluster every process must
+  // share the keys, so they come from the configuration only.
+  if (config.job.sealing_keys.length === 0 && !config.temporal.address) {
+    config = { ...config, job: { ...config.job, sealing_keys: [devSealingKey(log.info)] } };
+  } else if (config.job.sealing_keys.length === 0) {
+    log.warning('job.sealing_keys is not set: secrets in job parameters are stored as given in Temporal histories');
+  }
 
   let devServer: SupervisedDevServer | undefined;
   let address = config.temporal.address;
@@ -85,6 +94,16 @@ async function main(): Promise<void> {
     await connection.close().catch(() => undefined);
     await devServer?.stop();
   }
+}
+
+/** Without job.sealing_keys on the embedded server, a random key kept under ./data: jobs sealed with it open after a restart. */
+function devSealingKey(print: (line: string) => void): string {
+  if (existsSync(DEV_SEALING_KEY_FILE)) return readFileSync(DEV_SEALING_KEY_FILE, 'utf8').trim();
+  const key = randomBytes(32).toString('base64url');
+  mkdirSync(dirname(DEV_SEALING_KEY_FILE), { recursive: true });
+  writeFileSync(DEV_SEALING_KEY_FILE, `${key}\n`, { mode: 0o600 });
+  print(`job.sealing_keys is not set; generated a key for job secrets (kept in ${DEV_SEALING_KEY_FILE})`);
+  return key;
 }
 
 /** Without CORE_SECRET, a random dev secret kept under ./data so curl recipes keep working across restarts. */

@@ -5,6 +5,7 @@ import { attemptDeadline } from '../process/attempt-deadline.js';
 import { postHook } from '../hooks/post-hook.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
+import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
 
 /** Longest body of a failed answer kept as the error (it shows in the job's hook progress). */
 const MAX_ERROR_CHARS = 200;
@@ -17,6 +18,8 @@ export interface HookDeliveryDeps {
   secret?: string;
   allowList: HookAllowList;
   metrics?: JobMetrics;
+  /** Opens a hook URL sealed for Temporal's history (it held a token). */
+  sealer?: Sealer;
 }
 
 /** `sha256=<hex>` over the exact body sent, as GitHub signs its webhooks. */
@@ -37,8 +40,15 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
   };
 
   async function attempt(input: DeliverHookInput): Promise<DeliverHookResult> {
+    let url: string;
+    try {
+      url = (deps.sealer ?? NO_SEALING).unsealText(input.url);
+    } catch (err) {
+      // Retried as any failed delivery: a worker that has the key may take it.
+      return { ok: false, error: (err as Error).message };
+    }
     // Checked again at delivery: a name may resolve elsewhere now than at submit.
-    const admitted = await deps.allowList.admit(input.url);
+    const admitted = await deps.allowList.admit(url);
     if ('refused' in admitted) return { ok: false, error: admitted.refused };
     // Heartbeats let Temporal notice a dead worker in seconds rather than at the attempt's timeout.
     const activity = Context.current();
@@ -50,7 +60,7 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
     // The attempt's deadline, and a worker shutting down cancels it rather than waiting out the receiver.
     const deadline = attemptDeadline(input.timeoutMs, activity.cancellationSignal);
     try {
-      const answer = await postHook(input.url, {
+      const answer = await postHook(url, {
         headers,
         body,
         signal: deadline.signal,

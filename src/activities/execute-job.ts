@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { JobContext, JobLogger } from '../jobs/job-context.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import type { JobLoggerFactory } from '../logs/job-loggers.js';
-import type { FanOutPlan } from '../shared/fan-out.js';
+import type { FanOutPlan, FanOutTarget } from '../shared/fan-out.js';
 import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
@@ -16,6 +16,7 @@ import { abortableSleep } from '../process/abortable-sleep.js';
 import { interruptedBeforeRetry } from './interrupted-before-retry.js';
 import { fencedOut } from '../shared/job-queue.js';
 import { maskSecrets, secretValues } from '../shared/redact.js';
+import { NO_SEALING, UnsealError, type Sealer } from '../secrets/sealer.js';
 import { executionAlias } from '../shared/job-id.js';
 import type { GateReader } from '../queues/gate-reader.js';
 import type { CarriedCheckIn, ExecuteJobInput, ExecuteJobResult, JobActivities, RunAdmission, RunHeartbeat } from './types.js';
@@ -45,6 +46,8 @@ export interface ActivityDeps {
   hookSecret?: string;
   /** `job.hook_allowed_hosts`. */
   hookAllowedHosts?: readonly string[];
+  /** Opens the parameters sealed for Temporal's history, and seals a sub job's and a plan's (`job.sealing_keys`). */
+  sealer?: Sealer;
 }
 
 /** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
@@ -62,7 +65,16 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     if (!definition) {
       throw ApplicationFailure.nonRetryable(`no job named ${input.name} is registered on this worker`, FailureType.UnknownJob);
     }
-    const parsed = definition.params.safeParse(input.parameters);
+    const sealer = deps.sealer ?? NO_SEALING;
+    let parameters: Record<string, unknown>;
+    try {
+      parameters = sealer.unsealParameters(input.parameters);
+    } catch (err) {
+      if (!(err instanceof UnsealError)) throw err;
+      // A worker without the key fails the run (the job's retries may reach one that has it).
+      throw ApplicationFailure.nonRetryable(err.message, FailureType.JobFailed);
+    }
+    const parsed = definition.params.safeParse(parameters);
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(
         `parameters of ${input.name} are invalid: ${z.prettifyError(parsed.error)}`,
@@ -101,7 +113,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       if (deps.registry.concurrencyLimit(input.name) !== undefined && !input.admission.granted) return { outcome: 'queued' };
     }
     // The job's code gets its parameters as submitted; its log never shows their secrets.
-    const secrets = secretValues(input.parameters);
+    const secrets = secretValues(parameters);
     const logger = maskingLogger(deps.loggers.open(input.id), secrets);
     const overrunCap = info.isLocal
       ? 'its cap as a short job'
@@ -242,7 +254,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
           args: [
             {
               name: request.name,
-              parameters,
+              // Recorded in the job's history (the update) and the sub job's input: sealed.
+              parameters: sealer.sealParameters(parameters),
               ...deps.registry.startPolicy(request.name, parameters),
               ...(sub.fanOut ? { fanOut: true } : {}),
             },
@@ -274,7 +287,11 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       if (input.mode === 'plan') {
         if (!definition.fanOut) throw new Error(`job ${input.name} does not fan out`);
         const planned = await definition.fanOut.plan(ctx, parsed.data);
-        plan = { ...planned, childName: definition.fanOut.child, ...deps.registry.startPolicy(definition.fanOut.child) };
+        plan = {
+          ...sealedPlan(planned, sealer),
+          childName: definition.fanOut.child,
+          ...deps.registry.startPolicy(definition.fanOut.child),
+        };
       } else {
         await definition.run(ctx, parsed.data);
       }
@@ -424,4 +441,14 @@ function grantedSincePause(admission: RunAdmission, pausedAt: number | undefined
   if (!admission.granted) return false;
   if (admission.grantedAtMs === undefined || pausedAt === undefined) return true;
   return admission.grantedAtMs >= (pausedAt + 1) * 1000;
+}
+
+/** A plan goes back to the workflow and into every target's input: what its parameters hold secret is sealed. */
+function sealedPlan<P extends { targets: FanOutTarget[]; shared?: Record<string, unknown> }>(planned: P, sealer: Sealer): P {
+  if (sealer.keyId === undefined) return planned;
+  return {
+    ...planned,
+    targets: planned.targets.map((t) => ({ ...t, parameters: sealer.sealParameters(t.parameters) })),
+    ...(planned.shared ? { shared: sealer.sealParameters(planned.shared) } : {}),
+  };
 }

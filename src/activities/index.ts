@@ -32,6 +32,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
       ...(deps.hookSecret ? { secret: deps.hookSecret } : {}),
       allowList: createHookAllowList(deps.hookAllowedHosts ?? []),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
+      ...(deps.sealer ? { sealer: deps.sealer } : {}),
     }),
   };
 }

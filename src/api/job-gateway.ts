@@ -17,7 +17,8 @@ import {
 } from '../shared/job-model.js';
 import { decodePoolIdentity } from '../shared/pool-identity.js';
 import { JOB_WORKFLOW_TYPES, jobsOfTaskQueue, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
-import { expandInput, type StartInput } from '../shared/start-input.js';
+import { compactInput, expandInput, type StartInput } from '../shared/start-input.js';
+import { NO_SEALING, UnsealError, type Sealer } from '../secrets/sealer.js';
 import { nowSec } from '../shared/time.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
@@ -61,6 +62,8 @@ export interface JobGatewayDeps {
   timings: JobTimings;
   /** See AppOptions.eagerStart. */
   eagerStart?: boolean;
+  /** Seals the secrets of a start's input (`job.sealing_keys`); none: they are stored as given. */
+  sealer?: Sealer;
 }
 
 /** The API's only door to Temporal. Reads need no worker: they come from describe and visibility. */
@@ -255,6 +258,15 @@ export class JobGateway {
     const definition = this.deps.registry.get(input.name);
     if (!definition) {
       throw badRequest(`job ${id} cannot be retried: no job named ${JSON.stringify(input.name)} is deployed now`);
+    }
+    // Sealed in its history (unless it ran before sealing): opened here, sealed again as it starts.
+    const sealer = this.sealer;
+    try {
+      input.parameters = sealer.unsealParameters(input.parameters);
+      if (input.statusHook) input.statusHook = sealer.unsealText(input.statusHook);
+    } catch (err) {
+      if (!(err instanceof UnsealError)) throw err;
+      throw conflict(`job ${id} cannot be retried: ${err.message}`);
     }
     const checked = definition.params.safeParse(input.parameters);
     if (!checked.success) {
@@ -524,14 +536,26 @@ export class JobGateway {
   }
 
   /** `type`: a retry keeps the workflow type of the run it retries. */
+  private get sealer(): Sealer {
+    return this.deps.sealer ?? NO_SEALING;
+  }
+
+  /** `input` as given (the memo shows it redacted); its start argument with its secrets sealed. */
   private async start(input: JobInput, reuse: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE', type = jobWorkflowType(input.kind)) {
+    const options = jobStartOptions(input);
+    const { sealer } = this;
+    if (sealer.keyId !== undefined) {
+      const sealed: JobInput = { ...input, parameters: sealer.sealParameters(input.parameters) };
+      if (input.statusHook) sealed.statusHook = sealer.sealText(input.statusHook);
+      options.args = [compactInput(sealed)];
+    }
     await this.rpc(() =>
       this.deps.client.workflow.start(type === 'GenericJob' ? GenericJob : ScheduledJob, {
         taskQueue: this.deps.taskQueue,
         workflowIdReusePolicy: reuse,
         workflowIdConflictPolicy: 'FAIL',
         ...(this.deps.eagerStart ? { requestEagerStart: true } : {}),
-        ...jobStartOptions(input),
+        ...options,
       }),
     );
   }

@@ -13,7 +13,8 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { parseCronSpec, splitCronZone } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
-import { JobKind, JobStatus, refLink, type JobStats, type JobTimings } from '../shared/job-model.js';
+import { JobKind, JobStatus, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
+import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
 import { JobKindKey, JobNameKey, JobStatusKey, periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
@@ -66,6 +67,8 @@ export interface PeriodicGatewayDeps {
   taskQueue: string;
   registry: JobRegistry;
   timings: JobTimings;
+  /** Seals the secrets of the executions' input (`job.sealing_keys`). */
+  sealer?: Sealer;
 }
 
 /** Periodic jobs are Temporal Schedules whose id is the job id; each fire starts a ScheduledJob workflow. */
@@ -116,7 +119,7 @@ export class PeriodicGateway {
             // Temporal appends each fire's nominal time: `<id>-<RFC 3339 second>` (see executionId).
             workflowId: id,
             taskQueue: this.deps.taskQueue,
-            args: [compactInput(execution.input)],
+            args: [compactInput(this.sealed(execution.input))],
             memo: execution.memo,
             typedSearchAttributes: execution.typedSearchAttributes,
             staticSummary: execution.staticSummary,
@@ -245,6 +248,15 @@ export class PeriodicGateway {
       // its way. With `once`, any hook a stop started, delivered or not.
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     }
+  }
+
+  /** The executions' input with its secrets sealed (the record and the memo show them redacted). */
+  private sealed(input: JobInput): JobInput {
+    const sealer = this.deps.sealer ?? NO_SEALING;
+    if (sealer.keyId === undefined) return input;
+    const sealed: JobInput = { ...input, parameters: sealer.sealParameters(input.parameters) };
+    if (input.statusHook) sealed.statusHook = sealer.sealText(input.statusHook);
+    return sealed;
   }
 
   async pause(stats: JobStats): Promise<void> {

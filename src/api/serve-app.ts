@@ -1,3 +1,4 @@
+import { createSealer } from '../secrets/sealer.js';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -62,6 +63,7 @@ export function buildJobService(config: Config, client: Client, registry: JobReg
     registry,
     timings: jobTimings(config),
     eagerStart: options.eagerStart ?? false,
+    sealer: createSealer(config.job.sealing_keys),
   };
   const queues = new QueueGateway(deps);
   const service = new JobService({

@@ -150,6 +150,12 @@ export const JobRuntimeConfig = z
       .default([]),
     /** When set, every hook POST carries `X-Jobservice-Signature: sha256=<HMAC-SHA256 of the body, hex>`. */
     hook_secret: z.string().min(16, 'use a secret of 16 characters or more').optional(),
+    /**
+     * Secrets in job parameters and hook URLs are sealed with the first (AES-256-GCM) before they reach
+     * Temporal's history; every key unseals, so a new key goes first and the old one stays until the
+     * jobs sealed with it are gone. Empty: stored as given (npm start generates one).
+     */
+    sealing_keys: z.array(z.string().min(16, 'use a key of 16 characters or more')).max(16).default([]),
     /** Per job type: runs at once across every worker (Harbor's MaxCurrency), over the job's own; 0 lifts a limit. */
     concurrency_limits: z
       .record(z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be a job name'), z.number().int().min(0).max(100_000))

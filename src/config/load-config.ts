@@ -25,7 +25,7 @@ export const DEFAULT_CONFIG_DOCUMENT = {
   loggers: [{ name: 'STD_OUTPUT', level: 'INFO' }],
 };
 
-type Override = { env: string; path: string[]; kind: 'string' | 'int' | 'bool' };
+type Override = { env: string; path: string[]; kind: 'string' | 'int' | 'bool' | 'list' };
 
 /** Harbor's environment names where they exist, the Temporal SDK's for the cluster connection. */
 const ENV_OVERRIDES: Override[] = [
@@ -50,6 +50,7 @@ const ENV_OVERRIDES: Override[] = [
   { env: 'JOB_SERVICE_GC_REGISTRY_CONFIG', path: ['garbage_collection', 'registry_config'], kind: 'string' },
   { env: 'JOB_SERVICE_GC_STORAGE_DIR', path: ['garbage_collection', 'storage_dir'], kind: 'string' },
   { env: 'JOB_SERVICE_HOOK_SECRET', path: ['job', 'hook_secret'], kind: 'string' },
+  { env: 'JOB_SERVICE_SEALING_KEYS', path: ['job', 'sealing_keys'], kind: 'list' },
 ];
 
 /** `-c path` / `--config path` on the command line, else JOB_SERVICE_CONFIG. */
@@ -93,6 +94,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
         continue;
       }
       setPath(document, override.path, value === 'true');
+    } else if (override.kind === 'list') {
+      // Comma-separated; blanks around an entry are not part of it.
+      setPath(
+        document,
+        override.path,
+        raw.split(',').map((entry) => entry.trim()),
+      );
     } else {
       setPath(document, override.path, raw);
     }

@@ -9,6 +9,14 @@
 
 export const REDACTED = '[redacted]';
 
+/** A value sealed for the worker (src/secrets/sealer.ts): shown as hidden, like any secret. */
+export const SEALED_PREFIX = 'sealed:v1:';
+const SEALED = /^sealed:v1:[0-9a-f]{8}:[A-Za-z0-9_-]{38,}$/;
+
+export function isSealed(text: string): boolean {
+  return text.startsWith(SEALED_PREFIX) && SEALED.test(text);
+}
+
 /**
  * Keys whose values are secrets: password or passwd anywhere in the key (`password_b64`,
  * `passwordFile`), a key ending in pass, passphrase, passcode, secret, token, api_key, auth_key,
@@ -48,6 +56,7 @@ const WEBHOOK_PATH = String.raw`(\bhttps?:\/\/(?:hooks\.slack\.com\/services\/|[
 
 /** A string with URL passwords, token-like query values and Slack webhook paths hidden. */
 export function redactText(text: string): string {
+  if (isSealed(text)) return REDACTED;
   // Every pattern needs a `://` or an `=`; most texts (log lines, check-ins) have neither, and then
   // three global RegExps per line are wasted work on the path every job's log takes.
   if (!text.includes('://') && !text.includes('=')) return text;
@@ -62,6 +71,7 @@ export function redactText(text: string): string {
 export function redactValue(value: unknown, key?: string): unknown {
   if (key !== undefined && SECRET_KEY.test(key)) return hideLeaves(value);
   if (typeof value === 'string') {
+    if (isSealed(value)) return REDACTED;
     const json = jsonInside(value);
     if (json !== undefined) {
       const redacted = redactValue(json);
@@ -76,6 +86,10 @@ export function redactValue(value: unknown, key?: string): unknown {
     return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, redactValue(v, k)]));
   }
   return value;
+}
+
+export function isSecretKey(key: string): boolean {
+  return SECRET_KEY.test(key);
 }
 
 /**

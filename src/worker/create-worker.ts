@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
+import { createSealer } from '../secrets/sealer.js';
 import { createGateReader } from '../queues/gate-reader.js';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
@@ -65,6 +66,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     stopGraceMs: config.job.stop_grace_seconds * 1000,
     ...(config.job.hook_secret ? { hookSecret: config.job.hook_secret } : {}),
     hookAllowedHosts: config.job.hook_allowed_hosts,
+    sealer: createSealer(config.job.sealing_keys),
   });
   const bundle = deps.workflowBundlePath ?? process.env.JOBSERVICE_WORKFLOW_BUNDLE;
   const workflows: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath' | 'bundlerOptions'> =

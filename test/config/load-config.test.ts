@@ -70,6 +70,26 @@ describe('configuration', () => {
     assert.match(keyOnly.join('\n'), /client_cert and client_key go together/);
   });
 
+  it('reads job.sealing_keys from the file or JOB_SERVICE_SEALING_KEYS (comma-separated), and refuses short keys', () => {
+    assert.deepEqual(loadConfig({ argv: [], env: {} }).job.sealing_keys, []);
+    const fromEnv = loadConfig({ argv: [], env: { JOB_SERVICE_SEALING_KEYS: 'new-key-0123456789abcdef, old-key-0123456789abcdef' } });
+    assert.deepEqual(fromEnv.job.sealing_keys, ['new-key-0123456789abcdef', 'old-key-0123456789abcdef']);
+    const fromFile = loadConfig({
+      argv: [
+        '-c',
+        file(
+          'keys.yaml',
+          'loggers: [{name: STD_OUTPUT, level: INFO}]\njob_loggers: [{name: STD_OUTPUT, level: INFO}]\njob: {sealing_keys: [file-key-0123456789abcdef]}\n',
+        ),
+      ],
+      env: {},
+    });
+    assert.deepEqual(fromFile.job.sealing_keys, ['file-key-0123456789abcdef']);
+    const short = problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_SEALING_KEYS: 'new-key-0123456789abcdef,,short' } }));
+    assert.match(short.join('\n'), /job\.sealing_keys\.1: use a key of 16 characters or more/);
+    assert.match(short.join('\n'), /job\.sealing_keys\.2/);
+  });
+
   it('refuses an eager_start that is not a boolean', () => {
     const problems = problemsOf(() => loadConfig({ argv: ['-c', file('eager.yaml', 'temporal: {eager_start: sometimes}\n')], env: {} }));
     assert.match(problems.join('\n'), /temporal\.eager_start/);

@@ -38,7 +38,7 @@ export function testTemporalCli(): string {
 /** A valid configuration for tests: its own task queue and log directory, quiet service logs. */
 export function testConfig(overrides: Record<string, unknown> = {}): Config {
   const logDir = mkdtempSync(join(tmpdir(), 'jobservice-logs-'));
-  return ConfigSchema.parse({
+  const config = ConfigSchema.parse({
     job_loggers: [{ name: 'FILE', level: 'DEBUG', settings: { base_dir: logDir }, sweeper: { duration: 1 } }],
     loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
     core_secret: TEST_SECRET,
@@ -50,7 +50,12 @@ export function testConfig(overrides: Record<string, unknown> = {}): Config {
       ...((overrides.temporal as object | undefined) ?? {}),
     },
   });
+  // Sealed as `npm start` seals them, unless a test says otherwise.
+  if ((overrides.job as { sealing_keys?: unknown } | undefined)?.sealing_keys === undefined) config.job.sealing_keys = [TEST_SEALING_KEY];
+  return config;
 }
+
+const TEST_SEALING_KEY = 'the test suite sealing key';
 
 export interface Harness {
   config: Config;

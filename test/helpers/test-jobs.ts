@@ -136,9 +136,16 @@ export const secretsJob = defineJob({
       fail: z.boolean().default(false),
       /** Checks in its secrets too, as a careless job would. */
       announce: z.boolean().default(false),
+      /** Launches a sub job of its own type with the same secrets, and checks in its id too. */
+      launch: z.boolean().default(false),
     })
     .strict(),
   async run(ctx, params) {
+    if (params.launch) {
+      const { launch: _launch, ...rest } = params;
+      ctx.checkin(await ctx.launchJob({ name: 'TEST_SECRETS', parameters: rest }));
+      return;
+    }
     ctx.logger.info(`logging in with ${params.password} and ${params.api_token} at ${params.endpoint}`);
     const got = createHash('sha256')
       .update(`${params.password}|${params.api_token}|${params.endpoint}|${params.nested.client_secret}`)

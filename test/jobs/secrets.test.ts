@@ -3,7 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { JobStatus, type JobStats } from '../../src/shared/job-model.js';
+import { JobKind, JobStatus, type JobInput, type JobStats } from '../../src/shared/job-model.js';
+import { createSealer } from '../../src/secrets/sealer.js';
+import { jobStartOptions } from '../../src/shared/job-start.js';
+import { RETRY_DEFAULTS, TIMING_DEFAULTS } from '../../src/shared/start-input.js';
+import { GenericJob } from '../../src/workflows/job-workflow.js';
 import { MEMO_PERIODIC, scheduleSearchAttributes } from '../../src/api/periodic-gateway.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
@@ -25,7 +29,25 @@ const parameters = {
   endpoint: `https://robot:${URL_PASSWORD}@registry.example/v2/?token=${QUERY_TOKEN}&page=2`,
   nested: { client_secret: CLIENT_SECRET },
 };
+const SEALING_KEY = 'the sealing key of this test file';
 const gotThem = createHash('sha256').update(`${PASSWORD}|${TOKEN}|${parameters.endpoint}|${CLIENT_SECRET}`).digest('hex');
+
+/** A workflow's history as text, its payloads decoded: what the Web UI and `temporal workflow show` show. */
+async function historyText(h: Harness, workflowId: string, runId?: string): Promise<string> {
+  const history = await h.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  return payloadsAsText(history);
+}
+
+function payloadsAsText(value: unknown): string {
+  return JSON.stringify(value, (key, v: unknown) => {
+    if (v instanceof Uint8Array) return Buffer.from(v).toString('utf8');
+    // A history as fetchHistory gives it: payload bytes in base64.
+    if (key === 'data' && typeof v === 'string') return Buffer.from(v, 'base64').toString('utf8');
+    const buffer = v as { type?: string; data?: number[] } | null;
+    if (buffer?.type === 'Buffer' && Array.isArray(buffer.data)) return Buffer.from(buffer.data).toString('utf8');
+    return v;
+  });
+}
 
 describe('secrets stay secret: the job gets them, nothing shows them', () => {
   let h: Harness;
@@ -34,7 +56,9 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
   before(async () => {
     receiver = await startHookReceiver();
     h = await createHarness({
-      config: testConfig({ job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, hook_retry_initial_ms: 100 } }),
+      config: testConfig({
+        job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, hook_retry_initial_ms: 100, sealing_keys: [SEALING_KEY] },
+      }),
     });
   });
   after(async () => {
@@ -82,7 +106,10 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
       hooks: JSON.stringify(receiver.accepted(HOOK_PATH)),
       'hook log': await (await h.request('GET', `/api/v1/jobs/${submitted.id}/hooks`)).text(),
       log: readFileSync(join(h.logDir, `${submitted.id}.log`), 'utf8'),
+      // Sealed for the worker: the Web UI and the CLI show the job's input and its activity's arguments.
+      history: await historyText(h, submitted.id),
     };
+    assert.match(places.history!, /sealed:v1:/, 'the history holds the sealed values');
     assert.match(places.log!, /logging in with \[redacted\] and \[redacted\] at https:\/\/robot:\[redacted\]@/);
     for (const [where, text] of Object.entries(places)) assertHidden(where, text);
 
@@ -100,6 +127,7 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     );
     assert.equal(retried.check_in, gotThem);
     assertHidden('the retried stats', JSON.stringify(retried));
+    assertHidden("the retried run's history", await historyText(h, submitted.id));
     // The retried run posts its hooks to the URL as submitted, token and all.
     await waitFor(
       async () => receiver.accepted(HOOK_PATH),
@@ -168,6 +196,10 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     assertHidden('the periodic stats', JSON.stringify(await h.stats(job.id)));
     assertHidden('the periodic list', await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=TEST_SECRETS')).text());
     assertHidden('the schedule memo', JSON.stringify((await h.client.schedule.getHandle(job.id).describe()).memo));
+    // The schedule's action (`temporal schedule describe`) starts every execution with the sealed input.
+    const described = await h.client.schedule.getHandle(job.id).describe();
+    assertHidden("the schedule's action", payloadsAsText(described.raw));
+    assert.match(JSON.stringify(described.action), /sealed:v1:/);
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
     const execution = await waitFor(
       async () => ((await (await h.request('GET', `/api/v1/jobs/${job.id}/executions`)).json()) as { job: JobStats }[]).map((r) => r.job),
@@ -182,6 +214,40 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
       { what: "the execution's Success hook at the hook URL as submitted" },
     );
     assertHidden("the execution's hook", JSON.stringify(receiver.accepted('periodic?token=' + HOOK_TOKEN)));
+    assertHidden("the execution's history", await historyText(h, execution[0]!.id));
+  });
+
+  it('hidden in the histories of a sub job the job launches with them; the sub job gets them', async () => {
+    const parent = await h.submit({ name: 'TEST_SECRETS', parameters: { ...parameters, launch: true }, metadata: { kind: 'Generic' } });
+    const done = await h.waitForStatus(parent.id, ['Success', 'Error']);
+    assert.equal(done.status, 'Success');
+    const childId = done.check_in!;
+    const child = await h.waitForStatus(childId, ['Success', 'Error']);
+    assert.equal(child.status, 'Success');
+    assert.equal(child.check_in, gotThem, 'the sub job got the parameters as its parent gave them');
+    assert.equal(child.upstream_job_id, parent.id);
+    assertHidden("the parent's history", await historyText(h, parent.id));
+    assertHidden("the sub job's history", await historyText(h, childId));
+    assertHidden("the sub job's stats", JSON.stringify(child));
+  });
+
+  it('a worker without the key a job was sealed with fails its run, naming the key', async () => {
+    const other = createSealer(['a key this deployment does not have']);
+    const input: JobInput = {
+      id: randomBytes(12).toString('hex'),
+      name: 'TEST_SECRETS',
+      kind: JobKind.Generic,
+      parameters: other.sealParameters(parameters),
+      unique: false,
+      enqueueTime: Math.floor(Date.now() / 1000),
+      revision: Math.floor(Date.now() / 1000),
+      retry: { ...RETRY_DEFAULTS, maxFails: 1 },
+      timings: { ...TIMING_DEFAULTS },
+    };
+    await h.client.workflow.start(GenericJob, { taskQueue: h.config.temporal.task_queue, ...jobStartOptions(input) });
+    const done = await h.waitForStatus(input.id, ['Error', 'Success']);
+    assert.equal(done.status, 'Error');
+    assert.match(done.last_error ?? '', new RegExp(`sealed with key ${other.keyId}, which is not among this process's job\\.sealing_keys`));
   });
 });
 

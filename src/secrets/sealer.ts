@@ -1,0 +1,130 @@
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { isSealed, isSecretKey, redactText, redactValue, SEALED_PREFIX } from '../shared/redact.js';
+
+/**
+ * Secrets a job was submitted with are sealed before they reach Temporal: a workflow's input, a
+ * schedule's action, an activity's arguments and a sub job's start are stored in history and shown
+ * by the Web UI and `temporal workflow show` to anyone who can read the namespace. Each value the
+ * redactor would hide (see shared/redact.ts) is replaced by `sealed:v1:<key id>:<base64url>`
+ * (AES-256-GCM of its JSON); the rest of the parameters stay readable. The worker unseals them as
+ * the job's code starts, and as a hook is posted. Keys come from `job.sealing_keys`: the first
+ * seals, every one unseals, so a key can be rotated in without stranding jobs sealed with the last.
+ *
+ * Not workflow code (node:crypto): the workflow passes sealed values along untouched.
+ */
+export interface Sealer {
+  /** The key new values are sealed with (undefined: nothing is sealed, values stay as given). */
+  readonly keyId: string | undefined;
+  sealParameters(parameters: Record<string, unknown>): Record<string, unknown>;
+  /** A hook URL (or any text): sealed whole when it holds a secret. */
+  sealText(text: string): string;
+  unsealParameters(parameters: Record<string, unknown>): Record<string, unknown>;
+  unsealText(text: string): string;
+}
+
+/** A sealed value this process cannot open: its key is not among `job.sealing_keys`, or it was altered. */
+export class UnsealError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsealError';
+  }
+}
+
+const ENVELOPE = /^sealed:v1:([0-9a-f]{8}):([A-Za-z0-9_-]{38,})$/;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+interface Key {
+  id: string;
+  bytes: Buffer;
+}
+
+function deriveKey(secret: string): Key {
+  return {
+    id: createHash('sha256').update(`jobservice sealing key id\0${secret}`).digest('hex').slice(0, 8),
+    bytes: createHash('sha256').update(`jobservice sealing key\0${secret}`).digest(),
+  };
+}
+
+export function createSealer(secrets: readonly string[]): Sealer {
+  const keys = secrets.map(deriveKey);
+  const sealing = keys[0];
+  const byId = new Map(keys.map((k) => [k.id, k] as const));
+
+  const seal = (value: unknown): string => {
+    if (!sealing) return value as string;
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', sealing.bytes, iv);
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return `${SEALED_PREFIX}${sealing.id}:${Buffer.concat([iv, body, cipher.getAuthTag()]).toString('base64url')}`;
+  };
+
+  const open = (envelope: string): unknown => {
+    const match = ENVELOPE.exec(envelope);
+    if (!match) throw new UnsealError('a sealed parameter is malformed');
+    const key = byId.get(match[1]!);
+    if (!key) {
+      throw new UnsealError(
+        keys.length === 0
+          ? `a parameter is sealed with key ${match[1]}, and this process has no job.sealing_keys`
+          : `a parameter is sealed with key ${match[1]}, which is not among this process's job.sealing_keys (${keys.map((k) => k.id).join(', ')})`,
+      );
+    }
+    const raw = Buffer.from(match[2]!, 'base64url');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key.bytes, raw.subarray(0, IV_BYTES));
+      decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+      const text = Buffer.concat([decipher.update(raw.subarray(IV_BYTES, raw.length - TAG_BYTES)), decipher.final()]).toString('utf8');
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new UnsealError(`a parameter sealed with key ${key.id} does not open: it was altered`);
+    }
+  };
+
+  /** Mirrors redactValue: whatever it would hide is sealed, and so is a value that looks sealed already (opened, it is itself). */
+  const sealValue = (value: unknown, key?: string): unknown => {
+    if (key !== undefined && isSecretKey(key)) return sealLeaves(value);
+    if (typeof value === 'string') return isSealed(value) || redactValue(value) !== value ? seal(value) : value;
+    if (Array.isArray(value)) return value.map((item) => sealValue(item, key));
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, sealValue(v, k)]));
+    }
+    return value;
+  };
+
+  /** Under a secret-named key every string and number is sealed, however deep (redactValue's hideLeaves). */
+  const sealLeaves = (value: unknown): unknown => {
+    if ((typeof value === 'string' && value !== '') || typeof value === 'number') return seal(value);
+    if (Array.isArray(value)) return value.map(sealLeaves);
+    if (value !== null && typeof value === 'object') {
+      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, sealLeaves(v)]));
+    }
+    return value;
+  };
+
+  /** The value itself when nothing in it is sealed (every job's run opens its parameters: most have nothing sealed). */
+  const unsealValue = (value: unknown): unknown => {
+    if (typeof value === 'string') return isSealed(value) ? open(value) : value;
+    if (value === null || typeof value !== 'object') return value;
+    const entries = Object.entries(value as Record<string, unknown>);
+    let changed = false;
+    const opened = entries.map(([k, v]) => {
+      const o = unsealValue(v);
+      if (o !== v) changed = true;
+      return [k, o] as const;
+    });
+    if (!changed) return value;
+    return Array.isArray(value) ? opened.map(([, o]) => o) : Object.fromEntries(opened);
+  };
+
+  return {
+    keyId: sealing?.id,
+    sealParameters: (parameters) => (sealing ? (sealValue(parameters) as Record<string, unknown>) : parameters),
+    sealText: (text) => (sealing && (isSealed(text) || redactText(text) !== text) ? seal(text) : text),
+    unsealParameters: (parameters) => unsealValue(parameters) as Record<string, unknown>,
+    unsealText: (text) => (isSealed(text) ? String(open(text)) : text),
+  };
+}
+
+/** Nothing sealed; a sealed value met is refused, naming its key. */
+export const NO_SEALING: Sealer = createSealer([]);
