@@ -545,9 +545,12 @@ export class JobGateway {
     const options = jobStartOptions(input);
     const { sealer } = this;
     if (sealer.keyId !== undefined) {
-      const sealed: JobInput = { ...input, parameters: sealer.sealParameters(input.parameters) };
-      if (input.statusHook) sealed.statusHook = sealer.sealText(input.statusHook);
-      options.args = [compactInput(sealed)];
+      const parameters = sealer.sealParameters(input.parameters);
+      const statusHook = input.statusHook ? sealer.sealText(input.statusHook) : undefined;
+      // Most jobs have nothing to seal: their start argument is the one already built.
+      if (parameters !== input.parameters || statusHook !== input.statusHook) {
+        options.args = [compactInput({ ...input, parameters, ...(statusHook ? { statusHook } : {}) })];
+      }
     }
     await this.rpc(() =>
       this.deps.client.workflow.start(type === 'GenericJob' ? GenericJob : ScheduledJob, {

@@ -81,15 +81,23 @@ export function createSealer(secrets: readonly string[]): Sealer {
     }
   };
 
-  /** Mirrors redactValue: whatever it would hide is sealed, and so is a value that looks sealed already (opened, it is itself). */
+  /**
+   * Mirrors redactValue: whatever it would hide is sealed, and so is a value that looks sealed
+   * already (opened, it is itself). The value itself when nothing in it is secret (a submit's hot path).
+   */
   const sealValue = (value: unknown, key?: string): unknown => {
     if (key !== undefined && isSecretKey(key)) return sealLeaves(value);
     if (typeof value === 'string') return isSealed(value) || redactValue(value) !== value ? seal(value) : value;
-    if (Array.isArray(value)) return value.map((item) => sealValue(item, key));
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, sealValue(v, k)]));
-    }
-    return value;
+    if (value === null || typeof value !== 'object') return value;
+    const list = Array.isArray(value);
+    let changed = false;
+    const sealed = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+      const s = sealValue(v, list ? key : k);
+      if (s !== v) changed = true;
+      return [k, s] as const;
+    });
+    if (!changed) return value;
+    return list ? sealed.map(([, s]) => s) : Object.fromEntries(sealed);
   };
 
   /** Under a secret-named key every string and number is sealed, however deep (redactValue's hideLeaves). */
