@@ -196,8 +196,10 @@ function item_(item: string, def: FieldDef): { start: number; end: number; step:
     const bounds = rangePart!.split('-');
     if (bounds.length > 2) throw new CronSpecError(def.name, `${JSON.stringify(item)} has more than one '-'`);
     start = value(bounds[0]!, def);
-    // `a/n` runs from a to the end of the field.
-    end = bounds.length === 2 ? value(bounds[1]!, def) : stepPart !== undefined ? def.max : start;
+    // `a/n` runs from a to the end of the field: Saturday for days of the week, as robfig's 0-6
+    // (7 for Sunday is taken as a value, and a step landing on it would add a Sunday robfig has not).
+    const fieldEnd = def === FIELDS.dayOfWeek ? 6 : def.max;
+    end = bounds.length === 2 ? value(bounds[1]!, def) : stepPart !== undefined ? Math.max(start, fieldEnd) : start;
     if (end < start) throw new CronSpecError(def.name, `range ${JSON.stringify(item)} runs backwards`);
   }
   return { start, end, step };

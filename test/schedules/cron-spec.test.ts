@@ -76,6 +76,14 @@ describe('cron_spec translation', () => {
     });
   }
 
+  it('a stepped day of the week (`1/2`) runs to Saturday, as robfig/cron’s 0-6: no Sunday is added', () => {
+    // cron-parser counts 7 in (Mon, Wed, Fri, Sun); robfig/cron v3, which Harbor uses, does not.
+    const days = (spec: string) => ourNextTimes(spec, FROM, 6, 60_000).map((t) => new Date(t).getUTCDay());
+    assert.deepEqual(days('0 0 0 * * 1/2'), [1, 3, 5, 1, 3, 5]);
+    assert.deepEqual(days('0 0 0 * * 3/4'), [3, 3, 3, 3, 3, 3]);
+    assert.deepEqual(days('0 0 0 * * 0/3'), [3, 6, 0, 3, 6, 0]);
+  });
+
   it("reads '?' as '*', as robfig/cron does (Harbor core accepts it)", () => {
     assert.deepEqual(parseCronSpec('0 0 0 ? * MON'), parseCronSpec('0 0 0 * * MON'));
     assert.deepEqual(parseCronSpec('0 0 0 1 * ?'), parseCronSpec('0 0 0 1 * *'));
