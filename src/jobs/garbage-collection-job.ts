@@ -49,20 +49,29 @@ export function garbageCollectionJob(settings: RegistrySettings) {
           'delete_untagged needs garbage_collection.storage_dir (JOB_SERVICE_GC_STORAGE_DIR): the untagged manifests are found there',
         );
       }
-      const before = storageDir ? await diskUsage(storageDir) : undefined;
-      // Their revisions go first; the registry's collection then sweeps the blobs nothing else uses.
-      const untagged = params.delete_untagged ? await untaggedManifests(storageDir!) : [];
-      for (const manifest of untagged) {
-        ctx.logger.info(
-          `untagged manifest ${manifest.repository}@${manifest.digest}${params.dry_run ? ' eligible for deletion' : ': deleting'}`,
-        );
-        if (!params.dry_run) await rm(manifest.revisionDir, { recursive: true, force: true });
-      }
-      ctx.logger.info(`garbage collection: ${[command[0], ...args].join(' ')}`);
+      // Checked before anything on disk is touched: untagged manifests deleted by a run whose
+      // collector then cannot start would leave their blobs behind, unswept.
       const binary = command[0]!;
       if (!(binary.includes('/') ? executable(binary) : findOnPath(binary, process.env.PATH ?? ''))) {
         throw new Error(`could not run ${binary}: not found or not executable`);
       }
+      const before = storageDir ? await diskUsage(storageDir) : undefined;
+      // Their revisions go first; the registry's collection then sweeps the blobs nothing else uses.
+      const untagged = params.delete_untagged ? await untaggedManifests(storageDir!) : [];
+      let removed = 0;
+      for (const manifest of untagged) {
+        // A stop ends the deletions between two manifests; the collector does not run.
+        if (ctx.signal.aborted) {
+          ctx.logger.info(`stopped after ${removed} of ${untagged.length} untagged manifest(s); no collection`);
+          return;
+        }
+        ctx.logger.info(
+          `untagged manifest ${manifest.repository}@${manifest.digest}${params.dry_run ? ' eligible for deletion' : ': deleting'}`,
+        );
+        if (!params.dry_run) await rm(manifest.revisionDir, { recursive: true, force: true });
+        removed += 1;
+      }
+      ctx.logger.info(`garbage collection: ${[command[0], ...args].join(' ')}`);
       // Tied to the worker: a collection must not go on after its worker died while the job's retry runs another.
       const child = spawn(...tiedToThisProcess(binary, args), { stdio: ['ignore', 'pipe', 'pipe'] });
       const stop = () => child.kill('SIGTERM');

@@ -27,3 +27,25 @@ export class RateLimiter {
     await abortableSleep(at - now, signal);
   }
 }
+
+/**
+ * At most `limit` calls in flight across every caller of the returned function: nested loops of
+ * reads (a repository's manifests, an index's children) share one budget, where nested mapLimit
+ * calls would multiply theirs.
+ */
+export function concurrencyLimit(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      // The slot passes straight to the next waiter, if any.
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}

@@ -127,6 +127,16 @@ export async function pushIndex(reg: string, repo: string, tag: string, created:
   return { digest: await putManifest(reg, repo, tag, index, INDEX), children: children.map((c) => c.digest) };
 }
 
+/** An index over manifests already pushed (indexes among them: an index of indexes), under `tag`. */
+export async function pushIndexOf(reg: string, repo: string, tag: string, digests: string[]): Promise<string> {
+  const manifests = [];
+  for (const digest of digests) {
+    const head = await fetch(`${reg}/v2/${repo}/manifests/${digest}`, { method: 'HEAD', headers: { accept: `${MANIFEST}, ${INDEX}` } });
+    manifests.push({ mediaType: head.headers.get('content-type') ?? MANIFEST, digest, size: Number(head.headers.get('content-length')) });
+  }
+  return putManifest(reg, repo, tag, JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests }), INDEX);
+}
+
 /** Another tag on an existing manifest. */
 export async function addTag(reg: string, repo: string, digest: string, tag: string): Promise<void> {
   const response = await fetch(`${reg}/v2/${repo}/manifests/${digest}`, { headers: { accept: `${MANIFEST}, ${INDEX}` } });

@@ -118,6 +118,15 @@ export class RegistryClient {
     return { ...parsed, digest, mediaType };
   }
 
+  /** The digest a tag points at now: a HEAD, or the manifest itself from a registry that does not say it there. */
+  async manifestDigest(repository: string, reference: string): Promise<string> {
+    const response = await this.send('HEAD', `/v2/${repository}/manifests/${reference}`, pullScope(repository), { accept: ACCEPT });
+    await response.body?.cancel();
+    if (response.status === 404) throw new RegistryError(404, `manifest ${repository}:${reference}: HTTP 404 (not found)`);
+    const digest = response.ok ? response.headers.get('docker-content-digest') : null;
+    return digest ?? (await this.manifest(repository, reference)).digest;
+  }
+
   async blobJson(repository: string, digest: string): Promise<Record<string, unknown>> {
     const response = await this.send('GET', `/v2/${repository}/blobs/${digest}`, pullScope(repository));
     await expectOk(response, `blob ${repository}@${digest}`);
@@ -138,12 +147,24 @@ export class RegistryClient {
 
   private async paged(first: string, key: 'repositories' | 'tags', scope: string, what: string): Promise<string[]> {
     const items: string[] = [];
+    const seen = new Set<string>();
     let next: string | undefined = first;
     while (next) {
-      const response = await this.send('GET', next, scope);
+      // A registry (or a proxy) whose Link leads back to a page already read would loop forever.
+      if (seen.has(next)) throw new RegistryError(0, `${what}: the registry's next page ${next} was read already`);
+      seen.add(next);
+      let response = await this.send('GET', next, scope);
+      if (response.status === 400 && next === first && /[?&]n=/.test(first) && (await pageSizeRefused(response))) {
+        // A page size over the registry's own cap (`catalog.maxentries`) is refused: its own size, then.
+        await response.body?.cancel();
+        next = first.replace(/([?&])n=\d+&?/, '$1').replace(/[?&]$/, '');
+        seen.add(next);
+        response = await this.send('GET', next, scope);
+      }
       await expectOk(response, what);
       const body = (await response.json()) as Record<string, string[] | null>;
-      items.push(...(body[key] ?? []));
+      // One by one: a spread passes each item as an argument, and a page of ~125,000 overflows the stack.
+      for (const item of body[key] ?? []) items.push(item);
       next = nextLink(response.headers.get('link'));
     }
     return items;
@@ -152,7 +173,8 @@ export class RegistryClient {
   /** A request, repeated while the registry pushes back (see RetryPolicy). */
   private async send(method: string, path: string, scope: string, options: { accept?: string } = {}): Promise<Response> {
     const policy = this.options.retry ?? DEFAULT_RETRY_POLICY;
-    const retryable = method === 'GET' ? READ_RETRYABLE : REFUSED;
+    const read = method === 'GET' || method === 'HEAD';
+    const retryable = read ? READ_RETRYABLE : REFUSED;
     const what = `${method} ${path.split('?')[0]}`;
     for (let attempt = 0; ; attempt++) {
       await this.pause(this.coolDownUntil - Date.now());
@@ -164,7 +186,7 @@ export class RegistryClient {
         // have done it and its repeat would read as someone else's delete. A request that timed out
         // is not either: `request_timeout_seconds` bounds a request, retries must not multiply it.
         const unanswered = err instanceof RegistryError && err.unanswered;
-        if (method !== 'GET' || !unanswered || attempt >= policy.retries || this.options.signal?.aborted) throw err;
+        if (!read || !unanswered || attempt >= policy.retries || this.options.signal?.aborted) throw err;
         const waitMs = policy.backoffMs * 2 ** attempt;
         this.options.onRetry?.(`${what}: ${(err as Error).message}; retry ${attempt + 1} of ${policy.retries} in ${waitMs} ms`);
         await this.pause(waitMs);
@@ -279,6 +301,15 @@ function nextLink(link: string | null): string | undefined {
   if (!match) return undefined;
   const target = new URL(match[1]!, 'http://registry.invalid');
   return `${target.pathname}${target.search}`;
+}
+
+/** Whether a 400 is the distribution API's PAGINATION_NUMBER_INVALID (read from a copy: the answer stays readable). */
+async function pageSizeRefused(response: Response): Promise<boolean> {
+  const text = await response
+    .clone()
+    .text()
+    .catch(() => '');
+  return text.includes('PAGINATION_NUMBER_INVALID');
 }
 
 async function expectOk(response: Response, what: string): Promise<void> {

@@ -22,6 +22,8 @@ export interface RegistryProxy {
   deleteDelayMs: number;
   /** Every other request waits this long before it is forwarded. */
   readDelayMs: number;
+  /** Awaited before a delete is forwarded: something that happens to the registry meanwhile (a push). */
+  beforeDelete: ((digest: string) => Promise<void>) | undefined;
   /**
    * The next `remaining` requests (of `method`, or any) answer `status` with `retryAfter` as their
    * Retry-After header: a registry pushing back.
@@ -69,6 +71,7 @@ export async function startRegistryProxy(
     },
     deleteDelayMs: 0,
     readDelayMs: 0,
+    beforeDelete: undefined,
     throttle: { remaining: 0, status: 429 },
     throttled: [],
     forwarded: [],
@@ -131,6 +134,7 @@ export async function startRegistryProxy(
       }
       try {
         if (isDelete && proxy.deleteDelayMs > 0) await new Promise((r) => setTimeout(r, proxy.deleteDelayMs));
+        if (isDelete && proxy.beforeDelete) await proxy.beforeDelete(digest);
         if (isDelete && proxy.failing.has(digest)) {
           proxy.deletes.push({ digest, status: proxy.failStatus, at: Date.now() });
           res

@@ -1,5 +1,5 @@
 import { isIndex, RegistryError, type RegistryClient } from '../registry/registry-client.js';
-import { mapLimit } from '../process/limits.js';
+import { concurrencyLimit, mapLimit } from '../process/limits.js';
 import type { Candidate } from './select.js';
 
 /**
@@ -7,6 +7,24 @@ import type { Candidate } from './select.js';
  * `created` with 1970 (ko, Bazel, Nix, SOURCE_DATE_EPOCH=0).
  */
 const FIRST_PLAUSIBLE_BUILD = Date.UTC(2013, 0, 1) / 1000;
+
+/** How deep an index of indexes is read for its time; deeper ones give none (kept by time rules). */
+const MAX_INDEX_DEPTH = 3;
+
+export interface LoadOptions {
+  /** Every read of the load goes through it: one budget for the repository (default: `concurrency` of its own). */
+  reads?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Told of a tag left out (gone meanwhile), e.g. the job's log. */
+  onSkip?: (message: string) => void;
+}
+
+/** A 404 read as absence; any other failure stands. */
+function absentAs<T>(value: T) {
+  return (err: unknown): T => {
+    if (err instanceof RegistryError && err.status === 404) return value;
+    throw err;
+  };
+}
 
 /**
  * The artifacts of a repository, one per manifest digest with every tag on it. Push time is the
@@ -19,20 +37,65 @@ export async function loadCandidates(
   repository: string,
   concurrency: number,
   signal?: AbortSignal,
+  { reads = concurrencyLimit(concurrency), onSkip }: LoadOptions = {},
 ): Promise<Candidate[]> {
-  const tags = await client.tags(repository);
-  const manifests = await mapLimit(tags, concurrency, (tag) => client.manifest(repository, tag), signal);
-  const byDigest = new Map<string, { tags: string[]; manifest: (typeof manifests)[number] }>();
+  const tags = await reads(() => client.tags(repository));
+  const manifests = await mapLimit(
+    tags,
+    concurrency,
+    // A tag deleted since the list (an overlapping run, an operator) is not a candidate, and no
+    // reason to fail the repository.
+    (tag) => reads(() => client.manifest(repository, tag)).catch(absentAs(undefined)),
+    signal,
+  );
+  const byDigest = new Map<string, { tags: string[]; manifest: NonNullable<(typeof manifests)[number]> }>();
   manifests.forEach((manifest, i) => {
+    if (!manifest) {
+      onSkip?.(`tag ${tags[i]} is gone since the tags were listed: not a candidate`);
+      return;
+    }
     const entry = byDigest.get(manifest.digest) ?? { tags: [], manifest };
     entry.tags.push(tags[i]!);
     byDigest.set(manifest.digest, entry);
   });
   const created = async (configDigest: string | undefined): Promise<number | undefined> => {
     if (!configDigest) return undefined;
-    const config = await client.blobJson(repository, configDigest);
-    const time = typeof config.created === 'string' ? Math.floor(Date.parse(config.created) / 1000) : NaN;
+    // A config that is gone, not JSON or not an object (artifacts other than images carry any
+    // bytes there) gives no time: the artifact is kept by time rules, the repository goes on.
+    const config: unknown = await reads(() => client.blobJson(repository, configDigest)).catch((err: unknown) => {
+      if (err instanceof SyntaxError || (err instanceof RegistryError && err.status === 404)) return undefined;
+      throw err;
+    });
+    const stamp = config !== null && typeof config === 'object' ? (config as { created?: unknown }).created : undefined;
+    const time = typeof stamp === 'string' ? Math.floor(Date.parse(stamp) / 1000) : NaN;
     return Number.isNaN(time) || time < FIRST_PLAUSIBLE_BUILD ? undefined : time;
+  };
+  /**
+   * An index's time: the newest its manifests know, an index among them by its own (an index of
+   * indexes, a few levels at most). Build attestations (buildx adds one to every index by default)
+   * have no `created`; unknown only if none knows one.
+   */
+  const indexTime = async (children: readonly string[], depth: number): Promise<number | undefined> => {
+    const childTimes = await mapLimit(
+      children,
+      concurrency,
+      // A manifest the index lists but the registry no longer has (a run cut short between a
+      // child's delete and its index's, a partial push) is absent, not a reason to fail the repository.
+      async (child) => {
+        const listed = await reads(() => client.manifest(repository, child)).catch(absentAs(undefined));
+        if (!listed) return undefined;
+        if (!isIndex(listed)) return created(listed.config?.digest);
+        return depth < MAX_INDEX_DEPTH
+          ? indexTime(
+              (listed.manifests ?? []).map((m) => m.digest),
+              depth + 1,
+            )
+          : undefined;
+      },
+      signal,
+    );
+    const known = childTimes.filter((t): t is number => t !== undefined);
+    return known.length > 0 ? known.reduce((a, b) => Math.max(a, b)) : undefined;
   };
   return mapLimit(
     [...byDigest.values()],
@@ -42,24 +105,7 @@ export async function loadCandidates(
       let children: string[] | undefined;
       if (isIndex(manifest)) {
         children = (manifest.manifests ?? []).map((m) => m.digest);
-        const childTimes = await mapLimit(
-          children,
-          concurrency,
-          // A manifest the index lists but the registry no longer has (a run cut short between a
-          // child's delete and its index's, a partial push) is absent, not a reason to fail the repository.
-          async (child) => {
-            const listed = await client.manifest(repository, child).catch((err: unknown) => {
-              if (err instanceof RegistryError && err.status === 404) return undefined;
-              throw err;
-            });
-            return listed ? created(listed.config?.digest) : undefined;
-          },
-          signal,
-        );
-        // Build attestations (buildx adds one to every index by default) have no `created`: the
-        // index takes the newest time its manifests know, unknown only if none knows one.
-        const known = childTimes.filter((t): t is number => t !== undefined);
-        time = known.length > 0 ? Math.max(...known) : undefined;
+        time = await indexTime(children, 0);
       } else {
         time = await created(manifest.config?.digest);
       }

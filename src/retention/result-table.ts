@@ -30,7 +30,9 @@ export function resultTable(repository: string, rows: readonly ResultRow[]): str
     formatTime(c.createdTime),
     retention,
   ]);
-  const widths = HEADER.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i]!.length)));
+  // A loop, not a spread: a table of ~125,000 rows would pass each as an argument and overflow the stack.
+  const widths = HEADER.map((h) => h.length);
+  for (const row of cells) row.forEach((cell, i) => (widths[i] = Math.max(widths[i]!, cell.length)));
   const line = (r: string[]) => `| ${r.map((v, i) => v.padEnd(widths[i]!)).join(' | ')} |`;
   const rule = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+`;
   const out = [rule, line(HEADER), rule, ...cells.map(line), rule];

@@ -11,6 +11,7 @@ import {
   manifestExists,
   pushImage,
   pushIndex,
+  pushIndexOf,
   startRegistry,
   startRegistryProxy,
   storageSnapshot,
@@ -275,6 +276,77 @@ describe('RETENTION against a real docker-registry', () => {
         [d[1]],
       );
       assert.deepEqual(await listTags(registry.url, 'proj/flaky'), ['t4']);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a retained tag pushed onto a doomed digest while the run deletes keeps that digest (the tags are read again before deletes)', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    try {
+      const a = await pushImage(registry.url, 'race/app', 'a', month(1));
+      const b = await pushImage(registry.url, 'race/app', 'b', month(2));
+      await pushImage(registry.url, 'race/app', 'c', month(3));
+      // latestPushedK 1 keeps c and dooms a and b; any release-* tag is always kept.
+      const policy = oneRulePolicy('latestPushedK', 1);
+      policy.rules.push({
+        ...policy.rules[0]!,
+        template: 'always',
+        params: {} as never,
+        tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern: 'release-*' }],
+      });
+      // As the first delete goes out, someone tags the other doomed image as a release.
+      let spared: { digest: string; tag: string } | undefined;
+      proxy.beforeDelete = async (digest) => {
+        if (spared) return;
+        spared = digest === a ? { digest: b, tag: 'b' } : { digest: a, tag: 'a' };
+        await addTag(registry.url, 'race/app', spared.digest, 'release-1');
+      };
+      const job = await h.submit(
+        retentionJob(proxy.url, { repositories: ['race/app'] }, policy, {
+          concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0.5 },
+        }),
+      );
+      const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+      assert.equal(done.status, 'Success', done.last_error);
+      assert.ok(spared, 'a delete went out');
+      assert.deepEqual(await listTags(registry.url, 'race/app'), ['c', 'release-1', spared.tag].sort());
+      assert.equal(await manifestExists(registry.url, 'race/app', spared.digest), true);
+      const repoLog = log(done.results!['race/app']!.job_id);
+      assert.match(repoLog, /tag release-1 now points at sha256:[0-9a-f]+ \(pushed since the repository was read\)/);
+      assert.match(repoLog, new RegExp(`Retained ${spared.digest}: not deleted: retained once its tags were read again`));
+      assert.deepEqual(JSON.parse((await h.stats(done.results!['race/app']!.job_id)).check_in!).deleted, 1);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('an index of indexes: the inner index stays when the outer one’s delete fails, and goes with the next run', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    try {
+      // Both doomed by latestPushedK 1: `old`, an index listing the index `inner`, and `inner`.
+      const inner = await pushIndex(registry.url, 'nest/app', 'inner', month(1));
+      const outer = await pushIndexOf(registry.url, 'nest/app', 'old', [inner.digest]);
+      await pushImage(registry.url, 'nest/app', 'new', month(5));
+      proxy.failing.add(outer);
+      const policy = oneRulePolicy('latestPushedK', 1);
+      const job = await h.submit(retentionJob(proxy.url, { repositories: ['nest/app'] }, policy));
+      const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+      assert.equal(done.status, 'Error');
+      const repoLog = log(done.results!['nest/app']!.job_id);
+      assert.equal(await manifestExists(registry.url, 'nest/app', outer), true);
+      assert.equal(await manifestExists(registry.url, 'nest/app', inner.digest), true, `the inner index was deleted:\n${repoLog}`);
+      assert.match(repoLog, new RegExp(`Retained ${inner.digest}: not deleted: an index that lists it was not deleted`));
+      assert.deepEqual(
+        proxy.deletes.map((d) => d.digest),
+        [outer],
+        'only the outer index was asked to go',
+      );
+      proxy.failing.clear();
+      const again = await h.submit(retentionJob(proxy.url, { repositories: ['nest/app'] }, policy));
+      assert.equal((await h.waitForStatus(again.id, ['Success', 'Error'], 60_000)).status, 'Success');
+      for (const digest of [outer, inner.digest]) assert.equal(await manifestExists(registry.url, 'nest/app', digest), false);
+      assert.deepEqual(await listTags(registry.url, 'nest/app'), ['new']);
     } finally {
       await proxy.close();
     }

@@ -1,6 +1,8 @@
 import { nowSec } from '../../shared/time.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
-import { mapLimit, RateLimiter } from '../../process/limits.js';
+import { concurrencyLimit, mapLimit, RateLimiter } from '../../process/limits.js';
+import { tagsMovedSince } from '../../retention/tag-recheck.js';
+import { tagRecheck } from '../../retention/tag-recheck-gate.js';
 import { resultTable, type ResultRow } from '../../retention/result-table.js';
 import { decide, type Candidate, type Decision } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
@@ -49,9 +51,11 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const stoppedEarly = (deleted: number) => {
         ctx.checkin(JSON.stringify({ repository, deleted, errors: 0, dry_run }));
       };
+      // One budget for every read of the run: the load's nested reads and the re-checks alike.
+      const reads = concurrencyLimit(READS_IN_FLIGHT);
       let candidates: Candidate[];
       try {
-        candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal);
+        candidates = await loadCandidates(client, repository, READS_IN_FLIGHT, ctx.signal, { reads, onSkip: (m) => logger.info(m) });
       } catch (err) {
         if (!ctx.opCommand()) throw err;
         stoppedEarly(saved?.deletedSoFar ?? saved?.deletedBefore ?? 0);
@@ -88,6 +92,13 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const doomed = decisions.filter((d) => d.verdict === 'DEL').map((d) => d.candidate.digest);
       if (!dry_run) {
         const limiter = new RateLimiter(params.deletes_per_second);
+        const recheck = tagRecheck({
+          candidates,
+          decisions,
+          reread: (snapshot, watched) => tagsMovedSince(client, repository, snapshot, watched, reads, ctx.signal),
+          decideAgain: () => decide(policy.rules, candidates, nowSec()),
+          log: (m) => logger.info(m),
+        });
         const deleteAll = (digests: string[]) =>
           mapLimit(
             digests,
@@ -98,6 +109,26 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
               // After a stop, no delete starts; those not started stay, and say so.
               if (ctx.signal.aborted) {
                 Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
+                return;
+              }
+              // Tags pushed or moved since the load are read again before the deletes go on (once a
+              // second at most, and at most a tenth of the run's time): a delete takes every tag on
+              // its digest, a retained tag pushed there meanwhile too.
+              try {
+                const kept = await recheck.spares(digest);
+                if (kept !== undefined) {
+                  Object.assign(row, { retention: 'RETAIN', note: kept });
+                  return;
+                }
+              } catch (err) {
+                if (ctx.signal.aborted) {
+                  Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
+                  return;
+                }
+                Object.assign(row, {
+                  retention: 'ERR',
+                  error: `not deleted: the tags could not be read again first: ${(err as Error).message}`,
+                });
                 return;
               }
               try {
@@ -121,7 +152,28 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         // fails, or a stop, never leaves an index listing a manifest that is gone.
         const isDoomedIndex = (digest: string) => rows.get(digest)!.candidate.kind === 'index';
         const indexes = doomed.filter(isDoomedIndex);
-        await deleteAll(indexes);
+        const childrenOf = (digest: string) => rows.get(digest)!.candidate.children ?? [];
+        const notDeleted = (digest: string) => !done.has(digest) && !gone.has(digest);
+        // Indexes of indexes: outermost first, a layer at a time, so an inner index goes only once
+        // every doomed index that lists it has.
+        for (let left = indexes; left.length > 0;) {
+          const listedByLeft = new Set(left.flatMap(childrenOf));
+          const layer = left.filter((digest) => !listedByLeft.has(digest));
+          // Content addressing makes a cycle impossible; a registry that served one gets no deletes of it.
+          if (layer.length === 0) {
+            for (const digest of left)
+              Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: its indexes list each other' });
+            break;
+          }
+          await deleteAll(layer);
+          const keptListing = new Set(layer.filter(notDeleted).flatMap(childrenOf));
+          const deletedLayer = new Set(layer);
+          left = left.filter((digest) => !deletedLayer.has(digest));
+          for (const digest of left.filter((d) => keptListing.has(d))) {
+            Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: an index that lists it was not deleted' });
+          }
+          left = left.filter((digest) => !keptListing.has(digest));
+        }
         const stillListed = new Set(
           indexes
             .filter((digest) => !done.has(digest) && !gone.has(digest))

@@ -1,0 +1,36 @@
+import { RegistryError, type RegistryClient } from '../registry/registry-client.js';
+import { mapLimit } from '../process/limits.js';
+
+/**
+ * The tags that point somewhere else than a run's snapshot said: tags new since it (pushed while the
+ * run deleted), and those of `watched` (the tags the policy retains) whose digest changed (moved
+ * onto another manifest). A registry deletes a manifest by digest with every tag on it at that
+ * moment, so a run that deleted on its snapshot alone would take such a tag with it. Tags gone
+ * since are left out: nothing to protect. Reads go through `reads`, the run's budget.
+ */
+export async function tagsMovedSince(
+  client: RegistryClient,
+  repository: string,
+  snapshot: ReadonlyMap<string, string>,
+  watched: ReadonlySet<string>,
+  reads: <T>(fn: () => Promise<T>) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<Map<string, string>> {
+  const now = await reads(() => client.tags(repository));
+  const toRead = now.filter((tag) => !snapshot.has(tag) || watched.has(tag));
+  const moved = new Map<string, string>();
+  await mapLimit(
+    toRead,
+    // Lanes only: the reads budget decides how many are in flight.
+    64,
+    async (tag) => {
+      const digest = await reads(() => client.manifestDigest(repository, tag)).catch((err: unknown) => {
+        if (err instanceof RegistryError && err.status === 404) return undefined;
+        throw err;
+      });
+      if (digest !== undefined && digest !== snapshot.get(tag)) moved.set(tag, digest);
+    },
+    signal,
+  );
+  return moved;
+}
