@@ -424,11 +424,13 @@ function periodicStatusClause(status: JobStatus): string {
 
 function toPeriodicStats(record: PeriodicRecord, description: ScheduleDescription, active: number): JobStats {
   const stats = baseStats(record, isStopped(description));
+  const options = liveOptions(record.options, description);
+  stats.options = options;
   stats.update_time = Math.floor((description.info.lastUpdatedAt ?? description.info.createdAt).getTime() / 1000);
   stats.paused = description.state.paused;
   stats.next_run_times = description.state.paused
     ? []
-    : description.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, record.options.timezone ?? 'UTC'));
+    : description.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, (options.timezone as string | undefined) ?? 'UTC'));
   stats.active = active;
   stats.missed = description.info.numActionsMissedCatchupWindow;
   stats.skipped = description.info.numActionsSkippedOverlap;
@@ -436,6 +438,36 @@ function toPeriodicStats(record: PeriodicRecord, description: ScheduleDescriptio
   const last = recent[recent.length - 1];
   if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
   return stats;
+}
+
+const K8S_OVERLAP: Partial<Record<string, NonNullable<PeriodicOptions['concurrency_policy']>>> = Object.fromEntries(
+  Object.entries(OVERLAP).map(([k8s, temporal]) => [temporal, k8s]),
+);
+
+/**
+ * The options as the schedule has them now: an operator's `temporal schedule update` (a new
+ * overlap policy, catch-up window, zone or jitter) shows here, not the options as submitted. A
+ * value the schedule holds as submitted (or as its default) shows as submitted; an overlap
+ * policy Kubernetes has no name for shows as Temporal's (`overlap_policy`).
+ */
+function liveOptions(submitted: PeriodicOptions, description: ScheduleDescription): Record<string, unknown> {
+  const options: Record<string, unknown> = { ...submitted };
+  const { overlap, catchupWindow } = description.policies;
+  if (overlap !== OVERLAP[submitted.concurrency_policy ?? 'Allow']) {
+    const named = overlap ? K8S_OVERLAP[overlap] : undefined;
+    if (named) options.concurrency_policy = named;
+    else {
+      delete options.concurrency_policy;
+      options.overlap_policy = overlap;
+    }
+  }
+  const deadlineMs = submitted.starting_deadline_seconds ? submitted.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS;
+  if (catchupWindow !== deadlineMs) options.starting_deadline_seconds = Math.round(catchupWindow / 1000);
+  const zone = description.spec.timezone || 'UTC';
+  if (zone !== (submitted.timezone ?? 'UTC')) options.timezone = zone;
+  const jitterMs = description.spec.jitter ?? 0;
+  if (jitterMs !== (submitted.jitter_seconds ?? 0) * 1000) options.jitter_seconds = Math.round(jitterMs / 1000);
+  return options;
 }
 
 /** What every view of a periodic job shows: as submitted, and whether it is stopped. */

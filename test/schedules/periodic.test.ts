@@ -526,6 +526,46 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.ok(listed.includes(execution!));
   });
 
+  it('GET shows the policies an operator set with `temporal schedule update`, not the options as submitted', async () => {
+    const job = await periodic('0 0 6 * * *', { concurrency_policy: 'Allow', starting_deadline_seconds: 30, timezone: 'Europe/Berlin' });
+    const before = await h.stats(job.id);
+    assert.deepEqual(before.options, { concurrency_policy: 'Allow', starting_deadline_seconds: 30, timezone: 'Europe/Berlin' });
+    const action = (await h.client.schedule.getHandle(job.id).describe()).action as { args?: unknown[] };
+    const update = (...flags: string[]) =>
+      temporalCli(
+        h.config.temporal.address!,
+        'schedule',
+        'update',
+        '--schedule-id',
+        job.id,
+        '--cron',
+        '0 12 * * *',
+        '--workflow-id',
+        job.id,
+        '--task-queue',
+        h.config.temporal.task_queue,
+        '--type',
+        'ScheduledJob',
+        '--input',
+        JSON.stringify(action.args?.[0]),
+        ...flags,
+      );
+    update('--overlap-policy', 'Skip', '--catchup-window', '2m', '--time-zone', 'America/New_York', '--jitter', '5s');
+    const after = await h.stats(job.id);
+    assert.deepEqual(after.options, {
+      concurrency_policy: 'Forbid',
+      starting_deadline_seconds: 120,
+      timezone: 'America/New_York',
+      jitter_seconds: 5,
+    });
+    // Noon in New York, in New York's offset.
+    assert.match(after.next_run_times![0]!, /T12:00:0[0-5]-0[45]:00$/, 'noon, give or take the jitter');
+    update('--overlap-policy', 'BufferOne', '--catchup-window', '2m', '--time-zone', 'America/New_York');
+    const buffered = await h.stats(job.id);
+    assert.equal(buffered.options!.concurrency_policy, undefined);
+    assert.equal(buffered.options!.overlap_policy, 'BUFFER_ONE');
+  });
+
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
     const { id } = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
     assert.equal((await h.request('GET', `/api/v1/jobs/${id}/executions`)).status, 400);
