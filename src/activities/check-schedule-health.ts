@@ -14,7 +14,7 @@ export async function checkScheduleHealth(
 ): Promise<ScheduleHealthResult> {
   const { client } = deps;
   // The execution running this is not closed yet, so it is not among those counted.
-  const failures = 1 + (await consecutiveFailures(client, input.scheduleId));
+  const failures = 1 + (await consecutiveFailures(client, input.scheduleId, { sincePause: true }));
   if (failures < input.pauseAfter) return { failures, paused: false };
   const handle = client.schedule.getHandle(input.scheduleId);
   const description = await handle.describe();

@@ -1,4 +1,5 @@
 import { periodicExecutionsQuery } from '../shared/search-attributes.js';
+import { MEMO_PAUSED_SCHEDULE } from '../shared/job-model.js';
 import type { Client } from '@temporalio/client';
 
 /** Enough to tell any sensible `pause_after_failures`; a longer streak reads as this many. */
@@ -7,13 +8,17 @@ export const MAX_COUNTED_FAILURES = 100;
 /**
  * Executions of a periodic job that failed in a row, most recent first, from visibility (closed
  * executions come newest-closed first). A job ending in Error fails its workflow; one that timed
- * out counts too; anything else ends the streak. Still-running executions are not counted.
+ * out counts too; anything else ends the streak. `sincePause`: so does the failure that paused the
+ * schedule for its streak (what pause_after_failures counts). Still-running executions are not counted.
  */
-export async function consecutiveFailures(client: Client, scheduleId: string): Promise<number> {
+export async function consecutiveFailures(client: Client, scheduleId: string, { sincePause = false } = {}): Promise<number> {
   const query = `${periodicExecutionsQuery(scheduleId)} AND ExecutionStatus != 'Running'`;
   let failures = 0;
   for await (const execution of client.workflow.list({ query, pageSize: MAX_COUNTED_FAILURES })) {
     if (execution.status.name !== 'FAILED' && execution.status.name !== 'TIMED_OUT') break;
+    // The failure that paused the schedule (pause_after_failures) ends the streak: after a resume
+    // (through the API or `temporal schedule toggle --unpause`) the count starts again.
+    if (sincePause && execution.memo?.[MEMO_PAUSED_SCHEDULE] === true) break;
     if (++failures >= MAX_COUNTED_FAILURES) break;
   }
   return failures;

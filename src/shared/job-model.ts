@@ -211,6 +211,8 @@ export type RecordedInput = Omit<JobInput, 'timings' | 'retry'>;
 /** Memo keys of a job workflow: `input` is written once at start, `state` on every change. */
 export const MEMO_INPUT = 'input';
 export const MEMO_STATE = 'state';
+/** Set on the execution of a periodic job whose failure paused its schedule (pause_after_failures): a streak after a resume starts after it. */
+export const MEMO_PAUSED_SCHEDULE = 'paused_schedule';
 
 export function refLink(id: string): string {
   return `/api/v1/jobs/${id}`;

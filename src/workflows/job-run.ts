@@ -25,6 +25,7 @@ import {
   isFinal,
   JobKind,
   JobStatus,
+  MEMO_PAUSED_SCHEDULE,
   MEMO_STATE,
   OpCommand,
   statusCode,
@@ -603,7 +604,7 @@ export class JobRun {
     // wrapUp calls this only when checksScheduleHealth holds; the test narrows the types.
     if (!input.upstreamJobId || input.pauseAfterFailures === undefined) return;
     // Housekeeping must never change how the job ended.
-    await this.housekeeping
+    const health = await this.housekeeping
       .checkScheduleHealth({
         scheduleId: input.upstreamJobId,
         jobName: input.name,
@@ -612,6 +613,8 @@ export class JobRun {
         pauseAfter: input.pauseAfterFailures,
       })
       .catch(() => undefined);
+    // The streak that paused the schedule ends here: once resumed, the job gets as many failures again.
+    if (health?.paused && patched('failure-pause-ends-the-streak')) upsertMemo({ [MEMO_PAUSED_SCHEDULE]: true });
   }
 
   private get prunesHistory(): boolean {

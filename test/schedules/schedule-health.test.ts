@@ -96,6 +96,21 @@ describe('schedule health: failures in a row, pause_after_failures', () => {
     // Resumed by the operator, it runs on its cron again.
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'resume' })).status, 204);
     assert.equal((await h.stats(job.id)).paused, false);
+    // And gets its pause_after_failures again: one more failure does not pause it, two do.
+    await fire(job.id, 2);
+    const resumedOnce = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.consecutive_failures === 3,
+      { what: 'the third failure counted in the streak GET shows' },
+    );
+    assert.equal(resumedOnce.paused, false, 'one failure after a resume is under the limit');
+    await fire(job.id, 3);
+    const pausedAgain = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.paused === true,
+      { what: 'the schedule paused again after two failures since the resume' },
+    );
+    assert.match(pausedAgain.paused_note ?? '', /paused after 2 failed executions in a row/);
   });
 
   it('a failed_jobs_history_limit under pause_after_failures keeps enough failed executions to reach it', async () => {
