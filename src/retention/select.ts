@@ -27,6 +27,24 @@ export interface Decision {
   verdict: Verdict;
   /** Why a candidate no rule retained is kept all the same. */
   protectedBy?: string;
+  /** An accessory (a cosign signature, attestation or SBOM tag): the digest of the artifact it belongs to. */
+  accessoryOf?: string;
+}
+
+/** cosign's tag for what it attaches to an artifact: `sha256-<hex of the subject's digest>.sig|.att|.sbom`. */
+const ACCESSORY_TAG = /^sha256-([0-9a-f]{64})\.(?:sig|att|sbom)$/;
+
+/**
+ * The subject of an accessory candidate: one whose every tag is cosign's for one artifact of the
+ * repository. Harbor keeps such accessories with their subject and deletes them with it; ranked by
+ * rules of their own they would be kept for ever (a signature's config has no time) or deleted
+ * from under a kept image (a rule on `v*` doomed every signature).
+ */
+function accessorySubject(candidate: Candidate, digests: ReadonlySet<string>): string | undefined {
+  const subjects = new Set(candidate.tags.map((tag) => ACCESSORY_TAG.exec(tag)?.[1]));
+  if (subjects.size !== 1 || subjects.has(undefined)) return undefined;
+  const subject = `sha256:${[...subjects][0]}`;
+  return subject !== candidate.digest && digests.has(subject) ? subject : undefined;
 }
 
 const DAY = 24 * 3600;
@@ -87,10 +105,14 @@ function evaluate(rule: Rule, selected: Candidate[], now: number): Candidate[] {
 
 /** The verdict on every candidate of a repository under the rules that apply to it (disabled rules skipped). */
 export function decide(rules: readonly Rule[], candidates: Candidate[], now: number): Decision[] {
+  const digests = new Set(candidates.map((c) => c.digest));
+  const subjects = new Map(candidates.map((c) => [c.digest, accessorySubject(c, digests)] as const));
+  // Accessories take no part in the rules: they follow their subject (below).
+  const artifacts = candidates.filter((c) => subjects.get(c.digest) === undefined);
   const retained = new Set<string>();
   for (const rule of rules) {
     if (rule.disabled) continue;
-    const selected = rule.tag_selectors.reduce((pool, selector) => selectByTag(selector, pool), candidates);
+    const selected = rule.tag_selectors.reduce((pool, selector) => selectByTag(selector, pool), artifacts);
     for (const c of evaluate(rule, selected, now)) retained.add(c.digest);
   }
   const decisions = candidates.map((candidate): Decision => ({ candidate, verdict: retained.has(candidate.digest) ? 'RETAIN' : 'DEL' }));
@@ -121,6 +143,12 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
         changed = true;
       }
     }
+  }
+  for (const d of decisions) {
+    const subject = subjects.get(d.candidate.digest);
+    if (subject === undefined) continue;
+    d.accessoryOf = subject;
+    if (kept.has(subject)) keep(d, `accessory of kept ${subject}`);
   }
   return decisions;
 }

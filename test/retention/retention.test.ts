@@ -352,6 +352,38 @@ describe('RETENTION against a real docker-registry', () => {
     }
   });
 
+  it('cosign signatures go with the image they sign, after it, and stay with one that stays', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    try {
+      const v1 = await pushImage(registry.url, 'signed/app', 'v1', month(1));
+      const v2 = await pushImage(registry.url, 'signed/app', 'v2', month(2));
+      const sigTag = (digest: string) => `sha256-${digest.slice(7)}.sig`;
+      // cosign's signature manifests carry no build time.
+      const sig1 = await pushImage(registry.url, 'signed/app', sigTag(v1), '0001-01-01T00:00:00Z');
+      const sig2 = await pushImage(registry.url, 'signed/app', sigTag(v2), '0001-01-01T00:00:00Z');
+      const policy = oneRulePolicy('latestPushedK', 1, 'v*');
+      proxy.failing.add(v1);
+      const failed = await h.submit(retentionJob(proxy.url, { repositories: ['signed/app'] }, policy));
+      assert.equal((await h.waitForStatus(failed.id, ['Success', 'Error'], 60_000)).status, 'Error');
+      assert.deepEqual(await listTags(registry.url, 'signed/app'), [sigTag(v1), sigTag(v2), 'v1', 'v2'].sort());
+      const repoLog = log((await h.stats(failed.id)).results!['signed/app']!.job_id);
+      assert.match(repoLog, new RegExp(`Retained ${sig1}: not deleted: the artifact it belongs to was not deleted`));
+      assert.match(repoLog, new RegExp(`Retained ${sig2}: accessory of kept ${v2}`));
+      proxy.failing.clear();
+      proxy.resetCounts();
+      const job = await h.submit(retentionJob(proxy.url, { repositories: ['signed/app'] }, policy));
+      assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'], 60_000)).status, 'Success');
+      assert.deepEqual(
+        proxy.deletes.map((d) => d.digest),
+        [v1, sig1],
+        'the image first, then its signature',
+      );
+      assert.deepEqual(await listTags(registry.url, 'signed/app'), [sigTag(v2), 'v2'].sort());
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('never has more deletes in flight than concurrency.deletes, across repositories (counted at a proxy)', async () => {
     const proxy = await startRegistryProxy(registry.url);
     proxy.deleteDelayMs = 40;

@@ -217,6 +217,50 @@ describe('retention selection (Harbor rule templates and selectors)', () => {
   });
 });
 
+describe('cosign accessories (signature, attestation, SBOM tags) follow the artifact they belong to', () => {
+  const hex = (ch: string) => ch.repeat(64);
+  const v1 = c(`sha256:${hex('1')}`, ['v1'], 10);
+  const v2 = c(`sha256:${hex('2')}`, ['v2'], 1);
+  // A signature's config has no time (cosign stamps 0001-01-01): unknown.
+  const sig = (of: Candidate, suffix = 'sig') =>
+    c(`sha256:${hex(of === v1 ? 'a' : 'b')}`, [`sha256-${of.digest.slice(7)}.${suffix}`], 0, {
+      pushedTime: undefined,
+      createdTime: undefined,
+    });
+
+  it('a rule on the images’ tags keeps a kept image’s signature and dooms a doomed image’s, which goes after it', () => {
+    const candidates = [v1, v2, sig(v1), sig(v2)];
+    const decisions = decide([rule('latestPushedK', 1, [sel('matches', 'v*')])], candidates, NOW);
+    const of = (digest: string) => decisions.find((d) => d.candidate.digest === digest)!;
+    assert.equal(of(v2.digest).verdict, 'RETAIN');
+    assert.equal(of(v1.digest).verdict, 'DEL');
+    assert.equal(of(sig(v2).digest).verdict, 'RETAIN');
+    assert.equal(of(sig(v2).digest).protectedBy, `accessory of kept ${v2.digest}`);
+    assert.equal(of(sig(v1).digest).verdict, 'DEL');
+    assert.equal(of(sig(v1).digest).accessoryOf, v1.digest);
+  });
+
+  it('signatures take none of a rule’s places and are not kept by time rules of their own', () => {
+    const candidates = [v1, v2, sig(v1), sig(v2, 'att')];
+    // latestPushedK 1 over every tag: the signatures (unknown time) would otherwise all be kept.
+    const decisions = decide([rule('latestPushedK', 1)], candidates, NOW);
+    assert.deepEqual(
+      decisions
+        .filter((d) => d.verdict === 'DEL')
+        .map((d) => d.candidate.tags[0])
+        .sort(),
+      ['sha256-' + hex('1') + '.sig', 'v1'],
+    );
+  });
+
+  it('a signature tag whose image is not a candidate (gone, or untagged) is ranked as any artifact', () => {
+    const orphan = sig(v1);
+    const decisions = decide([rule('latestPushedK', 1)], [v2, orphan], NOW);
+    assert.equal(decisions.find((d) => d.candidate === orphan)!.accessoryOf, undefined);
+    assert.equal(decisions.find((d) => d.candidate === orphan)!.verdict, 'RETAIN', 'an unknown time is kept by time rules');
+  });
+});
+
 describe('retention policy schema', () => {
   const harborExport = {
     algorithm: 'or',

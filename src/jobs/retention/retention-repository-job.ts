@@ -150,7 +150,11 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           );
         // Indexes first: a manifest an index lists goes only once the index has, so a delete that
         // fails, or a stop, never leaves an index listing a manifest that is gone.
-        const isDoomedIndex = (digest: string) => rows.get(digest)!.candidate.kind === 'index';
+        // A signature (or attestation, SBOM) goes after the artifact it belongs to: one that failed
+        // or was kept meanwhile keeps its signatures, where the other order would leave it unsigned.
+        const subjectOf = new Map(decisions.flatMap((d) => (d.accessoryOf ? [[d.candidate.digest, d.accessoryOf] as const] : [])));
+        const accessories = doomed.filter((digest) => subjectOf.has(digest));
+        const isDoomedIndex = (digest: string) => rows.get(digest)!.candidate.kind === 'index' && !subjectOf.has(digest);
         const indexes = doomed.filter(isDoomedIndex);
         const childrenOf = (digest: string) => rows.get(digest)!.candidate.children ?? [];
         const notDeleted = (digest: string) => !done.has(digest) && !gone.has(digest);
@@ -183,7 +187,13 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           if (isDoomedIndex(digest) || !stillListed.has(digest)) continue;
           Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: an index that lists it was not deleted' });
         }
-        await deleteAll(doomed.filter((digest) => !isDoomedIndex(digest) && !stillListed.has(digest)));
+        await deleteAll(doomed.filter((digest) => !isDoomedIndex(digest) && !subjectOf.has(digest) && !stillListed.has(digest)));
+        const subjectGone = (digest: string) => !notDeleted(subjectOf.get(digest)!);
+        for (const digest of accessories) {
+          if (subjectGone(digest) || stillListed.has(digest)) continue;
+          Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: the artifact it belongs to was not deleted' });
+        }
+        await deleteAll(accessories.filter((digest) => subjectGone(digest) && !stillListed.has(digest)));
         for (const digest of doomed) {
           const row = rows.get(digest)!;
           if (row.retention === 'DEL' && !done.has(digest) && !gone.has(digest))
