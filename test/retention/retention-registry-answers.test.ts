@@ -56,17 +56,22 @@ describe('RETENTION and what a registry answers: bearer tokens, deletes disabled
     assert.deepEqual(await listTags(registry.url, 'tok/app'), ['new']);
   });
 
-  it('a registry with deletes disabled (405) gives ERR rows and an error that says so', async () => {
+  it('a registry with deletes disabled (405) gives ERR rows and an error that says so; no more deletes are sent', async () => {
     const doomed = await pushImage(registry.url, 'ro/app', 'old', '2026-01-01T00:00:00Z');
+    const older = await pushImage(registry.url, 'ro/app', 'older', '2025-12-01T00:00:00Z');
+    const oldest = await pushImage(registry.url, 'ro/app', 'oldest', '2025-11-01T00:00:00Z');
     await pushImage(registry.url, 'ro/app', 'new', '2026-02-01T00:00:00Z');
-    plain.failing.add(doomed);
+    for (const digest of [doomed, older, oldest]) plain.failing.add(digest);
     plain.failStatus = 405;
+    const sent = plain.deletes.length;
     const { done, child, log } = await run(plain.url, 'ro/app');
     assert.equal(done.status, 'Error');
     assert.equal(child.status, 'Error');
     assert.match(log, /does not allow deletes \(storage\.delete\.enabled is off\)/);
     assert.match(log, new RegExp(`${doomed} \\| old +\\| image .*\\| ERR`));
-    assert.deepEqual(await listTags(registry.url, 'ro/app'), ['new', 'old']);
+    assert.equal(plain.deletes.length - sent, 1, 'one refused delete is enough to know');
+    assert.equal(log.match(/not attempted: an earlier delete was refused: .*does not allow deletes/g)?.length, 2, log);
+    assert.deepEqual(await listTags(registry.url, 'ro/app'), ['new', 'old', 'older', 'oldest']);
   });
 
   it('follows the Link header through every page of the catalog and of the tags', async () => {

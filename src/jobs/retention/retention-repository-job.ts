@@ -1,4 +1,5 @@
 import { nowSec } from '../../shared/time.js';
+import { RegistryError } from '../../registry/registry-client.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
 import { concurrencyLimit, mapLimit, RateLimiter } from '../../process/limits.js';
 import { tagsMovedSince } from '../../retention/tag-recheck.js';
@@ -92,6 +93,8 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const doomed = decisions.filter((d) => d.verdict === 'DEL').map((d) => d.candidate.digest);
       if (!dry_run) {
         const limiter = new RateLimiter(params.deletes_per_second);
+        /** Why the registry refused a delete in a way it will refuse them all, once one was. */
+        let refused: string | undefined;
         const recheck = tagRecheck({
           candidates,
           decisions,
@@ -109,6 +112,10 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
               // After a stop, no delete starts; those not started stay, and say so.
               if (ctx.signal.aborted) {
                 Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
+                return;
+              }
+              if (refused !== undefined) {
+                Object.assign(row, { retention: 'ERR', error: `not attempted: an earlier delete was refused: ${refused}` });
                 return;
               }
               // Tags pushed or moved since the load are read again before the deletes go on (once a
@@ -144,6 +151,8 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
                 logger.info(`deleted ${digest} (${row.candidate.tags.join(',')})`);
               } catch (err) {
                 Object.assign(row, { retention: 'ERR', error: (err as Error).message });
+                // Deletes disabled (405) or not allowed (401, 403): every other delete would be refused alike.
+                if (err instanceof RegistryError && [401, 403, 405].includes(err.status)) refused ??= (err as Error).message;
               }
             },
             ctx.signal,
