@@ -31,6 +31,7 @@ import { ApiError, badRequest, conflict, notFound } from './api-error.js';
 import { describeIssues } from './describe-issues.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { newJobId } from './new-job-id.js';
+import { namespaceRetentionSeconds } from './namespace-retention.js';
 import { readPage } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
@@ -521,26 +522,18 @@ export class JobGateway {
     return { ...stats, die_at: Math.floor(closeTime.getTime() / 1000) + retentionSeconds };
   }
 
-  private retention: Promise<number | undefined> | undefined;
-  /** The namespace's retention, read once per process: it rarely changes, and die_at is a forecast either way. */
   private retentionSeconds(): Promise<number | undefined> {
-    const { client } = this.deps;
-    this.retention ??= this.rpc(() => client.workflowService.describeNamespace({ namespace: client.options.namespace })).then(
-      (answer) => Number(answer.config?.workflowExecutionRetentionTtl?.seconds ?? 0) || undefined,
-      () => {
-        this.retention = undefined;
-        return undefined;
-      },
-    );
-    return this.retention;
+    return namespaceRetentionSeconds(this.deps.client);
   }
 
-  /** `type`: a retry keeps the workflow type of the run it retries. */
   private get sealer(): Sealer {
     return this.deps.sealer ?? NO_SEALING;
   }
 
-  /** `input` as given (the memo shows it redacted); its start argument with its secrets sealed. */
+  /**
+   * `input` as given (the memo shows it redacted); its start argument with its secrets sealed.
+   * `type`: a retry keeps the workflow type of the run it retries.
+   */
   private async start(input: JobInput, reuse: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE', type = jobWorkflowType(input.kind)) {
     const options = jobStartOptions(input);
     const { sealer } = this;

@@ -13,7 +13,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { parseCronSpec, splitCronZone } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
-import { JobKind, JobStatus, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
+import { JobKind, JobStatus, MEMO_STATE, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
@@ -29,6 +29,7 @@ import { consecutiveFailures } from '../schedules/schedule-health.js';
 import { readPage } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
 import { newJobId } from './new-job-id.js';
+import { namespaceRetentionSeconds } from './namespace-retention.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
 export interface PeriodicRecord {
@@ -52,6 +53,8 @@ const SECOND_MARGIN_MS = 50;
 const TRIGGER_TAKEN_MS = 3_000;
 /** How long a stop waits for the schedule to take its pause (it does within milliseconds unless the server is struggling). */
 const STOP_TAKES_MS = 5_000;
+/** Stopped periodic jobs past the namespace's retention deleted by one stop, at most. */
+const SWEEP_BATCH = 100;
 /** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
 export const DEFAULT_CATCHUP_WINDOW_MS = 60_000;
 
@@ -163,17 +166,56 @@ export class PeriodicGateway {
     // Why the schedule is paused, when it was not by a plain pause: stopped, suspended, or its failures.
     if (description.state.paused && description.state.note) stats.paused_note = description.state.note;
     if (lastSuccess !== undefined) stats.last_successful_time = lastSuccess;
+    const stoppedAt = stats.status === JobStatus.Stopped ? description.info.lastUpdatedAt : undefined;
+    const retention = stoppedAt ? await namespaceRetentionSeconds(this.deps.client) : undefined;
+    // A stopped periodic job goes when a finished job's record would (see sweepStopped).
+    if (stoppedAt && retention) stats.die_at = Math.floor(stoppedAt.getTime() / 1000) + retention;
     return stats;
   }
 
-  /** Visibility lists closed executions newest-closed first, so the first successful one is the last success. */
+  /**
+   * Visibility lists closed executions newest-closed first, so the first successful one is the last
+   * success. One that is Success but still open (handing over its last hooks) lists first: its time
+   * is when it became Success (its memo), not when it started.
+   */
   private async lastSuccessfulTime(id: string): Promise<number | undefined> {
     const query = `${periodicExecutionsQuery(id)} AND ${JobStatusKey.name} = '${JobStatus.Success}'`;
     for await (const execution of this.deps.client.workflow.list({ query, pageSize: 1 })) {
-      const closed = execution.closeTime ?? execution.startTime;
-      return Math.floor(closed.getTime() / 1000);
+      if (execution.closeTime) return Math.floor(execution.closeTime.getTime() / 1000);
+      const state = execution.memo?.[MEMO_STATE] as { update_time?: number } | undefined;
+      return state?.update_time ?? Math.floor(execution.startTime.getTime() / 1000);
     }
     return undefined;
+  }
+
+  /**
+   * Harbor's unschedule removes a periodic job; here a stop keeps it readable (`Stopped`), and Harbor
+   * core stops and submits anew on every edit of a schedule, so stopped jobs would pile up as
+   * paused schedules for ever. Each stop deletes those stopped longer ago than the namespace's
+   * retention, as Temporal deletes a finished job's record then (their `die_at` says when).
+   * Best effort, at most SWEEP_BATCH per stop: the next stop goes on.
+   */
+  async sweepStopped(keepSeconds?: number): Promise<number> {
+    const keep = keepSeconds ?? (await namespaceRetentionSeconds(this.deps.client));
+    if (keep === undefined) return 0;
+    const { client } = this.deps;
+    const query = `${JobKindKey.name} = '${JobKind.Periodic}' AND ${periodicStatusClause(JobStatus.Stopped)}`;
+    const before = Date.now() - keep * 1000;
+    let deleted = 0;
+    let seen = 0;
+    for await (const summary of client.schedule.list({ query, pageSize: SWEEP_BATCH })) {
+      if (++seen > SWEEP_BATCH) break;
+      if (!summary.memo?.[MEMO_PERIODIC]) continue;
+      const handle = client.schedule.getHandle(summary.scheduleId);
+      const description = await this.rpc(() => handle.describe());
+      const stoppedAt = description.info.lastUpdatedAt;
+      // Another deployment's (a task queue of its own in the same namespace) is its own to sweep.
+      const ours = description.action.type === 'startWorkflow' && description.action.taskQueue === this.deps.taskQueue;
+      if (!ours || !isStopped(description) || !stoppedAt || stoppedAt.getTime() > before) continue;
+      await this.rpc(() => handle.delete());
+      deleted += 1;
+    }
+    return deleted;
   }
 
   /**
@@ -210,6 +252,8 @@ export class PeriodicGateway {
         action.type === 'startWorkflow' ? (action.args?.[0] as { statusHook?: string } | undefined)?.statusHook : undefined;
       if (statusHook) await this.hookStopped(stats, statusHook, { once: true });
     }
+    // Not waited for: a stop answers as soon as it has taken.
+    void this.sweepStopped().catch(() => undefined);
     const deadline = Date.now() + STOP_TAKES_MS;
     for (;;) {
       const { state, info } = await this.rpc(() => handle.describe());

@@ -214,6 +214,8 @@ function value(text: string, def: FieldDef): number {
   return n;
 }
 
+const MAX_EVERY_MS = 50 * 365 * 86_400_000;
+
 /** Go-style durations as robfig's `@every` takes them (`90s`, `1h30m`), in whole seconds of at least one. */
 function parseEvery(text: string): number {
   if (!/^(\d+(\.\d+)?(h|m|s|ms))+$/.test(text)) {
@@ -223,5 +225,8 @@ function parseEvery(text: string): number {
   let ms = 0;
   for (const [, amount, , u] of text.matchAll(/(\d+(\.\d+)?)(ms|h|m|s)/g)) ms += Number(amount) * unit[u!]!;
   if (ms < 1000 || ms % 1000 !== 0) throw new CronSpecError('@every', `${text} must be whole seconds, at least 1s`);
+  // Accepted, a longer one would never fire: Temporal's scheduler computes no next time that far
+  // apart (none for a century on the dev server; fifty years is what the run_on_startup interval uses).
+  if (ms > MAX_EVERY_MS) throw new CronSpecError('@every', `${text} is longer than 50 years (438000h): it would never fire`);
   return ms;
 }

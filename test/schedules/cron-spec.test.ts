@@ -113,6 +113,7 @@ describe('cron_spec translation', () => {
   it('turns @every into an interval of whole seconds', () => {
     assert.deepEqual(parseCronSpec('@every 90s'), { intervals: [{ every: 90_000 }] });
     assert.deepEqual(parseCronSpec('@every 1h30m'), { intervals: [{ every: 5_400_000 }] });
+    assert.deepEqual(parseCronSpec('@every 438000h'), { intervals: [{ every: 438_000 * 3_600_000 }] }, 'fifty years, the longest');
     assert.deepEqual(parseCronSpec('@every 2000ms'), { intervals: [{ every: 2000 }] });
   });
 
@@ -142,6 +143,8 @@ describe('cron_spec translation', () => {
     ['@every 0s', '@every'],
     ['@every 1.5s', '@every'],
     ['@every soon', '@every'],
+    ['@every 1000000h', '@every'], // would never fire: Temporal computes no next time that far
+    ['@every 2562047h', '@every'],
     ['0 0 0 31 2 *', 'day-of-month'], // never: February has no 31st
     ['0 0 30,31 FEB *', 'day-of-month'],
     ['0 0 0 31 4,6,9,11 *', 'day-of-month'],

@@ -10,6 +10,9 @@ import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { temporalCli } from '../helpers/temporal-cli.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { PeriodicGateway } from '../../src/api/periodic-gateway.js';
+import { jobTimings } from '../../src/api/serve-app.js';
 
 describe('periodic jobs on Temporal Schedules', () => {
   let h: Harness;
@@ -564,6 +567,41 @@ describe('periodic jobs on Temporal Schedules', () => {
     const buffered = await h.stats(job.id);
     assert.equal(buffered.options!.concurrency_policy, undefined);
     assert.equal(buffered.options!.overlap_policy, 'BUFFER_ONE');
+  });
+
+  it('a stopped periodic job is deleted once stopped longer than the namespace retention (its die_at); paused ones stay', async () => {
+    const stopped = await periodic('@yearly');
+    const paused = await periodic('@yearly');
+    assert.equal((await h.request('POST', `/api/v1/jobs/${stopped.id}`, { action: 'stop' })).status, 204);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${paused.id}`, { action: 'pause' })).status, 204);
+    const stats = await h.stats(stopped.id);
+    assert.equal(stats.status, 'Stopped');
+    const { info } = await h.client.schedule.getHandle(stopped.id).describe();
+    const retention = Number(
+      (await h.client.workflowService.describeNamespace({ namespace: h.config.temporal.namespace })).config?.workflowExecutionRetentionTtl
+        ?.seconds,
+    );
+    assert.ok(retention > 0);
+    assert.equal(stats.die_at, Math.floor(info.lastUpdatedAt!.getTime() / 1000) + retention);
+    assert.equal((await h.stats(paused.id)).die_at, undefined, 'a paused job does not die');
+    const gateway = new PeriodicGateway({
+      client: h.client,
+      taskQueue: h.config.temporal.task_queue,
+      registry: testRegistry(),
+      timings: jobTimings(h.config),
+    });
+    assert.equal(await gateway.sweepStopped(), 0, 'stopped just now: kept for the retention');
+    // As if the retention had passed (visibility lists the Stopped mark a moment after the stop).
+    // (Jobs this file stopped earlier go too: the sweep takes every stopped job of the task queue.)
+    await waitFor(
+      async () => {
+        await gateway.sweepStopped(0);
+        return (await h.request('GET', `/api/v1/jobs/${stopped.id}`)).status;
+      },
+      (status) => status === 404,
+      { what: 'the stopped job swept' },
+    );
+    assert.equal((await h.stats(paused.id)).paused, true);
   });
 
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
