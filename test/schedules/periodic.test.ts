@@ -11,6 +11,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { temporalCli } from '../helpers/temporal-cli.js';
 import { testRegistry } from '../helpers/test-jobs.js';
+import { startHookReceiver } from '../helpers/hook-receiver.js';
 import { PeriodicGateway } from '../../src/api/periodic-gateway.js';
 import { jobTimings } from '../../src/api/serve-app.js';
 
@@ -602,6 +603,41 @@ describe('periodic jobs on Temporal Schedules', () => {
       { what: 'the stopped job swept' },
     );
     assert.equal((await h.stats(paused.id)).paused, true);
+  });
+
+  it('last_successful_time of an execution still handing over its hooks is when it succeeded, not when it started', async () => {
+    const receiver = await startHookReceiver();
+    receiver.setDown(true);
+    try {
+      const job = await h.submit({
+        name: 'DEMO',
+        parameters: { image: 'demo-last-success', step_ms: 1100, hold_ms: 0 },
+        status_hook: receiver.url('last-success'),
+        metadata: { kind: 'Periodic', cron_spec: '@yearly' },
+      });
+      created.push(job.id);
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
+      // Success, and still open: its hooks fail, so it waits out the drain before it hands them over.
+      const execution = await waitFor(
+        async () => ((await (await h.request('GET', `/api/v1/jobs/${job.id}/executions`)).json()) as { job: JobStats }[])[0]?.job,
+        (e) => e?.status === 'Success',
+        { what: 'the execution to succeed' },
+      );
+      const description = await h.client.workflow.getHandle(execution!.id).describe();
+      assert.equal(description.status.name, 'RUNNING', 'still handing over its hooks');
+      const stats = await waitFor(
+        () => h.stats(job.id),
+        (s) => s.last_successful_time !== undefined,
+        { what: 'last_successful_time' },
+      );
+      assert.equal(stats.last_successful_time, execution!.update_time);
+      assert.ok(
+        stats.last_successful_time! >= Math.floor(description.startTime.getTime() / 1000) + 2,
+        'two steps of 1.1 s after its start',
+      );
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
