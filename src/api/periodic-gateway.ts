@@ -110,6 +110,7 @@ export class PeriodicGateway {
       historyLimits: historyLimits(options),
       pauseAfterFailures: options.pause_after_failures,
       fanOut: this.deps.registry.get(request.name)?.fanOut ? true : undefined,
+      abandonOnCancel: options.concurrency_policy === 'Replace' ? true : undefined,
     });
     await this.rpc(() =>
       refusedSpecIsBadRequest(

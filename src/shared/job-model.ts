@@ -125,6 +125,11 @@ export interface JobInput {
    * the earlier run itself, as the API does right after the start, should the API not get to it.
    */
   supersedes?: true;
+  /**
+   * An execution of a periodic job under concurrency_policy Replace: cancelled (by its schedule, as
+   * the next fire comes), it closes after the stop grace even if its run ignores the cancel.
+   */
+  abandonOnCancel?: true;
 }
 
 /** What a fan-out job's run hands the next when it continues as new (its history grew long). */

@@ -80,6 +80,7 @@ export function periodicExecutionTemplate(
     | 'concurrency'
     | 'pauseAfterFailures'
     | 'shortCapMs'
+    | 'abandonOnCancel'
   >,
 ): {
   input: JobInput;
@@ -102,6 +103,7 @@ export function periodicExecutionTemplate(
   if (input.concurrency === undefined) delete input.concurrency;
   if (input.pauseAfterFailures === undefined) delete input.pauseAfterFailures;
   if (input.shortCapMs === undefined) delete input.shortCapMs;
+  if (!input.abandonOnCancel) delete input.abandonOnCancel;
   const { memo, typedSearchAttributes } = jobStartOptions(input);
   return {
     input,

@@ -565,9 +565,14 @@ export class JobRun {
    * workflow stays open until that run returns (or its worker is lost), so Temporal shows the
    * activity on that worker and `/stats` counts it. Histories from before this wait replay as they were.
    */
-  async outliveAbandonedRun(): Promise<void> {
+  async outliveAbandonedRun({ cancelled = false } = {}): Promise<void> {
     const abandoned = this.abandoned;
-    if (abandoned && patched('abandoned-runs-keep-the-workflow-open')) await condition(abandoned);
+    if (!abandoned || !patched('abandoned-runs-keep-the-workflow-open')) return;
+    // An execution of a periodic job under Replace is cancelled by its schedule, which starts the
+    // next only once this workflow has closed: a run that ignores the cancel would hold back every
+    // fire until it returned. It is abandoned as any, and the workflow closes after the grace.
+    if (cancelled && this.input.abandonOnCancel && patched('replace-does-not-wait-for-an-abandoned-run')) return;
+    await condition(abandoned);
   }
 
   /** The workflow's result: the state, or a JobError failure so the Web UI shows the job failed. */

@@ -137,7 +137,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
       await run.settleCancelledRun();
       await run.finishWithOp(run.op ?? OpCommand.Cancel);
       if (run.hasWrapUp) await run.wrapUp();
-      if (run.hasAbandonedRun) await run.outliveAbandonedRun();
+      if (run.hasAbandonedRun) await run.outliveAbandonedRun({ cancelled: true });
       replaced.ask();
       if (replaced.pending) await replaced.pending;
     });

@@ -163,6 +163,28 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(await act(allow.id, 'stop'), 204);
   });
 
+  it('Replace: an execution whose run ignores the cancel does not hold back the next fire past the stop grace', async () => {
+    // Its code runs ~10 s whatever it is told; fires come every 3 s; the stop grace is 2 s.
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-replace', step_ms: 5000, hold_ms: 0, ignore_stop: true },
+      metadata: { kind: 'Periodic', cron_spec: '*/3 * * * * *', concurrency_policy: 'Replace' },
+    });
+    created.push(job.id);
+    const replaced = await waitFor(
+      () => executions(job.id, 'page_size=100'),
+      (r) => r.jobs.some((j) => j.status === 'Cancelled') && r.jobs.length >= 2,
+      { timeoutMs: 30_000, what: 'a cancelled execution and the one after it' },
+    );
+    assert.equal(await act(job.id, 'stop'), 204);
+    const started = async (id: string) => (await h.client.workflow.getHandle(id).describe()).startTime.getTime();
+    const cancelled = replaced.jobs.find((j) => j.status === 'Cancelled')!;
+    const next = replaced.jobs.filter((j) => j.id > cancelled.id).sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
+    const gap = (await started(next.id)) - (await started(cancelled.id));
+    // Its fire (3 s) plus the grace (2 s), not the ignored run's 10 s.
+    assert.ok(gap < 8_000, `the next execution started ${gap} ms after the cancelled one`);
+  });
+
   it('history limits keep the newest successful and failed executions and delete the rest with their logs', async () => {
     const job = await h.submit({
       name: 'TEST_FLIP',
