@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     await registerSearchAttributes(client);
     worker = await startWorker(config, target, client, registry, log, connection);
     api = await serveApi(config, client, registry, { eagerStart: config.temporal.eager_start });
+    void api.policiesRefreshed.then((n) => n > 0 && log.info(`${n} periodic job(s) brought to today's configuration and job types`));
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     log.info(`ready in ${seconds}s`);
     log.info(`API:    ${api.url}/api/v1   (health: ${api.url}/api/v1/stats)`);

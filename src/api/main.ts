@@ -21,6 +21,7 @@ async function main(): Promise<void> {
       defaultJobRegistry(registrySettings(config), undefined, { concurrencyLimits: config.job.concurrency_limits }),
     );
     log.info(`API listening on ${api.url}/api/v1`);
+    void api.policiesRefreshed.then((n) => n > 0 && log.info(`${n} periodic job(s) brought to today's configuration and job types`));
     await runUntilSignal();
     log.info('shutting down');
     await api.close();

@@ -16,7 +16,7 @@ import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, MEMO_STATE, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
-import { compactInput } from '../shared/start-input.js';
+import { compactInput, expandInput, type StartInput } from '../shared/start-input.js';
 import { JobKindKey, JobNameKey, JobStatusKey, periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
 import { ScheduledJob } from '../workflows/job-workflow.js';
 import { HookDelivery, type HookDeliveryInput } from '../workflows/hook-delivery-workflow.js';
@@ -29,6 +29,7 @@ import { consecutiveFailures } from '../schedules/schedule-health.js';
 import { readPage } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
 import { newJobId } from './new-job-id.js';
+import { canonicalJson } from '../shared/canonical-json.js';
 import { namespaceRetentionSeconds } from './namespace-retention.js';
 
 /** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
@@ -187,6 +188,66 @@ export class PeriodicGateway {
       return state?.update_time ?? Math.floor(execution.startTime.getTime() / 1000);
     }
     return undefined;
+  }
+
+  /**
+   * A schedule starts every execution with the input it was created with, and that input carries
+   * what the deployment decides rather than the job: the timings (`job.max_run_hours`, the stop
+   * grace, hook retries), the type's retry policy, limit, short-job cap and fan-out. Harbor core's
+   * schedules (GC, retention, scan-all) live for years: as an API process starts, every periodic
+   * job of its task queue whose schedule says otherwise than today's configuration and job types
+   * is updated to say the same (the job's own parameters, hook, limits and options untouched).
+   * Returns the schedules updated; one that cannot be read or updated is left for the next start.
+   */
+  async refreshPolicies(): Promise<number> {
+    const { client, registry, taskQueue } = this.deps;
+    const sealer = this.deps.sealer ?? NO_SEALING;
+    let updated = 0;
+    for await (const summary of client.schedule.list({ query: `${JobKindKey.name} = '${JobKind.Periodic}'` })) {
+      const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
+      if (!record || !registry.get(record.name)) continue;
+      try {
+        const handle = client.schedule.getHandle(summary.scheduleId);
+        const description = await this.rpc(() => handle.describe());
+        const { action } = description;
+        const started = action.type === 'startWorkflow' ? (action.args?.[0] as StartInput | undefined) : undefined;
+        if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue || !started?.name) continue;
+        const fresh = this.todaysPolicies(started, liveOptions(record.options, description), sealer);
+        if (canonicalJson(fresh) === canonicalJson(started)) continue;
+        await this.rpc(() =>
+          handle.update((schedule) =>
+            schedule.action.type === 'startWorkflow' ? { ...schedule, action: { ...schedule.action, args: [fresh] } } : schedule,
+          ),
+        );
+        updated += 1;
+      } catch {
+        // Left as it is until the next start (a schedule deleted meanwhile, sealed with a key this process lacks).
+      }
+    }
+    return updated;
+  }
+
+  /** An execution input with today's deployment-wide values (see refreshPolicies). */
+  private todaysPolicies(started: StartInput, options: Record<string, unknown>, sealer: Sealer): StartInput {
+    const { registry, timings } = this.deps;
+    const input = expandInput(started) as JobInput;
+    const { retry, concurrency, shortCapMs } = registry.startPolicy(input.name, sealer.unsealParameters(input.parameters));
+    const next: JobInput = {
+      ...input,
+      retry,
+      timings: forbidNeverWaitsOnHooks(timings, {
+        concurrency_policy: options.concurrency_policy as PeriodicOptions['concurrency_policy'],
+      }),
+    };
+    delete next.concurrency;
+    delete next.shortCapMs;
+    delete next.fanOut;
+    delete next.abandonOnCancel;
+    if (concurrency !== undefined) next.concurrency = concurrency;
+    if (shortCapMs !== undefined) next.shortCapMs = shortCapMs;
+    if (registry.get(input.name)?.fanOut) next.fanOut = true;
+    if (options.concurrency_policy === 'Replace') next.abandonOnCancel = true;
+    return compactInput(next);
   }
 
   /**

@@ -24,6 +24,8 @@ const METRICS_REUSE_MS = 2_000;
 
 export interface RunningApi {
   url: string;
+  /** Periodic jobs whose schedules were brought to today's configuration as the API started (see PeriodicGateway.refreshPolicies). */
+  policiesRefreshed: Promise<number>;
   close(): Promise<void>;
 }
 
@@ -55,9 +57,9 @@ export interface AppOptions {
   eagerStart?: boolean;
 }
 
-/** What the routes call: the job service and the queue gateway behind it, on `client`. */
-export function buildJobService(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
-  const deps = {
+/** What every gateway to Temporal is built on. */
+function gatewayDeps(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
+  return {
     client,
     taskQueue: config.temporal.task_queue,
     registry,
@@ -65,6 +67,11 @@ export function buildJobService(config: Config, client: Client, registry: JobReg
     eagerStart: options.eagerStart ?? false,
     sealer: createSealer(config.job.sealing_keys),
   };
+}
+
+/** What the routes call: the job service and the queue gateway behind it, on `client`. */
+export function buildJobService(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}) {
+  const deps = gatewayDeps(config, client, registry, options);
   const queues = new QueueGateway(deps);
   const service = new JobService({
     gateway: new JobGateway(deps),
@@ -122,8 +129,11 @@ export async function serveApi(config: Config, client: Client, registry: JobRegi
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;
+  // In the background: the API answers meanwhile (see PeriodicGateway.refreshPolicies).
+  const policiesRefreshed = new PeriodicGateway(gatewayDeps(config, client, registry, options)).refreshPolicies().catch(() => 0);
   return {
     url: `${config.protocol}://${config.host}:${port}`,
+    policiesRefreshed,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

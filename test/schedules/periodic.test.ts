@@ -14,6 +14,7 @@ import { testRegistry } from '../helpers/test-jobs.js';
 import { startHookReceiver } from '../helpers/hook-receiver.js';
 import { PeriodicGateway } from '../../src/api/periodic-gateway.js';
 import { jobTimings } from '../../src/api/serve-app.js';
+import type { StartInput } from '../../src/shared/start-input.js';
 
 describe('periodic jobs on Temporal Schedules', () => {
   let h: Harness;
@@ -660,6 +661,38 @@ describe('periodic jobs on Temporal Schedules', () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('as an API starts, periodic jobs take today’s deployment-wide timings and job policies; their own parameters stay', async () => {
+    const job = await periodic('@yearly', { concurrency_policy: 'Forbid' }, { duration_ms: 0 });
+    const args = async () => ((await h.client.schedule.getHandle(job.id).describe()).action as { args: StartInput[] }).args[0]!;
+    const before = await args();
+    assert.equal(before.timings?.maxRunMs, undefined, 'the default max_run_hours is left out');
+    // The deployment is reconfigured: a longer max_run_hours and stop grace.
+    const reconfigured = { ...h.config, job: { ...h.config.job, max_run_hours: 48, stop_grace_seconds: 7 } };
+    const gateway = new PeriodicGateway({
+      client: h.client,
+      taskQueue: h.config.temporal.task_queue,
+      registry: testRegistry(),
+      timings: jobTimings(reconfigured),
+    });
+    assert.ok((await gateway.refreshPolicies()) >= 1);
+    const after = await args();
+    assert.equal(after.timings?.maxRunMs, 48 * 3_600_000);
+    assert.equal(after.timings?.stopGraceMs, 7_000);
+    // Forbid's executions still hand over failing hooks at once; the job's own input is untouched.
+    assert.equal(after.timings?.hooks?.drainMs, 0);
+    assert.deepEqual(after.parameters, before.parameters);
+    assert.equal(after.upstreamJobId, job.id);
+    assert.equal(after.shortCapMs, before.shortCapMs, 'a NOOP of duration 0 is still short');
+    assert.equal(await gateway.refreshPolicies(), 0, 'nothing left to update');
+    // An execution runs with it.
+    assert.equal(await act(job.id, 'trigger'), 204);
+    await waitFor(
+      () => executions(job.id),
+      (e) => e.jobs.length === 1 && e.jobs[0]!.status === 'Success',
+      { what: 'the execution after the update' },
+    );
   });
 
   it('answers 400 for executions of a job that is not periodic, and 404 for an unknown periodic id', async () => {
