@@ -72,10 +72,13 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     } catch (err) {
       if (!(err instanceof UnsealError)) throw err;
       // A worker without the key fails the run (the job's retries may reach one that has it).
+      deps.metrics?.recordRun(input.name, 'fail', 0);
       throw ApplicationFailure.nonRetryable(err.message, FailureType.JobFailed);
     }
     const parsed = definition.params.safeParse(parameters);
     if (!parsed.success) {
+      // A run, as Harbor counts one that fails on its parameters.
+      deps.metrics?.recordRun(input.name, 'fail', 0);
       throw ApplicationFailure.nonRetryable(
         `parameters of ${input.name} are invalid: ${z.prettifyError(parsed.error)}`,
         FailureType.InvalidParameters,
