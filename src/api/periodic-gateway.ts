@@ -196,7 +196,8 @@ export class PeriodicGateway {
    * grace, hook retries), the type's retry policy, limit, short-job cap and fan-out. Harbor core's
    * schedules (GC, retention, scan-all) live for years: as an API process starts, every periodic
    * job of its task queue whose schedule says otherwise than today's configuration and job types
-   * is updated to say the same (the job's own parameters, hook, limits and options untouched).
+   * is updated to say the same (the job's own parameters, hook, limits and options untouched, but
+   * for secrets sealed under a key that is no longer the first: sealed again under today's).
    * Returns the schedules updated; one that cannot be read or updated is left for the next start.
    */
   async refreshPolicies(): Promise<number> {
@@ -234,6 +235,9 @@ export class PeriodicGateway {
     const { retry, concurrency, shortCapMs } = registry.startPolicy(input.name, sealer.unsealParameters(input.parameters));
     const next: JobInput = {
       ...input,
+      // Sealed under a key that is no longer the first (a rotation): sealed again under today's.
+      parameters: sealer.resealParameters(input.parameters),
+      ...(input.statusHook ? { statusHook: sealer.resealText(input.statusHook) } : {}),
       retry,
       timings: forbidNeverWaitsOnHooks(timings, {
         concurrency_policy: options.concurrency_policy as PeriodicOptions['concurrency_policy'],

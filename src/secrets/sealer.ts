@@ -20,6 +20,9 @@ export interface Sealer {
   sealText(text: string): string;
   unsealParameters(parameters: Record<string, unknown>): Record<string, unknown>;
   unsealText(text: string): string;
+  /** Sealed again under the first key when anything in it is sealed under another (a rotation); else the value itself. */
+  resealParameters(parameters: Record<string, unknown>): Record<string, unknown>;
+  resealText(text: string): string;
 }
 
 /** A sealed value this process cannot open: its key is not among `job.sealing_keys`, or it was altered. */
@@ -125,8 +128,18 @@ export function createSealer(secrets: readonly string[]): Sealer {
     return Array.isArray(value) ? opened.map(([, o]) => o) : Object.fromEntries(opened);
   };
 
+  /** Whether a value holds a sealed string under a key other than the sealing one. */
+  const staleIn = (value: unknown): boolean => {
+    if (typeof value === 'string') return isSealed(value) && sealing !== undefined && ENVELOPE.exec(value)?.[1] !== sealing.id;
+    if (value === null || typeof value !== 'object') return false;
+    return Object.values(value as Record<string, unknown>).some(staleIn);
+  };
+
   return {
     keyId: sealing?.id,
+    resealParameters: (parameters) =>
+      staleIn(parameters) ? (sealValue(unsealValue(parameters)) as Record<string, unknown>) : parameters,
+    resealText: (text) => (staleIn(text) ? (sealValue(String(open(text))) as string) : text),
     sealParameters: (parameters) => (sealing ? (sealValue(parameters) as Record<string, unknown>) : parameters),
     sealText: (text) => (sealing && (isSealed(text) || redactText(text) !== text) ? seal(text) : text),
     unsealParameters: (parameters) => unsealValue(parameters) as Record<string, unknown>,

@@ -15,6 +15,7 @@ import { startHookReceiver } from '../helpers/hook-receiver.js';
 import { PeriodicGateway } from '../../src/api/periodic-gateway.js';
 import { jobTimings } from '../../src/api/serve-app.js';
 import type { StartInput } from '../../src/shared/start-input.js';
+import { createSealer } from '../../src/secrets/sealer.js';
 
 describe('periodic jobs on Temporal Schedules', () => {
   let h: Harness;
@@ -686,6 +687,31 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(after.upstreamJobId, job.id);
     assert.equal(after.shortCapMs, before.shortCapMs, 'a NOOP of duration 0 is still short');
     assert.equal(await gateway.refreshPolicies(), 0, 'nothing left to update');
+    // A rotated key (a new one first, the old one after it): the secrets are sealed again under the new.
+    const hooked = await h.submit({
+      name: 'NOOP',
+      parameters: {},
+      status_hook: 'http://127.0.0.1:9/hook?token=rotate-me-123456',
+      metadata: { kind: 'Periodic', cron_spec: '@yearly' },
+    });
+    created.push(hooked.id);
+    const hookOf = async () =>
+      ((await h.client.schedule.getHandle(hooked.id).describe()).action as { args: StartInput[] }).args[0]!.statusHook!;
+    const sealedBefore = await hookOf();
+    const newKey = 'a new first sealing key for the test';
+    const rotatedConfig = { ...h.config, job: { ...h.config.job, sealing_keys: [newKey, ...h.config.job.sealing_keys] } };
+    const rotatedGateway = new PeriodicGateway({
+      client: h.client,
+      taskQueue: h.config.temporal.task_queue,
+      registry: testRegistry(),
+      timings: jobTimings(h.config),
+      sealer: createSealer(rotatedConfig.job.sealing_keys),
+    });
+    assert.ok((await rotatedGateway.refreshPolicies()) >= 1);
+    const sealedAfter = await hookOf();
+    assert.match(sealedAfter, new RegExp(`^sealed:v1:${createSealer([newKey]).keyId}:`));
+    assert.equal(createSealer([newKey]).unsealText(sealedAfter), 'http://127.0.0.1:9/hook?token=rotate-me-123456');
+    assert.notEqual(sealedAfter, sealedBefore);
     // An execution runs with it.
     assert.equal(await act(job.id, 'trigger'), 204);
     await waitFor(

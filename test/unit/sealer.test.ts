@@ -89,6 +89,20 @@ describe('sealing job secrets for Temporal history', () => {
     assert.notEqual(createSealer([OLD_KEY]).keyId, rotated.keyId);
   });
 
+  it('resealing takes what an older key sealed under the first key, and leaves the rest as it is', () => {
+    const old = createSealer([OLD_KEY]);
+    const rotated = createSealer([KEY, OLD_KEY]);
+    const before = old.sealParameters({ password: 'p-secret', image: 'demo' });
+    const after = rotated.resealParameters(before);
+    assert.notEqual(after.password, before.password);
+    assert.match(after.password as string, new RegExp(`^sealed:v1:${rotated.keyId}:`));
+    assert.deepEqual(sealer.unsealParameters(after), { password: 'p-secret', image: 'demo' }, 'the new key alone opens it');
+    assert.equal(rotated.resealParameters(after), after, 'nothing under an older key: the same object');
+    const hook = old.sealText('http://h.example/hook?token=tok-123456');
+    assert.match(rotated.resealText(hook), new RegExp(`^sealed:v1:${rotated.keyId}:`));
+    assert.equal(sealer.unsealText(rotated.resealText(hook)), 'http://h.example/hook?token=tok-123456');
+  });
+
   it('a process without the key refuses, naming the key; an altered value does not open', () => {
     const sealed = sealer.sealParameters({ password: 'x-secret' });
     assert.throws(
