@@ -42,6 +42,31 @@ describe('periodic jobs on Temporal Schedules', () => {
     };
   };
   const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
+  /** `temporal schedule update` as an operator runs it: the whole action again (its input as it is), a new cron, and `flags`. */
+  const updateWithCli = async (id: string, ...flags: string[]) => {
+    const action = (await h.client.schedule.getHandle(id).describe()).action as { args?: unknown[] };
+    const args = ['--cron', '0 12 * * *', '--workflow-id', id, '--task-queue', h.config.temporal.task_queue, '--type', 'ScheduledJob'];
+    temporalCli(
+      h.config.temporal.address!,
+      'schedule',
+      'update',
+      '--schedule-id',
+      id,
+      ...args,
+      '--input',
+      JSON.stringify(action.args?.[0]),
+      ...flags,
+    );
+  };
+  /** A gateway as another API process would build it, configured as `config` says. */
+  const gatewayOf = (config: typeof h.config) =>
+    new PeriodicGateway({
+      client: h.client,
+      taskQueue: h.config.temporal.task_queue,
+      registry: testRegistry(),
+      timings: jobTimings(config),
+      sealer: createSealer(config.job.sealing_keys),
+    });
 
   it('fires a seconds-precision Harbor spec every 2 s; executions carry the upstream id and the @epoch alias works', async () => {
     const job = await periodic('*/2 * * * * *');
@@ -518,23 +543,9 @@ describe('periodic jobs on Temporal Schedules', () => {
 
   it('an execution of a schedule an operator replaced with `temporal schedule update` is still a job of the API', async () => {
     const job = await periodic('@yearly');
-    const action = (await h.client.schedule.getHandle(job.id).describe()).action as { args?: unknown[] };
     // The CLI's update takes the whole action (type, id, task queue, input) and sets no memo or search attributes.
-    const schedule = (...args: string[]) => temporalCli(h.config.temporal.address!, 'schedule', ...args, '--schedule-id', job.id);
-    schedule(
-      'update',
-      '--cron',
-      '0 12 * * *',
-      '--workflow-id',
-      job.id,
-      '--task-queue',
-      h.config.temporal.task_queue,
-      '--type',
-      'ScheduledJob',
-      '--input',
-      JSON.stringify(action.args?.[0]),
-    );
-    schedule('trigger');
+    await updateWithCli(job.id);
+    temporalCli(h.config.temporal.address!, 'schedule', 'trigger', '--schedule-id', job.id);
     const execution = await waitFor(
       async () => {
         for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${job.id}'` })) return e.workflowId;
@@ -558,27 +569,8 @@ describe('periodic jobs on Temporal Schedules', () => {
     const job = await periodic('0 0 6 * * *', { concurrency_policy: 'Allow', starting_deadline_seconds: 30, timezone: 'Europe/Berlin' });
     const before = await h.stats(job.id);
     assert.deepEqual(before.options, { concurrency_policy: 'Allow', starting_deadline_seconds: 30, timezone: 'Europe/Berlin' });
-    const action = (await h.client.schedule.getHandle(job.id).describe()).action as { args?: unknown[] };
-    const update = (...flags: string[]) =>
-      temporalCli(
-        h.config.temporal.address!,
-        'schedule',
-        'update',
-        '--schedule-id',
-        job.id,
-        '--cron',
-        '0 12 * * *',
-        '--workflow-id',
-        job.id,
-        '--task-queue',
-        h.config.temporal.task_queue,
-        '--type',
-        'ScheduledJob',
-        '--input',
-        JSON.stringify(action.args?.[0]),
-        ...flags,
-      );
-    update('--overlap-policy', 'Skip', '--catchup-window', '2m', '--time-zone', 'America/New_York', '--jitter', '5s');
+    const update = (...flags: string[]) => updateWithCli(job.id, ...flags);
+    await update('--overlap-policy', 'Skip', '--catchup-window', '2m', '--time-zone', 'America/New_York', '--jitter', '5s');
     const after = await h.stats(job.id);
     assert.deepEqual(after.options, {
       concurrency_policy: 'Forbid',
@@ -588,7 +580,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     });
     // Noon in New York, in New York's offset.
     assert.match(after.next_run_times![0]!, /T12:00:0[0-5]-0[45]:00$/, 'noon, give or take the jitter');
-    update('--overlap-policy', 'BufferOne', '--catchup-window', '2m', '--time-zone', 'America/New_York');
+    await update('--overlap-policy', 'BufferOne', '--catchup-window', '2m', '--time-zone', 'America/New_York');
     const buffered = await h.stats(job.id);
     assert.equal(buffered.options!.concurrency_policy, undefined);
     assert.equal(buffered.options!.overlap_policy, 'BUFFER_ONE');
@@ -609,12 +601,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.ok(retention > 0);
     assert.equal(stats.die_at, Math.floor(info.lastUpdatedAt!.getTime() / 1000) + retention);
     assert.equal((await h.stats(paused.id)).die_at, undefined, 'a paused job does not die');
-    const gateway = new PeriodicGateway({
-      client: h.client,
-      taskQueue: h.config.temporal.task_queue,
-      registry: testRegistry(),
-      timings: jobTimings(h.config),
-    });
+    const gateway = gatewayOf(h.config);
     assert.equal(await gateway.sweepStopped(), 0, 'stopped just now: kept for the retention');
     // As if the retention had passed (visibility lists the Stopped mark a moment after the stop).
     // (Jobs this file stopped earlier go too: the sweep takes every stopped job of the task queue.)
@@ -671,12 +658,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(before.timings?.maxRunMs, undefined, 'the default max_run_hours is left out');
     // The deployment is reconfigured: a longer max_run_hours and stop grace.
     const reconfigured = { ...h.config, job: { ...h.config.job, max_run_hours: 48, stop_grace_seconds: 7 } };
-    const gateway = new PeriodicGateway({
-      client: h.client,
-      taskQueue: h.config.temporal.task_queue,
-      registry: testRegistry(),
-      timings: jobTimings(reconfigured),
-    });
+    const gateway = gatewayOf(reconfigured);
     assert.ok((await gateway.refreshPolicies()) >= 1);
     const after = await args();
     assert.equal(after.timings?.maxRunMs, 48 * 3_600_000);
@@ -700,13 +682,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     const sealedBefore = await hookOf();
     const newKey = 'a new first sealing key for the test';
     const rotatedConfig = { ...h.config, job: { ...h.config.job, sealing_keys: [newKey, ...h.config.job.sealing_keys] } };
-    const rotatedGateway = new PeriodicGateway({
-      client: h.client,
-      taskQueue: h.config.temporal.task_queue,
-      registry: testRegistry(),
-      timings: jobTimings(h.config),
-      sealer: createSealer(rotatedConfig.job.sealing_keys),
-    });
+    const rotatedGateway = gatewayOf(rotatedConfig);
     assert.ok((await rotatedGateway.refreshPolicies()) >= 1);
     const sealedAfter = await hookOf();
     assert.match(sealedAfter, new RegExp(`^sealed:v1:${createSealer([newKey]).keyId}:`));

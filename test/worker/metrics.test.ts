@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { ConfigSchema } from '../../src/config/config-schema.js';
 import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { startDemoWithRefusedParameters } from '../helpers/refused-run.js';
 
 /** `name{labels} value` lines of a Prometheus text exposition, keyed by `name{labels}`. */
 function samples(text: string): Map<string, number> {
@@ -88,23 +88,9 @@ describe('Harbor’s jobservice metrics, served by the worker process', () => {
   });
 
   it('counts a run refused for its parameters at run time as a failed run, as Harbor does', async () => {
-    // A workflow started with parameters DEMO refuses (a schedule or retry from before a schema change, a hand start).
-    const model = await h.submit({
-      name: 'DEMO',
-      parameters: { image: 'demo-model', step_ms: 0, hold_ms: 0 },
-      metadata: { kind: 'Generic' },
-    });
-    await h.waitForStatus(model.id, ['Success']);
-    const history = await h.client.workflow.getHandle(model.id).fetchHistory();
-    const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
-    const input = JSON.parse(Buffer.from(payload.data!).toString()) as Record<string, unknown>;
     const before = samples(await (await fetch(url)).text()).get('harbor_jobservice_task_total{type="DEMO",status="fail"}') ?? 0;
-    const id = randomBytes(12).toString('hex');
-    await h.client.workflow.start('GenericJob', {
-      workflowId: id,
-      taskQueue: h.config.temporal.task_queue,
-      args: [{ ...input, id, parameters: { image: 'not-a-demo-image' } }],
-    });
+    // A workflow started with parameters DEMO refuses (a schedule or retry from before a schema change, a hand start).
+    const id = await startDemoWithRefusedParameters(h);
     assert.equal((await h.waitForStatus(id, ['Error', 'Success'])).status, 'Error');
     await waitFor(
       async () => samples(await (await fetch(url)).text()).get('harbor_jobservice_task_total{type="DEMO",status="fail"}') ?? 0,
