@@ -20,16 +20,16 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
   for (const name of jobs.names()) {
     const batch = jobs.get(name)?.batch;
     if (!batch) continue;
-    const gauges = new Map<string, Gauge>();
+    const gauges = new Map<string, { gauge: Gauge; labels: readonly string[] }>();
     for (const g of batch.gauges) {
       const metric = `${batch.prefix}_${g.suffix}`;
       // Two jobs declaring one name is a definition mistake (the registry refuses it at start-up);
       // a scrape never fails over it: the first job's series stay.
       if (registry.getSingleMetric(metric)) continue;
-      gauges.set(
-        g.suffix,
-        new Gauge({ name: metric, help: g.help, labelNames: ['target', 'execution_id', ...g.labels], registers: [registry] }),
-      );
+      gauges.set(g.suffix, {
+        gauge: new Gauge({ name: metric, help: g.help, labelNames: ['target', 'execution_id', ...g.labels], registers: [registry] }),
+        labels: g.labels,
+      });
     }
     const executions: { id: string; closedAt: number }[] = [];
     for await (const e of client.workflow.list({
@@ -49,8 +49,14 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
         const ids = batch.latestMetricsLabel && reported && !hasLatest.has(target) ? [execution.id, 'latest'] : [execution.id];
         if (ids.length > 1) hasLatest.add(target);
         for (const [suffix, values] of Object.entries(report)) {
+          const declared = gauges.get(suffix);
+          if (!declared) continue;
           for (const { value, labels } of values) {
-            for (const execution_id of ids) gauges.get(suffix)?.set({ ...labels, target, execution_id }, value);
+            // A report kept from before the job's labels changed (or by a newer worker in a rolling
+            // deploy) carries labels this definition lacks: it shows with the declared ones only,
+            // those it lacks empty, rather than failing every scrape.
+            const known = Object.fromEntries(declared.labels.map((l) => [l, labels?.[l] ?? '']));
+            for (const execution_id of ids) declared.gauge.set({ ...known, target, execution_id }, value);
           }
         }
       }

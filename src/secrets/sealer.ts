@@ -137,8 +137,7 @@ export function createSealer(secrets: readonly string[]): Sealer {
 
   return {
     keyId: sealing?.id,
-    resealParameters: (parameters) =>
-      staleIn(parameters) ? (sealValue(unsealValue(parameters)) as Record<string, unknown>) : parameters,
+    resealParameters: (parameters) => (staleIn(parameters) ? (sealValue(unsealValue(parameters)) as Record<string, unknown>) : parameters),
     resealText: (text) => (staleIn(text) ? (sealValue(String(open(text))) as string) : text),
     sealParameters: (parameters) => (sealing ? (sealValue(parameters) as Record<string, unknown>) : parameters),
     sealText: (text) => (sealing && (isSealed(text) || redactText(text) !== text) ? seal(text) : text),

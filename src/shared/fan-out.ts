@@ -60,3 +60,17 @@ export function parseSummary(checkIn: string | undefined): Record<string, unknow
     return undefined;
   }
 }
+
+/**
+ * Sets `key` as an own property: target names are any string, and `results.__proto__ = …` would
+ * set the object's prototype rather than record the target (nor does `in` tell an own key from
+ * `constructor` or `toString`, which every object has).
+ */
+export function setOwn<T>(record: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** `record[key]` if it is the record's own, else undefined. */
+export function getOwn<T>(record: Record<string, T>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { executionNow } from '../temporal/execution-now.js';
-import { parseSummary, type FanOutResult } from '../shared/fan-out.js';
+import { getOwn, parseSummary, setOwn, type FanOutResult } from '../shared/fan-out.js';
 import { toStats } from '../shared/job-model.js';
 import { UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { jobView, reconcile } from './job-view.js';
@@ -23,10 +23,10 @@ export async function fanOutTargets(client: Client, executionId: string): Promis
     const target = view?.input.fanOutTarget;
     if (!view || target === undefined) continue;
     const startedAt = e.startTime.getTime();
-    if ((targets[target]?.startedAt ?? -1) > startedAt) continue;
+    if ((getOwn(targets, target)?.startedAt ?? -1) > startedAt) continue;
     const status = reconcile(toStats(view.input, view.state), e.status.name).status;
     const summary = parseSummary(view.state.check_in);
-    targets[target] = { job_id: e.workflowId, status, startedAt, ...(summary ? { summary } : {}) };
+    setOwn(targets, target, { job_id: e.workflowId, status, startedAt, ...(summary ? { summary } : {}) });
   }
   return targets;
 }

@@ -11,7 +11,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { fanOutProgress, parseSummary, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
+import { fanOutProgress, getOwn, parseSummary, setOwn, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
 import { JobStatus, type JobInput, type JobState } from '../shared/job-model.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
@@ -28,6 +28,8 @@ import { GenericJob } from './job-workflow.js';
  */
 /** A stop that overtakes a fan-out's hand-over, or its last running target, ends the job (patch id). */
 const STOP_AT_HAND_OVER = 'stop-overtaking-a-hand-over-ends-the-fan-out';
+/** Targets are the results' own keys (patch id). */
+const OWN_TARGET_KEYS = 'fan-out-targets-are-own-keys';
 
 export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutcome> {
   run.moveTo(JobStatus.Running);
@@ -36,7 +38,11 @@ export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutco
   const { resume, fanOutDone } = run.input;
   const results: Record<string, FanOutResult> = { ...(resume?.results ?? fanOutDone) };
   run.state.results = results;
-  const queue = plan.targets.filter((t) => (resume ? !(t.target in results) : results[t.target]?.status !== JobStatus.Success));
+  // A target named like an Object.prototype key (`constructor`, `__proto__`) is a target like any.
+  const own = patched(OWN_TARGET_KEYS);
+  const has = (target: string) => (own ? Object.hasOwn(results, target) : target in results);
+  const resultOf = (target: string) => (own ? getOwn(results, target) : results[target]);
+  const queue = plan.targets.filter((t) => (resume ? !has(t.target) : resultOf(t.target)?.status !== JobStatus.Success));
   const limit = run.input.timings.fanOutContinueAfterEvents ?? 8000;
   const running = new Map<string, Promise<string>>();
   while (queue.length > 0 || running.size > 0) {
@@ -110,7 +116,9 @@ async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, re
           : (state?.status ?? JobStatus.Error);
   }
   const summary = scalars(parseSummary(state?.check_in));
-  results[target.target] = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };
+  const result = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };
+  if (patched(OWN_TARGET_KEYS)) setOwn(results, target.target, result);
+  else results[target.target] = result;
   return target.target;
 }
 

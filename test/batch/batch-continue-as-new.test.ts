@@ -26,6 +26,29 @@ describe('a long fan-out continues as new between waves of children, and loses n
     await hooks.close();
   });
 
+  it('targets named like Object.prototype keys run, across runs too, and one that fails fails the job', async () => {
+    const names = ['constructor', 'toString', 'hasOwnProperty', '__proto__'];
+    const job = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 40, pool_size: 4, names, fail: ['__proto__'] },
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 120_000);
+    assert.equal(done.status, 'Error');
+    assert.deepEqual(JSON.parse(done.check_in!), { done: 44, targets: 44, failed: 1, running: 0 });
+    assert.match(done.last_error ?? '', /1 of 44 targets did not succeed: __proto__ \(Error\)/);
+    const report = await waitFor(
+      async () =>
+        (await (await h.request('GET', `/api/v1/jobs/${job.id}/report`)).json()) as { targets: Record<string, { status: string }> },
+      (r) => Object.keys(r.targets).length === 44,
+      { what: 'the report with all 44 targets' },
+    );
+    for (const name of names) assert.ok(Object.hasOwn(report.targets, name), `${name} in the report`);
+    const target = (name: string) => (Object.hasOwn(report.targets, name) ? report.targets[name] : undefined);
+    assert.equal(target('__proto__')?.status, 'Error');
+    assert.equal(target('constructor')?.status, 'Success');
+  });
+
   it('runs every target exactly once across runs, and every view shows one execution with all of them', async () => {
     const job = await h.submit({
       name: 'TEST_BATCH',

@@ -5,6 +5,9 @@ import type { JobReport } from '../../src/api/contract.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addTag, pushImage, pushIndex, startRegistry, startRegistryProxy, type TestRegistry } from '../helpers/registry.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { renderBatchMetrics } from '../../src/api/batch-metrics.js';
+import { createJobRegistry } from '../../src/jobs/job-registry.js';
+import { testBatchJob } from '../helpers/test-jobs.js';
 
 type Sample = { labels?: Record<string, string>; value: string };
 type Family = { name: string; metrics: Sample[] };
@@ -100,6 +103,20 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
       { labels: { parity: 'odd', tag: 'first', target: 't07', execution_id: job.id }, value: '7' },
     );
     assert.equal(samples(families, 'test_batch_value').filter((s) => s.labels?.execution_id === 'latest').length, 30);
+
+    // The job's definition drops a label (a new release; an API upgraded before its workers): the
+    // reports kept from before still show, with the labels declared today, and the scrape answers.
+    const declared = testBatchJob.batch!;
+    const narrower = {
+      ...testBatchJob,
+      batch: { ...declared, gauges: declared.gauges.map((g) => ({ ...g, labels: g.labels.filter((l) => l !== 'tag') })) },
+    };
+    const text = await renderBatchMetrics(h.client, createJobRegistry([narrower]), h.config.temporal.task_queue);
+    const narrowed = (parsePrometheusTextFormat(text) as Family[]).find((f) => f.name === 'test_batch_value')!.metrics;
+    assert.deepEqual(
+      narrowed.find((m) => m.labels?.target === 't07' && m.labels.execution_id === job.id),
+      { labels: { parity: 'odd', target: 't07', execution_id: job.id }, value: '7' },
+    );
   });
 
   it('execution_id="latest" follows the newest execution, and report_history 2 keeps exactly two executions', async () => {

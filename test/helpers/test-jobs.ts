@@ -212,6 +212,8 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
       tag: z.string().default(''),
       /** Targets hold with a plain timer, deaf to stop and cancel. */
       ignore_stop: z.boolean().default(false),
+      /** Targets of these names, after the `count` numbered ones. */
+      names: z.array(z.string().min(1).max(64)).default([]),
     })
     .strict(),
   gauges: [
@@ -220,14 +222,14 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
     { suffix: 'value', help: 'the target index', labels: ['parity', 'tag'] },
   ],
   async listTargets(_ctx, params) {
-    return Array.from({ length: params.count }, (_, i) => `t${String(i).padStart(2, '0')}`);
+    return [...Array.from({ length: params.count }, (_, i) => `t${String(i).padStart(2, '0')}`), ...params.names];
   },
   async runTarget(ctx, params) {
     const started = Date.now();
     if (params.ignore_stop) await new Promise((resolve) => setTimeout(resolve, params.hold_ms));
     else await ctx.sleep(params.hold_ms);
     if (ctx.opCommand()) return;
-    const index = Number(ctx.target.slice(1));
+    const index = params.names.includes(ctx.target) ? -1 : Number(ctx.target.slice(1));
     if (params.undeclared.includes(ctx.target)) ctx.report({ not_declared: [{ value: 1, labels: {} }] });
     await ctx.saveFile('result.txt', `target ${ctx.target} of ${ctx.executionId}\n`);
     ctx.event('TargetDone', `target ${ctx.target} done`);
