@@ -144,11 +144,18 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
       }
     }
   }
-  for (const d of decisions) {
-    const subject = subjects.get(d.candidate.digest);
-    if (subject === undefined) continue;
-    d.accessoryOf = subject;
-    if (kept.has(subject)) keep(d, `accessory of kept ${subject}`);
+  // Until nothing changes: an accessory of an accessory (a signed signature) follows it in turn.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const d of decisions) {
+      const subject = subjects.get(d.candidate.digest);
+      if (subject === undefined) continue;
+      d.accessoryOf = subject;
+      if (d.verdict === 'DEL' && kept.has(subject)) {
+        keep(d, `accessory of kept ${subject}`);
+        changed = true;
+      }
+    }
   }
   return decisions;
 }

@@ -321,12 +321,13 @@ describe('RETENTION against a real docker-registry', () => {
     }
   });
 
-  it('an index of indexes: the inner index stays when the outer one’s delete fails, and goes with the next run', async () => {
+  it('indexes of indexes: those below an outer index whose delete fails stay, at every depth, and go with the next run', async () => {
     const proxy = await startRegistryProxy(registry.url);
     try {
-      // Both doomed by latestPushedK 1: `old`, an index listing the index `inner`, and `inner`.
+      // All doomed by latestPushedK 1: `old` lists the index `middle`, which lists the index `inner`.
       const inner = await pushIndex(registry.url, 'nest/app', 'inner', month(1));
-      const outer = await pushIndexOf(registry.url, 'nest/app', 'old', [inner.digest]);
+      const middle = await pushIndexOf(registry.url, 'nest/app', 'middle', [inner.digest]);
+      const outer = await pushIndexOf(registry.url, 'nest/app', 'old', [middle]);
       await pushImage(registry.url, 'nest/app', 'new', month(5));
       proxy.failing.add(outer);
       const policy = oneRulePolicy('latestPushedK', 1);
@@ -335,8 +336,11 @@ describe('RETENTION against a real docker-registry', () => {
       assert.equal(done.status, 'Error');
       const repoLog = log(done.results!['nest/app']!.job_id);
       assert.equal(await manifestExists(registry.url, 'nest/app', outer), true);
+      assert.equal(await manifestExists(registry.url, 'nest/app', middle), true, `the middle index was deleted:\n${repoLog}`);
       assert.equal(await manifestExists(registry.url, 'nest/app', inner.digest), true, `the inner index was deleted:\n${repoLog}`);
-      assert.match(repoLog, new RegExp(`Retained ${inner.digest}: not deleted: an index that lists it was not deleted`));
+      for (const kept of [middle, inner.digest]) {
+        assert.match(repoLog, new RegExp(`Retained ${kept}: not deleted: an index that lists it was not deleted`));
+      }
       assert.deepEqual(
         proxy.deletes.map((d) => d.digest),
         [outer],
@@ -345,7 +349,7 @@ describe('RETENTION against a real docker-registry', () => {
       proxy.failing.clear();
       const again = await h.submit(retentionJob(proxy.url, { repositories: ['nest/app'] }, policy));
       assert.equal((await h.waitForStatus(again.id, ['Success', 'Error'], 60_000)).status, 'Success');
-      for (const digest of [outer, inner.digest]) assert.equal(await manifestExists(registry.url, 'nest/app', digest), false);
+      for (const digest of [outer, middle, inner.digest]) assert.equal(await manifestExists(registry.url, 'nest/app', digest), false);
       assert.deepEqual(await listTags(registry.url, 'nest/app'), ['new']);
     } finally {
       await proxy.close();

@@ -253,6 +253,17 @@ describe('cosign accessories (signature, attestation, SBOM tags) follow the arti
     );
   });
 
+  it('a signature of a kept signature is kept, whichever order they come in', () => {
+    const sigOfSig = c(`sha256:${hex('c')}`, [`sha256-${hex('b')}.sig`], 0, { pushedTime: undefined, createdTime: undefined });
+    for (const candidates of [
+      [sigOfSig, v1, v2, sig(v2)],
+      [v1, v2, sig(v2), sigOfSig],
+    ]) {
+      const decisions = decide([rule('latestPushedK', 1, [sel('matches', 'v*')])], candidates, NOW);
+      assert.equal(decisions.find((d) => d.candidate === sigOfSig)!.verdict, 'RETAIN');
+    }
+  });
+
   it('a signature tag whose image is not a candidate (gone, or untagged) is ranked as any artifact', () => {
     const orphan = sig(v1);
     const decisions = decide([rule('latestPushedK', 1)], [v2, orphan], NOW);

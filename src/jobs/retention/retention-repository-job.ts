@@ -179,7 +179,13 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
             break;
           }
           await deleteAll(layer);
-          const keptListing = new Set(layer.filter(notDeleted).flatMap(childrenOf));
+          // What an index left in place lists stays, at every depth below it.
+          const keptListing = new Set<string>();
+          for (let next = layer.filter(notDeleted).flatMap(childrenOf); next.length > 0; ) {
+            next = next.filter((digest) => !keptListing.has(digest));
+            for (const digest of next) keptListing.add(digest);
+            next = next.filter((digest) => rows.has(digest)).flatMap(childrenOf);
+          }
           const deletedLayer = new Set(layer);
           left = left.filter((digest) => !deletedLayer.has(digest));
           for (const digest of left.filter((d) => keptListing.has(d))) {
