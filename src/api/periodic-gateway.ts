@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { nowSec } from '../shared/time.js';
 import {
@@ -13,7 +14,7 @@ import type { SearchAttributePair } from '@temporalio/common';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { parseCronSpec, splitCronZone } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
-import { JobKind, JobStatus, MEMO_STATE, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
+import { JobKind, JobStatus, MEMO_INPUT, MEMO_STATE, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
 import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput, expandInput, type StartInput } from '../shared/start-input.js';
@@ -208,24 +209,64 @@ export class PeriodicGateway {
       const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
       if (!record || !registry.get(record.name)) continue;
       try {
-        const handle = client.schedule.getHandle(summary.scheduleId);
-        const description = await this.rpc(() => handle.describe());
+        const description = await this.rpc(() => client.schedule.getHandle(summary.scheduleId).describe());
         const { action } = description;
         const started = action.type === 'startWorkflow' ? (action.args?.[0] as StartInput | undefined) : undefined;
-        if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue || !started?.name) continue;
+        // A stopped job never fires again: left as it was stopped (an update would move its die_at).
+        if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue || !started?.name || isStopped(description)) continue;
         const fresh = this.todaysPolicies(started, liveOptions(record.options, description), sealer);
         if (canonicalJson(fresh) === canonicalJson(started)) continue;
-        await this.rpc(() =>
-          handle.update((schedule) =>
-            schedule.action.type === 'startWorkflow' ? { ...schedule, action: { ...schedule.action, args: [fresh] } } : schedule,
-          ),
-        );
-        updated += 1;
+        if (await this.replaceExecutionInput(summary.scheduleId, description, fresh)) updated += 1;
       } catch {
         // Left as it is until the next start (a schedule deleted meanwhile, sealed with a key this process lacks).
       }
     }
     return updated;
+  }
+
+  /**
+   * The schedule as described, with only its executions' input (and the policy fields of their
+   * memo) replaced, written back under the description's conflict token: a stop, pause or
+   * operator's update that lands meanwhile wins, and the scheduler drops this write rather than
+   * put back the schedule's state as it was read (the SDK's update sends no token). False when the
+   * request itself failed.
+   */
+  async replaceExecutionInput(scheduleId: string, description: ScheduleDescription, fresh: StartInput): Promise<boolean> {
+    const { client } = this.deps;
+    const { raw } = description;
+    const start = raw.schedule?.action?.startWorkflow;
+    if (!raw.schedule || !start) return false;
+    const converter = client.options.loadedDataConverter.payloadConverter;
+    const fields = { ...(start.memo?.fields ?? {}) };
+    const shownPayload = fields[MEMO_INPUT];
+    if (shownPayload) {
+      const shown = { ...converter.fromPayload<Record<string, unknown>>(shownPayload) };
+      const policy = fresh as Record<string, unknown>;
+      for (const key of ['fanOut', 'concurrency', 'shortCapMs', 'abandonOnCancel']) {
+        if (policy[key] === undefined) delete shown[key];
+        else shown[key] = policy[key];
+      }
+      fields[MEMO_INPUT] = converter.toPayload(shown);
+    }
+    try {
+      await this.rpc(() =>
+        client.workflowService.updateSchedule({
+          namespace: client.options.namespace,
+          scheduleId,
+          schedule: {
+            ...raw.schedule,
+            action: { startWorkflow: { ...start, input: { payloads: [converter.toPayload(fresh)] }, memo: { fields } } },
+          },
+          conflictToken: raw.conflictToken,
+          identity: client.options.identity,
+          requestId: randomUUID(),
+        }),
+      );
+      return true;
+    } catch {
+      // Gone, or the server refused: the next start looks again.
+      return false;
+    }
   }
 
   /** An execution input with today's deployment-wide values (see refreshPolicies). */

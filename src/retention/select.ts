@@ -145,7 +145,7 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
     }
   }
   // Until nothing changes: an accessory of an accessory (a signed signature) follows it in turn.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const d of decisions) {
       const subject = subjects.get(d.candidate.digest);

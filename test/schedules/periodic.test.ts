@@ -688,6 +688,24 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.match(sealedAfter, new RegExp(`^sealed:v1:${createSealer([newKey]).keyId}:`));
     assert.equal(createSealer([newKey]).unsealText(sealedAfter), 'http://127.0.0.1:9/hook?token=rotate-me-123456');
     assert.notEqual(sealedAfter, sealedBefore);
+    // The memo the executions start with says the same (a retry reads the policy fields there).
+    const memoInput = (await h.client.schedule.getHandle(job.id).describe()).action as { memo?: Record<string, unknown> };
+    assert.equal((memoInput.memo?.input as { shortCapMs?: number } | undefined)?.shortCapMs, after.shortCapMs);
+    // A write from a read older than a stop is refused (its conflict token): the stop is not undone.
+    const doomed = await periodic('@yearly', { concurrency_policy: 'Forbid' }, { duration_ms: 0 });
+    const staleOfDoomed = await h.client.schedule.getHandle(doomed.id).describe();
+    assert.equal(await act(doomed.id, 'stop'), 204);
+    await gateway.replaceExecutionInput(doomed.id, staleOfDoomed, { ...after, parameters: { duration_ms: 1 } });
+    // The scheduler takes updates in order: once a write from a current read shows, the stale one was dropped before it.
+    const current = await h.client.schedule.getHandle(doomed.id).describe();
+    await gateway.replaceExecutionInput(doomed.id, current, { ...after, parameters: { duration_ms: 2 } });
+    const settled = await waitFor(
+      () => h.client.schedule.getHandle(doomed.id).describe(),
+      (d) => ((d.action as { args: StartInput[] }).args[0]!.parameters as { duration_ms?: number }).duration_ms === 2,
+      { what: 'the write from a current read' },
+    );
+    assert.equal(settled.state.paused, true, 'the stop stands');
+    assert.equal((await h.stats(doomed.id)).status, 'Stopped');
     // An execution runs with it.
     assert.equal(await act(job.id, 'trigger'), 204);
     await waitFor(

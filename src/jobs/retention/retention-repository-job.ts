@@ -181,7 +181,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           await deleteAll(layer);
           // What an index left in place lists stays, at every depth below it.
           const keptListing = new Set<string>();
-          for (let next = layer.filter(notDeleted).flatMap(childrenOf); next.length > 0; ) {
+          for (let next = layer.filter(notDeleted).flatMap(childrenOf); next.length > 0;) {
             next = next.filter((digest) => !keptListing.has(digest));
             for (const digest of next) keptListing.add(digest);
             next = next.filter((digest) => rows.has(digest)).flatMap(childrenOf);
