@@ -302,16 +302,22 @@ export class PeriodicGateway {
    * retention, as Temporal deletes a finished job's record then (their `die_at` says when).
    * Best effort, at most SWEEP_BATCH per stop: the next stop goes on.
    */
-  async sweepStopped(keepSeconds?: number): Promise<number> {
+  async sweepStopped(keepSeconds?: number, batch = SWEEP_BATCH): Promise<number> {
     const keep = keepSeconds ?? (await namespaceRetentionSeconds(this.deps.client));
     if (keep === undefined) return 0;
     const { client } = this.deps;
     const query = `${JobKindKey.name} = '${JobKind.Periodic}' AND ${periodicStatusClause(JobStatus.Stopped)}`;
     const before = Date.now() - keep * 1000;
+    // Each sweep reads the next `batch` of the list (the list is cheap, a describe is not): stopped
+    // jobs still within their retention at its head must not keep the expired ones behind them for ever.
+    const from = this.sweepFrom;
+    let at = 0;
+    let read = 0;
     let deleted = 0;
-    let seen = 0;
-    for await (const summary of client.schedule.list({ query, pageSize: SWEEP_BATCH })) {
-      if (++seen > SWEEP_BATCH) break;
+    for await (const summary of client.schedule.list({ query, pageSize: 100 })) {
+      if (at++ < from) continue;
+      if (read >= batch) break;
+      read += 1;
       if (!summary.memo?.[MEMO_PERIODIC]) continue;
       const handle = client.schedule.getHandle(summary.scheduleId);
       const description = await this.rpc(() => handle.describe());
@@ -322,8 +328,13 @@ export class PeriodicGateway {
       await this.rpc(() => handle.delete());
       deleted += 1;
     }
+    // Past the end of the list, the next sweep starts over at its head.
+    this.sweepFrom = read >= batch ? from + read - deleted : 0;
     return deleted;
   }
+
+  /** Where the next sweep of stopped jobs reads on (see sweepStopped). */
+  private sweepFrom = 0;
 
   /**
    * stop: never fires again; stats stay readable (the service stops the running executions).

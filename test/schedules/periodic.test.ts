@@ -616,6 +616,37 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal((await h.stats(paused.id)).paused, true);
   });
 
+  it('sweeps of stopped jobs read on through the list: younger ones at its head do not keep an expired one for ever', async () => {
+    const old = await periodic('@yearly');
+    assert.equal(await act(old.id, 'stop'), 204);
+    const oldStoppedAt = (await h.client.schedule.getHandle(old.id).describe()).info.lastUpdatedAt!.getTime();
+    await waitFor(
+      async () => Date.now() - oldStoppedAt,
+      (age) => age > 4_000,
+      { what: 'the first stop to be 4 s old' },
+    );
+    const younger = [await periodic('@yearly'), await periodic('@yearly')];
+    for (const job of younger) assert.equal(await act(job.id, 'stop'), 204);
+    const listed = async () => {
+      const ids: string[] = [];
+      for await (const s of h.client.schedule.list({ query: `JobStatus = 'Stopped' AND TemporalSchedulePaused = true` }))
+        ids.push(s.scheduleId);
+      return ids;
+    };
+    await waitFor(listed, (ids) => [old, ...younger].every((j) => ids.includes(j.id)), { what: 'the three stopped jobs listed' });
+    // One describe per sweep; `old` expired (stopped more than keep ago), the younger ones not (stopped 3 s after it, and later).
+    const gateway = gatewayOf(h.config);
+    await waitFor(
+      async () => {
+        await gateway.sweepStopped((Date.now() - oldStoppedAt) / 1000 - 1.5, 1);
+        return (await h.request('GET', `/api/v1/jobs/${old.id}`)).status;
+      },
+      (status) => status === 404,
+      { what: 'the expired stopped job swept past the younger ones', timeoutMs: 30_000 },
+    );
+    for (const job of younger) assert.equal((await h.stats(job.id)).status, 'Stopped');
+  });
+
   it('last_successful_time of an execution still handing over its hooks is when it succeeded, not when it started', async () => {
     const receiver = await startHookReceiver();
     receiver.setDown(true);
