@@ -20,7 +20,12 @@ export interface Sealer {
   sealText(text: string): string;
   unsealParameters(parameters: Record<string, unknown>): Record<string, unknown>;
   unsealText(text: string): string;
-  /** Sealed again under the first key when anything in it is sealed under another (a rotation); else the value itself. */
+  /**
+   * Stored parameters (sealed by this service) brought to today's sealing: what an older key sealed
+   * is sealed again under the first (a rotation), and a secret stored as given (before sealing was
+   * configured) is sealed; what is already sealed under the first key stays as it is. The value
+   * itself when nothing changes.
+   */
   resealParameters(parameters: Record<string, unknown>): Record<string, unknown>;
   resealText(text: string): string;
 }
@@ -128,17 +133,32 @@ export function createSealer(secrets: readonly string[]): Sealer {
     return Array.isArray(value) ? opened.map(([, o]) => o) : Object.fromEntries(opened);
   };
 
-  /** Whether a value holds a sealed string under a key other than the sealing one. */
-  const staleIn = (value: unknown): boolean => {
-    if (typeof value === 'string') return isSealed(value) && sealing !== undefined && ENVELOPE.exec(value)?.[1] !== sealing.id;
-    if (value === null || typeof value !== 'object') return false;
-    return Object.values(value as Record<string, unknown>).some(staleIn);
+  /** A stored string: sealed under the first key stays; under another, sealed again; a secret as given, sealed. */
+  const resealString = (value: string, secretKey: boolean): string => {
+    if (!sealing) return value;
+    if (isSealed(value)) return ENVELOPE.exec(value)?.[1] === sealing.id ? value : seal(open(value));
+    return (secretKey ? value !== '' : redactValue(value) !== value) ? seal(value) : value;
+  };
+  const resealValue = (value: unknown, key?: string, underSecret = false): unknown => {
+    const secret = underSecret || (key !== undefined && isSecretKey(key));
+    if (typeof value === 'string') return resealString(value, secret);
+    if (typeof value === 'number') return secret && sealing ? seal(value) : value;
+    if (value === null || typeof value !== 'object') return value;
+    const list = Array.isArray(value);
+    let changed = false;
+    const next = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+      const r = resealValue(v, list ? key : k, secret);
+      if (r !== v) changed = true;
+      return [k, r] as const;
+    });
+    if (!changed) return value;
+    return list ? next.map(([, r]) => r) : Object.fromEntries(next);
   };
 
   return {
     keyId: sealing?.id,
-    resealParameters: (parameters) => (staleIn(parameters) ? (sealValue(unsealValue(parameters)) as Record<string, unknown>) : parameters),
-    resealText: (text) => (staleIn(text) ? (sealValue(String(open(text))) as string) : text),
+    resealParameters: (parameters) => resealValue(parameters) as Record<string, unknown>,
+    resealText: (text) => resealString(text, false),
     sealParameters: (parameters) => (sealing ? (sealValue(parameters) as Record<string, unknown>) : parameters),
     sealText: (text) => (sealing && (isSealed(text) || redactText(text) !== text) ? seal(text) : text),
     unsealParameters: (parameters) => unsealValue(parameters) as Record<string, unknown>,

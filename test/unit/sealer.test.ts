@@ -103,6 +103,25 @@ describe('sealing job secrets for Temporal history', () => {
     assert.equal(sealer.unsealText(rotated.resealText(hook)), 'http://h.example/hook?token=tok-123456');
   });
 
+  it('resealing seals a secret stored as given (before sealing was configured), and keeps what the first key sealed', () => {
+    const current = sealer.sealParameters({ password: 'sealed-already' });
+    const stored = {
+      password: current.password,
+      api_token: 'plain-token-1',
+      passcode: 4321,
+      endpoint: 'https://u:pw-123@r.example/',
+      image: 'demo',
+    };
+    const resealed = sealer.resealParameters(stored);
+    assert.equal(resealed.password, current.password, 'sealed under the first key: the same string');
+    for (const key of ['api_token', 'passcode', 'endpoint']) assert.ok(isSealed(resealed[key] as string), key);
+    assert.equal(resealed.image, 'demo');
+    assert.deepEqual(sealer.unsealParameters(resealed), { ...stored, password: 'sealed-already' });
+    assert.equal(sealer.resealText('http://h.example/hook?token=tok-123456').startsWith('sealed:v1:'), true);
+    assert.equal(sealer.resealText('http://core:8080/service/notifications'), 'http://core:8080/service/notifications');
+    assert.equal(NO_SEALING.resealParameters(stored), stored, 'without keys nothing changes');
+  });
+
   it('a process without the key refuses, naming the key; an altered value does not open', () => {
     const sealed = sealer.sealParameters({ password: 'x-secret' });
     assert.throws(
