@@ -557,9 +557,14 @@ export function scheduleSearchAttributes(name: string, status: JobStatus): Searc
 function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStats {
   const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE);
   stats.paused = summary.state.paused;
-  stats.next_run_times = summary.state.paused
-    ? []
-    : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, record.options.timezone ?? 'UTC'));
+  // A list has the schedule's spec but not its policies: the zone and jitter as they are, the rest as submitted.
+  const zone = summary.spec?.timezone || (record.options.timezone ?? 'UTC');
+  const options: Record<string, unknown> = { ...record.options };
+  if (zone !== (record.options.timezone ?? 'UTC')) options.timezone = zone;
+  const jitterMs = summary.spec?.jitter ?? (record.options.jitter_seconds ?? 0) * 1000;
+  if (jitterMs !== (record.options.jitter_seconds ?? 0) * 1000) options.jitter_seconds = Math.round(jitterMs / 1000);
+  stats.options = options;
+  stats.next_run_times = summary.state.paused ? [] : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone));
   const last = summary.info.recentActions[summary.info.recentActions.length - 1];
   if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
   return stats;

@@ -580,6 +580,17 @@ describe('periodic jobs on Temporal Schedules', () => {
     });
     // Noon in New York, in New York's offset.
     assert.match(after.next_run_times![0]!, /T12:00:0[0-5]-0[45]:00$/, 'noon, give or take the jitter');
+    // A list shows the schedule's zone and jitter too (its spec; a list carries no policies).
+    const listed = await waitFor(
+      async () =>
+        ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
+          .map((r) => r.job)
+          .find((j) => j.id === job.id),
+      (j) => j?.options?.timezone === 'America/New_York',
+      { what: 'the list to show the new zone' },
+    );
+    assert.equal(listed!.options!.jitter_seconds, 5);
+    assert.match(listed!.next_run_times![0]!, /T12:00:0[0-5]-0[45]:00$/);
     await update('--overlap-policy', 'BufferOne', '--catchup-window', '2m', '--time-zone', 'America/New_York');
     const buffered = await h.stats(job.id);
     assert.equal(buffered.options!.concurrency_policy, undefined);
