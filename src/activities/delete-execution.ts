@@ -3,6 +3,8 @@ import { isGrpcServiceError, type Client, type WorkflowExecutionInfo } from '@te
 import { removeBatchFiles } from '../jobs/batch/batch-files.js';
 import { jobLogPath } from '../logs/job-log-path.js';
 import { executionNow } from '../temporal/execution-now.js';
+import { mapLimit } from '../process/limits.js';
+import { UpstreamJobIdKey } from '../shared/search-attributes.js';
 
 export interface PruneDeps {
   client: Client;
@@ -32,4 +34,20 @@ export type ExecutionView = Pick<WorkflowExecutionInfo, 'workflowId' | 'startTim
 export async function closedExecution(client: Client, listed: WorkflowExecutionInfo): Promise<ExecutionView | undefined> {
   const current = await executionNow(client, listed);
   return current && current.status.name !== 'RUNNING' ? current : undefined;
+}
+
+/**
+ * Deletes an execution with the jobs it started (a batch's targets, sub jobs) and their logs and
+ * files, as Kubernetes deletes a Job's pods with it; a child still running is left to run (a
+ * delete would terminate it) and keeps its record.
+ */
+export async function deleteExecutionAndChildren(deps: PruneDeps, id: string): Promise<void> {
+  const { client } = deps;
+  const children: WorkflowExecutionInfo[] = [];
+  for await (const child of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${id}'` })) children.push(child);
+  // Deletes wait on the server's checkpoint of each close; a few at a time keep a large execution quick to prune.
+  await mapLimit(children, 8, async (child) => {
+    if (await closedExecution(client, child)) await deleteJobExecution(deps, child.workflowId);
+  });
+  await deleteJobExecution(deps, id);
 }

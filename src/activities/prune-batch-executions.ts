@@ -1,6 +1,5 @@
-import { mapLimit } from '../process/limits.js';
 import { JobNameKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
-import { closedExecution, deleteJobExecution, type PruneDeps } from './delete-execution.js';
+import { closedExecution, deleteExecutionAndChildren, type PruneDeps } from './delete-execution.js';
 import type { PruneBatchInput } from './types.js';
 
 /**
@@ -27,13 +26,6 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     .sort((a, b) => b.closedAt - a.closedAt)
     .slice(Math.max(0, input.keep - 1))
     .map((e) => e.id);
-  const remove = (id: string) => deleteJobExecution(deps, id);
-  for (const id of doomed) {
-    const children: string[] = [];
-    for await (const child of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${id}'` })) children.push(child.workflowId);
-    // Deletes wait on the server's checkpoint of each close; a few at a time keep a large execution quick to prune.
-    await mapLimit(children, 8, remove);
-    await remove(id);
-  }
+  for (const id of doomed) await deleteExecutionAndChildren(deps, id);
   return doomed;
 }

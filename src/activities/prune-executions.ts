@@ -3,7 +3,7 @@ import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
 import { MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
-import { closedExecution, deleteJobExecution, type PruneDeps } from './delete-execution.js';
+import { closedExecution, deleteExecutionAndChildren, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
 
 /** Both limits at their largest, so whatever the limits, every execution they keep is seen; a backlog drains over a few runs. */
@@ -43,7 +43,8 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
     if (recent === 'unknown') break;
     const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: startedAt.get(id)! }, Date.now()));
     for (const id of ready) {
-      await deleteJobExecution(deps, id);
+      // With its targets or sub jobs: their upstream would be gone, and a batch's series with it.
+      await deleteExecutionAndChildren(deps, id);
       deleted.push(id);
     }
     waiting = waiting.filter((id) => !ready.includes(id));

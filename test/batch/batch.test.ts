@@ -158,6 +158,61 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.equal((await h.request('GET', `/api/v1/jobs/${prunedTarget.job_id}/files/result.txt`)).status, 404);
   });
 
+  /** Triggers a periodic job once more and waits for that execution to close (only a closed execution is pruned); its id goes to `fired`. */
+  const fireAndClose = async (periodicId: string, fired: string[]) => {
+    const executions = async () => {
+      const response = await h.request('GET', `/api/v1/jobs/${periodicId}/executions?page_size=100`);
+      return ((await response.json()) as { job: { id: string } }[]).map((r) => r.job.id);
+    };
+    // An execution's id carries its fire's second: a second trigger in the same second would reuse the id.
+    const second = new Date().toISOString().slice(0, 19);
+    if (fired.length > 0)
+      await waitFor(
+        async () => new Date().toISOString().slice(0, 19),
+        (now) => now !== second,
+        { what: 'the next second' },
+      );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${periodicId}`, { action: 'trigger' })).status, 204);
+    const ids = await waitFor(executions, (list) => list.some((id) => !fired.includes(id)), {
+      timeoutMs: 60_000,
+      what: `execution ${fired.length + 1} of ${periodicId}`,
+    });
+    const id = ids.find((e) => !fired.includes(e))!;
+    fired.push(id);
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(id).describe()).status.name,
+      (status) => status !== 'RUNNING',
+      { timeoutMs: 60_000, what: `execution ${id} to close` },
+    );
+    return id;
+  };
+
+  it('history limits of a periodic batch job delete an execution with its targets and their files', async () => {
+    const periodic = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 3, report_history: 10, tag: 'limits' },
+      metadata: { kind: 'Periodic', cron_spec: '@yearly', successful_jobs_history_limit: 1 },
+    });
+    try {
+      const fired: string[] = [];
+      const first = await fireAndClose(periodic.id, fired);
+      const targets = Object.values((await settledReport(first)).targets);
+      assert.equal(targets.length, 3);
+      await fireAndClose(periodic.id, fired);
+      await waitFor(
+        async () => (await h.request('GET', `/api/v1/jobs/${first}`)).status,
+        (status) => status === 404,
+        { timeoutMs: 60_000, what: 'the first execution pruned by successful_jobs_history_limit 1' },
+      );
+      for (const target of targets) {
+        assert.equal((await h.request('GET', `/api/v1/jobs/${target.job_id}`)).status, 404, `target ${target.job_id} went with it`);
+        assert.equal((await h.request('GET', `/api/v1/jobs/${target.job_id}/files/result.txt`)).status, 404);
+      }
+    } finally {
+      await h.client.schedule.getHandle(periodic.id).delete();
+    }
+  });
+
   it('report_history prunes within a series: a periodic job its own executions, never a job of that name submitted on its own', async () => {
     const own = await batch({ count: 2, report_history: 1, tag: 'own' });
     assert.equal((await h.waitForStatus(own.id, ['Success', 'Error'], 60_000)).status, 'Success');
@@ -167,34 +222,8 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
       metadata: { kind: 'Periodic', cron_spec: '@yearly' },
     });
     try {
-      const executions = async () => {
-        const response = await h.request('GET', `/api/v1/jobs/${periodic.id}/executions?page_size=100`);
-        return ((await response.json()) as { job: { id: string } }[]).map((r) => r.job.id);
-      };
       const fired: string[] = [];
-      for (let i = 0; i < 2; i++) {
-        // An execution's id carries its fire's second: a second trigger in the same second would reuse the id.
-        const second = new Date().toISOString().slice(0, 19);
-        if (i > 0)
-          await waitFor(
-            async () => new Date().toISOString().slice(0, 19),
-            (now) => now !== second,
-            { what: 'the next second' },
-          );
-        assert.equal((await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'trigger' })).status, 204);
-        const ids = await waitFor(executions, (list) => list.some((id) => !fired.includes(id)), {
-          timeoutMs: 60_000,
-          what: `execution ${i + 1} of the periodic batch job`,
-        });
-        const id = ids.find((e) => !fired.includes(e))!;
-        fired.push(id);
-        // Ended, and its workflow closed after its housekeeping: only a closed execution is pruned.
-        await waitFor(
-          async () => (await h.client.workflow.getHandle(id).describe()).status.name,
-          (status) => status !== 'RUNNING',
-          { timeoutMs: 60_000, what: `execution ${id} to close` },
-        );
-      }
+      for (let i = 0; i < 2; i++) await fireAndClose(periodic.id, fired);
       // The second execution pruned the first (report_history 1).
       await waitFor(
         async () => (await h.request('GET', `/api/v1/jobs/${fired[0]}`)).status,
