@@ -295,6 +295,14 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
           childName: definition.fanOut.child,
           ...deps.registry.startPolicy(definition.fanOut.child),
         };
+        // Said here, in words, rather than as the server's "Complete result exceeds size limit".
+        const bytes = Buffer.byteLength(JSON.stringify(plan));
+        if (bytes > MAX_PLAN_BYTES) {
+          throw new Error(
+            `the plan of ${plan.targets.length} targets is ${(bytes / 1_000_000).toFixed(2)} MB, over the ${MAX_PLAN_BYTES / 1_000_000} MB ` +
+              'an activity result may carry in Temporal: split the job (its scope, patterns) into smaller ones',
+          );
+        }
       } else {
         await definition.run(ctx, parsed.data);
       }
@@ -446,12 +454,15 @@ function grantedSincePause(admission: RunAdmission, pausedAt: number | undefined
   return admission.grantedAtMs >= (pausedAt + 1) * 1000;
 }
 
+/** Temporal's limit on one payload is 2 MB; the result around the plan takes a little. */
+const MAX_PLAN_BYTES = 1_900_000;
+
 /** A plan goes back to the workflow and into every target's input: what its parameters hold secret is sealed. */
 function sealedPlan<P extends { targets: FanOutTarget[]; shared?: Record<string, unknown> }>(planned: P, sealer: Sealer): P {
   if (sealer.keyId === undefined) return planned;
   return {
     ...planned,
-    targets: planned.targets.map((t) => ({ ...t, parameters: sealer.sealParameters(t.parameters) })),
+    targets: planned.targets.map((t) => (t.parameters ? { ...t, parameters: sealer.sealParameters(t.parameters) } : t)),
     ...(planned.shared ? { shared: sealer.sealParameters(planned.shared) } : {}),
   };
 }

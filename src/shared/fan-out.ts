@@ -7,7 +7,8 @@ import type { RetryPolicy } from './job-model.js';
 export interface FanOutTarget {
   /** What the target is called in the parent's results (a repository, a host, …). */
   target: string;
-  parameters: Record<string, unknown>;
+  /** The target's own parameters; absent when they are its name alone, under the plan's `targetKey`. */
+  parameters?: Record<string, unknown>;
 }
 
 export interface FanOutPlan {
@@ -19,6 +20,11 @@ export interface FanOutPlan {
   targets: FanOutTarget[];
   /** Parameters every target's job gets, under its own: said once, so a plan of many targets stays small. */
   shared?: Record<string, unknown>;
+  /**
+   * A target without parameters of its own gets its name under this key (a batch job's `target`):
+   * a plan is one activity result, at most 2 MB, and a name said twice per target halved how many fit.
+   */
+  targetKey?: string;
   /** A batch job keeps this many executions (with their reports); older ones are deleted as it ends. */
   reportHistory?: number;
   /** How the parent's progress check-in names its counters, and fields it always carries. */
@@ -73,4 +79,10 @@ export function setOwn<T>(record: Record<string, T>, key: string, value: T): voi
 /** `record[key]` if it is the record's own, else undefined. */
 export function getOwn<T>(record: Record<string, T>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/** A target's own parameters: as planned, or its name under the plan's targetKey. */
+export function targetParameters(plan: Pick<FanOutPlan, 'targetKey'>, target: FanOutTarget): Record<string, unknown> {
+  if (target.parameters) return target.parameters;
+  return plan.targetKey ? { [plan.targetKey]: target.target } : {};
 }

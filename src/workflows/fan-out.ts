@@ -11,7 +11,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { fanOutProgress, getOwn, parseSummary, setOwn, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
+import { fanOutProgress, getOwn, parseSummary, setOwn, targetParameters, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
 import { JobStatus, type JobInput, type JobState } from '../shared/job-model.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
@@ -78,7 +78,7 @@ async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, re
     run.input,
     {
       name: plan.childName,
-      parameters: { ...plan.shared, ...target.parameters },
+      parameters: { ...plan.shared, ...targetParameters(plan, target) },
       retry: plan.retry,
       ...(plan.concurrency !== undefined ? { concurrency: plan.concurrency } : {}),
       target: target.target,

@@ -214,6 +214,8 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
       ignore_stop: z.boolean().default(false),
       /** Targets of these names, after the `count` numbered ones. */
       names: z.array(z.string().min(1).max(64)).default([]),
+      /** The numbered targets' names are this much longer (`t07-xxx…`): a plan's size. */
+      pad: z.number().int().min(0).max(200).default(0),
     })
     .strict(),
   gauges: [
@@ -222,14 +224,15 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
     { suffix: 'value', help: 'the target index', labels: ['parity', 'tag'] },
   ],
   async listTargets(_ctx, params) {
-    return [...Array.from({ length: params.count }, (_, i) => `t${String(i).padStart(2, '0')}`), ...params.names];
+    const padding = params.pad > 0 ? `-${'x'.repeat(params.pad - 1)}` : '';
+    return [...Array.from({ length: params.count }, (_, i) => `t${String(i).padStart(2, '0')}${padding}`), ...params.names];
   },
   async runTarget(ctx, params) {
     const started = Date.now();
     if (params.ignore_stop) await new Promise((resolve) => setTimeout(resolve, params.hold_ms));
     else await ctx.sleep(params.hold_ms);
     if (ctx.opCommand()) return;
-    const index = params.names.includes(ctx.target) ? -1 : Number(ctx.target.slice(1));
+    const index = params.names.includes(ctx.target) ? -1 : parseInt(ctx.target.slice(1), 10);
     if (params.undeclared.includes(ctx.target)) ctx.report({ not_declared: [{ value: 1, labels: {} }] });
     await ctx.saveFile('result.txt', `target ${ctx.target} of ${ctx.executionId}\n`);
     ctx.event('TargetDone', `target ${ctx.target} done`);

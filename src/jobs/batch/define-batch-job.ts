@@ -91,7 +91,8 @@ export function defineBatchJob<S extends z.ZodObject>(spec: BatchJobSpec<S>): [J
           poolSize: pool_size ?? spec.poolSize ?? 4,
           reportHistory: report_history ?? spec.reportHistory ?? 3,
           shared: { execution_id: ctx.jobId, parameters: own },
-          targets: targets.map((target) => ({ target, parameters: { target } })),
+          targets: targets.map((target) => ({ target })),
+          targetKey: 'target',
           progress: { done: 'done', total: 'targets', extra: {} },
         };
       },
