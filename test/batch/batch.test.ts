@@ -66,6 +66,7 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
       assert.equal(t.status, 'Success');
       assert.deepEqual(t.files, ['result.txt']);
       assert.equal(t.events[0]?.reason, 'TargetDone');
+      assert.match(t.events[0]?.message ?? '', /^target t\d\d done$/, 'the args filled the message');
       return [t.results.started_ms![0]!.value, t.results.ended_ms![0]!.value] as const;
     });
     const edges = spans.flatMap(([s, e]) => [[s, 1] as const, [e, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);

@@ -235,7 +235,7 @@ export const [testBatchJob, testBatchTarget] = defineBatchJob({
     const index = params.names.includes(ctx.target) ? -1 : parseInt(ctx.target.slice(1), 10);
     if (params.undeclared.includes(ctx.target)) ctx.report({ not_declared: [{ value: 1, labels: {} }] });
     await ctx.saveFile('result.txt', `target ${ctx.target} of ${ctx.executionId}\n`);
-    ctx.event('TargetDone', `target ${ctx.target} done`);
+    ctx.event('TargetDone', 'target %s done', { args: [ctx.target] });
     if (params.fail.includes(ctx.target)) throw new Error(`target ${ctx.target} fails as asked`);
     ctx.report({
       started_ms: [{ value: started, labels: {} }],

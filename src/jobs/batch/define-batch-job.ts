@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import { z } from 'zod';
 import { defineJob, type JobDefinition } from '../define-job.js';
 import type { JobContext } from '../job-context.js';
@@ -19,7 +20,8 @@ export interface TargetContext extends JobContext {
   /** Results as gauges, checked against the declared ones; a later report replaces an earlier one. */
   report(results: ReportBody): void;
   /** A notable event; `reason` in UpperCamelCase. */
-  event(reason: string, message: string, options?: { warning?: boolean }): void;
+  /** `args` fill the message's `%s` (and `%d`, `%j`) in turn, as batch-job-controller's event endpoint does. */
+  event(reason: string, message: string, options?: { warning?: boolean; args?: unknown[] }): void;
 }
 
 /** What a target's job checks in when it ends; the parent's results carry it as the target's summary. */
@@ -117,10 +119,11 @@ export function defineBatchJob<S extends z.ZodObject>(spec: BatchJobSpec<S>): [J
         },
         event(reason, message, options = {}) {
           checkEventReason(reason);
-          const event = { reason, message, warning: options.warning ?? false, at: Date.now() };
+          const text = options.args && options.args.length > 0 ? format(message, ...options.args) : message;
+          const event = { reason, message: text, warning: options.warning ?? false, at: Date.now() };
           checkSummarySize({ ...summary, events: [...summary.events, event] });
           summary.events.push(event);
-          ctx.logger[options.warning ? 'warning' : 'info'](`event ${reason}: ${message}`);
+          ctx.logger[options.warning ? 'warning' : 'info'](`event ${reason}: ${text}`);
         },
         async saveFile(name, bytes) {
           await ctx.saveFile(name, bytes);
