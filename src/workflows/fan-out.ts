@@ -11,7 +11,16 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { fanOutProgress, getOwn, parseSummary, setOwn, targetParameters, type FanOutPlan, type FanOutResult, type FanOutTarget } from '../shared/fan-out.js';
+import {
+  fanOutProgress,
+  getOwn,
+  parseSummary,
+  setOwn,
+  targetParameters,
+  type FanOutPlan,
+  type FanOutResult,
+  type FanOutTarget,
+} from '../shared/fan-out.js';
 import { JobStatus, type JobInput, type JobState } from '../shared/job-model.js';
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
