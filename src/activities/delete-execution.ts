@@ -15,10 +15,13 @@ export interface PruneDeps {
 const GRPC_NOT_FOUND = 5;
 
 /** Deletes one job's workflow execution with its log and report files; one already deleted (by another pruner, an operator) is fine. */
-export async function deleteJobExecution(deps: PruneDeps, id: string): Promise<void> {
+export async function deleteJobExecution(deps: PruneDeps, id: string, runId?: string): Promise<void> {
   const { client } = deps;
   try {
-    await client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: id } });
+    await client.workflowService.deleteWorkflowExecution({
+      namespace: client.options.namespace,
+      workflowExecution: { workflowId: id, ...(runId ? { runId } : {}) },
+    });
   } catch (err) {
     if (!isGrpcServiceError(err) || err.code !== GRPC_NOT_FOUND) throw err;
   }
@@ -44,10 +47,14 @@ export async function closedExecution(client: Client, listed: WorkflowExecutionI
 export async function deleteExecutionAndChildren(deps: PruneDeps, id: string): Promise<void> {
   const { client } = deps;
   const children: WorkflowExecutionInfo[] = [];
-  for await (const child of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${id}'` })) children.push(child);
+  // A run that continued as new is not a job of its own: its id is its chain's, whose last run may still run.
+  const query = `${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  for await (const child of client.workflow.list({ query })) children.push(child);
   // Deletes wait on the server's checkpoint of each close; a few at a time keep a large execution quick to prune.
   await mapLimit(children, 8, async (child) => {
-    if (await closedExecution(client, child)) await deleteJobExecution(deps, child.workflowId);
+    // The closed run itself: a newer run of that id (a retried target) is not this one to delete.
+    const closed = await closedExecution(client, child);
+    if (closed) await deleteJobExecution(deps, child.workflowId, child.runId);
   });
   await deleteJobExecution(deps, id);
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { JobContext, JobLogger } from '../jobs/job-context.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import type { JobLoggerFactory } from '../logs/job-loggers.js';
-import type { FanOutPlan, FanOutTarget } from '../shared/fan-out.js';
+import { targetParameters, type FanOutPlan, type FanOutTarget } from '../shared/fan-out.js';
 import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
@@ -291,11 +291,20 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         if (!definition.fanOut) throw new Error(`job ${input.name} does not fan out`);
         const planned = await definition.fanOut.plan(ctx, parsed.data);
         plan = {
-          ...sealedPlan(planned, sealer),
+          ...sealedPlan(input.compactTargets ? planned : withFullTargets(planned), sealer),
           childName: definition.fanOut.child,
           ...deps.registry.startPolicy(definition.fanOut.child),
         };
-        // Said here, in words, rather than as the server's "Complete result exceeds size limit".
+        // Said here, at once, in words: rather than as the server's "Complete result exceeds size
+        // limit", or hours in, as the execution's results (a line per target in its memo as it ends,
+        // and in its hand-over to a next run) outgrow Temporal's 2 MB.
+        const carried = plan.targets.reduce((sum, t) => sum + Buffer.byteLength(t.target) + RESULT_BYTES_PER_TARGET, 0);
+        if (carried > MAX_PLAN_BYTES) {
+          throw new Error(
+            `an execution of ${plan.targets.length} targets would carry about ${(carried / 1_000_000).toFixed(2)} MB of per-target results, ` +
+              `over the ${MAX_PLAN_BYTES / 1_000_000} MB Temporal takes in one memo or input: split the job (its scope, patterns) into smaller ones`,
+          );
+        }
         const bytes = Buffer.byteLength(JSON.stringify(plan));
         if (bytes > MAX_PLAN_BYTES) {
           throw new Error(
@@ -454,8 +463,17 @@ function grantedSincePause(admission: RunAdmission, pausedAt: number | undefined
   return admission.grantedAtMs >= (pausedAt + 1) * 1000;
 }
 
+/** A plan for workflow code from before targetKey (a rolling deploy): every target's parameters said in full. */
+export function withFullTargets<P extends Pick<FanOutPlan, 'targets' | 'targetKey'>>(planned: P): P {
+  if (!planned.targetKey) return planned;
+  const { targetKey: _key, ...rest } = planned;
+  return { ...rest, targets: planned.targets.map((t) => ({ target: t.target, parameters: targetParameters(planned, t) })) } as P;
+}
+
 /** Temporal's limit on one payload is 2 MB; the result around the plan takes a little. */
 const MAX_PLAN_BYTES = 1_900_000;
+/** What a target costs the execution's results besides its name: its job id, status and its place in sub_jobs. */
+const RESULT_BYTES_PER_TARGET = 80;
 
 /** A plan goes back to the workflow and into every target's input: what its parameters hold secret is sealed. */
 function sealedPlan<P extends { targets: FanOutTarget[]; shared?: Record<string, unknown> }>(planned: P, sealer: Sealer): P {

@@ -19,6 +19,11 @@ export interface ExecuteJobInput {
    * Absent: every check-in is an update (a job with a status hook: its hooks keep their order).
    */
   checkIns?: 'heartbeat';
+  /**
+   * The workflow builds a target's parameters from its name (FanOutPlan.targetKey): a plan may say
+   * them so. Absent (workflow code from before), every target carries its parameters in full.
+   */
+  compactTargets?: true;
 }
 
 /** A check-in the run carried in its heartbeats, and hands back with its result. */

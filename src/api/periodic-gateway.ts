@@ -558,10 +558,11 @@ function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStat
   const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE);
   stats.paused = summary.state.paused;
   // A list has the schedule's spec but not its policies: the zone and jitter as they are, the rest as submitted.
-  const zone = summary.spec?.timezone || (record.options.timezone ?? 'UTC');
+  // A spec without a zone or jitter has none (UTC, no jitter), as GET reads it.
+  const zone = summary.spec ? summary.spec.timezone || 'UTC' : (record.options.timezone ?? 'UTC');
   const options: Record<string, unknown> = { ...record.options };
   if (zone !== (record.options.timezone ?? 'UTC')) options.timezone = zone;
-  const jitterMs = summary.spec?.jitter ?? (record.options.jitter_seconds ?? 0) * 1000;
+  const jitterMs = summary.spec ? (summary.spec.jitter ?? 0) : (record.options.jitter_seconds ?? 0) * 1000;
   if (jitterMs !== (record.options.jitter_seconds ?? 0) * 1000) options.jitter_seconds = Math.round(jitterMs / 1000);
   stats.options = options;
   stats.next_run_times = summary.state.paused ? [] : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone));

@@ -443,6 +443,7 @@ export class JobRun {
       revision: state.revision,
       upstreamJobId: input.upstreamJobId,
       ...(mode ? { mode } : {}),
+      ...(mode === 'plan' && patched('compact-fan-out-plans') ? { compactTargets: true as const } : {}),
       ...(admission ? { admission } : {}),
       // Without a status hook no one waits on each check-in: they ride on heartbeats.
       ...(input.statusHook ? {} : { checkIns: 'heartbeat' as const }),

@@ -95,9 +95,9 @@ export const parentJob = defineJob({
 export const batchParentJob = defineJob({
   name: 'TEST_BATCH_PARENT',
   maxFails: 1,
-  params: z.object({ count: z.number().int().min(0).max(20) }).strict(),
+  params: z.object({ count: z.number().int().min(0).max(100), hold_ms: z.number().int().min(0).default(0) }).strict(),
   async run(ctx, params) {
-    ctx.checkin(await ctx.launchJob({ name: 'TEST_BATCH', parameters: { count: params.count } }));
+    ctx.checkin(await ctx.launchJob({ name: 'TEST_BATCH', parameters: { count: params.count, hold_ms: params.hold_ms } }));
   },
 });
 

@@ -595,6 +595,18 @@ describe('periodic jobs on Temporal Schedules', () => {
     const buffered = await h.stats(job.id);
     assert.equal(buffered.options!.concurrency_policy, undefined);
     assert.equal(buffered.options!.overlap_policy, 'BUFFER_ONE');
+    // An update without a zone or jitter leaves none: UTC, in GET and in lists alike.
+    await update('--overlap-policy', 'Skip');
+    assert.equal((await h.stats(job.id)).options!.timezone, 'UTC');
+    const relisted = await waitFor(
+      async () =>
+        ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
+          .map((r) => r.job)
+          .find((j) => j.id === job.id),
+      (j) => j?.options?.timezone === 'UTC',
+      { what: 'the list to show UTC' },
+    );
+    assert.equal(relisted!.options!.jitter_seconds, undefined);
   });
 
   it('a stopped periodic job is deleted once stopped longer than the namespace retention (its die_at); paused ones stay', async () => {

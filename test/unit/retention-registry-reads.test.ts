@@ -7,6 +7,7 @@ import { RegistryClient } from '../../src/registry/registry-client.js';
 import { loadCandidates } from '../../src/retention/load-candidates.js';
 import { resultTable } from '../../src/retention/result-table.js';
 import type { Candidate } from '../../src/retention/select.js';
+import { withFullTargets } from '../../src/activities/execute-job.js';
 
 const IMAGE = 'application/vnd.oci.image.manifest.v1+json';
 const INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -234,5 +235,24 @@ describe('the result table', () => {
     }));
     const table = resultTable('big/app', rows);
     assert.equal(table.split('\n').length, 150_000 + 4);
+  });
+});
+
+describe('plans for workflow code from before targetKey (a rolling deploy)', () => {
+  it('say every target’s parameters in full, and no targetKey', () => {
+    const compact = {
+      targets: [{ target: 'a' }, { target: 'b', parameters: { target: 'b', extra: 1 } }],
+      targetKey: 'target',
+      poolSize: 2,
+    };
+    assert.deepEqual(withFullTargets(compact), {
+      targets: [
+        { target: 'a', parameters: { target: 'a' } },
+        { target: 'b', parameters: { target: 'b', extra: 1 } },
+      ],
+      poolSize: 2,
+    });
+    const full = { targets: [{ target: 'a', parameters: { repository: 'a' } }] };
+    assert.equal(withFullTargets(full), full);
   });
 });
