@@ -55,7 +55,7 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
             // A report kept from before the job's labels changed (or by a newer worker in a rolling
             // deploy) carries labels this definition lacks: it shows with the declared ones only,
             // those it lacks empty, rather than failing every scrape.
-            const known = Object.fromEntries(declared.labels.map((l) => [l, labels?.[l] ?? '']));
+            const known = Object.fromEntries(declared.labels.map((l) => [l, (labels && Object.hasOwn(labels, l) ? labels[l] : '') ?? '']));
             for (const execution_id of ids) declared.gauge.set({ ...known, target, execution_id }, value);
           }
         }
