@@ -58,6 +58,11 @@ describe('periodic jobs on Temporal Schedules', () => {
       ...flags,
     );
   };
+  /** A periodic NOOP job as the list of periodic jobs shows it. */
+  const asListed = async (id: string) =>
+    ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
+      .map((r) => r.job)
+      .find((j) => j.id === id);
   /** A gateway as another API process would build it, configured as `config` says. */
   const gatewayOf = (config: typeof h.config) =>
     new PeriodicGateway({
@@ -582,10 +587,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.match(after.next_run_times![0]!, /T12:00:0[0-5]-0[45]:00$/, 'noon, give or take the jitter');
     // A list shows the schedule's zone and jitter too (its spec; a list carries no policies).
     const listed = await waitFor(
-      async () =>
-        ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
-          .map((r) => r.job)
-          .find((j) => j.id === job.id),
+      () => asListed(job.id),
       (j) => j?.options?.timezone === 'America/New_York',
       { what: 'the list to show the new zone' },
     );
@@ -599,10 +601,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     await update('--overlap-policy', 'Skip');
     assert.equal((await h.stats(job.id)).options!.timezone, 'UTC');
     const relisted = await waitFor(
-      async () =>
-        ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
-          .map((r) => r.job)
-          .find((j) => j.id === job.id),
+      () => asListed(job.id),
       (j) => j?.options?.timezone === 'UTC',
       { what: 'the list to show UTC' },
     );
