@@ -132,6 +132,42 @@ try {
   await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'stop' });
   recorded['periodic-execution'] = execution!;
 
+  // A batch job (a compact plan; a target named like an Object.prototype key), a periodic execution
+  // whose failure pauses its schedule, and a Replace execution whose run ignores the cancel.
+  recorded['batch-fan-out'] = (
+    await h.submit({ name: 'TEST_BATCH', parameters: { count: 2, names: ['constructor'] }, metadata: generic })
+  ).id;
+  const failing = await h.submit({
+    name: 'TEST_NO_RETRY',
+    parameters: {},
+    metadata: { kind: 'Periodic', cron_spec: '@yearly', pause_after_failures: 1 },
+  });
+  await h.request('POST', `/api/v1/jobs/${failing.id}`, { action: 'trigger' });
+  await waitFor(
+    () => h.stats(failing.id),
+    (st) => st.paused === true,
+    { timeoutMs: 30_000, what: 'the schedule paused for its failure' },
+  );
+  for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${failing.id}'` }))
+    recorded['paused-for-failures'] = e.workflowId;
+  await h.request('POST', `/api/v1/jobs/${failing.id}`, { action: 'stop' });
+  const replace = await h.submit({
+    name: 'DEMO',
+    parameters: demo({ step_ms: 3000, ignore_stop: true }),
+    metadata: { kind: 'Periodic', cron_spec: '*/2 * * * * *', concurrency_policy: 'Replace' },
+  });
+  const replaced = await waitFor(
+    async () => {
+      for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${replace.id}' AND JobStatus = 'Cancelled'` }))
+        return e.workflowId;
+      return undefined;
+    },
+    (id) => id !== undefined,
+    { timeoutMs: 30_000, what: 'an execution cancelled by Replace' },
+  );
+  await h.request('POST', `/api/v1/jobs/${replace.id}`, { action: 'stop' });
+  recorded['replace-abandoned'] = replaced!;
+
   // An operator's reset of a finished job: the re-run deletes the run it replaced.
   const reset = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 0, hold_ms: 0 }), metadata: generic });
   await h.waitForStatus(reset.id, ['Success']);
