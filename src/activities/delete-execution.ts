@@ -40,21 +40,37 @@ export async function closedExecution(client: Client, listed: WorkflowExecutionI
 }
 
 /**
+ * A pruner's time: its housekeeping activity has a minute (startToClose) and no heartbeat, and an
+ * execution of thousands of targets takes longer to delete than that. What is left past this goes
+ * with the next execution's pruning.
+ */
+export const PRUNE_BUDGET_MS = 40_000;
+
+/**
  * Deletes an execution with the jobs it started (a batch's targets, sub jobs) and their logs and
  * files, as Kubernetes deletes a Job's pods with it; a child still running is left to run (a
- * delete would terminate it) and keeps its record.
+ * delete would terminate it) and keeps its record. Past `deadline` (epoch ms) no more deletes
+ * start, and the execution itself stays (with what is left of its children) for the next pruning:
+ * false then.
  */
-export async function deleteExecutionAndChildren(deps: PruneDeps, id: string): Promise<void> {
+export async function deleteExecutionAndChildren(deps: PruneDeps, id: string, deadline = Infinity): Promise<boolean> {
   const { client } = deps;
   const children: WorkflowExecutionInfo[] = [];
   // A run that continued as new is not a job of its own: its id is its chain's, whose last run may still run.
   const query = `${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus != 'ContinuedAsNew'`;
   for await (const child of client.workflow.list({ query })) children.push(child);
   // Deletes wait on the server's checkpoint of each close; a few at a time keep a large execution quick to prune.
+  let cut = false;
   await mapLimit(children, 8, async (child) => {
+    if (Date.now() >= deadline) {
+      cut = true;
+      return;
+    }
     // The closed run itself: a newer run of that id (a retried target) is not this one to delete.
     const closed = await closedExecution(client, child);
     if (closed) await deleteJobExecution(deps, child.workflowId, child.runId);
   });
+  if (cut) return false;
   await deleteJobExecution(deps, id);
+  return true;
 }

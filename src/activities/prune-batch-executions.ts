@@ -1,5 +1,5 @@
 import { JobNameKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
-import { closedExecution, deleteExecutionAndChildren, type PruneDeps } from './delete-execution.js';
+import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneBatchInput } from './types.js';
 
 /**
@@ -26,6 +26,11 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     .sort((a, b) => b.closedAt - a.closedAt)
     .slice(Math.max(0, input.keep - 1))
     .map((e) => e.id);
-  for (const id of doomed) await deleteExecutionAndChildren(deps, id);
-  return doomed;
+  const deadline = Date.now() + PRUNE_BUDGET_MS;
+  const deleted: string[] = [];
+  for (const id of doomed) {
+    if (!(await deleteExecutionAndChildren(deps, id, deadline))) break;
+    deleted.push(id);
+  }
+  return deleted;
 }

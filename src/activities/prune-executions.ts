@@ -3,7 +3,7 @@ import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
 import { MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
-import { closedExecution, deleteExecutionAndChildren, type PruneDeps } from './delete-execution.js';
+import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
 
 /** Both limits at their largest, so whatever the limits, every execution they keep is seen; a backlog drains over a few runs. */
@@ -38,13 +38,14 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   // that fire again under the same id; such an execution is deleted once its start is recorded.
   // The ending execution stays open while it waits, so the wait is bounded, describes included.
   const deadline = Date.now() + RECORD_WAIT_MS;
+  const budget = Date.now() + PRUNE_BUDGET_MS;
   while (waiting.length > 0) {
     const recent = await recordedStarts(client, input.upstreamJobId, deadline);
     if (recent === 'unknown') break;
     const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: startedAt.get(id)! }, Date.now()));
     for (const id of ready) {
       // With its targets or sub jobs: their upstream would be gone, and a batch's series with it.
-      await deleteExecutionAndChildren(deps, id);
+      if (!(await deleteExecutionAndChildren(deps, id, budget))) return deleted;
       deleted.push(id);
     }
     waiting = waiting.filter((id) => !ready.includes(id));
