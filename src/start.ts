@@ -28,12 +28,22 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const loaded = loadConfig();
   const log = createServiceLogger(loaded.loggers, 'start');
-  let config: Config = loaded.core_secret ? loaded : { ...loaded, core_secret: devSecret(log.info) };
+  let config: Config = loaded.core_secret
+    ? loaded
+    : {
+        ...loaded,
+        core_secret: keptSecret(DEV_SECRET_FILE, 18, (secret) =>
+          log.info(`CORE_SECRET is not set; generated a dev secret (kept in ${DEV_SECRET_FILE}): ${secret}`),
+        ),
+      };
   // On the embedded server this process is the only worker and API: a key of its own under ./data
   // keeps job secrets out of the histories the Web UI shows. Against a cluster every process must
   // share the keys, so they come from the configuration only.
   if (config.job.sealing_keys.length === 0 && !config.temporal.address) {
-    config = { ...config, job: { ...config.job, sealing_keys: [devSealingKey(log.info)] } };
+    const key = keptSecret(DEV_SEALING_KEY_FILE, 32, () =>
+      log.info(`job.sealing_keys is not set; generated a key for job secrets (kept in ${DEV_SEALING_KEY_FILE})`),
+    );
+    config = { ...config, job: { ...config.job, sealing_keys: [key] } };
   } else if (config.job.sealing_keys.length === 0) {
     log.warning('job.sealing_keys is not set: secrets in job parameters are stored as given in Temporal histories');
   }
@@ -97,23 +107,17 @@ async function main(): Promise<void> {
   }
 }
 
-/** Without job.sealing_keys on the embedded server, a random key kept under ./data: jobs sealed with it open after a restart. */
-function devSealingKey(print: (line: string) => void): string {
-  if (existsSync(DEV_SEALING_KEY_FILE)) return readFileSync(DEV_SEALING_KEY_FILE, 'utf8').trim();
-  const key = randomBytes(32).toString('base64url');
-  mkdirSync(dirname(DEV_SEALING_KEY_FILE), { recursive: true });
-  writeFileSync(DEV_SEALING_KEY_FILE, `${key}\n`, { mode: 0o600 });
-  print(`job.sealing_keys is not set; generated a key for job secrets (kept in ${DEV_SEALING_KEY_FILE})`);
-  return key;
-}
-
-/** Without CORE_SECRET, a random dev secret kept under ./data so curl recipes keep working across restarts. */
-function devSecret(print: (line: string) => void): string {
-  if (existsSync(DEV_SECRET_FILE)) return readFileSync(DEV_SECRET_FILE, 'utf8').trim();
-  const secret = randomBytes(18).toString('base64url');
-  mkdirSync(dirname(DEV_SECRET_FILE), { recursive: true });
-  writeFileSync(DEV_SECRET_FILE, `${secret}\n`, { mode: 0o600 });
-  print(`CORE_SECRET is not set; generated a dev secret (kept in ${DEV_SECRET_FILE}): ${secret}`);
+/**
+ * A random secret of `bytes` kept at `file` (mode 600), made the first time: without CORE_SECRET the
+ * API's dev secret (curl recipes keep working across restarts), without job.sealing_keys on the
+ * embedded server the sealing key (jobs sealed with it open after a restart). `told` says it was made.
+ */
+function keptSecret(file: string, bytes: number, told: (secret: string) => void): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const secret = randomBytes(bytes).toString('base64url');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  told(secret);
   return secret;
 }
 

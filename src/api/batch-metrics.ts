@@ -4,6 +4,7 @@ import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { JobNameKey } from '../shared/search-attributes.js';
 import { fanOutTargets } from '../views/fan-out-targets.js';
+import { getOwn } from '../shared/fan-out.js';
 
 /** Newest first: the executions a scrape reads per batch job (pruning keeps `report_history` of them). */
 const MAX_EXECUTIONS = 100;
@@ -55,7 +56,7 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
             // A report kept from before the job's labels changed (or by a newer worker in a rolling
             // deploy) carries labels this definition lacks: it shows with the declared ones only,
             // those it lacks empty, rather than failing every scrape.
-            const known = Object.fromEntries(declared.labels.map((l) => [l, (labels && Object.hasOwn(labels, l) ? labels[l] : '') ?? '']));
+            const known = Object.fromEntries(declared.labels.map((l) => [l, getOwn(labels ?? {}, l) ?? '']));
             for (const execution_id of ids) declared.gauge.set({ ...known, target, execution_id }, value);
           }
         }

@@ -18,7 +18,7 @@ import {
 import { decodePoolIdentity } from '../shared/pool-identity.js';
 import { JOB_WORKFLOW_TYPES, jobsOfTaskQueue, jobStartOptions, jobWorkflowType, type JobWorkflowType } from '../shared/job-start.js';
 import { compactInput, expandInput, type StartInput } from '../shared/start-input.js';
-import { NO_SEALING, UnsealError, type Sealer } from '../secrets/sealer.js';
+import { NO_SEALING, UnsealError, withSecrets, type Sealer } from '../secrets/sealer.js';
 import { nowSec } from '../shared/time.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
@@ -261,10 +261,9 @@ export class JobGateway {
       throw badRequest(`job ${id} cannot be retried: no job named ${JSON.stringify(input.name)} is deployed now`);
     }
     // Sealed in its history (unless it ran before sealing): opened here, sealed again as it starts.
-    const sealer = this.sealer;
+    const { sealer } = this;
     try {
-      input.parameters = sealer.unsealParameters(input.parameters);
-      if (input.statusHook) input.statusHook = sealer.unsealText(input.statusHook);
+      Object.assign(input, withSecrets(input, sealer.unsealParameters, sealer.unsealText));
     } catch (err) {
       if (!(err instanceof UnsealError)) throw err;
       throw conflict(`job ${id} cannot be retried: ${err.message}`);
@@ -537,14 +536,9 @@ export class JobGateway {
   private async start(input: JobInput, reuse: 'ALLOW_DUPLICATE' | 'REJECT_DUPLICATE', type = jobWorkflowType(input.kind)) {
     const options = jobStartOptions(input);
     const { sealer } = this;
-    if (sealer.keyId !== undefined) {
-      const parameters = sealer.sealParameters(input.parameters);
-      const statusHook = input.statusHook ? sealer.sealText(input.statusHook) : undefined;
-      // Most jobs have nothing to seal: their start argument is the one already built.
-      if (parameters !== input.parameters || statusHook !== input.statusHook) {
-        options.args = [compactInput({ ...input, parameters, ...(statusHook ? { statusHook } : {}) })];
-      }
-    }
+    const sealed = withSecrets(input, sealer.sealParameters, sealer.sealText);
+    // Most jobs have nothing to seal: their start argument is the one already built.
+    if (sealed !== input) options.args = [compactInput(sealed)];
     await this.rpc(() =>
       this.deps.client.workflow.start(type === 'GenericJob' ? GenericJob : ScheduledJob, {
         taskQueue: this.deps.taskQueue,

@@ -15,7 +15,7 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { parseCronSpec, splitCronZone } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
 import { JobKind, JobStatus, MEMO_INPUT, MEMO_STATE, refLink, type JobInput, type JobStats, type JobTimings } from '../shared/job-model.js';
-import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
+import { NO_SEALING, withSecrets, type Sealer } from '../secrets/sealer.js';
 import { periodicExecutionTemplate } from '../shared/job-start.js';
 import { compactInput, expandInput, type StartInput } from '../shared/start-input.js';
 import { JobKindKey, JobNameKey, JobStatusKey, periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
@@ -55,8 +55,10 @@ const SECOND_MARGIN_MS = 50;
 const TRIGGER_TAKEN_MS = 3_000;
 /** How long a stop waits for the schedule to take its pause (it does within milliseconds unless the server is struggling). */
 const STOP_TAKES_MS = 5_000;
-/** Stopped periodic jobs past the namespace's retention deleted by one stop, at most. */
+/** Stopped periodic jobs one stop's sweep reads (describes) at most: the next sweep reads on. */
 const SWEEP_BATCH = 100;
+/** The fields of an execution's input its job type and the deployment decide (refreshPolicies), its memo's too. */
+const POLICY_FIELDS = ['concurrency', 'shortCapMs', 'fanOut', 'abandonOnCancel'] as const;
 /** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
 export const DEFAULT_CATCHUP_WINDOW_MS = 60_000;
 
@@ -125,7 +127,7 @@ export class PeriodicGateway {
             // Temporal appends each fire's nominal time: `<id>-<RFC 3339 second>` (see executionId).
             workflowId: id,
             taskQueue: this.deps.taskQueue,
-            args: [compactInput(this.sealed(execution.input))],
+            args: [compactInput(withSecrets(execution.input, this.sealer.sealParameters, this.sealer.sealText))],
             memo: execution.memo,
             typedSearchAttributes: execution.typedSearchAttributes,
             staticSummary: execution.staticSummary,
@@ -203,7 +205,6 @@ export class PeriodicGateway {
    */
   async refreshPolicies(): Promise<number> {
     const { client, registry, taskQueue } = this.deps;
-    const sealer = this.deps.sealer ?? NO_SEALING;
     let updated = 0;
     for await (const summary of client.schedule.list({ query: `${JobKindKey.name} = '${JobKind.Periodic}'` })) {
       const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
@@ -214,7 +215,7 @@ export class PeriodicGateway {
         const started = action.type === 'startWorkflow' ? (action.args?.[0] as StartInput | undefined) : undefined;
         // A stopped job never fires again: left as it was stopped (an update would move its die_at).
         if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue || !started?.name || isStopped(description)) continue;
-        const fresh = this.todaysPolicies(started, liveOptions(record.options, description), sealer);
+        const fresh = this.todaysPolicies(started, liveOptions(record.options, description));
         if (canonicalJson(fresh) === canonicalJson(started)) continue;
         if (await this.replaceExecutionInput(summary.scheduleId, description, fresh)) updated += 1;
       } catch {
@@ -242,7 +243,7 @@ export class PeriodicGateway {
     if (shownPayload) {
       const shown = { ...converter.fromPayload<Record<string, unknown>>(shownPayload) };
       const policy = fresh as Record<string, unknown>;
-      for (const key of ['fanOut', 'concurrency', 'shortCapMs', 'abandonOnCancel']) {
+      for (const key of POLICY_FIELDS) {
         if (policy[key] === undefined) delete shown[key];
         else shown[key] = policy[key];
       }
@@ -270,24 +271,20 @@ export class PeriodicGateway {
   }
 
   /** An execution input with today's deployment-wide values (see refreshPolicies). */
-  private todaysPolicies(started: StartInput, options: Record<string, unknown>, sealer: Sealer): StartInput {
+  private todaysPolicies(started: StartInput, options: Record<string, unknown>): StartInput {
     const { registry, timings } = this.deps;
+    const { sealer } = this;
     const input = expandInput(started) as JobInput;
     const { retry, concurrency, shortCapMs } = registry.startPolicy(input.name, sealer.unsealParameters(input.parameters));
     const next: JobInput = {
-      ...input,
-      // Sealed under a key that is no longer the first (a rotation): sealed again under today's.
-      parameters: sealer.resealParameters(input.parameters),
-      ...(input.statusHook ? { statusHook: sealer.resealText(input.statusHook) } : {}),
+      // Sealed under a key that is no longer the first (a rotation), or not at all: sealed under today's.
+      ...withSecrets(input, sealer.resealParameters, sealer.resealText),
       retry,
       timings: forbidNeverWaitsOnHooks(timings, {
         concurrency_policy: options.concurrency_policy as PeriodicOptions['concurrency_policy'],
       }),
     };
-    delete next.concurrency;
-    delete next.shortCapMs;
-    delete next.fanOut;
-    delete next.abandonOnCancel;
+    for (const key of POLICY_FIELDS) delete next[key];
     if (concurrency !== undefined) next.concurrency = concurrency;
     if (shortCapMs !== undefined) next.shortCapMs = shortCapMs;
     if (registry.get(input.name)?.fanOut) next.fanOut = true;
@@ -300,7 +297,7 @@ export class PeriodicGateway {
    * core stops and submits anew on every edit of a schedule, so stopped jobs would pile up as
    * paused schedules for ever. Each stop deletes those stopped longer ago than the namespace's
    * retention, as Temporal deletes a finished job's record then (their `die_at` says when).
-   * Best effort, at most SWEEP_BATCH per stop: the next stop goes on.
+   * Best effort, `batch` of the list per sweep: the next one reads on.
    */
   async sweepStopped(keepSeconds?: number, batch = SWEEP_BATCH): Promise<number> {
     const keep = keepSeconds ?? (await namespaceRetentionSeconds(this.deps.client));
@@ -412,13 +409,9 @@ export class PeriodicGateway {
     }
   }
 
-  /** The executions' input with its secrets sealed (the record and the memo show them redacted). */
-  private sealed(input: JobInput): JobInput {
-    const sealer = this.deps.sealer ?? NO_SEALING;
-    if (sealer.keyId === undefined) return input;
-    const sealed: JobInput = { ...input, parameters: sealer.sealParameters(input.parameters) };
-    if (input.statusHook) sealed.statusHook = sealer.sealText(input.statusHook);
-    return sealed;
+  /** Seals the executions' input (the record and the memo show it redacted). */
+  private get sealer(): Sealer {
+    return this.deps.sealer ?? NO_SEALING;
   }
 
   async pause(stats: JobStats): Promise<void> {
@@ -558,13 +551,10 @@ function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStat
   const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE);
   stats.paused = summary.state.paused;
   // A list has the schedule's spec but not its policies: the zone and jitter as they are, the rest as submitted.
-  // A spec without a zone or jitter has none (UTC, no jitter), as GET reads it.
-  const zone = summary.spec ? summary.spec.timezone || 'UTC' : (record.options.timezone ?? 'UTC');
   const options: Record<string, unknown> = { ...record.options };
-  if (zone !== (record.options.timezone ?? 'UTC')) options.timezone = zone;
-  const jitterMs = summary.spec ? (summary.spec.jitter ?? 0) : (record.options.jitter_seconds ?? 0) * 1000;
-  if (jitterMs !== (record.options.jitter_seconds ?? 0) * 1000) options.jitter_seconds = Math.round(jitterMs / 1000);
+  if (summary.spec) withLiveSpec(options, record.options, summary.spec);
   stats.options = options;
+  const zone = (options.timezone as string | undefined) ?? 'UTC';
   stats.next_run_times = summary.state.paused ? [] : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone));
   const last = summary.info.recentActions[summary.info.recentActions.length - 1];
   if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
@@ -631,11 +621,16 @@ function liveOptions(submitted: PeriodicOptions, description: ScheduleDescriptio
   }
   const deadlineMs = submitted.starting_deadline_seconds ? submitted.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS;
   if (catchupWindow !== deadlineMs) options.starting_deadline_seconds = Math.round(catchupWindow / 1000);
-  const zone = description.spec.timezone || 'UTC';
-  if (zone !== (submitted.timezone ?? 'UTC')) options.timezone = zone;
-  const jitterMs = description.spec.jitter ?? 0;
-  if (jitterMs !== (submitted.jitter_seconds ?? 0) * 1000) options.jitter_seconds = Math.round(jitterMs / 1000);
+  withLiveSpec(options, submitted, description.spec);
   return options;
+}
+
+/** The zone and jitter a schedule's spec has into `options`, where they differ from the submitted ones: none is UTC and no jitter. */
+function withLiveSpec(options: Record<string, unknown>, submitted: PeriodicOptions, spec: { timezone?: string; jitter?: number }): void {
+  const zone = spec.timezone || 'UTC';
+  if (zone !== (submitted.timezone ?? 'UTC')) options.timezone = zone;
+  const jitterMs = spec.jitter ?? 0;
+  if (jitterMs !== (submitted.jitter_seconds ?? 0) * 1000) options.jitter_seconds = Math.round(jitterMs / 1000);
 }
 
 /** What every view of a periodic job shows: as submitted, and whether it is stopped. */

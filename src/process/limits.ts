@@ -33,7 +33,9 @@ export class RateLimiter {
  * reads (a repository's manifests, an index's children) share one budget, where nested mapLimit
  * calls would multiply theirs.
  */
-export function concurrencyLimit(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+export type Limited = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export function concurrencyLimit(limit: number): Limited {
   let running = 0;
   const waiting: (() => void)[] = [];
   return async <T>(fn: () => Promise<T>): Promise<T> => {

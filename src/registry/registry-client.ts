@@ -283,6 +283,14 @@ export class RegistryClient {
   }
 }
 
+/** A read's 404 as absence (`.catch(absentAs(undefined))`); any other failure stands. */
+export function absentAs<T>(value: T) {
+  return (err: unknown): T => {
+    if (err instanceof RegistryError && err.status === 404) return value;
+    throw err;
+  };
+}
+
 /** `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
 export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
   if (value === null) return undefined;

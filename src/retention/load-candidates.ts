@@ -1,5 +1,5 @@
-import { isIndex, RegistryError, type RegistryClient } from '../registry/registry-client.js';
-import { concurrencyLimit, mapLimit } from '../process/limits.js';
+import { absentAs, isIndex, type RegistryClient } from '../registry/registry-client.js';
+import { concurrencyLimit, mapLimit, type Limited } from '../process/limits.js';
 import type { Candidate } from './select.js';
 
 /**
@@ -13,17 +13,9 @@ const MAX_INDEX_DEPTH = 3;
 
 export interface LoadOptions {
   /** Every read of the load goes through it: one budget for the repository (default: `concurrency` of its own). */
-  reads?: <T>(fn: () => Promise<T>) => Promise<T>;
+  reads?: Limited;
   /** Told of a tag left out (gone meanwhile), e.g. the job's log. */
   onSkip?: (message: string) => void;
-}
-
-/** A 404 read as absence; any other failure stands. */
-function absentAs<T>(value: T) {
-  return (err: unknown): T => {
-    if (err instanceof RegistryError && err.status === 404) return value;
-    throw err;
-  };
 }
 
 /**
@@ -62,10 +54,9 @@ export async function loadCandidates(
     if (!configDigest) return undefined;
     // A config that is gone, not JSON or not an object (artifacts other than images carry any
     // bytes there) gives no time: the artifact is kept by time rules, the repository goes on.
-    const config: unknown = await reads(() => client.blobJson(repository, configDigest)).catch((err: unknown) => {
-      if (err instanceof SyntaxError || (err instanceof RegistryError && err.status === 404)) return undefined;
-      throw err;
-    });
+    const config: unknown = await reads(() => client.blobJson(repository, configDigest)).catch((err: unknown) =>
+      err instanceof SyntaxError ? undefined : absentAs(undefined)(err),
+    );
     const stamp = config !== null && typeof config === 'object' ? (config as { created?: unknown }).created : undefined;
     const time = typeof stamp === 'string' ? Math.floor(Date.parse(stamp) / 1000) : NaN;
     return Number.isNaN(time) || time < FIRST_PLAUSIBLE_BUILD ? undefined : time;

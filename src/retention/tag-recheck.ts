@@ -1,5 +1,5 @@
-import { RegistryError, type RegistryClient } from '../registry/registry-client.js';
-import { mapLimit } from '../process/limits.js';
+import { absentAs, type RegistryClient } from '../registry/registry-client.js';
+import { mapLimit, type Limited } from '../process/limits.js';
 
 /**
  * The tags that point somewhere else than a run's snapshot said: tags new since it (pushed while the
@@ -13,7 +13,7 @@ export async function tagsMovedSince(
   repository: string,
   snapshot: ReadonlyMap<string, string>,
   watched: ReadonlySet<string>,
-  reads: <T>(fn: () => Promise<T>) => Promise<T>,
+  reads: Limited,
   signal?: AbortSignal,
 ): Promise<Map<string, string>> {
   const now = await reads(() => client.tags(repository));
@@ -24,10 +24,7 @@ export async function tagsMovedSince(
     // Lanes only: the reads budget decides how many are in flight.
     64,
     async (tag) => {
-      const digest = await reads(() => client.manifestDigest(repository, tag)).catch((err: unknown) => {
-        if (err instanceof RegistryError && err.status === 404) return undefined;
-        throw err;
-      });
+      const digest = await reads(() => client.manifestDigest(repository, tag)).catch(absentAs(undefined));
       if (digest !== undefined && digest !== snapshot.get(tag)) moved.set(tag, digest);
     },
     signal,

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { isSealed, isSecretKey, redactText, redactValue, SEALED_PREFIX } from '../shared/redact.js';
+import { isSealed, isSecretKey, redactText, redactValue, SEALED, SEALED_PREFIX } from '../shared/redact.js';
 
 /**
  * Secrets a job was submitted with are sealed before they reach Temporal: a workflow's input, a
@@ -38,7 +38,6 @@ export class UnsealError extends Error {
   }
 }
 
-const ENVELOPE = /^sealed:v1:([0-9a-f]{8}):([A-Za-z0-9_-]{38,})$/;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
@@ -68,7 +67,7 @@ export function createSealer(secrets: readonly string[]): Sealer {
   };
 
   const open = (envelope: string): unknown => {
-    const match = ENVELOPE.exec(envelope);
+    const match = SEALED.exec(envelope);
     if (!match) throw new UnsealError('a sealed parameter is malformed');
     const key = byId.get(match[1]!);
     if (!key) {
@@ -96,63 +95,28 @@ export function createSealer(secrets: readonly string[]): Sealer {
   const sealValue = (value: unknown, key?: string): unknown => {
     if (key !== undefined && isSecretKey(key)) return sealLeaves(value);
     if (typeof value === 'string') return isSealed(value) || redactValue(value) !== value ? seal(value) : value;
-    if (value === null || typeof value !== 'object') return value;
-    const list = Array.isArray(value);
-    let changed = false;
-    const sealed = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-      const s = sealValue(v, list ? key : k);
-      if (s !== v) changed = true;
-      return [k, s] as const;
-    });
-    if (!changed) return value;
-    return list ? sealed.map(([, s]) => s) : Object.fromEntries(sealed);
+    return mapChildren(value, key, sealValue);
   };
 
-  /** Under a secret-named key every string and number is sealed, however deep (redactValue's hideLeaves). */
-  const sealLeaves = (value: unknown): unknown => {
-    if ((typeof value === 'string' && value !== '') || typeof value === 'number') return seal(value);
-    if (Array.isArray(value)) return value.map(sealLeaves);
-    if (value !== null && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, sealLeaves(v)]));
-    }
-    return value;
-  };
+  /** Under a secret-named key every non-empty string and every number is sealed, however deep (redactValue's hideLeaves). */
+  const sealLeaves = (value: unknown): unknown =>
+    (typeof value === 'string' && value !== '') || typeof value === 'number' ? seal(value) : mapChildren(value, undefined, sealLeaves);
 
   /** The value itself when nothing in it is sealed (every job's run opens its parameters: most have nothing sealed). */
-  const unsealValue = (value: unknown): unknown => {
-    if (typeof value === 'string') return isSealed(value) ? open(value) : value;
-    if (value === null || typeof value !== 'object') return value;
-    const entries = Object.entries(value as Record<string, unknown>);
-    let changed = false;
-    const opened = entries.map(([k, v]) => {
-      const o = unsealValue(v);
-      if (o !== v) changed = true;
-      return [k, o] as const;
-    });
-    if (!changed) return value;
-    return Array.isArray(value) ? opened.map(([, o]) => o) : Object.fromEntries(opened);
-  };
+  const unsealValue = (value: unknown): unknown =>
+    typeof value === 'string' ? (isSealed(value) ? open(value) : value) : mapChildren(value, undefined, unsealValue);
 
   /** A stored string: sealed under the first key stays; under another, sealed again; a secret as given, sealed. */
   const resealString = (value: string, secretKey: boolean): string => {
     if (!sealing) return value;
-    if (isSealed(value)) return ENVELOPE.exec(value)?.[1] === sealing.id ? value : seal(open(value));
+    if (isSealed(value)) return SEALED.exec(value)?.[1] === sealing.id ? value : seal(open(value));
     return (secretKey ? value !== '' : redactValue(value) !== value) ? seal(value) : value;
   };
   const resealValue = (value: unknown, key?: string, underSecret = false): unknown => {
     const secret = underSecret || (key !== undefined && isSecretKey(key));
     if (typeof value === 'string') return resealString(value, secret);
     if (typeof value === 'number') return secret && sealing ? seal(value) : value;
-    if (value === null || typeof value !== 'object') return value;
-    const list = Array.isArray(value);
-    let changed = false;
-    const next = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
-      const r = resealValue(v, list ? key : k, secret);
-      if (r !== v) changed = true;
-      return [k, r] as const;
-    });
-    if (!changed) return value;
-    return list ? next.map(([, r]) => r) : Object.fromEntries(next);
+    return mapChildren(value, key, (child, childKey) => resealValue(child, childKey, secret));
   };
 
   return {
@@ -164,6 +128,42 @@ export function createSealer(secrets: readonly string[]): Sealer {
     unsealParameters: (parameters) => unsealValue(parameters) as Record<string, unknown>,
     unsealText: (text) => (isSealed(text) ? String(open(text)) : text),
   };
+}
+
+/**
+ * An object's or a list's children through `each` (an object's under their own keys, a list's
+ * items under the list's key: `{"Authorization": ["Bearer …"]}`); the value itself when no child
+ * changes, and any other value as it is.
+ */
+function mapChildren(value: unknown, key: string | undefined, each: (child: unknown, key?: string) => unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  const list = Array.isArray(value);
+  let changed = false;
+  const mapped = Object.entries(value as Record<string, unknown>).map(([k, v]) => {
+    const m = each(v, list ? key : k);
+    if (m !== v) changed = true;
+    return [k, m] as const;
+  });
+  if (!changed) return value;
+  return list ? mapped.map(([, m]) => m) : Object.fromEntries(mapped);
+}
+
+type WithSecrets = { parameters: Record<string, unknown>; statusHook?: string };
+
+/**
+ * A job's input with its parameters and status hook passed through a sealer's pair (seal, open,
+ * seal again): the input itself when neither changes, so a start without secrets keeps what it built.
+ */
+export function withSecrets<T extends WithSecrets>(
+  input: T,
+  parameters: (p: Record<string, unknown>) => Record<string, unknown>,
+  text: (t: string) => string,
+): T {
+  const p = parameters(input.parameters);
+  const hook = input.statusHook === undefined ? undefined : text(input.statusHook);
+  return p === input.parameters && hook === input.statusHook
+    ? input
+    : { ...input, parameters: p, ...(hook !== undefined ? { statusHook: hook } : {}) };
 }
 
 /** Nothing sealed; a sealed value met is refused, naming its key. */

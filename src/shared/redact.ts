@@ -11,7 +11,8 @@ export const REDACTED = '[redacted]';
 
 /** A value sealed for the worker (src/secrets/sealer.ts): shown as hidden, like any secret. */
 export const SEALED_PREFIX = 'sealed:v1:';
-const SEALED = /^sealed:v1:[0-9a-f]{8}:[A-Za-z0-9_-]{38,}$/;
+/** `sealed:v1:<key id>:<base64url of IV, ciphertext, tag>`, the key id and the bytes captured. */
+export const SEALED = /^sealed:v1:([0-9a-f]{8}):([A-Za-z0-9_-]{38,})$/;
 
 export function isSealed(text: string): boolean {
   return text.startsWith(SEALED_PREFIX) && SEALED.test(text);

@@ -27,6 +27,9 @@ interface Progress {
   deletedSoFar: number;
 }
 
+/** A doomed artifact a stop came before. */
+const STOPPED_FIRST = { retention: 'RETAIN', note: 'not deleted: the job was stopped first' } as const;
+
 /** 48 bits of the digest (past `sha256:`): enough to tell a repository's manifests apart, 15 bytes each in JSON. */
 const prefix = (digest: string) => digest.slice(7, 19);
 
@@ -73,6 +76,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const done = new Set<string>();
       /** Doomed digests another deleter (an overlapping run, an operator) removed first: not this run's deletes. */
       const gone = new Set<string>();
+      const notDeleted = (digest: string) => !done.has(digest) && !gone.has(digest);
       const doomedPrefixes = decisions.filter((d) => d.verdict === 'DEL').map((d) => prefix(d.candidate.digest));
       const progress = () => {
         if (!dry_run)
@@ -111,7 +115,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
               await limiter.take(ctx.signal);
               // After a stop, no delete starts; those not started stay, and say so.
               if (ctx.signal.aborted) {
-                Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
+                Object.assign(row, STOPPED_FIRST);
                 return;
               }
               if (refused !== undefined) {
@@ -129,7 +133,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
                 }
               } catch (err) {
                 if (ctx.signal.aborted) {
-                  Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
+                  Object.assign(row, STOPPED_FIRST);
                   return;
                 }
                 Object.assign(row, {
@@ -166,7 +170,6 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         const isDoomedIndex = (digest: string) => rows.get(digest)!.candidate.kind === 'index' && !subjectOf.has(digest);
         const indexes = doomed.filter(isDoomedIndex);
         const childrenOf = (digest: string) => rows.get(digest)!.candidate.children ?? [];
-        const notDeleted = (digest: string) => !done.has(digest) && !gone.has(digest);
         // Indexes of indexes: outermost first, a layer at a time, so an inner index goes only once
         // every doomed index that lists it has.
         for (let left = indexes; left.length > 0;) {
@@ -193,11 +196,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           }
           left = left.filter((digest) => !keptListing.has(digest));
         }
-        const stillListed = new Set(
-          indexes
-            .filter((digest) => !done.has(digest) && !gone.has(digest))
-            .flatMap((digest) => rows.get(digest)!.candidate.children ?? []),
-        );
+        const stillListed = new Set(indexes.filter(notDeleted).flatMap((digest) => rows.get(digest)!.candidate.children ?? []));
         for (const digest of doomed) {
           if (isDoomedIndex(digest) || !stillListed.has(digest)) continue;
           Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: an index that lists it was not deleted' });
@@ -211,8 +210,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         await deleteAll(accessories.filter((digest) => subjectGone(digest) && !stillListed.has(digest)));
         for (const digest of doomed) {
           const row = rows.get(digest)!;
-          if (row.retention === 'DEL' && !done.has(digest) && !gone.has(digest))
-            Object.assign(row, { retention: 'RETAIN', note: 'not deleted: the job was stopped first' });
+          if (row.retention === 'DEL' && notDeleted(digest)) Object.assign(row, STOPPED_FIRST);
         }
       }
       const all = [...rows.values()];
