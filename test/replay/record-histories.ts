@@ -115,20 +115,23 @@ try {
   await h.waitForStatus(cancelled.id, ['Running']);
   await h.client.workflow.getHandle(cancelled.id).cancel();
 
+  /** The first execution of a periodic job that `filter` lists, once there is one. */
+  const firstExecution = (periodicId: string, filter: string, what: string) =>
+    waitFor(
+      async () => {
+        for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${periodicId}' AND ${filter}` }))
+          return e.workflowId;
+        return undefined;
+      },
+      (id) => id !== undefined,
+      { timeoutMs: 30_000, what },
+    );
   const periodic = await h.submit({
     name: 'DEMO',
     parameters: demo(),
     metadata: { kind: 'Periodic', cron_spec: '* * * * * *', successful_jobs_history_limit: 1 },
   });
-  const execution = await waitFor(
-    async () => {
-      for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${periodic.id}' AND ExecutionStatus = 'Completed'` }))
-        return e.workflowId;
-      return undefined;
-    },
-    (id) => id !== undefined,
-    { timeoutMs: 30_000, what: 'a finished periodic execution' },
-  );
+  const execution = await firstExecution(periodic.id, `ExecutionStatus = 'Completed'`, 'a finished periodic execution');
   await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'stop' });
   recorded['periodic-execution'] = execution!;
 
@@ -156,15 +159,7 @@ try {
     parameters: demo({ step_ms: 3000, ignore_stop: true }),
     metadata: { kind: 'Periodic', cron_spec: '*/2 * * * * *', concurrency_policy: 'Replace' },
   });
-  const replaced = await waitFor(
-    async () => {
-      for await (const e of h.client.workflow.list({ query: `TemporalScheduledById = '${replace.id}' AND JobStatus = 'Cancelled'` }))
-        return e.workflowId;
-      return undefined;
-    },
-    (id) => id !== undefined,
-    { timeoutMs: 30_000, what: 'an execution cancelled by Replace' },
-  );
+  const replaced = await firstExecution(replace.id, `JobStatus = 'Cancelled'`, 'an execution cancelled by Replace');
   await h.request('POST', `/api/v1/jobs/${replace.id}`, { action: 'stop' });
   recorded['replace-abandoned'] = replaced!;
 
