@@ -137,6 +137,13 @@ const submitCases: Case[] = [
     mentions: /cron_spec/,
   },
   {
+    name: 'Periodic @every longer than fifty years (it would never fire)',
+    body: job({}, { kind: 'Periodic', cron_spec: '@every 1000000h' }),
+    status: 400,
+    code: 10013,
+    mentions: /@every.*50 years/,
+  },
+  {
     name: 'Periodic with L in day-of-month',
     body: job({}, { kind: 'Periodic', cron_spec: '0 0 0 L * *' }),
     status: 400,

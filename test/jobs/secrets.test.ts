@@ -248,6 +248,17 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
     const done = await h.waitForStatus(input.id, ['Error', 'Success']);
     assert.equal(done.status, 'Error');
     assert.match(done.last_error ?? '', new RegExp(`sealed with key ${other.keyId}, which is not among this process's job\\.sealing_keys`));
+    // Its retry cannot open them either: a 409 that says why, not a 500 and not a run that fails again.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(input.id).describe()).status.name,
+      (status) => status !== 'RUNNING',
+      { what: 'the failed run to close' },
+    );
+    const retry = await h.request('POST', `/api/v1/jobs/${input.id}`, { action: 'retry' });
+    assert.equal(retry.status, 409);
+    const body = (await retry.json()) as { code: number; err: string; description: string };
+    assert.ok(Number.isInteger(body.code) && typeof body.err === 'string', JSON.stringify(body));
+    assert.match(body.description, new RegExp(`cannot be retried: a parameter is sealed with key ${other.keyId}`));
   });
 });
 
