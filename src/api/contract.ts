@@ -264,6 +264,15 @@ export const ListJobsQuerySchema = z
   .object({
     page_number: positiveInt(1, 1_000_000),
     page_size: positiveInt(25, 100),
+    /**
+     * Harbor's cursor: the `Next-Cursor` of the page before (0 or absent: from the start). Given,
+     * `page_number` is ignored, as Harbor does.
+     */
+    cursor: z
+      .string()
+      .regex(/^\d{1,9}$/, 'must be a whole number: the Next-Cursor header of the page before, 0 to start')
+      .transform(Number)
+      .optional(),
     status: z.enum(JOB_STATUSES).optional(),
     kind: z.enum(JOB_KINDS).optional(),
     name: z.string().regex(JOB_NAME_PATTERN, 'must be an upper snake case job name').optional(),

@@ -32,7 +32,7 @@ import { describeIssues } from './describe-issues.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { newJobId } from './new-job-id.js';
 import { namespaceRetentionSeconds } from './namespace-retention.js';
-import { readPage } from './visibility-page.js';
+import { firstRow, readPage, type Listed } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 
 /** Abandoned runs are few (a job that ignores its stop is a bug); past this many, /stats counts no more. */
@@ -338,15 +338,15 @@ export class JobGateway {
     }
   }
 
-  async list(query: ListJobsQuery): Promise<{ total: number; jobs: JobStats[] }> {
-    return this.page(this.listQuery(query), query.page_number, query.page_size);
+  async list(query: ListJobsQuery): Promise<Listed<JobStats>> {
+    return this.page(this.listQuery(query), firstRow(query), query.page_size);
   }
 
   /** The executions of a periodic job, running ones first, then the most recently closed. */
   async executions(periodicId: string, pageNumber: number, pageSize: number, runningOnly: boolean) {
     const clauses = [periodicExecutionsQuery(periodicId)];
     if (runningOnly) clauses.push(UNFINISHED_JOBS);
-    return this.page(clauses.join(' AND '), pageNumber, pageSize);
+    return this.page(clauses.join(' AND '), (pageNumber - 1) * pageSize, pageSize);
   }
 
   /**
@@ -377,14 +377,14 @@ export class JobGateway {
     return ids;
   }
 
-  private async page(visibilityQuery: string, pageNumber: number, pageSize: number) {
+  private async page(visibilityQuery: string, skip: number, pageSize: number): Promise<Listed<JobStats>> {
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(visibilityQuery));
     const retention = await this.retentionSeconds();
-    const jobs: JobStats[] = await this.rpc(() =>
+    const { jobs, nextCursor } = await this.rpc(() =>
       readPage(
         count,
-        pageNumber,
+        skip,
         pageSize,
         (serverPageSize) => client.workflow.list({ query: visibilityQuery, pageSize: serverPageSize }),
         (execution) => {
@@ -395,7 +395,7 @@ export class JobGateway {
         },
       ),
     );
-    return { total: count, jobs };
+    return { total: count, jobs, nextCursor };
   }
 
   /** Worker pools, from the pollers of the job task queue (workflow and activity sides). */

@@ -29,6 +29,7 @@ import type { PeriodicGateway } from './periodic-gateway.js';
 import type { QueueGateway } from './queue-gateway.js';
 import type { HookAllowList } from '../hooks/hook-allow-list.js';
 import type { QueueAction } from '../shared/job-queue.js';
+import type { Listed } from './visibility-page.js';
 
 export interface JobServiceDeps {
   gateway: JobGateway;
@@ -86,7 +87,7 @@ export class JobService {
   }
 
   /** Periodic jobs are schedules, not workflows: they are listed on their own. */
-  list(query: ListJobsQuery): Promise<{ total: number; jobs: JobStats[] }> {
+  list(query: ListJobsQuery): Promise<Listed<JobStats>> {
     return query.kind === JobKind.Periodic ? this.deps.periodic.list(query) : this.deps.gateway.list(query);
   }
 

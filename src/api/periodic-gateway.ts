@@ -27,7 +27,7 @@ import { badRequest, conflict, notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { redactParameters, redactText } from '../shared/redact.js';
 import { consecutiveFailures } from '../schedules/schedule-health.js';
-import { readPage } from './visibility-page.js';
+import { firstRow, readPage, type Listed } from './visibility-page.js';
 import type { JobMetadata, ListJobsQuery, PeriodicOptionKey } from './contract.js';
 import { newJobId } from './new-job-id.js';
 import { canonicalJson } from '../shared/canonical-json.js';
@@ -437,7 +437,7 @@ export class PeriodicGateway {
    * Periodic jobs, newest first. Schedules carry the job's name, kind and status as search
    * attributes, so filters run in visibility like those of other jobs.
    */
-  async list(query: ListJobsQuery): Promise<{ total: number; jobs: JobStats[] }> {
+  async list(query: ListJobsQuery): Promise<Listed<JobStats>> {
     const clauses = [`${JobKindKey.name} = '${JobKind.Periodic}'`];
     // Values are validated enums or upper-snake names, so they cannot break out of the quotes.
     if (query.name) clauses.push(`${JobNameKey.name} = '${query.name}'`);
@@ -446,10 +446,10 @@ export class PeriodicGateway {
     const { client } = this.deps;
     const { count } = await this.rpc(() => client.workflow.count(`${SCHEDULER_DIVISION} AND ${filter}`));
     const stale: Promise<void>[] = [];
-    const jobs = await this.rpc(() =>
+    const { jobs, nextCursor } = await this.rpc(() =>
       readPage(
         count,
-        query.page_number,
+        firstRow(query),
         query.page_size,
         (serverPageSize) => client.schedule.list({ query: filter, pageSize: serverPageSize }),
         (summary) => {
@@ -460,7 +460,7 @@ export class PeriodicGateway {
       ),
     );
     await Promise.all(stale);
-    return { total: count, jobs };
+    return { total: count, jobs, nextCursor };
   }
 
   /**

@@ -411,6 +411,8 @@ for (const served of [false, true]) {
       ['page_size zero', 'page_size=0', /^query page_size: /],
       ['page_size too large', 'page_size=5000', /^query page_size: /],
       ['page_number not a number', 'page_number=two', /^query page_number: /],
+      ['cursor not a number', 'cursor=abc', /^query cursor: .*Next-Cursor/],
+      ['cursor negative', 'cursor=-1', /^query cursor: /],
       ['unknown query parameter', 'sort=asc', /^query: .*sort/],
       ['name with quotes', "name=DEMO'%20OR%20'1'='1", /^query name: /],
     ] as const) {

@@ -68,6 +68,22 @@ describe('listing jobs', () => {
     const beyond = await list(`page_size=100&page_number=50`);
     assert.deepEqual(beyond.ids, []);
 
+    // Harbor's cursor: each page's Next-Cursor leads to the next, 0 at the end; page_number is ignored beside it.
+    const byCursor = async (cursor: string) => {
+      const response = await h.request('GET', `/api/v1/jobs?page_size=3&page_number=7&cursor=${cursor}`);
+      assert.equal(response.status, 200);
+      const items = (await response.json()) as { job: JobStats }[];
+      return { ids: items.map((i) => i.job.id), next: response.headers.get('next-cursor') };
+    };
+    const first = await byCursor('0');
+    assert.deepEqual(first, { ids: all.ids.slice(0, 3), next: '3' });
+    const second = await byCursor(first.next!);
+    assert.deepEqual(second, { ids: all.ids.slice(3), next: '0' });
+    assert.deepEqual(await byCursor('40'), { ids: [], next: '0' });
+    // Page numbers say where the next page starts too, and a page that ends the listing says 0.
+    assert.equal((await h.request('GET', '/api/v1/jobs?page_size=2&page_number=1')).headers.get('next-cursor'), '2');
+    assert.equal((await h.request('GET', '/api/v1/jobs?page_size=2&page_number=2')).headers.get('next-cursor'), '0');
+
     await h.request('POST', `/api/v1/jobs/${later.id}`, { action: 'stop' });
     await h.waitForStatus(later.id, ['Stopped']);
   });

@@ -386,6 +386,17 @@ describe('periodic jobs on Temporal Schedules', () => {
     );
     assert.ok(all.total >= 2);
     for (const job of all.jobs) assert.equal(job.kind, 'Periodic');
+    // Harbor's cursor walks the same listing a job at a time, to a Next-Cursor of 0.
+    const walked: string[] = [];
+    for (let cursor = '0', pages = 0; ; pages++) {
+      assert.ok(pages <= all.total + 100, 'the cursor ends');
+      const response = await h.request('GET', `/api/v1/jobs?kind=Periodic&name=NOOP&page_size=1&cursor=${cursor}`);
+      walked.push(...((await response.json()) as { job: JobStats }[]).map((i) => i.job.id));
+      cursor = response.headers.get('next-cursor')!;
+      if (cursor === '0') break;
+    }
+    // Other test files list periodic NOOP jobs of their own meanwhile: this file's two are walked past.
+    assert.ok(walked.includes(a.id) && walked.includes(b.id), `walked ${walked.join(' ')}`);
     const listedA = all.jobs.find((j) => j.id === a.id)!;
     assert.equal(listedA.cron_spec, '@yearly');
     assert.equal(listedA.status, 'Scheduled');

@@ -33,11 +33,11 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
 
   app.openapi(listJobsRoute, async (c) => {
     failCode(c, ErrorCode.GetJobs);
-    const { total, jobs } = await service.list(c.req.valid('query'));
+    const { total, jobs, nextCursor } = await service.list(c.req.valid('query'));
     return c.json(
       jobs.map((job) => ({ job })),
       200,
-      { 'Total-Count': String(total) },
+      { 'Total-Count': String(total), 'Next-Cursor': String(nextCursor) },
     );
   });
 

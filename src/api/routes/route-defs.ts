@@ -41,6 +41,13 @@ const totalCount = {
   'Total-Count': { description: 'how many match, over all pages', schema: { type: 'integer' as const, minimum: 0 } },
 };
 
+const nextCursor = {
+  'Next-Cursor': {
+    description: "Harbor's cursor: pass it as `cursor` for the page after this one; 0 once the listing is read to its end",
+    schema: { type: 'integer' as const, minimum: 0 },
+  },
+};
+
 const serverTiming = {
   'Server-Timing': {
     description:
@@ -66,7 +73,7 @@ export const listJobsRoute = createRoute({
   summary: 'List jobs, newest activity first (kind=Periodic lists periodic jobs)',
   request: { query: ListJobsQuerySchema },
   responses: {
-    200: { description: 'a page of jobs', headers: totalCount, ...json(JobListSchema) },
+    200: { description: 'a page of jobs', headers: { ...totalCount, ...nextCursor }, ...json(JobListSchema) },
     ...errors(400, 401, 503),
   },
 });
