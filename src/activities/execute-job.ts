@@ -15,7 +15,9 @@ import { createCheckInCoalescer } from './checkin-coalescer.js';
 import { abortableSleep } from '../process/abortable-sleep.js';
 import { interruptedBeforeRetry } from './interrupted-before-retry.js';
 import { fencedOut } from '../shared/job-queue.js';
-import { maskSecrets, secretValues } from '../shared/redact.js';
+import { maskSecrets, redactText, secretValues } from '../shared/redact.js';
+import { StatusHookUrlSchema } from '../api/contract.js';
+import { createHookAllowList } from '../hooks/hook-allow-list.js';
 import { NO_SEALING, UnsealError, type Sealer } from '../secrets/sealer.js';
 import { executionAlias } from '../shared/job-id.js';
 import type { GateReader } from '../queues/gate-reader.js';
@@ -56,6 +58,8 @@ type Interruption = OpCommand | 'shutdown' | 'overrun';
 
 /** One run of a job: the job's code with its context, heartbeats, check-ins and stop/cancel. */
 export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'] {
+  // A sub job's status hook goes where a submitted job's may (the API checks those).
+  const hookAllowList = createHookAllowList(deps.hookAllowedHosts ?? []);
   return async function executeJob(input: ExecuteJobInput): Promise<ExecuteJobResult> {
     const activity = Context.current();
     const info = activity.info;
@@ -253,6 +257,13 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         const parameters = request.parameters ?? {};
         const checked = sub.params.safeParse(parameters);
         if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
+        const statusHook = request.status_hook || undefined;
+        if (statusHook !== undefined) {
+          const url = StatusHookUrlSchema.safeParse(statusHook);
+          if (!url.success) throw new Error(`launchJob: status_hook ${redactText(statusHook)}: ${z.prettifyError(url.error)}`);
+          const refused = await hookAllowList.refuse(statusHook);
+          if (refused) throw new Error(`launchJob: status_hook: ${refused}`);
+        }
         const id = await handle.executeUpdate(launchJobUpdate, {
           args: [
             {
@@ -261,6 +272,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
               parameters: sealer.sealParameters(parameters),
               ...deps.registry.startPolicy(request.name, parameters),
               ...(sub.fanOut ? { fanOut: true } : {}),
+              ...(statusHook !== undefined ? { statusHook: sealer.sealText(statusHook) } : {}),
             },
           ],
         });

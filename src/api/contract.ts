@@ -155,6 +155,15 @@ export function nestingDepth(value: unknown): number {
   return deepest;
 }
 
+/** Where a job's status changes are POSTed; a sub job's (`ctx.launchJob`) is checked against the same. */
+export const StatusHookUrlSchema = z
+  .url({ protocol: /^https?$/ })
+  .max(2048)
+  .refine(
+    (u) => !urlCarries(u, { credentials: true }),
+    'must carry no credentials (user:password@): they would be sent nowhere and shown everywhere',
+  );
+
 export const JobRequestSchema = z
   .object({
     job: z
@@ -168,18 +177,7 @@ export const JobRequestSchema = z
           })
           .nullable()
           .optional(),
-        status_hook: z
-          .union([
-            z.literal(''),
-            z
-              .url({ protocol: /^https?$/ })
-              .max(2048)
-              .refine(
-                (u) => !urlCarries(u, { credentials: true }),
-                'must carry no credentials (user:password@): they would be sent nowhere and shown everywhere',
-              ),
-          ])
-          .optional(),
+        status_hook: z.union([z.literal(''), StatusHookUrlSchema]).optional(),
         metadata: JobMetadataSchema,
       })
       .strict(),

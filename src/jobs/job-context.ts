@@ -12,6 +12,11 @@ export interface JobLogger {
 export interface SubJobRequest {
   name: string;
   parameters?: Record<string, unknown>;
+  /**
+   * Where the sub job's status changes are POSTed, as a submit's `status_hook` (Harbor's JobRequest):
+   * checked as the API checks one, `job.hook_allowed_hosts` included. None by default.
+   */
+  status_hook?: string;
 }
 
 /** The seed's job context, in TypeScript. One is built per run of a job. */

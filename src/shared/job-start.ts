@@ -124,6 +124,7 @@ export function childJobInput(
     shortCapMs?: number;
     target?: string;
     fanOut?: boolean;
+    statusHook?: string;
   },
   id: string,
   now: number,
@@ -144,5 +145,6 @@ export function childJobInput(
   if (request.concurrency !== undefined) child.concurrency = request.concurrency;
   if (request.shortCapMs !== undefined) child.shortCapMs = request.shortCapMs;
   if (request.fanOut) child.fanOut = true;
+  if (request.statusHook !== undefined) child.statusHook = request.statusHook;
   return child;
 }

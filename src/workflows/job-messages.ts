@@ -52,6 +52,8 @@ export interface LaunchJobRequest {
   shortCapMs?: number;
   /** The sub job's type fans out (RETENTION, batch jobs): its run plans child jobs. */
   fanOut?: boolean;
+  /** The sub job's own status hook (sealed when it carries a token). */
+  statusHook?: string;
 }
 /** Sent by a running job's activity: start a sub job as a child workflow; answers its id. */
 export const launchJobUpdate = defineUpdate<string, [LaunchJobRequest]>('launchJob');

@@ -91,6 +91,29 @@ export const parentJob = defineJob({
   },
 });
 
+/**
+ * Launches a NOOP with a status hook of its own and checks in its id; first tries hooks the API
+ * would refuse (each refusal checked in, so the test sees the reasons).
+ */
+export const hookedParentJob = defineJob({
+  name: 'TEST_HOOKED_PARENT',
+  maxFails: 1,
+  params: z.object({ hook: z.string(), refused: z.array(z.string()) }).strict(),
+  async run(ctx, params) {
+    const reasons: string[] = [];
+    for (const hook of params.refused) {
+      try {
+        await ctx.launchJob({ name: 'NOOP', status_hook: hook });
+        reasons.push(`accepted ${hook}`);
+      } catch (err) {
+        reasons.push((err as Error).message);
+      }
+    }
+    const id = await ctx.launchJob({ name: 'NOOP', status_hook: params.hook });
+    ctx.checkin(JSON.stringify({ id, reasons }));
+  },
+});
+
 /** Launches a TEST_BATCH, a fan-out type, as its sub job and checks in its id. */
 export const batchParentJob = defineJob({
   name: 'TEST_BATCH_PARENT',
@@ -261,6 +284,7 @@ export function testRegistry(
       chattyJob,
       propertyJob,
       parentJob,
+      hookedParentJob,
       batchParentJob,
       shortParentJob,
       flipJob,

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { startHookReceiver } from '../helpers/hook-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('sub jobs (ctx.launchJob)', () => {
   let h: Harness;
   before(async () => {
-    h = await createHarness();
+    h = await createHarness({
+      config: testConfig({
+        job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, checkin_min_interval_ms: 200, hook_allowed_hosts: ['127.0.0.1'] },
+      }),
+    });
   });
   after(async () => {
     await h.close();
@@ -38,6 +43,41 @@ describe('sub jobs (ctx.launchJob)', () => {
       { what: 'the sub jobs by UpstreamJobId' },
     );
     assert.equal(found.count, 2);
+  });
+
+  it("a sub job's own status_hook gets its status changes with upstream_job_id; hooks the API would refuse are refused", async () => {
+    const receiver = await startHookReceiver();
+    try {
+      const parent = await h.submit({
+        name: 'TEST_HOOKED_PARENT',
+        parameters: {
+          hook: receiver.url('/sub'),
+          refused: ['ftp://core/hook', 'http://admin:pw@core/hook', 'http://core.example/hook'],
+        },
+        metadata: { kind: 'Generic' },
+      });
+      const done = await h.waitForStatus(parent.id, ['Success', 'Error'], 30_000);
+      assert.equal(done.status, 'Success', done.last_error);
+      const { id, reasons } = JSON.parse(done.check_in!) as { id: string; reasons: string[] };
+      assert.equal(reasons.length, 3);
+      assert.match(reasons[0]!, /launchJob: status_hook ftp:\/\/core\/hook: /);
+      assert.match(reasons[1]!, /no credentials/);
+      assert.doesNotMatch(reasons[1]!, /pw/, 'the refusal shows no password');
+      assert.match(reasons[2]!, /launchJob: status_hook: .*core\.example/);
+      assert.deepEqual(done.sub_jobs, [id], 'the refused launches started nothing');
+      const events = await waitFor(
+        async () => receiver.accepted('/sub'),
+        (e) => e.some((event) => event.status === 'Success'),
+        { what: "the sub job's Success hook" },
+      );
+      for (const event of events) {
+        assert.equal(event.job_id, id);
+        assert.equal(event.metadata.upstream_job_id, parent.id);
+      }
+      assert.equal((await h.stats(id)).web_hook_url, receiver.url('/sub'));
+    } finally {
+      await receiver.close();
+    }
   });
 
   it('a sub job of a fan-out type (a batch job, RETENTION) runs as that type does when submitted', async () => {
