@@ -221,12 +221,14 @@ export class JobRun {
   async launchSubJob(request: LaunchJobRequest): Promise<string> {
     // uuid4() is deterministic in a workflow; its hex digits give a Harbor-form id.
     const child = childJobInput(this.input, request, uuid4().replace(/-/g, '').slice(0, 24), nowSec());
-    const { workflowId, args, memo, typedSearchAttributes } = jobStartOptions(child);
+    const { workflowId, args, memo, typedSearchAttributes, staticSummary } = jobStartOptions(child);
     await startChild(GenericJob, {
       workflowId,
       args,
       memo,
       typedSearchAttributes,
+      // The Web UI's one line, as a submitted job's: "<NAME> job (Generic) of upstream job <id>".
+      staticSummary,
       // Stop and cancel are passed on by finishWithOp, not by closing with the parent.
       parentClosePolicy: ParentClosePolicy.ABANDON,
     });

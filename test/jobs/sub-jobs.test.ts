@@ -36,6 +36,7 @@ describe('sub jobs (ctx.launchJob)', () => {
       assert.equal(child.kind, 'Generic');
       const description = await h.client.workflow.getHandle(childId).describe();
       assert.equal(description.parentExecution?.workflowId, parent.id);
+      assert.equal(await description.staticSummary(), `DEMO job (Generic) of upstream job ${parent.id}`);
     }
     const found = await waitFor(
       () => h.client.workflow.count(`UpstreamJobId = "${parent.id}"`),
