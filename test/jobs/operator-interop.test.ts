@@ -336,6 +336,60 @@ describe('operator interop: closing the workflow of a finished job', () => {
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
   });
 
+  it('a reset of a running job to a point after its run started deletes the run it replaced at its next check-in', async () => {
+    const job = await h.submit({ name: 'DEMO', parameters: { image: 'demo-reset-late', step_ms: 3000 }, metadata: { kind: 'Generic' } });
+    await waitFor(
+      () => h.stats(job.id),
+      (s) => s.status === 'Running' && s.check_in !== undefined,
+      { what: 'a first check-in' },
+    );
+    const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
+    reset(job.id, 'LastWorkflowTask');
+    await waitFor(
+      () => runs(job.id),
+      (r) => r.length === 1 && r[0] !== before,
+      { what: 'the replaced run deleted', timeoutMs: 30_000 },
+    );
+    assert.equal((await h.stats(job.id)).status, 'Running');
+    assert.equal(await rowsOf(job.id, 'status=Stopped'), 0);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+  });
+});
+
+// Its own harness: it waits out two drains (the run's and the re-run's), which the describe above
+// makes 30 s long so that its tests can act during one.
+describe('operator interop: a reset of a job whose hooks were handed over', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness({
+      config: testConfig({
+        job: {
+          stop_grace_seconds: 1,
+          checkin_min_interval_ms: 200,
+          hook_drain_ms: 2000,
+          hook_retry_initial_ms: 500,
+          hook_timeout_seconds: 1,
+        },
+      }),
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+  const reset = (id: string) =>
+    temporalCli(
+      h.config.temporal.address!,
+      'workflow',
+      'reset',
+      '--workflow-id',
+      id,
+      '--type',
+      'FirstWorkflowTask',
+      '--reason',
+      'operator re-run',
+    );
+
   it('a reset of a job whose hooks were handed over, still undelivered, hands the re-run’s over too and ends as the job did', async () => {
     const job = await h.submit({
       name: 'DEMO',
@@ -395,25 +449,5 @@ describe('operator interop: closing the workflow of a finished job', () => {
       );
       assert.equal(got?.outcome, record.outcome);
     }
-  });
-
-  it('a reset of a running job to a point after its run started deletes the run it replaced at its next check-in', async () => {
-    const job = await h.submit({ name: 'DEMO', parameters: { image: 'demo-reset-late', step_ms: 3000 }, metadata: { kind: 'Generic' } });
-    await waitFor(
-      () => h.stats(job.id),
-      (s) => s.status === 'Running' && s.check_in !== undefined,
-      { what: 'a first check-in' },
-    );
-    const { runId: before } = await h.client.workflow.getHandle(job.id).describe();
-    reset(job.id, 'LastWorkflowTask');
-    await waitFor(
-      () => runs(job.id),
-      (r) => r.length === 1 && r[0] !== before,
-      { what: 'the replaced run deleted', timeoutMs: 30_000 },
-    );
-    assert.equal((await h.stats(job.id)).status, 'Running');
-    assert.equal(await rowsOf(job.id, 'status=Stopped'), 0);
-    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
-    await h.waitForStatus(job.id, ['Stopped']);
   });
 });
