@@ -1,60 +1,28 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { UpdateDefinition } from '@temporalio/common';
 import { z } from 'zod';
-import type { JobContext, JobLogger } from '../jobs/job-context.js';
-import type { JobRegistry } from '../jobs/job-registry.js';
-import type { JobLoggerFactory } from '../logs/job-loggers.js';
-import { targetParameters, type FanOutPlan, type FanOutTarget } from '../shared/fan-out.js';
+import type { JobContext } from '../jobs/job-context.js';
+import type { FanOutPlan } from '../shared/fan-out.js';
 import { FailureType } from '../shared/failures.js';
 import { OpCommand } from '../shared/job-model.js';
-import type { JobMetrics } from '../metrics/job-metrics.js';
-import { checkInUpdate, jobStartedUpdate, launchJobUpdate, opCommandQuery } from '../workflows/job-messages.js';
+import { checkInUpdate, jobStartedUpdate } from '../workflows/job-messages.js';
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import { abortableSleep } from '../process/abortable-sleep.js';
 import { interruptedBeforeRetry } from './interrupted-before-retry.js';
 import { fencedOut } from '../shared/job-queue.js';
-import { maskSecrets, redactText, secretValues } from '../shared/redact.js';
-import { StatusHookUrlSchema } from '../api/contract.js';
+import { maskSecrets, secretValues } from '../shared/redact.js';
 import { createHookAllowList } from '../hooks/hook-allow-list.js';
-import { NO_SEALING, UnsealError, type Sealer } from '../secrets/sealer.js';
+import { NO_SEALING, UnsealError } from '../secrets/sealer.js';
 import { executionAlias } from '../shared/job-id.js';
-import type { GateReader } from '../queues/gate-reader.js';
-import type { CarriedCheckIn, ExecuteJobInput, ExecuteJobResult, JobActivities, RunAdmission, RunHeartbeat } from './types.js';
+import type { ActivityDeps } from './activity-deps.js';
+import { assertPlanFits, sealedPlan, withFullTargets } from './fan-out-plan.js';
+import { launchSubJob } from './launch-sub-job.js';
+import { grantedSincePause, readGate } from './run-gate.js';
+import { boundedCheckIn, maskingLogger, report, whyCancelled, type Interruption } from './run-reports.js';
+import type { CarriedCheckIn, ExecuteJobInput, ExecuteJobResult, JobActivities, RunHeartbeat } from './types.js';
 
-export interface ActivityDeps {
-  registry: JobRegistry;
-  client: Client;
-  loggers: JobLoggerFactory;
-  properties: Readonly<Record<string, unknown>>;
-  checkinMinIntervalMs: number;
-  /** How often the run heartbeats, whether or not the job checks in. */
-  heartbeatIntervalMs: number;
-  /**
-   * How long a run goes before it reports Running (a check-in reports it at once). A job done
-   * sooner goes straight from Pending to its final status and saves a workflow task.
-   */
-  runningReportDelayMs: number;
-  /** Harbor's task counters and run times, when the process serves metrics. */
-  metrics?: JobMetrics;
-  /** The FILE job logger's directory; report files go beside the logs. */
-  logDir?: string;
-  /** Reads a type's queue (pause, stop fence) as a run starts. */
-  gates: GateReader;
-  /** `job.stop_grace_seconds`: a run still going this long after a stop is abandoned by its workflow. */
-  stopGraceMs?: number;
-  /** `job.hook_secret`: hook POSTs are signed with it. */
-  hookSecret?: string;
-  /** `job.hook_allowed_hosts`. */
-  hookAllowedHosts?: readonly string[];
-  /** Opens the parameters sealed for Temporal's history, and seals a sub job's and a plan's (`job.sealing_keys`). */
-  sealer?: Sealer;
-}
-
-/** Why a run is being interrupted: an op command, or the worker going away (then the run is retried elsewhere). */
-/** `overrun`: the run went past its cap (a short job's, or job.max_run_hours), and its workflow has already failed it. */
-type Interruption = OpCommand | 'shutdown' | 'overrun';
+export type { ActivityDeps } from './activity-deps.js';
+export { withFullTargets } from './fan-out-plan.js';
 
 /** One run of a job: the job's code with its context, heartbeats, check-ins and stop/cancel. */
 export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'] {
@@ -248,37 +216,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       opCommand: () =>
         interruption === undefined ? undefined : interruption === 'shutdown' || interruption === 'overrun' ? OpCommand.Stop : interruption,
       get: (key) => deps.properties[key],
-      launchJob: async (request) => {
-        // A short run holds its workflow's task until it returns, so the launch (an update to that
-        // workflow) could not be handled before the run's cap: say so rather than overrun it.
-        if (info.isLocal) throw new Error(`launchJob: ${input.name} is a short job; a job that launches sub jobs cannot be short`);
-        const sub = deps.registry.get(request.name);
-        if (!sub) throw new Error(`launchJob: no job named ${request.name} is registered`);
-        const parameters = request.parameters ?? {};
-        const checked = sub.params.safeParse(parameters);
-        if (!checked.success) throw new Error(`launchJob: parameters of ${request.name} are invalid: ${z.prettifyError(checked.error)}`);
-        const statusHook = request.status_hook || undefined;
-        if (statusHook !== undefined) {
-          const url = StatusHookUrlSchema.safeParse(statusHook);
-          if (!url.success) throw new Error(`launchJob: status_hook ${redactText(statusHook)}: ${z.prettifyError(url.error)}`);
-          const refused = await hookAllowList.refuse(statusHook);
-          if (refused) throw new Error(`launchJob: status_hook: ${refused}`);
-        }
-        const id = await handle.executeUpdate(launchJobUpdate, {
-          args: [
-            {
-              name: request.name,
-              // Recorded in the job's history (the update) and the sub job's input: sealed.
-              parameters: sealer.sealParameters(parameters),
-              ...deps.registry.startPolicy(request.name, parameters),
-              ...(sub.fanOut ? { fanOut: true } : {}),
-              ...(statusHook !== undefined ? { statusHook: sealer.sealText(statusHook) } : {}),
-            },
-          ],
-        });
-        logger.info(`launched sub job ${request.name} ${id}`);
-        return id;
-      },
+      launchJob: (request) =>
+        launchSubJob({ deps, hookAllowList, handle, sealer, logger, isLocal: info.isLocal, parent: input.name }, request),
       sleep: (ms) => abortableSleep(ms, signal()),
       saveProgress: (value) => {
         const first = !progressSaved;
@@ -359,148 +298,5 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     } finally {
       await logger.close();
     }
-  };
-}
-
-/**
- * The type's queue as the run starts, read until it answers: an attempt that failed here would come
- * back as a later attempt, which counts as a run that had started and passes a pause (see above).
- * The run heartbeats meanwhile and ends on its cancellation.
- */
-async function readGate(gates: GateReader, taskQueue: string, name: string, activity: Context): ReturnType<GateReader> {
-  for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
-    try {
-      return await gates(taskQueue, name);
-    } catch (err) {
-      if (activity.cancellationSignal.aborted) throw err;
-      // What an earlier attempt saved stays what the next one gets.
-      if (!activity.info.isLocal) activity.heartbeat(activity.info.heartbeatDetails);
-      await abortableSleep(wait, activity.cancellationSignal);
-    }
-  }
-}
-
-/** How long a run waits for its workflow to take a report before it goes on without knowing. */
-const REPORT_WAIT_MS = 5_000;
-
-/**
- * A report to the run's workflow, as an update (see job-messages). A run never waits on it longer
- * than REPORT_WAIT_MS: a busy workflow worker must not hold the job up; the report may still land.
- */
-async function report<R, A>(handle: WorkflowHandle, update: UpdateDefinition<R, [A]>, event: A): Promise<R> {
-  const answered = await within(
-    handle.executeUpdate(update, { args: [event] }).then((result) => ({ result })),
-    REPORT_WAIT_MS,
-  );
-  if (answered === undefined) throw new Error(`no answer within ${REPORT_WAIT_MS} ms`);
-  return answered.result;
-}
-
-/** `promise`'s value, or `undefined` once `ms` have passed without one (the promise may still settle later). */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** Cancellation does not say why; the workflow knows whether it was a stop or a cancel. */
-async function whyCancelled(activity: Context, handle: WorkflowHandle, begunAt: number): Promise<Interruption> {
-  const details = activity.cancellationDetails;
-  if (details?.workerShutdown) return 'shutdown';
-  const { isLocal, startToCloseTimeoutMs } = activity.info;
-  if (details?.timedOut && isLocal) return 'overrun';
-  // Past max_run_hours the server times the run out, and its next heartbeat learns that it is gone
-  // (or that it timed out): a heartbeat's own timeout comes sooner, and a stop is no timeout.
-  if ((details?.timedOut || details?.notFound) && Date.now() - begunAt >= startToCloseTimeoutMs - 1000) return 'overrun';
-  if (details?.notFound) return OpCommand.Stop;
-  try {
-    return (await within(handle.query(opCommandQuery), 3000)) ?? OpCommand.Stop;
-  } catch {
-    return OpCommand.Stop;
-  }
-}
-
-function maskingLogger<L extends JobLogger>(logger: L, secrets: readonly string[]): L {
-  const mask = (write: (message: string) => void) => (message: string) => write(maskSecrets(String(message), secrets));
-  return {
-    ...logger,
-    debug: mask((m) => logger.debug(m)),
-    info: mask((m) => logger.info(m)),
-    warning: mask((m) => logger.warning(m)),
-    error: mask((m) => logger.error(m)),
-  };
-}
-
-/**
- * The most of a check-in kept, in UTF-16 code units. A check-in travels in an update, the job's
- * state, its memo and its hook event at once: one of a few MB made every workflow task of the job
- * fail ("message too large"), so the job never moved again and a stop could not reach it.
- */
-export const MAX_CHECKIN_CHARS = 128 * 1024;
-
-function boundedCheckIn(message: string, logger: { warning(text: string): void }): string {
-  if (message.length <= MAX_CHECKIN_CHARS) return message;
-  logger.warning(`check-in of ${message.length} characters cut to ${MAX_CHECKIN_CHARS}`);
-  const marker = `…[${message.length - MAX_CHECKIN_CHARS} more characters cut]`;
-  return message.slice(0, MAX_CHECKIN_CHARS - marker.length) + marker;
-}
-
-/**
- * Whether a run's slot was granted after its queue's pause (a read of the queue from before a
- * resume and a new pause). `paused_at` is whole seconds: a grant within the pause's second counts as
- * before it, as a paused queue grants nothing. A grant of unknown time is not held back.
- */
-function grantedSincePause(admission: RunAdmission, pausedAt: number | undefined): boolean {
-  if (!admission.granted) return false;
-  if (admission.grantedAtMs === undefined || pausedAt === undefined) return true;
-  return admission.grantedAtMs >= (pausedAt + 1) * 1000;
-}
-
-/** A plan for workflow code from before targetKey (a rolling deploy): every target's parameters said in full. */
-export function withFullTargets<P extends Pick<FanOutPlan, 'targets' | 'targetKey'>>(planned: P): P {
-  if (!planned.targetKey) return planned;
-  const { targetKey: _key, ...rest } = planned;
-  return { ...rest, targets: planned.targets.map((t) => ({ target: t.target, parameters: targetParameters(planned, t) })) } as P;
-}
-
-/** Temporal's limit on one payload is 2 MB; the result around the plan takes a little. */
-const MAX_PLAN_BYTES = 1_900_000;
-/** What a target costs the execution's results besides its name: its job id, status and its place in sub_jobs. */
-const RESULT_BYTES_PER_TARGET = 80;
-
-/**
- * A plan too large for Temporal is said at once, in words: rather than as the server's "Complete
- * result exceeds size limit", or hours in, as the execution's results (a line per target in its
- * memo as it ends, and in its hand-over to a next run) outgrow its 2 MB.
- */
-function assertPlanFits(plan: FanOutPlan): void {
-  const mb = (bytes: number) => (bytes / 1_000_000).toFixed(2);
-  const split = 'split the job (its scope, patterns) into smaller ones';
-  const carried = plan.targets.reduce((sum, t) => sum + Buffer.byteLength(t.target) + RESULT_BYTES_PER_TARGET, 0);
-  if (carried > MAX_PLAN_BYTES) {
-    throw new Error(
-      `an execution of ${plan.targets.length} targets would carry about ${mb(carried)} MB of per-target results, ` +
-        `over the ${MAX_PLAN_BYTES / 1_000_000} MB Temporal takes in one memo or input: ${split}`,
-    );
-  }
-  const bytes = Buffer.byteLength(JSON.stringify(plan));
-  if (bytes > MAX_PLAN_BYTES) {
-    throw new Error(
-      `the plan of ${plan.targets.length} targets is ${mb(bytes)} MB, over the ${MAX_PLAN_BYTES / 1_000_000} MB ` +
-        `an activity result may carry in Temporal: ${split}`,
-    );
-  }
-}
-
-/** A plan goes back to the workflow and into every target's input: what its parameters hold secret is sealed. */
-function sealedPlan<P extends { targets: FanOutTarget[]; shared?: Record<string, unknown> }>(planned: P, sealer: Sealer): P {
-  if (sealer.keyId === undefined) return planned;
-  return {
-    ...planned,
-    targets: planned.targets.map((t) => (t.parameters ? { ...t, parameters: sealer.sealParameters(t.parameters) } : t)),
-    ...(planned.shared ? { shared: sealer.sealParameters(planned.shared) } : {}),
   };
 }

@@ -1,4 +1,5 @@
-import { createExecuteJob, type ActivityDeps } from './execute-job.js';
+import { createExecuteJob } from './execute-job.js';
+import type { ActivityDeps } from './activity-deps.js';
 import { createDeliverHook } from './deliver-hook.js';
 import { createHookAllowList } from '../hooks/hook-allow-list.js';
 import { enterQueue } from '../queues/queue-client.js';
@@ -8,7 +9,7 @@ import { pruneExecutions } from './prune-executions.js';
 import { deleteSupersededRuns } from './delete-superseded-runs.js';
 import type { EnterQueueInput, JobActivities } from './types.js';
 
-export type { ActivityDeps } from './execute-job.js';
+export type { ActivityDeps } from './activity-deps.js';
 export type * from './types.js';
 
 function withCurrentLimit(deps: ActivityDeps, input: EnterQueueInput): EnterQueueInput {

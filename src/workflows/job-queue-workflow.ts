@@ -50,10 +50,10 @@ const CONTINUE_AFTER_EVENTS = 5000;
  */
 export async function JobQueue(input: JobQueueInput): Promise<void> {
   const q: QueueState = input.state ?? { jobType: input.jobType, paused: false, waiting: [], running: {} };
-  let dirty = true;
-  // Every run writes its memo first (every landed version did): its start event carries the gate
-  // only when this code continued it as new.
-  let gateChanged = true;
+  // dirty: something to dispatch. gateChanged: the memo's gate is stale; every run writes its memo
+  // first (every landed version did): its start event carries the gate only when this code
+  // continued it as new.
+  const flags: QueueFlags = { dirty: true, gateChanged: true };
   // Holders are probed on elapsed time (a busy queue gets signals all the time and older code never
   // probed it), and free slots left over once the signal budget is spent go in the next task.
   const mended = patched('queue-probe-on-elapsed-time');
@@ -61,77 +61,24 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
   const probeEvery = input.probeEveryMs ?? PROBE_MS;
   const budget = input.sendsPerTask ?? SENDS_PER_TASK;
 
-  setHandler(acquireSlotSignal, (request) => {
-    const { limit, ...entry } = request;
-    if (limit !== q.limit) {
-      if (limit === undefined) delete q.limit;
-      else q.limit = limit;
-      gateChanged = true;
-    }
-    // A job holds one place at a time: a new ticket replaces an older place or slot (a run that ended unseen).
-    q.waiting = q.waiting.filter((e) => e.jobId !== entry.jobId);
-    delete q.running[entry.jobId];
-    const at = q.waiting.findIndex((e) => e.at > entry.at || (e.at === entry.at && e.jobId > entry.jobId));
-    q.waiting.splice(at < 0 ? q.waiting.length : at, 0, entry);
-    dirty = true;
-  });
-  // A limit lifted or raised in configuration reaches the runs already waiting: without it they
-  // would stay held to the old limit until a run of the type entered the queue again (a type
-  // without a limit never does).
-  setHandler(queueLimitSignal, ({ limit }) => {
-    if (limit === q.limit) return;
-    if (limit === undefined) delete q.limit;
-    else q.limit = limit;
-    gateChanged = true;
-    dirty = true;
-  });
-  setHandler(releaseSlotSignal, ({ jobId, ticket }) => {
-    q.waiting = q.waiting.filter((e) => !(e.jobId === jobId && e.ticket === ticket));
-    if (q.running[jobId]?.ticket === ticket) delete q.running[jobId];
-    dirty = true;
-  });
-  setHandler(queueStateQuery, () => q);
-  setHandler(
-    queueControlUpdate,
-    ({ action }) => {
-      if (action === QueueAction.Pause && !q.paused) {
-        q.paused = true;
-        q.paused_at = nowSec();
-      } else if (action === QueueAction.Resume) {
-        q.paused = false;
-        delete q.paused_at;
-      } else if (action === QueueAction.Stop) {
-        q.fence_ms = Date.now();
-      }
-      // The memo is written in this same workflow task, so a run's admission check sees it once the update has answered.
-      publish(q);
-      gateChanged = false;
-      dirty = true;
-      return { ...gate(q), waiting: q.waiting.length, running: Object.keys(q.running).length };
-    },
-    {
-      validator: ({ action }) => {
-        if (!QUEUE_ACTIONS.includes(action)) throw new Error(`action must be one of ${QUEUE_ACTIONS.join(', ')}`);
-      },
-    },
-  );
+  handleQueueMessages(q, flags);
 
   for (;;) {
     const full = q.limit !== undefined && Object.keys(q.running).length >= q.limit;
     const probeDue = full && q.waiting.length > 0;
     const wait = mended ? Math.max(1, lastProbeMs + probeEvery - Date.now()) : probeEvery;
-    const woke = await condition(() => dirty, probeDue ? wait : undefined);
-    dirty = false;
-    if (gateChanged) {
+    const woke = await condition(() => flags.dirty, probeDue ? wait : undefined);
+    flags.dirty = false;
+    if (flags.gateChanged) {
       publish(q);
-      gateChanged = false;
+      flags.gateChanged = false;
     }
     // Landed code probed on every wake without a timeout (`condition` then answers undefined): kept for its histories.
     if (mended ? probeDue && (!woke || Date.now() - lastProbeMs >= probeEvery) : !woke) {
       lastProbeMs = Date.now();
       await probeHolders(q);
     }
-    if (await dispatch(q, budget, mended)) dirty = true;
+    if (await dispatch(q, budget, mended)) flags.dirty = true;
     const info = workflowInfo();
     if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
       await condition(allHandlersFinished);
@@ -205,5 +152,69 @@ async function probeHolders(q: QueueState): Promise<void> {
           if (q.running[jobId]?.ticket === held.ticket) delete q.running[jobId];
         }),
     ),
+  );
+}
+
+/** What the queue's messages change that its loop must act on. */
+interface QueueFlags {
+  dirty: boolean;
+  gateChanged: boolean;
+}
+
+/** The queue's signals, query and update: registered before the workflow's first await, so none is missed. */
+function handleQueueMessages(q: QueueState, flags: QueueFlags): void {
+  setHandler(acquireSlotSignal, (request) => {
+    const { limit, ...entry } = request;
+    if (limit !== q.limit) {
+      if (limit === undefined) delete q.limit;
+      else q.limit = limit;
+      flags.gateChanged = true;
+    }
+    // A job holds one place at a time: a new ticket replaces an older place or slot (a run that ended unseen).
+    q.waiting = q.waiting.filter((e) => e.jobId !== entry.jobId);
+    delete q.running[entry.jobId];
+    const at = q.waiting.findIndex((e) => e.at > entry.at || (e.at === entry.at && e.jobId > entry.jobId));
+    q.waiting.splice(at < 0 ? q.waiting.length : at, 0, entry);
+    flags.dirty = true;
+  });
+  // A limit lifted or raised in configuration reaches the runs already waiting: without it they
+  // would stay held to the old limit until a run of the type entered the queue again (a type
+  // without a limit never does).
+  setHandler(queueLimitSignal, ({ limit }) => {
+    if (limit === q.limit) return;
+    if (limit === undefined) delete q.limit;
+    else q.limit = limit;
+    flags.gateChanged = true;
+    flags.dirty = true;
+  });
+  setHandler(releaseSlotSignal, ({ jobId, ticket }) => {
+    q.waiting = q.waiting.filter((e) => !(e.jobId === jobId && e.ticket === ticket));
+    if (q.running[jobId]?.ticket === ticket) delete q.running[jobId];
+    flags.dirty = true;
+  });
+  setHandler(queueStateQuery, () => q);
+  setHandler(
+    queueControlUpdate,
+    ({ action }) => {
+      if (action === QueueAction.Pause && !q.paused) {
+        q.paused = true;
+        q.paused_at = nowSec();
+      } else if (action === QueueAction.Resume) {
+        q.paused = false;
+        delete q.paused_at;
+      } else if (action === QueueAction.Stop) {
+        q.fence_ms = Date.now();
+      }
+      // The memo is written in this same workflow task, so a run's admission check sees it once the update has answered.
+      publish(q);
+      flags.gateChanged = false;
+      flags.dirty = true;
+      return { ...gate(q), waiting: q.waiting.length, running: Object.keys(q.running).length };
+    },
+    {
+      validator: ({ action }) => {
+        if (!QUEUE_ACTIONS.includes(action)) throw new Error(`action must be one of ${QUEUE_ACTIONS.join(', ')}`);
+      },
+    },
   );
 }

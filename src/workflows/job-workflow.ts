@@ -59,42 +59,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   run.startHookDelivery();
   const replaced = new ReplacedRuns(run.input.supersedes === true);
 
-  setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);
-  setHandler(hookLogQuery, () => run.outbox?.view() ?? []);
-  setHandler(statsQuery, () => run.state);
-  setHandler(opCommandQuery, () => run.op ?? null);
-  setHandler(stopSignal, () => run.ask(OpCommand.Stop));
-  setHandler(cancelSignal, () => run.ask(OpCommand.Cancel));
-  setHandler(jobStartedSignal, (event) => {
-    if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
-  });
-  setHandler(checkInSignal, (event) => {
-    run.checkIn(event);
-    replaced.askAtCheckIn();
-  });
-  setHandler(jobStartedUpdate, (event) => {
-    if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
-  });
-  setHandler(checkInUpdate, (event) => {
-    run.checkIn(event);
-    replaced.askAtCheckIn();
-    // Each check-in sent as an update costs a dozen history events with a status hook (update,
-    // task, memo, the hook's activity); a job checking in twice a second for hours would reach
-    // Temporal's limit of 51,200 and be terminated. Past the budget (`job.checkin_history_events`,
-    // 10,000; Temporal warns at 10,240) the run carries its check-ins in heartbeats (no events):
-    // stats still show the newest, and the final status hook carries the last.
-    // Large check-ins reach Temporal's 50 MB limit first: the budget counts bytes too.
-    const { historyLength, historySize } = workflowInfo();
-    const { checkInHistoryEvents = TIMING_DEFAULTS.checkInHistoryEvents, historyBudgetBytes = TIMING_DEFAULTS.historyBudgetBytes } =
-      run.input.timings;
-    return historyLength >= checkInHistoryEvents || historySize >= historyBudgetBytes ? { carry: true } : undefined;
-  });
-  setHandler(slotGrantedSignal, ({ ticket }) => run.slotGranted(ticket));
-  setHandler(launchJobUpdate, (request) => run.launchSubJob(request), {
-    validator: (_request) => {
-      if (run.ending) throw new Error(`job ${run.input.id} is ending; it launches no more sub jobs`);
-    },
-  });
+  handleMessages(run, replaced);
 
   try {
     replaced.ask();
@@ -161,4 +126,44 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   replaced.ask();
   if (replaced.pending) await replaced.pending;
   return run.result();
+}
+
+/** The job's queries, signals and updates: registered before the workflow's first await, so none is missed. */
+function handleMessages(run: JobRun, replaced: ReplacedRuns): void {
+  setHandler(hookProgressQuery, () => run.outbox?.progress ?? null);
+  setHandler(hookLogQuery, () => run.outbox?.view() ?? []);
+  setHandler(statsQuery, () => run.state);
+  setHandler(opCommandQuery, () => run.op ?? null);
+  setHandler(stopSignal, () => run.ask(OpCommand.Stop));
+  setHandler(cancelSignal, () => run.ask(OpCommand.Cancel));
+  setHandler(jobStartedSignal, (event) => {
+    if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
+  });
+  setHandler(checkInSignal, (event) => {
+    run.checkIn(event);
+    replaced.askAtCheckIn();
+  });
+  setHandler(jobStartedUpdate, (event) => {
+    if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
+  });
+  setHandler(checkInUpdate, (event) => {
+    run.checkIn(event);
+    replaced.askAtCheckIn();
+    // Each check-in sent as an update costs a dozen history events with a status hook (update,
+    // task, memo, the hook's activity); a job checking in twice a second for hours would reach
+    // Temporal's limit of 51,200 and be terminated. Past the budget (`job.checkin_history_events`,
+    // 10,000; Temporal warns at 10,240) the run carries its check-ins in heartbeats (no events):
+    // stats still show the newest, and the final status hook carries the last.
+    // Large check-ins reach Temporal's 50 MB limit first: the budget counts bytes too.
+    const { historyLength, historySize } = workflowInfo();
+    const { checkInHistoryEvents = TIMING_DEFAULTS.checkInHistoryEvents, historyBudgetBytes = TIMING_DEFAULTS.historyBudgetBytes } =
+      run.input.timings;
+    return historyLength >= checkInHistoryEvents || historySize >= historyBudgetBytes ? { carry: true } : undefined;
+  });
+  setHandler(slotGrantedSignal, ({ ticket }) => run.slotGranted(ticket));
+  setHandler(launchJobUpdate, (request) => run.launchSubJob(request), {
+    validator: (_request) => {
+      if (run.ending) throw new Error(`job ${run.input.id} is ending; it launches no more sub jobs`);
+    },
+  });
 }

@@ -1,0 +1,76 @@
+import { CancellationScope, condition, getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
+import type { JobInput } from '../shared/job-model.js';
+import { queueWorkflowId } from '../shared/job-queue.js';
+import { releaseSlotSignal } from './queue-messages.js';
+import type { RunActivities } from './run-activities.js';
+
+/** A run's place at its type's queue (the JobQueue workflow), while it waits for or holds a slot. */
+export class RunSlot {
+  private slot: { ticket: string; granted: boolean; grantedAtMs?: number } | undefined;
+  private tickets = 0;
+
+  constructor(
+    private readonly input: JobInput,
+    private readonly activities: Pick<RunActivities, 'queueing' | 'queueingToTheEnd'>,
+  ) {}
+
+  /** Whether the run has a place (in line or granted) to give back. */
+  get held(): boolean {
+    return this.slot !== undefined;
+  }
+
+  /** When the slot was granted (epoch ms), if it has been. */
+  get grantedAtMs(): number | undefined {
+    return this.slot?.grantedAtMs;
+  }
+
+  /** Gets in line for revision `revision`'s run, pending since `at`, and waits for the grant. */
+  async waitFor(at: number, revision: number): Promise<void> {
+    const { input } = this;
+    const ticket = `${revision}.${++this.tickets}`;
+    this.slot = { ticket, granted: false };
+    const toTheEnd = patched('enter-queue-to-the-end');
+    const queueing = toTheEnd ? this.activities.queueingToTheEnd : this.activities.queueing;
+    try {
+      await queueing.enterQueue({
+        taskQueue: workflowInfo().taskQueue,
+        jobType: input.name,
+        jobId: input.id,
+        ticket,
+        at,
+        ...(input.concurrency !== undefined ? { limit: input.concurrency } : {}),
+      });
+    } finally {
+      // A stop that outlasted the grace period gave the ticket back while it was still getting in
+      // line: now that its place has landed (or never will), give it back again.
+      if (toTheEnd && this.slot?.ticket !== ticket) await this.releaseTicket(ticket);
+    }
+    await condition(() => this.slot?.granted === true);
+  }
+
+  /** The queue's answer: only the run's current ticket counts. */
+  granted(ticket: string): void {
+    if (this.slot?.ticket === ticket && !this.slot.granted) {
+      this.slot.granted = true;
+      this.slot.grantedAtMs = Date.now();
+    }
+  }
+
+  /** Gives back the slot (or the place in line); never cancelled with the run, so a stop frees it too. */
+  async release(): Promise<void> {
+    const slot = this.slot;
+    if (!slot) return;
+    this.slot = undefined;
+    await this.releaseTicket(slot.ticket);
+  }
+
+  /** Releases are per ticket, so giving one back twice is harmless. */
+  private async releaseTicket(ticket: string): Promise<void> {
+    const queueId = queueWorkflowId(workflowInfo().taskQueue, this.input.name);
+    await CancellationScope.nonCancellable(() =>
+      getExternalWorkflowHandle(queueId)
+        .signal(releaseSlotSignal, { jobId: this.input.id, ticket })
+        .catch(() => undefined),
+    );
+  }
+}
