@@ -62,21 +62,23 @@ describe('operator interop: the Web UI and the CLI', () => {
   });
 });
 
+/** Short stop grace and hook retries; a finished job drains its hooks for `drainMs` before it hands them over. */
+const closingConfig = (drainMs: number) =>
+  testConfig({
+    job: {
+      stop_grace_seconds: 1,
+      checkin_min_interval_ms: 200,
+      hook_drain_ms: drainMs,
+      hook_retry_initial_ms: 500,
+      hook_timeout_seconds: 1,
+    },
+  });
+
 /** Operators closing a workflow whose job is already final: it drains its hooks, or outlives a run that ignored its stop. */
 describe('operator interop: closing the workflow of a finished job', () => {
   let h: Harness;
   before(async () => {
-    h = await createHarness({
-      config: testConfig({
-        job: {
-          stop_grace_seconds: 1,
-          checkin_min_interval_ms: 200,
-          hook_drain_ms: 30_000,
-          hook_retry_initial_ms: 500,
-          hook_timeout_seconds: 1,
-        },
-      }),
-    });
+    h = await createHarness({ config: closingConfig(30_000) });
   });
   after(async () => {
     await h.close();
@@ -362,17 +364,7 @@ describe('operator interop: closing the workflow of a finished job', () => {
 describe('operator interop: a reset of a job whose hooks were handed over', () => {
   let h: Harness;
   before(async () => {
-    h = await createHarness({
-      config: testConfig({
-        job: {
-          stop_grace_seconds: 1,
-          checkin_min_interval_ms: 200,
-          hook_drain_ms: 2000,
-          hook_retry_initial_ms: 500,
-          hook_timeout_seconds: 1,
-        },
-      }),
-    });
+    h = await createHarness({ config: closingConfig(2000) });
   });
   after(async () => {
     await h.close();
