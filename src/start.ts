@@ -6,7 +6,7 @@ import { registrySettings, type Config } from './config/config-schema.js';
 import { loadConfig } from './config/load-config.js';
 import { defaultJobRegistry } from './jobs/index.js';
 import { createServiceLogger } from './logs/service-logger.js';
-import { runUntilSignal } from './process/run-until-signal.js';
+import { exitWhenDone, runUntilSignal } from './process/run-until-signal.js';
 import { Client } from '@temporalio/client';
 import { connectNative } from './temporal/connect.js';
 import { temporalTarget } from './temporal/connection-options.js';
@@ -24,6 +24,7 @@ const DEV_SEALING_KEY_FILE = 'data/dev-sealing-key';
  * unless TEMPORAL_ADDRESS names a cluster, one worker pool, the API and the Web UI.
  */
 async function main(): Promise<void> {
+  const stopped = runUntilSignal();
   installQuietRuntime();
   const startedAt = Date.now();
   const loaded = loadConfig();
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
         visibilityIndexes: dev.visibility_indexes,
         notice: (line) => log.info(line),
         namespace: config.temporal.namespace,
+        ownProcessGroup: true,
       },
       { log: (line) => log.warning(line) },
     );
@@ -95,7 +97,7 @@ async function main(): Promise<void> {
 
     // A server that keeps dying ends the process non-zero, for a process manager to take over.
     // (Against a cluster there is no dev server: a bare `undefined` in the race would end it at once.)
-    await Promise.race([runUntilSignal(), worker.done, ...(devServer ? [devServer.gaveUp] : [])]);
+    await Promise.race([stopped, worker.done, ...(devServer ? [devServer.gaveUp] : [])]);
     log.info('stopping…');
   } finally {
     // Whatever ended the run, its error is the one reported: the winding down never replaces it.
@@ -121,7 +123,4 @@ function keptSecret(file: string, bytes: number, told: (secret: string) => void)
   return secret;
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+exitWhenDone(main);

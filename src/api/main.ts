@@ -6,10 +6,11 @@ import { connectClient } from '../temporal/connect.js';
 import { temporalTarget } from '../temporal/connection-options.js';
 import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { serveApi } from './serve-app.js';
-import { runUntilSignal } from '../process/run-until-signal.js';
+import { exitWhenDone, runUntilSignal } from '../process/run-until-signal.js';
 
 /** `npm run api`: one stateless API process against the cluster at TEMPORAL_ADDRESS. */
 async function main(): Promise<void> {
+  const stopped = runUntilSignal();
   const config = loadConfig();
   const log = createServiceLogger(config.loggers, 'api');
   const client = await connectClient(temporalTarget(config));
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     );
     log.info(`API listening on ${api.url}/api/v1`);
     void api.policiesRefreshed.then((n) => n > 0 && log.info(`${n} periodic job(s) brought to today's configuration and job types`));
-    await runUntilSignal();
+    await stopped;
     log.info('shutting down');
     await api.close();
   } finally {
@@ -30,7 +31,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+exitWhenDone(main);

@@ -1,4 +1,4 @@
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** The first executable `name` in the directories of a PATH value. */
@@ -11,10 +11,11 @@ export function findOnPath(name: string, pathValue: string): string | undefined 
   return undefined;
 }
 
+/** A file this process may execute: a directory passes the X_OK check too (it means "searchable"), and is not one. */
 export function executable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
-    return true;
+    return statSync(file).isFile();
   } catch {
     return false;
   }

@@ -100,7 +100,9 @@ export async function superviseDevServer(options: DevServerOptions, supervisor: 
         watch(server);
         return;
       } catch (err) {
-        log(`Temporal dev server did not come back: ${(err as Error).message.split('\n')[0]}`);
+        // The server's last lines say why (a corrupt file, a port taken): the first line alone does not.
+        const lines = (err as Error).message.split('\n').filter((l) => l.trim());
+        log(`Temporal dev server did not come back: ${[lines[0], ...lines.slice(1).slice(-5)].join('\n  ')}`);
       }
     }
   };

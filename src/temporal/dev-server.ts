@@ -39,6 +39,8 @@ export interface DevServerOptions {
   /** Variables added to the server's environment (the bench's GODEBUG=gctrace=1). */
   env?: Record<string, string>;
   startTimeoutMs?: number;
+  /** Run the server in a process group of its own, out of reach of a terminal's Ctrl-C (npm start stops it itself, last). */
+  ownProcessGroup?: boolean;
 }
 
 export interface DevServer {
@@ -116,7 +118,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     for (const pragma of [...devServerPragmas(options.synchronous), ...(options.extraPragmas ?? [])]) args.push('--sqlite-pragma', pragma);
   }
 
-  const child = spawn(options.cli, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...devServerEnv(options), ...options.env } });
+  const child = spawn(options.cli, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...devServerEnv(options), ...options.env },
+    // Ctrl-C in a terminal signals the whole foreground process group: a server in it would exit
+    // while the worker still drains (and be restarted by its supervisor). In a group of its own it
+    // stops when this process stops it, last.
+    ...(options.ownProcessGroup ? { detached: true } : {}),
+  });
   const log = options.log ?? (() => undefined);
   const recent: string[] = [];
   const onLine = (line: string) => {
@@ -143,6 +152,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         child.stdout?.destroy();
         child.stderr?.destroy();
       }, 2_000).unref();
+    });
+    // A CLI that cannot be run at all (not executable, gone): said as the start's failure, not thrown unhandled.
+    child.once('error', (err) => {
+      recent.push(err.message);
+      if (child.pid !== undefined) return;
+      exited = { code: null, signal: null };
+      process.off('exit', killOnExit);
+      resolveExit();
     });
     child.on('close', (code, signal) => {
       exited = { code, signal };

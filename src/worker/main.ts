@@ -2,7 +2,7 @@ import { registrySettings } from '../config/config-schema.js';
 import { loadConfig } from '../config/load-config.js';
 import { defaultJobRegistry } from '../jobs/index.js';
 import { createServiceLogger } from '../logs/service-logger.js';
-import { runUntilSignal } from '../process/run-until-signal.js';
+import { exitWhenDone, runUntilSignal } from '../process/run-until-signal.js';
 import { connectClient } from '../temporal/connect.js';
 import { temporalTarget } from '../temporal/connection-options.js';
 import { installQuietRuntime } from '../temporal/install-runtime.js';
@@ -11,6 +11,7 @@ import { startWorker } from './run-worker.js';
 
 /** `npm run worker`: one stateless worker pool against the cluster at TEMPORAL_ADDRESS. */
 async function main(): Promise<void> {
+  const stopped = runUntilSignal();
   installQuietRuntime();
   const config = loadConfig();
   const log = createServiceLogger(config.loggers, 'worker');
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
       log,
     );
     log.info(`worker polling task queue ${target.taskQueue} on ${target.address} (${config.worker_pool.workers} slots)`);
-    await Promise.race([runUntilSignal(), worker.done]);
+    await Promise.race([stopped, worker.done]);
     log.info('shutting down');
     await worker.shutdown();
   } finally {
@@ -34,7 +35,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+exitWhenDone(main);

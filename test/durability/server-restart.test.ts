@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -139,5 +139,36 @@ describe('the embedded server, supervised as npm start runs it', () => {
     );
     assert.equal(back.status, 200);
     assert.equal((await h.stats(accepted.id)).status, 'Success');
+  });
+});
+
+describe('the supervisor says why the embedded server does not come back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'supervisor-reason-'));
+  let supervised: SupervisedDevServer | undefined;
+  after(async () => {
+    await supervised?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a restart that fails logs the server’s own last lines (a corrupt file, say), not only that it exited', async () => {
+    // The real CLI the first time; afterwards a server that fails as on a corrupt SQLite file.
+    const cli = join(dir, 'temporal');
+    const marker = join(dir, 'started-once');
+    writeFileSync(
+      cli,
+      `#!/bin/sh\nif [ -e '${marker}' ]; then echo 'unable to open database: database disk image is malformed (11)' >&2; exit 1; fi\ntouch '${marker}'\nexec '${testTemporalCli()}' "$@"\n`,
+    );
+    chmodSync(cli, 0o755);
+    const lines: string[] = [];
+    supervised = await superviseDevServer(
+      { cli, ip: '127.0.0.1', port: await freePort(), dbFile: join(dir, 'temporal.db') },
+      { log: (line) => lines.push(line), maxRestarts: 2, initialBackoffMs: 100, maxBackoffMs: 200 },
+    );
+    supervised.current().process.kill('SIGKILL');
+    const gaveUp = await supervised.gaveUp.then(
+      () => 'did not give up',
+      (err: Error) => err.message,
+    );
+    assert.match(lines.join('\n'), /did not come back: .*\n.*malformed/, `logged:\n${lines.join('\n')}\n${gaveUp}`);
   });
 });

@@ -42,3 +42,20 @@ describe('locating the Temporal CLI', () => {
     );
   });
 });
+
+// Temporal's installer puts the CLI at ~/.temporalio/bin/temporal: TEMPORAL_CLI=~/.temporalio/bin is an easy slip.
+describe('a directory is not the CLI', () => {
+  it('TEMPORAL_CLI naming a directory is refused, not spawned (npm start died on an unhandled spawn EACCES)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cli-dir-'));
+    const dir = join(root, '.temporalio', 'bin');
+    mkdirSync(dir, { recursive: true });
+    await assert.rejects(locateTemporalCli({ env: { TEMPORAL_CLI: dir, PATH: '' }, allowBuild: false }), CliNotFoundError);
+  });
+
+  it('a directory named temporal on PATH does not shadow the binary further on', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cli-dir-'));
+    mkdirSync(join(root, 'a', 'temporal'), { recursive: true });
+    const binary = fakeBinary(join(root, 'b', 'temporal'));
+    assert.equal(await locateTemporalCli({ env: { PATH: `${join(root, 'a')}:${join(root, 'b')}` }, allowBuild: false }), binary);
+  });
+});
