@@ -1,6 +1,7 @@
 import { createSealer } from '../secrets/sealer.js';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
+import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
@@ -134,10 +135,29 @@ export async function serveApi(config: Config, client: Client, registry: JobRegi
   return {
     url: `${config.protocol}://${config.host}:${port}`,
     policiesRefreshed,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-      }),
+    close: () => closeGracefully(server),
   };
+}
+
+/** How long a closing API lets requests in flight finish (a log follow would stream on for ever). */
+const CLOSE_GRACE_MS = 5_000;
+
+/**
+ * Stops taking connections and lets requests in flight have their answers: a submit cut off after
+ * its job was started would be resubmitted and run twice. Connections are closed as they fall idle
+ * (keep-alive ones between requests), and whatever still streams after the grace is cut.
+ */
+function closeGracefully(served: ServerType): Promise<void> {
+  // HTTP/1.1 (plain or TLS), as serveApi serves it.
+  const server = served as HttpServer;
+  return new Promise<void>((resolve) => {
+    const idle = setInterval(() => server.closeIdleConnections(), 100);
+    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }
