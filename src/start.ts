@@ -1,12 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { serveApi, type RunningApi } from './api/serve-app.js';
 import { registrySettings, type Config } from './config/config-schema.js';
 import { loadConfig } from './config/load-config.js';
 import { defaultJobRegistry } from './jobs/index.js';
 import { createServiceLogger } from './logs/service-logger.js';
 import { exitWhenDone, runUntilSignal } from './process/run-until-signal.js';
+import { keptSecret } from './config/kept-secret.js';
 import { Client } from '@temporalio/client';
 import { connectNative } from './temporal/connect.js';
 import { temporalTarget } from './temporal/connection-options.js';
@@ -107,20 +105,6 @@ async function main(): Promise<void> {
     await connection.close().catch(() => undefined);
     await devServer?.stop();
   }
-}
-
-/**
- * A random secret of `bytes` kept at `file` (mode 600), made the first time: without CORE_SECRET the
- * API's dev secret (curl recipes keep working across restarts), without job.sealing_keys on the
- * embedded server the sealing key (jobs sealed with it open after a restart). `told` says it was made.
- */
-function keptSecret(file: string, bytes: number, told: (secret: string) => void): string {
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  const secret = randomBytes(bytes).toString('base64url');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  told(secret);
-  return secret;
 }
 
 exitWhenDone(main);

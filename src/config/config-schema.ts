@@ -206,7 +206,14 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     job_loggers: z.array(LoggerConfig).min(1),
-    loggers: z.array(LoggerConfig).min(1),
+    loggers: z
+      .array(LoggerConfig)
+      .min(1)
+      // The service's own log goes to standard output, for a process manager to collect: a FILE
+      // here would be accepted and write nowhere.
+      .refine((loggers) => loggers.every((l) => l.name === 'STD_OUTPUT'), {
+        message: 'the service logs to standard output only: use STD_OUTPUT (FILE is for job_loggers, the per-job logs)',
+      }),
     /** Cap on the log tail the API returns, in MiB; 0 means the whole log. */
     max_retrieve_size_mb: z.number().min(0).default(10),
     /** Cap on a request body, in bytes. */
@@ -273,7 +280,8 @@ export const ConfigSchema = z
     /** Harbor's reaper: accepted so Harbor config files load; Temporal makes it unnecessary. */
     reaper: z.record(z.string(), z.unknown()).optional(),
     /** Inbound API secret; normally given as the CORE_SECRET environment variable. */
-    core_secret: z.string().min(1).optional(),
+    // Trimmed as the API trims what a client presents: a secret file's trailing newline must not lock everyone out.
+    core_secret: z.string().trim().min(1).optional(),
   })
   .strict()
   .superRefine((config, ctx) => {

@@ -1,4 +1,5 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
 import { createSecureContext } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
 import { ConfigSchema, type Config } from './config-schema.js';
@@ -128,6 +129,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       } catch (err) {
         problems.push(`https_config: ${cert} and ${key} are not a PEM certificate and its key: ${(err as Error).message}`);
       }
+      // Node takes a CA file it cannot read as certificates (DER, a key) without a word, and every
+      // client's handshake then fails: each must be a PEM certificate.
+      const caProblem = client_ca ? pemCertificatesProblem(readFileSync(client_ca, 'utf8')) : undefined;
+      if (caProblem) problems.push(`https_config.client_ca: ${client_ca} ${caProblem}`);
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);
@@ -182,4 +187,18 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/** Why a CA file is not one or more PEM certificates, or undefined when it is. */
+function pemCertificatesProblem(text: string): string | undefined {
+  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) return 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)';
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return `holds a certificate that cannot be read: ${(err as Error).message}`;
+    }
+  }
+  return undefined;
 }

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import type { LoggerConfig, LogLevel } from '../config/config-schema.js';
 import type { JobLogger } from '../jobs/job-context.js';
 import { isJobId } from '../shared/job-id.js';
@@ -24,14 +24,14 @@ export function fileLogDir(loggers: readonly LoggerConfig[]): string | undefined
 
 /** Builds each job run's logger from `job_loggers`: FILE writes `<base_dir>/<jobId>.log`, STD_OUTPUT a prefixed stream. */
 export function createJobLoggerFactory(loggers: readonly LoggerConfig[]): JobLoggerFactory {
-  const dir = fileLogDir(loggers);
-  if (dir) mkdirSync(dir, { recursive: true });
+  // Each FILE logger writes under its own base_dir (the API reads the first's).
+  for (const config of loggers) if (config.name === 'FILE') mkdirSync(config.settings.base_dir as string, { recursive: true });
   return {
     open(jobId) {
       // Ids reach the file system only in the forms we issue.
       if (!isJobId(jobId)) throw new Error(`refusing to open a log for malformed job id ${JSON.stringify(jobId)}`);
       const sinks: Sink[] = loggers.map((config) => {
-        if (config.name === 'FILE') return fileSink(config.level, jobLogPath(dir as string, jobId) as string);
+        if (config.name === 'FILE') return fileSink(config.level, jobLogPath(config.settings.base_dir as string, jobId) as string);
         const stream = config.settings.output === 'std_err' ? process.stderr : process.stdout;
         return { level: config.level, write: (line) => stream.write(`[job ${jobId}] ${line}`), close: async () => {} };
       });
@@ -50,6 +50,42 @@ export function createJobLoggerFactory(loggers: readonly LoggerConfig[]): JobLog
       };
     },
   };
+}
+
+/**
+ * The logs open in this process, by path: a run may go quiet for longer than the sweeper's
+ * `duration` (a long hold, a long GC) and its log must not be swept from under it. The sweeper here
+ * skips them, and their times are refreshed every few minutes so a sweeper in another process
+ * sharing the directory leaves them too.
+ */
+const openLogs = new Map<string, number>();
+const TOUCH_OPEN_LOGS_MS = 5 * 60 * 1000;
+let toucher: NodeJS.Timeout | undefined;
+
+/** Whether a job's log file is being written by a run in this process. */
+export function isLogOpen(path: string): boolean {
+  return openLogs.has(path);
+}
+
+function trackOpen(path: string, fd: number | undefined): void {
+  if (fd === undefined) openLogs.delete(path);
+  else openLogs.set(path, fd);
+  if (openLogs.size > 0 && !toucher) {
+    toucher = setInterval(() => {
+      const now = new Date();
+      for (const open of openLogs.values()) {
+        try {
+          futimesSync(open, now, now);
+        } catch {
+          // a file gone from under its run: nothing to keep
+        }
+      }
+    }, TOUCH_OPEN_LOGS_MS);
+    toucher.unref();
+  } else if (openLogs.size === 0 && toucher) {
+    clearInterval(toucher);
+    toucher = undefined;
+  }
 }
 
 function fileSink(level: LogLevel, path: string): Sink {
@@ -77,7 +113,10 @@ function fileSink(level: LogLevel, path: string): Sink {
         return;
       }
       quietly(() => {
-        fd ??= openSync(path, 'a', 0o600);
+        if (fd === undefined) {
+          fd = openSync(path, 'a', 0o600);
+          trackOpen(path, fd);
+        }
         writeAll(fd, line);
       });
     },
@@ -86,6 +125,7 @@ function fileSink(level: LogLevel, path: string): Sink {
       if (fd === undefined) return;
       const open = fd;
       fd = undefined;
+      trackOpen(path, undefined);
       quietly(() => closeSync(open));
     },
   };

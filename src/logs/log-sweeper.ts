@@ -1,7 +1,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { LoggerConfig } from '../config/config-schema.js';
-import { fileLogDir } from './job-loggers.js';
+import { fileLogDir, isLogOpen } from './job-loggers.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -31,7 +31,8 @@ export async function sweepLogs(dir: string, days: number, now = Date.now()): Pr
     if (!name.endsWith('.log')) continue;
     const path = join(dir, name);
     const info = await stat(path).catch(() => undefined);
-    if (info?.isFile() && now - info.mtimeMs > days * DAY_MS) {
+    // A run still writing its log keeps it, however long it has been quiet.
+    if (info?.isFile() && now - info.mtimeMs > days * DAY_MS && !isLogOpen(path)) {
       await rm(path, { force: true });
       removed.push(name);
     }

@@ -330,4 +330,50 @@ reaper:
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /CORE_SECRET is not set/);
   });
+  it('trims CORE_SECRET as the API trims what a client presents (a secret file’s trailing newline locked everyone out)', () => {
+    assert.equal(loadConfig({ argv: [], env: { CORE_SECRET: 'harbor-core-secret\n' } }).core_secret, 'harbor-core-secret');
+  });
+
+  it('refuses a FILE logger under loggers: the service logs to standard output only (it was accepted and wrote nowhere)', () => {
+    const path = file(
+      'service-file.yaml',
+      `job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: FILE, settings: {base_dir: ${dir}/svc}}]\n`,
+    );
+    assert.match(
+      problemsOf(() => loadConfig({ argv: ['-c', path], env: {} })).join('\n'),
+      /loggers: the service logs to standard output only/,
+    );
+  });
+
+  it('refuses a client_ca that is not PEM certificates (Node took a DER file silently, and every client handshake failed)', () => {
+    const at = (name: string) => join(dir, name);
+    spawnSync('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-keyout',
+      at('ca-k.pem'),
+      '-out',
+      at('ca-c.pem'),
+    ]);
+    spawnSync('openssl', ['x509', '-in', at('ca-c.pem'), '-outform', 'DER', '-out', at('ca.der')]);
+    const env = (ca: string) => ({
+      JOB_SERVICE_PROTOCOL: 'https',
+      JOB_SERVICE_HTTPS_CERT: at('ca-c.pem'),
+      JOB_SERVICE_HTTPS_KEY: at('ca-k.pem'),
+      INTERNAL_VERIFY_CLIENT_CERT: 'true',
+      INTERNAL_TLS_TRUST_CA_PATH: ca,
+    });
+    assert.match(
+      problemsOf(() => loadConfig({ argv: [], env: env(at('ca.der')) })).join('\n'),
+      /client_ca: .*ca\.der holds no PEM certificate/,
+    );
+    assert.equal(loadConfig({ argv: [], env: env(at('ca-c.pem')) }).https_config?.client_ca, at('ca-c.pem'));
+  });
 });

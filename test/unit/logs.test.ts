@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
+import { ConfigSchema } from '../../src/config/config-schema.js';
 import { openLogTail } from '../../src/logs/log-reader.js';
 import { followLog } from '../../src/logs/log-follow.js';
 
@@ -165,5 +166,39 @@ describe('job logs', () => {
     assert.ok(existsSync(fresh));
     assert.ok(existsSync(other));
     assert.deepEqual(await sweepLogs(join(dir, 'absent'), 1), []);
+  });
+  it('two FILE job loggers write a line each, each into its own base_dir (both went to the first’s file)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'two-files-'));
+    const loggers = ConfigSchema.shape.job_loggers.parse([
+      { name: 'FILE', level: 'INFO', settings: { base_dir: join(root, 'a') } },
+      { name: 'FILE', level: 'INFO', settings: { base_dir: join(root, 'b') } },
+    ]);
+    const logger = createJobLoggerFactory(loggers).open(ID);
+    logger.info('one line');
+    await logger.close();
+    for (const dir of ['a', 'b']) {
+      const lines = readFileSync(join(root, dir, `${ID}.log`), 'utf8')
+        .split('\n')
+        .filter(Boolean);
+      assert.equal(lines.length, 1, `${dir}: ${lines.join(' | ')}`);
+    }
+  });
+
+  it('the sweeper leaves the log of a run still writing it, however long the run has been quiet', async () => {
+    const logs = mkdtempSync(join(tmpdir(), 'sweep-open-'));
+    const loggers = ConfigSchema.shape.job_loggers.parse([
+      { name: 'FILE', level: 'INFO', settings: { base_dir: logs }, sweeper: { duration: 1 } },
+    ]);
+    const logger = createJobLoggerFactory(loggers).open(ID);
+    logger.info('run started');
+    const old = new Date(Date.now() - 2 * 24 * 3600 * 1000);
+    utimesSync(join(logs, `${ID}.log`), old, old);
+    assert.deepEqual(await sweepLogs(logs, 1), []);
+    logger.info('run finished');
+    await logger.close();
+    assert.match(readFileSync(join(logs, `${ID}.log`), 'utf8'), /run started[\s\S]*run finished/);
+    // Once the run has closed it, an old log goes as any.
+    utimesSync(join(logs, `${ID}.log`), old, old);
+    assert.deepEqual(await sweepLogs(logs, 1), [`${ID}.log`]);
   });
 });
