@@ -1,24 +1,14 @@
 import { createHash } from 'node:crypto';
 import { abortableSleep } from '../process/abortable-sleep.js';
+import { MANIFEST_TYPES, type Manifest } from './manifest.js';
+import { expectOk, failWith, nextLink, pageSizeRefused, retryAfterMs } from './registry-answers.js';
+import { RegistryError } from './registry-error.js';
 
 /** What a job reads of a registry: credentials come from the worker's configuration, never from the job. */
 export interface RegistryEndpoint {
   url: string;
   username?: string;
   password?: string;
-}
-
-/** A registry answered in a way the job cannot go on from; the message never carries credentials. */
-export class RegistryError extends Error {
-  override name = 'RegistryError';
-  constructor(
-    readonly status: number,
-    message: string,
-    /** No answer came: the connection was refused or reset (not a timeout, not a stop). */
-    readonly unanswered = false,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -41,33 +31,7 @@ const REFUSED = new Set([429, 503]);
 /** A gateway's answers too: a read is safe to repeat whatever happened behind it. */
 const READ_RETRYABLE = new Set([429, 502, 503, 504]);
 
-export const MANIFEST_TYPES = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-} as const;
 const ACCEPT = Object.values(MANIFEST_TYPES).join(', ');
-
-export interface Descriptor {
-  mediaType?: string;
-  digest: string;
-  size?: number;
-}
-
-export interface Manifest {
-  digest: string;
-  mediaType: string;
-  /** Present on an image manifest. */
-  config?: Descriptor;
-  layers?: Descriptor[];
-  /** Present on an index / manifest list. */
-  manifests?: Descriptor[];
-}
-
-export function isIndex(manifest: Pick<Manifest, 'mediaType'>): boolean {
-  return manifest.mediaType === MANIFEST_TYPES.ociIndex || manifest.mediaType === MANIFEST_TYPES.dockerList;
-}
 
 /**
  * The OCI Distribution API, as far as retention needs it: catalog and tags (paginated by `Link`),
@@ -283,57 +247,6 @@ export class RegistryClient {
   }
 }
 
-/** A read's 404 as absence (`.catch(absentAs(undefined))`); any other failure stands. */
-export function absentAs<T>(value: T) {
-  return (err: unknown): T => {
-    if (err instanceof RegistryError && err.status === 404) return value;
-    throw err;
-  };
-}
-
-/** `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined when absent or unreadable. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 function pullScope(repository: string): string {
   return `repository:${repository}:pull`;
-}
-
-function nextLink(link: string | null): string | undefined {
-  const match = link ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
-  if (!match) return undefined;
-  const target = new URL(match[1]!, 'http://registry.invalid');
-  return `${target.pathname}${target.search}`;
-}
-
-/** Whether a 400 is the distribution API's PAGINATION_NUMBER_INVALID (read from a copy: the answer stays readable). */
-async function pageSizeRefused(response: Response): Promise<boolean> {
-  const text = await response
-    .clone()
-    .text()
-    .catch(() => '');
-  return text.includes('PAGINATION_NUMBER_INVALID');
-}
-
-async function expectOk(response: Response, what: string): Promise<void> {
-  if (response.ok) return;
-  await failWith(response, what);
-}
-
-async function failWith(response: Response, what: string): Promise<never> {
-  const text = (await response.text().catch(() => '')).slice(0, 300).trim();
-  const why: Record<number, string> = {
-    401: 'authentication failed',
-    403: 'the credentials lack permission',
-    404: 'not found',
-  };
-  throw new RegistryError(
-    response.status,
-    `${what}: HTTP ${response.status} (${why[response.status] ?? 'registry error'})${text ? `: ${text}` : ''}`,
-  );
 }

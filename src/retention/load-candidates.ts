@@ -1,4 +1,6 @@
-import { absentAs, isIndex, type RegistryClient } from '../registry/registry-client.js';
+import { isIndex } from '../registry/manifest.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { absentAs } from '../registry/registry-error.js';
 import { concurrencyLimit, mapLimit, type Limited } from '../process/limits.js';
 import type { Candidate } from './select.js';
 

@@ -1,4 +1,5 @@
-import { absentAs, type RegistryClient } from '../registry/registry-client.js';
+import type { RegistryClient } from '../registry/registry-client.js';
+import { absentAs } from '../registry/registry-error.js';
 import { mapLimit, type Limited } from '../process/limits.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isIndex } from '../../registry/registry-client.js';
+import { isIndex } from '../../registry/manifest.js';
 import { registryClient, type RegistrySettings } from '../retention/retention-settings.js';
 import { RegistryParam } from '../retention/retention-params.js';
 import { defineBatchJob } from './define-batch-job.js';

@@ -1,5 +1,5 @@
 import { nowSec } from '../../shared/time.js';
-import { RegistryError } from '../../registry/registry-client.js';
+import { RegistryError } from '../../registry/registry-error.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
 import { concurrencyLimit, mapLimit, RateLimiter } from '../../process/limits.js';
 import { tagsMovedSince } from '../../retention/tag-recheck.js';
