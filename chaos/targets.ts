@@ -3,7 +3,7 @@ import { chmodSync, createWriteStream, mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { startClusterOnFreePorts, waitForApis, type AppProcess, type ClusterProfile } from '../src/cluster/cluster-profile.js';
 import { exited } from '../src/process/child-process.js';
-import type { TemporalService } from '../src/cluster/temporal-cluster.js';
+import type { TemporalService } from '../src/cluster/cluster-services.js';
 import { freePort } from '../src/process/free-port.js';
 
 export const SECRET = 'chaos-secret-0123456789abcdef';

@@ -6,7 +6,8 @@ import { exited, stopChild } from '../process/child-process.js';
 import { pollUntil } from '../process/poll-until.js';
 import { preparePostgres, type Postgres } from './postgres.js';
 import { locateServerTools } from './server-tools.js';
-import { CLUSTER_PORT_OFFSETS, startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
+import { CLUSTER_PORT_OFFSETS } from './cluster-services.js';
+import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
 import { freePort, freePortBlock } from '../process/free-port.js';
 
 export interface ClusterProfileOptions {
