@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { poolHealth, POOL_DEAD_AFTER_SECONDS } from '../../src/api/job-gateway.js';
+import { poolHealth, POOL_DEAD_AFTER_SECONDS } from '../../src/api/worker-pools.js';
 import { decodePoolIdentity, encodePoolIdentity } from '../../src/shared/pool-identity.js';
 
 describe('worker pools', () => {

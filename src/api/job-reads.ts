@@ -1,0 +1,89 @@
+import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { JobInput, JobTimings, RecordedInput } from '../shared/job-model.js';
+import { JOB_WORKFLOW_TYPES, type JobWorkflowType } from '../shared/job-start.js';
+import { HANDOVER_IDS, handoverWorkflowId } from '../shared/hook-event.js';
+import { expandInput, type StartInput } from '../shared/start-input.js';
+import type { HookRecord } from '../workflows/hook-outbox.js';
+import { hookLogQuery } from '../workflows/job-messages.js';
+import { jobView, withLiveRun, type PendingRun } from '../views/job-view.js';
+import { notFound } from './api-error.js';
+import { boundedRpc } from './bounded-rpc.js';
+
+/** A job as its workflow's describe shows it: its view (memo), with its live run, and the workflow's status. */
+export async function readJob(client: Client, id: string) {
+  const description = await boundedRpc(client, () => client.workflow.getHandle(id).describe());
+  const view = jobView(description.memo, description.workflowId, description.startTime);
+  if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
+  const { payloadConverter } = client.options.loadedDataConverter;
+  const pending = description.raw.pendingActivities as PendingRun[] | null | undefined;
+  const state = withLiveRun(view.state, pending, (payload) =>
+    payloadConverter.fromPayload(payload as Parameters<typeof payloadConverter.fromPayload>[0]),
+  );
+  return {
+    ...view,
+    state,
+    status: description.status.name,
+    type: description.type as JobWorkflowType,
+    runId: description.runId,
+    closeTime: description.closeTime,
+    pending,
+    pendingChildren: description.raw.pendingChildren?.length ?? 0,
+  };
+}
+
+/**
+ * The hook log of the job's run and of the HookDelivery workflows its revision handed events to
+ * (a second one when a reset re-ran the revision while the first still delivered); the later
+ * record of an event wins.
+ */
+export async function hookLog(client: Client, id: string, revision: number): Promise<HookRecord[]> {
+  const read = (workflowId: string) =>
+    boundedRpc(client, () => client.workflow.getHandle(workflowId).query(hookLogQuery)).catch((err: unknown) => {
+      // No hand-over happened, or the run predates the log.
+      if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return undefined;
+      throw err;
+    });
+  const handovers = Array.from({ length: HANDOVER_IDS }, (_, i) => handoverWorkflowId(id, revision, i + 1));
+  const [own = [], ...handedOver] = await Promise.all([read(id), ...handovers.map(read)]);
+  // An event handed over mid-retry is in both: its outcome is the delivery workflow's, its
+  // attempts the job's before the hand-over and the delivery workflow's after.
+  const byId = new Map<string, HookRecord>(own.map((r) => [r.id, r]));
+  for (const records of handedOver) {
+    for (const record of records ?? []) {
+      const before = byId.get(record.id);
+      // In time order: a reset's re-run and the run it replaced may each have tried the event.
+      const attempts = before ? [...before.attempts, ...record.attempts].sort((a, b) => a.at - b.at) : record.attempts;
+      byId.set(record.id, { ...record, attempts });
+    }
+  }
+  return [...byId.values()];
+}
+
+/** The input a run was started with, as its first history event holds it. */
+export async function startedWith(
+  client: Client,
+  timings: JobTimings,
+  id: string,
+  runId: string,
+  fallback: RecordedInput,
+): Promise<Omit<JobInput, 'retry'>> {
+  const history = await boundedRpc(client, () =>
+    client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId: id, runId },
+      maximumPageSize: 1,
+    }),
+  );
+  const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  // The memo leaves out the timings (the run's own, else today's) and the retry policy (the caller sets today's).
+  if (!payload) return { ...fallback, timings };
+  const started = client.options.loadedDataConverter.payloadConverter.fromPayload<StartInput>(payload);
+  // An execution of a periodic job starts with the schedule's template; its id and times are its own.
+  // A start argument leaves out the timings at their defaults: those are the run's own too.
+  return {
+    ...fallback,
+    parameters: started.parameters,
+    ...(started.statusHook ? { statusHook: started.statusHook } : {}),
+    timings: expandInput(started).timings,
+  };
+}
