@@ -8,7 +8,7 @@ import { createSealer } from '../../src/secrets/sealer.js';
 import { jobStartOptions } from '../../src/shared/job-start.js';
 import { RETRY_DEFAULTS, TIMING_DEFAULTS } from '../../src/shared/start-input.js';
 import { GenericJob } from '../../src/workflows/job-workflow.js';
-import { MEMO_PERIODIC, scheduleSearchAttributes } from '../../src/api/periodic-gateway.js';
+import { MEMO_PERIODIC, scheduleSearchAttributes } from '../../src/api/periodic-record.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 import { deleteSchedules } from '../helpers/schedules.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CronExpressionParser } from 'cron-parser';
-import { scheduleSpec } from '../../src/api/periodic-gateway.js';
+import { scheduleSpec } from '../../src/api/periodic-spec.js';
 import { parseCronSpec } from '../../src/schedules/cron-spec.js';
 import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { scheduleSpec } from '../../src/api/periodic-gateway.js';
+import { scheduleSpec } from '../../src/api/periodic-spec.js';
 import { parseCronSpec } from '../../src/schedules/cron-spec.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { deleteSchedules } from '../helpers/schedules.js';

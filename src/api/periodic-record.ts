@@ -1,0 +1,51 @@
+import type { ScheduleDescription, ScheduleOverlapPolicy, ScheduleSummary } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
+import { JobKind, type JobStatus } from '../shared/job-model.js';
+import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
+import { notFound } from './api-error.js';
+import type { JobMetadata, PeriodicOptionKey } from './contract.js';
+
+/** A periodic job as it was submitted: kept in its schedule's memo (describe returns calendars, not the string). */
+export interface PeriodicRecord {
+  id: string;
+  name: string;
+  parameters: Record<string, unknown>;
+  statusHook?: string;
+  cronSpec: string;
+  options: PeriodicOptions;
+  enqueueTime: number;
+}
+
+export type PeriodicOptions = Pick<JobMetadata, PeriodicOptionKey>;
+
+export const MEMO_PERIODIC = 'periodic';
+/** The note a stopped periodic job's schedule carries; a stopped job never fires again. */
+export const STOPPED_NOTE = 'jobservice: stopped';
+/** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
+export const DEFAULT_CATCHUP_WINDOW_MS = 60_000;
+
+/** Kubernetes' concurrency policies in Temporal's terms. */
+export const OVERLAP: Record<NonNullable<PeriodicOptions['concurrency_policy']>, ScheduleOverlapPolicy> = {
+  Allow: 'ALLOW_ALL',
+  Forbid: 'SKIP',
+  Replace: 'CANCEL_OTHER',
+};
+
+/** The job a schedule holds; a schedule that is not one of ours is not a job. */
+export function periodicRecord(description: ScheduleDescription): PeriodicRecord {
+  const record = description.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
+  if (!record) throw notFound(description.scheduleId);
+  return record;
+}
+
+export function scheduleSearchAttributes(name: string, status: JobStatus): SearchAttributePair[] {
+  return [
+    { key: JobNameKey, value: name },
+    { key: JobKindKey, value: JobKind.Periodic },
+    { key: JobStatusKey, value: status },
+  ];
+}
+
+export function isStopped(description: Pick<ScheduleSummary, 'state'>): boolean {
+  return description.state.paused && description.state.note === STOPPED_NOTE;
+}

@@ -1,0 +1,102 @@
+import type { ScheduleDescription, ScheduleSummary } from '@temporalio/client';
+import { formatInZone } from '../schedules/format-in-zone.js';
+import { JobKind, JobStatus, refLink, type JobStats } from '../shared/job-model.js';
+import { redactParameters, redactText } from '../shared/redact.js';
+import {
+  DEFAULT_CATCHUP_WINDOW_MS,
+  isStopped,
+  OVERLAP,
+  STOPPED_NOTE,
+  type PeriodicOptions,
+  type PeriodicRecord,
+} from './periodic-record.js';
+
+/** A listed periodic job: what a schedule summary says (counts and times come with GET /jobs/{id}). */
+export function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStats {
+  const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE);
+  stats.paused = summary.state.paused;
+  // A list has the schedule's spec but not its policies: the zone and jitter as they are, the rest as submitted.
+  const options: Record<string, unknown> = { ...record.options };
+  if (summary.spec) withLiveSpec(options, record.options, summary.spec);
+  stats.options = options;
+  const zone = (options.timezone as string | undefined) ?? 'UTC';
+  stats.next_run_times = summary.state.paused ? [] : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone));
+  const last = summary.info.recentActions[summary.info.recentActions.length - 1];
+  if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
+  return stats;
+}
+
+export function toPeriodicStats(record: PeriodicRecord, description: ScheduleDescription, active: number): JobStats {
+  const stats = baseStats(record, isStopped(description));
+  const options = liveOptions(record.options, description);
+  stats.options = options;
+  stats.update_time = Math.floor((description.info.lastUpdatedAt ?? description.info.createdAt).getTime() / 1000);
+  stats.paused = description.state.paused;
+  stats.next_run_times = description.state.paused
+    ? []
+    : description.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, (options.timezone as string | undefined) ?? 'UTC'));
+  stats.active = active;
+  stats.missed = description.info.numActionsMissedCatchupWindow;
+  stats.skipped = description.info.numActionsSkippedOverlap;
+  const recent = description.info.recentActions;
+  const last = recent[recent.length - 1];
+  if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
+  return stats;
+}
+
+const K8S_OVERLAP: Partial<Record<string, NonNullable<PeriodicOptions['concurrency_policy']>>> = Object.fromEntries(
+  Object.entries(OVERLAP).map(([k8s, temporal]) => [temporal, k8s]),
+);
+
+/**
+ * The options as the schedule has them now: an operator's `temporal schedule update` (a new
+ * overlap policy, catch-up window, zone or jitter) shows here, not the options as submitted. A
+ * value the schedule holds as submitted (or as its default) shows as submitted; an overlap
+ * policy Kubernetes has no name for shows as Temporal's (`overlap_policy`).
+ */
+export function liveOptions(submitted: PeriodicOptions, description: ScheduleDescription): Record<string, unknown> {
+  const options: Record<string, unknown> = { ...submitted };
+  const { overlap, catchupWindow } = description.policies;
+  if (overlap !== OVERLAP[submitted.concurrency_policy ?? 'Allow']) {
+    const named = overlap ? K8S_OVERLAP[overlap] : undefined;
+    if (named) options.concurrency_policy = named;
+    else {
+      delete options.concurrency_policy;
+      options.overlap_policy = overlap;
+    }
+  }
+  const deadlineMs = submitted.starting_deadline_seconds ? submitted.starting_deadline_seconds * 1000 : DEFAULT_CATCHUP_WINDOW_MS;
+  if (catchupWindow !== deadlineMs) options.starting_deadline_seconds = Math.round(catchupWindow / 1000);
+  withLiveSpec(options, submitted, description.spec);
+  return options;
+}
+
+/** The zone and jitter a schedule's spec has into `options`, where they differ from the submitted ones: none is UTC and no jitter. */
+function withLiveSpec(options: Record<string, unknown>, submitted: PeriodicOptions, spec: { timezone?: string; jitter?: number }): void {
+  const zone = spec.timezone || 'UTC';
+  if (zone !== (submitted.timezone ?? 'UTC')) options.timezone = zone;
+  const jitterMs = spec.jitter ?? 0;
+  if (jitterMs !== (submitted.jitter_seconds ?? 0) * 1000) options.jitter_seconds = Math.round(jitterMs / 1000);
+}
+
+/** What every view of a periodic job shows: as submitted, and whether it is stopped. */
+function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
+  const stats: JobStats = {
+    id: record.id,
+    status: stopped ? JobStatus.Stopped : JobStatus.Scheduled,
+    name: record.name,
+    kind: JobKind.Periodic,
+    unique: false,
+    ref_link: refLink(record.id),
+    enqueue_time: record.enqueueTime,
+    update_time: record.enqueueTime,
+    // Records created before parameters were redacted on the way in still hold them raw.
+    parameters: redactParameters(record.parameters),
+    revision: record.enqueueTime,
+    cron_spec: record.cronSpec,
+    options: { ...record.options },
+  };
+  // Records from before hook URLs were redacted on the way in hold them raw.
+  if (record.statusHook) stats.web_hook_url = redactText(record.statusHook);
+  return stats;
+}
