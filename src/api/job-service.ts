@@ -20,7 +20,7 @@ import {
   type HookLog,
   type JobReport,
 } from './contract.js';
-import { readBatchFile } from '../jobs/batch/batch-files.js';
+import { openBatchFile } from '../jobs/batch/batch-files.js';
 import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
 import { parseSummary } from '../shared/fan-out.js';
 import { describeIssues } from './describe-issues.js';
@@ -207,10 +207,10 @@ export class JobService {
     return { job_id: stats.id, status: stats.status, ...(progress ? { progress } : {}), targets };
   }
 
-  async file(id: string, name: string): Promise<Buffer> {
+  async file(id: string, name: string): Promise<{ body: ReadableStream<Uint8Array>; length: number }> {
     const { logDir, gateway } = this.deps;
     if (!logDir) throw notFound(`no FILE job logger is configured, so job ${id} has no files`);
-    const file = await readBatchFile(logDir, id, name);
+    const file = await openBatchFile(logDir, id, name);
     if (file !== undefined) return file;
     throw notFound((await gateway.exists(id)) ? `job ${id} has no file ${name}` : id);
   }

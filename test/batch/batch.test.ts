@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import type { JobReport } from '../../src/api/contract.js';
@@ -88,6 +90,14 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
       assert.notEqual(response.status, 200);
     }
     assert.equal((await h.request('GET', `/api/v1/jobs/${child.job_id}/files/a%20b`)).status, 400);
+    // A file past what a Buffer holds (2 GiB; a report of a big registry) streams: it was read whole, and answered 404.
+    const hugePath = join(h.logDir, 'files', child.job_id, 'huge.bin');
+    writeFileSync(hugePath, '');
+    truncateSync(hugePath, 3 * 1024 ** 3);
+    const huge = await h.request('GET', `/api/v1/jobs/${child.job_id}/files/huge.bin`);
+    assert.equal(huge.status, 200);
+    assert.equal(huge.headers.get('content-length'), String(3 * 1024 ** 3));
+    await huge.body?.cancel();
 
     // The closed execution's memo reaches visibility a moment after its status.
     const families = await waitFor(

@@ -97,8 +97,12 @@ export function jobsRoutes(service: JobService): OpenAPIHono<AppEnv> {
   app.openapi(jobFileRoute, async (c) => {
     failCode(c, ErrorCode.GetJobLog);
     const { id, name } = c.req.valid('param');
+    // Streamed: a saved file may be larger than a process should hold (or than a Buffer can, 2 GiB).
     const file = await service.file(jobId(id), name);
-    return new Response(new Uint8Array(file), { status: 200, headers: { 'content-type': 'application/octet-stream' } });
+    return new Response(file.body, {
+      status: 200,
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(file.length) },
+    });
   });
 
   app.openapi(workerPoolsRoute, async (c) => {

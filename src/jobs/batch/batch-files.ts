@@ -1,4 +1,5 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { isJobId } from '../../shared/job-id.js';
 import { FILE_NAME } from './report.js';
@@ -19,10 +20,30 @@ export async function saveBatchFile(logDir: string, jobId: string, name: string,
   await writeFile(path, bytes);
 }
 
-export async function readBatchFile(logDir: string, jobId: string, name: string): Promise<Buffer | undefined> {
+/**
+ * A saved file as a stream of its bytes (it may be large: a report of a big registry), or
+ * undefined when there is none. The stream closes the file when it ends or is cancelled.
+ */
+export async function openBatchFile(
+  logDir: string,
+  jobId: string,
+  name: string,
+): Promise<{ body: ReadableStream<Uint8Array>; length: number } | undefined> {
   const path = batchFilePath(logDir, jobId, name);
   if (!path) return undefined;
-  return readFile(path).catch(() => undefined);
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) {
+      await handle.close();
+      return { body: new Blob([]).stream(), length: 0 };
+    }
+    return { body: Readable.toWeb(handle.createReadStream({ start: 0, end: size - 1 })) as ReadableStream<Uint8Array>, length: size };
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
 }
 
 export async function removeBatchFiles(logDir: string, jobId: string): Promise<void> {
