@@ -58,7 +58,12 @@ const ENV_OVERRIDES: Override[] = [
 export function configPathFrom(argv: readonly string[], env: Record<string, string | undefined>): string | undefined {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '-c' || arg === '--config') return argv[i + 1];
+    if (arg === '-c' || arg === '--config') {
+      const path = argv[i + 1];
+      // A flag without its path would otherwise load the defaults, ignoring JOB_SERVICE_CONFIG too.
+      if (!path || path.startsWith('-')) throw new ConfigError([`${arg} needs the path of a configuration file`]);
+      return path;
+    }
     if (arg?.startsWith('--config=')) return arg.slice('--config='.length);
   }
   return env.JOB_SERVICE_CONFIG || undefined;

@@ -376,4 +376,13 @@ reaper:
     );
     assert.equal(loadConfig({ argv: [], env: env(at('ca-c.pem')) }).https_config?.client_ca, at('ca-c.pem'));
   });
+  it('-c without a path is an error, not the defaults (JOB_SERVICE_CONFIG was ignored too)', () => {
+    const path = file('given.yaml', LOGGERS);
+    for (const argv of [['-c'], ['--config'], ['-c', '--other']]) {
+      assert.match(
+        problemsOf(() => loadConfig({ argv, env: { JOB_SERVICE_CONFIG: path } })).join('\n'),
+        /needs the path of a configuration file/,
+      );
+    }
+  });
 });
