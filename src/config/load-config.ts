@@ -119,9 +119,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
       problems.push(`${where}: ${issue.message}`);
     }
     // The schema checks this only once everything else is valid; a report of every problem says it too.
-    if (document.protocol === 'https' && document.https_config === undefined) {
-      problems.push('https_config: protocol https needs https_config.cert and https_config.key');
-    }
+    const https = 'https_config: protocol https needs https_config.cert and https_config.key';
+    if (document.protocol === 'https' && document.https_config === undefined && !problems.includes(https)) problems.push(https);
   }
   if (parsed.success && parsed.data.protocol === 'https' && parsed.data.https_config) {
     const { cert, key, client_ca } = parsed.data.https_config;

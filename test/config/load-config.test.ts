@@ -229,6 +229,9 @@ reaper:
     const https = problemsOf(() => loadConfig({ argv: ['-c', file('https.yaml', 'protocol: https\nport: 70000\n')], env: {} })).join('\n');
     assert.match(https, /port/);
     assert.match(https, /https_config: protocol https needs/);
+    // Said once, whether or not it is the only problem.
+    const alone = problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_PROTOCOL: 'https' } }));
+    assert.equal(alone.filter((p) => /protocol https needs/.test(p)).length, 1, alone.join('\n'));
     // Harbor's DB job logger is refused with what to use instead.
     const db = problemsOf(() =>
       loadConfig({ argv: ['-c', file('db.yaml', 'job_loggers: [{name: DB}]\nloggers: [{name: STD_OUTPUT}]\n')], env: {} }),
