@@ -10,7 +10,7 @@ import { connectNative } from './temporal/connect.js';
 import { temporalTarget } from './temporal/connection-options.js';
 import { superviseDevServer, type SupervisedDevServer } from './temporal/dev-server-supervisor.js';
 import { locateTemporalCli } from './temporal/locate-cli.js';
-import { installQuietRuntime } from './temporal/install-runtime.js';
+import { installQuietRuntime, sdkLogLevel } from './temporal/install-runtime.js';
 import { registerSearchAttributes } from './temporal/register-search-attributes.js';
 import { startWorker, type RunningWorker } from './worker/run-worker.js';
 
@@ -23,9 +23,9 @@ const DEV_SEALING_KEY_FILE = 'data/dev-sealing-key';
  */
 async function main(): Promise<void> {
   const stopped = runUntilSignal();
-  installQuietRuntime();
   const startedAt = Date.now();
   const loaded = loadConfig();
+  installQuietRuntime(sdkLogLevel(loaded.loggers));
   const log = createServiceLogger(loaded.loggers, 'start');
   let config: Config = loaded.core_secret
     ? loaded

@@ -5,15 +5,15 @@ import { createServiceLogger } from '../logs/service-logger.js';
 import { exitWhenDone, runUntilSignal } from '../process/run-until-signal.js';
 import { connectClient } from '../temporal/connect.js';
 import { temporalTarget } from '../temporal/connection-options.js';
-import { installQuietRuntime } from '../temporal/install-runtime.js';
+import { installQuietRuntime, sdkLogLevel } from '../temporal/install-runtime.js';
 import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { startWorker } from './run-worker.js';
 
 /** `npm run worker`: one stateless worker pool against the cluster at TEMPORAL_ADDRESS. */
 async function main(): Promise<void> {
   const stopped = runUntilSignal();
-  installQuietRuntime();
   const config = loadConfig();
+  installQuietRuntime(sdkLogLevel(config.loggers));
   const log = createServiceLogger(config.loggers, 'worker');
   const target = temporalTarget(config);
   const client = await connectClient(target);
