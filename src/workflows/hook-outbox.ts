@@ -201,15 +201,29 @@ export class HookOutbox {
       } else {
         item.lastError = error;
         this.counts.last_error = error;
+        // A check-in the receiver refuses gives way to whatever follows it, as Harbor drops a failed
+        // check-in once a later event is through: Harbor core runs a SCHEDULER callback on each
+        // check-in and refuses it while the callback fails (a disabled replication policy: 412), and
+        // the execution's final status behind it would wait a day, its task Running, core's
+        // unschedule refused.
+        const givesWay = item.event.check_in !== undefined && patched('failed-check-ins-give-way');
+        const followed = () => givesWay && this.pending.length > 1;
         if (Date.now() - item.firstAttemptAt >= this.timings.retryHorizonMs) {
           this.pending.shift();
           this.counts.given_up += 1;
           record.outcome = 'given_up';
+        } else if (followed()) {
+          this.pending.shift();
+          record.outcome = 'replaced';
         } else if (this.overBudget() && patched('hook-retries-wait-over-budget')) {
           this.counts.last_error = `${error} (retried once the job has ended: its history has reached its budget)`;
-          await condition(() => this.paused);
+          await condition(() => this.paused || followed());
         } else {
-          await condition(() => this.paused, hookRetryDelayMs(this.timings, item.attempts));
+          await condition(() => this.paused || followed(), hookRetryDelayMs(this.timings, item.attempts));
+        }
+        if (followed() && this.pending[0] === item) {
+          this.pending.shift();
+          record.outcome = 'replaced';
         }
       }
     }
