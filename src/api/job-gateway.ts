@@ -106,11 +106,17 @@ export class JobGateway {
    */
   private async closedRun(id: string): Promise<{ revision: number; runId: string } | undefined> {
     try {
-      const { state, status, runId, pending, pendingChildren } = await readJob(this.deps.client, id);
+      const { input: shown, state, status, runId, pending, pendingChildren, closeTime } = await readJob(this.deps.client, id);
       if (status !== 'RUNNING') {
         // Its sub jobs outlive it (a parent close policy of ABANDON): a new run beside them would
         // lose them (a stop would no longer reach them), as a retry would; the same 409.
         await refuseWhileChildrenRun(this.deps.client, id, state.status);
+        // A run terminated by an operator may still work on its worker until a heartbeat finds it
+        // gone: a new run now would run the job twice at once, as a retry would; the same 409.
+        if (status === 'TERMINATED' && closeTime) {
+          const { timings } = await startedWith(this.deps.client, this.deps.timings, id, runId, shown);
+          await refuseWhileOrphanMayRun(this.deps.client, id, runId, closeTime, timings);
+        }
         return { revision: state.revision, runId };
       }
       if (!isFinal(state.status)) return undefined;

@@ -76,6 +76,28 @@ describe('unique jobs', () => {
     assert.equal(later.status, 202);
   });
 
+  it('a unique job terminated by an operator is not run again while its run may still work on its worker (409), as a retry is not', async () => {
+    const job = {
+      name: 'DEMO',
+      parameters: { image: 'demo-unique-terminated', step_ms: 3_000, hold_ms: 0, ignore_stop: true },
+      metadata: { kind: 'Generic', unique: true },
+    };
+    const first = await h.submit(job);
+    await h.waitForStatus(first.id, ['Running']);
+    await h.client.workflow.getHandle(first.id).terminate('operator');
+    await h.waitForStatus(first.id, ['Stopped']);
+    const again = await h.request('POST', '/api/v1/jobs', { job });
+    assert.equal(again.status, 409, await again.clone().text());
+    // Once a heartbeat timeout and the stop grace have passed, the job id takes a new run.
+    const later = await waitFor(
+      () => h.request('POST', '/api/v1/jobs', { job }),
+      (response) => response.status === 202,
+      { what: 'the resubmit accepted once the terminated run can no longer work', timeoutMs: 30_000, intervalMs: 500 },
+    );
+    assert.equal(later.status, 202);
+    await h.waitForStatus(first.id, ['Success'], 30_000);
+  });
+
   it('a rerun within the same second gets a later revision, and the job stays one row in lists', async () => {
     const parameters = { duration_ms: 0 };
     const submit = () =>
