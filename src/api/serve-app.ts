@@ -46,6 +46,7 @@ export function jobTimings(config: Config): JobTimings {
     fanOutContinueAfterEvents: config.job.fan_out_history_events,
     checkInHistoryEvents: config.job.checkin_history_events,
     historyBudgetBytes: Math.floor(config.job.history_budget_mb * 1024 * 1024),
+    queueAskAgainMs: config.job.queue_ask_again_seconds * 1000,
   };
 }
 

@@ -130,6 +130,12 @@ export const JobRuntimeConfig = z
     /** Past this many history events a job's check-ins ride on heartbeats instead of updates (and hooks). */
     checkin_history_events: z.number().int().min(100).max(40_000).default(10_000),
     /**
+     * A run waiting in its type's queue asks it again after this long without a grant: a queue
+     * workflow closed meanwhile (terminated by an operator) loses no runs. Each ask is an activity
+     * in the job's history, so not too often.
+     */
+    queue_ask_again_seconds: z.number().min(1).max(86_400).default(600),
+    /**
      * A job's history past this size (Temporal warns at 10 MB and ends a workflow at 50 MB): its
      * check-ins ride on heartbeats, and a failing status hook waits for the job's end to be retried.
      */

@@ -86,6 +86,8 @@ export interface JobTimings {
   checkInHistoryEvents?: number;
   /** Past this many bytes of history, check-ins ride on heartbeats and failed hooks wait for the job's end. */
   historyBudgetBytes?: number;
+  /** A run waiting in its type's queue asks it again after this long without a grant (absent: 10 minutes). */
+  queueAskAgainMs?: number;
 }
 
 /** The workflow's input: everything fixed at submit time. Recorded in history; evolve by adding optional fields. */

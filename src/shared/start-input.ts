@@ -64,6 +64,7 @@ export const TIMING_DEFAULTS: Readonly<Required<Omit<JobTimings, 'hooks'>>> = Ob
   fanOutContinueAfterEvents: 8000,
   checkInHistoryEvents: 10_000,
   historyBudgetBytes: 10 * 1024 * 1024,
+  queueAskAgainMs: 10 * 60 * 1000,
 });
 
 /**

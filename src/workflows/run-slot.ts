@@ -1,5 +1,6 @@
 import { CancellationScope, condition, getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
 import type { JobInput } from '../shared/job-model.js';
+import { TIMING_DEFAULTS } from '../shared/start-input.js';
 import { queueWorkflowId } from '../shared/job-queue.js';
 import { releaseSlotSignal } from './queue-messages.js';
 import type { RunActivities } from './run-activities.js';
@@ -31,21 +32,41 @@ export class RunSlot {
     this.slot = { ticket, granted: false };
     const toTheEnd = patched('enter-queue-to-the-end');
     const queueing = toTheEnd ? this.activities.queueingToTheEnd : this.activities.queueing;
-    try {
-      await queueing.enterQueue({
-        taskQueue: workflowInfo().taskQueue,
-        jobType: input.name,
-        jobId: input.id,
-        ticket,
-        at,
-        ...(input.concurrency !== undefined ? { limit: input.concurrency } : {}),
-      });
-    } finally {
-      // A stop that outlasted the grace period gave the ticket back while it was still getting in
-      // line: now that its place has landed (or never will), give it back again.
-      if (toTheEnd && this.slot?.ticket !== ticket) await this.releaseTicket(ticket);
+    const enter = async () => {
+      try {
+        await queueing.enterQueue({
+          taskQueue: workflowInfo().taskQueue,
+          jobType: input.name,
+          jobId: input.id,
+          ticket,
+          at,
+          ...(input.concurrency !== undefined ? { limit: input.concurrency } : {}),
+        });
+      } finally {
+        // A stop that outlasted the grace period gave the ticket back while it was still getting in
+        // line: now that its place has landed (or never will), give it back again.
+        if (toTheEnd && this.slot?.ticket !== ticket) await this.releaseTicket(ticket);
+      }
+    };
+    await enter();
+    const granted = () => this.slot?.granted === true;
+    if (!patched('waiting-runs-ask-again')) {
+      await condition(granted);
+      return;
     }
-    await condition(() => this.slot?.granted === true);
+    // The queue's workflow may have closed while the run waits (an operator terminated it): the run
+    // asks again now and then, with the same ticket and place, so a fresh queue takes it in line.
+    // In a live queue the ask finds the run where it is. Rarely, so a run waiting for days stays
+    // far below Temporal's history limit.
+    const askAgainMs = input.timings.queueAskAgainMs ?? TIMING_DEFAULTS.queueAskAgainMs;
+    while (!(await condition(granted, askAgainMs))) {
+      // Its place given back meanwhile (a stop): not asked for again; the run waits as it did.
+      if (this.slot?.ticket !== ticket) {
+        await condition(granted);
+        return;
+      }
+      await enter();
+    }
   }
 
   /** The queue's answer: only the run's current ticket counts. */

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
+import { queueStateQuery } from '../../src/workflows/queue-messages.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { testRegistry } from '../helpers/test-jobs.js';
+import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
+import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const demo = (image: string, hold_ms: number) => ({
+  name: 'DEMO',
+  parameters: { image, step_ms: 0, hold_ms },
+  metadata: { kind: 'Generic' },
+});
+
+describe('a JobQueue workflow closed from outside (Web UI / CLI terminate) while runs wait in it', () => {
+  let h: Harness;
+  before(async () => {
+    const config = testConfig({
+      job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, concurrency_limits: { DEMO: 1 }, queue_ask_again_seconds: 2 },
+    });
+    h = await createHarness({
+      config,
+      registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: config.job.concurrency_limits }),
+    });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('the runs that waited in it ask a fresh queue and run (they waited Pending for ever)', async () => {
+    const queueId = queueWorkflowId(h.config.temporal.task_queue, 'DEMO');
+    const holder = await h.submit(demo('demo-holder', 3_000));
+    await h.waitForStatus(holder.id, ['Running']);
+    const waiter = await h.submit(demo('demo-waiter', 0));
+    await waitFor(
+      () => h.client.workflow.getHandle(queueId).query(queueStateQuery) as Promise<QueueState>,
+      (q) => q.waiting.some((e) => e.jobId === waiter.id),
+      { what: 'the waiter in line' },
+    );
+    await h.client.workflow.getHandle(queueId).terminate('operator');
+    assert.equal((await h.waitForStatus(holder.id, ['Success', 'Error'])).status, 'Success');
+    const end = await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped'], 30_000);
+    assert.equal(end.status, 'Success');
+  });
+});
