@@ -57,8 +57,8 @@ export class JobRun {
   /**
    * When the current run became pending (epoch ms): its place in its queue's line and what a queue
    * stop compares with. The run's start event as the server recorded it (`startTime`, submit order
-   * whichever worker takes the first task; `runStartTime` is that first task's time), or when it
-   * became due, or when a retry began.
+   * whichever worker takes the first task; `runStartTime` is that first task's time), a reset run's
+   * first task, or when it became due, or when a retry began.
    */
   pendingSinceMs: number;
   /** A batch job's report history, known once it has planned. */
@@ -71,7 +71,12 @@ export class JobRun {
   constructor(readonly input: JobInput) {
     const { resume } = input;
     this.state = resume ? { ...resume.state } : initialState(input);
-    this.pendingSinceMs = Math.max(workflowInfo().startTime.getTime(), (this.state.run_at ?? 0) * 1000);
+    // A reset run (the operator's re-run: its original run id is the replaced run's) is pending
+    // from the reset, not from the replaced run's start, or a queue stop given between them, whose
+    // fence stays, would hold it back for good.
+    const info = workflowInfo();
+    const since = info.runId !== info.originalExecutionRunId ? info.runStartTime : info.startTime;
+    this.pendingSinceMs = Math.max(since.getTime(), (this.state.run_at ?? 0) * 1000);
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
     this.outbox = input.statusHook
       ? new HookOutbox(

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
 import { queueStateQuery } from '../../src/workflows/queue-messages.js';
@@ -7,6 +9,7 @@ import { testRegistry } from '../helpers/test-jobs.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
 import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { temporalCli } from '../helpers/temporal-cli.js';
 
 const demo = (image: string, hold_ms: number) => ({
   name: 'DEMO',
@@ -43,5 +46,39 @@ describe('a JobQueue workflow closed from outside (Web UI / CLI terminate) while
     assert.equal((await h.waitForStatus(holder.id, ['Success', 'Error'])).status, 'Success');
     const end = await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped'], 30_000);
     assert.equal(end.status, 'Success');
+  });
+});
+
+describe("an operator's reset of a job submitted before its type's queue was stopped", () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('runs the job again: the stop holds back runs pending before it, not a re-run asked for after it', async () => {
+    const job = await h.submit(demo('demo-reset-after-stop', 0));
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'])).status, 'Success');
+    assert.equal((await h.request('PUT', '/api/v1/queues/DEMO', { action: 'stop' })).status, 200);
+    const { runId: replaced } = await h.client.workflow.getHandle(job.id).describe();
+    temporalCli(
+      h.config.temporal.address!,
+      'workflow',
+      'reset',
+      '--workflow-id',
+      job.id,
+      '--type',
+      'FirstWorkflowTask',
+      '--reason',
+      'operator re-run',
+    );
+    await waitFor(
+      () => h.client.workflow.getHandle(job.id).describe(),
+      (d) => d.runId !== replaced && d.status.name !== 'RUNNING',
+      { timeoutMs: 30_000, what: 'the re-run to end' },
+    );
+    assert.equal((await h.stats(job.id)).status, 'Success', readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'));
   });
 });
