@@ -2,27 +2,44 @@ import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '
 import type { EnterQueueInput } from '../activities/types.js';
 import { MEMO_QUEUE, queueWorkflowId, type QueueAction, type QueueGate } from '../shared/job-queue.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
-import { JobQueue } from '../workflows/job-queue-workflow.js';
+import { JobQueue, type JobQueueInput } from '../workflows/job-queue-workflow.js';
 import { acquireSlotSignal, queueControlUpdate, queueLimitSignal, type QueueControlResult } from '../workflows/queue-messages.js';
 
-/** A type's queue as its memo has it; undefined when the type has no queue (never paused, no limit, or terminated). */
+/**
+ * A type's queue as its memo has it; undefined when the type has no queue (never paused, no limit).
+ * A queue whose workflow has closed (an operator's terminate) still holds its pause and its stop's
+ * fence: the next run that must wait starts a fresh queue from them (startArgs).
+ */
 export async function readQueueGate(client: Client, taskQueue: string, jobType: string): Promise<QueueGate | undefined> {
   try {
     const description = await client.workflow.getHandle(queueWorkflowId(taskQueue, jobType)).describe();
-    // A queue terminated from outside holds nothing back: the next run that must wait starts a fresh one.
-    if (description.status.name !== 'RUNNING') return undefined;
-    return description.memo?.[MEMO_QUEUE] as QueueGate | undefined;
+    const gate = description.memo?.[MEMO_QUEUE] as QueueGate | undefined;
+    if (description.status.name === 'RUNNING') return gate;
+    return gate && lasting(gate);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;
   }
 }
 
-function startOptions(taskQueue: string, jobType: string) {
+/** What of a closed queue's gate a fresh queue keeps: its pause and its fence (the limit comes with each run). */
+function lasting(gate: QueueGate): QueueGate | undefined {
+  if (!gate.paused && gate.fence_ms === undefined) return undefined;
+  const { limit: _limit, ...kept } = gate;
+  return kept;
+}
+
+/** The start argument of a type's queue: a fresh one after a closed one starts paused and fenced as that one was. */
+async function startArgs(client: Client, taskQueue: string, jobType: string): Promise<[JobQueueInput]> {
+  const gate = await readQueueGate(client, taskQueue, jobType);
+  return [gate ? { jobType, state: { ...gate, jobType, waiting: [], running: {} } } : { jobType }];
+}
+
+function startOptions(taskQueue: string, jobType: string, args: [JobQueueInput]) {
   return {
     workflowId: queueWorkflowId(taskQueue, jobType),
     taskQueue,
-    args: [{ jobType }] as [{ jobType: string }],
+    args,
     typedSearchAttributes: [{ key: JobStatusKey, value: 'Active' }],
     staticSummary: `queue of ${jobType} jobs: pause, resume, stop and the type's concurrency limit`,
   };
@@ -32,7 +49,7 @@ function startOptions(taskQueue: string, jobType: string) {
 export async function enterQueue(client: Client, input: EnterQueueInput): Promise<void> {
   const { taskQueue, jobType, limit, ...entry } = input;
   await client.workflow.signalWithStart(JobQueue, {
-    ...startOptions(taskQueue, jobType),
+    ...startOptions(taskQueue, jobType, await startArgs(client, taskQueue, jobType)),
     signal: acquireSlotSignal,
     signalArgs: [limit === undefined ? entry : { ...entry, limit }],
   });
@@ -43,7 +60,7 @@ export async function controlQueue(client: Client, taskQueue: string, jobType: s
   return client.workflow.executeUpdateWithStart(queueControlUpdate, {
     args: [{ action }],
     startWorkflowOperation: new WithStartWorkflowOperation(JobQueue, {
-      ...startOptions(taskQueue, jobType),
+      ...startOptions(taskQueue, jobType, await startArgs(client, taskQueue, jobType)),
       workflowIdConflictPolicy: 'USE_EXISTING',
     }),
   });

@@ -82,3 +82,29 @@ describe("an operator's reset of a job submitted before its type's queue was sto
     assert.equal((await h.stats(job.id)).status, 'Success', readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'));
   });
 });
+
+describe('a paused queue whose workflow is closed from outside', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('stays paused: a fresh queue starts from its pause, and runs again only on resume (it ran everything)', async () => {
+    const queueId = queueWorkflowId(h.config.temporal.task_queue, 'DEMO');
+    assert.equal((await h.request('PUT', '/api/v1/queues/DEMO', { action: 'pause' })).status, 200);
+    await h.client.workflow.getHandle(queueId).terminate('operator');
+    const job = await h.submit(demo('demo-paused-closed', 0));
+    const fresh = await waitFor(
+      () => h.client.workflow.getHandle(queueId).query(queueStateQuery) as Promise<QueueState>,
+      (q) => q.waiting.some((e) => e.jobId === job.id),
+      { what: 'the job in line in a fresh queue' },
+    );
+    assert.equal(fresh.paused, true);
+    assert.equal((await h.stats(job.id)).status, 'Pending');
+    assert.equal((await h.request('PUT', '/api/v1/queues/DEMO', { action: 'resume' })).status, 200);
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'], 30_000)).status, 'Success');
+  });
+});
