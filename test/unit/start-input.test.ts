@@ -58,6 +58,7 @@ describe('a job workflow’s start argument', () => {
         fanOutContinueAfterEvents: 8000,
         checkInHistoryEvents: 10_000,
         historyBudgetBytes: 10 * 1024 * 1024,
+        queueAskAgainMs: 10 * 60 * 1000,
         hooks: DEFAULT_HOOK_TIMINGS,
       },
     });
