@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -29,7 +29,7 @@ describe('Ctrl-C on npm start (SIGINT to the terminal’s foreground process gro
         job_loggers: [{ name: 'FILE', settings: { base_dir: join(dir, 'logs') } }],
         loggers: [{ name: 'STD_OUTPUT', level: 'INFO' }],
         job: { sealing_keys: ['npm-start-ctrl-c-sealing-key-0123'] },
-        temporal: { dev_server: { port: temporalPort, db_file: join(dir, 'temporal.db') } },
+        temporal: { dev_server: { port: temporalPort, ui_port: await freePort(), db_file: join(dir, 'temporal.db') } },
       }),
     );
     const { TEMPORAL_ADDRESS: _address, ...env } = process.env;
@@ -81,4 +81,58 @@ describe('Ctrl-C on npm start (SIGINT to the terminal’s foreground process gro
     assert.doesNotMatch(output, /restarting it on/, 'the supervisor restarted the server during the shutdown');
     assert.match(output, /stopping…/);
   });
+
+  it('a SIGKILL of npm start (a process manager’s) takes the embedded server with it, though it runs in a group of its own', async () => {
+    const [port, temporalPort] = [await freePort(), await freePort()];
+    const configPath = join(dir, 'start-kill.yaml');
+    const dbFile = join(dir, 'kill', 'temporal.db');
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        port,
+        core_secret: 'npm-start-kill-secret-0123456789',
+        job_loggers: [{ name: 'FILE', settings: { base_dir: join(dir, 'kill-logs') } }],
+        loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
+        job: { sealing_keys: ['npm-start-kill-sealing-key-0123'] },
+        temporal: { dev_server: { port: temporalPort, ui_port: await freePort(), db_file: dbFile } },
+      }),
+    );
+    const { TEMPORAL_ADDRESS: _address, ...env } = process.env;
+    const killed = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
+      stdio: 'ignore',
+      detached: true,
+      env: { ...env, JOB_SERVICE_CONFIG: configPath, TEMPORAL_CLI: process.env.TEST_TEMPORAL_CLI },
+    });
+    try {
+      await waitFor(
+        () =>
+          fetch(`http://127.0.0.1:${port}/api/v1/stats`).then(
+            (r) => r.status,
+            () => 0,
+          ),
+        (status) => status === 200 || killed.exitCode !== null,
+        { timeoutMs: 120_000, what: 'npm start to answer' },
+      );
+      const { pid: serverPid } = JSON.parse(readFileSync(`${dbFile}.server-pid`, 'utf8')) as { pid: number };
+      assert.ok(alive(serverPid), 'the server runs');
+      killed.kill('SIGKILL');
+      await exited(killed);
+      await waitFor(
+        async () => alive(serverPid),
+        (running) => !running,
+        { what: 'the server to end with npm start', timeoutMs: 20_000 },
+      );
+    } finally {
+      if (killed.exitCode === null && killed.signalCode === null) process.kill(-killed.pid!, 'SIGKILL');
+    }
+  });
 });
+
+/** Whether a process runs (a zombie counts as gone). */
+function alive(pid: number): boolean {
+  try {
+    return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
