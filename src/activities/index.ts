@@ -26,7 +26,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     pruneBatchExecutions: (input) => pruneBatchExecutions(deps, input),
     // A run gets in line under this worker's configuration of its type, not the limit it was
     // started with: a schedule or retry from before a limit was added, raised or lifted obeys today's.
-    enterQueue: (input) => enterQueue(deps.client, withCurrentLimit(deps, input)),
+    enterQueue: (input) => enterQueue(deps.client, withCurrentLimit(deps, input), deps.gates),
     checkScheduleHealth: (input) => checkScheduleHealth(deps, input),
     deleteSupersededRuns: (input) => deleteSupersededRuns(deps.client, input),
     deliverHook: createDeliverHook({

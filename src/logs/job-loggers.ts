@@ -1,4 +1,5 @@
 import { appendFileSync, closeSync, futimesSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { LoggerConfig, LogLevel } from '../config/config-schema.js';
 import type { JobLogger } from '../jobs/job-context.js';
 import { isJobId } from '../shared/job-id.js';
@@ -64,12 +65,13 @@ let toucher: NodeJS.Timeout | undefined;
 
 /** Whether a job's log file is being written by a run in this process. */
 export function isLogOpen(path: string): boolean {
-  return openLogs.has(path);
+  return openLogs.has(resolve(path));
 }
 
 function trackOpen(path: string, fd: number | undefined): void {
-  if (fd === undefined) openLogs.delete(path);
-  else openLogs.set(path, fd);
+  // Resolved: the sweeper names the directory as its own setting does (work_dir), maybe otherwise.
+  if (fd === undefined) openLogs.delete(resolve(path));
+  else openLogs.set(resolve(path), fd);
   if (openLogs.size > 0 && !toucher) {
     toucher = setInterval(() => {
       const now = new Date();

@@ -3,6 +3,7 @@ import type { EnterQueueInput } from '../activities/types.js';
 import { MEMO_QUEUE, queueWorkflowId, type QueueAction, type QueueGate } from '../shared/job-queue.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { JobQueue, type JobQueueInput } from '../workflows/job-queue-workflow.js';
+import type { GateReader } from './gate-reader.js';
 import { acquireSlotSignal, queueControlUpdate, queueLimitSignal, type QueueControlResult } from '../workflows/queue-messages.js';
 
 /**
@@ -29,9 +30,8 @@ function lasting(gate: QueueGate): QueueGate | undefined {
   return kept;
 }
 
-/** The start argument of a type's queue: a fresh one after a closed one starts paused and fenced as that one was. */
-async function startArgs(client: Client, taskQueue: string, jobType: string): Promise<[JobQueueInput]> {
-  const gate = await readQueueGate(client, taskQueue, jobType);
+/** The start argument of a type's queue, from its gate: a fresh one after a closed one starts paused and fenced as that one was. */
+function startArgs(jobType: string, gate: QueueGate | undefined): [JobQueueInput] {
   return [gate ? { jobType, state: { ...gate, jobType, waiting: [], running: {} } } : { jobType }];
 }
 
@@ -46,10 +46,15 @@ function startOptions(taskQueue: string, jobType: string, args: [JobQueueInput])
 }
 
 /** Signal-with-start: the queue's workflow exists from the first run that waits on it. */
-export async function enterQueue(client: Client, input: EnterQueueInput): Promise<void> {
+export async function enterQueue(
+  client: Client,
+  input: EnterQueueInput,
+  /** How the gate is read: a worker passes its cached reader (one read per type a second, not one per waiting run). */
+  gates: GateReader = (taskQueue, jobType) => readQueueGate(client, taskQueue, jobType),
+): Promise<void> {
   const { taskQueue, jobType, limit, ...entry } = input;
   await client.workflow.signalWithStart(JobQueue, {
-    ...startOptions(taskQueue, jobType, await startArgs(client, taskQueue, jobType)),
+    ...startOptions(taskQueue, jobType, startArgs(jobType, await gates(taskQueue, jobType))),
     signal: acquireSlotSignal,
     signalArgs: [limit === undefined ? entry : { ...entry, limit }],
   });
@@ -60,7 +65,7 @@ export async function controlQueue(client: Client, taskQueue: string, jobType: s
   return client.workflow.executeUpdateWithStart(queueControlUpdate, {
     args: [{ action }],
     startWorkflowOperation: new WithStartWorkflowOperation(JobQueue, {
-      ...startOptions(taskQueue, jobType, await startArgs(client, taskQueue, jobType)),
+      ...startOptions(taskQueue, jobType, startArgs(jobType, await readQueueGate(client, taskQueue, jobType))),
       workflowIdConflictPolicy: 'USE_EXISTING',
     }),
   });

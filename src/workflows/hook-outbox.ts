@@ -212,14 +212,15 @@ export class HookOutbox {
           this.pending.shift();
           this.counts.given_up += 1;
           record.outcome = 'given_up';
-        } else if (followed()) {
-          this.pending.shift();
-          record.outcome = 'replaced';
-        } else if (this.overBudget() && patched('hook-retries-wait-over-budget')) {
-          this.counts.last_error = `${error} (retried once the job has ended: its history has reached its budget)`;
-          await condition(() => this.paused || followed());
-        } else {
-          await condition(() => this.paused || followed(), hookRetryDelayMs(this.timings, item.attempts));
+          continue;
+        }
+        if (!followed()) {
+          if (this.overBudget() && patched('hook-retries-wait-over-budget')) {
+            this.counts.last_error = `${error} (retried once the job has ended: its history has reached its budget)`;
+            await condition(() => this.paused || followed());
+          } else {
+            await condition(() => this.paused || followed(), hookRetryDelayMs(this.timings, item.attempts));
+          }
         }
         if (followed() && this.pending[0] === item) {
           this.pending.shift();
