@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from '@temporalio/worker';
+import { workerClass } from '../src/worker/unwatched-worker.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { freePort } from '../src/process/free-port.js';
@@ -40,6 +40,8 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'workflow-tasks': { type: 'string', default: '200' },
+    /** The SDK's 5 s watchdog on workflow code (`worker_pool.workflow_watchdog`), for the job worker and the raw worker alike. */
+    'workflow-watchdog': { type: 'boolean', default: false },
     /** Read the dev server's own metrics per batch: persistence and visibility operations per job. */
     'server-metrics': { type: 'boolean', default: false },
     /** Also this process's CPU per job by thread name (event loop, workflow threads, the SDK's Rust runtime, …). */
@@ -102,7 +104,11 @@ async function main() {
           ? [{ name: 'STD_OUTPUT', level: 'ERROR' }]
           : [{ name: 'FILE', level: 'INFO', settings: { base_dir: join(dir, 'logs') } }],
       loggers: [{ name: 'STD_OUTPUT', level: 'ERROR' }],
-      worker_pool: { workers: Number(opts.workers), workflow_tasks: Number(opts['workflow-tasks']) },
+      worker_pool: {
+        workers: Number(opts.workers),
+        workflow_tasks: Number(opts['workflow-tasks']),
+        workflow_watchdog: opts['workflow-watchdog'],
+      },
     }),
   );
   Object.assign(process.env, {
@@ -120,7 +126,7 @@ async function main() {
   // The REST facade as npm start serves it, for the `api` variant (its client is the bench's, here in this process).
   const api = variants.includes('api') ? await serveApi(config, client, registry, { eagerStart: config.temporal.eager_start }) : undefined;
   const headers = { authorization: `Harbor-Secret ${SECRET}`, 'content-type': 'application/json' };
-  const rawWorker = await Worker.create({
+  const rawWorker = await workerClass(config.worker_pool.workflow_watchdog).create({
     connection,
     taskQueue: RAW_QUEUE,
     workflowsPath: RAW_WORKFLOWS_PATH,

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Worker } from '@temporalio/worker';
+import { workerClass } from '../src/worker/unwatched-worker.js';
 import { startDevServer } from '../src/temporal/dev-server.js';
 import { locateTemporalCli } from '../src/temporal/locate-cli.js';
 import { freePort } from '../src/process/free-port.js';
@@ -88,7 +88,7 @@ async function main() {
   const { JobRequestSchema } = await import('../src/api/contract.js');
   const { config, connection, client, registry, service } = await startInProcessService('paced-floor');
   await serveApi(config, client, registry, { eagerStart: config.temporal.eager_start });
-  const rawWorker = await Worker.create({
+  const rawWorker = await workerClass(config.worker_pool.workflow_watchdog).create({
     connection,
     taskQueue: RAW_QUEUE,
     workflowsPath: RAW_WORKFLOWS_PATH,

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
+import { workerClass } from '../src/worker/unwatched-worker.js';
 import { installQuietRuntime } from '../src/temporal/install-runtime.js';
 import { pool } from './lib/processes.js';
 import { rawLocalWorkflow } from './raw-workflow.js';
@@ -18,7 +19,7 @@ async function main() {
   installQuietRuntime('ERROR');
   const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS! });
   const taskQueue = process.env.RAW_TASK_QUEUE!;
-  const worker = await Worker.create({
+  const worker = await workerClass(process.env.RAW_WORKFLOW_WATCHDOG === 'true').create({
     connection,
     taskQueue,
     workflowsPath: RAW_WORKFLOWS_PATH,

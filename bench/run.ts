@@ -57,6 +57,8 @@ const { values: opts } = parseArgs({
     workers: { type: 'string', default: '10' },
     /** Workflow task slots of the job worker and of the raw workers alike (`worker_pool.workflow_tasks`). */
     'workflow-tasks': { type: 'string', default: '200' },
+    /** The SDK's 5 s watchdog on workflow code (`worker_pool.workflow_watchdog`), for the job worker and the raw workers alike. */
+    'workflow-watchdog': { type: 'boolean', default: false },
     'stop-samples': { type: 'string', default: '10' },
     scenarios: {
       type: 'string',
@@ -233,6 +235,7 @@ async function main() {
     JOB_SERVICE_PORT: String(apiPort),
     JOB_SERVICE_POOL_WORKERS: String(WORKERS),
     JOB_SERVICE_POOL_WORKFLOW_TASKS: opts['workflow-tasks'],
+    JOB_SERVICE_POOL_WORKFLOW_WATCHDOG: String(opts['workflow-watchdog']),
     JOB_SERVICE_TASK_QUEUE: API_QUEUE,
     JOB_SERVICE_CONFIG: configPath,
   };
@@ -623,6 +626,7 @@ function rawWorkerEnv(server: DevServer): Record<string, string> {
     RAW_TASK_QUEUE: RAW_QUEUE,
     RAW_WORKERS: String(WORKERS),
     RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
+    RAW_WORKFLOW_WATCHDOG: String(opts['workflow-watchdog']),
   };
 }
 

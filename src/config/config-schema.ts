@@ -172,6 +172,12 @@ export const ConfigSchema = z
          * NOOPs mostly going through the server's task queue.
          */
         workflow_tasks: z.number().int().min(2).max(10_000).default(200),
+        /**
+         * Whether workflow code runs under the SDK's 5 s watchdog (a thread Node starts for every call
+         * into a workflow): off, an activation that never returns hangs its worker thread rather than
+         * failing its task. See src/worker/unwatched-worker.ts.
+         */
+        workflow_watchdog: z.boolean().default(false),
         /** Status hook deliveries and history pruning one worker process runs at once, beside (not in) the job slots. */
         housekeeping_workers: z.number().int().min(1).max(10_000).default(20),
         /** Accepted so Harbor config files load; the backend is always Temporal. */

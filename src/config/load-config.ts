@@ -39,6 +39,7 @@ const ENV_OVERRIDES: Override[] = [
   { env: 'INTERNAL_TLS_TRUST_CA_PATH', path: ['https_config', 'client_ca'], kind: 'string' },
   { env: 'JOB_SERVICE_POOL_WORKERS', path: ['worker_pool', 'workers'], kind: 'int' },
   { env: 'JOB_SERVICE_POOL_WORKFLOW_TASKS', path: ['worker_pool', 'workflow_tasks'], kind: 'int' },
+  { env: 'JOB_SERVICE_POOL_WORKFLOW_WATCHDOG', path: ['worker_pool', 'workflow_watchdog'], kind: 'bool' },
   { env: 'CORE_SECRET', path: ['core_secret'], kind: 'string' },
   { env: 'TEMPORAL_ADDRESS', path: ['temporal', 'address'], kind: 'string' },
   { env: 'TEMPORAL_NAMESPACE', path: ['temporal', 'namespace'], kind: 'string' },

@@ -14,6 +14,7 @@ import { createJobLoggerFactory, fileLogDir } from '../logs/job-loggers.js';
 import { encodePoolIdentity } from '../shared/pool-identity.js';
 import { housekeepingQueue, queueingQueue } from '../shared/task-queues.js';
 import { JobMetrics } from '../metrics/job-metrics.js';
+import { workerClass } from './unwatched-worker.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -73,7 +74,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     bundle && existsSync(bundle)
       ? { workflowBundle: { codePath: bundle } }
       : { workflowsPath: WORKFLOWS_PATH, bundlerOptions: WORKFLOW_BUNDLER_OPTIONS };
-  const jobs = await Worker.create({
+  const jobs = await workerClass(config.worker_pool.workflow_watchdog).create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
