@@ -1,6 +1,7 @@
 /**
  * Records one history per workflow type and path (success, retry, stop, delay, sub jobs, hooks
- * handed on, a periodic execution, a workflow cancel, a reset, and for short jobs success, stop, queued, cancel) from a real server into
+ * handed on, check-ins a receiver refuses, a periodic execution, a workflow cancel, a reset, parameters the job refuses, and for
+ * short jobs success, stop, queued, cancel) from a real server into
  * test/replay/histories/, for the replay test. Run it (`npm run record-histories`) only when a
  * workflow change is meant to be incompatible, and keep the old files beside the new ones while
  * old runs may still be open.
@@ -8,9 +9,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { createHarness, testConfig } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startDemoWithRefusedParameters } from '../helpers/refused-run.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
 import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
@@ -42,6 +45,7 @@ const h = await createHarness({
   registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: { NOOP: 1 } }),
 });
 const recorded: Record<string, string> = {};
+let refusing: HttpServer | undefined;
 try {
   const demo = (extra: Record<string, unknown> = {}) => ({ image: 'demo-replay', step_ms: 50, hold_ms: 50, ...extra });
   const generic = { kind: 'Generic' };
@@ -63,6 +67,25 @@ try {
     status_hook: `http://127.0.0.1:${await closedPort()}/hook`,
   });
   recorded['hooks-handed-on'] = hooked.id;
+  // A receiver that refuses every check-in (as Harbor core does while a SCHEDULER callback fails)
+  // and takes every status: each refused check-in gives way to the event behind it.
+  const refusingReceiver = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { check_in?: string };
+      res.writeHead(event.check_in ? 412 : 200).end();
+    });
+  });
+  refusing = refusingReceiver;
+  await new Promise<void>((resolve) => refusingReceiver.listen(0, '127.0.0.1', resolve));
+  const refusedCheckIns = await h.submit({
+    name: 'DEMO',
+    parameters: demo(),
+    metadata: generic,
+    status_hook: `http://127.0.0.1:${(refusingReceiver.address() as { port: number }).port}/hook`,
+  });
+  recorded['refused-check-in'] = refusedCheckIns.id;
   const cancelled = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 5000 }), metadata: generic });
   recorded['workflow-cancelled'] = cancelled.id;
 
@@ -185,6 +208,8 @@ try {
     { timeoutMs: 30_000, what: 'the reset run to close' },
   );
   recorded['reset-rerun'] = reset.id;
+  // Parameters the job's code refuses (a schedule made before a schema change): the job ends at once.
+  recorded['invalid-parameters'] = await startDemoWithRefusedParameters(h);
 
   for (const id of Object.values(recorded)) {
     await waitFor(
@@ -217,4 +242,5 @@ try {
   }
 } finally {
   await h.close();
+  refusing?.close();
 }
