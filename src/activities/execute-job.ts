@@ -8,7 +8,7 @@ import { checkInUpdate, jobStartedUpdate } from '../workflows/job-messages.js';
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import { abortableSleep } from '../process/abortable-sleep.js';
-import { interruptedBeforeRetry } from './interrupted-before-retry.js';
+import { interruptedBeforeRetry, interruptedWhileWaiting } from './interrupted-before-retry.js';
 import { fencedOut } from '../shared/job-queue.js';
 import { maskSecrets, secretValues } from '../shared/redact.js';
 import { createHookAllowList } from '../hooks/hook-allow-list.js';
@@ -57,25 +57,22 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       );
     }
     const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
+    // A short job's run that waited for a job slot: a stop given meanwhile must not let its code start.
+    const givenWhileWaiting = await interruptedWhileWaiting(deps.client, info, input.scheduledAfterEvent, begunAt);
+    if (givenWhileWaiting !== undefined) {
+      return notStarted(deps, input.id, givenWhileWaiting, `${givenWhileWaiting} was given while the run waited for a job slot`);
+    }
     // A run retried after its worker was lost: a stop given meanwhile may not have reached the
     // workflow yet, and must not let the job's code start again.
     if (info.attempt > 1 && !info.isLocal && info.workflowExecution) {
       const given = await interruptedBeforeRetry(deps.client, info.workflowExecution, info.activityId);
-      if (given !== undefined) {
-        const logger = deps.loggers.open(input.id);
-        logger.info(`not started again: ${given} was given while the run's worker was lost`);
-        await logger.close();
-        return { outcome: given };
-      }
+      if (given !== undefined) return notStarted(deps, input.id, given, `${given} was given while the run's worker was lost`, 'again');
     }
     if (input.admission) {
       const gate = await readGate(deps.gates, input.admission.taskQueue, input.name, activity);
       // Checked as the run starts, so a run waiting in the task queue's backlog obeys a pause or stop given meanwhile.
       if (fencedOut(gate, input.admission.pendingSinceMs)) {
-        const fenced = deps.loggers.open(input.id);
-        fenced.info(`not started: the ${input.name} queue was stopped while this run was pending`);
-        await fenced.close();
-        return { outcome: OpCommand.Stop };
+        return notStarted(deps, input.id, OpCommand.Stop, `the ${input.name} queue was stopped while this run was pending`);
       }
       // A pause holds back runs that have not started: a run back after its worker was lost (a
       // later attempt: the first got past this gate) finishes as running jobs of a paused type do.
@@ -299,4 +296,12 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       await logger.close();
     }
   };
+}
+
+/** A run that ends before the job's code starts, with why in the job's log. */
+async function notStarted(deps: ActivityDeps, id: string, given: OpCommand, why: string, again = ''): Promise<ExecuteJobResult> {
+  const logger = deps.loggers.open(id);
+  logger.info(`not started${again ? ` ${again}` : ''}: ${why}`);
+  await logger.close();
+  return { outcome: given };
 }

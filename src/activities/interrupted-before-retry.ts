@@ -1,3 +1,4 @@
+import type { Info as ActivityInfo } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { OpCommand } from '../shared/job-model.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
@@ -16,6 +17,44 @@ export async function interruptedBeforeRetry(
   execution: { workflowId: string; runId: string },
   activityId: string,
 ): Promise<OpCommand | undefined> {
+  return interruptedSince(client, execution, (event) => event.activityTaskScheduledEventAttributes?.activityId === activityId);
+}
+
+/**
+ * A short job's run that waited at least this long for a job slot reads its history for a stop
+ * before its code starts (one read; runs that got a slot at once skip it).
+ */
+const SLOT_WAIT_CHECKED_MS = 1000;
+
+/**
+ * A stop or cancel given to a short job's run while it waited for a job slot: a local activity
+ * holds its workflow task open, and the server keeps a signal that comes meanwhile out of the
+ * history until that task completes, which for a run still waiting is its heartbeat (at 80% of the
+ * task's 10 s timeout). A run that waited past it finds the stop there, after `scheduledAfterEvent`
+ * (the history's length as the run was scheduled). A failed read lets the run go on, as before.
+ */
+export async function interruptedWhileWaiting(
+  client: Client,
+  info: Pick<ActivityInfo, 'isLocal' | 'workflowExecution' | 'currentAttemptScheduledTimestampMs'>,
+  scheduledAfterEvent: number | undefined,
+  begunAt: number,
+): Promise<OpCommand | undefined> {
+  const execution = info.workflowExecution;
+  if (!info.isLocal || scheduledAfterEvent === undefined || !execution) return undefined;
+  if (begunAt - info.currentAttemptScheduledTimestampMs < SLOT_WAIT_CHECKED_MS) return undefined;
+  return interruptedSince(client, execution, (event) => Number(event.eventId ?? 0) <= scheduledAfterEvent).catch(() => undefined);
+}
+
+type HistoryEvent = NonNullable<
+  NonNullable<Awaited<ReturnType<Client['workflowService']['getWorkflowExecutionHistoryReverse']>>['history']>['events']
+>[number];
+
+/** A stop or cancel in the history after the newest event that `isBoundary` holds for, read backwards. */
+async function interruptedSince(
+  client: Client,
+  execution: { workflowId: string; runId: string },
+  isBoundary: (event: HistoryEvent) => boolean,
+): Promise<OpCommand | undefined> {
   let found: OpCommand | undefined;
   let nextPageToken: Uint8Array | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
@@ -27,7 +66,7 @@ export async function interruptedBeforeRetry(
     });
     for (const event of answer.history?.events ?? []) {
       // Newest first: the run's own scheduling ends the search; what came before it is not for this run.
-      if (event.activityTaskScheduledEventAttributes?.activityId === activityId) return found;
+      if (isBoundary(event)) return found;
       const signal = event.workflowExecutionSignaledEventAttributes?.signalName;
       // The first stop or cancel given wins, as in the workflow (`ask`); reading backwards, the last one seen.
       if (signal === stopSignal.name) found = OpCommand.Stop;

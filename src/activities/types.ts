@@ -24,6 +24,13 @@ export interface ExecuteJobInput {
    * them so. Absent (workflow code from before), every target carries its parameters in full.
    */
   compactTargets?: true;
+  /**
+   * A short job's run (a local activity): the workflow's history length as it scheduled the run. A
+   * stop given after it is in the history only once the workflow task that holds the run has been
+   * heartbeated (the server buffers it until then); a run that waited that long for a job slot
+   * reads it there before the job's code starts.
+   */
+  scheduledAfterEvent?: number;
 }
 
 /** A check-in the run carried in its heartbeats, and hands back with its result. */

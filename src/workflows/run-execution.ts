@@ -171,6 +171,7 @@ export class RunExecution {
       ...(admission ? { admission } : {}),
       // Without a status hook no one waits on each check-in: they ride on heartbeats.
       ...(input.statusHook ? {} : { checkIns: 'heartbeat' as const }),
+      ...(input.shortCapMs !== undefined ? { scheduledAfterEvent: workflowInfo().historyLength } : {}),
     };
   }
 

@@ -192,6 +192,18 @@ export const shortJob = defineJob({
   },
 });
 
+/** A short job that holds its job slot for `hold_ms` (its cap is 15 s), logging `holding` first. */
+export const holdingShortJob = defineJob({
+  name: 'TEST_SHORT_HOLD',
+  maxFails: 1,
+  short: { capMs: 15_000 },
+  params: z.object({ hold_ms: z.number().int().min(0).max(14_000) }).strict(),
+  async run(ctx, params) {
+    ctx.logger.info('holding');
+    await ctx.sleep(params.hold_ms);
+  },
+});
+
 /**
  * Waits on plain timers without looking at its signal until it is asked to stop, and only then
  * reads the signal and sleeps: the signal made that late must already be aborted, with the reason.
@@ -290,6 +302,7 @@ export function testRegistry(
       flipJob,
       secretsJob,
       shortJob,
+      holdingShortJob,
       lateSignalJob,
       retentionJob(settings),
       retentionRepositoryJob(settings),

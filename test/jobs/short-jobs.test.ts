@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -129,5 +129,40 @@ describe('short jobs: runs as local activities under a hard cap', () => {
     assert.equal((await h.waitForStatus(job.id, ['Success', 'Cancelled', 'Stopped', 'Error'])).status, 'Cancelled');
     assert.equal((await h.client.workflow.getHandle(job.id).describe()).status.name, 'CANCELLED');
     await shownAs(job.id, 'Cancelled');
+  });
+});
+
+describe('a short job waiting for a job slot', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness({ config: testConfig({ worker_pool: { workers: 1 } }) });
+  });
+  after(async () => {
+    await h.close();
+  });
+  const log = (id: string) => {
+    try {
+      return readFileSync(join(h.logDir, `${id}.log`), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
+  it('never starts its code once stopped, when it waited past its workflow task’s heartbeat', async () => {
+    const generic = { kind: 'Generic' };
+    // The only job slot, held for longer than the 8 s after which the waiting run's workflow task is heartbeated.
+    const holder = await h.submit({ name: 'TEST_SHORT_HOLD', parameters: { hold_ms: 10_000 }, metadata: generic });
+    await waitFor(
+      async () => log(holder.id),
+      (text) => text.includes('holding'),
+      { what: 'the holder to take the slot' },
+    );
+    const waiting = await h.submit({ name: 'TEST_SHORT_HOLD', parameters: { hold_ms: 0 }, metadata: generic });
+    assert.equal((await h.request('POST', `/api/v1/jobs/${waiting.id}`, { action: 'stop' })).status, 204);
+    assert.equal((await h.waitForStatus(waiting.id, ['Success', 'Stopped', 'Error'], 40_000)).status, 'Stopped');
+    const text = log(waiting.id);
+    assert.ok(!text.includes('holding'), `its code never ran; its log:\n${text}`);
+    assert.match(text, /not started: stop was given while the run waited for a job slot/);
+    assert.equal((await h.waitForStatus(holder.id, ['Success', 'Stopped', 'Error'], 20_000)).status, 'Success');
   });
 });
