@@ -3,6 +3,7 @@ import { Context } from '@temporalio/activity';
 import type { HookAllowList } from '../hooks/hook-allow-list.js';
 import { attemptDeadline } from '../process/attempt-deadline.js';
 import { postHook } from '../hooks/post-hook.js';
+import { eventForReceiver } from '../hooks/core-status.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
 import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
@@ -53,7 +54,7 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
     // Heartbeats let Temporal notice a dead worker in seconds rather than at the attempt's timeout.
     const activity = Context.current();
     const heartbeat = setInterval(() => activity.heartbeat(), 1000);
-    const body = JSON.stringify(input.event);
+    const body = JSON.stringify(eventForReceiver(input.event, url));
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (input.eventId) headers[EVENT_ID_HEADER] = input.eventId;
     if (deps.secret) headers[SIGNATURE_HEADER] = hookSignature(deps.secret, body);
