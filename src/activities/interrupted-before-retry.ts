@@ -21,17 +21,19 @@ export async function interruptedBeforeRetry(
 }
 
 /**
- * A short job's run that waited at least this long for a job slot reads its history for a stop
- * before its code starts (one read; runs that got a slot at once skip it).
+ * How long a short job's run must have waited for a job slot before a stop can be in the history:
+ * the SDK heartbeats the workflow task holding a local activity at 80% of the task's 10 s timeout.
+ * Runs that waited less skip the read.
  */
-const SLOT_WAIT_CHECKED_MS = 1000;
+const TASK_HEARTBEAT_MS = 8000;
 
 /**
  * A stop or cancel given to a short job's run while it waited for a job slot: a local activity
  * holds its workflow task open, and the server keeps a signal that comes meanwhile out of the
- * history until that task completes, which for a run still waiting is its heartbeat (at 80% of the
- * task's 10 s timeout). A run that waited past it finds the stop there, after `scheduledAfterEvent`
- * (the history's length as the run was scheduled). A failed read lets the run go on, as before.
+ * history until that task completes, which for a run still waiting is its heartbeat, every 8 s. A
+ * stop given before the last heartbeat of the wait is in the history, after `scheduledAfterEvent`
+ * (the history's length as the run was scheduled); one given since is not, and the job's code
+ * runs (the job still ends Stopped). A failed read lets the run go on, as before.
  */
 export async function interruptedWhileWaiting(
   client: Client,
@@ -41,7 +43,7 @@ export async function interruptedWhileWaiting(
 ): Promise<OpCommand | undefined> {
   const execution = info.workflowExecution;
   if (!info.isLocal || scheduledAfterEvent === undefined || !execution) return undefined;
-  if (begunAt - info.currentAttemptScheduledTimestampMs < SLOT_WAIT_CHECKED_MS) return undefined;
+  if (begunAt - info.currentAttemptScheduledTimestampMs < TASK_HEARTBEAT_MS) return undefined;
   return interruptedSince(client, execution, (event) => Number(event.eventId ?? 0) <= scheduledAfterEvent).catch(() => undefined);
 }
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { logChildOutput } from '../process/child-log.js';
 import { join, resolve } from 'node:path';
 import { locateTemporalCli } from '../temporal/locate-cli.js';
 import { exited, stopChild } from '../process/child-process.js';
@@ -77,7 +78,6 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
   }
   const apiPort = options.apiPort ?? 8180;
   const spawnApp = (role: AppProcess['role'], index: number): AppProcess => {
-    const out = createWriteStream(join(dir, 'logs', `${role}-${index}.log`), { flags: 'a' });
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       TEMPORAL_ADDRESS: temporal.address,
@@ -89,8 +89,7 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
+    logChildOutput(child, join(dir, 'logs', `${role}-${index}.log`));
     const app: AppProcess = { role, index, child };
     if (role === 'api') app.url = `http://127.0.0.1:${apiPort + index}`;
     return app;

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { logChildOutput } from '../process/child-log.js';
 import { join, resolve } from 'node:path';
 import { portOpen, temporalAnswers } from '../temporal/dev-server.js';
 import { exited, stopChild } from '../process/child-process.js';
@@ -56,14 +57,12 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const children = new Map<TemporalService, ChildProcess>();
   let stopping = false;
   const startService = (service: TemporalService): ChildProcess => {
-    const out = createWriteStream(join(dir, 'logs', `${service}.log`), { flags: 'a' });
     const child = spawn(
       options.tools.server,
       ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', service],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
     );
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
+    logChildOutput(child, join(dir, 'logs', `${service}.log`));
     child.on('exit', (code, signal) => {
       if (!stopping && children.get(service) === child) options.log(`temporal ${service} exited (${signal ?? `code ${code}`})`);
     });

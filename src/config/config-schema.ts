@@ -174,8 +174,8 @@ export const ConfigSchema = z
         workflow_tasks: z.number().int().min(2).max(10_000).default(200),
         /**
          * Whether workflow code runs under the SDK's 5 s watchdog (a thread Node starts for every call
-         * into a workflow): off, an activation that never returns hangs its worker thread rather than
-         * failing its task. See src/worker/unwatched-worker.ts.
+         * into a workflow): off, an activation that never returns holds its worker thread, and after
+         * 60 s ends the process. See src/worker/unwatched-worker.ts.
          */
         workflow_watchdog: z.boolean().default(false),
         /** Status hook deliveries and history pruning one worker process runs at once, beside (not in) the job slots. */

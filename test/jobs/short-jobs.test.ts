@@ -158,6 +158,13 @@ describe('a short job waiting for a job slot', () => {
       { what: 'the holder to take the slot' },
     );
     const waiting = await h.submit({ name: 'TEST_SHORT_HOLD', parameters: { hold_ms: 0 }, metadata: generic });
+    // Stopped once its first workflow task (the one that schedules the run) has started: a stop
+    // before that would meet the workflow before its run was scheduled.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(waiting.id).fetchHistory()).events ?? [],
+      (events) => events.some((e) => e.workflowTaskStartedEventAttributes),
+      { what: 'the waiting job’s first workflow task to start' },
+    );
     assert.equal((await h.request('POST', `/api/v1/jobs/${waiting.id}`, { action: 'stop' })).status, 204);
     assert.equal((await h.waitForStatus(waiting.id, ['Success', 'Stopped', 'Error'], 40_000)).status, 'Stopped');
     const text = log(waiting.id);

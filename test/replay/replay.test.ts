@@ -28,12 +28,13 @@ describe('replay of recorded histories', () => {
     for (const type of WORKFLOW_TYPES) assert.ok(types.has(type), `no recorded history of ${type}`);
   });
 
-  it('covers every patch the workflows take, but for two whose paths a recording cannot reach cheaply', () => {
+  it('covers every patch the workflows take, but for three whose paths a recording cannot reach cheaply', () => {
     // A patch's new path replays only if some history took it: record one (record-histories.ts)
     // with the change that adds the patch.
     const notRecorded = new Map([
       ['final-job-outlives-cancel', 'a workflow cancel that lands while a final job still hands its hooks over'],
       ['hook-retries-wait-over-budget', 'a job whose history passed its event budget with a hook still failing'],
+      ['stop-overtaking-a-hand-over-ends-the-fan-out', 'a stop that lands while a fan-out job hands over to its next run'],
     ]);
     const taken = new Set<string>();
     for (const { json } of histories) {
@@ -47,7 +48,14 @@ describe('replay of recorded histories', () => {
     }
     const patches = new Set<string>();
     for (const file of readdirSync(WORKFLOWS_DIR)) {
-      for (const match of readFileSync(join(WORKFLOWS_DIR, file), 'utf8').matchAll(/patched\('([a-z0-9-]+)'\)/g)) patches.add(match[1]!);
+      const source = readFileSync(join(WORKFLOWS_DIR, file), 'utf8');
+      // An id given as a constant of the same module (`const X = '…'; patched(X)`) counts too.
+      const constants = new Map([...source.matchAll(/const ([A-Z0-9_]+) = '([a-z0-9-]+)'/g)].map((m) => [m[1]!, m[2]!]));
+      for (const match of source.matchAll(/patched\((?:'([a-z0-9-]+)'|([A-Z0-9_]+))\)/g)) {
+        const id = match[1] ?? constants.get(match[2]!);
+        assert.ok(id, `${file}: patched(${match[2]}) names no string constant of its module`);
+        patches.add(id);
+      }
     }
     assert.ok(patches.size > 0, 'no patched() call found: the pattern is stale');
     const missing = [...patches].filter((id) => !taken.has(id) && !notRecorded.has(id));

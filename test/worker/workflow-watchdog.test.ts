@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Client, type WorkflowHandle } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, type WorkflowBundle } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { ConfigSchema } from '../../src/config/config-schema.js';
-import { workerClass } from '../../src/worker/unwatched-worker.js';
+import { EXIT_WHEN_STUCK, unwatchedWorkerClass, workerClass } from '../../src/worker/unwatched-worker.js';
 import { testConfig, testTemporalAddress } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { busyWorkflow, spin } from './fixtures/busy-workflow.js';
@@ -43,16 +43,19 @@ describe('the workflow watchdog', () => {
     await connection.close();
   });
 
-  it('is off by default in the configuration', () => {
+  it('is off by default in the configuration, with a stuck workflow thread ending the process after 60 s instead', () => {
     assert.equal(testConfig().worker_pool.workflow_watchdog, false);
+    assert.notEqual(workerClass(false), Worker);
+    assert.equal(workerClass(true), Worker);
+    assert.equal(EXIT_WHEN_STUCK.stuckAfterMs, 60_000);
     assert.equal(ConfigSchema.shape.worker_pool.parse({ workflow_watchdog: true }).workflow_watchdog, true);
   });
 
   /** Starts the busy workflow (about 6 s of work, timed in this thread in one activation) on a worker of the given kind and reads its history with `check`. */
-  const runBusy = async (watchdog: boolean, check: (handle: WorkflowHandle, expected: number) => Promise<void>) => {
+  const runBusy = async (kind: typeof Worker, check: (handle: WorkflowHandle, expected: number) => Promise<void>) => {
     const taskQueue = `watchdog-${randomBytes(4).toString('hex')}`;
     const spins = spinsFor(6000);
-    const worker = await workerClass(watchdog).create({ connection, taskQueue, workflowBundle: bundle });
+    const worker = await kind.create({ connection, taskQueue, workflowBundle: bundle });
     const running = worker.run();
     const handle = await client.workflow.start(busyWorkflow, {
       taskQueue,
@@ -71,8 +74,10 @@ describe('the workflow watchdog', () => {
   };
   const historyOf = (handle: WorkflowHandle) => async () => (await handle.fetchHistory()).events ?? [];
 
-  it('off: an activation longer than 5 s runs to its end and the workflow completes', async () => {
-    await runBusy(false, async (handle, expected) => {
+  it('off: an activation longer than 5 s runs to its end and the workflow completes; the stuck guard reports it', async () => {
+    const stuck: string[] = [];
+    const guarded = unwatchedWorkerClass({ stuckAfterMs: 3000, onStuck: (message) => stuck.push(message) });
+    await runBusy(guarded, async (handle, expected) => {
       const events = await waitFor(
         historyOf(handle),
         (e) => e.some((x) => x.workflowExecutionCompletedEventAttributes || x.workflowTaskFailedEventAttributes),
@@ -92,11 +97,14 @@ describe('the workflow watchdog', () => {
       const tookMs = (Number(completed.seconds) - Number(started.seconds)) * 1000 + (completed.nanos! - started.nanos!) / 1e6;
       assert.ok(tookMs > 5000, `the busy task took ${tookMs} ms`);
       assert.equal(await handle.result(), expected);
+      // The guard saw the activation outlast its 3 s (the default, 60 s, ends the process).
+      assert.equal(stuck.length, 1, stuck.join('; '));
+      assert.match(stuck[0]!, /an activation of run .* for 3000 ms: workflow code that never returns/);
     });
   });
 
   it('on: the SDK fails the task of an activation that runs past 5 s', async () => {
-    await runBusy(true, async (handle) => {
+    await runBusy(workerClass(true), async (handle) => {
       const events = await waitFor(
         historyOf(handle),
         (e) => e.some((x) => x.workflowExecutionCompletedEventAttributes || x.workflowTaskFailedEventAttributes),
