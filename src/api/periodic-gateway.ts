@@ -25,6 +25,7 @@ import {
   OVERLAP,
   periodicRecord,
   scheduleSearchAttributes,
+  scheduleTaskQueue,
   type PeriodicOptions,
   type PeriodicRecord,
 } from './periodic-record.js';
@@ -106,7 +107,7 @@ export class PeriodicGateway {
           },
           state: { paused: options.suspend ?? false, note: options.suspend ? 'suspended at creation' : undefined },
           memo: { [MEMO_PERIODIC]: record },
-          typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled),
+          typedSearchAttributes: scheduleSearchAttributes(request.name, JobStatus.Scheduled, this.deps.taskQueue),
         }),
       ),
     );
@@ -198,7 +199,7 @@ export class PeriodicGateway {
       this.deps.client.schedule.getHandle(stats.id).update((schedule) => ({
         ...schedule,
         state: { ...schedule.state, paused: true, note: 'paused via the jobservice API' },
-        typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Scheduled),
+        typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Scheduled, scheduleTaskQueue(schedule)),
       })),
     );
   }
@@ -210,7 +211,7 @@ export class PeriodicGateway {
 
   /** Periodic jobs, newest first (see listPeriodicJobs in periodic-list.ts). */
   async list(query: ListJobsQuery): Promise<Listed<JobStats>> {
-    return listPeriodicJobs(this.deps.client, query);
+    return listPeriodicJobs(this.deps.client, this.deps.taskQueue, query);
   }
 
   /**

@@ -1,18 +1,24 @@
 import type { Client, ScheduleSummary } from '@temporalio/client';
 import { JobKind, JobStatus, type JobStats } from '../shared/job-model.js';
-import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
+import { JobKindKey, JobNameKey, JobStatusKey, JobTaskQueueKey } from '../shared/search-attributes.js';
 import { boundedRpc } from './bounded-rpc.js';
 import type { ListJobsQuery } from './contract.js';
-import { isStopped, MEMO_PERIODIC, scheduleSearchAttributes, type PeriodicRecord } from './periodic-record.js';
+import { isStopped, MEMO_PERIODIC, scheduleSearchAttributes, scheduleTaskQueue, type PeriodicRecord } from './periodic-record.js';
 import { summaryStats } from './periodic-stats.js';
 import { firstRow, readPage, type Listed } from './visibility-page.js';
 
 /**
- * Periodic jobs, newest first. Schedules carry the job's name, kind and status as search
- * attributes, so filters run in visibility like those of other jobs.
+ * Periodic jobs of this deployment's task queue, newest first. Schedules carry the job's name,
+ * kind, status and task queue as search attributes, so filters run in visibility like those of
+ * other jobs. A schedule made before it carried its task queue is listed by every deployment, as
+ * all were then.
  */
-export async function listPeriodicJobs(client: Client, query: ListJobsQuery): Promise<Listed<JobStats>> {
-  const clauses = [`${JobKindKey.name} = '${JobKind.Periodic}'`];
+export async function listPeriodicJobs(client: Client, taskQueue: string, query: ListJobsQuery): Promise<Listed<JobStats>> {
+  // The task queue is the configuration's (`temporal.task_queue`), whose schema admits no quote.
+  const clauses = [
+    `${JobKindKey.name} = '${JobKind.Periodic}'`,
+    `(${JobTaskQueueKey.name} = '${taskQueue}' OR ${JobTaskQueueKey.name} IS NULL)`,
+  ];
   // Values are validated enums or upper-snake names, so they cannot break out of the quotes.
   if (query.name) clauses.push(`${JobNameKey.name} = '${query.name}'`);
   if (query.status) clauses.push(periodicStatusClause(query.status));
@@ -53,7 +59,11 @@ export async function clearStaleStopMark(
   await boundedRpc(client, () =>
     client.schedule.getHandle(id).update((schedule) => ({
       ...schedule,
-      typedSearchAttributes: scheduleSearchAttributes(name, isStopped(schedule) ? JobStatus.Stopped : JobStatus.Scheduled),
+      typedSearchAttributes: scheduleSearchAttributes(
+        name,
+        isStopped(schedule) ? JobStatus.Stopped : JobStatus.Scheduled,
+        scheduleTaskQueue(schedule),
+      ),
     })),
   ).catch(() => undefined);
 }

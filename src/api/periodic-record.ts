@@ -1,7 +1,7 @@
 import type { ScheduleDescription, ScheduleOverlapPolicy, ScheduleSummary } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { JobKind, type JobStatus } from '../shared/job-model.js';
-import { JobKindKey, JobNameKey, JobStatusKey } from '../shared/search-attributes.js';
+import { JobKindKey, JobNameKey, JobStatusKey, JobTaskQueueKey } from '../shared/search-attributes.js';
 import { notFound } from './api-error.js';
 import type { JobMetadata, PeriodicOptionKey } from './contract.js';
 
@@ -38,12 +38,23 @@ export function periodicRecord(description: ScheduleDescription): PeriodicRecord
   return record;
 }
 
-export function scheduleSearchAttributes(name: string, status: JobStatus): SearchAttributePair[] {
-  return [
+/**
+ * A schedule's search attributes. `taskQueue` is the deployment's that made it: from the schedule
+ * itself on an update (a schedule made before the attribute existed has none and keeps none).
+ */
+export function scheduleSearchAttributes(name: string, status: JobStatus, taskQueue: string | undefined): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
     { key: JobNameKey, value: name },
     { key: JobKindKey, value: JobKind.Periodic },
     { key: JobStatusKey, value: status },
   ];
+  if (taskQueue) pairs.push({ key: JobTaskQueueKey, value: taskQueue });
+  return pairs;
+}
+
+/** The task queue a schedule's search attributes name, if any. */
+export function scheduleTaskQueue(schedule: Pick<ScheduleSummary, 'typedSearchAttributes'>): string | undefined {
+  return schedule.typedSearchAttributes?.get(JobTaskQueueKey);
 }
 
 export function isStopped(description: Pick<ScheduleSummary, 'state'>): boolean {

@@ -15,7 +15,12 @@ export const TemporalConfig = z
     /** A cluster's frontend. Unset: `npm start` runs an embedded dev server. */
     address: z.string().min(1).optional(),
     namespace: z.string().min(1).default('default'),
-    task_queue: z.string().min(1).default('jobservice'),
+    /** Goes into visibility queries in quotes: letters, digits and `._:@/-` only. */
+    task_queue: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._:@/-]*$/, 'letters, digits and ._:@/- only, starting with a letter or digit')
+      .default('jobservice'),
     /**
      * `npm start` only (API and worker in one process on one connection): a submit asks Temporal to
      * hand the job's first workflow task straight to this process's worker. Off: every task goes

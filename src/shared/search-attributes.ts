@@ -9,8 +9,14 @@ export const JobNameKey = defineSearchAttributeKey('JobName', SearchAttributeTyp
 export const JobKindKey = defineSearchAttributeKey('JobKind', SearchAttributeType.KEYWORD);
 export const JobStatusKey = defineSearchAttributeKey('JobStatus', SearchAttributeType.KEYWORD);
 export const UpstreamJobIdKey = defineSearchAttributeKey('UpstreamJobId', SearchAttributeType.KEYWORD);
+/**
+ * A periodic job's task queue, on its schedule: schedules have no task queue of their own in
+ * visibility, and deployments sharing a namespace (each on its own `temporal.task_queue`) list
+ * only their own periodic jobs, as they do their other jobs (`TaskQueue`).
+ */
+export const JobTaskQueueKey = defineSearchAttributeKey('JobTaskQueue', SearchAttributeType.KEYWORD);
 
-export const JOB_SEARCH_ATTRIBUTES = [JobNameKey, JobKindKey, JobStatusKey, UpstreamJobIdKey] as const;
+export const JOB_SEARCH_ATTRIBUTES = [JobNameKey, JobKindKey, JobStatusKey, UpstreamJobIdKey, JobTaskQueueKey] as const;
 
 /** The search attributes a job's workflow starts with (its status then follows by upsert). */
 export function jobSearchAttributes(input: Pick<JobInput, 'name' | 'kind' | 'upstreamJobId'>, status: JobStatus): SearchAttributePair[] {

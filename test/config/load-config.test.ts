@@ -63,6 +63,17 @@ describe('configuration', () => {
     }
   });
 
+  it('refuses a task queue that could not go into a visibility query as it is', () => {
+    assert.equal(loadConfig({ argv: [], env: { JOB_SERVICE_TASK_QUEUE: 'harbor-jobs.prod:1' } }).temporal.task_queue, 'harbor-jobs.prod:1');
+    for (const bad of ["jobs' OR 'a' = 'a", 'jobs queue', '-jobs', 'x'.repeat(201)]) {
+      assert.match(
+        problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_TASK_QUEUE: bad } })).join('\n'),
+        /temporal\.task_queue/,
+        bad,
+      );
+    }
+  });
+
   it('refuses a Temporal client certificate without its key (or a key without its certificate)', () => {
     const problems = problemsOf(() => loadConfig({ argv: [], env: { TEMPORAL_TLS_CLIENT_CERT_PATH: '/etc/tls/client.crt' } }));
     assert.match(problems.join('\n'), /temporal\.tls.*client_cert and client_key go together/);

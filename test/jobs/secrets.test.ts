@@ -175,7 +175,7 @@ describe('secrets stay secret: the job gets them, nothing shows them', () => {
       memo: {
         [MEMO_PERIODIC]: { id, name: 'TEST_SECRETS', parameters, cronSpec: '@yearly', options: {}, enqueueTime: now },
       },
-      typedSearchAttributes: scheduleSearchAttributes('TEST_SECRETS', JobStatus.Scheduled),
+      typedSearchAttributes: scheduleSearchAttributes('TEST_SECRETS', JobStatus.Scheduled, h.config.temporal.task_queue),
     });
     schedules.push(id);
     const stats = await h.stats(id);
