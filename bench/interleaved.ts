@@ -40,8 +40,8 @@ const { values: opts } = parseArgs({
     c: { type: 'string', default: '32' },
     workers: { type: 'string', default: '10' },
     'workflow-tasks': { type: 'string', default: '200' },
-    /** The SDK's 5 s watchdog on workflow code (`worker_pool.workflow_watchdog`), for the job worker and the raw worker alike. */
-    'workflow-watchdog': { type: 'boolean', default: false },
+    /** `on` or `off`: the SDK's 5 s watchdog on workflow code (`worker_pool.workflow_watchdog`), for the job worker and the raw worker alike. */
+    'workflow-watchdog': { type: 'string', default: 'on' },
     /** Read the dev server's own metrics per batch: persistence and visibility operations per job. */
     'server-metrics': { type: 'boolean', default: false },
     /** Also this process's CPU per job by thread name (event loop, workflow threads, the SDK's Rust runtime, …). */
@@ -107,7 +107,7 @@ async function main() {
       worker_pool: {
         workers: Number(opts.workers),
         workflow_tasks: Number(opts['workflow-tasks']),
-        workflow_watchdog: opts['workflow-watchdog'],
+        workflow_watchdog: opts['workflow-watchdog'] !== 'off',
       },
     }),
   );

@@ -57,8 +57,8 @@ const { values: opts } = parseArgs({
     workers: { type: 'string', default: '10' },
     /** Workflow task slots of the job worker and of the raw workers alike (`worker_pool.workflow_tasks`). */
     'workflow-tasks': { type: 'string', default: '200' },
-    /** The SDK's 5 s watchdog on workflow code (`worker_pool.workflow_watchdog`), for the job worker and the raw workers alike. */
-    'workflow-watchdog': { type: 'boolean', default: false },
+    /** `on` or `off`: the SDK's 5 s watchdog on workflow code (`worker_pool.workflow_watchdog`), for the job worker and the raw workers alike. */
+    'workflow-watchdog': { type: 'string', default: 'on' },
     'stop-samples': { type: 'string', default: '10' },
     scenarios: {
       type: 'string',
@@ -120,6 +120,9 @@ const WARMUP = Number(opts.warmup);
 const WORKERS = Number(opts.workers);
 const FS_QUIET_WAIT_S = Number(opts['fs-quiet-wait']);
 const ROUNDS = Number(opts.rounds);
+if (!['on', 'off'].includes(opts['workflow-watchdog']))
+  throw new Error(`--workflow-watchdog is on or off, not ${opts['workflow-watchdog']}`);
+const WATCHDOG = opts['workflow-watchdog'] === 'on';
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`--rounds is a whole number from 1, not ${opts.rounds}`);
 const STOP_SAMPLES = Number(opts['stop-samples']);
 const SCENARIOS = new Set(opts.scenarios.split(','));
@@ -235,7 +238,7 @@ async function main() {
     JOB_SERVICE_PORT: String(apiPort),
     JOB_SERVICE_POOL_WORKERS: String(WORKERS),
     JOB_SERVICE_POOL_WORKFLOW_TASKS: opts['workflow-tasks'],
-    JOB_SERVICE_POOL_WORKFLOW_WATCHDOG: String(opts['workflow-watchdog']),
+    JOB_SERVICE_POOL_WORKFLOW_WATCHDOG: String(WATCHDOG),
     JOB_SERVICE_TASK_QUEUE: API_QUEUE,
     JOB_SERVICE_CONFIG: configPath,
   };
@@ -626,7 +629,7 @@ function rawWorkerEnv(server: DevServer): Record<string, string> {
     RAW_TASK_QUEUE: RAW_QUEUE,
     RAW_WORKERS: String(WORKERS),
     RAW_WORKFLOW_TASKS: opts['workflow-tasks'],
-    RAW_WORKFLOW_WATCHDOG: String(opts['workflow-watchdog']),
+    RAW_WORKFLOW_WATCHDOG: String(WATCHDOG),
   };
 }
 

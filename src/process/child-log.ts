@@ -10,7 +10,12 @@ import { createWriteStream } from 'node:fs';
  */
 export function logChildOutput(child: ChildProcess, path: string): void {
   const out = createWriteStream(path, { flags: 'a' });
-  out.on('error', () => undefined);
+  // On a write error Node unpipes both streams and leaves them paused: unread, the child would
+  // block once its pipe is full. They are drained and their lines dropped instead.
+  out.on('error', () => {
+    child.stdout?.resume();
+    child.stderr?.resume();
+  });
   child.stdout?.pipe(out, { end: false });
   child.stderr?.pipe(out, { end: false });
   child.once('close', () => out.end());

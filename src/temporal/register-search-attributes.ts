@@ -1,5 +1,6 @@
 import type { Client, Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
+import { pollUntil } from '../process/poll-until.js';
 
 const ALREADY_EXISTS = 6;
 /** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, without importing the proto package. */
@@ -26,4 +27,19 @@ export async function registerSearchAttributes(client: Client): Promise<void> {
   } catch (err) {
     if ((err as { code?: number }).code !== ALREADY_EXISTS) throw err;
   }
+  // The frontend takes a new attribute a moment after it is added (its namespace cache): a
+  // schedule created meanwhile is refused ("no mapping defined"). Ready once a query may name it.
+  const probe = missing.map((key) => `${key.name} IS NULL`).join(' AND ');
+  await pollUntil(
+    () =>
+      client.workflow.count(probe).then(
+        () => true,
+        () => false,
+      ),
+    {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      timeoutMessage: () => `search attributes ${missing.map((k) => k.name).join(', ')} were added but not usable after 30 s`,
+    },
+  );
 }

@@ -13,7 +13,10 @@ export interface StuckGuard {
 /**
  * A thread stuck this long in workflow code will not come back: the process ends, so a supervisor
  * (systemd, Kubernetes, an operator) restarts it. An activation takes milliseconds; one queued
- * behind 200 others on a loaded machine, well under a second.
+ * behind 200 others on a loaded machine, well under a second. A restart does not mend a workflow
+ * whose code loops for ever (it replays to the same loop, on this worker or the next), which is why
+ * the SDK's watchdog stays the default. The timer runs on the main thread: a process frozen for a
+ * minute (SIGSTOP, a paused container, a debugger) trips it as it thaws.
  */
 export const EXIT_WHEN_STUCK: StuckGuard = {
   stuckAfterMs: 60_000,
@@ -39,8 +42,10 @@ export const EXIT_WHEN_STUCK: StuckGuard = {
  * so those workflows stall too, even with healthy workers beside it. One check stands in for the
  * per-call one: an activation that has not returned after `guard.stuckAfterMs` (60 s) ends the
  * process (`EXIT_WHEN_STUCK`). Only this service's own workflow code runs there, never a job's
- * code (jobs run in activities), so this guards against a bug of ours, not against a job.
- * `worker_pool.workflow_watchdog: true` keeps the SDK's watchdog instead.
+ * code (jobs run in activities), so this guards against a bug of ours, not against a job; but a
+ * workflow that loops for ever then takes down each worker it lands on, where the SDK's watchdog
+ * fails its task every 5 s and lets the rest go on. So this is `worker_pool.workflow_watchdog:
+ * false`, for deployments that want the CPU back; the default keeps the SDK's watchdog.
  */
 export function unwatchedWorkerClass(guard: StuckGuard = EXIT_WHEN_STUCK): typeof Worker {
   return class UnwatchedWorker extends Worker {

@@ -64,8 +64,10 @@ describe('configuration', () => {
   });
 
   it('refuses a task queue that could not go into a visibility query as it is', () => {
-    assert.equal(loadConfig({ argv: [], env: { JOB_SERVICE_TASK_QUEUE: 'harbor-jobs.prod:1' } }).temporal.task_queue, 'harbor-jobs.prod:1');
-    for (const bad of ["jobs' OR 'a' = 'a", 'jobs queue', '-jobs', 'x'.repeat(201)]) {
+    for (const good of ['harbor-jobs.prod:1', 'Harbor Jobs', 'jöbs#1']) {
+      assert.equal(loadConfig({ argv: [], env: { JOB_SERVICE_TASK_QUEUE: good } }).temporal.task_queue, good);
+    }
+    for (const bad of ["jobs' OR 'a' = 'a", 'jobs\\', 'jobs\nq', 'x'.repeat(1001)]) {
       assert.match(
         problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_TASK_QUEUE: bad } })).join('\n'),
         /temporal\.task_queue/,

@@ -23,9 +23,10 @@ function spinsFor(ms: number): number {
 }
 
 /**
- * `worker_pool.workflow_watchdog`: off by default (no thread per call into workflow code, see
- * src/worker/unwatched-worker.ts), so an activation that runs past the SDK's 5 s is left to finish;
- * on, the SDK's watchdog fails its workflow task at 5 s, as a plain SDK worker does.
+ * `worker_pool.workflow_watchdog`: on by default, the SDK's watchdog fails a workflow task whose
+ * activation runs past 5 s, as a plain SDK worker does; off (no thread per call into workflow
+ * code, see src/worker/unwatched-worker.ts), such an activation is left to finish, and one stuck
+ * past the guard's limit is reported (by default the process ends).
  */
 describe('the workflow watchdog', () => {
   let connection: NativeConnection;
@@ -43,12 +44,12 @@ describe('the workflow watchdog', () => {
     await connection.close();
   });
 
-  it('is off by default in the configuration, with a stuck workflow thread ending the process after 60 s instead', () => {
-    assert.equal(testConfig().worker_pool.workflow_watchdog, false);
+  it('is on by default in the configuration; off, a stuck workflow thread ends the process after 60 s instead', () => {
+    assert.equal(testConfig().worker_pool.workflow_watchdog, true);
     assert.notEqual(workerClass(false), Worker);
     assert.equal(workerClass(true), Worker);
     assert.equal(EXIT_WHEN_STUCK.stuckAfterMs, 60_000);
-    assert.equal(ConfigSchema.shape.worker_pool.parse({ workflow_watchdog: true }).workflow_watchdog, true);
+    assert.equal(ConfigSchema.shape.worker_pool.parse({ workflow_watchdog: false }).workflow_watchdog, false);
   });
 
   /** Starts the busy workflow (about 6 s of work, timed in this thread in one activation) on a worker of the given kind and reads its history with `check`. */
