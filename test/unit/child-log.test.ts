@@ -29,4 +29,18 @@ describe('a child process log', () => {
       process.off('uncaughtException', onUncaught);
     }
   });
+
+  it('drains a child whose log cannot be written rather than block it', async () => {
+    // More than a pipe holds: a child whose output is never read would block on it for ever.
+    const child = spawn(process.execPath, ['-e', "process.stdout.write('x'.repeat(400_000)); process.stderr.write('y'.repeat(400_000))"], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    logChildOutput(child, join(tmpdir(), `no-such-dir-${process.pid}`, 'child.log'));
+    const exited = await Promise.race([
+      new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code))),
+      new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 10_000).unref()),
+    ]);
+    if (exited === 'blocked') child.kill('SIGKILL');
+    assert.equal(exited, 0);
+  });
 });
