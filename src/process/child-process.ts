@@ -45,6 +45,24 @@ export function tiedToThisProcess(command: string, args: string[], pathValue = p
   return setpriv && takesDeathSignal(setpriv) ? [setpriv, ['--pdeathsig', 'SIGTERM', '--', command, ...args]] : [command, args];
 }
 
+/**
+ * `command` in a process group of its own, in this process's session, tied to this process as
+ * tiedToThisProcess ties it; undefined where that cannot be had (no perl, no setpriv with a
+ * parent-death signal). Not Node's `detached`: that also starts a new session, out of reach of
+ * whoever manages this process by its session (`pgrep -s`, a session's hang-up). Perl (perl-base,
+ * which Debian always installs) moves it with setpgrp and execs the rest, so its pid is the
+ * command's and its parent this process.
+ */
+export function inOwnProcessGroup(command: string, args: string[], pathValue = process.env.PATH ?? ''): [string, string[]] | undefined {
+  const perl = findOnPath('perl', pathValue);
+  const [tied, tiedArgs] = tiedToThisProcess(command, args, pathValue);
+  if (!perl || tied === command) return undefined;
+  return [
+    perl,
+    ['-e', 'setpgrp(0, 0) or die "setpgrp: $!\\n"; exec { $ARGV[0] } @ARGV or die "exec $ARGV[0]: $!\\n"', '--', tied, ...tiedArgs],
+  ];
+}
+
 /** Whether this `setpriv` has `--pdeathsig` (util-linux 2.33 on; an older one would refuse the option and run nothing). */
 const deathSignalSupport = new Map<string, boolean>();
 function takesDeathSignal(setpriv: string): boolean {

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { devServerEnv } from './dev-server-gc.js';
 import { endOrphanedServer, removeServerMarker, writeServerMarker } from './orphaned-server.js';
-import { followLines, tiedToThisProcess } from '../process/child-process.js';
+import { followLines, inOwnProcessGroup } from '../process/child-process.js';
 import { applyVisibilityIndexes, DEV_SERVER_VISIBILITY_INDEXES, type VisibilityIndexes } from './visibility-indexes.js';
 
 export interface DevServerOptions {
@@ -121,12 +121,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // Ctrl-C in a terminal signals the whole foreground process group: a server in it would exit
   // while the worker still drains (and be restarted by its supervisor). In a group of its own it
   // stops when this process stops it, last. Only with a parent-death signal, though: a process
-  // manager's SIGKILL of the group (or of this process) must still take the server with it.
-  const [command, argv] = options.ownProcessGroup ? tiedToThisProcess(options.cli, args) : [options.cli, args];
+  // manager's SIGKILL of the group (or of this process) must still take the server with it. And in
+  // this process's session, where a process manager finds it.
+  const [command, argv] = (options.ownProcessGroup && inOwnProcessGroup(options.cli, args)) || [options.cli, args];
   const child = spawn(command, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...devServerEnv(options), ...options.env },
-    ...(command !== options.cli ? { detached: true } : {}),
   });
   const log = options.log ?? (() => undefined);
   const recent: string[] = [];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,6 +115,14 @@ describe('Ctrl-C on npm start (SIGINT to the terminal’s foreground process gro
       );
       const { pid: serverPid } = JSON.parse(readFileSync(`${dbFile}.server-pid`, 'utf8')) as { pid: number };
       assert.ok(alive(serverPid), 'the server runs');
+      // Its own process group (out of the Ctrl-C's reach), in npm start's session (where a process
+      // manager finds it, as `pgrep -s <npm start>` does).
+      const [sid, pgid] = execFileSync('ps', ['-o', 'sid=,pgid=', '-p', String(serverPid)], { encoding: 'utf8' })
+        .trim()
+        .split(/\s+/)
+        .map(Number);
+      assert.equal(sid, killed.pid, 'the server is in npm start’s session');
+      assert.notEqual(pgid, killed.pid, 'the server has a process group of its own');
       killed.kill('SIGKILL');
       await exited(killed);
       await waitFor(
