@@ -25,7 +25,7 @@ import {
   OVERLAP,
   periodicRecord,
   scheduleSearchAttributes,
-  scheduleTaskQueue,
+  searchAttributesWithStatus,
   type PeriodicOptions,
   type PeriodicRecord,
 } from './periodic-record.js';
@@ -199,7 +199,7 @@ export class PeriodicGateway {
       this.deps.client.schedule.getHandle(stats.id).update((schedule) => ({
         ...schedule,
         state: { ...schedule.state, paused: true, note: 'paused via the jobservice API' },
-        typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Scheduled, scheduleTaskQueue(schedule)),
+        typedSearchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Scheduled),
       })),
     );
   }

@@ -3,7 +3,7 @@ import { JobKind, JobStatus, type JobStats } from '../shared/job-model.js';
 import { JobKindKey, JobNameKey, JobStatusKey, JobTaskQueueKey } from '../shared/search-attributes.js';
 import { boundedRpc } from './bounded-rpc.js';
 import type { ListJobsQuery } from './contract.js';
-import { isStopped, MEMO_PERIODIC, scheduleSearchAttributes, scheduleTaskQueue, type PeriodicRecord } from './periodic-record.js';
+import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, type PeriodicRecord } from './periodic-record.js';
 import { summaryStats } from './periodic-stats.js';
 import { firstRow, readPage, type Listed } from './visibility-page.js';
 
@@ -59,11 +59,7 @@ export async function clearStaleStopMark(
   await boundedRpc(client, () =>
     client.schedule.getHandle(id).update((schedule) => ({
       ...schedule,
-      typedSearchAttributes: scheduleSearchAttributes(
-        name,
-        isStopped(schedule) ? JobStatus.Stopped : JobStatus.Scheduled,
-        scheduleTaskQueue(schedule),
-      ),
+      typedSearchAttributes: searchAttributesWithStatus(schedule, name, isStopped(schedule) ? JobStatus.Stopped : JobStatus.Scheduled),
     })),
   ).catch(() => undefined);
 }

@@ -38,10 +38,7 @@ export function periodicRecord(description: ScheduleDescription): PeriodicRecord
   return record;
 }
 
-/**
- * A schedule's search attributes. `taskQueue` is the deployment's that made it: from the schedule
- * itself on an update (a schedule made before the attribute existed has none and keeps none).
- */
+/** A schedule's search attributes as it is made: `taskQueue` is the deployment's that makes it. */
 export function scheduleSearchAttributes(name: string, status: JobStatus, taskQueue: string | undefined): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [
     { key: JobNameKey, value: name },
@@ -52,9 +49,16 @@ export function scheduleSearchAttributes(name: string, status: JobStatus, taskQu
   return pairs;
 }
 
-/** The task queue a schedule's search attributes name, if any. */
-export function scheduleTaskQueue(schedule: Pick<ScheduleSummary, 'typedSearchAttributes'>): string | undefined {
-  return schedule.typedSearchAttributes?.get(JobTaskQueueKey);
+/**
+ * A schedule's search attributes with a new status, for an update: the task queue stays the one
+ * the schedule was made with (a schedule made before the attribute existed has none and keeps none).
+ */
+export function searchAttributesWithStatus(
+  schedule: Pick<ScheduleSummary, 'typedSearchAttributes'>,
+  name: string,
+  status: JobStatus,
+): SearchAttributePair[] {
+  return scheduleSearchAttributes(name, status, schedule.typedSearchAttributes?.get(JobTaskQueueKey));
 }
 
 export function isStopped(description: Pick<ScheduleSummary, 'state'>): boolean {

@@ -8,7 +8,7 @@ import { boundedRpc } from './bounded-rpc.js';
 import { namespaceRetentionSeconds } from './namespace-retention.js';
 import type { PeriodicGatewayDeps } from './periodic-gateway.js';
 import { periodicStatusClause } from './periodic-list.js';
-import { isStopped, MEMO_PERIODIC, scheduleSearchAttributes, scheduleTaskQueue, STOPPED_NOTE } from './periodic-record.js';
+import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, STOPPED_NOTE } from './periodic-record.js';
 
 /** How long a stop waits for the schedule to take its pause (it does within milliseconds unless the server is struggling). */
 const STOP_TAKES_MS = 5_000;
@@ -41,7 +41,7 @@ export async function stopPeriodicJob(deps: PeriodicGatewayDeps, cursor: SweepCu
         return {
           ...schedule,
           state: { ...schedule.state, paused: true, note: STOPPED_NOTE },
-          typedSearchAttributes: scheduleSearchAttributes(stats.name, JobStatus.Stopped, scheduleTaskQueue(schedule)),
+          typedSearchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Stopped),
         };
       }),
     );
