@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, ScheduleDescription } from '@temporalio/client';
+// The SDK's own encoding of search attributes for a raw request (its schedule client uses it).
+import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { NO_SEALING, withSecrets } from '../secrets/sealer.js';
 import { canonicalJson } from '../shared/canonical-json.js';
-import { JobKind, MEMO_INPUT, type JobInput } from '../shared/job-model.js';
-import { JobKindKey } from '../shared/search-attributes.js';
+import { JobKind, JobStatus, MEMO_INPUT, type JobInput } from '../shared/job-model.js';
+import { JobKindKey, JobTaskQueueKey } from '../shared/search-attributes.js';
 import { compactInput, expandInput, type StartInput } from '../shared/start-input.js';
 import { boundedRpc } from './bounded-rpc.js';
 import type { PeriodicGatewayDeps } from './periodic-gateway.js';
-import { isStopped, MEMO_PERIODIC, type PeriodicOptions, type PeriodicRecord } from './periodic-record.js';
+import { isStopped, MEMO_PERIODIC, scheduleSearchAttributes, type PeriodicOptions, type PeriodicRecord } from './periodic-record.js';
 import { forbidNeverWaitsOnHooks } from './periodic-spec.js';
 import { liveOptions } from './periodic-stats.js';
 
@@ -21,8 +23,10 @@ const POLICY_FIELDS = ['concurrency', 'shortCapMs', 'fanOut', 'abandonOnCancel']
  * schedules (GC, retention, scan-all) live for years: as an API process starts, every periodic
  * job of its task queue whose schedule says otherwise than today's configuration and job types
  * is updated to say the same (the job's own parameters, hook, limits and options untouched, but
- * for secrets sealed under a key that is no longer the first: sealed again under today's).
- * Returns the schedules updated; one that cannot be read or updated is left for the next start.
+ * for secrets sealed under a key that is no longer the first: sealed again under today's). A
+ * schedule made before schedules carried their task queue (`JobTaskQueue`) gets it then, so other
+ * deployments sharing the namespace stop listing it. Returns the schedules updated; one that
+ * cannot be read or updated is left for the next start.
  */
 export async function refreshPolicies(deps: PeriodicGatewayDeps): Promise<number> {
   const { client, registry, taskQueue } = deps;
@@ -37,8 +41,10 @@ export async function refreshPolicies(deps: PeriodicGatewayDeps): Promise<number
       // A stopped job never fires again: left as it was stopped (an update would move its die_at).
       if (action.type !== 'startWorkflow' || action.taskQueue !== taskQueue || !started?.name || isStopped(description)) continue;
       const fresh = todaysPolicies(deps, started, liveOptions(record.options, description));
-      if (canonicalJson(fresh) === canonicalJson(started)) continue;
-      if (await replaceExecutionInput(client, summary.scheduleId, description, fresh)) updated += 1;
+      const unclaimed = !description.typedSearchAttributes?.get(JobTaskQueueKey);
+      if (!unclaimed && canonicalJson(fresh) === canonicalJson(started)) continue;
+      const claim = unclaimed ? { name: record.name, taskQueue } : undefined;
+      if (await replaceExecutionInput(client, summary.scheduleId, description, fresh, claim)) updated += 1;
     } catch {
       // Left as it is until the next start (a schedule deleted meanwhile, sealed with a key this process lacks).
     }
@@ -50,14 +56,16 @@ export async function refreshPolicies(deps: PeriodicGatewayDeps): Promise<number
  * The schedule as described, with only its executions' input (and the policy fields of their
  * memo) replaced, written back under the description's conflict token: a stop, pause or
  * operator's update that lands meanwhile wins, and the scheduler drops this write rather than
- * put back the schedule's state as it was read (the SDK's update sends no token). False when the
- * request itself failed.
+ * put back the schedule's state as it was read (the SDK's update sends no token). With `claim`,
+ * the schedule's search attributes become a (not stopped) periodic job's of that task queue. False
+ * when the request itself failed.
  */
 export async function replaceExecutionInput(
   client: Client,
   scheduleId: string,
   description: ScheduleDescription,
   fresh: StartInput,
+  claim?: { name: string; taskQueue: string },
 ): Promise<boolean> {
   const { raw } = description;
   const start = raw.schedule?.action?.startWorkflow;
@@ -83,6 +91,16 @@ export async function replaceExecutionInput(
           ...raw.schedule,
           action: { startWorkflow: { ...start, input: { payloads: [converter.toPayload(fresh)] }, memo: { fields } } },
         },
+        ...(claim
+          ? {
+              searchAttributes: {
+                indexedFields: encodeUnifiedSearchAttributes(
+                  undefined,
+                  scheduleSearchAttributes(claim.name, JobStatus.Scheduled, claim.taskQueue),
+                ),
+              },
+            }
+          : {}),
         conflictToken: raw.conflictToken,
         identity: client.options.identity,
         requestId: randomUUID(),

@@ -52,7 +52,11 @@ export async function endOrphanedServer(dbFile: string, log: (line: string) => v
   const killAt = Date.now() + 10_000;
   // Bounded, should the server not go (the port check then says what holds the port).
   const giveUpAt = killAt + 5_000;
-  while (sameServer(marker) && Date.now() < giveUpAt) {
+  // Waits on the pid and its start time, not on sameServer: an exiting process reads an empty
+  // command line (its memory is gone) while it still holds its sockets, and the next server would
+  // find the port taken.
+  const stillThere = () => running(marker.pid) && (marker.startedAt === undefined || startTime(marker.pid) === marker.startedAt);
+  while (stillThere() && Date.now() < giveUpAt) {
     if (Date.now() > killAt) process.kill(marker.pid, 'SIGKILL');
     await sleep(100);
   }

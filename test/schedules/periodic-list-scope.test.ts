@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { PeriodicGateway } from '../../src/api/periodic-gateway.js';
 import { MEMO_PERIODIC, scheduleSearchAttributes } from '../../src/api/periodic-record.js';
+import { jobTimings } from '../../src/api/serve-app.js';
+import { createSealer } from '../../src/secrets/sealer.js';
 import { JobStatus, type JobStats } from '../../src/shared/job-model.js';
+import { JobTaskQueueKey } from '../../src/shared/search-attributes.js';
+import { testRegistry } from '../helpers/test-jobs.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { deleteSchedules } from '../helpers/schedules.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -10,7 +15,7 @@ import { waitFor } from '../helpers/wait-for.js';
 /**
  * Two deployments sharing a namespace, each on its own task queue, list only their own periodic
  * jobs, as they list only their own other jobs; a schedule made before schedules carried their
- * task queue is listed by both.
+ * task queue is listed by both, until an API of the deployment it starts its executions on claims it.
  */
 describe('periodic lists of deployments sharing a namespace', () => {
   let a: Harness;
@@ -76,5 +81,42 @@ describe('periodic lists of deployments sharing a namespace', () => {
     );
     assert.ok(stopped.includes(ofA));
     assert.ok(!(await periodicIds(b)).includes(ofA));
+  });
+
+  it('an old schedule is claimed by its own deployment as its API starts', async () => {
+    const job = await a.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: '0 0 0 1 1 *' } });
+    schedules.push(job.id);
+    const handle = a.client.schedule.getHandle(job.id);
+    // As this service made it before schedules carried their task queue.
+    await handle.update((s) => ({
+      ...s,
+      // The description's untyped copy would add the task queue back.
+      searchAttributes: undefined,
+      typedSearchAttributes: scheduleSearchAttributes('NOOP', JobStatus.Scheduled, undefined),
+    }));
+    await waitFor(
+      () => periodicIds(b),
+      (list) => list.includes(job.id),
+      { what: 'the unclaimed schedule listed by the other deployment' },
+    );
+    // What a's API does as it starts (serve-app: refreshPolicies in the background).
+    const gateway = new PeriodicGateway({
+      client: a.client,
+      taskQueue: a.config.temporal.task_queue,
+      registry: testRegistry(),
+      timings: jobTimings(a.config),
+      sealer: createSealer(a.config.job.sealing_keys),
+    });
+    assert.ok((await gateway.refreshPolicies()) >= 1);
+    const described = await handle.describe();
+    assert.equal(described.typedSearchAttributes.get(JobTaskQueueKey), a.config.temporal.task_queue);
+    await waitFor(
+      () => periodicIds(b),
+      (list) => !list.includes(job.id),
+      { what: 'the claimed schedule gone from the other deployment' },
+    );
+    assert.ok((await periodicIds(a)).includes(job.id));
+    assert.equal((await a.stats(job.id)).status, 'Scheduled');
+    assert.equal(await gateway.refreshPolicies(), 0, 'claimed once');
   });
 });
