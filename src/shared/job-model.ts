@@ -141,6 +141,11 @@ export interface JobResume {
   results: Record<string, FanOutResult>;
   /** Status hook events not yet delivered, in order. */
   hooks?: { events: unknown[]; progress: unknown; log?: unknown[] };
+  /**
+   * The place in its type's queue (epoch ms) of the run that handed over while holding its slot:
+   * the next run takes the slot over from there instead of getting in line behind later runs.
+   */
+  queuePlaceMs?: number;
 }
 
 /** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */

@@ -158,12 +158,18 @@ export async function continueFanOutAsNew(run: JobRun): Promise<'stopped'> {
   if (run.op !== undefined && patched(STOP_AT_HAND_OVER)) {
     outbox?.resume();
     run.startHookDelivery();
+    // The slot kept for the next run (RunExecution.admitted) goes back.
+    if (run.holdsSlot) await run.releaseSlot();
     return 'stopped';
   }
   const results = Object.fromEntries(Object.entries(state.results ?? {}).map(([t, r]) => [t, { job_id: r.job_id, status: r.status }]));
   // The next run supersedes nothing: the runs before it are the job's own past.
   const { resume: _previous, supersedes: _supersedes, ...original } = input;
-  const next: JobInput = { ...original, resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}) } };
+  const place = run.holdsSlot ? { queuePlaceMs: run.queuePlaceMs } : {};
+  const next: JobInput = {
+    ...original,
+    resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}), ...place },
+  };
   const { memo, typedSearchAttributes } = jobStartOptions(original, { ...state, results: {}, sub_jobs: [] });
   return makeContinueAsNewFunc<typeof GenericJob>({ workflowType: workflowInfo().workflowType, memo, typedSearchAttributes })(
     compactInput(next),

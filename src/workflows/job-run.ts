@@ -61,6 +61,8 @@ export class JobRun {
    * first task, or when it became due, or when a retry began.
    */
   pendingSinceMs: number;
+  /** A fan-out's next run (continued as new) takes its predecessor's queue place and slot over, until a retry. */
+  private handedOverPlaceMs: number | undefined;
   /** A batch job's report history, known once it has planned. */
   reportHistory: number | undefined;
   /** The op already passed on to sub jobs, if any. */
@@ -77,6 +79,7 @@ export class JobRun {
     const info = workflowInfo();
     const since = info.runId !== info.originalExecutionRunId ? info.runStartTime : info.startTime;
     this.pendingSinceMs = Math.max(since.getTime(), (this.state.run_at ?? 0) * 1000);
+    this.handedOverPlaceMs = resume?.queuePlaceMs;
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
     this.outbox = input.statusHook
       ? new HookOutbox(
@@ -209,6 +212,7 @@ export class JobRun {
     delete state.check_in_at;
     delete state.run_at;
     this.pendingSinceMs = Date.now();
+    this.handedOverPlaceMs = undefined;
     this.publish(true);
     await condition(() => this.op !== undefined, retryDelayMs(this.input.retry, state.fails));
   }
@@ -241,6 +245,21 @@ export class JobRun {
   /** See RunExecution.settleCancelledRun: a workflow cancel while a run was in its scope. */
   settleCancelledRun(): Promise<void> {
     return this.execution.settleCancelledRun();
+  }
+
+  /** Where the run stands in its type's queue (epoch ms): when it became pending, or the place it took over. */
+  get queuePlaceMs(): number {
+    return this.handedOverPlaceMs ?? this.pendingSinceMs;
+  }
+
+  /** Whether the run holds a place or a slot at its type's queue (a fan-out's hand-over keeps it for the next run). */
+  get holdsSlot(): boolean {
+    return this.execution.slot.held;
+  }
+
+  /** Gives the slot or place back: a hand-over that ended the job instead (a stop came meanwhile). */
+  releaseSlot(): Promise<void> {
+    return this.execution.slot.release();
   }
 
   /** The queue's answer: only the run's current ticket counts. */

@@ -8,6 +8,9 @@ import { carriedCheckIn, failedRun, type RunActivities } from './run-activities.
 import type { RunAttempt, RunOutcome } from './run-outcome.js';
 import { RunSlot } from './run-slot.js';
 
+/** A fan-out's hand-over keeps the run's queue slot for the next run (patch id). */
+const KEEP_SLOT_AT_HAND_OVER = 'fan-out-keeps-its-queue-slot-at-hand-over';
+
 /**
  * How one run of a job goes: its activity (a local one for a short job), its place at its type's
  * queue, a stop's grace period, and a run that ignored a stop or a cancel (abandoned).
@@ -133,17 +136,21 @@ export class RunExecution {
    * worker): it gets back in line, at its place, until a grant comes after the pause.
    */
   private async admitted(run: (admission: RunAdmission) => Promise<RunAttempt>, afterQueued = false): Promise<RunOutcome> {
-    const { pendingSinceMs } = this.run;
+    const place = this.run.queuePlaceMs;
+    let handOver = false;
     try {
-      if (this.run.input.concurrency !== undefined) await this.slot.waitFor(pendingSinceMs, this.run.state.revision);
+      if (this.run.input.concurrency !== undefined) await this.slot.waitFor(place, this.run.state.revision);
       let outcome = afterQueued ? { kind: 'queued' as const } : await run(this.admission(this.slot.held));
       while (outcome.kind === 'queued') {
-        await this.slot.waitFor(pendingSinceMs, this.run.state.revision);
+        await this.slot.waitFor(place, this.run.state.revision);
         outcome = await run(this.admission(true));
       }
+      // A fan-out handing over to its next run keeps its slot: the next run's entry at the same place
+      // replaces it at the queue, where a release first would give it to a later run meanwhile.
+      handOver = outcome.kind === 'continue' && this.slot.held && patched(KEEP_SLOT_AT_HAND_OVER);
       return outcome;
     } finally {
-      if (this.slot.held) await this.slot.release();
+      if (this.slot.held && !handOver) await this.slot.release();
     }
   }
 

@@ -1,6 +1,7 @@
 /**
  * Records one history per workflow type and path (success, retry, stop, delay, sub jobs, hooks
- * handed on, check-ins a receiver refuses, a periodic execution, a workflow cancel, a reset, parameters the job refuses, and for
+ * handed on, check-ins a receiver refuses, a periodic execution, a workflow cancel, a reset, parameters the job refuses, a
+ * limited batch job's hand-over to its next run, and for
  * short jobs success, stop, queued, cancel) from a real server into
  * test/replay/histories/, for the replay test. Run it (`npm run record-histories`) only when a
  * workflow change is meant to be incompatible, and keep the old files beside the new ones while
@@ -39,12 +40,17 @@ const h = await createHarness({
       checkin_min_interval_ms: 200,
       hook_drain_ms: 300,
       hook_retry_initial_ms: 100,
+      // A batch job of 30 targets hands over to a next run (continue-as-new).
+      fan_out_history_events: 150,
     },
   }),
-  // NOOP waits for slots at its queue, so its runs and the JobQueue workflow are recorded too.
-  registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: { NOOP: 1 } }),
+  // NOOP waits for slots at its queue, so its runs and the JobQueue workflow are recorded too;
+  // TEST_BATCH's hand-over keeps its slot.
+  registry: testRegistry(DEFAULT_REGISTRY_SETTINGS, notificationSettings({}), { concurrencyLimits: { NOOP: 1, TEST_BATCH: 1 } }),
 });
 const recorded: Record<string, string> = {};
+/** Runs other than a workflow's latest: a run that continued as new. */
+const recordedRuns: Record<string, { id: string; runId: string }> = {};
 let refusing: HttpServer | undefined;
 try {
   const demo = (extra: Record<string, unknown> = {}) => ({ image: 'demo-replay', step_ms: 50, hold_ms: 50, ...extra });
@@ -210,6 +216,16 @@ try {
   recorded['reset-rerun'] = reset.id;
   // Parameters the job's code refuses (a schedule made before a schema change): the job ends at once.
   recorded['invalid-parameters'] = await startDemoWithRefusedParameters(h);
+  // A batch job of a limited type whose history is handed over: its first run keeps the slot for the next.
+  const handedOver = await h.submit({ name: 'TEST_BATCH', parameters: { count: 30, pool_size: 3 }, metadata: generic });
+  await h.waitForStatus(handedOver.id, ['Success', 'Error'], 120_000);
+  let first: { runId: string; at: number } | undefined;
+  for await (const e of h.client.workflow.list({ query: `WorkflowId = '${handedOver.id}' AND ExecutionStatus = 'ContinuedAsNew'` })) {
+    if (!first || e.startTime.getTime() < first.at) first = { runId: e.runId, at: e.startTime.getTime() };
+  }
+  if (!first) throw new Error(`${handedOver.id} never continued as new`);
+  recordedRuns['limited-hand-over'] = { id: handedOver.id, runId: first.runId };
+  recorded['limited-hand-over-last'] = handedOver.id;
 
   for (const id of Object.values(recorded)) {
     await waitFor(
@@ -224,7 +240,11 @@ try {
   recorded['hook-delivery'] = `${hooked.id}-hooks-${(await h.stats(hooked.id)).revision}`;
 
   mkdirSync(OUT, { recursive: true });
-  for (const [name, id] of Object.entries(recorded)) {
+  const runs = [
+    ...Object.entries(recorded).map(([name, id]) => [name, id, undefined] as const),
+    ...Object.entries(recordedRuns).map(([name, { id, runId }]) => [name, id, runId] as const),
+  ];
+  for (const [name, id, runId] of runs) {
     // The CLI writes the proto JSON that Worker.runReplayHistories reads.
     const cli = process.env.TEST_TEMPORAL_CLI ?? 'temporal';
     const json = execFileSync(cli, [
@@ -232,6 +252,7 @@ try {
       'show',
       '--workflow-id',
       id,
+      ...(runId ? ['--run-id', runId] : []),
       '--output',
       'json',
       '--address',
