@@ -142,10 +142,10 @@ export interface JobResume {
   /** Status hook events not yet delivered, in order. */
   hooks?: { events: unknown[]; progress: unknown; log?: unknown[] };
   /**
-   * The place in its type's queue (epoch ms) of the run that handed over while holding its slot:
-   * the next run takes the slot over from there instead of getting in line behind later runs.
+   * The slot at its type's queue the run that handed over held (its ticket, grant and place in
+   * line, epoch ms): the next run goes on in it instead of getting in line behind later runs.
    */
-  queuePlaceMs?: number;
+  queueSlot?: { ticket: string; placeMs: number; grantedAtMs?: number };
 }
 
 /** What changes while a job lives. Kept in the workflow and mirrored into its memo on each change. */

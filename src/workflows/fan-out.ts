@@ -165,10 +165,10 @@ export async function continueFanOutAsNew(run: JobRun): Promise<'stopped'> {
   const results = Object.fromEntries(Object.entries(state.results ?? {}).map(([t, r]) => [t, { job_id: r.job_id, status: r.status }]));
   // The next run supersedes nothing: the runs before it are the job's own past.
   const { resume: _previous, supersedes: _supersedes, ...original } = input;
-  const place = run.holdsSlot ? { queuePlaceMs: run.queuePlaceMs } : {};
+  const queueSlot = run.slotForNextRun;
   const next: JobInput = {
     ...original,
-    resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}), ...place },
+    resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}), ...(queueSlot ? { queueSlot } : {}) },
   };
   const { memo, typedSearchAttributes } = jobStartOptions(original, { ...state, results: {}, sub_jobs: [] });
   return makeContinueAsNewFunc<typeof GenericJob>({ workflowType: workflowInfo().workflowType, memo, typedSearchAttributes })(

@@ -24,6 +24,7 @@ import {
   statusCode,
   toStats,
   type JobInput,
+  type JobResume,
   type JobState,
 } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
@@ -79,7 +80,7 @@ export class JobRun {
     const info = workflowInfo();
     const since = info.runId !== info.originalExecutionRunId ? info.runStartTime : info.startTime;
     this.pendingSinceMs = Math.max(since.getTime(), (this.state.run_at ?? 0) * 1000);
-    this.handedOverPlaceMs = resume?.queuePlaceMs;
+    this.handedOverPlaceMs = resume?.queueSlot?.placeMs;
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
     this.outbox = input.statusHook
       ? new HookOutbox(
@@ -218,6 +219,8 @@ export class JobRun {
   }
 
   async finishWithOp(command: OpCommand): Promise<void> {
+    // A slot a hand-over kept for this run, which a stop ends before it ran.
+    if (this.execution.slot.handedOver) await this.execution.slot.release();
     this.moveTo(command === OpCommand.Cancel ? JobStatus.Cancelled : JobStatus.Stopped);
     await this.passOpOn(command);
   }
@@ -250,6 +253,11 @@ export class JobRun {
   /** Where the run stands in its type's queue (epoch ms): when it became pending, or the place it took over. */
   get queuePlaceMs(): number {
     return this.handedOverPlaceMs ?? this.pendingSinceMs;
+  }
+
+  /** The slot a fan-out's hand-over keeps for its next run, if the run holds one. */
+  get slotForNextRun(): JobResume['queueSlot'] {
+    return this.execution.slot.keptFor(this.queuePlaceMs);
   }
 
   /** Whether the run holds a place or a slot at its type's queue (a fan-out's hand-over keeps it for the next run). */

@@ -139,14 +139,15 @@ export class RunExecution {
     const place = this.run.queuePlaceMs;
     let handOver = false;
     try {
-      if (this.run.input.concurrency !== undefined) await this.slot.waitFor(place, this.run.state.revision);
+      // A slot a hand-over kept for this run is used as it is.
+      if (this.run.input.concurrency !== undefined && !this.slot.hasGrant) await this.slot.waitFor(place, this.run.state.revision);
       let outcome = afterQueued ? { kind: 'queued' as const } : await run(this.admission(this.slot.held));
       while (outcome.kind === 'queued') {
         await this.slot.waitFor(place, this.run.state.revision);
         outcome = await run(this.admission(true));
       }
-      // A fan-out handing over to its next run keeps its slot: the next run's entry at the same place
-      // replaces it at the queue, where a release first would give it to a later run meanwhile.
+      // A fan-out handing over to its next run keeps its slot for it (continueFanOutAsNew), where a
+      // release would give it to a later run of the type in the middle of the job.
       handOver = outcome.kind === 'continue' && this.slot.held && patched(KEEP_SLOT_AT_HAND_OVER);
       return outcome;
     } finally {

@@ -1,5 +1,5 @@
 import { CancellationScope, condition, getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
-import type { JobInput } from '../shared/job-model.js';
+import type { JobInput, JobResume } from '../shared/job-model.js';
 import { TIMING_DEFAULTS } from '../shared/start-input.js';
 import { queueWorkflowId } from '../shared/job-queue.js';
 import { releaseSlotSignal } from './queue-messages.js';
@@ -7,17 +7,47 @@ import type { RunActivities } from './run-activities.js';
 
 /** A run's place at its type's queue (the JobQueue workflow), while it waits for or holds a slot. */
 export class RunSlot {
-  private slot: { ticket: string; granted: boolean; grantedAtMs?: number } | undefined;
+  private slot: { ticket: string; granted: boolean; grantedAtMs?: number; handedOver?: true } | undefined;
   private tickets = 0;
 
   constructor(
     private readonly input: JobInput,
     private readonly activities: Pick<RunActivities, 'queueing' | 'queueingToTheEnd'>,
-  ) {}
+  ) {
+    // A fan-out's next run goes on in the slot its predecessor held (continueFanOutAsNew); its own
+    // tickets count on from that one's, so a late answer to the old ticket is never taken for a new one.
+    const kept = input.resume?.queueSlot;
+    if (kept) {
+      this.slot = {
+        ticket: kept.ticket,
+        granted: true,
+        handedOver: true,
+        ...(kept.grantedAtMs !== undefined ? { grantedAtMs: kept.grantedAtMs } : {}),
+      };
+      this.tickets = Number(kept.ticket.slice(kept.ticket.lastIndexOf('.') + 1)) || 0;
+    }
+  }
 
   /** Whether the run has a place (in line or granted) to give back. */
   get held(): boolean {
     return this.slot !== undefined;
+  }
+
+  /** Whether the run holds a granted slot (the one a hand-over kept, before the run has used it). */
+  get hasGrant(): boolean {
+    return this.slot?.granted === true;
+  }
+
+  /** Whether the slot held is the one the run that handed over kept for it. */
+  get handedOver(): boolean {
+    return this.slot?.handedOver === true;
+  }
+
+  /** The granted slot, for the next run of a hand-over. */
+  keptFor(placeMs: number): NonNullable<JobResume['queueSlot']> | undefined {
+    const { slot } = this;
+    if (!slot?.granted) return undefined;
+    return { ticket: slot.ticket, placeMs, ...(slot.grantedAtMs !== undefined ? { grantedAtMs: slot.grantedAtMs } : {}) };
   }
 
   /** When the slot was granted (epoch ms), if it has been. */

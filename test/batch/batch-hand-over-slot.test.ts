@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
+import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
+import { queueStateQuery } from '../../src/workflows/queue-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -37,6 +39,15 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
     return { starts, closes };
   };
 
+  const queue = () => h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'TEST_BATCH')).query(queueStateQuery);
+  const idle = (q: QueueState) => Object.keys(q.running).length === 0 && q.waiting.length === 0;
+  const handedOver = (id: string) =>
+    waitFor(
+      async () => (await h.client.workflow.count(`WorkflowId = '${id}' AND ExecutionStatus = 'ContinuedAsNew'`)).count,
+      (n) => n >= 1,
+      { timeoutMs: 60_000, what: `${id} to continue as new` },
+    );
+
   it('a run waiting behind it starts only once the whole job has ended', async () => {
     const long = await h.submit({
       name: 'TEST_BATCH',
@@ -66,5 +77,22 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
       behindStarted >= longEnded,
       `the waiting job's first target started ${longEnded - behindStarted} ms before the long job's last target closed`,
     );
+    // Nothing is left holding the type's one slot.
+    await waitFor(queue, idle, { what: 'the queue idle' });
+  });
+
+  it('a stop after a hand-over gives the slot back: the next job of the type runs', async () => {
+    const long = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 30, pool_size: 3, hold_ms: 300 },
+      metadata: { kind: 'Generic' },
+    });
+    await handedOver(long.id);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${long.id}`, { action: 'stop' })).status, 204);
+    assert.equal((await h.waitForStatus(long.id, ['Success', 'Error', 'Stopped'], 60_000)).status, 'Stopped');
+    // A slot kept and never given back would hold it until the queue's next probe of holders (5 minutes).
+    const next = await h.submit({ name: 'TEST_BATCH', parameters: { count: 1 }, metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(next.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
+    await waitFor(queue, idle, { what: 'the queue idle' });
   });
 });
