@@ -62,7 +62,9 @@ export class JobRun {
    * first task, or when it became due, or when a retry began.
    */
   pendingSinceMs: number;
-  /** A fan-out's next run (continued as new) takes its predecessor's queue place and slot over, until a retry. */
+  /** The queue slot a fan-out's previous run kept for this one (continued as new), with its place in line. */
+  readonly keptSlot: JobResume['queueSlot'];
+  /** The kept slot's place, until a retry. */
   private handedOverPlaceMs: number | undefined;
   /** A batch job's report history, known once it has planned. */
   reportHistory: number | undefined;
@@ -80,7 +82,9 @@ export class JobRun {
     const info = workflowInfo();
     const since = info.runId !== info.originalExecutionRunId ? info.runStartTime : info.startTime;
     this.pendingSinceMs = Math.max(since.getTime(), (this.state.run_at ?? 0) * 1000);
-    this.handedOverPlaceMs = resume?.queueSlot?.placeMs;
+    // An operator's reset re-runs this start input long after the slot went back: a reset run gets in line.
+    this.keptSlot = info.runId === info.originalExecutionRunId ? resume?.queueSlot : undefined;
+    this.handedOverPlaceMs = this.keptSlot?.placeMs;
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
     this.outbox = input.statusHook
       ? new HookOutbox(

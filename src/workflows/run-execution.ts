@@ -26,7 +26,7 @@ export class RunExecution {
     private readonly run: JobRun,
     private readonly activities: RunActivities,
   ) {
-    this.slot = new RunSlot(run.input, activities);
+    this.slot = new RunSlot(run.input, activities, run.keptSlot);
   }
 
   /**

@@ -13,10 +13,11 @@ export class RunSlot {
   constructor(
     private readonly input: JobInput,
     private readonly activities: Pick<RunActivities, 'queueing' | 'queueingToTheEnd'>,
+    /** The slot a fan-out's previous run kept for this one (JobRun.keptSlot). */
+    kept?: JobResume['queueSlot'],
   ) {
     // A fan-out's next run goes on in the slot its predecessor held (continueFanOutAsNew); its own
     // tickets count on from that one's, so a late answer to the old ticket is never taken for a new one.
-    const kept = input.resume?.queueSlot;
     if (kept) {
       this.slot = {
         ticket: kept.ticket,

@@ -5,6 +5,8 @@ import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-se
 import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
 import { queueStateQuery } from '../../src/workflows/queue-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { temporalCli } from '../helpers/temporal-cli.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -15,9 +17,18 @@ import { waitFor } from '../helpers/wait-for.js';
  */
 describe('a fan-out with a per-type limit keeps its slot across continue-as-new', () => {
   let h: Harness;
+  let hooks: HookReceiver;
   before(async () => {
+    hooks = await startHookReceiver();
     const config = testConfig({
-      job: { stop_grace_seconds: 2, heartbeat_timeout_seconds: 5, concurrency_limits: { TEST_BATCH: 1 }, fan_out_history_events: 150 },
+      job: {
+        stop_grace_seconds: 2,
+        heartbeat_timeout_seconds: 5,
+        concurrency_limits: { TEST_BATCH: 1 },
+        fan_out_history_events: 150,
+        hook_timeout_seconds: 10,
+        hook_drain_ms: 0,
+      },
     });
     h = await createHarness({
       config,
@@ -26,6 +37,7 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
   });
   after(async () => {
     await h.close();
+    await hooks.close();
   });
 
   /** When the job's target jobs (children) started and closed, from visibility. */
@@ -78,6 +90,71 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
       `the waiting job's first target started ${longEnded - behindStarted} ms before the long job's last target closed`,
     );
     // Nothing is left holding the type's one slot.
+    await waitFor(queue, idle, { what: 'the queue idle' });
+  });
+
+  it('a stop that overtakes the hand-over gives the kept slot back at once', async () => {
+    const long = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 30, pool_size: 3, hold_ms: 100 },
+      status_hook: hooks.url('overtaken'),
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(long.id, ['Running']);
+    // The receiver stops answering: at its hand-over the run waits for the hook POST under way (up to
+    // its 10 s timeout) before it continues as new, and the stop comes in that wait.
+    hooks.setHanging(true);
+    try {
+      await waitFor(
+        () => h.stats(long.id),
+        (job) => {
+          const progress = job.check_in ? (JSON.parse(job.check_in) as { done?: number; running?: number }) : {};
+          return progress.running === 0 && (progress.done ?? 0) > 0 && (progress.done ?? 0) < 30;
+        },
+        { timeoutMs: 60_000, intervalMs: 50, what: 'the hand-over (no target running, targets left)' },
+      );
+      assert.equal((await h.request('POST', `/api/v1/jobs/${long.id}`, { action: 'stop' })).status, 204);
+      assert.equal((await h.waitForStatus(long.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Stopped');
+      // Well within the hook's timeout: the slot went back with the stop, not at the queue's next probe.
+      await waitFor(queue, idle, { timeoutMs: 5_000, what: 'the queue idle' });
+      const handOvers = await h.client.workflow.count(`WorkflowId = '${long.id}' AND ExecutionStatus = 'ContinuedAsNew'`);
+      assert.equal(handOvers.count, 0, 'the stop overtook the first hand-over');
+    } finally {
+      hooks.setHanging(false);
+    }
+  });
+
+  it('a reset of a job that continued as new gets in line again: it does not run beside the job holding the slot', async () => {
+    const long = await h.submit({ name: 'TEST_BATCH', parameters: { count: 30, pool_size: 3 }, metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(long.id, ['Success', 'Error', 'Stopped'], 120_000)).status, 'Success');
+    await handedOver(long.id);
+    const holder = await h.submit({ name: 'TEST_BATCH', parameters: { count: 1, hold_ms: 8_000 }, metadata: { kind: 'Generic' } });
+    await waitFor(queue, (q) => q.running[holder.id] !== undefined, { what: 'the holder granted the slot' });
+    const targetsBefore = (await targetTimes(long.id)).starts.length;
+    const { runId: before } = await h.client.workflow.getHandle(long.id).describe();
+    // The last run's start input carries the slot its predecessor kept, long given back.
+    temporalCli(
+      h.config.temporal.address!,
+      'workflow',
+      'reset',
+      '--workflow-id',
+      long.id,
+      '--type',
+      'FirstWorkflowTask',
+      '--reason',
+      'operator re-run',
+    );
+    const waiting = await waitFor(queue, (q) => q.waiting.some((e) => e.jobId === long.id), { what: 'the reset run in line' });
+    assert.deepEqual(Object.keys(waiting.running), [holder.id]);
+    assert.equal((await h.stats(holder.id)).status, 'Running');
+    assert.equal((await targetTimes(long.id)).starts.length, targetsBefore, 'the reset run started no target while the holder runs');
+    assert.equal((await h.waitForStatus(holder.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
+    await waitFor(
+      () => h.client.workflow.getHandle(long.id).describe(),
+      (d) => d.runId !== before && d.status.name === 'COMPLETED',
+      { timeoutMs: 60_000, what: 'the reset run to finish' },
+    );
+    assert.equal((await h.stats(long.id)).status, 'Success');
     await waitFor(queue, idle, { what: 'the queue idle' });
   });
 
