@@ -93,7 +93,7 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
     await waitFor(queue, idle, { what: 'the queue idle' });
   });
 
-  it('a stop that overtakes the hand-over gives the kept slot back at once', async () => {
+  it('a stop at the hand-over gives the kept slot back', async () => {
     const long = await h.submit({
       name: 'TEST_BATCH',
       parameters: { count: 30, pool_size: 3, hold_ms: 100 },
@@ -101,8 +101,9 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
       metadata: { kind: 'Generic' },
     });
     await h.waitForStatus(long.id, ['Running']);
-    // The receiver stops answering: at its hand-over the run waits for the hook POST under way (up to
-    // its 10 s timeout) before it continues as new, and the stop comes in that wait.
+    // The receiver stops answering: at its hand-over the run waits for the hook POST under way (what
+    // is left of its 10 s timeout) before it continues as new, and the stop mostly comes in that
+    // wait; else it comes to the next run, which has not used the kept slot yet or is running in it.
     hooks.setHanging(true);
     try {
       await waitFor(
@@ -115,10 +116,9 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
       );
       assert.equal((await h.request('POST', `/api/v1/jobs/${long.id}`, { action: 'stop' })).status, 204);
       assert.equal((await h.waitForStatus(long.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Stopped');
-      // Well within the hook's timeout: the slot went back with the stop, not at the queue's next probe.
-      await waitFor(queue, idle, { timeoutMs: 5_000, what: 'the queue idle' });
-      const handOvers = await h.client.workflow.count(`WorkflowId = '${long.id}' AND ExecutionStatus = 'ContinuedAsNew'`);
-      assert.equal(handOvers.count, 0, 'the stop overtook the first hand-over');
+      // The slot went back with the stop (once the POST under way has ended), not at the queue's next
+      // probe of holders (5 minutes).
+      await waitFor(queue, idle, { timeoutMs: 15_000, what: 'the queue idle' });
     } finally {
       hooks.setHanging(false);
     }
@@ -128,7 +128,7 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
     const long = await h.submit({ name: 'TEST_BATCH', parameters: { count: 30, pool_size: 3 }, metadata: { kind: 'Generic' } });
     assert.equal((await h.waitForStatus(long.id, ['Success', 'Error', 'Stopped'], 120_000)).status, 'Success');
     await handedOver(long.id);
-    const holder = await h.submit({ name: 'TEST_BATCH', parameters: { count: 1, hold_ms: 8_000 }, metadata: { kind: 'Generic' } });
+    const holder = await h.submit({ name: 'TEST_BATCH', parameters: { count: 1, hold_ms: 5_000 }, metadata: { kind: 'Generic' } });
     await waitFor(queue, (q) => q.running[holder.id] !== undefined, { what: 'the holder granted the slot' });
     const targetsBefore = (await targetTimes(long.id)).starts.length;
     const { runId: before } = await h.client.workflow.getHandle(long.id).describe();
