@@ -65,8 +65,10 @@ describe('RETENTION and what a registry answers: bearer tokens, deletes disabled
     await pushImage(registry.url, 'ro/app', 'new', '2026-02-01T00:00:00Z');
     for (const digest of [doomed, older, oldest]) plain.failing.add(digest);
     plain.failStatus = 405;
+    // A slow answer: deletes in flight together would all be sent before the first refusal is known.
+    plain.deleteDelayMs = 300;
     const sent = plain.deletes.length;
-    const { done, child, log } = await run(plain.url, 'ro/app');
+    const { done, child, log } = await run(plain.url, 'ro/app').finally(() => (plain.deleteDelayMs = 0));
     assert.equal(done.status, 'Error');
     assert.equal(child.status, 'Error');
     assert.match(log, /does not allow deletes \(storage\.delete\.enabled is off\)/);

@@ -99,6 +99,35 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         const limiter = new RateLimiter(params.deletes_per_second);
         /** Why the registry refused a delete in a way it will refuse them all, once one was. */
         let refused: string | undefined;
+        // Deletes disabled (405) or not allowed (401, 403): every other delete would be refused alike.
+        const noteRefusal = (err: unknown) => {
+          if (err instanceof RegistryError && [401, 403, 405].includes(err.status)) refused ??= err.message;
+        };
+        // Until the registry has answered a delete, deletes go one at a time: one that refuses them
+        // all (405, 401, 403) gets one, not one per slot of max_in_flight.
+        let answered = false;
+        let turn: Promise<void> = Promise.resolve();
+        const firstAnswer = async <T>(send: () => Promise<T>): Promise<T | 'refused' | 'stopped'> => {
+          if (answered) return send();
+          const previous = turn;
+          let done!: () => void;
+          turn = new Promise((resolve) => (done = resolve));
+          try {
+            await previous;
+            if (ctx.signal.aborted) return 'stopped';
+            if (refused !== undefined) return 'refused';
+            const result = await send();
+            answered = true;
+            return result;
+          } catch (err) {
+            if (err instanceof RegistryError) answered = true;
+            // Before the next delete's turn comes (the finally below).
+            noteRefusal(err);
+            throw err;
+          } finally {
+            done();
+          }
+        };
         const recheck = tagRecheck({
           candidates,
           decisions,
@@ -143,7 +172,16 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
                 return;
               }
               try {
-                if ((await client.deleteManifest(repository, digest)) === 'gone') {
+                const answer = await firstAnswer(() => client.deleteManifest(repository, digest));
+                if (answer === 'stopped') {
+                  Object.assign(row, STOPPED_FIRST);
+                  return;
+                }
+                if (answer === 'refused') {
+                  Object.assign(row, { retention: 'ERR', error: `not attempted: an earlier delete was refused: ${refused}` });
+                  return;
+                }
+                if (answer === 'gone') {
                   gone.add(digest);
                   row.note = 'already gone: deleted by another run or an operator';
                   return;
@@ -155,8 +193,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
                 logger.info(`deleted ${digest} (${row.candidate.tags.join(',')})`);
               } catch (err) {
                 Object.assign(row, { retention: 'ERR', error: (err as Error).message });
-                // Deletes disabled (405) or not allowed (401, 403): every other delete would be refused alike.
-                if (err instanceof RegistryError && [401, 403, 405].includes(err.status)) refused ??= (err as Error).message;
+                noteRefusal(err);
               }
             },
             ctx.signal,
