@@ -108,8 +108,12 @@ describe('periodic lists of deployments sharing a namespace', () => {
       sealer: createSealer(a.config.job.sealing_keys),
     });
     assert.ok((await gateway.refreshPolicies()) >= 1);
-    const described = await handle.describe();
-    assert.equal(described.typedSearchAttributes.get(JobTaskQueueKey), a.config.temporal.task_queue);
+    // The scheduler takes an update as a signal: a describe right after it may not show it yet.
+    await waitFor(
+      () => handle.describe(),
+      (d) => d.typedSearchAttributes.get(JobTaskQueueKey) === a.config.temporal.task_queue,
+      { what: "the schedule carrying its deployment's task queue" },
+    );
     await waitFor(
       () => periodicIds(b),
       (list) => !list.includes(job.id),
