@@ -159,13 +159,13 @@ export async function continueFanOutAsNew(run: JobRun): Promise<'stopped'> {
     outbox?.resume();
     run.startHookDelivery();
     // The slot kept for the next run (RunExecution.admitted) goes back.
-    if (run.holdsSlot) await run.releaseSlot();
+    if (run.slot.held) await run.slot.release();
     return 'stopped';
   }
   const results = Object.fromEntries(Object.entries(state.results ?? {}).map(([t, r]) => [t, { job_id: r.job_id, status: r.status }]));
   // The next run supersedes nothing: the runs before it are the job's own past.
   const { resume: _previous, supersedes: _supersedes, ...original } = input;
-  const queueSlot = run.slotForNextRun;
+  const queueSlot = run.slot.keptFor(run.queuePlaceMs);
   const next: JobInput = {
     ...original,
     resume: { state: { ...state, results: {}, sub_jobs: [] }, results, ...(hooks ? { hooks } : {}), ...(queueSlot ? { queueSlot } : {}) },

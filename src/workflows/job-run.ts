@@ -40,6 +40,7 @@ import { runActivities, type RunActivities } from './run-activities.js';
 import { hasWrapUp, wrapUp } from './run-ending.js';
 import { RunExecution } from './run-execution.js';
 import type { RunOutcome } from './run-outcome.js';
+import type { RunSlot } from './run-slot.js';
 
 /**
  * One job's state and the moves it can make. Status lives here and only moves forward within a
@@ -259,19 +260,9 @@ export class JobRun {
     return this.handedOverPlaceMs ?? this.pendingSinceMs;
   }
 
-  /** The slot a fan-out's hand-over keeps for its next run, if the run holds one. */
-  get slotForNextRun(): JobResume['queueSlot'] {
-    return this.execution.slot.keptFor(this.queuePlaceMs);
-  }
-
-  /** Whether the run holds a place or a slot at its type's queue (a fan-out's hand-over keeps it for the next run). */
-  get holdsSlot(): boolean {
-    return this.execution.slot.held;
-  }
-
-  /** Gives the slot or place back: a hand-over that ended the job instead (a stop came meanwhile). */
-  releaseSlot(): Promise<void> {
-    return this.execution.slot.release();
+  /** The run's place or slot at its type's queue (a fan-out's hand-over keeps it for the next run). */
+  get slot(): RunSlot {
+    return this.execution.slot;
   }
 
   /** The queue's answer: only the run's current ticket counts. */
