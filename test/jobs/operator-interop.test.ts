@@ -339,7 +339,12 @@ describe('operator interop: closing the workflow of a finished job', () => {
   });
 
   it('a reset of a running job to a point after its run started deletes the run it replaced at its next check-in', async () => {
-    const job = await h.submit({ name: 'DEMO', parameters: { image: 'demo-reset-late', step_ms: 3000 }, metadata: { kind: 'Generic' } });
+    // A long hold after the last check-in: the job is still running when the deletion shows, on a busy machine too.
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-reset-late', step_ms: 3000, hold_ms: 30_000 },
+      metadata: { kind: 'Generic' },
+    });
     await waitFor(
       () => h.stats(job.id),
       (s) => s.status === 'Running' && s.check_in !== undefined,
