@@ -7,6 +7,7 @@ import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { devServerEnv } from './dev-server-gc.js';
 import { endOrphanedServer, removeServerMarker, writeServerMarker } from './orphaned-server.js';
 import { followLines, inOwnProcessGroup } from '../process/child-process.js';
+import { pollUntil } from '../process/poll-until.js';
 import { applyVisibilityIndexes, DEV_SERVER_VISIBILITY_INDEXES, type VisibilityIndexes } from './visibility-indexes.js';
 
 export interface DevServerOptions {
@@ -76,12 +77,13 @@ export function devServerPragmas(synchronous: 'FULL' | 'NORMAL' = 'FULL'): strin
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const address = `${options.ip}:${options.port}`;
+  const inUse = () => `port ${address} is already in use: is another Temporal server (or npm start) running?`;
   const endedOrphan = options.dbFile ? await endOrphanedServer(resolve(options.dbFile), options.notice) : false;
   // An ended orphan's last threads may hold its port a moment after its pid reads as gone.
-  if (endedOrphan) await portClosed(options.ip, options.port, 5_000);
-  if (await portOpen(options.ip, options.port)) {
-    throw new Error(`port ${address} is already in use: is another Temporal server (or npm start) running?`);
+  if (endedOrphan) {
+    await pollUntil(async () => !(await portOpen(options.ip, options.port)), { timeoutMs: 5_000, intervalMs: 100, timeoutMessage: inUse });
   }
+  if (await portOpen(options.ip, options.port)) throw new Error(inUse());
   const args = [
     'server',
     'start-dev',
@@ -218,12 +220,6 @@ export async function temporalAnswers(address: string): Promise<boolean> {
 function splitAddress(address: string): [string, number] {
   const index = address.lastIndexOf(':');
   return [address.slice(0, index), Number(address.slice(index + 1))];
-}
-
-/** Waits, at most `ms`, until nothing listens at host:port. */
-async function portClosed(host: string, port: number, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (Date.now() < until && (await portOpen(host, port))) await new Promise((done) => setTimeout(done, 100));
 }
 
 export function portOpen(host: string, port: number): Promise<boolean> {

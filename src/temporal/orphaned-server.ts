@@ -52,11 +52,9 @@ export async function endOrphanedServer(dbFile: string, log: (line: string) => v
   const killAt = Date.now() + 10_000;
   // Bounded, should the server not go (the port check then says what holds the port).
   const giveUpAt = killAt + 5_000;
-  // Waits on the pid and its start time, not on sameServer: an exiting process reads an empty
-  // command line (its memory is gone) while it still holds its sockets, and the next server would
-  // find the port taken.
-  const stillThere = () => running(marker.pid) && (marker.startedAt === undefined || startTime(marker.pid) === marker.startedAt);
-  while (stillThere() && Date.now() < giveUpAt) {
+  // Waits on the process itself, not on sameServer: an exiting process reads an empty command line
+  // (its memory is gone) while it still holds its sockets, and the next server would find the port taken.
+  while (stillRunning(marker) && Date.now() < giveUpAt) {
     if (Date.now() > killAt) process.kill(marker.pid, 'SIGKILL');
     await sleep(100);
   }
@@ -76,16 +74,21 @@ function readMarker(dbFile: string): Marker | undefined {
 }
 
 /**
- * Whether the marker's server still runs: its pid alive, started when the marker says (in this
- * boot), and a Temporal dev server on exactly that file. A pid is reused; a start time is not.
+ * Whether the marker's server still runs: the process it names (stillRunning), and a Temporal dev
+ * server on exactly that file.
  */
 function sameServer(marker: Marker): boolean {
-  if (!running(marker.pid)) return false;
-  if (marker.bootId !== undefined && marker.bootId !== bootId()) return false;
-  if (marker.startedAt !== undefined && marker.startedAt !== startTime(marker.pid)) return false;
+  if (!stillRunning(marker)) return false;
   const args = commandLine(marker.pid);
   const db = args.indexOf('--db-filename');
   return args.includes('start-dev') && db >= 0 && args[db + 1] === marker.dbFile;
+}
+
+/** The marker's process: its pid alive, started when the marker says, in this boot. A pid is reused; a start time is not. */
+function stillRunning(marker: Marker): boolean {
+  if (!running(marker.pid)) return false;
+  if (marker.bootId !== undefined && marker.bootId !== bootId()) return false;
+  return marker.startedAt === undefined || marker.startedAt === startTime(marker.pid);
 }
 
 /** A process's arguments (Linux's /proc); none where there is nothing to read. */

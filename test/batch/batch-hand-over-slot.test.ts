@@ -6,7 +6,7 @@ import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js'
 import { queueStateQuery } from '../../src/workflows/queue-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import { resetWorkflow } from '../helpers/temporal-cli.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -133,17 +133,7 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
     const targetsBefore = (await targetTimes(long.id)).starts.length;
     const { runId: before } = await h.client.workflow.getHandle(long.id).describe();
     // The last run's start input carries the slot its predecessor kept, long given back.
-    temporalCli(
-      h.config.temporal.address!,
-      'workflow',
-      'reset',
-      '--workflow-id',
-      long.id,
-      '--type',
-      'FirstWorkflowTask',
-      '--reason',
-      'operator re-run',
-    );
+    resetWorkflow(h.config.temporal.address!, long.id);
     const waiting = await waitFor(queue, (q) => q.waiting.some((e) => e.jobId === long.id), { what: 'the reset run in line' });
     assert.deepEqual(Object.keys(waiting.running), [holder.id]);
     assert.equal((await h.stats(holder.id)).status, 'Running');

@@ -11,3 +11,13 @@ export function temporalCli(address: string, ...args: string[]): string {
   assert.equal(result.status, 0, `temporal ${args.join(' ')}: ${result.stderr}`);
   return result.stdout;
 }
+
+/** `temporal workflow reset` as an operator runs it (the Web UI's reset does the same): the job runs again under its id. */
+export function resetWorkflow(
+  address: string,
+  id: string,
+  type: 'FirstWorkflowTask' | 'LastWorkflowTask' = 'FirstWorkflowTask',
+  reason = 'operator re-run',
+): string {
+  return temporalCli(address, 'workflow', 'reset', '--workflow-id', id, '--type', type, '--reason', reason);
+}

@@ -7,7 +7,7 @@ import type { HookLog } from '../../src/api/contract.js';
 import { hookLogQuery } from '../../src/workflows/job-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import { resetWorkflow } from '../helpers/temporal-cli.js';
 
 describe('operator interop: the Web UI and the CLI', () => {
   let h: Harness;
@@ -225,7 +225,7 @@ describe('operator interop: closing the workflow of a finished job', () => {
 
   /** `temporal workflow reset`, as an operator runs it (the Web UI's reset does the same). */
   const reset = (id: string, type: 'FirstWorkflowTask' | 'LastWorkflowTask' = 'FirstWorkflowTask') =>
-    temporalCli(h.config.temporal.address!, 'workflow', 'reset', '--workflow-id', id, '--type', type, '--reason', 'operator re-run');
+    resetWorkflow(h.config.temporal.address!, id, type);
 
   /** Every run of the id visibility lists, whatever its status. */
   /** The run ids visibility lists for the id, whatever their status: right after a reset, the new run's row may not be there yet. */
@@ -374,18 +374,7 @@ describe('operator interop: a reset of a job whose hooks were handed over', () =
   after(async () => {
     await h.close();
   });
-  const reset = (id: string) =>
-    temporalCli(
-      h.config.temporal.address!,
-      'workflow',
-      'reset',
-      '--workflow-id',
-      id,
-      '--type',
-      'FirstWorkflowTask',
-      '--reason',
-      'operator re-run',
-    );
+  const reset = (id: string) => resetWorkflow(h.config.temporal.address!, id);
 
   it('a reset of a job whose hooks were handed over, still undelivered, hands the re-run’s over too and ends as the job did', async () => {
     const job = await h.submit({

@@ -9,7 +9,7 @@ import { testRegistry } from '../helpers/test-jobs.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
 import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import { resetWorkflow } from '../helpers/temporal-cli.js';
 
 const demo = (image: string, hold_ms: number) => ({
   name: 'DEMO',
@@ -63,17 +63,7 @@ describe("an operator's reset of a job submitted before its type's queue was sto
     assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'])).status, 'Success');
     assert.equal((await h.request('PUT', '/api/v1/queues/DEMO', { action: 'stop' })).status, 200);
     const { runId: replaced } = await h.client.workflow.getHandle(job.id).describe();
-    temporalCli(
-      h.config.temporal.address!,
-      'workflow',
-      'reset',
-      '--workflow-id',
-      job.id,
-      '--type',
-      'FirstWorkflowTask',
-      '--reason',
-      'operator re-run',
-    );
+    resetWorkflow(h.config.temporal.address!, job.id);
     await waitFor(
       () => h.client.workflow.getHandle(job.id).describe(),
       (d) => d.runId !== replaced && d.status.name !== 'RUNNING',

@@ -4,7 +4,7 @@ import { uniqueJobId } from '../../src/api/job-gateway.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import { resetWorkflow } from '../helpers/temporal-cli.js';
 
 describe('unique jobs', () => {
   let h: Harness;
@@ -195,17 +195,7 @@ describe('unique jobs', () => {
     await h.waitForStatus(first.id, ['Running']);
     const { runId: replaced } = await h.client.workflow.getHandle(first.id).describe();
     // A reset to a point after the run started: the re-run asks for the deletion only at its end.
-    temporalCli(
-      h.config.temporal.address!,
-      'workflow',
-      'reset',
-      '--workflow-id',
-      first.id,
-      '--type',
-      'LastWorkflowTask',
-      '--reason',
-      're-run',
-    );
+    resetWorkflow(h.config.temporal.address!, first.id, 'LastWorkflowTask', 're-run');
     const reset = await waitFor(
       async () => (await h.client.workflow.getHandle(first.id).describe()).runId,
       (runId) => runId !== replaced,

@@ -99,6 +99,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         const limiter = new RateLimiter(params.deletes_per_second);
         /** Why the registry refused a delete in a way it will refuse them all, once one was. */
         let refused: string | undefined;
+        const notAttempted = () => ({ retention: 'ERR' as const, error: `not attempted: an earlier delete was refused: ${refused}` });
         // Deletes disabled (405) or not allowed (401, 403): every other delete would be refused alike.
         const noteRefusal = (err: unknown) => {
           if (err instanceof RegistryError && [401, 403, 405].includes(err.status)) refused ??= err.message;
@@ -148,7 +149,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
                 return;
               }
               if (refused !== undefined) {
-                Object.assign(row, { retention: 'ERR', error: `not attempted: an earlier delete was refused: ${refused}` });
+                Object.assign(row, notAttempted());
                 return;
               }
               // Tags pushed or moved since the load are read again before the deletes go on (once a
@@ -178,7 +179,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
                   return;
                 }
                 if (answer === 'refused') {
-                  Object.assign(row, { retention: 'ERR', error: `not attempted: an earlier delete was refused: ${refused}` });
+                  Object.assign(row, notAttempted());
                   return;
                 }
                 if (answer === 'gone') {
