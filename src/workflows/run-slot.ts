@@ -5,6 +5,8 @@ import { queueWorkflowId } from '../shared/job-queue.js';
 import { releaseSlotSignal } from './queue-messages.js';
 import type { RunActivities } from './run-activities.js';
 
+const TICKET_OF_ITS_RUN = 'queue-ticket-of-its-run';
+
 /** A run's place at its type's queue (the JobQueue workflow), while it waits for or holds a slot. */
 export class RunSlot {
   private slot: { ticket: string; granted: boolean; grantedAtMs?: number; handedOver?: true } | undefined;
@@ -25,7 +27,8 @@ export class RunSlot {
         handedOver: true,
         ...(kept.grantedAtMs !== undefined ? { grantedAtMs: kept.grantedAtMs } : {}),
       };
-      this.tickets = Number(kept.ticket.slice(kept.ticket.lastIndexOf('.') + 1)) || 0;
+      // `<revision>.<count>`, or `<revision>.<count>.<suffix>` since TICKET_OF_ITS_RUN.
+      this.tickets = Number(kept.ticket.split('.')[1]) || 0;
     }
   }
 
@@ -59,7 +62,13 @@ export class RunSlot {
   /** Gets in line for revision `revision`'s run, pending since `at`, and waits for the grant. */
   async waitFor(at: number, revision: number): Promise<void> {
     const { input } = this;
-    const ticket = `${revision}.${++this.tickets}`;
+    const count = ++this.tickets;
+    // A run an operator reset replays the same revision and count as the run it replaced, so a grant
+    // meant for that run (landing after the reset) would be taken as its own. Workflow randomness is
+    // reseeded at a reset point: a suffix drawn from it is the same on replay and differs between the two runs.
+    const ticket = patched(TICKET_OF_ITS_RUN)
+      ? `${revision}.${count}.${Math.floor(Math.random() * 36 ** 6).toString(36)}`
+      : `${revision}.${count}`;
     this.slot = { ticket, granted: false };
     const toTheEnd = patched('enter-queue-to-the-end');
     const queueing = toTheEnd ? this.activities.queueingToTheEnd : this.activities.queueing;

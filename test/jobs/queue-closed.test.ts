@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { queueWorkflowId, type QueueState } from '../../src/shared/job-queue.js';
-import { queueStateQuery } from '../../src/workflows/queue-messages.js';
+import { queueStateQuery, slotGrantedSignal } from '../../src/workflows/queue-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
@@ -46,6 +46,38 @@ describe('a JobQueue workflow closed from outside (Web UI / CLI terminate) while
     assert.equal((await h.waitForStatus(holder.id, ['Success', 'Error'])).status, 'Success');
     const end = await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped'], 30_000);
     assert.equal(end.status, 'Success');
+  });
+
+  it('a reset run in line takes no grant meant for the run it replaced: it does not start beside the holder', async () => {
+    const queue = h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'DEMO'));
+    const queueState = () => queue.query(queueStateQuery) as Promise<QueueState>;
+    const holder = await h.submit(demo('demo-reset-holder', 120_000));
+    await h.waitForStatus(holder.id, ['Running']);
+    const waiter = await h.submit(demo('demo-reset-waiter', 0));
+    const inLine = (q: QueueState) => q.waiting.find((e) => e.jobId === waiter.id);
+    const replaced = inLine(await waitFor(queueState, (q) => inLine(q) !== undefined, { what: 'the waiter in line' }))!;
+    resetWorkflow(h.config.temporal.address!, waiter.id);
+    // The reset run gets in line again, pending since its own start.
+    await waitFor(queueState, (q) => (inLine(q)?.at ?? replaced.at) !== replaced.at, { what: 'the reset run in line' });
+    // A grant the queue sent the replaced run, landing after the reset: a signal by job id reaches the current run.
+    const handle = h.client.workflow.getHandle(waiter.id);
+    await handle.signal(slotGrantedSignal, { ticket: replaced.ticket });
+    // The events from the late grant on (the reset run's own grants come only after the holder ends).
+    const sinceGrant = async () => {
+      const all = (await handle.fetchHistory()).events ?? [];
+      const at = all.map((e) => e.workflowExecutionSignaledEventAttributes?.signalName).lastIndexOf('slotGranted');
+      return at < 0 ? [] : all.slice(at);
+    };
+    const handled = await waitFor(sinceGrant, (events) => events.some((e) => e.workflowTaskCompletedEventAttributes), {
+      what: 'the reset run to have handled the late grant',
+    });
+    assert.ok(
+      !handled.some((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'executeJob'),
+      'the reset run started its job on a grant meant for the run it replaced',
+    );
+    assert.equal((await h.stats(waiter.id)).status, 'Pending');
+    assert.equal((await h.request('POST', `/api/v1/jobs/${holder.id}`, { action: 'stop' })).status, 204);
+    assert.equal((await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
   });
 });
 
