@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   getExternalWorkflowHandle,
+  log,
   makeContinueAsNewFunc,
   patched,
   setHandler,
@@ -9,7 +10,15 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import { fencedOut, MEMO_QUEUE, QUEUE_ACTIONS, QueueAction, type QueueGate, type QueueState } from '../shared/job-queue.js';
+import {
+  fencedOut,
+  MEMO_QUEUE,
+  QUEUE_ACTIONS,
+  QueueAction,
+  type QueueEntry,
+  type QueueGate,
+  type QueueState,
+} from '../shared/job-queue.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
 import { nowSec } from '../shared/time.js';
 import { stopSignal } from './job-messages.js';
@@ -34,6 +43,8 @@ export interface JobQueueInput {
   probeEveryMs?: number;
   /** When holders were last probed (epoch ms), carried over so a busy queue's new run does not start the wait again. */
   lastProbeMs?: number;
+  /** Characters of waiting line carried into the next run (default 1,000,000; tests go lower). */
+  carryWaitingChars?: number;
 }
 
 /** Signals sent per workflow task, so one task stays small whatever the backlog. */
@@ -41,6 +52,8 @@ const SENDS_PER_TASK = 200;
 /** With runs waiting and every slot taken, holders are checked this often: a terminated job frees its slot. */
 const PROBE_MS = 5 * 60_000;
 const CONTINUE_AFTER_EVENTS = 5000;
+/** Half of the 2 MiB Temporal allows a continue-as-new's input: about 11,000 waiting runs. */
+const CARRY_WAITING_CHARS = 1_000_000;
 
 /**
  * A job type's queue: Temporal has no global semaphore, so one workflow per type is the place
@@ -85,11 +98,31 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
       // The new run carries the gate in its memo from its start event on, before its first task runs.
       await makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })({
         ...input,
-        state: q,
+        state: { ...q, waiting: lineHead(q.waiting, input.carryWaitingChars ?? CARRY_WAITING_CHARS) },
         ...(mended ? { lastProbeMs } : {}),
       });
     }
   }
+}
+
+/**
+ * The head of the line that the next run can carry. Temporal ends a workflow whose continue-as-new
+ * input is over 2 MiB (about 23,000 waiting runs), and with it the slots the queue counts; the runs
+ * left out ask again (`job.queue_ask_again_seconds`) and get back in line at their place.
+ */
+function lineHead(waiting: QueueEntry[], budget: number): QueueEntry[] {
+  let chars = 0;
+  for (let i = 0; i < waiting.length; i++) {
+    chars += JSON.stringify(waiting[i]).length + 1;
+    if (chars > budget) {
+      log.warn('queue line too long to carry whole; the runs left out get back in line when they ask again', {
+        carried: i,
+        waiting: waiting.length,
+      });
+      return waiting.slice(0, i);
+    }
+  }
+  return waiting;
 }
 
 function gate(q: QueueState): QueueGate {

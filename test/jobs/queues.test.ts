@@ -378,6 +378,59 @@ describe('a JobQueue that continues as new', () => {
     await h.client.workflow.getHandle(workflowId).terminate('test over');
   });
 
+  it('carries only the head of a line too long for its next run: it keeps running, and the runs left out get back in line', async () => {
+    const taskQueue = h.config.temporal.task_queue;
+    const workflowId = queueWorkflowId(taskQueue, 'TEST_QUEUE_LONG');
+    // A paused line of 2,000,000 bytes (as ~23,000 waiting runs would be), then runs that take it past
+    // the 2 MiB Temporal allows a continue-as-new's input.
+    const entry = (i: number) => ({ jobId: `long-${String(i).padStart(6, '0')}-${'x'.repeat(60)}`, ticket: '1.1.abcdef', at: 1000 + i });
+    const entryBytes = JSON.stringify(entry(0)).length + 1;
+    const heldCount = Math.floor(2_000_000 / entryBytes);
+    const total = heldCount + 1500;
+    const held = Array.from({ length: heldCount }, (_, i) => entry(i));
+    const handle = await h.client.workflow.start(JobQueue, {
+      workflowId,
+      taskQueue,
+      args: [
+        {
+          jobType: 'TEST_QUEUE_LONG',
+          continueAfterEvents: 40,
+          state: { jobType: 'TEST_QUEUE_LONG', paused: true, waiting: held, running: {} },
+        },
+      ],
+    });
+    const firstRun = (await handle.describe()).runId;
+    for (let i = heldCount; i < total; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, k) => handle.signal(acquireSlotSignal, entry(i + k))));
+    }
+    const next = await waitFor(
+      () => h.client.workflow.getHandle(workflowId).describe(),
+      (d) => d.runId !== firstRun,
+      { timeoutMs: 30_000, what: 'the queue to continue as new' },
+    );
+    assert.equal(next.status.name, 'RUNNING', 'the queue still runs after its hand-over');
+    const state = await h.client.workflow.getHandle(workflowId).query(queueStateQuery);
+    assert.ok(state.paused, 'the pause is carried');
+    const ats = (q: QueueState) => q.waiting.map((e) => e.at);
+    const inOrder = (q: QueueState) => ats(q).every((at, i, all) => i === 0 || all[i - 1]! < at);
+    // The head of the line, in order (runs signalled after the hand-over follow it).
+    assert.equal(state.waiting[0]?.at, 1000);
+    assert.ok(inOrder(state), 'the line is in order');
+    const carried = new Set(ats(state));
+    const leftOut = Array.from({ length: total }, (_, i) => 1000 + i).filter((at) => !carried.has(at));
+    assert.ok(leftOut.length > 0, `some runs were left out (carried ${state.waiting.length} of ${total})`);
+    // A run left out asks again (its run's ask-again): it gets back in line at its place.
+    const left = entry(leftOut[0]! - 1000);
+    await h.client.workflow.getHandle(workflowId).signal(acquireSlotSignal, left);
+    const back = await waitFor(
+      () => h.client.workflow.getHandle(workflowId).query(queueStateQuery),
+      (q) => q.waiting.some((e) => e.jobId === left.jobId),
+      { what: 'the run left out back in line' },
+    );
+    assert.ok(inOrder(back), 'back at its place');
+    await h.client.workflow.getHandle(workflowId).terminate('test over');
+  });
+
   /** Running workflows to grant slots to: a grant to a job that is gone frees its slot at once. */
   const sinks = async (prefix: string, n: number) => {
     const ids: string[] = [];
