@@ -70,7 +70,8 @@ export class JobService {
       parameters,
       unique: metadata.unique ?? false,
       statusHook,
-      scheduleDelay: metadata.schedule_delay,
+      // Harbor ignores a delay on a Generic job (see checkMetadataForKind).
+      scheduleDelay: metadata.kind === JobKind.Scheduled ? metadata.schedule_delay : undefined,
     });
   }
 

@@ -99,20 +99,6 @@ const submitCases: Case[] = [
     code: 10013,
     mentions: /schedule_delay/,
   },
-  {
-    name: 'Generic with a delay',
-    body: job({}, { kind: 'Generic', schedule_delay: 30 }),
-    status: 400,
-    code: 10013,
-    mentions: /schedule_delay/,
-  },
-  {
-    name: 'cron spec on a Generic job',
-    body: job({}, { kind: 'Generic', cron_spec: '0 * * * * *' }),
-    status: 400,
-    code: 10013,
-    mentions: /cron_spec/,
-  },
   { name: 'status hook that is not a URL', body: job({ status_hook: 'not a url' }), status: 400, code: 10013, mentions: /status_hook/ },
   {
     name: 'status hook with another scheme',
@@ -198,20 +184,6 @@ const submitCases: Case[] = [
     status: 400,
     code: 10013,
     mentions: /starting_deadline_seconds/,
-  },
-  {
-    name: 'Periodic and unique',
-    body: job({}, { kind: 'Periodic', cron_spec: '@daily', unique: true }),
-    status: 400,
-    code: 10013,
-    mentions: /unique/,
-  },
-  {
-    name: 'Periodic with a delay',
-    body: job({}, { kind: 'Periodic', cron_spec: '@daily', schedule_delay: 5 }),
-    status: 400,
-    code: 10013,
-    mentions: /schedule_delay/,
   },
   {
     name: 'Periodic with a negative history limit',

@@ -153,6 +153,30 @@ describe('job lifecycle', () => {
     assert.equal(description.type, 'ScheduledJob');
   });
 
+  it("ignores the Harbor fields a kind does not take, as Harbor does: the seed README's Generic example runs at once", async () => {
+    // The seed's example submits a Generic job with a delay, a cron spec and unique; Harbor reads
+    // the delay for Scheduled jobs only, the cron spec for Periodic ones only, and ignores unique on those.
+    const generic = await h.submit(demo({}, { kind: 'Generic', schedule_delay: 90, cron_spec: '* 5 * * * *', unique: false }));
+    assert.equal(generic.kind, 'Generic');
+    assert.equal(generic.run_at, undefined);
+    assert.equal(generic.cron_spec, undefined);
+    assert.equal((await h.waitForStatus(generic.id, ['Success', 'Error'], 30_000)).status, 'Success');
+    assert.equal((await h.client.workflow.getHandle(generic.id).describe()).type, 'GenericJob');
+
+    const scheduled = await h.submit(demo({}, { kind: 'Scheduled', schedule_delay: 3600, cron_spec: '* 5 * * * *' }));
+    assert.equal(scheduled.status, 'Scheduled');
+    assert.equal(scheduled.run_at, scheduled.enqueue_time + 3600);
+    assert.equal(scheduled.cron_spec, undefined);
+
+    const periodic = await h.submit(demo({}, { kind: 'Periodic', cron_spec: '0 0 0 1 1 *', schedule_delay: 90, unique: true }));
+    assert.equal(periodic.kind, 'Periodic');
+    assert.equal(periodic.unique, false);
+    assert.equal(periodic.run_at, undefined);
+    assert.match(periodic.next_run_times?.[0] ?? '', /-01-01T00:00:00/, 'on its cron spec');
+    for (const id of [scheduled.id, periodic.id])
+      assert.equal((await h.request('POST', `/api/v1/jobs/${id}`, { action: 'stop' })).status, 204);
+  });
+
   it('stops a running job through activity cancellation; the job sees opCommand() = stop', async () => {
     const { id } = await h.submit(demo({ step_ms: 30_000 }));
     await h.waitForStatus(id, ['Running']);

@@ -55,21 +55,20 @@ export type PeriodicOptionKey = (typeof PERIODIC_OPTIONS)[number];
 
 /**
  * Which metadata a kind takes, and whether a cron spec and time zone make sense: every 400 about
- * the shape of a request comes from the schema, so from one place.
+ * the shape of a request comes from the schema, so from one place. Harbor's own fields that a kind
+ * does not take (`schedule_delay` but for Scheduled, `cron_spec` but for Periodic, `unique` on a
+ * Periodic job) are ignored, as Harbor ignores them: the seed README's example submits a Generic
+ * job with all three. Only this service's CronJob options on another kind are refused.
  */
 export function checkMetadataForKind(metadata: JobMetadata, ctx: z.RefinementCtx): void {
   const issue = (field: keyof JobMetadata, message: string) => ctx.addIssue({ code: 'custom', path: ['job', 'metadata', field], message });
-  const { kind, schedule_delay: delay, cron_spec: cron, unique } = metadata;
+  const { kind, schedule_delay: delay, cron_spec: cron } = metadata;
   if (kind !== JobKind.Periodic) {
     const misplaced = PERIODIC_OPTIONS.find((option) => metadata[option] !== undefined);
     if (misplaced) issue(misplaced, 'only Periodic jobs take this option');
-    if (cron !== undefined) issue('cron_spec', 'only Periodic jobs take a cron spec');
     if (kind === JobKind.Scheduled && !delay) issue('schedule_delay', 'a Scheduled job needs a delay of at least 1 second');
-    if (kind === JobKind.Generic && delay) issue('schedule_delay', 'only Scheduled jobs take a delay');
     return;
   }
-  if (delay) issue('schedule_delay', 'a Periodic job takes a cron spec, not a delay');
-  if (unique) issue('unique', 'Periodic jobs cannot be unique');
   if (!cron) {
     issue('cron_spec', 'a Periodic job needs a cron spec');
   } else {
