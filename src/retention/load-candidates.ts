@@ -11,7 +11,7 @@ import type { Candidate } from './select.js';
 const FIRST_PLAUSIBLE_BUILD = Date.UTC(2013, 0, 1) / 1000;
 
 /** How deep an index of indexes is read for its time; deeper ones give none (kept by time rules). */
-const MAX_INDEX_DEPTH = 3;
+export const MAX_INDEX_DEPTH = 3;
 
 export interface LoadOptions {
   /** Every read of the load goes through it: one budget for the repository (default: `concurrency` of its own). */
@@ -64,31 +64,33 @@ export async function loadCandidates(
     return Number.isNaN(time) || time < FIRST_PLAUSIBLE_BUILD ? undefined : time;
   };
   /**
-   * An index's time: the newest its manifests know, an index among them by its own (an index of
-   * indexes, a few levels at most). Build attestations (buildx adds one to every index by default)
-   * have no `created`; unknown only if none knows one.
+   * An index's time, and every manifest it lists, through inner indexes too (a few levels at most):
+   * the newest time its manifests know, an inner index by its own. Build attestations (buildx adds
+   * one to every index by default) have no `created`; unknown only if none knows one.
    */
-  const indexTime = async (children: readonly string[], depth: number): Promise<number | undefined> => {
-    const childTimes = await mapLimit(
+  const walk = async (children: readonly string[], depth: number): Promise<{ time: number | undefined; listed: string[] }> => {
+    const walked = await mapLimit(
       children,
       concurrency,
       // A manifest the index lists but the registry no longer has (a run cut short between a
       // child's delete and its index's, a partial push) is absent, not a reason to fail the repository.
-      async (child) => {
+      async (child): Promise<{ time: number | undefined; listed: string[] }> => {
         const listed = await reads(() => client.manifest(repository, child)).catch(absentAs(undefined));
-        if (!listed) return undefined;
-        if (!isIndex(listed)) return created(listed.config?.digest);
-        return depth < MAX_INDEX_DEPTH
-          ? indexTime(
-              (listed.manifests ?? []).map((m) => m.digest),
-              depth + 1,
-            )
-          : undefined;
+        if (!listed) return { time: undefined, listed: [] };
+        if (!isIndex(listed)) return { time: await created(listed.config?.digest), listed: [] };
+        if (depth >= MAX_INDEX_DEPTH) return { time: undefined, listed: [] };
+        return walk(
+          (listed.manifests ?? []).map((m) => m.digest),
+          depth + 1,
+        );
       },
       signal,
     );
-    const known = childTimes.filter((t): t is number => t !== undefined);
-    return known.length > 0 ? known.reduce((a, b) => Math.max(a, b)) : undefined;
+    const known = walked.map((w) => w.time).filter((t): t is number => t !== undefined);
+    return {
+      time: known.length > 0 ? known.reduce((a, b) => Math.max(a, b)) : undefined,
+      listed: [...new Set([...children, ...walked.flatMap((w) => w.listed)])],
+    };
   };
   return mapLimit(
     [...byDigest.values()],
@@ -97,8 +99,12 @@ export async function loadCandidates(
       let time: number | undefined;
       let children: string[] | undefined;
       if (isIndex(manifest)) {
-        children = (manifest.manifests ?? []).map((m) => m.digest);
-        time = await indexTime(children, 0);
+        // Every manifest it lists, nested ones too: what a kept index reaches through an untagged
+        // inner index must stay as much as what it lists itself.
+        ({ time, listed: children } = await walk(
+          (manifest.manifests ?? []).map((m) => m.digest),
+          0,
+        ));
       } else {
         time = await created(manifest.config?.digest);
       }

@@ -16,7 +16,7 @@ export interface Candidate {
   pushedTime: number | undefined;
   pulledTime: number;
   createdTime: number | undefined;
-  /** The manifests an index references. */
+  /** The manifests an index references, directly or through inner indexes. */
   children?: string[];
 }
 
@@ -31,20 +31,25 @@ export interface Decision {
   accessoryOf?: string;
 }
 
-/** cosign's tag for what it attaches to an artifact: `sha256-<hex of the subject's digest>.sig|.att|.sbom`. */
-const ACCESSORY_TAG = /^sha256-([0-9a-f]{64})\.(?:sig|att|sbom)$/;
+/**
+ * The tag of what is attached to an artifact, naming it by digest: cosign's
+ * `sha256-<hex of the subject's digest>.sig|.att|.sbom`, and OCI 1.1's referrers tag
+ * `sha256-<hex>` (the index of a subject's signatures and SBOMs on a registry without the referrers API).
+ */
+const ACCESSORY_TAG = /^sha256-([0-9a-f]{64})(?:\.(?:sig|att|sbom))?$/;
 
 /**
- * The subject of an accessory candidate: one whose every tag is cosign's for one artifact of the
- * repository. Harbor keeps such accessories with their subject and deletes them with it; ranked by
- * rules of their own they would be kept for ever (a signature's config has no time) or deleted
- * from under a kept image (a rule on `v*` doomed every signature).
+ * The subject of an accessory candidate: one whose every tag is an accessory's tag for one artifact
+ * of the repository, a candidate or a manifest an index lists (`cosign sign --recursive` signs each
+ * platform of an image). Harbor keeps such accessories with their subject and deletes them with it;
+ * ranked by rules of their own they would be kept for ever (a signature's config has no time) or
+ * deleted from under a kept image (a rule on `v*` doomed every signature).
  */
-function accessorySubject(candidate: Candidate, digests: ReadonlySet<string>): string | undefined {
+function accessorySubject(candidate: Candidate, known: ReadonlySet<string>): string | undefined {
   const subjects = new Set(candidate.tags.map((tag) => ACCESSORY_TAG.exec(tag)?.[1]));
   if (subjects.size !== 1 || subjects.has(undefined)) return undefined;
   const subject = `sha256:${[...subjects][0]}`;
-  return subject !== candidate.digest && digests.has(subject) ? subject : undefined;
+  return subject !== candidate.digest && known.has(subject) ? subject : undefined;
 }
 
 const DAY = 24 * 3600;
@@ -52,16 +57,23 @@ const DAY = 24 * 3600;
 /**
  * Whether a repository is in a rule's scope: every repository selector must hold. Harbor matches
  * the name without its project (`app` of `proj/app`), since a policy belongs to a project; a plain
- * registry's paths are written whole (`proj/**`). A pattern holds when it matches either, so a
- * policy exported from Harbor applies where Harbor applied it, and a rule written for a path too.
+ * registry's paths are written whole (`proj/**`). A policy exported from Harbor (its `scope` is a
+ * project's) is read as Harbor reads it; in any other a pattern holds when it matches either name,
+ * so a rule written either way applies.
  */
-export function ruleAppliesTo(rule: Rule, repository: string): boolean {
+export function ruleAppliesTo(rule: Rule, repository: string, { projectScoped = false } = {}): boolean {
   const slash = repository.indexOf('/');
-  const names = slash < 0 ? [repository] : [repository, repository.slice(slash + 1)];
+  const names = slash < 0 ? [repository] : projectScoped ? [repository.slice(slash + 1)] : [repository, repository.slice(slash + 1)];
   return rule.scope_selectors.repository.every((s) => {
     const matched = names.some((name) => doublestarMatch(s.pattern, name));
     return s.decoration === 'repoMatches' ? matched : !matched;
   });
+}
+
+/** Whether a policy is Harbor's, exported with the project it belongs to (`"scope": {"level": "project", …}`). */
+export function isProjectScoped(policy: { scope?: unknown }): boolean {
+  const { scope } = policy;
+  return typeof scope === 'object' && scope !== null && (scope as { level?: unknown }).level === 'project';
 }
 
 function selectByTag(selector: Selector, candidates: Candidate[]): Candidate[] {
@@ -105,8 +117,8 @@ function evaluate(rule: Rule, selected: Candidate[], now: number): Candidate[] {
 
 /** The verdict on every candidate of a repository under the rules that apply to it (disabled rules skipped). */
 export function decide(rules: readonly Rule[], candidates: Candidate[], now: number): Decision[] {
-  const digests = new Set(candidates.map((c) => c.digest));
-  const subjects = new Map(candidates.map((c) => [c.digest, accessorySubject(c, digests)] as const));
+  const known = new Set(candidates.flatMap((c) => [c.digest, ...(c.children ?? [])]));
+  const subjects = new Map(candidates.map((c) => [c.digest, accessorySubject(c, known)] as const));
   // Accessories take no part in the rules: they follow their subject (below).
   const artifacts = candidates.filter((c) => subjects.get(c.digest) === undefined);
   const retained = new Set<string>();
@@ -144,6 +156,8 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
       }
     }
   }
+  // A manifest that is not a candidate (an index's platform image) is kept with an index that lists it.
+  const listedByKept = new Set(candidates.filter((c) => kept.has(c.digest)).flatMap((c) => c.children ?? []));
   // Until nothing changes: an accessory of an accessory (a signed signature) follows it in turn.
   for (let changed = true; changed;) {
     changed = false;
@@ -151,7 +165,7 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
       const subject = subjects.get(d.candidate.digest);
       if (subject === undefined) continue;
       d.accessoryOf = subject;
-      if (d.verdict === 'DEL' && kept.has(subject)) {
+      if (d.verdict === 'DEL' && (kept.has(subject) || listedByKept.has(subject))) {
         keep(d, `accessory of kept ${subject}`);
         changed = true;
       }

@@ -7,6 +7,8 @@ export interface TagRecheckOptions {
   decisions: readonly Decision[];
   /** Tags that point elsewhere than `snapshot` says, reading `watched` (retained tags) and new ones. */
   reread(snapshot: ReadonlyMap<string, string>, watched: ReadonlySet<string>): Promise<Map<string, string>>;
+  /** The manifests a manifest that is no candidate lists (an index pushed since the load), nested ones too. */
+  listed(digest: string): Promise<string[]>;
   /** The policy applied again to the candidates as they are now. */
   decideAgain(): Decision[];
   log(message: string): void;
@@ -20,8 +22,9 @@ const MIN_INTERVAL_MS = 1_000;
 /**
  * Before a delete, the repository's tags as they are now, read again at most once a second:
  * a doomed digest that a retained tag now points at (pushed there, or moved from elsewhere while the
- * run deleted) is spared. A re-read only ever spares: what it would newly doom waits for the next
- * run. A re-read that fails fails the deletes waiting on it, and the next one reads again.
+ * run deleted) is spared, and so is one that a manifest pushed since (a new index) lists. A re-read
+ * only ever spares: what it would newly doom waits for the next run. A re-read that fails fails the
+ * deletes waiting on it, and the next one reads again.
  */
 export function tagRecheck(options: TagRecheckOptions): { spares(digest: string): Promise<string | undefined> } {
   const { candidates, reread, decideAgain, log } = options;
@@ -52,6 +55,16 @@ export function tagRecheck(options: TagRecheckOptions): { spares(digest: string)
       log(
         `tag ${tag} now points at ${digest}${from !== undefined ? ` (it pointed at ${from} when the repository was read)` : ' (pushed since the repository was read)'}`,
       );
+    }
+    // A tag now on a manifest the load never saw (an index pushed over doomed images, as
+    // `docker buildx imagetools create` makes one): what it lists stays, or the new index is broken.
+    for (const [tag, digest] of moved) {
+      if (byDigest.has(digest)) continue;
+      for (const listed of await options.listed(digest)) {
+        if (!doomed.has(listed) || spared.has(listed)) continue;
+        spared.set(listed, `not deleted: listed by ${digest}, which tag ${tag} points at since the repository was read`);
+        log(`${listed} is listed by ${digest} (${tag}): not deleted`);
+      }
     }
     const again = decideAgain();
     for (const d of again) {

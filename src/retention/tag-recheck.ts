@@ -1,6 +1,8 @@
+import { isIndex } from '../registry/manifest.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { absentAs } from '../registry/registry-error.js';
 import { mapLimit, type Limited } from '../process/limits.js';
+import { MAX_INDEX_DEPTH } from './load-candidates.js';
 
 /**
  * The tags that point somewhere else than a run's snapshot said: tags new since it (pushed while the
@@ -31,4 +33,22 @@ export async function tagsMovedSince(
     signal,
   );
   return moved;
+}
+
+/**
+ * The manifests `digest` lists, through inner indexes too (as deep as the load reads them): none for
+ * an image, or for a manifest that is gone. Reads go through `reads`, the run's budget.
+ */
+export async function manifestsListedBy(
+  client: RegistryClient,
+  repository: string,
+  digest: string,
+  reads: Limited,
+  depth = 0,
+): Promise<string[]> {
+  const manifest = await reads(() => client.manifest(repository, digest)).catch(absentAs(undefined));
+  if (!manifest || !isIndex(manifest) || depth > MAX_INDEX_DEPTH) return [];
+  const children = (manifest.manifests ?? []).map((m) => m.digest);
+  const nested = await Promise.all(children.map((child) => manifestsListedBy(client, repository, child, reads, depth + 1)));
+  return [...new Set([...children, ...nested.flat()])];
 }

@@ -45,6 +45,7 @@ function setUp(reread: (snapshot: ReadonlyMap<string, string>, watched: Readonly
     candidates,
     decisions,
     reread,
+    listed: async () => [],
     decideAgain: () => decide(rules, candidates, 1000),
     log: (m) => log.push(m),
     now: () => clock,

@@ -1,5 +1,5 @@
 import { doublestarMatch } from '../../retention/doublestar.js';
-import { ruleAppliesTo } from '../../retention/select.js';
+import { isProjectScoped, ruleAppliesTo } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
 import { RetentionParams, type RetentionRepositoryParams } from './retention-params.js';
 import { registryClient, type RegistrySettings } from './retention-settings.js';
@@ -29,8 +29,9 @@ export function retentionJob(settings: RegistrySettings) {
           for (const repository of catalog)
             if (scope.repository_patterns.some((p) => doublestarMatch(p, repository))) repositories.add(repository);
         }
+        const projectScoped = isProjectScoped(policy);
         const inScope = [...repositories].sort().flatMap((repository) => {
-          const rules = policy.rules.filter((rule) => !rule.disabled && ruleAppliesTo(rule, repository));
+          const rules = policy.rules.filter((rule) => !rule.disabled && ruleAppliesTo(rule, repository, { projectScoped }));
           if (rules.length === 0) ctx.logger.info(`${repository}: no rule applies; skipped`);
           return rules.length === 0 ? [] : [{ repository, rules }];
         });

@@ -2,7 +2,7 @@ import { nowSec } from '../../shared/time.js';
 import { RegistryError } from '../../registry/registry-error.js';
 import { loadCandidates } from '../../retention/load-candidates.js';
 import { concurrencyLimit, mapLimit, RateLimiter } from '../../process/limits.js';
-import { tagsMovedSince } from '../../retention/tag-recheck.js';
+import { manifestsListedBy, tagsMovedSince } from '../../retention/tag-recheck.js';
 import { tagRecheck } from '../../retention/tag-recheck-gate.js';
 import { resultTable, type ResultRow } from '../../retention/result-table.js';
 import { decide, type Candidate, type Decision } from '../../retention/select.js';
@@ -133,6 +133,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           candidates,
           decisions,
           reread: (snapshot, watched) => tagsMovedSince(client, repository, snapshot, watched, reads, ctx.signal),
+          listed: (digest) => manifestsListedBy(client, repository, digest, reads),
           decideAgain: () => decide(policy.rules, candidates, nowSec()),
           log: (m) => logger.info(m),
         });
@@ -240,12 +241,27 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: an index that lists it was not deleted' });
         }
         await deleteAll(doomed.filter((digest) => !isDoomedIndex(digest) && !subjectOf.has(digest) && !stillListed.has(digest)));
-        const subjectGone = (digest: string) => !notDeleted(subjectOf.get(digest)!);
-        for (const digest of accessories) {
-          if (subjectGone(digest) || stillListed.has(digest)) continue;
-          Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: the artifact it belongs to was not deleted' });
+        // A platform manifest (no candidate) is gone with the last index that listed it.
+        const listedByIndexesLeft = new Set(
+          [...rows.values()].flatMap((r) => (notDeleted(r.candidate.digest) ? (r.candidate.children ?? []) : [])),
+        );
+        const subjectGone = (digest: string) => {
+          const subject = subjectOf.get(digest)!;
+          return rows.has(subject) ? !notDeleted(subject) : !listedByIndexesLeft.has(subject);
+        };
+        // A signature of a signature goes once the one it signs has, a layer at a time.
+        for (let left = accessories; left.length > 0;) {
+          const pending = new Set(left);
+          const layer = left.filter((digest) => !pending.has(subjectOf.get(digest)!));
+          // (Content addressing makes a cycle impossible: a registry that served one gets no deletes of it.)
+          for (const digest of layer.length > 0 ? layer : left) {
+            if (stillListed.has(digest) || (layer.length > 0 && subjectGone(digest))) continue;
+            Object.assign(rows.get(digest)!, { retention: 'RETAIN', note: 'not deleted: the artifact it belongs to was not deleted' });
+          }
+          if (layer.length === 0) break;
+          await deleteAll(layer.filter((digest) => subjectGone(digest) && !stillListed.has(digest)));
+          left = left.filter((digest) => !layer.includes(digest));
         }
-        await deleteAll(accessories.filter((digest) => subjectGone(digest) && !stillListed.has(digest)));
         for (const digest of doomed) {
           const row = rows.get(digest)!;
           if (row.retention === 'DEL' && notDeleted(digest)) Object.assign(row, STOPPED_FIRST);
