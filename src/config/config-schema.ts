@@ -194,14 +194,10 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     job_loggers: z.array(LoggerConfig).min(1),
-    loggers: z
-      .array(LoggerConfig)
-      .min(1)
-      // The service's own log goes to standard output, for a process manager to collect: a FILE
-      // here would be accepted and write nowhere.
-      .refine((loggers) => loggers.every((l) => l.name === 'STD_OUTPUT'), {
-        message: 'the service logs to standard output only: use STD_OUTPUT (FILE is for job_loggers, the per-job logs)',
-      }),
+    /** The service's own log: STD_OUTPUT, and FILE (`settings.base_dir`, `settings.filename`, default job_service.log) with its sweeper. */
+    loggers: z.array(LoggerConfig).min(1),
+    /** Harbor core's endpoint (`CORE_URL`): accepted so Harbor's configuration loads; no job here calls core (hooks carry their URL). */
+    core_server: z.string().max(2048).optional(),
     /** Cap on the log tail the API returns, in MiB; 0 means the whole log. */
     max_retrieve_size_mb: z.number().min(0).default(10),
     /** Cap on a request body, in bytes. */

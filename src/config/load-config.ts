@@ -41,6 +41,7 @@ const ENV_OVERRIDES: Override[] = [
   { env: 'JOB_SERVICE_POOL_WORKFLOW_TASKS', path: ['worker_pool', 'workflow_tasks'], kind: 'int' },
   { env: 'JOB_SERVICE_POOL_WORKFLOW_WATCHDOG', path: ['worker_pool', 'workflow_watchdog'], kind: 'bool' },
   { env: 'CORE_SECRET', path: ['core_secret'], kind: 'string' },
+  { env: 'CORE_URL', path: ['core_server'], kind: 'string' },
   { env: 'TEMPORAL_ADDRESS', path: ['temporal', 'address'], kind: 'string' },
   { env: 'TEMPORAL_NAMESPACE', path: ['temporal', 'namespace'], kind: 'string' },
   { env: 'TEMPORAL_API_KEY', path: ['temporal', 'api_key'], kind: 'string' },

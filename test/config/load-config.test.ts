@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/load-config.js';
+import { createServiceLogger, SERVICE_LOG_FILE } from '../../src/logs/service-logger.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobservice-config-'));
 const file = (name: string, text: string) => {
@@ -350,15 +351,50 @@ reaper:
     assert.equal(loadConfig({ argv: [], env: { CORE_SECRET: 'harbor-core-secret\n' } }).core_secret, 'harbor-core-secret');
   });
 
-  it('refuses a FILE logger under loggers: the service logs to standard output only (it was accepted and wrote nowhere)', () => {
+  it("loads the seed README's logger example and core_server: a FILE service logger writes its lines under base_dir", () => {
+    const logs = join(dir, 'service-logs');
     const path = file(
-      'service-file.yaml',
-      `job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: FILE, settings: {base_dir: ${dir}/svc}}]\n`,
+      'seed-loggers.yaml',
+      `
+job_loggers:
+  - name: "STD_OUTPUT"
+    level: "DEBUG"
+loggers:
+  - name: "STD_OUTPUT" # logger backend name, only support "FILE" and "STD_OUTPUT"
+    level: "ERROR"
+  - name: "FILE"
+    level: "DEBUG"
+    settings: # Customized settings of logger
+      base_dir: "${logs}"
+    sweeper:
+      duration: 1 #days
+      settings: # Customized settings of sweeper
+        work_dir: "${logs}"
+core_server: "http://core:8080"
+`,
     );
-    assert.match(
-      problemsOf(() => loadConfig({ argv: ['-c', path], env: {} })).join('\n'),
-      /loggers: the service logs to standard output only/,
-    );
+    const config = loadConfig({ argv: ['-c', path], env: {} });
+    assert.equal(config.core_server, 'http://core:8080');
+    assert.equal(loadConfig({ argv: [], env: { CORE_URL: 'http://core.example' } }).core_server, 'http://core.example');
+    const log = createServiceLogger(config.loggers, 'api');
+    log.debug('a debug line');
+    log.warning('a warning line');
+    const written = readFileSync(join(logs, SERVICE_LOG_FILE), 'utf8');
+    assert.match(written, /\[DEBUG\] api: a debug line\n/);
+    assert.match(written, /\[WARNING\] api: a warning line\n/);
+    // Harbor's own key names the file.
+    const named = loadConfig({
+      argv: [
+        '-c',
+        file(
+          'named.yaml',
+          `job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: FILE, settings: {base_dir: ${logs}, filename: svc.log}}]\n`,
+        ),
+      ],
+      env: {},
+    });
+    createServiceLogger(named.loggers, 'worker').info('named');
+    assert.match(readFileSync(join(logs, 'svc.log'), 'utf8'), /\[INFO\] worker: named\n/);
   });
 
   it('refuses a client_ca that is not PEM certificates (Node took a DER file silently, and every client handshake failed)', () => {
