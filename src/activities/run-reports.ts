@@ -61,6 +61,7 @@ export function maskingLogger<L extends JobLogger>(logger: L, secrets: readonly 
     info: mask((m) => logger.info(m)),
     warning: mask((m) => logger.warning(m)),
     error: mask((m) => logger.error(m)),
+    fatal: mask((m) => logger.fatal(m)),
   };
 }
 

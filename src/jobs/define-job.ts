@@ -46,13 +46,14 @@ export function defineJob<S extends z.ZodType>(definition: JobDefinition<S>): Jo
   if (!JOB_NAME_PATTERN.test(definition.name)) {
     throw new Error(`job name ${JSON.stringify(definition.name)} must be upper snake case`);
   }
-  const maxFails = definition.maxFails ?? RETRY_DEFAULTS.maxFails;
+  // Harbor's job interface: "If it is set to 0, then default value 4 is used."
+  const maxFails = definition.maxFails === undefined || definition.maxFails === 0 ? RETRY_DEFAULTS.maxFails : definition.maxFails;
   if (!Number.isInteger(maxFails) || maxFails < 1) {
-    throw new Error(`job ${definition.name}: maxFails must be a positive integer`);
+    throw new Error(`job ${definition.name}: maxFails must be a positive integer (0 for the default, ${RETRY_DEFAULTS.maxFails})`);
   }
   const { maxConcurrency } = definition;
   if (maxConcurrency !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1)) {
     throw new Error(`job ${definition.name}: maxConcurrency must be a positive integer`);
   }
-  return Object.freeze({ ...definition });
+  return Object.freeze({ ...definition, maxFails });
 }

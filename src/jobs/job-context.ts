@@ -6,6 +6,8 @@ export interface JobLogger {
   info(message: string): void;
   warning(message: string): void;
   error(message: string): void;
+  /** Harbor's FATAL line; the run goes on (Harbor's logger ended the whole worker process). */
+  fatal(message: string): void;
 }
 
 /** What a job asks for when it launches a sub job. */

@@ -45,6 +45,7 @@ export function createJobLoggerFactory(loggers: readonly LoggerConfig[]): JobLog
         info: (m) => emit('INFO', m),
         warning: (m) => emit('WARNING', m),
         error: (m) => emit('ERROR', m),
+        fatal: (m) => emit('FATAL', m),
         close: async () => {
           await Promise.all(sinks.map((s) => s.close()));
         },

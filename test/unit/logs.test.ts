@@ -91,6 +91,17 @@ describe('job logs', () => {
     assert.doesNotMatch(text, /hidden/);
   });
 
+  it("a job logs at Harbor's FATAL level too, and a logger at FATAL shows only those lines", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const logger = createJobLoggerFactory([{ name: 'FILE', level: 'FATAL', settings: { base_dir: dir } }]).open(ID);
+    logger.error('not severe enough');
+    logger.fatal('the registry is gone');
+    await logger.close();
+    const text = readFileSync(join(dir, `${ID}.log`), 'utf8');
+    assert.match(text, /\[FATAL\] the registry is gone/);
+    assert.doesNotMatch(text, /not severe enough/);
+  });
+
   it("FILE shows a running job's lines within moments, in order, and all of them once closed", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'logs-'));
     const path = join(dir, `${ID}.log`);
