@@ -21,8 +21,7 @@ export function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): 
   stats.options = options;
   const zone = (options.timezone as string | undefined) ?? 'UTC';
   stats.next_run_times = summary.state.paused ? [] : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone));
-  const last = summary.info.recentActions[summary.info.recentActions.length - 1];
-  if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
+  withExecutions(stats, summary.info.recentActions);
   return stats;
 }
 
@@ -38,10 +37,21 @@ export function toPeriodicStats(record: PeriodicRecord, description: ScheduleDes
   stats.active = active;
   stats.missed = description.info.numActionsMissedCatchupWindow;
   stats.skipped = description.info.numActionsSkippedOverlap;
-  const recent = description.info.recentActions;
+  withExecutions(stats, description.info.recentActions);
+  return stats;
+}
+
+/**
+ * The seed README's Job Execution fields: a periodic job has executions, and its stats name the
+ * newest ones the schedule keeps (Temporal keeps the last 10; `GET /jobs/{id}/executions` lists them
+ * all), newest first, with the time of the last.
+ */
+function withExecutions(stats: JobStats, recent: ScheduleDescription['info']['recentActions']): void {
+  stats.multiple_executions = true;
+  const ids = recent.flatMap((a) => (a.action?.workflow?.workflowId ? [a.action.workflow.workflowId] : [])).reverse();
+  if (ids.length > 0) stats.executions = ids;
   const last = recent[recent.length - 1];
   if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
-  return stats;
 }
 
 const K8S_OVERLAP: Partial<Record<string, NonNullable<PeriodicOptions['concurrency_policy']>>> = Object.fromEntries(

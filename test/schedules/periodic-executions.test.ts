@@ -45,6 +45,42 @@ describe('executions of a periodic job, whatever run they are on', () => {
     return { periodic: job.id, execution: fired! };
   };
 
+  it("names its executions in its stats, as the seed README's Job Execution has them: multiple_executions and executions, newest first", async () => {
+    const job = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: '@yearly', suspend: true } });
+    schedules.push(job.id);
+    assert.equal(job.multiple_executions, true);
+    assert.equal(job.executions, undefined, 'none yet');
+    const fired: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
+      const stats = await waitFor(
+        () => h.stats(job.id),
+        (s) => (s.executions?.length ?? 0) === i + 1,
+        { what: `execution ${i + 1} in the stats` },
+      );
+      fired.unshift(stats.executions![0]!);
+      assert.deepEqual(stats.executions, fired);
+    }
+    await waitFor(
+      () => executions(job.id),
+      (e) => e.total === 2 && e.rows.every(([, status]) => status === 'Success'),
+      { what: 'both executions listed, Success' },
+    );
+    assert.deepEqual((await executions(job.id)).rows.map(([id]) => id).sort(), [...fired].sort());
+    // A list reads the schedule's visibility row, which the scheduler brings up to date after its actions.
+    const row = await waitFor(
+      async () => {
+        const listed = await h.request('GET', '/api/v1/jobs?kind=Periodic&page_size=100');
+        assert.equal(listed.status, 200);
+        return ((await listed.json()) as { job: JobStats }[]).find((j) => j.job.id === job.id)?.job;
+      },
+      (r) => r?.executions?.length === 2,
+      { what: 'a list row naming both' },
+    );
+    assert.deepEqual(row?.executions, fired);
+    assert.equal(row?.multiple_executions, true);
+  });
+
   it('a fan-out execution that continued as new is listed once, as GET reads it, and counts as the last success', async () => {
     const { periodic, execution } = await fireOnce('TEST_BATCH', { count: 30 });
     await waitFor(
