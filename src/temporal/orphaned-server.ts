@@ -41,14 +41,20 @@ export function removeServerMarker(dbFile: string, pid: number): void {
 export async function endOrphanedServer(dbFile: string, log: (line: string) => void = () => undefined): Promise<boolean> {
   const marker = readMarker(dbFile);
   if (!marker || marker.dbFile !== dbFile) return false;
-  if (!sameServer(marker)) {
+  // The server exiting already (its pipes went with its owner: Go ends a process whose log write
+  // meets a closed pipe) reads an empty command line while it still holds its port: it is waited for.
+  // Only where its start time was recorded (Linux), so the pid is known to be that server's.
+  const exiting = marker.startedAt !== undefined && stillRunning(marker) && commandLine(marker.pid).join('') === '';
+  if (!exiting && !sameServer(marker)) {
     // Gone, or its pid is some other process's now: the marker tells nothing more.
     rmSync(markerPath(dbFile), { force: true });
     return false;
   }
   if (running(marker.owner)) return false;
-  log(`ending Temporal server ${marker.pid}, left running on ${dbFile} by a process that is gone (${marker.owner})`);
-  process.kill(marker.pid, 'SIGTERM');
+  log(
+    `${exiting ? 'waiting for' : 'ending'} Temporal server ${marker.pid}, left running on ${dbFile} by a process that is gone (${marker.owner})`,
+  );
+  if (!exiting) process.kill(marker.pid, 'SIGTERM');
   const killAt = Date.now() + 10_000;
   // Bounded, should the server not go (the port check then says what holds the port).
   const giveUpAt = killAt + 5_000;
