@@ -34,9 +34,10 @@ export interface Decision {
 /**
  * The tag of what is attached to an artifact, naming it by digest: cosign's
  * `sha256-<hex of the subject's digest>.sig|.att|.sbom`, and OCI 1.1's referrers tag
- * `sha256-<hex>` (the index of a subject's signatures and SBOMs on a registry without the referrers API).
+ * `sha256-<hex>` (the index of a subject's signatures and SBOMs on a registry without the
+ * referrers API; an image under such a tag is an image like any other).
  */
-const ACCESSORY_TAG = /^sha256-([0-9a-f]{64})(?:\.(?:sig|att|sbom))?$/;
+const ACCESSORY_TAG = /^sha256-([0-9a-f]{64})(\.(?:sig|att|sbom))?$/;
 
 /**
  * The subject of an accessory candidate: one whose every tag is an accessory's tag for one artifact
@@ -46,7 +47,12 @@ const ACCESSORY_TAG = /^sha256-([0-9a-f]{64})(?:\.(?:sig|att|sbom))?$/;
  * deleted from under a kept image (a rule on `v*` doomed every signature).
  */
 function accessorySubject(candidate: Candidate, known: ReadonlySet<string>): string | undefined {
-  const subjects = new Set(candidate.tags.map((tag) => ACCESSORY_TAG.exec(tag)?.[1]));
+  const subjects = new Set(
+    candidate.tags.map((tag) => {
+      const match = ACCESSORY_TAG.exec(tag);
+      return match && (match[2] !== undefined || candidate.kind === 'index') ? match[1] : undefined;
+    }),
+  );
   if (subjects.size !== 1 || subjects.has(undefined)) return undefined;
   const subject = `sha256:${[...subjects][0]}`;
   return subject !== candidate.digest && known.has(subject) ? subject : undefined;

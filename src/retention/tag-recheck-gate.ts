@@ -5,7 +5,7 @@ export interface TagRecheckOptions {
   candidates: Candidate[];
   /** The run's decisions: only a digest these doom can be spared. */
   decisions: readonly Decision[];
-  /** Tags that point elsewhere than `snapshot` says, reading `watched` (retained tags) and new ones. */
+  /** Tags that point elsewhere than `snapshot` says, reading `watched` (every tag of the snapshot) and new ones. */
   reread(snapshot: ReadonlyMap<string, string>, watched: ReadonlySet<string>): Promise<Map<string, string>>;
   /** The manifests a manifest that is no candidate lists (an index pushed since the load), nested ones too. */
   listed(digest: string): Promise<string[]>;
@@ -33,18 +33,22 @@ export function tagRecheck(options: TagRecheckOptions): { spares(digest: string)
   const doomed = new Set(options.decisions.filter((d) => d.verdict === 'DEL').map((d) => d.candidate.digest));
   const byDigest = new Map(candidates.map((c) => [c.digest, c]));
   const snapshot = new Map(candidates.flatMap((c) => c.tags.map((tag) => [tag, c.digest] as const)));
-  let watched = retainedTags(options.decisions);
   const spared = new Map<string, string>();
+  /** Manifests the load never saw that a tag now names, still to be read (a failed read is tried again). */
+  const unlisted = new Map<string, string>();
+  /** What the policy dooms that is attached to something else: spared with what a new manifest lists. */
+  const accessories = options.decisions.filter((d) => d.verdict === 'DEL' && d.accessoryOf !== undefined);
   let lastAt = -Infinity;
   let lastTookMs = 0;
   let checking: Promise<void> | undefined;
 
   const check = async () => {
     const started = now();
-    const moved = await reread(snapshot, watched);
+    // Every tag: a doomed tag moved onto a new index (`docker buildx imagetools create -t` over an
+    // existing tag) must be seen as much as a retained one.
+    const moved = await reread(snapshot, new Set(snapshot.keys()));
     lastAt = now();
     lastTookMs = lastAt - started;
-    if (moved.size === 0) return;
     for (const [tag, digest] of moved) {
       const from = snapshot.get(tag);
       const was = from !== undefined ? byDigest.get(from) : undefined;
@@ -52,20 +56,34 @@ export function tagRecheck(options: TagRecheckOptions): { spares(digest: string)
       const to = byDigest.get(digest);
       if (to && !to.tags.includes(tag)) to.tags = [...to.tags, tag].sort();
       snapshot.set(tag, digest);
+      if (!byDigest.has(digest)) unlisted.set(digest, tag);
       log(
         `tag ${tag} now points at ${digest}${from !== undefined ? ` (it pointed at ${from} when the repository was read)` : ' (pushed since the repository was read)'}`,
       );
     }
     // A tag now on a manifest the load never saw (an index pushed over doomed images, as
-    // `docker buildx imagetools create` makes one): what it lists stays, or the new index is broken.
-    for (const [tag, digest] of moved) {
-      if (byDigest.has(digest)) continue;
-      for (const listed of await options.listed(digest)) {
-        if (!doomed.has(listed) || spared.has(listed)) continue;
-        spared.set(listed, `not deleted: listed by ${digest}, which tag ${tag} points at since the repository was read`);
-        log(`${listed} is listed by ${digest} (${tag}): not deleted`);
+    // `docker buildx imagetools create` makes one): what it lists stays, with what is attached to
+    // it (a platform image's signature), or the new index is broken.
+    for (const [digest, tag] of [...unlisted]) {
+      const listed = new Set(await options.listed(digest));
+      unlisted.delete(digest);
+      const why = `not deleted: listed by ${digest}, which tag ${tag} points at since the repository was read`;
+      for (const d of listed) {
+        if (!doomed.has(d) || spared.has(d)) continue;
+        spared.set(d, why);
+        log(`${d} is listed by ${digest} (${tag}): not deleted`);
+      }
+      // Until nothing changes: a signature of a signature follows it in turn.
+      for (let changed = true; changed;) {
+        changed = false;
+        for (const { candidate, accessoryOf } of accessories) {
+          if (spared.has(candidate.digest) || !(listed.has(accessoryOf!) || spared.has(accessoryOf!))) continue;
+          spared.set(candidate.digest, `${why} (attached to ${accessoryOf})`);
+          changed = true;
+        }
       }
     }
+    if (moved.size === 0) return;
     const again = decideAgain();
     for (const d of again) {
       const { digest, tags } = d.candidate;
@@ -74,7 +92,6 @@ export function tagRecheck(options: TagRecheckOptions): { spares(digest: string)
         log(`${digest} is retained now (${tags.join(',')}): not deleted`);
       }
     }
-    watched = retainedTags(again);
   };
 
   return {
@@ -89,8 +106,4 @@ export function tagRecheck(options: TagRecheckOptions): { spares(digest: string)
       return spared.get(digest);
     },
   };
-}
-
-function retainedTags(decisions: readonly Decision[]): Set<string> {
-  return new Set(decisions.filter((d) => d.verdict === 'RETAIN').flatMap((d) => d.candidate.tags));
 }

@@ -6,7 +6,7 @@ import { MAX_INDEX_DEPTH } from './load-candidates.js';
 
 /**
  * The tags that point somewhere else than a run's snapshot said: tags new since it (pushed while the
- * run deleted), and those of `watched` (the tags the policy retains) whose digest changed (moved
+ * run deleted), and those of `watched` (every tag the run knows) whose digest changed (moved
  * onto another manifest). A registry deletes a manifest by digest with every tag on it at that
  * moment, so a run that deleted on its snapshot alone would take such a tag with it. Tags gone
  * since are left out: nothing to protect. Reads go through `reads`, the run's budget.
@@ -44,11 +44,13 @@ export async function manifestsListedBy(
   repository: string,
   digest: string,
   reads: Limited,
+  signal?: AbortSignal,
   depth = 0,
 ): Promise<string[]> {
+  signal?.throwIfAborted();
   const manifest = await reads(() => client.manifest(repository, digest)).catch(absentAs(undefined));
   if (!manifest || !isIndex(manifest) || depth > MAX_INDEX_DEPTH) return [];
   const children = (manifest.manifests ?? []).map((m) => m.digest);
-  const nested = await Promise.all(children.map((child) => manifestsListedBy(client, repository, child, reads, depth + 1)));
+  const nested = await Promise.all(children.map((child) => manifestsListedBy(client, repository, child, reads, signal, depth + 1)));
   return [...new Set([...children, ...nested.flat()])];
 }

@@ -88,6 +88,61 @@ describe('retention keeps what kept artifacts reference, and deletes what delete
     }
   });
 
+  it('a doomed tag moved during the run onto a new index over a doomed image keeps that image', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    try {
+      const repo = 'moved-doomed/app';
+      const a = await pushImage(registry.url, repo, 'a', month(1));
+      const b = await pushImage(registry.url, repo, 'b', month(2));
+      await pushImage(registry.url, repo, 'z', month(5));
+      // As the first delete goes out, `docker buildx imagetools create -t <the other doomed tag> <its image>`.
+      let index: string | undefined;
+      let listed = '';
+      proxy.beforeDelete = async (digest) => {
+        if (index) return;
+        listed = digest === a ? b : a;
+        index = await pushIndexOf(registry.url, repo, digest === a ? 'b' : 'a', [listed]);
+      };
+      const submitted = await h.submit(
+        job(proxy.url, repo, oneRulePolicy('latestPushedK', 1), { concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0.5 } }),
+      );
+      const done = await h.waitForStatus(submitted.id, ['Success', 'Error'], 90_000);
+      assert.ok(index, 'the index was pushed');
+      assert.equal(await manifestExists(registry.url, repo, index), true, 'the new index is still there');
+      assert.equal(await manifestExists(registry.url, repo, listed), true, `${index} lists ${listed}\n${repositoryLog(done, repo)}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('the signatures of platform images that an index pushed during the run lists stay', async () => {
+    const proxy = await startRegistryProxy(registry.url);
+    try {
+      const repo = 'recursive-new/app';
+      const old = await pushIndex(registry.url, repo, 'v1', month(1));
+      await pushImage(registry.url, repo, 'z', month(5));
+      for (const platform of old.children) await pushImage(registry.url, repo, signatureTag(platform), NO_TIME);
+      // As v1 (doomed) goes, CI publishes release-2: an index over the same platform images.
+      let index: string | undefined;
+      proxy.beforeDelete = async () => {
+        index ??= await pushIndexOf(registry.url, repo, 'release-2', old.children);
+      };
+      const submitted = await h.submit(
+        job(proxy.url, repo, newestAnd('release-*'), { concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0.5 } }),
+      );
+      const done = await h.waitForStatus(submitted.id, ['Success', 'Error'], 90_000);
+      assert.ok(index, 'release-2 was pushed');
+      for (const platform of old.children) assert.equal(await manifestExists(registry.url, repo, platform), true);
+      assert.deepEqual(
+        (await listTags(registry.url, repo)).filter((t) => t.endsWith('.sig')),
+        old.children.map(signatureTag).sort(),
+        `release-2 (${index}) lists ${old.children.join(', ')}\n${repositoryLog(done, repo)}`,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a kept index of indexes keeps a tagged image it lists through an untagged inner index', async () => {
     const repo = 'nested/app';
     const a = await pushImage(registry.url, repo, 'a-amd64', month(1));

@@ -85,5 +85,10 @@ describe('accessories follow what they are attached to', () => {
     const result = verdicts([rule('latestPushedK', 1, 'v*')], [image, other, referrers, ofOther]);
     assert.equal(result.get(referrers.digest), 'RETAIN', 'the referrers index of the kept image');
     assert.equal(result.get(ofOther.digest), 'DEL', 'the referrers index of the deleted image');
+    // An image under such a tag is an image like any other: ranked by the rules, attached to nothing.
+    const plain = candidate(`sha256:${hex('d')}`, [`sha256-${hex('1')}`], 0.5);
+    const decided = decide([rule('latestPushedK', 1, 'sha256-*')], [image, plain], NOW);
+    assert.equal(decided.find((d) => d.candidate.digest === plain.digest)!.accessoryOf, undefined);
+    assert.equal(decided.find((d) => d.candidate.digest === plain.digest)!.verdict, 'RETAIN');
   });
 });

@@ -62,8 +62,9 @@ describe('tags read again before a run deletes', () => {
     });
     assert.match((await gate.spares('sha256:a')) ?? '', /retained once its tags were read again/);
     assert.equal(await gate.spares('sha256:b'), undefined);
-    // The retained tags are watched (a move of one onto a doomed digest is a move to see).
-    assert.deepEqual(watchedSeen[0], ['c', 'release-0']);
+    // Every tag is watched: a retained one moved onto a doomed digest, and a doomed one moved onto
+    // an index the run never saw, are both moves to see.
+    assert.deepEqual(watchedSeen[0], ['a', 'b', 'c', 'latest-b', 'release-0']);
     assert.match(log.join('\n'), /tag release-1 now points at sha256:a \(pushed since the repository was read\)/);
   });
 
@@ -128,6 +129,94 @@ describe('tags read again before a run deletes', () => {
     assert.equal(reads, 1);
     assert.equal(a, undefined);
     assert.ok(b);
+  });
+});
+
+/** A registry's tags now, read as tagsMovedSince reads them: new tags, and watched ones that moved. */
+function registryReread(tags: Map<string, string>) {
+  return async (snapshot: ReadonlyMap<string, string>, watched: ReadonlySet<string>) => {
+    const moved = new Map<string, string>();
+    for (const [tag, digest] of tags) if ((!snapshot.has(tag) || watched.has(tag)) && snapshot.get(tag) !== digest) moved.set(tag, digest);
+    return moved;
+  };
+}
+
+describe('a manifest pushed during the run that lists doomed ones', () => {
+  const newest = [rules[0]!];
+  it('a failed read of the new index is read again: what it lists stays spared', async () => {
+    // a and c (old, doomed), b (newest, kept). During the run an index N is pushed as `multi`, listing a.
+    const candidates = [image('sha256:a', ['a'], 100), image('sha256:c', ['c'], 150), image('sha256:b', ['b'], 200)];
+    const decisions = decide(newest, candidates, 1000);
+    let clock = 0;
+    let reads = 0;
+    const gate = tagRecheck({
+      candidates,
+      decisions,
+      reread: registryReread(
+        new Map([
+          ['a', 'sha256:a'],
+          ['b', 'sha256:b'],
+          ['multi', 'sha256:n'],
+        ]),
+      ),
+      // The first read of N fails (a 503, a timeout); later ones answer.
+      listed: async (digest) => {
+        if (++reads === 1) throw new Error('registry 503');
+        return digest === 'sha256:n' ? ['sha256:a'] : [];
+      },
+      decideAgain: () => decide(newest, candidates, 1000),
+      log: () => undefined,
+      now: () => clock,
+    });
+    await assert.rejects(gate.spares('sha256:c'), /503/);
+    clock += 60_000;
+    assert.match((await gate.spares('sha256:a')) ?? '', /listed by sha256:n, which tag multi points at/);
+  });
+
+  it('a doomed tag moved onto a new index spares what it lists', async () => {
+    // `docker buildx imagetools create -t a …` makes index N under the doomed tag a, listing the image a named.
+    const candidates = [image('sha256:a', ['a'], 100), image('sha256:b', ['b'], 200)];
+    const gate = tagRecheck({
+      candidates,
+      decisions: decide(newest, candidates, 1000),
+      reread: registryReread(
+        new Map([
+          ['a', 'sha256:n'],
+          ['b', 'sha256:b'],
+        ]),
+      ),
+      listed: async (digest) => (digest === 'sha256:n' ? ['sha256:a'] : []),
+      decideAgain: () => decide(newest, candidates, 1000),
+      log: () => undefined,
+      now: () => 0,
+    });
+    assert.match((await gate.spares('sha256:a')) ?? '', /listed by sha256:n, which tag a points at/);
+  });
+
+  it('spares the signatures of the platform images it lists, and a signature of such a signature', async () => {
+    const hex = (ch: string) => ch.repeat(64);
+    const platform = `sha256:${hex('a')}`;
+    const index = { ...image(`sha256:${hex('1')}`, ['v1'], 100), kind: 'index' as const, children: [platform] };
+    const signature = image(`sha256:${hex('5')}`, [`sha256-${hex('a')}.sig`], 0);
+    const countersigned = image(`sha256:${hex('6')}`, [`sha256-${hex('5')}.sig`], 0);
+    const candidates = [index, signature, countersigned, image(`sha256:${hex('2')}`, ['v2'], 200)];
+    const decisions = decide(newest, candidates, 1000);
+    assert.deepEqual(
+      decisions.filter((d) => d.verdict === 'DEL').map((d) => d.candidate.digest),
+      [index.digest, signature.digest, countersigned.digest],
+    );
+    const gate = tagRecheck({
+      candidates,
+      decisions,
+      reread: registryReread(new Map([['release-2', 'sha256:n']])),
+      listed: async (digest) => (digest === 'sha256:n' ? [platform] : []),
+      decideAgain: () => decide(newest, candidates, 1000),
+      log: () => undefined,
+      now: () => 0,
+    });
+    assert.match((await gate.spares(signature.digest)) ?? '', /attached to sha256:a{64}/);
+    assert.match((await gate.spares(countersigned.digest)) ?? '', /attached to sha256:5{64}/);
+    assert.equal(await gate.spares(index.digest), undefined, 'the old index itself still goes');
   });
 });
 

@@ -133,7 +133,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           candidates,
           decisions,
           reread: (snapshot, watched) => tagsMovedSince(client, repository, snapshot, watched, reads, ctx.signal),
-          listed: (digest) => manifestsListedBy(client, repository, digest, reads),
+          listed: (digest) => manifestsListedBy(client, repository, digest, reads, ctx.signal),
           decideAgain: () => decide(policy.rules, candidates, nowSec()),
           log: (m) => logger.info(m),
         });
