@@ -43,8 +43,8 @@ export interface JobQueueInput {
   probeEveryMs?: number;
   /** When holders were last probed (epoch ms), carried over so a busy queue's new run does not start the wait again. */
   lastProbeMs?: number;
-  /** Characters of waiting line carried into the next run (default 1,000,000; tests go lower). */
-  carryWaitingChars?: number;
+  /** Characters of input carried into the next run, its waiting line cut to fit (default 1,500,000; tests go lower). */
+  carryChars?: number;
 }
 
 /** Signals sent per workflow task, so one task stays small whatever the backlog. */
@@ -52,8 +52,8 @@ const SENDS_PER_TASK = 200;
 /** With runs waiting and every slot taken, holders are checked this often: a terminated job frees its slot. */
 const PROBE_MS = 5 * 60_000;
 const CONTINUE_AFTER_EVENTS = 5000;
-/** Half of the 2 MiB Temporal allows a continue-as-new's input: about 11,000 waiting runs. */
-const CARRY_WAITING_CHARS = 1_000_000;
+/** Below the 2 MiB Temporal allows a continue-as-new's input (ids and tickets are ASCII: a character is a byte). */
+const CARRY_CHARS = 1_500_000;
 
 /**
  * A job type's queue: Temporal has no global semaphore, so one workflow per type is the place
@@ -96,19 +96,20 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
     if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
       await condition(allHandlersFinished);
       // The new run carries the gate in its memo from its start event on, before its first task runs.
-      await makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })({
-        ...input,
-        state: { ...q, waiting: lineHead(q.waiting, input.carryWaitingChars ?? CARRY_WAITING_CHARS) },
-        ...(mended ? { lastProbeMs } : {}),
-      });
+      const next: JobQueueInput = { ...input, state: { ...q, waiting: [] }, ...(mended ? { lastProbeMs } : {}) };
+      // The slots held travel whole (their count is the limit); the line gets what room is left.
+      const room = (input.carryChars ?? CARRY_CHARS) - JSON.stringify(next).length;
+      next.state!.waiting = lineHead(q.waiting, room);
+      await makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })(next);
     }
   }
 }
 
 /**
- * The head of the line that the next run can carry. Temporal ends a workflow whose continue-as-new
- * input is over 2 MiB (about 23,000 waiting runs), and with it the slots the queue counts; the runs
- * left out ask again (`job.queue_ask_again_seconds`) and get back in line at their place.
+ * The head of the line that fits in `budget` characters. Temporal refuses a continue-as-new input
+ * over 2 MiB (about 23,000 waiting runs; the queue's workflow then fails every task and grants
+ * nothing, or is ended); the runs left out ask again (`job.queue_ask_again_seconds`) and get back
+ * in line at their place.
  */
 function lineHead(waiting: QueueEntry[], budget: number): QueueEntry[] {
   let chars = 0;

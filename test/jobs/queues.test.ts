@@ -431,6 +431,51 @@ describe('a JobQueue that continues as new', () => {
     await h.client.workflow.getHandle(workflowId).terminate('test over');
   });
 
+  it('carries every slot held beside the head of its line, however many hold one', async () => {
+    const taskQueue = h.config.temporal.task_queue;
+    const workflowId = queueWorkflowId(taskQueue, 'TEST_QUEUE_BUSY');
+    const pad = 'x'.repeat(20);
+    // 14,500 runs holding slots under a high limit (~1.2 MB of the input), and a paused line of ~0.7 MB.
+    const running: Record<string, { ticket: string; since_ms: number }> = {};
+    for (let i = 0; i < 14_500; i++)
+      running[`run-${String(i).padStart(6, '0')}-${pad}`] = { ticket: '1.1.abcdef', since_ms: 1765000000000 };
+    const entry = (i: number, long = '') => ({
+      jobId: `wait-${String(i).padStart(6, '0')}-${pad}${long}`,
+      ticket: '1.1.abcdef',
+      at: 1000 + i,
+    });
+    const state = {
+      jobType: 'TEST_QUEUE_BUSY',
+      paused: true,
+      limit: 100_000,
+      waiting: Array.from({ length: 8_000 }, (_, i) => entry(i)),
+      running,
+    };
+    const handle = await h.client.workflow.start(JobQueue, {
+      workflowId,
+      taskQueue,
+      args: [{ jobType: 'TEST_QUEUE_BUSY', continueAfterEvents: 40, state }],
+    });
+    const firstRun = (await handle.describe()).runId;
+    // Runs with long ids take the input past 2 MiB.
+    for (let i = 8_000; i < 9_000; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, k) => handle.signal(acquireSlotSignal, { ...entry(i + k, 'y'.repeat(400)), limit: 100_000 })),
+      );
+    }
+    const next = await waitFor(
+      () => h.client.workflow.getHandle(workflowId).describe(),
+      (d) => d.runId !== firstRun,
+      { timeoutMs: 30_000, what: 'the queue to continue as new' },
+    );
+    assert.equal(next.status.name, 'RUNNING');
+    const carried = await h.client.workflow.getHandle(workflowId).query(queueStateQuery);
+    assert.equal(Object.keys(carried.running).length, 14_500, 'every slot held');
+    assert.equal(carried.waiting[0]?.at, 1000, 'the head of the line');
+    assert.ok(carried.waiting.length < 9_000, `some of the line left out (carried ${carried.waiting.length})`);
+    await h.client.workflow.getHandle(workflowId).terminate('test over');
+  });
+
   /** Running workflows to grant slots to: a grant to a job that is gone frees its slot at once. */
   const sinks = async (prefix: string, n: number) => {
     const ids: string[] = [];
