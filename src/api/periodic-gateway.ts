@@ -30,7 +30,7 @@ import {
   type PeriodicRecord,
 } from './periodic-record.js';
 import { forbidNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, scheduleSpec } from './periodic-spec.js';
-import { toPeriodicStats } from './periodic-stats.js';
+import { recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
 import { stopPeriodicJob, sweepStopped, type SweepCursor } from './periodic-stop.js';
 
 /** Past the second of the last action by this much, for the server's clock against ours. */
@@ -113,7 +113,7 @@ export class PeriodicGateway {
     );
     // A new schedule has no executions yet: its stats need the describe (next run times) only.
     const handle = this.deps.client.schedule.getHandle(id);
-    return toPeriodicStats(record, await this.rpc(() => handle.describe()), 0);
+    return toPeriodicStats(record, await this.rpc(() => handle.describe()), 0, new Set());
   }
 
   /** Stats of a periodic job, or undefined when no schedule has that id. */
@@ -129,13 +129,14 @@ export class PeriodicGateway {
   async stats(id: string): Promise<JobStats> {
     const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
     const record = periodicRecord(description);
-    const [active, lastSuccess, failures] = await Promise.all([
+    const [active, lastSuccess, failures, existing] = await Promise.all([
       this.rpc(() => this.deps.client.workflow.count(`${periodicExecutionsQuery(id)} AND ${UNFINISHED_JOBS}`)),
       this.rpc(() => this.lastSuccessfulTime(id)),
       this.rpc(() => consecutiveFailures(this.deps.client, id)),
+      this.rpc(() => this.existingExecutions(id, recentExecutionIds(description.info.recentActions))),
     ]);
     await clearStaleStopMark(this.deps.client, id, record.name, description);
-    const stats = toPeriodicStats(record, description, active.count);
+    const stats = toPeriodicStats(record, description, active.count, existing);
     stats.consecutive_failures = failures;
     // Why the schedule is paused, when it was not by a plain pause: stopped, suspended, or its failures.
     if (description.state.paused && description.state.note) stats.paused_note = description.state.note;
@@ -145,6 +146,16 @@ export class PeriodicGateway {
     // A stopped periodic job goes when a finished job's record would (see sweepStopped).
     if (stoppedAt && retention) stats.die_at = Math.floor(stoppedAt.getTime() / 1000) + retention;
     return stats;
+  }
+
+  /** Which of `ids` (executions the schedule started) visibility still has: history limits delete the oldest. */
+  private async existingExecutions(id: string, ids: string[]): Promise<Set<string>> {
+    const existing = new Set<string>();
+    if (ids.length === 0) return existing;
+    // The ids are the schedule's own (`<periodic id>-<RFC 3339>`): nothing in them needs escaping.
+    const query = `${periodicExecutionsQuery(id)} AND WorkflowId IN (${ids.map((e) => `'${e}'`).join(', ')})`;
+    for await (const execution of this.deps.client.workflow.list({ query })) existing.add(execution.workflowId);
+    return existing;
   }
 
   /**

@@ -21,11 +21,18 @@ export function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): 
   stats.options = options;
   const zone = (options.timezone as string | undefined) ?? 'UTC';
   stats.next_run_times = summary.state.paused ? [] : summary.info.nextActionTimes.slice(0, 5).map((t) => formatInZone(t, zone));
-  withExecutions(stats, summary.info.recentActions);
+  // A list row names no executions: which of them history limits pruned since, only GET reads.
+  withExecutions(stats, summary.info.recentActions, new Set());
   return stats;
 }
 
-export function toPeriodicStats(record: PeriodicRecord, description: ScheduleDescription, active: number): JobStats {
+/** `existing`: which of the schedule's recent executions are still there (history limits prune them). */
+export function toPeriodicStats(
+  record: PeriodicRecord,
+  description: ScheduleDescription,
+  active: number,
+  existing: ReadonlySet<string>,
+): JobStats {
   const stats = baseStats(record, isStopped(description));
   const options = liveOptions(record.options, description);
   stats.options = options;
@@ -37,18 +44,23 @@ export function toPeriodicStats(record: PeriodicRecord, description: ScheduleDes
   stats.active = active;
   stats.missed = description.info.numActionsMissedCatchupWindow;
   stats.skipped = description.info.numActionsSkippedOverlap;
-  withExecutions(stats, description.info.recentActions);
+  withExecutions(stats, description.info.recentActions, existing);
   return stats;
+}
+
+/** The ids of a schedule's recent executions (Temporal keeps the last 10), newest first. */
+export function recentExecutionIds(recent: ScheduleDescription['info']['recentActions']): string[] {
+  return [...new Set(recent.flatMap((a) => (a.action?.workflow?.workflowId ? [a.action.workflow.workflowId] : [])))].reverse();
 }
 
 /**
  * The seed README's Job Execution fields: a periodic job has executions, and its stats name the
- * newest ones the schedule keeps (Temporal keeps the last 10; `GET /jobs/{id}/executions` lists them
- * all), newest first, with the time of the last.
+ * newest of them that are still there (`GET /jobs/{id}/executions` lists them all), with the time
+ * of the last.
  */
-function withExecutions(stats: JobStats, recent: ScheduleDescription['info']['recentActions']): void {
+function withExecutions(stats: JobStats, recent: ScheduleDescription['info']['recentActions'], existing: ReadonlySet<string>): void {
   stats.multiple_executions = true;
-  const ids = recent.flatMap((a) => (a.action?.workflow?.workflowId ? [a.action.workflow.workflowId] : [])).reverse();
+  const ids = recentExecutionIds(recent).filter((id) => existing.has(id));
   if (ids.length > 0) stats.executions = ids;
   const last = recent[recent.length - 1];
   if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
