@@ -26,4 +26,29 @@ describe('status hook events', () => {
     assert.equal(plain.status, 'Success');
     assert.ok(!('check_in' in plain));
   });
+
+  it('leaves out of metadata what grows with a fan-out (results, sub jobs, executions): GET has them', () => {
+    const fanOut = hookEvent({
+      id: '0123456789abcdef01234567',
+      status: 'Success',
+      name: 'RETENTION',
+      kind: 'Generic',
+      unique: false,
+      ref_link: '',
+      enqueue_time: 1,
+      update_time: 1,
+      parameters: {},
+      revision: 1,
+      results: { 'proj/app': { job_id: 'fedcba9876543210fedcba98', status: 'Success' } },
+      sub_jobs: ['fedcba9876543210fedcba98'],
+      executions: ['fedcba9876543210fedcba98'],
+      multiple_executions: true,
+    } as Parameters<typeof hookEvent>[0]);
+    assert.deepEqual(
+      ['results', 'sub_jobs', 'executions'].filter((key) => key in fanOut.metadata),
+      [],
+    );
+    assert.equal(fanOut.metadata.multiple_executions, true);
+    assert.equal(fanOut.metadata.revision, 1);
+  });
 });
