@@ -29,7 +29,7 @@ import {
   type PeriodicOptions,
   type PeriodicRecord,
 } from './periodic-record.js';
-import { forbidNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, scheduleSpec } from './periodic-spec.js';
+import { nextFireNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, scheduleSpec } from './periodic-spec.js';
 import { recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
 import { stopPeriodicJob, sweepStopped, type SweepCursor } from './periodic-stop.js';
 
@@ -78,7 +78,7 @@ export class PeriodicGateway {
       name: request.name,
       parameters: request.parameters,
       ...this.deps.registry.startPolicy(request.name, request.parameters),
-      timings: forbidNeverWaitsOnHooks(this.deps.timings, options),
+      timings: nextFireNeverWaitsOnHooks(this.deps.timings, options),
       statusHook: request.statusHook,
       historyLimits: historyLimits(options),
       pauseAfterFailures: options.pause_after_failures,

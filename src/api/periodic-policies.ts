@@ -10,7 +10,7 @@ import { compactInput, expandInput, type StartInput } from '../shared/start-inpu
 import { boundedRpc } from './bounded-rpc.js';
 import type { PeriodicGatewayDeps } from './periodic-gateway.js';
 import { isStopped, MEMO_PERIODIC, scheduleSearchAttributes, type PeriodicOptions, type PeriodicRecord } from './periodic-record.js';
-import { forbidNeverWaitsOnHooks } from './periodic-spec.js';
+import { nextFireNeverWaitsOnHooks } from './periodic-spec.js';
 import { liveOptions } from './periodic-stats.js';
 
 /** The fields of an execution's input its job type and the deployment decide (refreshPolicies), its memo's too. */
@@ -123,7 +123,7 @@ function todaysPolicies(deps: PeriodicGatewayDeps, started: StartInput, options:
     // Sealed under a key that is no longer the first (a rotation), or not at all: sealed under today's.
     ...withSecrets(input, sealer.resealParameters, sealer.resealText),
     retry,
-    timings: forbidNeverWaitsOnHooks(timings, {
+    timings: nextFireNeverWaitsOnHooks(timings, {
       concurrency_policy: options.concurrency_policy as PeriodicOptions['concurrency_policy'],
     }),
   };

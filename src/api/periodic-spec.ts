@@ -20,12 +20,13 @@ export async function refusedSpecIsBadRequest<T>(created: Promise<T>): Promise<T
 }
 
 /**
- * Forbid skips a fire while the last execution's workflow is open, and a finished execution keeps
- * it open for `hook_drain_ms` while its last hooks fail: under Forbid they go to a HookDelivery
- * workflow at once, so a receiver that is down never holds back the next fire.
+ * Forbid skips a fire while the last execution's workflow is open, and Replace starts the next one
+ * only once the cancelled one's workflow has closed; a finished execution keeps it open for
+ * `hook_drain_ms` while its last hooks fail. Under either they go to a HookDelivery workflow at
+ * once, so a receiver that is down never holds back the next fire.
  */
-export function forbidNeverWaitsOnHooks(timings: JobTimings, options: PeriodicOptions): JobTimings {
-  if (options.concurrency_policy !== 'Forbid') return timings;
+export function nextFireNeverWaitsOnHooks(timings: JobTimings, options: PeriodicOptions): JobTimings {
+  if (options.concurrency_policy !== 'Forbid' && options.concurrency_policy !== 'Replace') return timings;
   return { ...timings, hooks: { ...(timings.hooks ?? DEFAULT_HOOK_TIMINGS), drainMs: 0 } };
 }
 

@@ -217,6 +217,38 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.ok(gap < 8_000, `the next execution started ${gap} ms after the cancelled one`);
   });
 
+  it('Replace: a status hook receiver that is down does not hold back the next fire (the cancelled one hands its hooks over at once)', async () => {
+    const receiver = await startHookReceiver();
+    receiver.setDown(true);
+    try {
+      // Honours the cancel at once; fires every 3 s; the last hooks would otherwise drain for hook_drain_ms (5 s).
+      const job = await h.submit({
+        name: 'NOOP',
+        parameters: { duration_ms: 60_000 },
+        status_hook: receiver.url('replace'),
+        metadata: { kind: 'Periodic', cron_spec: '*/3 * * * * *', concurrency_policy: 'Replace' },
+      });
+      created.push(job.id);
+      const input = ((await h.client.schedule.getHandle(job.id).describe()).action as { args: StartInput[] }).args[0]!;
+      assert.equal(input.timings?.hooks?.drainMs, 0);
+      const replaced = await waitFor(
+        () => executions(job.id, 'page_size=100'),
+        (r) => r.jobs.some((j) => j.status === 'Cancelled') && r.jobs.length >= 2,
+        { timeoutMs: 30_000, what: 'a cancelled execution and the one after it' },
+      );
+      assert.equal(await act(job.id, 'stop'), 204);
+      const started = async (id: string) => (await h.client.workflow.getHandle(id).describe()).startTime.getTime();
+      const cancelled = replaced.jobs.filter((j) => j.status === 'Cancelled').sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
+      const next = replaced.jobs.filter((j) => j.id > cancelled.id).sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
+      const gap = (await started(next.id)) - (await started(cancelled.id));
+      // Its fire (3 s), not the fire plus the drain (8 s).
+      assert.ok(gap < 6_500, `the next execution started ${gap} ms after the cancelled one`);
+    } finally {
+      receiver.setDown(false);
+      await receiver.close();
+    }
+  });
+
   it('history limits keep the newest successful and failed executions and delete the rest with their logs', async () => {
     const job = await h.submit({
       name: 'TEST_FLIP',
