@@ -1,4 +1,4 @@
-import { condition, continueAsNew, ParentClosePolicy, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, ParentClosePolicy, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { HANDOVER_IDS, handoverWorkflowId, type HookTimings } from '../shared/hook-event.js';
 import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
@@ -41,7 +41,9 @@ export async function handOverHooks(
 ): Promise<void> {
   if (timings.drainMs > 0) await condition(() => outbox.drained, timings.drainMs);
   if (outbox.drained) return;
-  const rest = await outbox.pause();
+  // A POST to a receiver that accepts and never answers would hold the job open for
+  // hook_timeout_seconds (and a Forbid schedule would skip its fires): the hand-over takes it on.
+  const rest = await outbox.pause({ abandonInFlight: patched('hand-over-abandons-attempt-in-flight') });
   if (rest.length === 0) return;
   // A reset re-runs a job under its revision, and the run it replaced may have handed its hooks
   // over under this id already, still delivering them: the re-run's go beside them.

@@ -1,4 +1,4 @@
-import { condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { housekeepingQueue } from '../shared/task-queues.js';
 import type { JobActivities } from '../activities/types.js';
 import { hookRetryDelayMs, type HookEvent, type HookTimings } from '../shared/hook-event.js';
@@ -46,6 +46,8 @@ export class HookOutbox {
   readonly pending: PendingHook[];
   private readonly counts: Omit<HookProgress, 'pending'>;
   private sending = false;
+  /** The attempt in flight, so a hand-over need not wait for a receiver that does not answer. */
+  private inFlight: CancellationScope | undefined;
   private paused = false;
   private readonly deliverHook: JobActivities['deliverHook'];
 
@@ -146,9 +148,13 @@ export class HookOutbox {
     return this.pending.length === 0 && !this.sending;
   }
 
-  /** Stop after the attempt in flight, leaving the rest in `pending` (for a hand-off). */
-  async pause(): Promise<PendingHook[]> {
+  /**
+   * Stop after the attempt in flight, leaving the rest in `pending` (for a hand-off); with
+   * `abandonInFlight`, without waiting for it: its event is handed on and sent again under its id.
+   */
+  async pause({ abandonInFlight = false } = {}): Promise<PendingHook[]> {
     this.paused = true;
+    if (abandonInFlight) this.inFlight?.cancel();
     await condition(() => !this.sending);
     return this.pending;
   }
@@ -177,19 +183,24 @@ export class HookOutbox {
       const attempt: HookRecord['attempts'][number] = { at: Math.floor(Date.now() / 1000) };
       this.sending = true;
       let error: string | undefined;
+      const scope = new CancellationScope();
+      this.inFlight = scope;
       try {
-        const result = await this.deliverHook({
-          url: this.url,
-          event: item.event,
-          eventId: record.id,
-          timeoutMs: this.timings.attemptTimeoutMs,
-        });
+        const result = await scope.run(() =>
+          this.deliverHook({
+            url: this.url,
+            event: item.event,
+            eventId: record.id,
+            timeoutMs: this.timings.attemptTimeoutMs,
+          }),
+        );
         error = result.ok ? undefined : result.error;
         if (result.httpStatus !== undefined) attempt.http_status = result.httpStatus;
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
       } finally {
         this.sending = false;
+        this.inFlight = undefined;
       }
       if (error !== undefined) attempt.error = error;
       if (record.attempts.length >= LOGGED_ATTEMPTS) record.attempts.pop();

@@ -249,6 +249,31 @@ describe('periodic jobs on Temporal Schedules', () => {
     }
   });
 
+  it('Forbid: a status hook receiver that accepts and never answers does not make the schedule skip fires', async () => {
+    const receiver = await startHookReceiver();
+    receiver.setHanging(true);
+    try {
+      // Runs 1 s of every 4; each POST would hang for hook_timeout_seconds (10 s) if the execution waited for it.
+      const job = await h.submit({
+        name: 'NOOP',
+        parameters: { duration_ms: 1000 },
+        status_hook: receiver.url('forbid-hanging'),
+        metadata: { kind: 'Periodic', cron_spec: '*/4 * * * * *', concurrency_policy: 'Forbid' },
+      });
+      created.push(job.id);
+      await waitFor(
+        () => executions(job.id, 'page_size=100'),
+        (r) => r.jobs.filter((j) => j.status === 'Success').length >= 3,
+        { timeoutMs: 40_000, what: 'three executions' },
+      );
+      assert.equal(await act(job.id, 'stop'), 204);
+      assert.equal((await h.client.schedule.getHandle(job.id).describe()).info.numActionsSkippedOverlap, 0);
+    } finally {
+      receiver.setHanging(false);
+      await receiver.close();
+    }
+  });
+
   it('history limits keep the newest successful and failed executions and delete the rest with their logs', async () => {
     const job = await h.submit({
       name: 'TEST_FLIP',
