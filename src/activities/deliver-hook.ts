@@ -29,8 +29,9 @@ export function hookSignature(secret: string, body: string): string {
 }
 
 /**
- * POST one event as JSON. Like Harbor's hook client, success is a 2xx answer (Harbor's core
- * answers 200, and 404 while its task row is not committed, which is retried). Each POST carries
+ * POST one event as JSON. Success is any 2xx answer, where Harbor's hook client takes exactly 200:
+ * Harbor's core answers 200 (and 404 while its task row is not committed, which is retried), and a
+ * receiver that answers 202 or 204 has the event, which Harbor would send again. Each POST carries
  * the event's id, the same on every attempt, and with a secret configured an HMAC of the body.
  */
 export function createDeliverHook(deps: HookDeliveryDeps) {
