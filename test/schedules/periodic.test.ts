@@ -195,6 +195,15 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(await act(allow.id, 'stop'), 204);
   });
 
+  /** Milliseconds from the start of the first cancelled execution to the start of the one after it. */
+  const replacementGap = async (jobs: JobStats[]) => {
+    const started = async (id: string) => (await h.client.workflow.getHandle(id).describe()).startTime.getTime();
+    const byId = [...jobs].sort((a, b) => (a.id < b.id ? -1 : 1));
+    const cancelled = byId.find((j) => j.status === 'Cancelled')!;
+    const next = byId.find((j) => j.id > cancelled.id)!;
+    return (await started(next.id)) - (await started(cancelled.id));
+  };
+
   it('Replace: an execution whose run ignores the cancel does not hold back the next fire past the stop grace', async () => {
     // Its code runs ~10 s whatever it is told; fires come every 3 s; the stop grace is 2 s.
     const job = await h.submit({
@@ -209,10 +218,7 @@ describe('periodic jobs on Temporal Schedules', () => {
       { timeoutMs: 30_000, what: 'a cancelled execution and the one after it' },
     );
     assert.equal(await act(job.id, 'stop'), 204);
-    const started = async (id: string) => (await h.client.workflow.getHandle(id).describe()).startTime.getTime();
-    const cancelled = replaced.jobs.find((j) => j.status === 'Cancelled')!;
-    const next = replaced.jobs.filter((j) => j.id > cancelled.id).sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
-    const gap = (await started(next.id)) - (await started(cancelled.id));
+    const gap = await replacementGap(replaced.jobs);
     // Its fire (3 s) plus the grace (2 s), not the ignored run's 10 s.
     assert.ok(gap < 8_000, `the next execution started ${gap} ms after the cancelled one`);
   });
@@ -237,10 +243,7 @@ describe('periodic jobs on Temporal Schedules', () => {
         { timeoutMs: 30_000, what: 'a cancelled execution and the one after it' },
       );
       assert.equal(await act(job.id, 'stop'), 204);
-      const started = async (id: string) => (await h.client.workflow.getHandle(id).describe()).startTime.getTime();
-      const cancelled = replaced.jobs.filter((j) => j.status === 'Cancelled').sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
-      const next = replaced.jobs.filter((j) => j.id > cancelled.id).sort((a, b) => (a.id < b.id ? -1 : 1))[0]!;
-      const gap = (await started(next.id)) - (await started(cancelled.id));
+      const gap = await replacementGap(replaced.jobs);
       // Its fire (3 s), not the fire plus the drain (8 s).
       assert.ok(gap < 6_500, `the next execution started ${gap} ms after the cancelled one`);
     } finally {

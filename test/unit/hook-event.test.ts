@@ -2,19 +2,20 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hookEvent } from '../../src/shared/hook-event.js';
 
+const base = {
+  status: 'Running',
+  name: 'NOOP',
+  kind: 'Scheduled',
+  unique: false,
+  ref_link: '',
+  enqueue_time: 1,
+  update_time: 1,
+  parameters: {},
+  revision: 1,
+} as const;
+
 describe('status hook events', () => {
   it('builds Harbor hook events: execution ids in the <id>@<epoch> form, check-in only when given', () => {
-    const base = {
-      status: 'Running',
-      name: 'NOOP',
-      kind: 'Scheduled',
-      unique: false,
-      ref_link: '',
-      enqueue_time: 1,
-      update_time: 1,
-      parameters: {},
-      revision: 1,
-    } as const;
     const execution = hookEvent({ ...base, id: '0123456789abcdef01234567-2026-11-23T10:00:05Z' }, '50%');
     assert.equal(execution.job_id, `0123456789abcdef01234567@${Date.parse('2026-11-23T10:00:05Z') / 1000}`);
     assert.equal(execution.check_in, '50%');
@@ -29,16 +30,11 @@ describe('status hook events', () => {
 
   it('leaves out of metadata what grows with a fan-out (results, sub jobs, executions): GET has them', () => {
     const fanOut = hookEvent({
+      ...base,
       id: '0123456789abcdef01234567',
       status: 'Success',
       name: 'RETENTION',
       kind: 'Generic',
-      unique: false,
-      ref_link: '',
-      enqueue_time: 1,
-      update_time: 1,
-      parameters: {},
-      revision: 1,
       results: { 'proj/app': { job_id: 'fedcba9876543210fedcba98', status: 'Success' } },
       sub_jobs: ['fedcba9876543210fedcba98'],
       executions: ['fedcba9876543210fedcba98'],
