@@ -2,12 +2,17 @@ import type { Client } from '@temporalio/client';
 import { Gauge, Registry } from 'prom-client';
 import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { JobNameKey } from '../shared/search-attributes.js';
+import { JobNameKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { fanOutTargets } from '../views/fan-out-targets.js';
 import { getOwn } from '../shared/fan-out.js';
 
-/** Newest first: the executions a scrape reads per batch job (pruning keeps `report_history` of them). */
-const MAX_EXECUTIONS = 100;
+/**
+ * Newest first, the executions a scrape reads per series of a batch job (a periodic job's, or the
+ * job's others): pruning keeps `report_history` (at most 100) of each. A bound on all of a job's
+ * series together keeps a scrape's cost in hand when no pruning is asked for.
+ */
+const MAX_PER_SERIES = 100;
+const MAX_EXECUTIONS = 1000;
 
 /**
  * The batch jobs' reports as Prometheus gauges, read from Temporal at each scrape (no second
@@ -32,36 +37,75 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
         labels: g.labels,
       });
     }
-    const executions: { id: string; closedAt: number }[] = [];
-    for await (const e of client.workflow.list({
-      // A run that continued as new is part of the execution that goes on, not an execution of its own.
-      query: `${JobNameKey.name} = '${name}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')`,
-      pageSize: MAX_EXECUTIONS,
-    })) {
-      executions.push({ id: e.workflowId, closedAt: (e.closeTime ?? e.startTime).getTime() });
-      if (executions.length >= MAX_EXECUTIONS) break;
-    }
-    executions.sort((a, b) => b.closedAt - a.closedAt);
-    const hasLatest = new Set<string>();
+    const executions = await executionsToRead(
+      client.workflow.list({
+        // A run that continued as new is part of the execution that goes on, not an execution of its own.
+        query: `${JobNameKey.name} = '${name}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')`,
+        pageSize: MAX_PER_SERIES,
+      }),
+    );
+    const reported: TargetReport[] = [];
     for (const execution of executions) {
-      for (const [target, result] of Object.entries(await fanOutTargets(client, execution.id))) {
+      for (const [target, result] of Object.entries(await fanOutTargets(client, execution))) {
         const report = (result.summary as TargetSummary | undefined)?.report ?? {};
-        const reported = Object.values(report).some((values) => values.length > 0);
-        const ids = batch.latestMetricsLabel && reported && !hasLatest.has(target) ? [execution.id, 'latest'] : [execution.id];
-        if (ids.length > 1) hasLatest.add(target);
-        for (const [suffix, values] of Object.entries(report)) {
-          const declared = gauges.get(suffix);
-          if (!declared) continue;
-          for (const { value, labels } of values) {
-            // A report kept from before the job's labels changed (or by a newer worker in a rolling
-            // deploy) carries labels this definition lacks: it shows with the declared ones only,
-            // those it lacks empty, rather than failing every scrape.
-            const known = Object.fromEntries(declared.labels.map((l) => [l, getOwn(labels ?? {}, l) ?? '']));
-            for (const execution_id of ids) declared.gauge.set({ ...known, target, execution_id }, value);
-          }
+        reported.push({ execution, target, startedAt: result.startedAt, report });
+      }
+    }
+    const latest = latestReports(reported);
+    for (const r of reported) {
+      const ids = batch.latestMetricsLabel && latest.get(r.target) === r ? [r.execution, 'latest'] : [r.execution];
+      for (const [suffix, values] of Object.entries(r.report)) {
+        const declared = gauges.get(suffix);
+        if (!declared) continue;
+        for (const { value, labels } of values) {
+          // A report kept from before the job's labels changed (or by a newer worker in a rolling
+          // deploy) carries labels this definition lacks: it shows with the declared ones only,
+          // those it lacks empty, rather than failing every scrape.
+          const known = Object.fromEntries(declared.labels.map((l) => [l, getOwn(labels ?? {}, l) ?? '']));
+          for (const execution_id of ids) declared.gauge.set({ ...known, target: r.target, execution_id }, value);
         }
       }
     }
   }
   return registry.metrics();
+}
+
+/** The executions a scrape reads, newest first as visibility lists them: up to MAX_PER_SERIES of each series, MAX_EXECUTIONS in all. */
+export async function executionsToRead(
+  listed: AsyncIterable<{ workflowId: string; typedSearchAttributes?: { get(key: typeof UpstreamJobIdKey): string | undefined } }>,
+): Promise<string[]> {
+  const executions: string[] = [];
+  const perSeries = new Map<string, number>();
+  for await (const e of listed) {
+    // A periodic job's executions are its series; the job's other executions are one more.
+    const series = e.typedSearchAttributes?.get(UpstreamJobIdKey) ?? '';
+    const kept = perSeries.get(series) ?? 0;
+    if (kept >= MAX_PER_SERIES) continue;
+    perSeries.set(series, kept + 1);
+    executions.push(e.workflowId);
+    if (executions.length >= MAX_EXECUTIONS) break;
+  }
+  return executions;
+}
+
+export interface TargetReport {
+  execution: string;
+  target: string;
+  /** When the target's job started: a retried execution's kept targets ran long before it closed. */
+  startedAt: number;
+  report: TargetSummary['report'];
+}
+
+/**
+ * Each target's latest report: the newest by when the target ran, among those that reported, not by
+ * when its execution closed (a retried old execution closes last, with reports kept from long before).
+ */
+export function latestReports(reported: readonly TargetReport[]): Map<string, TargetReport> {
+  const latest = new Map<string, TargetReport>();
+  for (const r of reported) {
+    if (!Object.values(r.report).some((values) => values.length > 0)) continue;
+    const seen = latest.get(r.target);
+    if (!seen || r.startedAt > seen.startedAt) latest.set(r.target, r);
+  }
+  return latest;
 }

@@ -1,13 +1,12 @@
 import { Gauge, Registry } from 'prom-client';
+import { queueGaugeName, type QUEUE_GAUGE_SUFFIXES } from '../metrics/queue-metric-names.js';
 import type { QueueGateway } from './queue-gateway.js';
-
-const PREFIX = `${process.env.METRIC_NAMESPACE || 'harbor'}_${process.env.METRIC_SUBSYSTEM || 'jobservice'}`;
 
 /** The job queues as gauges, read from Temporal at each scrape, as `GET /api/v1/queues` shows them. */
 export async function renderQueueMetrics(queues: QueueGateway): Promise<string> {
   const registry = new Registry();
-  const gauge = (suffix: string, help: string) =>
-    new Gauge({ name: `${PREFIX}_queue_${suffix}`, help, labelNames: ['type'], registers: [registry] });
+  const gauge = (suffix: (typeof QUEUE_GAUGE_SUFFIXES)[number], help: string) =>
+    new Gauge({ name: queueGaugeName(suffix), help, labelNames: ['type'], registers: [registry] });
   const pending = gauge('pending', 'Jobs of the type waiting to run (Pending)');
   const running = gauge('running', 'Jobs of the type running');
   const latency = gauge('latency_seconds', 'Seconds since the longest-waiting pending job of the type became pending');

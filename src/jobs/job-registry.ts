@@ -1,6 +1,7 @@
 import type { RetryPolicy } from '../shared/job-model.js';
 import type { JobDefinition } from './define-job.js';
 import { RETRY_DEFAULTS } from '../shared/start-input.js';
+import { QUEUE_GAUGE_SUFFIXES, queueGaugeName } from '../metrics/queue-metric-names.js';
 
 export interface JobRegistry {
   get(name: string): JobDefinition | undefined;
@@ -23,14 +24,17 @@ export function createJobRegistry(definitions: readonly JobDefinition[], options
     if (byName.has(definition.name)) throw new Error(`job ${definition.name} is registered twice`);
     byName.set(definition.name, definition);
   }
-  // Two batch jobs exporting one Prometheus name would make every scrape of /metrics ambiguous.
-  const metricOwners = new Map<string, string>();
+  // Two batch jobs exporting one Prometheus name, or one taking a job queue gauge's, would make
+  // every scrape of /metrics ambiguous (one TYPE line per name).
+  const metricOwners = new Map<string, string>(QUEUE_GAUGE_SUFFIXES.map((s) => [queueGaugeName(s), 'the job queues'] as const));
   for (const definition of definitions) {
     for (const gauge of definition.batch?.gauges ?? []) {
       const metric = `${definition.batch!.prefix}_${gauge.suffix}`;
       const owner = metricOwners.get(metric);
       if (owner)
-        throw new Error(`jobs ${owner} and ${definition.name} both export the gauge ${metric}: give one a metricsPrefix of its own`);
+        throw new Error(
+          `${owner === 'the job queues' ? owner : `jobs ${owner}`} and ${definition.name} both export the gauge ${metric}: give one a metricsPrefix of its own`,
+        );
       metricOwners.set(metric, definition.name);
     }
   }
