@@ -130,7 +130,7 @@ export class JobGateway {
 
   async stats(id: string): Promise<JobStats> {
     const { input, state, status, closeTime } = await readJob(this.deps.client, id);
-    return withDieAt(reconcile(toStats(input, state), status), closeTime, await namespaceRetentionSeconds(this.deps.client));
+    return withDieAt(reconcile(toStats(input, state), status, closeTime), closeTime, await namespaceRetentionSeconds(this.deps.client));
   }
 
   /** Stop or cancel: a no-op for a finished job, a signal otherwise. `current`: stats the caller already read. */
@@ -151,7 +151,7 @@ export class JobGateway {
     const { input: shown, state, status, type, runId, pending, pendingChildren, closeTime } = await readJob(this.deps.client, id);
     // The memo's input has its secrets hidden; the run's own input (its first history event) has them.
     const input = await startedWith(this.deps.client, this.deps.timings, id, runId, shown);
-    const stats = reconcile(toStats(input, state), status);
+    const stats = reconcile(toStats(input, state), status, closeTime);
     if (!RETRYABLE_STATUSES.includes(stats.status)) {
       throw conflict(`job ${id} is ${stats.status}; only jobs in Error, Stopped or Cancelled can be retried`);
     }

@@ -30,7 +30,11 @@ export async function jobPage(client: Client, visibilityQuery: string, skip: num
       (execution) => {
         const view = jobView(execution.memo, execution.workflowId, execution.startTime);
         return view
-          ? withDieAt(reconcile(toStats(view.input, view.state), execution.status.name), execution.closeTime, retention)
+          ? withDieAt(
+              reconcile(toStats(view.input, view.state), execution.status.name, execution.closeTime),
+              execution.closeTime,
+              retention,
+            )
           : undefined;
       },
     ),

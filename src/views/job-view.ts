@@ -27,10 +27,11 @@ export function jobView(memo: Record<string, unknown> | undefined, workflowId: s
 
 /**
  * The memo is written by the workflow, so it cannot record what ended the workflow from outside
- * (terminate, cancel before the workflow ran, timeout). The execution status fills that gap, so
- * what an operator does in the Web UI or CLI shows in the API.
+ * (terminate, cancel before the workflow ran, timeout). The execution status fills that gap, and
+ * its close time the `update_time` (Harbor's changes with every status write), so what an
+ * operator does in the Web UI or CLI shows in the API.
  */
-export function reconcile(stats: JobStats, execution: WorkflowExecutionStatusName): JobStats {
+export function reconcile(stats: JobStats, execution: WorkflowExecutionStatusName, closeTime?: Date): JobStats {
   if (isFinal(stats.status) || execution === 'RUNNING' || execution === 'UNSPECIFIED' || execution === 'UNKNOWN') {
     return stats;
   }
@@ -42,7 +43,8 @@ export function reconcile(stats: JobStats, execution: WorkflowExecutionStatusNam
         : execution === 'COMPLETED'
           ? JobStatus.Success
           : JobStatus.Error;
-  return { ...stats, status };
+  const closedAt = closeTime ? Math.floor(closeTime.getTime() / 1000) : undefined;
+  return { ...stats, status, ...(closedAt !== undefined && closedAt > stats.update_time ? { update_time: closedAt } : {}) };
 }
 
 /** A pending activity as describe returns it (the fields a job's live run is read from). */

@@ -22,7 +22,13 @@ describe('operator interop: the Web UI and the CLI', () => {
     const a = await h.submit({ name: 'DEMO', parameters: { image: 'demo-ui', step_ms: 30_000 }, metadata: { kind: 'Generic' } });
     const b = await h.submit({ name: 'DEMO', parameters: { image: 'demo-ui', step_ms: 30_000 }, metadata: { kind: 'Generic' } });
     await h.waitForStatus(a.id, ['Running']);
-    await h.waitForStatus(b.id, ['Running']);
+    const running = await h.waitForStatus(b.id, ['Running']);
+    // A second on from the job's last write, so a terminate's time can be told from it.
+    await waitFor(
+      async () => Math.floor(Date.now() / 1000),
+      (now) => now > running.update_time,
+      { what: 'the next second' },
+    );
     await h.client.workflow.getHandle(a.id).cancel();
     await h.client.workflow.getHandle(b.id).terminate('operator says so');
     const cancelled = await h.waitForStatus(a.id, ['Cancelled']);
@@ -30,6 +36,9 @@ describe('operator interop: the Web UI and the CLI', () => {
     assert.equal((await h.client.workflow.getHandle(a.id).describe()).status.name, 'CANCELLED');
     const stopped = await h.waitForStatus(b.id, ['Stopped']);
     assert.equal(stopped.status, 'Stopped');
+    // Its update_time is the terminate's (Harbor's changes with every status write), in GET and lists alike.
+    const closedAt = Math.floor((await h.client.workflow.getHandle(b.id).describe()).closeTime!.getTime() / 1000);
+    assert.equal(stopped.update_time, closedAt);
     // Both are found by the REST list filters too.
     const listed = await waitFor(
       async () => ((await (await h.request('GET', '/api/v1/jobs?status=Stopped')).json()) as { job: JobStats }[]).map((i) => i.job.id),
@@ -37,6 +46,10 @@ describe('operator interop: the Web UI and the CLI', () => {
       { what: 'the terminated job under status=Stopped' },
     );
     assert.ok(listed.includes(b.id));
+    const row = ((await (await h.request('GET', '/api/v1/jobs?status=Stopped')).json()) as { job: JobStats }[]).find(
+      (i) => i.job.id === b.id,
+    );
+    assert.equal(row?.job.update_time, closedAt);
   });
 
   it('is legible in the Web UI: workflow type, id, search attributes and activity name', async () => {

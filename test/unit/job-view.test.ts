@@ -17,6 +17,11 @@ describe('reading a job from a workflow memo and execution status', () => {
     assert.equal(reconcile(running, 'RUNNING').status, 'Running');
     const done = { ...running, status: 'Success' as const };
     assert.equal(reconcile(done, 'TERMINATED').status, 'Success');
+    // The close time is the status change's: update_time moves to it, never back; a final job's stays.
+    const closed = new Date((running.update_time + 30) * 1000);
+    assert.equal(reconcile(running, 'TERMINATED', closed).update_time, running.update_time + 30);
+    assert.equal(reconcile(running, 'TERMINATED', new Date((running.update_time - 30) * 1000)).update_time, running.update_time);
+    assert.equal(reconcile(done, 'TERMINATED', closed).update_time, done.update_time);
   });
 
   it('records in the memo what the API shows, not the timings and retry policy only the workflow reads', () => {
