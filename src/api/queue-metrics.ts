@@ -1,5 +1,5 @@
 import { Gauge, Registry } from 'prom-client';
-import { queueGaugeName, type QUEUE_GAUGE_SUFFIXES } from '../metrics/queue-metric-names.js';
+import { queueGaugeName, type QUEUE_GAUGE_SUFFIXES } from '../metrics/metric-names.js';
 import type { QueueGateway } from './queue-gateway.js';
 
 /** The job queues as gauges, read from Temporal at each scrape, as `GET /api/v1/queues` shows them. */

@@ -1,7 +1,7 @@
 import type { RetryPolicy } from '../shared/job-model.js';
 import type { JobDefinition } from './define-job.js';
 import { RETRY_DEFAULTS } from '../shared/start-input.js';
-import { QUEUE_GAUGE_SUFFIXES, queueGaugeName } from '../metrics/queue-metric-names.js';
+import { QUEUE_GAUGE_SUFFIXES, queueGaugeName } from '../metrics/metric-names.js';
 
 export interface JobRegistry {
   get(name: string): JobDefinition | undefined;

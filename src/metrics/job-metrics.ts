@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, Summary } from 'prom-client';
+import { METRIC_PREFIX } from './metric-names.js';
 
 /**
  * A worker process's metrics, through prom-client. Harbor's names (`src/lib/metric/jobservice.go`):
@@ -30,7 +31,7 @@ export class JobMetrics {
   private readonly schedulePauses: Counter<'type'>;
   private readonly abandoned: Gauge;
 
-  constructor(info: PoolInfo, prefix = `${process.env.METRIC_NAMESPACE || 'harbor'}_${process.env.METRIC_SUBSYSTEM || 'jobservice'}`) {
+  constructor(info: PoolInfo, prefix = METRIC_PREFIX) {
     const registers = [this.registry];
     new Gauge({ name: `${prefix}_info`, help: 'the information of jobservice.', labelNames: ['node', 'pool', 'workers'], registers }).set(
       { node: info.node, pool: info.pool, workers: String(info.workers) },

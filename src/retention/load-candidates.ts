@@ -1,4 +1,4 @@
-import { isIndex } from '../registry/manifest.js';
+import { isIndex, type Manifest } from '../registry/manifest.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { absentAs } from '../registry/registry-error.js';
 import { concurrencyLimit, mapLimit, type Limited } from '../process/limits.js';
@@ -11,7 +11,7 @@ import type { Candidate } from './select.js';
 const FIRST_PLAUSIBLE_BUILD = Date.UTC(2013, 0, 1) / 1000;
 
 /** How deep an index of indexes is read for its time; deeper ones give none (kept by time rules). */
-export const MAX_INDEX_DEPTH = 3;
+const MAX_INDEX_DEPTH = 3;
 
 export interface LoadOptions {
   /** Every read of the load goes through it: one budget for the repository (default: `concurrency` of its own). */
@@ -63,35 +63,6 @@ export async function loadCandidates(
     const time = typeof stamp === 'string' ? Math.floor(Date.parse(stamp) / 1000) : NaN;
     return Number.isNaN(time) || time < FIRST_PLAUSIBLE_BUILD ? undefined : time;
   };
-  /**
-   * An index's time, and every manifest it lists, through inner indexes too (a few levels at most):
-   * the newest time its manifests know, an inner index by its own. Build attestations (buildx adds
-   * one to every index by default) have no `created`; unknown only if none knows one.
-   */
-  const walk = async (children: readonly string[], depth: number): Promise<{ time: number | undefined; listed: string[] }> => {
-    const walked = await mapLimit(
-      children,
-      concurrency,
-      // A manifest the index lists but the registry no longer has (a run cut short between a
-      // child's delete and its index's, a partial push) is absent, not a reason to fail the repository.
-      async (child): Promise<{ time: number | undefined; listed: string[] }> => {
-        const listed = await reads(() => client.manifest(repository, child)).catch(absentAs(undefined));
-        if (!listed) return { time: undefined, listed: [] };
-        if (!isIndex(listed)) return { time: await created(listed.config?.digest), listed: [] };
-        if (depth >= MAX_INDEX_DEPTH) return { time: undefined, listed: [] };
-        return walk(
-          (listed.manifests ?? []).map((m) => m.digest),
-          depth + 1,
-        );
-      },
-      signal,
-    );
-    const known = walked.map((w) => w.time).filter((t): t is number => t !== undefined);
-    return {
-      time: known.length > 0 ? known.reduce((a, b) => Math.max(a, b)) : undefined,
-      listed: [...new Set([...children, ...walked.flatMap((w) => w.listed)])],
-    };
-  };
   return mapLimit(
     [...byDigest.values()],
     concurrency,
@@ -101,9 +72,12 @@ export async function loadCandidates(
       if (isIndex(manifest)) {
         // Every manifest it lists, nested ones too: what a kept index reaches through an untagged
         // inner index must stay as much as what it lists itself.
-        ({ time, listed: children } = await walk(
+        ({ time, listed: children } = await walkListed(
+          client,
+          repository,
           (manifest.manifests ?? []).map((m) => m.digest),
-          0,
+          reads,
+          { lanes: concurrency, imageTime: (image) => created(image.config?.digest), ...(signal ? { signal } : {}) },
         ));
       } else {
         time = await created(manifest.config?.digest);
@@ -121,4 +95,46 @@ export async function loadCandidates(
     },
     signal,
   );
+}
+
+/**
+ * What an index's `children` list, through inner indexes too (a few levels at most), and the newest
+ * time `imageTime` knows among their images, an inner index by its own. Build attestations (buildx
+ * adds one to every index by default) have no `created`; unknown only if none knows one. Reads go
+ * through `reads`, `lanes` of them at a time at most.
+ */
+export async function walkListed(
+  client: RegistryClient,
+  repository: string,
+  children: readonly string[],
+  reads: Limited,
+  options: { lanes: number; signal?: AbortSignal; imageTime?: (image: Manifest) => Promise<number | undefined> },
+  depth = 0,
+): Promise<{ time: number | undefined; listed: string[] }> {
+  const walked = await mapLimit(
+    children,
+    options.lanes,
+    // A manifest the index lists but the registry no longer has (a run cut short between a
+    // child's delete and its index's, a partial push) is absent, not a reason to fail the repository.
+    async (child): Promise<{ time: number | undefined; listed: string[] }> => {
+      const listed = await reads(() => client.manifest(repository, child)).catch(absentAs(undefined));
+      if (!listed) return { time: undefined, listed: [] };
+      if (!isIndex(listed)) return { time: await options.imageTime?.(listed), listed: [] };
+      if (depth >= MAX_INDEX_DEPTH) return { time: undefined, listed: [] };
+      return walkListed(
+        client,
+        repository,
+        (listed.manifests ?? []).map((m) => m.digest),
+        reads,
+        options,
+        depth + 1,
+      );
+    },
+    options.signal,
+  );
+  const known = walked.map((w) => w.time).filter((t): t is number => t !== undefined);
+  return {
+    time: known.length > 0 ? known.reduce((a, b) => Math.max(a, b)) : undefined,
+    listed: [...new Set([...children, ...walked.flatMap((w) => w.listed)])],
+  };
 }

@@ -2,7 +2,7 @@ import { isIndex } from '../registry/manifest.js';
 import type { RegistryClient } from '../registry/registry-client.js';
 import { absentAs } from '../registry/registry-error.js';
 import { mapLimit, type Limited } from '../process/limits.js';
-import { MAX_INDEX_DEPTH } from './load-candidates.js';
+import { walkListed } from './load-candidates.js';
 
 /**
  * The tags that point somewhere else than a run's snapshot said: tags new since it (pushed while the
@@ -36,8 +36,8 @@ export async function tagsMovedSince(
 }
 
 /**
- * The manifests `digest` lists, through inner indexes too (as deep as the load reads them): none for
- * an image, or for a manifest that is gone. Reads go through `reads`, the run's budget.
+ * The manifests `digest` lists, through inner indexes too, as the load reads a candidate index's:
+ * none for an image, or for a manifest that is gone. Reads go through `reads`, the run's budget.
  */
 export async function manifestsListedBy(
   client: RegistryClient,
@@ -45,12 +45,11 @@ export async function manifestsListedBy(
   digest: string,
   reads: Limited,
   signal?: AbortSignal,
-  depth = 0,
 ): Promise<string[]> {
   signal?.throwIfAborted();
   const manifest = await reads(() => client.manifest(repository, digest)).catch(absentAs(undefined));
-  if (!manifest || !isIndex(manifest) || depth > MAX_INDEX_DEPTH) return [];
+  if (!manifest || !isIndex(manifest)) return [];
   const children = (manifest.manifests ?? []).map((m) => m.digest);
-  const nested = await Promise.all(children.map((child) => manifestsListedBy(client, repository, child, reads, signal, depth + 1)));
-  return [...new Set([...children, ...nested.flat()])];
+  // Lanes only: the reads budget decides how many are in flight.
+  return (await walkListed(client, repository, children, reads, { lanes: 64, ...(signal ? { signal } : {}) })).listed;
 }

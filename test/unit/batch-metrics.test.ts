@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { executionsToRead, latestReports, type TargetReport } from '../../src/api/batch-metrics.js';
 import { defineBatchJob } from '../../src/jobs/batch/define-batch-job.js';
 import { createJobRegistry } from '../../src/jobs/job-registry.js';
-import { queueGaugeName } from '../../src/metrics/queue-metric-names.js';
+import { queueGaugeName } from '../../src/metrics/metric-names.js';
 
 /** Visibility rows as the list yields them, newest closed first: `series` is the UpstreamJobId (a periodic job's), '' for none. */
 async function* rows(list: { id: string; series: string }[]) {
