@@ -174,7 +174,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
         // A run asked to stop (or whose worker is leaving) reports no more: its workflow is winding
         // the job up, and a report would wait on a workflow task that may not come before the end.
         // Its last check-in (a summary of what it did before it stopped) goes back with its result.
-        if (interruption !== undefined) {
+        // A short job's run (a local activity) holds its workflow task until it returns, so no update
+        // could be taken before then: its check-ins go back with its result too.
+        if (interruption !== undefined || info.isLocal) {
           carried = { message, at };
           return;
         }
@@ -190,14 +192,21 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
           () => undefined,
           () => undefined,
         );
-        if ((await sent)?.carry && !carryCheckIns) {
+        const answer = await sent.catch((err: unknown) => {
+          // Not lost: it rides the heartbeats (stats show it) and goes back with the run's result.
+          carried = { message, at };
+          throw err;
+        });
+        // What the workflow took supersedes one that earlier failed to go out.
+        if (carried && carried.at <= at) carried = undefined;
+        if (answer?.carry && !carryCheckIns) {
           carryCheckIns = true;
           logger.warning(
             'the job history has taken its share of check-ins: from now on they show in stats, and the final status hook carries the last',
           );
         }
       },
-      (err) => logger.warning(`check-in not delivered: ${(err as Error).message}`),
+      (err) => logger.warning(`check-in not taken by the job's workflow (it goes back with the run's result): ${(err as Error).message}`),
     );
 
     const ctx: JobContext = {

@@ -40,8 +40,9 @@ export const DEFAULT_HOOK_TIMINGS: HookTimings = {
 export function hookEvent(stats: JobStats, checkIn?: string): HookEvent {
   // Harbor's StatsInfo, without what grows with a fan-out's targets and sub jobs (GET has them): every
   // event carries its metadata, and the events not yet delivered travel in a fan-out's next input
-  // at each continue-as-new, which Temporal refuses past 2 MiB (the job was terminated).
-  const { results: _results, sub_jobs: _subJobs, executions: _executions, ...shown } = stats;
+  // at each continue-as-new, which Temporal refuses past 2 MiB (the job was terminated). Nor the
+  // seed README's hook_status: StatsInfo has only web_hook_url.
+  const { results: _results, sub_jobs: _subJobs, executions: _executions, hook_status: _hookStatus, ...shown } = stats;
   // One id form per payload: an execution is `<periodic id>@<epoch>` in job_id and metadata alike.
   const alias = executionAlias(stats.id);
   const metadata = alias ? { ...shown, id: alias, ref_link: refLink(alias) } : shown;

@@ -182,6 +182,8 @@ export interface JobStats {
   check_in_at?: number;
   die_at?: number;
   web_hook_url?: string;
+  /** The seed README's name for the status hook's URL (Harbor 1.7's), beside web_hook_url. */
+  hook_status?: string;
   upstream_job_id?: string;
   parameters: Record<string, unknown>;
   revision: number;
@@ -248,7 +250,7 @@ export function toStats(input: RecordedInput, state: JobState): JobStats {
   if (state.check_in !== undefined) stats.check_in = state.check_in;
   if (state.check_in_at !== undefined) stats.check_in_at = state.check_in_at;
   // A hook URL may carry a token in its query; the job posts to it as submitted.
-  if (input.statusHook) stats.web_hook_url = redactText(input.statusHook);
+  if (input.statusHook) stats.web_hook_url = stats.hook_status = redactText(input.statusHook);
   if (input.upstreamJobId) stats.upstream_job_id = input.upstreamJobId;
   if (state.fails > 0) stats.fails = state.fails;
   if (state.last_error !== undefined) stats.last_error = state.last_error;

@@ -42,6 +42,9 @@ import { RunExecution } from './run-execution.js';
 import type { RunOutcome } from './run-outcome.js';
 import type { RunSlot } from './run-slot.js';
 
+/** The check-in a run handed back with its result is posted as a check-in hook (replay: not before). */
+const CARRIED_CHECK_INS_GO_OUT = 'carried-check-ins-go-out';
+
 /**
  * One job's state and the moves it can make. Status lives here and only moves forward within a
  * revision; every change is mirrored into the memo and the `JobStatus` search attribute so the API
@@ -152,8 +155,16 @@ export class JobRun {
   takeCheckIn(carried: CarriedCheckIn | undefined): void {
     const { state } = this;
     if (!carried || isFinal(state.status) || (state.check_in_at !== undefined && carried.at < state.check_in_at)) return;
+    const unseen = carried.message !== state.check_in || carried.at !== state.check_in_at;
     state.check_in = carried.message;
     state.check_in_at = carried.at;
+    // Harbor posts every check-in a job makes that is not superseded, and core acts on the hook's
+    // check_in (a retention's summary, a schedule's callback): the one made after a stop, by a short
+    // job, or past the history's share of updates goes out too, after a Running as any check-in.
+    if (unseen && this.outbox && patched(CARRIED_CHECK_INS_GO_OUT)) {
+      if (state.status !== JobStatus.Running) this.moveTo(JobStatus.Running);
+      this.outbox.push(hookEvent(toStats(this.input, state), carried.message));
+    }
   }
 
   /** A sub job is a job of its own (a child workflow) that outlives its parent's end. */

@@ -184,9 +184,12 @@ export const shortJob = defineJob({
   maxFails: 2,
   retryInitialIntervalMs: 100,
   short: { capMs: 1000 },
-  params: z.object({ sleep_ms: z.number().int().min(0).default(0), fail: z.boolean().default(false) }).strict(),
+  params: z
+    .object({ sleep_ms: z.number().int().min(0).default(0), fail: z.boolean().default(false), check_in: z.string().optional() })
+    .strict(),
   async run(ctx, params) {
     ctx.logger.info('short run');
+    if (params.check_in !== undefined) ctx.checkin(params.check_in);
     await new Promise((resolve) => setTimeout(resolve, params.sleep_ms));
     if (params.fail) throw new Error('short job failed as asked');
   },

@@ -138,6 +138,15 @@ try {
   await runStarted(shortCancelled.id);
   await h.client.workflow.getHandle(shortCancelled.id).cancel();
   recorded['short-queued-while-paused'] = await queuedWhilePaused('TEST_SHORT', {});
+  // A short job's check-in comes back with its result and goes to its hook as a check-in.
+  recorded['short-check-in'] = (
+    await h.submit({
+      name: 'TEST_SHORT',
+      parameters: { check_in: 'short summary' },
+      metadata: generic,
+      status_hook: `http://127.0.0.1:${(refusingReceiver.address() as { port: number }).port}/hook`,
+    })
+  ).id;
 
   await h.waitForStatus(stopped.id, ['Running']);
   await h.request('POST', `/api/v1/jobs/${stopped.id}`, { action: 'stop' });

@@ -47,4 +47,16 @@ describe('status hook events', () => {
     assert.equal(fanOut.metadata.multiple_executions, true);
     assert.equal(fanOut.metadata.revision, 1);
   });
+
+  it("keeps StatsInfo's web_hook_url in metadata, without GET's copy of it under the seed README's hook_status", () => {
+    const event = hookEvent({
+      ...base,
+      id: '0123456789abcdef01234567',
+      status: 'Running',
+      web_hook_url: 'http://h/',
+      hook_status: 'http://h/',
+    });
+    assert.equal(event.metadata.web_hook_url, 'http://h/');
+    assert.ok(!('hook_status' in event.metadata));
+  });
 });

@@ -31,6 +31,8 @@ describe('the job model (statuses, initial state, stats)', () => {
     const stats = toStats({ ...input, statusHook: 'http://h/', upstreamJobId: 'bbbbbbbbbbbbbbbbbbbbbbbb' }, initialState(input));
     assert.equal(stats.ref_link, '/api/v1/jobs/aaaaaaaaaaaaaaaaaaaaaaaa');
     assert.equal(stats.web_hook_url, 'http://h/');
+    // The seed README's Get job stats shows the hook's URL as hook_status.
+    assert.equal(stats.hook_status, 'http://h/');
     assert.equal(stats.upstream_job_id, 'bbbbbbbbbbbbbbbbbbbbbbbb');
     assert.equal(stats.fails, undefined);
   });

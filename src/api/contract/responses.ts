@@ -18,6 +18,8 @@ export const JobStatsSchema = z
     check_in_at: z.number().int().optional(),
     die_at: z.number().int().optional(),
     web_hook_url: z.string().optional(),
+    /** The seed README's name for web_hook_url, with the same value. */
+    hook_status: z.string().optional(),
     upstream_job_id: z.string().optional(),
     parameters: z.record(z.string(), z.unknown()),
     revision: z.number().int(),
