@@ -31,7 +31,10 @@ export async function deleteJobExecution(deps: PruneDeps, id: string, runId?: st
   await removeBatchFiles(deps.logDir, id);
 }
 
-export type ExecutionView = Pick<WorkflowExecutionInfo, 'workflowId' | 'startTime' | 'closeTime' | 'status' | 'typedSearchAttributes'>;
+export type ExecutionView = Pick<
+  WorkflowExecutionInfo,
+  'workflowId' | 'startTime' | 'closeTime' | 'status' | 'typedSearchAttributes' | 'memo'
+>;
 
 /** A listed execution as it is now (see executionNow), or undefined while it still runs. */
 export async function closedExecution(client: Client, listed: WorkflowExecutionInfo): Promise<ExecutionView | undefined> {

@@ -1,4 +1,6 @@
-import { JobNameKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { JobStatus, MEMO_INPUT } from '../shared/job-model.js';
+import { JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { executionBeganAt, selectBatchPrunable, type FinishedExecution } from '../schedules/history-limits.js';
 import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneBatchInput } from './types.js';
 
@@ -6,11 +8,11 @@ import type { PruneBatchInput } from './types.js';
  * A batch job keeps the last `keep` executions of its series (`report_history`): a periodic job's
  * executions, or the jobs of its name submitted on their own. Older ones are deleted with their
  * target jobs, logs and report files, so their series leave /metrics. The execution ending now
- * counts as one of the kept.
+ * counts as one of the kept. A periodic job's history limits and failure streak keep theirs.
  */
 export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInput): Promise<string[]> {
   const { client } = deps;
-  const closed: { id: string; closedAt: number }[] = [];
+  const closed: FinishedExecution[] = [];
   // Runs that continued as new are part of their execution, not executions of their own.
   // One periodic job's executions never prune another's, nor the jobs of that name submitted on their own.
   const series = input.upstreamJobId ? `${UpstreamJobIdKey.name} = '${input.upstreamJobId}'` : `${UpstreamJobIdKey.name} IS NULL`;
@@ -19,13 +21,23 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     if (listed.workflowId === input.selfId) continue;
     const e = await closedExecution(client, listed);
     if (!e) continue;
-    closed.push({ id: e.workflowId, closedAt: (e.closeTime ?? e.startTime).getTime() });
+    // Ranked by when each began (a fire's nominal time, a job's submit), as the history limits
+    // rank them: by close, a long early fire outlived the newer ones that overlapped it.
+    const enqueued = (e.memo?.[MEMO_INPUT] as { enqueueTime?: unknown } | undefined)?.enqueueTime;
+    const fallback = typeof enqueued === 'number' ? enqueued * 1000 : e.startTime.getTime();
+    closed.push({
+      id: e.workflowId,
+      startedAt: executionBeganAt(e.workflowId, fallback),
+      succeeded: e.typedSearchAttributes.get(JobStatusKey) === JobStatus.Success,
+    });
     if (closed.length > 10_000) break;
   }
-  const doomed = closed
-    .sort((a, b) => b.closedAt - a.closedAt)
-    .slice(Math.max(0, input.keep - 1))
-    .map((e) => e.id);
+  const self = {
+    id: input.selfId,
+    startedAt: executionBeganAt(input.selfId, input.selfBeganAtMs ?? Date.now()),
+    succeeded: input.selfSucceeded ?? false,
+  };
+  const doomed = selectBatchPrunable(closed, self, input.keep, input.spared);
   const deadline = Date.now() + PRUNE_BUDGET_MS;
   const deleted: string[] = [];
   for (const id of doomed) {

@@ -1,7 +1,7 @@
 import { ScheduleNotFoundError, type Client } from '@temporalio/client';
 import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
-import { MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
+import { executionBeganAt, MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
 import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
@@ -16,6 +16,8 @@ const RECORD_POLL_MS = 500;
 export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInput): Promise<string[]> {
   const { client } = deps;
   const finished: FinishedExecution[] = [];
+  /** Each listed execution's (last) run start, which the schedule's record of its starts is read against. */
+  const runStartedAt = new Map<string, number>();
   let listed = 0;
   // A run that continued as new is not an execution of its own: its chain's last run is (it has
   // the same id, so deleting by id would take that run, or end it if it still runs).
@@ -25,14 +27,16 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
     if (info.workflowId === input.self.id) continue;
     const current = await closedExecution(client, info);
     if (!current) continue;
+    const startedAt = current.startTime.getTime();
+    runStartedAt.set(current.workflowId, startedAt);
     finished.push({
       id: current.workflowId,
-      startedAt: current.startTime.getTime(),
+      startedAt: executionBeganAt(current.workflowId, startedAt),
       succeeded: current.typedSearchAttributes.get(JobStatusKey) === JobStatus.Success,
     });
   }
-  const startedAt = new Map(finished.map((e) => [e.id, e.startedAt]));
-  let waiting = selectPrunable(finished, input.self, input.limits);
+  const self = { ...input.self, startedAt: executionBeganAt(input.self.id, input.self.startedAt) };
+  let waiting = selectPrunable(finished, self, input.limits);
   const deleted: string[] = [];
   // Deleting an execution whose start the schedule has not recorded would let a retried start run
   // that fire again under the same id; such an execution is deleted once its start is recorded.
@@ -42,7 +46,7 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   while (waiting.length > 0) {
     const recent = await recordedStarts(client, input.upstreamJobId, deadline);
     if (recent === 'unknown') break;
-    const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: startedAt.get(id)! }, Date.now()));
+    const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: runStartedAt.get(id)! }, Date.now()));
     for (const id of ready) {
       // With its targets or sub jobs: their upstream would be gone, and a batch's series with it.
       if (!(await deleteExecutionAndChildren(deps, id, budget))) return deleted;

@@ -98,6 +98,11 @@ export interface PruneBatchInput {
   /** This deployment's job task queue: another deployment's executions in the namespace are not ours. */
   taskQueue: string;
   keep: number;
+  /** Whether the execution ending now succeeded, and when it began (a submitted job's enqueue time, epoch ms). */
+  selfSucceeded?: boolean;
+  selfBeganAtMs?: number;
+  /** What a periodic job's history limits and failure streak keep, which the report history spares. */
+  spared?: HistoryLimits;
   /**
    * The periodic job (or parent job) the execution belongs to: its series is the executions with
    * the same upstream; without one, the batch jobs of that name submitted on their own.

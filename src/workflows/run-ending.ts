@@ -2,7 +2,7 @@ import { patched, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { HookTimings } from '../shared/hook-event.js';
 import { JobKind, JobStatus, MEMO_PAUSED_SCHEDULE, type JobInput, type JobState } from '../shared/job-model.js';
 import { executionAlias } from '../shared/job-id.js';
-import { limitsKeepingStreak } from '../schedules/history-limits.js';
+import { limitsKeepingStreak, limitsSparedByReportHistory, type HistoryLimits } from '../schedules/history-limits.js';
 import { handOverHooks } from './hook-delivery-workflow.js';
 import type { HookOutbox } from './hook-outbox.js';
 import type { RunActivities } from './run-activities.js';
@@ -40,11 +40,19 @@ export async function wrapUp(run: Ending, housekeeping: RunActivities['housekeep
         name: input.name,
         selfId: input.id,
         keep: run.reportHistory,
+        selfSucceeded: run.state.status === JobStatus.Success,
+        selfBeganAtMs: input.enqueueTime * 1000,
         taskQueue: workflowInfo().taskQueue,
-        ...(input.upstreamJobId ? { upstreamJobId: input.upstreamJobId } : {}),
+        ...(input.upstreamJobId ? { upstreamJobId: input.upstreamJobId, ...sparedByReportHistory(input) } : {}),
       })
       .catch(() => undefined);
   }
+}
+
+/** Absent from the activity's input when nothing is spared. */
+function sparedByReportHistory(input: JobInput): { spared?: HistoryLimits } {
+  const spared = limitsSparedByReportHistory(input.historyLimits, input.pauseAfterFailures);
+  return spared ? { spared } : {};
 }
 
 function checksScheduleHealth({ input, state }: Ending): boolean {

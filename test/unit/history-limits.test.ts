@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { limitsKeepingStreak, selectPrunable } from '../../src/schedules/history-limits.js';
+import {
+  executionBeganAt,
+  limitsKeepingStreak,
+  limitsSparedByReportHistory,
+  selectBatchPrunable,
+  selectPrunable,
+} from '../../src/schedules/history-limits.js';
 
 describe('periodic history limits', () => {
   it('prunes executions beyond each history limit, oldest first, counting the one that is ending', () => {
@@ -33,5 +39,24 @@ describe('periodic history limits', () => {
     assert.deepEqual(limitsKeepingStreak({ successful: 2, failed: 5 }, 3), { successful: 2, failed: 5 });
     assert.deepEqual(limitsKeepingStreak({ successful: 2 }, 3), { successful: 2 }, 'no failed limit keeps every failure already');
     assert.deepEqual(limitsKeepingStreak({ failed: 0 }, undefined), { failed: 0 });
+  });
+
+  it('ranks a periodic execution by its fire (the time in its id), anything else by the time given', () => {
+    assert.equal(executionBeganAt('0123456789abcdef01234567-2026-01-01T10:00:05Z', 99), Date.parse('2026-01-01T10:00:05Z'));
+    assert.equal(executionBeganAt('0123456789abcdef01234567', 99), 99);
+  });
+
+  it("a batch job's report history keeps its newest, and spares what the periodic job's limits and streak keep", () => {
+    const e = (id: string, startedAt: number, succeeded: boolean) => ({ id, startedAt, succeeded });
+    const closed = [e('f1', 1, false), e('f2', 2, false), e('s3', 3, true), e('f4', 4, false)];
+    assert.deepEqual(selectBatchPrunable(closed, e('f5', 5, false), 3, undefined).sort(), ['f1', 'f2']);
+    assert.deepEqual(selectBatchPrunable(closed, e('f5', 5, false), 3, { failed: 3 }).sort(), ['f1'], 'three failures stay');
+    assert.deepEqual(selectBatchPrunable(closed, e('f5', 5, false), 2, { successful: 1 }).sort(), ['f1', 'f2']);
+    // The ending one counts in its place: an older fire ending late does not push out a newer one.
+    assert.deepEqual(selectBatchPrunable([e('s2', 2, true), e('s3', 3, true)], e('s1', 1, true), 2, undefined), []);
+    assert.deepEqual(limitsSparedByReportHistory(undefined, undefined), undefined);
+    assert.deepEqual(limitsSparedByReportHistory({ successful: 5 }, 3), { successful: 5, failed: 3 });
+    assert.deepEqual(limitsSparedByReportHistory({ failed: 1 }, 4), { failed: 4 });
+    assert.deepEqual(limitsSparedByReportHistory({ failed: 0 }, undefined), undefined, 'a limit of 0 spares nothing');
   });
 });
