@@ -18,6 +18,7 @@ import { jobStartOptions, jobWorkflowType } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
 import { NO_SEALING, UnsealError, withSecrets, type Sealer } from '../secrets/sealer.js';
 import { nowSec } from '../shared/time.js';
+import { secretValues } from '../shared/redact.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
@@ -63,7 +64,7 @@ export class JobGateway {
   async submit(request: SubmitRequest): Promise<JobStats> {
     const now = nowSec();
     const definition = this.deps.registry.get(request.name);
-    const id = request.unique ? uniqueJobId(request.name, request.parameters) : newJobId();
+    const id = request.unique ? uniqueJobId(request.name, request.parameters, this.sealer) : newJobId();
     const input: JobInput = {
       id,
       name: request.name,
@@ -291,10 +292,14 @@ export class JobGateway {
   }
 }
 
-/** A unique job's id follows from its name and parameters, so Temporal itself is the lock. */
-export function uniqueJobId(name: string, parameters: Record<string, unknown>): string {
-  return createHash('sha256')
-    .update(`${name}\n${canonicalJson(parameters)}`)
-    .digest('hex')
-    .slice(0, 24);
+/**
+ * A unique job's id follows from its name and parameters, so Temporal itself is the lock. With
+ * secrets among the parameters the digest is keyed (the sealing key): the id is shown wherever
+ * the job is, next to its redacted parameters, and a plain hash would let anyone test guesses of
+ * a short secret offline. Without sealing the secrets are in the job's history as given anyway.
+ */
+export function uniqueJobId(name: string, parameters: Record<string, unknown>, sealer: Sealer = NO_SEALING): string {
+  const text = `${name}\n${canonicalJson(parameters)}`;
+  const keyed = secretValues(parameters).length > 0 ? sealer.keyedDigest(text) : undefined;
+  return (keyed ?? createHash('sha256').update(text).digest('hex')).slice(0, 24);
 }

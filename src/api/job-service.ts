@@ -116,10 +116,27 @@ export class JobService {
       case 'cancel':
         return gateway.command(id, OpCommand.Cancel, stats);
       case 'retry':
+        if (stats.kind === JobKind.Scheduled && stats.upstream_job_id) await this.refuseOverlappingRetry(stats, stats.upstream_job_id);
         return gateway.retry(id);
       default:
         throw badRequest(`action ${action} applies to Periodic jobs only; job ${id} is ${stats.kind}`);
     }
+  }
+
+  /**
+   * A retried periodic execution runs beside its job's other executions, which the schedule does
+   * not know of: under Forbid or Replace it waits until none runs (an older fire's retry does not
+   * replace a newer fire either).
+   */
+  private async refuseOverlappingRetry(execution: JobStats, periodicId: string): Promise<void> {
+    const overlap = await this.deps.periodic.overlapPolicy(periodicId);
+    if (overlap === undefined || overlap === 'ALLOW_ALL') return;
+    const running = (await this.deps.gateway.runningExecutions(periodicId)).filter((id) => id !== execution.id);
+    if (running.length === 0) return;
+    const policy = overlap === 'SKIP' ? 'Forbid' : overlap === 'CANCEL_OTHER' ? 'Replace' : overlap;
+    throw conflict(
+      `execution ${execution.id} cannot be retried now: its periodic job ${periodicId} has concurrency_policy ${policy} and its execution ${running[0]} is running`,
+    );
   }
 
   private async actOnPeriodic(stats: JobStats, action: JobAction): Promise<void> {

@@ -126,6 +126,16 @@ export class PeriodicGateway {
     }
   }
 
+  /** The schedule's overlap policy as it is now (an operator may have changed it); undefined once it is gone. */
+  async overlapPolicy(id: string): Promise<ScheduleDescription['policies']['overlap'] | undefined> {
+    try {
+      return (await this.rpc(() => this.deps.client.schedule.getHandle(id).describe())).policies.overlap;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
   async stats(id: string): Promise<JobStats> {
     const description = await this.rpc(() => this.deps.client.schedule.getHandle(id).describe());
     const record = periodicRecord(description);

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { isSealed, isSecretKey, redactText, redactValue, SEALED, SEALED_PREFIX } from '../shared/redact.js';
 
 /**
@@ -28,6 +28,12 @@ export interface Sealer {
    */
   resealParameters(parameters: Record<string, unknown>): Record<string, unknown>;
   resealText(text: string): string;
+  /**
+   * A digest of `text` keyed with the sealing key (HMAC-SHA256, hex): stable across the API's
+   * replicas, and no one without the key can test a guess of what went in. Undefined when nothing
+   * is sealed (secrets are stored as given then, so a keyed digest would hide nothing).
+   */
+  keyedDigest(text: string): string | undefined;
 }
 
 /** A sealed value this process cannot open: its key is not among `job.sealing_keys`, or it was altered. */
@@ -56,6 +62,7 @@ function deriveKey(secret: string): Key {
 export function createSealer(secrets: readonly string[]): Sealer {
   const keys = secrets.map(deriveKey);
   const sealing = keys[0];
+  const digestKey = secrets[0] === undefined ? undefined : createHash('sha256').update(`jobservice digest key\0${secrets[0]}`).digest();
   const byId = new Map(keys.map((k) => [k.id, k] as const));
 
   const seal = (value: unknown): string => {
@@ -127,6 +134,7 @@ export function createSealer(secrets: readonly string[]): Sealer {
     sealText: (text) => (sealing && (isSealed(text) || redactText(text) !== text) ? seal(text) : text),
     unsealParameters: (parameters) => unsealValue(parameters) as Record<string, unknown>,
     unsealText: (text) => (isSealed(text) ? String(open(text)) : text),
+    keyedDigest: (text) => (digestKey ? createHmac('sha256', digestKey).update(text).digest('hex') : undefined),
   };
 }
 

@@ -268,7 +268,8 @@ export function initialState(input: RecordedInput): JobState {
   const state: JobState = {
     status: delayed ? JobStatus.Scheduled : JobStatus.Pending,
     revision: input.revision,
-    update_time: input.enqueueTime,
+    // A retry's new run (revision: when it was retried) was last updated then, as Harbor's reset sets it.
+    update_time: Math.max(input.enqueueTime, input.revision),
     fails: 0,
   };
   if (delayed) state.run_at = input.enqueueTime + (input.scheduleDelay ?? 0);

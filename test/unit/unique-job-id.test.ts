@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { uniqueJobId } from '../../src/api/job-gateway.js';
+import { createHash } from 'node:crypto';
+import { createSealer } from '../../src/secrets/sealer.js';
 import { canonicalJson } from '../../src/shared/canonical-json.js';
 
 describe('unique job ids', () => {
@@ -21,5 +23,30 @@ describe('unique job ids', () => {
     assert.equal(id, uniqueJobId('DEMO', { b: 2, a: 1 }));
     assert.notEqual(id, uniqueJobId('DEMO', { a: 1, b: 3 }));
     assert.notEqual(id, uniqueJobId('OTHER', { a: 1, b: 2 }));
+  });
+
+  it('keys the id of a job with secrets with the sealing key, so its id cannot be checked against guesses of them', () => {
+    const parameters = { address: 'http://hook.example/', auth_header: 'Bearer 2387' };
+    const plain = createHash('sha256')
+      .update(`WEBHOOK\n${canonicalJson(parameters)}`)
+      .digest('hex')
+      .slice(0, 24);
+    const sealer = createSealer(['a sealing key of the deployment']);
+    const id = uniqueJobId('WEBHOOK', parameters, sealer);
+    assert.match(id, /^[0-9a-f]{24}$/);
+    assert.notEqual(id, plain, 'an unkeyed hash of name and parameters: guesses of the secret can be tested offline');
+    // Every API replica, sharing the key, gives the same id: still unique.
+    assert.equal(
+      id,
+      uniqueJobId(
+        'WEBHOOK',
+        { auth_header: 'Bearer 2387', address: 'http://hook.example/' },
+        createSealer(['a sealing key of the deployment']),
+      ),
+    );
+    assert.notEqual(id, uniqueJobId('WEBHOOK', parameters, createSealer(['another key'])));
+    // Without secrets, or without sealing (they are in the history as given then), the id stays the plain hash.
+    assert.equal(uniqueJobId('DEMO', { a: 1 }, sealer), uniqueJobId('DEMO', { a: 1 }));
+    assert.equal(uniqueJobId('WEBHOOK', parameters), plain);
   });
 });
