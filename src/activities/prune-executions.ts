@@ -11,6 +11,9 @@ const MAX_LISTED = 2 * MAX_HISTORY_LIMIT;
 /** How long a pass waits for the schedule to record a doomed execution's start; what is left waits for the next pass. */
 const RECORD_WAIT_MS = 10_000;
 const RECORD_POLL_MS = 500;
+/** How long an ending execution beyond a limit of 0 is waited for to close (its hooks are handed on before it prunes). */
+const CLOSE_WAIT_MS = 60_000;
+const CLOSE_POLL_MS = 100;
 
 /** Deletes a periodic job's executions beyond its history limits, oldest first, with their logs. */
 export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInput): Promise<string[]> {
@@ -36,6 +39,13 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
     });
   }
   const self = { ...input.self, startedAt: executionBeganAt(input.self.id, input.self.startedAt) };
+  // With a limit of 0 no finished execution stays (Kubernetes deletes a Job as it finishes); the
+  // ending one cannot delete itself, so this worker deletes it once it has closed. Should the
+  // worker go first, the next execution's pruning deletes it, as it would any beyond its limit.
+  const { runId } = input.self;
+  if ((input.self.succeeded ? input.limits.successful : input.limits.failed) === 0 && runId) {
+    void deleteOnceClosed(deps, input.upstreamJobId, { ...input.self, runId }).catch(() => undefined);
+  }
   let waiting = selectPrunable(finished, self, input.limits);
   const deleted: string[] = [];
   // Deleting an execution whose start the schedule has not recorded would let a retried start run
@@ -57,6 +67,28 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
     await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
   }
   return deleted;
+}
+
+/**
+ * Deletes the execution ending now (`self`, its own start time) once its run has closed and the
+ * schedule has recorded its start, unless a newer run of its id (a retry) has begun meanwhile.
+ */
+async function deleteOnceClosed(deps: PruneDeps, scheduleId: string, self: FinishedExecution & { runId: string }): Promise<void> {
+  const { client } = deps;
+  const deadline = Date.now() + CLOSE_WAIT_MS;
+  while ((await client.workflow.getHandle(self.id, self.runId).describe()).status.name === 'RUNNING') {
+    if (Date.now() + RECORD_POLL_MS > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
+  }
+  for (;;) {
+    const recent = await recordedStarts(client, scheduleId, deadline);
+    if (recent === 'unknown') return;
+    if (isStartRecorded(recent, self, Date.now())) break;
+    if (Date.now() + RECORD_POLL_MS > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
+  }
+  if ((await client.workflow.getHandle(self.id).describe()).runId !== self.runId) return;
+  await deleteExecutionAndChildren(deps, self.id, Date.now() + PRUNE_BUDGET_MS);
 }
 
 /** The starts the schedule lists as taken; undefined once the schedule is gone; 'unknown' past the deadline. */

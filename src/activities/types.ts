@@ -85,8 +85,8 @@ export interface EnterQueueInput {
 export interface PruneExecutionsInput {
   /** The periodic job (schedule) whose executions are pruned. */
   upstreamJobId: string;
-  /** The execution that is ending now. */
-  self: FinishedExecution;
+  /** The execution that is ending now (its run's start), and its run. */
+  self: FinishedExecution & { runId?: string };
   limits: HistoryLimits;
 }
 

@@ -94,7 +94,7 @@ export function selectPrunable(closed: readonly FinishedExecution[], self: Finis
         .filter((e) => e.succeeded === succeeded)
         .slice(limit)
         // A workflow cannot delete itself while it runs: beyond its limit, `self` goes at the next
-        // execution's end (with a limit of 0, the newest finished execution stays until then).
+        // execution's end (with a limit of 0, pruneExecutions deletes it once it has closed).
         .filter((e) => e.id !== self.id)
         .map((e) => e.id),
     );

@@ -85,7 +85,8 @@ function prunesHistory({ input }: Ending): boolean {
 async function pruneHistory({ input, state }: Ending, housekeeping: RunActivities['housekeeping']): Promise<void> {
   // wrapUp calls this only when prunesHistory holds; the test narrows the types.
   if (!input.upstreamJobId || !input.historyLimits) return;
-  const self = { id: input.id, startedAt: workflowInfo().startTime.getTime(), succeeded: state.status === JobStatus.Success };
+  const info = workflowInfo();
+  const self = { id: input.id, runId: info.runId, startedAt: info.startTime.getTime(), succeeded: state.status === JobStatus.Success };
   // Housekeeping must never change how the job ended.
   await housekeeping
     .pruneExecutions({

@@ -160,4 +160,24 @@ describe("a periodic job's executions: which ones its history limits and report 
     assert.deepEqual(await pruned([e1, e2, e3]), [e1]);
     await kept(id, [e2, e3]);
   });
+
+  it('successful_jobs_history_limit: 0 keeps no finished execution: the one ending goes once it has closed (seed 003)', async () => {
+    const id = await submit('NOOP', {}, { successful_jobs_history_limit: 0 });
+    const execution = await trigger(id);
+    await closed(execution);
+    const gone = await waitFor(
+      () =>
+        h.client.workflow
+          .getHandle(execution)
+          .describe()
+          .then(
+            () => false,
+            () => true,
+          ),
+      (deleted) => deleted,
+      { what: `${execution} to be deleted after it closed` },
+    );
+    assert.ok(gone);
+    await kept(id, []);
+  });
 });
