@@ -23,6 +23,8 @@ export interface ActivityDeps {
   metrics?: JobMetrics;
   /** The FILE job logger's directory; report files go beside the logs. */
   logDir?: string;
+  /** Every FILE job logger's directory: a pruned execution's log goes from each. */
+  logDirs?: readonly string[];
   /** Reads a type's queue (pause, stop fence) as a run starts. */
   gates: GateReader;
   /** `job.stop_grace_seconds`: a run still going this long after a stop is abandoned by its workflow. */

@@ -10,6 +10,8 @@ export interface PruneDeps {
   client: Client;
   /** The FILE job logger's directory, when there is one: a deleted execution's log and files go too. */
   logDir?: string;
+  /** Every FILE job logger's directory (each keeps a copy of a job's log), when there are several. */
+  logDirs?: readonly string[];
 }
 
 const GRPC_NOT_FOUND = 5;
@@ -25,10 +27,11 @@ export async function deleteJobExecution(deps: PruneDeps, id: string, runId?: st
   } catch (err) {
     if (!isGrpcServiceError(err) || err.code !== GRPC_NOT_FOUND) throw err;
   }
-  if (!deps.logDir) return;
-  const log = jobLogPath(deps.logDir, id);
-  if (log) await rm(log, { force: true });
-  await removeBatchFiles(deps.logDir, id);
+  for (const dir of new Set([...(deps.logDir ? [deps.logDir] : []), ...(deps.logDirs ?? [])])) {
+    const log = jobLogPath(dir, id);
+    if (log) await rm(log, { force: true });
+  }
+  if (deps.logDir) await removeBatchFiles(deps.logDir, id);
 }
 
 export type ExecutionView = Pick<

@@ -84,9 +84,12 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     document = read;
   }
 
+  /** The variable that set each overridden path, so a problem with its value names where it came from. */
+  const setBy = new Map<string, string>();
   for (const override of ENV_OVERRIDES) {
     const raw = env[override.env];
     if (raw === undefined || raw === '') continue;
+    setBy.set(override.path.join('.'), override.env);
     // Harbor reads the certificate variables only for https: set for http, they change nothing.
     if (override.path[0] === 'https_config' && httpsProtocol(document, env) !== 'https') continue;
     if (override.kind === 'int') {
@@ -118,7 +121,11 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const where = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-      problems.push(`${where}: ${issue.message}`);
+      // The value at the path, or the one it is part of (a list's entry), came from the environment.
+      const fromEnv = issue.path
+        .map((_, i) => setBy.get(issue.path.slice(0, issue.path.length - i).join('.')))
+        .find((name) => name !== undefined);
+      problems.push(`${where}${fromEnv ? ` (set by ${fromEnv})` : ''}: ${issue.message}`);
     }
     // The schema checks this only once everything else is valid; a report of every problem says it too.
     const https = 'https_config: protocol https needs https_config.cert and https_config.key';

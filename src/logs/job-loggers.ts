@@ -23,6 +23,12 @@ export function fileLogDir(loggers: readonly LoggerConfig[]): string | undefined
   return typeof dir === 'string' && dir.length > 0 ? dir : undefined;
 }
 
+/** Every FILE job logger's base_dir, each once. */
+export function fileLogDirs(loggers: readonly LoggerConfig[]): string[] {
+  const dirs = loggers.filter((l) => l.name === 'FILE').map((l) => l.settings.base_dir);
+  return [...new Set(dirs.filter((dir): dir is string => typeof dir === 'string' && dir.length > 0))];
+}
+
 /** Builds each job run's logger from `job_loggers`: FILE writes `<base_dir>/<jobId>.log`, STD_OUTPUT a prefixed stream. */
 export function createJobLoggerFactory(loggers: readonly LoggerConfig[]): JobLoggerFactory {
   // Each FILE logger writes under its own base_dir (the API reads the first's).

@@ -1,24 +1,41 @@
 import { readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { isJobId } from '../shared/job-id.js';
 import type { LoggerConfig } from '../config/config-schema.js';
-import { fileLogDir, isLogOpen } from './job-loggers.js';
+import { isLogOpen } from './job-loggers.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * What the FILE logger's sweeper sweeps, and how old a log may get: Harbor's
- * `sweeper.settings.work_dir`, or the logger's `base_dir` where that is not given.
+ * What each FILE logger's sweeper sweeps, and how old a log may get: Harbor's
+ * `sweeper.settings.work_dir`, or the logger's `base_dir` where that is not given. Harbor runs a
+ * sweeper for every logger that has one; two naming one directory sweep it once, by the shorter duration.
  */
-export function sweeperTarget(loggers: readonly LoggerConfig[]): { dir: string; days: number } | undefined {
-  const file = loggers.find((l) => l.name === 'FILE');
-  if (!file?.sweeper) return undefined;
-  const workDir = file.sweeper.settings.work_dir;
-  const dir = typeof workDir === 'string' && workDir.trim() !== '' ? workDir : fileLogDir(loggers);
-  return dir ? { dir, days: file.sweeper.duration } : undefined;
+export function sweeperTargets(loggers: readonly LoggerConfig[]): { dir: string; days: number }[] {
+  const byDir = new Map<string, { dir: string; days: number }>();
+  for (const logger of loggers) {
+    if (logger.name !== 'FILE' || !logger.sweeper) continue;
+    const workDir = logger.sweeper.settings.work_dir;
+    const baseDir = logger.settings.base_dir;
+    const dir =
+      typeof workDir === 'string' && workDir.trim() !== '' ? workDir : typeof baseDir === 'string' && baseDir !== '' ? baseDir : undefined;
+    if (!dir) continue;
+    const seen = byDir.get(resolve(dir));
+    if (!seen || logger.sweeper.duration < seen.days) byDir.set(resolve(dir), { dir, days: logger.sweeper.duration });
+  }
+  return [...byDir.values()];
 }
 
-/** Remove `*.log` files in `dir` last written more than `days` ago; returns the names removed. */
-export async function sweepLogs(dir: string, days: number, now = Date.now()): Promise<string[]> {
+/** Of these job ids, the ones whose job has not finished (a Temporal read); a sweep keeps their logs. */
+export type UnfinishedJobs = (ids: readonly string[]) => Promise<ReadonlySet<string>>;
+
+/**
+ * Remove `*.log` files in `dir` last written more than `days` ago; returns the names removed. A
+ * job's log is kept while the job has not finished, however long it has been quiet: a fan-out's
+ * parent writes nothing while its sub jobs run for days. When `unfinished` cannot answer, nothing
+ * that is a job's log goes this time.
+ */
+export async function sweepLogs(dir: string, days: number, now = Date.now(), unfinished?: UnfinishedJobs): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(dir);
@@ -26,16 +43,20 @@ export async function sweepLogs(dir: string, days: number, now = Date.now()): Pr
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  const removed: string[] = [];
+  const old: string[] = [];
   for (const name of names) {
     if (!name.endsWith('.log')) continue;
-    const path = join(dir, name);
-    const info = await stat(path).catch(() => undefined);
+    const info = await stat(join(dir, name)).catch(() => undefined);
     // A run still writing its log keeps it, however long it has been quiet.
-    if (info?.isFile() && now - info.mtimeMs > days * DAY_MS && !isLogOpen(path)) {
-      await rm(path, { force: true });
-      removed.push(name);
-    }
+    if (info?.isFile() && now - info.mtimeMs > days * DAY_MS && !isLogOpen(join(dir, name))) old.push(name);
+  }
+  const jobIds = old.map((name) => name.slice(0, -'.log'.length)).filter(isJobId);
+  const running = unfinished && jobIds.length > 0 ? await unfinished(jobIds) : new Set<string>();
+  const removed: string[] = [];
+  for (const name of old) {
+    if (running.has(name.slice(0, -'.log'.length))) continue;
+    await rm(join(dir, name), { force: true });
+    removed.push(name);
   }
   return removed;
 }
@@ -45,12 +66,12 @@ export async function sweepLogs(dir: string, days: number, now = Date.now()): Pr
  * runs a timer of 2^31 ms (24.8 days) or more after 1 ms, so `duration: 30` would sweep without
  * pause. One sweep at a time. Returns a stop function.
  */
-export function startLogSweeper(dir: string, days: number, onError: (err: unknown) => void): () => void {
+export function startLogSweeper(dir: string, days: number, onError: (err: unknown) => void, unfinished?: UnfinishedJobs): () => void {
   let sweeping = false;
   const run = () => {
     if (sweeping) return;
     sweeping = true;
-    void sweepLogs(dir, days)
+    void sweepLogs(dir, days, Date.now(), unfinished)
       .catch(onError)
       .finally(() => (sweeping = false));
   };

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LoggerConfig, LogLevel } from '../config/config-schema.js';
 import { enabled, formatLine } from './log-levels.js';
-import { startLogSweeper, sweeperTarget } from './log-sweeper.js';
+import { startLogSweeper, sweeperTargets } from './log-sweeper.js';
 
 /** The service's own log (`loggers`): STD_OUTPUT for a process manager to collect, FILE under `settings.base_dir`. */
 export interface ServiceLogger {
@@ -50,9 +50,9 @@ export function createServiceLogger(loggers: readonly LoggerConfig[], component:
     warning: (m) => emit('WARNING', m),
     error: (m) => emit('ERROR', m),
   };
-  // The FILE logger's sweeper, as Harbor runs one for its service loggers too.
-  const sweeper = sweeperTarget(loggers);
-  if (sweeper && !sweeping.has(sweeper.dir)) {
+  // The FILE loggers' sweepers, as Harbor runs them for its service loggers too.
+  for (const sweeper of sweeperTargets(loggers)) {
+    if (sweeping.has(sweeper.dir)) continue;
     sweeping.add(sweeper.dir);
     startLogSweeper(sweeper.dir, sweeper.days, (err) => logger.warning(`log sweep failed: ${(err as Error).message}`));
   }

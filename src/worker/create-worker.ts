@@ -10,7 +10,7 @@ import { createSealer } from '../secrets/sealer.js';
 import { createGateReader } from '../queues/gate-reader.js';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { createJobLoggerFactory, fileLogDir } from '../logs/job-loggers.js';
+import { createJobLoggerFactory, fileLogDir, fileLogDirs } from '../logs/job-loggers.js';
 import { encodePoolIdentity } from '../shared/pool-identity.js';
 import { housekeepingQueue, queueingQueue } from '../shared/task-queues.js';
 import { JobMetrics } from '../metrics/job-metrics.js';
@@ -63,6 +63,7 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     heartbeatIntervalMs: 1000,
     runningReportDelayMs: config.job.running_report_delay_ms,
     logDir: fileLogDir(config.job_loggers),
+    logDirs: fileLogDirs(config.job_loggers),
     gates: createGateReader(deps.client),
     stopGraceMs: config.job.stop_grace_seconds * 1000,
     ...(config.job.hook_secret ? { hookSecret: config.job.hook_secret } : {}),

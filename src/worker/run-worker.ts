@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { startLogSweeper, sweeperTarget } from '../logs/log-sweeper.js';
+import { startLogSweeper, sweeperTargets } from '../logs/log-sweeper.js';
+import { openJobs } from '../temporal/open-jobs.js';
 import type { ServiceLogger } from '../logs/service-logger.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { connectNative } from '../temporal/connect.js';
@@ -42,10 +43,15 @@ export async function startWorker(
   await applyQueueLimits(client, target.taskQueue, new Map(registry.names().map((name) => [name, registry.concurrencyLimit(name)]))).catch(
     (err: unknown) => log.warning(`could not give the job queues today's limits: ${(err as Error).message}`),
   );
-  const sweeper = sweeperTarget(config.job_loggers);
-  const stopSweeper = sweeper
-    ? startLogSweeper(sweeper.dir, sweeper.days, (err) => log.warning(`log sweep failed: ${(err as Error).message}`))
-    : () => undefined;
+  const stopSweepers = sweeperTargets(config.job_loggers).map((sweeper) =>
+    startLogSweeper(
+      sweeper.dir,
+      sweeper.days,
+      (err) => log.warning(`log sweep failed: ${(err as Error).message}`),
+      (ids) => openJobs(client, ids),
+    ),
+  );
+  const stopSweeper = () => stopSweepers.forEach((stop) => stop());
   // Harbor's `metric` section: this process's task counters, for Prometheus to scrape.
   const metricsServer = config.metric.enabled
     ? await serveMetrics(metrics, config.host, config.metric.port, config.metric.path)

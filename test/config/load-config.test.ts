@@ -100,7 +100,7 @@ describe('configuration', () => {
     });
     assert.deepEqual(fromFile.job.sealing_keys, ['file-key-0123456789abcdef']);
     const short = problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_SEALING_KEYS: 'new-key-0123456789abcdef,,short' } }));
-    assert.match(short.join('\n'), /job\.sealing_keys\.1: use a key of 16 characters or more/);
+    assert.match(short.join('\n'), /job\.sealing_keys\.1 \(set by JOB_SERVICE_SEALING_KEYS\): use a key of 16 characters or more/);
     assert.match(short.join('\n'), /job\.sealing_keys\.2/);
   });
 
@@ -300,6 +300,27 @@ reaper:
     const good = ['core.harbor', 'Core.Harbor.', '*.harbor.test', 'harbor_core', '10.0.0.0/8', '10.1.2.3', 'fd00::/8', '::1'];
     const path = file('allow-good.yaml', `${LOGGERS}job: {hook_allowed_hosts: ${JSON.stringify(good)}}\n`);
     assert.deepEqual(loadConfig({ argv: ['-c', path], env: {} }).job.hook_allowed_hosts, good);
+  });
+
+  it('names the environment variable that set a value the schema refuses (the file was blamed, and it said port: 8080)', () => {
+    const path = file('env-blamed.yaml', `${LOGGERS}port: 8080\nworker_pool: {workers: 10}\n`);
+    const problems = problemsOf(() =>
+      loadConfig({ argv: ['-c', path], env: { JOB_SERVICE_PORT: '70000', JOB_SERVICE_POOL_WORKERS: '0' } }),
+    );
+    assert.ok(
+      problems.some((p) => /^port \(set by JOB_SERVICE_PORT\): .*65535/.test(p)),
+      problems.join('\n'),
+    );
+    assert.ok(
+      problems.some((p) => /^worker_pool\.workers \(set by JOB_SERVICE_POOL_WORKERS\): /.test(p)),
+      problems.join('\n'),
+    );
+    // A value from the file is named as before.
+    const fromFile = problemsOf(() => loadConfig({ argv: ['-c', file('file-blamed.yaml', `${LOGGERS}port: 70000\n`)], env: {} }));
+    assert.ok(
+      fromFile.some((p) => /^port: /.test(p)),
+      fromFile.join('\n'),
+    );
   });
 
   it('refuses unreadable, non-YAML and non-mapping files', () => {

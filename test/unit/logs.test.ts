@@ -13,7 +13,7 @@ async function readLogTail(dir: string, jobId: string, maxBytes: number): Promis
   const tail = await openLogTail(dir, jobId, maxBytes);
   return tail && Buffer.from(await new Response(tail.body).arrayBuffer());
 }
-import { startLogSweeper, sweepEveryMs, sweepLogs, sweeperTarget } from '../../src/logs/log-sweeper.js';
+import { startLogSweeper, sweepEveryMs, sweepLogs, sweeperTargets } from '../../src/logs/log-sweeper.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const ID = '0123456789abcdef01234567';
@@ -56,12 +56,51 @@ describe('job logs', () => {
     const file = (sweeper?: Record<string, unknown>) => [
       { name: 'FILE' as const, level: 'INFO' as const, settings: { base_dir: '/var/log/jobs' }, ...(sweeper ? { sweeper } : {}) },
     ];
-    assert.deepEqual(sweeperTarget(file({ duration: 3, settings: { work_dir: '/srv/old-logs' } }) as never), {
-      dir: '/srv/old-logs',
-      days: 3,
-    });
-    assert.deepEqual(sweeperTarget(file({ duration: 1, settings: {} }) as never), { dir: '/var/log/jobs', days: 1 });
-    assert.equal(sweeperTarget(file() as never), undefined);
+    assert.deepEqual(sweeperTargets(file({ duration: 3, settings: { work_dir: '/srv/old-logs' } }) as never), [
+      { dir: '/srv/old-logs', days: 3 },
+    ]);
+    assert.deepEqual(sweeperTargets(file({ duration: 1, settings: {} }) as never), [{ dir: '/var/log/jobs', days: 1 }]);
+    assert.deepEqual(sweeperTargets(file() as never), []);
+  });
+
+  it('every FILE logger with a sweeper is swept (only the first was), a directory named twice once, by the shorter duration', () => {
+    const loggers = [
+      { name: 'FILE', level: 'INFO', settings: { base_dir: '/a' }, sweeper: { duration: 3, settings: {} } },
+      { name: 'FILE', level: 'INFO', settings: { base_dir: '/b' }, sweeper: { duration: 5, settings: {} } },
+      { name: 'FILE', level: 'INFO', settings: { base_dir: '/c' }, sweeper: { duration: 2, settings: { work_dir: '/a/' } } },
+      { name: 'FILE', level: 'INFO', settings: { base_dir: '/d' } },
+    ];
+    assert.deepEqual(sweeperTargets(loggers as never), [
+      { dir: '/a/', days: 2 },
+      { dir: '/b', days: 5 },
+    ]);
+  });
+
+  it("the sweeper keeps an old log of a job whose workflow is still open (a fan-out's parent waits quietly on its sub jobs)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sweep-running-'));
+    const running = 'cccccccccccccccccccccccc';
+    const done = 'dddddddddddddddddddddddd';
+    const threeDaysAgo = (Date.now() - 3 * 86_400_000) / 1000;
+    for (const id of [running, done]) {
+      writeFileSync(join(dir, `${id}.log`), 'x');
+      utimesSync(join(dir, `${id}.log`), threeDaysAgo, threeDaysAgo);
+    }
+    const asked: string[][] = [];
+    const open = async (ids: readonly string[]) => {
+      asked.push([...ids].sort());
+      return new Set(ids.filter((id) => id === running));
+    };
+    assert.deepEqual(await sweepLogs(dir, 1, Date.now(), open), [`${done}.log`]);
+    assert.deepEqual(asked, [[running, done].sort()]);
+    assert.ok(existsSync(join(dir, `${running}.log`)));
+    // When Temporal cannot answer, no job's log goes.
+    writeFileSync(join(dir, `${done}.log`), 'x');
+    utimesSync(join(dir, `${done}.log`), threeDaysAgo, threeDaysAgo);
+    await assert.rejects(
+      sweepLogs(dir, 1, Date.now(), () => Promise.reject(new Error('unavailable'))),
+      /unavailable/,
+    );
+    assert.ok(existsSync(join(dir, `${done}.log`)));
   });
 
   it('a follow from the start of a large log reads it a chunk at a time, then ends with the job', async () => {
