@@ -7,19 +7,30 @@ import { tiedToThisProcess } from '../process/child-process.js';
 import { executable, findOnPath } from '../process/find-on-path.js';
 import { defineJob } from './define-job.js';
 import type { RegistrySettings } from './retention/retention-settings.js';
-import { untaggedManifests } from './untagged-manifests.js';
+import { reachedByTags, untaggedManifests } from './untagged-manifests.js';
 
-/** Bytes under a directory (the registry's storage), or undefined when it cannot be read. */
+/**
+ * Bytes under a directory (the registry's storage), or undefined when it cannot be read. A file
+ * gone between the listing and its stat (an upload the registry finished meanwhile) counts as
+ * nothing: one such file must not lose the whole measure.
+ */
 async function diskUsage(dir: string): Promise<number | undefined> {
+  let entries;
   try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    let total = 0;
-    for (const entry of entries) if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name))).size;
-    return total;
+    entries = await readdir(dir, { recursive: true, withFileTypes: true });
   } catch {
     return undefined;
   }
+  let total = 0;
+  for (const entry of entries) {
+    if (entry.isFile()) total += (await stat(join(entry.parentPath, entry.name)).catch(() => undefined))?.size ?? 0;
+  }
+  return total;
 }
+
+/** Re-read a repository's tags after this many deletions in it: a tag pushed meanwhile spares what it reaches. */
+const RECHECK_EVERY = 100;
+const HOUR_MS = 3_600_000;
 
 /**
  * The registry's own garbage collection (`registry garbage-collect <config>`), run by the
@@ -39,6 +50,11 @@ export function garbageCollectionJob(settings: RegistrySettings) {
          * `--delete-untagged`, which takes a tagged multi-arch image's platform manifests too).
          */
         delete_untagged: z.boolean().default(false),
+        /**
+         * Harbor's time window (hours): an untagged manifest pushed less than this long ago stays,
+         * as its tag or the index listing it may still be on its way.
+         */
+        time_window: z.number().int().min(0).max(24 * 365).default(2),
       })
       .strict(),
     async run(ctx, params) {
@@ -57,13 +73,32 @@ export function garbageCollectionJob(settings: RegistrySettings) {
       }
       const before = storageDir ? await diskUsage(storageDir) : undefined;
       // Their revisions go first; the registry's collection then sweeps the blobs nothing else uses.
-      const untagged = params.delete_untagged ? await untaggedManifests(storageDir!) : [];
+      const found = params.delete_untagged ? await untaggedManifests(storageDir!, params.time_window * HOUR_MS) : [];
+      // A stop during the scan (minutes on a large storage) ends the job before anything is deleted.
+      if (ctx.signal.aborted) {
+        ctx.logger.info('stopped while reading the storage; nothing deleted, no collection');
+        return;
+      }
       let removed = 0;
-      for (const manifest of untagged) {
+      let spared = 0;
+      let reached = new Set<string>();
+      let sinceCheck = 0;
+      for (const [i, manifest] of found.entries()) {
         // A stop ends the deletions between two manifests; the collector does not run.
         if (ctx.signal.aborted) {
-          ctx.logger.info(`stopped after ${removed} of ${untagged.length} untagged manifest(s); no collection`);
+          ctx.logger.info(`stopped after ${removed} of ${found.length} untagged manifest(s); no collection`);
           return;
+        }
+        // The scan is a moment old: a tag pushed since (a build promoted by digest, a multi-arch
+        // index over its platform manifests) spares what it reaches.
+        if (i === 0 || found[i - 1]!.repository !== manifest.repository || ++sinceCheck >= RECHECK_EVERY) {
+          reached = await reachedByTags(storageDir!, manifest.repository);
+          sinceCheck = 0;
+        }
+        if (reached.has(manifest.digest.replace(/^sha256:/, ''))) {
+          ctx.logger.info(`untagged manifest ${manifest.repository}@${manifest.digest} is now reached by a tag: kept`);
+          spared += 1;
+          continue;
         }
         ctx.logger.info(
           `untagged manifest ${manifest.repository}@${manifest.digest}${params.dry_run ? ' eligible for deletion' : ': deleting'}`,
@@ -71,13 +106,18 @@ export function garbageCollectionJob(settings: RegistrySettings) {
         if (!params.dry_run) await rm(manifest.revisionDir, { recursive: true, force: true });
         removed += 1;
       }
+      if (spared > 0) ctx.logger.info(`${spared} untagged manifest(s) kept: a tag pushed during the run reaches them`);
+      if (ctx.signal.aborted) {
+        ctx.logger.info(`stopped after ${removed} untagged manifest(s); no collection`);
+        return;
+      }
       ctx.logger.info(`garbage collection: ${[command[0], ...args].join(' ')}`);
       // Tied to the worker: a collection must not go on after its worker died while the job's retry runs another.
       const child = spawn(...tiedToThisProcess(binary, args), { stdio: ['ignore', 'pipe', 'pipe'] });
       const stop = () => child.kill('SIGTERM');
       ctx.signal.addEventListener('abort', stop, { once: true });
       let blobs = 0;
-      let manifests = untagged.length;
+      let manifests = removed;
       const follow = (stream: NodeJS.ReadableStream) =>
         new Promise<void>((resolve) => {
           const lines = createInterface({ input: stream });

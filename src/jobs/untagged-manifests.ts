@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 export interface UntaggedManifest {
@@ -15,9 +15,10 @@ const HEX = /^[a-f0-9]{64}$/;
  * 2.x's own `garbage-collect --delete-untagged` takes every manifest without a tag of its own,
  * the platform manifests of a tagged multi-arch index among them, and breaks every such image
  * (distribution#3178). Here a tag reaches its manifest and, through an index, every manifest the
- * index lists, at any depth.
+ * index lists, at any depth. A manifest pushed (its revision linked) less than `windowMs` ago is
+ * left out, as Harbor's time window leaves it: its tag, or the index listing it, may be on its way.
  */
-export async function untaggedManifests(storageDir: string): Promise<UntaggedManifest[]> {
+export async function untaggedManifests(storageDir: string, windowMs = 0, now = Date.now()): Promise<UntaggedManifest[]> {
   const root = join(storageDir, 'docker', 'registry', 'v2');
   const reposRoot = join(root, 'repositories');
   const found: UntaggedManifest[] = [];
@@ -25,27 +26,37 @@ export async function untaggedManifests(storageDir: string): Promise<UntaggedMan
     const repository = relative(reposRoot, join(manifestsDir, '..'));
     const revisionsDir = join(manifestsDir, 'revisions', 'sha256');
     const revisions = (await readdir(revisionsDir).catch(() => [] as string[])).filter((hex) => HEX.test(hex));
-    const reached = new Set<string>();
-    const queue: string[] = [];
-    for (const tag of await readdir(join(manifestsDir, 'tags')).catch(() => [] as string[])) {
-      const link = await readFile(join(manifestsDir, 'tags', tag, 'current', 'link'), 'utf8').catch(() => '');
-      const hex = link.trim().replace(/^sha256:/, '');
-      if (HEX.test(hex)) queue.push(hex);
-    }
-    while (queue.length > 0) {
-      const hex = queue.pop()!;
-      if (reached.has(hex)) continue;
-      reached.add(hex);
-      for (const child of await indexChildren(root, hex)) queue.push(child);
-    }
+    const reached = await reachedByTags(storageDir, repository);
     for (const hex of revisions) {
       if (reached.has(hex)) continue;
-      // A manifest deleted through the API leaves its revision directory without its link: gone already.
-      if (!(await readFile(join(revisionsDir, hex, 'link'), 'utf8').catch(() => undefined))) continue;
+      // A manifest deleted through the API leaves its revision directory without its link: gone
+      // already. One linked within the window is young, one linked since `now` pushed during the run.
+      const linked = await stat(join(revisionsDir, hex, 'link')).catch(() => undefined);
+      if (!linked || now - linked.mtimeMs < windowMs || linked.mtimeMs >= now) continue;
       found.push({ repository, digest: `sha256:${hex}`, revisionDir: join(revisionsDir, hex) });
     }
   }
   return found;
+}
+
+/** The manifests (hex digests) a repository's tags reach now, through indexes at any depth. */
+export async function reachedByTags(storageDir: string, repository: string): Promise<Set<string>> {
+  const root = join(storageDir, 'docker', 'registry', 'v2');
+  const tagsDir = join(root, 'repositories', repository, '_manifests', 'tags');
+  const reached = new Set<string>();
+  const queue: string[] = [];
+  for (const tag of await readdir(tagsDir).catch(() => [] as string[])) {
+    const link = await readFile(join(tagsDir, tag, 'current', 'link'), 'utf8').catch(() => '');
+    const hex = link.trim().replace(/^sha256:/, '');
+    if (HEX.test(hex)) queue.push(hex);
+  }
+  while (queue.length > 0) {
+    const hex = queue.pop()!;
+    if (reached.has(hex)) continue;
+    reached.add(hex);
+    for (const child of await indexChildren(root, hex)) queue.push(child);
+  }
+  return reached;
 }
 
 /** Every `_manifests` directory under the repositories root (repository names nest: `proj/app`). */
