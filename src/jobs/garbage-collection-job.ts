@@ -54,7 +54,12 @@ export function garbageCollectionJob(settings: RegistrySettings) {
          * Harbor's time window (hours): an untagged manifest pushed less than this long ago stays,
          * as its tag or the index listing it may still be on its way.
          */
-        time_window: z.number().int().min(0).max(24 * 365).default(2),
+        time_window: z
+          .number()
+          .int()
+          .min(0)
+          .max(24 * 365)
+          .default(2),
       })
       .strict(),
     async run(ctx, params) {

@@ -140,7 +140,11 @@ describe('RETENTION against a real docker-registry', () => {
     const drySummary = JSON.parse(dryDone.check_in!) as { blobs_deleted: number; blobs_eligible: number };
     assert.equal(drySummary.blobs_deleted, 0, dryDone.check_in);
     assert.ok(drySummary.blobs_eligible > 0, dryDone.check_in);
-    const gc = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: { delete_untagged: true, time_window: 0 }, metadata: { kind: 'Generic' } });
+    const gc = await h.submit({
+      name: 'GARBAGE_COLLECTION',
+      parameters: { delete_untagged: true, time_window: 0 },
+      metadata: { kind: 'Generic' },
+    });
     const again = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: {}, metadata: { kind: 'Generic' } });
     const done = await h.waitForStatus(gc.id, ['Success', 'Error'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
@@ -169,7 +173,11 @@ describe('RETENTION against a real docker-registry', () => {
   it('GARBAGE_COLLECTION with delete_untagged keeps the platform manifests of a tagged multi-arch image', async () => {
     // The registry's own --delete-untagged (distribution 2.x) takes them: they have no tag of their own.
     const index = await pushIndex(registry.url, 'proj/gc-multi', 'keep', month(6));
-    const gc = await h.submit({ name: 'GARBAGE_COLLECTION', parameters: { delete_untagged: true, time_window: 0 }, metadata: { kind: 'Generic' } });
+    const gc = await h.submit({
+      name: 'GARBAGE_COLLECTION',
+      parameters: { delete_untagged: true, time_window: 0 },
+      metadata: { kind: 'Generic' },
+    });
     const done = await h.waitForStatus(gc.id, ['Success', 'Error'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
     for (const child of index.children) assert.equal(await manifestExists(registry.url, 'proj/gc-multi', child), true, child);
