@@ -7,7 +7,7 @@ import { tiedToThisProcess } from '../process/child-process.js';
 import { executable, findOnPath } from '../process/find-on-path.js';
 import { defineJob } from './define-job.js';
 import type { RegistrySettings } from './retention/retention-settings.js';
-import { reachedByTags, untaggedManifests } from './untagged-manifests.js';
+import { blobsOnlyUsedBy, reachedByTags, untaggedManifests } from './untagged-manifests.js';
 
 /**
  * Bytes under a directory (the registry's storage), or undefined when it cannot be read. A file
@@ -86,6 +86,7 @@ export function garbageCollectionJob(settings: RegistrySettings) {
       }
       let removed = 0;
       let spared = 0;
+      const eligible: typeof found = [];
       let reached = new Set<string>();
       let sinceCheck = 0;
       for (const [i, manifest] of found.entries()) {
@@ -108,6 +109,7 @@ export function garbageCollectionJob(settings: RegistrySettings) {
         ctx.logger.info(
           `untagged manifest ${manifest.repository}@${manifest.digest}${params.dry_run ? ' eligible for deletion' : ': deleting'}`,
         );
+        eligible.push(manifest);
         if (!params.dry_run) await rm(manifest.revisionDir, { recursive: true, force: true });
         removed += 1;
       }
@@ -147,9 +149,18 @@ export function garbageCollectionJob(settings: RegistrySettings) {
       if (code !== 0) throw new Error(`${command[0]} garbage-collect exited with code ${code}`);
       const after = storageDir ? await diskUsage(storageDir) : undefined;
       const freed = before !== undefined && after !== undefined ? Math.max(0, before - after) : undefined;
-      // A dry run deletes nothing: it says what a real run would delete.
+      // A dry run deletes nothing: it says what a real run would delete. The registry counted the
+      // blobs no manifest uses now; those only the eligible untagged manifests use come on top.
+      const freedByUntagged = params.dry_run && removed > 0 ? await blobsOnlyUsedBy(storageDir!, eligible) : 0;
       const summary = params.dry_run
-        ? { freed_bytes: 0, blobs_deleted: 0, manifests_deleted: 0, blobs_eligible: blobs, manifests_eligible: manifests, dry_run: true }
+        ? {
+            freed_bytes: 0,
+            blobs_deleted: 0,
+            manifests_deleted: 0,
+            blobs_eligible: blobs + freedByUntagged,
+            manifests_eligible: manifests,
+            dry_run: true,
+          }
         : { freed_bytes: freed ?? null, blobs_deleted: blobs, manifests_deleted: manifests, dry_run: false };
       ctx.logger.info(`garbage collection done: ${JSON.stringify(summary)}`);
       ctx.checkin(JSON.stringify(summary));

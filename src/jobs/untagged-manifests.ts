@@ -59,6 +59,51 @@ export async function reachedByTags(storageDir: string, repository: string): Pro
   return reached;
 }
 
+/**
+ * How many blobs only `doomed` manifests keep in use: the blobs a collection frees once their
+ * revisions are gone, on top of those no manifest uses now (the registry's own dry-run count).
+ * Marked as the registry marks them: every linked revision of every repository keeps its own
+ * blob and what it references (an image its config and layers, an index the manifests it lists).
+ */
+export async function blobsOnlyUsedBy(storageDir: string, doomed: readonly UntaggedManifest[]): Promise<number> {
+  const root = join(storageDir, 'docker', 'registry', 'v2');
+  const reposRoot = join(root, 'repositories');
+  const doomedKeys = new Set(doomed.map((m) => `${m.repository}@${m.digest.replace(/^sha256:/, '')}`));
+  const kept = new Set<string>();
+  const freed = new Set<string>();
+  for (const manifestsDir of await manifestDirs(reposRoot)) {
+    const repository = relative(reposRoot, join(manifestsDir, '..'));
+    const revisionsDir = join(manifestsDir, 'revisions', 'sha256');
+    for (const hex of (await readdir(revisionsDir).catch(() => [] as string[])).filter((h) => HEX.test(h))) {
+      if (!(await stat(join(revisionsDir, hex, 'link')).catch(() => undefined))) continue;
+      const into = doomedKeys.has(`${repository}@${hex}`) ? freed : kept;
+      into.add(hex);
+      for (const blob of await references(root, hex)) into.add(blob);
+    }
+  }
+  return [...freed].filter((hex) => !kept.has(hex)).length;
+}
+
+/** The blobs a manifest references: an image's config and layers, an index's manifests. */
+async function references(root: string, hex: string): Promise<string[]> {
+  const data = await readFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data'), 'utf8').catch(() => '');
+  try {
+    const manifest = JSON.parse(data) as {
+      config?: { digest?: string };
+      layers?: { digest?: string }[];
+      manifests?: { digest?: string }[];
+    };
+    const digests = [
+      manifest.config?.digest,
+      ...(manifest.layers ?? []).map((l) => l.digest),
+      ...(manifest.manifests ?? []).map((m) => m.digest),
+    ];
+    return digests.map((d) => (d ?? '').replace(/^sha256:/, '')).filter((h) => HEX.test(h));
+  } catch {
+    return [];
+  }
+}
+
 /** Every `_manifests` directory under the repositories root (repository names nest: `proj/app`). */
 async function manifestDirs(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
