@@ -36,7 +36,7 @@ export async function deleteJobExecution(deps: PruneDeps, id: string, runId?: st
 
 export type ExecutionView = Pick<
   WorkflowExecutionInfo,
-  'workflowId' | 'startTime' | 'closeTime' | 'status' | 'typedSearchAttributes' | 'memo'
+  'workflowId' | 'runId' | 'startTime' | 'closeTime' | 'status' | 'typedSearchAttributes' | 'memo'
 >;
 
 /** A listed execution as it is now (see executionNow), or undefined while it still runs. */
@@ -57,9 +57,9 @@ export const PRUNE_BUDGET_MS = 40_000;
  * files, as Kubernetes deletes a Job's pods with it; a child still running is left to run (a
  * delete would terminate it) and keeps its record. Past `deadline` (epoch ms) no more deletes
  * start, and the execution itself stays (with what is left of its children) for the next pruning:
- * false then.
+ * false then. With `runId`, only that run of the id goes.
  */
-export async function deleteExecutionAndChildren(deps: PruneDeps, id: string, deadline = Infinity): Promise<boolean> {
+export async function deleteExecutionAndChildren(deps: PruneDeps, id: string, deadline = Infinity, runId?: string): Promise<boolean> {
   const { client } = deps;
   const children: WorkflowExecutionInfo[] = [];
   // A run that continued as new is not a job of its own: its id is its chain's, whose last run may still run.
@@ -77,6 +77,7 @@ export async function deleteExecutionAndChildren(deps: PruneDeps, id: string, de
     if (closed) await deleteJobExecution(deps, child.workflowId, child.runId);
   });
   if (cut) return false;
-  await deleteJobExecution(deps, id);
+  // By its run when known: a retry begun meanwhile (a new run of the id) is not the one to delete.
+  await deleteJobExecution(deps, id, runId);
   return true;
 }

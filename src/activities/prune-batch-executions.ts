@@ -13,6 +13,8 @@ import type { PruneBatchInput } from './types.js';
 export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInput): Promise<string[]> {
   const { client } = deps;
   const closed: FinishedExecution[] = [];
+  /** The closed run each was listed with: a retry of it begun since is not deleted with it. */
+  const runIds = new Map<string, string>();
   // Runs that continued as new are part of their execution, not executions of their own.
   // One periodic job's executions never prune another's, nor the jobs of that name submitted on their own.
   const series = input.upstreamJobId ? `${UpstreamJobIdKey.name} = '${input.upstreamJobId}'` : `${UpstreamJobIdKey.name} IS NULL`;
@@ -25,6 +27,7 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     // rank them: by close, a long early fire outlived the newer ones that overlapped it.
     const enqueued = (e.memo?.[MEMO_INPUT] as { enqueueTime?: unknown } | undefined)?.enqueueTime;
     const fallback = typeof enqueued === 'number' ? enqueued * 1000 : e.startTime.getTime();
+    runIds.set(e.workflowId, e.runId);
     closed.push({
       id: e.workflowId,
       startedAt: executionBeganAt(e.workflowId, fallback),
@@ -41,7 +44,7 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
   const deadline = Date.now() + PRUNE_BUDGET_MS;
   const deleted: string[] = [];
   for (const id of doomed) {
-    if (!(await deleteExecutionAndChildren(deps, id, deadline))) break;
+    if (!(await deleteExecutionAndChildren(deps, id, deadline, runIds.get(id)))) break;
     deleted.push(id);
   }
   return deleted;

@@ -21,6 +21,8 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   const finished: FinishedExecution[] = [];
   /** Each listed execution's (last) run start, which the schedule's record of its starts is read against. */
   const runStartedAt = new Map<string, number>();
+  /** The closed run each was listed with: a retry of it begun since is not deleted with it. */
+  const runIds = new Map<string, string>();
   let listed = 0;
   // A run that continued as new is not an execution of its own: its chain's last run is (it has
   // the same id, so deleting by id would take that run, or end it if it still runs).
@@ -32,6 +34,7 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
     if (!current) continue;
     const startedAt = current.startTime.getTime();
     runStartedAt.set(current.workflowId, startedAt);
+    runIds.set(current.workflowId, current.runId);
     finished.push({
       id: current.workflowId,
       startedAt: executionBeganAt(current.workflowId, startedAt),
@@ -59,7 +62,7 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
     const ready = waiting.filter((id) => isStartRecorded(recent, { id, startedAt: runStartedAt.get(id)! }, Date.now()));
     for (const id of ready) {
       // With its targets or sub jobs: their upstream would be gone, and a batch's series with it.
-      if (!(await deleteExecutionAndChildren(deps, id, budget))) return deleted;
+      if (!(await deleteExecutionAndChildren(deps, id, budget, runIds.get(id)))) return deleted;
       deleted.push(id);
     }
     waiting = waiting.filter((id) => !ready.includes(id));
@@ -88,7 +91,7 @@ async function deleteOnceClosed(deps: PruneDeps, scheduleId: string, self: Finis
     await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
   }
   if ((await client.workflow.getHandle(self.id).describe()).runId !== self.runId) return;
-  await deleteExecutionAndChildren(deps, self.id, Date.now() + PRUNE_BUDGET_MS);
+  await deleteExecutionAndChildren(deps, self.id, Date.now() + PRUNE_BUDGET_MS, self.runId);
 }
 
 /** The starts the schedule lists as taken; undefined once the schedule is gone; 'unknown' past the deadline. */

@@ -119,6 +119,6 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
     options: { ...record.options },
   };
   // Records from before hook URLs were redacted on the way in hold them raw.
-  if (record.statusHook) stats.web_hook_url = redactText(record.statusHook);
+  if (record.statusHook) stats.web_hook_url = stats.hook_status = redactText(record.statusHook);
   return stats;
 }

@@ -117,6 +117,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
 
+  /** A path as a problem names it, with the variable that set its value, if one did. */
+  const named = (path: string) => (setBy.has(path) ? `${path} (set by ${setBy.get(path)})` : path);
   const parsed = ConfigSchema.safeParse(document);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
@@ -134,18 +136,21 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (parsed.success && parsed.data.protocol === 'https' && parsed.data.https_config) {
     const { cert, key, client_ca } = parsed.data.https_config;
     const unreadable = Object.entries({ cert, key, ...(client_ca ? { client_ca } : {}) }).filter(([, file]) => !readable(file));
-    for (const [name, file] of unreadable) problems.push(`https_config.${name}: cannot read file ${file}`);
+    for (const [name, file] of unreadable) problems.push(`${named(`https_config.${name}`)}: cannot read file ${file}`);
     if (unreadable.length === 0) {
       // A file that is not a PEM certificate and its key would only fail as the server starts, in OpenSSL's words.
       try {
         createSecureContext({ cert: readFileSync(cert), key: readFileSync(key) });
       } catch (err) {
-        problems.push(`https_config: ${cert} and ${key} are not a PEM certificate and its key: ${(err as Error).message}`);
+        const from = [setBy.get('https_config.cert'), setBy.get('https_config.key')].filter(Boolean);
+        problems.push(
+          `https_config${from.length > 0 ? ` (set by ${from.join(', ')})` : ''}: ${cert} and ${key} are not a PEM certificate and its key: ${(err as Error).message}`,
+        );
       }
       // Node takes a CA file it cannot read as certificates (DER, a key) without a word, and every
       // client's handshake then fails: each must be a PEM certificate.
       const caProblem = client_ca ? pemCertificatesProblem(readFileSync(client_ca, 'utf8')) : undefined;
-      if (caProblem) problems.push(`https_config.client_ca: ${client_ca} ${caProblem}`);
+      if (caProblem) problems.push(`${named('https_config.client_ca')}: ${client_ca} ${caProblem}`);
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ConfigError(problems);

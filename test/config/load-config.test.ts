@@ -271,8 +271,8 @@ reaper:
         env: { JOB_SERVICE_PROTOCOL: 'https', JOB_SERVICE_HTTPS_CERT: '/nope/cert.pem', JOB_SERVICE_HTTPS_KEY: '/nope/key.pem' },
       }),
     );
-    assert.match(problems.join('\n'), /https_config\.cert: cannot read file \/nope\/cert\.pem/);
-    assert.match(problems.join('\n'), /https_config\.key: cannot read file \/nope\/key\.pem/);
+    assert.match(problems.join('\n'), /https_config\.cert \(set by JOB_SERVICE_HTTPS_CERT\): cannot read file \/nope\/cert\.pem/);
+    assert.match(problems.join('\n'), /https_config\.key \(set by JOB_SERVICE_HTTPS_KEY\): cannot read file \/nope\/key\.pem/);
     assert.match(problemsOf(() => loadConfig({ argv: [], env: { JOB_SERVICE_PROTOCOL: 'https' } })).join(), /https_config/);
   });
 
@@ -282,7 +282,10 @@ reaper:
     const problems = problemsOf(() =>
       loadConfig({ argv: [], env: { JOB_SERVICE_PROTOCOL: 'https', JOB_SERVICE_HTTPS_CERT: cert, JOB_SERVICE_HTTPS_KEY: key } }),
     ).join('\n');
-    assert.match(problems, /^https_config: .*not-cert\.pem and .*not-key\.pem are not a PEM certificate and its key/m);
+    assert.match(
+      problems,
+      /^https_config \(set by JOB_SERVICE_HTTPS_CERT, JOB_SERVICE_HTTPS_KEY\): .*not-cert\.pem and .*not-key\.pem are not a PEM certificate and its key/m,
+    );
   });
 
   it('reads JOB_SERVICE_HTTPS_CERT and _KEY only for https, as Harbor does', () => {
@@ -445,7 +448,7 @@ core_server: "http://core:8080"
     });
     assert.match(
       problemsOf(() => loadConfig({ argv: [], env: env(at('ca.der')) })).join('\n'),
-      /client_ca: .*ca\.der holds no PEM certificate/,
+      /client_ca \(set by INTERNAL_TLS_TRUST_CA_PATH\): .*ca\.der holds no PEM certificate/,
     );
     assert.equal(loadConfig({ argv: [], env: env(at('ca-c.pem')) }).https_config?.client_ca, at('ca-c.pem'));
   });

@@ -801,6 +801,10 @@ describe('periodic jobs on Temporal Schedules', () => {
       metadata: { kind: 'Periodic', cron_spec: '@yearly' },
     });
     created.push(hooked.id);
+    // GET shows the hook redacted, under the seed README's hook_status too (its example is a Periodic job).
+    const shown = await h.stats(hooked.id);
+    assert.equal(shown.web_hook_url, 'http://127.0.0.1:9/hook?token=[redacted]');
+    assert.equal(shown.hook_status, shown.web_hook_url);
     const hookOf = async () =>
       ((await h.client.schedule.getHandle(hooked.id).describe()).action as { args: StartInput[] }).args[0]!.statusHook!;
     const sealedBefore = await hookOf();
