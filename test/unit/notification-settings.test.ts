@@ -4,7 +4,8 @@ import { createServer as createTcpServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { postOnce } from '../../src/jobs/harbor/http-post.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { notificationSettings, webhookJob } from '../../src/jobs/harbor/notification-jobs.js';
+import { notificationSettings, slackJob, webhookJob } from '../../src/jobs/harbor/notification-jobs.js';
+import { createJobRegistry } from '../../src/jobs/job-registry.js';
 
 /** Listens on a free loopback port; resolves with it. */
 async function listening(server: { listen(port: number, host: string, done: () => void): unknown; address(): unknown }): Promise<number> {
@@ -25,6 +26,16 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
     ] as const) {
       const settings = read(retries, timeout);
       assert.deepEqual([settings.maxFails, settings.timeoutSeconds], [3, 3], `${retries} / ${timeout}`);
+    }
+  });
+
+  it("waits 16 s before a failed WEBHOOK or SLACK is retried, doubling after, as gocraft's shortest wait (it was 1 s, then 2 s)", () => {
+    const settings = read();
+    assert.equal(settings.retryInitialMs, 16_000);
+    const registry = createJobRegistry([webhookJob(settings), slackJob(settings)]);
+    for (const name of ['WEBHOOK', 'SLACK']) {
+      const { retry } = registry.startPolicy(name, {});
+      assert.equal(retry?.initialIntervalMs, 16_000, name);
     }
   });
 

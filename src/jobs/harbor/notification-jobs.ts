@@ -13,6 +13,12 @@ export interface NotificationSettings {
   timeoutSeconds: number | undefined;
   /** Slack's rate limit: one message a second. */
   slackPauseMs: number;
+  /**
+   * The wait before a failed notification's first retry, doubling after: Harbor's gocraft waits
+   * fails⁴ + 15 + rand(30)·(fails + 1) s (16–76 s, then 31–121 s), so a receiver down for a few
+   * seconds (a restart, Slack's 429) still gets the message. 16 s: gocraft's shortest.
+   */
+  retryInitialMs: number;
 }
 
 /**
@@ -30,6 +36,7 @@ export function notificationSettings(env: Record<string, string | undefined> = p
     // Past Node's longest timer (24.8 days) a deadline would fire at once: that long is none.
     timeoutSeconds: seconds > 0 && seconds * 1000 <= MAX_TIMER_MS ? seconds : undefined,
     slackPauseMs: 1000,
+    retryInitialMs: 16_000,
   };
 }
 
@@ -116,6 +123,7 @@ export function webhookJob(settings: NotificationSettings) {
   return defineJob({
     name: 'WEBHOOK',
     maxFails: settings.maxFails,
+    retryInitialIntervalMs: settings.retryInitialMs,
     // One POST under its HTTP timeout: a short job. Without a timeout it runs as any job does, with
     // heartbeats, so a POST that never ends can still be stopped.
     ...(settings.timeoutSeconds === undefined ? {} : { short: { capMs: settings.timeoutSeconds * 1000 + 5_000 } }),
@@ -131,6 +139,7 @@ export function slackJob(settings: NotificationSettings) {
   return defineJob({
     name: 'SLACK',
     maxFails: settings.maxFails,
+    retryInitialIntervalMs: settings.retryInitialMs,
     // Harbor's MaxCurrency 1: Slack rate-limits a webhook, so messages go out one at a time.
     maxConcurrency: 1,
     params: SlackParams,
