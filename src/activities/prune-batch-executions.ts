@@ -26,7 +26,10 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     // Ranked by when each began (a fire's nominal time, a job's submit), as the history limits
     // rank them: by close, a long early fire outlived the newer ones that overlapped it.
     const enqueued = (e.memo?.[MEMO_INPUT] as { enqueueTime?: unknown } | undefined)?.enqueueTime;
-    const fallback = typeof enqueued === 'number' ? enqueued * 1000 : e.startTime.getTime();
+    const started = e.startTime.getTime();
+    // The submit's second, ordered within it by when the first run started (a later run, after a
+    // retry or a continue-as-new, counts as the second's end).
+    const fallback = typeof enqueued === 'number' ? enqueued * 1000 + Math.min(999, Math.max(0, started - enqueued * 1000)) : started;
     runIds.set(e.workflowId, e.runId);
     closed.push({
       id: e.workflowId,
