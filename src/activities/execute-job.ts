@@ -78,7 +78,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       // later attempt: the first got past this gate) finishes as running jobs of a paused type do.
       // Not told by a heartbeat sent at the start: the SDK throttles the ones after the first, and
       // a job's first saved progress must go out at once.
-      const startedBefore = info.attempt > 1;
+      const startedBefore = info.attempt > 1 || input.admission.continued === true;
       if (gate?.paused && !startedBefore && !grantedSincePause(input.admission, gate.paused_at)) return { outcome: 'queued' };
       // A run started without its type's limit (a schedule or a retry from before the limit, or
       // before the limit was configured) still waits for a slot like every other run of the type.

@@ -62,6 +62,11 @@ export interface RunAdmission {
   grantedAtMs?: number;
   /** The job's first run (no failure before it): a periodic execution's start lateness is measured on it. */
   firstRun?: boolean;
+  /**
+   * The run goes on from the job's previous run (a fan-out's hand-over, continued as new): the job
+   * has started, so a pause given since does not hold it back, as it holds no running job.
+   */
+  continued?: boolean;
 }
 
 /**

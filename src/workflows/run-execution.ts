@@ -118,6 +118,15 @@ export class RunExecution {
     return { kind: 'op', op: run.op ?? OpCommand.Stop };
   }
 
+  /**
+   * This run goes on from the job's previous one (continued as new, the input's resume), not a
+   * reset's re-run of it (an operator's new run of the job, which gets in line as any).
+   */
+  private get continued(): boolean {
+    const info = workflowInfo();
+    return this.run.input.resume !== undefined && info.runId === info.originalExecutionRunId;
+  }
+
   private admission(granted: boolean): RunAdmission {
     const grantedAtMs = granted ? this.slot.grantedAtMs : undefined;
     return {
@@ -126,6 +135,7 @@ export class RunExecution {
       granted,
       ...(grantedAtMs !== undefined ? { grantedAtMs } : {}),
       firstRun: this.run.state.fails === 0,
+      ...(this.continued ? { continued: true } : {}),
     };
   }
 
