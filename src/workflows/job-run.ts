@@ -42,6 +42,9 @@ import { RunExecution } from './run-execution.js';
 import type { RunOutcome } from './run-outcome.js';
 import type { RunSlot } from './run-slot.js';
 
+/** A stop passed on to a target whose start was under way is signalled outside the cancelled run scope. */
+const SIGNAL_OUTSIDE_CANCELLED_SCOPE = 'late-target-stop-outside-cancelled-scope';
+
 /** The check-in a run handed back with its result is posted as a check-in hook (replay: not before). */
 const CARRIED_CHECK_INS_GO_OUT = 'carried-check-ins-go-out';
 
@@ -204,9 +207,16 @@ export class JobRun {
     this.publish(false);
     // A child whose start was under way when the stop was passed on gets it now.
     if (this.opPassedOn) {
-      void getExternalWorkflowHandle(id)
-        .signal(this.opPassedOn === OpCommand.Cancel ? cancelSignal : stopSignal)
-        .catch(() => undefined);
+      const signal = this.opPassedOn === OpCommand.Cancel ? cancelSignal : stopSignal;
+      const send = () =>
+        getExternalWorkflowHandle(id)
+          .signal(signal)
+          .catch(() => undefined);
+      // A fan-out's target comes back here inside the run's scope, which the stop cancelled, and
+      // the SDK sends no signal from a cancelled scope: the target ran on, its job Stopped.
+      if (CancellationScope.current().consideredCancelled && patched(SIGNAL_OUTSIDE_CANCELLED_SCOPE)) {
+        void CancellationScope.nonCancellable(send);
+      } else void send();
     }
   }
 

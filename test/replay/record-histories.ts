@@ -201,6 +201,22 @@ try {
   await h.request('POST', `/api/v1/jobs/${replace.id}`, { action: 'stop' });
   recorded['replace-abandoned'] = replaced!;
 
+  // A stop that lands while a fan-out starts its targets: those whose start was under way get it
+  // from outside the cancelled run scope.
+  const stoppedStarting = await h.submit({
+    name: 'TEST_BATCH',
+    parameters: { count: 40, pool_size: 40, hold_ms: 30_000 },
+    metadata: generic,
+  });
+  await waitFor(
+    () => h.client.workflow.getHandle(stoppedStarting.id).describe(),
+    (d) => (d.raw.pendingChildren?.length ?? 0) > 0,
+    { intervalMs: 5, timeoutMs: 30_000, what: 'the fan-out to start its targets' },
+  );
+  await h.request('POST', `/api/v1/jobs/${stoppedStarting.id}`, { action: 'stop' });
+  await h.waitForStatus(stoppedStarting.id, ['Stopped'], 30_000);
+  recorded['fan-out-stopped-starting'] = stoppedStarting.id;
+
   // An operator's reset of a finished job: the re-run deletes the run it replaced.
   const reset = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 0, hold_ms: 0 }), metadata: generic });
   await h.waitForStatus(reset.id, ['Success']);
