@@ -23,7 +23,8 @@ import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
-import { periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
+import { periodicExecutionsQuery, UNFINISHED_JOBS, UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { mapLimit } from '../process/limits.js';
 import { reconcile } from '../views/job-view.js';
 import { ApiError, badRequest, conflict } from './api-error.js';
 import { describeIssues } from './describe-issues.js';
@@ -137,7 +138,7 @@ export class JobGateway {
   /** Stop or cancel: a no-op for a finished job, a signal otherwise. `current`: stats the caller already read. */
   async command(id: string, op: OpCommand, current?: JobStats): Promise<void> {
     const stats = current ?? (await this.stats(id));
-    if (isFinal(stats.status)) return;
+    if (isFinal(stats.status)) return this.passOnForClosed(id, op);
     try {
       await this.rpc(() => this.handle(id).signal(op === 'cancel' ? cancelSignal : stopSignal));
     } catch (err) {
@@ -145,6 +146,32 @@ export class JobGateway {
       if (err instanceof WorkflowNotFoundError) return;
       throw err;
     }
+  }
+
+  /**
+   * A job whose workflow was ended from outside (terminated, timed out) ran none of its own code
+   * to pass a stop on: its sub jobs and targets still running get the stop or cancel here, as the
+   * job's own ending would have given it them. A job that ended by itself has done so already.
+   */
+  private async passOnForClosed(id: string, op: OpCommand): Promise<void> {
+    const { status } = await readJob(this.deps.client, id).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return { status: undefined };
+      throw err;
+    });
+    if (status !== 'TERMINATED' && status !== 'TIMED_OUT') return;
+    const running: string[] = [];
+    await this.rpc(async () => {
+      for await (const child of this.deps.client.workflow.list({
+        query: `${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus = 'Running'`,
+      }))
+        running.push(child.workflowId);
+    });
+    await mapLimit(running, 8, (child) =>
+      this.rpc(() => this.handle(child).signal(op === OpCommand.Cancel ? cancelSignal : stopSignal)).catch((err: unknown) => {
+        // One that ended meanwhile has nothing left to stop.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }),
+    );
   }
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
