@@ -163,7 +163,7 @@ describe('HTTPS that verifies client certificates', () => {
     assert.match(problems({ INTERNAL_VERIFY_CLIENT_CERT: 'yes' }), /INTERNAL_VERIFY_CLIENT_CERT: expected true or false/);
     assert.match(
       problems({ INTERNAL_VERIFY_CLIENT_CERT: 'true', INTERNAL_TLS_TRUST_CA_PATH: join(dir, 'absent.pem') }),
-      /https_config\.client_ca: cannot read file/,
+      /https_config\.client_ca \(set by INTERNAL_TLS_TRUST_CA_PATH\): cannot read file/,
     );
   });
 });
