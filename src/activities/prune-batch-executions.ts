@@ -27,8 +27,8 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     // rank them: by close, a long early fire outlived the newer ones that overlapped it.
     const enqueued = (e.memo?.[MEMO_INPUT] as { enqueueTime?: unknown } | undefined)?.enqueueTime;
     const started = e.startTime.getTime();
-    // The submit's second, ordered within it by when the first run started (a later run, after a
-    // retry or a continue-as-new, counts as the second's end).
+    // The submit's second, ordered within it by when its run started (a later run, after a retry
+    // or a continue-as-new, counts as the second's end).
     const fallback = typeof enqueued === 'number' ? enqueued * 1000 + Math.min(999, Math.max(0, started - enqueued * 1000)) : started;
     runIds.set(e.workflowId, e.runId);
     closed.push({

@@ -154,11 +154,14 @@ export class JobGateway {
    * job's own ending would have given it them. A job that ended by itself has done so already.
    */
   private async passOnForClosed(id: string, op: OpCommand): Promise<void> {
-    const { status } = await readJob(this.deps.client, id).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return { status: undefined };
+    const read = await readJob(this.deps.client, id).catch((err: unknown) => {
+      if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return undefined;
       throw err;
     });
-    if (status !== 'TERMINATED' && status !== 'TIMED_OUT') return;
+    if (!read || (read.status !== 'TERMINATED' && read.status !== 'TIMED_OUT')) return;
+    // One that had ended by itself (its workflow stayed open for its hooks, then was terminated)
+    // passed its stop on, if any: its sub jobs outlive it.
+    if (isFinal(read.state.status)) return;
     const running: string[] = [];
     await this.rpc(async () => {
       for await (const child of this.deps.client.workflow.list({

@@ -41,7 +41,7 @@ export async function wrapUp(run: Ending, housekeeping: RunActivities['housekeep
         selfId: input.id,
         keep: run.reportHistory,
         selfSucceeded: run.state.status === JobStatus.Success,
-        // As the pruner orders the others: the submit's second, then its first run's start within it.
+        // As the pruner orders the others: the submit's second, then this run's start within it.
         selfBeganAtMs: input.enqueueTime * 1000 + Math.min(999, Math.max(0, workflowInfo().startTime.getTime() - input.enqueueTime * 1000)),
         taskQueue: workflowInfo().taskQueue,
         ...(input.upstreamJobId ? { upstreamJobId: input.upstreamJobId, ...sparedByReportHistory(input) } : {}),

@@ -124,7 +124,9 @@ export class RunExecution {
    */
   private get continued(): boolean {
     const info = workflowInfo();
-    return this.run.input.resume !== undefined && info.runId === info.originalExecutionRunId;
+    const { resume } = this.run.input;
+    // A retry after the hand-over (a new revision) is a run that has not started: it waits as any.
+    return resume !== undefined && info.runId === info.originalExecutionRunId && resume.state.revision === this.run.state.revision;
   }
 
   private admission(granted: boolean): RunAdmission {
