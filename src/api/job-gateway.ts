@@ -1,7 +1,5 @@
-import { createHash } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { JobRegistry } from '../jobs/job-registry.js';
-import { canonicalJson } from '../shared/canonical-json.js';
 import {
   initialState,
   isFinal,
@@ -18,13 +16,11 @@ import { jobStartOptions, jobWorkflowType } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
 import { NO_SEALING, UnsealError, withSecrets, type Sealer } from '../secrets/sealer.js';
 import { nowSec } from '../shared/time.js';
-import { secretValues } from '../shared/redact.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
-import { periodicExecutionsQuery, UNFINISHED_JOBS, UpstreamJobIdKey } from '../shared/search-attributes.js';
-import { mapLimit } from '../process/limits.js';
+import { periodicExecutionsQuery, UNFINISHED_JOBS } from '../shared/search-attributes.js';
 import { reconcile } from '../views/job-view.js';
 import { ApiError, badRequest, conflict } from './api-error.js';
 import { describeIssues } from './describe-issues.js';
@@ -35,7 +31,8 @@ import { firstRow, type Listed } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 import { jobPage, listQuery, runningExecutions, withDieAt } from './job-lists.js';
 import { hookLog, readJob, startedWith } from './job-reads.js';
-import { deleteRun, refuseWhileChildrenRun, refuseWhileOrphanMayRun, windUp } from './job-wind-up.js';
+import { deleteRun, passOnForClosed, refuseWhileChildrenRun, refuseWhileOrphanMayRun, windUp } from './job-wind-up.js';
+import { uniqueJobId } from './unique-job-id.js';
 import { workerPools } from './worker-pools.js';
 
 export interface SubmitRequest {
@@ -138,7 +135,7 @@ export class JobGateway {
   /** Stop or cancel: a no-op for a finished job, a signal otherwise. `current`: stats the caller already read. */
   async command(id: string, op: OpCommand, current?: JobStats): Promise<void> {
     const stats = current ?? (await this.stats(id));
-    if (isFinal(stats.status)) return this.passOnForClosed(id, op);
+    if (isFinal(stats.status)) return passOnForClosed(this.deps.client, id, op);
     try {
       await this.rpc(() => this.handle(id).signal(op === 'cancel' ? cancelSignal : stopSignal));
     } catch (err) {
@@ -146,35 +143,6 @@ export class JobGateway {
       if (err instanceof WorkflowNotFoundError) return;
       throw err;
     }
-  }
-
-  /**
-   * A job whose workflow was ended from outside (terminated, timed out) ran none of its own code
-   * to pass a stop on: its sub jobs and targets still running get the stop or cancel here, as the
-   * job's own ending would have given it them. A job that ended by itself has done so already.
-   */
-  private async passOnForClosed(id: string, op: OpCommand): Promise<void> {
-    const read = await readJob(this.deps.client, id).catch((err: unknown) => {
-      if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return undefined;
-      throw err;
-    });
-    if (!read || (read.status !== 'TERMINATED' && read.status !== 'TIMED_OUT')) return;
-    // One that had ended by itself (its workflow stayed open for its hooks, then was terminated)
-    // passed its stop on, if any: its sub jobs outlive it.
-    if (isFinal(read.state.status)) return;
-    const running: string[] = [];
-    await this.rpc(async () => {
-      for await (const child of this.deps.client.workflow.list({
-        query: `${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus = 'Running'`,
-      }))
-        running.push(child.workflowId);
-    });
-    await mapLimit(running, 8, (child) =>
-      this.rpc(() => this.handle(child).signal(op === OpCommand.Cancel ? cancelSignal : stopSignal)).catch((err: unknown) => {
-        // One that ended meanwhile has nothing left to stop.
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }),
-    );
   }
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */
@@ -320,16 +288,4 @@ export class JobGateway {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return boundedRpc(this.deps.client, fn);
   }
-}
-
-/**
- * A unique job's id follows from its name and parameters, so Temporal itself is the lock. With
- * secrets among the parameters the digest is keyed (the sealing key): the id is shown wherever
- * the job is, next to its redacted parameters, and a plain hash would let anyone test guesses of
- * a short secret offline. Without sealing the secrets are in the job's history as given anyway.
- */
-export function uniqueJobId(name: string, parameters: Record<string, unknown>, sealer: Sealer = NO_SEALING): string {
-  const text = `${name}\n${canonicalJson(parameters)}`;
-  const keyed = secretValues(parameters).length > 0 ? sealer.keyedDigest(text) : undefined;
-  return (keyed ?? createHash('sha256').update(text).digest('hex')).slice(0, 24);
 }

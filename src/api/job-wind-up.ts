@@ -1,8 +1,11 @@
-import type { Client } from '@temporalio/client';
-import type { JobStatus, JobTimings } from '../shared/job-model.js';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isFinal, OpCommand, type JobStatus, type JobTimings } from '../shared/job-model.js';
+import { mapLimit } from '../process/limits.js';
+import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
 import { UpstreamJobIdKey } from '../shared/search-attributes.js';
 import type { PendingRun } from '../views/job-view.js';
-import { conflict } from './api-error.js';
+import { ApiError, conflict } from './api-error.js';
+import { readJob } from './job-reads.js';
 import { boundedRpc } from './bounded-rpc.js';
 
 /** How long a retry or a unique resubmit waits for a finished job's workflow to hand its hooks over and close. */
@@ -104,4 +107,33 @@ export async function deleteRun(client: Client, id: string, runId: string): Prom
   await boundedRpc(client, () =>
     client.workflowService.deleteWorkflowExecution({ namespace: client.options.namespace, workflowExecution: { workflowId: id, runId } }),
   ).catch(() => undefined);
+}
+
+/**
+ * A job whose workflow was ended from outside (terminated, timed out) ran none of its own code
+ * to pass a stop on: its sub jobs and targets still running get the stop or cancel here, as the
+ * job's own ending would have given it them. A job that ended by itself has done so already.
+ */
+export async function passOnForClosed(client: Client, id: string, op: OpCommand): Promise<void> {
+  const read = await readJob(client, id).catch((err: unknown) => {
+    if (err instanceof WorkflowNotFoundError || (err instanceof ApiError && err.status === 404)) return undefined;
+    throw err;
+  });
+  if (!read || (read.status !== 'TERMINATED' && read.status !== 'TIMED_OUT')) return;
+  // One that had ended by itself (its workflow stayed open for its hooks, then was terminated)
+  // passed its stop on, if any: its sub jobs outlive it.
+  if (isFinal(read.state.status)) return;
+  const running: string[] = [];
+  await boundedRpc(client, async () => {
+    for await (const child of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus = 'Running'` }))
+      running.push(child.workflowId);
+  });
+  await mapLimit(running, 8, (child) =>
+    boundedRpc(client, () => client.workflow.getHandle(child).signal(op === OpCommand.Cancel ? cancelSignal : stopSignal)).catch(
+      (err: unknown) => {
+        // One that ended meanwhile has nothing left to stop.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      },
+    ),
+  );
 }

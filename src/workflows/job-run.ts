@@ -2,7 +2,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   condition,
-  getExternalWorkflowHandle,
   ParentClosePolicy,
   patched,
   startChild,
@@ -35,15 +34,13 @@ import { retryDelayMs } from '../shared/backoff.js';
 import { HookOutbox, type HookProgress, type HookRecord, type PendingHook } from './hook-outbox.js';
 // A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
 import { GenericJob } from './job-workflow.js';
-import { cancelSignal, stopSignal, type CheckInEvent, type LaunchJobRequest } from './job-messages.js';
+import type { CheckInEvent, LaunchJobRequest } from './job-messages.js';
 import { runActivities, type RunActivities } from './run-activities.js';
 import { hasWrapUp, wrapUp } from './run-ending.js';
+import { signalLateSubJob, signalSubJob } from './sub-job-signals.js';
 import { RunExecution } from './run-execution.js';
 import type { RunOutcome } from './run-outcome.js';
 import type { RunSlot } from './run-slot.js';
-
-/** A stop passed on to a target whose start was under way is signalled outside the cancelled run scope. */
-const SIGNAL_OUTSIDE_CANCELLED_SCOPE = 'late-target-stop-outside-cancelled-scope';
 
 /** The check-in a run handed back with its result is posted as a check-in hook (replay: not before). */
 const CARRIED_CHECK_INS_GO_OUT = 'carried-check-ins-go-out';
@@ -152,8 +149,10 @@ export class JobRun {
   }
 
   /**
-   * A check-in the run carried in its heartbeats, handed back as the run ended: recorded without a
-   * publish of its own, the status change that follows publishes it.
+   * A check-in the run carried back as it ended (made after a stop, by a short job, past the
+   * history's share of updates, or whose update got no answer). Harbor posts every check-in, and
+   * core acts on the hook's check_in (a retention's summary): with a status hook it goes out after a
+   * Running, as any check-in. The status change that follows publishes the state.
    */
   takeCheckIn(carried: CarriedCheckIn | undefined): void {
     const { state } = this;
@@ -161,9 +160,6 @@ export class JobRun {
     const unseen = carried.message !== state.check_in || carried.at !== state.check_in_at;
     state.check_in = carried.message;
     state.check_in_at = carried.at;
-    // Harbor posts every check-in a job makes that is not superseded, and core acts on the hook's
-    // check_in (a retention's summary, a schedule's callback): the one made after a stop, by a short
-    // job, or past the history's share of updates goes out too, after a Running as any check-in.
     if (unseen && this.outbox && patched(CARRIED_CHECK_INS_GO_OUT)) {
       if (state.status !== JobStatus.Running) this.moveTo(JobStatus.Running);
       this.outbox.push(hookEvent(toStats(this.input, state), carried.message));
@@ -206,18 +202,7 @@ export class JobRun {
     this.state.sub_jobs = [...(this.state.sub_jobs ?? []), id];
     this.publish(false);
     // A child whose start was under way when the stop was passed on gets it now.
-    if (this.opPassedOn) {
-      const signal = this.opPassedOn === OpCommand.Cancel ? cancelSignal : stopSignal;
-      const send = () =>
-        getExternalWorkflowHandle(id)
-          .signal(signal)
-          .catch(() => undefined);
-      // A fan-out's target comes back here inside the run's scope, which the stop cancelled, and
-      // the SDK sends no signal from a cancelled scope: the target ran on, its job Stopped.
-      if (CancellationScope.current().consideredCancelled && patched(SIGNAL_OUTSIDE_CANCELLED_SCOPE)) {
-        void CancellationScope.nonCancellable(send);
-      } else void send();
-    }
+    if (this.opPassedOn) signalLateSubJob(id, this.opPassedOn);
   }
 
   /** Counts a failed run; true when the job's retry policy allows another. */
@@ -258,10 +243,7 @@ export class JobRun {
   async passOpOn(command: OpCommand): Promise<void> {
     if (this.opPassedOn) return;
     this.opPassedOn = command;
-    const send = (id: string) =>
-      getExternalWorkflowHandle(id)
-        .signal(command === OpCommand.Cancel ? cancelSignal : stopSignal)
-        .catch(() => undefined);
+    const send = (id: string) => signalSubJob(id, command);
     if (this.input.fanOut) await Promise.all((this.state.sub_jobs ?? []).map(send));
     else for (const id of this.state.sub_jobs ?? []) await send(id);
   }

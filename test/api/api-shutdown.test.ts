@@ -5,7 +5,7 @@ import { freePort } from '../../src/process/free-port.js';
 import { createHarness, TEST_SECRET, type Harness } from '../helpers/harness.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { uniqueJobId } from '../../src/api/job-gateway.js';
+import { uniqueJobId } from '../../src/api/unique-job-id.js';
 
 describe('an API that closes (SIGTERM) with submits in flight', () => {
   let h: Harness;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { uniqueJobId } from '../../src/api/job-gateway.js';
+import { uniqueJobId } from '../../src/api/unique-job-id.js';
 import { createHash } from 'node:crypto';
 import { createSealer } from '../../src/secrets/sealer.js';
 import { canonicalJson } from '../../src/shared/canonical-json.js';
