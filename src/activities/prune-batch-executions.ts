@@ -1,6 +1,6 @@
 import { JobStatus, MEMO_INPUT } from '../shared/job-model.js';
 import { JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
-import { executionBeganAt, selectBatchPrunable, type FinishedExecution } from '../schedules/history-limits.js';
+import { executionBeganAt, selectBatchPrunable, submitOrderMs, type FinishedExecution } from '../schedules/history-limits.js';
 import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneBatchInput } from './types.js';
 
@@ -27,9 +27,7 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     // rank them: by close, a long early fire outlived the newer ones that overlapped it.
     const enqueued = (e.memo?.[MEMO_INPUT] as { enqueueTime?: unknown } | undefined)?.enqueueTime;
     const started = e.startTime.getTime();
-    // The submit's second, ordered within it by when its run started (a later run, after a retry
-    // or a continue-as-new, counts as the second's end).
-    const fallback = typeof enqueued === 'number' ? enqueued * 1000 + Math.min(999, Math.max(0, started - enqueued * 1000)) : started;
+    const fallback = typeof enqueued === 'number' ? submitOrderMs(enqueued, started) : started;
     runIds.set(e.workflowId, e.runId);
     closed.push({
       id: e.workflowId,

@@ -80,7 +80,7 @@ async function deleteOnceClosed(deps: PruneDeps, scheduleId: string, self: Finis
   const { client } = deps;
   const deadline = Date.now() + CLOSE_WAIT_MS;
   while ((await client.workflow.getHandle(self.id, self.runId).describe()).status.name === 'RUNNING') {
-    if (Date.now() + RECORD_POLL_MS > deadline) return;
+    if (Date.now() + CLOSE_POLL_MS > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
   }
   for (;;) {

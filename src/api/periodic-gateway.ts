@@ -31,6 +31,7 @@ import {
 } from './periodic-record.js';
 import { nextFireNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, scheduleSpec } from './periodic-spec.js';
 import { recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
+import { idsAmong } from '../temporal/ids-among.js';
 import { stopPeriodicJob, sweepStopped, type SweepCursor } from './periodic-stop.js';
 
 /** Past the second of the last action by this much, for the server's clock against ours. */
@@ -143,7 +144,8 @@ export class PeriodicGateway {
       this.rpc(() => this.deps.client.workflow.count(`${periodicExecutionsQuery(id)} AND ${UNFINISHED_JOBS}`)),
       this.rpc(() => this.lastSuccessfulTime(id)),
       this.rpc(() => consecutiveFailures(this.deps.client, id)),
-      this.rpc(() => this.existingExecutions(id, recentExecutionIds(description.info.recentActions))),
+      // Which of the executions the schedule started are still there: history limits delete the oldest.
+      this.rpc(() => idsAmong(this.deps.client, recentExecutionIds(description.info.recentActions), periodicExecutionsQuery(id))),
     ]);
     await clearStaleStopMark(this.deps.client, id, record.name, description);
     const stats = toPeriodicStats(record, description, active.count, existing);
@@ -156,16 +158,6 @@ export class PeriodicGateway {
     // A stopped periodic job goes when a finished job's record would (see sweepStopped).
     if (stoppedAt && retention) stats.die_at = Math.floor(stoppedAt.getTime() / 1000) + retention;
     return stats;
-  }
-
-  /** Which of `ids` (executions the schedule started) visibility still has: history limits delete the oldest. */
-  private async existingExecutions(id: string, ids: string[]): Promise<Set<string>> {
-    const existing = new Set<string>();
-    if (ids.length === 0) return existing;
-    // The ids are the schedule's own (`<periodic id>-<RFC 3339>`): nothing in them needs escaping.
-    const query = `${periodicExecutionsQuery(id)} AND WorkflowId IN (${ids.map((e) => `'${e}'`).join(', ')})`;
-    for await (const execution of this.deps.client.workflow.list({ query })) existing.add(execution.workflowId);
-    return existing;
   }
 
   /**

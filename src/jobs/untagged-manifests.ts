@@ -19,29 +19,23 @@ const HEX = /^[a-f0-9]{64}$/;
  * left out, as Harbor's time window leaves it: its tag, or the index listing it, may be on its way.
  */
 export async function untaggedManifests(storageDir: string, windowMs = 0, now = Date.now()): Promise<UntaggedManifest[]> {
-  const root = join(storageDir, 'docker', 'registry', 'v2');
-  const reposRoot = join(root, 'repositories');
   const found: UntaggedManifest[] = [];
-  for (const manifestsDir of await manifestDirs(reposRoot)) {
-    const repository = relative(reposRoot, join(manifestsDir, '..'));
-    const revisionsDir = join(manifestsDir, 'revisions', 'sha256');
-    const revisions = (await readdir(revisionsDir).catch(() => [] as string[])).filter((hex) => HEX.test(hex));
-    const reached = await reachedByTags(storageDir, repository);
-    for (const hex of revisions) {
-      if (reached.has(hex)) continue;
-      // A manifest deleted through the API leaves its revision directory without its link: gone
-      // already. One linked within the window is young, one linked since `now` pushed during the run.
-      const linked = await stat(join(revisionsDir, hex, 'link')).catch(() => undefined);
-      if (!linked || now - linked.mtimeMs < windowMs || linked.mtimeMs >= now) continue;
-      found.push({ repository, digest: `sha256:${hex}`, revisionDir: join(revisionsDir, hex) });
-    }
+  // Each repository's tags are read once its revisions are listed: a tag pushed after that goes to
+  // the deletion's second look (reachedByTags again), a revision linked after `now` is left out.
+  const reachedIn = new Map<string, Set<string>>();
+  for await (const { repository, hex, revisionDir, linkedAtMs } of linkedRevisions(storageDir)) {
+    let reached = reachedIn.get(repository);
+    if (!reached) reachedIn.set(repository, (reached = await reachedByTags(storageDir, repository)));
+    // One linked within the window is young, one linked since `now` pushed during the run.
+    if (reached.has(hex) || now - linkedAtMs < windowMs || linkedAtMs >= now) continue;
+    found.push({ repository, digest: `sha256:${hex}`, revisionDir });
   }
   return found;
 }
 
 /** The manifests (hex digests) a repository's tags reach now, through indexes at any depth. */
 export async function reachedByTags(storageDir: string, repository: string): Promise<Set<string>> {
-  const root = join(storageDir, 'docker', 'registry', 'v2');
+  const root = registryRoot(storageDir);
   const tagsDir = join(root, 'repositories', repository, '_manifests', 'tags');
   const reached = new Set<string>();
   const queue: string[] = [];
@@ -66,42 +60,55 @@ export async function reachedByTags(storageDir: string, repository: string): Pro
  * blob and what it references (an image its config and layers, an index the manifests it lists).
  */
 export async function blobsOnlyUsedBy(storageDir: string, doomed: readonly UntaggedManifest[]): Promise<number> {
-  const root = join(storageDir, 'docker', 'registry', 'v2');
-  const reposRoot = join(root, 'repositories');
+  const root = registryRoot(storageDir);
   const doomedKeys = new Set(doomed.map((m) => `${m.repository}@${m.digest.replace(/^sha256:/, '')}`));
   const kept = new Set<string>();
   const freed = new Set<string>();
-  for (const manifestsDir of await manifestDirs(reposRoot)) {
-    const repository = relative(reposRoot, join(manifestsDir, '..'));
-    const revisionsDir = join(manifestsDir, 'revisions', 'sha256');
-    for (const hex of (await readdir(revisionsDir).catch(() => [] as string[])).filter((h) => HEX.test(h))) {
-      if (!(await stat(join(revisionsDir, hex, 'link')).catch(() => undefined))) continue;
-      const into = doomedKeys.has(`${repository}@${hex}`) ? freed : kept;
-      into.add(hex);
-      for (const blob of await references(root, hex)) into.add(blob);
-    }
+  for await (const { repository, hex } of linkedRevisions(storageDir)) {
+    const into = doomedKeys.has(`${repository}@${hex}`) ? freed : kept;
+    into.add(hex);
+    const manifest = await readManifest(root, hex);
+    for (const blob of hexDigests([manifest.config, ...(manifest.layers ?? []), ...(manifest.manifests ?? [])])) into.add(blob);
   }
   return [...freed].filter((hex) => !kept.has(hex)).length;
 }
 
-/** The blobs a manifest references: an image's config and layers, an index's manifests. */
-async function references(root: string, hex: string): Promise<string[]> {
+/**
+ * Every manifest revision still linked in a repository (one deleted through the API leaves its
+ * revision directory without its link: gone already), with when it was linked.
+ */
+async function* linkedRevisions(
+  storageDir: string,
+): AsyncGenerator<{ repository: string; hex: string; revisionDir: string; linkedAtMs: number }> {
+  const reposRoot = join(registryRoot(storageDir), 'repositories');
+  for (const manifestsDir of await manifestDirs(reposRoot)) {
+    const repository = relative(reposRoot, join(manifestsDir, '..'));
+    const revisionsDir = join(manifestsDir, 'revisions', 'sha256');
+    for (const hex of (await readdir(revisionsDir).catch(() => [] as string[])).filter((h) => HEX.test(h))) {
+      const linked = await stat(join(revisionsDir, hex, 'link')).catch(() => undefined);
+      if (linked) yield { repository, hex, revisionDir: join(revisionsDir, hex), linkedAtMs: linked.mtimeMs };
+    }
+  }
+}
+
+const registryRoot = (storageDir: string) => join(storageDir, 'docker', 'registry', 'v2');
+
+interface Descriptor {
+  digest?: string;
+}
+
+/** A manifest's references: an image's config and layers, an index's manifests; none when its blob is unreadable. */
+async function readManifest(root: string, hex: string): Promise<{ config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }> {
   const data = await readFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data'), 'utf8').catch(() => '');
   try {
-    const manifest = JSON.parse(data) as {
-      config?: { digest?: string };
-      layers?: { digest?: string }[];
-      manifests?: { digest?: string }[];
-    };
-    const digests = [
-      manifest.config?.digest,
-      ...(manifest.layers ?? []).map((l) => l.digest),
-      ...(manifest.manifests ?? []).map((m) => m.digest),
-    ];
-    return digests.map((d) => (d ?? '').replace(/^sha256:/, '')).filter((h) => HEX.test(h));
+    return JSON.parse(data) as { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
   } catch {
-    return [];
+    return {};
   }
+}
+
+function hexDigests(descriptors: readonly (Descriptor | undefined)[]): string[] {
+  return descriptors.map((d) => (d?.digest ?? '').replace(/^sha256:/, '')).filter((h) => HEX.test(h));
 }
 
 /** Every `_manifests` directory under the repositories root (repository names nest: `proj/app`). */
@@ -118,11 +125,5 @@ async function manifestDirs(dir: string): Promise<string[]> {
 
 /** The manifests an index (or manifest list) lists; none for an image manifest or an unreadable blob. */
 async function indexChildren(root: string, hex: string): Promise<string[]> {
-  const data = await readFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data'), 'utf8').catch(() => '');
-  try {
-    const manifest = JSON.parse(data) as { manifests?: { digest?: string }[] };
-    return (manifest.manifests ?? []).map((m) => (m.digest ?? '').replace(/^sha256:/, '')).filter((h) => HEX.test(h));
-  } catch {
-    return [];
-  }
+  return hexDigests((await readManifest(root, hex)).manifests ?? []);
 }

@@ -16,17 +16,20 @@ export interface JobLoggerFactory {
 
 type Sink = { level: LogLevel; write(line: string): void; close(): Promise<void> };
 
+/** A FILE logger's `settings.base_dir`, when it names one. */
+export function baseDirOf(logger: LoggerConfig): string | undefined {
+  const dir = logger.name === 'FILE' ? logger.settings.base_dir : undefined;
+  return typeof dir === 'string' && dir.length > 0 ? dir : undefined;
+}
+
 /** The FILE backend's directory, if FILE is configured: where the API's log getter reads. */
 export function fileLogDir(loggers: readonly LoggerConfig[]): string | undefined {
-  const file = loggers.find((l) => l.name === 'FILE');
-  const dir = file?.settings.base_dir;
-  return typeof dir === 'string' && dir.length > 0 ? dir : undefined;
+  return fileLogDirs(loggers)[0];
 }
 
 /** Every FILE job logger's base_dir, each once. */
 export function fileLogDirs(loggers: readonly LoggerConfig[]): string[] {
-  const dirs = loggers.filter((l) => l.name === 'FILE').map((l) => l.settings.base_dir);
-  return [...new Set(dirs.filter((dir): dir is string => typeof dir === 'string' && dir.length > 0))];
+  return [...new Set(loggers.flatMap((l) => baseDirOf(l) ?? []))];
 }
 
 /** Builds each job run's logger from `job_loggers`: FILE writes `<base_dir>/<jobId>.log`, STD_OUTPUT a prefixed stream. */

@@ -2,7 +2,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { isJobId } from '../shared/job-id.js';
 import type { LoggerConfig } from '../config/config-schema.js';
-import { isLogOpen } from './job-loggers.js';
+import { baseDirOf, isLogOpen } from './job-loggers.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -16,9 +16,7 @@ export function sweeperTargets(loggers: readonly LoggerConfig[]): { dir: string;
   for (const logger of loggers) {
     if (logger.name !== 'FILE' || !logger.sweeper) continue;
     const workDir = logger.sweeper.settings.work_dir;
-    const baseDir = logger.settings.base_dir;
-    const dir =
-      typeof workDir === 'string' && workDir.trim() !== '' ? workDir : typeof baseDir === 'string' && baseDir !== '' ? baseDir : undefined;
+    const dir = typeof workDir === 'string' && workDir.trim() !== '' ? workDir : baseDirOf(logger);
     if (!dir) continue;
     const seen = byDir.get(resolve(dir));
     if (!seen || logger.sweeper.duration < seen.days) byDir.set(resolve(dir), { dir, days: logger.sweeper.duration });

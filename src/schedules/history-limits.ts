@@ -38,6 +38,14 @@ export function executionBeganAt(id: string, fallbackMs: number): number {
   return alias ? Number(alias.slice(alias.lastIndexOf('@') + 1)) * 1000 : fallbackMs;
 }
 
+/**
+ * A submitted job's place in submit order (epoch ms): its enqueue second (Harbor's seconds), then
+ * within it when its run started; a later run (a retry, a continue-as-new) counts as the second's end.
+ */
+export function submitOrderMs(enqueueTimeSec: number, runStartedMs: number): number {
+  return enqueueTimeSec * 1000 + Math.min(999, Math.max(0, runStartedMs - enqueueTimeSec * 1000));
+}
+
 const newestFirst = (a: FinishedExecution, b: FinishedExecution) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1);
 
 /**

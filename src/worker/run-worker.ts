@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { startLogSweeper, sweeperTargets } from '../logs/log-sweeper.js';
-import { openJobs } from '../temporal/open-jobs.js';
+import { idsAmong } from '../temporal/ids-among.js';
 import type { ServiceLogger } from '../logs/service-logger.js';
 import type { NativeConnection } from '@temporalio/worker';
 import { connectNative } from '../temporal/connect.js';
@@ -48,7 +48,8 @@ export async function startWorker(
       sweeper.dir,
       sweeper.days,
       (err) => log.warning(`log sweep failed: ${(err as Error).message}`),
-      (ids) => openJobs(client, ids),
+      // Of old logs' jobs, those whose workflow is still open.
+      (ids) => idsAmong(client, ids, "ExecutionStatus = 'Running'"),
     ),
   );
   const stopSweeper = () => stopSweepers.forEach((stop) => stop());

@@ -2,7 +2,7 @@ import { patched, upsertMemo, workflowInfo } from '@temporalio/workflow';
 import type { HookTimings } from '../shared/hook-event.js';
 import { JobKind, JobStatus, MEMO_PAUSED_SCHEDULE, type JobInput, type JobState } from '../shared/job-model.js';
 import { executionAlias } from '../shared/job-id.js';
-import { limitsKeepingStreak, limitsSparedByReportHistory, type HistoryLimits } from '../schedules/history-limits.js';
+import { limitsKeepingStreak, limitsSparedByReportHistory, submitOrderMs, type HistoryLimits } from '../schedules/history-limits.js';
 import { handOverHooks } from './hook-delivery-workflow.js';
 import type { HookOutbox } from './hook-outbox.js';
 import type { RunActivities } from './run-activities.js';
@@ -41,8 +41,8 @@ export async function wrapUp(run: Ending, housekeeping: RunActivities['housekeep
         selfId: input.id,
         keep: run.reportHistory,
         selfSucceeded: run.state.status === JobStatus.Success,
-        // As the pruner orders the others: the submit's second, then this run's start within it.
-        selfBeganAtMs: input.enqueueTime * 1000 + Math.min(999, Math.max(0, workflowInfo().startTime.getTime() - input.enqueueTime * 1000)),
+        // As the pruner orders the others.
+        selfBeganAtMs: submitOrderMs(input.enqueueTime, workflowInfo().startTime.getTime()),
         taskQueue: workflowInfo().taskQueue,
         ...(input.upstreamJobId ? { upstreamJobId: input.upstreamJobId, ...sparedByReportHistory(input) } : {}),
       })
