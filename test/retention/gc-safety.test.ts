@@ -96,6 +96,14 @@ describe('GARBAGE_COLLECTION and a registry in use: a time window, a second look
     assert.equal((await h.waitForStatus(kept, ['Success', 'Error'], 60_000)).status, 'Success');
     assert.equal(await manifestExists(registry.url, 'proj/window', fresh), true, 'a manifest pushed a moment ago went');
     assert.doesNotMatch(log(kept), /untagged manifest proj\/window/);
+    // A window that is no whole number of hours is refused at submit, not at run time.
+    for (const time_window of [-1, 1.5, '2']) {
+      const refused = await h.request('POST', '/api/v1/jobs', {
+        job: { name: 'GARBAGE_COLLECTION', parameters: { delete_untagged: true, time_window }, metadata: { kind: 'Generic' } },
+      });
+      assert.equal(refused.status, 400, String(time_window));
+      assert.equal(((await refused.json()) as { code: number }).code, 10013);
+    }
     const taken = await gc({ time_window: 0 });
     assert.equal((await h.waitForStatus(taken, ['Success', 'Error'], 60_000)).status, 'Success');
     assert.equal(await manifestExists(registry.url, 'proj/window', fresh), false);
