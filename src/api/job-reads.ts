@@ -1,10 +1,10 @@
 import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import type { JobInput, JobTimings, RecordedInput } from '../shared/job-model.js';
+import type { JobInput, JobState, JobTimings, RecordedInput } from '../shared/job-model.js';
 import { JOB_WORKFLOW_TYPES, type JobWorkflowType } from '../shared/job-start.js';
 import { HANDOVER_IDS, handoverWorkflowId } from '../shared/hook-event.js';
 import { expandInput, type StartInput } from '../shared/start-input.js';
 import type { HookRecord } from '../workflows/hook-outbox.js';
-import { hookLogQuery } from '../workflows/job-messages.js';
+import { hookLogQuery, statsQuery } from '../workflows/job-messages.js';
 import { jobView, withLiveRun, type PendingRun } from '../views/job-view.js';
 import { notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -16,7 +16,7 @@ export async function readJob(client: Client, id: string) {
   if (!(JOB_WORKFLOW_TYPES as readonly string[]).includes(description.type) || !view) throw notFound(id);
   const { payloadConverter } = client.options.loadedDataConverter;
   const pending = description.raw.pendingActivities as PendingRun[] | null | undefined;
-  const state = withLiveRun(view.state, pending, (payload) =>
+  const state = withLiveRun(await withAllSubJobs(client, id, view.state, description.status.name), pending, (payload) =>
     payloadConverter.fromPayload(payload as Parameters<typeof payloadConverter.fromPayload>[0]),
   );
   return {
@@ -29,6 +29,17 @@ export async function readJob(client: Client, id: string) {
     pending,
     pendingChildren: description.raw.pendingChildren?.length ?? 0,
   };
+}
+
+/**
+ * A running job's memo lists its first sub jobs only (state-memo.ts); the workflow has them all.
+ * Without a worker to answer, the memo's list is what there is.
+ */
+async function withAllSubJobs(client: Client, id: string, state: JobState, status: string): Promise<JobState> {
+  if (!state.sub_jobs_more || status !== 'RUNNING') return state;
+  const live = await boundedRpc(client, () => client.workflow.getHandle(id).query(statsQuery)).catch(() => undefined);
+  const { sub_jobs_more: _more, ...rest } = state;
+  return live?.sub_jobs && live.sub_jobs.length > (state.sub_jobs?.length ?? 0) ? { ...rest, sub_jobs: live.sub_jobs } : rest;
 }
 
 /**

@@ -163,6 +163,8 @@ export interface JobState {
   last_error?: string;
   /** Ids of the sub jobs this job launched. */
   sub_jobs?: string[];
+  /** In a running job's memo: more sub jobs than `sub_jobs` lists (the stats query has them all). */
+  sub_jobs_more?: true;
   /** A fan-out job's outcome per target. */
   results?: Record<string, FanOutResult>;
 }

@@ -38,12 +38,15 @@ import type { CheckInEvent, LaunchJobRequest } from './job-messages.js';
 import { runActivities, type RunActivities } from './run-activities.js';
 import { hasWrapUp, wrapUp } from './run-ending.js';
 import { signalLateSubJob, signalSubJob } from './sub-job-signals.js';
+import { memoState, SUB_JOBS_IN_MEMO } from './state-memo.js';
 import { RunExecution } from './run-execution.js';
 import type { RunOutcome } from './run-outcome.js';
 import type { RunSlot } from './run-slot.js';
 
 /** The check-in a run handed back with its result is posted as a check-in hook (replay: not before). */
 const CARRIED_CHECK_INS_GO_OUT = 'carried-check-ins-go-out';
+/** A running job's memo carries its first SUB_JOBS_IN_MEMO sub job ids (replay: all of them). */
+const SUB_JOBS_MEMO_CAPPED = 'sub-jobs-memo-capped';
 
 /**
  * One job's state and the moves it can make. Status lives here and only moves forward within a
@@ -76,13 +79,14 @@ export class JobRun {
   private opPassedOn: OpCommand | undefined;
   /** Set once wrapUp has run to its end, so a second call (after a cancel) does nothing twice. */
   private wrappedUp = false;
+  /** The memo carries only the first sub job ids (SUB_JOBS_MEMO_CAPPED). */
+  private subJobsCapped = false;
 
   constructor(readonly input: JobInput) {
     const { resume } = input;
     this.state = resume ? { ...resume.state } : initialState(input);
-    // A reset run (the operator's re-run: its original run id is the replaced run's) is pending
-    // from the reset, not from the replaced run's start, or a queue stop given between them, whose
-    // fence stays, would hold it back for good.
+    // A reset run (its original run id is the replaced run's) is pending from the reset, not from the
+    // replaced run's start, or a queue stop given between them, whose fence stays, would hold it back for good.
     const info = workflowInfo();
     const since = info.runId !== info.originalExecutionRunId ? info.runStartTime : info.startTime;
     this.pendingSinceMs = Math.max(since.getTime(), (this.state.run_at ?? 0) * 1000);
@@ -121,8 +125,7 @@ export class JobRun {
 
   moveTo(next: JobStatus): boolean {
     const { state } = this;
-    if (isFinal(state.status)) return false;
-    if (statusCode(next) < statusCode(state.status)) return false;
+    if (isFinal(state.status) || statusCode(next) < statusCode(state.status)) return false;
     if (next === state.status) return true;
     state.status = next;
     state.update_time = nowSec();
@@ -199,8 +202,11 @@ export class JobRun {
 
   /** Started on the job's behalf (a sub job or a fan-out target): stop and cancel reach it through finishWithOp. */
   recordSubJob(id: string): void {
-    this.state.sub_jobs = [...(this.state.sub_jobs ?? []), id];
-    this.publish(false);
+    const ids = (this.state.sub_jobs ??= []);
+    ids.push(id);
+    // Past the memo's share of ids, a launch changes nothing the memo shows (replay: as before).
+    if (!this.input.fanOut && !this.subJobsCapped) this.subJobsCapped = patched(SUB_JOBS_MEMO_CAPPED);
+    if (!this.subJobsCapped || ids.length <= SUB_JOBS_IN_MEMO + 1) this.publish(false);
     // A child whose start was under way when the stop was passed on gets it now.
     if (this.opPassedOn) signalLateSubJob(id, this.opPassedOn);
   }
@@ -308,13 +314,7 @@ export class JobRun {
   }
 
   private publish(statusChanged: boolean): void {
-    // Every upsert records the whole memo in history: a fan-out job's per-target lists go in once
-    // it has ended (the stats query has them live), or a run of n targets would record O(n²).
-    const { results, sub_jobs, ...small } = this.state;
-    const whole = !this.input.fanOut || isFinal(this.state.status);
-    upsertMemo({
-      [MEMO_STATE]: whole ? { ...this.state } : { ...small, ...(results ? { results: {} } : {}), ...(sub_jobs ? { sub_jobs: [] } : {}) },
-    });
+    upsertMemo({ [MEMO_STATE]: memoState(this.state, this.input.fanOut === true, this.subJobsCapped) });
     if (statusChanged) upsertSearchAttributes([{ key: JobStatusKey, value: this.state.status }]);
   }
 }

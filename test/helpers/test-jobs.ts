@@ -76,14 +76,22 @@ export const propertyJob = defineJob({
   },
 });
 
-/** Launches `count` DEMO sub jobs, then waits until stopped or `hold_ms` passes. */
+/** Launches `count` DEMO (or NOOP) sub jobs, then waits until stopped or `hold_ms` passes. */
 export const parentJob = defineJob({
   name: 'TEST_PARENT',
   maxFails: 1,
-  params: z.object({ count: z.number().int().min(1).max(10), child_step_ms: z.number().int(), hold_ms: z.number().int() }).strict(),
+  params: z
+    .object({
+      count: z.number().int().min(1).max(200),
+      child_step_ms: z.number().int(),
+      hold_ms: z.number().int(),
+      noop: z.boolean().optional(),
+    })
+    .strict(),
   async run(ctx, params) {
     for (let i = 0; i < params.count; i++) {
-      await ctx.launchJob({ name: 'DEMO', parameters: { image: `demo-child-${i}`, step_ms: params.child_step_ms, hold_ms: 0 } });
+      if (params.noop) await ctx.launchJob({ name: 'NOOP' });
+      else await ctx.launchJob({ name: 'DEMO', parameters: { image: `demo-child-${i}`, step_ms: params.child_step_ms, hold_ms: 0 } });
     }
     await assertRejects(ctx.launchJob({ name: 'DEMO', parameters: { image: 'nginx' } }));
     ctx.checkin(`launched ${params.count}`);

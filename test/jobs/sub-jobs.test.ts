@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { startHookReceiver } from '../helpers/hook-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { MEMO_STATE, type JobState } from '../../src/shared/job-model.js';
+import { SUB_JOBS_IN_MEMO } from '../../src/workflows/state-memo.js';
 
 describe('sub jobs (ctx.launchJob)', () => {
   let h: Harness;
@@ -97,6 +99,36 @@ describe('sub jobs (ctx.launchJob)', () => {
     assert.equal(done.status, 'Error');
     assert.match(done.last_error ?? '', /a job that launches sub jobs cannot be short/);
     assert.deepEqual(done.sub_jobs ?? [], []);
+  });
+
+  it("lists every sub job of a running parent past the memo's share, and its history records no growing list", async () => {
+    const count = SUB_JOBS_IN_MEMO + 15;
+    const parent = await h.submit({
+      name: 'TEST_PARENT',
+      parameters: { count, child_step_ms: 0, hold_ms: 60_000, noop: true },
+      metadata: { kind: 'Generic' },
+    });
+    const running = await waitFor(
+      () => h.stats(parent.id),
+      (s) => s.check_in === `launched ${count}`,
+      { what: 'the sub jobs to launch', timeoutMs: 60_000 },
+    );
+    assert.equal(running.status, 'Running');
+    assert.equal(new Set(running.sub_jobs).size, count, 'GET lists every sub job while the parent runs');
+    assert.deepEqual(running.executions, running.sub_jobs);
+    // Each launch recorded the whole list before: n launches, O(n²) bytes of history.
+    const converter = h.client.options.loadedDataConverter.payloadConverter;
+    const recorded: number[] = [];
+    for (const event of (await h.client.workflow.getHandle(parent.id).fetchHistory()).events ?? []) {
+      const payload = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[MEMO_STATE];
+      if (payload) recorded.push(converter.fromPayload<JobState>(payload).sub_jobs?.length ?? 0);
+    }
+    assert.ok(recorded.length >= SUB_JOBS_IN_MEMO, `a memo write per launch up to the memo's share: ${recorded.length}`);
+    assert.ok(Math.max(...recorded) <= SUB_JOBS_IN_MEMO, `no memo write of a running job lists more: ${Math.max(...recorded)}`);
+    assert.ok(recorded.length < count, `launches past the share write no memo: ${recorded.length} writes for ${count} launches`);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${parent.id}`, { action: 'stop' })).status, 204);
+    const stopped = await h.waitForStatus(parent.id, ['Stopped']);
+    assert.deepEqual(stopped.sub_jobs, running.sub_jobs, "the ended job's memo lists them all, in launch order");
   });
 
   it('passes a stop of the parent on to its running sub jobs', async () => {
