@@ -1,4 +1,4 @@
-import { CancellationScope, condition, getExternalWorkflowHandle, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { JobInput, JobResume } from '../shared/job-model.js';
 import { TIMING_DEFAULTS } from '../shared/start-input.js';
 import { queueWorkflowId } from '../shared/job-queue.js';
@@ -6,6 +6,7 @@ import { releaseSlotSignal } from './queue-messages.js';
 import type { RunActivities } from './run-activities.js';
 
 const TICKET_OF_ITS_RUN = 'queue-ticket-of-its-run';
+const RESET_RUN_OUTWAITS_REPLACED = 'reset-run-outwaits-replaced';
 
 /** A run's place at its type's queue (the JobQueue workflow), while it waits for or holds a slot. */
 export class RunSlot {
@@ -70,6 +71,7 @@ export class RunSlot {
       ? `${revision}.${count}.${Math.floor(Math.random() * 36 ** 6).toString(36)}`
       : `${revision}.${count}`;
     this.slot = { ticket, granted: false };
+    await this.outwaitReplacedRun(count);
     const toTheEnd = patched('enter-queue-to-the-end');
     const queueing = toTheEnd ? this.activities.queueingToTheEnd : this.activities.queueing;
     const enter = async () => {
@@ -107,6 +109,20 @@ export class RunSlot {
       }
       await enter();
     }
+  }
+
+  /**
+   * An operator's reset ends the run that held the slot, but not its activity: that learns of it at
+   * its next heartbeat and then has the stop grace (a short job, its cap). A new ticket from the job
+   * replaces its slot at the queue, so the reset run gets in line only once the replaced run has
+   * wound down, or a run waiting behind it would start beside the one still working.
+   */
+  private async outwaitReplacedRun(count: number): Promise<void> {
+    const { input } = this;
+    const info = workflowInfo();
+    if (count !== 1 || input.concurrency === undefined || info.runId === info.originalExecutionRunId) return;
+    if (!patched(RESET_RUN_OUTWAITS_REPLACED)) return;
+    await sleep(input.shortCapMs ?? input.timings.heartbeatTimeoutMs + input.timings.stopGraceMs);
   }
 
   /** The queue's answer: only the run's current ticket counts. */

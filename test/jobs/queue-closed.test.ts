@@ -79,6 +79,39 @@ describe('a JobQueue workflow closed from outside (Web UI / CLI terminate) while
     assert.equal((await h.request('POST', `/api/v1/jobs/${holder.id}`, { action: 'stop' })).status, 204);
     assert.equal((await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
   });
+
+  it("a reset of the slot's holder keeps the slot until the replaced run has wound down: the limit of 1 holds", async () => {
+    const holder = await h.submit(demo('demo-reset-slot-holder', 60_000));
+    await h.waitForStatus(holder.id, ['Running']);
+    const waiter = await h.submit(demo('demo-behind-reset-holder', 0));
+    const queue = h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'DEMO'));
+    await waitFor(
+      () => queue.query(queueStateQuery) as Promise<QueueState>,
+      (q) => q.waiting.some((e) => e.jobId === waiter.id),
+      { what: 'the waiter in line' },
+    );
+    resetWorkflow(h.config.temporal.address!, holder.id);
+    assert.equal((await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped'], 60_000)).status, 'Success');
+    // Each run from its log: from its start line to its end line (none yet: still running).
+    const runs = [holder.id, waiter.id].flatMap((id) => {
+      const found: { id: string; start: number; end: number }[] = [];
+      for (const line of readFileSync(join(h.logDir, `${id}.log`), 'utf8')
+        .trim()
+        .split('\n')) {
+        const at = Date.parse(line.slice(0, 24));
+        if (line.includes('run of DEMO started')) found.push({ id, start: at, end: Infinity });
+        else if (/run (ended|finished)/.test(line) && found.length > 0) found[found.length - 1]!.end = at;
+      }
+      return found;
+    });
+    assert.ok(runs.length >= 2, `the holder's run and the waiter's: ${JSON.stringify(runs)}`);
+    for (const run of runs) {
+      const beside = runs.filter((other) => other !== run && other.start <= run.start && run.start < other.end);
+      assert.deepEqual(beside, [], `a DEMO run started beside another under a limit of 1: ${JSON.stringify(runs)}`);
+    }
+    assert.equal((await h.request('POST', `/api/v1/jobs/${holder.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(holder.id, ['Stopped', 'Success']);
+  });
 });
 
 describe("an operator's reset of a job submitted before its type's queue was stopped", () => {
