@@ -64,10 +64,7 @@ function compile(pattern: string): Matcher {
 
 function build(pattern: string): Matcher {
   if (pattern === '') return () => true;
-  // doublestar tries what follows a '*' on the rest of the name only while some of it is left, so a
-  // brace group after a star that could match nothing (`v*{,-rc}`) never matches at the end of a
-  // segment, though it reads as if it would. Refused, rather than matched differently from Harbor.
-  if (/(?<!\\)\*\{([^{}]*,)?,|(?<!\\)\*\{[^{}]*,\}/.test(pattern)) {
+  if (splitSegments(pattern, [...pattern]).some((chars) => starThenOptional(pattern, chars))) {
     throw new PatternError(
       pattern,
       "an alternative that is empty right after a '*' does not match as it reads in Harbor: list the forms without it",
@@ -86,6 +83,63 @@ function build(pattern: string): Matcher {
       segments,
       name.split('/').map((part) => [...part]),
     );
+}
+
+/**
+ * doublestar tries what follows a '*' on the rest of the name only while some of it is left, so
+ * text after a star that could match nothing (`v*{,-rc}`, `{v*,rc-*}{,-rc}`, `v*{}`) never matches
+ * at the end of a segment, though it reads as if it would. What follows a star is what doublestar
+ * has after it once it has taken each enclosing brace's alternative: the rest of the star's
+ * alternative, then what follows each enclosing group. Stars alone (`v**`) match nothing there too.
+ */
+function starThenOptional(pattern: string, chars: string[]): boolean {
+  let depth = 0;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === '\\') i++;
+    else if (c === '{') depth++;
+    else if (c === '}' && depth > 0) depth--;
+    else if (c === '*') {
+      const after = textAfter(chars, i + 1, depth);
+      if (after.length === 0 || after.every((a) => a === '*')) continue;
+      if (expand(pattern, after).some((form) => tokens(pattern, form).every((token) => token.kind === 'star'))) return true;
+    }
+  }
+  return false;
+}
+
+/** The text after position `from`, `depth` groups deep: the rest of its alternative, then what follows each group's `}`. */
+function textAfter(chars: string[], from: number, depth: number): string[] {
+  const out: string[] = [];
+  let nested = 0;
+  for (let j = from; j < chars.length; j++) {
+    const c = chars[j]!;
+    if (c === '\\') {
+      out.push(c, chars[++j]!);
+      continue;
+    }
+    if (depth > 0 && nested === 0 && (c === ',' || c === '}')) {
+      // The other alternatives of the group are not what follows: on past its closing brace.
+      if (c === ',') j = closingBrace(chars, j + 1);
+      depth--;
+      continue;
+    }
+    if (c === '{') nested++;
+    else if (c === '}' && nested > 0) nested--;
+    out.push(c);
+  }
+  return out;
+}
+
+/** Where the group whose alternatives go on at `from` closes. */
+function closingBrace(chars: string[], from: number): number {
+  let nested = 0;
+  for (let j = from; j < chars.length; j++) {
+    if (chars[j] === '\\') j++;
+    else if (chars[j] === '{') nested++;
+    else if (chars[j] === '}' && nested-- === 0) return j;
+  }
+  return chars.length;
 }
 
 /** Every brace-free form of a segment (as code points, escapes kept), `{a,b}c` → `ac`, `bc`. */
