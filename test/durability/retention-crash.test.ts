@@ -93,6 +93,9 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     const repo = done.results!['crash/app']!;
     assert.equal(repo.status, 'Success');
     assert.deepEqual(repo.summary?.deleted, 11);
+    // As Harbor's total: every candidate, those the first attempt deleted too.
+    assert.equal(repo.summary?.candidates, 12, `summary ${JSON.stringify(repo.summary)}`);
+    assert.equal(repo.summary?.retained, 1);
     const log = readFileSync(join(h.logDir, `${repo.job_id}.log`), 'utf8');
     assert.match(log, /resuming an interrupted run: \d+ delete\(s\) already done/);
     // Each delete is logged once as it happens, by whichever attempt made it.

@@ -274,7 +274,8 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       ctx.checkin(
         JSON.stringify({
           repository,
-          candidates: all.length,
+          // Harbor's total = retained + deleted: the candidates earlier attempts deleted count too.
+          candidates: all.length + (dry_run ? 0 : deletedBefore),
           retained: all.length - count('DEL'),
           deleted: dry_run ? 0 : deletedBefore + done.size,
           ...(gone.size > 0 ? { already_gone: gone.size } : {}),
