@@ -59,6 +59,50 @@ export const SelectorSchema = z
   .strict();
 export type Selector = z.infer<typeof SelectorSchema>;
 
+const TagSelectors = z
+  .array(
+    SelectorSchema.refine(
+      (s) => s.decoration === 'matches' || s.decoration === 'excludes',
+      'a tag selector decorates with matches or excludes',
+    ),
+  )
+  .min(1, 'a rule needs at least one tag selector (Harbor skips a rule without one silently)')
+  .max(16);
+
+const ScopeSelectors = z
+  .object({
+    repository: z
+      .array(
+        SelectorSchema.refine(
+          (s) => s.decoration === 'repoMatches' || s.decoration === 'repoExcludes',
+          'a repository selector decorates with repoMatches or repoExcludes',
+        ),
+      )
+      .max(16)
+      .default([]),
+  })
+  .strict()
+  .default({ repository: [] });
+
+/**
+ * A tag immutability rule as Harbor's API exports a project's (`/projects/{p}/immutabletagrules`):
+ * Harbor's retention never deletes an artifact with a tag one of them matches.
+ */
+export const ImmutableRuleSchema = z
+  .object({
+    id: z.number().int().optional(),
+    project_id: z.number().int().optional(),
+    priority: z.number().int().optional(),
+    disabled: z.boolean().optional(),
+    action: z.literal('immutable').optional(),
+    template: z.literal('immutable_template').optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+    tag_selectors: TagSelectors,
+    scope_selectors: ScopeSelectors,
+  })
+  .strict();
+export type ImmutableRule = z.infer<typeof ImmutableRuleSchema>;
+
 export const RuleSchema = z
   .object({
     id: z.number().int().optional(),
@@ -67,29 +111,8 @@ export const RuleSchema = z
     action: z.literal('retain'),
     template: z.enum(TEMPLATES),
     params: z.record(z.string(), z.number().int().min(0)).default({}),
-    tag_selectors: z
-      .array(
-        SelectorSchema.refine(
-          (s) => s.decoration === 'matches' || s.decoration === 'excludes',
-          'a tag selector decorates with matches or excludes',
-        ),
-      )
-      .min(1, 'a rule needs at least one tag selector (Harbor skips a rule without one silently)')
-      .max(16),
-    scope_selectors: z
-      .object({
-        repository: z
-          .array(
-            SelectorSchema.refine(
-              (s) => s.decoration === 'repoMatches' || s.decoration === 'repoExcludes',
-              'a repository selector decorates with repoMatches or repoExcludes',
-            ),
-          )
-          .max(16)
-          .default([]),
-      })
-      .strict()
-      .default({ repository: [] }),
+    tag_selectors: TagSelectors,
+    scope_selectors: ScopeSelectors,
   })
   .strict()
   .superRefine((rule, ctx) => {
@@ -130,6 +153,8 @@ export const PolicySchema = z
     id: z.number().int().optional(),
     algorithm: z.literal('or'),
     rules: z.array(RuleSchema).min(1).max(15),
+    /** The project's tag immutability rules (Harbor keeps them apart from the policy): what they match is never deleted. */
+    immutable_rules: z.array(ImmutableRuleSchema).max(15).optional(),
     // Harbor's own bookkeeping, accepted so an exported policy works unchanged; the job's schedule is its cron_spec.
     trigger: z.unknown().optional(),
     scope: z.unknown().optional(),
@@ -139,11 +164,12 @@ export const PolicySchema = z
     // Every tag of every artifact meets every tag selector, and every repository name every
     // repository selector, synchronously in the run: their steps together are bounded.
     for (const [kind, selectorsOf] of [
-      ['tag', (rule: Rule) => rule.tag_selectors],
-      ['repository', (rule: Rule) => rule.scope_selectors.repository],
+      ['tag', (rule: Pick<Rule, 'tag_selectors'>) => rule.tag_selectors],
+      ['repository', (rule: Pick<Rule, 'scope_selectors'>) => rule.scope_selectors.repository],
     ] as const) {
       let steps = 0;
-      for (const rule of policy.rules) for (const selector of selectorsOf(rule)) steps += safeCost(selector.pattern);
+      for (const rule of [...policy.rules, ...(policy.immutable_rules ?? [])])
+        for (const selector of selectorsOf(rule)) steps += safeCost(selector.pattern);
       if (steps > MAX_POLICY_STEPS) {
         ctx.addIssue({
           code: 'custom',

@@ -5,7 +5,7 @@
  * whose manifests are retained. Pure: no I/O.
  */
 import { doublestarMatch } from './doublestar.js';
-import { parseExtras, type Rule, type Selector } from './policy-schema.js';
+import { parseExtras, type ImmutableRule, type Rule, type Selector } from './policy-schema.js';
 
 /** One artifact: a manifest digest and every tag on it (Harbor's candidate). Times are unix seconds. */
 export interface Candidate {
@@ -67,7 +67,7 @@ const DAY = 24 * 3600;
  * project's) is read as Harbor reads it; in any other a pattern holds when it matches either name,
  * so a rule written either way applies.
  */
-export function ruleAppliesTo(rule: Rule, repository: string, { projectScoped = false } = {}): boolean {
+export function ruleAppliesTo(rule: Pick<Rule, 'scope_selectors'>, repository: string, { projectScoped = false } = {}): boolean {
   const slash = repository.indexOf('/');
   const names = slash < 0 ? [repository] : projectScoped ? [repository.slice(slash + 1)] : [repository, repository.slice(slash + 1)];
   return rule.scope_selectors.repository.every((s) => {
@@ -121,8 +121,21 @@ function evaluate(rule: Rule, selected: Candidate[], now: number): Candidate[] {
   }
 }
 
-/** The verdict on every candidate of a repository under the rules that apply to it (disabled rules skipped). */
-export function decide(rules: readonly Rule[], candidates: Candidate[], now: number): Decision[] {
+/** The first tag of a candidate that an enabled immutability rule matches (every tag selector holds for the tag). */
+function immutableTag(candidate: Candidate, immutable: readonly ImmutableRule[]): string | undefined {
+  return candidate.tags.find((tag) =>
+    immutable.some(
+      (rule) => !rule.disabled && rule.tag_selectors.every((s) => doublestarMatch(s.pattern, tag) === (s.decoration === 'matches')),
+    ),
+  );
+}
+
+/**
+ * The verdict on every candidate of a repository under the rules that apply to it (disabled rules
+ * skipped); `immutable`, the immutability rules that apply to it: an artifact with a tag they
+ * match is retained as a rule's would be, as Harbor's retention never deletes one.
+ */
+export function decide(rules: readonly Rule[], candidates: Candidate[], now: number, immutable: readonly ImmutableRule[] = []): Decision[] {
   const known = new Set(candidates.flatMap((c) => [c.digest, ...(c.children ?? [])]));
   const subjects = new Map(candidates.map((c) => [c.digest, accessorySubject(c, known)] as const));
   // Accessories take no part in the rules: they follow their subject (below).
@@ -133,7 +146,13 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
     const selected = rule.tag_selectors.reduce((pool, selector) => selectByTag(selector, pool), artifacts);
     for (const c of evaluate(rule, selected, now)) retained.add(c.digest);
   }
-  const decisions = candidates.map((candidate): Decision => ({ candidate, verdict: retained.has(candidate.digest) ? 'RETAIN' : 'DEL' }));
+  const decisions = candidates.map((candidate): Decision => {
+    if (retained.has(candidate.digest)) return { candidate, verdict: 'RETAIN' };
+    const tag = subjects.get(candidate.digest) === undefined ? immutableTag(candidate, immutable) : undefined;
+    if (tag === undefined) return { candidate, verdict: 'DEL' };
+    retained.add(candidate.digest);
+    return { candidate, verdict: 'RETAIN', protectedBy: `immutable tag ${tag}` };
+  });
   // Deleting a manifest a kept index references would break the index (Harbor refuses to delete an
   // artifact another references); deleting an index whose manifest a rule retains would drop that
   // manifest's platform list. Both stay, and the table says why. An index is kept for a manifest a

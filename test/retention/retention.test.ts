@@ -396,6 +396,32 @@ describe('RETENTION against a real docker-registry', () => {
     }
   });
 
+  it("never deletes an artifact with a tag the project's immutability rules match, nor the index of one", async () => {
+    const reg = registry.url;
+    const r1 = await pushImage(reg, 'immut/app', 'r1', month(1));
+    await pushImage(reg, 'immut/app', 'r2', month(2));
+    await pushImage(reg, 'immut/app', 'r3', month(3));
+    const immutable = (pattern: string, disabled = false) => ({
+      id: 7,
+      project_id: 1,
+      disabled,
+      action: 'immutable',
+      template: 'immutable_template',
+      tag_selectors: [{ kind: 'doublestar', decoration: 'matches', pattern }],
+      scope_selectors: { repository: [{ kind: 'doublestar', decoration: 'repoMatches', pattern: 'immut/*' }] },
+    });
+    // As Harbor's API exports them; the one for r2 is disabled, so r2 goes as the policy says.
+    const policy = { ...oneRulePolicy('latestPushedK', 1), immutable_rules: [immutable('r1'), immutable('r2', true)] };
+    const job = await h.submit(retentionJob(reg, { repositories: ['immut/app'] }, policy));
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.deepEqual(await listTags(reg, 'immut/app'), ['r1', 'r3']);
+    assert.equal(await manifestExists(reg, 'immut/app', r1), true);
+    const summary = done.results?.['immut/app']?.summary;
+    assert.deepEqual([summary?.candidates, summary?.retained, summary?.deleted], [3, 2, 1]);
+    assert.match(log(done.results!['immut/app']!.job_id), new RegExp(`Retained ${r1}: immutable tag r1`));
+  });
+
   it('never has more deletes in flight than concurrency.deletes, across repositories (counted at a proxy)', async () => {
     const proxy = await startRegistryProxy(registry.url);
     proxy.deleteDelayMs = 40;

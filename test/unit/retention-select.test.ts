@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PolicySchema, RuleSchema, type Rule } from '../../src/retention/policy-schema.js';
+import { ImmutableRuleSchema, PolicySchema, RuleSchema, type Rule } from '../../src/retention/policy-schema.js';
 import { resultTable } from '../../src/retention/result-table.js';
 import { decide, ruleAppliesTo, type Candidate } from '../../src/retention/select.js';
 import { doublestarMatch } from '../../src/retention/doublestar.js';
@@ -373,5 +373,48 @@ describe('retention policy schema', () => {
     assert.ok(parsed.success, parsed.error?.message);
     // Without extras `matches` keeps untagged artifacts in its selection.
     assert.deepEqual(verdicts([parsed.data.rules[0]!], [c('t', ['x'], 1), c('u', [], 2)]).del, '');
+  });
+
+  it("keeps what the project's immutability rules match, as Harbor's retention does (Harbor's export shape accepted)", () => {
+    const immutable = (decoration: 'matches' | 'excludes', pattern: string, disabled = false) =>
+      ImmutableRuleSchema.parse({
+        id: 1,
+        project_id: 2,
+        priority: 0,
+        disabled,
+        action: 'immutable',
+        template: 'immutable_template',
+        params: {},
+        tag_selectors: [sel(decoration, pattern)],
+        scope_selectors: { repository: [repoSel('repoMatches', '**')] },
+      });
+    const keepNewest = [rule('latestPushedK', 1)];
+    const decisions = decide(keepNewest, CANDIDATES, NOW, [immutable('matches', 'stable'), immutable('matches', 'dev-*', true)]);
+    const b = decisions.find((d) => d.candidate.digest === 'b')!;
+    assert.deepEqual([b.verdict, b.protectedBy], ['RETAIN', 'immutable tag stable']);
+    // The disabled rule protects nothing.
+    assert.equal(decisions.find((d) => d.candidate.digest === 'd')!.verdict, 'DEL');
+    // `excludes`: every tag that does not match is immutable; untagged artifacts have no tag to protect them.
+    const { retain, del } = (() => {
+      const all = decide(keepNewest, CANDIDATES, NOW, [immutable('excludes', 'v1.*')]);
+      const pick = (v: string) =>
+        all
+          .filter((d) => d.verdict === v)
+          .map((d) => d.candidate.digest)
+          .sort()
+          .join(',');
+      return { retain: pick('RETAIN'), del: pick('DEL') };
+    })();
+    assert.deepEqual({ retain, del }, { retain: 'b,d,e', del: 'a,c,u' });
+    // An index whose platform manifest is immutable stays with it, as for a manifest a rule retains.
+    const withIndex = [c('img', ['pinned'], 9), c('idx', ['multi'], 8, { kind: 'index', children: ['img'] }), c('new', ['new'], 1)];
+    const verdictOf = (digest: string) =>
+      decide(keepNewest, withIndex, NOW, [immutable('matches', 'pinned')]).find((d) => d.candidate.digest === digest)!;
+    assert.equal(verdictOf('img').protectedBy, 'immutable tag pinned');
+    assert.equal(verdictOf('idx').verdict, 'RETAIN');
+    assert.equal(
+      ImmutableRuleSchema.safeParse({ tag_selectors: [sel('matches', 'v[')], scope_selectors: { repository: [] } }).success,
+      false,
+    );
   });
 });

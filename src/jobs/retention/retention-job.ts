@@ -61,11 +61,16 @@ export function retentionJob(settings: RegistrySettings) {
           dry_run,
           max_in_flight: share,
           deletes_per_second: limits.perSecond / poolSize,
-          policy: { algorithm: 'or', rules: enabled },
+          policy: {
+            algorithm: 'or',
+            rules: enabled,
+            ...(policy.scope !== undefined ? { scope: policy.scope } : {}),
+            ...(policy.immutable_rules?.length ? { immutable_rules: policy.immutable_rules.filter((rule) => !rule.disabled) } : {}),
+          },
         };
         const targets = inScope.map(({ repository, rules }) => ({
           target: repository,
-          parameters: rules.length === enabled.length ? { repository } : { repository, policy: { algorithm: 'or', rules } },
+          parameters: rules.length === enabled.length ? { repository } : { repository, policy: { ...shared.policy, rules } },
         }));
         return { poolSize, shared, targets, progress: { done: 'repositories_done', total: 'total', extra: { dry_run } } };
       },

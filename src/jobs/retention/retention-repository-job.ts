@@ -5,7 +5,7 @@ import { concurrencyLimit, mapLimit, RateLimiter } from '../../process/limits.js
 import { manifestsListedBy, tagsMovedSince } from '../../retention/tag-recheck.js';
 import { tagRecheck } from '../../retention/tag-recheck-gate.js';
 import { resultTable, type ResultRow } from '../../retention/result-table.js';
-import { decide, type Candidate, type Decision } from '../../retention/select.js';
+import { decide, isProjectScoped, ruleAppliesTo, type Candidate, type Decision } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
 import { RetentionRepositoryParams } from './retention-params.js';
 import { registryClient, type RegistrySettings } from './retention-settings.js';
@@ -72,7 +72,9 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
         deletedBefore = (saved.deletedBefore ?? 0) + saved.doomed.filter((p) => !present.has(p)).length;
         logger.info(`resuming an interrupted run: ${deletedBefore} delete(s) already done; deciding again`);
       }
-      const decisions: Decision[] = decide(policy.rules, candidates, nowSec());
+      const projectScoped = isProjectScoped(policy);
+      const immutable = (policy.immutable_rules ?? []).filter((rule) => ruleAppliesTo(rule, repository, { projectScoped }));
+      const decisions: Decision[] = decide(policy.rules, candidates, nowSec(), immutable);
       const done = new Set<string>();
       /** Doomed digests another deleter (an overlapping run, an operator) removed first: not this run's deletes. */
       const gone = new Set<string>();
@@ -134,7 +136,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           decisions,
           reread: (snapshot, watched) => tagsMovedSince(client, repository, snapshot, watched, reads, ctx.signal),
           listed: (digest) => manifestsListedBy(client, repository, digest, reads, ctx.signal),
-          decideAgain: () => decide(policy.rules, candidates, nowSec()),
+          decideAgain: () => decide(policy.rules, candidates, nowSec(), immutable),
           log: (m) => logger.info(m),
         });
         const deleteAll = (digests: string[]) =>
