@@ -31,7 +31,14 @@ import { firstRow, type Listed } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 import { jobPage, listQuery, runningExecutions, withDieAt } from './job-lists.js';
 import { hookLog, readJob, startedWith } from './job-reads.js';
-import { deleteRun, passOnForClosed, refuseWhileChildrenRun, refuseWhileOrphanMayRun, windUp } from './job-wind-up.js';
+import {
+  deleteRun,
+  passOnForClosed,
+  passOnToRunningChildren,
+  refuseWhileChildrenRun,
+  refuseWhileOrphanMayRun,
+  windUp,
+} from './job-wind-up.js';
 import { uniqueJobId } from './unique-job-id.js';
 import { workerPools } from './worker-pools.js';
 
@@ -143,6 +150,7 @@ export class JobGateway {
       if (err instanceof WorkflowNotFoundError) return;
       throw err;
     }
+    await passOnToRunningChildren(this.deps.client, id, op);
   }
 
   /** A new run of the same job id with a new revision, for a job that ended in Error, Stopped or Cancelled. */

@@ -123,6 +123,17 @@ export async function passOnForClosed(client: Client, id: string, op: OpCommand)
   // One that had ended by itself (its workflow stayed open for its hooks, then was terminated)
   // passed its stop on, if any: its sub jobs outlive it.
   if (isFinal(read.state.status)) return;
+  await passOnToRunningChildren(client, id, op);
+}
+
+/**
+ * The job's stop or cancel, sent to its running children (a fan-out's targets, sub jobs) straight
+ * away too: the job's workflow passes it on only once it has taken it, which after its worker was
+ * lost waits on that worker's sticky queue (about 10 s), while a child's run retried on a live
+ * worker would read no stop in its own history and start over (a RETENTION repository job deleting
+ * after the 204).
+ */
+export async function passOnToRunningChildren(client: Client, id: string, op: OpCommand): Promise<void> {
   const running: string[] = [];
   await boundedRpc(client, async () => {
     for await (const child of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus = 'Running'` }))

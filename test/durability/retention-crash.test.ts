@@ -160,4 +160,20 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
       `summary: ${JSON.stringify(summary)}, made ${made}`,
     );
   });
+
+  it('a stop given while no worker runs reaches the repository job: no delete after the 204', async () => {
+    const { job } = await crashMidRun('stopcrash/app', '05', 3);
+    // The operator (Harbor core: stop of the execution) stops the retention while no worker runs.
+    const made = proxy.deletes.filter((d) => d.status === 202).length;
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    workers.push(spawnWorkerProcess(h.config, h.logDir));
+    const done = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 120_000);
+    assert.equal(done.status, 'Stopped', JSON.stringify(done));
+    const afterStop = proxy.deletes.filter((d) => d.status === 202).length - made;
+    assert.equal(
+      afterStop,
+      0,
+      `${afterStop} deletes after the stop answered 204 (tags left: ${(await listTags(registry.url, 'stopcrash/app')).join(',')})`,
+    );
+  });
 });
