@@ -114,6 +114,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     // second loss before that would forget it.
     let progress: unknown = resumed?.progress;
     let progressSaved = false;
+    // The nth launch of a revision is one sub job, whichever attempt asks (launch-sub-job.ts).
+    const launching = { deps, hookAllowList, handle, sealer, logger, isLocal: info.isLocal, parent: input.name };
+    let launches = 0;
     let carried: CarriedCheckIn | undefined = resumed?.checkIn;
     /** Set once the workflow says its history has taken its share of check-in updates. */
     let carryCheckIns = false;
@@ -222,8 +225,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       opCommand: () =>
         interruption === undefined ? undefined : interruption === 'shutdown' || interruption === 'overrun' ? OpCommand.Stop : interruption,
       get: (key) => deps.properties[key],
-      launchJob: (request) =>
-        launchSubJob({ deps, hookAllowList, handle, sealer, logger, isLocal: info.isLocal, parent: input.name }, request),
+      launchJob: (request) => launchSubJob(launching, request, `launch-${input.revision}-${++launches}`),
       sleep: (ms) => abortableSleep(ms, signal()),
       saveProgress: (value) => {
         const first = !progressSaved;

@@ -26,6 +26,12 @@ export interface LaunchContext {
 export async function launchSubJob(
   { deps, hookAllowList, handle, sealer, logger, isLocal, parent }: LaunchContext,
   request: SubJobRequest,
+  /**
+   * The launch's place in its revision's run (`launch-<revision>-<n>`): Temporal answers an update
+   * whose id it has completed with that update's result, so a run retried after its worker was lost
+   * gets the sub jobs its lost attempt launched back, and does not start them again.
+   */
+  updateId: string,
 ): Promise<string> {
   // A short run holds its workflow's task until it returns, so the launch (an update to that
   // workflow) could not be handled before the run's cap: say so rather than overrun it.
@@ -43,6 +49,7 @@ export async function launchSubJob(
     if (refused) throw new Error(`launchJob: status_hook: ${refused}`);
   }
   const id = await handle.executeUpdate(launchJobUpdate, {
+    updateId,
     args: [
       {
         name: request.name,

@@ -91,6 +91,41 @@ describe('a worker killed with SIGKILL mid-job', () => {
     assert.match(log, /not started again: stop was given while the run's worker was lost/);
   });
 
+  it('the sub jobs a run launched are not launched again when its worker dies and the run is retried', async () => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    const first = spawnWorkerProcess(h.config, h.logDir, {}, { testJobs: true });
+    children.push(first);
+    const parent = await h.submit({
+      name: 'TEST_PARENT',
+      parameters: { count: 2, child_step_ms: 0, hold_ms: 60_000 },
+      metadata: { kind: 'Generic' },
+    });
+    await waitFor(
+      () => h.stats(parent.id),
+      (s) => s.check_in === 'launched 2',
+      { timeoutMs: 60_000, what: 'the sub jobs launched' },
+    );
+    first.kill('SIGKILL');
+    await exited(first);
+    children.push(spawnWorkerProcess(h.config, h.logDir, {}, { testJobs: true }));
+    // The retried run's code starts again and launches again (at least once, as documented).
+    const launched = (log: string) => [...log.matchAll(/launched sub job DEMO ([0-9a-f]{24})/g)].map((m) => m[1]!);
+    const log = await waitFor(
+      async () => readFileSync(join(h.logDir, `${parent.id}.log`), 'utf8'),
+      (text) => /attempt 2\)/.test(text) && launched(text).length >= 4,
+      { timeoutMs: 60_000, what: 'the retried run to launch its sub jobs again' },
+    );
+    const ids = launched(log);
+    assert.deepEqual(ids.slice(2, 4), ids.slice(0, 2), 'the retried run got back the sub jobs the lost attempt launched');
+    assert.equal((await h.request('POST', `/api/v1/jobs/${parent.id}`, { action: 'stop' })).status, 204);
+    const done = await h.waitForStatus(parent.id, ['Stopped', 'Success', 'Error'], 60_000);
+    assert.deepEqual(done.sub_jobs, ids.slice(0, 2));
+    assert.equal((await h.client.workflow.count(`UpstreamJobId = "${parent.id}"`)).count, 2, 'two child workflows, not four');
+  });
+
   it('a type paused while its running job’s worker is dead: the job finishes, as running jobs of a paused type do', async () => {
     try {
       const job = await runThenKill('demo-paused-while-lost', async () => {

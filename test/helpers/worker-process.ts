@@ -3,8 +3,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../src/config/config-schema.js';
 
-/** A worker in a process of its own (`npm run worker`), so a test can kill it hard. */
-export function spawnWorkerProcess(config: Config, dir: string, extra: Record<string, unknown> = {}): ChildProcess {
+/**
+ * A worker in a process of its own (`npm run worker`), so a test can kill it hard; with
+ * `testJobs`, one that runs the test jobs beside the real ones (test-job-worker.ts).
+ */
+export function spawnWorkerProcess(
+  config: Config,
+  dir: string,
+  extra: Record<string, unknown> = {},
+  { testJobs = false } = {},
+): ChildProcess {
   const configPath = join(dir, 'worker.yaml');
   writeFileSync(
     configPath,
@@ -17,7 +25,8 @@ export function spawnWorkerProcess(config: Config, dir: string, extra: Record<st
       ...extra,
     }),
   );
-  return spawn(process.execPath, ['--import', 'tsx', 'src/worker/main.ts', '-c', configPath], {
+  const main = testJobs ? 'test/helpers/test-job-worker.ts' : 'src/worker/main.ts';
+  return spawn(process.execPath, ['--import', 'tsx', main, '-c', configPath], {
     stdio: ['ignore', 'inherit', 'inherit'],
     env: {
       ...process.env,
