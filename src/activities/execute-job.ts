@@ -8,7 +8,7 @@ import { checkInUpdate, jobStartedUpdate } from '../workflows/job-messages.js';
 import { saveBatchFile } from '../jobs/batch/batch-files.js';
 import { createCheckInCoalescer } from './checkin-coalescer.js';
 import { abortableSleep } from '../process/abortable-sleep.js';
-import { interruptedBeforeRetry, interruptedWhileWaiting } from './interrupted-before-retry.js';
+import { givenBeforeStart } from './interrupted-before-retry.js';
 import { fencedOut } from '../shared/job-queue.js';
 import { maskSecrets, secretValues } from '../shared/redact.js';
 import { createHookAllowList } from '../hooks/hook-allow-list.js';
@@ -57,17 +57,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       );
     }
     const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
-    // A short job's run that waited for a job slot: a stop given meanwhile must not let its code start.
-    const givenWhileWaiting = await interruptedWhileWaiting(deps.client, info, input.scheduledAfterEvent, begunAt);
-    if (givenWhileWaiting !== undefined) {
-      return notStarted(deps, input.id, givenWhileWaiting, `${givenWhileWaiting} was given while the run waited for a job slot`);
-    }
-    // A run retried after its worker was lost: a stop given meanwhile may not have reached the
-    // workflow yet, and must not let the job's code start again.
-    if (info.attempt > 1 && !info.isLocal && info.workflowExecution) {
-      const given = await interruptedBeforeRetry(deps.client, info.workflowExecution, info.activityId);
-      if (given !== undefined) return notStarted(deps, input.id, given, `${given} was given while the run's worker was lost`, 'again');
-    }
+    const interrupted = await givenBeforeStart(deps.client, info, input.scheduledAfterEvent, begunAt);
+    if (interrupted) return notStarted(deps, input.id, interrupted.given, interrupted.why, interrupted.again);
     if (input.admission) {
       const gate = await readGate(deps.gates, input.admission.taskQueue, input.name, activity);
       // Checked as the run starts, so a run waiting in the task queue's backlog obeys a pause or stop given meanwhile.

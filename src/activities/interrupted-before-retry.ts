@@ -21,6 +21,40 @@ export async function interruptedBeforeRetry(
 }
 
 /**
+ * A run that waited this long for a worker reads its history for a stop before its code starts, as
+ * a retried one does: the worker that held its workflow may have died meanwhile. Shorter waits skip
+ * the read (a stop reaches a live workflow, which cancels a run not yet started, within that).
+ */
+const WAITED_FOR_A_WORKER_MS = 1000;
+
+/**
+ * A stop or cancel given before this run's code starts that its workflow may not have acted on:
+ * for a short job's run that waited for a job slot (interruptedWhileWaiting); for a run retried
+ * after its worker was lost, or one that waited for a worker while the worker holding its workflow
+ * died (its task waits on the lost worker's sticky queue, about 10 s), read from the history.
+ */
+export async function givenBeforeStart(
+  client: Client,
+  info: Pick<ActivityInfo, 'attempt' | 'activityId' | 'isLocal' | 'workflowExecution' | 'currentAttemptScheduledTimestampMs'>,
+  scheduledAfterEvent: number | undefined,
+  begunAt: number,
+): Promise<{ given: OpCommand; why: string; again: string } | undefined> {
+  const whileWaiting = await interruptedWhileWaiting(client, info, scheduledAfterEvent, begunAt);
+  if (whileWaiting !== undefined)
+    return { given: whileWaiting, why: `${whileWaiting} was given while the run waited for a job slot`, again: '' };
+  const retried = info.attempt > 1;
+  const waited = begunAt - info.currentAttemptScheduledTimestampMs >= WAITED_FOR_A_WORKER_MS;
+  if ((!retried && !waited) || info.isLocal || !info.workflowExecution) return undefined;
+  // A first run whose read fails goes on, as before the read was made.
+  const read = interruptedBeforeRetry(client, info.workflowExecution, info.activityId);
+  const given = await (retried ? read : read.catch(() => undefined));
+  if (given === undefined) return undefined;
+  return retried
+    ? { given, why: `${given} was given while the run's worker was lost`, again: 'again' }
+    : { given, why: `${given} was given while the run waited for a worker`, again: '' };
+}
+
+/**
  * How long a short job's run must have waited for a job slot before a stop can be in the history:
  * the SDK heartbeats the workflow task holding a local activity at 80% of the task's 10 s timeout.
  * Runs that waited less skip the read.

@@ -126,6 +126,43 @@ describe('a worker killed with SIGKILL mid-job', () => {
     assert.equal((await h.client.workflow.count(`UpstreamJobId = "${parent.id}"`)).count, 2, 'two child workflows, not four');
   });
 
+  it('a Pending job stopped while the worker holding its workflow is dead never runs its code', async () => {
+    for (const child of children.splice(0)) {
+      child.kill('SIGKILL');
+      await exited(child);
+    }
+    // One job slot: the second job waits Pending behind the first, its run scheduled.
+    const first = spawnWorkerProcess(h.config, h.logDir, { worker_pool: { workers: 1 } });
+    children.push(first);
+    const demo = (image: string, step_ms: number) => ({
+      name: 'DEMO',
+      parameters: { image, step_ms, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
+    const busy = await h.submit(demo('demo-busy', 20_000));
+    await waitFor(
+      () => h.stats(busy.id),
+      (s) => s.status === 'Running',
+      { timeoutMs: 60_000, what: 'the first job running' },
+    );
+    const pending = await h.submit(demo('demo-pending', 500));
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(pending.id).describe()).raw.pendingActivities?.length ?? 0,
+      (n) => n > 0,
+      { timeoutMs: 60_000, what: 'the second job’s run scheduled' },
+    );
+    assert.equal((await h.stats(pending.id)).status, 'Pending');
+    first.kill('SIGKILL');
+    await exited(first);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${pending.id}`, { action: 'stop' })).status, 204);
+    children.push(spawnWorkerProcess(h.config, h.logDir));
+    assert.equal((await h.waitForStatus(pending.id, ['Stopped', 'Success', 'Error'], 90_000)).status, 'Stopped');
+    const log = readFileSync(join(h.logDir, `${pending.id}.log`), 'utf8');
+    assert.doesNotMatch(log, /run of DEMO started/, log);
+    assert.match(log, /not started: stop was given while the run waited for a worker/);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${busy.id}`, { action: 'stop' })).status, 204);
+  });
+
   it('a type paused while its running job’s worker is dead: the job finishes, as running jobs of a paused type do', async () => {
     try {
       const job = await runThenKill('demo-paused-while-lost', async () => {
