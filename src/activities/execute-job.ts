@@ -1,3 +1,4 @@
+import { nowSec } from '../shared/time.js';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { z } from 'zod';
 import type { JobContext } from '../jobs/job-context.js';
@@ -58,7 +59,13 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     }
     const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
     const interrupted = await givenBeforeStart(deps.client, info, input.scheduledAfterEvent, begunAt);
-    if (interrupted) return notStarted(deps, input.id, interrupted.given, interrupted.why, interrupted.again);
+    if (interrupted) {
+      // What the lost attempt did (a RETENTION repository's deletes) is still reported.
+      const saved = (info.heartbeatDetails as Partial<RunHeartbeat> | undefined)?.progress;
+      const report = interrupted.again ? definition.stoppedBeforeStart?.(parsed.data, saved) : undefined;
+      const result = await notStarted(deps, input.id, interrupted.given, interrupted.why, interrupted.again);
+      return report === undefined ? result : { ...result, checkIn: { message: report, at: nowSec() } };
+    }
     if (input.admission) {
       const gate = await readGate(deps.gates, input.admission.taskQueue, input.name, activity);
       // Checked as the run starts, so a run waiting in the task queue's backlog obeys a pause or stop given meanwhile.

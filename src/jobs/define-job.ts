@@ -31,6 +31,11 @@ export interface JobDefinition<S extends z.ZodType = z.ZodType> {
   params: S;
   run(ctx: JobContext, params: z.infer<S>): Promise<void>;
   /**
+   * The check-in of a run stopped before its code started again after its worker was lost, from
+   * what the lost attempt saved (`ctx.saveProgress`): its report, which would otherwise be lost.
+   */
+  stoppedBeforeStart?(params: z.infer<S>, saved: unknown): string | undefined;
+  /**
    * A job that fans out: `plan` (run instead of `run`, in the job's activity) names one sub job of
    * the `child` job per target; the workflow runs them as child workflows, `poolSize` at once.
    */

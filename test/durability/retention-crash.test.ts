@@ -176,4 +176,27 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
       `${afterStop} deletes after the stop answered 204 (tags left: ${(await listTags(registry.url, 'stopcrash/app')).join(',')})`,
     );
   });
+
+  it('a repository job stopped while its worker is lost still reports the deletes the lost attempt made', async () => {
+    const { job } = await crashMidRun('lost/app', '06', 6);
+    const made = proxy.deletes.filter((d) => d.status === 202).length;
+    const tasks: string[] = [];
+    for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) tasks.push(c.workflowId);
+    assert.equal(tasks.length, 1);
+    // Harbor core stops an execution task by task, as the API allows.
+    assert.equal((await h.request('POST', `/api/v1/jobs/${tasks[0]}`, { action: 'stop' })).status, 204);
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    workers.push(spawnWorkerProcess(h.config, h.logDir));
+    const stopped = await h.waitForStatus(tasks[0]!, ['Stopped', 'Success', 'Error'], 90_000);
+    assert.equal(stopped.status, 'Stopped');
+    assert.equal(proxy.deletes.filter((d) => d.status === 202).length, made, 'no delete after the stop');
+    // Heartbeats go out about once a second: the count may miss the last deletes before the crash, never exceed them.
+    const summary = JSON.parse(stopped.check_in ?? '{}') as { deleted?: number };
+    assert.ok(
+      summary.deleted !== undefined && summary.deleted > 0 && summary.deleted <= made,
+      `check_in ${stopped.check_in}, made ${made}`,
+    );
+    const done = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 90_000);
+    assert.equal((done.results?.['lost/app']?.summary as { deleted?: number } | undefined)?.deleted, summary.deleted);
+  });
 });

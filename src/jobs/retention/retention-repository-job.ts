@@ -40,11 +40,21 @@ const prefix = (digest: string) => digest.slice(7, 19);
  * deletes already made are gone from it, and a tag pushed meanwhile onto a doomed digest keeps it
  * if the policy retains that tag.
  */
+/** The check-in of a run stopped before it decided: what earlier attempts deleted. */
+function stoppedReport(repository: string, deleted: number, dry_run: boolean): string {
+  return JSON.stringify({ repository, deleted, errors: 0, dry_run });
+}
+
 export function retentionRepositoryJob(settings: RegistrySettings) {
   return defineJob({
     name: 'RETENTION_REPOSITORY',
     maxFails: 1,
     params: RetentionRepositoryParams,
+    // Stopped while its worker was lost: the deletes the lost attempt saved are still reported.
+    stoppedBeforeStart: ({ repository, dry_run }, saved) => {
+      const progress = saved as Partial<Progress> | undefined;
+      return stoppedReport(repository, progress?.deletedSoFar ?? progress?.deletedBefore ?? 0, dry_run);
+    },
     async run(ctx, params) {
       const { repository, policy, dry_run } = params;
       const { logger } = ctx;
@@ -53,7 +63,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const saved = ctx.savedProgress() as Partial<Progress> | undefined;
       // Stopped before this attempt has decided: what earlier attempts deleted is still reported.
       const stoppedEarly = (deleted: number) => {
-        ctx.checkin(JSON.stringify({ repository, deleted, errors: 0, dry_run }));
+        ctx.checkin(stoppedReport(repository, deleted, dry_run));
       };
       // One budget for every read of the run: the load's nested reads and the re-checks alike.
       const reads = concurrencyLimit(READS_IN_FLIGHT);
