@@ -76,7 +76,15 @@ export function garbageCollectionJob(settings: RegistrySettings) {
       if (!(binary.includes('/') ? executable(binary) : findOnPath(binary, process.env.PATH ?? ''))) {
         throw new Error(`could not run ${binary}: not found or not executable`);
       }
-      const before = storageDir ? await diskUsage(storageDir) : undefined;
+      // An attempt that takes over from a lost worker counts what the lost one deleted, and frees
+      // from the storage's size before it. A dry run deletes nothing: it starts over.
+      const saved = params.dry_run ? undefined : (ctx.savedProgress() as { removed?: number; before?: number } | undefined);
+      const removedBefore = saved?.removed ?? 0;
+      const before = saved?.before ?? (storageDir ? await diskUsage(storageDir) : undefined);
+      let removed = 0;
+      const save = () => {
+        if (!params.dry_run) ctx.saveProgress({ removed: removedBefore + removed, ...(before !== undefined ? { before } : {}) });
+      };
       // Their revisions go first; the registry's collection then sweeps the blobs nothing else uses.
       const found = params.delete_untagged ? await untaggedManifests(storageDir!, params.time_window * HOUR_MS) : [];
       // A stop during the scan (minutes on a large storage) ends the job before anything is deleted.
@@ -84,7 +92,7 @@ export function garbageCollectionJob(settings: RegistrySettings) {
         ctx.logger.info('stopped while reading the storage; nothing deleted, no collection');
         return;
       }
-      let removed = 0;
+      save();
       let spared = 0;
       const eligible: typeof found = [];
       let reached = new Set<string>();
@@ -112,6 +120,7 @@ export function garbageCollectionJob(settings: RegistrySettings) {
         eligible.push(manifest);
         if (!params.dry_run) await rm(manifest.revisionDir, { recursive: true, force: true });
         removed += 1;
+        save();
       }
       if (spared > 0) ctx.logger.info(`${spared} untagged manifest(s) kept: a tag pushed during the run reaches them`);
       if (ctx.signal.aborted) {
@@ -124,7 +133,7 @@ export function garbageCollectionJob(settings: RegistrySettings) {
       const stop = () => child.kill('SIGTERM');
       ctx.signal.addEventListener('abort', stop, { once: true });
       let blobs = 0;
-      let manifests = removed;
+      let manifests = removedBefore + removed;
       const follow = (stream: NodeJS.ReadableStream) =>
         new Promise<void>((resolve) => {
           const lines = createInterface({ input: stream });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -198,5 +198,52 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     );
     const done = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 90_000);
     assert.equal((done.results?.['lost/app']?.summary as { deleted?: number } | undefined)?.deleted, summary.deleted);
+  });
+
+  it('GARBAGE_COLLECTION retried after its worker was lost counts the untagged manifests the lost attempt deleted', async () => {
+    for (const w of workers.splice(0)) {
+      w.kill('SIGKILL');
+      await exited(w);
+    }
+    const untagged: string[] = [];
+    for (const arch of ['a1', 'a2', 'a3'])
+      untagged.push(await pushImage(registry.url, 'gc/crash', undefined, '2026-01-01T00:00:00Z', arch));
+    // Stands in for the registry's collector: the first time it hangs (its worker is killed meanwhile), then it collects nothing more.
+    const started = join(h.logDir, 'collector-started');
+    const collector = join(h.logDir, 'collector');
+    writeFileSync(
+      collector,
+      `#!/bin/sh\nif [ -e '${started}' ]; then echo "0 blobs marked, 0 blobs and 0 manifests eligible for deletion"; exit 0; fi\ntouch '${started}'\nexec sleep 600\n`,
+    );
+    chmodSync(collector, 0o755);
+    const gcConfig = { garbage_collection: { binary: collector, registry_config: 'unused.yml', storage_dir: registry.storageDir } };
+    const first = spawnWorkerProcess(h.config, h.logDir, gcConfig);
+    workers.push(first);
+    const job = await h.submit({
+      name: 'GARBAGE_COLLECTION',
+      parameters: { delete_untagged: true, time_window: 0 },
+      metadata: { kind: 'Generic' },
+    });
+    await waitFor(async () => existsSync(started), Boolean, { timeoutMs: 60_000, what: 'the collection to start' });
+    for (const digest of untagged) assert.equal(await manifestExists(registry.url, 'gc/crash', digest), false);
+    // The run's heartbeat has recorded its deletes (it goes out within a second).
+    const converter = h.client.options.loadedDataConverter.payloadConverter;
+    await waitFor(
+      async () => {
+        const payload = (await h.client.workflow.getHandle(job.id).describe()).raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+        return payload ? converter.fromPayload<{ progress?: { removed?: number } }>(payload).progress?.removed : undefined;
+      },
+      (removed) => removed === 3,
+      { what: 'the deletes in the run’s heartbeat' },
+    );
+    first.kill('SIGKILL');
+    await exited(first);
+    workers.push(spawnWorkerProcess(h.config, h.logDir, gcConfig));
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 120_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.match(readFileSync(join(h.logDir, `${job.id}.log`), 'utf8'), /attempt 2\)/);
+    const summary = JSON.parse(done.check_in ?? '{}') as { manifests_deleted?: number; freed_bytes?: number };
+    assert.equal(summary.manifests_deleted, 3, `GET shows ${done.check_in}; the lost attempt deleted 3 untagged manifests`);
+    assert.ok((summary.freed_bytes ?? 0) > 0, `the revisions the lost attempt removed are freed bytes: ${done.check_in}`);
   });
 });
