@@ -11,6 +11,7 @@ import { fileLogDir } from '../logs/job-loggers.js';
 import type { JobTimings } from '../shared/job-model.js';
 import { renderBatchMetrics } from './batch-metrics.js';
 import { renderQueueMetrics } from './queue-metrics.js';
+import { boundedRpc } from './bounded-rpc.js';
 import { sharedRender } from './shared-render.js';
 
 import { createApp } from './create-app.js';
@@ -95,8 +96,14 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry, 
     service,
     secret,
     maxBodyBytes: config.max_body_bytes,
+    // One deadline for the whole render (its listings page on): a call lost in a Temporal stall
+    // would otherwise hang the scrape, and every scrape sharing it, until gRPC gave up (~2 min).
     metrics: sharedRender(
-      async () => (await renderQueueMetrics(queues)) + (await renderBatchMetrics(client, registry, config.temporal.task_queue)),
+      () =>
+        boundedRpc(
+          client,
+          async () => (await renderQueueMetrics(queues)) + (await renderBatchMetrics(client, registry, config.temporal.task_queue)),
+        ),
       METRICS_REUSE_MS,
     ),
   });

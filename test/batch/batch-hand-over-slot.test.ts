@@ -128,13 +128,17 @@ describe('a fan-out with a per-type limit keeps its slot across continue-as-new'
     const long = await h.submit({ name: 'TEST_BATCH', parameters: { count: 30, pool_size: 3 }, metadata: { kind: 'Generic' } });
     assert.equal((await h.waitForStatus(long.id, ['Success', 'Error', 'Stopped'], 120_000)).status, 'Success');
     await handedOver(long.id);
-    const holder = await h.submit({ name: 'TEST_BATCH', parameters: { count: 1, hold_ms: 5_000 }, metadata: { kind: 'Generic' } });
+    // It holds past the reset run's wait for the run it replaced to wind down (heartbeat timeout + stop grace, 7 s).
+    const holder = await h.submit({ name: 'TEST_BATCH', parameters: { count: 1, hold_ms: 15_000 }, metadata: { kind: 'Generic' } });
     await waitFor(queue, (q) => q.running[holder.id] !== undefined, { what: 'the holder granted the slot' });
     const targetsBefore = (await targetTimes(long.id)).starts.length;
     const { runId: before } = await h.client.workflow.getHandle(long.id).describe();
     // The last run's start input carries the slot its predecessor kept, long given back.
     resetWorkflow(h.config.temporal.address!, long.id);
-    const waiting = await waitFor(queue, (q) => q.waiting.some((e) => e.jobId === long.id), { what: 'the reset run in line' });
+    const waiting = await waitFor(queue, (q) => q.waiting.some((e) => e.jobId === long.id), {
+      timeoutMs: 30_000,
+      what: 'the reset run in line',
+    });
     assert.deepEqual(Object.keys(waiting.running), [holder.id]);
     assert.equal((await h.stats(holder.id)).status, 'Running');
     assert.equal((await targetTimes(long.id)).starts.length, targetsBefore, 'the reset run started no target while the holder runs');

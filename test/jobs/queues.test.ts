@@ -309,7 +309,11 @@ describe('a run checks its queue as it starts', () => {
     assert.equal((await h.request('PUT', '/api/v1/queues/NOOP', { action: 'pause' })).status, 200);
     const job = await h.submit({ name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } });
     const run = (pendingSinceMs: number, granted = false, grantedAtMs?: number) =>
-      new MockActivityEnvironment({ workflowExecution: { workflowId: job.id, runId: '' } }).run(executeJob, {
+      // Scheduled now, as a worker starts a run it was just handed (the mock's default is 1970).
+      new MockActivityEnvironment({
+        workflowExecution: { workflowId: job.id, runId: '' },
+        currentAttemptScheduledTimestampMs: Date.now(),
+      }).run(executeJob, {
         id: job.id,
         name: 'NOOP',
         parameters: {},
