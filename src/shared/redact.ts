@@ -35,7 +35,7 @@ const SECRET_KEY =
 // Every repeat below is bounded where a match may start over at each character: a pattern that
 // scans to the end of a long run from every start (`a.a.a.…`, `????…`) takes quadratic time, and
 // these run on the API's event loop and in workflow code on every parameter a job is shown with.
-const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"'?]{0,64}[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig))=)[^&#\s"']*`;
+const SECRET_QUERY = String.raw`([?&](?:auth|jwt|(?:[^=&#\s"'?]{0,64}[_-])?(?:token|secret|api[-_]?key|key|password|passwd|signature|sig))=)[^&#\s"'\\]*`;
 /** A URL's scheme (RFC 3986), as long as any in use. */
 const SCHEME = String.raw`\b[a-z][a-z0-9+.-]{0,31}:\/\/`;
 /** `scheme://user:password@host`: the password goes (up to the authority's last `@`), the user stays. */
@@ -53,7 +53,7 @@ const BARE_USERINFO = String.raw`(${SCHEME})([^/?#\s:@"']+)@`;
  * `harbor-notification-receiver` stays.
  */
 const TOKEN_AHEAD = String.raw`(?=(?:[\w-]{1,64}\/)?(?=[\w-]{0,256}\d)(?=[\w-]{0,256}[a-z])[\w-]{20})`;
-const WEBHOOK_PATH = String.raw`(\bhttps?:\/\/(?:hooks\.slack\.com\/services\/|[^\s/"'?#]{1,256}\/(?:api\/(?:v\d{1,3}\/)?webhooks\/|webhookb2\/|hooks\/${TOKEN_AHEAD})))[^\s"'?#]+`;
+const WEBHOOK_PATH = String.raw`(\bhttps?:\/\/(?:hooks\.slack\.com\/services\/|[^\s/"'?#]{1,256}\/(?:api\/(?:v\d{1,3}\/)?webhooks\/|webhookb2\/|hooks\/${TOKEN_AHEAD})))[^\s"'?#\\]+`;
 
 /** A string with URL passwords, token-like query values and Slack webhook paths hidden. */
 export function redactText(text: string): string {

@@ -186,4 +186,19 @@ describe('redaction of credentials', () => {
     const twice = JSON.stringify({ header: JSON.stringify({ Authorization: [password] }) });
     assert.ok(!maskSecrets(twice, secrets).includes('ss'), maskSecrets(twice, secrets));
   });
+
+  it('keeps JSON text JSON: a quoted URL inside a JSON string loses its token, not the escape of the quote after it', () => {
+    // A batch target's report is a check-in of JSON text, redacted as text: a broken escape made it unreadable, report and all.
+    for (const url of [
+      'https://registry.example/v2/_catalog?access_token=abc123',
+      'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX',
+    ]) {
+      const text = JSON.stringify({ events: [`GET "${url}" answered 401`], results: { value: 1 } });
+      const redacted = redactText(text);
+      const parsed = JSON.parse(redacted) as { events: string[]; results: { value: number } };
+      assert.equal(parsed.results.value, 1);
+      assert.ok(parsed.events[0]!.includes(REDACTED) && parsed.events[0]!.endsWith('" answered 401'), parsed.events[0]);
+      assert.ok(!redacted.includes('abc123') && !redacted.includes('XXXXXXXX'), redacted);
+    }
+  });
 });
