@@ -52,4 +52,34 @@ describe("the batch jobs' gauges on /metrics", () => {
       /the job queues and QUEUE_REPORT both export the gauge harbor_jobservice_queue_pending/,
     );
   });
+
+  it("a target's file names count toward its report's 64 KiB: one too many fails the target, and the report it had stays readable", async () => {
+    const [, target] = defineBatchJob({
+      name: 'MANY_FILES',
+      params: z.object({}).strict(),
+      gauges: [{ suffix: 'value', help: 'a value', labels: [] }],
+      listTargets: async () => ['t'],
+      runTarget: async (ctx) => {
+        ctx.report({ value: [{ value: 1, labels: {} }] });
+        for (let i = 0; i < 2000; i++) await ctx.saveFile(`${String(i).padStart(4, '0')}-${'f'.repeat(100)}.txt`, 'x');
+      },
+    });
+    const checkIns: string[] = [];
+    let kept = 0;
+    const ctx = {
+      logger: { info: () => undefined, warning: () => undefined },
+      checkin: (message: string) => checkIns.push(message),
+      saveFile: async () => {
+        kept += 1;
+      },
+    } as unknown as Parameters<typeof target.run>[0];
+    await assert.rejects(
+      target.run(ctx, { target: 't', execution_id: 'e', parameters: {} }),
+      /file names take \d+ bytes as JSON; at most 65536/,
+    );
+    const summary = JSON.parse(checkIns.at(-1)!) as { report: { value?: unknown[] }; files: string[] };
+    assert.equal(summary.report.value?.length, 1);
+    assert.equal(summary.files.length, kept, 'every file kept is listed, and none past the limit was kept');
+    assert.ok(Buffer.byteLength(checkIns.at(-1)!) <= 64 * 1024);
+  });
 });

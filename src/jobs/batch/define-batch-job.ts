@@ -126,6 +126,8 @@ export function defineBatchJob<S extends z.ZodObject>(spec: BatchJobSpec<S>): [J
           ctx.logger[options.warning ? 'warning' : 'info'](`event ${reason}: ${text}`);
         },
         async saveFile(name, bytes) {
+          // Its name goes in the report: checked before the file is kept, as a report or event is.
+          if (!summary.files.includes(name)) checkSummarySize({ ...summary, files: [...summary.files, name] });
           await ctx.saveFile(name, bytes);
           if (!summary.files.includes(name)) summary.files.push(name);
         },

@@ -41,7 +41,7 @@ export function checkSummarySize(summary: object): void {
   const bytes = Buffer.byteLength(JSON.stringify(summary));
   if (bytes > MAX_SUMMARY_BYTES)
     throw new Error(
-      `the target's report and events take ${bytes} bytes as JSON; at most ${MAX_SUMMARY_BYTES} (fewer series or events, or save a file)`,
+      `the target's report, events and file names take ${bytes} bytes as JSON; at most ${MAX_SUMMARY_BYTES} (fewer series, events or files, or one file that holds more)`,
     );
 }
 
