@@ -21,7 +21,9 @@ export function harborSecretAuth(secret: string, openUrls: readonly string[]): M
     // Constant-time for a presented secret of the right length; a wrong length is refused at once,
     // as Go's subtle.ConstantTimeCompare does: it tells only the length. (Hashing both sides hid
     // the length too, for ~50 µs of CPU a request on this machine.)
-    const presented = Buffer.from(header.slice(PREFIX.length).trim(), 'utf8');
+    // Node reads header bytes as latin1: back to the bytes sent, which Harbor core (Go) compares
+    // with its secret's UTF-8 bytes, so a secret with a non-ASCII character works as there.
+    const presented = Buffer.from(header.slice(PREFIX.length).trim(), 'latin1');
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
       throw new ApiError(401, ErrorCode.UnAuthorized, 'unauthorized', 'invalid secret');
     }

@@ -2,6 +2,7 @@ import { IncomingMessage } from 'node:http';
 import { Http2ServerRequest } from 'node:http2';
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { ApiError, ErrorCode } from './api-error.js';
 
 type Incoming = IncomingMessage | Http2ServerRequest;
@@ -23,6 +24,10 @@ export function requestBody(maxBytes: number): MiddlewareHandler {
     },
   });
   return async (c, next) => {
+    // An empty Content-Type names no media type: 415, as a missing one gets (the JSON validator
+    // took it for a non-JSON body and checked an empty object, blaming a field the body had).
+    const type = c.req.header('content-type');
+    if (type !== undefined && type.trim() === '' && c.req.method !== 'GET' && c.req.method !== 'HEAD') throw new HTTPException(415);
     const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
     // Without a content type, the OpenAPI routes look at the Request itself to answer 415.
     const native = incoming instanceof IncomingMessage || incoming instanceof Http2ServerRequest;

@@ -34,6 +34,17 @@ export function nestingDepth(value: unknown): number {
   return deepest;
 }
 
+/** Whether a value holds a number JSON cannot carry (`1e400` parses as Infinity), read without recursion. */
+export function holdsNonFinite(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (typeof item === 'number' && !Number.isFinite(item)) return true;
+    if (item !== null && typeof item === 'object') stack.push(...Object.values(item));
+  }
+  return false;
+}
+
 /** Where a job's status changes are POSTed; a sub job's (`ctx.launchJob`) is checked against the same. */
 export const StatusHookUrlSchema = z
   .url({ protocol: /^https?$/ })
@@ -54,6 +65,8 @@ export const JobRequestSchema = z
           .refine((parameters) => nestingDepth(parameters) <= MAX_PARAMETER_DEPTH, {
             message: `nest deeper than ${MAX_PARAMETER_DEPTH} levels (JSON text inside a string counts too)`,
           })
+          // Harbor's json.Unmarshal refuses such a number; stored, it would read back as null.
+          .refine((parameters) => !holdsNonFinite(parameters), { message: 'hold a number out of range (such as 1e400)' })
           .nullable()
           .optional(),
         status_hook: z.union([z.literal(''), StatusHookUrlSchema]).optional(),
