@@ -211,7 +211,10 @@ export class JobService {
   /** A fan-out job's report, from its results: per target the child job, its status and its summary. */
   async report(id: string): Promise<JobReport> {
     const stats = await this.stats(id);
-    if (!stats.results) throw badRequest(`job ${id} (${stats.name}) is not a batch or fan-out job, or has not planned yet`);
+    // A fan-out job that has not planned yet (Scheduled, or its listing failed) has no targets yet: a report of none.
+    const fansOut = stats.kind !== JobKind.Periodic && this.deps.registry.get(stats.name)?.fanOut !== undefined;
+    if (!stats.results && !fansOut)
+      throw badRequest(`job ${id} (${stats.name}) is not a batch or fan-out job (a periodic one: see its executions)`);
     const targets = Object.fromEntries(
       Object.entries(await this.deps.gateway.targets(id)).map(([target, r]) => {
         const summary = (r.summary ?? {}) as Partial<TargetSummary>;

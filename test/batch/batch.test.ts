@@ -372,6 +372,18 @@ describe('batch jobs: one child job per target, a pool, reports as Prometheus ga
     assert.match(((await response.json()) as { description: string }).description, /not a batch or fan-out job/);
   });
 
+  it('GET /jobs/{id}/report of a batch job that has not planned yet (Scheduled) → 200 with no targets', async () => {
+    const job = await h.submit({ name: 'TEST_BATCH', parameters: { count: 2 }, metadata: { kind: 'Scheduled', schedule_delay: 600 } });
+    try {
+      const response = await h.request('GET', `/api/v1/jobs/${job.id}/report`);
+      const body = (await response.json()) as { status: string; targets: Record<string, unknown> };
+      assert.equal(response.status, 200, JSON.stringify(body));
+      assert.deepEqual([body.status, body.targets], ['Scheduled', {}]);
+    } finally {
+      await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
+    }
+  });
+
   it('REPOSITORY_REPORT reports each repository’s tags, manifests and blob bytes', async () => {
     const reg = registry.url;
     await pushImage(reg, 'rr/app', 'v1', '2026-01-01T00:00:00Z');
