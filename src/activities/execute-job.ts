@@ -98,7 +98,9 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     const runningTimer = info.isLocal ? undefined : setTimeout(reportRunning, deps.runningReportDelayMs);
 
     logger.info(`run of ${input.name} started (revision ${input.revision}, attempt ${info.attempt})`);
-    if (input.admission && info.attempt === 1) {
+    // A fan-out job is counted as it ends, by its workflow (job-sinks.ts): its activity only plans.
+    const counted = input.mode !== 'plan';
+    if (input.admission && info.attempt === 1 && (counted || !input.admission.continued)) {
       deps.metrics?.recordStart(input.name, (Date.now() - input.admission.pendingSinceMs) / 1000);
       // A periodic execution's id carries its nominal time; its first run started this long after it.
       const nominal = input.upstreamJobId && input.admission.firstRun ? executionAlias(input.id) : undefined;
@@ -276,7 +278,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       }
     }
     const lastCheckIn: { checkIn?: CarriedCheckIn } = carried ? { checkIn: carried } : {};
-    if (interruption !== 'shutdown') {
+    if (interruption !== 'shutdown' && counted) {
       const outcome =
         interruption === 'overrun' || (interruption === undefined && failure) ? 'fail' : interruption !== undefined ? 'stop' : 'success';
       deps.metrics?.recordRun(input.name, outcome, (performance.now() - startedAt) / 1000);

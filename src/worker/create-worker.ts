@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createSealer } from '../secrets/sealer.js';
 import { createGateReader } from '../queues/gate-reader.js';
@@ -14,6 +14,7 @@ import { createJobLoggerFactory, fileLogDir, fileLogDirs } from '../logs/job-log
 import { encodePoolIdentity } from '../shared/pool-identity.js';
 import { housekeepingQueue, queueingQueue } from '../shared/task-queues.js';
 import { JobMetrics } from '../metrics/job-metrics.js';
+import type { JobSinks } from '../workflows/job-sinks.js';
 import { workerClass } from './unwatched-worker.js';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -87,6 +88,12 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     // Short jobs run as local activities: the same number of slots.
     maxConcurrentLocalActivityExecutions: config.worker_pool.workers,
     maxConcurrentWorkflowTaskExecutions: config.worker_pool.workflow_tasks,
+    // A fan-out job's end, counted in Harbor's task metrics (job-sinks.ts); a replay counts nothing again.
+    sinks: {
+      jobMetrics: {
+        fanOutEnded: { fn: (_info, type, status, seconds) => metrics.recordRun(type, status, seconds), callDuringReplay: false },
+      },
+    } satisfies InjectedSinks<JobSinks>,
     // Cancellation reaches an activity only with a heartbeat; send them at least every second.
     maxHeartbeatThrottleInterval: '1s',
     // On shutdown running jobs get 5 s to return, then their cancellation; a job that ignores it

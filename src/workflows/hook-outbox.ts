@@ -2,6 +2,8 @@ import { CancellationScope, condition, patched, proxyActivities, workflowInfo } 
 import { housekeepingQueue } from '../shared/task-queues.js';
 import type { JobActivities } from '../activities/types.js';
 import { hookRetryDelayMs, type HookEvent, type HookTimings } from '../shared/hook-event.js';
+import type { JobInput } from '../shared/job-model.js';
+import { TIMING_DEFAULTS } from '../shared/start-input.js';
 
 /** One event waiting to go out, with its delivery so far. */
 export interface PendingHook {
@@ -54,6 +56,21 @@ export class HookOutbox {
   /** Recent events and their attempts, for `GET /jobs/{id}/hooks` through view() (a query; nothing is stored elsewhere). */
   readonly log: HookRecord[] = [];
   private issued: number;
+
+  /** A job's outbox, with what a continued run's input carries over (its events, progress and log). */
+  static forJob(input: JobInput, url: string, timings: HookTimings, revision: number): HookOutbox {
+    const hooks = input.resume?.hooks;
+    const outbox = new HookOutbox(
+      url,
+      timings,
+      hooks?.events as PendingHook[] | undefined,
+      hooks?.progress as HookProgress | undefined,
+      `${input.id}.${revision}`,
+      input.timings.historyBudgetBytes ?? TIMING_DEFAULTS.historyBudgetBytes,
+    );
+    if (hooks?.log) outbox.restoreLog(hooks.log as HookRecord[]);
+    return outbox;
+  }
 
   constructor(
     readonly url: string,

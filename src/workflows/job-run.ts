@@ -27,11 +27,10 @@ import {
   type JobState,
 } from '../shared/job-model.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
-import { TIMING_DEFAULTS } from '../shared/start-input.js';
 import { redactText } from '../shared/redact.js';
 import { nowSec } from '../shared/time.js';
 import { retryDelayMs } from '../shared/backoff.js';
-import { HookOutbox, type HookProgress, type HookRecord, type PendingHook } from './hook-outbox.js';
+import { HookOutbox } from './hook-outbox.js';
 // A cycle (job-workflow imports this module), resolved by the time a sub job is launched.
 import { GenericJob } from './job-workflow.js';
 import type { CheckInEvent, LaunchJobRequest } from './job-messages.js';
@@ -39,6 +38,7 @@ import { runActivities, type RunActivities } from './run-activities.js';
 import { hasWrapUp, wrapUp } from './run-ending.js';
 import { signalLateSubJob, signalSubJob } from './sub-job-signals.js';
 import { memoState, SUB_JOBS_IN_MEMO } from './state-memo.js';
+import { countFanOutEnd } from './job-sinks.js';
 import { RunExecution } from './run-execution.js';
 import type { RunOutcome } from './run-outcome.js';
 import type { RunSlot } from './run-slot.js';
@@ -94,17 +94,7 @@ export class JobRun {
     this.keptSlot = info.runId === info.originalExecutionRunId ? resume?.queueSlot : undefined;
     this.handedOverPlaceMs = this.keptSlot?.placeMs;
     this.hookTimings = input.timings.hooks ?? DEFAULT_HOOK_TIMINGS;
-    this.outbox = input.statusHook
-      ? new HookOutbox(
-          input.statusHook,
-          this.hookTimings,
-          resume?.hooks?.events as PendingHook[] | undefined,
-          resume?.hooks?.progress as HookProgress | undefined,
-          `${input.id}.${this.state.revision}`,
-          input.timings.historyBudgetBytes ?? TIMING_DEFAULTS.historyBudgetBytes,
-        )
-      : undefined;
-    if (resume?.hooks?.log) this.outbox?.restoreLog(resume.hooks.log as HookRecord[]);
+    this.outbox = input.statusHook ? HookOutbox.forJob(input, input.statusHook, this.hookTimings, this.state.revision) : undefined;
     this.activities = runActivities(input);
     this.execution = new RunExecution(this, this.activities);
   }
@@ -130,6 +120,7 @@ export class JobRun {
     state.status = next;
     state.update_time = nowSec();
     this.publish(true);
+    if (this.input.fanOut && isFinal(next)) countFanOutEnd(this.input.name, next);
     // Harbor fires no hook for Pending or Scheduled (creation, a retry's reset).
     if (next !== JobStatus.Pending && next !== JobStatus.Scheduled) this.outbox?.push(hookEvent(toStats(this.input, state)));
     return true;
