@@ -3,6 +3,7 @@ import { Gauge, Registry } from 'prom-client';
 import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { JobNameKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
+import { isFinal, type JobStatus } from '../shared/job-model.js';
 import { fanOutTargets } from '../views/fan-out-targets.js';
 import { getOwn } from '../shared/fan-out.js';
 
@@ -40,13 +41,16 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
     const executions = await executionsToRead(
       client.workflow.list({
         // A run that continued as new is part of the execution that goes on, not an execution of its own.
-        query: `${JobNameKey.name} = '${name}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus NOT IN ('Running', 'ContinuedAsNew')`,
+        // A running execution (a retried one too) shows the targets that have ended: a retry keeps
+        // the series of those that succeeded, and results appear as targets end, as the controller's do.
+        query: `${JobNameKey.name} = '${name}' AND TaskQueue = '${taskQueue}' AND ExecutionStatus != 'ContinuedAsNew'`,
         pageSize: MAX_PER_SERIES,
       }),
     );
     const reported: TargetReport[] = [];
     for (const execution of executions) {
       for (const [target, result] of Object.entries(await fanOutTargets(client, execution))) {
+        if (!isFinal(result.status as JobStatus)) continue;
         const report = (result.summary as TargetSummary | undefined)?.report ?? {};
         reported.push({ execution, target, startedAt: result.startedAt, report });
       }
