@@ -3,17 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-
-/** `name{labels} value` lines of a Prometheus text exposition, keyed by `name{labels}`. */
-function samples(text: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    map.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return map;
-}
+import { samples } from '../helpers/prometheus-text.js';
 
 const total = (m: Map<string, number>, type: string, status: string) =>
   m.get(`harbor_jobservice_task_total{type="${type}",status="${status}"}`) ?? 0;

@@ -4,19 +4,9 @@ import { ConfigSchema } from '../../src/config/config-schema.js';
 import { freePort } from '../../src/process/free-port.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { samples } from '../helpers/prometheus-text.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 import { startDemoWithRefusedParameters } from '../helpers/refused-run.js';
-
-/** `name{labels} value` lines of a Prometheus text exposition, keyed by `name{labels}`. */
-function samples(text: string): Map<string, number> {
-  const map = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    map.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return map;
-}
 
 describe('Harbor’s jobservice metrics, served by the worker process', () => {
   let h: Harness;
