@@ -783,6 +783,15 @@ describe('periodic jobs on Temporal Schedules', () => {
     // The deployment is reconfigured: a longer max_run_hours and stop grace.
     const reconfigured = { ...h.config, job: { ...h.config.job, max_run_hours: 48, stop_grace_seconds: 7 } };
     const gateway = gatewayOf(reconfigured);
+    // The refresh reads the schedules visibility lists, which shows one just created a moment later.
+    await waitFor(
+      async () => {
+        for await (const listed of h.client.schedule.list()) if (listed.scheduleId === job.id) return true;
+        return false;
+      },
+      Boolean,
+      { what: 'the schedule listed' },
+    );
     assert.ok((await gateway.refreshPolicies()) >= 1);
     const after = await args();
     assert.equal(after.timings?.maxRunMs, 48 * 3_600_000);
