@@ -28,10 +28,12 @@ export function sweeperTargets(loggers: readonly LoggerConfig[]): { dir: string;
 export type UnfinishedJobs = (ids: readonly string[]) => Promise<ReadonlySet<string>>;
 
 /**
- * Remove `*.log` files in `dir` last written more than `days` ago; returns the names removed. A
- * job's log is kept while the job has not finished, however long it has been quiet: a fan-out's
- * parent writes nothing while its sub jobs run for days. When `unfinished` cannot answer, nothing
- * that is a job's log goes this time.
+ * Remove `*.log` files in `dir` last written more than `days` ago, and the saved files of jobs
+ * (`files/<id>/`, a batch target's reports) untouched as long; returns the names removed. A job's
+ * log and files are kept while the job has not finished, however long it has been quiet: a
+ * fan-out's parent writes nothing while its sub jobs run for days. When `unfinished` cannot answer,
+ * or there is none (the service's own logger), nothing of a job's goes: a job logger's sweep,
+ * which reads Temporal, takes it.
  */
 export async function sweepLogs(dir: string, days: number, now = Date.now(), unfinished?: UnfinishedJobs): Promise<string[]> {
   let names: string[];
@@ -48,15 +50,41 @@ export async function sweepLogs(dir: string, days: number, now = Date.now(), unf
     // A run still writing its log keeps it, however long it has been quiet.
     if (info?.isFile() && now - info.mtimeMs > days * DAY_MS && !isLogOpen(join(dir, name))) old.push(name);
   }
-  const jobIds = old.map((name) => name.slice(0, -'.log'.length)).filter(isJobId);
-  const running = unfinished && jobIds.length > 0 ? await unfinished(jobIds) : new Set<string>();
+  const oldFiles = unfinished ? await quietFileDirs(join(dir, 'files'), now - days * DAY_MS) : [];
+  const jobIds = [...new Set([...old.map((name) => name.slice(0, -'.log'.length)).filter(isJobId), ...oldFiles])];
+  const running = !unfinished ? new Set(jobIds) : jobIds.length > 0 ? await unfinished(jobIds) : new Set<string>();
   const removed: string[] = [];
   for (const name of old) {
     if (running.has(name.slice(0, -'.log'.length))) continue;
     await rm(join(dir, name), { force: true });
     removed.push(name);
   }
+  for (const id of oldFiles) {
+    if (running.has(id)) continue;
+    await rm(join(dir, 'files', id), { recursive: true, force: true });
+    removed.push(`files/${id}`);
+  }
   return removed;
+}
+
+/** The job ids under `filesDir` whose saved files were all last written before `before` (epoch ms). */
+async function quietFileDirs(filesDir: string, before: number): Promise<string[]> {
+  const ids = await readdir(filesDir).catch(() => [] as string[]);
+  const quiet: string[] = [];
+  for (const id of ids.filter(isJobId)) {
+    const names = await readdir(join(filesDir, id)).catch(() => undefined);
+    if (!names) continue;
+    const times = await Promise.all(
+      names.map((name) =>
+        stat(join(filesDir, id, name)).then(
+          (i) => i.mtimeMs,
+          () => 0,
+        ),
+      ),
+    );
+    if (Math.max(0, ...times) < before) quiet.push(id);
+  }
+  return quiet;
 }
 
 /**
