@@ -173,7 +173,13 @@ export class JobService {
   async followLog(id: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const { logDir, maxLogBytes } = this.deps;
     if (!logDir) throw notFound(`no FILE job logger is configured, so job ${id} has no log to read`);
-    const stats = await this.stats(id);
+    // A job Temporal no longer has (retention, an operator) whose log is still on disk has ended:
+    // its log is served as without follow.
+    const stats = await this.stats(id).catch((err: unknown) => {
+      if (isNotFound(err) && existsSync(jobLogPath(logDir, id) ?? '')) return undefined;
+      throw err;
+    });
+    if (!stats) return (await this.log(id)).body;
     if (stats.kind === JobKind.Periodic)
       throw badRequest(`job ${id} is periodic: follow one of its executions (GET /jobs/${id}/executions)`);
     // From the same tail as without follow (a log not written yet is waited for), then as it grows.

@@ -112,6 +112,12 @@ function fileSink(level: LogLevel, path: string): Sink {
       // lost line
     }
   };
+  // Opened as the logger is (a run starts), as Harbor opens the file: a job that logs nothing at
+  // the logger's level still has a log, empty, rather than none (404).
+  quietly(() => {
+    fd = openSync(path, 'a', 0o600);
+    trackOpen(path, fd);
+  });
   return {
     level,
     // Each line reaches the file as it is written, synchronously: the lines just before a crash are
