@@ -1,4 +1,5 @@
-import { mkdir, open, rm, writeFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { isJobId } from '../../shared/job-id.js';
@@ -17,7 +18,16 @@ export async function saveBatchFile(logDir: string, jobId: string, name: string,
   const path = batchFilePath(logDir, jobId, name);
   if (!path) throw new Error(`file name ${JSON.stringify(name)} must be 1–128 of A-Z a-z 0-9 . _ - (no path)`);
   await mkdir(join(logDir, 'files', jobId), { recursive: true });
-  await writeFile(path, bytes);
+  // Written aside and moved in place: a download under way (an open file) keeps reading the whole
+  // old file, where a rewrite in place would end it short with a 200.
+  const aside = join(logDir, 'files', jobId, `.${name}.${process.pid}.${randomUUID()}.part`);
+  try {
+    await writeFile(aside, bytes);
+    await rename(aside, path);
+  } catch (err) {
+    await rm(aside, { force: true });
+    throw err;
+  }
 }
 
 /**
