@@ -58,11 +58,13 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       );
     }
     const handle = deps.client.workflow.getHandle(input.id, info.workflowExecution?.runId);
+    const saved = info.heartbeatDetails as Partial<RunHeartbeat> | undefined;
+    // Details always carry the revision, so a retry of a different run never resumes this one's progress.
+    const resumed = saved?.revision === input.revision ? saved : undefined;
     const interrupted = await givenBeforeStart(deps.client, info, input.scheduledAfterEvent, begunAt);
     if (interrupted) {
       // What the lost attempt did (a RETENTION repository's deletes) is still reported.
-      const saved = (info.heartbeatDetails as Partial<RunHeartbeat> | undefined)?.progress;
-      const report = interrupted.again ? definition.stoppedBeforeStart?.(parsed.data, saved) : undefined;
+      const report = interrupted.again ? definition.stoppedBeforeStart?.(parsed.data, resumed?.progress) : undefined;
       const result = await notStarted(deps, input.id, interrupted.given, interrupted.why, interrupted.again);
       return report === undefined ? result : { ...result, checkIn: { message: report, at: nowSec() } };
     }
@@ -106,9 +108,6 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       const nominal = input.upstreamJobId && input.admission.firstRun ? executionAlias(input.id) : undefined;
       if (nominal) deps.metrics?.recordFire(input.name, input.admission.pendingSinceMs / 1000 - Number(nominal.split('@')[1]));
     }
-    const saved = info.heartbeatDetails as Partial<RunHeartbeat> | undefined;
-    const resumed = saved?.revision === input.revision ? saved : undefined;
-    // Details always carry the revision, so a retry of a different run never resumes this one's progress.
     // A short job's run is a local activity: no heartbeats (its cap bounds it), and none after it timed out.
     // A retry's heartbeats carry on what the lost attempt saved until the job saves anew, or a
     // second loss before that would forget it.

@@ -1,11 +1,12 @@
 import { proxySinks, workflowInfo, type Sinks } from '@temporalio/workflow';
 import { JobStatus } from '../shared/job-model.js';
+import type { MetricRunStatus } from '../metrics/job-metrics.js';
 
 /** What a job's workflow tells its worker's process (not recorded in history, not repeated on replay). */
 export interface JobSinks extends Sinks {
   jobMetrics: {
     /** A fan-out job ended with this Harbor run status, this many seconds after it was submitted. */
-    fanOutEnded(type: string, status: 'success' | 'fail' | 'stop', seconds: number): void;
+    fanOutEnded(type: string, status: MetricRunStatus, seconds: number): void;
   };
 }
 
@@ -16,6 +17,6 @@ const { jobMetrics } = proxySinks<JobSinks>();
  * (again after each continue-as-new), and it ends with its targets, in the workflow.
  */
 export function countFanOutEnd(type: string, status: JobStatus): void {
-  const counted = status === JobStatus.Success ? 'success' : status === JobStatus.Error ? 'fail' : 'stop';
+  const counted: MetricRunStatus = status === JobStatus.Success ? 'success' : status === JobStatus.Error ? 'fail' : 'stop';
   jobMetrics.fanOutEnded(type, counted, Math.max(0, Date.now() - workflowInfo().startTime.getTime()) / 1000);
 }

@@ -131,7 +131,8 @@ describe('sub jobs (ctx.launchJob)', () => {
     assert.deepEqual(stopped.sub_jobs, running.sub_jobs, "the ended job's memo lists them all, in launch order");
   });
 
-  it('passes a stop of the parent on to its running sub jobs', async () => {
+  /** A TEST_PARENT holding on for a minute, its two DEMO sub jobs running (30 s steps). */
+  const parentWithRunningSubJobs = async () => {
     const parent = await h.submit({
       name: 'TEST_PARENT',
       parameters: { count: 2, child_step_ms: 30_000, hold_ms: 60_000 },
@@ -143,8 +144,33 @@ describe('sub jobs (ctx.launchJob)', () => {
       { what: 'the sub jobs to launch' },
     );
     for (const childId of running.sub_jobs!) await h.waitForStatus(childId, ['Running']);
+    return { parent, children: running.sub_jobs! };
+  };
+
+  it('passes a stop of the parent on to its running sub jobs', async () => {
+    const { parent, children } = await parentWithRunningSubJobs();
     assert.equal((await h.request('POST', `/api/v1/jobs/${parent.id}`, { action: 'stop' })).status, 204);
     await h.waitForStatus(parent.id, ['Stopped']);
-    for (const childId of running.sub_jobs!) await h.waitForStatus(childId, ['Stopped']);
+    for (const childId of children) await h.waitForStatus(childId, ['Stopped']);
+  });
+
+  // Terminated from the Web UI or CLI, its own code never ran to pass the stop on: the 204 stopped none.
+  it('a stop of a parent terminated while its sub jobs run (answered 204) reaches the sub jobs it left running', async () => {
+    const { parent, children } = await parentWithRunningSubJobs();
+    await h.client.workflow.getHandle(parent.id).terminate('operator');
+    const stopped = await h.waitForStatus(parent.id, ['Stopped']);
+    assert.deepEqual(stopped.sub_jobs, children, 'GET of the parent still lists its sub jobs');
+    const stop = await h.request('POST', `/api/v1/jobs/${parent.id}`, { action: 'stop' });
+    assert.equal(stop.status, 204);
+    // The sub jobs check their signal every step; a stop that reached them ends them within seconds.
+    const after = await waitFor(
+      () => Promise.all(children.map((id) => h.stats(id))),
+      (all) => all.every((s) => s.status !== 'Running'),
+      { timeoutMs: 15_000, what: 'the sub jobs to stop' },
+    ).catch(async (err: Error) => {
+      const now = await Promise.all(children.map((id) => h.stats(id)));
+      throw new Error(`${err.message}; parent ${stopped.status}, sub jobs: ${now.map((s) => `${s.id} ${s.status}`).join(', ')}`);
+    });
+    for (const s of after) assert.equal(s.status, 'Stopped');
   });
 });
