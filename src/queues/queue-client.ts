@@ -1,4 +1,4 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { isGrpcServiceError, WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EnterQueueInput } from '../activities/types.js';
 import { MEMO_QUEUE, queueWorkflowId, type QueueAction, type QueueGate } from '../shared/job-queue.js';
 import { JobStatusKey } from '../shared/search-attributes.js';
@@ -62,13 +62,38 @@ export async function enterQueue(
 
 /** Update-with-start: pausing a type that never had a queue creates it. Answers once the memo holds the change. */
 export async function controlQueue(client: Client, taskQueue: string, jobType: string, action: QueueAction): Promise<QueueControlResult> {
-  return client.workflow.executeUpdateWithStart(queueControlUpdate, {
-    args: [{ action }],
-    startWorkflowOperation: new WithStartWorkflowOperation(JobQueue, {
-      ...startOptions(taskQueue, jobType, startArgs(jobType, await readQueueGate(client, taskQueue, jobType))),
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    }),
-  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.workflow.executeUpdateWithStart(queueControlUpdate, {
+        args: [{ action }],
+        startWorkflowOperation: new WithStartWorkflowOperation(JobQueue, {
+          ...startOptions(taskQueue, jobType, startArgs(jobType, await readQueueGate(client, taskQueue, jobType))),
+          workflowIdConflictPolicy: 'USE_EXISTING',
+        }),
+      });
+    } catch (err) {
+      // A busy queue continues as new in the task that took the update; a signal arriving meanwhile
+      // makes the server refuse that task, and the update with it (it was never recorded). Asked
+      // again, the new run takes it: every action is idempotent.
+      if (attempt >= CONTROL_ATTEMPTS || !refusedWithItsTask(err)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
+}
+
+const CONTROL_ATTEMPTS = 5;
+const GRPC_FAILED_PRECONDITION = 9;
+
+/**
+ * The server's answer to an update whose workflow task failed: FAILED_PRECONDITION, as the gRPC
+ * error update-with-start throws as it is (its message says why) or as a service error's cause.
+ */
+function refusedWithItsTask(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    const code = isGrpcServiceError(e) ? e.code : (e as { code?: unknown }).code;
+    if (code === GRPC_FAILED_PRECONDITION && /workflow task failure/i.test(e.message)) return true;
+  }
+  return false;
 }
 
 /**
