@@ -29,6 +29,7 @@ import { continueFanOutAsNew } from './fan-out.js';
 import { slotGrantedSignal } from './queue-messages.js';
 import { JobRun } from './job-run.js';
 import { ReplacedRuns } from './replaced-runs.js';
+import { postErrorOfRetriedRun, postRunningIfUnreported } from './run-hooks.js';
 
 // Not async, and each step of the ending is skipped when it has nothing to do: in a workflow every
 // promise costs a stack trace the SDK captures for its stack-trace query, a large share of a NOOP
@@ -72,6 +73,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
       replaced.ask();
       const outcome = await run.runOnce();
       if (outcome.kind === 'done') {
+        postRunningIfUnreported(run);
         run.moveTo(JobStatus.Success);
         break;
       }
@@ -88,10 +90,13 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
         await run.finishWithOp(run.op!);
         break;
       }
+      // Parameters that fail the job's schema: Harbor refuses them before any run (no Running).
+      if (!outcome.final) postRunningIfUnreported(run);
       if (!run.recordFailure(outcome.message, outcome.final)) {
         run.moveTo(JobStatus.Error);
         break;
       }
+      postErrorOfRetriedRun(run);
       await run.newRevision();
     }
   } catch (err) {

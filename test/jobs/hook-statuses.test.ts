@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { HookEvent } from '../../src/shared/hook-event.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/**
+ * Harbor's tracker fires a hook on every status change of every run: Run() → Running before the
+ * job's code, Fail() → Error when a run fails (before gocraft's retry resets it to Pending under a
+ * new revision). docs/architecture.md: "on every status change (`Running`, then one of `Success`,
+ * `Error`, `Stopped`, `Cancelled`)".
+ */
+describe('a hook for every status change Harbor would send', () => {
+  let h: Harness;
+  let receiver: HookReceiver;
+  before(async () => {
+    receiver = await startHookReceiver();
+    h = await createHarness({
+      config: testConfig({
+        job: {
+          stop_grace_seconds: 2,
+          heartbeat_timeout_seconds: 5,
+          checkin_min_interval_ms: 100,
+          hook_retry_initial_ms: 100,
+          hook_retry_max_seconds: 1,
+          hook_drain_ms: 1000,
+        },
+      }),
+    });
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+  const path = () => randomBytes(6).toString('hex');
+  const shown = (events: HookEvent[]) => events.map((e) => `${e.status}@${e.metadata.revision}${e.check_in ? '(ci)' : ''}`).join(', ');
+  const finalHook = (hookPath: string) =>
+    waitFor(
+      async () => receiver.accepted(hookPath),
+      (e) => e.some((x) => ['Success', 'Error', 'Stopped'].includes(x.status)),
+      { what: 'the final hook', timeoutMs: 30_000 },
+    );
+
+  it('a job that ends within running_report_delay_ms (a NOOP of 50 ms) posts Running before Success', async () => {
+    const hookPath = path();
+    const job = await h.submit({
+      name: 'NOOP',
+      parameters: { duration_ms: 50 },
+      status_hook: receiver.url(hookPath),
+      metadata: { kind: 'Generic' },
+    });
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'])).status, 'Success');
+    await finalHook(hookPath);
+    // Nothing else is on its way: the job's workflow has closed with its outbox drained.
+    await waitFor(
+      () => h.client.workflow.getHandle(job.id).describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { what: 'the job to close' },
+    );
+    assert.deepEqual(
+      receiver.accepted(hookPath).map((e) => e.status),
+      ['Running', 'Success'],
+      `got: ${shown(receiver.accepted(hookPath))}`,
+    );
+  });
+
+  it('a short job (a NOOP that does not wait) posts Running before Success', async () => {
+    const hookPath = path();
+    const job = await h.submit({ name: 'NOOP', parameters: {}, status_hook: receiver.url(hookPath), metadata: { kind: 'Generic' } });
+    assert.equal((await h.waitForStatus(job.id, ['Success', 'Error'])).status, 'Success');
+    await finalHook(hookPath);
+    await waitFor(
+      () => h.client.workflow.getHandle(job.id).describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { what: 'the job to close' },
+    );
+    assert.deepEqual(
+      receiver.accepted(hookPath).map((e) => e.status),
+      ['Running', 'Success'],
+      `got: ${shown(receiver.accepted(hookPath))}`,
+    );
+  });
+
+  it('a job retried after failed runs posts Running and Error for each of its runs (revisions), as Harbor does', async () => {
+    const hookPath = path();
+    // DEMO: maxFails 3; each run checks in (so it reports Running) and then fails.
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-retry-hooks', step_ms: 300, hold_ms: 0, fail: true },
+      status_hook: receiver.url(hookPath),
+      metadata: { kind: 'Generic' },
+    });
+    const done = await h.waitForStatus(job.id, ['Error', 'Success'], 60_000);
+    assert.equal(done.status, 'Error');
+    assert.equal(done.fails, 3);
+    const events = await waitFor(
+      async () => receiver.accepted(hookPath),
+      (e) => e.some((x) => x.status === 'Error' && x.metadata.revision === done.revision),
+      { what: 'the last Error hook', timeoutMs: 30_000 },
+    );
+    const statusEvents = events.filter((e) => e.check_in === undefined);
+    const revisions = [...new Set(events.map((e) => e.metadata.revision))];
+    assert.equal(revisions.length, 3, `three runs, three revisions: ${shown(events)}`);
+    for (const revision of revisions) {
+      const ofRun = statusEvents.filter((e) => e.metadata.revision === revision).map((e) => e.status);
+      assert.deepEqual(ofRun, ['Running', 'Error'], `revision ${revision}: ${shown(events)}`);
+    }
+  });
+});
