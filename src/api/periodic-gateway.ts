@@ -30,7 +30,7 @@ import {
   type PeriodicRecord,
 } from './periodic-record.js';
 import { nextFireNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, scheduleSpec } from './periodic-spec.js';
-import { recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
+import { newestFirst, recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
 import { idsAmong } from '../temporal/ids-among.js';
 import { stopPeriodicJob, sweepStopped, type SweepCursor } from './periodic-stop.js';
 
@@ -237,7 +237,8 @@ export class PeriodicGateway {
     const description = await this.rpc(() => handle.describe());
     // An execution's id is the second it is for: a trigger within the second of the last action
     // (another trigger, a cron fire) would start the same workflow id, and the schedule drops it.
-    const last = description.info.recentActions.at(-1);
+    // The newest fire, not the last taken: an operator's backfill of a past fire is taken last.
+    const last = newestFirst(description.info.recentActions)[0];
     const clearMs = last ? (Math.floor(last.scheduledAt.getTime() / 1000) + 1) * 1000 + SECOND_MARGIN_MS - Date.now() : 0;
     if (clearMs > 0) await sleep(Math.min(clearMs, 1000 + SECOND_MARGIN_MS));
     await this.rpc(() => handle.trigger(description.policies.overlap));

@@ -48,9 +48,17 @@ export function toPeriodicStats(
   return stats;
 }
 
-/** The ids of a schedule's recent executions (Temporal keeps the last 10), newest first. */
+/**
+ * A schedule's recent actions (Temporal keeps the last 10), newest fire first. Temporal lists them
+ * as it took them: an operator's backfill of a past fire comes after newer ones.
+ */
+export function newestFirst(recent: ScheduleDescription['info']['recentActions']): ScheduleDescription['info']['recentActions'] {
+  return [...recent].sort((a, b) => b.scheduledAt.getTime() - a.scheduledAt.getTime());
+}
+
+/** The ids of a schedule's recent executions, newest first. */
 export function recentExecutionIds(recent: ScheduleDescription['info']['recentActions']): string[] {
-  return [...new Set(recent.flatMap((a) => (a.action?.workflow?.workflowId ? [a.action.workflow.workflowId] : [])))].reverse();
+  return [...new Set(newestFirst(recent).flatMap((a) => (a.action?.workflow?.workflowId ? [a.action.workflow.workflowId] : [])))];
 }
 
 /**
@@ -62,7 +70,7 @@ function withExecutions(stats: JobStats, recent: ScheduleDescription['info']['re
   stats.multiple_executions = true;
   const ids = recentExecutionIds(recent).filter((id) => existing.has(id));
   if (ids.length > 0) stats.executions = ids;
-  const last = recent[recent.length - 1];
+  const last = newestFirst(recent)[0];
   if (last) stats.last_schedule_time = Math.floor(last.scheduledAt.getTime() / 1000);
 }
 

@@ -28,8 +28,9 @@ import {
 import { continueFanOutAsNew } from './fan-out.js';
 import { slotGrantedSignal } from './queue-messages.js';
 import { JobRun } from './job-run.js';
-import { ReplacedRuns } from './replaced-runs.js';
+import { firesPastTimeAgain, ReplacedRuns } from './replaced-runs.js';
 import { postErrorOfRetriedRun, postRunningIfUnreported } from './run-hooks.js';
+import { filledIn } from './hand-written-input.js';
 
 // Not async, and each step of the ending is skipped when it has nothing to do: in a workflow every
 // promise costs a stack trace the SDK captures for its stack-trace query, a large share of a NOOP
@@ -49,7 +50,7 @@ export function ScheduledJob(input: StartInput): Promise<JobState> {
 /** One job, one workflow: the handlers and the main loop; the moves live in JobRun. */
 export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   const info = workflowInfo();
-  const run = new JobRun(executionInput(expandInput(submitted), info.workflowId, info.startTime));
+  const run = new JobRun(executionInput(expandInput(filledIn(submitted, info)), info.workflowId, info.startTime));
   // A schedule an operator replaced with `temporal schedule update` starts executions without the
   // job's memo and search attributes, so the API could not read them: the job records them itself.
   if (info.memo?.[MEMO_INPUT] === undefined && patched('record-missing-job-memo')) {
@@ -58,7 +59,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
     upsertSearchAttributes(typedSearchAttributes);
   }
   run.startHookDelivery();
-  const replaced = new ReplacedRuns(run.input.supersedes === true);
+  const replaced = new ReplacedRuns(run.input.supersedes === true || firesPastTimeAgain());
 
   handleMessages(run, replaced);
 

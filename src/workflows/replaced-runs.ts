@@ -1,7 +1,24 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { CancellationScope, patched, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { JobActivities } from '../activities/types.js';
 
 const CHECK_IN_ASK_INTERVAL_MS = 60_000;
+/** A schedule's run that starts this long after the time it is for is a backfill (or a catch-up after an outage). */
+const PAST_FIRE_MS = 60_000;
+const ScheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * An operator's backfill (`temporal schedule backfill`) of a fire that already ran starts it again
+ * under the same execution id (Temporal starts backfills allowing a duplicate id), and the
+ * execution would be listed twice: such a run replaces the earlier one, as a retry does (replay:
+ * as before). A catch-up fire after an outage asks too, and finds nothing to delete.
+ */
+export function firesPastTimeAgain(): boolean {
+  const { startTime, typedSearchAttributes } = workflowInfo();
+  const scheduledAt = typedSearchAttributes.get(ScheduledStartTimeKey);
+  if (!scheduledAt || startTime.getTime() - scheduledAt.getTime() < PAST_FIRE_MS) return false;
+  return patched('backfilled-fire-replaces-its-earlier-run');
+}
 
 /**
  * `temporal workflow reset` (or the Web UI's reset) ends a job's run and starts a new one under the

@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { deleteSchedules } from '../helpers/schedules.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+import { temporalCli } from '../helpers/temporal-cli.js';
+
+describe('periodic jobs and the `temporal schedule …` CLI', () => {
+  let h: Harness;
+  const created: string[] = [];
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await deleteSchedules(h.client, created);
+    await h.close();
+  });
+
+  const periodic = async (cron: string, extra: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) => {
+    const stats = await h.submit({ name: 'NOOP', parameters, metadata: { kind: 'Periodic', cron_spec: cron, ...extra } });
+    created.push(stats.id);
+    return stats;
+  };
+  const executions = async (id: string, query = 'page_size=100') => {
+    const response = await h.request('GET', `/api/v1/jobs/${id}/executions?${query}`);
+    assert.equal(response.status, 200, await response.clone().text());
+    return {
+      total: Number(response.headers.get('total-count')),
+      jobs: ((await response.json()) as { job: JobStats }[]).map((i) => i.job),
+    };
+  };
+  const cli = (...args: string[]) => temporalCli(h.config.temporal.address!, ...args);
+
+  it('a fire an operator backfills a second time is still one execution: /executions lists each id once', async () => {
+    // Every 5 s, paused: only the operator's backfills run it.
+    const job = await periodic('*/5 * * * * *', { suspend: true }, { duration_ms: 0 });
+    const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
+    const range = ['--start-time', at.toISOString(), '--end-time', new Date(at.getTime() + 4_000).toISOString()];
+    cli('schedule', 'backfill', '--schedule-id', job.id, ...range);
+    const first = await waitFor(
+      () => executions(job.id),
+      (r) => r.jobs.length === 1 && r.jobs[0]!.status === 'Success',
+      { what: 'the backfilled fire to succeed' },
+    );
+    const id = first.jobs[0]!.id;
+    assert.ok(id.endsWith(`${at.toISOString().slice(0, 19)}Z`));
+    // The operator runs the same backfill again (say, it seemed not to have run).
+    cli('schedule', 'backfill', '--schedule-id', job.id, ...range);
+    await waitFor(
+      () => h.client.schedule.getHandle(job.id).describe(),
+      (d) => d.info.numActionsTaken === 2,
+      { what: 'the second backfill to be taken' },
+    );
+    // The second run replaces the first (its deletion reaches visibility a moment later).
+    const listed = await waitFor(
+      () => executions(job.id),
+      (r) => r.total === 1 && r.jobs.length === 1 && r.jobs[0]!.status === 'Success',
+      { what: 'one execution listed, Success', timeoutMs: 30_000 },
+    ).catch(async (err: unknown) => {
+      const ids = (await executions(job.id)).jobs.map((j) => j.id);
+      throw new Error(`${String(err)}; listed: ${JSON.stringify(ids)}`);
+    });
+    assert.equal(listed.jobs[0]!.id, id);
+  });
+
+  it('last_schedule_time does not go back to a backfilled past fire after a newer one ran', async () => {
+    const job = await periodic('*/5 * * * * *', { suspend: true }, { duration_ms: 0 });
+    cli('schedule', 'trigger', '--schedule-id', job.id, '--overlap-policy', 'AllowAll');
+    const triggered = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.last_schedule_time !== undefined,
+      { what: 'the trigger to be recorded' },
+    );
+    const newest = triggered.last_schedule_time!;
+    assert.ok(newest >= job.enqueue_time);
+    // An operator backfills a fire of an hour ago.
+    const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000);
+    cli(
+      'schedule',
+      'backfill',
+      '--schedule-id',
+      job.id,
+      '--start-time',
+      at.toISOString(),
+      '--end-time',
+      new Date(at.getTime() + 4_000).toISOString(),
+      '--overlap-policy',
+      'AllowAll',
+    );
+    await waitFor(
+      () => h.client.schedule.getHandle(job.id).describe(),
+      (d) => d.info.numActionsTaken === 2,
+      { what: 'the backfill to be taken' },
+    );
+    const stats = await h.stats(job.id);
+    const iso = (t: number) => new Date(t * 1000).toISOString();
+    // Kubernetes' lastScheduleTime, and the seed README's executions newest first: the trigger's fire is the newest.
+    assert.deepEqual(
+      { last_schedule_time: iso(stats.last_schedule_time!), newest_execution: stats.executions![0] },
+      { last_schedule_time: iso(newest), newest_execution: `${job.id}-${iso(newest).slice(0, 19)}Z` },
+    );
+  });
+
+  it('a trigger through the API right after an operator backfill is not dropped: two triggers, two executions', async () => {
+    let outcome: { sameSecond: boolean; ids: string[] } | undefined;
+    for (let attempt = 0; attempt < 3 && !outcome?.sameSecond; attempt++) {
+      const job = await periodic('@yearly', { suspend: true }, { duration_ms: 8_000 });
+      // Early in a second, so both triggers fall in it.
+      await waitFor(
+        async () => Date.now() % 1000,
+        (ms) => ms < 100,
+        { what: 'the start of a second', intervalMs: 5 },
+      );
+      const second = Math.floor(Date.now() / 1000);
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
+      // An operator backfills last New Year's fire meanwhile (the SDK's backfill, as `temporal schedule backfill` does).
+      const handle = h.client.schedule.getHandle(job.id);
+      await handle.backfill({ start: new Date('2026-01-01T00:00:00Z'), end: new Date('2026-01-01T00:00:01Z'), overlap: 'ALLOW_ALL' });
+      await waitFor(
+        () => handle.describe(),
+        (d) => d.info.numActionsTaken === 2,
+        { what: 'the backfill taken', intervalMs: 10 },
+      );
+      const sameSecond = Math.floor(Date.now() / 1000) === second;
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' })).status, 204);
+      await new Promise((r) => setTimeout(r, 2_000));
+      const ids = (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId);
+      outcome = { sameSecond, ids };
+    }
+    assert.ok(outcome!.sameSecond, 'precondition: the two triggers fell in one second');
+    // The trigger, the backfill and the second trigger: three executions.
+    assert.equal(outcome!.ids.length, 3, `the schedule took ${JSON.stringify(outcome!.ids)}`);
+  });
+
+  it('a schedule an operator creates by hand with the ScheduledJob type: its executions do not break the API', async () => {
+    const id = 'abcdef0123456789abcdef01';
+    created.push(id);
+    cli(
+      'schedule',
+      'create',
+      '--schedule-id',
+      id,
+      '--workflow-id',
+      id,
+      '--type',
+      'ScheduledJob',
+      '--task-queue',
+      h.config.temporal.task_queue,
+      '--cron',
+      '0 0 1 1 *',
+      '--paused',
+      '--input',
+      JSON.stringify({ name: 'NOOP', parameters: {} }),
+    );
+    cli('schedule', 'trigger', '--schedule-id', id, '--overlap-policy', 'AllowAll');
+    const execution = await waitFor(
+      async () => (await h.client.schedule.getHandle(id).describe()).info.recentActions[0]?.action.workflow.workflowId,
+      (e) => e !== undefined,
+      { what: 'the triggered execution' },
+    );
+    const description = await waitFor(
+      () => h.client.workflow.getHandle(execution!).describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { what: 'the execution to close', timeoutMs: 20_000 },
+    ).catch(async (err: unknown) => {
+      const history = await h.client.workflow.getHandle(execution!).fetchHistory();
+      const failures = (history.events ?? []).flatMap((e) =>
+        e.workflowTaskFailedEventAttributes ? [e.workflowTaskFailedEventAttributes.failure?.message] : [],
+      );
+      throw new Error(`${String(err)}; workflow task failures: ${JSON.stringify(failures.slice(0, 2))}`);
+    });
+    assert.equal(description.status.name, 'COMPLETED');
+    const list = await h.request('GET', '/api/v1/jobs?page_size=100');
+    assert.equal(list.status, 200, await list.clone().text());
+    const stats = await h.request('GET', `/api/v1/jobs/${execution}`);
+    assert.equal(stats.status, 200, await stats.clone().text());
+  });
+
+  it('`temporal schedule update --input` written by hand (name and parameters): the execution runs and shows in the API', async () => {
+    const job = await periodic('@yearly', { concurrency_policy: 'Forbid' }, { duration_ms: 1 });
+    // An operator changes the job's parameters, writing the input as the job was submitted.
+    cli(
+      'schedule',
+      'update',
+      '--schedule-id',
+      job.id,
+      '--cron',
+      '0 0 1 1 *',
+      '--overlap-policy',
+      'Skip',
+      '--workflow-id',
+      job.id,
+      '--task-queue',
+      h.config.temporal.task_queue,
+      '--type',
+      'ScheduledJob',
+      '--input',
+      JSON.stringify({ name: 'NOOP', parameters: { duration_ms: 2 } }),
+    );
+    cli('schedule', 'trigger', '--schedule-id', job.id);
+    const execution = (await waitFor(
+      async () => (await h.client.schedule.getHandle(job.id).describe()).info.recentActions[0]?.action.workflow.workflowId,
+      (e) => e !== undefined,
+      { what: 'the triggered execution' },
+    ))!;
+    const closed = await waitFor(
+      () => h.client.workflow.getHandle(execution).describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { what: 'the execution to end', timeoutMs: 15_000 },
+    ).catch(async (err: unknown) => {
+      const history = await h.client.workflow.getHandle(execution).fetchHistory();
+      const failures = (history.events ?? []).flatMap((e) =>
+        e.workflowTaskFailedEventAttributes ? [e.workflowTaskFailedEventAttributes.failure?.message] : [],
+      );
+      // What the API makes of it: a stop of the periodic job does not end it either.
+      const stop = (await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status;
+      await new Promise((r) => setTimeout(r, 3_000));
+      const after = (await h.client.workflow.getHandle(execution).describe()).status.name;
+      const get = (await h.request('GET', `/api/v1/jobs/${execution}`)).status;
+      throw new Error(
+        `${String(err).slice(0, 120)}…; workflow task failures: ${JSON.stringify(failures.slice(0, 1))}; GET of the execution: ${get}; after the job's stop (${stop}) it is ${after}`,
+      );
+    });
+    assert.equal(closed.status.name, 'COMPLETED');
+    assert.equal((await h.stats(execution)).status, 'Success');
+    // An execution of its periodic job: listed under it, and its stats say so.
+    const listed = await waitFor(
+      () => executions(job.id),
+      (r) => r.jobs.some((j) => j.id === execution),
+      { what: 'the execution listed under its periodic job' },
+    );
+    const shown = listed.jobs.find((j) => j.id === execution)!;
+    assert.equal(shown.kind, 'Scheduled');
+    assert.equal(shown.upstream_job_id, job.id);
+  });
+});
