@@ -92,6 +92,15 @@ try {
     status_hook: `http://127.0.0.1:${(refusingReceiver.address() as { port: number }).port}/hook`,
   });
   recorded['refused-check-in'] = refusedCheckIns.id;
+  // Runs that fail before they report Running, retried: each posts Running and Error (Harbor's hooks).
+  recorded['hooked-retried-error'] = (
+    await h.submit({
+      name: 'TEST_FAIL',
+      parameters: {},
+      metadata: generic,
+      status_hook: `http://127.0.0.1:${(refusingReceiver.address() as { port: number }).port}/hook`,
+    })
+  ).id;
   const cancelled = await h.submit({ name: 'DEMO', parameters: demo({ step_ms: 5000 }), metadata: generic });
   recorded['workflow-cancelled'] = cancelled.id;
 
@@ -172,6 +181,16 @@ try {
   const execution = await firstExecution(periodic.id, `ExecutionStatus = 'Completed'`, 'a finished periodic execution');
   await h.request('POST', `/api/v1/jobs/${periodic.id}`, { action: 'stop' });
   recorded['periodic-execution'] = execution!;
+  // An operator's backfill of a fire two minutes past: it replaces an earlier run of its id, if any.
+  const backfilled = await h.submit({
+    name: 'NOOP',
+    parameters: {},
+    metadata: { kind: 'Periodic', cron_spec: '*/5 * * * * *', suspend: true },
+  });
+  const past = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
+  await h.client.schedule.getHandle(backfilled.id).backfill({ start: past, end: new Date(past.getTime() + 4_000), overlap: 'ALLOW_ALL' });
+  recorded['backfilled-fire'] = (await firstExecution(backfilled.id, `ExecutionStatus = 'Completed'`, 'the backfilled fire'))!;
+  await h.request('POST', `/api/v1/jobs/${backfilled.id}`, { action: 'stop' });
 
   // A batch job (a compact plan; a target named like an Object.prototype key), a periodic execution
   // whose failure pauses its schedule, and a Replace execution whose run ignores the cancel.
