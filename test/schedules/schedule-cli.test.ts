@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { after, before, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
+import { JobStatusKey } from '../../src/shared/search-attributes.js';
 import { deleteSchedules } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -233,5 +235,47 @@ describe('periodic jobs and the `temporal schedule …` CLI', () => {
     const shown = listed.jobs.find((j) => j.id === execution)!;
     assert.equal(shown.kind, 'Scheduled');
     assert.equal(shown.upstream_job_id, job.id);
+  });
+
+  it('a pause through the API keeps the search attributes an operator gave the schedule', async () => {
+    const OperatorTeam = defineSearchAttributeKey('OperatorTeam', SearchAttributeType.KEYWORD);
+    await h.client.connection.operatorService
+      .addSearchAttributes({ namespace: h.config.temporal.namespace, searchAttributes: { [OperatorTeam.name]: 2 } })
+      .catch((err: unknown) => {
+        if (!/already exists/i.test(String(err))) throw err;
+      });
+    const job = await periodic('@yearly');
+    const handle = h.client.schedule.getHandle(job.id);
+    // The operator tags the schedule (as `temporal schedule update --search-attribute` would),
+    // once the server's namespace cache knows the new attribute.
+    const tag = () =>
+      handle
+        .update((s) => ({
+          ...s,
+          typedSearchAttributes: [...(s.typedSearchAttributes?.getAll() ?? []), { key: OperatorTeam, value: 'storage' }],
+        }))
+        .then(
+          () => true,
+          (err: unknown) => {
+            if (/no mapping defined/.test(String((err as Error).cause ?? err))) return false;
+            throw err;
+          },
+        );
+    await waitFor(tag, (done) => done, { what: 'the operator attribute registered', timeoutMs: 30_000, intervalMs: 500 });
+    // The schedule applies an update in its own next task.
+    await waitFor(
+      () => handle.describe(),
+      (d) => d.typedSearchAttributes?.get(OperatorTeam) === 'storage',
+      { what: 'the schedule tagged' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'pause' })).status, 204);
+    // The pause's update applied (its note with it), then its search attributes are read.
+    const paused = await waitFor(
+      () => handle.describe(),
+      (d) => d.state.paused && d.state.note === 'paused via the jobservice API',
+      { what: 'the pause applied' },
+    );
+    assert.equal(paused.typedSearchAttributes?.get(JobStatusKey), 'Scheduled');
+    assert.equal(paused.typedSearchAttributes?.get(OperatorTeam), 'storage', "the operator's attribute is kept");
   });
 });
