@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import {
   addTag,
@@ -41,7 +42,13 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
    * own (any other is killed first), deleting one at a time through the slowed proxy; that worker is
    * killed with SIGKILL once `deletes` deletes have gone through.
    */
-  async function crashMidRun(repository: string, month: string, deletes: number, policy: object = oneRulePolicy()) {
+  async function crashMidRun(
+    repository: string,
+    month: string,
+    deletes: number,
+    policy: object = oneRulePolicy(),
+    beforeKill?: (job: JobStats) => Promise<void>,
+  ) {
     for (const w of workers.splice(0)) {
       w.kill('SIGKILL');
       await exited(w);
@@ -70,6 +77,7 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
       (n) => n >= deletes,
       { timeoutMs: 60_000, what: 'a few deletes on the first worker' },
     );
+    await beforeKill?.(job);
     worker.kill('SIGKILL');
     await exited(worker);
     return { job, digests };
@@ -178,7 +186,24 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
   });
 
   it('a repository job stopped while its worker is lost still reports the deletes the lost attempt made', async () => {
-    const { job } = await crashMidRun('lost/app', '06', 6);
+    // The lost attempt has saved some of its deletes (its heartbeat, about once a second: on a
+    // loaded machine six deletes can go before one carries any).
+    const converter = h.client.options.loadedDataConverter.payloadConverter;
+    const saved = async (job: JobStats) => {
+      await waitFor(
+        async () => {
+          for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) {
+            const payload = (await h.client.workflow.getHandle(c.workflowId).describe()).raw.pendingActivities?.[0]?.heartbeatDetails
+              ?.payloads?.[0];
+            return payload ? (converter.fromPayload<{ progress?: { deletedSoFar?: number } }>(payload).progress?.deletedSoFar ?? 0) : 0;
+          }
+          return 0;
+        },
+        (n) => n > 0,
+        { what: 'deletes saved in the repository run’s heartbeat' },
+      );
+    };
+    const { job } = await crashMidRun('lost/app', '06', 6, oneRulePolicy(), saved);
     const made = proxy.deletes.filter((d) => d.status === 202).length;
     const tasks: string[] = [];
     for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) tasks.push(c.workflowId);
