@@ -1,7 +1,7 @@
 import { condition, continueAsNew, ParentClosePolicy, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { HANDOVER_IDS, handoverWorkflowId, type HookTimings } from '../shared/hook-event.js';
-import { HookOutbox, type HookProgress, type PendingHook } from './hook-outbox.js';
+import { HookOutbox, type HookProgress, type HookRecord, type PendingHook } from './hook-outbox.js';
 import { hookLogQuery, hookProgressQuery } from './job-messages.js';
 
 export interface HookDeliveryInput {
@@ -10,6 +10,8 @@ export interface HookDeliveryInput {
   timings: HookTimings;
   events: PendingHook[];
   progress?: HookProgress;
+  /** The log of the runs before this one (it continued as new), so `GET /jobs/{id}/hooks` keeps their attempts. */
+  log?: HookRecord[];
 }
 
 /**
@@ -19,12 +21,13 @@ export interface HookDeliveryInput {
  */
 export async function HookDelivery(input: HookDeliveryInput): Promise<HookProgress> {
   const outbox = new HookOutbox(input.url, input.timings, input.events, input.progress);
+  if (input.log) outbox.restoreLog(input.log);
   setHandler(hookProgressQuery, () => outbox.progress);
   setHandler(hookLogQuery, () => outbox.view());
   // A day of retries is a few thousand events; start afresh when the server suggests it.
   await outbox.run({ untilDrained: true, yieldWhen: () => workflowInfo().continueAsNewSuggested });
   if (outbox.pending.length > 0) {
-    await continueAsNew<typeof HookDelivery>({ ...input, events: outbox.pending, progress: outbox.progress });
+    await continueAsNew<typeof HookDelivery>({ ...input, events: outbox.pending, progress: outbox.progress, log: outbox.log });
   }
   return outbox.progress;
 }
