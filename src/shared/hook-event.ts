@@ -43,9 +43,12 @@ export function hookEvent(stats: JobStats, checkIn?: string): HookEvent {
   // at each continue-as-new, which Temporal refuses past 2 MiB (the job was terminated). Nor the
   // seed README's hook_status: StatsInfo has only web_hook_url.
   const { results: _results, sub_jobs: _subJobs, executions: _executions, hook_status: _hookStatus, ...shown } = stats;
-  // One id form per payload: an execution is `<periodic id>@<epoch>` in job_id and metadata alike.
+  // One id form per payload: an execution is `<periodic id>@<epoch>` in job_id and metadata alike,
+  // and so is one named as the upstream job of a sub job it launched.
   const alias = executionAlias(stats.id);
-  const metadata = alias ? { ...shown, id: alias, ref_link: refLink(alias) } : shown;
+  const metadata: JobStats = alias ? { ...shown, id: alias, ref_link: refLink(alias) } : shown;
+  const upstreamAlias = stats.upstream_job_id ? executionAlias(stats.upstream_job_id) : undefined;
+  if (upstreamAlias) metadata.upstream_job_id = upstreamAlias;
   const event: HookEvent = { job_id: alias ?? stats.id, status: stats.status, metadata };
   if (checkIn !== undefined) event.check_in = checkIn;
   return event;
