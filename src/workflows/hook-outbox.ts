@@ -14,6 +14,8 @@ export interface PendingHook {
   /** Workflow time (ms) of the first attempt. */
   firstAttemptAt?: number;
   lastError?: string;
+  /** A refused check-in waiting while the event behind it is tried: it is owed until that one is through. */
+  parked?: boolean;
 }
 
 /** What a job's or a HookDelivery's stats say about its hooks. */
@@ -39,6 +41,7 @@ export interface HookRecord {
 const LOGGED_EVENTS = 100;
 /** Attempts kept per event; later ones replace the last. */
 const LOGGED_ATTEMPTS = 20;
+const CHECK_INS_OWED_UNTIL_FOLLOWED_THROUGH = 'check-ins-owed-until-followed-through';
 
 /**
  * A job's hook events, delivered one at a time and in order by `run()`, inside the workflow.
@@ -51,6 +54,7 @@ export class HookOutbox {
   /** The attempt in flight, so a hand-over need not wait for a receiver that does not answer. */
   private inFlight: CancellationScope | undefined;
   private paused = false;
+  private looping = false;
   private readonly deliverHook: JobActivities['deliverHook'];
 
   /** Recent events and their attempts, for `GET /jobs/{id}/hooks` through view() (a query; nothing is stored elsewhere). */
@@ -189,11 +193,25 @@ export class HookOutbox {
     untilDrained = false,
     yieldWhen = (): boolean => false,
   }: { untilDrained?: boolean; yieldWhen?: () => boolean } = {}): Promise<void> {
+    // One loop at a time: a pause that found nothing in flight returns before the loop has seen it,
+    // so after a resume (a hand-over a stop overtook) the loop may still be running, and a second
+    // one beside it sent an event twice and lost the next.
+    if (this.looping) return;
+    this.looping = true;
+    try {
+      await this.deliver(untilDrained, yieldWhen);
+    } finally {
+      this.looping = false;
+    }
+  }
+
+  private async deliver(untilDrained: boolean, yieldWhen: () => boolean): Promise<void> {
     for (;;) {
       if ((untilDrained && this.pending.length === 0) || yieldWhen()) return;
       await condition(() => this.paused || this.pending.length > 0);
       if (this.paused || (untilDrained && this.pending.length === 0)) return;
-      const item = this.pending[0]!;
+      const head = this.pending[0]!;
+      const item = head.parked && this.pending[1] ? this.pending[1] : head;
       item.firstAttemptAt ??= Date.now();
       item.attempts += 1;
       const record = this.record(item);
@@ -223,9 +241,20 @@ export class HookOutbox {
       if (record.attempts.length >= LOGGED_ATTEMPTS) record.attempts.pop();
       record.attempts.push(attempt);
       if (error === undefined) {
-        this.pending.shift();
+        this.pending.splice(this.pending.indexOf(item), 1);
         this.counts.delivered += 1;
         record.outcome = 'delivered';
+        // A later event is through: the refused check-in before it is dropped, as Harbor drops it.
+        if (item !== head) {
+          this.pending.splice(this.pending.indexOf(head), 1);
+          this.record(head).outcome = 'replaced';
+        }
+      } else if (item !== head) {
+        // The event behind a refused check-in is refused too: both are owed, the check-in first.
+        item.lastError = error;
+        this.counts.last_error = error;
+        head.parked = false;
+        await condition(() => this.paused, hookRetryDelayMs(this.timings, head.attempts));
       } else {
         item.lastError = error;
         this.counts.last_error = error;
@@ -251,8 +280,14 @@ export class HookOutbox {
           }
         }
         if (followed() && this.pending[0] === item) {
-          this.pending.shift();
-          record.outcome = 'replaced';
+          // It gives way to the event behind it, and goes only once that one is through (replay of
+          // runs before: at once, lost when the receiver was merely down).
+          if (patched(CHECK_INS_OWED_UNTIL_FOLLOWED_THROUGH)) {
+            item.parked = true;
+          } else {
+            this.pending.shift();
+            record.outcome = 'replaced';
+          }
         }
       }
     }
