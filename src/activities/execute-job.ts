@@ -293,7 +293,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       }
       if (interruption !== undefined) {
         logger.info(`run ended after ${interruption}`);
-        return { outcome: interruption, ...lastCheckIn };
+        return { outcome: interruption, ran: true, ...lastCheckIn };
       }
       if (failure) {
         const message = maskSecrets(failure.message, secrets);

@@ -73,7 +73,12 @@ export interface RunAdmission {
  * `done` when the job returned normally (with its plan, in plan mode); the op command that ended
  * it; or `queued`: the type's queue is paused, so the run waits for a slot before it starts.
  */
-export type ExecuteJobResult = ({ outcome: 'done'; plan?: FanOutPlan } | { outcome: OpCommand } | { outcome: 'queued' }) & {
+export type ExecuteJobResult = (
+  | { outcome: 'done'; plan?: FanOutPlan }
+  /** `ran`: the job's code had started (its hook posts Running before the stop's status). */
+  | { outcome: OpCommand; ran?: true }
+  | { outcome: 'queued' }
+) & {
   /** The last check-in carried in heartbeats, so the job's state keeps it once the run has ended. */
   checkIn?: CarriedCheckIn;
 };

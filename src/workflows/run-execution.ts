@@ -5,6 +5,7 @@ import type { FanOutPlan } from '../shared/fan-out.js';
 import { runFanOut } from './fan-out.js';
 import type { JobRun } from './job-run.js';
 import { carriedCheckIn, failedRun, type RunActivities } from './run-activities.js';
+import { postRunningIfUnreported } from './run-hooks.js';
 import type { RunAttempt, RunOutcome } from './run-outcome.js';
 import { RunSlot } from './run-slot.js';
 
@@ -199,7 +200,11 @@ export class RunExecution {
   private attemptOf(result: ExecuteJobResult): RunAttempt & { plan?: FanOutPlan } {
     this.run.takeCheckIn(result.checkIn);
     if (result.outcome === 'queued') return { kind: 'queued' };
-    if (result.outcome !== 'done') return { kind: 'op', op: result.outcome };
+    if (result.outcome !== 'done') {
+      // Its code ran: Harbor posted Running before it (the stop's status follows).
+      if (result.ran) postRunningIfUnreported(this.run);
+      return { kind: 'op', op: result.outcome };
+    }
     return result.plan ? { kind: 'done', plan: result.plan } : { kind: 'done' };
   }
 

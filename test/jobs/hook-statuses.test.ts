@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { HookEvent } from '../../src/shared/hook-event.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
@@ -107,5 +109,59 @@ describe('a hook for every status change Harbor would send', () => {
       const ofRun = statusEvents.filter((e) => e.metadata.revision === revision).map((e) => e.status);
       assert.deepEqual(ofRun, ['Running', 'Error'], `revision ${revision}: ${shown(events)}`);
     }
+  });
+});
+
+/**
+ * A run stopped before its Running report (within job.running_report_delay_ms, without a check-in)
+ * ends through the `op` outcome: its code ran, so Running goes out before Stopped.
+ */
+describe('a run stopped before it reported Running', () => {
+  let h: Harness;
+  let receiver: HookReceiver;
+  before(async () => {
+    receiver = await startHookReceiver();
+    h = await createHarness({
+      config: testConfig({
+        job: { running_report_delay_ms: 60_000, hook_retry_initial_ms: 100, hook_retry_max_seconds: 1, hook_drain_ms: 1000 },
+      }),
+    });
+  });
+  after(async () => {
+    await h.close();
+    await receiver.close();
+  });
+
+  it('posts Running before Stopped: its code ran', async () => {
+    const hookPath = 'stopped-early';
+    const job = await h.submit({
+      name: 'NOOP',
+      parameters: { duration_ms: 30_000 },
+      status_hook: receiver.url(hookPath),
+      metadata: { kind: 'Generic' },
+    });
+    // The job's code has started: its log says so.
+    const logPath = join(h.logDir, `${job.id}.log`);
+    await waitFor(
+      async () => (existsSync(logPath) ? readFileSync(logPath, 'utf8') : ''),
+      (text) => /run of NOOP started/.test(text),
+      { what: 'the run to start (its log)' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    assert.equal((await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 30_000)).status, 'Stopped');
+    await waitFor(
+      () => h.client.workflow.getHandle(job.id).describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { timeoutMs: 30_000, what: 'the job to close (its hooks drained)' },
+    );
+    const events = await waitFor(
+      async () => receiver.accepted(hookPath),
+      (e) => e.some((x) => x.status === 'Stopped'),
+      { what: 'the Stopped hook' },
+    );
+    assert.deepEqual(
+      events.map((e) => `${e.status}${e.check_in !== undefined ? '(ci)' : ''}`),
+      ['Running', 'Stopped'],
+    );
   });
 });
