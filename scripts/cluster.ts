@@ -18,6 +18,9 @@ const { values } = parseArgs({
 const log = (line: string) => console.log(`${new Date().toISOString()} cluster: ${line}`);
 const coreSecret = process.env.CORE_SECRET ?? 'cluster-dev-secret';
 const started = Date.now();
+// Listening from the start: Ctrl-C or SIGTERM while the profile starts stops it once it is up,
+// where Node's default death left PostgreSQL and Temporal's services running.
+const stopAsked = runUntilSignal();
 const profile = await startClusterProfile({
   dir: values.dir,
   workers: Number(values.workers),
@@ -32,7 +35,7 @@ log(
 for (const url of profile.apiUrls) log(`API: ${url}/api/v1`);
 log(`logs in ${values.dir}/logs and ${values.dir}/temporal/logs; CORE_SECRET=${process.env.CORE_SECRET ? '(yours)' : coreSecret}`);
 log('Ctrl-C stops everything.');
-await runUntilSignal();
+await stopAsked;
 log('stopping…');
 await profile.stop();
 log('stopped');

@@ -1,14 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { logChildOutput } from '../process/child-log.js';
 import { join, resolve } from 'node:path';
 import { locateTemporalCli } from '../temporal/locate-cli.js';
-import { exited, stopChild } from '../process/child-process.js';
+import { exited, stopChild, tiedToThisProcess } from '../process/child-process.js';
 import { pollUntil } from '../process/poll-until.js';
 import { preparePostgres, type Postgres } from './postgres.js';
 import { locateServerTools } from './server-tools.js';
 import { CLUSTER_PORT_OFFSETS } from './cluster-services.js';
 import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
+import { portOpen } from '../temporal/dev-server.js';
+import { DEFAULT_CONFIG_DOCUMENT } from '../config/load-config.js';
 import { freePort, freePortBlock } from '../process/free-port.js';
 
 export interface ClusterProfileOptions {
@@ -57,8 +59,17 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const tools = await locateServerTools(log);
   const cli = await locateTemporalCli({ log });
+  const apiPort = options.apiPort ?? 8180;
+  const apiCount = options.apis ?? 2;
+  // Before anything starts: a second profile on the same ports must not touch the first one's processes.
+  for (let i = 0; i < apiCount; i++) {
+    if (await portOpen('127.0.0.1', apiPort + i)) throw new Error(`port ${apiPort + i} (API ${i}) is taken: is another cluster running?`);
+  }
   const postgres = preparePostgres({ dir: join(dir, 'pg'), port: options.postgresPort ?? 5433, log });
-  await postgres.start();
+  // A PostgreSQL already running in this directory (another profile's, or one a killed profile
+  // left) is used, and left running: only one this start started is stopped when it fails.
+  const startedPostgres = await postgres.start();
+  const stopOwnPostgres = () => (startedPostgres ? postgres.stop() : Promise.resolve());
   let temporal: TemporalCluster;
   try {
     temporal = await startTemporalCluster({
@@ -73,22 +84,31 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
       log,
     });
   } catch (err) {
-    await postgres.stop();
+    await stopOwnPostgres();
     throw err;
   }
-  const apiPort = options.apiPort ?? 8180;
+  // The apps' configuration: job logs under the profile's directory, where workers write them and APIs serve them.
+  const configPath = join(dir, 'jobservice.yaml');
+  writeFileSync(
+    configPath,
+    JSON.stringify({
+      ...DEFAULT_CONFIG_DOCUMENT,
+      job_loggers: DEFAULT_CONFIG_DOCUMENT.job_loggers.map((logger) =>
+        logger.name === 'FILE' ? { ...logger, settings: { base_dir: join(dir, 'job_logs') } } : logger,
+      ),
+    }),
+  );
   const spawnApp = (role: AppProcess['role'], index: number): AppProcess => {
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...profileEnvironment(process.env),
       TEMPORAL_ADDRESS: temporal.address,
       CORE_SECRET: options.coreSecret,
-      JOB_SERVICE_CONFIG: '',
     };
+    env.JOB_SERVICE_CONFIG = configPath;
     if (role === 'api') env.JOB_SERVICE_PORT = String(apiPort + index);
-    const child = spawn(process.execPath, ['--import', 'tsx', join('src', role, 'main.ts')], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // Tied to this process: a profile killed with SIGKILL leaves no API or worker running.
+    const [command, args] = tiedToThisProcess(process.execPath, ['--import', 'tsx', join('src', role, 'main.ts')]);
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     logChildOutput(child, join(dir, 'logs', `${role}-${index}.log`));
     const app: AppProcess = { role, index, child };
     if (role === 'api') app.url = `http://127.0.0.1:${apiPort + index}`;
@@ -97,7 +117,7 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
   const apps: AppProcess[] = [];
   let stopped = false;
   for (let i = 0; i < (options.workers ?? 2); i++) apps.push(spawnApp('worker', i));
-  for (let i = 0; i < (options.apis ?? 2); i++) apps.push(spawnApp('api', i));
+  for (let i = 0; i < apiCount; i++) apps.push(spawnApp('api', i));
   const killApps = () => {
     for (const app of apps) app.child.kill('SIGKILL');
   };
@@ -122,7 +142,7 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
       process.off('exit', killApps);
       await Promise.all(apps.map((app) => stopChild(app.child, 20_000)));
       await temporal.stop();
-      await postgres.stop();
+      await stopOwnPostgres();
     },
   };
   try {
@@ -141,12 +161,30 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
 export async function startClusterOnFreePorts(
   options: Omit<ClusterProfileOptions, 'apiPort' | 'frontendPort' | 'postgresPort'>,
 ): Promise<ClusterProfile> {
-  return startClusterProfile({
-    ...options,
-    apiPort: await freePort(),
+  return startClusterProfile({ ...options, ...(await freeClusterPorts(options.apis ?? 2)) });
+}
+
+/** Free ports for a profile: every API's (API i listens on apiPort + i), the frontend's block, PostgreSQL's. */
+export async function freeClusterPorts(apis: number): Promise<{ apiPort: number; frontendPort: number; postgresPort: number }> {
+  return {
+    apiPort: await freePortBlock(Array.from({ length: apis }, (_, i) => i)),
     frontendPort: await freePortBlock(CLUSTER_PORT_OFFSETS),
     postgresPort: await freePort(),
-  });
+  };
+}
+
+/**
+ * The operator's environment less what would point the profile's processes elsewhere: its own
+ * Temporal (address, namespace `default`, no TLS or API key), ports and configuration file.
+ * Settings such as CORE_URL or JOB_SERVICE_SEALING_KEYS pass through.
+ */
+export function profileEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (/^TEMPORAL_/.test(key) || /^JOB_SERVICE_(CONFIG|PORT|HOST|PROTOCOL|HTTPS_)/.test(key)) continue;
+    kept[key] = value;
+  }
+  return kept;
 }
 
 /** Waits until each API answers `/stats` (its worker pools are polling); `failFast` throws when a process died. */

@@ -1,6 +1,8 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chownSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 
 export interface PostgresOptions {
@@ -14,7 +16,8 @@ export interface Postgres {
   port: number;
   /** psql as the superuser, for set-up statements. */
   sql(statement: string, database?: string): string;
-  start(): Promise<void>;
+  /** Starts the server; false when one was already running in its data directory (left as it is). */
+  start(): Promise<boolean>;
   /** Fast shutdown: committed transactions are on disk, open connections are cut. */
   stop(): Promise<void>;
 }
@@ -67,14 +70,15 @@ export function preparePostgres(options: PostgresOptions): Postgres {
     run('initdb', ['-D', dir, '-U', POSTGRES_USER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-instructions']);
   }
 
+  const socketDir = socketDirectory(dir, asRoot);
   const pg: Postgres = {
     port: options.port,
     sql(statement, database = 'postgres') {
-      const result = run('psql', ['-h', dir, '-p', String(options.port), '-U', POSTGRES_USER, '-d', database, '-tAc', statement]);
+      const result = run('psql', ['-h', socketDir, '-p', String(options.port), '-U', POSTGRES_USER, '-d', database, '-tAc', statement]);
       return result.stdout.trim();
     },
     async start() {
-      if (run('pg_ctl', ['-D', dir, 'status'], true).status === 0) return;
+      if (run('pg_ctl', ['-D', dir, 'status'], true).status === 0) return false;
       options.log(`starting PostgreSQL on 127.0.0.1:${options.port}`);
       await runAsync('pg_ctl', [
         '-D',
@@ -86,16 +90,44 @@ export function preparePostgres(options: PostgresOptions): Postgres {
         join(dir, 'server.log'),
         '-o',
         // pg_ctl hands this to a shell: the socket directory is quoted.
-        `-p ${options.port} -k '${dir.replaceAll("'", "'\\''")}' -c listen_addresses=127.0.0.1 -c max_connections=300`,
+        `-p ${options.port} -k '${socketDir.replaceAll("'", "'\\''")}' -c listen_addresses=127.0.0.1 -c max_connections=300`,
         'start',
       ]);
+      return true;
     },
     async stop() {
-      if (run('pg_ctl', ['-D', dir, 'status'], true).status !== 0) return;
-      await runAsync('pg_ctl', ['-D', dir, '-w', '-m', 'fast', 'stop'], true);
+      if (run('pg_ctl', ['-D', dir, 'status'], true).status === 0) await runAsync('pg_ctl', ['-D', dir, '-w', '-m', 'fast', 'stop'], true);
+      // Empty once the server is down (it removes its socket); left in place if it is not.
+      try {
+        rmdirSync(socketDir);
+      } catch {
+        // Still in use, or gone already.
+      }
     },
   };
   return pg;
+}
+
+/**
+ * Where the server's Unix socket goes: a directory of its own under the temporary directory, named
+ * after the data directory. A socket's path is limited to 107 bytes, and one inside the data
+ * directory kept a checkout deeper than ~76 characters from starting. Only the server's user may
+ * enter it (the superuser connects through it without a password).
+ */
+function socketDirectory(dataDir: string, asRoot: boolean): string {
+  const socketDir = join(tmpdir(), `jobservice-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+  const owner = asRoot ? Number(execFileSync('id', ['-u', POSTGRES_USER], { encoding: 'utf8' }).trim()) : process.getuid?.();
+  if (!existsSync(socketDir)) {
+    mkdirSync(socketDir, { mode: 0o700 });
+    if (asRoot) chownSync(socketDir, owner!, Number(execFileSync('id', ['-g', POSTGRES_USER], { encoding: 'utf8' }).trim()));
+  }
+  const stat = statSync(socketDir);
+  if (stat.uid !== owner || (stat.mode & 0o077) !== 0) {
+    throw new Error(
+      `${socketDir} is not the PostgreSQL user's alone (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}): remove it`,
+    );
+  }
+  return socketDir;
 }
 
 /** The newest installed PostgreSQL's bin directory; installs Debian's package when there is none and we may. */

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { logChildOutput } from '../process/child-log.js';
 import { join, resolve } from 'node:path';
 import { portOpen, temporalAnswers } from '../temporal/dev-server.js';
-import { exited, stopChild } from '../process/child-process.js';
+import { exited, stopChild, tiedToThisProcess } from '../process/child-process.js';
 import { pollUntil } from '../process/poll-until.js';
 import { writeConfig } from './cluster-config.js';
 import { prepareDatabases } from './cluster-databases.js';
@@ -57,11 +57,20 @@ export async function startTemporalCluster(options: TemporalClusterOptions): Pro
   const children = new Map<TemporalService, ChildProcess>();
   let stopping = false;
   const startService = (service: TemporalService): ChildProcess => {
-    const child = spawn(
-      options.tools.server,
-      ['--root', dir, '--config', 'config', '--env', 'cluster', '--allow-no-auth', 'start', '--service', service],
-      { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir },
-    );
+    // Tied to this process: a profile killed with SIGKILL leaves no Temporal service running.
+    const [command, args] = tiedToThisProcess(options.tools.server, [
+      '--root',
+      dir,
+      '--config',
+      'config',
+      '--env',
+      'cluster',
+      '--allow-no-auth',
+      'start',
+      '--service',
+      service,
+    ]);
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
     logChildOutput(child, join(dir, 'logs', `${service}.log`));
     child.on('exit', (code, signal) => {
       if (!stopping && children.get(service) === child) options.log(`temporal ${service} exited (${signal ?? `code ${code}`})`);

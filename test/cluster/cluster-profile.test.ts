@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startClusterOnFreePorts, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
+import { startClusterOnFreePorts, startClusterProfile, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -15,18 +15,30 @@ const SECRET = 'cluster-test-secret-0123456789';
  * and periodic test files run against its Temporal with `npm run test:cluster`.
  */
 describe('the cluster profile: PostgreSQL, four Temporal services, two workers, two APIs', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'jobservice-cluster-'));
+  // A deep directory, as a checkout can be: PostgreSQL's socket path (107 bytes at most) is not in it.
+  const dir = mkdtempSync(join(tmpdir(), `jobservice-cluster-${'deep'.repeat(16)}-`));
   // PostgreSQL runs as its own user, which must reach its data directory inside this one.
   chmodSync(dir, 0o755);
   let profile: ClusterProfile;
   before(async () => {
-    profile = await startClusterOnFreePorts({
-      dir,
-      workers: 2,
-      apis: 2,
-      coreSecret: SECRET,
-      log: () => undefined,
-    });
+    // An operator's shell set for another Temporal (docs/operators.md exports these): the profile's
+    // processes use the profile's own.
+    const shell = { TEMPORAL_NAMESPACE: process.env.TEMPORAL_NAMESPACE, JOB_SERVICE_CONFIG: process.env.JOB_SERVICE_CONFIG };
+    Object.assign(process.env, { TEMPORAL_NAMESPACE: 'harbor', JOB_SERVICE_CONFIG: join(dir, 'missing.yaml') });
+    try {
+      profile = await startClusterOnFreePorts({
+        dir,
+        workers: 2,
+        apis: 2,
+        coreSecret: SECRET,
+        log: () => undefined,
+      });
+    } finally {
+      for (const [key, value] of Object.entries(shell)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
   });
   after(async () => {
     await profile?.stop();
@@ -55,6 +67,12 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
     );
     assert.equal(done.status, 'Success');
     assert.equal(done.check_in, '100%');
+    // Its log is the profile's, as everything the profile keeps, and both APIs serve it.
+    assert.ok(existsSync(join(dir, 'job_logs', `${id}.log`)), `the job's log under ${dir}/job_logs`);
+    assert.equal(
+      (await fetch(`${profile.apiUrls[1]}/api/v1/jobs/${id}/log`, { headers: { Authorization: `Harbor-Secret ${SECRET}` } })).status,
+      200,
+    );
     const listed = await waitFor(
       async () => (await call(1, 'GET', `/jobs?name=DEMO&status=Success`)).json as { job: JobStats }[],
       (rows) => rows.some((r) => r.job.id === id),
@@ -84,5 +102,32 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
     assert.equal((await call(0, 'POST', `/jobs/${id}`, { action: 'stop' })).status, 204);
     const stopped = ((await call(1, 'GET', `/jobs/${id}`)).json as { job: JobStats }).job;
     assert.equal(stopped.status, 'Stopped');
+  });
+
+  it('a second profile started on the same directory and ports is refused and leaves the first one running', async () => {
+    const frontendPort = Number(profile.address.split(':').at(-1));
+    await assert.rejects(
+      startClusterProfile({
+        dir,
+        workers: 1,
+        apis: 2,
+        apiPort: Number(new URL(profile.apiUrls[0]!).port),
+        frontendPort,
+        postgresPort: profile.postgres.port,
+        coreSecret: SECRET,
+        log: () => undefined,
+      }),
+      /is taken: is another cluster running/,
+    );
+    // The first profile's PostgreSQL (and so its Temporal) still serves.
+    const submitted = await call(0, 'POST', '/jobs', { job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Generic' } } });
+    assert.equal(submitted.status, 202);
+    const { id } = (submitted.json as { job: JobStats }).job;
+    const done = await waitFor(
+      async () => ((await call(1, 'GET', `/jobs/${id}`)).json as { job?: JobStats }).job,
+      (job) => job?.status === 'Success',
+      { timeoutMs: 60_000, what: 'a job on the first profile after the refused second one' },
+    );
+    assert.equal(done?.status, 'Success');
   });
 });
