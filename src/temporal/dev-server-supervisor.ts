@@ -1,4 +1,4 @@
-import { startDevServer, type DevServer, type DevServerOptions } from './dev-server.js';
+import { startDevServer, temporalAnswers, type DevServer, type DevServerOptions } from './dev-server.js';
 
 export interface SupervisorOptions {
   log: (line: string) => void;
@@ -10,7 +10,13 @@ export interface SupervisorOptions {
   initialBackoffMs?: number;
   /** @defaultValue 30 s */
   maxBackoffMs?: number;
+  /** How often the running server is asked whether it answers. @defaultValue 10 s */
+  probeEveryMs?: number;
+  /** Probes in a row it leaves unanswered (5 s each) before it is killed and restarted. @defaultValue 3 */
+  unansweredProbes?: number;
 }
+
+const PROBE_TIMEOUT_MS = 5000;
 
 export interface SupervisedDevServer {
   address: string;
@@ -108,6 +114,32 @@ export async function superviseDevServer(options: DevServerOptions, supervisor: 
   };
 
   watch(server);
+  // A server that runs but answers nothing (frozen: SIGSTOP, a deadlock) is as down for every
+  // client as a dead one, and never exits: after a few probes in a row without an answer it is
+  // killed, and restarted as a dead one is.
+  const probeEveryMs = supervisor.probeEveryMs ?? 10_000;
+  const unansweredProbes = supervisor.unansweredProbes ?? 3;
+  let unanswered = 0;
+  let probing = false;
+  const probe = setInterval(() => {
+    if (stopping || restarting || probing) return;
+    probing = true;
+    const current = server;
+    const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), PROBE_TIMEOUT_MS).unref());
+    void Promise.race([temporalAnswers(current.address), timedOut])
+      .then((answered) => {
+        if (stopping || current !== server) return;
+        unanswered = answered ? 0 : unanswered + 1;
+        if (unanswered < unansweredProbes) return;
+        unanswered = 0;
+        log(`Temporal dev server has not answered for ${Math.round((unansweredProbes * probeEveryMs) / 1000)} s; killing it to restart it`);
+        current.process.kill('SIGKILL');
+      })
+      .finally(() => {
+        probing = false;
+      });
+  }, probeEveryMs);
+  probe.unref();
   const supervised: SupervisedDevServer = {
     address: server.address,
     restarts: () => restarts,
@@ -115,6 +147,7 @@ export async function superviseDevServer(options: DevServerOptions, supervisor: 
     gaveUp,
     async stop() {
       stopping = true;
+      clearInterval(probe);
       clearTimeout(backoffTimer);
       wakeBackoff?.();
       await restarting;
