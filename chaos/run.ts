@@ -78,12 +78,14 @@ async function burst(target: Target, n: number, fault: () => Promise<void>, hook
       if (i >= n) return;
       for (;;) {
         const url = target.apiUrls[api++ % target.apiUrls.length]!;
+        // A 202 counts as recovery only for a request sent after the fault: one in flight as it went in was answered by what the fault hit.
+        const sentAt = Date.now();
         const job = { name: 'NOOP', parameters: { duration_ms: 50 }, metadata: { kind: 'Generic' } } as Record<string, unknown>;
         if (hook) job.status_hook = hook.url(`chaos-${i}`);
         const answer = await call(url, 'POST', '/jobs', { job }).catch(() => undefined);
         if (answer?.status === 202) {
           accepted.push((answer.json as { job: { id: string } }).job.id);
-          if (result.faultAt && !result.firstOkAfterFault) result.firstOkAfterFault = Date.now();
+          if (result.faultAt && sentAt >= result.faultAt && !result.firstOkAfterFault) result.firstOkAfterFault = Date.now();
           break;
         }
         await new Promise((r) => setTimeout(r, 250));
@@ -357,13 +359,29 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'jobservice-chaos-'));
   // The cluster's PostgreSQL runs as its own user and must reach its data directory in here.
   chmodSync(work, 0o755);
+  // Ctrl-C or SIGTERM: the profile running now is stopped and the work directory removed (the
+  // embedded profile's npm start runs in a process group of its own, out of reach of the signal).
+  let current: Target | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`${signal}: stopping the profile under test`);
+    void (current?.stop() ?? Promise.resolve())
+      .catch(() => undefined)
+      .finally(() => {
+        rmSync(work, { recursive: true, force: true });
+        process.exit(130);
+      });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     /** Starts one profile, runs its wanted cases in order, and stops it whatever happens. */
     const runProfile = async <T extends Target>(start: () => Promise<T>, cases: Case<T>[]) => {
       const target = await start();
+      current = target;
       try {
         for (const c of cases) if (!wanted || wanted.has(c.name)) rows.push(await c.run(target));
       } finally {
+        current = undefined;
         await target.stop();
       }
     };

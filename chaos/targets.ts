@@ -58,14 +58,20 @@ export async function startEmbedded(dir: string): Promise<EmbeddedTarget> {
   main.stdout?.pipe(log);
   main.stderr?.pipe(log);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
-  await waitForApis(
-    [apiUrl],
-    SECRET,
-    () => {
-      if (exited(main)) throw new Error(`npm start exited while starting; see ${join(dir, 'npm-start.log')}`);
-    },
-    180_000,
-  );
+  try {
+    await waitForApis(
+      [apiUrl],
+      SECRET,
+      () => {
+        if (exited(main)) throw new Error(`npm start exited while starting; see ${join(dir, 'npm-start.log')}`);
+      },
+      180_000,
+    );
+  } catch (err) {
+    // Its own process group, out of reach of a Ctrl-C: a start that failed must not leave it running.
+    await stopGroup(main);
+    throw err;
+  }
   const workerConfig = join(dir, 'worker.json');
   writeFileSync(workerConfig, JSON.stringify({ ...config, temporal: { address: `127.0.0.1:${temporalPort}` } }));
   const spawnWorker = () => {
@@ -117,8 +123,8 @@ export async function startCluster(dir: string): Promise<ClusterTarget> {
     profile: 'cluster',
     cluster,
     apiUrls: cluster.apiUrls,
-    // The profile's processes run in the repository: FILE logs under its default base_dir.
-    jobLogDir: resolve('data/job_logs'),
+    // The profile keeps its processes' job logs under its directory.
+    jobLogDir: join(dir, 'job_logs'),
     workers: () => cluster.apps.filter((a) => a.role === 'worker'),
     apis: () => cluster.apps.filter((a) => a.role === 'api'),
     service: (service) => cluster.temporal.process(service),
