@@ -6,7 +6,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { CronExpressionParser } from 'cron-parser';
 import { executionAlias } from '../../src/shared/job-id.js';
 import type { JobStats } from '../../src/shared/job-model.js';
-import { deleteSchedules } from '../helpers/schedules.js';
+import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { temporalCli } from '../helpers/temporal-cli.js';
@@ -28,19 +28,7 @@ describe('periodic jobs on Temporal Schedules', () => {
     await h.close();
   });
 
-  const periodic = async (cron: string, extra: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) => {
-    const stats = await h.submit({ name: 'NOOP', parameters, metadata: { kind: 'Periodic', cron_spec: cron, ...extra } });
-    created.push(stats.id);
-    return stats;
-  };
-  const executions = async (id: string, query = '') => {
-    const response = await h.request('GET', `/api/v1/jobs/${id}/executions?${query}`);
-    assert.equal(response.status, 200, await response.clone().text());
-    return {
-      total: Number(response.headers.get('total-count')),
-      jobs: ((await response.json()) as { job: JobStats }[]).map((i) => i.job),
-    };
-  };
+  const { periodic, executions } = periodicJobs(() => h, created);
   const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
   /** `temporal schedule update` as an operator runs it: the whole action again (its input as it is), a new cron, and `flags`. */
   const updateWithCli = async (id: string, ...flags: string[]) => {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { after, before, describe, it } from 'node:test';
-import type { JobStats } from '../../src/shared/job-model.js';
 import { JobStatusKey } from '../../src/shared/search-attributes.js';
-import { deleteSchedules } from '../helpers/schedules.js';
+import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { temporalCli } from '../helpers/temporal-cli.js';
@@ -19,19 +18,7 @@ describe('periodic jobs and the `temporal schedule …` CLI', () => {
     await h.close();
   });
 
-  const periodic = async (cron: string, extra: Record<string, unknown> = {}, parameters: Record<string, unknown> = {}) => {
-    const stats = await h.submit({ name: 'NOOP', parameters, metadata: { kind: 'Periodic', cron_spec: cron, ...extra } });
-    created.push(stats.id);
-    return stats;
-  };
-  const executions = async (id: string, query = 'page_size=100') => {
-    const response = await h.request('GET', `/api/v1/jobs/${id}/executions?${query}`);
-    assert.equal(response.status, 200, await response.clone().text());
-    return {
-      total: Number(response.headers.get('total-count')),
-      jobs: ((await response.json()) as { job: JobStats }[]).map((i) => i.job),
-    };
-  };
+  const { periodic, executions } = periodicJobs(() => h, created);
   const cli = (...args: string[]) => temporalCli(h.config.temporal.address!, ...args);
 
   it('a fire an operator backfills a second time is still one execution: /executions lists each id once', async () => {
