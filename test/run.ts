@@ -27,9 +27,10 @@ async function main(): Promise<number> {
 
     const only = onCluster ? args.slice(1) : args;
     const files = only.length > 0 ? only : testFiles('test');
-    // Three files at a time on two cores: most cases wait on jobs, timers and hooks, and two files
-    // left the machine about half idle (the suite took 651 s with two, 465 s with three).
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', ...files], {
+    // Four files at a time on two cores: most cases wait on jobs, timers and hooks (the suite took
+    // 651 s with two and 465 s with three when it was smaller; 683 s with three and 538 s with four
+    // in session 33's fresh-clone runs, 848 tests).
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=4', ...files], {
       stdio: 'inherit',
       env: {
         ...process.env,
