@@ -70,7 +70,7 @@ async function testCluster(): Promise<{ address: string; stop(): Promise<void> }
 }
 
 /**
- * The files that take longest under three at a time (a fresh clone's run, session 32), started first:
+ * The files that took longest in a fresh clone's run (session 32, three at a time), started first:
  * the run lasts until its last file ends, and a long file started late kept two slots idle.
  */
 const LONGEST_FIRST = [
