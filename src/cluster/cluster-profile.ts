@@ -110,6 +110,10 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
     const [command, args] = tiedToThisProcess(process.execPath, ['--import', 'tsx', join('src', role, 'main.ts')]);
     const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     logChildOutput(child, join(dir, 'logs', `${role}-${index}.log`));
+    // Not restarted (the chaos suite restarts what it kills), but never unnoticed.
+    child.on('exit', (code, signal) => {
+      if (!stopped) log(`${role} ${index} exited (${signal ?? `code ${code}`}); see ${join(dir, 'logs', `${role}-${index}.log`)}`);
+    });
     const app: AppProcess = { role, index, child };
     if (role === 'api') app.url = `http://127.0.0.1:${apiPort + index}`;
     return app;

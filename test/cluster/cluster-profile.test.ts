@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startClusterOnFreePorts, startClusterProfile, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
+import { startClusterOnFreePorts, startClusterProfile, waitForApis, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { waitFor } from '../helpers/wait-for.js';
 
@@ -20,6 +20,7 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
   // PostgreSQL runs as its own user, which must reach its data directory inside this one.
   chmodSync(dir, 0o755);
   let profile: ClusterProfile;
+  const lines: string[] = [];
   before(async () => {
     // An operator's shell set for another Temporal (docs/operators.md exports these): the profile's
     // processes use the profile's own.
@@ -31,7 +32,7 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
         workers: 2,
         apis: 2,
         coreSecret: SECRET,
-        log: () => undefined,
+        log: (line) => lines.push(line),
       });
     } finally {
       for (const [key, value] of Object.entries(shell)) {
@@ -129,5 +130,17 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
       { timeoutMs: 60_000, what: 'a job on the first profile after the refused second one' },
     );
     assert.equal(done?.status, 'Success');
+  });
+
+  it('says so when one of its processes dies, and the chaos suite can start it again', async () => {
+    const api = profile.apps.find((a) => a.role === 'api' && a.index === 1)!;
+    api.child.kill('SIGKILL');
+    await waitFor(
+      async () => lines,
+      (l) => l.some((line) => /^api 1 exited \(SIGKILL\)/.test(line)),
+      { what: 'the profile to log the dead API' },
+    );
+    profile.restartApp(api);
+    await waitForApis([profile.apiUrls[1]!], SECRET, () => undefined, 60_000);
   });
 });
