@@ -68,6 +68,15 @@ describe('API edge cases: an empty Content-Type, a number out of range, a non-AS
       }
       assert.equal(response.status, 400, text);
     });
+
+    it('POST /jobs with a long array of numbers among its parameters (1e400 at its end) → 400, not a 500', async () => {
+      const many = new Array(300_000).fill(0).join(',');
+      const body = `{"job":{"name":"SCHEDULER","parameters":{"x":[${many},1e400]},"metadata":{"kind":"Scheduled","schedule_delay":3600}}}`;
+      const response = await h.request('POST', '/api/v1/jobs', body);
+      const text = await response.text();
+      assert.equal(response.status, 400, text);
+      assert.match(text, /out of range/);
+    });
   });
 
   describe('a core secret with a non-ASCII character', () => {

@@ -40,7 +40,8 @@ export function holdsNonFinite(value: unknown): boolean {
   while (stack.length > 0) {
     const item = stack.pop();
     if (typeof item === 'number' && !Number.isFinite(item)) return true;
-    if (item !== null && typeof item === 'object') stack.push(...Object.values(item));
+    // One push per child: spreading a long array into push overflows the call stack.
+    if (item !== null && typeof item === 'object') for (const child of Object.values(item)) stack.push(child);
   }
   return false;
 }
