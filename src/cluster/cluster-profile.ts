@@ -103,8 +103,8 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
       ...profileEnvironment(process.env),
       TEMPORAL_ADDRESS: temporal.address,
       CORE_SECRET: options.coreSecret,
+      JOB_SERVICE_CONFIG: configPath,
     };
-    env.JOB_SERVICE_CONFIG = configPath;
     if (role === 'api') env.JOB_SERVICE_PORT = String(apiPort + index);
     // Tied to this process: a profile killed with SIGKILL leaves no API or worker running.
     const [command, args] = tiedToThisProcess(process.execPath, ['--import', 'tsx', join('src', role, 'main.ts')]);

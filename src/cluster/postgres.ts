@@ -60,12 +60,11 @@ export function preparePostgres(options: PostgresOptions): Postgres {
       const reach = spawnSync('runuser', ['-u', POSTGRES_USER, '--', 'test', '-x', dirname(dir)]);
       if (reach.status !== 0)
         throw new Error(`the ${POSTGRES_USER} user cannot reach ${dirname(dir)}: make it and its parents searchable (chmod o+x)`);
-      const user = execFileSync('id', ['-u', POSTGRES_USER], { encoding: 'utf8' }).trim();
-      const group = execFileSync('id', ['-g', POSTGRES_USER], { encoding: 'utf8' }).trim();
-      chownSync(dir, Number(user), Number(group));
+      const { uid, gid } = serverUser(asRoot);
+      chownSync(dir, uid, gid);
     }
     options.log(`initialising PostgreSQL in ${dir}`);
-    // The superuser only through its own socket in the data directory (set-up statements); over TCP
+    // The superuser only through its own socket (socketDirectory; set-up statements); over TCP
     // every role needs its password, so another local user cannot connect as the superuser.
     run('initdb', ['-D', dir, '-U', POSTGRES_USER, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--no-instructions']);
   }
@@ -116,18 +115,25 @@ export function preparePostgres(options: PostgresOptions): Postgres {
  */
 function socketDirectory(dataDir: string, asRoot: boolean): string {
   const socketDir = join(tmpdir(), `jobservice-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
-  const owner = asRoot ? Number(execFileSync('id', ['-u', POSTGRES_USER], { encoding: 'utf8' }).trim()) : process.getuid?.();
+  const owner = serverUser(asRoot);
   if (!existsSync(socketDir)) {
     mkdirSync(socketDir, { mode: 0o700 });
-    if (asRoot) chownSync(socketDir, owner!, Number(execFileSync('id', ['-g', POSTGRES_USER], { encoding: 'utf8' }).trim()));
+    if (asRoot) chownSync(socketDir, owner.uid, owner.gid);
   }
   const stat = statSync(socketDir);
-  if (stat.uid !== owner || (stat.mode & 0o077) !== 0) {
+  if (stat.uid !== owner.uid || (stat.mode & 0o077) !== 0) {
     throw new Error(
       `${socketDir} is not the PostgreSQL user's alone (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}): remove it`,
     );
   }
   return socketDir;
+}
+
+/** The user the server runs as: `postgres` under root (it refuses to run as root), else this process's. */
+function serverUser(asRoot: boolean): { uid: number; gid: number } {
+  if (!asRoot) return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const id = (flag: string) => Number(execFileSync('id', [flag, POSTGRES_USER], { encoding: 'utf8' }).trim());
+  return { uid: id('-u'), gid: id('-g') };
 }
 
 /** The newest installed PostgreSQL's bin directory; installs Debian's package when there is none and we may. */

@@ -249,15 +249,15 @@ export class HookOutbox {
           this.pending.splice(this.pending.indexOf(head), 1);
           this.record(head).outcome = 'replaced';
         }
-      } else if (item !== head) {
-        // The event behind a refused check-in is refused too: both are owed, the check-in first.
-        item.lastError = error;
-        this.counts.last_error = error;
-        head.parked = false;
-        await condition(() => this.paused, hookRetryDelayMs(this.timings, head.attempts));
       } else {
         item.lastError = error;
         this.counts.last_error = error;
+        if (item !== head) {
+          // The event behind a refused check-in is refused too: both are owed, the check-in first.
+          head.parked = false;
+          await condition(() => this.paused, hookRetryDelayMs(this.timings, head.attempts));
+          continue;
+        }
         // A check-in the receiver refuses gives way to whatever follows it, as Harbor drops a failed
         // check-in once a later event is through: Harbor core runs a SCHEDULER callback on each
         // check-in and refuses it while the callback fails (a disabled replication policy: 412), and
