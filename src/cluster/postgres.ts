@@ -78,6 +78,8 @@ export function preparePostgres(options: PostgresOptions): Postgres {
     },
     async start() {
       if (run('pg_ctl', ['-D', dir, 'status'], true).status === 0) return false;
+      // A stop removes the socket's directory: a start after it (the chaos suite's restart) makes it again.
+      socketDirectory(dir, asRoot);
       options.log(`starting PostgreSQL on 127.0.0.1:${options.port}`);
       await runAsync('pg_ctl', [
         '-D',
