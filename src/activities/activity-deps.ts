@@ -5,6 +5,8 @@ import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { GateReader } from '../queues/gate-reader.js';
 import type { Sealer } from '../secrets/sealer.js';
 
+import type { BackgroundWork } from '../process/background-work.js';
+
 /** What a worker's activities are built with (src/worker/create-worker.ts). */
 export interface ActivityDeps {
   registry: JobRegistry;
@@ -35,4 +37,6 @@ export interface ActivityDeps {
   hookAllowedHosts?: readonly string[];
   /** Opens the parameters sealed for Temporal's history, and seals a sub job's and a plan's (`job.sealing_keys`). */
   sealer?: Sealer;
+  /** Work an activity leaves going after it returns (a deletion once its execution closes); the worker's close ends it. */
+  background: BackgroundWork;
 }

@@ -5,6 +5,8 @@ import { executionBeganAt, MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecu
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
 import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
+import { abortableSleep } from '../process/abortable-sleep.js';
+import type { BackgroundWork } from '../process/background-work.js';
 
 /** Both limits at their largest, so whatever the limits, every execution they keep is seen; a backlog drains over a few runs. */
 const MAX_LISTED = 2 * MAX_HISTORY_LIMIT;
@@ -16,7 +18,7 @@ const CLOSE_WAIT_MS = 60_000;
 const CLOSE_POLL_MS = 100;
 
 /** Deletes a periodic job's executions beyond its history limits, oldest first, with their logs. */
-export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInput): Promise<string[]> {
+export async function pruneExecutions(deps: PruneDeps & { background: BackgroundWork }, input: PruneExecutionsInput): Promise<string[]> {
   const { client } = deps;
   const finished: FinishedExecution[] = [];
   /** Each listed execution's (last) run start, which the schedule's record of its starts is read against. */
@@ -44,10 +46,10 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
   const self = { ...input.self, startedAt: executionBeganAt(input.self.id, input.self.startedAt) };
   // With a limit of 0 no finished execution stays (Kubernetes deletes a Job as it finishes); the
   // ending one cannot delete itself, so this worker deletes it once it has closed. Should the
-  // worker go first, the next execution's pruning deletes it, as it would any beyond its limit.
+  // worker stop first (it ends the wait), the next execution's pruning deletes it, as it would any beyond its limit.
   const { runId } = input.self;
   if ((input.self.succeeded ? input.limits.successful : input.limits.failed) === 0 && runId) {
-    void deleteOnceClosed(deps, input.upstreamJobId, { ...input.self, runId }).catch(() => undefined);
+    deps.background.run((signal) => deleteOnceClosed(deps, input.upstreamJobId, { ...input.self, runId }, signal));
   }
   let waiting = selectPrunable(finished, self, input.limits);
   const deleted: string[] = [];
@@ -76,21 +78,28 @@ export async function pruneExecutions(deps: PruneDeps, input: PruneExecutionsInp
  * Deletes the execution ending now (`self`, its own start time) once its run has closed and the
  * schedule has recorded its start, unless a newer run of its id (a retry) has begun meanwhile.
  */
-async function deleteOnceClosed(deps: PruneDeps, scheduleId: string, self: FinishedExecution & { runId: string }): Promise<void> {
+async function deleteOnceClosed(
+  deps: PruneDeps,
+  scheduleId: string,
+  self: FinishedExecution & { runId: string },
+  signal: AbortSignal,
+): Promise<void> {
   const { client } = deps;
   const deadline = Date.now() + CLOSE_WAIT_MS;
   while ((await client.workflow.getHandle(self.id, self.runId).describe()).status.name === 'RUNNING') {
     if (Date.now() + CLOSE_POLL_MS > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, CLOSE_POLL_MS));
+    await abortableSleep(CLOSE_POLL_MS, signal);
+    if (signal.aborted) return;
   }
   for (;;) {
     const recent = await recordedStarts(client, scheduleId, deadline);
     if (recent === 'unknown') return;
     if (isStartRecorded(recent, self, Date.now())) break;
     if (Date.now() + RECORD_POLL_MS > deadline) return;
-    await new Promise((resolve) => setTimeout(resolve, RECORD_POLL_MS));
+    await abortableSleep(RECORD_POLL_MS, signal);
+    if (signal.aborted) return;
   }
-  if ((await client.workflow.getHandle(self.id).describe()).runId !== self.runId) return;
+  if (signal.aborted || (await client.workflow.getHandle(self.id).describe()).runId !== self.runId) return;
   await deleteExecutionAndChildren(deps, self.id, Date.now() + PRUNE_BUDGET_MS, self.runId);
 }
 

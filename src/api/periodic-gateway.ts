@@ -33,6 +33,7 @@ import { nextFireNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, sche
 import { newestFirst, recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
 import { idsAmong } from '../temporal/ids-among.js';
 import { stopPeriodicJob, sweepStopped, type SweepCursor } from './periodic-stop.js';
+import type { BackgroundWork } from '../process/background-work.js';
 
 /** Past the second of the last action by this much, for the server's clock against ours. */
 const SECOND_MARGIN_MS = 50;
@@ -46,6 +47,8 @@ export interface PeriodicGatewayDeps {
   timings: JobTimings;
   /** Seals the secrets of the executions' input (`job.sealing_keys`). */
   sealer?: Sealer;
+  /** Where a stop's sweep of stopped jobs goes on after the stop has answered. */
+  background: BackgroundWork;
 }
 
 /** Periodic jobs are Temporal Schedules whose id is the job id; each fire starts a ScheduledJob workflow. */
@@ -176,8 +179,8 @@ export class PeriodicGateway {
   }
 
   /** Brings every periodic job's schedule to today's configuration and job types (see refreshPolicies in periodic-policies.ts). */
-  async refreshPolicies(): Promise<number> {
-    return refreshPolicies(this.deps);
+  async refreshPolicies(signal?: AbortSignal): Promise<number> {
+    return refreshPolicies(this.deps, signal);
   }
 
   /** Replaces a schedule's executions' input under its conflict token (see replaceExecutionInput in periodic-policies.ts). */

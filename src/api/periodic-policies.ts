@@ -28,10 +28,11 @@ const POLICY_FIELDS = ['concurrency', 'shortCapMs', 'fanOut', 'abandonOnCancel']
  * deployments sharing the namespace stop listing it. Returns the schedules updated; one that
  * cannot be read or updated is left for the next start.
  */
-export async function refreshPolicies(deps: PeriodicGatewayDeps): Promise<number> {
+export async function refreshPolicies(deps: PeriodicGatewayDeps, signal?: AbortSignal): Promise<number> {
   const { client, registry, taskQueue } = deps;
   let updated = 0;
   for await (const summary of client.schedule.list({ query: `${JobKindKey.name} = '${JobKind.Periodic}'` })) {
+    if (signal?.aborted) break;
     const record = summary.memo?.[MEMO_PERIODIC] as PeriodicRecord | undefined;
     if (!record || !registry.get(record.name)) continue;
     try {

@@ -55,7 +55,7 @@ export async function stopPeriodicJob(deps: PeriodicGatewayDeps, cursor: SweepCu
     if (statusHook) await hookStopped(deps, stats, statusHook, { once: true });
   }
   // Not waited for: a stop answers as soon as it has taken.
-  void sweepStopped(deps, cursor).catch(() => undefined);
+  deps.background.run((signal) => sweepStopped(deps, cursor, undefined, undefined, signal));
   const deadline = Date.now() + STOP_TAKES_MS;
   for (;;) {
     const { state, info } = await boundedRpc(client, () => handle.describe());
@@ -108,6 +108,7 @@ export async function sweepStopped(
   cursor: SweepCursor,
   keepSeconds?: number,
   batch = SWEEP_BATCH,
+  signal?: AbortSignal,
 ): Promise<number> {
   const { client } = deps;
   const keep = keepSeconds ?? (await namespaceRetentionSeconds(client));
@@ -122,7 +123,7 @@ export async function sweepStopped(
   let deleted = 0;
   for await (const summary of client.schedule.list({ query, pageSize: 100 })) {
     if (at++ < from) continue;
-    if (read >= batch) break;
+    if (read >= batch || signal?.aborted) break;
     read += 1;
     if (!summary.memo?.[MEMO_PERIODIC]) continue;
     const handle = client.schedule.getHandle(summary.scheduleId);

@@ -1,4 +1,5 @@
 import { createSealer } from '../secrets/sealer.js';
+import { BackgroundWork } from '../process/background-work.js';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { Server as HttpServer } from 'node:http';
@@ -58,6 +59,8 @@ export interface AppOptions {
    * process and a NativeConnection (`npm start`); with no free slot the server dispatches as usual.
    */
   eagerStart?: boolean;
+  /** Where the API's unawaited work runs (a sweep after a stop); `serveApi`'s close ends it. Else one nobody closes. */
+  background?: BackgroundWork;
 }
 
 /** What every gateway to Temporal is built on. */
@@ -69,6 +72,7 @@ function gatewayDeps(config: Config, client: Client, registry: JobRegistry, opti
     timings: jobTimings(config),
     eagerStart: options.eagerStart ?? false,
     sealer: createSealer(config.job.sealing_keys),
+    background: options.background ?? new BackgroundWork(),
   };
 }
 
@@ -110,13 +114,16 @@ export function buildApp(config: Config, client: Client, registry: JobRegistry, 
 }
 
 /** Serve the API over http or https as configured. */
-export async function serveApi(config: Config, client: Client, registry: JobRegistry, options: AppOptions = {}): Promise<RunningApi> {
+export async function serveApi(config: Config, client: Client, registry: JobRegistry, given: AppOptions = {}): Promise<RunningApi> {
+  const background = given.background ?? new BackgroundWork();
+  const options = { ...given, background };
   const app = buildApp(config, client, registry, options);
   const https = config.protocol === 'https' && config.https_config;
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve(
       {
-        fetch: app.fetch,
+        // A request cut by the close's grace still runs its handler: counted until it returns.
+        fetch: (request: Request, env: unknown) => background.track(Promise.resolve(app.fetch(request, env))),
         port: config.port,
         hostname: config.host,
         ...(https
@@ -139,11 +146,18 @@ export async function serveApi(config: Config, client: Client, registry: JobRegi
   });
   const { port } = server.address() as AddressInfo;
   // In the background: the API answers meanwhile (see PeriodicGateway.refreshPolicies).
-  const policiesRefreshed = new PeriodicGateway(gatewayDeps(config, client, registry, options)).refreshPolicies().catch(() => 0);
+  const policiesRefreshed = new PeriodicGateway(gatewayDeps(config, client, registry, options))
+    .refreshPolicies(background.signal)
+    .catch(() => 0);
+  background.run(() => policiesRefreshed);
   return {
     url: `${config.protocol}://${config.host}:${port}`,
     policiesRefreshed,
-    close: () => closeGracefully(server),
+    // Requests first (a stop may start a sweep), then what they left going.
+    close: async () => {
+      await closeGracefully(server);
+      await background.close();
+    },
   };
 }
 

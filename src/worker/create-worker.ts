@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createSealer } from '../secrets/sealer.js';
+import { BackgroundWork } from '../process/background-work.js';
 import { createGateReader } from '../queues/gate-reader.js';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
@@ -44,7 +45,9 @@ export interface JobWorkerDeps {
  * Temporal worker on the housekeeping queue for status hooks and history pruning, and a third that
  * gets limited runs in line.
  */
-export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: Worker[]; metrics: JobMetrics }> {
+export async function createJobWorker(
+  deps: JobWorkerDeps,
+): Promise<{ workers: Worker[]; metrics: JobMetrics; background: BackgroundWork }> {
   const { config } = deps;
   const pool = {
     poolId: randomBytes(6).toString('hex'),
@@ -54,7 +57,9 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
   };
   const identity = encodePoolIdentity(pool);
   const metrics = new JobMetrics({ node: pool.host, pool: pool.poolId, workers: pool.concurrency });
+  const background = new BackgroundWork();
   const activities = createActivities({
+    background,
     metrics,
     registry: deps.registry,
     client: deps.client,
@@ -128,5 +133,5 @@ export async function createJobWorker(deps: JobWorkerDeps): Promise<{ workers: W
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     shutdownGraceTime: '5s',
   });
-  return { workers: [jobs, housekeeping, queueing], metrics };
+  return { workers: [jobs, housekeeping, queueing], metrics, background };
 }

@@ -30,7 +30,7 @@ export async function startWorker(
   shared?: NativeConnection,
 ): Promise<RunningWorker> {
   const connection = shared ?? (await connectNative(target));
-  const { workers, metrics } = await createJobWorker({
+  const { workers, metrics, background } = await createJobWorker({
     config,
     connection,
     client,
@@ -76,6 +76,7 @@ export async function startWorker(
     .then(() => undefined)
     .finally(async () => {
       stopSweeper();
+      await background.close();
       await metricsServer?.close();
       if (!shared) await connection.close();
     });

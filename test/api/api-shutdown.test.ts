@@ -6,6 +6,13 @@ import { createHarness, TEST_SECRET, type Harness } from '../helpers/harness.js'
 import { testRegistry } from '../helpers/test-jobs.js';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { uniqueJobId } from '../../src/api/unique-job-id.js';
+import { periodicStatusClause } from '../../src/api/periodic-list.js';
+import { JobStatus } from '../../src/shared/job-model.js';
+import { connectClient } from '../../src/temporal/connect.js';
+import { temporalTarget } from '../../src/temporal/connection-options.js';
+import { deleteSchedules } from '../helpers/schedules.js';
+import { startProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 describe('an API that closes (SIGTERM) with submits in flight', () => {
   let h: Harness;
@@ -52,5 +59,56 @@ describe('an API that closes (SIGTERM) with submits in flight', () => {
     const behindCut = statuses.flatMap((status, i) => (created[i] && status !== 202 ? [`#${i}: ${status}`] : []));
     assert.deepEqual(behindCut, [], 'jobs started for submits that got no 202');
     assert.ok(statuses.filter((s) => s === 202).length > 1, `statuses: ${statuses.join(' ')}`);
+  });
+
+  it('ends the work a stop left going before it lets its connection close: a call of the sweep that Temporal cut is retried on the open connection, never after its close', async () => {
+    const proxy = await startProxy(h.config.temporal.address!);
+    const client = await connectClient(temporalTarget(h.config, proxy.address));
+    const api = await serveApi({ ...h.config, port: await freePort() }, client, testRegistry());
+    await api.policiesRefreshed;
+    let jobId: string | undefined;
+    const uncaught: string[] = [];
+    const onUncaught = (err: Error) => uncaught.push(err.message);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const call = (method: string, path: string, body: unknown) =>
+        fetch(`${api.url}${path}`, {
+          method,
+          headers: { authorization: `Harbor-Secret ${TEST_SECRET}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+      const submitted = await call('POST', '/api/v1/jobs', {
+        job: { name: 'NOOP', parameters: {}, metadata: { kind: 'Periodic', cron_spec: '@yearly' } },
+      });
+      assert.equal(submitted.status, 202);
+      const { job } = (await submitted.json()) as { job: { id: string } };
+      jobId = job.id;
+      // The sweep of stopped jobs, which a stop starts and does not wait for, lists them first.
+      proxy.blackholeOn = periodicStatusClause(JobStatus.Stopped);
+      const stopped = call('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
+      await waitFor(
+        async () => proxy.mode,
+        (mode) => mode === 'blackhole',
+        { what: "the sweep's listing to go out" },
+      );
+      // Temporal drops the connection: every call on it, the sweep's listing too, is retried after
+      // a back-off (10 attempts, ~17 s in all), and fails again while Temporal is down.
+      proxy.blackholeOn = undefined;
+      proxy.mode = 'down';
+      // SIGTERM meanwhile. The close cuts the stop's request after its grace (5 s); then Temporal is back.
+      const closed = api.close();
+      await stopped.catch(() => undefined);
+      proxy.mode = 'pass';
+      await closed;
+      await client.connection.close();
+      // Past the back-off of a retry still pending at the close (a few hundred ms at this attempt),
+      // with room for a loaded machine.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      assert.deepEqual(uncaught, [], 'a call of the API touched its connection after the close');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await proxy.close();
+      if (jobId) await deleteSchedules(h.client, [jobId]);
+    }
   });
 });

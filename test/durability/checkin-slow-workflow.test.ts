@@ -12,6 +12,7 @@ import { temporalTarget } from '../../src/temporal/connection-options.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { startHookReceiver, type HookReceiver } from '../helpers/hook-receiver.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 
 // The workflow side answers check-in updates slowly (here: not at all for a while, as when every
 // workflow task slot is taken). A job whose code has returned then waits on its queued check-in
@@ -42,6 +43,7 @@ function workflowWorker() {
 it('a run whose code returned is not run again because its check-in updates were slow', async () => {
   const { config } = h;
   const activities = createActivities({
+    background: new BackgroundWork(),
     registry: (await import('../helpers/test-jobs.js')).testRegistry(),
     client: h.client,
     loggers: createJobLoggerFactory(config.job_loggers),

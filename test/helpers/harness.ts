@@ -15,6 +15,7 @@ import { temporalTarget } from '../../src/temporal/connection-options.js';
 import { installQuietRuntime } from '../../src/temporal/install-runtime.js';
 import { registerSearchAttributes } from '../../src/temporal/register-search-attributes.js';
 import { startWorker, type RunningWorker } from '../../src/worker/run-worker.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 import { testRegistry } from './test-jobs.js';
 import { waitFor } from './wait-for.js';
 
@@ -97,10 +98,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   const target = temporalTarget(config);
   const client = await connectClient(target);
   await registerSearchAttributes(client);
-  const app = buildApp(config, client, registry) as unknown as Hono;
+  // What the API leaves going (a stop's sweep) ends before the connection closes.
+  const background = new BackgroundWork();
+  const app = buildApp(config, client, registry, { background }) as unknown as Hono;
   const logDir = (config.job_loggers.find((l) => l.name === 'FILE')?.settings.base_dir as string) ?? '';
   let worker: RunningWorker | undefined;
-  const served = options.served ? await serveApi({ ...config, port: await freePort() }, client, registry) : undefined;
+  const served = options.served ? await serveApi({ ...config, port: await freePort() }, client, registry, { background }) : undefined;
 
   const request = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = {
@@ -169,6 +172,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       }
       await harness.stopWorker();
       await served?.close();
+      await background.close();
       await client.connection.close();
       rmSync(logDir, { recursive: true, force: true });
     },

@@ -20,6 +20,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../src/activities/index.js';
 import { createGateReader } from '../../src/queues/gate-reader.js';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 
 const demo = (image: string, hold_ms: number, extra: Record<string, unknown> = {}) => ({
   name: 'DEMO',
@@ -295,6 +296,7 @@ describe('a run checks its queue as it starts', () => {
   it('a run pending before a stop never starts; one pending after it runs; a paused queue answers queued', async () => {
     const taskQueue = h.config.temporal.task_queue;
     const executeJob = createActivities({
+      background: new BackgroundWork(),
       registry: testRegistry(),
       client: h.client,
       loggers: createJobLoggerFactory(h.config.job_loggers),

@@ -11,6 +11,7 @@ import { testRegistry } from '../helpers/test-jobs.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { deleteSchedules } from '../helpers/schedules.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 
 /**
  * Two deployments sharing a namespace, each on its own task queue, list only their own periodic
@@ -101,6 +102,7 @@ describe('periodic lists of deployments sharing a namespace', () => {
     );
     // What a's API does as it starts (serve-app: refreshPolicies in the background).
     const gateway = new PeriodicGateway({
+      background: new BackgroundWork(),
       client: a.client,
       taskQueue: a.config.temporal.task_queue,
       registry: testRegistry(),

@@ -16,6 +16,7 @@ import { PeriodicGateway } from '../../src/api/periodic-gateway.js';
 import { jobTimings } from '../../src/api/serve-app.js';
 import type { StartInput } from '../../src/shared/start-input.js';
 import { createSealer } from '../../src/secrets/sealer.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 
 describe('periodic jobs on Temporal Schedules', () => {
   let h: Harness;
@@ -54,6 +55,7 @@ describe('periodic jobs on Temporal Schedules', () => {
   /** A gateway as another API process would build it, configured as `config` says. */
   const gatewayOf = (config: typeof h.config) =>
     new PeriodicGateway({
+      background: new BackgroundWork(),
       client: h.client,
       taskQueue: h.config.temporal.task_queue,
       registry: testRegistry(),

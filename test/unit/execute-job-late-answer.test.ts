@@ -11,6 +11,7 @@ import { createJobRegistry } from '../../src/jobs/job-registry.js';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
 import { JobMetrics } from '../../src/metrics/job-metrics.js';
 import { OpCommand } from '../../src/shared/job-model.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 
 it('a run that returns before its workflow says why it was cancelled is neither interrupted nor counted as abandoned', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'late-answer-'));
@@ -35,6 +36,7 @@ it('a run that returns before its workflow says why it was cancelled is neither 
   const metrics = new JobMetrics({ node: 'n', pool: 'p', workers: 1 });
   const stopGraceMs = 20;
   const executeJob = createExecuteJob({
+    background: new BackgroundWork(),
     registry: createJobRegistry([job]),
     client: { workflow: { getHandle: () => handle } } as never,
     loggers: createJobLoggerFactory([{ name: 'FILE', level: 'DEBUG', settings: { base_dir: dir } }]),

@@ -14,6 +14,7 @@ import { createJobRegistry } from '../../src/jobs/job-registry.js';
 import { createJobLoggerFactory } from '../../src/logs/job-loggers.js';
 import type { QueueGate } from '../../src/shared/job-queue.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 
 const id = 'bbbbbbbbbbbbbbbbbbbbbbbb';
 
@@ -36,6 +37,7 @@ function setup(
     },
   };
   const executeJob = createExecuteJob({
+    background: new BackgroundWork(),
     registry: createJobRegistry([job]),
     client: client as never,
     loggers: createJobLoggerFactory([{ name: 'FILE', level: 'DEBUG', settings: { base_dir: dir } }]),
