@@ -142,7 +142,8 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
     activity.cancellationSignal.addEventListener(
       'abort',
       () => {
-        void whyCancelled(activity, handle, begunAt).then((why) => {
+        // Counted by the worker, whose shutdown waits for it: the read may outlive the run.
+        void deps.background.track(whyCancelled(activity, handle, begunAt)).then((why) => {
           // The answer came after the run had returned on its own: nothing left to interrupt, and
           // no grace to wait out (its log is closed, and an abandon would count a run that is gone).
           if (returned) return;

@@ -90,21 +90,28 @@ async function quietFileDirs(filesDir: string, before: number): Promise<string[]
 /**
  * Sweep at start and then every `days` days, as Harbor's sweeper does, but at least daily: Node
  * runs a timer of 2^31 ms (24.8 days) or more after 1 ms, so `duration: 30` would sweep without
- * pause. One sweep at a time. Returns a stop function.
+ * pause. One sweep at a time. Returns a stop function, which settles once a sweep going on has ended.
  */
-export function startLogSweeper(dir: string, days: number, onError: (err: unknown) => void, unfinished?: UnfinishedJobs): () => void {
-  let sweeping = false;
+export function startLogSweeper(
+  dir: string,
+  days: number,
+  onError: (err: unknown) => void,
+  unfinished?: UnfinishedJobs,
+): () => Promise<void> {
+  let sweeping: Promise<void> | undefined;
   const run = () => {
-    if (sweeping) return;
-    sweeping = true;
-    void sweepLogs(dir, days, Date.now(), unfinished)
-      .catch(onError)
-      .finally(() => (sweeping = false));
+    sweeping ??= sweepLogs(dir, days, Date.now(), unfinished)
+      .then(() => undefined, onError)
+      .finally(() => (sweeping = undefined));
   };
   run();
   const timer = setInterval(run, sweepEveryMs(days));
   timer.unref();
-  return () => clearInterval(timer);
+  // A sweep going on asks Temporal which jobs still run: it ends before the connection closes.
+  return async () => {
+    clearInterval(timer);
+    await sweeping;
+  };
 }
 
 export function sweepEveryMs(days: number): number {

@@ -52,7 +52,7 @@ export async function startWorker(
       (ids) => idsAmong(client, ids, "ExecutionStatus = 'Running'"),
     ),
   );
-  const stopSweeper = () => stopSweepers.forEach((stop) => stop());
+  const stopSweeper = () => Promise.all(stopSweepers.map((stop) => stop()));
   // Harbor's `metric` section: this process's task counters, for Prometheus to scrape.
   const metricsServer = config.metric.enabled
     ? await serveMetrics(metrics, config.host, config.metric.port, config.metric.path)
@@ -75,7 +75,7 @@ export async function startWorker(
   )
     .then(() => undefined)
     .finally(async () => {
-      stopSweeper();
+      await stopSweeper();
       await background.close();
       await metricsServer?.close();
       if (!shared) await connection.close();

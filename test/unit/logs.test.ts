@@ -197,7 +197,7 @@ describe('job logs', () => {
     let sweeps = 0;
     const stop = startLogSweeper(notADir, 30, () => sweeps++);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    stop();
+    await stop();
     rmSync(dir, { recursive: true, force: true });
     assert.equal(sweeps, 1, 'only the sweep at start');
   });
