@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { logChildOutput } from '../process/child-log.js';
 import { join, resolve } from 'node:path';
 import { locateTemporalCli } from '../temporal/locate-cli.js';
@@ -11,6 +11,7 @@ import { CLUSTER_PORT_OFFSETS } from './cluster-services.js';
 import { startTemporalCluster, type TemporalCluster } from './temporal-cluster.js';
 import { portOpen } from '../temporal/dev-server.js';
 import { DEFAULT_CONFIG_DOCUMENT } from '../config/load-config.js';
+import { keptSecret } from '../config/kept-secret.js';
 import { freePort, freePortBlock } from '../process/free-port.js';
 
 export interface ClusterProfileOptions {
@@ -87,8 +88,13 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
     await stopOwnPostgres();
     throw err;
   }
-  // The apps' configuration: job logs under the profile's directory, where workers write them and APIs serve them.
+  // The apps' configuration: job logs under the profile's directory, where workers write them and
+  // APIs serve them; one sealing key for all (what an API seals, any worker opens), kept there as
+  // `npm start` keeps its own, unless the operator's JOB_SERVICE_SEALING_KEYS gives theirs.
   const configPath = join(dir, 'jobservice.yaml');
+  const sealingKeys = process.env.JOB_SERVICE_SEALING_KEYS
+    ? []
+    : [keptSecret(join(dir, 'sealing-key'), 32, () => log(`generated a key for job secrets, kept in ${join(dir, 'sealing-key')}`))];
   writeFileSync(
     configPath,
     JSON.stringify({
@@ -96,8 +102,11 @@ export async function startClusterProfile(options: ClusterProfileOptions): Promi
       job_loggers: DEFAULT_CONFIG_DOCUMENT.job_loggers.map((logger) =>
         logger.name === 'FILE' ? { ...logger, settings: { base_dir: join(dir, 'job_logs') } } : logger,
       ),
+      ...(sealingKeys.length > 0 ? { job: { sealing_keys: sealingKeys } } : {}),
     }),
   );
+  // It holds the key: the operator's alone, whatever mode an earlier start left it with.
+  chmodSync(configPath, 0o600);
   const spawnApp = (role: AppProcess['role'], index: number): AppProcess => {
     const env: NodeJS.ProcessEnv = {
       ...profileEnvironment(process.env),

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startClusterOnFreePorts, startClusterProfile, waitForApis, type ClusterProfile } from '../../src/cluster/cluster-profile.js';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startRawReceiver } from '../helpers/raw-receiver.js';
+import { Client, Connection } from '@temporalio/client';
 
 const SECRET = 'cluster-test-secret-0123456789';
+const SEALED_TOKEN = 'cluster-sealed-token-5f4e3d2c';
 
 /**
  * The scale-out profile as `npm run cluster` starts it: PostgreSQL, Temporal's four services as
@@ -103,6 +106,38 @@ describe('the cluster profile: PostgreSQL, four Temporal services, two workers, 
     assert.equal((await call(0, 'POST', `/jobs/${id}`, { action: 'stop' })).status, 204);
     const stopped = ((await call(1, 'GET', `/jobs/${id}`)).json as { job: JobStats }).job;
     assert.equal(stopped.status, 'Stopped');
+  });
+
+  it("seals a job's secrets with one key the profile keeps: Temporal's history never holds them, and any worker opens them", async () => {
+    const receiver = await startRawReceiver();
+    const connection = await Connection.connect({ address: profile.address });
+    try {
+      const submitted = await call(0, 'POST', '/jobs', {
+        job: {
+          name: 'WEBHOOK',
+          parameters: { address: receiver.url('sealed'), payload: '{"type":"PUSH_ARTIFACT"}', auth_header: `Bearer ${SEALED_TOKEN}` },
+          metadata: { kind: 'Generic' },
+        },
+      });
+      assert.equal(submitted.status, 202, JSON.stringify(submitted.json));
+      const { id } = (submitted.json as { job: JobStats }).job;
+      const done = await waitFor(
+        async () => ((await call(1, 'GET', `/jobs/${id}`)).json as { job: JobStats }).job,
+        (job) => job.status === 'Success' || job.status === 'Error',
+        { timeoutMs: 60_000, what: 'the WEBHOOK job to finish' },
+      );
+      assert.equal(done.status, 'Success', done.last_error);
+      assert.equal(receiver.requests('sealed')[0]?.headers.authorization, `Bearer ${SEALED_TOKEN}`, 'the worker opened the sealed header');
+      const history = JSON.stringify(await new Client({ connection }).workflow.getHandle(id).fetchHistory(), (key, v: unknown) =>
+        key === 'data' && typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : v,
+      );
+      assert.match(history, /sealed:v1:/);
+      assert.equal(history.includes(SEALED_TOKEN), false, 'the token shows in the history');
+      assert.equal(statSync(join(dir, 'sealing-key')).mode & 0o777, 0o600);
+    } finally {
+      await connection.close();
+      await receiver.close();
+    }
   });
 
   it('a second profile started on the same directory and ports is refused and leaves the first one running', async () => {
