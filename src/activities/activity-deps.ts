@@ -4,7 +4,6 @@ import type { JobLoggerFactory } from '../logs/job-loggers.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { GateReader } from '../queues/gate-reader.js';
 import type { Sealer } from '../secrets/sealer.js';
-
 import type { BackgroundWork } from '../process/background-work.js';
 
 /** What a worker's activities are built with (src/worker/create-worker.ts). */

@@ -46,7 +46,8 @@ export async function pruneExecutions(deps: PruneDeps & { background: Background
   const self = { ...input.self, startedAt: executionBeganAt(input.self.id, input.self.startedAt) };
   // With a limit of 0 no finished execution stays (Kubernetes deletes a Job as it finishes); the
   // ending one cannot delete itself, so this worker deletes it once it has closed. Should the
-  // worker stop first (it ends the wait), the next execution's pruning deletes it, as it would any beyond its limit.
+  // worker stop first (its close ends the wait), the next execution's pruning deletes it, as it
+  // would any beyond its limit.
   const { runId } = input.self;
   if ((input.self.succeeded ? input.limits.successful : input.limits.failed) === 0 && runId) {
     deps.background.run((signal) => deleteOnceClosed(deps, input.upstreamJobId, { ...input.self, runId }, signal));

@@ -2,9 +2,9 @@
  * Work a process starts and answers without waiting for: the sweep of stopped periodic jobs after
  * a stop, the deletion of an execution once it has closed, the refresh of schedules as the API
  * starts, a request whose client a closing API has cut. Whoever owns the Temporal connection
- * closes this first: it asks the work to end at its next step and waits for it. A call still going when its connection closes may be retried by
- * the client's gRPC retry timer after the close, which throws where nothing catches it (an
- * `uncaughtException` that takes the process down).
+ * closes this first: it asks the work to end at its next step and waits for it. A call still
+ * going when its connection closes may be retried by the client's gRPC retry timer after the
+ * close, which throws where nothing catches it (an `uncaughtException` that ends the process).
  */
 export class BackgroundWork {
   private readonly pending = new Set<Promise<void>>();
