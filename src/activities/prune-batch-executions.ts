@@ -3,6 +3,8 @@ import { JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-att
 import { executionBeganAt, selectBatchPrunable, submitOrderMs, type FinishedExecution } from '../schedules/history-limits.js';
 import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneBatchInput } from './types.js';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { newestRunPerId, replacedRun } from '../temporal/current-runs.js';
 
 /**
  * A batch job keeps the last `keep` executions of its series (`report_history`): a periodic job's
@@ -19,8 +21,14 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
   // One periodic job's executions never prune another's, nor the jobs of that name submitted on their own.
   const series = input.upstreamJobId ? `${UpstreamJobIdKey.name} = '${input.upstreamJobId}'` : `${UpstreamJobIdKey.name} IS NULL`;
   const query = `${JobNameKey.name} = '${input.name}' AND ${series} AND TaskQueue = '${input.taskQueue}' AND ExecutionStatus != 'ContinuedAsNew'`;
+  const runs: WorkflowExecutionInfo[] = [];
   for await (const listed of client.workflow.list({ query })) {
-    if (listed.workflowId === input.selfId) continue;
+    if (listed.workflowId !== input.selfId) runs.push(listed);
+    if (runs.length > 10_000) break;
+  }
+  // A run an operator's reset replaced is no execution of its own (its id's newest run is).
+  for (const listed of newestRunPerId(runs)) {
+    if (await replacedRun(client, listed)) continue;
     const e = await closedExecution(client, listed);
     if (!e) continue;
     // Ranked by when each began (a fire's nominal time, a job's submit), as the history limits

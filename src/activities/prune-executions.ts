@@ -1,4 +1,4 @@
-import { ScheduleNotFoundError, type Client } from '@temporalio/client';
+import { ScheduleNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
 import { executionBeganAt, MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
@@ -6,6 +6,7 @@ import { isStartRecorded, type RecordedStart } from '../schedules/recorded-start
 import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
 import { abortableSleep } from '../process/abortable-sleep.js';
+import { newestRunPerId, replacedRun } from '../temporal/current-runs.js';
 import type { BackgroundWork } from '../process/background-work.js';
 
 /** Both limits at their largest, so whatever the limits, every execution they keep is seen; a backlog drains over a few runs. */
@@ -29,9 +30,14 @@ export async function pruneExecutions(deps: PruneDeps & { background: Background
   // A run that continued as new is not an execution of its own: its chain's last run is (it has
   // the same id, so deleting by id would take that run, or end it if it still runs).
   const query = periodicExecutionsQuery(input.upstreamJobId);
+  const runs: WorkflowExecutionInfo[] = [];
   for await (const info of client.workflow.list({ query })) {
     if (++listed > MAX_LISTED) break;
-    if (info.workflowId === input.self.id) continue;
+    if (info.workflowId !== input.self.id) runs.push(info);
+  }
+  // A run an operator's reset replaced is no execution of its own (its id's newest run is).
+  for (const info of newestRunPerId(runs)) {
+    if (await replacedRun(client, info)) continue;
     const current = await closedExecution(client, info);
     if (!current) continue;
     const startedAt = current.startTime.getTime();

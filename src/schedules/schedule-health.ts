@@ -1,6 +1,7 @@
 import { periodicExecutionsQuery } from '../shared/search-attributes.js';
 import { MEMO_PAUSED_SCHEDULE } from '../shared/job-model.js';
 import type { Client } from '@temporalio/client';
+import { replacedRun } from '../temporal/current-runs.js';
 
 /** Enough to tell any sensible `pause_after_failures`; a longer streak reads as this many. */
 export const MAX_COUNTED_FAILURES = 100;
@@ -15,6 +16,8 @@ export async function consecutiveFailures(client: Client, scheduleId: string, { 
   const query = `${periodicExecutionsQuery(scheduleId)} AND ExecutionStatus != 'Running'`;
   let failures = 0;
   for await (const execution of client.workflow.list({ query, pageSize: MAX_COUNTED_FAILURES })) {
+    // A run an operator's reset replaced (terminated, or failed and re-run) is no execution of its own.
+    if (await replacedRun(client, execution, { failedToo: true })) continue;
     if (execution.status.name !== 'FAILED' && execution.status.name !== 'TIMED_OUT') break;
     // The failure that paused the schedule (pause_after_failures) ends the streak: after a resume
     // (through the API or `temporal schedule toggle --unpause`) the count starts again.
