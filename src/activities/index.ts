@@ -7,6 +7,7 @@ import { checkScheduleHealth } from './check-schedule-health.js';
 import { pruneBatchExecutions } from './prune-batch-executions.js';
 import { pruneExecutions } from './prune-executions.js';
 import { deleteSupersededRuns } from './delete-superseded-runs.js';
+import { windUpReplacedTargets } from './wind-up-replaced-targets.js';
 import type { EnterQueueInput, JobActivities } from './types.js';
 
 export type { ActivityDeps } from './activity-deps.js';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     enterQueue: (input) => enterQueue(deps.client, withCurrentLimit(deps, input), deps.gates),
     checkScheduleHealth: (input) => checkScheduleHealth(deps, input),
     deleteSupersededRuns: (input) => deleteSupersededRuns(deps.client, input),
+    windUpReplacedTargets: (input) => windUpReplacedTargets(deps.client, input),
     deliverHook: createDeliverHook({
       ...(deps.hookSecret ? { secret: deps.hookSecret } : {}),
       allowList: createHookAllowList(deps.hookAllowedHosts ?? []),

@@ -163,6 +163,16 @@ export interface JobActivities {
   deliverHook(input: DeliverHookInput): Promise<DeliverHookResult>;
   /** After a reset: deletes the job's runs but its current one; returns how many. */
   deleteSupersededRuns(input: SupersededRunsInput): Promise<number>;
+  windUpReplacedTargets(input: ReplacedTargetsInput): Promise<number>;
+}
+
+export interface ReplacedTargetsInput {
+  /** The fan-out job. */
+  jobId: string;
+  /** The run that replaces the others: its own targets are not stopped. */
+  runId: string;
+  /** How long the replaced run's targets are waited for once stopped. */
+  waitMs: number;
 }
 
 export interface SupersededRunsInput {

@@ -118,6 +118,7 @@ export async function createJobWorker(
       // Runs that got in line before the queueing queue existed still have their task here.
       enterQueue: activities.enterQueue,
       checkScheduleHealth: activities.checkScheduleHealth,
+      windUpReplacedTargets: activities.windUpReplacedTargets,
     },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',

@@ -29,6 +29,7 @@ import type { JobRun } from './job-run.js';
 import type { RunOutcome } from './run-outcome.js';
 // A cycle (job-workflow imports job-run, which imports this module), resolved by the time a child starts.
 import { GenericJob } from './job-workflow.js';
+import { windUpReplacedTargets } from './replaced-targets.js';
 
 /**
  * A fan-out job's run: one child job per target of its plan, at most `poolSize` at once, each a
@@ -42,6 +43,7 @@ const OWN_TARGET_KEYS = 'fan-out-targets-are-own-keys';
 
 export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutcome> {
   run.moveTo(JobStatus.Running);
+  await windUpReplacedTargets(run);
   // A run continued as new skips what its predecessors did; a retry runs only the targets that did
   // not succeed before, the others keeping their results.
   const { resume, fanOutDone } = run.input;

@@ -38,6 +38,8 @@ describe('replay of recorded histories', () => {
       // A recording replays under the run id its history started with: a reset run replays as the
       // run it replaced, so its patch is never taken in a replay (test/jobs/queue-closed.test.ts runs it).
       ['reset-run-outwaits-replaced', "an operator's reset of a job of a limited type"],
+      // As above (test/batch/fan-out-reset.test.ts runs it).
+      ['reset-fan-out-winds-up-replaced-targets', "an operator's reset of a fan-out job"],
     ]);
     const taken = new Set<string>();
     for (const { json } of histories) {
