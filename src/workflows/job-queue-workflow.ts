@@ -221,8 +221,8 @@ function handleQueueMessages(q: QueueState, flags: QueueFlags): void {
     flags.gateChanged = true;
     flags.dirty = true;
   });
-  setHandler(releaseSlotSignal, ({ jobId, ticket }) => {
-    q.waiting = q.waiting.filter((e) => !(e.jobId === jobId && e.ticket === ticket));
+  setHandler(releaseSlotSignal, ({ jobId, ticket, anyWaiting }) => {
+    q.waiting = q.waiting.filter((e) => !(e.jobId === jobId && (anyWaiting || e.ticket === ticket)));
     if (q.running[jobId]?.ticket === ticket) delete q.running[jobId];
     flags.dirty = true;
   });

@@ -11,8 +11,11 @@ export const acquireSlotSignal = defineSignal<[AcquireSlotRequest]>('acquireSlot
 /** Sent by a worker as it starts: its configuration's limit of the queue's type (absent: none). */
 export const queueLimitSignal = defineSignal<[{ limit?: number }]>('setLimit');
 
-/** A run gives back its slot, or its place in line (a stopped job that was waiting). */
-export const releaseSlotSignal = defineSignal<[{ jobId: string; ticket: string }]>('releaseSlot');
+/**
+ * A run gives back its slot, or its place in line (a stopped job that was waiting). With
+ * `anyWaiting`, the job's place in line whatever its ticket, and no slot (a reset run's: see RunSlot).
+ */
+export const releaseSlotSignal = defineSignal<[{ jobId: string; ticket: string; anyWaiting?: true }]>('releaseSlot');
 
 /** Sent to a job's workflow: its run may start. */
 export const slotGrantedSignal = defineSignal<[{ ticket: string }]>('slotGranted');

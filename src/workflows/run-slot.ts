@@ -7,6 +7,7 @@ import type { RunActivities } from './run-activities.js';
 
 const TICKET_OF_ITS_RUN = 'queue-ticket-of-its-run';
 const RESET_RUN_OUTWAITS_REPLACED = 'reset-run-outwaits-replaced';
+const RESET_RUN_DROPS_REPLACED_PLACE = 'reset-run-drops-replaced-place';
 
 /** A run's place at its type's queue (the JobQueue workflow), while it waits for or holds a slot. */
 export class RunSlot {
@@ -122,6 +123,10 @@ export class RunSlot {
     const info = workflowInfo();
     if (count !== 1 || input.concurrency === undefined || info.runId === info.originalExecutionRunId) return;
     if (!patched(RESET_RUN_OUTWAITS_REPLACED)) return;
+    // A replaced run still waiting in line never ran: its place goes at once, or the queue would
+    // grant it a slot that no run takes (this one ignores a ticket not its own) until this one gets
+    // in line. A slot the replaced run holds stays held until then.
+    if (patched(RESET_RUN_DROPS_REPLACED_PLACE)) await this.releaseTicket('', { anyWaiting: true });
     await sleep(input.shortCapMs ?? input.timings.heartbeatTimeoutMs + input.timings.stopGraceMs);
   }
 
@@ -142,11 +147,11 @@ export class RunSlot {
   }
 
   /** Releases are per ticket, so giving one back twice is harmless. */
-  private async releaseTicket(ticket: string): Promise<void> {
+  private async releaseTicket(ticket: string, { anyWaiting }: { anyWaiting?: true } = {}): Promise<void> {
     const queueId = queueWorkflowId(workflowInfo().taskQueue, this.input.name);
     await CancellationScope.nonCancellable(() =>
       getExternalWorkflowHandle(queueId)
-        .signal(releaseSlotSignal, { jobId: this.input.id, ticket })
+        .signal(releaseSlotSignal, { jobId: this.input.id, ticket, ...(anyWaiting ? { anyWaiting } : {}) })
         .catch(() => undefined),
     );
   }

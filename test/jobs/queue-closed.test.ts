@@ -80,6 +80,32 @@ describe('a JobQueue workflow closed from outside (Web UI / CLI terminate) while
     assert.equal((await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
   });
 
+  it('the place in line of a waiting run a reset replaced goes at once: the queue never grants a slot to the replaced run (no run would take it)', async () => {
+    const queue = h.client.workflow.getHandle(queueWorkflowId(h.config.temporal.task_queue, 'DEMO'));
+    const queueState = () => queue.query(queueStateQuery) as Promise<QueueState>;
+    const holder = await h.submit(demo('demo-drop-holder', 60_000));
+    await h.waitForStatus(holder.id, ['Running']);
+    const reset = await h.submit(demo('demo-drop-reset', 0));
+    const place = (q: QueueState) => q.waiting.find((e) => e.jobId === reset.id);
+    const replaced = place(await waitFor(queueState, (q) => place(q) !== undefined, { what: 'the waiter in line' }))!;
+    const next = await h.submit(demo('demo-drop-next', 0));
+    await waitFor(queueState, (q) => q.waiting.some((e) => e.jobId === next.id), { what: 'the second waiter in line' });
+    resetWorkflow(h.config.temporal.address!, reset.id);
+    // The reset run outwaits the replaced one (the heartbeat timeout and the stop grace) before it gets in line again.
+    await waitFor(queueState, (q) => place(q) === undefined, { what: "the replaced run's place gone" });
+    assert.equal((await h.request('POST', `/api/v1/jobs/${holder.id}`, { action: 'stop' })).status, 204);
+    assert.equal((await h.waitForStatus(next.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
+    assert.equal((await h.waitForStatus(reset.id, ['Success', 'Error', 'Stopped'], 30_000)).status, 'Success');
+    // Every grant the job got since the reset, by ticket: none for the place of the run it replaced.
+    const converter = h.client.options.loadedDataConverter.payloadConverter;
+    const grants = ((await h.client.workflow.getHandle(reset.id).fetchHistory()).events ?? []).flatMap((e) => {
+      const signal = e.workflowExecutionSignaledEventAttributes;
+      return signal?.signalName === 'slotGranted' ? [converter.fromPayload<{ ticket: string }>(signal.input!.payloads![0]!).ticket] : [];
+    });
+    assert.ok(grants.length > 0, 'the reset run was granted its slot');
+    assert.equal(grants.includes(replaced.ticket), false, `grants ${JSON.stringify(grants)}; the replaced run's ticket ${replaced.ticket}`);
+  });
+
   it("a reset of the slot's holder keeps the slot until the replaced run has wound down: the limit of 1 holds", async () => {
     const holder = await h.submit(demo('demo-reset-slot-holder', 60_000));
     await h.waitForStatus(holder.id, ['Running']);

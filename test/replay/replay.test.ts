@@ -40,6 +40,8 @@ describe('replay of recorded histories', () => {
       ['reset-run-outwaits-replaced', "an operator's reset of a job of a limited type"],
       // As above (test/batch/fan-out-reset.test.ts runs it).
       ['reset-fan-out-winds-up-replaced-targets', "an operator's reset of a fan-out job"],
+      // As above (test/jobs/queue-closed.test.ts runs it).
+      ['reset-run-drops-replaced-place', "an operator's reset of a job waiting in its type's queue"],
     ]);
     const taken = new Set<string>();
     for (const { json } of histories) {
