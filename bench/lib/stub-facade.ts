@@ -5,6 +5,7 @@ import { JobService } from '../../src/api/job-service.js';
 import type { JobTimings } from '../../src/shared/job-model.js';
 import { createHookAllowList } from '../../src/hooks/hook-allow-list.js';
 import type { JobRegistry } from '../../src/jobs/job-registry.js';
+import { BackgroundWork } from '../../src/process/background-work.js';
 
 /**
  * The REST facade with no Temporal behind it: the real app (auth, body limit, OpenAPI validation,
@@ -19,6 +20,7 @@ export function stubFacade(registry: JobRegistry, timings: JobTimings, secret: s
   } as unknown as Client;
   const gateway = new JobGateway({ client, taskQueue: 'stub-facade', registry, timings });
   const service = new JobService({
+    background: new BackgroundWork(),
     gateway,
     // Submits of Generic jobs reach neither.
     queues: undefined as never,

@@ -30,6 +30,7 @@ import type { QueueGateway } from './queue-gateway.js';
 import type { HookAllowList } from '../hooks/hook-allow-list.js';
 import type { QueueAction } from '../shared/job-queue.js';
 import type { Listed } from './visibility-page.js';
+import type { BackgroundWork } from '../process/background-work.js';
 
 export interface JobServiceDeps {
   gateway: JobGateway;
@@ -40,6 +41,8 @@ export interface JobServiceDeps {
   logDir?: string;
   maxLogBytes: number;
   hookAllowList: HookAllowList;
+  /** The API's unawaited work: a log follow's reads of its job go on after its handler has answered. */
+  background: BackgroundWork;
 }
 
 /**
@@ -193,12 +196,15 @@ export class JobService {
     // A job that has ended without a log will not write one: as without follow, there is none.
     if (isFinal(stats.status) && !(path && existsSync(path))) throw notFound(`job ${id} has not written a log`);
     const from = maxLogBytes > 0 ? Math.max(0, size - maxLogBytes) : 0;
+    // The stream outlives its handler: each read of the job is the API's background work, which
+    // its close waits for, and the close ends the follow.
+    const { background } = this.deps;
     return followLog({
       dir: logDir,
       jobId: id,
       from,
-      ended: async () => isFinal((await this.stats(id)).status),
-      ...(signal ? { signal } : {}),
+      ended: async () => background.signal.aborted || isFinal((await background.track(this.stats(id))).status),
+      signal: signal ? AbortSignal.any([signal, background.signal]) : background.signal,
     });
   }
 

@@ -81,6 +81,7 @@ export function buildJobService(config: Config, client: Client, registry: JobReg
   const deps = gatewayDeps(config, client, registry, options);
   const queues = new QueueGateway(deps);
   const service = new JobService({
+    background: deps.background,
     gateway: new JobGateway(deps),
     periodic: new PeriodicGateway(deps),
     queues,

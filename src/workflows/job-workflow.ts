@@ -142,11 +142,9 @@ function handleMessages(run: JobRun, replaced: ReplacedRuns): void {
   setHandler(opCommandQuery, () => run.op ?? null);
   setHandler(stopSignal, () => run.ask(OpCommand.Stop));
   setHandler(cancelSignal, () => run.ask(OpCommand.Cancel));
-  // A run started again after a reset past its start (a running job reset to its last task) asks
-  // for the replaced run's deletion at once: its next check-in may be hours away.
   setHandler(jobStartedSignal, (event) => {
     if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
-    replaced.ask();
+    replaced.askAtJobStart();
   });
   setHandler(checkInSignal, (event) => {
     run.checkIn(event);
@@ -154,7 +152,7 @@ function handleMessages(run: JobRun, replaced: ReplacedRuns): void {
   });
   setHandler(jobStartedUpdate, (event) => {
     if (event.revision === run.state.revision) run.moveTo(JobStatus.Running);
-    replaced.ask();
+    replaced.askAtJobStart();
   });
   setHandler(checkInUpdate, (event) => {
     run.checkIn(event);

@@ -55,6 +55,18 @@ export class ReplacedRuns {
     this.ask();
   }
 
+  /**
+   * As the job's run starts (again): a reset past the run's start (`--type LastWorkflowTask` of a
+   * running job) starts the run again on a worker, which may not check in for hours. Its own patch:
+   * a reset run recorded before asked here nothing.
+   */
+  askAtJobStart(): void {
+    const { runId, originalExecutionRunId, unsafe } = workflowInfo();
+    if (runId === originalExecutionRunId && !unsafe.isReplaying) return;
+    if (!patched('reset-run-asks-as-its-job-starts')) return;
+    this.ask();
+  }
+
   ask(): void {
     if (this.out !== undefined) return;
     const { runId, originalExecutionRunId, workflowId, unsafe } = workflowInfo();

@@ -112,3 +112,58 @@ describe('an API that closes (SIGTERM) with submits in flight', () => {
     }
   });
 });
+
+describe('an API that closes with a log follow going on', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('ends the follow and its reads of the job before its close settles: none is retried after the connection closed', async () => {
+    const proxy = await startProxy(h.config.temporal.address!);
+    const client = await connectClient(temporalTarget(h.config, proxy.address));
+    const api = await serveApi({ ...h.config, port: await freePort() }, client, testRegistry());
+    await api.policiesRefreshed;
+    const uncaught: string[] = [];
+    const onUncaught = (err: Error) => uncaught.push(err.message);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const job = await h.submit({ name: 'TEST_OVERRUN', parameters: { hold_ms: 60_000 }, metadata: { kind: 'Generic' } });
+      await h.waitForStatus(job.id, ['Running']);
+      const follow = await fetch(`${api.url}/api/v1/jobs/${job.id}/log?follow=true`, {
+        headers: { authorization: `Harbor-Secret ${TEST_SECRET}` },
+      });
+      assert.equal(follow.status, 200);
+      // Read on until the stream ends (the close ends it, or cuts it).
+      const reader = follow.body!.getReader();
+      const drained = (async () => {
+        for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return;
+      })();
+      // The follow asks Temporal now and then whether its job has ended: the next ask hangs there.
+      proxy.blackholeOn = job.id;
+      await waitFor(
+        async () => proxy.mode,
+        (mode) => mode === 'blackhole',
+        { what: "the follow's read of its job to go out" },
+      );
+      // Temporal drops the connection (the read is retried after a back-off), and SIGTERM meanwhile,
+      // as api/main.ts closes: the API, then at once its connection.
+      proxy.blackholeOn = undefined;
+      proxy.mode = 'down';
+      const closed = api.close();
+      await closed;
+      proxy.mode = 'pass';
+      await client.connection.close();
+      await drained;
+      // Past the back-off of a retry still pending at the close, with room for a loaded machine.
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      assert.deepEqual(uncaught, [], 'a read of the follow touched its connection after the close');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await proxy.close();
+    }
+  });
+});

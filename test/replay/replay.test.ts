@@ -28,7 +28,7 @@ describe('replay of recorded histories', () => {
     for (const type of WORKFLOW_TYPES) assert.ok(types.has(type), `no recorded history of ${type}`);
   });
 
-  it('covers every patch the workflows take, but for four whose paths a recording cannot reach or replay', () => {
+  it('covers every patch the workflows take, but for those whose paths a recording cannot reach or replay', () => {
     // A patch's new path replays only if some history took it: record one (record-histories.ts)
     // with the change that adds the patch.
     const notRecorded = new Map([
@@ -42,6 +42,8 @@ describe('replay of recorded histories', () => {
       ['reset-fan-out-winds-up-replaced-targets', "an operator's reset of a fan-out job"],
       // As above (test/jobs/queue-closed.test.ts runs it).
       ['reset-run-drops-replaced-place', "an operator's reset of a job waiting in its type's queue"],
+      // As above (test/schedules/periodic-reset.test.ts runs it).
+      ['reset-run-asks-as-its-job-starts', "an operator's reset of a running job past its start"],
     ]);
     const taken = new Set<string>();
     for (const { json } of histories) {
