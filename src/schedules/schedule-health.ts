@@ -14,10 +14,17 @@ export const MAX_COUNTED_FAILURES = 100;
  */
 export async function consecutiveFailures(client: Client, scheduleId: string, { sincePause = false } = {}): Promise<number> {
   const query = `${periodicExecutionsQuery(scheduleId)} AND ExecutionStatus != 'Running'`;
+  // A run an operator's reset replaced is no execution of its own: an id running again (a reset
+  // re-run), an id already seen (listed newest-closed first), a terminated run that is not its id's current.
+  const rerunning = new Set<string>();
+  for await (const run of client.workflow.list({ query: `${periodicExecutionsQuery(scheduleId)} AND ExecutionStatus = 'Running'` }))
+    rerunning.add(run.workflowId);
+  const seen = new Set<string>();
   let failures = 0;
   for await (const execution of client.workflow.list({ query, pageSize: MAX_COUNTED_FAILURES })) {
-    // A run an operator's reset replaced (terminated, or failed and re-run) is no execution of its own.
-    if (await replacedRun(client, execution, { failedToo: true })) continue;
+    const again = seen.has(execution.workflowId) || rerunning.has(execution.workflowId);
+    seen.add(execution.workflowId);
+    if (again || (await replacedRun(client, execution))) continue;
     if (execution.status.name !== 'FAILED' && execution.status.name !== 'TIMED_OUT') break;
     // The failure that paused the schedule (pause_after_failures) ends the streak: after a resume
     // (through the API or `temporal schedule toggle --unpause`) the count starts again.

@@ -19,13 +19,10 @@ export function newestRunPerId<T extends ListedRun>(listed: readonly T[]): T[] {
 /**
  * Whether a terminated run has been replaced by a newer run of its id (a reset terminates the run
  * it replaces), which visibility may not list yet: it is no execution of its own, to count as
- * failed or to prune. With `failedToo`, a failed or timed-out run too (a reset of a finished
- * execution re-runs it and leaves the failed run closed as it was); for listings short enough to
- * read each such run's id. From the id's current run; false when that read fails.
+ * failed or to prune. From the id's current run; false when that read fails.
  */
-export async function replacedRun(client: Client, run: ListedRun, { failedToo = false } = {}): Promise<boolean> {
-  const status = run.status.name;
-  if (status !== 'TERMINATED' && !(failedToo && (status === 'FAILED' || status === 'TIMED_OUT'))) return false;
+export async function replacedRun(client: Client, run: ListedRun): Promise<boolean> {
+  if (run.status.name !== 'TERMINATED') return false;
   const current = await client.workflow
     .getHandle(run.workflowId)
     .describe()

@@ -52,10 +52,14 @@ describe('the workflow watchdog', () => {
     assert.equal(ConfigSchema.shape.worker_pool.parse({ workflow_watchdog: false }).workflow_watchdog, false);
   });
 
-  /** Starts the busy workflow (about 6 s of work, timed in this thread in one activation) on a worker of the given kind and reads its history with `check`. */
-  const runBusy = async (kind: typeof Worker, check: (handle: WorkflowHandle, expected: number) => Promise<void>) => {
+  /**
+   * Starts the busy workflow (about `ms` of work, timed in this thread, in one activation) on a
+   * worker of the given kind and reads its history with `check`. The timing is taken on a machine
+   * other test files load too: a loop timed while they ran can take far less once they stop.
+   */
+  const runBusy = async (kind: typeof Worker, ms: number, check: (handle: WorkflowHandle, expected: number) => Promise<void>) => {
     const taskQueue = `watchdog-${randomBytes(4).toString('hex')}`;
-    const spins = spinsFor(6000);
+    const spins = spinsFor(ms);
     const worker = await kind.create({ connection, taskQueue, workflowBundle: bundle });
     const running = worker.run();
     const handle = await client.workflow.start(busyWorkflow, {
@@ -78,7 +82,7 @@ describe('the workflow watchdog', () => {
   it('off: an activation longer than 5 s runs to its end and the workflow completes; the stuck guard reports it', async () => {
     const stuck: string[] = [];
     const guarded = unwatchedWorkerClass({ stuckAfterMs: 3000, onStuck: (message) => stuck.push(message) });
-    await runBusy(guarded, async (handle, expected) => {
+    await runBusy(guarded, 8000, async (handle, expected) => {
       const events = await waitFor(
         historyOf(handle),
         (e) => e.some((x) => x.workflowExecutionCompletedEventAttributes || x.workflowTaskFailedEventAttributes),
@@ -105,7 +109,8 @@ describe('the workflow watchdog', () => {
   });
 
   it('on: the SDK fails the task of an activation that runs past 5 s', async () => {
-    await runBusy(workerClass(true), async (handle) => {
+    // The SDK ends the activation at 5 s: a longer loop costs nothing and never ends sooner.
+    await runBusy(workerClass(true), 30_000, async (handle) => {
       const events = await waitFor(
         historyOf(handle),
         (e) => e.some((x) => x.workflowExecutionCompletedEventAttributes || x.workflowTaskFailedEventAttributes),
