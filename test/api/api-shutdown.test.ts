@@ -14,6 +14,48 @@ import { deleteSchedules } from '../helpers/schedules.js';
 import { startProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+/**
+ * An API served on a client that reaches Temporal through a proxy the test switches, with every
+ * uncaught exception recorded: `dropWhenSent` lets the call carrying `marker` go out, then drops
+ * the connection (that call is retried after a back-off, and fails again while it is down);
+ * `uncaughtAfterClose` closes the connection as api/main.ts does right after the API and reads
+ * what was thrown past a retry's back-off (a few hundred ms at these attempts, with room for a
+ * loaded machine).
+ */
+async function servedThroughProxy(h: Harness) {
+  const proxy = await startProxy(h.config.temporal.address!);
+  const client = await connectClient(temporalTarget(h.config, proxy.address));
+  const api = await serveApi({ ...h.config, port: await freePort() }, client, testRegistry());
+  await api.policiesRefreshed;
+  const uncaught: string[] = [];
+  const onUncaught = (err: Error) => uncaught.push(err.message);
+  process.on('uncaughtException', onUncaught);
+  return {
+    api,
+    proxy,
+    async dropWhenSent(marker: string, what: string, send: () => void = () => undefined): Promise<void> {
+      proxy.blackholeOn = marker;
+      send();
+      await waitFor(
+        async () => proxy.mode,
+        (mode) => mode === 'blackhole',
+        { what },
+      );
+      proxy.blackholeOn = undefined;
+      proxy.mode = 'down';
+    },
+    async uncaughtAfterClose(): Promise<string[]> {
+      await client.connection.close();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      return uncaught;
+    },
+    async dispose(): Promise<void> {
+      process.off('uncaughtException', onUncaught);
+      await proxy.close();
+    },
+  };
+}
+
 describe('an API that closes (SIGTERM) with submits in flight', () => {
   let h: Harness;
   before(async () => {
@@ -62,17 +104,11 @@ describe('an API that closes (SIGTERM) with submits in flight', () => {
   });
 
   it('ends the work a stop left going before it lets its connection close: a call of the sweep that Temporal cut is retried on the open connection, never after its close', async () => {
-    const proxy = await startProxy(h.config.temporal.address!);
-    const client = await connectClient(temporalTarget(h.config, proxy.address));
-    const api = await serveApi({ ...h.config, port: await freePort() }, client, testRegistry());
-    await api.policiesRefreshed;
+    const served = await servedThroughProxy(h);
     let jobId: string | undefined;
-    const uncaught: string[] = [];
-    const onUncaught = (err: Error) => uncaught.push(err.message);
-    process.on('uncaughtException', onUncaught);
     try {
       const call = (method: string, path: string, body: unknown) =>
-        fetch(`${api.url}${path}`, {
+        fetch(`${served.api.url}${path}`, {
           method,
           headers: { authorization: `Harbor-Secret ${TEST_SECRET}`, 'content-type': 'application/json' },
           body: JSON.stringify(body),
@@ -84,30 +120,18 @@ describe('an API that closes (SIGTERM) with submits in flight', () => {
       const { job } = (await submitted.json()) as { job: { id: string } };
       jobId = job.id;
       // The sweep of stopped jobs, which a stop starts and does not wait for, lists them first.
-      proxy.blackholeOn = periodicStatusClause(JobStatus.Stopped);
-      const stopped = call('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
-      await waitFor(
-        async () => proxy.mode,
-        (mode) => mode === 'blackhole',
-        { what: "the sweep's listing to go out" },
-      );
-      // Temporal drops the connection: every call on it, the sweep's listing too, is retried after
-      // a back-off (10 attempts, ~17 s in all), and fails again while Temporal is down.
-      proxy.blackholeOn = undefined;
-      proxy.mode = 'down';
+      let stopped: Promise<unknown> = Promise.resolve();
+      await served.dropWhenSent(periodicStatusClause(JobStatus.Stopped), "the sweep's listing to go out", () => {
+        stopped = call('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' }).catch(() => undefined);
+      });
       // SIGTERM meanwhile. The close cuts the stop's request after its grace (5 s); then Temporal is back.
-      const closed = api.close();
-      await stopped.catch(() => undefined);
-      proxy.mode = 'pass';
+      const closed = served.api.close();
+      await stopped;
+      served.proxy.mode = 'pass';
       await closed;
-      await client.connection.close();
-      // Past the back-off of a retry still pending at the close (a few hundred ms at this attempt),
-      // with room for a loaded machine.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      assert.deepEqual(uncaught, [], 'a call of the API touched its connection after the close');
+      assert.deepEqual(await served.uncaughtAfterClose(), [], 'a call of the API touched its connection after the close');
     } finally {
-      process.off('uncaughtException', onUncaught);
-      await proxy.close();
+      await served.dispose();
       if (jobId) await deleteSchedules(h.client, [jobId]);
     }
   });
@@ -123,17 +147,11 @@ describe('an API that closes with a log follow going on', () => {
   });
 
   it('ends the follow and its reads of the job before its close settles: none is retried after the connection closed', async () => {
-    const proxy = await startProxy(h.config.temporal.address!);
-    const client = await connectClient(temporalTarget(h.config, proxy.address));
-    const api = await serveApi({ ...h.config, port: await freePort() }, client, testRegistry());
-    await api.policiesRefreshed;
-    const uncaught: string[] = [];
-    const onUncaught = (err: Error) => uncaught.push(err.message);
-    process.on('uncaughtException', onUncaught);
+    const served = await servedThroughProxy(h);
     try {
       const job = await h.submit({ name: 'TEST_OVERRUN', parameters: { hold_ms: 60_000 }, metadata: { kind: 'Generic' } });
       await h.waitForStatus(job.id, ['Running']);
-      const follow = await fetch(`${api.url}/api/v1/jobs/${job.id}/log?follow=true`, {
+      const follow = await fetch(`${served.api.url}/api/v1/jobs/${job.id}/log?follow=true`, {
         headers: { authorization: `Harbor-Secret ${TEST_SECRET}` },
       });
       assert.equal(follow.status, 200);
@@ -143,27 +161,15 @@ describe('an API that closes with a log follow going on', () => {
         for (;;) if ((await reader.read().catch(() => ({ done: true }))).done) return;
       })();
       // The follow asks Temporal now and then whether its job has ended: the next ask hangs there.
-      proxy.blackholeOn = job.id;
-      await waitFor(
-        async () => proxy.mode,
-        (mode) => mode === 'blackhole',
-        { what: "the follow's read of its job to go out" },
-      );
-      // Temporal drops the connection (the read is retried after a back-off), and SIGTERM meanwhile,
-      // as api/main.ts closes: the API, then at once its connection.
-      proxy.blackholeOn = undefined;
-      proxy.mode = 'down';
-      const closed = api.close();
-      await closed;
-      proxy.mode = 'pass';
-      await client.connection.close();
+      await served.dropWhenSent(job.id, "the follow's read of its job to go out");
+      // SIGTERM meanwhile, as api/main.ts closes: the API, then at once its connection.
+      await served.api.close();
+      served.proxy.mode = 'pass';
+      const uncaught = await served.uncaughtAfterClose();
       await drained;
-      // Past the back-off of a retry still pending at the close, with room for a loaded machine.
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
       assert.deepEqual(uncaught, [], 'a read of the follow touched its connection after the close');
     } finally {
-      process.off('uncaughtException', onUncaught);
-      await proxy.close();
+      await served.dispose();
     }
   });
 });
