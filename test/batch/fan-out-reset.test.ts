@@ -83,4 +83,31 @@ describe('a reset of a running fan-out job', () => {
     const stats: JobStats = await h.stats(job.id);
     assert.deepEqual([...(stats.sub_jobs ?? [])].sort(), fresh.map((c) => c.id).sort());
   });
+
+  it('to its last workflow task, with its targets running: the targets report to the re-run, each ran once, and the job ends Success', async () => {
+    const job = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 2, hold_ms: 6_000, pool_size: 2 },
+      metadata: { kind: 'Generic' },
+    });
+    const first = await waitFor(
+      () => children(job.id, ` AND ExecutionStatus = 'Running'`),
+      (r) => r.length === 2,
+      { what: 'both targets running', timeoutMs: 30_000 },
+    );
+    resetWorkflow(h.config.temporal.address!, job.id, 'LastWorkflowTask');
+    const done = await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    const all = await children(job.id);
+    assert.deepEqual(all.map((c) => c.id).sort(), first.map((c) => c.id).sort(), 'no target started again');
+    const report = (await (await h.request('GET', `/api/v1/jobs/${job.id}/report`)).json()) as {
+      targets: Record<string, { job_id: string; status: string }>;
+    };
+    assert.deepEqual(
+      Object.values(report.targets)
+        .map((t) => [t.job_id, t.status])
+        .sort(),
+      first.map((c) => [c.id, 'Success']).sort(),
+    );
+  });
 });
