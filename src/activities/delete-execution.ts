@@ -3,6 +3,7 @@ import { isGrpcServiceError, type Client, type WorkflowExecutionInfo } from '@te
 import { removeBatchFiles } from '../jobs/batch/batch-files.js';
 import { jobLogPath } from '../logs/job-log-path.js';
 import { executionNow } from '../temporal/execution-now.js';
+import { newestRunPerId, replacedRun } from '../temporal/current-runs.js';
 import { mapLimit } from '../process/limits.js';
 import { UpstreamJobIdKey } from '../shared/search-attributes.js';
 
@@ -43,6 +44,18 @@ export type ExecutionView = Pick<
 export async function closedExecution(client: Client, listed: WorkflowExecutionInfo): Promise<ExecutionView | undefined> {
   const current = await executionNow(client, listed);
   return current && current.status.name !== 'RUNNING' ? current : undefined;
+}
+
+/**
+ * Of the runs a listing gave, the executions that have closed, each as it is now: one per id (its
+ * newest run), none that an operator's reset replaced (a run of its own only until it is deleted).
+ */
+export async function* closedExecutions(client: Client, listed: readonly WorkflowExecutionInfo[]): AsyncGenerator<ExecutionView> {
+  for (const run of newestRunPerId(listed)) {
+    if (await replacedRun(client, run)) continue;
+    const closed = await closedExecution(client, run);
+    if (closed) yield closed;
+  }
 }
 
 /**

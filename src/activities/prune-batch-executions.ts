@@ -1,10 +1,9 @@
 import { JobStatus, MEMO_INPUT } from '../shared/job-model.js';
 import { JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { executionBeganAt, selectBatchPrunable, submitOrderMs, type FinishedExecution } from '../schedules/history-limits.js';
-import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
+import { closedExecutions, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneBatchInput } from './types.js';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import { newestRunPerId, replacedRun } from '../temporal/current-runs.js';
 
 /**
  * A batch job keeps the last `keep` executions of its series (`report_history`): a periodic job's
@@ -26,11 +25,7 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     if (listed.workflowId !== input.selfId) runs.push(listed);
     if (runs.length > 10_000) break;
   }
-  // A run an operator's reset replaced is no execution of its own (its id's newest run is).
-  for (const listed of newestRunPerId(runs)) {
-    if (await replacedRun(client, listed)) continue;
-    const e = await closedExecution(client, listed);
-    if (!e) continue;
+  for await (const e of closedExecutions(client, runs)) {
     // Ranked by when each began (a fire's nominal time, a job's submit), as the history limits
     // rank them: by close, a long early fire outlived the newer ones that overlapped it.
     const enqueued = (e.memo?.[MEMO_INPUT] as { enqueueTime?: unknown } | undefined)?.enqueueTime;
@@ -42,7 +37,6 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
       startedAt: executionBeganAt(e.workflowId, fallback),
       succeeded: e.typedSearchAttributes.get(JobStatusKey) === JobStatus.Success,
     });
-    if (closed.length > 10_000) break;
   }
   const self = {
     id: input.selfId,

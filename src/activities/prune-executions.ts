@@ -3,10 +3,9 @@ import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
 import { executionBeganAt, MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
-import { closedExecution, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
+import { closedExecutions, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
 import { abortableSleep } from '../process/abortable-sleep.js';
-import { newestRunPerId, replacedRun } from '../temporal/current-runs.js';
 import type { BackgroundWork } from '../process/background-work.js';
 
 /** Both limits at their largest, so whatever the limits, every execution they keep is seen; a backlog drains over a few runs. */
@@ -35,11 +34,7 @@ export async function pruneExecutions(deps: PruneDeps & { background: Background
     if (++listed > MAX_LISTED) break;
     if (info.workflowId !== input.self.id) runs.push(info);
   }
-  // A run an operator's reset replaced is no execution of its own (its id's newest run is).
-  for (const info of newestRunPerId(runs)) {
-    if (await replacedRun(client, info)) continue;
-    const current = await closedExecution(client, info);
-    if (!current) continue;
+  for await (const current of closedExecutions(client, runs)) {
     const startedAt = current.startTime.getTime();
     runStartedAt.set(current.workflowId, startedAt);
     runIds.set(current.workflowId, current.runId);

@@ -150,7 +150,7 @@ export async function serveApi(config: Config, client: Client, registry: JobRegi
   const policiesRefreshed = new PeriodicGateway(gatewayDeps(config, client, registry, options))
     .refreshPolicies(background.signal)
     .catch(() => 0);
-  background.run(() => policiesRefreshed);
+  void background.track(policiesRefreshed);
   return {
     url: `${config.protocol}://${config.host}:${port}`,
     policiesRefreshed,

@@ -38,8 +38,8 @@ describe('a reset of a running fan-out job', () => {
     return rows;
   };
   const targetOf = async (child: string) => String(((await h.stats(child)).parameters as Record<string, unknown>).target);
-
-  it('stops the targets the replaced run started before it starts its own: each target runs once at a time, and the report names the new ones', async () => {
+  /** A fan-out job of two targets (6 s each), once both run. */
+  const withTargetsRunning = async () => {
     const job = await h.submit({
       name: 'TEST_BATCH',
       parameters: { count: 2, hold_ms: 6_000, pool_size: 2 },
@@ -50,6 +50,11 @@ describe('a reset of a running fan-out job', () => {
       (r) => r.length === 2,
       { what: 'both targets running', timeoutMs: 30_000 },
     );
+    return { job, first };
+  };
+
+  it('stops the targets the replaced run started before it starts its own: each target runs once at a time, and the report names the new ones', async () => {
+    const { job, first } = await withTargetsRunning();
     resetWorkflow(h.config.temporal.address!, job.id);
     const done = await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
@@ -85,16 +90,7 @@ describe('a reset of a running fan-out job', () => {
   });
 
   it('to its last workflow task, with its targets running: the targets report to the re-run, each ran once, and the job ends Success', async () => {
-    const job = await h.submit({
-      name: 'TEST_BATCH',
-      parameters: { count: 2, hold_ms: 6_000, pool_size: 2 },
-      metadata: { kind: 'Generic' },
-    });
-    const first = await waitFor(
-      () => children(job.id, ` AND ExecutionStatus = 'Running'`),
-      (r) => r.length === 2,
-      { what: 'both targets running', timeoutMs: 30_000 },
-    );
+    const { job, first } = await withTargetsRunning();
     resetWorkflow(h.config.temporal.address!, job.id, 'LastWorkflowTask');
     const done = await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);
