@@ -7,9 +7,9 @@ import { waitFor } from '../helpers/wait-for.js';
 import { pruneExecutions } from '../../src/activities/prune-executions.js';
 import { BackgroundWork } from '../../src/process/background-work.js';
 
-/** Until the clock is in the next second: a trigger's execution id is its second. */
-async function nextSecond(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
+/** Until the clock reads `time` (ms): triggers that far apart have different execution ids and ends. */
+async function until(time: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
 }
 
 /**
@@ -56,7 +56,10 @@ describe('a reset of a running periodic execution', () => {
     const job = await periodic('@yearly', { suspend: true, failed_jobs_history_limit: 0 }, { duration_ms: 12_000 });
     assert.equal(await act(job.id, 'trigger'), 204);
     const a = (await running(job.id, 1)).jobs[0]!.id;
-    await nextSecond();
+    // B runs as long as A but starts 5 s later, so B is still running when A has ended and been
+    // listed, however slowly a loaded machine does that (1 s apart was not enough in CI).
+    const aStartedBy = Date.now();
+    await until(aStartedBy + 5000);
     assert.equal(await act(job.id, 'trigger'), 204);
     const b = (await running(job.id, 2)).jobs.find((j) => j.id !== a)!.id;
     const logOf = async (id: string) => (await h.request('GET', `/api/v1/jobs/${id}/log`)).status;
