@@ -1,5 +1,7 @@
-import type { ScheduleDescription, ScheduleSummary } from '@temporalio/client';
+import type { ScheduleDescription, ScheduleSpecDescription, ScheduleSummary } from '@temporalio/client';
+import { parseCronSpec } from '../schedules/cron-spec.js';
 import { formatInZone } from '../schedules/format-in-zone.js';
+import { liveCronSpec } from '../schedules/live-cron.js';
 import { JobKind, JobStatus, refLink, type JobStats } from '../shared/job-model.js';
 import { redactParameters, redactText } from '../shared/redact.js';
 import {
@@ -10,10 +12,11 @@ import {
   type PeriodicOptions,
   type PeriodicRecord,
 } from './periodic-record.js';
+import { scheduleSpec } from './periodic-spec.js';
 
 /** A listed periodic job: what a schedule summary says (counts and times come with GET /jobs/{id}). */
 export function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStats {
-  const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE);
+  const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE, summary.spec);
   stats.paused = summary.state.paused;
   // A list has the schedule's spec but not its policies: the zone and jitter as they are, the rest as submitted.
   const options: Record<string, unknown> = { ...record.options };
@@ -33,7 +36,14 @@ export function toPeriodicStats(
   active: number,
   existing: ReadonlySet<string>,
 ): JobStats {
-  const stats = baseStats(record, isStopped(description));
+  const stats = baseStats(record, isStopped(description), description.spec);
+  // The input its executions start with now: an operator may have replaced it (`temporal schedule
+  // update --input`). A list has no schedule's input, so it shows the parameters as submitted.
+  const input = description.action.type === 'startWorkflow' ? description.action.args?.[0] : undefined;
+  const parameters = (input as { parameters?: unknown } | undefined)?.parameters;
+  if (parameters !== null && typeof parameters === 'object' && !Array.isArray(parameters)) {
+    stats.parameters = redactParameters(parameters as Record<string, unknown>);
+  }
   const options = liveOptions(record.options, description);
   stats.options = options;
   stats.update_time = Math.floor((description.info.lastUpdatedAt ?? description.info.createdAt).getTime() / 1000);
@@ -110,7 +120,11 @@ function withLiveSpec(options: Record<string, unknown>, submitted: PeriodicOptio
 }
 
 /** What every view of a periodic job shows: as submitted, and whether it is stopped. */
-function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
+function baseStats(
+  record: PeriodicRecord,
+  stopped: boolean,
+  spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals'> | undefined,
+): JobStats {
   const stats: JobStats = {
     id: record.id,
     status: stopped ? JobStatus.Stopped : JobStatus.Scheduled,
@@ -123,10 +137,21 @@ function baseStats(record: PeriodicRecord, stopped: boolean): JobStats {
     // Records created before parameters were redacted on the way in still hold them raw.
     parameters: redactParameters(record.parameters),
     revision: record.enqueueTime,
-    cron_spec: record.cronSpec,
+    cron_spec: spec ? cronNow(record, spec) : record.cronSpec,
     options: { ...record.options },
   };
   // Records from before hook URLs were redacted on the way in hold them raw.
   if (record.statusHook) stats.web_hook_url = stats.hook_status = redactText(record.statusHook);
   return stats;
+}
+
+/** The cron_spec as the schedule's times are now (see liveCronSpec): an operator may have replaced them. */
+function cronNow(record: PeriodicRecord, spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals'>): string {
+  let compiled = {};
+  try {
+    compiled = scheduleSpec(parseCronSpec(record.cronSpec), record.options);
+  } catch {
+    // A record the parser no longer takes: the schedule's times are all there is to show.
+  }
+  return liveCronSpec(record.cronSpec, compiled, spec);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { after, before, describe, it } from 'node:test';
+import type { JobStats } from '../../src/shared/job-model.js';
 import { JobStatusKey } from '../../src/shared/search-attributes.js';
 import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -222,6 +223,58 @@ describe('periodic jobs and the `temporal schedule …` CLI', () => {
     const shown = listed.jobs.find((j) => j.id === execution)!;
     assert.equal(shown.kind, 'Scheduled');
     assert.equal(shown.upstream_job_id, job.id);
+  });
+
+  it('GET shows cron_spec as submitted while the schedule keeps its times, for crons of every shape', async () => {
+    const crons = [
+      '*/2 * * * * *',
+      '15 */5 * * * *',
+      '0 0 0 13 * 5',
+      '0 0 12 1,15 * MON',
+      '0 0 6 * JAN-MAR SUN',
+      '0 0 0 * * 7',
+      '30 10/20 * * * *',
+      '0 */15 * * *',
+      '0 0 * * */2',
+      '0 0 0 ? * MON',
+      'CRON_TZ=Asia/Tokyo 0 30 9 * * 1-5',
+      '@weekly',
+      '@every 90s',
+    ];
+    for (const cron of crons) {
+      const job = await periodic(cron, { suspend: true, run_on_startup: cron === '@weekly' });
+      assert.equal((await h.stats(job.id)).cron_spec, cron);
+    }
+  });
+
+  it('GET and the list show the times and parameters an operator replaced with `temporal schedule update`', async () => {
+    const job = await periodic('@yearly', { suspend: true }, { duration_ms: 1 });
+    assert.equal(job.cron_spec, '@yearly');
+    cli(
+      'schedule',
+      'update',
+      '--schedule-id',
+      job.id,
+      '--cron',
+      '*/10 * * * *',
+      '--paused',
+      '--workflow-id',
+      job.id,
+      '--task-queue',
+      h.config.temporal.task_queue,
+      '--type',
+      'ScheduledJob',
+      '--input',
+      JSON.stringify({ name: 'NOOP', parameters: { duration_ms: 2 } }),
+    );
+    // Temporal keeps times as calendars: shown as Harbor writes a cron, seconds first.
+    const shown = await h.stats(job.id);
+    assert.equal(shown.cron_spec, '0 */10 * * * *');
+    assert.deepEqual(shown.parameters, { duration_ms: 2 });
+    const listed = ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
+      .map((i) => i.job)
+      .find((j) => j.id === job.id);
+    assert.equal(listed?.cron_spec, '0 */10 * * * *');
   });
 
   it('a pause through the API keeps the search attributes an operator gave the schedule', async () => {
