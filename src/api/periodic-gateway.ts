@@ -21,6 +21,7 @@ import { clearStaleStopMark, listPeriodicJobs } from './periodic-list.js';
 import { refreshPolicies, replaceExecutionInput } from './periodic-policies.js';
 import {
   DEFAULT_CATCHUP_WINDOW_MS,
+  isStopped,
   MEMO_PERIODIC,
   OVERLAP,
   periodicRecord,
@@ -33,6 +34,7 @@ import { nextFireNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, sche
 import { newestFirst, recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
 import { idsAmong } from '../temporal/ids-among.js';
 import { stopPeriodicJob, sweepStopped, type SweepCursor } from './periodic-stop.js';
+import { changeSchedule } from './schedule-write.js';
 import type { BackgroundWork } from '../process/background-work.js';
 
 /** Past the second of the last action by this much, for the server's clock against ours. */
@@ -209,20 +211,26 @@ export class PeriodicGateway {
   async pause(stats: JobStats): Promise<void> {
     if (stats.status === JobStatus.Stopped) throw conflict(`periodic job ${stats.id} is stopped`);
     if (stats.paused) return;
-    // A job an operator revived from Stopped still carries the mark: a pause clears it, or the
-    // paused job would read Stopped.
-    await this.rpc(() =>
-      this.deps.client.schedule.getHandle(stats.id).update((schedule) => ({
-        ...schedule,
-        state: { ...schedule.state, paused: true, note: 'paused via the jobservice API' },
-        typedSearchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Scheduled),
-      })),
-    );
+    await changeSchedule(this.deps.client, stats.id, (schedule) => {
+      // A stop may have landed since `stats` were read.
+      if (isStopped(schedule)) throw conflict(`periodic job ${stats.id} is stopped`);
+      if (schedule.state.paused) return undefined;
+      // A job an operator revived from Stopped still carries the mark: a pause clears it, or the
+      // paused job would read Stopped.
+      return {
+        state: { paused: true, note: 'paused via the jobservice API' },
+        searchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Scheduled),
+      };
+    });
   }
 
   async resume(stats: JobStats): Promise<void> {
     if (stats.status === JobStatus.Stopped) throw conflict(`periodic job ${stats.id} is stopped and cannot resume`);
-    if (stats.paused) await this.rpc(() => this.deps.client.schedule.getHandle(stats.id).unpause('resumed via the jobservice API'));
+    if (!stats.paused) return;
+    await changeSchedule(this.deps.client, stats.id, (schedule) => {
+      if (isStopped(schedule)) throw conflict(`periodic job ${stats.id} is stopped and cannot resume`);
+      return schedule.state.paused ? { state: { paused: false, note: 'resumed via the jobservice API' } } : undefined;
+    });
   }
 
   /** Periodic jobs, newest first (see listPeriodicJobs in periodic-list.ts). */

@@ -5,6 +5,7 @@ import { boundedRpc } from './bounded-rpc.js';
 import type { ListJobsQuery } from './contract.js';
 import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, type PeriodicRecord } from './periodic-record.js';
 import { summaryStats } from './periodic-stats.js';
+import { changeSchedule } from './schedule-write.js';
 import { firstRow, readPage, type Listed } from './visibility-page.js';
 
 /**
@@ -55,12 +56,10 @@ export async function clearStaleStopMark(
   name: string,
   seen: Pick<ScheduleSummary, 'state' | 'typedSearchAttributes'>,
 ): Promise<void> {
-  if (seen.typedSearchAttributes?.get(JobStatusKey) !== JobStatus.Stopped || isStopped(seen)) return;
-  await boundedRpc(client, () =>
-    client.schedule.getHandle(id).update((schedule) => ({
-      ...schedule,
-      typedSearchAttributes: searchAttributesWithStatus(schedule, name, isStopped(schedule) ? JobStatus.Stopped : JobStatus.Scheduled),
-    })),
+  const stale = (schedule: typeof seen) => schedule.typedSearchAttributes?.get(JobStatusKey) === JobStatus.Stopped && !isStopped(schedule);
+  if (!stale(seen)) return;
+  await changeSchedule(client, id, (schedule) =>
+    stale(schedule) ? { searchAttributes: searchAttributesWithStatus(schedule, name, JobStatus.Scheduled) } : undefined,
   ).catch(() => undefined);
 }
 

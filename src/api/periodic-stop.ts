@@ -1,7 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { DEFAULT_HOOK_TIMINGS, hookEvent } from '../shared/hook-event.js';
 import { JobKind, JobStatus, type JobStats } from '../shared/job-model.js';
-import { JobKindKey } from '../shared/search-attributes.js';
+import { JobKindKey, JobStatusKey } from '../shared/search-attributes.js';
 import { nowSec } from '../shared/time.js';
 import { HookDelivery, type HookDeliveryInput } from '../workflows/hook-delivery-workflow.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -9,9 +9,8 @@ import { namespaceRetentionSeconds } from './namespace-retention.js';
 import type { PeriodicGatewayDeps } from './periodic-gateway.js';
 import { periodicStatusClause } from './periodic-list.js';
 import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, STOPPED_NOTE } from './periodic-record.js';
+import { changeSchedule } from './schedule-write.js';
 
-/** How long a stop waits for the schedule to take its pause (it does within milliseconds unless the server is struggling). */
-const STOP_TAKES_MS = 5_000;
 /** Stopped periodic jobs one stop's sweep reads (describes) at most: the next sweep reads on. */
 const SWEEP_BATCH = 100;
 
@@ -29,41 +28,27 @@ export interface SweepCursor {
  */
 export async function stopPeriodicJob(deps: PeriodicGatewayDeps, cursor: SweepCursor, stats: JobStats): Promise<string[]> {
   const { client } = deps;
-  const handle = client.schedule.getHandle(stats.id);
-  if (stats.status !== JobStatus.Stopped) {
-    // One update pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
-    let statusHook: string | undefined;
-    await boundedRpc(client, () =>
-      handle.update((schedule) => {
-        // As submitted (the record holds it redacted): what every execution posts to.
-        if (schedule.action.type === 'startWorkflow')
-          statusHook = (schedule.action.args?.[0] as { statusHook?: string } | undefined)?.statusHook;
-        return {
-          ...schedule,
-          state: { ...schedule.state, paused: true, note: STOPPED_NOTE },
-          typedSearchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Stopped),
-        };
-      }),
-    );
-    if (statusHook) await hookStopped(deps, { ...stats, status: JobStatus.Stopped, update_time: nowSec() }, statusHook);
-  } else {
-    // A stop repeated after one that marked the job but never started its hook (the API lost
-    // Temporal or was killed between the two): core waits for that hook, so it goes now. A hook
-    // a stop did start is not sent again.
-    const { action } = await boundedRpc(client, () => handle.describe());
-    const statusHook = action.type === 'startWorkflow' ? (action.args?.[0] as { statusHook?: string } | undefined)?.statusHook : undefined;
-    if (statusHook) await hookStopped(deps, stats, statusHook, { once: true });
-  }
+  let wrote = false;
+  // One write pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
+  const stopped = await changeSchedule(client, stats.id, (schedule) => {
+    if (isStopped(schedule) && schedule.typedSearchAttributes?.get(JobStatusKey) === JobStatus.Stopped) return undefined;
+    wrote = true;
+    return {
+      state: { paused: true, note: STOPPED_NOTE },
+      searchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Stopped),
+    };
+  });
+  // As submitted (the record holds it redacted): what every execution posts to.
+  const { action } = stopped;
+  const statusHook = action.type === 'startWorkflow' ? (action.args?.[0] as { statusHook?: string } | undefined)?.statusHook : undefined;
+  // A stop that found the job stopped (a repeated stop, or one another stop beat) still sends a hook
+  // no stop started: one that marked the job but lost Temporal, or was killed, before its hook.
+  // Core waits for that hook. A hook a stop did start is not sent again.
+  if (statusHook) await hookStopped(deps, { ...stats, status: JobStatus.Stopped, update_time: nowSec() }, statusHook, { once: !wrote });
   // Not waited for: a stop answers as soon as it has taken.
   deps.background.run((signal) => sweepStopped(deps, cursor, undefined, undefined, signal));
-  const deadline = Date.now() + STOP_TAKES_MS;
-  for (;;) {
-    const { state, info } = await boundedRpc(client, () => handle.describe());
-    if ((state.paused && state.note === STOPPED_NOTE) || Date.now() > deadline) {
-      return [...new Set([...info.runningActions, ...info.recentActions.map((a) => a.action)].map((a) => a.workflow.workflowId))];
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  const { info } = stopped;
+  return [...new Set([...info.runningActions, ...info.recentActions.map((a) => a.action)].map((a) => a.workflow.workflowId))];
 }
 
 /**

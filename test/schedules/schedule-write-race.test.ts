@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
+import { temporalCli } from '../helpers/temporal-cli.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+/**
+ * Runs `meanwhile` just before the API's next write to schedule `id` reaches Temporal: the write
+ * was computed from a read taken before `meanwhile`'s change, as when two writers race.
+ */
+function beforeNextWrite(client: Client, id: string, meanwhile: () => Promise<void>): () => void {
+  const service = client.workflowService;
+  const original = service.updateSchedule;
+  type Request = Parameters<typeof original>[0];
+  const restore = () => {
+    service.updateSchedule = original;
+  };
+  service.updateSchedule = (async (request: Request) => {
+    if (request.scheduleId === id) {
+      restore();
+      await meanwhile();
+    }
+    return original.call(service, request);
+  }) as typeof original;
+  return restore;
+}
+
+/**
+ * A schedule is written whole (`UpdateSchedule`): a pause or stop that writes back what it read
+ * would undo a write that landed between its read and its write. Each writes under the conflict
+ * token of its read, and computes its change again from what the schedule is when that was refused.
+ */
+describe('writes to a periodic job’s schedule that race another writer', () => {
+  let h: Harness;
+  const created: string[] = [];
+  before(async () => {
+    h = await createHarness();
+  });
+  after(async () => {
+    await deleteSchedules(h.client, created);
+    await h.close();
+  });
+  const { periodic } = periodicJobs(() => h, created);
+  const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
+
+  it('a pause keeps the times an operator set meanwhile (`temporal schedule update`)', async () => {
+    const job = await periodic('@yearly');
+    const restore = beforeNextWrite(h.client, job.id, async () => {
+      temporalCli(
+        h.config.temporal.address!,
+        ...['schedule', 'update', '--schedule-id', job.id, '--cron', '*/10 * * * *', '--overlap-policy', 'AllowAll'],
+        ...['--workflow-id', job.id, '--task-queue', h.config.temporal.task_queue, '--type', 'ScheduledJob'],
+      );
+      await waitFor(
+        () => h.stats(job.id),
+        (s) => s.cron_spec === '0 */10 * * * *',
+        { what: "the operator's update applied" },
+      );
+    });
+    try {
+      assert.equal(await act(job.id, 'pause'), 204);
+    } finally {
+      restore();
+    }
+    const paused = await waitFor(
+      () => h.stats(job.id),
+      (s) => s.paused === true,
+      { what: 'the pause applied' },
+    );
+    assert.equal(paused.cron_spec, '0 */10 * * * *', "the operator's times stand");
+  });
+
+  it('a pause that loses to a stop does not revive the job: it answers 409 and the job stays Stopped', async () => {
+    const job = await periodic('@yearly', {}, { duration_ms: 0 });
+    let stopped = 0;
+    const restore = beforeNextWrite(h.client, job.id, async () => {
+      stopped = await act(job.id, 'stop');
+    });
+    let paused: number;
+    try {
+      paused = await act(job.id, 'pause');
+    } finally {
+      restore();
+    }
+    assert.equal(stopped, 204);
+    assert.equal(paused, 409);
+    const shown = await h.stats(job.id);
+    assert.equal(shown.status, 'Stopped');
+    assert.equal(shown.paused, true);
+  });
+});
