@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import { consecutiveFailures, failurePauseNote } from '../schedules/schedule-health.js';
+import { changeSchedule } from '../temporal/schedule-write.js';
 import type { ScheduleHealthInput, ScheduleHealthResult } from './types.js';
 
 /**
@@ -16,10 +17,13 @@ export async function checkScheduleHealth(
   // The execution running this is not closed yet, so it is not among those counted.
   const failures = 1 + (await consecutiveFailures(client, input.scheduleId, { sincePause: true }));
   if (failures < input.pauseAfter) return { failures, paused: false };
-  const handle = client.schedule.getHandle(input.scheduleId);
-  const description = await handle.describe();
-  if (description.state.paused) return { failures, paused: false };
-  await handle.pause(failurePauseNote(failures, input.executionId, input.lastError));
-  deps.metrics?.recordSchedulePause(input.jobName);
-  return { failures, paused: true };
+  // Under the schedule's conflict token: a stop landing between the read and the pause stands (a
+  // plain pause would replace its note, and the stopped job would read paused, resumable).
+  const note = failurePauseNote(failures, input.executionId, input.lastError);
+  const after = await changeSchedule(client, input.scheduleId, (schedule) =>
+    schedule.state.paused ? undefined : { state: { paused: true, note } },
+  );
+  const paused = after.state.paused && after.state.note === note;
+  if (paused) deps.metrics?.recordSchedulePause(input.jobName);
+  return { failures, paused };
 }

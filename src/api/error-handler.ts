@@ -2,6 +2,7 @@ import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNo
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { ScheduleKeptChangingError } from '../temporal/schedule-write.js';
 import { ApiError, ErrorCode } from './api-error.js';
 import type { ErrorBody } from './contract.js';
 
@@ -35,6 +36,9 @@ export function toErrorReply(error: unknown, failCode: ErrorCode): { status: Con
   }
   if (error instanceof WorkflowExecutionAlreadyStartedError) {
     return { status: 409, body: body(ErrorCode.ResourceConflicts, 'conflict', `job ${error.workflowId} is still active`) };
+  }
+  if (error instanceof ScheduleKeptChangingError) {
+    return { status: 409, body: body(ErrorCode.ResourceConflicts, 'conflict', error.message) };
   }
   const grpc = grpcError(error);
   if (grpc && UNAVAILABLE_CODES.has(grpc.code)) {

@@ -34,7 +34,7 @@ import { nextFireNeverWaitsOnHooks, historyLimits, refusedSpecIsBadRequest, sche
 import { newestFirst, recentExecutionIds, toPeriodicStats } from './periodic-stats.js';
 import { idsAmong } from '../temporal/ids-among.js';
 import { stopPeriodicJob, sweepStopped, type SweepCursor } from './periodic-stop.js';
-import { changeSchedule } from './schedule-write.js';
+import { changeSchedule } from '../temporal/schedule-write.js';
 import type { BackgroundWork } from '../process/background-work.js';
 
 /** Past the second of the last action by this much, for the server's clock against ours. */

@@ -5,7 +5,7 @@ import { boundedRpc } from './bounded-rpc.js';
 import type { ListJobsQuery } from './contract.js';
 import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, type PeriodicRecord } from './periodic-record.js';
 import { summaryStats } from './periodic-stats.js';
-import { changeSchedule } from './schedule-write.js';
+import { changeSchedule } from '../temporal/schedule-write.js';
 import { firstRow, readPage, type Listed } from './visibility-page.js';
 
 /**

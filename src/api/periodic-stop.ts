@@ -9,7 +9,7 @@ import { namespaceRetentionSeconds } from './namespace-retention.js';
 import type { PeriodicGatewayDeps } from './periodic-gateway.js';
 import { periodicStatusClause } from './periodic-list.js';
 import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, STOPPED_NOTE } from './periodic-record.js';
-import { changeSchedule } from './schedule-write.js';
+import { changeSchedule } from '../temporal/schedule-write.js';
 
 /** Stopped periodic jobs one stop's sweep reads (describes) at most: the next sweep reads on. */
 const SWEEP_BATCH = 100;

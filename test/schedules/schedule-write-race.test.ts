@@ -5,25 +5,32 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
 import { temporalCli } from '../helpers/temporal-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { checkScheduleHealth } from '../../src/activities/check-schedule-health.js';
 
 /**
  * Runs `meanwhile` just before the API's next write to schedule `id` reaches Temporal: the write
- * was computed from a read taken before `meanwhile`'s change, as when two writers race.
+ * was computed from a read taken before `meanwhile`'s change, as when two writers race. The next
+ * `writes` writes, when given (`meanwhile`'s own go through).
  */
-function beforeNextWrite(client: Client, id: string, meanwhile: () => Promise<void>): () => void {
+function beforeNextWrite(client: Client, id: string, meanwhile: () => Promise<void>, writes = 1): () => void {
   const service = client.workflowService;
-  const original = service.updateSchedule;
-  type Request = Parameters<typeof original>[0];
+  const { updateSchedule, patchSchedule } = service;
+  let inside = false;
   const restore = () => {
-    service.updateSchedule = original;
+    service.updateSchedule = updateSchedule;
+    service.patchSchedule = patchSchedule;
   };
-  service.updateSchedule = (async (request: Request) => {
-    if (request.scheduleId === id) {
-      restore();
-      await meanwhile();
-    }
-    return original.call(service, request);
-  }) as typeof original;
+  const intercepted = <R extends { scheduleId?: string | null }, T>(original: (request: R) => Promise<T>) =>
+    (async (request: R) => {
+      if (request.scheduleId === id && !inside && writes-- > 0) {
+        if (writes === 0) restore();
+        inside = true;
+        await meanwhile().finally(() => (inside = false));
+      }
+      return original.call(service, request);
+    }) as typeof original;
+  service.updateSchedule = intercepted(updateSchedule) as typeof updateSchedule;
+  service.patchSchedule = intercepted(patchSchedule) as typeof patchSchedule;
   return restore;
 }
 
@@ -89,5 +96,61 @@ describe('writes to a periodic job’s schedule that race another writer', () =>
     const shown = await h.stats(job.id);
     assert.equal(shown.status, 'Stopped');
     assert.equal(shown.paused, true);
+  });
+
+  it('a pause after failures (pause_after_failures) that loses to a stop leaves the job Stopped', async () => {
+    const job = await periodic('@yearly', {}, { duration_ms: 0 });
+    let stopped = 0;
+    const restore = beforeNextWrite(h.client, job.id, async () => {
+      stopped = await act(job.id, 'stop');
+    });
+    let result: Awaited<ReturnType<typeof checkScheduleHealth>>;
+    try {
+      result = await checkScheduleHealth(
+        { client: h.client },
+        { scheduleId: job.id, jobName: 'NOOP', executionId: `${job.id}@1`, lastError: 'failed', pauseAfter: 1 },
+      );
+    } finally {
+      restore();
+    }
+    assert.equal(stopped, 204);
+    assert.equal(result.paused, false, 'the stop paused it, not the failures');
+    const shown = await h.stats(job.id);
+    assert.equal(shown.status, 'Stopped');
+    assert.equal(shown.paused_note, 'jobservice: stopped');
+  });
+
+  it('a pause whose every write another write beats gives up with 409, and leaves the schedule as the others wrote it', async () => {
+    const job = await periodic('@yearly');
+    const handle = h.client.schedule.getHandle(job.id);
+    let meddled = 0;
+    const restore = beforeNextWrite(
+      h.client,
+      job.id,
+      async () => {
+        meddled++;
+        await handle.update((s) => ({ ...s, state: { ...s.state, note: `operator note ${meddled}` } }));
+        await waitFor(
+          () => handle.describe(),
+          (d) => d.state.note === `operator note ${meddled}`,
+          { what: "the other writer's note" },
+        );
+      },
+      100,
+    );
+    let response: Response;
+    try {
+      response = await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'pause' });
+    } finally {
+      restore();
+    }
+    assert.equal(response.status, 409);
+    const body = (await response.json()) as { code: number; description: string };
+    assert.equal(body.code, 10012);
+    assert.match(body.description, /kept changing/);
+    assert.equal(meddled, 5);
+    const shown = await h.stats(job.id);
+    assert.equal(shown.paused, false);
+    assert.equal(shown.status, 'Scheduled');
   });
 });

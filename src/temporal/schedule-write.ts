@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
-import { conflict } from './api-error.js';
-import { boundedRpc } from './bounded-rpc.js';
+import { boundedRpc } from '../api/bounded-rpc.js';
 
 /** What a write changes in a schedule: its state, and search attributes (the others it has are kept). */
 export interface ScheduleChange {
@@ -62,7 +61,15 @@ export async function changeSchedule(
     } while (sameToken(description.raw.conflictToken, conflictToken) && Date.now() < deadline);
     if (sameToken(description.raw.conflictToken, conflictToken)) return description;
   }
-  throw conflict(`the schedule of periodic job ${id} kept changing under ${ATTEMPTS} writes; try again`, id);
+  throw new ScheduleKeptChangingError(id);
+}
+
+/** Other writes kept landing between a change's read and its write (the API answers 409). */
+export class ScheduleKeptChangingError extends Error {
+  constructor(readonly scheduleId: string) {
+    super(`the schedule of periodic job ${scheduleId} kept changing under ${ATTEMPTS} writes; try again`);
+    this.name = 'ScheduleKeptChangingError';
+  }
 }
 
 function sameToken(a: Uint8Array | null | undefined, b: Uint8Array | null | undefined): boolean {
