@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { Client } from '@temporalio/client';
 import type { JobStats } from '../../src/shared/job-model.js';
-import type { Harness } from './harness.js';
+import { after, before } from 'node:test';
+import { createHarness, type Harness } from './harness.js';
 
 /** Delete the schedules a test created (ones an operator or the test already deleted are fine). */
 export async function deleteSchedules(client: Client, ids: Iterable<string>): Promise<void> {
@@ -32,4 +33,23 @@ export function periodicJobs(harness: () => Harness, created: string[]) {
     };
   };
   return { periodic, executions };
+}
+
+/**
+ * A test file's harness for periodic jobs: one harness for the file (`onHarness` gets it once it is
+ * up), and the schedules its tests created (`created`, which `periodic` fills) deleted at the end.
+ */
+export function periodicSuite(onHarness: (h: Harness) => void) {
+  let harness: Harness | undefined;
+  const created: string[] = [];
+  before(async () => {
+    harness = await createHarness();
+    onHarness(harness);
+  });
+  after(async () => {
+    if (!harness) return;
+    await deleteSchedules(harness.client, created);
+    await harness.close();
+  });
+  return { created, ...periodicJobs(() => harness!, created) };
 }

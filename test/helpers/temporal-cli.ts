@@ -21,3 +21,16 @@ export function resetWorkflow(
 ): string {
   return temporalCli(address, 'workflow', 'reset', '--workflow-id', id, '--type', type, '--reason', reason);
 }
+
+/**
+ * `temporal schedule update` as an operator runs it: the whole action again (the schedule's
+ * workflow id, task queue and the ScheduledJob type), `cron`, and `flags` (`--input`, policies…).
+ */
+export function updateScheduleWithCli(address: string, taskQueue: string, id: string, cron: string, ...flags: string[]): string {
+  return temporalCli(
+    address,
+    ...['schedule', 'update', '--schedule-id', id, '--cron', cron],
+    ...['--workflow-id', id, '--task-queue', taskQueue, '--type', 'ScheduledJob'],
+    ...flags,
+  );
+}

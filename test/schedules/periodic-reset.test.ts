@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { createHarness, type Harness } from '../helpers/harness.js';
-import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
+import { describe, it } from 'node:test';
+import type { Harness } from '../helpers/harness.js';
+import { periodicSuite } from '../helpers/schedules.js';
 import { resetWorkflow } from '../helpers/temporal-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { pruneExecutions } from '../../src/activities/prune-executions.js';
@@ -19,15 +19,7 @@ async function until(time: number): Promise<void> {
  */
 describe('a reset of a running periodic execution', () => {
   let h: Harness;
-  const created: string[] = [];
-  before(async () => {
-    h = await createHarness();
-  });
-  after(async () => {
-    await deleteSchedules(h.client, created);
-    await h.close();
-  });
-  const { periodic, executions } = periodicJobs(() => h, created);
+  const { periodic, executions } = periodicSuite((harness) => (h = harness));
   const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
   const running = async (periodicId: string, count: number) =>
     waitFor(

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { CronExpressionParser } from 'cron-parser';
 import { executionAlias } from '../../src/shared/job-id.js';
 import type { JobStats } from '../../src/shared/job-model.js';
-import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { periodicSuite } from '../helpers/schedules.js';
+import type { Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import { temporalCli, updateScheduleWithCli } from '../helpers/temporal-cli.js';
 import { testRegistry } from '../helpers/test-jobs.js';
 import { startHookReceiver } from '../helpers/hook-receiver.js';
 import { PeriodicGateway } from '../../src/api/periodic-gateway.js';
@@ -20,32 +20,13 @@ import { BackgroundWork } from '../../src/process/background-work.js';
 
 describe('periodic jobs on Temporal Schedules', () => {
   let h: Harness;
-  const created: string[] = [];
-  before(async () => {
-    h = await createHarness();
-  });
-  after(async () => {
-    await deleteSchedules(h.client, created);
-    await h.close();
-  });
-
-  const { periodic, executions } = periodicJobs(() => h, created);
+  const { periodic, executions, created } = periodicSuite((harness) => (h = harness));
   const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
   /** `temporal schedule update` as an operator runs it: the whole action again (its input as it is), a new cron, and `flags`. */
   const updateWithCli = async (id: string, ...flags: string[]) => {
     const action = (await h.client.schedule.getHandle(id).describe()).action as { args?: unknown[] };
-    const args = ['--cron', '0 12 * * *', '--workflow-id', id, '--task-queue', h.config.temporal.task_queue, '--type', 'ScheduledJob'];
-    temporalCli(
-      h.config.temporal.address!,
-      'schedule',
-      'update',
-      '--schedule-id',
-      id,
-      ...args,
-      '--input',
-      JSON.stringify(action.args?.[0]),
-      ...flags,
-    );
+    const input = ['--input', JSON.stringify(action.args?.[0])];
+    updateScheduleWithCli(h.config.temporal.address!, h.config.temporal.task_queue, id, '0 12 * * *', ...input, ...flags);
   };
   /** A periodic NOOP job as the list of periodic jobs shows it. */
   const asListed = async (id: string) =>

@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { scheduleSpec } from '../../src/api/periodic-spec.js';
 import { parseCronSpec } from '../../src/schedules/cron-spec.js';
 import type { JobStats } from '../../src/shared/job-model.js';
-import { deleteSchedules } from '../helpers/schedules.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { periodicSuite } from '../helpers/schedules.js';
+import type { Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 describe('run_on_startup: a periodic job runs once soon after it is created, then on its cron', () => {
   let h: Harness;
-  const created: string[] = [];
-  before(async () => {
-    h = await createHarness();
-  });
-  after(async () => {
-    await deleteSchedules(h.client, created);
-    await h.close();
-  });
-
+  const { created } = periodicSuite((harness) => (h = harness));
   for (const timezone of ['UTC', 'America/New_York']) {
     it(`fires once after startup_delay, in the job's zone (${timezone}), and next on the yearly cron`, async () => {
       const before = Date.now();

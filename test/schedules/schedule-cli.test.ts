@@ -1,26 +1,19 @@
 import assert from 'node:assert/strict';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { JobStatusKey } from '../../src/shared/search-attributes.js';
-import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { periodicSuite } from '../helpers/schedules.js';
+import type { Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import { temporalCli, updateScheduleWithCli } from '../helpers/temporal-cli.js';
 
 describe('periodic jobs and the `temporal schedule …` CLI', () => {
   let h: Harness;
-  const created: string[] = [];
-  before(async () => {
-    h = await createHarness();
-  });
-  after(async () => {
-    await deleteSchedules(h.client, created);
-    await h.close();
-  });
-
-  const { periodic, executions } = periodicJobs(() => h, created);
+  const { periodic, executions, created } = periodicSuite((harness) => (h = harness));
   const cli = (...args: string[]) => temporalCli(h.config.temporal.address!, ...args);
+  const updateWithCli = (id: string, cron: string, ...flags: string[]) =>
+    updateScheduleWithCli(h.config.temporal.address!, h.config.temporal.task_queue, id, cron, ...flags);
 
   it('a fire an operator backfills a second time is still one execution: /executions lists each id once', async () => {
     // Every 5 s, paused: only the operator's backfills run it.
@@ -170,21 +163,11 @@ describe('periodic jobs and the `temporal schedule …` CLI', () => {
   it('`temporal schedule update --input` written by hand (name and parameters): the execution runs and shows in the API', async () => {
     const job = await periodic('@yearly', { concurrency_policy: 'Forbid' }, { duration_ms: 1 });
     // An operator changes the job's parameters, writing the input as the job was submitted.
-    cli(
-      'schedule',
-      'update',
-      '--schedule-id',
+    updateWithCli(
       job.id,
-      '--cron',
       '0 0 1 1 *',
       '--overlap-policy',
       'Skip',
-      '--workflow-id',
-      job.id,
-      '--task-queue',
-      h.config.temporal.task_queue,
-      '--type',
-      'ScheduledJob',
       '--input',
       JSON.stringify({ name: 'NOOP', parameters: { duration_ms: 2 } }),
     );
@@ -250,23 +233,7 @@ describe('periodic jobs and the `temporal schedule …` CLI', () => {
   it('GET and the list show the times and parameters an operator replaced with `temporal schedule update`', async () => {
     const job = await periodic('@yearly', { suspend: true }, { duration_ms: 1 });
     assert.equal(job.cron_spec, '@yearly');
-    cli(
-      'schedule',
-      'update',
-      '--schedule-id',
-      job.id,
-      '--cron',
-      '*/10 * * * *',
-      '--paused',
-      '--workflow-id',
-      job.id,
-      '--task-queue',
-      h.config.temporal.task_queue,
-      '--type',
-      'ScheduledJob',
-      '--input',
-      JSON.stringify({ name: 'NOOP', parameters: { duration_ms: 2 } }),
-    );
+    updateWithCli(job.id, '*/10 * * * *', '--paused', '--input', JSON.stringify({ name: 'NOOP', parameters: { duration_ms: 2 } }));
     // Temporal keeps times as calendars: shown as Harbor writes a cron, seconds first.
     const shown = await h.stats(job.id);
     assert.equal(shown.cron_spec, '0 */10 * * * *');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { createHarness, type Harness } from '../helpers/harness.js';
-import { deleteSchedules, periodicJobs } from '../helpers/schedules.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import type { Harness } from '../helpers/harness.js';
+import { periodicSuite } from '../helpers/schedules.js';
+import { updateScheduleWithCli } from '../helpers/temporal-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { checkScheduleHealth } from '../../src/activities/check-schedule-health.js';
 
@@ -41,24 +41,19 @@ function beforeNextWrite(client: Client, id: string, meanwhile: () => Promise<vo
  */
 describe('writes to a periodic job’s schedule that race another writer', () => {
   let h: Harness;
-  const created: string[] = [];
-  before(async () => {
-    h = await createHarness();
-  });
-  after(async () => {
-    await deleteSchedules(h.client, created);
-    await h.close();
-  });
-  const { periodic } = periodicJobs(() => h, created);
+  const { periodic } = periodicSuite((harness) => (h = harness));
   const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
 
   it('a pause keeps the times an operator set meanwhile (`temporal schedule update`)', async () => {
     const job = await periodic('@yearly');
     const restore = beforeNextWrite(h.client, job.id, async () => {
-      temporalCli(
+      updateScheduleWithCli(
         h.config.temporal.address!,
-        ...['schedule', 'update', '--schedule-id', job.id, '--cron', '*/10 * * * *', '--overlap-policy', 'AllowAll'],
-        ...['--workflow-id', job.id, '--task-queue', h.config.temporal.task_queue, '--type', 'ScheduledJob'],
+        h.config.temporal.task_queue,
+        job.id,
+        '*/10 * * * *',
+        '--overlap-policy',
+        'AllowAll',
       );
       await waitFor(
         () => h.stats(job.id),
