@@ -119,7 +119,7 @@ export class PeriodicGateway {
     );
     // A new schedule has no executions yet: its stats need the describe (next run times) only.
     const handle = this.deps.client.schedule.getHandle(id);
-    return toPeriodicStats(record, await this.rpc(() => handle.describe()), 0, new Set());
+    return toPeriodicStats(record, await this.rpc(() => handle.describe()), 0, new Set(), this.sealer.unsealParameters);
   }
 
   /** Stats of a periodic job, or undefined when no schedule has that id. */
@@ -153,7 +153,7 @@ export class PeriodicGateway {
       this.rpc(() => idsAmong(this.deps.client, recentExecutionIds(description.info.recentActions), periodicExecutionsQuery(id))),
     ]);
     await clearStaleStopMark(this.deps.client, id, record.name, description);
-    const stats = toPeriodicStats(record, description, active.count, existing);
+    const stats = toPeriodicStats(record, description, active.count, existing, this.sealer.unsealParameters);
     stats.consecutive_failures = failures;
     // Why the schedule is paused, when it was not by a plain pause: stopped, suspended, or its failures.
     if (description.state.paused && description.state.note) stats.paused_note = description.state.note;

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { ScheduleDescription, ScheduleOverlapPolicy, ScheduleSummary } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { JobKind, type JobStatus } from '../shared/job-model.js';
@@ -19,8 +20,16 @@ export interface PeriodicRecord {
 export type PeriodicOptions = Pick<JobMetadata, PeriodicOptionKey>;
 
 export const MEMO_PERIODIC = 'periodic';
-/** The note a stopped periodic job's schedule carries; a stopped job never fires again. */
+/** How the note of a stopped periodic job's schedule begins; a stopped job never fires again. */
 export const STOPPED_NOTE = 'jobservice: stopped';
+
+/**
+ * The note one stop writes: its time, and a mark of its own, so that of two stops racing each can
+ * tell whether its write is the one that took (that stop posts the Stopped hook).
+ */
+export function stoppedNote(at = new Date()): string {
+  return `${STOPPED_NOTE} at ${at.toISOString()} (stop ${randomBytes(4).toString('hex')})`;
+}
 /** Without a starting deadline, a fire missed by more than this (e.g. while the server was down) is skipped. */
 export const DEFAULT_CATCHUP_WINDOW_MS = 60_000;
 
@@ -62,5 +71,6 @@ export function searchAttributesWithStatus(
 }
 
 export function isStopped(description: Pick<ScheduleSummary, 'state'>): boolean {
-  return description.state.paused && description.state.note === STOPPED_NOTE;
+  // Stops before stoppedNote wrote the prefix alone.
+  return description.state.paused && (description.state.note ?? '').startsWith(STOPPED_NOTE);
 }

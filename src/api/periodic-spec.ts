@@ -1,5 +1,5 @@
 import type { ScheduleSpec } from '@temporalio/client';
-import type { parseCronSpec } from '../schedules/cron-spec.js';
+import { ONE_SHOT_EVERY_MS, type parseCronSpec } from '../schedules/cron-spec.js';
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import { DEFAULT_HOOK_TIMINGS } from '../shared/hook-event.js';
 import type { JobTimings } from '../shared/job-model.js';
@@ -45,13 +45,6 @@ export function scheduleSpec(times: ReturnType<typeof parseCronSpec>, options: P
     ...(options.jitter_seconds ? { jitter: options.jitter_seconds * 1000 } : {}),
   };
 }
-
-/**
- * An interval this long matches once in the life of any schedule we make. Fifty years: the server
- * computes no next time for an interval of a hundred (measured on the dev server; 2^31 seconds, 68
- * years, is the likely bound).
- */
-const ONE_SHOT_EVERY_MS = 50 * 365 * 86_400_000;
 
 /**
  * run_on_startup: one instant, `startup_delay` seconds on, at a whole second at least a second

@@ -4,19 +4,12 @@ import { formatInZone } from '../schedules/format-in-zone.js';
 import { liveCronSpec } from '../schedules/live-cron.js';
 import { JobKind, JobStatus, refLink, type JobStats } from '../shared/job-model.js';
 import { redactParameters, redactText } from '../shared/redact.js';
-import {
-  DEFAULT_CATCHUP_WINDOW_MS,
-  isStopped,
-  OVERLAP,
-  STOPPED_NOTE,
-  type PeriodicOptions,
-  type PeriodicRecord,
-} from './periodic-record.js';
+import { DEFAULT_CATCHUP_WINDOW_MS, isStopped, OVERLAP, type PeriodicOptions, type PeriodicRecord } from './periodic-record.js';
 import { scheduleSpec } from './periodic-spec.js';
 
 /** A listed periodic job: what a schedule summary says (counts and times come with GET /jobs/{id}). */
 export function summaryStats(record: PeriodicRecord, summary: ScheduleSummary): JobStats {
-  const stats = baseStats(record, summary.state.paused && summary.state.note === STOPPED_NOTE, summary.spec);
+  const stats = baseStats(record, isStopped(summary), summary.spec);
   stats.paused = summary.state.paused;
   // A list has the schedule's spec but not its policies: the zone and jitter as they are, the rest as submitted.
   const options: Record<string, unknown> = { ...record.options };
@@ -35,6 +28,7 @@ export function toPeriodicStats(
   description: ScheduleDescription,
   active: number,
   existing: ReadonlySet<string>,
+  unseal: (parameters: Record<string, unknown>) => Record<string, unknown>,
 ): JobStats {
   const stats = baseStats(record, isStopped(description), description.spec);
   // The input its executions start with now: an operator may have replaced it (`temporal schedule
@@ -42,7 +36,8 @@ export function toPeriodicStats(
   const input = description.action.type === 'startWorkflow' ? description.action.args?.[0] : undefined;
   const parameters = (input as { parameters?: unknown } | undefined)?.parameters;
   if (parameters !== null && typeof parameters === 'object' && !Array.isArray(parameters)) {
-    stats.parameters = redactParameters(parameters as Record<string, unknown>);
+    // Unsealed first: a sealed value is the whole text that held a secret, the redacted one hides only the secret.
+    stats.parameters = redactParameters(unsealedIfCan(unseal, parameters as Record<string, unknown>));
   }
   const options = liveOptions(record.options, description);
   stats.options = options;
@@ -123,7 +118,7 @@ function withLiveSpec(options: Record<string, unknown>, submitted: PeriodicOptio
 function baseStats(
   record: PeriodicRecord,
   stopped: boolean,
-  spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals'> | undefined,
+  spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals' | 'timezone'> | undefined,
 ): JobStats {
   const stats: JobStats = {
     id: record.id,
@@ -146,7 +141,7 @@ function baseStats(
 }
 
 /** The cron_spec as the schedule's times are now (see liveCronSpec): an operator may have replaced them. */
-function cronNow(record: PeriodicRecord, spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals'>): string {
+function cronNow(record: PeriodicRecord, spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals' | 'timezone'>): string {
   let compiled = {};
   try {
     compiled = scheduleSpec(parseCronSpec(record.cronSpec), record.options);
@@ -154,4 +149,16 @@ function cronNow(record: PeriodicRecord, spec: Pick<ScheduleSpecDescription, 'ca
     // A record the parser no longer takes: the schedule's times are all there is to show.
   }
   return liveCronSpec(record.cronSpec, compiled, spec);
+}
+
+function unsealedIfCan(
+  unseal: (parameters: Record<string, unknown>) => Record<string, unknown>,
+  parameters: Record<string, unknown>,
+): Record<string, unknown> {
+  try {
+    return unseal(parameters);
+  } catch {
+    // Sealed under a key this process lacks: the sealed values are hidden whole.
+    return parameters;
+  }
 }

@@ -8,7 +8,7 @@ import { boundedRpc } from './bounded-rpc.js';
 import { namespaceRetentionSeconds } from './namespace-retention.js';
 import type { PeriodicGatewayDeps } from './periodic-gateway.js';
 import { periodicStatusClause } from './periodic-list.js';
-import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, STOPPED_NOTE } from './periodic-record.js';
+import { isStopped, MEMO_PERIODIC, searchAttributesWithStatus, stoppedNote } from './periodic-record.js';
 import { changeSchedule } from '../temporal/schedule-write.js';
 
 /** Stopped periodic jobs one stop's sweep reads (describes) at most: the next sweep reads on. */
@@ -28,22 +28,20 @@ export interface SweepCursor {
  */
 export async function stopPeriodicJob(deps: PeriodicGatewayDeps, cursor: SweepCursor, stats: JobStats): Promise<string[]> {
   const { client } = deps;
-  let wrote = false;
   // One write pauses it for good and marks it Stopped for listing (status=Stopped&kind=Periodic).
-  const stopped = await changeSchedule(client, stats.id, (schedule) => {
-    if (isStopped(schedule) && schedule.typedSearchAttributes?.get(JobStatusKey) === JobStatus.Stopped) return undefined;
-    wrote = true;
-    return {
-      state: { paused: true, note: STOPPED_NOTE },
-      searchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Stopped),
-    };
-  });
+  const note = stoppedNote();
+  const stopped = await changeSchedule(client, stats.id, (schedule) =>
+    isStopped(schedule) && schedule.typedSearchAttributes?.get(JobStatusKey) === JobStatus.Stopped
+      ? undefined
+      : { state: { paused: true, note }, searchAttributes: searchAttributesWithStatus(schedule, stats.name, JobStatus.Stopped) },
+  );
+  const wrote = stopped.state.note === note;
   // As submitted (the record holds it redacted): what every execution posts to.
   const { action } = stopped;
   const statusHook = action.type === 'startWorkflow' ? (action.args?.[0] as { statusHook?: string } | undefined)?.statusHook : undefined;
-  // A stop that found the job stopped (a repeated stop, or one another stop beat) still sends a hook
-  // no stop started: one that marked the job but lost Temporal, or was killed, before its hook.
-  // Core waits for that hook. A hook a stop did start is not sent again.
+  // The stop whose write took posts the Stopped hook. One that found the job stopped (a repeated
+  // stop, or one another stop beat) sends it only if no stop started it: one that marked the job
+  // but lost Temporal, or was killed, before its hook. Core waits for that hook.
   if (statusHook) await hookStopped(deps, { ...stats, status: JobStatus.Stopped, update_time: nowSec() }, statusHook, { once: !wrote });
   // Not waited for: a stop answers as soon as it has taken.
   deps.background.run((signal) => sweepStopped(deps, cursor, undefined, undefined, signal));

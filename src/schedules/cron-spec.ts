@@ -214,7 +214,13 @@ function value(text: string, def: FieldDef): number {
   return n;
 }
 
-const MAX_EVERY_MS = 50 * 365 * 86_400_000;
+/**
+ * An interval this long matches once in the life of any schedule we make (run_on_startup's one
+ * instant): fifty years, the longest `@every` taken. The server computes no next time for an
+ * interval of a hundred (measured on the dev server; 2^31 seconds, 68 years, is the likely bound).
+ */
+export const ONE_SHOT_EVERY_MS = 50 * 365 * 86_400_000;
+const MAX_EVERY_MS = ONE_SHOT_EVERY_MS;
 
 /** Go-style durations as robfig's `@every` takes them (`90s`, `1h30m`), in whole seconds of at least one. */
 function parseEvery(text: string): number {

@@ -1,4 +1,5 @@
 import { DAYS_OF_WEEK, MONTHS, type ScheduleSpec, type ScheduleSpecDescription } from '@temporalio/client';
+import { ONE_SHOT_EVERY_MS, splitCronZone } from './cron-spec.js';
 
 /**
  * The `cron_spec` a periodic job shows. Temporal keeps a schedule's times as calendars, not as the
@@ -11,9 +12,12 @@ import { DAYS_OF_WEEK, MONTHS, type ScheduleSpec, type ScheduleSpecDescription }
 export function liveCronSpec(
   submitted: string,
   compiled: ScheduleSpec,
-  live: Pick<ScheduleSpecDescription, 'calendars' | 'intervals'>,
+  live: Pick<ScheduleSpecDescription, 'calendars' | 'intervals' | 'timezone'>,
 ): string {
-  if (specKey(compiled) === specKey(live)) return submitted;
+  // A zone the text names (CRON_TZ=) must still be the schedule's; `options.timezone` shows the zone.
+  const { zone } = splitCronZone(submitted);
+  const sameZone = zone === undefined || zone === (live.timezone || 'UTC');
+  if (sameZone && specKey(compiled) === specKey(live)) return submitted;
   const intervals = (live.intervals ?? []).filter((i) => Number(i.every) < ONE_SHOT_MS).map((i) => `@every ${goDuration(Number(i.every))}`);
   const calendars = ((live.calendars ?? []) as object[]).map(canonical);
   const merged = calendars.length === 2 ? mergedDayFields(calendars[0]!, calendars[1]!) : undefined;
@@ -39,7 +43,7 @@ const FIELDS = [
 type Canonical = (number[] | undefined)[];
 
 /** Intervals this long are run_on_startup's single instant, not the job's times. */
-const ONE_SHOT_MS = 50 * 365 * 86_400_000;
+const ONE_SHOT_MS = ONE_SHOT_EVERY_MS;
 
 function canonical(calendar: object): Canonical {
   return FIELDS.map((field) => {
@@ -67,7 +71,10 @@ function canonical(calendar: object): Canonical {
 
 function specKey(spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals'> | ScheduleSpec): string {
   const calendars = ((spec.calendars ?? []) as object[]).map((c) => JSON.stringify(canonical(c))).sort();
-  const intervals = (spec.intervals ?? []).map((i) => String(Number(i.every))).sort();
+  const intervals = (spec.intervals ?? [])
+    .filter((i) => Number(i.every) < ONE_SHOT_MS)
+    .map((i) => String(Number(i.every)))
+    .sort();
   return JSON.stringify([calendars, intervals]);
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client, ScheduleDescription } from '@temporalio/client';
+import { isGrpcServiceError, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
 import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { boundedRpc } from '../api/bounded-rpc.js';
@@ -9,6 +9,8 @@ export interface ScheduleChange {
   state?: { paused: boolean; note: string };
   searchAttributes?: SearchAttributePair[];
 }
+
+const GRPC_NOT_FOUND = 5;
 
 /** Writes one change tries before it gives up on a schedule that keeps changing under it. */
 const ATTEMPTS = 5;
@@ -34,9 +36,10 @@ export async function changeSchedule(
 ): Promise<ScheduleDescription> {
   const handle = client.schedule.getHandle(id);
   let description = await boundedRpc(client, () => handle.describe());
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+  for (let attempt = 0; ; attempt++) {
     const wanted = change(description);
     if (!wanted) return description;
+    if (attempt === ATTEMPTS) throw new ScheduleKeptChangingError(id);
     const { schedule, conflictToken } = description.raw;
     await boundedRpc(client, () =>
       client.workflowService.updateSchedule({
@@ -53,7 +56,11 @@ export async function changeSchedule(
         identity: client.options.identity,
         requestId: randomUUID(),
       }),
-    );
+    ).catch((err: unknown) => {
+      // Deleted since it was read: as the SDK's own schedule calls say it.
+      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) throw new ScheduleNotFoundError(err.details, id);
+      throw err;
+    });
     const deadline = Date.now() + TAKES_MS;
     do {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -61,7 +68,6 @@ export async function changeSchedule(
     } while (sameToken(description.raw.conflictToken, conflictToken) && Date.now() < deadline);
     if (sameToken(description.raw.conflictToken, conflictToken)) return description;
   }
-  throw new ScheduleKeptChangingError(id);
 }
 
 /** Other writes kept landing between a change's read and its write (the API answers 409). */

@@ -238,10 +238,47 @@ describe('periodic jobs and the `temporal schedule …` CLI', () => {
     const shown = await h.stats(job.id);
     assert.equal(shown.cron_spec, '0 */10 * * * *');
     assert.deepEqual(shown.parameters, { duration_ms: 2 });
-    const listed = ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
+    // A list reads visibility, which follows a moment later.
+    const listedCron = async () =>
+      ((await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=NOOP&page_size=100')).json()) as { job: JobStats }[])
+        .map((i) => i.job)
+        .find((j) => j.id === job.id)?.cron_spec;
+    await waitFor(listedCron, (cron) => cron === '0 */10 * * * *', { what: 'the list row with the new times' });
+  });
+
+  it('a CRON_TZ= cron an operator moved to another zone shows the times without the old zone', async () => {
+    const job = await periodic('CRON_TZ=Asia/Tokyo 0 30 9 * * 1-5', { suspend: true });
+    assert.equal(job.cron_spec, 'CRON_TZ=Asia/Tokyo 0 30 9 * * 1-5');
+    // The same wall-clock times, another zone.
+    updateWithCli(job.id, '30 9 * * 1-5', '--time-zone', 'Europe/Berlin', '--paused');
+    const shown = await h.stats(job.id);
+    assert.equal(shown.options?.timezone, 'Europe/Berlin');
+    assert.equal(shown.cron_spec, '0 30 9 * * 1-5');
+  });
+
+  it('a run_on_startup job whose times an operator restated as they were (to give a new input) shows its cron as submitted', async () => {
+    const job = await periodic('@weekly', { suspend: true, run_on_startup: true }, { duration_ms: 1 });
+    updateWithCli(job.id, '0 0 * * 0', '--paused', '--input', JSON.stringify({ name: 'NOOP', parameters: { duration_ms: 2 } }));
+    const shown = await h.stats(job.id);
+    assert.deepEqual(shown.parameters, { duration_ms: 2 }, 'the update landed');
+    assert.equal(shown.cron_spec, '@weekly');
+  });
+
+  it('GET shows a periodic job’s parameters as its list row and a one-off job do: only the secret hidden, sealed or not', async () => {
+    const parameters = { registry: 'https://admin:s3cr3t-pw@reg.example.com/v2', config: '{"password":"p4ss","user":"robot"}' };
+    assert.ok(h.config.job.sealing_keys.length > 0, 'the harness seals secrets');
+    const job = await h.submit({ name: 'SCHEDULER', parameters, metadata: { kind: 'Periodic', cron_spec: '@yearly', suspend: true } });
+    created.push(job.id);
+    const oneOff = await h.submit({ name: 'SCHEDULER', parameters, metadata: { kind: 'Generic' } });
+    assert.equal(oneOff.parameters?.registry, 'https://admin:[redacted]@reg.example.com/v2');
+    const listed = (
+      (await (await h.request('GET', '/api/v1/jobs?kind=Periodic&name=SCHEDULER&page_size=100')).json()) as { job: JobStats }[]
+    )
       .map((i) => i.job)
       .find((j) => j.id === job.id);
-    assert.equal(listed?.cron_spec, '0 */10 * * * *');
+    assert.deepEqual(listed?.parameters, oneOff.parameters, 'the list');
+    assert.deepEqual((await h.stats(job.id)).parameters, oneOff.parameters, 'GET');
+    assert.deepEqual(job.parameters, oneOff.parameters, 'the answer to the submit');
   });
 
   it('a pause through the API keeps the search attributes an operator gave the schedule', async () => {

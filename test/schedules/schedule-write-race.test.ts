@@ -5,6 +5,7 @@ import type { Harness } from '../helpers/harness.js';
 import { periodicSuite } from '../helpers/schedules.js';
 import { updateScheduleWithCli } from '../helpers/temporal-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startHookReceiver } from '../helpers/hook-receiver.js';
 import { checkScheduleHealth } from '../../src/activities/check-schedule-health.js';
 
 /**
@@ -41,8 +42,20 @@ function beforeNextWrite(client: Client, id: string, meanwhile: () => Promise<vo
  */
 describe('writes to a periodic job’s schedule that race another writer', () => {
   let h: Harness;
-  const { periodic } = periodicSuite((harness) => (h = harness));
+  const { periodic, created } = periodicSuite((harness) => (h = harness));
   const act = async (id: string, action: string) => (await h.request('POST', `/api/v1/jobs/${id}`, { action })).status;
+  /** Another writer changes the schedule's note, and it has taken. */
+  let meddled = 0;
+  const noteByOperator = async (id: string) => {
+    const handle = h.client.schedule.getHandle(id);
+    const note = `operator note ${++meddled}`;
+    await handle.update((s) => ({ ...s, state: { ...s.state, note } }));
+    await waitFor(
+      () => handle.describe(),
+      (d) => d.state.note === note,
+      { what: "the other writer's note" },
+    );
+  };
 
   it('a pause keeps the times an operator set meanwhile (`temporal schedule update`)', async () => {
     const job = await periodic('@yearly');
@@ -112,27 +125,13 @@ describe('writes to a periodic job’s schedule that race another writer', () =>
     assert.equal(result.paused, false, 'the stop paused it, not the failures');
     const shown = await h.stats(job.id);
     assert.equal(shown.status, 'Stopped');
-    assert.equal(shown.paused_note, 'jobservice: stopped');
+    assert.match(shown.paused_note ?? '', /^jobservice: stopped at /);
   });
 
   it('a pause whose every write another write beats gives up with 409, and leaves the schedule as the others wrote it', async () => {
     const job = await periodic('@yearly');
-    const handle = h.client.schedule.getHandle(job.id);
-    let meddled = 0;
-    const restore = beforeNextWrite(
-      h.client,
-      job.id,
-      async () => {
-        meddled++;
-        await handle.update((s) => ({ ...s, state: { ...s.state, note: `operator note ${meddled}` } }));
-        await waitFor(
-          () => handle.describe(),
-          (d) => d.state.note === `operator note ${meddled}`,
-          { what: "the other writer's note" },
-        );
-      },
-      100,
-    );
+    const before = meddled;
+    const restore = beforeNextWrite(h.client, job.id, () => noteByOperator(job.id), 100);
     let response: Response;
     try {
       response = await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'pause' });
@@ -143,9 +142,70 @@ describe('writes to a periodic job’s schedule that race another writer', () =>
     const body = (await response.json()) as { code: number; description: string };
     assert.equal(body.code, 10012);
     assert.match(body.description, /kept changing/);
-    assert.equal(meddled, 5);
+    assert.equal(meddled - before, 5);
     const shown = await h.stats(job.id);
     assert.equal(shown.paused, false);
     assert.equal(shown.status, 'Scheduled');
+  });
+
+  for (const action of ['pause', 'stop']) {
+    it(`a ${action} whose schedule is deleted between its read and its write answers 404`, async () => {
+      const job = await periodic('@yearly');
+      const restore = beforeNextWrite(h.client, job.id, () => h.client.schedule.getHandle(job.id).delete());
+      let response: Response;
+      try {
+        response = await h.request('POST', `/api/v1/jobs/${job.id}`, { action });
+      } finally {
+        restore();
+      }
+      assert.equal(response.status, 404, await response.text());
+    });
+  }
+
+  it('a pause whose last write takes (other writes beat the four before it) answers 204', async () => {
+    const job = await periodic('@yearly');
+    const restore = beforeNextWrite(h.client, job.id, () => noteByOperator(job.id), 4);
+    let status: number;
+    try {
+      status = await act(job.id, 'pause');
+    } finally {
+      restore();
+    }
+    assert.equal((await h.stats(job.id)).paused, true);
+    assert.equal(status, 204);
+  });
+
+  it('of two stops racing, only the one whose write took posts the Stopped hook', async () => {
+    const receiver = await startHookReceiver();
+    try {
+      const job = await h.submit({
+        name: 'NOOP',
+        parameters: {},
+        status_hook: receiver.url('race'),
+        metadata: { kind: 'Periodic', cron_spec: '@yearly' },
+      });
+      created.push(job.id);
+      const hookRun = () => h.client.workflow.getHandle(`${job.id}-hooks-stopped`).describe();
+      let first = 0;
+      let firstHookRun: string | undefined;
+      // The other stop (core retrying its request) runs whole, its hook delivered, before this one's write.
+      const restore = beforeNextWrite(h.client, job.id, async () => {
+        first = await act(job.id, 'stop');
+        firstHookRun = (await waitFor(hookRun, (d) => d.status.name === 'COMPLETED', { what: "the first stop's hook delivered" })).runId;
+      });
+      let second: number;
+      try {
+        second = await act(job.id, 'stop');
+      } finally {
+        restore();
+      }
+      assert.equal(first, 204);
+      assert.equal(second, 204);
+      // A second delivery would be a new run under the same id, started before the stop answered.
+      assert.equal((await hookRun()).runId, firstHookRun, 'one hook delivery, the first stop’s');
+      assert.equal(receiver.accepted('race').filter((e) => e.status === 'Stopped').length, 1);
+    } finally {
+      await receiver.close();
+    }
   });
 });
