@@ -1,5 +1,7 @@
 import {
   allHandlersFinished,
+  CancellationScope,
+  CancelledFailure,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -76,34 +78,53 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
 
   handleQueueMessages(q, flags);
 
-  for (;;) {
-    const full = q.limit !== undefined && Object.keys(q.running).length >= q.limit;
-    const probeDue = full && q.waiting.length > 0;
-    const wait = mended ? Math.max(1, lastProbeMs + probeEvery - Date.now()) : probeEvery;
-    const woke = await condition(() => flags.dirty, probeDue ? wait : undefined);
-    flags.dirty = false;
-    if (flags.gateChanged) {
-      publish(q);
-      flags.gateChanged = false;
+  // An operator's cancel (the Web UI, `temporal workflow cancel`) must not end the queue: its slots
+  // would go with it, and a fresh queue would grant them again while their runs still hold them.
+  // The loop runs outside the cancellation, and a cancel continues the queue as new, state and all.
+  const root = CancellationScope.current();
+  await CancellationScope.nonCancellable(async () => {
+    for (;;) {
+      const full = q.limit !== undefined && Object.keys(q.running).length >= q.limit;
+      const probeDue = full && q.waiting.length > 0;
+      const wait = mended ? Math.max(1, lastProbeMs + probeEvery - Date.now()) : probeEvery;
+      const woke = await condition(() => flags.dirty || root.consideredCancelled, probeDue ? wait : undefined);
+      if (root.consideredCancelled) {
+        // Queues before this ended Cancelled, their state lost: kept for their histories.
+        if (!patched(QUEUE_OUTLIVES_CANCEL)) throw new CancelledFailure('the queue was cancelled');
+        log.warn('the queue was asked to cancel; it goes on as a new run with its slots and line', { jobType: q.jobType });
+        await continueWithState();
+      }
+      flags.dirty = false;
+      if (flags.gateChanged) {
+        publish(q);
+        flags.gateChanged = false;
+      }
+      // Landed code probed on every wake without a timeout (`condition` then answers undefined): kept for its histories.
+      if (mended ? probeDue && (!woke || Date.now() - lastProbeMs >= probeEvery) : !woke) {
+        lastProbeMs = Date.now();
+        await probeHolders(q);
+      }
+      if (await dispatch(q, budget, mended)) flags.dirty = true;
+      const info = workflowInfo();
+      if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
+        await continueWithState();
+      }
     }
-    // Landed code probed on every wake without a timeout (`condition` then answers undefined): kept for its histories.
-    if (mended ? probeDue && (!woke || Date.now() - lastProbeMs >= probeEvery) : !woke) {
-      lastProbeMs = Date.now();
-      await probeHolders(q);
-    }
-    if (await dispatch(q, budget, mended)) flags.dirty = true;
-    const info = workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > (input.continueAfterEvents ?? CONTINUE_AFTER_EVENTS)) {
-      await condition(allHandlersFinished);
-      // The new run carries the gate in its memo from its start event on, before its first task runs.
-      const next: JobQueueInput = { ...input, state: { ...q, waiting: [] }, ...(mended ? { lastProbeMs } : {}) };
-      // The slots held travel whole (their count is the limit); the line gets what room is left.
-      const room = (input.carryChars ?? CARRY_CHARS) - JSON.stringify(next).length;
-      next.state!.waiting = lineHead(q.waiting, room);
-      await makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })(next);
-    }
+  });
+
+  async function continueWithState(): Promise<never> {
+    await condition(allHandlersFinished);
+    // The new run carries the gate in its memo from its start event on, before its first task runs.
+    const next: JobQueueInput = { ...input, state: { ...q, waiting: [] }, ...(mended ? { lastProbeMs } : {}) };
+    // The slots held travel whole (their count is the limit); the line gets what room is left.
+    const room = (input.carryChars ?? CARRY_CHARS) - JSON.stringify(next).length;
+    next.state!.waiting = lineHead(q.waiting, room);
+    return makeContinueAsNewFunc<typeof JobQueue>({ memo: { [MEMO_QUEUE]: gate(q) } })(next);
   }
 }
+
+/** Marks the runs where an operator's cancel continues the queue as new rather than ending it. */
+const QUEUE_OUTLIVES_CANCEL = 'queue-outlives-cancel';
 
 /**
  * The head of the line that fits in `budget` characters. Temporal refuses a continue-as-new input

@@ -9,7 +9,7 @@ import { testRegistry } from '../helpers/test-jobs.js';
 import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-settings.js';
 import { notificationSettings } from '../../src/jobs/harbor/notification-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { resetWorkflow } from '../helpers/temporal-cli.js';
+import { resetWorkflow, temporalCli } from '../helpers/temporal-cli.js';
 
 const demo = (image: string, hold_ms: number) => ({
   name: 'DEMO',
@@ -17,7 +17,7 @@ const demo = (image: string, hold_ms: number) => ({
   metadata: { kind: 'Generic' },
 });
 
-describe('a JobQueue workflow closed from outside (Web UI / CLI terminate) while runs wait in it', () => {
+describe('a JobQueue workflow closed, reset or cancelled from outside (Web UI / CLI) while runs wait in it', () => {
   let h: Harness;
   before(async () => {
     const config = testConfig({
@@ -137,6 +137,37 @@ describe('a JobQueue workflow closed from outside (Web UI / CLI terminate) while
     }
     assert.equal((await h.request('POST', `/api/v1/jobs/${holder.id}`, { action: 'stop' })).status, 204);
     await h.waitForStatus(holder.id, ['Stopped', 'Success']);
+  });
+
+  it("an operator's cancel (Web UI, `temporal workflow cancel`) does not end the queue: it goes on with its slots, and the limit of 1 holds", async () => {
+    const queueId = queueWorkflowId(h.config.temporal.task_queue, 'DEMO');
+    const queueState = () => h.client.workflow.getHandle(queueId).query(queueStateQuery) as Promise<QueueState>;
+    const holder = await h.submit(demo('demo-cancel-holder', 12_000));
+    await h.waitForStatus(holder.id, ['Running']);
+    const waiter = await h.submit(demo('demo-cancel-waiter', 0));
+    await waitFor(queueState, (q) => q.waiting.some((e) => e.jobId === waiter.id), { what: 'the waiter in line' });
+    const { runId } = await h.client.workflow.getHandle(queueId).describe();
+    temporalCli(h.config.temporal.address!, 'workflow', 'cancel', '--workflow-id', queueId);
+    const closed = await waitFor(
+      () => h.client.workflow.getHandle(queueId, runId).describe(),
+      (d) => d.status.name !== 'RUNNING',
+      { what: 'the cancelled run to close' },
+    );
+    assert.equal(closed.status.name, 'CONTINUED_AS_NEW');
+    const next = await queueState();
+    assert.ok(next.running[holder.id], 'the holder still holds its slot in the next run');
+    assert.ok(
+      next.waiting.some((e) => e.jobId === waiter.id),
+      'the waiter still in line',
+    );
+    // The waiter asks again every 2 s: no fresh queue grants it the holder's slot meanwhile.
+    const seen = await waitFor(
+      async () => ({ waiter: (await h.stats(waiter.id)).status, holder: (await h.stats(holder.id)).status }),
+      (s) => s.waiter !== 'Pending' || s.holder !== 'Running',
+      { timeoutMs: 40_000, what: 'the waiter to start or the holder to end' },
+    );
+    assert.notEqual(seen.holder, 'Running', `under a limit of 1 the waiter left Pending (${seen.waiter}) while the holder still ran`);
+    assert.equal((await h.waitForStatus(waiter.id, ['Success', 'Error', 'Stopped', 'Cancelled'], 60_000)).status, 'Success');
   });
 });
 
