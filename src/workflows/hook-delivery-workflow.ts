@@ -1,4 +1,13 @@
-import { condition, continueAsNew, ParentClosePolicy, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  continueAsNew,
+  isCancellation,
+  ParentClosePolicy,
+  patched,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { HANDOVER_IDS, handoverWorkflowId, type HookTimings } from '../shared/hook-event.js';
 import { HookOutbox, type HookProgress, type HookRecord, type PendingHook } from './hook-outbox.js';
@@ -25,7 +34,15 @@ export async function HookDelivery(input: HookDeliveryInput): Promise<HookProgre
   setHandler(hookProgressQuery, () => outbox.progress);
   setHandler(hookLogQuery, () => outbox.view());
   // A day of retries is a few thousand events; start afresh when the server suggests it.
-  await outbox.run({ untilDrained: true, yieldWhen: () => workflowInfo().continueAsNewSuggested });
+  try {
+    await outbox.run({ untilDrained: true, yieldWhen: () => workflowInfo().continueAsNewSuggested });
+  } catch (err) {
+    if (!isCancellation(err)) throw err;
+    // An operator's cancel (Web UI, `temporal workflow cancel`) is a "stop retrying": what is still
+    // owed shows as given up in `GET /jobs/{id}/hooks`, not as pending for ever.
+    outbox.giveUp('given up: an operator cancelled the hook delivery');
+    throw err;
+  }
   if (outbox.pending.length > 0) {
     await continueAsNew<typeof HookDelivery>({ ...input, events: outbox.pending, progress: outbox.progress, log: outbox.log });
   }

@@ -125,6 +125,17 @@ export class HookOutbox {
     }
   }
 
+  /**
+   * Gives up every event still owed, as the log and progress then say (an operator cancelled the
+   * delivery). State only: no command, so a replay of the cancelled run reads the same.
+   */
+  giveUp(reason: string): void {
+    for (const item of this.pending) this.record(item).outcome = 'given_up';
+    this.counts.given_up += this.pending.length;
+    this.counts.last_error = reason;
+    this.pending.length = 0;
+  }
+
   /** The log a fan-out job's earlier run handed over as it continued as new. */
   restoreLog(records: HookRecord[]): void {
     this.log.unshift(...records.slice(-LOGGED_EVENTS));

@@ -7,7 +7,7 @@ import type { HookLog } from '../../src/api/contract.js';
 import { hookLogQuery } from '../../src/workflows/job-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
-import { resetWorkflow } from '../helpers/temporal-cli.js';
+import { resetWorkflow, temporalCli } from '../helpers/temporal-cli.js';
 
 describe('operator interop: the Web UI and the CLI', () => {
   let h: Harness;
@@ -134,6 +134,38 @@ describe('operator interop: closing the workflow of a finished job', () => {
     assert.ok((await ids('status=Success')).includes(done.id));
     assert.ok(!(await ids('status=Cancelled')).includes(done.id), 'listed under Cancelled too');
     await h.client.workflow.getHandle(`${done.id}-hooks-${done.revision}`).terminate('test over');
+  });
+
+  it("an operator's cancel of the hand-over (HookDelivery) gives up what it still owed: GET /jobs/{id}/hooks says given_up, not pending", async () => {
+    const done = await draining('demo-delivery-cancel');
+    // The job's cancel ends its drain: the hooks go to `<id>-hooks-<revision>`, which retries them.
+    await h.client.workflow.getHandle(done.id).cancel();
+    const deliveryId = `${done.id}-hooks-${done.revision}`;
+    await waitFor(
+      () => h.client.workflow.count(`WorkflowId = '${deliveryId}' AND ExecutionStatus = 'Running'`),
+      (r) => r.count === 1,
+      { what: 'the HookDelivery workflow running' },
+    );
+    temporalCli(h.config.temporal.address!, 'workflow', 'cancel', '--workflow-id', deliveryId);
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(deliveryId).describe()).status.name,
+      (s) => s === 'CANCELLED',
+      { what: 'the delivery cancelled' },
+    );
+    const log = (await (await h.request('GET', `/api/v1/jobs/${done.id}/hooks`)).json()) as {
+      events: { status: string; outcome: string }[];
+    };
+    assert.ok(
+      log.events.some((e) => e.status === 'Success'),
+      JSON.stringify(log),
+    );
+    assert.deepEqual(
+      log.events.filter((e) => e.outcome === 'pending'),
+      [],
+      'nothing retries them any more',
+    );
+    assert.equal(log.events.find((e) => e.status === 'Success')?.outcome, 'given_up');
+    assert.equal((await h.stats(done.id)).status, 'Success');
   });
 
   it('a terminate while the job drains its hooks leaves it listed under the status GET gives, not under Stopped', async () => {
