@@ -55,7 +55,7 @@ export async function hookLog(client: Client, id: string, revision: number): Pro
       throw err;
     });
   const handovers = Array.from({ length: HANDOVER_IDS }, (_, i) => handoverWorkflowId(id, revision, i + 1));
-  const [own = [], ...handedOver] = await Promise.all([read(id), ...handovers.map(read)]);
+  const [own = [], ...handedOver] = await Promise.all([read(id), ...handovers.map((h) => readHandedOver(client, h, read))]);
   // An event handed over mid-retry is in both: its outcome is the delivery workflow's, its
   // attempts the job's before the hand-over and the delivery workflow's after.
   const byId = new Map<string, HookRecord>(own.map((r) => [r.id, r]));
@@ -68,6 +68,22 @@ export async function hookLog(client: Client, id: string, revision: number): Pro
     }
   }
   return [...byId.values()];
+}
+
+/**
+ * A hand-over's log. One an operator terminated (or that timed out) ran no code of its own to say
+ * so, and nothing retries what it still owed: that reads `given_up`, not pending for ever.
+ */
+async function readHandedOver(
+  client: Client,
+  workflowId: string,
+  read: (workflowId: string) => Promise<HookRecord[] | undefined>,
+): Promise<HookRecord[] | undefined> {
+  const records = await read(workflowId);
+  if (!records?.some((r) => r.outcome === 'pending')) return records;
+  const { status } = await boundedRpc(client, () => client.workflow.getHandle(workflowId).describe());
+  if (status.name !== 'TERMINATED' && status.name !== 'TIMED_OUT') return records;
+  return records.map((r) => (r.outcome === 'pending' ? { ...r, outcome: 'given_up' as const } : r));
 }
 
 /** The input a run was started with, as its first history event holds it. */

@@ -136,37 +136,46 @@ describe('operator interop: closing the workflow of a finished job', () => {
     await h.client.workflow.getHandle(`${done.id}-hooks-${done.revision}`).terminate('test over');
   });
 
-  it("an operator's cancel of the hand-over (HookDelivery) gives up what it still owed: GET /jobs/{id}/hooks says given_up, not pending", async () => {
-    const done = await draining('demo-delivery-cancel');
-    // The job's cancel ends its drain: the hooks go to `<id>-hooks-<revision>`, which retries them.
-    await h.client.workflow.getHandle(done.id).cancel();
-    const deliveryId = `${done.id}-hooks-${done.revision}`;
-    await waitFor(
-      () => h.client.workflow.count(`WorkflowId = '${deliveryId}' AND ExecutionStatus = 'Running'`),
-      (r) => r.count === 1,
-      { what: 'the HookDelivery workflow running' },
-    );
-    temporalCli(h.config.temporal.address!, 'workflow', 'cancel', '--workflow-id', deliveryId);
-    await waitFor(
-      async () => (await h.client.workflow.getHandle(deliveryId).describe()).status.name,
-      (s) => s === 'CANCELLED',
-      { what: 'the delivery cancelled' },
-    );
-    const log = (await (await h.request('GET', `/api/v1/jobs/${done.id}/hooks`)).json()) as {
-      events: { status: string; outcome: string }[];
-    };
-    assert.ok(
-      log.events.some((e) => e.status === 'Success'),
-      JSON.stringify(log),
-    );
-    assert.deepEqual(
-      log.events.filter((e) => e.outcome === 'pending'),
-      [],
-      'nothing retries them any more',
-    );
-    assert.equal(log.events.find((e) => e.status === 'Success')?.outcome, 'given_up');
-    assert.equal((await h.stats(done.id)).status, 'Success');
-  });
+  for (const close of ['cancel', 'terminate'] as const) {
+    it(`an operator's ${close} of the hand-over (HookDelivery) gives up what it still owed: GET /jobs/{id}/hooks says given_up, not pending`, async () => {
+      const done = await draining(`demo-delivery-${close}`);
+      // The job's cancel ends its drain: the hooks go to `<id>-hooks-<revision>`, which retries them.
+      await h.client.workflow.getHandle(done.id).cancel();
+      const deliveryId = `${done.id}-hooks-${done.revision}`;
+      await waitFor(
+        () => h.client.workflow.count(`WorkflowId = '${deliveryId}' AND ExecutionStatus = 'Running'`),
+        (r) => r.count === 1,
+        { what: 'the HookDelivery workflow running' },
+      );
+      temporalCli(
+        h.config.temporal.address!,
+        'workflow',
+        close,
+        '--workflow-id',
+        deliveryId,
+        ...(close === 'terminate' ? ['--reason', 'give up on a receiver'] : []),
+      );
+      await waitFor(
+        async () => (await h.client.workflow.getHandle(deliveryId).describe()).status.name,
+        (s) => s === (close === 'cancel' ? 'CANCELLED' : 'TERMINATED'),
+        { what: `the delivery closed by the ${close}` },
+      );
+      const log = (await (await h.request('GET', `/api/v1/jobs/${done.id}/hooks`)).json()) as {
+        events: { status: string; outcome: string }[];
+      };
+      assert.ok(
+        log.events.some((e) => e.status === 'Success'),
+        JSON.stringify(log),
+      );
+      assert.deepEqual(
+        log.events.filter((e) => e.outcome === 'pending'),
+        [],
+        'nothing retries them any more',
+      );
+      assert.equal(log.events.find((e) => e.status === 'Success')?.outcome, 'given_up');
+      assert.equal((await h.stats(done.id)).status, 'Success');
+    });
+  }
 
   it('a terminate while the job drains its hooks leaves it listed under the status GET gives, not under Stopped', async () => {
     const done = await draining('demo-drain-terminate');
