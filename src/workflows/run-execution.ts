@@ -40,6 +40,10 @@ export class RunExecution {
     if (!patched('cancelled-run-gives-its-slot-back')) return;
     const settled = this.inScopeSettled;
     if (settled && !settled()) {
+      // As a stop does (runInScope): a fan-out's child jobs hear the cancel now, not once the grace
+      // has passed (a RETENTION job's repositories went on deleting meanwhile).
+      const { run } = this;
+      if (run.input.fanOut && run.op !== undefined && patched('cancel-reaches-fan-out-children-at-once')) await run.passOpOn(run.op);
       await condition(settled, this.run.input.timings.stopGraceMs);
       // A run that ignored the cancel is abandoned, as after a stop: the job is Cancelled and the
       // workflow stays open until the run returns, so a retry meanwhile is refused rather than

@@ -44,6 +44,8 @@ describe('replay of recorded histories', () => {
       ['reset-run-drops-replaced-place', "an operator's reset of a job waiting in its type's queue"],
       // As above (test/schedules/periodic-reset.test.ts runs it).
       ['reset-run-asks-as-its-job-starts', "an operator's reset of a running job past its start"],
+      // test/retention/retention-operator.test.ts runs it.
+      ['cancel-reaches-fan-out-children-at-once', 'a workflow cancel of a fan-out job while its child jobs run'],
     ]);
     const taken = new Set<string>();
     for (const { json } of histories) {

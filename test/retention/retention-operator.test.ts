@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { JobStats } from '../../src/shared/job-model.js';
+import { createHarness, testTemporalAddress, type Harness } from '../helpers/harness.js';
+import { pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
+import { oneRulePolicy } from '../helpers/retention-policy.js';
+import { temporalCli } from '../helpers/temporal-cli.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+const TAGS = 12;
+
+/** A RETENTION job's workflow closed from outside (Web UI, CLI) while its repository jobs delete. */
+describe('RETENTION under operator actions mid-delete', () => {
+  let registry: TestRegistry;
+  let h: Harness;
+  before(async () => {
+    registry = await startRegistry();
+    h = await createHarness();
+  });
+  after(async () => {
+    await h.close();
+    await registry.stop();
+  });
+
+  const effective = (p: RegistryProxy) => p.deletes.filter((d) => d.status === 202).length;
+
+  /** Twelve tags of which the policy keeps one, deleted one a second through a proxy; answers once a few went. */
+  async function deleting(repo: string, month: string) {
+    for (let i = 1; i <= TAGS; i++) {
+      const day = String(i).padStart(2, '0');
+      await pushImage(registry.url, repo, `t${day}`, `2026-${month}-${day}T00:00:00Z`);
+    }
+    const proxy = await startRegistryProxy(registry.url);
+    proxy.deleteDelayMs = 1000;
+    const job = await h.submit({
+      name: 'RETENTION',
+      parameters: {
+        registry: { url: proxy.url },
+        scope: { repositories: [repo] },
+        policy: oneRulePolicy('latestPushedK', 1),
+        concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
+      },
+      metadata: { kind: 'Generic' },
+    });
+    const childId = (await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).query<{ sub_jobs?: string[] }>('stats')).sub_jobs?.[0],
+      (id) => id !== undefined,
+      { timeoutMs: 30_000, what: 'the repository job id' },
+    ))!;
+    await waitFor(
+      async () => effective(proxy),
+      (n) => n >= 3,
+      { timeoutMs: 60_000, what: 'a few deletes' },
+    );
+    return { proxy, job, childId };
+  }
+
+  it('`temporal workflow cancel` of the job: its repository jobs stop deleting at once, not after the stop grace', async () => {
+    const { proxy, job, childId } = await deleting('cancelparent/app', '04');
+    try {
+      temporalCli(testTemporalAddress(), 'workflow', 'cancel', '--workflow-id', job.id);
+      const atCancel = proxy.deletes.length;
+      const ended: JobStats = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error', 'Cancelled'], 60_000);
+      await h.waitForStatus(childId, ['Stopped', 'Success', 'Error', 'Cancelled'], 60_000);
+      assert.equal(ended.status, 'Cancelled');
+      // One delete may be in flight as the cancel lands; the harness's stop grace of 2 s is two more.
+      assert.ok(proxy.deletes.length - atCancel <= 1, `${proxy.deletes.length - atCancel} deletes after the cancel`);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
