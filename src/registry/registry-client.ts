@@ -188,15 +188,19 @@ export class RegistryClient {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
       if (authorization) headers.authorization = authorization;
-      const signals = [AbortSignal.timeout(this.options.timeoutMs), ...(this.options.signal ? [this.options.signal] : [])];
-      return fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.any(signals), redirect: 'follow' }).catch(
-        (err: unknown) => {
+      // A delete the job's stop meets in flight may be carried out already: it gets a moment to
+      // answer, so the job reports what the registry did rather than an error for a delete that went.
+      const late = this.options.signal && method === 'DELETE' ? lateBy(this.options.signal, STOP_LETS_DELETE_ANSWER_MS) : undefined;
+      const stop = late?.signal ?? this.options.signal;
+      const signals = [AbortSignal.timeout(this.options.timeoutMs), ...(stop ? [stop] : [])];
+      return fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.any(signals), redirect: 'follow' })
+        .catch((err: unknown) => {
           const name = err instanceof Error ? err.name : '';
           const cause = name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (err as Error).message;
           const unanswered = name !== 'TimeoutError' && name !== 'AbortError';
           throw new RegistryError(0, `${method} ${this.base}${path.split('?')[0]}: ${cause}`, unanswered);
-        },
-      );
+        })
+        .finally(() => late?.release());
     };
     const cached = this.tokens.get(scope);
     const first = await attempt(cached ?? this.basic());
@@ -249,4 +253,23 @@ export class RegistryClient {
 
 function pullScope(repository: string): string {
   return `repository:${repository}:pull`;
+}
+
+/** Below the default stop grace (job.stop_grace_seconds, 10 s), so a stopped run still returns in time. */
+const STOP_LETS_DELETE_ANSWER_MS = 5_000;
+
+/** Aborts `afterMs` after `signal` does; `release` once the request is over (a job makes thousands). */
+function lateBy(signal: AbortSignal, afterMs: number): { signal: AbortSignal; release(): void } {
+  const late = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const abort = () => (timer = setTimeout(() => late.abort(signal.reason), afterMs));
+  if (signal.aborted) abort();
+  else signal.addEventListener('abort', abort, { once: true });
+  return {
+    signal: late.signal,
+    release: () => {
+      signal.removeEventListener('abort', abort);
+      clearTimeout(timer);
+    },
+  };
 }

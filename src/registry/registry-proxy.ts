@@ -20,6 +20,8 @@ export interface RegistryProxy {
   failingPaths: Set<string>;
   /** Every delete waits this long before it is forwarded. */
   deleteDelayMs: number;
+  /** Every delete the registry carried out waits this long before its answer goes back. */
+  deleteAnswerDelayMs: number;
   /** Every other request waits this long before it is forwarded. */
   readDelayMs: number;
   /** Awaited before a delete is forwarded: something that happens to the registry meanwhile (a push). */
@@ -70,6 +72,7 @@ export async function startRegistryProxy(
       return tokensIssued;
     },
     deleteDelayMs: 0,
+    deleteAnswerDelayMs: 0,
     readDelayMs: 0,
     beforeDelete: undefined,
     throttle: { remaining: 0, status: 429 },
@@ -156,6 +159,7 @@ export async function startRegistryProxy(
         });
         if (isDelete) proxy.deletes.push({ digest, status: upstream.status, at: Date.now() });
         const out = Buffer.from(await upstream.arrayBuffer());
+        if (isDelete && proxy.deleteAnswerDelayMs > 0) await new Promise((r) => setTimeout(r, proxy.deleteAnswerDelayMs));
         const outHeaders: Record<string, string> = {};
         upstream.headers.forEach((v, k) => {
           if (!['content-encoding', 'transfer-encoding', 'connection'].includes(k)) outHeaders[k] = v;

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, testTemporalAddress, type Harness } from '../helpers/harness.js';
@@ -65,6 +67,47 @@ describe('RETENTION under operator actions mid-delete', () => {
       assert.equal(ended.status, 'Cancelled');
       // One delete may be in flight as the cancel lands; the harness's stop grace of 2 s is two more.
       assert.ok(proxy.deletes.length - atCancel <= 1, `${proxy.deletes.length - atCancel} deletes after the cancel`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a stop while a delete the registry carried out is still answering: the job counts it deleted, no ERR row', async () => {
+    const repo = 'stopinflight/app';
+    for (let i = 1; i <= TAGS; i++)
+      await pushImage(registry.url, repo, `t${String(i).padStart(2, '0')}`, `2026-10-${String(i).padStart(2, '0')}T00:00:00Z`);
+    const proxy = await startRegistryProxy(registry.url);
+    proxy.deleteAnswerDelayMs = 1000;
+    try {
+      const job = await h.submit({
+        name: 'RETENTION',
+        parameters: {
+          registry: { url: proxy.url },
+          scope: { repositories: [repo] },
+          policy: oneRulePolicy('latestPushedK', 1),
+          concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
+        },
+        metadata: { kind: 'Generic' },
+      });
+      // The third delete is carried out and its answer on its way (a second) as the stop lands.
+      await waitFor(
+        async () => proxy.deletes.length,
+        (n) => n >= 3,
+        { timeoutMs: 60_000, what: 'three deletes carried out' },
+      );
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+      const stopped = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 60_000);
+      assert.equal(stopped.status, 'Stopped');
+      const childId = stopped.results![repo]!.job_id as string;
+      const child = await h.waitForStatus(childId, ['Stopped', 'Success', 'Error'], 60_000);
+      const made = proxy.deletes.filter((d) => d.status === 202);
+      const summary = JSON.parse(child.check_in ?? '{}') as { deleted?: number; errors?: number };
+      assert.equal(summary.deleted, made.length, `check_in ${child.check_in}; the registry deleted ${made.length}`);
+      assert.ok(!summary.errors, `check_in ${child.check_in}`);
+      const errRows = readFileSync(join(h.logDir, `${childId}.log`), 'utf8')
+        .split('\n')
+        .filter((line) => /\| ERR\s*\|/.test(line) && made.some((d) => line.includes(d.digest)));
+      assert.deepEqual(errRows, [], 'ERR rows for artifacts the registry deleted');
     } finally {
       await proxy.close();
     }
