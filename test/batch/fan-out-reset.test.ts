@@ -91,6 +91,17 @@ describe('a reset of a running fan-out job', () => {
 
   it('to its last workflow task, with its targets running: the targets report to the re-run, each ran once, and the job ends Success', async () => {
     const { job, first } = await withTargetsRunning();
+    // The last workflow task must be one that saw both targets start, or the reset point lies
+    // before their starts and the re-run starts them again (the case above).
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).fetchHistory()).events ?? [],
+      (events) => {
+        const started = events.map((e) => Boolean(e.childWorkflowExecutionStartedEventAttributes)).lastIndexOf(true);
+        const completed = events.map((e) => Boolean(e.workflowTaskCompletedEventAttributes)).lastIndexOf(true);
+        return events.filter((e) => e.childWorkflowExecutionStartedEventAttributes).length === 2 && completed > started;
+      },
+      { what: 'a workflow task after both targets started' },
+    );
     resetWorkflow(h.config.temporal.address!, job.id, 'LastWorkflowTask');
     const done = await h.waitForStatus(job.id, ['Success', 'Error', 'Stopped'], 60_000);
     assert.equal(done.status, 'Success', done.last_error);

@@ -487,7 +487,8 @@ describe('operator interop: a reset of a job whose hooks were handed over', () =
         expected,
         `event ${record.id}: the attempts of the job and of both deliveries`,
       );
-      assert.equal(got?.outcome, record.outcome);
+      // Terminated above: what they still owed nothing retries, and the API says so.
+      assert.equal(got?.outcome, record.outcome === 'pending' ? 'given_up' : record.outcome);
     }
   });
 });

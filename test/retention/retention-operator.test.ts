@@ -26,15 +26,13 @@ describe('RETENTION under operator actions mid-delete', () => {
 
   const effective = (p: RegistryProxy) => p.deletes.filter((d) => d.status === 202).length;
 
-  /** Twelve tags of which the policy keeps one, deleted one a second through a proxy; answers once a few went. */
-  async function deleting(repo: string, month: string) {
+  /** Twelve tags of which the policy keeps one, and a RETENTION job deleting them one at a time through `proxy`. */
+  async function retention(repo: string, month: string, proxy: RegistryProxy) {
     for (let i = 1; i <= TAGS; i++) {
       const day = String(i).padStart(2, '0');
       await pushImage(registry.url, repo, `t${day}`, `2026-${month}-${day}T00:00:00Z`);
     }
-    const proxy = await startRegistryProxy(registry.url);
-    proxy.deleteDelayMs = 1000;
-    const job = await h.submit({
+    return h.submit({
       name: 'RETENTION',
       parameters: {
         registry: { url: proxy.url },
@@ -44,6 +42,13 @@ describe('RETENTION under operator actions mid-delete', () => {
       },
       metadata: { kind: 'Generic' },
     });
+  }
+
+  /** A RETENTION job deleting one a second; answers once a few went. */
+  async function deleting(repo: string, month: string) {
+    const proxy = await startRegistryProxy(registry.url);
+    proxy.deleteDelayMs = 1000;
+    const job = await retention(repo, month, proxy);
     const childId = (await waitFor(
       async () => (await h.client.workflow.getHandle(job.id).query<{ sub_jobs?: string[] }>('stats')).sub_jobs?.[0],
       (id) => id !== undefined,
@@ -74,21 +79,10 @@ describe('RETENTION under operator actions mid-delete', () => {
 
   it('a stop while a delete the registry carried out is still answering: the job counts it deleted, no ERR row', async () => {
     const repo = 'stopinflight/app';
-    for (let i = 1; i <= TAGS; i++)
-      await pushImage(registry.url, repo, `t${String(i).padStart(2, '0')}`, `2026-10-${String(i).padStart(2, '0')}T00:00:00Z`);
     const proxy = await startRegistryProxy(registry.url);
     proxy.deleteAnswerDelayMs = 1000;
     try {
-      const job = await h.submit({
-        name: 'RETENTION',
-        parameters: {
-          registry: { url: proxy.url },
-          scope: { repositories: [repo] },
-          policy: oneRulePolicy('latestPushedK', 1),
-          concurrency: { repositories: 1, deletes: 1, deletes_per_second: 0 },
-        },
-        metadata: { kind: 'Generic' },
-      });
+      const job = await retention(repo, '10', proxy);
       // The third delete is carried out and its answer on its way (a second) as the stop lands.
       await waitFor(
         async () => proxy.deletes.length,
