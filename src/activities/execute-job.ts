@@ -217,6 +217,7 @@ export function createExecuteJob(deps: ActivityDeps): JobActivities['executeJob'
       revision: input.revision,
       upstreamJobId: input.upstreamJobId,
       logger,
+      stopGraceMs: deps.stopGraceMs,
       get signal() {
         return signal();
       },

@@ -33,6 +33,8 @@ export interface JobContext {
   opCommand(): OpCommand | undefined;
   /** Aborted when the job is asked to stop or cancel; `opCommand()` says which. */
   readonly signal: AbortSignal;
+  /** How long the job has, once `signal` aborts, to return before it is abandoned (job.stop_grace_seconds). */
+  readonly stopGraceMs?: number;
   /** A job property from configuration (`job_properties`). */
   get(key: string): unknown;
   /**

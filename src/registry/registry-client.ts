@@ -54,6 +54,11 @@ export class RegistryClient {
       retry?: RetryPolicy;
       /** Told of each retry, e.g. the job's log. */
       onRetry?: (message: string) => void;
+      /**
+       * How long a delete already sent when `signal` aborts gets to answer (the registry may have
+       * carried it out); 0 aborts it at once. No request starts once `signal` has aborted.
+       */
+      deleteAnswerMs?: number;
     },
   ) {
     this.base = endpoint.url.replace(/\/+$/, '');
@@ -134,6 +139,15 @@ export class RegistryClient {
     return items;
   }
 
+  /** The job's stop, `deleteAnswerMs` late: one per client (a listener per request would pile up). */
+  private get deleteStop(): AbortSignal | undefined {
+    const { signal, deleteAnswerMs = 0 } = this.options;
+    if (!signal || deleteAnswerMs <= 0) return signal;
+    return (this.lateStop ??= lateBy(signal, deleteAnswerMs));
+  }
+
+  private lateStop: AbortSignal | undefined;
+
   /** A request, repeated while the registry pushes back (see RetryPolicy). */
   private async send(method: string, path: string, scope: string, options: { accept?: string } = {}): Promise<Response> {
     const policy = this.options.retry ?? DEFAULT_RETRY_POLICY;
@@ -188,19 +202,22 @@ export class RegistryClient {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
       if (authorization) headers.authorization = authorization;
-      // A delete the job's stop meets in flight may be carried out already: it gets a moment to
-      // answer, so the job reports what the registry did rather than an error for a delete that went.
-      const late = this.options.signal && method === 'DELETE' ? lateBy(this.options.signal, STOP_LETS_DELETE_ANSWER_MS) : undefined;
-      const stop = late?.signal ?? this.options.signal;
+      // None starts once the job is stopping (a retry, the repeat after a 401, the next delete).
+      if (this.options.signal?.aborted) {
+        return Promise.reject(new RegistryError(0, `${method} ${this.base}${path.split('?')[0]}: not sent, the job is stopping`));
+      }
+      // A delete the stop meets in flight may be carried out already: it gets a moment to answer, so
+      // the job reports what the registry did rather than an error for a delete that went.
+      const stop = method === 'DELETE' ? this.deleteStop : this.options.signal;
       const signals = [AbortSignal.timeout(this.options.timeoutMs), ...(stop ? [stop] : [])];
-      return fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.any(signals), redirect: 'follow' })
-        .catch((err: unknown) => {
+      return fetch(`${this.base}${path}`, { method, headers, signal: AbortSignal.any(signals), redirect: 'follow' }).catch(
+        (err: unknown) => {
           const name = err instanceof Error ? err.name : '';
           const cause = name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : (err as Error).message;
           const unanswered = name !== 'TimeoutError' && name !== 'AbortError';
           throw new RegistryError(0, `${method} ${this.base}${path.split('?')[0]}: ${cause}`, unanswered);
-        })
-        .finally(() => late?.release());
+        },
+      );
     };
     const cached = this.tokens.get(scope);
     const first = await attempt(cached ?? this.basic());
@@ -255,21 +272,11 @@ function pullScope(repository: string): string {
   return `repository:${repository}:pull`;
 }
 
-/** Below the default stop grace (job.stop_grace_seconds, 10 s), so a stopped run still returns in time. */
-const STOP_LETS_DELETE_ANSWER_MS = 5_000;
-
-/** Aborts `afterMs` after `signal` does; `release` once the request is over (a job makes thousands). */
-function lateBy(signal: AbortSignal, afterMs: number): { signal: AbortSignal; release(): void } {
+/** Aborts `afterMs` after `signal` does. */
+function lateBy(signal: AbortSignal, afterMs: number): AbortSignal {
   const late = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const abort = () => (timer = setTimeout(() => late.abort(signal.reason), afterMs));
+  const abort = () => setTimeout(() => late.abort(signal.reason), afterMs).unref();
   if (signal.aborted) abort();
   else signal.addEventListener('abort', abort, { once: true });
-  return {
-    signal: late.signal,
-    release: () => {
-      signal.removeEventListener('abort', abort);
-      clearTimeout(timer);
-    },
-  };
+  return late.signal;
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { JobStats } from '../../src/shared/job-model.js';
-import { createHarness, testTemporalAddress, type Harness } from '../helpers/harness.js';
+import { createHarness, testConfig, testTemporalAddress, type Harness } from '../helpers/harness.js';
 import { pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
 import { oneRulePolicy } from '../helpers/retention-policy.js';
 import { temporalCli } from '../helpers/temporal-cli.js';
@@ -17,7 +17,10 @@ describe('RETENTION under operator actions mid-delete', () => {
   let h: Harness;
   before(async () => {
     registry = await startRegistry();
-    h = await createHarness();
+    // A stop grace of 8 s: a delete in flight as a stop lands gets a quarter of it (2 s) to answer.
+    h = await createHarness({
+      config: testConfig({ job: { stop_grace_seconds: 8, heartbeat_timeout_seconds: 5, checkin_min_interval_ms: 200 } }),
+    });
   });
   after(async () => {
     await h.close();
@@ -70,7 +73,7 @@ describe('RETENTION under operator actions mid-delete', () => {
       const ended: JobStats = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error', 'Cancelled'], 60_000);
       await h.waitForStatus(childId, ['Stopped', 'Success', 'Error', 'Cancelled'], 60_000);
       assert.equal(ended.status, 'Cancelled');
-      // One delete may be in flight as the cancel lands; the harness's stop grace of 2 s is two more.
+      // One delete may be in flight as the cancel lands; the stop grace of 8 s would be eight more.
       assert.ok(proxy.deletes.length - atCancel <= 1, `${proxy.deletes.length - atCancel} deletes after the cancel`);
     } finally {
       await proxy.close();
@@ -102,6 +105,30 @@ describe('RETENTION under operator actions mid-delete', () => {
         .split('\n')
         .filter((line) => /\| ERR\s*\|/.test(line) && made.some((d) => line.includes(d.digest)));
       assert.deepEqual(errRows, [], 'ERR rows for artifacts the registry deleted');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a stop while a delete answers slower than the stop grace allows: the repository job still returns and reports in time', async () => {
+    // A delete in flight gets a quarter of the stop grace (2 s) to answer, not 3.5 s.
+    const repo = 'slowanswer/app';
+    const proxy = await startRegistryProxy(registry.url);
+    proxy.deleteAnswerDelayMs = 3500;
+    try {
+      const job = await retention(repo, '11', proxy);
+      await waitFor(
+        async () => proxy.deletes.length,
+        (n) => n >= 1,
+        { timeoutMs: 60_000, what: 'a delete carried out' },
+      );
+      assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+      const stopped = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 60_000);
+      assert.equal(stopped.status, 'Stopped');
+      const result = stopped.results?.[repo];
+      assert.ok(result, `no result for ${repo}: ${JSON.stringify(stopped.results)}`);
+      const child = await h.stats(result.job_id as string);
+      assert.ok(child.check_in, `the repository job reported nothing: ${JSON.stringify(child)}`);
     } finally {
       await proxy.close();
     }

@@ -30,11 +30,13 @@ export function endpointFor(settings: RegistrySettings, url: string): RegistryEn
 export function registryClient(
   settings: RegistrySettings,
   url: string,
-  job: { signal: AbortSignal; logger: { warning(message: string): void } },
+  job: { signal: AbortSignal; stopGraceMs?: number; logger: { warning(message: string): void } },
 ): RegistryClient {
   return new RegistryClient(endpointFor(settings, url), {
     timeoutMs: settings.requestTimeoutMs,
     signal: job.signal,
+    // A quarter of the stop grace, at most 5 s: the stopped run must still return, and report, in it.
+    deleteAnswerMs: Math.min(5_000, (job.stopGraceMs ?? 10_000) / 4),
     retry: settings.retry,
     onRetry: (message) => job.logger.warning(`the registry pushed back: ${message}`),
   });
