@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { Client, ScheduleDescription } from '@temporalio/client';
 // The SDK's own encoding of search attributes for a raw request (its schedule client uses it).
-import { encodeUnifiedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes.js';
 import { NO_SEALING, withSecrets } from '../secrets/sealer.js';
 import { canonicalJson } from '../shared/canonical-json.js';
 import { JobKind, JobStatus, MEMO_INPUT, type JobInput } from '../shared/job-model.js';
@@ -12,6 +10,7 @@ import type { PeriodicGatewayDeps } from './periodic-gateway.js';
 import { isStopped, MEMO_PERIODIC, scheduleSearchAttributes, type PeriodicOptions, type PeriodicRecord } from './periodic-record.js';
 import { nextFireNeverWaitsOnHooks } from './periodic-spec.js';
 import { liveOptions } from './periodic-stats.js';
+import { writeUnderToken } from '../temporal/schedule-write.js';
 
 /** The fields of an execution's input its job type and the deployment decide (refreshPolicies), its memo's too. */
 const POLICY_FIELDS = ['concurrency', 'shortCapMs', 'fanOut', 'abandonOnCancel'] as const;
@@ -84,28 +83,12 @@ export async function replaceExecutionInput(
     fields[MEMO_INPUT] = converter.toPayload(shown);
   }
   try {
-    await boundedRpc(client, () =>
-      client.workflowService.updateSchedule({
-        namespace: client.options.namespace,
-        scheduleId,
-        schedule: {
-          ...raw.schedule,
-          action: { startWorkflow: { ...start, input: { payloads: [converter.toPayload(fresh)] }, memo: { fields } } },
-        },
-        ...(claim
-          ? {
-              searchAttributes: {
-                indexedFields: encodeUnifiedSearchAttributes(
-                  undefined,
-                  scheduleSearchAttributes(claim.name, JobStatus.Scheduled, claim.taskQueue),
-                ),
-              },
-            }
-          : {}),
-        conflictToken: raw.conflictToken,
-        identity: client.options.identity,
-        requestId: randomUUID(),
-      }),
+    await writeUnderToken(
+      client,
+      scheduleId,
+      description,
+      { ...raw.schedule, action: { startWorkflow: { ...start, input: { payloads: [converter.toPayload(fresh)] }, memo: { fields } } } },
+      claim && scheduleSearchAttributes(claim.name, JobStatus.Scheduled, claim.taskQueue),
     );
     return true;
   } catch {

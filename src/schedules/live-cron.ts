@@ -18,7 +18,9 @@ export function liveCronSpec(
   const { zone } = splitCronZone(submitted);
   const sameZone = zone === undefined || zone === (live.timezone || 'UTC');
   if (sameZone && specKey(compiled) === specKey(live)) return submitted;
-  const intervals = (live.intervals ?? []).filter((i) => Number(i.every) < ONE_SHOT_MS).map((i) => `@every ${goDuration(Number(i.every))}`);
+  const intervals = (live.intervals ?? [])
+    .filter((i) => Number(i.every) < ONE_SHOT_EVERY_MS)
+    .map((i) => `@every ${goDuration(Number(i.every))}`);
   const calendars = ((live.calendars ?? []) as object[]).map(canonical);
   const merged = calendars.length === 2 ? mergedDayFields(calendars[0]!, calendars[1]!) : undefined;
   const texts = merged ? [cronText(merged, true)] : calendars.map((c) => cronText(c, false));
@@ -29,34 +31,39 @@ export function liveCronSpec(
 type Loose = number | string | { start: number | string; end?: number | string; step?: number };
 type FieldValue = '*' | Loose | Loose[] | undefined;
 
-const FIELDS = [
+interface FieldDef {
+  key: string;
+  min: number;
+  max: number;
+  /** What an empty list means (Temporal's default); none: every value. */
+  empty?: readonly number[];
+  names?: readonly string[];
+  /** The value of names[0]. */
+  base?: number;
+}
+
+const FIELDS: readonly FieldDef[] = [
   { key: 'second', min: 0, max: 59, empty: [0] },
   { key: 'minute', min: 0, max: 59, empty: [0] },
   { key: 'hour', min: 0, max: 23, empty: [0] },
   { key: 'dayOfMonth', min: 1, max: 31 },
-  { key: 'month', min: 1, max: 12, names: MONTHS as readonly string[], base: 1 },
-  { key: 'dayOfWeek', min: 0, max: 6, names: DAYS_OF_WEEK as readonly string[], base: 0 },
+  { key: 'month', min: 1, max: 12, names: MONTHS, base: 1 },
+  { key: 'dayOfWeek', min: 0, max: 6, names: DAYS_OF_WEEK, base: 0 },
   { key: 'year', min: 0, max: 0 },
-] as const;
+];
 
 /** A calendar as the values each field matches, in FIELDS' order; undefined: every value (a year: any). */
 type Canonical = (number[] | undefined)[];
-
-/** Intervals this long are run_on_startup's single instant, not the job's times. */
-const ONE_SHOT_MS = ONE_SHOT_EVERY_MS;
 
 function canonical(calendar: object): Canonical {
   return FIELDS.map((field) => {
     const raw = (calendar as Record<string, unknown>)[field.key] as FieldValue;
     // An empty list is Temporal's default: 0 for second, minute and hour; any for the rest.
     const items = raw === undefined ? [] : raw === '*' ? '*' : Array.isArray(raw) ? raw : [raw];
-    if (items === '*' || (items.length === 0 && !('empty' in field))) return undefined;
-    if (items.length === 0) return [...(field as { empty: readonly number[] }).empty];
+    if (items === '*' || (items.length === 0 && !field.empty)) return undefined;
+    if (items.length === 0) return [...field.empty!];
     const values = new Set<number>();
-    const num = (v: number | string) =>
-      typeof v === 'number'
-        ? v
-        : ((field as { names?: readonly string[] }).names ?? []).indexOf(v) + ((field as { base?: number }).base ?? 0);
+    const num = (v: number | string) => (typeof v === 'number' ? v : (field.names ?? []).indexOf(v) + (field.base ?? 0));
     for (const item of items) {
       const range = typeof item === 'object' ? item : { start: item };
       const start = num(range.start);
@@ -71,8 +78,9 @@ function canonical(calendar: object): Canonical {
 
 function specKey(spec: Pick<ScheduleSpecDescription, 'calendars' | 'intervals'> | ScheduleSpec): string {
   const calendars = ((spec.calendars ?? []) as object[]).map((c) => JSON.stringify(canonical(c))).sort();
+  // run_on_startup's one instant (an interval that long) is no part of the job's times.
   const intervals = (spec.intervals ?? [])
-    .filter((i) => Number(i.every) < ONE_SHOT_MS)
+    .filter((i) => Number(i.every) < ONE_SHOT_EVERY_MS)
     .map((i) => String(Number(i.every)))
     .sort();
   return JSON.stringify([calendars, intervals]);

@@ -41,26 +41,13 @@ export async function changeSchedule(
     if (!wanted) return description;
     if (attempt === ATTEMPTS) throw new ScheduleKeptChangingError(id);
     const { schedule, conflictToken } = description.raw;
-    await boundedRpc(client, () =>
-      client.workflowService.updateSchedule({
-        namespace: client.options.namespace,
-        scheduleId: id,
-        schedule: {
-          ...schedule,
-          ...(wanted.state ? { state: { ...schedule?.state, paused: wanted.state.paused, notes: wanted.state.note } } : {}),
-        },
-        ...(wanted.searchAttributes
-          ? { searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, merged(description, wanted.searchAttributes)) } }
-          : {}),
-        conflictToken,
-        identity: client.options.identity,
-        requestId: randomUUID(),
-      }),
-    ).catch((err: unknown) => {
-      // Deleted since it was read: as the SDK's own schedule calls say it.
-      if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) throw new ScheduleNotFoundError(err.details, id);
-      throw err;
-    });
+    await writeUnderToken(
+      client,
+      id,
+      description,
+      { ...schedule, ...(wanted.state ? { state: { ...schedule?.state, paused: wanted.state.paused, notes: wanted.state.note } } : {}) },
+      wanted.searchAttributes && merged(description, wanted.searchAttributes),
+    );
     const deadline = Date.now() + TAKES_MS;
     do {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -68,6 +55,34 @@ export async function changeSchedule(
     } while (sameToken(description.raw.conflictToken, conflictToken) && Date.now() < deadline);
     if (sameToken(description.raw.conflictToken, conflictToken)) return description;
   }
+}
+
+/**
+ * One `UpdateSchedule` of `schedule` (and, when given, all its search attributes) under the conflict
+ * token of `read`: the scheduler drops it, without an error, when another write landed since. A
+ * schedule deleted since is ScheduleNotFoundError, as the SDK's own schedule calls say it.
+ */
+export async function writeUnderToken(
+  client: Client,
+  id: string,
+  read: ScheduleDescription,
+  schedule: NonNullable<ScheduleDescription['raw']['schedule']>,
+  searchAttributes?: SearchAttributePair[],
+): Promise<void> {
+  await boundedRpc(client, () =>
+    client.workflowService.updateSchedule({
+      namespace: client.options.namespace,
+      scheduleId: id,
+      schedule,
+      ...(searchAttributes ? { searchAttributes: { indexedFields: encodeUnifiedSearchAttributes(undefined, searchAttributes) } } : {}),
+      conflictToken: read.raw.conflictToken,
+      identity: client.options.identity,
+      requestId: randomUUID(),
+    }),
+  ).catch((err: unknown) => {
+    if (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND) throw new ScheduleNotFoundError(err.details, id);
+    throw err;
+  });
 }
 
 /** Other writes kept landing between a change's read and its write (the API answers 409). */
