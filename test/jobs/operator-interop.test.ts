@@ -160,7 +160,9 @@ describe('operator interop: closing the workflow of a finished job', () => {
         (s) => s === (close === 'cancel' ? 'CANCELLED' : 'TERMINATED'),
         { what: `the delivery closed by the ${close}` },
       );
-      const log = (await (await h.request('GET', `/api/v1/jobs/${done.id}/hooks`)).json()) as {
+      const response = await h.request('GET', `/api/v1/jobs/${done.id}/hooks`);
+      assert.equal(response.status, 200, await response.clone().text());
+      const log = (await response.json()) as {
         events: { status: string; outcome: string }[];
       };
       assert.ok(
