@@ -30,7 +30,8 @@ import { namespaceRetentionSeconds } from './namespace-retention.js';
 import { firstRow, type Listed } from './visibility-page.js';
 import type { ListJobsQuery, WorkerPool } from './contract.js';
 import { jobPage, listQuery, runningExecutions, withDieAt } from './job-lists.js';
-import { hookLog, readJob, startedWith } from './job-reads.js';
+import { readJob, startedWith } from './job-reads.js';
+import { hookLog } from './hook-log-read.js';
 import {
   deleteRun,
   passOnForClosed,

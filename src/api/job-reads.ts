@@ -1,10 +1,8 @@
-import { QueryNotRegisteredError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { JobInput, JobState, JobTimings, RecordedInput } from '../shared/job-model.js';
 import { JOB_WORKFLOW_TYPES, type JobWorkflowType } from '../shared/job-start.js';
-import { HANDOVER_IDS, handoverWorkflowId } from '../shared/hook-event.js';
 import { expandInput, type StartInput } from '../shared/start-input.js';
-import type { HookRecord } from '../workflows/hook-outbox.js';
-import { hookLogQuery, statsQuery } from '../workflows/job-messages.js';
+import { statsQuery } from '../workflows/job-messages.js';
 import { jobView, withLiveRun, type PendingRun } from '../views/job-view.js';
 import { notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -40,50 +38,6 @@ async function withAllSubJobs(client: Client, id: string, state: JobState, statu
   const live = await boundedRpc(client, () => client.workflow.getHandle(id).query(statsQuery)).catch(() => undefined);
   const { sub_jobs_more: _more, ...rest } = state;
   return live?.sub_jobs && live.sub_jobs.length > (state.sub_jobs?.length ?? 0) ? { ...rest, sub_jobs: live.sub_jobs } : rest;
-}
-
-/**
- * The hook log of the job's run and of the HookDelivery workflows its revision handed events to
- * (a second one when a reset re-ran the revision while the first still delivered); the later
- * record of an event wins.
- */
-export async function hookLog(client: Client, id: string, revision: number): Promise<HookRecord[]> {
-  const read = (workflowId: string) =>
-    boundedRpc(client, () => client.workflow.getHandle(workflowId).query(hookLogQuery)).catch((err: unknown) => {
-      // No hand-over happened, or the run predates the log.
-      if (err instanceof WorkflowNotFoundError || err instanceof QueryNotRegisteredError) return undefined;
-      throw err;
-    });
-  const handovers = Array.from({ length: HANDOVER_IDS }, (_, i) => handoverWorkflowId(id, revision, i + 1));
-  const [own = [], ...handedOver] = await Promise.all([read(id), ...handovers.map((h) => readHandedOver(client, h, read))]);
-  // An event handed over mid-retry is in both: its outcome is the delivery workflow's, its
-  // attempts the job's before the hand-over and the delivery workflow's after.
-  const byId = new Map<string, HookRecord>(own.map((r) => [r.id, r]));
-  for (const records of handedOver) {
-    for (const record of records ?? []) {
-      const before = byId.get(record.id);
-      // In time order: a reset's re-run and the run it replaced may each have tried the event.
-      const attempts = before ? [...before.attempts, ...record.attempts].sort((a, b) => a.at - b.at) : record.attempts;
-      byId.set(record.id, { ...record, attempts });
-    }
-  }
-  return [...byId.values()];
-}
-
-/**
- * A hand-over's log. One an operator terminated (or that timed out) ran no code of its own to say
- * so, and nothing retries what it still owed: that reads `given_up`, not pending for ever.
- */
-async function readHandedOver(
-  client: Client,
-  workflowId: string,
-  read: (workflowId: string) => Promise<HookRecord[] | undefined>,
-): Promise<HookRecord[] | undefined> {
-  const records = await read(workflowId);
-  if (!records?.some((r) => r.outcome === 'pending')) return records;
-  const { status } = await boundedRpc(client, () => client.workflow.getHandle(workflowId).describe());
-  if (status.name !== 'TERMINATED' && status.name !== 'TIMED_OUT') return records;
-  return records.map((r) => (r.outcome === 'pending' ? { ...r, outcome: 'given_up' as const } : r));
 }
 
 /** The input a run was started with, as its first history event holds it. */

@@ -4,6 +4,7 @@ import type { JobActivities } from '../activities/types.js';
 import { hookRetryDelayMs, type HookEvent, type HookTimings } from '../shared/hook-event.js';
 import type { JobInput } from '../shared/job-model.js';
 import { TIMING_DEFAULTS } from '../shared/start-input.js';
+import { hookView } from '../views/hook-view.js';
 
 /** One event waiting to go out, with its delivery so far. */
 export interface PendingHook {
@@ -159,17 +160,7 @@ export class HookOutbox {
    * then those still waiting their first attempt, in order, with no attempts yet.
    */
   view(): HookRecord[] {
-    const logged = new Set(this.log.map((r) => r.id));
-    const waiting = this.pending
-      .filter((item) => item.id !== undefined && !logged.has(item.id))
-      .map((item): HookRecord => ({
-        id: item.id!,
-        status: item.event.status,
-        ...(item.event.check_in !== undefined ? { check_in: item.event.check_in } : {}),
-        attempts: [],
-        outcome: 'pending',
-      }));
-    return [...this.log, ...waiting];
+    return hookView(this.log, this.pending);
   }
 
   private overBudget(): boolean {

@@ -7,6 +7,8 @@ import type { HookLog } from '../../src/api/contract.js';
 import { hookLogQuery } from '../../src/workflows/job-messages.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startHookReceiver } from '../helpers/hook-receiver.js';
+import { DEFAULT_HOOK_TIMINGS } from '../../src/shared/hook-event.js';
 import { resetWorkflow, temporalCli } from '../helpers/temporal-cli.js';
 
 describe('operator interop: the Web UI and the CLI', () => {
@@ -178,6 +180,43 @@ describe('operator interop: closing the workflow of a finished job', () => {
       assert.equal((await h.stats(done.id)).status, 'Success');
     });
   }
+
+  it('a hand-over terminated before it ran a workflow task: GET /jobs/{id}/hooks reads what its start owed as given_up (the server cannot query it)', async () => {
+    const receiver = await startHookReceiver();
+    try {
+      const job = await h.submit({
+        name: 'DEMO',
+        parameters: { image: 'demo-unstarted-delivery', step_ms: 0, hold_ms: 0 },
+        status_hook: receiver.url('/unstarted'),
+        metadata: { kind: 'Generic' },
+      });
+      const done = await h.waitForStatus(job.id, ['Success']);
+      await closedInVisibility(done.id);
+      // A delivery the job handed over, which the operator terminated before any worker took its
+      // first task: on a queue nobody polls, it never gets one.
+      const owed = { id: `${done.id}.${done.revision}.99`, event: { status: 'Success' }, attempts: 3, firstAttemptAt: Date.now() };
+      const deliveryId = `${done.id}-hooks-${done.revision}`;
+      await h.client.workflow.start('HookDelivery', {
+        taskQueue: 'nobody-polls-this-queue',
+        workflowId: deliveryId,
+        args: [{ jobId: done.id, url: receiver.url('/unstarted'), timings: DEFAULT_HOOK_TIMINGS, events: [owed] }],
+      });
+      await h.client.workflow.getHandle(deliveryId).terminate('give up on a receiver');
+      const response = await h.request('GET', `/api/v1/jobs/${done.id}/hooks`);
+      assert.equal(response.status, 200, await response.clone().text());
+      const log = (await response.json()) as HookLog;
+      assert.deepEqual(
+        log.events.find((e) => e.id === owed.id),
+        { id: owed.id, status: 'Success', attempts: [], outcome: 'given_up' },
+      );
+      assert.ok(
+        log.events.some((e) => e.outcome === 'delivered' && e.status === 'Success'),
+        `the job's own deliveries are still listed: ${JSON.stringify(log)}`,
+      );
+    } finally {
+      await receiver.close();
+    }
+  });
 
   it('a terminate while the job drains its hooks leaves it listed under the status GET gives, not under Stopped', async () => {
     const done = await draining('demo-drain-terminate');
