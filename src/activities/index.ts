@@ -8,6 +8,7 @@ import { pruneBatchExecutions } from './prune-batch-executions.js';
 import { pruneExecutions } from './prune-executions.js';
 import { deleteSupersededRuns } from './delete-superseded-runs.js';
 import { windUpReplacedTargets } from './wind-up-replaced-targets.js';
+import { outwaitReplacedRun } from './outwait-replaced-run.js';
 import type { EnterQueueInput, JobActivities } from './types.js';
 
 export type { ActivityDeps } from './activity-deps.js';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     checkScheduleHealth: (input) => checkScheduleHealth(deps, input),
     deleteSupersededRuns: (input) => deleteSupersededRuns(deps.client, input),
     windUpReplacedTargets: (input) => windUpReplacedTargets(deps.client, input),
+    outwaitReplacedRun: (input) => outwaitReplacedRun(deps.client, input),
     deliverHook: createDeliverHook({
       ...(deps.hookSecret ? { secret: deps.hookSecret } : {}),
       allowList: createHookAllowList(deps.hookAllowedHosts ?? []),

@@ -164,14 +164,16 @@ export interface JobActivities {
   /** After a reset: deletes the job's runs but its current one; returns how many. */
   deleteSupersededRuns(input: SupersededRunsInput): Promise<number>;
   windUpReplacedTargets(input: ReplacedTargetsInput): Promise<number>;
+  /** A reset run waits here for the replaced run's activity to wind down; returns the ms waited. */
+  outwaitReplacedRun(input: ReplacedTargetsInput): Promise<number>;
 }
 
 export interface ReplacedTargetsInput {
-  /** The fan-out job. */
+  /** The job a reset re-runs. */
   jobId: string;
-  /** The run that replaces the others: its own targets are not stopped. */
+  /** The run that replaces the others (a fan-out's: its own targets are not stopped). */
   runId: string;
-  /** How long the replaced run's targets are waited for once stopped. */
+  /** How long the replaced run's targets (once stopped), or its activity, are waited for. */
   waitMs: number;
 }
 

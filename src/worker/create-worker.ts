@@ -119,6 +119,7 @@ export async function createJobWorker(
       enterQueue: activities.enterQueue,
       checkScheduleHealth: activities.checkScheduleHealth,
       windUpReplacedTargets: activities.windUpReplacedTargets,
+      outwaitReplacedRun: activities.outwaitReplacedRun,
     },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',

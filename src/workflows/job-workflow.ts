@@ -28,6 +28,7 @@ import {
 import { continueFanOutAsNew } from './fan-out.js';
 import { slotGrantedSignal } from './queue-messages.js';
 import { JobRun } from './job-run.js';
+import { outwaitReplacedRun } from './replaced-targets.js';
 import { firesPastTimeAgain, ReplacedRuns } from './replaced-runs.js';
 import { postErrorOfRetriedRun, postRunningIfUnreported } from './run-hooks.js';
 import { filledIn } from './hand-written-input.js';
@@ -64,6 +65,7 @@ export async function runJobWorkflow(submitted: StartInput): Promise<JobState> {
   handleMessages(run, replaced);
 
   try {
+    await outwaitReplacedRun(run);
     replaced.ask();
     if (run.waitsUntilDue) await run.waitUntilDue();
     for (;;) {

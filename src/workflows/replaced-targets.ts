@@ -29,3 +29,28 @@ export async function windUpReplacedTargets(run: JobRun): Promise<void> {
   // A stop meanwhile is the job's to take once this is done: no target starts after it.
   await CancellationScope.nonCancellable(() => windUp({ jobId: run.input.id, runId, waitMs })).catch(() => undefined);
 }
+
+/**
+ * A reset run's own run would start at once beside the replaced run's activity, which goes on
+ * until a heartbeat tells it its run ended and then has the stop grace: a repository job's
+ * deletes twice over its `concurrency.deletes`. The reset run waits for that first, when the
+ * replaced run's activity was still working (a reset of a finished job waits for nothing). A type
+ * with a limit waits in its queue's slot instead (RunSlot); a short job's local activity is not
+ * the server's to see, and its cap is short.
+ */
+export async function outwaitReplacedRun(run: JobRun): Promise<void> {
+  const { runId, originalExecutionRunId, unsafe, taskQueue, workflowId } = workflowInfo();
+  if (runId === originalExecutionRunId && !unsafe.isReplaying) return;
+  const { concurrency, shortCapMs, timings } = run.input;
+  if (concurrency !== undefined || shortCapMs !== undefined) return;
+  if (!patched('reset-run-outwaits-replaced-activity')) return;
+  const waitMs = timings.heartbeatTimeoutMs + timings.stopGraceMs;
+  const { outwaitReplacedRun: outwait } = proxyActivities<JobActivities>({
+    taskQueue: housekeepingQueue(taskQueue),
+    startToCloseTimeout: waitMs + 60_000,
+    heartbeatTimeout: '30 seconds',
+    retry: { maximumAttempts: 3 },
+  });
+  // A stop meanwhile is the job's to take once this is done: its run has not started.
+  await CancellationScope.nonCancellable(() => outwait({ jobId: workflowId, runId, waitMs })).catch(() => undefined);
+}

@@ -40,6 +40,7 @@ describe('replay of recorded histories', () => {
       ['reset-run-outwaits-replaced', "an operator's reset of a job of a limited type"],
       // As above (test/batch/fan-out-reset.test.ts runs it).
       ['reset-fan-out-winds-up-replaced-targets', "an operator's reset of a fan-out job"],
+      ['reset-run-outwaits-replaced-activity', "an operator's reset of a job whose run was still working"],
       // As above (test/jobs/queue-closed.test.ts runs it).
       ['reset-run-drops-replaced-place', "an operator's reset of a job waiting in its type's queue"],
       // As above (test/schedules/periodic-reset.test.ts runs it).

@@ -6,7 +6,7 @@ import type { JobStats } from '../../src/shared/job-model.js';
 import { createHarness, testConfig, testTemporalAddress, type Harness } from '../helpers/harness.js';
 import { pushImage, startRegistry, startRegistryProxy, type RegistryProxy, type TestRegistry } from '../helpers/registry.js';
 import { oneRulePolicy } from '../helpers/retention-policy.js';
-import { temporalCli } from '../helpers/temporal-cli.js';
+import { resetWorkflow, temporalCli } from '../helpers/temporal-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 const TAGS = 12;
@@ -75,6 +75,22 @@ describe('RETENTION under operator actions mid-delete', () => {
       assert.equal(ended.status, 'Cancelled');
       // One delete may be in flight as the cancel lands; the stop grace of 8 s would be eight more.
       assert.ok(proxy.deletes.length - atCancel <= 1, `${proxy.deletes.length - atCancel} deletes after the cancel`);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("an operator's reset of a repository job mid-delete: the re-run deletes only once the replaced run's activity wound down (never two deletes in flight with deletes 1)", async () => {
+    const { proxy, job, childId } = await deleting('resetchild/app', '05');
+    try {
+      resetWorkflow(testTemporalAddress(), childId);
+      const child = await h.waitForStatus(childId, ['Stopped', 'Success', 'Error', 'Cancelled'], 120_000);
+      assert.equal(child.status, 'Success', JSON.stringify(child));
+      assert.equal(proxy.peakDeletesInFlight, 1, 'deletes in flight at once');
+      const ended = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error', 'Cancelled'], 60_000);
+      assert.equal(ended.status, 'Success', JSON.stringify(ended));
+      // Everything the policy does not keep went, each once (a delete of one already gone answers 404).
+      assert.equal(effective(proxy), TAGS - 1, JSON.stringify(proxy.deletes));
     } finally {
       await proxy.close();
     }
