@@ -48,11 +48,19 @@ describe("harbor_jobservice_task_total for a fan-out (batch) job's runs", () => 
   it('a batch job stopped while its targets run is counted as stop, not success', async () => {
     const before = await scrape();
     const job = await h.submit({ name: 'TEST_BATCH', parameters: { count: 2, hold_ms: 60_000 }, metadata: { kind: 'Generic' } });
-    await waitFor(
-      async () => (await h.client.workflow.count(`UpstreamJobId = '${job.id}' AND ExecutionStatus = 'Running'`)).count,
-      (n) => n === 2,
-      { what: 'both targets running', timeoutMs: 30_000 },
+    const targets = await waitFor(
+      async () => {
+        const ids: string[] = [];
+        for await (const t of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}' AND ExecutionStatus = 'Running'` }))
+          ids.push(t.workflowId);
+        return ids;
+      },
+      (ids) => ids.length === 2,
+      { what: 'both targets started', timeoutMs: 30_000 },
     );
+    // Their runs started, not only their workflows: a target stopped before its run starts has no
+    // run to count (a loaded machine once took longer than this test's stop to start one).
+    for (const id of targets) await h.waitForStatus(id, ['Running'], 30_000);
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
     assert.equal((await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 60_000)).status, 'Stopped');
     // A target's run is counted as its activity returns, which on a loaded machine (four test files
