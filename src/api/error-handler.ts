@@ -1,4 +1,5 @@
 import { ScheduleNotFoundError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
+import { RequestError } from '@hono/node-server';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -57,6 +58,18 @@ export function errorResponse(c: Context<AppEnv>, error: unknown): Response {
   // Temporal away (restarting, unreachable): a client should come back shortly, not give up.
   if (status === 503) c.header('Retry-After', String(RETRY_AFTER_SECONDS));
   return c.json(payload, status);
+}
+
+/**
+ * A request Node parsed but that is no URL (a backslash in its path, a bad Host header): answered
+ * before the app runs, still as `{code, err, description}`. Anything else thrown that far out is a 500.
+ */
+export function unroutableRequestReply(error: unknown): Response {
+  const malformed = error instanceof RequestError;
+  const reply = malformed
+    ? body(ErrorCode.BadRequest, 'bad request', `the request has no valid URL: ${error.message}`)
+    : body(ErrorCode.ReadRequestBody, 'internal error', error instanceof Error ? error.message : String(error));
+  return Response.json(reply, { status: malformed ? 400 : 500 });
 }
 
 function body(code: number, err: string, description?: string): ErrorBody {

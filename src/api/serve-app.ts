@@ -2,15 +2,16 @@ import { createSealer } from '../secrets/sealer.js';
 import { BackgroundWork } from '../process/background-work.js';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
-import type { Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config/config-schema.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { fileLogDir } from '../logs/job-loggers.js';
 import type { JobTimings } from '../shared/job-model.js';
 import { renderBatchMetrics } from './batch-metrics.js';
+import { unroutableRequestReply } from './error-handler.js';
 import { renderQueueMetrics } from './queue-metrics.js';
 import { boundedRpc } from './bounded-rpc.js';
 import { sharedRender } from './shared-render.js';
@@ -120,29 +121,28 @@ export async function serveApi(config: Config, client: Client, registry: JobRegi
   const options = { ...given, background };
   const app = buildApp(config, client, registry, options);
   const https = config.protocol === 'https' && config.https_config;
+  // A request cut by the close's grace still runs its handler: counted until it returns. Built
+  // here rather than by `serve()`, which passes no error handler: a request that is no URL would
+  // get an empty 400.
+  const listener = getRequestListener((request: Request, env: unknown) => background.track(Promise.resolve(app.fetch(request, env))), {
+    hostname: config.host,
+    errorHandler: unroutableRequestReply,
+  });
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve(
-      {
-        // A request cut by the close's grace still runs its handler: counted until it returns.
-        fetch: (request: Request, env: unknown) => background.track(Promise.resolve(app.fetch(request, env))),
-        port: config.port,
-        hostname: config.host,
-        ...(https
-          ? {
-              createServer: createHttpsServer,
-              serverOptions: {
-                cert: readFileSync(https.cert),
-                key: readFileSync(https.key),
-                // Harbor's internal TLS: a client without a certificate from the trusted CA fails the handshake.
-                ...(https.verify_client_cert && https.client_ca
-                  ? { requestCert: true, rejectUnauthorized: true, ca: readFileSync(https.client_ca) }
-                  : {}),
-              },
-            }
-          : {}),
-      },
-      () => resolve(s),
-    );
+    const s = https
+      ? createHttpsServer(
+          {
+            cert: readFileSync(https.cert),
+            key: readFileSync(https.key),
+            // Harbor's internal TLS: a client without a certificate from the trusted CA fails the handshake.
+            ...(https.verify_client_cert && https.client_ca
+              ? { requestCert: true, rejectUnauthorized: true, ca: readFileSync(https.client_ca) }
+              : {}),
+          },
+          listener,
+        )
+      : createHttpServer(listener);
+    s.listen(config.port, config.host, () => resolve(s));
     s.once('error', reject);
   });
   const { port } = server.address() as AddressInfo;

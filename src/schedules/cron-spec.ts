@@ -185,7 +185,9 @@ function item_(item: string, def: FieldDef): { start: number; end: number; step:
     if (!/^\d+$/.test(stepPart) || Number(stepPart) < 1) {
       throw new CronSpecError(def.name, `step ${JSON.stringify(stepPart)} must be a positive whole number`);
     }
-    step = Number(stepPart);
+    // A step past the field's span matches its start alone (robfig's reading): kept at the span,
+    // as Temporal takes a step as an int32 and a larger one would wrap (2^32 reads as 1).
+    step = Math.min(Number(stepPart), def.max - def.min + 1);
   }
   let start: number;
   let end: number;
@@ -227,10 +229,16 @@ function parseEvery(text: string): number {
   if (!/^(\d+(\.\d+)?(h|m|s|ms))+$/.test(text)) {
     throw new CronSpecError('@every', `${JSON.stringify(text)} is not a duration like 30s, 5m or 1h30m`);
   }
-  const unit: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
-  let ms = 0;
-  for (const [, amount, , u] of text.matchAll(/(\d+(\.\d+)?)(ms|h|m|s)/g)) ms += Number(amount) * unit[u!]!;
-  if (ms < 1000 || ms % 1000 !== 0) throw new CronSpecError('@every', `${text} must be whole seconds, at least 1s`);
+  // In nanoseconds with whole numbers, as Go's time.ParseDuration reads it (a fraction truncated
+  // to the nanosecond): 4.1m is 246 s exactly, which floating point would make 245.99999….
+  const unitNs: Record<string, bigint> = { h: 3_600_000_000_000n, m: 60_000_000_000n, s: 1_000_000_000n, ms: 1_000_000n };
+  let ns = 0n;
+  for (const [, whole, fraction = '', u] of text.matchAll(/(\d+)(?:\.(\d+))?(ms|h|m|s)/g)) {
+    const perUnit = unitNs[u!]!;
+    ns += BigInt(whole!) * perUnit + (BigInt(fraction || '0') * perUnit) / 10n ** BigInt(fraction.length);
+  }
+  if (ns < 1_000_000_000n || ns % 1_000_000_000n !== 0n) throw new CronSpecError('@every', `${text} must be whole seconds, at least 1s`);
+  const ms = ns > BigInt(MAX_EVERY_MS) * 1_000_000n ? Infinity : Number(ns / 1_000_000n);
   // Accepted, a longer one would never fire: Temporal's scheduler computes no next time that far
   // apart (none for a century on the dev server; fifty years is what the run_on_startup interval uses).
   if (ms > MAX_EVERY_MS) throw new CronSpecError('@every', `${text} is longer than 50 years (438000h): it would never fire`);

@@ -115,6 +115,32 @@ describe('cron_spec translation', () => {
     assert.deepEqual(parseCronSpec('@every 1h30m'), { intervals: [{ every: 5_400_000 }] });
     assert.deepEqual(parseCronSpec('@every 438000h'), { intervals: [{ every: 438_000 * 3_600_000 }] }, 'fifty years, the longest');
     assert.deepEqual(parseCronSpec('@every 2000ms'), { intervals: [{ every: 2000 }] });
+    // Whole seconds as Go's ParseDuration reads them, not as floating point would (245999.99999999997 ms).
+    assert.deepEqual(parseCronSpec('@every 4.1m'), { intervals: [{ every: 246_000 }] });
+    assert.deepEqual(parseCronSpec('@every 0.55h'), { intervals: [{ every: 1_980_000 }] });
+    assert.deepEqual(parseCronSpec('@every 1.5s500ms'), { intervals: [{ every: 2000 }] });
+  });
+
+  it('reads a step past the field as its start alone (robfig), never a step Temporal would wrap as an int32', () => {
+    // 2^32 reads as 0 (then 1), 2^32 + 1 as 1: these fired every hour, every second and every other day.
+    assert.deepEqual(ourNextTimes('0 0 */4294967296 * * *', FROM, 2, 3_600_000), ['2026-03-02T00:00:00.000Z', '2026-03-03T00:00:00.000Z']);
+    assert.deepEqual(ourNextTimes('*/4294967297 * * * * *', FROM, 2, 1000), ['2026-03-01T00:01:00.000Z', '2026-03-01T00:02:00.000Z']);
+    assert.deepEqual(ourNextTimes('0 0 0 1-31/4294967298 * *', FROM, 2, 3_600_000), [
+      '2026-04-01T00:00:00.000Z',
+      '2026-05-01T00:00:00.000Z',
+    ]);
+    assert.deepEqual(ourNextTimes('0 */99999999999999999999 * * * *', FROM, 2, 60_000), [
+      '2026-03-01T01:00:00.000Z',
+      '2026-03-01T02:00:00.000Z',
+    ]);
+    for (const calendar of (
+      parseCronSpec('*/4294967297 */4294967296 */9999999999 */4294967296 */4294967296 */4294967296') as { calendars: CalendarSpec[] }
+    ).calendars) {
+      for (const field of [calendar.second, calendar.minute, calendar.hour, calendar.dayOfMonth]) {
+        for (const range of Array.isArray(field) ? field : [])
+          assert.ok(typeof range !== 'object' || (range.step ?? 1) <= 60, JSON.stringify(calendar));
+      }
+    }
   });
 
   for (const [spec, field] of [

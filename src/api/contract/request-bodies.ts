@@ -46,6 +46,18 @@ export function holdsNonFinite(value: unknown): boolean {
   return false;
 }
 
+/** Whether an object anywhere in `value` has an own key `__proto__` (JSON.parse makes one; assignments would not copy it). */
+export function holdsProtoKey(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const item = stack.pop();
+    if (item === null || typeof item !== 'object') continue;
+    if (Object.hasOwn(item, '__proto__')) return true;
+    for (const child of Object.values(item)) stack.push(child);
+  }
+  return false;
+}
+
 /** Where a job's status changes are POSTed; a sub job's (`ctx.launchJob`) is checked against the same. */
 export const StatusHookUrlSchema = z
   .url({ protocol: /^https?$/ })
@@ -61,8 +73,16 @@ export const JobRequestSchema = z
       .object({
         name: z.string().min(1).max(128),
         // Harbor core sends `null` for a job without parameters (its SCHEDULER tasks): the same as none.
+        // A key named `__proto__` is an ordinary one in JSON (and in Harbor's Go map), but a record
+        // here drops it: the job would run with other parameters than submitted, and nothing said so.
         parameters: z
-          .record(z.string(), z.unknown())
+          .preprocess(
+            (value, ctx) => {
+              if (holdsProtoKey(value)) ctx.addIssue({ code: 'custom', message: 'hold a key named "__proto__", which is not accepted' });
+              return value;
+            },
+            z.record(z.string(), z.unknown()),
+          )
           .refine((parameters) => nestingDepth(parameters) <= MAX_PARAMETER_DEPTH, {
             message: `nest deeper than ${MAX_PARAMETER_DEPTH} levels (JSON text inside a string counts too)`,
           })
