@@ -9,6 +9,7 @@ import { pruneExecutions } from './prune-executions.js';
 import { deleteSupersededRuns } from './delete-superseded-runs.js';
 import { windUpReplacedTargets } from './wind-up-replaced-targets.js';
 import { outwaitReplacedRun } from './outwait-replaced-run.js';
+import { readClosedTarget } from './read-closed-target.js';
 import type { EnterQueueInput, JobActivities } from './types.js';
 
 export type { ActivityDeps } from './activity-deps.js';
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
     deleteSupersededRuns: (input) => deleteSupersededRuns(deps.client, input),
     windUpReplacedTargets: (input) => windUpReplacedTargets(deps.client, input),
     outwaitReplacedRun: (input) => outwaitReplacedRun(deps.client, input),
+    readClosedTarget: (input) => readClosedTarget(deps.client, input),
     deliverHook: createDeliverHook({
       ...(deps.hookSecret ? { secret: deps.hookSecret } : {}),
       allowList: createHookAllowList(deps.hookAllowedHosts ?? []),

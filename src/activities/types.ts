@@ -1,5 +1,5 @@
 import type { FanOutPlan } from '../shared/fan-out.js';
-import type { OpCommand } from '../shared/job-model.js';
+import type { JobState, OpCommand } from '../shared/job-model.js';
 import type { FinishedExecution, HistoryLimits } from '../schedules/history-limits.js';
 import type { HookEvent } from '../shared/hook-event.js';
 
@@ -166,6 +166,12 @@ export interface JobActivities {
   windUpReplacedTargets(input: ReplacedTargetsInput): Promise<number>;
   /** A reset run waits here for the replaced run's activity to wind down; returns the ms waited. */
   outwaitReplacedRun(input: ReplacedTargetsInput): Promise<number>;
+  /** A fan-out's target closed from outside: its state as GET shows it. */
+  readClosedTarget(input: ClosedTargetInput): Promise<JobState | undefined>;
+}
+
+export interface ClosedTargetInput {
+  jobId: string;
 }
 
 export interface ReplacedTargetsInput {

@@ -120,6 +120,7 @@ export async function createJobWorker(
       checkScheduleHealth: activities.checkScheduleHealth,
       windUpReplacedTargets: activities.windUpReplacedTargets,
       outwaitReplacedRun: activities.outwaitReplacedRun,
+      readClosedTarget: activities.readClosedTarget,
     },
     maxConcurrentActivityTaskExecutions: config.worker_pool.housekeeping_workers,
     maxHeartbeatThrottleInterval: '1s',

@@ -6,6 +6,7 @@ import {
   makeContinueAsNewFunc,
   ParentClosePolicy,
   patched,
+  proxyActivities,
   startChild,
   TerminatedFailure,
   uuid4,
@@ -25,6 +26,8 @@ import { JobStatus, type JobInput, type JobState } from '../shared/job-model.js'
 import { childJobInput, jobStartOptions } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
 import { nowSec } from '../shared/time.js';
+import type { JobActivities } from '../activities/types.js';
+import { housekeepingQueue } from '../shared/task-queues.js';
 import type { JobRun } from './job-run.js';
 import type { RunOutcome } from './run-outcome.js';
 // A cycle (job-workflow imports job-run, which imports this module), resolved by the time a child starts.
@@ -40,6 +43,19 @@ import { windUpReplacedTargets } from './replaced-targets.js';
 const STOP_AT_HAND_OVER = 'stop-overtaking-a-hand-over-ends-the-fan-out';
 /** Targets are the results' own keys (patch id). */
 const OWN_TARGET_KEYS = 'fan-out-targets-are-own-keys';
+/** A target an operator closed is read as GET reads it, for its summary (patch id). */
+const CLOSED_TARGET_READ = 'closed-target-read-for-its-summary';
+
+/** Only for a target closed from outside; a read that fails leaves its summary out. */
+function readClosedTarget(input: { jobId: string }): Promise<JobState | undefined> {
+  const { readClosedTarget: read } = proxyActivities<JobActivities>({
+    taskQueue: housekeepingQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 3 },
+  });
+  // The parent may be winding up a cancel of its own: the read still goes out.
+  return CancellationScope.nonCancellable(() => read(input)).catch(() => undefined);
+}
 
 export async function runFanOut(run: JobRun, plan: FanOutPlan): Promise<RunOutcome> {
   run.moveTo(JobStatus.Running);
@@ -125,6 +141,9 @@ async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, re
         : cause instanceof CancelledFailure
           ? JobStatus.Cancelled
           : (state?.status ?? JobStatus.Error);
+    if ((cause instanceof TerminatedFailure || cause instanceof CancelledFailure) && patched(CLOSED_TARGET_READ)) {
+      state = (await readClosedTarget({ jobId: child.id })) ?? state;
+    }
   }
   const summary = scalars(parseSummary(state?.check_in));
   const result = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };

@@ -96,6 +96,24 @@ describe('RETENTION under operator actions mid-delete', () => {
     }
   });
 
+  it("`temporal workflow cancel` of a repository job mid-delete: the job's results keep what it reported deleting", async () => {
+    const repo = 'cancelchild/app';
+    const { proxy, job, childId } = await deleting(repo, '07');
+    try {
+      temporalCli(testTemporalAddress(), 'workflow', 'cancel', '--workflow-id', childId);
+      const child = await h.waitForStatus(childId, ['Stopped', 'Success', 'Error', 'Cancelled'], 60_000);
+      assert.equal(child.status, 'Cancelled');
+      const reported = JSON.parse(child.check_in ?? '{}') as { deleted?: number };
+      assert.ok((reported.deleted ?? 0) >= 3, `the repository job reported ${child.check_in}`);
+      const ended = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error', 'Cancelled'], 60_000);
+      const result = ended.results?.[repo];
+      assert.equal(result?.status, 'Cancelled', JSON.stringify(ended.results));
+      assert.equal((result.summary as { deleted?: number } | undefined)?.deleted, reported.deleted, JSON.stringify(result));
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('a stop while a delete the registry carried out is still answering: the job counts it deleted, no ERR row', async () => {
     const repo = 'stopinflight/app';
     const proxy = await startRegistryProxy(registry.url);
