@@ -1,4 +1,4 @@
-import { CancellationScope, condition, isCancellation, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, patched, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ExecuteJobInput, ExecuteJobResult, RunAdmission } from '../activities/types.js';
 import { OpCommand } from '../shared/job-model.js';
 import type { FanOutPlan } from '../shared/fan-out.js';
@@ -8,6 +8,9 @@ import { carriedCheckIn, failedRun, type RunActivities } from './run-activities.
 import { postRunningIfUnreported } from './run-hooks.js';
 import type { RunAttempt, RunOutcome } from './run-outcome.js';
 import { RunSlot } from './run-slot.js';
+
+/** A short run with a status hook meets a stop that came while it ran before it ends the job (patch id). */
+const SHORT_RUN_MEETS_STOP = 'short-run-meets-stop-before-its-end';
 
 /** A fan-out's hand-over keeps the run's queue slot for the next run (patch id). */
 const KEEP_SLOT_AT_HAND_OVER = 'fan-out-keeps-its-queue-slot-at-hand-over';
@@ -75,7 +78,14 @@ export class RunExecution {
         const attempt = this.attemptOf(result);
         if (run.op !== undefined) return { kind: 'op', op: run.op };
         // A type paused since the submit: the run waits for a slot as any queued run does.
-        return attempt.kind === 'queued' ? this.runInScope(true) : attempt;
+        if (attempt.kind === 'queued') return this.runInScope(true);
+        // With a status hook the task holding the run does not end the job (it sends the hooks
+        // first), so the server takes it even with a stop waiting: the job would end Success and
+        // the stop, seen next, would find it final. A timer ends this task first; a stop that came
+        // while the run ran is seen before it fires.
+        if (run.input.statusHook && patched(SHORT_RUN_MEETS_STOP))
+          return sleep(1).then(() => (run.op !== undefined ? { kind: 'op', op: run.op } : attempt));
+        return attempt;
       },
       (err: unknown): RunOutcome => {
         run.takeCheckIn(carriedCheckIn(err));

@@ -172,4 +172,58 @@ describe('a short job waiting for a job slot', () => {
     assert.match(text, /not started: stop was given while the run waited for a job slot/);
     assert.equal((await h.waitForStatus(holder.id, ['Success', 'Stopped', 'Error'], 20_000)).status, 'Success');
   });
+  // With a status hook, the workflow task that holds a short run sends the hooks as the job ends and
+  // does not end the workflow, so the server took it with a stop waiting: the job ended Success and
+  // the stop, answered 204, found it final (a WEBHOOK core stopped was reported Success).
+  for (const [label, holdMs] of [
+    ['while its run is under way', 0],
+    ['while it waits for the job slot', 3000],
+  ] as const) {
+    it(`with a status hook, stopped ${label}: it ends Stopped, and Stopped is the last hook`, async () => {
+      const receiver = await startHookReceiver();
+      try {
+        const generic = { kind: 'Generic' };
+        const holder =
+          holdMs > 0 ? await h.submit({ name: 'TEST_SHORT_HOLD', parameters: { hold_ms: holdMs }, metadata: generic }) : undefined;
+        if (holder)
+          await waitFor(
+            async () => log(holder.id),
+            (text) => text.includes('holding'),
+            { what: 'the holder to take the slot' },
+          );
+        const job = await h.submit({
+          name: 'TEST_SHORT_HOLD',
+          parameters: { hold_ms: 2000 },
+          status_hook: receiver.url('hooked'),
+          metadata: generic,
+        });
+        if (holder) {
+          await waitFor(
+            async () => (await h.client.workflow.getHandle(job.id).fetchHistory()).events ?? [],
+            (events) => events.some((e) => e.workflowTaskStartedEventAttributes),
+            { what: 'its first workflow task to start' },
+          );
+          assert.equal((await h.stats(job.id)).status, 'Pending');
+        } else {
+          await waitFor(
+            async () => log(job.id),
+            (text) => text.includes('holding'),
+            { what: 'its run to start' },
+          );
+        }
+        assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+        assert.equal((await h.waitForStatus(job.id, ['Success', 'Stopped', 'Error'], 30_000)).status, 'Stopped');
+        const hooks = await waitFor(
+          async () => receiver.accepted('hooked').map((e) => e.status),
+          (statuses) => statuses.includes('Stopped') || statuses.includes('Success'),
+          { what: 'its final hook' },
+        );
+        assert.equal(hooks.at(-1), 'Stopped', JSON.stringify(hooks));
+        assert.ok(!hooks.includes('Success'), JSON.stringify(hooks));
+        if (holder) assert.equal((await h.waitForStatus(holder.id, ['Success', 'Stopped', 'Error'], 20_000)).status, 'Success');
+      } finally {
+        await receiver.close();
+      }
+    });
+  }
 });

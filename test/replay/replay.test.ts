@@ -40,7 +40,6 @@ describe('replay of recorded histories', () => {
       ['reset-run-outwaits-replaced', "an operator's reset of a job of a limited type"],
       // As above (test/batch/fan-out-reset.test.ts runs it).
       ['reset-fan-out-winds-up-replaced-targets', "an operator's reset of a fan-out job"],
-      ['reset-run-outwaits-replaced-activity', "an operator's reset of a job whose run was still working"],
       ['closed-target-read-for-its-summary', "an operator cancelling or terminating a fan-out job's target"],
       // As above (test/jobs/queue-closed.test.ts runs it).
       ['reset-run-drops-replaced-place', "an operator's reset of a job waiting in its type's queue"],
