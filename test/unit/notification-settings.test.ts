@@ -52,8 +52,14 @@ describe("WEBHOOK and SLACK settings, read from Harbor core's environment names 
     // Go takes 25 days; Node's timers would fire at once: none.
     assert.equal(read(undefined, '2147484').timeoutSeconds, undefined);
     assert.equal(read(undefined, '2147483').timeoutSeconds, 2147483);
-    assert.deepEqual(webhookJob(read(undefined, '10')).short, { capMs: 15_000 });
     assert.equal(webhookJob(read(undefined, '0')).short, undefined);
+  });
+
+  it("WEBHOOK is a short job only under a short timeout (Harbor's 3 s): a longer POST would read Pending and keep a stop waiting", () => {
+    assert.deepEqual(webhookJob(read(undefined, '3')).short, { capMs: 8_000 });
+    assert.deepEqual(webhookJob(read(undefined, '5')).short, { capMs: 10_000 });
+    assert.equal(webhookJob(read(undefined, '6')).short, undefined);
+    assert.equal(webhookJob(read(undefined, '30')).short, undefined);
   });
 
   it('a POST without a timeout waits for a slow answer', async () => {

@@ -118,15 +118,22 @@ function webhookHeaders(params: z.infer<typeof NotificationParams>): Record<stri
   };
 }
 
+/** The longest HTTP timeout under which a WEBHOOK still runs as a short job. */
+const SHORT_WEBHOOK_MAX_TIMEOUT_S = 5;
+
 /** Harbor core's webhook notifications: `payload` POSTed as is, with core's headers. */
 export function webhookJob(settings: NotificationSettings) {
   return defineJob({
     name: 'WEBHOOK',
     maxFails: settings.maxFails,
     retryInitialIntervalMs: settings.retryInitialMs,
-    // One POST under its HTTP timeout: a short job. Without a timeout it runs as any job does, with
-    // heartbeats, so a POST that never ends can still be stopped.
-    ...(settings.timeoutSeconds === undefined ? {} : { short: { capMs: settings.timeoutSeconds * 1000 + 5_000 } }),
+    // One POST under a short HTTP timeout (Harbor's is 3 s): a short job. A short job reads Pending
+    // and sends no Running until its run ends, and a stop waits for that end: under a longer
+    // timeout, or none, it runs as any job does, with heartbeats, Running at once and a stop that
+    // aborts the POST.
+    ...(settings.timeoutSeconds === undefined || settings.timeoutSeconds > SHORT_WEBHOOK_MAX_TIMEOUT_S
+      ? {}
+      : { short: { capMs: settings.timeoutSeconds * 1000 + 5_000 } }),
     params: NotificationParams,
     async run(ctx, params) {
       await post(ctx, settings, params, webhookHeaders(params));
