@@ -18,8 +18,9 @@ const MAX_ERROR_BODY = 1000;
 
 /**
  * One POST, as Harbor's notification jobs send it (Go's http.Client with a `Timeout`): the body and
- * headers as given, certificate checks off only when asked (`skip_cert_verify`), 307/308 redirects
- * followed with the same body (Authorization dropped when the host changes, as Go does). One
+ * headers as given, certificate checks off only when asked (`skip_cert_verify`), redirects followed
+ * as Go follows them (307/308 with the same POST, 301/302/303 with a GET and no body; the answer
+ * at the end is the one judged; Authorization dropped when the host changes). One
  * deadline covers the whole exchange; a 2xx is done at its status line (Harbor reads no body of
  * it), so a receiver that answers at once and trickles its body is neither waited on nor re-sent.
  * Through `HTTP_PROXY`/`HTTPS_PROXY` unless `NO_PROXY` says otherwise, as Harbor's transport goes
@@ -35,18 +36,23 @@ export async function postOnce(
   const proxies = options.proxies ?? proxyEnv();
   let target = new URL(url);
   let sent = headers;
+  // A body to send: a POST's, until a 301/302/303 turns it into a GET.
+  let payload: string | undefined = body;
   try {
     for (let hop = 0; ; hop++) {
       const via = proxyFor(target, proxies);
-      const answer = await exchange(target, body, sent, options.insecure ?? false, deadline.signal, via).catch((err: unknown) => {
+      const answer = await exchange(target, payload, sent, options.insecure ?? false, deadline.signal, via).catch((err: unknown) => {
         if (deadline.timedOut()) throw new Error(`no answer within ${(options.timeoutMs ?? 0) / 1000} s`);
         throw err;
       });
-      if ((answer.status !== 307 && answer.status !== 308) || answer.location === undefined) return answer;
+      const again = answer.status === 307 || answer.status === 308;
+      const asGet = answer.status === 301 || answer.status === 302 || answer.status === 303;
+      if ((!again && !asGet) || answer.location === undefined) return answer;
       if (hop === MAX_REDIRECTS) throw new Error(`stopped after ${MAX_REDIRECTS} redirects`);
       const next = new URL(answer.location, target);
       if (next.protocol !== 'http:' && next.protocol !== 'https:') return answer;
       if (!sameOrSubdomain(next.hostname, target.hostname)) sent = withoutAuthorization(sent);
+      if (asGet) payload = undefined;
       target = next;
     }
   } finally {
@@ -90,9 +96,10 @@ function withoutFraming(headers: Record<string, string | string[]>): Record<stri
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !FRAMING.has(name.toLowerCase())));
 }
 
+/** A POST of `body`, or a GET when there is none (after a 301/302/303). */
 function exchange(
   target: URL,
-  body: string,
+  body: string | undefined,
   headers: Record<string, string | string[]>,
   insecure: boolean,
   signal: AbortSignal,
@@ -104,8 +111,9 @@ function exchange(
     // User-Agent (WAF rules do) takes Harbor's posts, so it must take these.
     ...(given('user-agent') ? {} : { 'user-agent': GO_USER_AGENT }),
     ...asWireText(withoutFraming(headers)),
-    'content-length': String(Buffer.byteLength(body)),
+    ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
   };
+  const method = body === undefined ? 'GET' : 'POST';
   return new Promise((resolve, reject) => {
     const answered = (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
@@ -138,7 +146,7 @@ function exchange(
       req = requestTo(proxy)(
         {
           ...proxyEndpoint(proxy),
-          method: 'POST',
+          method,
           path: bare.href,
           headers: { host: bare.host, ...proxyAuthorization(proxy), ...(given('authorization') ? {} : userAuthorization(target)), ...head },
           signal,
@@ -150,7 +158,7 @@ function exchange(
       req = (https ? httpsRequest : httpRequest)(
         target,
         {
-          method: 'POST',
+          method,
           headers: head,
           ...(https ? { rejectUnauthorized: !insecure } : {}),
           ...(proxy ? { agent: tunnelAgent(proxy, signal) } : {}),
@@ -162,7 +170,8 @@ function exchange(
     req.on('error', reject);
     // A Buffer, so the head goes out on its own as Latin-1 (asWireText): a string body would be
     // joined to it and the whole written as UTF-8.
-    req.end(Buffer.from(body, 'utf8'));
+    if (body === undefined) req.end();
+    else req.end(Buffer.from(body, 'utf8'));
   });
 }
 
