@@ -261,8 +261,19 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** Harbor's reaper: accepted so Harbor config files load; Temporal makes it unnecessary. */
-    reaper: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * Harbor's reaper, accepted so Harbor config files load (Temporal does its work): a
+     * `max_update_hours` above 24 raises job.max_run_hours (load-config.ts).
+     */
+    reaper: z
+      .object({
+        max_update_hours: z
+          .number()
+          .max(24 * 365)
+          .optional(),
+        max_dangling_hours: z.number().optional(),
+      })
+      .optional(),
     /** Inbound API secret; normally given as the CORE_SECRET environment variable. */
     // Trimmed as the API trims what a client presents: a secret file's trailing newline must not lock everyone out.
     core_secret: z.string().trim().min(1).optional(),

@@ -117,6 +117,20 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
 
+  // Harbor's reaper fails a job not updated for `max_update_hours` (values up to its default 24
+  // ignored): raised, it is how a Harbor operator lets a GC run for days. Here a run's limit is
+  // job.max_run_hours, which it raises unless that is set itself.
+  const reaper = document.reaper as Record<string, unknown> | undefined;
+  const job = document.job as Record<string, unknown> | undefined;
+  const reaperHours = reaper !== null && typeof reaper === 'object' ? reaper.max_update_hours : undefined;
+  if (
+    typeof reaperHours === 'number' &&
+    reaperHours > 24 &&
+    (job === undefined || job === null || (typeof job === 'object' && job.max_run_hours === undefined))
+  ) {
+    setPath(document, ['job', 'max_run_hours'], reaperHours);
+  }
+
   /** A path as a problem names it, with the variable that set its value, if one did. */
   const named = (path: string) => (setBy.has(path) ? `${path} (set by ${setBy.get(path)})` : path);
   const parsed = ConfigSchema.safeParse(document);
@@ -180,11 +194,17 @@ function readYaml(path: string): Record<string, unknown> | string {
   return value as Record<string, unknown>;
 }
 
+/**
+ * Sets the value at `path`, making the mappings on the way that are missing. A section the file
+ * gave as something else (a list: a stray `-`) stays as written, so the schema refuses it as it
+ * would without the variable, rather than the override dropping it (and its other settings) silently.
+ */
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
     const next = node[key];
-    if (typeof next !== 'object' || next === null || Array.isArray(next)) node[key] = {};
+    if (next === undefined || next === null) node[key] = {};
+    else if (typeof next !== 'object' || Array.isArray(next)) return;
     node = node[key] as Record<string, unknown>;
   }
   node[path[path.length - 1] as string] = value;

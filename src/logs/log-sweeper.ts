@@ -40,7 +40,11 @@ export async function sweepLogs(dir: string, days: number, now = Date.now(), unf
   try {
     names = await readdir(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    // Each logger makes its directory as it starts: a directory that is not there is a sweeper's
+    // `work_dir` naming none (a typo), which would leave the logs to fill the disk unswept. Harbor
+    // reports it at every sweep too.
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error(`the sweeper's work_dir ${dir} does not exist: no logs are swept there`);
     throw err;
   }
   const old: string[] = [];

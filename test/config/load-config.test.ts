@@ -189,6 +189,27 @@ reaper:
     assert.equal(config.max_retrieve_size_mb, 2);
   });
 
+  it("takes Harbor's reaper.max_update_hours above 24 as job.max_run_hours (a GC let run for days), unless that is set itself", () => {
+    const loggers = 'job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\n';
+    const load = (name: string, text: string) => loadConfig({ argv: ['-c', file(name, loggers + text)], env: {} }).job.max_run_hours;
+    assert.equal(load('reaper-168.yaml', 'reaper: {max_update_hours: 168, max_dangling_hours: 168}\n'), 168);
+    // Harbor ignores 24 and less.
+    assert.equal(load('reaper-12.yaml', 'reaper: {max_update_hours: 12}\n'), 24);
+    assert.equal(load('reaper-0.yaml', 'reaper: {max_update_hours: 0}\n'), 24);
+    assert.equal(load('reaper-own.yaml', 'reaper: {max_update_hours: 168}\njob: {max_run_hours: 48}\n'), 48);
+    assert.throws(() => load('reaper-text.yaml', 'reaper: {max_update_hours: "a week"}\n'), /reaper\.max_update_hours/);
+  });
+
+  it('an environment override does not drop a section the file wrote as something else (a list): it is refused as without it', () => {
+    const loggers = 'job_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\n';
+    const temporal = file('temporal-list.yaml', `${loggers}temporal:\n  - address: temporal.example:7233\n`);
+    assert.throws(() => loadConfig({ argv: ['-c', temporal], env: {} }), /temporal/);
+    // It loaded without its address, and `npm start` started a dev server of its own instead.
+    assert.throws(() => loadConfig({ argv: ['-c', temporal], env: { TEMPORAL_NAMESPACE: 'harbor' } }), /temporal/);
+    const pool = file('pool-list.yaml', `${loggers}worker_pool:\n  - workers: 50\n    workflow_tasks: 400\n`);
+    assert.throws(() => loadConfig({ argv: ['-c', pool], env: { JOB_SERVICE_POOL_WORKERS: '5' } }), /worker_pool/);
+  });
+
   it('finds the file through JOB_SERVICE_CONFIG and --config=', () => {
     const path = file('port.yaml', 'port: 7000\njob_loggers: [{name: STD_OUTPUT}]\nloggers: [{name: STD_OUTPUT}]\n');
     assert.equal(loadConfig({ argv: [], env: { JOB_SERVICE_CONFIG: path } }).port, 7000);

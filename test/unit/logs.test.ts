@@ -218,7 +218,8 @@ describe('job logs', () => {
     assert.ok(!existsSync(old));
     assert.ok(existsSync(fresh));
     assert.ok(existsSync(other));
-    assert.deepEqual(await sweepLogs(join(dir, 'absent'), 1), []);
+    // A work_dir that names no directory (a typo) is reported at every sweep, as Harbor does, not a sweep of nothing.
+    await assert.rejects(sweepLogs(join(dir, 'absent'), 1), /work_dir .*absent does not exist: no logs are swept there/);
   });
   it('two FILE job loggers write a line each, each into its own base_dir (both went to the first’s file)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'two-files-'));
