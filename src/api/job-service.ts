@@ -203,7 +203,16 @@ export class JobService {
       dir: logDir,
       jobId: id,
       from,
-      ended: async () => background.signal.aborted || isFinal((await background.track(this.stats(id))).status),
+      // A job Temporal no longer has (deleted meanwhile: a history limit of 0, an operator) has ended too.
+      ended: async () =>
+        background.signal.aborted ||
+        (await background.track(this.stats(id)).then(
+          (now) => isFinal(now.status),
+          (err: unknown) => {
+            if (isNotFound(err)) return true;
+            throw err;
+          },
+        )),
       signal: signal ? AbortSignal.any([signal, background.signal]) : background.signal,
     });
   }

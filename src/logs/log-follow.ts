@@ -1,4 +1,4 @@
-import { open, stat } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { abortableSleep } from '../process/abortable-sleep.js';
 import { jobLogPath } from './job-log-path.js';
 
@@ -30,52 +30,63 @@ export function followLog(options: FollowOptions): ReadableStream<Uint8Array> {
   let lastCheck = 0;
   /** The job has ended: what the log holds now is the rest, read out chunk by chunk, then the end. */
   let draining = false;
+  // Opened once it exists and kept open to the end: a log removed meanwhile (a pruned execution's)
+  // is still read to its last line.
+  let handle: FileHandle | undefined;
+  const close = async () => {
+    const open = handle;
+    handle = undefined;
+    await open?.close().catch(() => undefined);
+  };
   const readNew = async (): Promise<Uint8Array | undefined> => {
     if (!path) return undefined;
-    const size = await stat(path).then(
-      (s) => s.size,
-      () => 0,
-    );
+    handle ??= await open(path, 'r').catch(() => undefined);
+    const file = handle;
+    if (!file) return undefined;
+    const { size } = await file.stat();
     if (size <= offset) return undefined;
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.alloc(Math.min(size - offset, chunkBytes));
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-      offset += bytesRead;
-      return buffer.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
+    const buffer = Buffer.alloc(Math.min(size - offset, chunkBytes));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
+    offset += bytesRead;
+    return buffer.subarray(0, bytesRead);
+  };
+  const pull = async (controller: ReadableStreamDefaultController<Uint8Array>): Promise<void> => {
+    for (;;) {
+      if (cancelled) return close();
+      if (options.signal?.aborted) {
+        await close();
+        controller.close();
+        return;
+      }
+      const chunk = await readNew();
+      if (chunk && chunk.length > 0) {
+        controller.enqueue(chunk);
+        return;
+      }
+      if (draining) {
+        await close();
+        controller.close();
+        return;
+      }
+      if (Date.now() - lastCheck >= checkEveryMs) {
+        lastCheck = Date.now();
+        if (await ended()) {
+          draining = true;
+          continue;
+        }
+      }
+      await abortableSleep(pollMs, options.signal);
     }
   };
   return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      for (;;) {
-        if (cancelled) return;
-        if (options.signal?.aborted) {
-          controller.close();
-          return;
-        }
-        const chunk = await readNew();
-        if (chunk && chunk.length > 0) {
-          controller.enqueue(chunk);
-          return;
-        }
-        if (draining) {
-          controller.close();
-          return;
-        }
-        if (Date.now() - lastCheck >= checkEveryMs) {
-          lastCheck = Date.now();
-          if (await ended()) {
-            draining = true;
-            continue;
-          }
-        }
-        await abortableSleep(pollMs, options.signal);
-      }
-    },
+    pull: (controller) =>
+      pull(controller).catch(async (err: unknown) => {
+        await close();
+        throw err;
+      }),
     cancel() {
       cancelled = true;
+      return close();
     },
   });
 }

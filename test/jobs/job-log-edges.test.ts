@@ -41,6 +41,59 @@ describe('the log of a job Temporal no longer has', () => {
   });
 });
 
+describe('following the log of a job whose workflow is deleted meanwhile', () => {
+  let h: Harness;
+  before(async () => {
+    h = await createHarness({ config: testConfig(), served: true });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('the follow ends cleanly, as follow=1 of an already deleted job does (history limit 0, namespace retention, an operator)', async () => {
+    const { id } = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-follow-gone', step_ms: 1500, hold_ms: 60_000 },
+      metadata: { kind: 'Generic' },
+    });
+    const response = await h.request('GET', `/api/v1/jobs/${id}/log?follow=1`);
+    assert.equal(response.status, 200);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    // Lines arrive while the job runs.
+    while (!text.includes('check in 30%')) {
+      const { done, value } = await reader.read();
+      assert.ok(!done, 'the follow ended before the job did');
+      text += decoder.decode(value, { stream: true });
+    }
+    // The job's workflow goes, as a periodic execution with successful_jobs_history_limit 0 goes
+    // once it has closed, or as Temporal's retention or an operator deletes it.
+    await h.client.workflowService.deleteWorkflowExecution({
+      namespace: h.client.options.namespace,
+      workflowExecution: { workflowId: id },
+    });
+    await waitFor(
+      () => h.request('GET', `/api/v1/jobs/${id}`),
+      (r) => r.status === 404,
+      { what: 'the workflow deleted', timeoutMs: 30_000 },
+    );
+    // The follow must now end: the job is gone, so it will write no more.
+    let outcome: string;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
+      outcome = 'ended';
+    } catch (err) {
+      outcome = `failed: ${(err as Error).message} (${String((err as { cause?: unknown }).cause ?? '')})`;
+    }
+    assert.equal(outcome, 'ended', 'the chunked answer was cut off instead of ending');
+  });
+});
+
 describe('a FILE job logger above INFO (Harbor: log.level warning)', () => {
   let h: Harness;
   before(async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -49,6 +49,24 @@ describe('job logs', () => {
     // Polling every 5 ms, it would have asked dozens of times more by now.
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(asked, after);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a follow reads a log removed as its job ends (a pruned execution) to its last line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logs-'));
+    const path = join(dir, `${ID}.log`);
+    writeFileSync(path, 'first\n');
+    let over = false;
+    const reader = followLog({ dir, jobId: ID, from: 0, ended: async () => over, pollMs: 5, checkEveryMs: 0 }).getReader();
+    const decoder = new TextDecoder();
+    assert.equal(decoder.decode((await reader.read()).value), 'first\n');
+    // The job's last lines, then its end, and the file goes before the follow reads again.
+    appendFileSync(path, 'last\n');
+    rmSync(path);
+    over = true;
+    let rest = '';
+    for (let r = await reader.read(); !r.done; r = await reader.read()) rest += decoder.decode(r.value);
+    assert.equal(rest, 'last\n');
     rmSync(dir, { recursive: true, force: true });
   });
 
