@@ -135,6 +135,11 @@ describe('WEBHOOK and SLACK posts through a proxy', () => {
     assert.equal(via('http://10.1.2.3/x', '10.0.0.0/8'), 'direct');
     assert.equal(via('http://192.168.0.1/x', '10.0.0.0/8, 192.168.0.1'), 'direct');
     assert.equal(via('http://192.168.0.2/x', '10.0.0.0/8, 192.168.0.1'), 'http://proxy:3128/');
-    assert.throws(() => proxyFor(new URL('http://a.example/'), { httpProxy: 'socks5://s:1080' }), /not supported/);
+    // The schemes Go's transport takes: http, https and socks5 (notification-socks5.test.ts posts through one).
+    assert.equal(proxyFor(new URL('http://a.example/'), { httpProxy: 'socks5://s:1080' })?.href, 'socks5://s:1080');
+    assert.throws(
+      () => proxyFor(new URL('http://a.example/'), { httpProxy: 'ftp://s:21' }),
+      /not supported \(only http, https and socks5 proxies\)/,
+    );
   });
 });

@@ -1,10 +1,11 @@
-import { request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { attemptDeadline } from '../../process/attempt-deadline.js';
 import { proxyEnv, proxyFor, type ProxyEnv } from './proxy-from-env.js';
+import { isSocks5, socks5Connect } from './socks5.js';
 
 export interface PostResult {
   status: number;
@@ -137,7 +138,7 @@ function exchange(
       res.on('error', reject);
     };
     let req: ClientRequest;
-    if (proxy && target.protocol === 'http:') {
+    if (proxy && target.protocol === 'http:' && !isSocks5(proxy)) {
       // A plain http target: the whole URL goes to the proxy, which makes the request. Its
       // credentials, as Go sends them, go as Authorization, never in the request line (the proxy logs it).
       const bare = new URL(target.href);
@@ -161,7 +162,7 @@ function exchange(
           method,
           headers: head,
           ...(https ? { rejectUnauthorized: !insecure } : {}),
-          ...(proxy ? { agent: tunnelAgent(proxy, signal) } : {}),
+          ...(proxy ? { agent: isSocks5(proxy) ? socksAgent(proxy, signal, https) : tunnelAgent(proxy, signal) } : {}),
           signal,
         },
         answered,
@@ -226,6 +227,22 @@ function tunnelAgent(proxy: URL, signal: AbortSignal): HttpsAgent {
     });
     connect.once('error', (err) => callback(err));
     connect.end();
+    return undefined;
+  };
+  Object.assign(agent, { createConnection });
+  return agent;
+}
+
+/** A target through a SOCKS5 proxy: a TCP connection made by the proxy, and TLS with the target over it for https. */
+function socksAgent(proxy: URL, signal: AbortSignal, secure: boolean): HttpAgent {
+  const agent = secure ? new HttpsAgent({ keepAlive: false }) : new HttpAgent({ keepAlive: false });
+  const createConnection = (options: ConnectionOptions, callback: (err: Error | null, socket?: Duplex) => void): undefined => {
+    const host = options.host ?? 'localhost';
+    socks5Connect(proxy, host, Number(options.port ?? (secure ? 443 : 80)), signal).then((socket) => {
+      if (!secure) return callback(null, socket);
+      const servername = options.servername ?? (isIP(host) ? undefined : host);
+      callback(null, tlsConnect({ socket, rejectUnauthorized: options.rejectUnauthorized ?? true, ...(servername ? { servername } : {}) }));
+    }, callback);
     return undefined;
   };
   Object.assign(agent, { createConnection });

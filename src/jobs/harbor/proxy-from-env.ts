@@ -35,8 +35,9 @@ export function proxyFor(target: URL, env: ProxyEnv): URL | undefined {
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
   if (excluded(host, port, env.noProxy ?? '')) return undefined;
   const proxy = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
-  if (proxy.protocol !== 'http:' && proxy.protocol !== 'https:') {
-    throw new Error(`proxy ${proxy.protocol}//${proxy.host} is not supported (only http and https proxies)`);
+  // The schemes Go's transport takes: a SOCKS5 proxy too (an installer's `socks5://…`).
+  if (!['http:', 'https:', 'socks5:', 'socks5h:'].includes(proxy.protocol)) {
+    throw new Error(`proxy ${proxy.protocol}//${proxy.host} is not supported (only http, https and socks5 proxies)`);
   }
   return proxy;
 }
