@@ -45,6 +45,13 @@ describe('unique job ids', () => {
       ),
     );
     assert.notEqual(id, uniqueJobId('WEBHOOK', parameters, createSealer(['another key'])));
+    // A secret too short to mask in logs is the easiest to guess: keyed too.
+    const short = { password: 'k9Z', endpoint: 'https://registry.example/v2/' };
+    const plainShort = createHash('sha256')
+      .update(`TEST_SECRETS\n${canonicalJson(short)}`)
+      .digest('hex')
+      .slice(0, 24);
+    assert.notEqual(uniqueJobId('TEST_SECRETS', short, sealer), plainShort, 'a 3-character password was guessable from the id');
     // Without secrets, or without sealing (they are in the history as given then), the id stays the plain hash.
     assert.equal(uniqueJobId('DEMO', { a: 1 }, sealer), uniqueJobId('DEMO', { a: 1 }));
     assert.equal(uniqueJobId('WEBHOOK', parameters), plain);
