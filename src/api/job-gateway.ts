@@ -87,7 +87,7 @@ export class JobGateway {
     if (definition?.fanOut) input.fanOut = true;
     // A unique job's new run follows its last one: a later revision (hooks and Harbor core order by
     // it, receivers drop repeated event ids), and, as a retry does, one row in every list.
-    const previous = request.unique ? await this.closedRun(id) : undefined;
+    const previous = request.unique ? await this.closedRun(id, request.name) : undefined;
     if (previous) {
       input.revision = Math.max(now, previous.revision + 1);
       input.supersedes = true;
@@ -96,10 +96,7 @@ export class JobGateway {
       await this.start(input, request.unique ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE');
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw conflict(
-          request.unique ? `a job ${request.name} with the same parameters is still active: ${id}` : `job id ${id} is already taken`,
-          id,
-        );
+        throw request.unique ? stillActive(request.name, id) : conflict(`job id ${id} is already taken`, id);
       }
       throw err;
     }
@@ -109,9 +106,11 @@ export class JobGateway {
 
   /**
    * The job's last run once it has closed, or undefined if there is none. A run still open only to
-   * deliver its last hooks is wound up first; one whose job is not final makes the start answer 409.
+   * deliver its last hooks is wound up first; one whose job is not final is a 409 here, not left to
+   * the start to find: closing in between, it would let the start through as a first run (its
+   * revision not after the last one's, and the last run not deleted: two rows).
    */
-  private async closedRun(id: string): Promise<{ revision: number; runId: string } | undefined> {
+  private async closedRun(id: string, name: string): Promise<{ revision: number; runId: string } | undefined> {
     try {
       const { input: shown, state, status, runId, pending, pendingChildren, closeTime } = await readJob(this.deps.client, id);
       if (status !== 'RUNNING') {
@@ -126,7 +125,7 @@ export class JobGateway {
         }
         return { revision: state.revision, runId };
       }
-      if (!isFinal(state.status)) return undefined;
+      if (!isFinal(state.status)) throw stillActive(name, id);
       await windUp(this.deps.client, id, runId, state.status, pending, pendingChildren);
       return { revision: state.revision, runId };
     } catch (err) {
@@ -297,4 +296,8 @@ export class JobGateway {
   private rpc<T>(fn: () => Promise<T>): Promise<T> {
     return boundedRpc(this.deps.client, fn);
   }
+}
+
+function stillActive(name: string, id: string): ApiError {
+  return conflict(`a job ${name} with the same parameters is still active: ${id}`, id);
 }

@@ -246,4 +246,34 @@ describe('unique jobs', () => {
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status, 204);
     await h.waitForStatus(job.id, ['Success'], 60_000);
   });
+
+  // A resubmit whose read found the first run open and not final left the 409 to the start; the
+  // run closing in between let the start through as a first run: the same revision, two rows.
+  it('a resubmit racing the first run’s end gets a later revision and leaves one row', async () => {
+    const anomalies: string[] = [];
+    for (let i = 1; i <= 5 && anomalies.length === 0; i++) {
+      const job = { name: 'NOOP', parameters: { duration_ms: 0, checkin_every_ms: 1000 + i }, metadata: { kind: 'Generic', unique: true } };
+      const first = await h.submit(job);
+      // Resubmit at once, again and again, until it is accepted: the first run ends meanwhile.
+      let rerun: JobStats | undefined;
+      for (let n = 0; n < 2000 && !rerun; n++) {
+        const response = await h.request('POST', '/api/v1/jobs', { job });
+        if (response.status === 202) rerun = ((await response.json()) as { job: JobStats }).job;
+        else assert.equal(response.status, 409, await response.text());
+      }
+      assert.ok(rerun, 'the resubmit was accepted once the first run ended');
+      await h.waitForStatus(first.id, ['Success']);
+      if (!(rerun.revision > first.revision))
+        anomalies.push(`${first.id}: rerun revision ${rerun.revision} is not after ${first.revision}`);
+      // Give the deletion of the first run 20 s to reach visibility, then count the job's rows.
+      const listed = async () =>
+        ((await (await h.request('GET', '/api/v1/jobs?name=NOOP&page_size=100')).json()) as { job: JobStats }[]).filter(
+          (r) => r.job.id === first.id,
+        );
+      const rows = await waitFor(listed, (r) => r.length === 1, { timeoutMs: 20_000, what: 'one row' }).catch(() => listed());
+      if (rows.length !== 1)
+        anomalies.push(`${first.id}: listed ${rows.length} times (revisions ${rows.map((r) => r.job.revision).join(', ')})`);
+    }
+    assert.deepEqual(anomalies, []);
+  });
 });
