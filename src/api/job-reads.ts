@@ -30,14 +30,21 @@ export async function readJob(client: Client, id: string) {
 }
 
 /**
- * A running job's memo lists its first sub jobs only (state-memo.ts); the workflow has them all.
- * Without a worker to answer, the memo's list is what there is.
+ * A running job's memo lists its first sub jobs only, and a running fan-out's none (nor its
+ * results: state-memo.ts); the workflow has them all. Without a worker to answer, the memo's list
+ * is what there is.
  */
 async function withAllSubJobs(client: Client, id: string, state: JobState, status: string): Promise<JobState> {
-  if (!state.sub_jobs_more || status !== 'RUNNING') return state;
+  // A fan-out's memo keeps an empty list where its sub jobs go; any other job lists at least one.
+  const fanOut = state.sub_jobs?.length === 0;
+  if ((!state.sub_jobs_more && !fanOut) || status !== 'RUNNING') return state;
   const live = await boundedRpc(client, () => client.workflow.getHandle(id).query(statsQuery)).catch(() => undefined);
   const { sub_jobs_more: _more, ...rest } = state;
-  return live?.sub_jobs && live.sub_jobs.length > (state.sub_jobs?.length ?? 0) ? { ...rest, sub_jobs: live.sub_jobs } : rest;
+  return {
+    ...rest,
+    ...(live?.sub_jobs && live.sub_jobs.length > (state.sub_jobs?.length ?? 0) ? { sub_jobs: live.sub_jobs } : {}),
+    ...(fanOut && live?.results ? { results: live.results } : {}),
+  };
 }
 
 /** The input a run was started with, as its first history event holds it. */
