@@ -29,6 +29,9 @@ export async function readJob(client: Client, id: string) {
   };
 }
 
+/** How long GET waits for a running job's workflow to list what its memo leaves out. */
+const LIVE_LISTS_MS = 2_000;
+
 /**
  * A running job's memo lists its first sub jobs only, and a running fan-out's none (nor its
  * results: state-memo.ts); the workflow has them all. Without a worker to answer, the memo's list
@@ -38,7 +41,10 @@ async function withAllSubJobs(client: Client, id: string, state: JobState, statu
   // A fan-out's memo keeps an empty list where its sub jobs go; any other job lists at least one.
   const fanOut = state.sub_jobs?.length === 0;
   if ((!state.sub_jobs_more && !fanOut) || status !== 'RUNNING') return state;
-  const live = await boundedRpc(client, () => client.workflow.getHandle(id).query(statsQuery)).catch(() => undefined);
+  // What the memo lacks is a bonus: with no worker to answer soon (a restart), GET answers from the memo.
+  const live = await client
+    .withDeadline(Date.now() + LIVE_LISTS_MS, () => client.workflow.getHandle(id).query(statsQuery))
+    .catch(() => undefined);
   const { sub_jobs_more: _more, ...rest } = state;
   return {
     ...rest,
