@@ -1,24 +1,7 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rawExchange } from '../helpers/raw-http.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
-
-/** One HTTP/1.1 exchange over a raw socket, with the request's bytes exactly as given. */
-function exchange(url: string, request: Buffer): Promise<{ status: number; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    socket.setTimeout(20_000, () => socket.destroy(new Error('no answer within 20 s')));
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0);
-      resolve({ status, body: text.slice(text.indexOf('\r\n\r\n') + 4) });
-    });
-  });
-}
 
 describe('API edge cases: an empty Content-Type, a number out of range, a non-ASCII secret', () => {
   describe('Content-Type present but empty', () => {
@@ -96,7 +79,7 @@ describe('API edge cases: an empty Content-Type, a number out of range, a non-AS
         Buffer.from(secret, 'utf8'),
         Buffer.from('\r\nConnection: close\r\n\r\n', 'latin1'),
       ]);
-      const { status, body } = await exchange(h.url!, request);
+      const { status, body } = await rawExchange(h.url!, request);
       // 404: authenticated, and no such job.
       assert.equal(status, 404, `the configured secret, sent as UTF-8 bytes: ${status} ${body}`);
     });

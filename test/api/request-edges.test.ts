@@ -1,29 +1,8 @@
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rawExchange } from '../helpers/raw-http.js';
 import { createHarness, TEST_SECRET, type Harness } from '../helpers/harness.js';
 import { deleteSchedules } from '../helpers/schedules.js';
-
-/** One HTTP/1.1 exchange over a raw socket, the request's bytes exactly as given (fetch would normalise them). */
-function exchange(url: string, request: string): Promise<{ status: number; headers: string; body: string }> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const socket = connect(Number(port), hostname, () => socket.write(request));
-    socket.setTimeout(20_000, () => socket.destroy(new Error('no answer within 20 s')));
-    socket.on('data', (d: Buffer) => chunks.push(d));
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      const split = text.indexOf('\r\n\r\n');
-      resolve({
-        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0),
-        headers: text.slice(0, split),
-        body: text.slice(split + 4),
-      });
-    });
-  });
-}
 
 const created: string[] = [];
 
@@ -103,7 +82,7 @@ describe('REST API: cron steps, @every fractions, __proto__ keys and requests th
   ] as const) {
     it(`GET with ${label} → a 4xx with Harbor's JSON error body`, async () => {
       const { host: realHost } = new URL(h.url!);
-      const { status, headers, body } = await exchange(
+      const { status, headers, body } = await rawExchange(
         h.url!,
         `GET ${target} HTTP/1.1\r\nHost: ${host ?? realHost}\r\nAuthorization: Harbor-Secret ${TEST_SECRET}\r\nConnection: close\r\n\r\n`,
       );
