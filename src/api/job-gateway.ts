@@ -16,6 +16,7 @@ import { jobStartOptions, jobWorkflowType } from '../shared/job-start.js';
 import { compactInput } from '../shared/start-input.js';
 import { NO_SEALING, UnsealError, withSecrets, type Sealer } from '../secrets/sealer.js';
 import { nowSec } from '../shared/time.js';
+import { summaryScalars } from '../shared/fan-out.js';
 import { fanOutTargets, type TargetResult } from '../views/fan-out-targets.js';
 import { GenericJob, ScheduledJob } from '../workflows/job-workflow.js';
 import { cancelSignal, stopSignal } from '../workflows/job-messages.js';
@@ -193,9 +194,14 @@ export class JobGateway {
     if (input.fanOut) {
       // From the children, as reports read them: a run terminated from outside never wrote its
       // results to its memo, and its retry would run again the targets that had succeeded.
+      // What the job's own run keeps of each (its summary's scalars): a batch target's report stays
+      // with its job, or thousands of them would pass Temporal's 2 MB for the start and the memo.
       const succeeded = Object.entries(await this.targets(id))
         .filter(([, r]) => r.status === JobStatus.Success)
-        .map(([target, { startedAt: _startedAt, ...result }]) => [target, result] as const);
+        .map(([target, { job_id, status, summary }]) => {
+          const kept = summaryScalars(summary);
+          return [target, kept ? { job_id, status, summary: kept } : { job_id, status }] as const;
+        });
       if (succeeded.length > 0) retried.fanOutDone = Object.fromEntries(succeeded);
     }
     try {

@@ -68,6 +68,19 @@ export function parseSummary(checkIn: string | undefined): Record<string, unknow
 }
 
 /**
+ * What the parent keeps of a target's summary: its counts and short values, which progress sums
+ * and stats show. Reports and event lists stay with the target's job (/report and /metrics read
+ * them there); thousands of them in the parent's memo would pass Temporal's 2 MB and end the job.
+ */
+export function summaryScalars(summary: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (!summary) return undefined;
+  const kept = Object.entries(summary).filter(
+    ([, v]) => typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 256),
+  );
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
+
+/**
  * Sets `key` as an own property: target names are any string, and `results.__proto__ = …` would
  * set the object's prototype rather than record the target (nor does `in` tell an own key from
  * `constructor` or `toString`, which every object has).

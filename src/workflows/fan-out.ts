@@ -16,6 +16,7 @@ import {
   fanOutProgress,
   getOwn,
   parseSummary,
+  summaryScalars,
   setOwn,
   targetParameters,
   type FanOutPlan,
@@ -145,24 +146,11 @@ async function runTarget(run: JobRun, plan: FanOutPlan, target: FanOutTarget, re
       state = (await readClosedTarget({ jobId: child.id })) ?? state;
     }
   }
-  const summary = scalars(parseSummary(state?.check_in));
+  const summary = summaryScalars(parseSummary(state?.check_in));
   const result = summary ? { job_id: child.id, status, summary } : { job_id: child.id, status };
   if (patched(OWN_TARGET_KEYS)) setOwn(results, target.target, result);
   else results[target.target] = result;
   return target.target;
-}
-
-/**
- * What the parent keeps of a target's summary: its counts and short values, which progress sums
- * and stats show. Reports and event lists stay with the target's job (/report and /metrics read
- * them there); thousands of them in the parent's memo would pass Temporal's 2 MB and end the job.
- */
-function scalars(summary: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (!summary) return undefined;
-  const kept = Object.entries(summary).filter(
-    ([, v]) => typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 256),
-  );
-  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
 }
 
 /**
