@@ -4,7 +4,7 @@ import type { TargetSummary } from '../jobs/batch/define-batch-job.js';
 import type { JobRegistry } from '../jobs/job-registry.js';
 import { JobNameKey, UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { isFinal, type JobStatus } from '../shared/job-model.js';
-import { fanOutTargets } from '../views/fan-out-targets.js';
+import { fanOutTargetRuns } from '../views/fan-out-targets.js';
 import { getOwn } from '../shared/fan-out.js';
 
 /**
@@ -47,17 +47,25 @@ export async function renderBatchMetrics(client: Client, jobs: JobRegistry, task
         pageSize: MAX_PER_SERIES,
       }),
     );
+    // Each execution's series are its targets' newest runs; `latest` may be an earlier run's report,
+    // when a target's last run (a retry's) failed before it reported.
     const reported: TargetReport[] = [];
+    const earlier: TargetReport[] = [];
     for (const execution of executions) {
-      for (const [target, result] of Object.entries(await fanOutTargets(client, execution))) {
-        if (!isFinal(result.status as JobStatus)) continue;
-        const report = (result.summary as TargetSummary | undefined)?.report ?? {};
-        reported.push({ execution, target, startedAt: result.startedAt, report });
+      const runs = (await fanOutTargetRuns(client, execution)).filter((run) => isFinal(run.status as JobStatus));
+      const newest = new Map<string, number>();
+      for (const run of runs) newest.set(run.target, Math.max(newest.get(run.target) ?? -1, run.startedAt));
+      for (const run of runs) {
+        const report = (run.summary as TargetSummary | undefined)?.report ?? {};
+        const entry = { execution, target: run.target, startedAt: run.startedAt, report };
+        (run.startedAt === newest.get(run.target) ? reported : earlier).push(entry);
       }
     }
-    const latest = latestReports(reported);
-    for (const r of reported) {
-      const ids = batch.latestMetricsLabel && latest.get(r.target) === r ? [r.execution, 'latest'] : [r.execution];
+    const latest = latestReports([...reported, ...earlier]);
+    const own = new Set(reported);
+    for (const r of [...reported, ...earlier]) {
+      const isLatest = batch.latestMetricsLabel === true && latest.get(r.target) === r;
+      const ids = [...(own.has(r) ? [r.execution] : []), ...(isLatest ? ['latest'] : [])];
       for (const [suffix, values] of Object.entries(r.report)) {
         const declared = gauges.get(suffix);
         if (!declared) continue;

@@ -14,6 +14,21 @@ export type TargetResult = FanOutResult & { startedAt: number };
  */
 export async function fanOutTargets(client: Client, executionId: string): Promise<Record<string, TargetResult>> {
   const targets: Record<string, TargetResult> = {};
+  for (const run of await fanOutTargetRuns(client, executionId)) {
+    if ((getOwn(targets, run.target)?.startedAt ?? -1) > run.startedAt) continue;
+    const { target, ...result } = run;
+    setOwn(targets, target, result);
+  }
+  return targets;
+}
+
+/**
+ * Every child job of a fan-out job, a target's earlier runs too (a retry runs a failed target
+ * again): a target's newest report may be an earlier run's when its last run failed before it
+ * reported (/metrics' `latest` label).
+ */
+export async function fanOutTargetRuns(client: Client, executionId: string): Promise<(TargetResult & { target: string })[]> {
+  const runs: (TargetResult & { target: string })[] = [];
   // Each child's memo carries its summary (a batch report up to MAX_SUMMARY_BYTES): pages stay a few MB.
   for await (const listed of client.workflow.list({ query: `${UpstreamJobIdKey.name} = '${executionId}'`, pageSize: 200 })) {
     // A target that has ended shows as ended as soon as its job does, though visibility may still
@@ -22,11 +37,9 @@ export async function fanOutTargets(client: Client, executionId: string): Promis
     const view = jobView(e.memo, e.workflowId, e.startTime);
     const target = view?.input.fanOutTarget;
     if (!view || target === undefined) continue;
-    const startedAt = e.startTime.getTime();
-    if ((getOwn(targets, target)?.startedAt ?? -1) > startedAt) continue;
     const status = reconcile(toStats(view.input, view.state), e.status.name).status;
     const summary = parseSummary(view.state.check_in);
-    setOwn(targets, target, { job_id: e.workflowId, status, startedAt, ...(summary ? { summary } : {}) });
+    runs.push({ target, job_id: e.workflowId, status, startedAt: e.startTime.getTime(), ...(summary ? { summary } : {}) });
   }
-  return targets;
+  return runs;
 }
