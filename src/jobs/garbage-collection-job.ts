@@ -86,7 +86,8 @@ export function garbageCollectionJob(settings: RegistrySettings) {
         if (!params.dry_run) ctx.saveProgress({ removed: removedBefore + removed, ...(before !== undefined ? { before } : {}) });
       };
       // Their revisions go first; the registry's collection then sweeps the blobs nothing else uses.
-      const found = params.delete_untagged ? await untaggedManifests(storageDir!, params.time_window * HOUR_MS) : [];
+      const scannedAt = Date.now();
+      const found = params.delete_untagged ? await untaggedManifests(storageDir!, params.time_window * HOUR_MS, scannedAt) : [];
       // A stop during the scan (minutes on a large storage) ends the job before anything is deleted.
       if (ctx.signal.aborted) {
         ctx.logger.info('stopped while reading the storage; nothing deleted, no collection');
@@ -109,7 +110,10 @@ export function garbageCollectionJob(settings: RegistrySettings) {
           reached = await reachedByTags(storageDir!, manifest.repository);
           sinceCheck = 0;
         }
-        if (reached.has(manifest.digest.replace(/^sha256:/, ''))) {
+        // Tagged (or pushed again) since the scan: the registry links its revision anew, which a
+        // tag read now and then would miss between two reads.
+        const relinked = ((await stat(join(manifest.revisionDir, 'link')).catch(() => undefined))?.mtimeMs ?? 0) >= scannedAt;
+        if (relinked || reached.has(manifest.digest.replace(/^sha256:/, ''))) {
           ctx.logger.info(`untagged manifest ${manifest.repository}@${manifest.digest} is now reached by a tag: kept`);
           spared += 1;
           continue;

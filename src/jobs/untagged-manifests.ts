@@ -15,7 +15,7 @@ const HEX = /^[a-f0-9]{64}$/;
  * 2.x's own `garbage-collect --delete-untagged` takes every manifest without a tag of its own,
  * the platform manifests of a tagged multi-arch index among them, and breaks every such image
  * (distribution#3178). Here a tag reaches its manifest and, through an index, every manifest the
- * index lists, at any depth. A manifest pushed (its revision linked) less than `windowMs` ago is
+ * index lists, at any depth, and what it reaches reaches its accessories (reachedByTags). A manifest pushed (its revision linked) less than `windowMs` ago is
  * left out, as Harbor's time window leaves it: its tag, or the index listing it, may be on its way.
  */
 export async function untaggedManifests(storageDir: string, windowMs = 0, now = Date.now()): Promise<UntaggedManifest[]> {
@@ -33,10 +33,15 @@ export async function untaggedManifests(storageDir: string, windowMs = 0, now = 
   return found;
 }
 
-/** The manifests (hex digests) a repository's tags reach now, through indexes at any depth. */
+/**
+ * The manifests (hex digests) a repository's tags reach now, through indexes at any depth, and
+ * the accessories of what they reach (a signature, an SBOM: a manifest whose `subject` is one),
+ * which Harbor keeps with their image: pushed through the referrers API they carry no tag.
+ */
 export async function reachedByTags(storageDir: string, repository: string): Promise<Set<string>> {
   const root = registryRoot(storageDir);
-  const tagsDir = join(root, 'repositories', repository, '_manifests', 'tags');
+  const manifestsDir = join(root, 'repositories', repository, '_manifests');
+  const tagsDir = join(manifestsDir, 'tags');
   const reached = new Set<string>();
   const queue: string[] = [];
   for (const tag of await readdir(tagsDir).catch(() => [] as string[])) {
@@ -44,13 +49,25 @@ export async function reachedByTags(storageDir: string, repository: string): Pro
     const hex = link.trim().replace(/^sha256:/, '');
     if (HEX.test(hex)) queue.push(hex);
   }
+  const referrers = await referrersIn(root, join(manifestsDir, 'revisions', 'sha256'));
   while (queue.length > 0) {
     const hex = queue.pop()!;
     if (reached.has(hex)) continue;
     reached.add(hex);
     for (const child of await indexChildren(root, hex)) queue.push(child);
+    for (const accessory of referrers.get(hex) ?? []) queue.push(accessory);
   }
   return reached;
+}
+
+/** A repository's manifests that name a `subject`, by the subject they name. */
+async function referrersIn(root: string, revisionsDir: string): Promise<Map<string, string[]>> {
+  const bySubject = new Map<string, string[]>();
+  for (const hex of (await readdir(revisionsDir).catch(() => [] as string[])).filter((h) => HEX.test(h))) {
+    const [subject] = hexDigests([(await readManifest(root, hex)).subject]);
+    if (subject) bySubject.set(subject, [...(bySubject.get(subject) ?? []), hex]);
+  }
+  return bySubject;
 }
 
 /**
@@ -97,11 +114,14 @@ interface Descriptor {
   digest?: string;
 }
 
-/** A manifest's references: an image's config and layers, an index's manifests; none when its blob is unreadable. */
-async function readManifest(root: string, hex: string): Promise<{ config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }> {
+/** A manifest's references: an image's config and layers, an index's manifests, an accessory's subject; none when its blob is unreadable. */
+async function readManifest(
+  root: string,
+  hex: string,
+): Promise<{ config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[]; subject?: Descriptor }> {
   const data = await readFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex, 'data'), 'utf8').catch(() => '');
   try {
-    return JSON.parse(data) as { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] };
+    return JSON.parse(data) as { config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[]; subject?: Descriptor };
   } catch {
     return {};
   }
