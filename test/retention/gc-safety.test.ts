@@ -8,7 +8,9 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
+  readlinkSync,
   rmSync,
   writeFileSync,
   writeSync,
@@ -20,6 +22,7 @@ import { DEFAULT_REGISTRY_SETTINGS } from '../../src/jobs/retention/retention-se
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { addTag, manifestExists, pushImage, pushIndexOf, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { testRegistry } from '../helpers/test-jobs.js';
+import { pushSignature } from '../helpers/oci-accessory.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /**
@@ -148,5 +151,77 @@ describe('GARBAGE_COLLECTION and a registry in use: a time window, a second look
     assert.equal(existsSync(marker), false, 'the collector ran after the stop');
     assert.equal(await manifestExists(registry.url, 'proj/stopped', untagged), true);
     rmSync(join(link, '..', '..'), { recursive: true, force: true });
+  });
+
+  /** Open descriptors of `path`, in any process. */
+  const holders = (path: string) => {
+    let n = 0;
+    for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      let fds: string[] = [];
+      try {
+        fds = readdirSync(`/proc/${pid}/fd`);
+      } catch {
+        continue;
+      }
+      for (const fd of fds) {
+        try {
+          if (readlinkSync(`/proc/${pid}/fd/${fd}`) === path) n += 1;
+        } catch {
+          // Closed meanwhile.
+        }
+      }
+    }
+    return n;
+  };
+
+  // Harbor keeps an image's accessories with it; stored untagged through the referrers API, they
+  // were taken for untagged manifests and deleted from live images.
+  it('keeps the signature (an accessory with a subject) of a tagged image', async () => {
+    const image = await pushImage(registry.url, 'proj/signed', 'v1', '2026-01-01T00:00:00Z');
+    const signature = await pushSignature(registry.url, 'proj/signed', image);
+    const id = await gc({ time_window: 0 });
+    const done = await h.waitForStatus(id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    assert.equal(await manifestExists(registry.url, 'proj/signed', image), true);
+    assert.equal(
+      await manifestExists(registry.url, 'proj/signed', signature),
+      true,
+      `the signature of the tagged image proj/signed:v1 was deleted:\n${log(id)}`,
+    );
+  });
+
+  // The tags were read again once per repository and every 100 deletions: a build promoted
+  // (tagged) after that read was deleted, and its new tag pointed at nothing.
+  it('never deletes a manifest tagged after the second look at the tags, before its deletion', async () => {
+    const base = await pushImage(registry.url, 'proj/race', 'base', '2026-01-01T00:00:00Z', 'base');
+    const build = await pushImage(registry.url, 'proj/race', undefined, '2026-01-01T00:00:00Z', 'build');
+    const link = holdingTag('proj/race');
+    const id = await gc({ time_window: 0 });
+    // First read: the scan. Let it through, the FIFO stays.
+    const fd1 = await scanReaches(link);
+    writeSync(fd1, base);
+    closeSync(fd1);
+    // The scan's read has let go of the FIFO: no process holds it open (the next read waits in its
+    // open() for a writer, with no descriptor yet), so the next reader to arrive is the second look.
+    await waitFor(
+      async () => holders(link),
+      (n) => n === 0,
+      { what: 'the scan to close the held tag link' },
+    );
+    // Second read: the job's second look at the tags, just before its deletions in proj/race.
+    const fd2 = await scanReaches(link);
+    // The build is promoted (tagged) now: after the second look began, before the deletion.
+    await addTag(registry.url, 'proj/race', build, 'release');
+    release(link, fd2, base);
+    const done = await h.waitForStatus(id, ['Success', 'Error'], 60_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    const tagResolves = (
+      await fetch(`${registry.url}/v2/proj/race/manifests/release`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } })
+    ).status;
+    assert.equal(
+      await manifestExists(registry.url, 'proj/race', build),
+      true,
+      `the manifest tagged proj/race:release was deleted (GET by tag: ${tagResolves}):\n${log(id)}`,
+    );
   });
 });
