@@ -28,7 +28,9 @@ function beforeNextWrite(client: Client, id: string, meanwhile: () => Promise<vo
         inside = true;
         await meanwhile().finally(() => (inside = false));
       }
-      return original.call(service, request);
+      // The write's deadline was set as it was called; `meanwhile` (a whole stop, seconds on a
+      // loaded machine) stands for a writer that came first, not for time this write spent.
+      return client.withDeadline(Date.now() + 10_000, () => original.call(service, request));
     }) as typeof original;
   service.updateSchedule = intercepted(updateSchedule) as typeof updateSchedule;
   service.patchSchedule = intercepted(patchSchedule) as typeof patchSchedule;
