@@ -6,6 +6,7 @@ import type { HookDeliveryInput } from '../workflows/hook-delivery-workflow.js';
 import { hookLogQuery } from '../workflows/job-messages.js';
 import { hookView } from '../views/hook-view.js';
 import { boundedRpc } from './bounded-rpc.js';
+import { startArgument } from './job-reads.js';
 
 const GRPC_FAILED_PRECONDITION = 9;
 
@@ -62,20 +63,11 @@ async function readLog(client: Client, workflowId: string, carrier: Carrier): Pr
 
 /** The hook log a run started with: the log and the events its input carried over. */
 async function startedLog(client: Client, workflowId: string, carrier: Carrier): Promise<HookRecord[]> {
-  const history = await boundedRpc(client, () =>
-    client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace,
-      execution: { workflowId },
-      maximumPageSize: 1,
-    }),
-  );
-  const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  if (!payload) return [];
-  const { payloadConverter } = client.options.loadedDataConverter;
   if (carrier === 'delivery') {
-    const input = payloadConverter.fromPayload<HookDeliveryInput>(payload);
-    return hookView(input.log ?? [], input.events);
+    const input = await startArgument<HookDeliveryInput>(client, workflowId);
+    return input ? hookView(input.log ?? [], input.events) : [];
   }
-  const hooks = expandInput(payloadConverter.fromPayload<StartInput>(payload)).resume?.hooks;
+  const started = await startArgument<StartInput>(client, workflowId);
+  const hooks = started ? expandInput(started).resume?.hooks : undefined;
   return hookView((hooks?.log ?? []) as HookRecord[], (hooks?.events ?? []) as PendingHook[]);
 }

@@ -53,6 +53,19 @@ async function withAllSubJobs(client: Client, id: string, state: JobState, statu
   };
 }
 
+/** The argument a run (the current one without `runId`) was started with, as its first history event holds it. */
+export async function startArgument<T>(client: Client, workflowId: string, runId?: string): Promise<T | undefined> {
+  const history = await boundedRpc(client, () =>
+    client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: runId ? { workflowId, runId } : { workflowId },
+      maximumPageSize: 1,
+    }),
+  );
+  const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  return payload ? client.options.loadedDataConverter.payloadConverter.fromPayload<T>(payload) : undefined;
+}
+
 /** The input a run was started with, as its first history event holds it. */
 export async function startedWith(
   client: Client,
@@ -61,17 +74,9 @@ export async function startedWith(
   runId: string,
   fallback: RecordedInput,
 ): Promise<Omit<JobInput, 'retry'>> {
-  const history = await boundedRpc(client, () =>
-    client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace,
-      execution: { workflowId: id, runId },
-      maximumPageSize: 1,
-    }),
-  );
-  const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const started = await startArgument<StartInput>(client, id, runId);
   // The memo leaves out the timings (the run's own, else today's) and the retry policy (the caller sets today's).
-  if (!payload) return { ...fallback, timings };
-  const started = client.options.loadedDataConverter.payloadConverter.fromPayload<StartInput>(payload);
+  if (!started) return { ...fallback, timings };
   // An execution of a periodic job starts with the schedule's template; its id and times are its own.
   // A start argument leaves out the timings at their defaults: those are the run's own too.
   return {
