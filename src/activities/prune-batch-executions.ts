@@ -3,6 +3,7 @@ import { JobNameKey, JobStatusKey, UpstreamJobIdKey } from '../shared/search-att
 import { executionBeganAt, selectBatchPrunable, submitOrderMs, type FinishedExecution } from '../schedules/history-limits.js';
 import { closedExecutions, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneBatchInput } from './types.js';
+import { unlistedRecentExecutions } from './unlisted-recent-executions.js';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 
 /**
@@ -25,6 +26,7 @@ export async function pruneBatchExecutions(deps: PruneDeps, input: PruneBatchInp
     if (listed.workflowId !== input.selfId) runs.push(listed);
     if (runs.length > 10_000) break;
   }
+  if (input.upstreamJobId) runs.push(...(await unlistedRecentExecutions(client, input.upstreamJobId, runs, input.selfId)));
   for await (const e of closedExecutions(client, runs)) {
     // Ranked by when each began (a fire's nominal time, a job's submit), as the history limits
     // rank them: by close, a long early fire outlived the newer ones that overlapped it.

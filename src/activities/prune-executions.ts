@@ -5,6 +5,7 @@ import { executionBeganAt, MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecu
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
 import { closedExecutions, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
+import { unlistedRecentExecutions } from './unlisted-recent-executions.js';
 import { abortableSleep } from '../process/abortable-sleep.js';
 import type { BackgroundWork } from '../process/background-work.js';
 
@@ -34,6 +35,7 @@ export async function pruneExecutions(deps: PruneDeps & { background: Background
     if (++listed > MAX_LISTED) break;
     if (info.workflowId !== input.self.id) runs.push(info);
   }
+  runs.push(...(await unlistedRecentExecutions(client, input.upstreamJobId, runs, input.self.id)));
   for await (const current of closedExecutions(client, runs)) {
     const startedAt = current.startTime.getTime();
     runStartedAt.set(current.workflowId, startedAt);

@@ -9,6 +9,7 @@ import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { deleteSchedules } from '../helpers/schedules.js';
 import { testBatchJob, testBatchTarget } from '../helpers/test-jobs.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { periodicExecutionsQuery } from '../../src/shared/search-attributes.js';
 
 /**
  * A batch job whose first execution of each periodic job is slow (its targets hold `slow_ms`) and
@@ -162,6 +163,30 @@ describe("a periodic job's executions: which ones its history limits and report 
     await closed(e3, 90_000);
     assert.deepEqual(await pruned([e1, e2, e3]), [e1]);
     await kept(id, [e2, e3]);
+  });
+
+  it('successful_jobs_history_limit: 1 deletes an earlier execution that visibility does not list yet', async () => {
+    const id = await submit('NOOP', {}, { successful_jobs_history_limit: 1 });
+    const e1 = await trigger(id);
+    await closed(e1);
+    // Visibility trails the server (by seconds on a loaded one): here it has not caught up with e1
+    // when e2 prunes. Were e2 the last fire (the schedule paused), no later one would delete e1.
+    const service = h.client.workflowService;
+    const list = service.listWorkflowExecutions;
+    service.listWorkflowExecutions = (async (request) => {
+      const response = await list.call(service, request);
+      if (request.query !== periodicExecutionsQuery(id)) return response;
+      return { ...response, executions: response.executions.filter((e) => e.execution?.workflowId !== e1) };
+    }) as typeof list;
+    let e2: string;
+    try {
+      e2 = await trigger(id);
+      await closed(e2);
+      assert.deepEqual(await pruned([e2]), [e1]);
+    } finally {
+      service.listWorkflowExecutions = list;
+    }
+    await kept(id, [e2]);
   });
 
   it('successful_jobs_history_limit: 0 keeps no finished execution: the one ending goes once it has closed (seed 003)', async () => {
