@@ -19,6 +19,11 @@ import { oneRulePolicy } from '../helpers/retention-policy.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { exited, spawnWorkerProcess } from '../helpers/worker-process.js';
 
+/** The digests (by prefix) a resumed attempt's log names as gone since the lost attempt decided. */
+const namedAsGone = (log: string) =>
+  [...log.matchAll(/gone since the interrupted attempt decided: (.*)/g)].flatMap((m) => m[1]!.split(', '));
+const prefix = (digest: string) => digest.slice(7, 19);
+
 describe('a worker killed with SIGKILL in the middle of retention deletes', () => {
   let h: Harness;
   let registry: TestRegistry;
@@ -106,9 +111,50 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     assert.equal(repo.summary?.retained, 1);
     const log = readFileSync(join(h.logDir, `${repo.job_id}.log`), 'utf8');
     assert.match(log, /resuming an interrupted run: \d+ delete\(s\) already done/);
-    // Each delete is logged once as it happens, by whichever attempt made it.
-    for (const digest of digests.slice(0, 11))
-      assert.equal(log.split(`deleted ${digest} (`).length - 1, 1, `${digest} logged deleted once`);
+    // Each delete is logged once as it happens, by whichever attempt made it; one whose answer the
+    // lost attempt was killed waiting for is named by the next attempt instead.
+    const named = namedAsGone(log);
+    for (const digest of digests.slice(0, 11)) {
+      const lines = log.split(`deleted ${digest} (`).length - 1;
+      assert.ok(lines === 1 || (lines === 0 && named.includes(prefix(digest))), `${digest} logged deleted ${lines} times`);
+    }
+  });
+
+  it('a delete the registry made but the lost worker never saw answered is named by the next attempt', async () => {
+    // Its answer is held: the lost attempt cannot log it.
+    proxy.deleteAnswerDelayMs = 60_000;
+    const converter = h.client.options.loadedDataConverter.payloadConverter;
+    const decided = async (job: JobStats) => {
+      await waitFor(
+        async () => {
+          for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) {
+            const payload = (await h.client.workflow.getHandle(c.workflowId).describe()).raw.pendingActivities?.[0]?.heartbeatDetails
+              ?.payloads?.[0];
+            return payload ? converter.fromPayload<{ progress?: { doomed?: string[] } }>(payload).progress?.doomed?.length : undefined;
+          }
+          return undefined;
+        },
+        (n) => n === 11,
+        { what: 'the decision saved in the repository run’s heartbeat' },
+      );
+    };
+    const { job, digests } = await crashMidRun('unseen/app', '07', 1, oneRulePolicy(), decided);
+    proxy.deleteAnswerDelayMs = 0;
+    // One delete made, its answer never seen.
+    assert.equal(proxy.deletes.length, 1);
+    const unseen = proxy.deletes[0]!;
+    assert.equal(unseen.status, 202);
+    assert.ok(digests.slice(0, 11).includes(unseen.digest), `${unseen.digest} is not one the policy dooms`);
+    workers.push(spawnWorkerProcess(h.config, h.logDir));
+    const done = await h.waitForStatus(job.id, ['Success', 'Error'], 120_000);
+    assert.equal(done.status, 'Success', done.last_error);
+    const repo = done.results!['unseen/app']!;
+    assert.equal(repo.summary?.deleted, 11);
+    const log = readFileSync(join(h.logDir, `${repo.job_id}.log`), 'utf8');
+    assert.equal(log.split(`deleted ${unseen.digest} (`).length, 1, 'the lost attempt logged a delete it never saw answered');
+    assert.deepEqual(namedAsGone(log), [prefix(unseen.digest)]);
+    for (const digest of digests.slice(0, 11).filter((d) => d !== unseen.digest))
+      assert.equal(log.split(`deleted ${digest} (`).length - 1, 1, `${digest} logged once`);
   });
 
   it('decides again when it resumes: a tag the policy keeps, pushed meanwhile onto a doomed digest, keeps it', async () => {

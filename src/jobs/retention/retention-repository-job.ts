@@ -32,6 +32,12 @@ const STOPPED_FIRST = { retention: 'RETAIN', note: 'not deleted: the job was sto
 
 /** 48 bits of the digest (past `sha256:`): enough to tell a repository's manifests apart, 15 bytes each in JSON. */
 const prefix = (digest: string) => digest.slice(7, 19);
+const GONE_PER_LINE = 20;
+
+/** The check-in of a run stopped before it decided: what earlier attempts deleted. */
+function stoppedReport(repository: string, deleted: number, dry_run: boolean): string {
+  return JSON.stringify({ repository, deleted, errors: 0, dry_run });
+}
 
 /**
  * Retention of one repository: load its artifacts, decide, delete what no rule retains (unless a
@@ -40,11 +46,6 @@ const prefix = (digest: string) => digest.slice(7, 19);
  * deletes already made are gone from it, and a tag pushed meanwhile onto a doomed digest keeps it
  * if the policy retains that tag.
  */
-/** The check-in of a run stopped before it decided: what earlier attempts deleted. */
-function stoppedReport(repository: string, deleted: number, dry_run: boolean): string {
-  return JSON.stringify({ repository, deleted, errors: 0, dry_run });
-}
-
 export function retentionRepositoryJob(settings: RegistrySettings) {
   return defineJob({
     name: 'RETENTION_REPOSITORY',
@@ -79,8 +80,13 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       let deletedBefore = 0;
       if (saved?.doomed) {
         const present = new Set(candidates.map((c) => prefix(c.digest)));
-        deletedBefore = (saved.deletedBefore ?? 0) + saved.doomed.filter((p) => !present.has(p)).length;
+        const goneSince = saved.doomed.filter((p) => !present.has(p));
+        deletedBefore = (saved.deletedBefore ?? 0) + goneSince.length;
         logger.info(`resuming an interrupted run: ${deletedBefore} delete(s) already done; deciding again`);
+        // The lost attempt logged each delete once its answer came: one it was killed waiting for
+        // (the registry had deleted) has no line of its own. These name every one, by its prefix.
+        for (let i = 0; i < goneSince.length; i += GONE_PER_LINE)
+          logger.info(`gone since the interrupted attempt decided: ${goneSince.slice(i, i + GONE_PER_LINE).join(', ')}`);
       }
       const projectScoped = isProjectScoped(policy);
       const immutable = (policy.immutable_rules ?? []).filter((rule) => ruleAppliesTo(rule, repository, { projectScoped }));
