@@ -1,6 +1,7 @@
 import type { Candidate } from './select.js';
 
-export type Retention = 'RETAIN' | 'DEL' | 'ERR';
+/** Harbor's Retention column: IMMUTABLE for an artifact no rule retained that an immutability rule keeps. */
+export type Retention = 'RETAIN' | 'DEL' | 'ERR' | 'IMMUTABLE';
 
 export interface ResultRow {
   candidate: Candidate;

@@ -27,6 +27,8 @@ export interface Decision {
   verdict: Verdict;
   /** Why a candidate no rule retained is kept all the same. */
   protectedBy?: string;
+  /** Kept only by an immutability rule: Harbor's table says IMMUTABLE for it. */
+  immutable?: true;
   /** An accessory (a cosign signature, attestation or SBOM tag): the digest of the artifact it belongs to. */
   accessoryOf?: string;
 }
@@ -67,6 +69,15 @@ const DAY = 24 * 3600;
  * project's) is read as Harbor reads it; in any other a pattern holds when it matches either name,
  * so a rule written either way applies.
  */
+/**
+ * Whether an immutability rule applies to a repository. Harbor's matcher reads only its first
+ * repository selector (see immutableBy). One without any applies everywhere here, where Harbor
+ * skips it: protecting more is the safe side of a disagreement.
+ */
+export function immutableRuleAppliesTo(rule: ImmutableRule, repository: string, options: { projectScoped?: boolean } = {}): boolean {
+  return ruleAppliesTo({ scope_selectors: { repository: rule.scope_selectors.repository.slice(0, 1) } }, repository, options);
+}
+
 export function ruleAppliesTo(rule: Pick<Rule, 'scope_selectors'>, repository: string, { projectScoped = false } = {}): boolean {
   const slash = repository.indexOf('/');
   const names = slash < 0 ? [repository] : projectScoped ? [repository.slice(slash + 1)] : [repository, repository.slice(slash + 1)];
@@ -121,13 +132,16 @@ function evaluate(rule: Rule, selected: Candidate[], now: number): Candidate[] {
   }
 }
 
-/** The first tag of a candidate that an enabled immutability rule matches (every tag selector holds for the tag). */
-function immutableTag(candidate: Candidate, immutable: readonly ImmutableRule[]): string | undefined {
-  return candidate.tags.find((tag) =>
-    immutable.some(
-      (rule) => !rule.disabled && rule.tag_selectors.every((s) => doublestarMatch(s.pattern, tag) === (s.decoration === 'matches')),
-    ),
-  );
+/**
+ * What makes a candidate immutable: the first of its tags an enabled immutability rule matches. As
+ * Harbor's matcher reads a rule (immutable/match/rule/match.go): by its first tag selector only, the
+ * rest ignored (reading them all would protect less than Harbor does). Its selector's extras keep
+ * untagged artifacts out under both decorations.
+ */
+function immutableBy(candidate: Candidate, immutable: readonly ImmutableRule[]): string | undefined {
+  const firsts = immutable.filter((rule) => !rule.disabled).map((rule) => rule.tag_selectors[0]!);
+  const tag = candidate.tags.find((t) => firsts.some((s) => doublestarMatch(s.pattern, t) === (s.decoration === 'matches')));
+  return tag === undefined ? undefined : `tag ${tag}`;
 }
 
 /**
@@ -148,10 +162,10 @@ export function decide(rules: readonly Rule[], candidates: Candidate[], now: num
   }
   const decisions = candidates.map((candidate): Decision => {
     if (retained.has(candidate.digest)) return { candidate, verdict: 'RETAIN' };
-    const tag = subjects.get(candidate.digest) === undefined ? immutableTag(candidate, immutable) : undefined;
-    if (tag === undefined) return { candidate, verdict: 'DEL' };
+    const by = subjects.get(candidate.digest) === undefined ? immutableBy(candidate, immutable) : undefined;
+    if (by === undefined) return { candidate, verdict: 'DEL' };
     retained.add(candidate.digest);
-    return { candidate, verdict: 'RETAIN', protectedBy: `immutable tag ${tag}` };
+    return { candidate, verdict: 'RETAIN', immutable: true, protectedBy: `immutable ${by}` };
   });
   // Deleting a manifest a kept index references would break the index (Harbor refuses to delete an
   // artifact another references); deleting an index whose manifest a rule retains would drop that

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ImmutableRuleSchema, PolicySchema, RuleSchema, type Rule } from '../../src/retention/policy-schema.js';
 import { resultTable } from '../../src/retention/result-table.js';
-import { decide, ruleAppliesTo, type Candidate } from '../../src/retention/select.js';
+import { decide, immutableRuleAppliesTo, ruleAppliesTo, type Candidate } from '../../src/retention/select.js';
 import { doublestarMatch } from '../../src/retention/doublestar.js';
 
 const DAY = 86_400;
@@ -416,5 +416,15 @@ describe('retention policy schema', () => {
       ImmutableRuleSchema.safeParse({ tag_selectors: [sel('matches', 'v[')], scope_selectors: { repository: [] } }).success,
       false,
     );
+    // Harbor's matcher reads a rule's first tag selector and first repository selector only (match.go).
+    const narrowed = ImmutableRuleSchema.parse({
+      tag_selectors: [sel('matches', 'v1.*'), sel('excludes', 'v1.0')],
+      scope_selectors: { repository: [repoSel('repoMatches', '**'), repoSel('repoExcludes', 'app')] },
+    });
+    assert.equal(immutableRuleAppliesTo(narrowed, 'proj/app', { projectScoped: true }), true);
+    const v10 = decide(keepNewest, [c('old', ['v1.0'], 9), c('new', ['dev'], 1)], NOW, [narrowed]).find(
+      (d) => d.candidate.digest === 'old',
+    )!;
+    assert.deepEqual([v10.verdict, v10.immutable, v10.protectedBy], ['RETAIN', true, 'immutable tag v1.0']);
   });
 });

@@ -5,7 +5,7 @@ import { concurrencyLimit, mapLimit, RateLimiter } from '../../process/limits.js
 import { manifestsListedBy, tagsMovedSince } from '../../retention/tag-recheck.js';
 import { tagRecheck } from '../../retention/tag-recheck-gate.js';
 import { resultTable, type ResultRow } from '../../retention/result-table.js';
-import { decide, isProjectScoped, ruleAppliesTo, type Candidate, type Decision } from '../../retention/select.js';
+import { decide, immutableRuleAppliesTo, isProjectScoped, type Candidate, type Decision } from '../../retention/select.js';
 import { defineJob } from '../define-job.js';
 import { RetentionRepositoryParams } from './retention-params.js';
 import { registryClient, type RegistrySettings } from './retention-settings.js';
@@ -89,7 +89,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
           logger.info(`gone since the interrupted attempt decided: ${goneSince.slice(i, i + GONE_PER_LINE).join(', ')}`);
       }
       const projectScoped = isProjectScoped(policy);
-      const immutable = (policy.immutable_rules ?? []).filter((rule) => ruleAppliesTo(rule, repository, { projectScoped }));
+      const immutable = (policy.immutable_rules ?? []).filter((rule) => immutableRuleAppliesTo(rule, repository, { projectScoped }));
       const decisions: Decision[] = decide(policy.rules, candidates, nowSec(), immutable);
       const done = new Set<string>();
       /** Doomed digests another deleter (an overlapping run, an operator) removed first: not this run's deletes. */
@@ -109,7 +109,7 @@ export function retentionRepositoryJob(settings: RegistrySettings) {
       const rows = new Map<string, ResultRow>(
         decisions.map((d) => [
           d.candidate.digest,
-          { candidate: d.candidate, retention: d.verdict, ...(d.protectedBy ? { note: d.protectedBy } : {}) },
+          { candidate: d.candidate, retention: d.immutable ? 'IMMUTABLE' : d.verdict, ...(d.protectedBy ? { note: d.protectedBy } : {}) },
         ]),
       );
       const doomed = decisions.filter((d) => d.verdict === 'DEL').map((d) => d.candidate.digest);
