@@ -140,6 +140,28 @@ export function splitSegments(pattern: string, chars: string[]): string[][] {
   return segments;
 }
 
+/**
+ * doublestar reads a class before braces: `{`, `}` (and `,` within braces) inside `[…]` are members
+ * of the class, where expanding braces first would split it (`[^{a,b}]` would match `a`). Such a
+ * pattern is refused, as the others Harbor reads otherwise than they look; escaped, they are plain.
+ */
+export function braceInClass(chars: string[]): boolean {
+  let depth = 0;
+  for (let i = 0; i < chars.length; i++) {
+    const c = chars[i];
+    if (c === '\\') i++;
+    else if (c === '{') depth++;
+    else if (c === '}' && depth > 0) depth--;
+    else if (c === '[') {
+      for (i++; i < chars.length && chars[i] !== ']'; i++) {
+        if (chars[i] === '\\') i++;
+        else if (chars[i] === '{' || chars[i] === '}' || (chars[i] === ',' && depth > 0)) return true;
+      }
+    }
+  }
+  return false;
+}
+
 export type Token =
   { kind: 'star' } | { kind: 'any' } | { kind: 'char'; c: string } | { kind: 'class'; negated: boolean; ranges: [string, string][] };
 

@@ -11,12 +11,12 @@
  * Harbor fails the job on a malformed pattern (`ErrBadPattern`), and only once matching reaches it;
  * here `patternProblem` refuses one at submit, where it would otherwise match nothing and let
  * everything be deleted. It also refuses the few well-formed patterns doublestar reads otherwise
- * than they look (`v***`, `v*{,-rc}`, a `/` inside braces: doublestar-parse.ts), rather than match them
+ * than they look (`v***`, `v*{,-rc}`, a `/` inside braces, a brace inside a class: doublestar-parse.ts), rather than match them
  * differently. Matching is memoised, so no pattern takes more than
  * O(pattern × name) steps per alternative (a backtracking matcher takes seconds on `*a*a*a*a*a*a*ab`).
  */
 
-import { expand, PatternError, splitSegments, starThenOptional, tokens, type Token } from './doublestar-parse.js';
+import { braceInClass, expand, PatternError, splitSegments, starThenOptional, tokens, type Token } from './doublestar-parse.js';
 
 export { PatternError };
 
@@ -66,6 +66,8 @@ function build(pattern: string): Matcher {
       "an alternative that is empty right after a '*' does not match as it reads in Harbor: list the forms without it",
     );
   }
+  if (braceInClass([...pattern]))
+    throw new PatternError(pattern, "a '{', '}' or ',' inside '[…]' is a member of the class for Harbor's matcher: escape it (\\{)");
   // Three or more stars cannot match nothing in doublestar (`v***` is not `v`), unlike one or two.
   if (/(?<!\\)\*\*\*/.test(pattern))
     throw new PatternError(pattern, "'***' is read differently by Harbor's matcher (it never matches nothing): write '*' or '**'");

@@ -54,10 +54,15 @@ describe("retention patterns read as Harbor's doublestar v1.3.4 reads them", () 
       ['[]', /is empty/],
       ['[-a]', /'-' with nothing before it/],
       ['v\\', /lone/],
+      // doublestar reads a class first: these braces and commas are its members, not alternatives.
+      ['[^{a,b}]', /inside '\[…\]' is a member/],
+      ['*[^{a,b}]', /inside '\[…\]' is a member/],
+      ['v[}]', /inside '\[…\]' is a member/],
+      ['{a,v[,.]}', /inside '\[…\]' is a member/],
     ] as const) {
       assert.match(patternProblem(pattern) ?? 'accepted', why, pattern);
     }
-    for (const fine of ['**', 'v*', '{latest,stable}', 'release-[0-9]*', 'v1.\\*', '{,x}y', 'a/**/b'])
+    for (const fine of ['**', 'v*', '{latest,stable}', 'release-[0-9]*', 'v1.\\*', '{,x}y', 'a/**/b', 'v[,.]', '[\\{]x'])
       assert.equal(patternProblem(fine), undefined, fine);
   });
 });
