@@ -183,7 +183,10 @@ export class JobGateway {
       throw badRequest(`job ${id} cannot be retried: today's ${input.name} refuses its parameters: ${describeIssues(checked.error)}`);
     }
     const { concurrency, retry, shortCapMs } = this.deps.registry.startPolicy(input.name, input.parameters);
-    const retried: JobInput = { ...input, retry, revision: Math.max(nowSec(), state.revision + 1), supersedes: true };
+    const retriedAt = nowSec();
+    const retried: JobInput = { ...input, retry, revision: Math.max(retriedAt, state.revision + 1), retriedAt, supersedes: true };
+    // It runs now; a Scheduled job keeps a run_at, as Harbor's reset keeps it (never a time still to come).
+    if (stats.run_at !== undefined) retried.runAt = Math.min(stats.run_at, retriedAt);
     delete retried.scheduleDelay;
     delete retried.concurrency;
     delete retried.shortCapMs;

@@ -15,6 +15,7 @@
 import type { HistoryLimits } from '../schedules/history-limits.js';
 import type { FanOutResult } from './fan-out.js';
 import type { HookTimings } from './hook-event.js';
+import { executionAlias } from './job-id.js';
 import { redactParameters, redactText } from './redact.js';
 
 /** Harbor's job names: upper snake case. */
@@ -103,6 +104,10 @@ export interface JobInput {
   enqueueTime: number;
   /** Seconds to wait before running (Scheduled kind). */
   scheduleDelay?: number;
+  /** A retried Scheduled job's run_at (unix seconds): shown, not waited for. */
+  runAt?: number;
+  /** When a retry started this run (unix seconds): its revision may run ahead of the clock, its update_time may not. */
+  retriedAt?: number;
   revision: number;
   retry: RetryPolicy;
   timings: JobTimings;
@@ -270,10 +275,14 @@ export function initialState(input: RecordedInput): JobState {
   const state: JobState = {
     status: delayed ? JobStatus.Scheduled : JobStatus.Pending,
     revision: input.revision,
-    // A retry's new run (revision: when it was retried) was last updated then, as Harbor's reset sets it.
-    update_time: Math.max(input.enqueueTime, input.revision),
+    // A retry's new run was last updated when it was retried, as Harbor's reset sets it.
+    update_time: input.retriedAt ?? Math.max(input.enqueueTime, input.revision),
     fails: 0,
   };
+  // Harbor's every Scheduled stats has one: a delayed job's due time, a retried one's, a periodic fire's.
+  const fired = input.upstreamJobId === undefined ? undefined : executionAlias(input.id);
   if (delayed) state.run_at = input.enqueueTime + (input.scheduleDelay ?? 0);
+  else if (input.runAt !== undefined) state.run_at = input.runAt;
+  else if (fired !== undefined) state.run_at = Number(fired.slice(fired.lastIndexOf('@') + 1));
   return state;
 }

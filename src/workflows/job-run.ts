@@ -219,7 +219,6 @@ export class JobRun {
     state.update_time = nowSec();
     delete state.check_in;
     delete state.check_in_at;
-    delete state.run_at;
     this.pendingSinceMs = Date.now();
     this.handedOverPlaceMs = undefined;
     this.publish(true);

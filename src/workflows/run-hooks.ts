@@ -1,7 +1,10 @@
 import { patched } from '@temporalio/workflow';
 import { hookEvent } from '../shared/hook-event.js';
-import { JobStatus, toStats } from '../shared/job-model.js';
+import { JobStatus, toStats, type JobState } from '../shared/job-model.js';
 import type { JobRun } from './job-run.js';
+
+/** As Harbor's status write stamps it: the change is now (the state's own time is its last status's). */
+const changedNow = (state: JobState) => Math.max(state.update_time, Math.floor(Date.now() / 1000));
 
 /** Hooks Harbor posts for a run that this service's status does not show (replay: not before). */
 const EVERY_RUN_POSTS_ITS_HOOKS = 'every-run-posts-its-hooks';
@@ -15,7 +18,7 @@ export function postRunningIfUnreported(run: JobRun): void {
   const { outbox, state, input } = run;
   if (!outbox || (state.status !== JobStatus.Pending && state.status !== JobStatus.Scheduled)) return;
   if (!patched(EVERY_RUN_POSTS_ITS_HOOKS)) return;
-  outbox.push(hookEvent(toStats(input, { ...state, status: JobStatus.Running })));
+  outbox.push(hookEvent(toStats(input, { ...state, status: JobStatus.Running, update_time: changedNow(state) })));
 }
 
 /**
@@ -26,5 +29,5 @@ export function postRunningIfUnreported(run: JobRun): void {
 export function postErrorOfRetriedRun(run: JobRun): void {
   const { outbox, state, input } = run;
   if (!outbox || !patched(EVERY_RUN_POSTS_ITS_HOOKS)) return;
-  outbox.push(hookEvent(toStats(input, { ...state, status: JobStatus.Error })));
+  outbox.push(hookEvent(toStats(input, { ...state, status: JobStatus.Error, update_time: changedNow(state) })));
 }
