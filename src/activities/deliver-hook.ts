@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { HookAllowList } from '../hooks/hook-allow-list.js';
 import { attemptDeadline } from '../process/attempt-deadline.js';
 import { postHook } from '../hooks/post-hook.js';
@@ -7,6 +8,7 @@ import { eventForReceiver } from '../hooks/core-status.js';
 import type { JobMetrics } from '../metrics/job-metrics.js';
 import type { DeliverHookInput, DeliverHookResult } from './types.js';
 import { NO_SEALING, type Sealer } from '../secrets/sealer.js';
+import { newerRevision } from './outdated-hook-event.js';
 
 /** Longest body of a failed answer kept as the error (it shows in the job's hook progress). */
 const MAX_ERROR_CHARS = 200;
@@ -21,6 +23,8 @@ export interface HookDeliveryDeps {
   metrics?: JobMetrics;
   /** Opens a hook URL sealed for Temporal's history (it held a token). */
   sealer?: Sealer;
+  /** Reads a job's revision, so that a retried event a newer revision outdated is dropped. */
+  client?: Client;
 }
 
 /** `sha256=<hex>` over the exact body sent, as GitHub signs its webhooks. */
@@ -48,6 +52,10 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
     } catch (err) {
       // Retried as any failed delivery: a worker that has the key may take it.
       return { ok: false, error: (err as Error).message };
+    }
+    if (input.retried && deps.client) {
+      const newer = await newerRevision(deps.client, input.event);
+      if (newer !== undefined) return { ok: false, error: `outdated: revision ${newer} of the job has begun`, outdated: newer };
     }
     // Checked again at delivery: a name may resolve elsewhere now than at submit.
     const admitted = await deps.allowList.admit(url);

@@ -40,6 +40,7 @@ export function createActivities(deps: ActivityDeps): JobActivities {
       allowList: createHookAllowList(deps.hookAllowedHosts ?? []),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
       ...(deps.sealer ? { sealer: deps.sealer } : {}),
+      client: deps.client,
     }),
   };
 }

@@ -143,10 +143,15 @@ export interface DeliverHookInput {
   /** Stable across the event's attempts (absent for events recorded before ids). */
   eventId?: string;
   timeoutMs: number;
+  /** An attempt after the first: an event a newer revision of its job has outdated is not sent again. */
+  retried?: true;
 }
 
-/** A receiver that answered other than 2xx, or could not be reached, is `ok: false` with why; `httpStatus` when it answered. */
-export type DeliverHookResult = ({ ok: true } | { ok: false; error: string }) & { httpStatus?: number };
+/**
+ * A receiver that answered other than 2xx, or could not be reached, is `ok: false` with why;
+ * `httpStatus` when it answered; `outdated`, not sent: the job's newer revision.
+ */
+export type DeliverHookResult = ({ ok: true } | { ok: false; error: string }) & { httpStatus?: number; outdated?: number };
 
 /** The activities a job workflow calls. Workflows import this type only, never the implementation. */
 export interface JobActivities {

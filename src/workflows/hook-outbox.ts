@@ -220,6 +220,7 @@ export class HookOutbox {
       const attempt: HookRecord['attempts'][number] = { at: Math.floor(Date.now() / 1000) };
       this.sending = true;
       let error: string | undefined;
+      let outdated = false;
       const scope = new CancellationScope();
       this.inFlight = scope;
       try {
@@ -229,9 +230,11 @@ export class HookOutbox {
             event: item.event,
             eventId: record.id,
             timeoutMs: this.timings.attemptTimeoutMs,
+            ...(item.attempts > 1 ? { retried: true as const } : {}),
           }),
         );
         error = result.ok ? undefined : result.error;
+        outdated = result.outdated !== undefined;
         if (result.httpStatus !== undefined) attempt.http_status = result.httpStatus;
       } catch (err) {
         error = err instanceof Error ? err.message : String(err);
@@ -242,6 +245,12 @@ export class HookOutbox {
       if (error !== undefined) attempt.error = error;
       if (record.attempts.length >= LOGGED_ATTEMPTS) record.attempts.pop();
       record.attempts.push(attempt);
+      if (outdated) {
+        // A newer revision of the job has begun: Harbor abandons the old one's retried event.
+        this.pending.splice(this.pending.indexOf(item), 1);
+        record.outcome = 'replaced';
+        continue;
+      }
       if (error === undefined) {
         this.pending.splice(this.pending.indexOf(item), 1);
         this.counts.delivered += 1;

@@ -135,7 +135,7 @@ export const HookRecordSchema = z.object({
   status: z.string(),
   check_in: z.string().optional(),
   attempts: z.array(z.object({ at: z.number().int(), http_status: z.number().int().optional(), error: z.string().optional() })),
-  /** replaced: a newer check-in went out instead. */
+  /** replaced: a newer check-in went out instead, or a newer revision of the job (a retry) outdated it. */
   outcome: z.enum(['delivered', 'pending', 'given_up', 'replaced']),
 });
 export const HookLogSchema = z

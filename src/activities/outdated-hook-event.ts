@@ -1,0 +1,25 @@
+import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { HookEvent } from '../shared/hook-event.js';
+import { resolveJobId } from '../shared/job-id.js';
+import { jobView } from '../views/job-view.js';
+
+const GRPC_NOT_FOUND = 5;
+
+/**
+ * The job's revision when it is newer than an event's: a retry (a new run of the job) has begun
+ * since, and the old revision's status is news to no one. Harbor's hook agent abandons such a
+ * retried event (`isOutdated`: the job's ack holds a later revision), so a receiver never hears an
+ * old run's status after the new run's. A job that is gone, or unreadable as a job, outdates nothing.
+ */
+export async function newerRevision(client: Client, event: HookEvent): Promise<number | undefined> {
+  const id = resolveJobId(event.job_id);
+  if (id === undefined) return undefined;
+  try {
+    const description = await client.workflow.getHandle(id).describe();
+    const revision = jobView(description.memo, description.workflowId, description.startTime)?.state.revision;
+    return revision !== undefined && revision > event.metadata.revision ? revision : undefined;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) return undefined;
+    throw err;
+  }
+}

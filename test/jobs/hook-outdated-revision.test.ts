@@ -1,0 +1,96 @@
+/**
+ * A retry's older revision still being retried must not reach the receiver after the new
+ * revision's events. Harbor's hook agent (src/jobservice/hook/hook_agent.go, retry → isOutdated)
+ * abandons a retried event once the job's ack holds a later revision ("Hook event is abandoned as
+ * it's outdated"), so a receiver never hears an old run's status after the new run's.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { HookEvent } from '../../src/shared/hook-event.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+describe('status hooks of a retried job: an old revision’s retried event is dropped once a newer one has begun', () => {
+  let h: Harness;
+  let server: Server;
+  let url = '';
+  const accepted: HookEvent[] = [];
+  /** Events of this revision are refused (503) while set. */
+  let refuseRevision: number | undefined;
+  let refused = 0;
+  before(async () => {
+    server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent;
+        if (refuseRevision !== undefined && event.metadata.revision === refuseRevision) {
+          refused += 1;
+          res.writeHead(503).end('not now');
+          return;
+        }
+        accepted.push(event);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    h = await createHarness({
+      config: testConfig({
+        job: {
+          stop_grace_seconds: 2,
+          heartbeat_timeout_seconds: 5,
+          hook_retry_initial_ms: 100,
+          hook_retry_max_seconds: 1,
+          hook_drain_ms: 500,
+        },
+      }),
+    });
+  });
+  after(async () => {
+    await h.close();
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('an old revision’s Stopped, still being retried, is not delivered after the retried run’s Success', async () => {
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-stale', step_ms: 0, hold_ms: 0 },
+      status_hook: url,
+      metadata: { kind: 'Scheduled', schedule_delay: 3600 },
+    });
+    refuseRevision = job.revision;
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    await h.waitForStatus(job.id, ['Stopped']);
+    await waitFor(
+      async () => refused,
+      (n) => n >= 1,
+      { what: 'the Stopped hook refused once' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'retry' })).status, 204);
+    const done = await h.waitForStatus(job.id, ['Success']);
+    assert.ok(done.revision > job.revision);
+    await waitFor(
+      async () => accepted,
+      (e) => e.some((x) => x.status === 'Success'),
+      { what: 'the retried run’s Success hook' },
+    );
+    // The receiver is fine again: what the old revision still owes may now go (or be dropped).
+    refuseRevision = undefined;
+    const delivery = h.client.workflow.getHandle(`${job.id}-hooks-${job.revision}`);
+    await waitFor(
+      () => delivery.describe().then((d) => d.status.name),
+      (s) => s !== 'RUNNING',
+      { what: 'the old revision’s HookDelivery to finish', timeoutMs: 30_000 },
+    );
+    const seen = accepted.map((e) => `${e.status}@${e.metadata.revision}`);
+    let newest = 0;
+    for (const e of accepted) {
+      assert.ok(e.metadata.revision >= newest, `an outdated event reached the receiver after a newer revision's: ${seen.join(', ')}`);
+      newest = Math.max(newest, e.metadata.revision);
+    }
+  });
+});
