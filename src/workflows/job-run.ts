@@ -47,6 +47,8 @@ import type { RunSlot } from './run-slot.js';
 const CARRIED_CHECK_INS_GO_OUT = 'carried-check-ins-go-out';
 /** A running job's memo carries its first SUB_JOBS_IN_MEMO sub job ids (replay: all of them). */
 const SUB_JOBS_MEMO_CAPPED = 'sub-jobs-memo-capped';
+/** An abandoned fan-out publishes the results its targets brought in after its stop (patch id). */
+const LATE_TARGETS_PUBLISHED = 'late-targets-published';
 
 /**
  * One job's state and the moves it can make. Status lives here and only moves forward within a
@@ -274,9 +276,13 @@ export class JobRun {
     return this.execution.hasAbandonedRun;
   }
 
-  /** See RunExecution.outliveAbandonedRun: the workflow stays open while an abandoned run still works. */
-  outliveAbandonedRun(options: { cancelled?: boolean } = {}): Promise<void> {
-    return this.execution.outliveAbandonedRun(options);
+  /**
+   * See RunExecution.outliveAbandonedRun: the workflow stays open while an abandoned run still works.
+   * An abandoned fan-out records its targets' results as they end, after the Stopped memo went out.
+   */
+  async outliveAbandonedRun(options: { cancelled?: boolean } = {}): Promise<void> {
+    await this.execution.outliveAbandonedRun(options);
+    if (this.input.fanOut && this.execution.abandonedRunEnded && patched(LATE_TARGETS_PUBLISHED)) this.publish(false);
   }
 
   /** Whether the ending has anything to do: most jobs have no hooks, no history limits and no batch reports. */

@@ -236,6 +236,11 @@ export class RunExecution {
     return this.abandoned !== undefined;
   }
 
+  /** Whether a run abandoned after a stop has since returned. */
+  get abandonedRunEnded(): boolean {
+    return this.abandoned?.() === true;
+  }
+
   /**
    * The job's status is final, but a run that ignored its stop still occupies a worker: the
    * workflow stays open until that run returns (or its worker is lost), so Temporal shows the

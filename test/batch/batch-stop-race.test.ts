@@ -64,4 +64,42 @@ describe('a stop that comes while a fan-out is starting its targets (it missed t
         `(${unstopped.map((s) => s.status).join(', ')}); ${neverSignalled} of them never got a stop signal`,
     );
   });
+
+  it('a stopped fan-out whose targets outlast the stop grace lists them in its results once they have ended', async () => {
+    const job = await h.submit({
+      name: 'TEST_BATCH',
+      parameters: { count: 2, hold_ms: 6000, ignore_stop: true },
+      metadata: { kind: 'Generic' },
+    });
+    const ids = await waitFor(
+      () => children(job.id),
+      (c) => c.length === 2,
+      { what: 'its targets started' },
+    );
+    await waitFor(
+      () => Promise.all(ids.map((id) => h.stats(id))),
+      (all) => all.every((s) => s.status === 'Running'),
+      { what: 'its targets running' },
+    );
+    assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
+    // Past the grace (2 s) the job reads Stopped; its targets, deaf to the stop, run on.
+    assert.equal((await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 30_000)).status, 'Stopped');
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).status.name,
+      (s) => s !== 'RUNNING',
+      { what: 'the stopped job to outlive its targets', timeoutMs: 30_000 },
+    );
+    const done = await h.stats(job.id);
+    assert.equal(done.status, 'Stopped');
+    const results = Object.entries(done.results ?? {}).sort(([a], [b]) => a.localeCompare(b));
+    assert.deepEqual(
+      results.map(([target, r]) => [target, r.status]),
+      [
+        ['t00', 'Stopped'],
+        ['t01', 'Stopped'],
+      ],
+      `results: ${JSON.stringify(done.results)}`,
+    );
+    assert.deepEqual(results.map(([, r]) => r.job_id).sort(), [...ids].sort());
+  });
 });

@@ -199,9 +199,17 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
       { timeoutMs: 60_000, what: 'the resumed attempt reloading the repository' },
     );
     assert.equal((await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' })).status, 204);
-    const done = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 60_000);
+    const stopped = await h.waitForStatus(job.id, ['Stopped', 'Success', 'Error'], 60_000);
     proxy.readDelayMs = 0;
-    assert.equal(done.status, 'Stopped');
+    assert.equal(stopped.status, 'Stopped');
+    // A repository job still reloading past the stop grace (a loaded machine) is in the results once
+    // it has ended, when the stopped job's workflow, which outlives it, closes.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).status.name,
+      (s) => s !== 'RUNNING',
+      { timeoutMs: 60_000, what: 'the stopped job to outlive its repository job' },
+    );
+    const done = await h.stats(job.id);
     assert.equal(
       proxy.deletes.filter((d) => d.status === 202).length,
       made,

@@ -47,6 +47,8 @@ describe('replay of recorded histories', () => {
       ['reset-run-asks-as-its-job-starts', "an operator's reset of a running job past its start"],
       // test/retention/retention-operator.test.ts runs it.
       ['cancel-reaches-fan-out-children-at-once', 'a workflow cancel of a fan-out job while its child jobs run'],
+      // test/batch/batch-stop-race.test.ts runs it.
+      ['late-targets-published', 'a stopped fan-out job whose targets outlast the stop grace'],
     ]);
     const taken = new Set<string>();
     for (const { json } of histories) {
