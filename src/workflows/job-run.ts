@@ -115,7 +115,8 @@ export class JobRun {
     return this.op !== undefined || isFinal(this.state.status);
   }
 
-  moveTo(next: JobStatus): boolean {
+  /** `before`: what the status hook shows, when the state already holds what comes after the move (a check-in). */
+  moveTo(next: JobStatus, before: JobState = this.state): boolean {
     const { state } = this;
     if (isFinal(state.status) || statusCode(next) < statusCode(state.status)) return false;
     if (next === state.status) return true;
@@ -124,7 +125,8 @@ export class JobRun {
     this.publish(true);
     if (this.input.fanOut && isFinal(next)) countFanOutEnd(this.input.name, next);
     // Harbor fires no hook for Pending or Scheduled (creation, a retry's reset).
-    if (next !== JobStatus.Pending && next !== JobStatus.Scheduled) this.outbox?.push(hookEvent(toStats(this.input, state)));
+    if (next !== JobStatus.Pending && next !== JobStatus.Scheduled)
+      this.outbox?.push(hookEvent(toStats(this.input, { ...before, status: next, update_time: state.update_time })));
     return true;
   }
 
@@ -132,11 +134,12 @@ export class JobRun {
     const { state } = this;
     // A late check-in from an abandoned run must not touch a newer revision or a finished job.
     if (event.revision !== state.revision || isFinal(state.status)) return;
+    const before = { ...state };
     state.check_in = event.message;
     state.check_in_at = event.at;
-    // A job that checks in has started, even if its Running report is still on its way;
-    // moveTo publishes the check-in along with the status.
-    const started = state.status !== JobStatus.Running && this.moveTo(JobStatus.Running);
+    // A job that checks in has started, even if its Running report is still on its way; moveTo
+    // publishes the check-in along with the status, and its hook is Harbor's Running, before it.
+    const started = state.status !== JobStatus.Running && this.moveTo(JobStatus.Running, before);
     if (!started) {
       state.update_time = nowSec();
       this.publish(false);
@@ -154,10 +157,11 @@ export class JobRun {
     const { state } = this;
     if (!carried || isFinal(state.status) || (state.check_in_at !== undefined && carried.at < state.check_in_at)) return;
     const unseen = carried.message !== state.check_in || carried.at !== state.check_in_at;
+    const before = { ...state };
     state.check_in = carried.message;
     state.check_in_at = carried.at;
     if (unseen && this.outbox && patched(CARRIED_CHECK_INS_GO_OUT)) {
-      if (state.status !== JobStatus.Running) this.moveTo(JobStatus.Running);
+      if (state.status !== JobStatus.Running) this.moveTo(JobStatus.Running, before);
       this.outbox.push(hookEvent(toStats(this.input, state), carried.message));
     }
   }

@@ -154,6 +154,30 @@ describe('run_at and update_time in GET and the status hooks, across retries and
     }
   });
 
+  it('a run that checks in before its Running report posts Harbor’s Running first, without the check-in in its metadata', async () => {
+    const path = hookPath();
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-checkin-first', step_ms: 0, hold_ms: 0 },
+      status_hook: receiver.url(path),
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Success']);
+    const events = await waitFor(
+      async () => receiver.accepted(path),
+      (e) => e.some((x) => x.status === 'Success'),
+      { what: 'the job’s hooks' },
+    );
+    const first = events[0]!;
+    assert.equal(first.status, 'Running', events.map((e) => e.status).join(', '));
+    assert.equal(first.check_in, undefined);
+    assert.equal(first.metadata.check_in, undefined, `Harbor's Running carries no check-in: ${JSON.stringify(first.metadata)}`);
+    assert.ok(
+      events.slice(1).some((e) => e.check_in !== undefined && e.metadata.check_in === e.check_in),
+      'the check-ins follow it',
+    );
+  });
+
   it('update_time after an API retry is when it was retried: never in the future, never going back in the hooks', async () => {
     // Revisions are kept increasing by +1 when two fall in the same second, and a retry's new run
     // starts with update_time = its revision: with fast runs, the two part. Each attempt is one
