@@ -47,7 +47,8 @@ describe('a stop that comes while a fan-out is starting its targets (it missed t
     const ids = await waitFor(
       () => children(job.id),
       (c) => c.length === COUNT,
-      { what: 'the targets in visibility' },
+      // Forty starts at once: on a loaded server visibility trails them by seconds.
+      { timeoutMs: 60_000, what: 'the targets in visibility' },
     );
     // A stopped target ends within a heartbeat or two (ctx.sleep ends on stop): 10 s is a third of its hold.
     const settled = await waitFor(
