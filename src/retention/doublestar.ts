@@ -11,8 +11,8 @@
  * Harbor fails the job on a malformed pattern (`ErrBadPattern`), and only once matching reaches it;
  * here `patternProblem` refuses one at submit, where it would otherwise match nothing and let
  * everything be deleted. It also refuses the few well-formed patterns doublestar reads otherwise
- * than they look (`v***`, `v*{,-rc}`, a `/` inside braces, a brace inside a class: doublestar-parse.ts), rather than match them
- * differently. Matching is memoised, so no pattern takes more than
+ * than they look (`v***`, `v*{,-rc}`, a `/` inside braces, a brace inside a class:
+ * doublestar-parse.ts), rather than match them differently. Matching is memoised, so no pattern takes more than
  * O(pattern × name) steps per alternative (a backtracking matcher takes seconds on `*a*a*a*a*a*a*ab`).
  */
 

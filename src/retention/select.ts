@@ -69,15 +69,6 @@ const DAY = 24 * 3600;
  * project's) is read as Harbor reads it; in any other a pattern holds when it matches either name,
  * so a rule written either way applies.
  */
-/**
- * Whether an immutability rule applies to a repository. Harbor's matcher reads only its first
- * repository selector (see immutableBy). One without any applies everywhere here, where Harbor
- * skips it: protecting more is the safe side of a disagreement.
- */
-export function immutableRuleAppliesTo(rule: ImmutableRule, repository: string, options: { projectScoped?: boolean } = {}): boolean {
-  return ruleAppliesTo({ scope_selectors: { repository: rule.scope_selectors.repository.slice(0, 1) } }, repository, options);
-}
-
 export function ruleAppliesTo(rule: Pick<Rule, 'scope_selectors'>, repository: string, { projectScoped = false } = {}): boolean {
   const slash = repository.indexOf('/');
   const names = slash < 0 ? [repository] : projectScoped ? [repository.slice(slash + 1)] : [repository, repository.slice(slash + 1)];
@@ -85,6 +76,15 @@ export function ruleAppliesTo(rule: Pick<Rule, 'scope_selectors'>, repository: s
     const matched = names.some((name) => doublestarMatch(s.pattern, name));
     return s.decoration === 'repoMatches' ? matched : !matched;
   });
+}
+
+/**
+ * Whether an immutability rule applies to a repository. Harbor's matcher reads only its first
+ * repository selector (see immutableBy). One without any applies everywhere here, where Harbor
+ * skips it: protecting more is the safe side of a disagreement.
+ */
+export function immutableRuleAppliesTo(rule: ImmutableRule, repository: string, options: { projectScoped?: boolean } = {}): boolean {
+  return ruleAppliesTo({ scope_selectors: { repository: rule.scope_selectors.repository.slice(0, 1) } }, repository, options);
 }
 
 /** Whether a policy is Harbor's, exported with the project it belongs to (`"scope": {"level": "project", …}`). */
