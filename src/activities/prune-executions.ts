@@ -1,7 +1,13 @@
 import { ScheduleNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { JobStatus } from '../shared/job-model.js';
 import { JobStatusKey, periodicExecutionsQuery } from '../shared/search-attributes.js';
-import { executionBeganAt, MAX_HISTORY_LIMIT, selectPrunable, type FinishedExecution } from '../schedules/history-limits.js';
+import {
+  executionBeganAt,
+  MAX_HISTORY_LIMIT,
+  selectPrunable,
+  selfBeyondLimit,
+  type FinishedExecution,
+} from '../schedules/history-limits.js';
 import { isStartRecorded, type RecordedStart } from '../schedules/recorded-starts.js';
 import { closedExecutions, deleteExecutionAndChildren, PRUNE_BUDGET_MS, type PruneDeps } from './delete-execution.js';
 import type { PruneExecutionsInput } from './types.js';
@@ -47,12 +53,12 @@ export async function pruneExecutions(deps: PruneDeps & { background: Background
     });
   }
   const self = { ...input.self, startedAt: executionBeganAt(input.self.id, input.self.startedAt) };
-  // With a limit of 0 no finished execution stays (Kubernetes deletes a Job as it finishes); the
-  // ending one cannot delete itself, so this worker deletes it once it has closed. Should the
-  // worker stop first (its close ends the wait), the next execution's pruning deletes it, as it
-  // would any beyond its limit.
+  // The ending execution may itself be beyond its limit: always with a limit of 0 (Kubernetes
+  // deletes a Job as it finishes), or an older fire that outlasted newer ones. It cannot delete
+  // itself, so this worker deletes it once it has closed. Should the worker stop first (its close
+  // ends the wait), the next execution's pruning deletes it, as it would any beyond its limit.
   const { runId } = input.self;
-  if ((input.self.succeeded ? input.limits.successful : input.limits.failed) === 0 && runId) {
+  if (selfBeyondLimit(finished, self, input.limits) && runId) {
     deps.background.run((signal) => deleteOnceClosed(deps, input.upstreamJobId, { ...input.self, runId }, signal));
   }
   let waiting = selectPrunable(finished, self, input.limits);

@@ -109,3 +109,11 @@ export function selectPrunable(closed: readonly FinishedExecution[], self: Finis
   }
   return prunable;
 }
+
+/** Whether the execution ending now (`self`, see selectPrunable) is itself beyond its kind's limit. */
+export function selfBeyondLimit(closed: readonly FinishedExecution[], self: FinishedExecution, limits: HistoryLimits): boolean {
+  const limit = self.succeeded ? limits.successful : limits.failed;
+  if (limit === undefined) return false;
+  const kind = [...closed.filter((e) => e.id !== self.id && e.succeeded === self.succeeded), self].sort(newestFirst);
+  return kind.indexOf(self) >= limit;
+}

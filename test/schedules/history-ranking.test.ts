@@ -143,6 +143,18 @@ describe("a periodic job's executions: which ones its history limits and report 
     }
   });
 
+  it('successful_jobs_history_limit: 1 deletes an older fire that ended after a newer one as it closes, not a fire later', async () => {
+    const id = await submit('SLOW_FIRST_BATCH', { count: 1, slow_ms: 5000, report_history: 100 }, { successful_jobs_history_limit: 1 });
+    const e1 = await trigger(id);
+    const e2 = await trigger(id);
+    await closed(e2);
+    await closed(e1);
+    assert.equal(firstExecutionOf.get(id), e1, 'the first fire was the slow one');
+    // As Kubernetes' controller deletes the oldest finished Jobs beyond the limit on its next sync;
+    // with no later fire (a @yearly job) e1 would otherwise stay a year.
+    await kept(id, [e2]);
+  });
+
   it('successful_jobs_history_limit ranks a fire that continued as new by its fire, not by its last run', async () => {
     // 50 targets five at a time: a child alone adds three events, so the history passes 150 (and
     // the fire continues as new) before the last wave, however a loaded worker batches its tasks.

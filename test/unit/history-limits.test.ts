@@ -6,6 +6,7 @@ import {
   limitsSparedByReportHistory,
   selectBatchPrunable,
   selectPrunable,
+  selfBeyondLimit,
 } from '../../src/schedules/history-limits.js';
 
 describe('periodic history limits', () => {
@@ -26,8 +27,12 @@ describe('periodic history limits', () => {
     const newer = { id: 'job-10:01', startedAt: at('10:01:00'), succeeded: true };
     const oldest = { id: 'job-09:59', startedAt: at('09:59:00'), succeeded: true };
     // The long run fired at 10:00 ends after the 10:01 one: with a limit of 1 the newer stays, and
-    // the ending one, beyond the limit, goes at the next execution's end (it cannot delete itself).
+    // the ending one, beyond the limit, cannot delete itself: its worker deletes it once it has closed.
     assert.deepEqual(selectPrunable([newer], older, { successful: 1 }), []);
+    assert.equal(selfBeyondLimit([newer], older, { successful: 1 }), true);
+    assert.equal(selfBeyondLimit([newer, oldest], older, { successful: 2 }), false);
+    assert.equal(selfBeyondLimit([newer], older, { failed: 0 }), false, 'a failed limit says nothing of a success');
+    assert.equal(selfBeyondLimit([], older, { successful: 0 }), true);
     assert.deepEqual(selectPrunable([newer, oldest], older, { successful: 2 }), ['job-09:59']);
     // The next execution to end finds it closed and takes it.
     const next = { id: 'job-10:02', startedAt: at('10:02:00'), succeeded: true };
