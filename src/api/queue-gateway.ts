@@ -4,7 +4,8 @@ import type { JobRegistry } from '../jobs/job-registry.js';
 import { controlQueue, readQueueGate } from '../queues/queue-client.js';
 import { GATE_SETTLE_MS, QueueAction } from '../shared/job-queue.js';
 import { jobsOfTaskQueue } from '../shared/job-start.js';
-import { JobNameKey } from '../shared/search-attributes.js';
+import { JobNameKey, waitingJobs } from '../shared/search-attributes.js';
+import { JobStatus } from '../shared/job-model.js';
 import { jobView } from '../views/job-view.js';
 import { notFound } from './api-error.js';
 import { boundedRpc } from './bounded-rpc.js';
@@ -50,7 +51,8 @@ export class QueueGateway {
   private async row(jobType: string): Promise<QueueRow> {
     const { client, taskQueue, registry } = this.deps;
     const jobs = this.jobsOf([jobType]);
-    const pendingQuery = `${jobs} AND JobStatus = 'Pending'`;
+    // Harbor's queue holds a delayed job once it is due, until a worker takes it: so does its count.
+    const pendingQuery = `${jobs} AND ${waitingJobs(Date.now())}`;
     const [gate, pending, running] = await Promise.all([
       this.rpc(() => readQueueGate(client, taskQueue, jobType)),
       this.rpc(() => client.workflow.count(pendingQuery)),
@@ -82,8 +84,11 @@ export class QueueGateway {
       await this.rpc(async () => {
         for await (const execution of client.workflow.list({ query, pageSize: LIST_OLDEST_UP_TO })) {
           const view = jobView(execution.memo, execution.workflowId, execution.startTime);
-          // A retried job is pending since its new revision began, not since it was submitted.
-          oldest = Math.min(oldest, view?.state.update_time ?? execution.startTime.getTime() / 1000);
+          // A retried job is pending since its new revision began, not since it was submitted; a
+          // delayed one since it came due.
+          const state = view?.state;
+          const since = state?.status === JobStatus.Scheduled ? state.run_at : state?.update_time;
+          oldest = Math.min(oldest, since ?? execution.startTime.getTime() / 1000);
         }
       });
       return oldest;

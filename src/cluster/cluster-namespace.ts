@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { registerSearchAttributes } from '../temporal/register-search-attributes.js';
 import { pollUntil } from '../process/poll-until.js';
@@ -62,7 +63,9 @@ export async function ensureSearchAttributes(address: string, namespace: string)
           const probe = await client.workflow.start('JobserviceSearchAttributeProbe', {
             taskQueue: 'jobservice-probe',
             workflowId: `jobservice-probe-${Date.now()}`,
-            typedSearchAttributes: JOB_SEARCH_ATTRIBUTES.map((key) => ({ key, value: 'probe' })),
+            typedSearchAttributes: JOB_SEARCH_ATTRIBUTES.map((key) =>
+              key.type === 'DATETIME' ? { key, value: new Date() } : { key, value: 'probe' },
+            ) as SearchAttributePair[],
           });
           await probe.terminate('search attributes are usable');
           return true;

@@ -16,17 +16,32 @@ export const UpstreamJobIdKey = defineSearchAttributeKey('UpstreamJobId', Search
  */
 export const JobTaskQueueKey = defineSearchAttributeKey('JobTaskQueue', SearchAttributeType.KEYWORD);
 
-export const JOB_SEARCH_ATTRIBUTES = [JobNameKey, JobKindKey, JobStatusKey, UpstreamJobIdKey, JobTaskQueueKey] as const;
+/**
+ * A delayed (Scheduled) job's `run_at`: once it has passed, the job is due, and one held back by
+ * its type's queue (paused, at its limit) waits in it as a pending job does (`GET /queues`).
+ */
+export const JobRunAtKey = defineSearchAttributeKey('JobRunAt', SearchAttributeType.DATETIME);
+
+export const JOB_SEARCH_ATTRIBUTES = [JobNameKey, JobKindKey, JobStatusKey, UpstreamJobIdKey, JobTaskQueueKey, JobRunAtKey] as const;
 
 /** The search attributes a job's workflow starts with (its status then follows by upsert). */
-export function jobSearchAttributes(input: Pick<JobInput, 'name' | 'kind' | 'upstreamJobId'>, status: JobStatus): SearchAttributePair[] {
+export function jobSearchAttributes(
+  input: Pick<JobInput, 'name' | 'kind' | 'upstreamJobId' | 'enqueueTime' | 'scheduleDelay'>,
+  status: JobStatus,
+): SearchAttributePair[] {
   const pairs: SearchAttributePair[] = [
     { key: JobNameKey, value: input.name },
     { key: JobKindKey, value: input.kind },
     { key: JobStatusKey, value: status },
   ];
   if (input.upstreamJobId) pairs.push({ key: UpstreamJobIdKey, value: input.upstreamJobId });
+  if (input.scheduleDelay) pairs.push({ key: JobRunAtKey, value: new Date((input.enqueueTime + input.scheduleDelay) * 1000) });
   return pairs;
+}
+
+/** Jobs waiting to run: pending, or delayed and due (the run_at of one not yet started has passed). */
+export function waitingJobs(nowMs: number): string {
+  return `(${JobStatusKey.name} = 'Pending' OR (${JobStatusKey.name} = 'Scheduled' AND ${JobRunAtKey.name} <= '${new Date(nowMs).toISOString()}'))`;
 }
 
 /**

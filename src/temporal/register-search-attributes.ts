@@ -3,8 +3,8 @@ import { JOB_SEARCH_ATTRIBUTES } from '../shared/search-attributes.js';
 import { pollUntil } from '../process/poll-until.js';
 
 const ALREADY_EXISTS = 6;
-/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD, without importing the proto package. */
-const INDEXED_VALUE_TYPE_KEYWORD = 2;
+/** temporal.api.enums.v1.IndexedValueType, without importing the proto package. */
+const INDEXED_VALUE_TYPE = { KEYWORD: 2, DATETIME: 6 } as const;
 
 /**
  * Create the job search attributes if the namespace lacks them. Idempotent and safe to race:
@@ -20,7 +20,7 @@ export async function registerSearchAttributes(client: Client): Promise<void> {
   if (missing.length === 0) return;
   const searchAttributes: Record<string, number> = {};
   for (const key of missing) {
-    searchAttributes[key.name] = INDEXED_VALUE_TYPE_KEYWORD;
+    searchAttributes[key.name] = key.type === 'DATETIME' ? INDEXED_VALUE_TYPE.DATETIME : INDEXED_VALUE_TYPE.KEYWORD;
   }
   try {
     await connection.operatorService.addSearchAttributes({ namespace, searchAttributes });
