@@ -51,6 +51,8 @@ export function reconcile(stats: JobStats, execution: WorkflowExecutionStatusNam
 export interface PendingRun {
   activityType?: { name?: string | null } | null;
   state?: number | null;
+  /** Past 1: an attempt started before (its worker was lost), and the job has run. */
+  attempt?: number | null;
   heartbeatDetails?: { payloads?: unknown[] | null } | null;
 }
 
@@ -58,8 +60,8 @@ export interface PendingRun {
 const PENDING_ACTIVITY_STARTED = 2;
 
 /**
- * What the workflow has not recorded yet: a run a worker has started is Running before its report
- * arrives, and check-ins that rode on heartbeats (a job without a status hook) are the newest ones.
+ * What the workflow has not recorded yet: a run a worker has started (now or in an attempt its
+ * lost worker made) is Running before its report arrives, and check-ins that rode on heartbeats (a job without a status hook) are the newest ones.
  */
 export function withLiveRun(
   state: JobState,
@@ -69,7 +71,9 @@ export function withLiveRun(
   const run = pending?.find((a) => a.activityType?.name === 'executeJob');
   if (!run || isFinal(state.status)) return state;
   let live = state;
-  if (run.state === PENDING_ACTIVITY_STARTED && state.status === JobStatus.Pending) live = { ...live, status: JobStatus.Running };
+  // Once started it stays Running, as Harbor's status does, while it waits for another worker.
+  const ran = run.state === PENDING_ACTIVITY_STARTED || (run.attempt ?? 1) > 1;
+  if (ran && state.status === JobStatus.Pending) live = { ...live, status: JobStatus.Running };
   const payload = run.heartbeatDetails?.payloads?.[0];
   const beat = payload === undefined ? undefined : (decode(payload) as RunHeartbeat | undefined);
   const checkIn = beat?.revision === state.revision ? beat.checkIn : undefined;

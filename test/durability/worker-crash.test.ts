@@ -3,7 +3,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { ChildProcess } from 'node:child_process';
-import { createHarness, type Harness } from '../helpers/harness.js';
+import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
 import { exited, spawnWorkerProcess } from '../helpers/worker-process.js';
 import { running as processRuns } from '../../src/process/proc-stat.js';
@@ -212,5 +212,41 @@ describe('a worker killed with SIGKILL mid-job', () => {
       if (alive()) process.kill(pid, 'SIGKILL');
       await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
     }
+  });
+});
+
+describe('a job whose worker is lost before its Running report reached the workflow', () => {
+  let h: Harness;
+  const children: ChildProcess[] = [];
+  before(async () => {
+    // The Running report waits a minute: until then GET reads Running from the started run itself.
+    h = await createHarness({ worker: false, config: testConfig({ job: { running_report_delay_ms: 60_000 } }) });
+  });
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await Promise.all(children.map(exited));
+    await h.close();
+  });
+
+  it('still reads Running while its run waits for another worker: a status never goes back within a revision', async () => {
+    const worker = spawnWorkerProcess(h.config, h.logDir);
+    children.push(worker);
+    const job = await h.submit({
+      name: 'DEMO',
+      parameters: { image: 'demo-lost-before-report', step_ms: 60_000, hold_ms: 0 },
+      metadata: { kind: 'Generic' },
+    });
+    await h.waitForStatus(job.id, ['Running']);
+    worker.kill('SIGKILL');
+    await exited(worker);
+    // Past its heartbeat timeout the run is scheduled again, for a worker that is not there yet.
+    await waitFor(
+      async () => (await h.client.workflow.getHandle(job.id).describe()).raw.pendingActivities?.[0],
+      (run) => run !== undefined && run.state === 1 && (run.attempt ?? 1) > 1,
+      { timeoutMs: 60_000, what: 'the run to be scheduled again after its worker was lost' },
+    );
+    const stats = await h.stats(job.id);
+    assert.equal(stats.status, 'Running', `a job that ran reads ${stats.status} once its worker is lost`);
+    await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
   });
 });
