@@ -259,7 +259,14 @@ export class PeriodicGateway {
       d.info.numActionsTaken + d.info.numActionsSkippedOverlap + Number(d.raw.info?.bufferSize ?? 0);
     const before = taken(description);
     const deadline = Date.now() + TRIGGER_TAKEN_MS;
-    while (Date.now() < deadline && taken(await this.rpc(() => handle.describe())) <= before) await sleep(50);
+    let now = description;
+    while (Date.now() < deadline && taken(now) <= before) {
+      await sleep(50);
+      now = await this.rpc(() => handle.describe());
+    }
+    // Run now, the operator asked: one the policy dropped is not a silent 204.
+    if (now.info.numActionsSkippedOverlap > description.info.numActionsSkippedOverlap)
+      throw conflict(`periodic job ${stats.id}: the trigger was skipped: an execution still runs and its concurrency_policy is Forbid`);
   }
 
   private rpc<T>(fn: () => Promise<T>): Promise<T> {

@@ -139,6 +139,21 @@ describe('periodic jobs on Temporal Schedules', () => {
     assert.equal(await act(job.id, 'stop'), 204);
   });
 
+  it('Forbid: a trigger while an execution runs answers 409, where the schedule skips it', async () => {
+    const job = await periodic('@yearly', { concurrency_policy: 'Forbid' }, { duration_ms: 60_000 });
+    assert.equal(await act(job.id, 'trigger'), 204);
+    await waitFor(
+      () => h.stats(job.id),
+      (s) => (s.active ?? 0) === 1,
+      { what: 'the triggered execution running' },
+    );
+    const refused = await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'trigger' });
+    assert.equal(refused.status, 409, await refused.clone().text());
+    assert.match(((await refused.json()) as { description: string }).description, /Forbid/);
+    assert.equal((await h.stats(job.id)).skipped, 1);
+    assert.equal(await act(job.id, 'stop'), 204);
+  });
+
   it('Replace cancels the running execution when the next fire comes; Allow lets them overlap', async () => {
     const replace = await periodic('* * * * * *', { concurrency_policy: 'Replace' }, { duration_ms: 60_000 });
     const replaced = await waitFor(
