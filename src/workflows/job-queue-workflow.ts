@@ -51,8 +51,16 @@ export interface JobQueueInput {
 
 /** Signals sent per workflow task, so one task stays small whatever the backlog. */
 const SENDS_PER_TASK = 200;
-/** With runs waiting and every slot taken, holders are checked this often: a terminated job frees its slot. */
-const PROBE_MS = 5 * 60_000;
+/**
+ * With runs waiting and every slot taken, holders are checked this often: a terminated job frees
+ * its slot at the second probe it fails, so its code, which may still run on a worker until a
+ * heartbeat finds the workflow gone (heartbeat timeout and stop grace), has ended (queues before:
+ * every 5 minutes, at the first).
+ */
+const PROBE_MS = 60_000;
+const PROBE_MS_BEFORE = 5 * 60_000;
+/** Marks the queues where a holder goes at the second failed probe, a minute apart (patch id). */
+const TWO_PROBES_FREE_A_HOLDER = 'two-probes-free-a-holder';
 const CONTINUE_AFTER_EVENTS = 5000;
 /** Below the 2 MiB Temporal allows a continue-as-new's input (ids and tickets are ASCII: a character is a byte). */
 const CARRY_CHARS = 1_500_000;
@@ -73,7 +81,10 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
   // probed it), and free slots left over once the signal budget is spent go in the next task.
   const mended = patched('queue-probe-on-elapsed-time');
   let lastProbeMs = input.lastProbeMs ?? Date.now();
-  const probeEvery = input.probeEveryMs ?? PROBE_MS;
+  const twoProbes = patched(TWO_PROBES_FREE_A_HOLDER);
+  const probeEvery = input.probeEveryMs ?? (twoProbes ? PROBE_MS : PROBE_MS_BEFORE);
+  /** Holders a probe found gone, with the ticket they held: freed if the next probe finds them gone too. */
+  const gone = twoProbes ? new Map<string, string>() : undefined;
   const budget = input.sendsPerTask ?? SENDS_PER_TASK;
 
   handleQueueMessages(q, flags);
@@ -102,7 +113,7 @@ export async function JobQueue(input: JobQueueInput): Promise<void> {
       // Landed code probed on every wake without a timeout (`condition` then answers undefined): kept for its histories.
       if (mended ? probeDue && (!woke || Date.now() - lastProbeMs >= probeEvery) : !woke) {
         lastProbeMs = Date.now();
-        await probeHolders(q);
+        await probeHolders(q, gone);
       }
       if (await dispatch(q, budget, mended)) flags.dirty = true;
       const info = workflowInfo();
@@ -197,15 +208,26 @@ async function dispatch(q: QueueState, budget: number, mended: boolean): Promise
   return q.waiting.some((e) => fencedOut(q, e.at)) || (!q.paused && q.waiting.length > 0 && slotFree());
 }
 
-/** A holder that no longer exists (terminated from outside) cannot release: its slot is taken back. */
-async function probeHolders(q: QueueState): Promise<void> {
+/**
+ * A holder that no longer exists (terminated from outside) cannot release: its slot is taken back,
+ * with `gone`, once two probes in a row have found it gone.
+ */
+async function probeHolders(q: QueueState, gone?: Map<string, string>): Promise<void> {
   await Promise.all(
     Object.entries(q.running).map(([jobId, held]) =>
       getExternalWorkflowHandle(jobId)
         .signal(slotGrantedSignal, { ticket: held.ticket })
-        .catch(() => {
-          if (q.running[jobId]?.ticket === held.ticket) delete q.running[jobId];
-        }),
+        .then(
+          () => gone?.delete(jobId),
+          () => {
+            if (q.running[jobId]?.ticket !== held.ticket) return;
+            if (gone && gone.get(jobId) !== held.ticket) gone.set(jobId, held.ticket);
+            else {
+              delete q.running[jobId];
+              gone?.delete(jobId);
+            }
+          },
+        ),
     ),
   );
 }
