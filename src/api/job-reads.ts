@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
-import type { JobInput, JobState, JobTimings, RecordedInput } from '../shared/job-model.js';
+import { isFinal, type JobInput, type JobState, type JobTimings, type RecordedInput } from '../shared/job-model.js';
+import { UpstreamJobIdKey } from '../shared/search-attributes.js';
 import { JOB_WORKFLOW_TYPES, type JobWorkflowType } from '../shared/job-start.js';
 import { expandInput, type StartInput } from '../shared/start-input.js';
 import { statsQuery } from '../workflows/job-messages.js';
@@ -40,7 +41,8 @@ const LIVE_LISTS_MS = 2_000;
 async function withAllSubJobs(client: Client, id: string, state: JobState, status: string): Promise<JobState> {
   // A fan-out's memo keeps an empty list where its sub jobs go; any other job lists at least one.
   const fanOut = state.sub_jobs?.length === 0;
-  if ((!state.sub_jobs_more && !fanOut) || status !== 'RUNNING') return state;
+  if (!state.sub_jobs_more && !fanOut) return state;
+  if (status !== 'RUNNING') return isFinal(state.status) ? state : withSubJobsListed(client, id, state);
   // What the memo lacks is a bonus: with no worker to answer soon (a restart), GET answers from the memo.
   const live = await client
     .withDeadline(Date.now() + LIVE_LISTS_MS, () => client.workflow.getHandle(id).query(statsQuery))
@@ -51,6 +53,24 @@ async function withAllSubJobs(client: Client, id: string, state: JobState, statu
     ...(live?.sub_jobs && live.sub_jobs.length > (state.sub_jobs?.length ?? 0) ? { sub_jobs: live.sub_jobs } : {}),
     ...(fanOut && live?.results ? { results: live.results } : {}),
   };
+}
+
+/**
+ * A job closed from outside (terminate, a cancel before it was final) never wrote its final memo,
+ * which lists every sub job: they are read from visibility, in the order they were started.
+ */
+async function withSubJobsListed(client: Client, id: string, state: JobState): Promise<JobState> {
+  const ids: string[] = [];
+  await client
+    .withDeadline(Date.now() + LIVE_LISTS_MS, async () => {
+      const query = `${UpstreamJobIdKey.name} = '${id}' AND ExecutionStatus != 'ContinuedAsNew'`;
+      for await (const child of client.workflow.list({ query })) ids.push(child.workflowId);
+    })
+    .catch(() => undefined);
+  const { sub_jobs_more: _more, ...rest } = state;
+  const known = new Set(state.sub_jobs);
+  const sub_jobs = [...(state.sub_jobs ?? []), ...new Set(ids.reverse().filter((child) => !known.has(child)))];
+  return sub_jobs.length > (state.sub_jobs?.length ?? 0) ? { ...rest, sub_jobs } : state;
 }
 
 /** The argument a run (the current one without `runId`) was started with, as its first history event holds it. */

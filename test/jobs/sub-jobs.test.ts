@@ -173,4 +173,50 @@ describe('sub jobs (ctx.launchJob)', () => {
     });
     for (const s of after) assert.equal(s.status, 'Stopped');
   });
+
+  const upstreamCount = async (id: string) => (await h.client.workflow.count(`UpstreamJobId = "${id}"`)).count;
+
+  // writing-a-job.md: "the ended job's memo has them all"; seed README: "The list executions will
+  // contain all the ids of the executions (/sub jobs)". A parent terminated from the Web UI/CLI
+  // reads as Stopped (architecture.md): an ended job.
+  it('a parent terminated from outside with more sub jobs than the memo holds still lists them all', async () => {
+    const count = SUB_JOBS_IN_MEMO + 10;
+    const parent = await h.submit({
+      name: 'TEST_PARENT',
+      parameters: { count, child_step_ms: 0, hold_ms: 120_000, noop: true },
+      metadata: { kind: 'Generic' },
+    });
+    const running = await waitFor(
+      () => h.stats(parent.id),
+      (s) => s.check_in === `launched ${count}`,
+      { what: 'the sub jobs to launch', timeoutMs: 90_000 },
+    );
+    assert.equal(running.sub_jobs?.length, count, 'GET lists them all while it runs');
+    await h.client.workflow.getHandle(parent.id).terminate('operator');
+    const stopped = await h.waitForStatus(parent.id, ['Stopped']);
+    assert.equal(
+      stopped.sub_jobs?.length,
+      count,
+      `GET of the ended (terminated) parent lists ${stopped.sub_jobs?.length} of its ${count} sub jobs`,
+    );
+    assert.equal(stopped.executions?.length, count);
+  });
+
+  // The same for a fan-out job (a batch, RETENTION): its running memo keeps no ids at all.
+  it('a fan-out job terminated from outside still lists its sub jobs (targets) as executions', async () => {
+    const job = await h.submit({ name: 'TEST_BATCH', parameters: { count: 3, hold_ms: 120_000 }, metadata: { kind: 'Generic' } });
+    await waitFor(
+      () => upstreamCount(job.id),
+      (n) => n === 3,
+      { what: 'the three targets to start', timeoutMs: 30_000 },
+    );
+    const running = await h.stats(job.id);
+    assert.equal(running.sub_jobs?.length, 3, 'GET of the running fan-out lists its targets');
+    await h.client.workflow.getHandle(job.id).terminate('operator');
+    const stopped = await h.waitForStatus(job.id, ['Stopped']);
+    assert.equal(stopped.multiple_executions, true, `multiple_executions of the terminated fan-out: ${stopped.multiple_executions}`);
+    assert.equal(stopped.sub_jobs?.length, 3, `sub_jobs of the terminated fan-out: ${JSON.stringify(stopped.sub_jobs)}`);
+    // clean up: its targets
+    await h.request('POST', `/api/v1/jobs/${job.id}`, { action: 'stop' });
+  });
 });
