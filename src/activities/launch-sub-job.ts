@@ -48,19 +48,43 @@ export async function launchSubJob(
     const refused = await hookAllowList.refuse(statusHook);
     if (refused) throw new Error(`launchJob: status_hook: ${refused}`);
   }
-  const id = await handle.executeUpdate(launchJobUpdate, {
-    updateId,
-    args: [
-      {
-        name: request.name,
-        // Recorded in the job's history (the update) and the sub job's input: sealed.
-        parameters: sealer.sealParameters(parameters),
-        ...deps.registry.startPolicy(request.name, parameters),
-        ...(sub.fanOut ? { fanOut: true } : {}),
-        ...(statusHook !== undefined ? { statusHook: sealer.sealText(statusHook) } : {}),
-      },
-    ],
-  });
+  const id = await explainingUpdateLimit(parent, () =>
+    handle.executeUpdate(launchJobUpdate, {
+      updateId,
+      args: [
+        {
+          name: request.name,
+          // Recorded in the job's history (the update) and the sub job's input: sealed.
+          parameters: sealer.sealParameters(parameters),
+          ...deps.registry.startPolicy(request.name, parameters),
+          ...(sub.fanOut ? { fanOut: true } : {}),
+          ...(statusHook !== undefined ? { statusHook: sealer.sealText(statusHook) } : {}),
+        },
+      ],
+    }),
+  );
   logger.info(`launched sub job ${request.name} ${id}`);
   return id;
+}
+
+/** Temporal's refusal once a workflow run has taken `history.maxTotalUpdates` (2,000) updates. */
+const UPDATE_LIMIT = /limit on the total number of distinct updates/i;
+
+/** Whether an error (or one of its causes) is Temporal's refusal of an update past a run's total. */
+export function updateLimitReached(err: unknown): boolean {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) if (UPDATE_LIMIT.test(e.message)) return true;
+  return false;
+}
+
+async function explainingUpdateLimit<T>(parent: string, launch: () => Promise<T>): Promise<T> {
+  try {
+    return await launch();
+  } catch (err) {
+    // Every launch is an update to the job's workflow, as its Running report and check-ins are.
+    if (!updateLimitReached(err)) throw err;
+    throw new Error(
+      `launchJob: ${parent} has launched as many sub jobs as one run of a job can (Temporal takes 2,000 updates in a workflow run, its Running report and check-ins included): launch the rest from sub jobs, or make it a batch job (a fan-out)`,
+      { cause: err },
+    );
+  }
 }
