@@ -53,8 +53,8 @@ export function createDeliverHook(deps: HookDeliveryDeps) {
       // Retried as any failed delivery: a worker that has the key may take it.
       return { ok: false, error: (err as Error).message };
     }
-    if (input.retried && deps.client) {
-      const newer = await newerRevision(deps.client, input.event);
+    if (input.outdatedUnlessRun !== undefined && deps.client) {
+      const newer = await newerRevision(deps.client, input.event, input.outdatedUnlessRun);
       if (newer !== undefined) return { ok: false, error: `outdated: revision ${newer} of the job has begun`, outdated: newer };
     }
     // Checked again at delivery: a name may resolve elsewhere now than at submit.

@@ -143,8 +143,11 @@ export interface DeliverHookInput {
   /** Stable across the event's attempts (absent for events recorded before ids). */
   eventId?: string;
   timeoutMs: number;
-  /** An attempt after the first: an event a newer revision of its job has outdated is not sent again. */
-  retried?: true;
+  /**
+   * A hand-over's attempt after the first, with the run of the job that handed it over: an event
+   * another run of the job with a newer revision has outdated is not sent again.
+   */
+  outdatedUnlessRun?: string;
 }
 
 /**

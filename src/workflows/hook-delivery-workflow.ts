@@ -30,6 +30,7 @@ export interface HookDeliveryInput {
  */
 export async function HookDelivery(input: HookDeliveryInput): Promise<HookProgress> {
   const outbox = new HookOutbox(input.url, input.timings, input.events, input.progress);
+  outbox.handedOverBy = workflowInfo().parent?.runId;
   if (input.log) outbox.restoreLog(input.log);
   setHandler(hookProgressQuery, () => outbox.progress);
   setHandler(hookLogQuery, () => outbox.view());

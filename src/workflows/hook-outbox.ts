@@ -57,6 +57,12 @@ export class HookOutbox {
   private paused = false;
   private looping = false;
   private readonly deliverHook: JobActivities['deliverHook'];
+  /**
+   * A hand-over's: the job's run that handed the events over. Its retried event is dropped once
+   * another run of the job has a newer revision (an API retry's, whose events go beside these).
+   * The events of one run stay in order, an Error before the revision after it: none is dropped for those.
+   */
+  handedOverBy: string | undefined;
 
   /** Recent events and their attempts, for `GET /jobs/{id}/hooks` through view() (a query; nothing is stored elsewhere). */
   readonly log: HookRecord[] = [];
@@ -230,7 +236,7 @@ export class HookOutbox {
             event: item.event,
             eventId: record.id,
             timeoutMs: this.timings.attemptTimeoutMs,
-            ...(item.attempts > 1 ? { retried: true as const } : {}),
+            ...(this.handedOverBy !== undefined && item.attempts > 1 ? { outdatedUnlessRun: this.handedOverBy } : {}),
           }),
         );
         error = result.ok ? undefined : result.error;

@@ -19,15 +19,20 @@ describe('status hooks of a retried job: an old revision’s retried event is dr
   const accepted: HookEvent[] = [];
   /** Events of this revision are refused (503) while set. */
   let refuseRevision: number | undefined;
+  /** Only events of this status are refused, when set. */
+  let refuseStatus: string | undefined;
   let refused = 0;
+  /** The events refused, `<job id> <status>@<revision>`. */
+  const refusedEvents: string[] = [];
   before(async () => {
     server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent;
-        if (refuseRevision !== undefined && event.metadata.revision === refuseRevision) {
+        if (refuseRevision !== undefined && event.metadata.revision === refuseRevision && (refuseStatus ?? event.status) === event.status) {
           refused += 1;
+          refusedEvents.push(`${event.job_id} ${event.status}@${event.metadata.revision}`);
           res.writeHead(503).end('not now');
           return;
         }
@@ -92,5 +97,33 @@ describe('status hooks of a retried job: an old revision’s retried event is dr
       assert.ok(e.metadata.revision >= newest, `an outdated event reached the receiver after a newer revision's: ${seen.join(', ')}`);
       newest = Math.max(newest, e.metadata.revision);
     }
+  });
+
+  it('a job’s own outbox keeps its order: the Error of a run it retries reaches a receiver that was down meanwhile', async () => {
+    const job = await h.submit({ name: 'TEST_FAIL', parameters: {}, status_hook: url, metadata: { kind: 'Generic' } });
+    refuseRevision = job.revision;
+    refuseStatus = 'Error';
+    // The run fails and the job's retry begins a new revision while the receiver refuses the first
+    // one's events, its Error among them: the Error's next attempt comes after the new revision began.
+    await waitFor(
+      () => h.stats(job.id),
+      (s) => s.revision > job.revision,
+      { what: 'the retry’s new revision' },
+    );
+    await waitFor(
+      async () => refusedEvents,
+      (events) => events.includes(`${job.id} Error@${job.revision}`),
+      { what: 'the first run’s Error refused' },
+    );
+    refuseRevision = undefined;
+    refuseStatus = undefined;
+    await h.waitForStatus(job.id, ['Error']);
+    const seen = await waitFor(
+      async () => accepted.filter((e) => e.job_id === job.id).map((e) => `${e.status}@${e.metadata.revision}`),
+      (events) => events.filter((e) => e.startsWith('Error@')).length === 2,
+      { what: `both runs’ Error events (refused: ${refusedEvents.join(', ')})` },
+    );
+    assert.ok(seen.includes(`Error@${job.revision}`), seen.join(', '));
+    assert.ok(seen.indexOf(`Error@${job.revision}`) < seen.findIndex((e) => !e.endsWith(`@${job.revision}`)), seen.join(', '));
   });
 });
