@@ -43,6 +43,8 @@ const LOGGED_EVENTS = 100;
 /** Attempts kept per event; later ones replace the last. */
 const LOGGED_ATTEMPTS = 20;
 const CHECK_INS_OWED_UNTIL_FOLLOWED_THROUGH = 'check-ins-owed-until-followed-through';
+/** A check-in in flight behind a parked one is not replaced by a newer one (patch id). */
+const IN_FLIGHT_CHECK_IN_KEPT = 'in-flight-check-in-kept';
 
 /**
  * A job's hook events, delivered one at a time and in order by `run()`, inside the workflow.
@@ -52,15 +54,15 @@ export class HookOutbox {
   readonly pending: PendingHook[];
   private readonly counts: Omit<HookProgress, 'pending'>;
   private sending = false;
+  private inFlightItem: PendingHook | undefined;
   /** The attempt in flight, so a hand-over need not wait for a receiver that does not answer. */
   private inFlight: CancellationScope | undefined;
   private paused = false;
   private looping = false;
   private readonly deliverHook: JobActivities['deliverHook'];
   /**
-   * A hand-over's: the job's run that handed the events over. Its retried event is dropped once
-   * another run of the job has a newer revision (an API retry's, whose events go beside these).
-   * The events of one run stay in order, an Error before the revision after it: none is dropped for those.
+   * A hand-over's: the job's run that handed the events over. Its retried event is dropped once another
+   * run of the job has a newer revision (an API retry's); one run's own revisions stay in order.
    */
   handedOverBy: string | undefined;
 
@@ -120,13 +122,16 @@ export class HookOutbox {
 
   push(event: HookEvent): void {
     const last = this.pending[this.pending.length - 1];
-    const replaceable = last && last.event.check_in !== undefined && !(this.sending && this.pending.length === 1);
-    if (event.check_in !== undefined && replaceable && last.event.status === event.status) {
+    const sameKind = event.check_in !== undefined && last?.event.check_in !== undefined && last.event.status === event.status;
+    let replaced = sameKind && !(this.sending && this.pending.length === 1) ? last : undefined;
+    // The check-in in flight behind a parked one is as much sent as a lone one: the newest goes after it.
+    if (replaced && replaced === this.inFlightItem && patched(IN_FLIGHT_CHECK_IN_KEPT)) replaced = undefined;
+    if (replaced) {
       // A newer check-in is a new event: what was attempted under the old id stays in the log as replaced.
-      const record = this.log.find((r) => r.id === last.id);
+      const record = this.log.find((r) => r.id === replaced.id);
       if (record) record.outcome = 'replaced';
-      last.event = event;
-      last.id = this.nextId();
+      replaced.event = event;
+      replaced.id = this.nextId();
     } else {
       this.pending.push({ id: this.nextId(), event, attempts: 0 });
     }
@@ -225,6 +230,7 @@ export class HookOutbox {
       const record = this.record(item);
       const attempt: HookRecord['attempts'][number] = { at: Math.floor(Date.now() / 1000) };
       this.sending = true;
+      this.inFlightItem = item;
       let error: string | undefined;
       let outdated = false;
       const scope = new CancellationScope();
@@ -246,6 +252,7 @@ export class HookOutbox {
         error = err instanceof Error ? err.message : String(err);
       } finally {
         this.sending = false;
+        this.inFlightItem = undefined;
         this.inFlight = undefined;
       }
       if (error !== undefined) attempt.error = error;

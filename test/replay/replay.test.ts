@@ -49,6 +49,8 @@ describe('replay of recorded histories', () => {
       ['cancel-reaches-fan-out-children-at-once', 'a workflow cancel of a fan-out job while its child jobs run'],
       // test/batch/batch-stop-race.test.ts runs it.
       ['late-targets-published', 'a stopped fan-out job whose targets outlast the stop grace'],
+      // test/jobs/hook-coalesce-in-flight.test.ts runs it.
+      ['in-flight-check-in-kept', 'a check-in arriving while the one behind a parked check-in is in flight'],
     ]);
     const taken = new Set<string>();
     for (const { json } of histories) {
