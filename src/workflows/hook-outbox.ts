@@ -259,7 +259,7 @@ export class HookOutbox {
       if (record.attempts.length >= LOGGED_ATTEMPTS) record.attempts.pop();
       record.attempts.push(attempt);
       if (outdated) {
-        // A newer revision of the job has begun: Harbor abandons the old one's retried event.
+        // Another run of the job (an API retry's) has a newer revision: Harbor abandons an outdated event.
         this.pending.splice(this.pending.indexOf(item), 1);
         record.outcome = 'replaced';
         continue;
