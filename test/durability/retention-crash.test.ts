@@ -52,7 +52,7 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     month: string,
     deletes: number,
     policy: object = oneRulePolicy(),
-    beforeKill?: (job: JobStats) => Promise<void>,
+    beforeKill?: (job: JobStats) => Promise<unknown>,
   ) {
     for (const w of workers.splice(0)) {
       w.kill('SIGKILL');
@@ -87,6 +87,27 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     await exited(worker);
     return { job, digests };
   }
+
+  /** The repository run's progress as its newest heartbeat carries it (none before one has). */
+  const savedProgress = async (job: JobStats) => {
+    const converter = h.client.options.loadedDataConverter.payloadConverter;
+    for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) {
+      const payload = (await h.client.workflow.getHandle(c.workflowId).describe()).raw.pendingActivities?.[0]?.heartbeatDetails
+        ?.payloads?.[0];
+      return payload ? converter.fromPayload<{ progress?: { deletedSoFar?: number; doomed?: string[] } }>(payload).progress : undefined;
+    }
+    return undefined;
+  };
+  /**
+   * Some deletes saved in the run's heartbeat (about once a second: on a loaded machine five or six
+   * deletes can go before one carries any, and the count reported after a crash is what was saved).
+   */
+  const deletesSaved = (job: JobStats) =>
+    waitFor(
+      () => savedProgress(job),
+      (p) => (p?.deletedSoFar ?? 0) > 0,
+      { what: 'deletes saved in the repository run’s heartbeat' },
+    );
 
   it('loses nothing and repeats no completed delete: the next attempt deletes only what remains', async () => {
     const { job, digests } = await crashMidRun('crash/app', '01', 4);
@@ -123,21 +144,12 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
   it('a delete the registry made but the lost worker never saw answered is named by the next attempt', async () => {
     // Its answer is held: the lost attempt cannot log it.
     proxy.deleteAnswerDelayMs = 60_000;
-    const converter = h.client.options.loadedDataConverter.payloadConverter;
-    const decided = async (job: JobStats) => {
-      await waitFor(
-        async () => {
-          for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) {
-            const payload = (await h.client.workflow.getHandle(c.workflowId).describe()).raw.pendingActivities?.[0]?.heartbeatDetails
-              ?.payloads?.[0];
-            return payload ? converter.fromPayload<{ progress?: { doomed?: string[] } }>(payload).progress?.doomed?.length : undefined;
-          }
-          return undefined;
-        },
-        (n) => n === 11,
+    const decided = (job: JobStats) =>
+      waitFor(
+        () => savedProgress(job),
+        (p) => p?.doomed?.length === 11,
         { what: 'the decision saved in the repository run’s heartbeat' },
       );
-    };
     const { job, digests } = await crashMidRun('unseen/app', '07', 1, oneRulePolicy(), decided);
     proxy.deleteAnswerDelayMs = 0;
     // One delete made, its answer never seen.
@@ -186,7 +198,7 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
   });
 
   it('a stop while a resumed attempt reloads the repository still reports the deletes made before', async () => {
-    const { job } = await crashMidRun('stop/app', '03', 5);
+    const { job } = await crashMidRun('stop/app', '03', 5, oneRulePolicy(), deletesSaved);
     const made = proxy.deletes.filter((d) => d.status === 202).length;
     // The next attempt reloads the repository slowly; the stop comes while it does.
     // Long enough for the stop to reach the workflow past the dead worker's sticky queue (about 10 s).
@@ -240,24 +252,8 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
   });
 
   it('a repository job stopped while its worker is lost still reports the deletes the lost attempt made', async () => {
-    // The lost attempt has saved some of its deletes (its heartbeat, about once a second: on a
-    // loaded machine six deletes can go before one carries any).
-    const converter = h.client.options.loadedDataConverter.payloadConverter;
-    const saved = async (job: JobStats) => {
-      await waitFor(
-        async () => {
-          for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) {
-            const payload = (await h.client.workflow.getHandle(c.workflowId).describe()).raw.pendingActivities?.[0]?.heartbeatDetails
-              ?.payloads?.[0];
-            return payload ? (converter.fromPayload<{ progress?: { deletedSoFar?: number } }>(payload).progress?.deletedSoFar ?? 0) : 0;
-          }
-          return 0;
-        },
-        (n) => n > 0,
-        { what: 'deletes saved in the repository run’s heartbeat' },
-      );
-    };
-    const { job } = await crashMidRun('lost/app', '06', 6, oneRulePolicy(), saved);
+    // The lost attempt has saved some of its deletes.
+    const { job } = await crashMidRun('lost/app', '06', 6, oneRulePolicy(), deletesSaved);
     const made = proxy.deletes.filter((d) => d.status === 202).length;
     const tasks: string[] = [];
     for await (const c of h.client.workflow.list({ query: `UpstreamJobId = '${job.id}'` })) tasks.push(c.workflowId);

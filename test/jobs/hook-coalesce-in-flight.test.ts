@@ -1,49 +1,43 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import type { HookEvent } from '../../src/shared/hook-event.js';
 import type { HookRecord } from '../../src/workflows/hook-outbox.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startEventReceiver, type EventReceiver } from '../helpers/event-receiver.js';
 
 /**
  * docs/architecture.md "Check-ins coalesce: ... a newer check-in with the same status replaces an
  * older one not yet being sent (the newest always goes out)". With a refused check-in parked at the
- * head, the check-in behind it is the one in flight, yet a newer check-in overwrites it in place.
+ * head, the check-in behind it is the one in flight: a newer check-in goes after it, not into it.
  */
 describe('a check-in arriving while the one behind a parked check-in is in flight', () => {
   let h: Harness;
-  let server: Server;
+  let receiver: EventReceiver;
   let url = '';
   const seen: { status: string; checkIn?: string; answered: number }[] = [];
   let held: { res: ServerResponse; event: HookEvent } | undefined;
   let first: ServerResponse | undefined;
   before(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent;
-        const ci = event.check_in;
-        if (ci?.startsWith('1/')) {
-          seen.push({ status: event.status, checkIn: ci, answered: 412 });
-          if (!first)
-            first = res; // refused once check-in 2/3 is queued behind it
-          else res.writeHead(412).end('replication policy disabled');
-          return;
-        }
-        if (ci?.startsWith('2/') && !seen.some((s) => s.checkIn?.startsWith('2/'))) {
-          seen.push({ status: event.status, checkIn: ci, answered: 200 });
-          held = { res, event }; // answered once the next check-in is queued
-          return;
-        }
-        seen.push({ status: event.status, ...(ci !== undefined ? { checkIn: ci } : {}), answered: 200 });
-        res.writeHead(200).end();
-      });
+    receiver = await startEventReceiver((event, res) => {
+      const ci = event.check_in;
+      if (ci?.startsWith('1/')) {
+        seen.push({ status: event.status, checkIn: ci, answered: 412 });
+        // The first is refused once check-in 2/3 is queued behind it.
+        if (!first) first = res;
+        else res.writeHead(412).end('replication policy disabled');
+        return;
+      }
+      if (ci?.startsWith('2/') && !seen.some((s) => s.checkIn?.startsWith('2/'))) {
+        seen.push({ status: event.status, checkIn: ci, answered: 200 });
+        held = { res, event }; // answered once the next check-in is queued
+        return;
+      }
+      seen.push({ status: event.status, ...(ci !== undefined ? { checkIn: ci } : {}), answered: 200 });
+      res.writeHead(200).end();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    url = receiver.url;
     h = await createHarness({
       config: testConfig({
         job: {
@@ -60,8 +54,7 @@ describe('a check-in arriving while the one behind a parked check-in is in fligh
     held?.res.writeHead(200).end();
     if (first && !first.headersSent) first.writeHead(412).end();
     await h.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await receiver.close();
   });
 
   it('still delivers the newest check-in', async () => {

@@ -5,16 +5,15 @@
  * it's outdated"), so a receiver never hears an old run's status after the new run's.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { HookEvent } from '../../src/shared/hook-event.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startEventReceiver, type EventReceiver } from '../helpers/event-receiver.js';
 
 describe('status hooks of a retried job: an old revision’s retried event is dropped once a newer one has begun', () => {
   let h: Harness;
-  let server: Server;
+  let receiver: EventReceiver;
   let url = '';
   const accepted: HookEvent[] = [];
   /** Events of this revision are refused (503) while set. */
@@ -25,23 +24,17 @@ describe('status hooks of a retried job: an old revision’s retried event is dr
   /** The events refused, `<job id> <status>@<revision>`. */
   const refusedEvents: string[] = [];
   before(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent;
-        if (refuseRevision !== undefined && event.metadata.revision === refuseRevision && (refuseStatus ?? event.status) === event.status) {
-          refused += 1;
-          refusedEvents.push(`${event.job_id} ${event.status}@${event.metadata.revision}`);
-          res.writeHead(503).end('not now');
-          return;
-        }
-        accepted.push(event);
-        res.writeHead(200).end();
-      });
+    receiver = await startEventReceiver((event, res) => {
+      if (refuseRevision !== undefined && event.metadata.revision === refuseRevision && (refuseStatus ?? event.status) === event.status) {
+        refused += 1;
+        refusedEvents.push(`${event.job_id} ${event.status}@${event.metadata.revision}`);
+        res.writeHead(503).end('not now');
+        return;
+      }
+      accepted.push(event);
+      res.writeHead(200).end();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    url = receiver.url;
     h = await createHarness({
       config: testConfig({
         job: {
@@ -56,8 +49,7 @@ describe('status hooks of a retried job: an old revision’s retried event is dr
   });
   after(async () => {
     await h.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await receiver.close();
   });
 
   it('an old revision’s Stopped, still being retried, is not delivered after the retried run’s Success', async () => {

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { HookEvent } from '../../src/shared/hook-event.js';
 import type { HookRecord } from '../../src/workflows/hook-outbox.js';
 import { createHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startEventReceiver, type EventReceiver } from '../helpers/event-receiver.js';
 
 /**
  * A refused check-in gives way to the event behind it "as Harbor drops a failed check-in once a
@@ -15,32 +13,25 @@ import { waitFor } from '../helpers/wait-for.js';
  */
 describe('a refused check-in and the event queued behind it', () => {
   let h: Harness;
-  let server: Server;
+  let receiver: EventReceiver;
   let url = '';
   /** Answers 200 to plain Running events only, 503 to the rest, until `open`. */
   let open = false;
   const seen: { status: string; checkIn?: string; answered: number }[] = [];
   before(async () => {
-    server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const event = JSON.parse(Buffer.concat(chunks).toString('utf8')) as HookEvent;
-        const ok = open || (event.status === 'Running' && event.check_in === undefined);
-        seen.push({ status: event.status, ...(event.check_in !== undefined ? { checkIn: event.check_in } : {}), answered: ok ? 200 : 503 });
-        res.writeHead(ok ? 200 : 503).end(ok ? '' : 'core is restarting');
-      });
+    receiver = await startEventReceiver((event, res) => {
+      const ok = open || (event.status === 'Running' && event.check_in === undefined);
+      seen.push({ status: event.status, ...(event.check_in !== undefined ? { checkIn: event.check_in } : {}), answered: ok ? 200 : 503 });
+      res.writeHead(ok ? 200 : 503).end(ok ? '' : 'core is restarting');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    url = receiver.url;
     h = await createHarness({
       config: testConfig({ job: { hook_retry_initial_ms: 200, hook_retry_max_seconds: 1, hook_drain_ms: 10_000 } }),
     });
   });
   after(async () => {
     await h.close();
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await receiver.close();
   });
 
   it('is not dropped while the later event has not been delivered either', async () => {

@@ -144,7 +144,9 @@ describe("a periodic job's executions: which ones its history limits and report 
   });
 
   it('successful_jobs_history_limit: 1 deletes an older fire that ended after a newer one as it closes, not a fire later', async () => {
-    const id = await submit('SLOW_FIRST_BATCH', { count: 1, slow_ms: 5000, report_history: 100 }, { successful_jobs_history_limit: 1 });
+    // Long enough that the newer fire has closed when the older one ends, on a loaded machine too
+    // (two executions ending at once do not see each other closed).
+    const id = await submit('SLOW_FIRST_BATCH', { count: 1, slow_ms: 20_000, report_history: 100 }, { successful_jobs_history_limit: 1 });
     const e1 = await trigger(id);
     const e2 = await trigger(id);
     await closed(e2);
