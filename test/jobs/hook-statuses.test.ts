@@ -248,15 +248,17 @@ describe('a hook for every status change Harbor would send', () => {
         retried.update_time <= readAt,
         `attempt ${attempt}: GET right after the retry says update_time ${retried.update_time}, ${retried.update_time - readAt} s in the future (read at ${readAt}; revision ${retried.revision}, status ${retried.status})`,
       );
-      await waitFor(
+      const final = await waitFor(
         () => h.stats(job.id),
         (s) => s.revision > retried.revision && s.status === 'Error',
         { what: 'the retried run to fail twice' },
       );
+      // The first run's last Error, handed over and still being retried once the retry's run has
+      // begun, may be dropped as outdated (Harbor's hook agent drops it once a newer revision is acked).
       const events = await waitFor(
         async () => receiver.accepted(hookPath),
-        (e) => e.filter((x) => x.status === 'Error').length >= 4,
-        { what: 'the four runs’ hooks' },
+        (e) => e.some((x) => x.status === 'Error' && x.metadata.revision === final.revision),
+        { what: 'the retried run’s final hook' },
       );
       const times = events.map((e) => `${e.status}@${e.metadata.revision}:upd=${e.metadata.update_time}`);
       for (let i = 1; i < events.length; i++) {
