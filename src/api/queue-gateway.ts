@@ -22,8 +22,7 @@ export interface QueueGatewayDeps {
 
 /**
  * Job queues per type, as Harbor 2.7's dashboard shows them: counts from visibility, the pause
- * and the limit from the type's JobQueue workflow (the limit from the registry while there is
- * none). Nothing is stored here.
+ * from the type's JobQueue workflow, the limit from the registry. Nothing is stored here.
  */
 export class QueueGateway {
   constructor(private readonly deps: QueueGatewayDeps) {}
@@ -66,9 +65,7 @@ export class QueueGateway {
       running: running.count,
       latency: oldest === undefined ? 0 : Math.max(0, Math.floor(Date.now() / 1000 - oldest)),
       paused: gate?.paused ?? false,
-      // What the queue enforces: the workers tell it their configuration's limit, which a rollout
-      // of a new one makes differ from this process's for a while.
-      concurrency_limit: gate?.limit ?? registry.concurrencyLimit(jobType) ?? null,
+      concurrency_limit: registry.concurrencyLimit(jobType) ?? null,
     };
   }
 
