@@ -201,8 +201,9 @@ describe('a worker killed with SIGKILL in the middle of retention deletes', () =
     const { job } = await crashMidRun('stop/app', '03', 5, oneRulePolicy(), deletesSaved);
     const made = proxy.deletes.filter((d) => d.status === 202).length;
     // The next attempt reloads the repository slowly; the stop comes while it does.
-    // Long enough for the stop to reach the workflow past the dead worker's sticky queue (about 10 s).
-    proxy.readDelayMs = 8000;
+    // Long enough for the stop to reach the workflow past the dead worker's sticky queue (about 10 s,
+    // more on a loaded machine).
+    proxy.readDelayMs = 15_000;
     const readsBefore = proxy.reads;
     workers.push(spawnWorkerProcess(h.config, h.logDir));
     await waitFor(
