@@ -210,8 +210,12 @@ describe('sub jobs (ctx.launchJob)', () => {
       (n) => n === 3,
       { what: 'the three targets to start', timeoutMs: 30_000 },
     );
-    const running = await h.stats(job.id);
-    assert.equal(running.sub_jobs?.length, 3, 'GET of the running fan-out lists its targets');
+    // Visibility may list a target before its parent has recorded starting it.
+    await waitFor(
+      () => h.stats(job.id),
+      (s) => s.sub_jobs?.length === 3,
+      { what: 'GET of the running fan-out to list its targets' },
+    );
     await h.client.workflow.getHandle(job.id).terminate('operator');
     const stopped = await h.waitForStatus(job.id, ['Stopped']);
     assert.equal(stopped.multiple_executions, true, `multiple_executions of the terminated fan-out: ${stopped.multiple_executions}`);
