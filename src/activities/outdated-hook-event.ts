@@ -1,9 +1,8 @@
-import { isGrpcServiceError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { isWorkflowNotFound } from '../temporal/workflow-not-found.js';
 import type { HookEvent } from '../shared/hook-event.js';
 import { resolveJobId } from '../shared/job-id.js';
 import { jobView } from '../views/job-view.js';
-
-const GRPC_NOT_FOUND = 5;
 
 /**
  * The job's revision when another run of it than `handedOverBy` (the run whose events these are)
@@ -21,7 +20,7 @@ export async function newerRevision(client: Client, event: HookEvent, handedOver
     const revision = jobView(description.memo, description.workflowId, description.startTime)?.state.revision;
     return revision !== undefined && revision > event.metadata.revision ? revision : undefined;
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) return undefined;
+    if (isWorkflowNotFound(err)) return undefined;
     throw err;
   }
 }

@@ -1,14 +1,8 @@
-import {
-  isGrpcServiceError,
-  ScheduleNotFoundError,
-  WorkflowNotFoundError,
-  type Client,
-  type WorkflowExecutionInfo,
-} from '@temporalio/client';
+import { ScheduleNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
+import { isWorkflowNotFound } from '../temporal/workflow-not-found.js';
 
 /** Older fires than this are in visibility by now, and most are long deleted: not worth a describe each. */
 const RECENT_MS = 5 * 60_000;
-const GRPC_NOT_FOUND = 5;
 
 /**
  * The executions a periodic job's schedule started lately that a visibility listing left out, each
@@ -41,7 +35,7 @@ export async function unlistedRecentExecutions(
       const described = await client.workflow.getHandle(id).describe();
       found.push({ ...described, raw: described.raw.workflowExecutionInfo ?? {} });
     } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError) && !(isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) throw err;
+      if (!isWorkflowNotFound(err)) throw err;
     }
   }
   return found;
